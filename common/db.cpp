@@ -1,0 +1,190 @@
+#include "common/db.hpp"
+
+#include "common/log.hpp"
+#include "schema/embedded.hpp"
+
+#include <fmt/format.h>
+
+namespace pilehub::db {
+namespace {
+
+[[noreturn]] void raise(sqlite3* db, int rc, std::string_view what) {
+    throw Error(fmt::format("sqlite: {}: {} ({})", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc),
+                db ? sqlite3_extended_errcode(db) : rc);
+}
+
+} // namespace
+
+Database::Database(const std::string& path, const Options& opts) : path_(path) {
+    const int flags = opts.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw Error(fmt::format("sqlite: cannot open {}: {}", path, msg), rc);
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, opts.busy_timeout_ms);
+    if (!opts.read_only)
+        exec("PRAGMA journal_mode=WAL");
+    exec(opts.sync == Sync::Full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    exec("PRAGMA foreign_keys=ON");
+}
+
+Database::~Database() {
+    if (db_)
+        sqlite3_close_v2(db_);
+}
+
+void Database::exec(std::string_view sql) {
+    char* err = nullptr;
+    const std::string s(sql);
+    const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errstr(rc);
+        sqlite3_free(err);
+        throw Error(fmt::format("sqlite: {}", msg), sqlite3_extended_errcode(db_));
+    }
+}
+
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+int Database::changes() const { return sqlite3_changes(db_); }
+
+int Database::user_version() {
+    Statement st(*this, "PRAGMA user_version");
+    st.step();
+    return static_cast<int>(st.int64(0));
+}
+
+Statement::Statement(Database& db, std::string_view sql) : db_(&db) {
+    const int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &st_, nullptr);
+    if (rc != SQLITE_OK)
+        raise(db.handle(), rc, fmt::format("prepare `{}`", sql.substr(0, 80)));
+}
+
+Statement::~Statement() {
+    if (st_)
+        sqlite3_finalize(st_);
+}
+
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), st_(o.st_) { o.st_ = nullptr; }
+
+Statement& Statement::bind(int i, std::int64_t v) {
+    if (int rc = sqlite3_bind_int64(st_, i, v); rc != SQLITE_OK)
+        raise(db_->handle(), rc, "bind");
+    return *this;
+}
+Statement& Statement::bind(int i, double v) {
+    if (int rc = sqlite3_bind_double(st_, i, v); rc != SQLITE_OK)
+        raise(db_->handle(), rc, "bind");
+    return *this;
+}
+Statement& Statement::bind(int i, std::string_view v) {
+    if (int rc = sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); rc != SQLITE_OK)
+        raise(db_->handle(), rc, "bind");
+    return *this;
+}
+Statement& Statement::bind_blob(int i, std::string_view v) {
+    if (int rc = sqlite3_bind_blob(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); rc != SQLITE_OK)
+        raise(db_->handle(), rc, "bind");
+    return *this;
+}
+Statement& Statement::bind_null(int i) {
+    if (int rc = sqlite3_bind_null(st_, i); rc != SQLITE_OK)
+        raise(db_->handle(), rc, "bind");
+    return *this;
+}
+
+bool Statement::step() {
+    const int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW)
+        return true;
+    if (rc == SQLITE_DONE)
+        return false;
+    const int ext = sqlite3_extended_errcode(db_->handle());
+    std::string msg = sqlite3_errmsg(db_->handle());
+    sqlite3_reset(st_);
+    throw Error(fmt::format("sqlite: step `{}`: {}", std::string_view(sqlite3_sql(st_)).substr(0, 80), msg), ext);
+}
+
+int Statement::run() {
+    while (step()) {
+    }
+    const int n = sqlite3_changes(db_->handle());
+    sqlite3_reset(st_);
+    return n;
+}
+
+void Statement::reset() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+}
+
+bool Statement::is_null(int c) const { return sqlite3_column_type(st_, c) == SQLITE_NULL; }
+std::int64_t Statement::int64(int c) const { return sqlite3_column_int64(st_, c); }
+double Statement::real(int c) const { return sqlite3_column_double(st_, c); }
+std::string Statement::text(int c) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, c))) : std::string();
+}
+std::optional<std::int64_t> Statement::opt_int64(int c) const {
+    if (is_null(c))
+        return std::nullopt;
+    return int64(c);
+}
+std::optional<std::string> Statement::opt_text(int c) const {
+    if (is_null(c))
+        return std::nullopt;
+    return text(c);
+}
+
+Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+    if (!done_) {
+        try {
+            db_.exec("ROLLBACK");
+        } catch (const Error& e) {
+            log::error("sqlite: rollback failed: {}", e.what());
+        }
+    }
+}
+
+void Transaction::commit() {
+    db_.exec("COMMIT");
+    done_ = true;
+}
+
+int migrate(Database& db, const std::vector<Migration>& migrations) {
+    const int have = db.user_version();
+    const int known = static_cast<int>(migrations.size());
+    if (have > known)
+        throw Error(fmt::format("database {} is at schema version {}, newer than this build knows ({})", db.path(),
+                                have, known),
+                    SQLITE_ERROR);
+    int applied = 0;
+    for (int i = have; i < known; ++i) {
+        Transaction tx(db);
+        db.exec(migrations[static_cast<std::size_t>(i)].sql);
+        db.exec(fmt::format("PRAGMA user_version={}", i + 1));
+        tx.commit();
+        log::info("migration {} ({}) applied to {}", i + 1, migrations[static_cast<std::size_t>(i)].name, db.path());
+        ++applied;
+    }
+    return applied;
+}
+
+namespace {
+std::vector<Migration> from_embedded(const std::vector<schema::EmbeddedFile>& files) {
+    std::vector<Migration> out;
+    for (const auto& f : files)
+        out.push_back({std::string(f.name), f.text});
+    return out;
+}
+} // namespace
+
+std::vector<Migration> core_migrations() { return from_embedded(schema::core_migrations()); }
+std::vector<Migration> telemetry_migrations() { return from_embedded(schema::telemetry_migrations()); }
+
+} // namespace pilehub::db

@@ -1,0 +1,271 @@
+#include "common/json.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace pilehub::json {
+
+Result<rapidjson::Document> parse(std::string_view text, std::size_t max_bytes) {
+    if (text.size() > max_bytes)
+        return Result<rapidjson::Document>::failure(fmt::format("payload of {} bytes exceeds {}", text.size(), max_bytes));
+    rapidjson::Document d;
+    d.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(text.data(), text.size());
+    if (d.HasParseError())
+        return Result<rapidjson::Document>::failure(
+            fmt::format("malformed JSON at offset {} (code {})", d.GetErrorOffset(), static_cast<int>(d.GetParseError())));
+    return Result<rapidjson::Document>(std::move(d));
+}
+
+Object::Object(const rapidjson::Value* v, std::string path, std::string* err) : v_(v), path_(std::move(path)), err_(err) {
+    if (v_ && !v_->IsObject()) {
+        if (err_->empty())
+            *err_ = fmt::format("{} must be an object", path_.empty() ? "payload" : path_);
+        v_ = nullptr;
+    }
+}
+
+Object Object::root(const rapidjson::Value& doc, std::string* err) { return Object(&doc, "", err); }
+
+std::string Object::at(std::string_view key) const {
+    return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
+}
+
+void Object::fail(std::string_view key, std::string_view what) {
+    if (err_->empty())
+        *err_ = fmt::format("{} {}", at(key), what);
+}
+
+const rapidjson::Value* Object::find(std::string_view key) const {
+    if (!v_)
+        return nullptr;
+    auto it = v_->FindMember(rapidjson::Value(rapidjson::StringRef(key.data(), key.size())));
+    if (it == v_->MemberEnd() || it->value.IsNull())
+        return nullptr;
+    return &it->value;
+}
+
+bool Object::has(std::string_view key) const { return find(key) != nullptr; }
+const rapidjson::Value* Object::raw(std::string_view key) const { return find(key); }
+
+std::optional<std::int64_t> Object::opt_int(std::string_view key, std::int64_t min, std::int64_t max) {
+    const auto* v = find(key);
+    if (!v)
+        return std::nullopt;
+    if (!v->IsInt64()) {
+        fail(key, v->IsNumber() ? "must be an integer" : "must be a number");
+        return std::nullopt;
+    }
+    const auto x = v->GetInt64();
+    if (x < min || x > max) {
+        fail(key, fmt::format("is {}, outside {}..{}", x, min, max));
+        return std::nullopt;
+    }
+    return x;
+}
+
+std::int64_t Object::req_int(std::string_view key, std::int64_t min, std::int64_t max) {
+    if (!find(key)) {
+        if (v_)
+            fail(key, "is required");
+        return 0;
+    }
+    return opt_int(key, min, max).value_or(0);
+}
+
+std::optional<double> Object::opt_num(std::string_view key, double min, double max) {
+    const auto* v = find(key);
+    if (!v)
+        return std::nullopt;
+    if (!v->IsNumber()) {
+        fail(key, "must be a number");
+        return std::nullopt;
+    }
+    const double x = v->GetDouble();
+    if (!std::isfinite(x) || x < min || x > max) {
+        fail(key, fmt::format("is {}, outside {}..{}", x, min, max));
+        return std::nullopt;
+    }
+    return x;
+}
+
+double Object::req_num(std::string_view key, double min, double max) {
+    if (!find(key)) {
+        if (v_)
+            fail(key, "is required");
+        return 0;
+    }
+    return opt_num(key, min, max).value_or(0);
+}
+
+std::optional<bool> Object::opt_bool(std::string_view key) {
+    const auto* v = find(key);
+    if (!v)
+        return std::nullopt;
+    if (!v->IsBool()) {
+        fail(key, "must be true or false");
+        return std::nullopt;
+    }
+    return v->GetBool();
+}
+
+bool Object::req_bool(std::string_view key) {
+    if (!find(key)) {
+        if (v_)
+            fail(key, "is required");
+        return false;
+    }
+    return opt_bool(key).value_or(false);
+}
+
+std::optional<std::string> Object::opt_str(std::string_view key, std::size_t max_len) {
+    const auto* v = find(key);
+    if (!v)
+        return std::nullopt;
+    if (!v->IsString()) {
+        fail(key, "must be a string");
+        return std::nullopt;
+    }
+    if (v->GetStringLength() > max_len) {
+        fail(key, fmt::format("is longer than {} bytes", max_len));
+        return std::nullopt;
+    }
+    return std::string(v->GetString(), v->GetStringLength());
+}
+
+std::string Object::req_str(std::string_view key, std::size_t max_len) {
+    if (!find(key)) {
+        if (v_)
+            fail(key, "is required");
+        return {};
+    }
+    return opt_str(key, max_len).value_or(std::string());
+}
+
+Object Object::opt_obj(std::string_view key) {
+    const auto* v = find(key);
+    if (v && !v->IsObject()) {
+        fail(key, "must be an object");
+        v = nullptr;
+    }
+    return Object(v, at(key), err_);
+}
+
+Object Object::req_obj(std::string_view key) {
+    if (!find(key) && v_)
+        fail(key, "is required");
+    return opt_obj(key);
+}
+
+Array Object::opt_arr(std::string_view key, std::size_t max_items) {
+    const auto* v = find(key);
+    if (v && !v->IsArray()) {
+        fail(key, "must be an array");
+        v = nullptr;
+    } else if (v && v->Size() > max_items) {
+        fail(key, fmt::format("has more than {} items", max_items));
+        v = nullptr;
+    }
+    return Array(v, at(key), err_);
+}
+
+Array Object::req_arr(std::string_view key, std::size_t max_items) {
+    if (!find(key) && v_)
+        fail(key, "is required");
+    return opt_arr(key, max_items);
+}
+
+std::string Array::at(std::size_t i) const { return fmt::format("{}[{}]", path_, i); }
+
+Object Array::obj(std::size_t i) {
+    if (!v_ || i >= v_->Size())
+        return Object(nullptr, at(i), err_);
+    const auto& e = (*v_)[static_cast<rapidjson::SizeType>(i)];
+    if (!e.IsObject()) {
+        if (err_->empty())
+            *err_ = fmt::format("{} must be an object", at(i));
+        return Object(nullptr, at(i), err_);
+    }
+    return Object(&e, at(i), err_);
+}
+
+std::optional<std::int64_t> Array::int_at(std::size_t i, std::int64_t min, std::int64_t max) {
+    if (!v_ || i >= v_->Size())
+        return std::nullopt;
+    const auto& e = (*v_)[static_cast<rapidjson::SizeType>(i)];
+    if (!e.IsInt64() || e.GetInt64() < min || e.GetInt64() > max) {
+        if (err_->empty())
+            *err_ = fmt::format("{} must be an integer in {}..{}", at(i), min, max);
+        return std::nullopt;
+    }
+    return e.GetInt64();
+}
+
+std::optional<std::string> Array::str_at(std::size_t i, std::size_t max_len) {
+    if (!v_ || i >= v_->Size())
+        return std::nullopt;
+    const auto& e = (*v_)[static_cast<rapidjson::SizeType>(i)];
+    if (!e.IsString() || e.GetStringLength() > max_len) {
+        if (err_->empty())
+            *err_ = fmt::format("{} must be a string of at most {} bytes", at(i), max_len);
+        return std::nullopt;
+    }
+    return std::string(e.GetString(), e.GetStringLength());
+}
+
+Writer::Writer() : w_(buf_) {}
+Writer& Writer::begin_object() {
+    w_.StartObject();
+    return *this;
+}
+Writer& Writer::end_object() {
+    w_.EndObject();
+    return *this;
+}
+Writer& Writer::begin_array() {
+    w_.StartArray();
+    return *this;
+}
+Writer& Writer::end_array() {
+    w_.EndArray();
+    return *this;
+}
+Writer& Writer::key(std::string_view k) {
+    w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    return *this;
+}
+Writer& Writer::value(std::int64_t v) {
+    w_.Int64(v);
+    return *this;
+}
+Writer& Writer::value(double v) {
+    // Measurements: keep them short and stable (one decimal is what meters report).
+    if (std::isfinite(v) && std::floor(v) == v && std::fabs(v) < 1e15)
+        w_.Int64(static_cast<std::int64_t>(v));
+    else if (std::isfinite(v)) {
+        const auto text = fmt::format("{}", v); // shortest text that reads back as the same double
+        w_.RawValue(text.c_str(), text.size(), rapidjson::kNumberType);
+    }
+    else
+        w_.Null();
+    return *this;
+}
+Writer& Writer::value(bool v) {
+    w_.Bool(v);
+    return *this;
+}
+Writer& Writer::value(std::string_view v) {
+    w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    return *this;
+}
+Writer& Writer::null() {
+    w_.Null();
+    return *this;
+}
+Writer& Writer::raw_value(const rapidjson::Value& v) {
+    v.Accept(w_);
+    return *this;
+}
+std::string Writer::str() const { return std::string(buf_.GetString(), buf_.GetSize()); }
+
+} // namespace pilehub::json

@@ -1,0 +1,78 @@
+#include "common/log.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+
+namespace pilehub::log {
+namespace {
+
+std::string g_process = "pilehub";
+std::atomic<Level> g_level{Level::Info};
+std::mutex g_mutex;
+
+const char* level_name(Level l) {
+    switch (l) {
+    case Level::Debug:
+        return "DEBUG";
+    case Level::Info:
+        return "INFO";
+    case Level::Warn:
+        return "WARN";
+    case Level::Error:
+        return "ERROR";
+    }
+    return "?";
+}
+
+} // namespace
+
+void init(std::string process_name, Level lvl) {
+    std::lock_guard lock(g_mutex);
+    g_process = std::move(process_name);
+    g_level = lvl;
+}
+
+void set_level(Level lvl) { g_level = lvl; }
+Level level() { return g_level.load(std::memory_order_relaxed); }
+
+std::optional<Level> parse_level(std::string_view s) {
+    if (s == "debug")
+        return Level::Debug;
+    if (s == "info")
+        return Level::Info;
+    if (s == "warn")
+        return Level::Warn;
+    if (s == "error")
+        return Level::Error;
+    return std::nullopt;
+}
+
+void write(Level lvl, const Ctx& ctx, std::string_view message) {
+    using namespace std::chrono;
+    const auto now = system_clock::now();
+    const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count();
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    fmt::memory_buffer buf;
+    fmt::format_to(std::back_inserter(buf), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z ", tm.tm_year + 1900,
+                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+    std::lock_guard lock(g_mutex);
+    fmt::format_to(std::back_inserter(buf), "{}[{}] {}", g_process, ::getpid(), level_name(lvl));
+    if (!ctx.dev.empty())
+        fmt::format_to(std::back_inserter(buf), " dev={}", ctx.dev);
+    if (!ctx.sid.empty())
+        fmt::format_to(std::back_inserter(buf), " sid={}", ctx.sid);
+    buf.push_back(' ');
+    buf.append(message);
+    buf.push_back('\n');
+    std::fwrite(buf.data(), 1, buf.size(), stderr);
+    std::fflush(stderr);
+}
+
+} // namespace pilehub::log

@@ -1,0 +1,88 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+/// The only place topic strings are spelled (CONTRACT A.2 and docs/topics.md).
+namespace pilehub::topics {
+
+inline constexpr std::string_view kDevRoot = "ph/v1/dev/";
+inline constexpr std::string_view kSvcRoot = "ph/v1/svc/";
+
+/// Device ids (and so MQTT usernames and client ids): `[A-Za-z0-9_-]{1,48}`.
+bool valid_device_id(std::string_view id);
+
+// --- device topics, ph/v1/dev/{id}/... ---
+std::string presence(std::string_view dev);
+std::string info(std::string_view dev);
+std::string state(std::string_view dev);
+std::string conn_state(std::string_view dev, int n);
+std::string space_state(std::string_view dev, int n);
+std::string tele(std::string_view dev);
+std::string evt(std::string_view dev, std::string_view type);
+std::string req(std::string_view dev, std::string_view name);
+std::string req_reply(std::string_view dev, std::string_view name);
+std::string cmd(std::string_view dev, std::string_view name);
+std::string cmd_reply(std::string_view dev, std::string_view name);
+std::string cfg_desired(std::string_view dev);
+std::string cfg_reported(std::string_view dev);
+/// Everything under one device: `ph/v1/dev/{id}/#`.
+std::string device_all(std::string_view dev);
+
+/// Filters across every device, e.g. `ph/v1/dev/+/presence`, `ph/v1/dev/+/evt/+`.
+namespace any_device {
+std::string presence();
+std::string info();
+std::string state();
+std::string conn_state();
+std::string space_state();
+std::string tele();
+std::string evt();
+std::string req();
+std::string cmd_reply();
+std::string cfg_reported();
+std::string all();
+} // namespace any_device
+
+// --- platform topics, ph/v1/svc/... ---
+/// A process's retained status (its MQTT Will): `ph/v1/svc/{process}/status`.
+std::string svc_status(std::string_view process);
+/// Every process status: `ph/v1/svc/+/status`.
+std::string any_svc_status();
+
+/// What a device topic is.
+enum class Leaf {
+    Presence,
+    Info,
+    State,
+    ConnState,
+    SpaceState,
+    Tele,
+    Evt,
+    Req,
+    ReqReply,
+    Cmd,
+    CmdReply,
+    CfgDesired,
+    CfgReported,
+};
+
+/// A device topic taken apart. `n` is set for conn/space states; `name` for evt/req/cmd leaves.
+struct DeviceTopic {
+    std::string device_id;
+    Leaf leaf;
+    int n = 0;
+    std::string name;
+};
+
+/// Parses `ph/v1/dev/{id}/...`; nullopt for anything that is not exactly a CONTRACT A leaf
+/// (bad id, unknown leaf, socket number out of 1..999, extra levels).
+std::optional<DeviceTopic> parse_device_topic(std::string_view topic);
+
+/// MQTT topic-filter matching with `+` (one level) and `#` (this level and below, last only).
+/// Topics starting with `$` are not matched by a leading wildcard (MQTT 3.1.1 §4.7.2).
+bool matches(std::string_view filter, std::string_view topic);
+/// Whether `filter` is a well-formed subscription filter.
+bool valid_filter(std::string_view filter);
+
+} // namespace pilehub::topics
