@@ -1,0 +1,189 @@
+#include "common/registry.hpp"
+
+namespace pilehub::registry {
+namespace {
+
+constexpr const char* kEnsureOperator = "INSERT INTO operators(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING";
+constexpr const char* kFindOperator = "SELECT id FROM operators WHERE name = ?";
+constexpr const char* kAddStation =
+    "INSERT INTO stations(operator_id, name, address, lat_e6, lon_e6, open_hours, timezone, enabled, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kStation = "SELECT id, operator_id, name, address, lat_e6, lon_e6, open_hours, timezone, enabled "
+                                 "FROM stations WHERE id = ?";
+constexpr const char* kAddDevice =
+    "INSERT INTO devices(id, kind, station_id, name, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+constexpr const char* kAddSocket = "INSERT INTO sockets(device_id, n) VALUES (?, ?)";
+constexpr const char* kAddGun = "INSERT INTO guns(device_id, n) VALUES (?, ?)";
+constexpr const char* kAddSpace = "INSERT INTO spaces(device_id, n) VALUES (?, ?)";
+constexpr const char* kAddCredential = "INSERT INTO device_credentials(device_id, password_hash, created_at) VALUES (?, ?, ?)";
+constexpr const char* kSetCredential =
+    "UPDATE device_credentials SET password_hash = ?, rotated_at = ? WHERE device_id = ?";
+constexpr const char* kDeviceCols =
+    "SELECT d.id, d.kind, d.station_id, d.name, d.enabled, d.created_at, "
+    "(SELECT count(*) FROM sockets s WHERE s.device_id = d.id) + (SELECT count(*) FROM guns g WHERE g.device_id = d.id) + "
+    "(SELECT count(*) FROM spaces p WHERE p.device_id = d.id) FROM devices d ";
+constexpr const char* kRemoveDevice = "DELETE FROM devices WHERE id = ?";
+constexpr const char* kSetService =
+    "INSERT INTO service_credentials(username, password_hash, created_at) VALUES (?, ?, ?) "
+    "ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash, created_at = excluded.created_at";
+constexpr const char* kHasService = "SELECT 1 FROM service_credentials WHERE username = ?";
+constexpr const char* kServiceUsers = "SELECT username, password_hash FROM service_credentials ORDER BY username";
+constexpr const char* kDeviceUsers = "SELECT device_id, password_hash FROM device_credentials ORDER BY device_id";
+constexpr const char* kAddAdmin =
+    "INSERT INTO admins(operator_id, username, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)";
+constexpr const char* kAdminExists = "SELECT 1 FROM admins WHERE username = ?";
+constexpr const char* kSetAdminPassword = "UPDATE admins SET password_hash = ? WHERE username = ?";
+
+Device read_device(db::Statement& st) {
+    Device d;
+    d.id = st.text(0);
+    d.kind = parse_kind(st.text(1)).value_or(DeviceKind::EbikePile);
+    d.station_id = st.int64(2);
+    d.name = st.text(3);
+    d.enabled = st.int64(4) != 0;
+    d.created_at = st.int64(5);
+    d.ports = static_cast<int>(st.int64(6));
+    return d;
+}
+
+} // namespace
+
+const char* to_string(DeviceKind k) {
+    switch (k) {
+    case DeviceKind::EbikePile:
+        return "ebike_pile";
+    case DeviceKind::EvCharger:
+        return "ev_charger";
+    case DeviceKind::Camera:
+        return "camera";
+    }
+    return "?";
+}
+
+std::optional<DeviceKind> parse_kind(std::string_view s) {
+    if (s == "ebike_pile")
+        return DeviceKind::EbikePile;
+    if (s == "ev_charger")
+        return DeviceKind::EvCharger;
+    if (s == "camera")
+        return DeviceKind::Camera;
+    return std::nullopt;
+}
+
+int max_ports(DeviceKind k) { return k == DeviceKind::EbikePile ? 64 : 16; }
+
+std::int64_t Store::ensure_operator(const std::string& name, EpochMs now) {
+    db::Statement(db_, kEnsureOperator).bind_all(name, now).run();
+    return *find_operator(name);
+}
+
+std::optional<std::int64_t> Store::find_operator(const std::string& name) {
+    db::Statement st(db_, kFindOperator);
+    st.bind(1, name);
+    if (!st.step())
+        return std::nullopt;
+    return st.int64(0);
+}
+
+std::int64_t Store::add_station(const Station& s, EpochMs now) {
+    db::Statement(db_, kAddStation)
+        .bind_all(s.operator_id, s.name, s.address, s.lat_e6, s.lon_e6, s.open_hours, s.timezone,
+                  static_cast<std::int64_t>(s.enabled), now)
+        .run();
+    return db_.last_insert_rowid();
+}
+
+std::optional<Station> Store::station(std::int64_t id) {
+    db::Statement st(db_, kStation);
+    st.bind(1, id);
+    if (!st.step())
+        return std::nullopt;
+    Station s;
+    s.id = st.int64(0);
+    s.operator_id = st.int64(1);
+    s.name = st.text(2);
+    s.address = st.text(3);
+    s.lat_e6 = st.int64(4);
+    s.lon_e6 = st.int64(5);
+    s.open_hours = st.text(6);
+    s.timezone = st.text(7);
+    s.enabled = st.int64(8) != 0;
+    return s;
+}
+
+void Store::add_device(const Device& d, const std::string& password_hash, EpochMs now) {
+    db::Transaction tx(db_);
+    db::Statement(db_, kAddDevice)
+        .bind_all(d.id, std::string(to_string(d.kind)), d.station_id, d.name, static_cast<std::int64_t>(d.enabled), now)
+        .run();
+    const char* port_sql = d.kind == DeviceKind::EbikePile ? kAddSocket : d.kind == DeviceKind::EvCharger ? kAddGun : kAddSpace;
+    db::Statement port(db_, port_sql);
+    for (int n = 1; n <= d.ports; ++n) {
+        port.bind_all(d.id, n).run();
+        port.reset();
+    }
+    db::Statement(db_, kAddCredential).bind_all(d.id, password_hash, now).run();
+    tx.commit();
+}
+
+std::optional<Device> Store::device(const std::string& id) {
+    db::Statement st(db_, std::string(kDeviceCols) + "WHERE d.id = ?");
+    st.bind(1, id);
+    if (!st.step())
+        return std::nullopt;
+    return read_device(st);
+}
+
+std::vector<Device> Store::devices(std::optional<std::int64_t> station_id) {
+    std::vector<Device> out;
+    db::Statement st(db_, std::string(kDeviceCols) + (station_id ? "WHERE d.station_id = ? ORDER BY d.id" : "ORDER BY d.id"));
+    if (station_id)
+        st.bind(1, *station_id);
+    while (st.step())
+        out.push_back(read_device(st));
+    return out;
+}
+
+bool Store::remove_device(const std::string& id) { return db::Statement(db_, kRemoveDevice).bind(1, id).run() > 0; }
+
+bool Store::set_device_password(const std::string& id, const std::string& hash, EpochMs now) {
+    return db::Statement(db_, kSetCredential).bind_all(hash, now, id).run() > 0;
+}
+
+void Store::set_service_credential(const std::string& username, const std::string& hash, EpochMs now) {
+    db::Statement(db_, kSetService).bind_all(username, hash, now).run();
+}
+
+bool Store::has_service_credential(const std::string& username) {
+    db::Statement st(db_, kHasService);
+    st.bind(1, username);
+    return st.step();
+}
+
+std::vector<std::pair<std::string, std::string>> Store::broker_users() {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const char* sql : {kServiceUsers, kDeviceUsers}) {
+        db::Statement st(db_, sql);
+        while (st.step())
+            out.emplace_back(st.text(0), st.text(1));
+    }
+    return out;
+}
+
+std::int64_t Store::add_admin(const std::string& username, const std::string& hash, const std::string& role,
+                              std::optional<std::int64_t> operator_id, EpochMs now) {
+    db::Statement(db_, kAddAdmin).bind_all(operator_id, username, hash, role, now).run();
+    return db_.last_insert_rowid();
+}
+
+bool Store::admin_exists(const std::string& username) {
+    db::Statement st(db_, kAdminExists);
+    st.bind(1, username);
+    return st.step();
+}
+
+bool Store::set_admin_password(const std::string& username, const std::string& hash) {
+    return db::Statement(db_, kSetAdminPassword).bind_all(hash, username).run() > 0;
+}
+
+} // namespace pilehub::registry

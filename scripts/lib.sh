@@ -1,0 +1,51 @@
+# Shared by scripts/up, down, demo, test. Sourced, not run.
+# shellcheck shell=bash
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${PILEHUB_BUILD_DIR:-$ROOT/build}"
+DATA_DIR="${PILEHUB_DATA_DIR:-$ROOT/.data}"
+MQTT_PORT="${PILEHUB_MQTT_PORT:-11883}"
+MQTTS_PORT="${PILEHUB_MQTTS_PORT:-18883}"
+HTTP_PORT="${PILEHUB_HTTP_PORT:-18080}"
+DEV="${PILEHUB_DEV:-1}"
+RUN_DIR="$DATA_DIR/run"
+LOG_DIR="$DATA_DIR/log"
+CONF="$DATA_DIR/pilehub.conf"
+# Daemons in start order; those not built yet are skipped.
+DAEMONS=(presenced recorderd billingd sessiond autostopd parkingd pilehub-api pilehub-ocpp)
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+build() {
+  "$ROOT/scripts/install-deps"
+  if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  cmake --build "$BUILD_DIR" -j "$(nproc)" >"$BUILD_DIR.log" 2>&1 || { tail -30 "$BUILD_DIR.log" >&2; die "build failed (full log: $BUILD_DIR.log)"; }
+}
+
+bin() { # path of a built program, or empty
+  local p
+  for p in "$BUILD_DIR/workers/$1/$1" "$BUILD_DIR/web-api/$1" "$BUILD_DIR/gateway/$1"; do
+    [ -x "$p" ] && { echo "$p"; return; }
+  done
+}
+
+ctl() { "$(bin pilehubctl)" --config "$CONF" "$@"; }
+
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+# stop_pidfile NAME: stops the process recorded in run/NAME.pid (one we started), TERM then KILL.
+stop_pidfile() {
+  local f="$RUN_DIR/$1.pid" pid i
+  [ -f "$f" ] || return 0
+  pid="$(cat "$f")"
+  if pid_alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.1; done
+    pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f" "$RUN_DIR/$1.ready"
+}
+
+monitor_password() { cat "$DATA_DIR/secrets/svc.monitor.pass"; }

@@ -1,0 +1,42 @@
+#pragma once
+#include "common/json.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pilehub::sim {
+
+/// The three kinds of device the simulator plays (CONTRACT A.5).
+enum class Kind { EbikePile, EvCharger, Camera };
+
+/// The contract's word for a kind: `ebike_pile`, `ev_charger`, `camera`.
+std::string_view to_string(Kind k);
+/// The kind for a contract word; nullopt for anything else.
+std::optional<Kind> parse_kind(std::string_view s);
+
+/// One device of the fleet file written by `pilehubctl fleet provision`.
+struct FleetDevice {
+    std::string id;
+    Kind kind = Kind::EbikePile;
+    /// Sockets (e-bike pile), guns (EV charger) or parking spaces (camera).
+    int ports = 0;
+    /// The MQTT password (the device secret in clear; the broker holds its hash).
+    std::string password;
+    /// EV chargers only: a DC fast charger instead of an AC wallbox (optional `"dc": true`).
+    bool dc = false;
+};
+
+/// Parses a fleet document `{"devices":[{"id","kind","sockets"|"guns"|"spaces","password"}, ...]}`.
+/// Every entry is checked (id syntax, unique ids, known kind, port count 1..64 sockets or 1..16
+/// guns/spaces, non-empty password); the first bad entry refuses the whole file with its path.
+Result<std::vector<FleetDevice>> parse_fleet(std::string_view text);
+
+/// Reads and parses a fleet file.
+Result<std::vector<FleetDevice>> load_fleet(const std::string& path);
+
+/// Keeps only the devices named in `only` (comma-separated ids); an unknown id is an error.
+Result<std::vector<FleetDevice>> select_devices(std::vector<FleetDevice> all, std::string_view only);
+
+} // namespace pilehub::sim

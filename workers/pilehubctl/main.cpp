@@ -1,0 +1,111 @@
+// pilehubctl: the administrator's tool. Wiring only; the commands are in ctl_commands.cpp.
+#include "ctl_commands.hpp"
+
+#include "common/db.hpp"
+#include "common/log.hpp"
+
+#include <iostream>
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: pilehubctl [--config FILE] [--set key=value]... COMMAND ...
+
+  migrate                                   apply schema migrations to the core and telemetry databases
+  operator add NAME                         create an operator (idempotent)
+  station add --operator NAME --name NAME --lat DEG --lon DEG [--address TEXT] [--open-hours HH:MM-HH:MM]
+  device add ID --kind ebike_pile|ev_charger|camera --station ID [--ports N] [--name TEXT]
+                                            prints the device's MQTT username and secret (shown once)
+  device list [--station ID]
+  device remove ID
+  device rotate ID                          issue a new secret (the old one stops working at once)
+  admin create USERNAME [--password-file F] [--role ROLE] [--operator NAME]
+                                            a random password is printed if none is given
+  services init                             credentials for our own processes (svc.*), written to
+                                            <data_dir>/secrets/svc.<name>.pass; existing ones are kept
+  broker sync                               rewrite the broker password file from the database and reload
+  fleet provision --station ID --out FILE [--prefix P] [--ebike N] [--ebike-sockets 10|20]
+                  [--ev N] [--guns N] [--camera N] [--spaces N]
+                                            register a simulated fleet and write its secrets for pilehub-sim
+
+Device ids are [A-Za-z0-9_-]{1,48}. Exit codes: 0 ok, 1 failure, 2 bad usage or configuration.
+Configuration keys: pilehubctl --help-config
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace pilehub;
+    log::init("pilehubctl", log::Level::Warn);
+    std::optional<std::string> file;
+    std::vector<std::string> overrides;
+    ctl::Args args;
+    int i = 1;
+    for (; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--config" && i + 1 < argc)
+            file = argv[++i];
+        else if (a == "--set" && i + 1 < argc)
+            overrides.emplace_back(argv[++i]);
+        else if (a == "--help" || a == "-h") {
+            std::cout << kUsage;
+            return 0;
+        } else if (a == "--help-config") {
+            auto s = ConfigSchema::common("pilehubctl");
+            ctl::add_keys(s);
+            std::cout << s.describe();
+            return 0;
+        } else
+            break;
+    }
+    for (; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a.rfind("--", 0) == 0) {
+            const auto name = a.substr(2);
+            if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0)
+                args.flags[name] = argv[++i];
+            else
+                args.flags[name] = "";
+        } else {
+            args.words.push_back(a);
+        }
+    }
+    if (args.words.empty()) {
+        std::cerr << kUsage;
+        return 2;
+    }
+    auto schema = ConfigSchema::common("pilehubctl");
+    ctl::add_keys(schema);
+    try {
+        const auto cfg = Config::load(schema, file, overrides);
+        if (auto lvl = log::parse_level(cfg.get_string("log.level")); lvl && *lvl > log::Level::Info)
+            log::set_level(*lvl);
+        const auto cmd = args.words.front();
+        if (cmd == "migrate")
+            return ctl::cmd_migrate(cfg, args);
+        if (cmd == "operator")
+            return ctl::cmd_operator(cfg, args);
+        if (cmd == "station")
+            return ctl::cmd_station(cfg, args);
+        if (cmd == "device")
+            return ctl::cmd_device(cfg, args);
+        if (cmd == "admin")
+            return ctl::cmd_admin(cfg, args);
+        if (cmd == "services")
+            return ctl::cmd_services(cfg, args);
+        if (cmd == "broker")
+            return ctl::cmd_broker(cfg, args);
+        if (cmd == "fleet")
+            return ctl::cmd_fleet(cfg, args);
+        std::cerr << "pilehubctl: unknown command `" << cmd << "`\n" << kUsage;
+        return 2;
+    } catch (const ConfigError& e) {
+        std::cerr << "pilehubctl: " << e.what() << "\n";
+        return 2;
+    } catch (const db::Error& e) {
+        std::cerr << "pilehubctl: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "pilehubctl: " << e.what() << "\n";
+        return 1;
+    }
+}
