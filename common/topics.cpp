@@ -111,6 +111,34 @@ std::string svc_status(std::string_view process) {
 }
 std::string any_svc_status() { return svc_status("+"); }
 
+std::string rpc(std::string_view service, std::string_view method) {
+    std::string s(kSvcRoot);
+    s.append("rpc/").append(service).push_back('/');
+    s.append(method);
+    return s;
+}
+std::string rpc_any(std::string_view service) { return rpc(service, "+"); }
+std::string rpc_reply(std::string_view client_id) {
+    std::string s(kSvcRoot);
+    s.append("reply/").append(client_id);
+    return s;
+}
+std::string session_state(std::string_view sid) {
+    std::string s(kSvcRoot);
+    s.append("session/").append(sid).append("/state");
+    return s;
+}
+std::string session_cost(std::string_view sid) {
+    std::string s(kSvcRoot);
+    s.append("session/").append(sid).append("/cost");
+    return s;
+}
+std::string device_presence(std::string_view dev) {
+    std::string s(kSvcRoot);
+    s.append("device/").append(dev).append("/presence");
+    return s;
+}
+
 std::optional<DeviceTopic> parse_device_topic(std::string_view topic) {
     if (topic.substr(0, kDevRoot.size()) != kDevRoot)
         return std::nullopt;

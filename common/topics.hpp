@@ -49,6 +49,18 @@ std::string all();
 std::string svc_status(std::string_view process);
 /// Every process status: `ph/v1/svc/+/status`.
 std::string any_svc_status();
+/// An internal request to `service`: `ph/v1/svc/rpc/{service}/{method}`.
+std::string rpc(std::string_view service, std::string_view method);
+/// Every request to `service`: `ph/v1/svc/rpc/{service}/+`.
+std::string rpc_any(std::string_view service);
+/// Where a process receives its replies: `ph/v1/svc/reply/{client id}`.
+std::string rpc_reply(std::string_view client_id);
+/// A session's transitions: `ph/v1/svc/session/{sid}/state` (operators watch `ph/v1/svc/session/+/state`).
+std::string session_state(std::string_view sid);
+/// A session's running cost from billingd: `ph/v1/svc/session/{sid}/cost`.
+std::string session_cost(std::string_view sid);
+/// presenced's verdict on a device, retained: `ph/v1/svc/device/{id}/presence`.
+std::string device_presence(std::string_view dev);
 
 /// What a device topic is.
 enum class Leaf {

@@ -104,8 +104,12 @@ template <typename T> Result<Message<T>> decode(std::string_view text);
 /// Writes what it is given: build commands with a `rid` and `exp`, events with an `id`.
 template <typename T> std::string encode(const Message<T>& m);
 
-/// Only the envelope of any enveloped payload (its `data` must be an object but is not read).
+/// Only the envelope of any enveloped payload (for routing, logging, de-duplication): `data`,
+/// if present, must be an object but is not read.
 Result<Envelope> peek_envelope(std::string_view text);
+
+/// Whether a command must be refused with `expired`: it has an `exp` and `now_ms` is past it.
+inline bool is_expired(const Envelope& e, EpochMs now_ms) { return e.exp && now_ms > *e.exp; }
 
 /// The name of a reply status: `accepted`, `ok`, ...
 std::string_view to_string(ReplyStatus s);
