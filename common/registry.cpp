@@ -187,3 +187,17 @@ bool Store::set_admin_password(const std::string& username, const std::string& h
 }
 
 } // namespace pilehub::registry
+
+#include "common/broker_auth.hpp"
+
+#include <filesystem>
+
+namespace pilehub::registry {
+
+bool sync_broker_credentials(Store& store, const std::string& password_file, const std::string& pid_file, std::string* why) {
+    std::filesystem::create_directories(std::filesystem::path(password_file).parent_path());
+    broker::write_password_file(password_file, store.broker_users());
+    return broker::reload_broker(pid_file, why);
+}
+
+} // namespace pilehub::registry

@@ -33,11 +33,8 @@ std::unique_ptr<db::Database> open_core(const Config& cfg) {
 
 /// Rewrites the broker's password file from the database and asks a running broker to reload.
 void sync_broker(const Config& cfg, registry::Store& store) {
-    const auto path = cfg.get_string("broker.password_file");
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    broker::write_password_file(path, store.broker_users());
     std::string why;
-    if (broker::reload_broker(cfg.get_string("broker.pid_file"), &why))
+    if (registry::sync_broker_credentials(store, cfg.get_string("broker.password_file"), cfg.get_string("broker.pid_file"), &why))
         std::cerr << "pilehubctl: broker reloaded; new credentials are in force\n";
     else
         std::cerr << "pilehubctl: password file written; " << why << " (the broker reads it when it starts)\n";
