@@ -17,6 +17,9 @@
 #include <thread>
 
 namespace pilehub::mqtt {
+
+extern int tcp_nodelay_anchor; // common/tcp_nodelay.cpp: TCP_NODELAY on every connection
+
 namespace {
 
 class Core;
@@ -397,6 +400,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<Client> make_client(const Options& options) { return std::make_unique<PahoClient>(options); }
+std::unique_ptr<Client> make_client(const Options& options) {
+    tcp_nodelay_anchor = 1;
+    return std::make_unique<PahoClient>(options);
+}
 
 } // namespace pilehub::mqtt

@@ -114,3 +114,37 @@ TEST_CASE("rpc: malformed requests are dropped with a log line and never crash t
     CHECK(r.data_json == R"({"n":6})");
     CHECK(p.runs.load() == 1);
 }
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+TEST_CASE("mqtt: our client connections run with TCP_NODELAY (Nagle off)") {
+    test::Broker broker;
+    auto c = test::connect_client(broker.client_options("svc.recorderd"));
+    int tcp = 0, nodelay = 0;
+    DIR* d = ::opendir("/proc/self/fd");
+    REQUIRE(d);
+    while (auto* e = ::readdir(d)) {
+        const int fd = std::atoi(e->d_name);
+        int type = 0;
+        socklen_t tl = sizeof type;
+        sockaddr_storage peer{};
+        socklen_t pl = sizeof peer;
+        if (fd <= 2 || ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_STREAM ||
+            ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0 || peer.ss_family != AF_INET)
+            continue;
+        if (ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port) != broker.port())
+            continue;
+        ++tcp;
+        int v = 0;
+        socklen_t vl = sizeof v;
+        if (::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0 && v)
+            ++nodelay;
+    }
+    ::closedir(d);
+    CHECK(tcp >= 1);
+    CHECK(nodelay == tcp);
+}
