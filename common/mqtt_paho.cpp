@@ -16,6 +16,18 @@
 #include <random>
 #include <thread>
 
+namespace mqtt {
+// Paho C++ 1.2.0 fills disconnect_options from the MQTT 3 C initializer (struct_version 0), and
+// the C library reads the reason code only from struct_version >= 1: every DISCONNECT goes out as
+// 0x00 "normal", which tells the broker to DISCARD the Will, so kill_connection() never produced
+// one. Paho declares this class a friend of disconnect_options (for its own unit tests) and the
+// library does not define it; defining it here is the one way to reach the field.
+class disconnect_options_test {
+public:
+    static void send_reason_code(disconnect_options& o) { o.opts_.struct_version = 1; }
+};
+} // namespace mqtt
+
 namespace pilehub::mqtt {
 
 extern int tcp_nodelay_anchor; // common/tcp_nodelay.cpp: TCP_NODELAY on every connection
@@ -309,6 +321,7 @@ public:
         try {
             if (cli_.is_connected()) {
                 auto dopts = ::mqtt::disconnect_options_builder().timeout(std::chrono::seconds(2)).reason_code(rc).finalize();
+                ::mqtt::disconnect_options_test::send_reason_code(dopts);
                 cli_.disconnect(dopts)->wait_for(std::chrono::seconds(3));
             }
         } catch (const ::mqtt::exception& e) {

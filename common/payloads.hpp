@@ -33,13 +33,13 @@ struct PayloadCodec {
 };
 
 /// Every payload of CONTRACT A (plus `presence` and `envelope`), one entry per schema.
-const std::vector<PayloadCodec>& payload_codecs();
+const std::vector<PayloadCodec> &payload_codecs();
 /// The codec for a schema name; nullptr if there is none.
-const PayloadCodec* find_codec(std::string_view name);
+const PayloadCodec *find_codec(std::string_view name);
 
 /// The schema name of what a device of `kind` sends or receives on `topic`, e.g.
 /// (EbikePile, `evt/card_swipe`) → `ebike_evt_card_swipe`, (EvCharger, `cmd-reply/reset`) → `reply`;
 /// nullopt for a leaf that kind does not have.
-std::optional<std::string_view> schema_for(DeviceKind kind, const topics::DeviceTopic& topic);
+std::optional<std::string_view> schema_for(DeviceKind kind, const topics::DeviceTopic &topic);
 
 } // namespace pilehub::payloads

@@ -62,7 +62,7 @@ inline constexpr std::size_t kSlotsPerDay = 48;
 /// Energy mode: TOU prices per kWh and the service fee rule.
 struct EnergyPricing {
     std::array<std::optional<PeriodPrice>, 4> periods{}; ///< indexed by Period; absent = not defined
-    std::array<Period, kSlotsPerDay> slots{};           ///< slot i covers local [i×30 min, (i+1)×30 min)
+    std::array<Period, kSlotsPerDay> slots{};            ///< slot i covers local [i×30 min, (i+1)×30 min)
     ServiceBy service_by = ServiceBy::Energy;
     std::int64_t service_fen_per_hour = 0; ///< only with service_by hour
     /// The price of `p`; p must be defined (validate_tariff guarantees it for every slot).
@@ -152,9 +152,9 @@ EpochMs next_local_midnight(EpochMs t, std::int32_t utc_offset_s);
 
 /// One saved version of a station's tariff.
 struct TariffVersion {
-    std::int64_t id = 0;            ///< increases with every save for the station
-    EpochMs saved_at_ms = 0;        ///< when the operator saved it
-    EpochMs effective_from_ms = 0;  ///< from effective_from() at save time
+    std::int64_t id = 0;           ///< increases with every save for the station
+    EpochMs saved_at_ms = 0;       ///< when the operator saved it
+    EpochMs effective_from_ms = 0; ///< from effective_from() at save time
     Tariff tariff;
 };
 

@@ -139,6 +139,31 @@ std::string device_presence(std::string_view dev) {
     return s;
 }
 
+std::string any_session_state() { return session_state("+"); }
+std::string any_session_cost() { return session_cost("+"); }
+std::string any_device_presence() { return device_presence("+"); }
+std::optional<std::string> session_of(std::string_view topic) {
+    std::string prefix(kSvcRoot);
+    prefix.append("session/");
+    if (topic.substr(0, prefix.size()) != prefix)
+        return std::nullopt;
+    auto parts = split(topic.substr(prefix.size()));
+    if (parts.size() != 2 || parts[0].empty() || (parts[1] != "state" && parts[1] != "cost"))
+        return std::nullopt;
+    return std::string(parts[0]);
+}
+
+std::optional<std::string> device_of_presence(std::string_view topic) {
+    std::string prefix(kSvcRoot);
+    prefix.append("device/");
+    if (topic.substr(0, prefix.size()) != prefix)
+        return std::nullopt;
+    auto parts = split(topic.substr(prefix.size()));
+    if (parts.size() != 2 || parts[1] != "presence" || !valid_device_id(parts[0]))
+        return std::nullopt;
+    return std::string(parts[0]);
+}
+
 std::optional<DeviceTopic> parse_device_topic(std::string_view topic) {
     if (topic.substr(0, kDevRoot.size()) != kDevRoot)
         return std::nullopt;

@@ -61,6 +61,16 @@ std::string session_state(std::string_view sid);
 std::string session_cost(std::string_view sid);
 /// presenced's verdict on a device, retained: `ph/v1/svc/device/{id}/presence`.
 std::string device_presence(std::string_view dev);
+/// Every session's transitions: `ph/v1/svc/session/+/state`.
+std::string any_session_state();
+/// Every session's running cost: `ph/v1/svc/session/+/cost`.
+std::string any_session_cost();
+/// Every presence verdict: `ph/v1/svc/device/+/presence`.
+std::string any_device_presence();
+/// The session id in `ph/v1/svc/session/{sid}/state` or `.../cost`; nullopt for any other topic.
+std::optional<std::string> session_of(std::string_view topic);
+/// The device id in `ph/v1/svc/device/{id}/presence`; nullopt for any other topic or a bad id.
+std::optional<std::string> device_of_presence(std::string_view topic);
 
 /// What a device topic is.
 enum class Leaf {

@@ -27,7 +27,7 @@ std::string_view to_string(PlateDirection d);
 struct LockState {
     LockStatus st = LockStatus::Unknown;
     bool alarm = false;
-    bool operator==(const LockState&) const = default;
+    bool operator==(const LockState &) const = default;
 };
 
 /// `space/{n}/state` data (schema `camera_space_state`): `{occupied, plate, since, lock}`;
@@ -37,7 +37,7 @@ struct CameraSpaceState {
     std::optional<std::string> plate; ///< UTF-8, at most 32 bytes, e.g. "京A12345"
     EpochMs since = 0;
     std::optional<LockState> lock;
-    bool operator==(const CameraSpaceState&) const = default;
+    bool operator==(const CameraSpaceState &) const = default;
 };
 
 /// `evt/plate` data `{space, plate, color, direction, confidence, image_url}` (schema `camera_evt_plate`).
@@ -46,9 +46,9 @@ struct CameraPlate {
     std::string plate;
     PlateColor color = PlateColor::Unknown;
     PlateDirection direction = PlateDirection::In;
-    int confidence = 0; ///< per cent, 0..100
+    int confidence = 0;                   ///< per cent, 0..100
     std::optional<std::string> image_url; ///< at most 1024 bytes
-    bool operator==(const CameraPlate&) const = default;
+    bool operator==(const CameraPlate &) const = default;
 };
 
 /// `evt/space` data `{space, occupied, plate}` (schema `camera_evt_space`).
@@ -56,7 +56,7 @@ struct CameraSpace {
     int space = 1;
     bool occupied = false;
     std::optional<std::string> plate;
-    bool operator==(const CameraSpace&) const = default;
+    bool operator==(const CameraSpace &) const = default;
 };
 
 /// `evt/lock` data `{space, st, alarm}` (schema `camera_evt_lock`).
@@ -64,7 +64,7 @@ struct CameraLockEvent {
     int space = 1;
     LockStatus st = LockStatus::Unknown;
     bool alarm = false;
-    bool operator==(const CameraLockEvent&) const = default;
+    bool operator==(const CameraLockEvent &) const = default;
 };
 
 /// `cmd/lock` data `{space, action}` (schema `camera_cmd_lock`). The device replies once the
@@ -72,19 +72,19 @@ struct CameraLockEvent {
 struct CameraLockCmd {
     int space = 1;
     LockAction action = LockAction::Raise;
-    bool operator==(const CameraLockCmd&) const = default;
+    bool operator==(const CameraLockCmd &) const = default;
 };
 
 /// `cmd/snapshot` data `{space}` (schema `camera_cmd_snapshot`); space 0 = the whole view.
 struct CameraSnapshotCmd {
     int space = 0;
-    bool operator==(const CameraSnapshotCmd&) const = default;
+    bool operator==(const CameraSnapshotCmd &) const = default;
 };
 
 /// Snapshot reply data `{image_url}` (schema `camera_cmd_reply_snapshot`).
 struct CameraSnapshotResult {
     std::string image_url;
-    bool operator==(const CameraSnapshotResult&) const = default;
+    bool operator==(const CameraSnapshotResult &) const = default;
 };
 
 // --- traits ---

@@ -33,6 +33,7 @@ inline constexpr std::size_t kMaxCardUidLen = 32, kMaxIdTagLen = 20, kMaxPlateLe
 inline constexpr int kMaxRawDepth = 32;
 
 // --- enum words: index = enum value; an empty word means "no such value" ---
+// clang-format off
 template <typename E> inline constexpr std::array<std::string_view, 0> kNames{};
 template <> inline constexpr std::array<std::string_view, 8> kNames<ReplyStatus>{
     "accepted", "ok", "rejected", "failed", "busy", "expired", "unsupported", "invalid"};
@@ -43,28 +44,29 @@ template <> inline constexpr std::array<std::string_view, 2> kNames<RebootWhen>{
 template <> inline constexpr std::array<std::string_view, 6> kNames<EbikeSocketStatus>{
     "idle", "starting", "charging", "full_wait", "fault", "disabled"};
 template <> inline constexpr std::array<std::string_view, 12> kNames<EbikeStopReason>{
-    "quota_reached", "full",      "no_load",     "unplugged",  "socket_overload", "device_overload",
-    "over_temp",     "remote_stop", "user_stop", "power_loss", "fault",           "other"};
+    "quota_reached", "full", "no_load", "unplugged", "socket_overload", "device_overload",
+    "over_temp", "remote_stop", "user_stop", "power_loss", "fault", "other"};
 template <> inline constexpr std::array<std::string_view, 3> kNames<CfgStatus>{"applied", "partial", "rejected"};
 template <> inline constexpr std::array<std::string_view, 9> kNames<EvGunStatus>{
-    "available", "preparing", "charging",    "suspended_evse", "suspended_ev",
-    "finishing", "reserved",  "unavailable", "faulted"};
+    "available", "preparing", "charging", "suspended_evse", "suspended_ev",
+    "finishing", "reserved", "unavailable", "faulted"};
+// Indexed by bit number (CONTRACT A.5); bits 13..30 have no name yet.
 template <> inline constexpr std::array<std::string_view, 32> kNames<EvFault>{
-    "no_ground", "relay_welded", "over_current", "over_voltage",     "under_voltage", "meter_fault", "estop",
-    "cp_error",  "over_temp",    "leakage",      "leakage_selftest", "reader_fault",  "door_open",   "",
-    "",          "",             "",             "",                 "",              "",            "",
-    "",          "",             "",             "",                 "",              "",            "",
-    "",          "",             "",             "other"};
+    "no_ground", "relay_welded", "over_current", "over_voltage", "under_voltage", "meter_fault", "estop", "cp_error",
+    "over_temp", "leakage", "leakage_selftest", "reader_fault", "door_open", "", "", "",
+    "", "", "", "", "", "", "", "",
+    "", "", "", "", "", "", "", "other"};
 template <> inline constexpr std::array<std::string_view, 12> kNames<EvStopReason>{
-    "emergency_stop", "ev_disconnected", "hard_reset",     "local",         "other",  "power_loss",
-    "reboot",         "remote",          "soft_reset",     "unlock_command", "de_authorized", "quota_reached"};
+    "emergency_stop", "ev_disconnected", "hard_reset", "local", "other", "power_loss",
+    "reboot", "remote", "soft_reset", "unlock_command", "de_authorized", "quota_reached"};
 template <> inline constexpr std::array<std::string_view, 2> kNames<ResetType>{"soft", "hard"};
-template <> inline constexpr std::array<std::string_view, 5> kNames<LockStatus>{"raised", "lowered", "moving", "fault",
-                                                                                "unknown"};
+template <> inline constexpr std::array<std::string_view, 5> kNames<LockStatus>{
+    "raised", "lowered", "moving", "fault", "unknown"};
 template <> inline constexpr std::array<std::string_view, 2> kNames<LockAction>{"raise", "lower"};
 template <> inline constexpr std::array<std::string_view, 7> kNames<PlateColor>{
     "blue", "yellow", "green", "white", "black", "yellow_green", "unknown"};
 template <> inline constexpr std::array<std::string_view, 2> kNames<PlateDirection>{"in", "out"};
+// clang-format on
 
 template <typename E> constexpr std::string_view enum_name(E e) {
     const auto i = static_cast<std::size_t>(e);
@@ -95,7 +97,7 @@ template <typename E> std::string enum_choices() {
 }
 
 // --- field readers on top of json::Object (first error wins, with its path) ---
-template <typename E> std::optional<E> opt_enum(json::Object& o, std::string_view key) {
+template <typename E> std::optional<E> opt_enum(json::Object &o, std::string_view key) {
     auto s = o.opt_str(key, 64);
     if (!s)
         return std::nullopt;
@@ -104,7 +106,7 @@ template <typename E> std::optional<E> opt_enum(json::Object& o, std::string_vie
         o.fail(key, "must be one of " + enum_choices<E>());
     return e;
 }
-template <typename E> E req_enum(json::Object& o, std::string_view key) {
+template <typename E> E req_enum(json::Object &o, std::string_view key) {
     if (!o.has(key)) {
         if (o.present())
             o.fail(key, "is required");
@@ -114,36 +116,35 @@ template <typename E> E req_enum(json::Object& o, std::string_view key) {
 }
 
 /// Identifiers (id, rid, sid, card uid, id tag): `[A-Za-z0-9_.:-]{1,max}`; `alnum_only` drops `_.:-`.
-std::optional<std::string> opt_token(json::Object& o, std::string_view key, std::size_t max_len = kMaxIdLen,
+std::optional<std::string> opt_token(json::Object &o, std::string_view key, std::size_t max_len = kMaxIdLen,
                                      bool alnum_only = false);
-std::string req_token(json::Object& o, std::string_view key, std::size_t max_len = kMaxIdLen,
-                      bool alnum_only = false);
+std::string req_token(json::Object &o, std::string_view key, std::size_t max_len = kMaxIdLen, bool alnum_only = false);
 /// Human text: non-empty, no control characters, at most `max_len` bytes (UTF-8 checked by the parser).
-std::optional<std::string> opt_text(json::Object& o, std::string_view key, std::size_t max_len = kMaxTextLen);
-std::string req_text(json::Object& o, std::string_view key, std::size_t max_len = kMaxTextLen);
+std::optional<std::string> opt_text(json::Object &o, std::string_view key, std::size_t max_len = kMaxTextLen);
+std::string req_text(json::Object &o, std::string_view key, std::size_t max_len = kMaxTextLen);
 /// A snake_case word `[a-z0-9_]{1,32}` (fault codes, presence reasons).
-std::optional<std::string> opt_word(json::Object& o, std::string_view key);
-std::string req_word(json::Object& o, std::string_view key);
+std::optional<std::string> opt_word(json::Object &o, std::string_view key);
+std::string req_word(json::Object &o, std::string_view key);
 /// An optional array of snake_case words (absent = empty).
-std::vector<std::string> opt_words(json::Object& o, std::string_view key, std::size_t max_items = kMaxFaults);
+std::vector<std::string> opt_words(json::Object &o, std::string_view key, std::size_t max_items = kMaxFaults);
 /// An http(s) URL without spaces or control characters.
-std::optional<std::string> opt_url(json::Object& o, std::string_view key);
-std::string req_url(json::Object& o, std::string_view key);
+std::optional<std::string> opt_url(json::Object &o, std::string_view key);
+std::string req_url(json::Object &o, std::string_view key);
 /// Epoch ms in 0..kMaxEpochMs.
-EpochMs req_ts(json::Object& o, std::string_view key);
-std::optional<EpochMs> opt_ts(json::Object& o, std::string_view key);
+EpochMs req_ts(json::Object &o, std::string_view key);
+std::optional<EpochMs> opt_ts(json::Object &o, std::string_view key);
 /// A socket/gun/space number in lo..hi.
-int req_n(json::Object& o, std::string_view key, int lo, int hi);
-std::optional<int> opt_small(json::Object& o, std::string_view key, int lo, int hi);
-std::uint32_t opt_bits(json::Object& o, std::string_view key);
-std::optional<ErrorCode> opt_code(json::Object& o, std::string_view key);
+int req_n(json::Object &o, std::string_view key, int lo, int hi);
+std::optional<int> opt_small(json::Object &o, std::string_view key, int lo, int hi);
+std::uint32_t opt_bits(json::Object &o, std::string_view key);
+std::optional<ErrorCode> opt_code(json::Object &o, std::string_view key);
 
-void write_words(json::Writer& w, std::string_view key, const std::vector<std::string>& words);
+void write_words(json::Writer &w, std::string_view key, const std::vector<std::string> &words);
 
 // --- data readers/writers: read fills `out` from the `data` object; write emits its members ---
 #define PILEHUB_DATA_CODEC(T)                                                                                          \
-    void read_data(json::Object& d, T& out);                                                                           \
-    void write_data(json::Writer& w, const T& v);
+    void read_data(json::Object &d, T &out);                                                                           \
+    void write_data(json::Writer &w, const T &v);
 PILEHUB_DATA_CODEC(Empty)
 PILEHUB_DATA_CODEC(DeviceInfo)
 PILEHUB_DATA_CODEC(DeviceState)
@@ -197,33 +198,33 @@ PILEHUB_DATA_CODEC(CameraSnapshotResult)
 #undef PILEHUB_DATA_CODEC
 
 /// A nested object member: `key: {...}` through read_data / write_data.
-template <typename T> void write_obj(json::Writer& w, std::string_view key, const T& v) {
+template <typename T> void write_obj(json::Writer &w, std::string_view key, const T &v) {
     w.key(key).begin_object();
     write_data(w, v);
     w.end_object();
 }
 
 // --- envelope ---
-void read_envelope(json::Object& root, Flow flow, Envelope& e);
-void write_envelope(json::Writer& w, const Envelope& e);
-void read_raw(json::Object& root, RawData& out);
-void write_raw(json::Writer& w, const RawData& v);
+void read_envelope(json::Object &root, Flow flow, Envelope &e);
+void write_envelope(json::Writer &w, const Envelope &e);
+void read_raw(json::Object &root, RawData &out);
+void write_raw(json::Writer &w, const RawData &v);
 
 /// How the body (everything after the envelope) of a payload is read and written.
 template <typename T> struct Body {
-    static void read(json::Object& root, T& out) {
+    static void read(json::Object &root, T &out) {
         auto d = root.req_obj("data");
         if (d.present())
             read_data(d, out);
     }
-    static void write(json::Writer& w, const T& v) { write_obj(w, "data", v); }
+    static void write(json::Writer &w, const T &v) { write_obj(w, "data", v); }
 };
 template <> struct Body<RawData> {
-    static void read(json::Object& root, RawData& out) { read_raw(root, out); }
-    static void write(json::Writer& w, const RawData& v) { write_raw(w, v); }
+    static void read(json::Object &root, RawData &out) { read_raw(root, out); }
+    static void write(json::Writer &w, const RawData &v) { write_raw(w, v); }
 };
 template <typename D> struct Body<Reply<D>> {
-    static void read(json::Object& root, Reply<D>& out) {
+    static void read(json::Object &root, Reply<D> &out) {
         out.status = req_enum<ReplyStatus>(root, "status");
         out.code = opt_code(root, "code");
         out.msg = opt_text(root, "msg", kMaxMsgLen);
@@ -234,7 +235,7 @@ template <typename D> struct Body<Reply<D>> {
             out.data = std::move(x);
         }
     }
-    static void write(json::Writer& w, const Reply<D>& v) {
+    static void write(json::Writer &w, const Reply<D> &v) {
         w.field("status", enum_name(v.status));
         if (v.code)
             w.field("code", to_string(*v.code));
@@ -259,7 +260,7 @@ template <typename T> Result<Message<T>> decode_impl(std::string_view text) {
     return Result<Message<T>>(std::move(m));
 }
 
-template <typename T> std::string encode_impl(const Message<T>& m) {
+template <typename T> std::string encode_impl(const Message<T> &m) {
     json::Writer w;
     w.begin_object();
     write_envelope(w, m.env);
@@ -291,12 +292,16 @@ template <typename T> Result<bool> round_trips(std::string_view text) {
 
 namespace pilehub::payloads {
 
-template <typename T> Result<Message<T>> decode(std::string_view text) { return detail::decode_impl<T>(text); }
-template <typename T> std::string encode(const Message<T>& m) { return detail::encode_impl<T>(m); }
+template <typename T> Result<Message<T>> decode(std::string_view text) {
+    return detail::decode_impl<T>(text);
+}
+template <typename T> std::string encode(const Message<T> &m) {
+    return detail::encode_impl<T>(m);
+}
 
 } // namespace pilehub::payloads
 
 /// Explicit instantiation of decode/encode for one payload type (once, in its kind's .cpp).
 #define PILEHUB_INSTANTIATE_PAYLOAD(T)                                                                                 \
     template pilehub::Result<pilehub::payloads::Message<T>> pilehub::payloads::decode<T>(std::string_view);            \
-    template std::string pilehub::payloads::encode<T>(const pilehub::payloads::Message<T>&);
+    template std::string pilehub::payloads::encode<T>(const pilehub::payloads::Message<T> &);

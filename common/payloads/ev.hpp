@@ -42,11 +42,13 @@ enum class EvFault : int {
 };
 std::string_view to_string(EvFault f);
 /// The mask of one fault: `1u << bit`.
-constexpr std::uint32_t ev_fault_mask(EvFault f) { return std::uint32_t{1} << static_cast<int>(f); }
+constexpr std::uint32_t ev_fault_mask(EvFault f) {
+    return std::uint32_t{1} << static_cast<int>(f);
+}
 /// The names of the set bits that have a name, lowest bit first (bits 13..30 have none).
 std::vector<std::string> ev_fault_names(std::uint32_t fault_bits);
 /// The bits of a list of names; nullopt if any name is not in the table.
-std::optional<std::uint32_t> ev_fault_bits(const std::vector<std::string>& names);
+std::optional<std::uint32_t> ev_fault_bits(const std::vector<std::string> &names);
 
 /// Why an EV session stopped: OCPP 1.6 Reason in snake case, plus `quota_reached` (the start
 /// command's limit was reached).
@@ -73,7 +75,7 @@ struct EvConnState {
     std::optional<std::string> sid;
     EpochMs since = 0;
     std::uint32_t fault_bits = 0;
-    bool operator==(const EvConnState&) const = default;
+    bool operator==(const EvConnState &) const = default;
 };
 
 /// One gun in `tele.data.guns[]`.
@@ -87,7 +89,7 @@ struct EvGunTele {
     std::optional<double> current_a;               ///< 0..1 000
     std::optional<double> voltage_v;               ///< 0..1 500
     std::optional<int> soc_pct;                    ///< 0..100 (DC only)
-    bool operator==(const EvGunTele&) const = default;
+    bool operator==(const EvGunTele &) const = default;
 };
 
 /// `tele` data (schema `ev_tele`): `{guns[], temp_c, total_power_w}`.
@@ -95,19 +97,19 @@ struct EvTele {
     std::vector<EvGunTele> guns; ///< at most 16
     std::optional<double> temp_c;
     std::optional<double> total_power_w;
-    bool operator==(const EvTele&) const = default;
+    bool operator==(const EvTele &) const = default;
 };
 
 /// `evt/plug_in` data `{n}` (schema `ev_evt_plug_in`).
 struct EvPlugIn {
     int n = 1;
-    bool operator==(const EvPlugIn&) const = default;
+    bool operator==(const EvPlugIn &) const = default;
 };
 
 /// `evt/plug_out` data `{n}` (schema `ev_evt_plug_out`).
 struct EvPlugOut {
     int n = 1;
-    bool operator==(const EvPlugOut&) const = default;
+    bool operator==(const EvPlugOut &) const = default;
 };
 
 /// `evt/session_started` data `{n, sid, id_tag, meter_start_wh, start_ts}` (schema `ev_evt_session_started`).
@@ -117,7 +119,7 @@ struct EvSessionStarted {
     std::optional<std::string> id_tag; ///< OCPP idTag, at most 20 bytes
     std::int64_t meter_start_wh = 0;
     EpochMs start_ts = 0;
-    bool operator==(const EvSessionStarted&) const = default;
+    bool operator==(const EvSessionStarted &) const = default;
 };
 
 /// `evt/session_stopped` data `{n, sid, reason, meter_start_wh, meter_stop_wh, stop_ts}`
@@ -129,7 +131,7 @@ struct EvSessionStopped {
     std::int64_t meter_start_wh = 0;
     std::int64_t meter_stop_wh = 0;
     std::optional<EpochMs> stop_ts;
-    bool operator==(const EvSessionStopped&) const = default;
+    bool operator==(const EvSessionStopped &) const = default;
 };
 
 /// `evt/fault` data `{n, fault_bits, faults, vendor_code}` (schema `ev_evt_fault`): the complete
@@ -138,14 +140,14 @@ struct EvFaultEvent {
     int n = 0;
     std::uint32_t fault_bits = 0;
     std::optional<std::string> vendor_code; ///< at most 64 bytes
-    bool operator==(const EvFaultEvent&) const = default;
+    bool operator==(const EvFaultEvent &) const = default;
 };
 
 /// `req/authorize` data `{id_tag, n}` (schema `ev_req_authorize`); replied with AuthorizeReply.
 struct EvAuthorize {
     std::string id_tag; ///< at most 20 bytes
     int n = 1;
-    bool operator==(const EvAuthorize&) const = default;
+    bool operator==(const EvAuthorize &) const = default;
 };
 
 /// `req/start_session` data `{n, id_tag, meter_start_wh}` (schema `ev_req_start_session`):
@@ -155,7 +157,7 @@ struct EvStartSessionReq {
     std::string id_tag;
     std::int64_t meter_start_wh = 0;
     std::optional<EpochMs> start_ts;
-    bool operator==(const EvStartSessionReq&) const = default;
+    bool operator==(const EvStartSessionReq &) const = default;
 };
 
 /// `req-reply/start_session` data `{sid, decision, reason}` (schema `ev_req_reply_start_session`);
@@ -164,7 +166,7 @@ struct EvStartSessionReply {
     Decision decision = Decision::Reject;
     std::optional<std::string> sid;
     std::optional<ErrorCode> reason;
-    bool operator==(const EvStartSessionReply&) const = default;
+    bool operator==(const EvStartSessionReply &) const = default;
 };
 
 /// `req/session_record` data (schema `ev_req_session_record`): final record, resent with the
@@ -177,9 +179,9 @@ struct EvSessionRecord {
     std::int64_t meter_start_wh = 0;
     std::int64_t meter_stop_wh = 0; ///< >= meter_start_wh
     EpochMs start_ts = 0;
-    EpochMs stop_ts = 0;            ///< >= start_ts
+    EpochMs stop_ts = 0; ///< >= start_ts
     std::optional<double> max_power_w;
-    bool operator==(const EvSessionRecord&) const = default;
+    bool operator==(const EvSessionRecord &) const = default;
 };
 
 /// `cmd/start_session` data `{n, sid, id_tag, limit}` (schema `ev_cmd_start_session`).
@@ -188,13 +190,13 @@ struct EvStartSessionCmd {
     std::string sid;
     std::string id_tag;
     std::optional<ChargeLimit> limit;
-    bool operator==(const EvStartSessionCmd&) const = default;
+    bool operator==(const EvStartSessionCmd &) const = default;
 };
 
 /// `cmd/stop_session` data `{sid}` (schema `ev_cmd_stop_session`).
 struct EvStopSessionCmd {
     std::string sid;
-    bool operator==(const EvStopSessionCmd&) const = default;
+    bool operator==(const EvStopSessionCmd &) const = default;
 };
 
 /// `reset.type`.
@@ -204,29 +206,29 @@ std::string_view to_string(ResetType t);
 /// `cmd/reset` data `{type: soft|hard}` (schema `ev_cmd_reset`).
 struct EvReset {
     ResetType type = ResetType::Soft;
-    bool operator==(const EvReset&) const = default;
+    bool operator==(const EvReset &) const = default;
 };
 
 /// `cmd/unlock` data `{n}` (schema `ev_cmd_unlock`).
 struct EvUnlock {
     int n = 1;
-    bool operator==(const EvUnlock&) const = default;
+    bool operator==(const EvUnlock &) const = default;
 };
 
 /// `cmd/set_availability` data `{n, operative}` (schema `ev_cmd_set_availability`); n 0 = whole charger.
 struct EvSetAvailability {
     int n = 0;
     bool operative = true;
-    bool operator==(const EvSetAvailability&) const = default;
+    bool operator==(const EvSetAvailability &) const = default;
 };
 
 /// `cmd/set_tariff` data (schema `ev_cmd_set_tariff`): the price the charger shows, per kWh in
 /// 0.0001 yuan (`_e4`, as in BILLING.md), plus an optional display text.
 struct EvSetTariff {
-    std::int64_t elec_e4 = 0;    ///< 0..10 000 000
-    std::int64_t service_e4 = 0; ///< 0..10 000 000
+    std::int64_t elec_e4 = 0;        ///< 0..10 000 000
+    std::int64_t service_e4 = 0;     ///< 0..10 000 000
     std::optional<std::string> text; ///< at most 256 bytes
-    bool operator==(const EvSetTariff&) const = default;
+    bool operator==(const EvSetTariff &) const = default;
 };
 
 // --- traits ---

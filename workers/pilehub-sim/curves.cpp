@@ -38,7 +38,9 @@ double EbikeCurve::power_at(std::int64_t t) const {
     return cc_power_w_ * std::exp(-taper_per_ms_ * static_cast<double>(t - cc_until_ms_));
 }
 
-EvBattery EvBattery::arriving(Rng& rng) { return EvBattery(rng.uniform(40'000, 75'000), rng.uniform(10, 50)); }
+EvBattery EvBattery::arriving(Rng& rng) {
+    return EvBattery(rng.uniform(40'000, 75'000), rng.uniform(10, 50));
+}
 
 double EvBattery::accepted_power_w(double charger_max_w, bool dc) const {
     if (soc_pct_ >= 100.0)
@@ -55,7 +57,9 @@ double EvBattery::accepted_power_w(double charger_max_w, bool dc) const {
     return charger_max_w * (1.0 - 0.9 * (soc_pct_ - 80.0) / 20.0);
 }
 
-void EvBattery::charge_wh(double wh) { soc_pct_ = std::min(100.0, soc_pct_ + 100.0 * wh / capacity_wh_); }
+void EvBattery::charge_wh(double wh) {
+    soc_pct_ = std::min(100.0, soc_pct_ + 100.0 * wh / capacity_wh_);
+}
 
 void EnergyMeter::add(double power_w, std::int64_t dt_ms) {
     if (power_w <= 0 || dt_ms <= 0)

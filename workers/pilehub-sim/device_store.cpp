@@ -149,6 +149,8 @@ DeviceSnapshot FileStore::load(std::string_view dev) {
     return *s;
 }
 
-void FileStore::save(std::string_view dev, const DeviceSnapshot& s) { write_atomically(path(dev, "json"), encode(s)); }
+void FileStore::save(std::string_view dev, const DeviceSnapshot& s) {
+    write_atomically(path(dev, "json"), encode(s));
+}
 
 } // namespace pilehub::sim

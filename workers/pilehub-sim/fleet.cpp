@@ -81,7 +81,8 @@ Result<std::vector<FleetDevice>> parse_fleet(std::string_view text) {
             return R::failure(fmt::format("{}: id \"{}\" appears twice", where, d.id));
         auto k = parse_kind(kind);
         if (!k)
-            return R::failure(fmt::format("{} ({}): kind \"{}\" is not ebike_pile, ev_charger or camera", where, d.id, kind));
+            return R::failure(
+                fmt::format("{} ({}): kind \"{}\" is not ebike_pile, ev_charger or camera", where, d.id, kind));
         d.kind = *k;
         const int max = d.kind == Kind::EbikePile ? kMaxSockets : kMaxGunsOrSpaces;
         // The kind's own word; `sockets` is also accepted for every kind (the registry's name).

@@ -30,5 +30,7 @@ int cmd_admin(const Config& cfg, const Args& a);
 int cmd_services(const Config& cfg, const Args& a);
 int cmd_broker(const Config& cfg, const Args& a);
 int cmd_fleet(const Config& cfg, const Args& a);
+/// Checks the ledger invariants (BILLING.md §4); prints each violation; 1 if there is any.
+int cmd_audit(const Config& cfg, const Args& a);
 
 } // namespace pilehub::ctl

@@ -26,6 +26,8 @@ constexpr const char* kUsage = R"(usage: pilehubctl [--config FILE] [--set key=v
   fleet provision --station ID --out FILE [--prefix P] [--ebike N] [--ebike-sockets 10|20]
                   [--ev N] [--guns N] [--camera N] [--spaces N]
                                             register a simulated fleet and write its secrets for pilehub-sim
+  audit                                     check the wallets against the ledger and the settlements
+                                            (BILLING.md §4); prints each violation, exit 1 if any
 
 Device ids are [A-Za-z0-9_-]{1,48}. Exit codes: 0 ok, 1 failure, 2 bad usage or configuration.
 Configuration keys: pilehubctl --help-config
@@ -96,6 +98,8 @@ int main(int argc, char** argv) {
             return ctl::cmd_broker(cfg, args);
         if (cmd == "fleet")
             return ctl::cmd_fleet(cfg, args);
+        if (cmd == "audit")
+            return ctl::cmd_audit(cfg, args);
         std::cerr << "pilehubctl: unknown command `" << cmd << "`\n" << kUsage;
         return 2;
     } catch (const ConfigError& e) {

@@ -1,0 +1,226 @@
+#pragma once
+#include "common/clock.hpp"
+#include "common/db.hpp"
+#include "common/error_codes.hpp"
+#include "common/json.hpp"
+#include "common/ledger.hpp"
+#include "common/money.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+/// Online recharges (CONTRACT B `POST /wallet/recharge`, docs/wallets.md "Payments"): a payment
+/// order row, a provider that tells the app how to pay it, and the provider's signed callback that
+/// credits the wallet exactly once (ledger idempotency key `pay:<provider>:<provider txn id>`).
+///
+/// Adding a provider (WeChat Pay, Alipay) means writing one class derived from Provider and
+/// registering it by name in a ProviderRegistry at start-up; nothing else changes:
+/// - `create()` calls the provider's "unified order" API and returns what the app passes to the
+///   provider's SDK (e.g. WeChat JSAPI `{appId, timeStamp, nonceStr, package, signType, paySign}`);
+///   it blocks on the network, so it is never called on an MQTT callback thread.
+/// - `verify()` checks the notification's signature with the provider's key or certificate and
+///   decrypts it if needed, and returns our payment id, the provider's transaction id, the amount
+///   paid in fen and when; it never touches the database.
+/// - `ack_body()` is what the provider expects in the HTTP response (WeChat: a JSON `{"code":
+///   "SUCCESS"}`; Alipay: the text `success`), so that it stops resending.
+/// Payments::handle_callback() does every check against the order and the single credit.
+namespace pilehub::payments {
+
+/// A payment order's status (payments.status).
+enum class Status { Pending, Paid, Failed, Expired };
+std::string_view to_string(Status s);
+std::optional<Status> parse_status(std::string_view s);
+
+/// One payment order (a row of `payments`).
+struct Order {
+    std::string id; ///< ours: `pay_` + 32 hex digits
+    std::int64_t account_id = 0;
+    Fen amount_fen; ///< what the rider pays
+    Fen bonus_fen;  ///< credited on top (from a recharge package)
+    std::optional<std::int64_t> package_id;
+    std::string provider;
+    Status status = Status::Pending;
+    std::optional<std::string> provider_txn;
+    EpochMs created_at = 0;
+    std::optional<EpochMs> paid_at;
+};
+
+/// What the app needs to pay an order with its provider: JSON text, provider-specific.
+struct PayParams {
+    std::string provider;
+    std::string json;
+};
+
+/// A provider's callback (payment notification) as received over HTTP.
+struct CallbackRequest {
+    std::string body;
+    std::map<std::string, std::string> headers; ///< names in lower case
+};
+
+/// A notification whose signature the provider verified.
+struct Notification {
+    std::string payment_id;   ///< our order id, echoed by the provider
+    std::string provider_txn; ///< the provider's transaction id (unique per provider)
+    Fen amount_fen;           ///< what was actually paid
+    /// The account, when the provider echoes it (the sandbox does); checked against the order.
+    std::optional<std::int64_t> account_id;
+    EpochMs paid_at = 0;
+};
+
+/// What became of a callback. Everything but Credited changed nothing.
+enum class CallbackStatus {
+    Credited,        ///< the order is paid and the wallet credited (once)
+    Replayed,        ///< this transaction was already credited: nothing changed
+    BadSignature,    ///< the signature does not verify: forged or corrupted
+    Malformed,       ///< not a notification this provider sends
+    UnknownProvider, ///< no provider of that name is registered
+    UnknownOrder,    ///< no such payment order
+    AmountMismatch,  ///< the amount paid is not the order's amount
+    AccountMismatch, ///< the account named is not the order's account
+    OrderMismatch,   ///< the order belongs to another provider, is already paid by another
+                     ///< transaction, has failed, or the transaction id already paid another order
+};
+/// `credited`, `replayed`, `bad_signature`, `malformed`, `unknown_provider`, `unknown_order`,
+/// `amount_mismatch`, `account_mismatch`, `order_mismatch`.
+std::string_view to_string(CallbackStatus s);
+/// The shared error code an HTTP reply carries for a refused callback (Credited → nothing).
+std::optional<ErrorCode> error_code(CallbackStatus s);
+/// Whether the provider should be told "received" so that it stops resending: Credited and
+/// Replayed (the money is in the wallet either way).
+bool acknowledge(CallbackStatus s);
+
+/// One payment provider. Implementations must be safe to call from several threads at once.
+class Provider {
+public:
+    virtual ~Provider() = default;
+    /// The registry name and payments.provider value: `sandbox`, `wechat`, `alipay`.
+    virtual std::string_view name() const = 0;
+    /// Creates the order at the provider; what the app needs to pay it, or why not.
+    virtual Result<PayParams> create(const Order &order) = 0;
+    /// Verifies the callback's signature and reads it; or BadSignature / Malformed.
+    virtual std::variant<Notification, CallbackStatus> verify(const CallbackRequest &cb) const = 0;
+    /// The HTTP response body the provider expects for `s`.
+    virtual std::string ack_body(CallbackStatus s) const;
+};
+
+/// Providers by name. Filled at start-up (the sandbox only in development mode), then read-only.
+class ProviderRegistry {
+public:
+    /// Adds a provider; replaces one of the same name.
+    void add(std::shared_ptr<Provider> p);
+    /// The provider called `name`, or nullptr.
+    Provider *find(std::string_view name) const;
+    std::vector<std::string> names() const;
+
+private:
+    std::map<std::string, std::shared_ptr<Provider>, std::less<>> providers_;
+};
+
+/// HMAC-SHA256 of `data` with `key`, as 64 lower-case hex digits.
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+/// A random secret of 256 bits as 64 hex digits.
+std::string random_hex_secret();
+/// Reads the per-installation secret at `path`, creating it (random, mode 0600) if missing.
+/// Throws std::runtime_error if it cannot be read or written.
+std::string load_or_create_secret(const std::string &path);
+
+/// The development provider: no network. The rider "pays" with
+/// `POST /api/v1/pay/sandbox/{payment_id}/confirm`, which makes the callback a real provider
+/// would send (confirm_callback()) and hands it to Payments::handle_callback like any other.
+///
+/// Callback body (JSON): `{"payment_id","account_id","amount_fen","txn_id","paid_at","sign"}`;
+/// `sign` = HMAC-SHA256 (hex, with the installation's secret) of the canonical string
+/// `account_id=<n>&amount_fen=<n>&paid_at=<ms>&payment_id=<id>&provider=sandbox&txn_id=<id>`
+/// (every field but `sign`, by name, `key=value` joined with `&`).
+class SandboxProvider final : public Provider {
+public:
+    explicit SandboxProvider(std::string secret, const Clock &clock = SystemClock::instance());
+    std::string_view name() const override { return "sandbox"; }
+    /// `{"provider":"sandbox","payment_id","amount_fen","confirm_path":"/api/v1/pay/sandbox/<id>/confirm"}`.
+    Result<PayParams> create(const Order &order) override;
+    std::variant<Notification, CallbackStatus> verify(const CallbackRequest &cb) const override;
+    /// The signed callback for paying `order` in full now. Its transaction id is derived from
+    /// the order id, so confirming twice replays the same transaction (credited once).
+    CallbackRequest confirm_callback(const Order &order) const;
+    /// A callback with the given fields, signed (tests build tampered ones from it).
+    CallbackRequest make_callback(const Notification &n) const;
+    /// The canonical string that is signed.
+    static std::string canonical(const Notification &n);
+
+private:
+    std::string secret_;
+    const Clock &clock_;
+};
+
+/// How create_order went.
+enum class CreateStatus {
+    Created,
+    UnknownAccount,
+    AccountFrozen,
+    UnknownPackage,
+    InvalidAmount,
+    UnknownProvider,
+    ProviderFailed
+};
+/// `created`, `unknown_account`, `account_frozen`, `unknown_package`, `invalid_amount`, `unknown_provider`,
+/// `provider_failed`.
+std::string_view to_string(CreateStatus s);
+/// The shared error code for a refused order (Created → nothing).
+std::optional<ErrorCode> error_code(CreateStatus s);
+
+/// What the rider wants to pay: an amount, or a recharge package (its price, with its bonus).
+struct OrderRequest {
+    std::int64_t account_id = 0;
+    std::optional<Fen> amount_fen;
+    std::optional<std::int64_t> package_id;
+    std::string provider;
+};
+
+struct Created {
+    CreateStatus status = CreateStatus::InvalidAmount;
+    std::optional<Order> order;
+    std::optional<PayParams> params;
+    std::string detail; ///< why, for logs and the HTTP message
+};
+
+struct CallbackResult {
+    CallbackStatus status = CallbackStatus::Malformed;
+    std::optional<Order> order;         ///< the order, as it is after the callback
+    std::optional<ledger::Entry> entry; ///< the credit (the original one when Replayed)
+    std::string detail;
+};
+
+/// Payment orders and callbacks over the core database (a db::Sync::Full connection).
+class Payments {
+public:
+    /// The largest single recharge, in fen (5 000 yuan).
+    static constexpr std::int64_t kMaxRechargeFen = 500'000;
+
+    Payments(db::Database &db, const ProviderRegistry &providers, const Clock &clock = SystemClock::instance());
+
+    /// Writes a pending order, then asks the provider for the pay parameters (marks the order
+    /// failed if the provider refuses). Never for a frozen account.
+    Created create_order(const OrderRequest &r);
+    /// Verifies, checks against the order and credits once, in one transaction with the order
+    /// turning `paid`. Any refusal changes nothing.
+    CallbackResult handle_callback(std::string_view provider, const CallbackRequest &cb);
+    /// The sandbox's confirm button: builds the sandbox callback for the order and handles it.
+    /// UnknownProvider when no sandbox is registered (production).
+    CallbackResult sandbox_confirm(const std::string &payment_id);
+    std::optional<Order> order(const std::string &id);
+    /// Marks pending orders created before `created_before` as expired; returns how many. A late
+    /// callback for an expired order still credits it (the rider has paid).
+    int expire_pending(EpochMs created_before);
+
+private:
+    db::Database &db_;
+    const ProviderRegistry &providers_;
+    const Clock &clock_;
+};
+
+} // namespace pilehub::payments

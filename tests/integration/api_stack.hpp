@@ -1,0 +1,432 @@
+#pragma once
+// The stack the API's integration tests run against: a real Mosquitto (pilehub::test::Broker), the
+// real pilehub-api as a child process on real SQLite files in the broker's data directory, real
+// HTTP through cpp-httplib's client. Devices registered through the API get credentials the broker
+// accepts without a restart (the API rewrites the password file and SIGHUPs the broker by PID).
+// Optionally a fake sessiond (rpc service "sessiond" answering as the real one does) so every
+// refusal code can be produced on demand. Children are stopped by their PID.
+#include "common/broker_auth.hpp"
+#include "common/clock.hpp"
+#include "common/db.hpp"
+#include "common/json.hpp"
+#include "common/mqtt.hpp"
+#include "common/mqtt_router.hpp"
+#include "common/registry.hpp"
+#include "common/rpc.hpp"
+#include "common/topics.hpp"
+#include "tests/support/broker.hpp"
+#include "tests/support/process.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace pilehub::test::api {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+inline std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+inline std::string tail(const std::string& text, std::size_t lines = 60) {
+    std::size_t pos = text.size();
+    for (std::size_t n = 0; n <= lines && pos != std::string::npos && pos > 0; ++n)
+        pos = text.rfind('\n', pos - 1);
+    return pos == std::string::npos ? text : text.substr(pos + 1);
+}
+
+inline int free_tcp_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+/// One HTTP exchange: status, body, headers, and the body parsed if it is JSON.
+struct Http {
+    int status = 0;
+    std::string body;
+    httplib::Headers headers;
+    rapidjson::Document json;
+
+    bool ok() const { return status >= 200 && status < 300; }
+    /// The value at a dotted path (`session.id`, `stations.0.name`), or nullptr.
+    const rapidjson::Value* at(const std::string& path) const {
+        const rapidjson::Value* v = &json;
+        std::size_t start = 0;
+        while (v && start <= path.size()) {
+            const auto dot = path.find('.', start);
+            const auto key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+            if (v->IsObject()) {
+                auto it = v->FindMember(key.c_str());
+                v = it == v->MemberEnd() ? nullptr : &it->value;
+            } else if (v->IsArray() && !key.empty() && std::isdigit(static_cast<unsigned char>(key[0]))) {
+                const auto i = static_cast<rapidjson::SizeType>(std::stoul(key));
+                v = i < v->Size() ? &(*v)[i] : nullptr;
+            } else {
+                v = nullptr;
+            }
+            if (dot == std::string::npos)
+                break;
+            start = dot + 1;
+        }
+        return v;
+    }
+    std::string str(const std::string& path) const {
+        auto v = at(path);
+        return v && v->IsString() ? v->GetString() : std::string();
+    }
+    std::int64_t i64(const std::string& path, std::int64_t def = -999999) const {
+        auto v = at(path);
+        return v && v->IsInt64() ? v->GetInt64() : def;
+    }
+    double num(const std::string& path) const {
+        auto v = at(path);
+        return v && v->IsNumber() ? v->GetDouble() : -1e300;
+    }
+    bool boolean(const std::string& path) const {
+        auto v = at(path);
+        return v && v->IsBool() && v->GetBool();
+    }
+    std::size_t size(const std::string& path) const {
+        auto v = path.empty() ? &json : at(path);
+        return v && v->IsArray() ? v->Size() : 0;
+    }
+    std::string code() const { return str("error.code"); }
+};
+
+inline std::ostream& operator<<(std::ostream& os, const Http& h) {
+    return os << h.status << " " << h.body.substr(0, 600);
+}
+
+/// The built pilehub-api.
+inline std::string api_binary() {
+    return std::string(PILEHUB_BINARY_DIR) + "/web-api/pilehub-api";
+}
+
+struct StackOptions {
+    bool dev_mode = true;
+    std::vector<std::string> sets; ///< extra --set key=value
+    std::vector<Credential> broker_users;
+    bool admin_password_env = true; ///< start with PILEHUB_ADMIN_PASSWORD set
+};
+
+/// Broker + pilehub-api on the broker's data directory.
+class Stack {
+public:
+    static constexpr const char* kAdminPassword = "admin-password-1";
+
+    explicit Stack(StackOptions o = {}) : broker_(o.broker_users) {
+        dir_ = broker_.data_dir();
+        fs::create_directories(dir_ + "/secrets");
+        fs::create_directories(dir_ + "/run");
+        for (const auto& user : broker::service_users())
+            std::ofstream(dir_ + "/secrets/" + user + ".pass") << broker_.password(user) << "\n";
+        // The broker's PID where the API (like pilehubctl) looks for it to send SIGHUP.
+        std::ofstream(dir_ + "/run/mosquitto.pid") << broker_.pid() << "\n";
+        {
+            // Our processes' broker credentials are in the database, so the API's rewrite of the
+            // password file keeps them (as `pilehubctl services init` arranges in production).
+            db::Database d(dir_ + "/pilehub.db");
+            db::migrate(d, db::core_migrations());
+            registry::Store store(d);
+            for (const auto& user : broker::service_users())
+                store.set_service_credential(user, broker::hash_password(broker_.password(user)), 0);
+        }
+        port_ = free_tcp_port();
+        std::vector<std::string> argv{api_binary(),
+                                      "--set",
+                                      "data_dir=" + dir_,
+                                      "--set",
+                                      fmt::format("mqtt.port={}", broker_.port()),
+                                      "--set",
+                                      fmt::format("pilehub-api.http_port={}", port_),
+                                      "--set",
+                                      std::string("dev_mode=") + (o.dev_mode ? "true" : "false"),
+                                      "--set",
+                                      "pilehub-api.sms_min_interval_s=0",
+                                      "--set",
+                                      "pilehub-api.sms_max_per_hour=1000",
+                                      "--set",
+                                      "pilehub-api.sms_max_per_ip_hour=100000",
+                                      "--set",
+                                      "pilehub-api.login_max_failures_per_ip=100000"};
+        for (const auto& s : o.sets) {
+            argv.push_back("--set");
+            argv.push_back(s);
+        }
+        SpawnOptions so;
+        so.output = log_path();
+        if (o.admin_password_env)
+            so.env.push_back(std::string("PILEHUB_ADMIN_PASSWORD=") + kAdminPassword);
+        else
+            ::unsetenv("PILEHUB_ADMIN_PASSWORD");
+        api_ = Process::spawn(argv, so);
+        const auto ready = dir_ + "/run/pilehub-api.ready";
+        for (int i = 0; i < 800 && !fs::exists(ready); ++i) {
+            if (!api_.running())
+                FAIL("pilehub-api exited during start-up:\n" << tail(log()));
+            std::this_thread::sleep_for(25ms);
+        }
+        REQUIRE_MESSAGE(fs::exists(ready), "pilehub-api not ready in 20 s:\n" << tail(log()));
+    }
+
+    ~Stack() {
+        if (api_.pid())
+            api_.stop();
+    }
+
+    Broker& broker() { return broker_; }
+    const std::string& dir() const { return dir_; }
+    int port() const { return port_; }
+    std::string log_path() const { return dir_ + "/pilehub-api.log"; }
+    std::string log() const { return slurp(log_path()); }
+    db::Database db() const { return db::Database(dir_ + "/pilehub.db"); }
+
+    Http request(const std::string& method, const std::string& path, const std::string& body = "",
+                 const std::string& token = "", httplib::Headers extra = {}) const {
+        httplib::Client c("127.0.0.1", port_);
+        c.set_read_timeout(15, 0);
+        c.set_connection_timeout(5, 0);
+        httplib::Headers h = std::move(extra);
+        if (!token.empty())
+            h.emplace("Authorization", "Bearer " + token);
+        httplib::Result r = method == "GET"      ? c.Get(path, h)
+                            : method == "DELETE" ? c.Delete(path, h, body, "application/json")
+                            : method == "PUT"    ? c.Put(path, h, body, "application/json")
+                                                 : c.Post(path, h, body, "application/json");
+        Http out;
+        if (!r)
+            return out;
+        out.status = r->status;
+        out.body = r->body;
+        out.headers = r->headers;
+        if (r->get_header_value("Content-Type").find("json") != std::string::npos)
+            out.json.Parse(out.body.c_str(), out.body.size());
+        return out;
+    }
+    Http get(const std::string& path, const std::string& token = "") const { return request("GET", path, "", token); }
+    Http post(const std::string& path, const std::string& body, const std::string& token = "") const {
+        return request("POST", path, body, token);
+    }
+    Http put(const std::string& path, const std::string& body, const std::string& token = "") const {
+        return request("PUT", path, body, token);
+    }
+
+    /// A rider's token: SMS code (dev mode) and login; the first login registers the account.
+    std::string rider(const std::string& phone) const {
+        auto c = post("/api/v1/auth/sms-code", fmt::format(R"({{"phone":"{}"}})", phone));
+        REQUIRE_MESSAGE(c.status == 200, c);
+        auto l = post("/api/v1/auth/login", fmt::format(R"({{"phone":"{}","code":"{}"}})", phone, c.str("dev_code")));
+        REQUIRE_MESSAGE(l.status == 200, l);
+        return l.str("token");
+    }
+    std::int64_t rider_id(const std::string& token) const { return get("/api/v1/me", token).i64("id"); }
+    /// An operator's token.
+    std::string admin(const std::string& user = "admin", const std::string& password = kAdminPassword) const {
+        auto l = post("/api/v1/admin/login", fmt::format(R"({{"username":"{}","password":"{}"}})", user, password));
+        REQUIRE_MESSAGE(l.status == 200, l);
+        return l.str("token");
+    }
+
+    /// Creates a station (Shenzhen by default) and returns its id.
+    std::int64_t station(const std::string& admin_token, const std::string& name, double lat = 22.543096,
+                         double lon = 114.057865, const std::string& extra = "") const {
+        auto r = post("/api/v1/admin/stations",
+                      fmt::format(R"({{"name":"{}","lat":{},"lon":{},"address":"1 Test Road"{}}})", name, lat, lon,
+                                  extra.empty() ? std::string(R"(,"open_hours":"00:00-24:00")") : extra),
+                      admin_token);
+        REQUIRE_MESSAGE(r.status == 201, r);
+        return r.i64("id");
+    }
+    /// Registers an e-bike pile and returns the reply (with its MQTT credentials).
+    Http device(const std::string& admin_token, const std::string& id, std::int64_t station, int sockets = 10,
+                const std::string& kind = "ebike_pile") const {
+        auto r =
+            post("/api/v1/admin/devices",
+                 fmt::format(R"({{"id":"{}","kind":"{}","station_id":{},"sockets":{}}})", id, kind, station, sockets),
+                 admin_token);
+        REQUIRE_MESSAGE(r.status == 201, r);
+        return r;
+    }
+
+private:
+    Broker broker_;
+    std::string dir_;
+    int port_ = 0;
+    Process api_;
+};
+
+/// A stand-in for sessiond's rpc service (docs/topics.md): `start` refuses with the code set for a
+/// device, or creates the session row sessiond would and answers `{session:{id,state}}`; `stop` and
+/// `force_end` move a live session to `stopping`; `device_command` answers with what it was sent.
+class FakeSessiond {
+public:
+    FakeSessiond(Broker& broker, std::string db_path) : db_path_(std::move(db_path)) {
+        mqtt_ = mqtt::make_client(broker.client_options("svc.sessiond"));
+        server_ = std::make_unique<rpc::Server>(*mqtt_, router_, "sessiond");
+        server_->handle("start", [this](rpc::Request& r) { return start(r); });
+        server_->handle("stop", [this](rpc::Request& r) { return stop(r, "user_stop"); });
+        server_->handle("force_end", [this](rpc::Request& r) { return stop(r, "forced"); });
+        server_->handle("device_command", [this](rpc::Request& r) {
+            const auto dev = r.data.req_str("device_id", 48);
+            const auto name = r.data.req_str("name", 32);
+            {
+                std::lock_guard l(m_);
+                if (auto it = refusals_.find(dev); it != refusals_.end())
+                    return rpc::Reply::refuse(it->second, "refused by the fake");
+            }
+            json::Writer w;
+            w.begin_object().field("device_id", dev).field("name", name).field("status", "ok").end_object();
+            return rpc::Reply::success(w.str());
+        });
+        router_.attach(*mqtt_);
+        mqtt_->start();
+        REQUIRE(mqtt_->wait_ready(10s));
+    }
+    ~FakeSessiond() { mqtt_->stop(); }
+
+    /// Every start on `device` is refused with `code` (empty: accepted).
+    void refuse(const std::string& device, const std::string& code) {
+        std::lock_guard l(m_);
+        if (code.empty())
+            refusals_.erase(device);
+        else
+            refusals_[device] = code;
+    }
+    /// The last start request's data.
+    std::string last_start() {
+        std::lock_guard l(m_);
+        return last_start_;
+    }
+    int calls() {
+        std::lock_guard l(m_);
+        return calls_;
+    }
+
+private:
+    rpc::Reply start(rpc::Request& r) {
+        const auto account = r.data.req_int("account_id", 1);
+        const auto socket = r.data.req_str("socket", 64);
+        const auto mode = r.data.req_str("mode", 16);
+        const auto minutes = r.data.opt_int("minutes", 1, 2880);
+        const auto method = r.data.opt_str("method", 16).value_or("app");
+        {
+            json::Writer w;
+            w.begin_object()
+                .field("account_id", account)
+                .field("socket", socket)
+                .field("mode", mode)
+                .opt_field("minutes", minutes)
+                .field("method", method)
+                .end_object();
+            std::lock_guard l(m_);
+            last_start_ = w.str();
+            ++calls_;
+        }
+        const auto dash = socket.rfind('-');
+        const auto dev = socket.substr(0, dash);
+        const int n = std::stoi(socket.substr(dash + 1));
+        {
+            std::lock_guard l(m_);
+            if (auto it = refusals_.find(dev); it != refusals_.end())
+                return rpc::Reply::refuse(it->second, "refused by the fake sessiond");
+        }
+        db::Database d(db_path_);
+        db::Statement st(d, "SELECT station_id FROM devices WHERE id = ?");
+        st.bind_all(dev);
+        if (!st.step())
+            return rpc::Reply::refuse("unknown_socket", "no such socket");
+        const auto station = st.int64(0);
+        st.reset();
+        const auto now = SystemClock::instance().now_ms();
+        const auto sid = fmt::format("s-fake-{}-{}", now, ++seq_);
+        try {
+            db::Statement(
+                d, "INSERT INTO sessions(id, account_id, method, device_id, n, station_id, mode, minutes, state, "
+                   "created_at, updated_at) VALUES (?, ?, 'app', ?, ?, ?, ?, ?, 'starting', ?, ?)")
+                .bind_all(sid, account, dev, n, station, mode, minutes, now, now)
+                .run();
+        } catch (const db::Error& e) {
+            return rpc::Reply::refuse(e.is_constraint() ? "socket_busy" : "internal", e.what());
+        }
+        json::Writer w;
+        w.begin_object()
+            .key("session")
+            .begin_object()
+            .field("id", sid)
+            .field("state", "starting")
+            .end_object()
+            .end_object();
+        return rpc::Reply::success(w.str());
+    }
+
+    rpc::Reply stop(rpc::Request& r, const char* why) {
+        const auto sid = r.data.req_str("session_id", 64);
+        db::Database d(db_path_);
+        const auto now = SystemClock::instance().now_ms();
+        const auto n =
+            db::Statement(d, "UPDATE sessions SET state = 'stopping', stop_requested = ?, updated_at = ? WHERE id = ? "
+                             "AND state IN ('starting', 'charging', 'suspended')")
+                .bind_all(std::string(why), now, sid)
+                .run();
+        if (n == 0)
+            return rpc::Reply::refuse("conflict", "not live");
+        json::Writer w;
+        w.begin_object()
+            .key("session")
+            .begin_object()
+            .field("id", sid)
+            .field("state", "stopping")
+            .end_object()
+            .end_object();
+        return rpc::Reply::success(w.str());
+    }
+
+    std::string db_path_;
+    mqtt::Router router_;
+    std::unique_ptr<mqtt::Client> mqtt_;
+    std::unique_ptr<rpc::Server> server_;
+    std::mutex m_;
+    std::map<std::string, std::string> refusals_;
+    std::string last_start_;
+    int calls_ = 0;
+    int seq_ = 0;
+};
+
+/// Writes a telemetry sample (as recorderd would) for a session's power curve.
+inline void add_sample(const std::string& dir, const std::string& sid, EpochMs t, std::int64_t power_w,
+                       std::int64_t energy_wh) {
+    db::Database tele(dir + "/telemetry.db");
+    db::Statement(tele, "INSERT INTO session_samples(session_id, t, power_w, energy_wh) VALUES (?, ?, ?, ?)")
+        .bind_all(sid, t, power_w, energy_wh)
+        .run();
+}
+
+} // namespace pilehub::test::api

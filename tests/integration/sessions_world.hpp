@@ -1,0 +1,350 @@
+#pragma once
+// The world of sessiond's integration tests: a real Mosquitto (pilehub::test::Broker), the real
+// pilehub-sim as a child process playing piles P1 and P2 (10 sockets each), the real sessiond (and
+// billingd, when it is built) as child processes on real SQLite files, and the test acting as the
+// API (user svc.pilehub-api: rpc requests, reads of every topic). Children are stopped by PID.
+#include "common/clock.hpp"
+#include "common/db.hpp"
+#include "common/json.hpp"
+#include "common/ledger.hpp"
+#include "common/mqtt.hpp"
+#include "common/mqtt_router.hpp"
+#include "common/payloads.hpp"
+#include "common/registry.hpp"
+#include "common/rpc.hpp"
+#include "common/topics.hpp"
+#include "tests/support/broker.hpp"
+#include "tests/support/process.hpp"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace pilehub::test::sessions {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+/// Time and power modes; 60 and 120 minute options; 200 fen to start.
+inline constexpr const char *kTariff = R"({
+  "name": "Residential e-bike", "timezone": "Asia/Shanghai", "modes": ["time", "power"],
+  "time":  {"fen_per_hour": 100, "options_minutes": [60, 120]},
+  "power": {"tiers": [{"up_to_w": 300, "fen_per_hour": 30}, {"up_to_w": 1000, "fen_per_hour": 57}],
+            "ignore_first_s": 60},
+  "free_minutes": 5, "cap": {"max_minutes": 720, "max_fen": 1000},
+  "min_start_balance_fen": 200, "stop_below_balance_fen": 0})";
+
+inline std::string slurp(const std::string &path) {
+    std::ifstream in(path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+inline std::string tail(const std::string &text, std::size_t lines = 40) {
+    std::size_t pos = text.size();
+    for (std::size_t n = 0; n <= lines && pos != std::string::npos && pos > 0; ++n)
+        pos = text.rfind('\n', pos - 1);
+    return pos == std::string::npos ? text : text.substr(pos + 1);
+}
+
+/// A PileHub daemon run as a child process on the shared data directory, signalled by its PID.
+class Daemon {
+public:
+    Daemon(std::string name, const Broker &broker, std::string data_dir, std::vector<std::string> sets = {})
+        : name_(std::move(name)), data_dir_(std::move(data_dir)), sets_(std::move(sets)) {
+        fs::create_directories(data_dir_ + "/secrets");
+        std::ofstream(data_dir_ + "/secrets/svc." + name_ + ".pass") << broker.password("svc." + name_) << "\n";
+        sets_.push_back("data_dir=" + data_dir_);
+        sets_.push_back(fmt::format("mqtt.port={}", broker.port()));
+    }
+    ~Daemon() { stop(); }
+    static std::string binary(const std::string &name) {
+        return std::string(PILEHUB_BINARY_DIR) + "/workers/" + name + "/" + name;
+    }
+    /// Starts it and waits for its ready file (it is connected and subscribed by then).
+    void start() {
+        const auto ready = data_dir_ + "/run/" + name_ + ".ready";
+        fs::remove(ready);
+        std::vector<std::string> argv{binary(name_)};
+        for (const auto &s : sets_) {
+            argv.push_back("--set");
+            argv.push_back(s);
+        }
+        SpawnOptions o;
+        o.output = log_path();
+        proc_ = Process::spawn(argv, o);
+        for (int i = 0; i < 400 && !fs::exists(ready); ++i) {
+            if (!proc_.running())
+                FAIL(name_ << " exited during start-up:\n" << tail(log()));
+            std::this_thread::sleep_for(25ms);
+        }
+        REQUIRE_MESSAGE(fs::exists(ready), name_ << " not ready in 10 s:\n" << tail(log()));
+    }
+    /// SIGTERM to our child's PID; its exit code.
+    int stop() { return proc_.pid() ? proc_.stop() : 0; }
+    /// SIGKILL to our child's PID: no clean disconnect, nothing flushed.
+    int kill9() { return proc_.pid() ? proc_.kill() : 0; }
+    bool running() { return proc_.pid() && proc_.running(); }
+    std::string log_path() const { return data_dir_ + "/" + name_ + ".log"; }
+    std::string log() const { return slurp(log_path()); }
+
+private:
+    std::string name_;
+    std::string data_dir_;
+    std::vector<std::string> sets_;
+    Process proc_;
+};
+
+/// How a world is set up.
+struct WorldOptions {
+    const char *name = "sessions";
+    double speed = 10;    ///< the simulator's time acceleration
+    int accounts = 4;     ///< accounts with 1000 fen each
+    bool billingd = true; ///< also run billingd, when it is built
+    std::int64_t tele_period_s = 10;
+};
+
+/// One test's world. Devices P1, P2 simulated (10 sockets each); P3 registered but never online.
+class World {
+public:
+    explicit World(WorldOptions o) : opts_(o), broker_({{"P1", ""}, {"P2", ""}}) {
+        std::string templ = (fs::temp_directory_path() / fmt::format("pilehub-{}-XXXXXX", o.name)).string();
+        REQUIRE(::mkdtemp(templ.data()) != nullptr);
+        dir_ = templ;
+        seed();
+
+        // The simulator: P1 and P2 with the secrets the broker knows.
+        {
+            std::ofstream f(dir_ + "/fleet.json");
+            f << fmt::format(R"({{"devices":[{{"id":"P1","kind":"ebike_pile","sockets":10,"password":"{}"}},)"
+                             R"({{"id":"P2","kind":"ebike_pile","sockets":10,"password":"{}"}}]}})",
+                             broker_.password("P1"), broker_.password("P2"));
+        }
+        SpawnOptions so;
+        so.output = dir_ + "/sim.log";
+        sim_ = Process::spawn({std::string(PILEHUB_BINARY_DIR) + "/workers/pilehub-sim/pilehub-sim", "--fleet",
+                               dir_ + "/fleet.json", "--state-dir", dir_ + "/sim", "--port",
+                               std::to_string(broker_.port()), "--speed", fmt::format("{}", o.speed), "--tele-period-s",
+                               std::to_string(o.tele_period_s)},
+                              so);
+
+        // The test is the API: rpc requests, and it reads every topic.
+        api_ = mqtt::make_client(broker_.client_options("svc.pilehub-api"));
+        rpc_ = std::make_unique<rpc::Client>(*api_, router_);
+        for (const auto *filter :
+             {"ph/v1/svc/session/+/state", "ph/v1/dev/+/presence", "ph/v1/dev/+/conn/+/state", "ph/v1/dev/+/cmd/+",
+              "ph/v1/dev/+/cmd-reply/+", "ph/v1/dev/+/req/+", "ph/v1/dev/+/req-reply/+", "ph/v1/dev/+/evt/+"})
+            router_.add(*api_, filter, 1, inbox.handler());
+        router_.attach(*api_);
+        api_->start();
+        REQUIRE(api_->wait_ready(10s));
+
+        sessiond.emplace("sessiond", broker_, dir_,
+                         std::vector<std::string>{"log.level=info", "sessiond.command_timeout_ms=10000"});
+        sessiond->start();
+        if (o.billingd && fs::exists(Daemon::binary("billingd"))) {
+            billingd.emplace("billingd", broker_, dir_, std::vector<std::string>{"billingd.scan_period_s=1"});
+            billingd->start();
+        }
+        for (const auto *dev : {"P1", "P2"})
+            REQUIRE_MESSAGE(inbox.wait_for(topics::presence(dev), R"("online":true)", 15s).has_value(),
+                            dev << " never came online:\n"
+                                << tail(slurp(dir_ + "/sim.log")));
+        // The piles announce their sockets right after presence; give the retained states a moment.
+        for (const auto *dev : {"P1", "P2"})
+            REQUIRE(inbox.wait_for(topics::conn_state(dev, 10), R"("st":)", 5s).has_value());
+    }
+
+    ~World() {
+        if (billingd)
+            billingd->stop();
+        if (sessiond)
+            sessiond->stop();
+        if (sim_.pid())
+            sim_.stop();
+        if (api_)
+            api_->stop();
+        db_.reset();
+        const char *keep = std::getenv("PILEHUB_KEEP_TEST_DIRS");
+        if (!keep || std::string(keep) != "1") {
+            std::error_code ec;
+            fs::remove_all(dir_, ec);
+        } else {
+            MESSAGE("test directory kept: " << dir_);
+        }
+    }
+
+    bool has_billingd() const { return billingd.has_value(); }
+    const std::string &dir() const { return dir_; }
+    Broker &broker() { return broker_; }
+
+    /// An rpc request to sessiond, as the API sends it.
+    rpc::Reply call(const std::string &method, const std::string &data_json, std::chrono::milliseconds timeout = 3s) {
+        return rpc_->call("sessiond", method, data_json, timeout);
+    }
+    /// Starts an app session and returns its id (REQUIREs ok).
+    std::string start(std::int64_t account, const std::string &socket, const std::string &mode = "power",
+                      std::optional<int> minutes = std::nullopt) {
+        const auto r = call("start", start_json(account, socket, mode, minutes));
+        REQUIRE_MESSAGE(r.ok(), r.status << " " << r.code << " " << r.msg << "\n" << tail(sessiond->log()));
+        return session_id_of(r.data_json);
+    }
+    static std::string start_json(std::int64_t account, const std::string &socket, const std::string &mode,
+                                  std::optional<int> minutes) {
+        return fmt::format(R"({{"account_id":{},"socket":"{}","mode":"{}"{}}})", account, socket, mode,
+                           minutes ? fmt::format(R"(,"minutes":{})", *minutes) : "");
+    }
+    static std::string session_id_of(const std::string &data_json) {
+        auto doc = json::parse(data_json);
+        REQUIRE(doc.ok());
+        std::string err;
+        auto o = json::Object::root(*doc, &err);
+        auto s = o.req_obj("session");
+        const auto id = s.req_str("id", 64);
+        REQUIRE_MESSAGE(o.ok(), err);
+        return id;
+    }
+
+    /// One control line to the simulator's FIFO.
+    void control(const std::string &line) {
+        const auto path = dir_ + "/sim/control";
+        const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        REQUIRE_MESSAGE(fd >= 0, "cannot open " << path);
+        const auto text = line + "\n";
+        const auto n = ::write(fd, text.data(), text.size());
+        ::close(fd);
+        REQUIRE(n == static_cast<ssize_t>(text.size()));
+    }
+    /// The simulator's status.json `pending_records` (records not yet acknowledged by the platform).
+    std::int64_t sim_pending_records() {
+        auto doc = json::parse(slurp(dir_ + "/sim/status.json"));
+        if (!doc)
+            return -1;
+        std::string err;
+        auto o = json::Object::root(*doc, &err);
+        return o.opt_int("pending_records", 0).value_or(-1);
+    }
+
+    /// A read connection to the core database.
+    db::Database &db() {
+        if (!db_)
+            db_ = std::make_unique<db::Database>(dir_ + "/pilehub.db");
+        return *db_;
+    }
+    /// The first column of the first row of `sql` with `?1` = `arg`, as text ("" when no row / NULL).
+    std::string text(const std::string &sql, const std::string &arg = "") {
+        db::Statement q(db(), sql);
+        if (sql.find("?1") != std::string::npos)
+            q.bind(1, arg);
+        if (!q.step() || q.is_null(0))
+            return "";
+        return q.text(0);
+    }
+    std::int64_t number(const std::string &sql, const std::string &arg = "") {
+        db::Statement q(db(), sql);
+        if (sql.find("?1") != std::string::npos)
+            q.bind(1, arg);
+        if (!q.step() || q.is_null(0))
+            return -1;
+        return q.int64(0);
+    }
+    std::string state(const std::string &sid) { return text("SELECT state FROM sessions WHERE id = ?1", sid); }
+    /// Polls until `pred` holds or `timeout` passes.
+    bool eventually(const std::function<bool()> &pred, std::chrono::milliseconds timeout) {
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < until) {
+            if (pred())
+                return true;
+            std::this_thread::sleep_for(20ms);
+        }
+        return pred();
+    }
+    bool wait_state(const std::string &sid, const std::string &st, std::chrono::milliseconds timeout = 10s) {
+        return eventually([&] { return state(sid) == st; }, timeout);
+    }
+    /// Everything worth reading when a check fails.
+    std::string logs(std::size_t lines = 30) {
+        std::string s = "--- sessiond ---\n" + tail(sessiond->log(), lines);
+        if (billingd)
+            s += "--- billingd ---\n" + tail(billingd->log(), lines);
+        s += "--- sim ---\n" + tail(slurp(dir_ + "/sim.log"), lines);
+        return s;
+    }
+
+    Inbox inbox;
+    std::optional<Daemon> sessiond;
+    std::optional<Daemon> billingd;
+    std::vector<std::int64_t> accounts;
+    std::int64_t frozen = 0;
+    std::int64_t poor = 0;
+
+private:
+    void seed() {
+        db::Database::Options o;
+        o.sync = db::Sync::Full;
+        db::Database d(dir_ + "/pilehub.db", o);
+        db::migrate(d, db::core_migrations());
+        const auto now = SystemClock::instance().now_ms();
+        registry::Store reg(d);
+        const auto op = reg.ensure_operator("op", now);
+        registry::Station st;
+        st.operator_id = op;
+        st.name = "Garden";
+        const auto station = reg.add_station(st, now);
+        for (const auto *id : {"P1", "P2", "P3"}) {
+            registry::Device dev;
+            dev.id = id;
+            dev.station_id = station;
+            dev.ports = 10;
+            reg.add_device(dev, "$7$unused", now);
+        }
+        db::Statement t(d, "INSERT INTO tariffs (station_id, version, document, effective_from, created_at) "
+                           "VALUES (?1, 1, ?2, 0, 0)");
+        t.bind(1, station).bind(2, kTariff).run();
+        ledger::Ledger l(d);
+        auto account = [&](int i, std::int64_t fen) {
+            const auto a = l.open_account({fmt::format("139{:08}", i), "", std::nullopt, ledger::DebitOrder::RealFirst})
+                               .account_id;
+            ledger::Credit c;
+            c.account_id = a;
+            c.real_fen = Fen(fen);
+            c.meta.idempotency_key = fmt::format("seed:{}", i);
+            REQUIRE(l.credit(c).ok());
+            return a;
+        };
+        for (int i = 0; i < opts_.accounts; ++i)
+            accounts.push_back(account(i, 1000));
+        frozen = account(900, 1000);
+        REQUIRE(l.set_frozen(frozen, true) == ledger::Outcome::Applied);
+        poor = account(901, 100);
+        db::Statement c(d, "INSERT INTO cards (card_no, account_id, status, issued_at) VALUES ('CARD0001', ?1, "
+                           "'active', 0)");
+        c.bind(1, accounts.at(0)).run();
+    }
+
+    WorldOptions opts_;
+    Broker broker_;
+    std::string dir_;
+    Process sim_;
+    std::unique_ptr<mqtt::Client> api_;
+    mqtt::Router router_;
+    std::unique_ptr<rpc::Client> rpc_;
+    std::unique_ptr<db::Database> db_;
+};
+
+} // namespace pilehub::test::sessions

@@ -1,0 +1,627 @@
+// CONTRACT C and the operator console against the running stack: first admin, hierarchy, devices
+// with broker credentials, configuration publishing, QR codes, tariffs and the calculator, users,
+// cards, sessions, monitoring, dashboard figures from the ledger, exports.
+#include "api_stack.hpp"
+
+#include "common/ledger.hpp"
+#include "common/topics.hpp"
+#include "tests/support/broker.hpp"
+
+#include <sys/stat.h>
+
+using namespace pilehub;
+using namespace pilehub::test;
+using namespace pilehub::test::api;
+
+namespace {
+
+constexpr const char* kTariff = R"({"tariff": {
+  "name": "Residential e-bike", "timezone": "Asia/Shanghai", "modes": ["time", "power"],
+  "time":  {"fen_per_hour": 100, "options_minutes": [60, 120, 240]},
+  "power": {"tiers": [{"up_to_w": 150, "fen_per_hour": 25}, {"up_to_w": 300, "fen_per_hour": 30},
+                      {"up_to_w": 500, "fen_per_hour": 45}, {"up_to_w": 1000, "fen_per_hour": 57},
+                      {"up_to_w": 2000, "fen_per_hour": 100}], "ignore_first_s": 60},
+  "free_minutes": 5, "cap": {"max_minutes": 720, "max_fen": 1000},
+  "min_start_balance_fen": 200, "stop_below_balance_fen": 0}})";
+
+std::unique_ptr<mqtt::Client> connect_device(Stack& st, const std::string& id, const std::string& password) {
+    auto o = st.broker().client_options(id);
+    o.password = password;
+    auto c = mqtt::make_client(o);
+    c->start();
+    REQUIRE_MESSAGE(c->wait_ready(10s), "the broker refused " << id);
+    return c;
+}
+
+template <typename F> bool eventually(F f, std::chrono::milliseconds limit = 5s) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+        if (f())
+            return true;
+        std::this_thread::sleep_for(50ms);
+    }
+    return f();
+}
+
+/// Settles a session the way billingd does: the ledger entry `settle:<sid>` and the session row.
+void settle(Stack& st, const std::string& sid, std::int64_t account, std::int64_t cost, std::int64_t energy_wh,
+            std::int64_t duration_s, EpochMs ended_at) {
+    auto d = st.db();
+    ledger::Ledger l(d);
+    ledger::Debit debit;
+    debit.account_id = account;
+    debit.amount_fen = Fen(cost);
+    debit.kind = ledger::Kind::Charge;
+    debit.meta = ledger::Meta{"settle:" + sid, sid, "billingd", ""};
+    debit.partial = true;
+    REQUIRE(l.debit(debit).ok());
+    db::Statement(
+        d, "UPDATE sessions SET state = 'completed', cost_fen = ?, energy_wh = ?, duration_s = ?, started_at = ?, "
+           "ended_at = ?, stop_reason = 'full' WHERE id = ?")
+        .bind_all(cost, energy_wh, duration_s, ended_at - duration_s * 1000, ended_at, sid)
+        .run();
+}
+
+} // namespace
+
+TEST_CASE("api admin: without PILEHUB_ADMIN_PASSWORD the first admin's random password is written to "
+          "initial-admin-password") {
+    StackOptions o;
+    o.admin_password_env = false;
+    Stack st(o);
+    const auto file = st.dir() + "/initial-admin-password";
+    REQUIRE(fs::exists(file));
+    struct stat sb {};
+    REQUIRE(::stat(file.c_str(), &sb) == 0);
+    CHECK((sb.st_mode & 0777) == 0600);
+    auto pw = slurp(file);
+    while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r'))
+        pw.pop_back();
+    CHECK(pw.size() >= 16);
+    auto bad = st.post("/api/v1/admin/login", R"({"username":"admin","password":"admin-password-1"})");
+    CHECK(bad.status == 401);
+    CHECK(bad.code() == "unauthorized");
+    const auto token = st.admin("admin", pw);
+    auto me = st.get("/api/v1/admin/me", token);
+    CHECK(me.str("role") == "admin");
+    CHECK(me.boolean("all_stations"));
+    CHECK(st.post("/api/v1/admin/logout", "{}", token).status == 200);
+    CHECK(st.get("/api/v1/admin/me", token).status == 401);
+}
+
+TEST_CASE("api admin: stations and devices; the broker accepts new device credentials without a restart") {
+    Stack st;
+    const auto admin = st.admin();
+    auto bad = st.post("/api/v1/admin/stations", R"({"name":"X","lat":91,"lon":0})", admin);
+    CHECK(bad.code() == "invalid_request");
+    CHECK(st.post("/api/v1/admin/stations", R"({"name":"X","lat":1,"lon":1,"open_hours":"8-22"})", admin).code() ==
+          "invalid_request");
+    auto s = st.post("/api/v1/admin/stations",
+                     R"({"name":"Central","lat":22.5431,"lon":114.0579,"address":"1 Road","open_hours":"06:00-23:00"})",
+                     admin);
+    REQUIRE_MESSAGE(s.status == 201, s);
+    const auto station = s.i64("id");
+    CHECK(s.str("open_hours") == "06:00-23:00");
+    CHECK(s.num("lat") == doctest::Approx(22.5431));
+    CHECK(st.post("/api/v1/admin/stations", R"({"name":"Central","lat":22.5,"lon":114.0})", admin).code() ==
+          "conflict");
+
+    auto dev = st.device(admin, "cp-0001", station, 10);
+    CHECK(dev.str("mqtt_username") == "cp-0001");
+    CHECK(dev.str("mqtt_password").size() >= 24);
+    CHECK(dev.boolean("broker_reloaded"));
+    CHECK(st.post("/api/v1/admin/devices",
+                  fmt::format(R"({{"id":"cp-0001","kind":"ebike_pile","station_id":{},"sockets":10}})", station), admin)
+              .code() == "duplicate");
+    CHECK(st.post("/api/v1/admin/devices",
+                  fmt::format(R"({{"id":"bad id","kind":"ebike_pile","station_id":{},"sockets":10}})", station), admin)
+              .code() == "invalid_request");
+    CHECK(
+        st.post("/api/v1/admin/devices", R"({"id":"cp-0002","kind":"ebike_pile","station_id":999,"sockets":10})", admin)
+            .code() == "not_found");
+    CHECK(st.post("/api/v1/admin/devices",
+                  fmt::format(R"({{"id":"cp-0002","kind":"ev_charger","station_id":{},"sockets":17}})", station), admin)
+              .code() == "invalid_request");
+    CHECK(st.post("/api/v1/admin/devices",
+                  fmt::format(R"({{"id":"cp-0002","kind":"toaster","station_id":{},"sockets":1}})", station), admin)
+              .code() == "invalid_request");
+
+    // The new credentials work at once; a wrong password does not.
+    CHECK(st.broker().connack("cp-0001", dev.str("mqtt_password")) == 0);
+    CHECK(st.broker().connack("cp-0001", "wrong-password") != 0);
+    auto c = connect_device(st, "cp-0001", dev.str("mqtt_password"));
+    c->publish({topics::presence("cp-0001"), R"({"v":1,"online":true,"boot":3,"ts":1,"fw":"2.4.1"})", 1, true});
+    c->publish(
+        {topics::tele("cp-0001"),
+         R"({"v":1,"ts":1732183200123,"boot":3,"seq":9,"data":{"temp_c":31.5,"total_power_w":180,"sockets":[{"n":2,"st":"charging","power_w":180.2,"session_energy_wh":12,"sid":"s-1"}]}})",
+         0, false});
+    REQUIRE(eventually([&] { return st.get("/api/v1/admin/devices/cp-0001", admin).boolean("presence.online"); }));
+    auto d = st.get("/api/v1/admin/devices/cp-0001", admin);
+    REQUIRE(eventually([&] {
+        d = st.get("/api/v1/admin/devices/cp-0001", admin);
+        return d.at("telemetry") && d.at("telemetry")->IsObject();
+    }));
+    CHECK(d.str("presence.fw") == "2.4.1");
+    CHECK(d.size("sockets") == 10);
+    CHECK(d.i64("port_count") == 10);
+    CHECK(d.str("sockets.1.code") == "cp-0001-2");
+    CHECK(d.str("sockets.1.reported_state") == "charging");
+    CHECK(d.num("sockets.1.power_w") == doctest::Approx(180.2));
+    CHECK(d.num("telemetry.data.temp_c") == doctest::Approx(31.5));
+    CHECK(st.get("/api/v1/admin/devices/nope", admin).code() == "unknown_device");
+    auto list = st.get(fmt::format("/api/v1/admin/devices?station_id={}", station), admin);
+    REQUIRE(list.size("devices") == 1);
+    CHECK(list.boolean("devices.0.online"));
+
+    // Rotating the secret: the old one stops working, the new one works, no restart.
+    auto rot = st.post("/api/v1/admin/devices/cp-0001/credentials", "{}", admin);
+    REQUIRE(rot.status == 200);
+    CHECK(st.broker().connack("cp-0001", dev.str("mqtt_password")) != 0);
+    CHECK(st.broker().connack("cp-0001", rot.str("mqtt_password")) == 0);
+    c->stop();
+
+    // Hierarchy: provider → property → station → area; disabling the property hides its stations.
+    auto pv =
+        st.post("/api/v1/admin/providers", R"({"name":"Provider One","contact":"Li","phone":"13800000000"})", admin);
+    REQUIRE(pv.status == 201);
+    auto pr = st.post("/api/v1/admin/properties",
+                      fmt::format(R"({{"provider_id":{},"name":"Garden Property"}})", pv.i64("id")), admin);
+    REQUIRE(pr.status == 201);
+    const auto s2 =
+        st.station(admin, "Property Station", 22.5432, 114.0580, fmt::format(R"(,"property_id":{})", pr.i64("id")));
+    auto area = st.post(fmt::format("/api/v1/admin/stations/{}/areas", s2), R"({"name":"B1"})", admin);
+    REQUIRE(area.status == 201);
+    auto dv2 = st.post("/api/v1/admin/devices",
+                       fmt::format(R"({{"id":"cp-0002","kind":"ebike_pile","station_id":{},"sockets":4,"area_id":{}}})",
+                                   s2, area.i64("id")),
+                       admin);
+    REQUIRE_MESSAGE(dv2.status == 201, dv2);
+    const auto rider = st.rider("13700000001");
+    auto near = [&] { return st.get("/api/v1/stations/nearby?lat=22.5431&lon=114.0579", rider); };
+    CHECK(near().size("stations") == 2);
+    REQUIRE(st.put(fmt::format("/api/v1/admin/areas/{}", area.i64("id")), R"({"enabled":false})", admin).status == 200);
+    CHECK(st.get("/api/v1/sockets/cp-0002-1", rider).code() == "unknown_socket");
+    REQUIRE(st.put(fmt::format("/api/v1/admin/properties/{}", pr.i64("id")), R"({"enabled":false})", admin).status ==
+            200);
+    CHECK(near().size("stations") == 1);
+    REQUIRE(st.put(fmt::format("/api/v1/admin/properties/{}", pr.i64("id")), R"({"enabled":true})", admin).status ==
+            200);
+    REQUIRE(st.put(fmt::format("/api/v1/admin/providers/{}", pv.i64("id")), R"({"enabled":false})", admin).status ==
+            200);
+    CHECK(near().size("stations") == 1);
+    REQUIRE(st.put(fmt::format("/api/v1/admin/providers/{}", pv.i64("id")), R"({"enabled":true})", admin).status ==
+            200);
+    CHECK(near().size("stations") == 2);
+    CHECK(st.get("/api/v1/admin/providers", admin).size("providers") == 1);
+    CHECK(st.get(fmt::format("/api/v1/admin/properties?provider_id={}", pv.i64("id")), admin).size("properties") == 1);
+    CHECK(st.get(fmt::format("/api/v1/admin/stations/{}", s2), admin).size("areas") == 1);
+}
+
+TEST_CASE("api admin: PUT config publishes the full retained cfg/desired with a new version; GET shows desired and "
+          "reported") {
+    Stack st;
+    const auto admin = st.admin();
+    const auto station = st.station(admin, "Config Station");
+    auto dev = st.device(admin, "cfg-p1", station, 10);
+    st.device(admin, "cfg-cam", station, 4, "camera");
+    Inbox inbox;
+    auto monitor = connect_client(st.broker().client_options("svc.monitor"), {topics::cfg_desired("cfg-p1")}, &inbox);
+    // Registration published version 1 with every default.
+    auto v1 = inbox.wait_for(topics::cfg_desired("cfg-p1"), R"("version":1)");
+    REQUIRE(v1);
+    CHECK(v1->retained);
+    CHECK(v1->payload.find(R"("full_stop_w":5)") != std::string::npos);
+
+    auto put = st.put("/api/v1/admin/devices/cfg-p1/config",
+                      R"({"full_stop_w":8,"socket_overrides":[{"n":3,"socket_overload_w":3500}]})", admin);
+    REQUIRE_MESSAGE(put.status == 200, put);
+    CHECK(put.i64("version") == 2);
+    CHECK(put.boolean("published"));
+    CHECK(put.i64("desired.full_stop_w") == 8);
+    CHECK(put.i64("desired.full_wait_s") == 1800);
+    auto v2 = inbox.wait_for(topics::cfg_desired("cfg-p1"), R"("version":2)");
+    REQUIRE(v2);
+    for (const char* key :
+         {"\"full_stop_w\":8", "\"full_wait_s\":1800", "\"no_load_wait_s\":100", "\"socket_overload_w\":600",
+          "\"device_overload_w\":6000", "\"socket_overrides\":[{\"n\":3,\"socket_overload_w\":3500}]",
+          "\"temp_warn_c\":60", "\"temp_stop_c\":75", "\"tele_period_s\":60", "\"idle_tele_period_s\":300"})
+        CHECK_MESSAGE(v2->payload.find(key) != std::string::npos, key << " in " << v2->payload);
+    // The device, connecting later, finds the latest full document retained.
+    Inbox late;
+    auto o = st.broker().client_options("cfg-p1");
+    o.password = dev.str("mqtt_password");
+    auto c = connect_client(o, {topics::cfg_desired("cfg-p1")}, &late);
+    auto got = late.wait_for(topics::cfg_desired("cfg-p1"), R"("version":2)");
+    REQUIRE(got);
+    CHECK(got->payload.find(R"("full_stop_w":8)") != std::string::npos);
+
+    // The device reports what it applied.
+    c->publish({topics::cfg_reported("cfg-p1"),
+                R"({"v":1,"ts":1,"boot":1,"seq":1,"data":{"version":2,"status":"applied","values":{"full_stop_w":8}}})",
+                1, true});
+    REQUIRE(eventually([&] { return st.get("/api/v1/admin/devices/cfg-p1/config", admin).boolean("in_sync"); }));
+    auto get = st.get("/api/v1/admin/devices/cfg-p1/config", admin);
+    CHECK(get.i64("desired.version") == 2);
+    CHECK(get.i64("reported.version") == 2);
+    CHECK(get.str("reported.status") == "applied");
+
+    CHECK(st.put("/api/v1/admin/devices/cfg-p1/config", R"({"full_stop_w":300})", admin).code() == "invalid_request");
+    CHECK(st.put("/api/v1/admin/devices/cfg-p1/config", R"({"temp_warn_c":90,"temp_stop_c":75})", admin).code() ==
+          "invalid_request");
+    CHECK(st.put("/api/v1/admin/devices/cfg-p1/config", R"({"colour":"red"})", admin).code() == "invalid_request");
+    CHECK(st.put("/api/v1/admin/devices/cfg-cam/config", R"({"full_stop_w":5})", admin).code() == "unsupported");
+    CHECK(st.put("/api/v1/admin/devices/nope/config", R"({"full_stop_w":5})", admin).code() == "unknown_device");
+    CHECK(st.get("/api/v1/admin/devices/cfg-p1/config", admin).i64("desired.version") == 2); // refusals changed nothing
+    c->stop();
+}
+
+TEST_CASE("api admin: QR codes per socket as PNG and SVG, one or a whole sheet") {
+    Stack st;
+    const auto admin = st.admin();
+    const auto station = st.station(admin, "QR Station");
+    st.device(admin, "qr-p1", station, 4);
+    st.device(admin, "qr-p2", station, 2);
+    auto png = st.get("/api/v1/admin/sockets/qr-p1-2/qr", admin);
+    REQUIRE(png.status == 200);
+    CHECK(png.body.substr(0, 8) == std::string("\x89PNG\r\n\x1a\n", 8));
+    auto svg = st.get("/api/v1/admin/sockets/qr-p1-2/qr?format=svg", admin);
+    REQUIRE(svg.status == 200);
+    CHECK(svg.body.find("<svg") == 0);
+    CHECK(svg.body.find("qr-p1-2") != std::string::npos);
+    CHECK(st.get("/api/v1/admin/sockets/qr-p1-9/qr", admin).code() == "unknown_socket");
+    auto sheet = st.get(fmt::format("/api/v1/admin/qr-sheet?station_id={}", station), admin);
+    REQUIRE(sheet.status == 200);
+    for (const char* code : {"qr-p1-1", "qr-p1-4", "qr-p2-2"})
+        CHECK(sheet.body.find(code) != std::string::npos);
+    CHECK(st.get("/api/v1/admin/qr-sheet?device_id=qr-p2", admin).body.find("qr-p1-1") == std::string::npos);
+    CHECK(st.get("/api/v1/admin/qr-sheet", admin).code() == "invalid_request");
+}
+
+TEST_CASE(
+    "api admin: tariffs have versions; the calculator prices BILLING's worked example with the settlement engine") {
+    Stack st;
+    const auto admin = st.admin();
+    const auto station = st.station(admin, "Tariff Station");
+    auto v1 = st.put(fmt::format("/api/v1/admin/stations/{}/tariff", station), kTariff, admin);
+    REQUIRE_MESSAGE(v1.status == 200, v1);
+    CHECK(v1.i64("version.version") == 1);
+    auto v2 = st.put(fmt::format("/api/v1/admin/stations/{}/tariff", station), kTariff, admin);
+    REQUIRE(v2.status == 200);
+    CHECK(v2.i64("version.version") == 2);
+    auto got = st.get(fmt::format("/api/v1/admin/stations/{}/tariff", station), admin);
+    CHECK(got.i64("in_force.version") == 1); // a change takes effect at the next local midnight
+    CHECK(got.size("versions") == 2);
+    CHECK(got.str("versions.1.created_by") == "admin");
+    auto bad = st.put(
+        fmt::format("/api/v1/admin/stations/{}/tariff", station),
+        R"({"tariff":{"name":"x","timezone":"Asia/Shanghai","modes":["energy"],"energy":{"periods":{"flat":{"elec_e4":1,"service_e4":1}},"slots":["flat"],"service_by":"energy"}}})",
+        admin);
+    CHECK(bad.code() == "invalid_request");
+    CHECK(bad.str("error.message").find("slots") != std::string::npos);
+    CHECK(st.put("/api/v1/admin/stations/999/tariff", kTariff, admin).code() == "not_found");
+
+    // BILLING.md §2: power mode, max 180 W after the first minute, 18 min 00 s → 9 fen.
+    std::string samples;
+    for (int i = 0; i <= 18; ++i)
+        samples += fmt::format(R"({}{{"t":{},"energy_wh":{},"power_w":{}}})", i ? "," : "", 1732183200000 + i * 60'000,
+                               i * 3, i == 0 ? 400 : 180);
+    const std::string tariff = std::string(kTariff).substr(11, std::string(kTariff).size() - 12);
+    auto q = st.post(
+        "/api/v1/admin/tariff-quote",
+        fmt::format(R"({{"tariff":{},"mode":"power","samples":[{}],"stop_reason":"full"}})", tariff, samples), admin);
+    REQUIRE_MESSAGE(q.status == 200, q);
+    CHECK(q.i64("cost_fen") == 9);
+    CHECK(q.size("lines") >= 1);
+    auto waived = st.post(
+        "/api/v1/admin/tariff-quote",
+        fmt::format(R"({{"tariff":{},"mode":"power","samples":[{}],"stop_reason":"no_load"}})", tariff, samples),
+        admin);
+    CHECK(waived.i64("cost_fen") == 0);
+    CHECK(st.post("/api/v1/admin/tariff-quote",
+                  fmt::format(R"({{"tariff":{},"mode":"energy","samples":[{}]}})", tariff, samples), admin)
+              .code() == "invalid_request");
+    CHECK(st.post("/api/v1/admin/tariff-quote", R"({"mode":"power","samples":[]})", admin).code() == "invalid_request");
+}
+
+TEST_CASE(
+    "api admin: users are opened, frozen, recharged at the counter once per idempotency key, refunded within limits") {
+    Stack st;
+    const auto admin = st.admin();
+    auto u = st.post("/api/v1/admin/users", R"({"phone":"13600000001","name":"Zhang"})", admin);
+    REQUIRE_MESSAGE(u.status == 201, u);
+    const auto id = u.i64("id");
+    CHECK(u.i64("wallet.balance_fen") == 0);
+    CHECK(st.post("/api/v1/admin/users", R"({"phone":"13600000001"})", admin).code() == "duplicate");
+    CHECK(st.post("/api/v1/admin/users", R"({"phone":"abc"})", admin).code() == "invalid_request");
+
+    const auto url = fmt::format("/api/v1/admin/users/{}/recharge", id);
+    auto r1 = st.request("POST", url, R"({"amount_fen":1000,"bonus_fen":100,"note":"receipt 7"})", admin,
+                         {{"Idempotency-Key", "rcpt-7"}});
+    REQUIRE_MESSAGE(r1.status == 200, r1);
+    CHECK(r1.str("entry.kind") == "recharge");
+    CHECK(r1.i64("entry.real_after") == 1000);
+    CHECK(r1.i64("entry.bonus_after") == 100);
+    CHECK(r1.str("entry.operator") == "admin");
+    auto retry = st.request("POST", url, R"({"amount_fen":1000,"bonus_fen":100,"note":"receipt 7"})", admin,
+                            {{"Idempotency-Key", "rcpt-7"}});
+    CHECK(retry.boolean("duplicate"));
+    CHECK(st.get(fmt::format("/api/v1/admin/users/{}", id), admin).i64("wallet.balance_fen") == 1000);
+
+    REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/freeze", id), "{}", admin).status == 200);
+    CHECK(st.get(fmt::format("/api/v1/admin/users/{}", id), admin).boolean("frozen"));
+    auto frozen = st.post(url, R"({"amount_fen":500})", admin);
+    CHECK(frozen.status == 403);
+    CHECK(frozen.code() == "account_frozen");
+    REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/unfreeze", id), "{}", admin).status == 200);
+    CHECK_FALSE(st.get(fmt::format("/api/v1/admin/users/{}", id), admin).boolean("frozen"));
+
+    auto refund = st.post(fmt::format("/api/v1/admin/users/{}/refund", id),
+                          R"({"amount_fen":300,"reason":"moving away"})", admin);
+    REQUIRE_MESSAGE(refund.status == 200, refund);
+    CHECK(refund.i64("entry.real_fen") == -300);
+    auto too_much =
+        st.post(fmt::format("/api/v1/admin/users/{}/refund", id), R"({"amount_fen":800,"reason":"x"})", admin);
+    CHECK(too_much.code() == "conflict");
+    CHECK(st.post(fmt::format("/api/v1/admin/users/{}/refund", id), R"({"amount_fen":100})", admin).code() ==
+          "invalid_request");
+    CHECK(st.post("/api/v1/admin/users/9999/refund", R"({"amount_fen":100,"reason":"x"})", admin).code() ==
+          "not_found");
+
+    auto ledger = st.get(fmt::format("/api/v1/admin/users/{}/ledger", id), admin);
+    REQUIRE(ledger.size("entries") == 2);
+    CHECK(ledger.str("entries.0.kind") == "refund");
+    CHECK(ledger.str("entries.1.kind") == "recharge");
+    CHECK(st.get("/api/v1/admin/ledger?kind=refund", admin).size("entries") == 1);
+    CHECK(st.get("/api/v1/admin/users?q=13600000001", admin).size("users") == 1);
+    CHECK(st.get("/api/v1/admin/users?frozen=true", admin).size("users") == 0);
+
+    // The rider logging in by SMS finds the account opened at the counter.
+    const auto rider = st.rider("13600000001");
+    CHECK(st.get("/api/v1/me", rider).i64("id") == id);
+    CHECK(st.get("/api/v1/me", rider).i64("wallet.balance_fen") == 700);
+}
+
+TEST_CASE("api admin: cards are issued with a fee, bound, unbound, reported lost and replaced") {
+    Stack st;
+    const auto admin = st.admin();
+    const auto station = st.station(admin, "Card Station");
+    auto u =
+        st.post("/api/v1/admin/users", fmt::format(R"({{"phone":"13600000002","station_id":{}}})", station), admin);
+    const auto id = u.i64("id");
+    auto poor = st.post("/api/v1/admin/cards",
+                        fmt::format(R"({{"card_no":"IC000001","account_id":{},"fee_fen":100}})", id), admin);
+    CHECK(poor.status == 402);
+    CHECK(poor.code() == "balance_too_low");
+    CHECK(st.get("/api/v1/admin/cards", admin).size("cards") == 0); // nothing half-done
+    REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/recharge", id), R"({"amount_fen":500})", admin).status == 200);
+    auto card =
+        st.post("/api/v1/admin/cards",
+                fmt::format(R"({{"card_no":"IC000001","phone":"13600000002","fee_fen":100,"name":"blue"}})"), admin);
+    REQUIRE_MESSAGE(card.status == 201, card);
+    CHECK(card.str("status") == "active");
+    CHECK(card.i64("account_id") == id);
+    CHECK(st.get(fmt::format("/api/v1/admin/users/{}", id), admin).i64("wallet.balance_fen") == 400);
+    CHECK(st.get(fmt::format("/api/v1/admin/users/{}/ledger", id), admin).str("entries.0.kind") == "card_fee");
+    CHECK(st.post("/api/v1/admin/cards", R"({"card_no":"IC000001"})", admin).code() == "duplicate");
+    CHECK(st.post("/api/v1/admin/cards", R"({"card_no":"bad card!"})", admin).code() == "invalid_request");
+
+    auto replaced = st.post("/api/v1/admin/cards/IC000001/replace", R"({"new_card_no":"IC000002"})", admin);
+    REQUIRE_MESSAGE(replaced.status == 201, replaced);
+    CHECK(replaced.str("old.status") == "replaced");
+    CHECK(replaced.str("new.status") == "active");
+    CHECK(st.get(fmt::format("/api/v1/admin/users/{}", id), admin).str("card.card_no") == "IC000002");
+    CHECK(st.post("/api/v1/admin/cards/IC000001/bind", fmt::format(R"({{"account_id":{}}})", id), admin).code() ==
+          "card_lost");
+    REQUIRE(st.post("/api/v1/admin/cards/IC000002/report-lost", "{}", admin).status == 200);
+    CHECK(st.post("/api/v1/admin/cards/IC000002/report-lost", "{}", admin).code() == "conflict");
+    REQUIRE(st.post("/api/v1/admin/cards", fmt::format(R"({{"card_no":"IC000003","station_id":{}}})", station), admin)
+                .status == 201);
+    REQUIRE(st.post("/api/v1/admin/cards/IC000003/bind", fmt::format(R"({{"account_id":{}}})", id), admin).status ==
+            200);
+    REQUIRE(st.post("/api/v1/admin/cards/IC000003/unbind", "{}", admin).status == 200);
+    CHECK(st.post("/api/v1/admin/cards/IC000003/unbind", "{}", admin).code() == "conflict");
+    CHECK(st.post("/api/v1/admin/cards/NOPE0000/unbind", "{}", admin).code() == "unknown_card");
+    CHECK(st.get("/api/v1/admin/cards?status=active", admin).size("cards") == 0);
+}
+
+TEST_CASE("api admin: sessions filter by station, device, rider, state, method and date; detail has curve and bill; "
+          "force-end goes to sessiond") {
+    Stack st;
+    FakeSessiond fake(st.broker(), st.dir() + "/pilehub.db");
+    const auto admin = st.admin();
+    const auto s1 = st.station(admin, "S1"), s2 = st.station(admin, "S2", 22.55, 114.06);
+    REQUIRE(st.put(fmt::format("/api/v1/admin/stations/{}/tariff", s1), kTariff, admin).status == 200);
+    st.device(admin, "ss-p1", s1, 10);
+    st.device(admin, "ss-p2", s2, 10);
+    const auto alice = st.rider("13500000001"), bob = st.rider("13500000002");
+    auto a1 = st.post("/api/v1/sessions", R"({"socket":"ss-p1-1","mode":"power"})", alice);
+    auto b1 = st.post("/api/v1/sessions", R"({"socket":"ss-p2-1","mode":"time","minutes":60})", bob);
+    REQUIRE(a1.status == 202);
+    REQUIRE(b1.status == 202);
+    const auto sid = a1.str("session.id");
+    const auto now = SystemClock::instance().now_ms();
+    {
+        auto d = st.db();
+        db::Statement(d, "UPDATE sessions SET state = 'charging', started_at = ?, tariff_id = (SELECT id FROM tariffs "
+                         "LIMIT 1) WHERE id = ?")
+            .bind_all(now - 1'080'000, sid)
+            .run();
+        db::Statement(d, "INSERT INTO session_events(session_id, at, from_state, to_state, reason, actor) VALUES (?, "
+                         "?, 'starting', 'charging', 'started', 'pile')")
+            .bind_all(sid, now - 1'080'000)
+            .run();
+    }
+    for (int i = 0; i <= 18; ++i)
+        add_sample(st.dir(), sid, now - 1'080'000 + i * 60'000, i == 0 ? 400 : 180, i * 3);
+
+    CHECK(st.get("/api/v1/admin/sessions", admin).size("sessions") == 2);
+    CHECK(st.get(fmt::format("/api/v1/admin/sessions?station_id={}", s1), admin).size("sessions") == 1);
+    CHECK(st.get("/api/v1/admin/sessions?device_id=ss-p2", admin).str("sessions.0.id") == b1.str("session.id"));
+    CHECK(st.get(fmt::format("/api/v1/admin/sessions?account_id={}", st.rider_id(alice)), admin).size("sessions") == 1);
+    CHECK(st.get("/api/v1/admin/sessions?state=charging", admin).size("sessions") == 1);
+    CHECK(st.get("/api/v1/admin/sessions?state=active", admin).size("sessions") == 2);
+    CHECK(st.get("/api/v1/admin/sessions?method=card", admin).size("sessions") == 0);
+    CHECK(st.get("/api/v1/admin/sessions?from=2000-01-01&to=2000-01-02", admin).size("sessions") == 0);
+    CHECK(st.get("/api/v1/admin/sessions?from=2000-01-01", admin).size("sessions") == 2);
+    CHECK(st.get("/api/v1/admin/sessions?from=yesterday", admin).code() == "invalid_request");
+
+    auto detail = st.get("/api/v1/admin/sessions/" + sid, admin);
+    REQUIRE_MESSAGE(detail.status == 200, detail);
+    CHECK(detail.str("phone") == "13500000001");
+    CHECK(detail.size("events") == 1);
+    CHECK(detail.size("curve") == 19);
+    CHECK(detail.str("bill.source") == "running");
+    CHECK(detail.i64("bill.detail.cost_fen") == 9); // 18 min at 30 fen/h
+    CHECK(detail.size("bill.detail.lines") >= 1);
+
+    auto stop = st.post("/api/v1/admin/sessions/" + sid + "/stop", "{}", admin);
+    REQUIRE_MESSAGE(stop.status == 202, stop);
+    CHECK(stop.str("session.state") == "stopping");
+    {
+        auto d = st.db();
+        db::Statement(d, "UPDATE sessions SET state = 'completed' WHERE id = ?").bind_all(sid).run();
+    }
+    CHECK(st.post("/api/v1/admin/sessions/" + sid + "/stop", "{}", admin).code() == "conflict");
+    CHECK(st.get("/api/v1/admin/sessions/nope", admin).code() == "not_found");
+
+    // Remote commands go to sessiond; its refusals keep their codes.
+    auto cmd = st.post("/api/v1/admin/devices/ss-p1/commands/query_port", R"({"data":{"n":1}})", admin);
+    REQUIRE_MESSAGE(cmd.status == 200, cmd);
+    CHECK(cmd.str("reply.name") == "query_port");
+    fake.refuse("ss-p1", "device_offline");
+    CHECK(st.post("/api/v1/admin/devices/ss-p1/commands/reboot", "{}", admin).status == 503);
+    CHECK(st.post("/api/v1/admin/devices/ss-p1/commands/self_destruct", "{}", admin).code() == "unsupported");
+}
+
+TEST_CASE("api admin: presence log and fault records are listed newest first with filters") {
+    Stack st;
+    const auto admin = st.admin();
+    const auto s1 = st.station(admin, "Mon");
+    st.device(admin, "mon-p1", s1, 10);
+    st.device(admin, "mon-p2", s1, 10);
+    {
+        auto d = st.db();
+        for (int i = 0; i < 4; ++i)
+            db::Statement(d, "INSERT INTO presence_log(device_id, online, boot, at, reason) VALUES (?, ?, ?, ?, ?)")
+                .bind_all(std::string(i < 3 ? "mon-p1" : "mon-p2"), i % 2 == 0 ? 1 : 0, i, 1'732'183'200'000 + i * 1000,
+                          std::string(i % 2 == 0 ? "connect" : "lwt"))
+                .run();
+        db::Statement(
+            d,
+            "INSERT INTO fault_records(device_id, n, code, bit, opened_at) VALUES ('mon-p1', 3, 'over_current', 2, 1)")
+            .run();
+        db::Statement(d, "INSERT INTO fault_records(device_id, n, code, opened_at, cleared_at) VALUES ('mon-p1', 0, "
+                         "'over_temp', 2, 3)")
+            .run();
+    }
+    auto log = st.get("/api/v1/admin/presence-log?device=mon-p1", admin);
+    REQUIRE(log.size("entries") == 3);
+    CHECK(log.boolean("entries.0.online"));
+    CHECK(log.i64("entries.0.boot") == 2);
+    CHECK(log.str("entries.1.reason") == "lwt");
+    CHECK(st.get("/api/v1/admin/presence-log", admin).size("entries") == 4);
+    CHECK(st.get("/api/v1/admin/faults?open=true", admin).size("faults") == 1);
+    CHECK(st.get("/api/v1/admin/faults?device=mon-p1", admin).size("faults") == 2);
+    // An open fault makes the socket faulted for riders.
+    const auto rider = st.rider("13500000003");
+    auto d = st.get("/api/v1/admin/devices/mon-p1", admin);
+    CHECK(d.size("open_faults") == 1);
+    (void)rider;
+}
+
+TEST_CASE("api admin: dashboard figures equal sums computed from the ledger and the sessions") {
+    Stack st;
+    FakeSessiond fake(st.broker(), st.dir() + "/pilehub.db");
+    const auto admin = st.admin();
+    const auto s1 = st.station(admin, "D1"), s2 = st.station(admin, "D2", 22.6, 114.1);
+    st.device(admin, "db-p1", s1, 10);
+    st.device(admin, "db-p2", s2, 10);
+    const auto alice = st.rider("13400000001"), bob = st.rider("13400000002");
+    auto u3 = st.post("/api/v1/admin/users", fmt::format(R"({{"phone":"13400000003","station_id":{}}})", s1), admin);
+    // Money in: online (sandbox) and at the counter.
+    for (const auto& [token, amount] : std::vector<std::pair<std::string, int>>{{alice, 3000}, {bob, 2000}}) {
+        auto p = st.post("/api/v1/wallet/recharge", fmt::format(R"({{"amount_fen":{}}})", amount), token);
+        REQUIRE(st.post("/api/v1/pay/sandbox/" + p.str("payment.id") + "/confirm", "{}").status == 200);
+    }
+    REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/recharge", u3.i64("id")),
+                    R"({"amount_fen":1500,"bonus_fen":50})", admin)
+                .status == 200);
+    // Sessions settled as billingd does.
+    const auto now = SystemClock::instance().now_ms();
+    struct S {
+        std::string token, socket;
+        std::int64_t cost, wh, secs;
+    };
+    for (const auto& s : std::vector<S>{{alice, "db-p1-1", 120, 800, 3600}, {bob, "db-p2-1", 75, 400, 1800}}) {
+        auto r = st.post("/api/v1/sessions", fmt::format(R"({{"socket":"{}","mode":"power"}})", s.socket), s.token);
+        REQUIRE(r.status == 202);
+        settle(st, r.str("session.id"), st.rider_id(s.token), s.cost, s.wh, s.secs, now - 1000);
+    }
+    REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/refund", st.rider_id(bob)),
+                    R"({"amount_fen":500,"reason":"r"})", admin)
+                .status == 200);
+
+    // The figures, computed here straight from the tables.
+    std::int64_t recharge = 0, charge = 0, energy = 0, sessions = 0, secs = 0, accounts = 0;
+    {
+        auto d = st.db();
+        db::Statement l(d, "SELECT kind, real_fen, bonus_fen FROM ledger");
+        while (l.step()) {
+            if (l.text(0) == "recharge")
+                recharge += l.int64(1);
+            if (l.text(0) == "charge")
+                charge += -(l.int64(1) + l.int64(2));
+        }
+        db::Statement s(d, "SELECT energy_wh, duration_s FROM sessions WHERE state = 'completed'");
+        while (s.step()) {
+            energy += s.int64(0);
+            secs += s.int64(1);
+            ++sessions;
+        }
+        db::Statement a(d, "SELECT count(*) FROM accounts");
+        a.step();
+        accounts = a.int64(0);
+    }
+    REQUIRE(recharge == 6500);
+    REQUIRE(charge == 195);
+    auto dash = st.get("/api/v1/admin/dashboard", admin);
+    REQUIRE_MESSAGE(dash.status == 200, dash);
+    for (const char* period : {"today", "total"}) {
+        const std::string p = period;
+        CHECK(dash.i64(p + ".recharge_fen") == recharge);
+        CHECK(dash.i64(p + ".charge_fen") == charge);
+        CHECK(dash.i64(p + ".energy_wh") == energy);
+        CHECK(dash.i64(p + ".sessions") == sessions);
+        CHECK(dash.i64(p + ".charging_s") == secs);
+        CHECK(dash.i64(p + ".new_accounts") == accounts);
+        CHECK(dash.i64(p + ".refund_fen") == 500);
+        CHECK(dash.i64(p + ".bonus_given_fen") == 50);
+    }
+    REQUIRE(dash.size("series") == 7);
+    CHECK(dash.i64("series.6.charge_fen") == charge);
+    CHECK(dash.i64("series.0.charge_fen") == 0);
+    REQUIRE(dash.size("top_riders") == 2);
+    CHECK(dash.i64("top_riders.0.account_id") == st.rider_id(alice));
+    CHECK(dash.i64("top_riders.0.spent_fen") == 120);
+    // One station's figures: its sessions' charges only.
+    auto one = st.get(fmt::format("/api/v1/admin/dashboard?station_id={}", s2), admin);
+    CHECK(one.i64("total.charge_fen") == 75);
+    CHECK(one.i64("total.energy_wh") == 400);
+    CHECK(one.i64("total.sessions") == 1);
+
+    // Exports carry the same rows.
+    auto csv = st.get("/api/v1/admin/exports/sessions", admin);
+    REQUIRE(csv.status == 200);
+    CHECK(csv.body.find("session_id,state,method") != std::string::npos);
+    CHECK(std::count(csv.body.begin(), csv.body.end(), '\n') == 3);
+    auto ledger_csv = st.get("/api/v1/admin/exports/ledger?kind=charge", admin);
+    CHECK(std::count(ledger_csv.body.begin(), ledger_csv.body.end(), '\n') == 3);
+    auto xlsx = st.get("/api/v1/admin/exports/ledger?format=xlsx", admin);
+    REQUIRE(xlsx.status == 200);
+    CHECK(xlsx.body.substr(0, 2) == "PK");
+    bool attachment = false;
+    for (const auto& [k, v] : xlsx.headers)
+        attachment = attachment || (k == "Content-Disposition" && v.find("ledger.xlsx") != std::string::npos);
+    CHECK(attachment);
+    CHECK(st.get("/api/v1/admin/exports/sessions?format=pdf", admin).code() == "invalid_request");
+}

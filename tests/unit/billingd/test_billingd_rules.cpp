@@ -1,0 +1,283 @@
+#include "billingd_rules.hpp"
+
+#include "tests/unit/ledger/ledger_fixture.hpp"
+
+#include "common/json.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace pilehub;
+using namespace pilehub::billing;
+
+namespace {
+
+constexpr EpochMs kStart = 1'732'183'200'000; // 2024-11-21T10:00:00Z = 18:00 in Shanghai
+constexpr EpochMs kMin = 60'000;
+
+std::shared_ptr<const Tariff> tariff(std::string doc = pilehub::test::kPowerTariff) {
+    auto t = parse_tariff(doc);
+    REQUIRE_MESSAGE(t.ok(), (t.ok() ? std::string() : t.error()));
+    return std::make_shared<const Tariff>(std::move(t).value());
+}
+
+std::string replace(std::string s, const std::string &from, const std::string &to) {
+    const auto p = s.find(from);
+    REQUIRE(p != std::string::npos);
+    s.replace(p, from.size(), to);
+    return s;
+}
+
+SessionFacts ended(std::string mode, std::int64_t duration_s, std::int64_t energy_wh = 0,
+                   std::int64_t max_power_w = 0) {
+    SessionFacts s;
+    s.id = "s1";
+    s.account_id = 1;
+    s.station_id = 1;
+    s.state = "stopping";
+    s.mode = std::move(mode);
+    s.tariff_id = 7;
+    s.created_at = kStart - 2000;
+    s.started_at = kStart;
+    s.ended_at = kStart + duration_s * 1000 + 1500;
+    s.duration_s = duration_s;
+    s.energy_wh = energy_wh;
+    s.max_power_w = max_power_w;
+    s.stop_reason = "full";
+    s.record_msg_id = "e-17-4411";
+    return s;
+}
+
+TariffChoice choice(std::shared_ptr<const Tariff> t, std::int64_t id = 7) {
+    return {id, std::move(t), {}};
+}
+
+LiveSession live(std::string mode, std::optional<std::int64_t> minutes = std::nullopt) {
+    return {"s1", 1, std::move(mode), minutes, kStart};
+}
+
+} // namespace
+
+TEST_CASE(
+    "billingd: a session is settled only once its record is committed, while stopping or settling, without a cost") {
+    auto s = ended("power", 600);
+    CHECK(due_for_settlement(s));
+    s.state = "settling";
+    CHECK(due_for_settlement(s));
+    for (const char *st : {"starting", "charging", "suspended", "completed", "failed"}) {
+        s.state = st;
+        CHECK_MESSAGE(!due_for_settlement(s), st);
+    }
+    s.state = "stopping";
+    s.record_msg_id.reset();
+    CHECK_FALSE(due_for_settlement(s));
+    s.record_msg_id = "forced:s1";
+    s.cost_fen = 0;
+    CHECK_FALSE(due_for_settlement(s));
+}
+
+TEST_CASE("billingd: worked example, power mode: 180 W after the first minute, 18 min 00 s → tier 300 W → 9 fen") {
+    const auto t = tariff();
+    auto s = ended("power", 18 * 60, 54, 400);
+    // A 400 W spike in the first minute is ignored; 180 W afterwards picks the 300 W tier.
+    std::vector<Sample> recorded{{kStart + 10'000, 1, 400},
+                                 {kStart + 2 * kMin, 6, 180},
+                                 {kStart + 10 * kMin, 30, 175},
+                                 {kStart + 17 * kMin, 51, 160}};
+    const auto p = plan_settlement(s, choice(t), recorded);
+    CHECK(p.priced_fen == Fen(9));
+    CHECK(p.tariff_id == 7);
+    CHECK(p.note.empty());
+    std::string err;
+    auto doc = json::parse(p.bill_json);
+    REQUIRE(doc.ok());
+    auto o = json::Object::root(*doc, &err);
+    CHECK(o.req_int("cost_fen") == 9);
+    CHECK(o.req_int("max_power_w") == 180);
+}
+
+TEST_CASE("billingd: the pricing window runs from the start for the pile's duration_s, else to ended_at") {
+    auto s = ended("time", 600);
+    auto w = settlement_window(s);
+    CHECK(w.start_ms == kStart);
+    CHECK(w.stop_ms == kStart + 600'000); // not ended_at, which is 1.5 s later by our clock
+    s.duration_s = 0;
+    w = settlement_window(s);
+    CHECK(w.stop_ms == *s.ended_at);
+    s.started_at.reset();
+    CHECK(settlement_window(s).start_ms == s.created_at);
+}
+
+TEST_CASE("billingd: the record's final reading closes the curve; lost telemetry is tiered on the pile's max_power_w") {
+    const auto t = tariff();
+    auto s = ended("power", 60 * 60, 400, 450);
+    // No report at all: the pile's own max (450 W) picks the 500 W tier: 60 min × 45 fen/h.
+    auto p = plan_settlement(s, choice(t), {});
+    CHECK(p.priced_fen == Fen(45));
+    // Reports after the first minute exist: they decide (120 W → 25 fen/h), the final reading adds energy only.
+    p = plan_settlement(s, choice(t), {{kStart + 5 * kMin, 10, 120}});
+    CHECK(p.priced_fen == Fen(25));
+    const auto samples = settlement_samples(s, t.get(), {{kStart + 5 * kMin, 10, 120}, {kStart + 70 * kMin, 500, 90}});
+    REQUIRE(samples.size() == 3);
+    CHECK(samples[1].t == kStart + 60 * kMin); // a late report is moved to the stop
+    CHECK(samples.back().t == kStart + 60 * kMin);
+    CHECK(samples.back().energy_wh == 400);
+    CHECK(samples.back().power_w == 0);
+}
+
+TEST_CASE("billingd: no_load and sessions within the free minutes cost 0") {
+    const auto t = tariff();
+    auto s = ended("power", 30 * 60, 0, 0);
+    s.stop_reason = "no_load";
+    CHECK(plan_settlement(s, choice(t), {}).priced_fen == Fen(0));
+    s = ended("time", 4 * 60 + 59);
+    s.minutes = 60;
+    CHECK(plan_settlement(s, choice(t), {}).priced_fen == Fen(0));
+    s = ended("time", 30 * 60);
+    s.minutes = 60;
+    CHECK(plan_settlement(s, choice(t), {}).priced_fen == Fen(50));
+}
+
+TEST_CASE("billingd: a session that cannot be priced is settled at 0 with the reason, so its socket is freed") {
+    const auto t = tariff();
+    auto s = ended("power", 600);
+    auto p = plan_settlement(s, TariffChoice{}, {});
+    CHECK(p.priced_fen == Fen(0));
+    CHECK(p.note.find("no tariff") != std::string::npos);
+    CHECK(p.bill_json.find("\"error\"") != std::string::npos);
+    p = plan_settlement(s, TariffChoice{9, nullptr, "slots must have 48 entries"}, {});
+    CHECK(p.priced_fen == Fen(0));
+    CHECK(p.tariff_id == 9);
+    CHECK(p.note.find("slots must have 48 entries") != std::string::npos);
+    s.mode = "energy"; // not offered by this tariff
+    p = plan_settlement(s, choice(t), {});
+    CHECK(p.priced_fen == Fen(0));
+    CHECK(p.note.find("cannot be priced") != std::string::npos);
+}
+
+TEST_CASE("billingd: the shortfall rule debits what the wallet holds and records the rest as the shortfall") {
+    auto a = settle_amounts(Fen(300), Fen(1000));
+    CHECK(a.debit_fen == Fen(300));
+    CHECK(a.shortfall_fen == Fen(0));
+    a = settle_amounts(Fen(300), Fen(120));
+    CHECK(a.debit_fen == Fen(120));
+    CHECK(a.shortfall_fen == Fen(180));
+    a = settle_amounts(Fen(300), Fen(0));
+    CHECK(a.debit_fen == Fen(0));
+    CHECK(a.shortfall_fen == Fen(300));
+    a = settle_amounts(Fen(0), Fen(50));
+    CHECK(a.debit_fen + a.shortfall_fen == Fen(0));
+}
+
+TEST_CASE(
+    "billingd: running cost grows with time, published after a reading at most once per interval and periodically") {
+    ManualClock clock(kStart);
+    CostTracker costs(clock, {1000, 15000, 20000});
+    costs.track(live("time", 60), tariff(), {});
+    CHECK(costs.tracking("s1"));
+    CHECK(costs.due() == std::vector<std::string>{"s1"}); // never published yet
+    clock.advance_ms(30 * kMin);
+    auto u = costs.compute("s1", {Fen(1000), Fen(0)});
+    REQUIRE(u);
+    CHECK(u->cost_fen == Fen(50)); // 30 min × 100 fen/h
+    CHECK(u->elapsed_s == 1800);
+    CHECK(u->available_fen == Fen(1000));
+    CHECK_FALSE(u->balance_low);
+    CHECK(costs.due().empty());
+
+    CHECK_FALSE(costs.on_reading("s1", clock.now_ms(), 10, 100)); // just published
+    clock.advance_ms(1000);
+    CHECK(costs.on_reading("s1", clock.now_ms(), 11, 100));
+    CHECK_FALSE(costs.on_reading("s1", clock.now_ms() - 5000, 9, 100)); // an older reading is ignored
+    CHECK_FALSE(costs.on_reading("other", clock.now_ms(), 1, 1));       // untracked
+    clock.advance_ms(15000);
+    CHECK(costs.due() == std::vector<std::string>{"s1"});
+    u = costs.compute("s1", {Fen(1000), Fen(0)});
+    CHECK(u->energy_wh == 11);
+    CHECK(u->cost_fen == Fen(50)); // 30 min 16 s × 100 fen/h = 50.44 → 50
+    const auto text = encode(*u);
+    CHECK(text.find("\"cost_fen\":50") != std::string::npos);
+    CHECK(text.find("\"balance_low\":false") != std::string::npos);
+    CHECK(text.find("\"cap_reached\":false") != std::string::npos);
+
+    CHECK(costs.retain({}) == std::vector<std::string>{"s1"});
+    CHECK_FALSE(costs.tracking("s1"));
+}
+
+TEST_CASE("billingd: balance_low once wallet − running cost < stop_below_balance_fen") {
+    ManualClock clock(kStart);
+    CostTracker costs(clock, {});
+    costs.track(live("time", 60), tariff(), {});
+    clock.advance_ms(6 * kMin); // 10 fen so far
+    auto u = costs.compute("s1", {Fen(6), Fen(4)});
+    CHECK(u->cost_fen == Fen(10));
+    CHECK_FALSE(u->balance_low); // 10 − 10 = 0, not below 0
+    clock.advance_ms(36'000);    // 11 fen
+    u = costs.compute("s1", {Fen(6), Fen(4)});
+    CHECK(u->cost_fen == Fen(11));
+    CHECK(u->balance_low);
+    CHECK(u->available_fen == Fen(10));
+
+    // With stop_below_balance_fen 200 (2 yuan, seeds/000), the same wallet is low at once.
+    auto strict = tariff(
+        replace(pilehub::test::kPowerTariff, "\"stop_below_balance_fen\": 0", "\"stop_below_balance_fen\": 200"));
+    costs.track(live("time", 60), strict, {});
+    u = costs.compute("s1", {Fen(150), Fen(49)});
+    CHECK(u->balance_low);
+    u = costs.compute("s1", {Fen(1000), Fen(0)});
+    CHECK_FALSE(u->balance_low);
+}
+
+TEST_CASE("billingd: cap_reached once the running cost reaches cap.max_fen") {
+    ManualClock clock(kStart);
+    CostTracker costs(clock, {});
+    costs.track(live("time", 480), tariff(replace(pilehub::test::kPowerTariff, "\"max_fen\": 1000", "\"max_fen\": 50")),
+                {});
+    clock.advance_ms(29 * kMin);
+    auto u = costs.compute("s1", {Fen(10000), Fen(0)});
+    CHECK_FALSE(u->cap_reached);
+    CHECK_FALSE(u->quota);
+    clock.advance_ms(kMin);
+    u = costs.compute("s1", {Fen(10000), Fen(0)});
+    CHECK(u->cost_fen == Fen(50));
+    CHECK(u->cap_reached);
+    REQUIRE(u->quota);
+    CHECK(*u->quota == Quota::MaxFen);
+    CHECK(encode(*u).find("\"quota\":\"max_fen\"") != std::string::npos);
+}
+
+TEST_CASE("billingd: the chosen time of a time-mode session is reported as its quota") {
+    ManualClock clock(kStart);
+    CostTracker costs(clock, {});
+    costs.track(live("time", 60), tariff(), {});
+    clock.advance_ms(60 * kMin);
+    const auto u = costs.compute("s1", {Fen(10000), Fen(0)});
+    REQUIRE(u->quota);
+    CHECK(*u->quota == Quota::ChosenTime);
+    CHECK(u->cost_fen == Fen(100));
+}
+
+TEST_CASE("billingd: a live session without a tariff costs nothing and is never low") {
+    ManualClock clock(kStart);
+    CostTracker costs(clock, {});
+    costs.track(live("power"), nullptr, {});
+    clock.advance_ms(120 * kMin);
+    const auto u = costs.compute("s1", {Fen(0), Fen(0)});
+    REQUIRE(u);
+    CHECK(u->cost_fen == Fen(0));
+    CHECK_FALSE(u->balance_low);
+    CHECK_FALSE(u->cap_reached);
+    CHECK_FALSE(u->error.empty());
+}
+
+TEST_CASE("billingd: power-mode running cost follows the tier of the highest reading after the first minute") {
+    ManualClock clock(kStart);
+    CostTracker costs(clock, {0, 15000, 20000});
+    costs.track(live("power"), tariff(), {{kStart + 20'000, 0, 900}}); // start-up spike, ignored
+    clock.advance_ms(10 * kMin);
+    CHECK(costs.on_reading("s1", clock.now_ms(), 20, 180));
+    clock.advance_ms(50 * kMin);
+    CHECK(costs.on_reading("s1", clock.now_ms(), std::nullopt, 170)); // no energy: the last one is kept
+    const auto u = costs.compute("s1", {Fen(1000), Fen(0)});
+    CHECK(u->cost_fen == Fen(30)); // 60 min at the 300 W tier (30 fen/h)
+    CHECK(u->energy_wh == 20);
+}

@@ -1,0 +1,305 @@
+// billingd's worker and store against a real SQLite file, with a fake MQTT client that records
+// what is published.
+#include "billingd_store.hpp"
+#include "billingd_worker.hpp"
+
+#include "tests/unit/ledger/ledger_fixture.hpp"
+
+#include "common/ledger.hpp"
+#include "common/topics.hpp"
+
+#include <doctest/doctest.h>
+
+#include <mutex>
+
+using namespace pilehub;
+using namespace pilehub::billing;
+using pilehub::test::MoneyDb;
+
+namespace {
+
+constexpr EpochMs kStart = 1'732'183'200'000;
+constexpr EpochMs kMin = 60'000;
+
+class FakeClient final : public mqtt::Client {
+public:
+    void subscribe(const std::string &filter, int) override { filters.push_back(filter); }
+    void on_message(mqtt::MessageHandler h) override { handler = std::move(h); }
+    void on_connect(mqtt::ConnectHandler) override {}
+    void on_lost(mqtt::LostHandler) override {}
+    void start() override {}
+    bool wait_ready(std::chrono::milliseconds) override { return true; }
+    bool publish(const mqtt::Message &m) override {
+        std::lock_guard lk(mu);
+        published.push_back(m);
+        return true;
+    }
+    void stop(const std::optional<mqtt::Message> &) override {}
+    void kill_connection() override {}
+    bool connected() const override { return true; }
+    mqtt::Stats stats() const override { return {}; }
+    const std::string &client_id() const override { return id; }
+
+    std::vector<mqtt::Message> on(const std::string &topic) {
+        std::lock_guard lk(mu);
+        std::vector<mqtt::Message> out;
+        for (const auto &m : published)
+            if (m.topic == topic)
+                out.push_back(m);
+        return out;
+    }
+
+    std::string id = "svc.billingd";
+    std::vector<std::string> filters;
+    mqtt::MessageHandler handler;
+    std::mutex mu;
+    std::vector<mqtt::Message> published;
+};
+
+struct Fixture {
+    MoneyDb m;
+    Store store;
+    FakeClient mqtt;
+    Worker worker;
+    std::int64_t tariff_id;
+
+    explicit Fixture(const std::string &name, Worker::Options o = {})
+        : m(name), store(*m.core, *m.telemetry, m.clock), worker(store, mqtt, m.clock, o),
+          tariff_id(m.tariff(pilehub::test::kPowerTariff)) {
+        m.clock.set(kStart + 3 * 3'600'000);
+    }
+
+    /// The worked example of BILLING.md §2: 18 min at 180 W → 9 fen.
+    void worked_example(const std::string &sid, std::int64_t account, int n = 1) {
+        m.session({.id = sid,
+                   .account_id = account,
+                   .n = n,
+                   .mode = "power",
+                   .tariff_id = tariff_id,
+                   .state = "stopping",
+                   .started_at = kStart,
+                   .duration_s = 18 * 60,
+                   .energy_wh = 54,
+                   .max_power_w = 400});
+        m.sample(sid, kStart + 10'000, 400, 1);
+        m.sample(sid, kStart + 2 * kMin, 180, 6);
+        m.sample(sid, kStart + 17 * kMin, 160, 51);
+    }
+
+    struct Snapshot {
+        std::int64_t balance, bonus, ledger_rows, events, settlements;
+        std::string state;
+        std::optional<std::int64_t> cost;
+        bool operator==(const Snapshot &) const = default;
+    };
+    Snapshot snapshot(std::int64_t account, const std::string &sid) {
+        return {m.balance(account),
+                m.bonus(account),
+                m.ledger_rows(),
+                m.count("SELECT count(*) FROM session_events"),
+                m.count("SELECT count(*) FROM settlements"),
+                m.session_state(sid),
+                m.session_cost(sid)};
+    }
+};
+
+} // namespace
+
+TEST_CASE(
+    "billingd: a due session is settled once: ledger, wallet, cost_fen, completed, event, settlement, transition") {
+    Fixture f("billingd-settle");
+    const auto a = f.m.account(1, 1000, 0);
+    f.worked_example("s1", a);
+
+    CHECK(f.worker.on_session_state("s1"));
+    CHECK(f.m.balance(a) == 1000 - 9);
+    CHECK(f.m.session_state("s1") == "completed");
+    CHECK(f.m.session_cost("s1") == 9);
+    const auto e = f.m.ledger->entry_by_key("settle:s1");
+    REQUIRE(e);
+    CHECK(e->kind == ledger::Kind::Charge);
+    CHECK(e->debited() == Fen(9));
+    CHECK(e->ref == "s1");
+    CHECK(e->operator_name == "billingd");
+    CHECK(f.m.count("SELECT count(*) FROM session_events WHERE session_id = 's1' AND from_state = 'stopping' "
+                    "AND to_state = 'completed' AND reason = 'full' AND actor = 'billingd'") == 1);
+    CHECK(f.m.count("SELECT count(*) FROM settlements WHERE session_id = 's1' AND priced_fen = 9 AND debited_fen = 9 "
+                    "AND shortfall_fen = 0 AND tariff_id = " +
+                    std::to_string(f.tariff_id)) == 1);
+    const auto sent = f.mqtt.on(topics::session_state("s1"));
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].qos == 1);
+    CHECK(sent[0].payload.find("\"state\":\"completed\"") != std::string::npos);
+    CHECK(sent[0].payload.find("\"from\":\"stopping\"") != std::string::npos);
+    CHECK(sent[0].payload.find("\"cost_fen\":9") != std::string::npos);
+
+    // The same session_state replayed (and billingd's own transition coming back): nothing changes.
+    const auto before = f.snapshot(a, "s1");
+    for (int i = 0; i < 3; ++i)
+        CHECK_FALSE(f.worker.on_session_state("s1"));
+    CHECK(f.worker.settle_due() == 0);
+    CHECK(f.snapshot(a, "s1") == before);
+    CHECK(f.mqtt.on(topics::session_state("s1")).size() == 1);
+    CHECK(ledger::audit(*f.m.core).empty());
+}
+
+TEST_CASE("billingd: a session whose record is not committed yet is not settled") {
+    Fixture f("billingd-not-due");
+    const auto a = f.m.account(1, 1000, 0);
+    f.m.session({.id = "s1",
+                 .account_id = a,
+                 .tariff_id = f.tariff_id,
+                 .state = "stopping",
+                 .started_at = kStart,
+                 .record_msg_id = std::nullopt});
+    CHECK_FALSE(f.worker.on_session_state("s1"));
+    CHECK(f.worker.settle_due() == 0);
+    CHECK(f.m.session_state("s1") == "stopping");
+    CHECK(f.m.ledger_rows() == 1);
+    CHECK_FALSE(f.worker.on_session_state("no-such-session"));
+}
+
+TEST_CASE("billingd: the scan settles every session that ended while billingd was down, each exactly once") {
+    Fixture f("billingd-scan", Worker::Options{.scan_batch = 2});
+    // One app session per account and one per socket may be live at a time (sessions_one_per_*).
+    std::vector<std::int64_t> accounts;
+    for (int i = 0; i < 6; ++i)
+        accounts.push_back(f.m.account(i + 1, 1000, 0));
+    for (int i = 0; i < 5; ++i)
+        f.worked_example("s" + std::to_string(i), accounts[static_cast<std::size_t>(i)], i + 1);
+    f.m.session({.id = "settling",
+                 .account_id = accounts[5],
+                 .n = 6,
+                 .mode = "time",
+                 .minutes = 60,
+                 .tariff_id = f.tariff_id,
+                 .state = "settling",
+                 .started_at = kStart,
+                 .duration_s = 30 * 60,
+                 .stop_reason = "power_loss"});
+    CHECK(f.worker.settle_due() == 6);
+    for (int i = 0; i < 5; ++i)
+        CHECK(f.m.balance(accounts[static_cast<std::size_t>(i)]) == 1000 - 9);
+    CHECK(f.m.balance(accounts[5]) == 1000 - 50);
+    CHECK(f.m.count("SELECT count(*) FROM sessions WHERE state = 'completed'") == 6);
+    CHECK(f.worker.settle_due() == 0);
+    CHECK(f.m.count("SELECT count(*) FROM ledger WHERE idempotency_key LIKE 'settle:%'") == 6);
+    CHECK(ledger::audit(*f.m.core).empty());
+}
+
+TEST_CASE("billingd: a wallet that cannot cover the bill pays what it holds; cost_fen is that debit; the rest is the "
+          "shortfall") {
+    Fixture f("billingd-shortfall");
+    const auto a = f.m.account(1, 20, 10);
+    f.m.session({.id = "s1",
+                 .account_id = a,
+                 .mode = "time",
+                 .minutes = 60,
+                 .tariff_id = f.tariff_id,
+                 .state = "stopping",
+                 .started_at = kStart,
+                 .duration_s = 30 * 60});
+    CHECK(f.worker.on_session_state("s1"));
+    CHECK(f.m.balance(a) == 0);
+    CHECK(f.m.bonus(a) == 0);
+    CHECK(f.m.session_cost("s1") == 30);
+    CHECK(f.m.count(
+              "SELECT count(*) FROM settlements WHERE priced_fen = 50 AND debited_fen = 30 AND shortfall_fen = 20") ==
+          1);
+    const auto e = f.m.ledger->entry_by_key("settle:s1");
+    REQUIRE(e);
+    CHECK(e->real_fen == Fen(-20));
+    CHECK(e->bonus_fen == Fen(-10));
+    CHECK(e->note.find("short by 20 fen") != std::string::npos);
+    CHECK(f.mqtt.on(topics::session_state("s1"))[0].payload.find("\"shortfall_fen\":20") != std::string::npos);
+    CHECK(ledger::audit(*f.m.core).empty());
+}
+
+TEST_CASE("billingd: the platform's debit order setting overrides the account's") {
+    Fixture f("billingd-order", Worker::Options{.debit_order = ledger::DebitOrder::BonusFirst});
+    const auto a = f.m.account(1, 1000, 5);
+    f.worked_example("s1", a);
+    CHECK(f.worker.on_session_state("s1"));
+    CHECK(f.m.bonus(a) == 0);
+    CHECK(f.m.balance(a) == 996);
+}
+
+TEST_CASE("billingd: a session without a tariff_id is priced by the station's version in force at its start") {
+    Fixture f("billingd-in-force");
+    const auto a = f.m.account(1, 1000, 0);
+    // A dearer version that took effect after the session started must not price it.
+    const auto later = f.m.tariff(std::string(pilehub::test::kPowerTariff)
+                                      .replace(std::string(pilehub::test::kPowerTariff).find("\"fen_per_hour\": 100"),
+                                               19, "\"fen_per_hour\": 900"),
+                                  kStart + 5 * kMin, 2);
+    f.m.session({.id = "s1",
+                 .account_id = a,
+                 .mode = "time",
+                 .minutes = 60,
+                 .state = "stopping",
+                 .started_at = kStart,
+                 .duration_s = 30 * 60});
+    CHECK(f.worker.on_session_state("s1"));
+    CHECK(f.m.session_cost("s1") == 50);
+    CHECK(f.m.count("SELECT count(*) FROM settlements WHERE tariff_id = " + std::to_string(f.tariff_id)) == 1);
+    // And a session started after it is priced by it.
+    f.m.session({.id = "s2",
+                 .account_id = a,
+                 .mode = "time",
+                 .minutes = 60,
+                 .state = "stopping",
+                 .started_at = kStart + 10 * kMin,
+                 .duration_s = 30 * 60});
+    CHECK(f.worker.on_session_state("s2"));
+    CHECK(f.m.session_cost("s2") == 450);
+    CHECK(f.m.count("SELECT count(*) FROM settlements WHERE tariff_id = " + std::to_string(later)) == 1);
+}
+
+TEST_CASE("billingd: telemetry of a charging session publishes its running cost for autostopd") {
+    Fixture f("billingd-cost", Worker::Options{.cost = {.min_interval_ms = 0, .period_ms = 15000}});
+    const auto a = f.m.account(1, 60, 0);
+    f.m.clock.set(kStart + 30 * kMin);
+    f.m.session({.id = "live1",
+                 .account_id = a,
+                 .mode = "time",
+                 .minutes = 60,
+                 .tariff_id = f.tariff_id,
+                 .state = "charging",
+                 .started_at = kStart,
+                 .record_msg_id = std::nullopt});
+    const std::string tele = R"({"v":1,"ts":)" + std::to_string(f.m.clock.now_ms()) +
+                             R"(,"boot":1,"seq":9,"data":{"total_power_w":120,"sockets":[)"
+                             R"({"n":1,"st":"charging","power_w":120.4,"session_energy_wh":75,"sid":"live1"},)"
+                             R"({"n":2,"st":"charging","power_w":80,"session_energy_wh":5,"sid":"unknown"}]}})";
+    f.worker.on_tele(tele, f.m.clock.now_ms());
+    auto sent = f.mqtt.on(topics::session_cost("live1"));
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].qos == 0);
+    CHECK(sent[0].payload.find("\"cost_fen\":50") != std::string::npos);
+    CHECK(sent[0].payload.find("\"available_fen\":60") != std::string::npos);
+    CHECK(sent[0].payload.find("\"balance_low\":false") != std::string::npos);
+    CHECK(sent[0].payload.find("\"energy_wh\":75") != std::string::npos);
+    CHECK(f.mqtt.on(topics::session_cost("unknown")).empty());
+
+    // Ten minutes later the wallet no longer covers the running cost.
+    f.m.clock.advance_ms(10 * kMin);
+    f.worker.on_tick();
+    sent = f.mqtt.on(topics::session_cost("live1"));
+    REQUIRE(sent.size() == 2);
+    CHECK(sent[1].payload.find("\"cost_fen\":66") != std::string::npos);
+    CHECK(sent[1].payload.find("\"balance_low\":true") != std::string::npos);
+
+    // Once the session has ended it is no longer tracked.
+    f.m.core->exec("UPDATE sessions SET state = 'stopping' WHERE id = 'live1'");
+    f.worker.on_session_state("live1");
+    f.m.clock.advance_ms(60'000);
+    f.worker.on_tick();
+    CHECK(f.mqtt.on(topics::session_cost("live1")).size() == 2);
+}
+
+TEST_CASE("billingd: the worker subscribes to session states and device telemetry") {
+    Fixture f("billingd-subscribe");
+    mqtt::Router router;
+    f.worker.subscribe(router);
+    CHECK(f.mqtt.filters == std::vector<std::string>{topics::any_session_state(), topics::any_device::tele()});
+}

@@ -1,0 +1,438 @@
+#include "workers/sessiond/sessiond_rules.hpp"
+
+#include "common/clock.hpp"
+#include "common/topics.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <set>
+#include <string>
+
+using namespace pilehub;
+using namespace pilehub::sessiond;
+
+namespace {
+
+using S = State;
+using E = Event;
+
+/// The facts a session in each state normally has: a record once stopping has committed one,
+/// started_at once the pile confirmed, a stop sent while stopping.
+Facts typical(State s) {
+    switch (s) {
+    case S::Starting:
+        return {false, false, false};
+    case S::Charging:
+        return {false, true, false};
+    case S::Stopping:
+        return {false, true, true};
+    case S::Suspended:
+        return {false, true, false};
+    case S::Settling:
+    case S::Completed:
+        return {true, true, false};
+    case S::Failed:
+        return {false, false, false};
+    }
+    return {};
+}
+
+/// A decision written compactly: verdict A(pply)/I(gnore)/X (refuse), the next state, and flags
+/// R commit record, F forced record, S send stop, C clear command, K ack record.
+Decision D(char verdict, State next, std::string_view flags = "") {
+    Decision d;
+    d.verdict = verdict == 'A' ? Verdict::Apply : verdict == 'X' ? Verdict::Refuse : Verdict::Ignore;
+    d.next = next;
+    for (char c : flags) {
+        switch (c) {
+        case 'R':
+            d.commit_record = true;
+            break;
+        case 'F':
+            d.forced_record = true;
+            break;
+        case 'S':
+            d.send_stop = true;
+            break;
+        case 'C':
+            d.clear_command = true;
+            break;
+        case 'K':
+            d.ack_record = true;
+            break;
+        default:
+            FAIL("bad flag");
+        }
+    }
+    return d;
+}
+
+std::string show(const Decision &d) {
+    return fmt::format("{} {} {}{}{}{}{}",
+                       d.verdict == Verdict::Apply    ? "apply"
+                       : d.verdict == Verdict::Refuse ? "refuse"
+                                                      : "ignore",
+                       to_string(d.next), d.commit_record ? "R" : "", d.forced_record ? "F" : "",
+                       d.send_stop ? "S" : "", d.clear_command ? "C" : "", d.ack_record ? "K" : "");
+}
+
+struct Row {
+    State state;
+    Event event;
+    Decision expected;
+};
+
+// Every (state, event) pair, with the facts typical() gives that state. BILLING.md §3:
+// starting → charging → stopping → completed; starting → failed; charging → suspended → settling.
+const std::vector<Row> kTable = {
+    // --- starting: a command (or a card deadline) is outstanding, nothing confirmed yet ---
+    {S::Starting, E::StartAccepted, D('A', S::Charging, "C")},
+    {S::Starting, E::StartRefused, D('A', S::Failed, "C")},
+    {S::Starting, E::StartTimedOut, D('A', S::Failed, "C")},
+    {S::Starting, E::PileStarted, D('A', S::Charging, "C")},
+    {S::Starting, E::SocketIdle, D('I', S::Starting)}, // the pile has not started yet
+    {S::Starting, E::StopRequested, D('A', S::Stopping, "S")},
+    {S::Starting, E::StopAccepted, D('I', S::Starting)},
+    {S::Starting, E::StopRefused, D('I', S::Starting)},
+    {S::Starting, E::StopTimedOut, D('I', S::Starting)},
+    {S::Starting, E::PileStopped, D('A', S::Stopping, "C")},
+    {S::Starting, E::RecordReceived, D('A', S::Stopping, "RCK")},
+    {S::Starting, E::PileOffline, D('I', S::Starting)}, // the command's time-out decides
+    {S::Starting, E::PileOnline, D('I', S::Starting)},
+    {S::Starting, E::ForceEnd, D('A', S::Failed, "SC")},
+    // --- charging ---
+    {S::Charging, E::StartAccepted, D('I', S::Charging)},
+    {S::Charging, E::StartRefused, D('I', S::Charging)},
+    {S::Charging, E::StartTimedOut, D('I', S::Charging)},
+    {S::Charging, E::PileStarted, D('I', S::Charging)},
+    {S::Charging, E::SocketIdle, D('A', S::Stopping)},
+    {S::Charging, E::StopRequested, D('A', S::Stopping, "S")},
+    {S::Charging, E::StopAccepted, D('I', S::Charging)},
+    {S::Charging, E::StopRefused, D('I', S::Charging)},
+    {S::Charging, E::StopTimedOut, D('I', S::Charging)},
+    {S::Charging, E::PileStopped, D('A', S::Stopping)},
+    {S::Charging, E::RecordReceived, D('A', S::Stopping, "RCK")},
+    {S::Charging, E::PileOffline, D('A', S::Suspended)},
+    {S::Charging, E::PileOnline, D('I', S::Charging)},
+    {S::Charging, E::ForceEnd, D('A', S::Stopping, "S")},
+    // --- stopping: a stop_port is outstanding (or the pile stopped itself); waiting for the record ---
+    {S::Stopping, E::StartAccepted, D('I', S::Stopping)},
+    {S::Stopping, E::StartRefused, D('I', S::Stopping)},
+    {S::Stopping, E::StartTimedOut, D('I', S::Stopping)},
+    {S::Stopping, E::PileStarted, D('I', S::Stopping)},
+    {S::Stopping, E::SocketIdle, D('I', S::Stopping)},
+    {S::Stopping, E::StopRequested, D('I', S::Stopping)},
+    {S::Stopping, E::StopAccepted, D('I', S::Stopping, "C")},
+    {S::Stopping, E::StopRefused, D('I', S::Stopping, "C")},
+    {S::Stopping, E::StopTimedOut, D('I', S::Stopping, "C")},
+    {S::Stopping, E::PileStopped, D('I', S::Stopping)},
+    {S::Stopping, E::RecordReceived, D('A', S::Stopping, "RK")},
+    {S::Stopping, E::PileOffline, D('I', S::Stopping)}, // its record comes after it reconnects
+    {S::Stopping, E::PileOnline, D('I', S::Stopping)},
+    {S::Stopping, E::ForceEnd, D('A', S::Stopping, "FC")}, // stuck stopping: settled on the last report
+    // --- suspended: the pile went away while charging ---
+    {S::Suspended, E::StartAccepted, D('I', S::Suspended)},
+    {S::Suspended, E::StartRefused, D('I', S::Suspended)},
+    {S::Suspended, E::StartTimedOut, D('I', S::Suspended)},
+    {S::Suspended, E::PileStarted, D('I', S::Suspended)},
+    {S::Suspended, E::SocketIdle, D('I', S::Suspended)},
+    {S::Suspended, E::StopRequested, D('I', S::Suspended, "S")},
+    {S::Suspended, E::StopAccepted, D('I', S::Suspended, "C")},
+    {S::Suspended, E::StopRefused, D('I', S::Suspended, "C")},
+    {S::Suspended, E::StopTimedOut, D('I', S::Suspended, "C")},
+    {S::Suspended, E::PileStopped, D('I', S::Suspended)},
+    {S::Suspended, E::RecordReceived, D('A', S::Settling, "RK")},
+    {S::Suspended, E::PileOffline, D('I', S::Suspended)},
+    {S::Suspended, E::PileOnline, D('I', S::Suspended)}, // waits for the resent record
+    {S::Suspended, E::ForceEnd, D('A', S::Settling, "FC")},
+    // --- settling: the record is committed; billingd completes it ---
+    {S::Settling, E::StartAccepted, D('I', S::Settling)},
+    {S::Settling, E::StartRefused, D('I', S::Settling)},
+    {S::Settling, E::StartTimedOut, D('I', S::Settling)},
+    {S::Settling, E::PileStarted, D('I', S::Settling)},
+    {S::Settling, E::SocketIdle, D('I', S::Settling)},
+    {S::Settling, E::StopRequested, D('I', S::Settling)},
+    {S::Settling, E::StopAccepted, D('I', S::Settling, "C")},
+    {S::Settling, E::StopRefused, D('I', S::Settling, "C")},
+    {S::Settling, E::StopTimedOut, D('I', S::Settling, "C")},
+    {S::Settling, E::PileStopped, D('I', S::Settling)},
+    {S::Settling, E::RecordReceived, D('I', S::Settling, "K")},
+    {S::Settling, E::PileOffline, D('I', S::Settling)},
+    {S::Settling, E::PileOnline, D('I', S::Settling)},
+    {S::Settling, E::ForceEnd, D('I', S::Settling)},
+    // --- completed (billingd's): nothing moves it ---
+    {S::Completed, E::StartAccepted, D('I', S::Completed)},
+    {S::Completed, E::StartRefused, D('I', S::Completed)},
+    {S::Completed, E::StartTimedOut, D('I', S::Completed)},
+    {S::Completed, E::PileStarted, D('I', S::Completed)},
+    {S::Completed, E::SocketIdle, D('I', S::Completed)},
+    {S::Completed, E::StopRequested, D('I', S::Completed)},
+    {S::Completed, E::StopAccepted, D('I', S::Completed)},
+    {S::Completed, E::StopRefused, D('I', S::Completed)},
+    {S::Completed, E::StopTimedOut, D('I', S::Completed)},
+    {S::Completed, E::PileStopped, D('I', S::Completed)},
+    {S::Completed, E::RecordReceived, D('I', S::Completed, "K")},
+    {S::Completed, E::PileOffline, D('I', S::Completed)},
+    {S::Completed, E::PileOnline, D('I', S::Completed)},
+    {S::Completed, E::ForceEnd, D('X', S::Completed)},
+    // --- failed: nothing charged, ever; a pile that runs it anyway is told to stop ---
+    {S::Failed, E::StartAccepted, D('I', S::Failed, "S")},
+    {S::Failed, E::StartRefused, D('I', S::Failed)},
+    {S::Failed, E::StartTimedOut, D('I', S::Failed)},
+    {S::Failed, E::PileStarted, D('I', S::Failed, "S")},
+    {S::Failed, E::SocketIdle, D('I', S::Failed)},
+    {S::Failed, E::StopRequested, D('I', S::Failed)},
+    {S::Failed, E::StopAccepted, D('I', S::Failed)},
+    {S::Failed, E::StopRefused, D('I', S::Failed)},
+    {S::Failed, E::StopTimedOut, D('I', S::Failed)},
+    {S::Failed, E::PileStopped, D('I', S::Failed)},
+    {S::Failed, E::RecordReceived, D('I', S::Failed, "K")},
+    {S::Failed, E::PileOffline, D('I', S::Failed)},
+    {S::Failed, E::PileOnline, D('I', S::Failed)},
+    {S::Failed, E::ForceEnd, D('X', S::Failed)},
+};
+
+} // namespace
+
+TEST_CASE("sessiond rules: the table covers every (state, event) pair exactly once") {
+    std::set<std::pair<int, int>> seen;
+    for (const auto &r : kTable)
+        CHECK_MESSAGE(seen.insert({static_cast<int>(r.state), static_cast<int>(r.event)}).second, to_string(r.state),
+                      " x ", to_string(r.event), " listed twice");
+    CHECK(seen.size() == kAllStates.size() * kAllEvents.size());
+}
+
+TEST_CASE("sessiond rules: every (state, event) pair decides as the table says") {
+    for (const auto &r : kTable) {
+        const auto got = handle(r.state, r.event, typical(r.state));
+        CHECK_MESSAGE(got == r.expected, to_string(r.state), " x ", to_string(r.event), ": expected ", show(r.expected),
+                      ", got ", show(got));
+    }
+}
+
+TEST_CASE("sessiond rules: a session ends once: only one event per session ever commits a record") {
+    // From any state, after the record is committed (has_record), no event commits another one.
+    for (auto s : kAllStates) {
+        Facts f = typical(s);
+        f.has_record = true;
+        for (auto e : kAllEvents) {
+            const auto d = handle(s, e, f);
+            CHECK_FALSE_MESSAGE(d.commit_record, to_string(s), " x ", to_string(e));
+            CHECK_FALSE_MESSAGE(d.forced_record, to_string(s), " x ", to_string(e));
+        }
+    }
+    // Completed and failed never move, whatever arrives.
+    for (auto s : {S::Completed, S::Failed})
+        for (auto e : kAllEvents)
+            CHECK(handle(s, e, typical(s)).next == s);
+}
+
+TEST_CASE("sessiond rules: a stop sent while starting fails the session if the pile never confirmed") {
+    const Facts unconfirmed{false, false, true};
+    for (auto e : {E::StartRefused, E::StopRefused, E::StopTimedOut}) {
+        const auto d = handle(S::Stopping, e, unconfirmed);
+        CHECK(d.verdict == Verdict::Apply);
+        CHECK(d.next == S::Failed);
+        CHECK(d.clear_command);
+    }
+    // The late start ok (the pile started, then gets our stop) is remembered, and nothing else moves:
+    // once confirmed, a refused or unanswered stop no longer fails it (its record is on the way).
+    for (auto e : {E::StartAccepted, E::PileStarted}) {
+        const auto d = handle(S::Stopping, e, unconfirmed);
+        CHECK(d.verdict == Verdict::Apply);
+        CHECK(d.next == S::Stopping);
+        CHECK_FALSE(d.send_stop);
+    }
+    const Facts confirmed{false, true, true};
+    CHECK(handle(S::Stopping, E::StopRefused, confirmed).next == S::Stopping);
+    CHECK(handle(S::Stopping, E::StopTimedOut, confirmed).next == S::Stopping);
+}
+
+TEST_CASE("sessiond rules: a stop is sent at most once") {
+    CHECK_FALSE(handle(S::Suspended, E::StopRequested, {false, true, true}).send_stop);
+    CHECK_FALSE(handle(S::Failed, E::PileStarted, {false, false, true}).send_stop);
+    CHECK_FALSE(handle(S::Starting, E::ForceEnd, {false, false, true}).send_stop);
+}
+
+TEST_CASE("sessiond rules: a record arriving again is acknowledged and changes nothing") {
+    for (auto s : {S::Stopping, S::Settling}) {
+        const auto d = handle(s, E::RecordReceived, {true, true, true});
+        CHECK(d.verdict == Verdict::Ignore);
+        CHECK(d.ack_record);
+        CHECK_FALSE(d.commit_record);
+        CHECK(d.next == s);
+    }
+    CHECK(handle(S::Stopping, E::ForceEnd, {true, true, true}).verdict == Verdict::Ignore);
+}
+
+// ---- pre-checks ----
+
+namespace {
+StartFacts good() {
+    StartFacts f;
+    f.socket_exists = true;
+    f.account_exists = true;
+    f.mode_offered = true;
+    f.device_online = true;
+    f.available_fen = Fen(500);
+    f.min_start_balance_fen = Fen(200);
+    return f;
+}
+} // namespace
+
+TEST_CASE("sessiond pre-checks: each refusal carries its CONTRACT B code") {
+    CHECK_FALSE(precheck(good()).has_value());
+    struct Case {
+        const char *what;
+        void (*spoil)(StartFacts &);
+        const char *code;
+    };
+    const Case cases[] = {
+        {"unknown socket", [](StartFacts &f) { f.socket_exists = false; }, "unknown_socket"},
+        {"frozen account", [](StartFacts &f) { f.account_frozen = true; }, "account_frozen"},
+        {"mode not offered", [](StartFacts &f) { f.mode_offered = false; }, "invalid_mode"},
+        {"pile offline", [](StartFacts &f) { f.device_online = false; }, "device_offline"},
+        {"socket faulted", [](StartFacts &f) { f.socket_faulted = true; }, "socket_faulted"},
+        {"socket busy", [](StartFacts &f) { f.socket_busy = true; }, "socket_busy"},
+        {"second session of the kind", [](StartFacts &f) { f.method_in_use = true; }, "session_limit"},
+        {"balance below the minimum", [](StartFacts &f) { f.available_fen = Fen(199); }, "balance_too_low"},
+        {"no such account", [](StartFacts &f) { f.account_exists = false; }, "not_found"},
+    };
+    for (const auto &c : cases) {
+        auto f = good();
+        c.spoil(f);
+        const auto code = precheck(f);
+        REQUIRE_MESSAGE(code.has_value(), c.what);
+        CHECK_MESSAGE(to_string(*code) == c.code, c.what);
+    }
+    auto exact = good();
+    exact.available_fen = Fen(200);
+    CHECK_FALSE_MESSAGE(precheck(exact).has_value(), "balance + bonus equal to the minimum may start");
+}
+
+TEST_CASE("sessiond pre-checks: the first failing check decides, in CONTRACT order") {
+    auto f = good();
+    f.socket_busy = true;
+    f.available_fen = Fen(0);
+    CHECK(precheck(f) == ErrorCode::SocketBusy);
+    f.device_online = false;
+    CHECK(precheck(f) == ErrorCode::DeviceOffline);
+    f.account_frozen = true;
+    CHECK(precheck(f) == ErrorCode::AccountFrozen);
+    f.socket_exists = false;
+    CHECK(precheck(f) == ErrorCode::UnknownSocket);
+}
+
+TEST_CASE("sessiond pre-checks: modes and limits follow the tariff") {
+    billing::Tariff t;
+    t.modes = {billing::Mode::Time, billing::Mode::Power};
+    t.time = billing::TimePricing{100, {60, 120}};
+    CHECK(limit_for(t, {billing::Mode::Time, 60}) == payloads::ChargeLimit::time(60));
+    CHECK_FALSE(limit_for(t, {billing::Mode::Time, 90}).has_value());
+    CHECK_FALSE(limit_for(t, {billing::Mode::Time, std::nullopt}).has_value());
+    CHECK(limit_for(t, {billing::Mode::Power, std::nullopt}) == payloads::ChargeLimit::full());
+    CHECK_FALSE(limit_for(t, {billing::Mode::Energy, std::nullopt}).has_value());
+    // Card sessions: the preferred mode if offered, else the first offered (time: the longest option).
+    CHECK(card_mode(t, billing::Mode::Power)->mode == billing::Mode::Power);
+    const auto c = card_mode(t, billing::Mode::Energy);
+    REQUIRE(c.has_value());
+    CHECK(c->mode == billing::Mode::Time);
+    CHECK(c->minutes == 120);
+}
+
+TEST_CASE("sessiond pre-checks: socket codes are <device_id>-<n>") {
+    CHECK(parse_socket("P1-3") == SocketRef{"P1", 3});
+    CHECK(parse_socket("pile-07a-12") == SocketRef{"pile-07a", 12});
+    CHECK(socket_code({"pile-07a", 12}) == "pile-07a-12");
+    for (const auto *bad : {"P1", "P1-", "-3", "P1-0", "P1-03", "P1-65", "P1-x", "P 1-3", "P1-3-"})
+        CHECK_FALSE_MESSAGE(parse_socket(bad).has_value(), bad);
+}
+
+TEST_CASE("sessiond pre-checks: what a conn state says about the socket and its session") {
+    using St = payloads::EbikeSocketStatus;
+    payloads::EbikeConnState s;
+    CHECK(socket_use(s) == SocketUse::Free);
+    s.faults = {"relay_welded"};
+    CHECK(socket_use(s) == SocketUse::Faulted);
+    s.faults.clear();
+    for (auto st : {St::Starting, St::Charging, St::FullWait}) {
+        s.st = st;
+        CHECK(socket_use(s) == SocketUse::Busy);
+    }
+    for (auto st : {St::Fault, St::Disabled}) {
+        s.st = st;
+        CHECK(socket_use(s) == SocketUse::Faulted);
+    }
+    s.st = St::Charging;
+    s.sid = "S1";
+    CHECK(conn_event(s, "S1") == E::PileStarted);
+    CHECK(conn_event(s, "S2") == E::SocketIdle);
+    s.st = St::Starting;
+    CHECK_FALSE(conn_event(s, "S1").has_value());
+    s.st = St::Idle;
+    s.sid.reset();
+    CHECK(conn_event(s, "S1") == E::SocketIdle);
+}
+
+// ---- commands, time-outs, presence ----
+
+TEST_CASE("sessiond commands: rids derive from the session, so a resend keeps its rid") {
+    CHECK(command_rid("S17", CommandKind::Start) == "S17.start");
+    CHECK(command_rid("S17", CommandKind::Stop) == "S17.stop");
+    CHECK(parse_command_rid("S17.stop") == std::make_pair(std::string("S17"), CommandKind::Stop));
+    CHECK(parse_command_rid("S17.start") == std::make_pair(std::string("S17"), CommandKind::Start));
+    CHECK_FALSE(parse_command_rid("dc-1-2").has_value());
+    CHECK_FALSE(parse_command_rid(".stop").has_value());
+}
+
+TEST_CASE("sessiond time-outs: a command expires at exp and times out after the grace, by the injected clock") {
+    ManualClock clock;
+    const auto sent = clock.now_ms();
+    const auto exp = command_exp(sent, 10'000);
+    CHECK(exp == sent + 10'000);
+    CHECK(may_send(exp, clock.now_ms()));
+    Deadlines d;
+    d.arm("S1", timeout_at(exp, 2'000));
+    d.arm("S2", timeout_at(command_exp(sent + 5'000, 10'000), 2'000));
+    CHECK(d.next() == sent + 12'000);
+
+    clock.advance_ms(10'000);
+    CHECK(may_send(exp, clock.now_ms())); // exactly at exp it may still go
+    CHECK(d.due(clock.now_ms()).empty());
+    clock.advance_ms(1);
+    CHECK_FALSE(may_send(exp, clock.now_ms())); // never send an expired command
+    clock.advance_ms(1'999);
+    CHECK(d.due(clock.now_ms()) == std::vector<std::string>{"S1"});
+    CHECK(d.due(clock.now_ms()).empty()); // fired once
+    CHECK(d.size() == 1);
+
+    d.arm("S2", sent + 30'000); // re-armed (e.g. a stop replaced the start): the old deadline is gone
+    clock.set(sent + 17'000);
+    CHECK(d.due(clock.now_ms()).empty());
+    d.disarm("S2");
+    clock.set(sent + 60'000);
+    CHECK(d.due(clock.now_ms()).empty());
+    CHECK_FALSE(d.next().has_value());
+}
+
+TEST_CASE("sessiond presence: a late Will never takes a pile offline") {
+    PresenceView v;
+    CHECK(apply_presence(v, true, 17) == true);
+    CHECK_FALSE(apply_presence(v, true, 17).has_value());  // no change
+    CHECK_FALSE(apply_presence(v, false, 16).has_value()); // the Will of boot 16 arriving late
+    CHECK(v.online);
+    CHECK(apply_presence(v, false, 17) == false);
+    CHECK(apply_presence(v, true, 18) == true);
+    CHECK(apply_presence(v, false, std::nullopt) == false); // presenced's silence verdict has no guard
+    PresenceView fresh;
+    CHECK(apply_presence(fresh, false, 3) == false); // first news counts
+}
+
+TEST_CASE("sessiond topics: presenced's verdict topic gives back its device id") {
+    CHECK(topics::device_of_presence(topics::device_presence("P1")) == "P1");
+    CHECK(topics::device_of_presence(topics::any_device_presence()) == std::nullopt); // `+` is no device id
+    CHECK(topics::device_of_presence(topics::presence("P1")) == std::nullopt);
+    CHECK(topics::device_of_presence("ph/v1/svc/device/P1/presence/x") == std::nullopt);
+    CHECK(topics::device_of_presence("ph/v1/svc/device/svc.x/presence") == std::nullopt);
+}

@@ -1,0 +1,144 @@
+#pragma once
+#include "common/db.hpp"
+#include "common/money.hpp"
+#include "common/tariff.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+/// The operator hierarchy (provider → property → station → area → device → socket/gun/space),
+/// what riders may see of it, and tariff versions. All SQL of these tables lives here.
+namespace pilehub::api {
+
+struct ProviderRow {
+    std::int64_t id = 0;
+    std::string name, contact, phone;
+    bool enabled = true;
+    EpochMs created_at = 0;
+};
+
+struct PropertyRow {
+    std::int64_t id = 0;
+    std::int64_t provider_id = 0;
+    std::string name, contact, phone, address;
+    bool enabled = true;
+    EpochMs created_at = 0;
+};
+
+struct StationRow {
+    std::int64_t id = 0;
+    std::int64_t operator_id = 0;
+    std::optional<std::int64_t> property_id;
+    std::string name, address, open_hours, timezone;
+    std::int64_t lat_e6 = 0, lon_e6 = 0;
+    bool enabled = true;
+    bool visible = true; ///< enabled, and its property and provider (if any) enabled
+    EpochMs created_at = 0;
+};
+
+struct AreaRow {
+    std::int64_t id = 0;
+    std::int64_t station_id = 0;
+    std::string name;
+    bool enabled = true;
+};
+
+struct DeviceRow {
+    std::string id, kind, name, model;
+    std::int64_t station_id = 0;
+    std::optional<std::int64_t> area_id;
+    bool enabled = true;
+    bool visible = true; ///< enabled, its area enabled, its station visible
+    EpochMs created_at = 0;
+    int ports = 0;
+};
+
+/// One socket (e-bike pile), gun (EV charger) or parking space (camera).
+struct PortRow {
+    std::string device_id;
+    std::string kind; ///< the device's kind
+    int n = 0;
+    bool enabled = true;
+    std::optional<std::int64_t> socket_overload_w; ///< sockets only
+    std::int64_t station_id = 0;
+};
+
+/// A stored tariff version.
+struct TariffRow {
+    std::int64_t id = 0;
+    std::int64_t station_id = 0;
+    std::int64_t version = 0;
+    std::string document;
+    EpochMs effective_from = 0;
+    EpochMs created_at = 0;
+    std::string created_by;
+};
+
+/// Splits a socket code `<device_id>-<n>` (the text in its QR code).
+std::optional<std::pair<std::string, int>> parse_socket_code(std::string_view code);
+
+class CatalogStore {
+public:
+    explicit CatalogStore(db::Database& d) : db_(d) {}
+
+    // providers and properties
+    std::vector<ProviderRow> providers();
+    std::optional<ProviderRow> provider(std::int64_t id);
+    std::int64_t add_provider(std::int64_t operator_id, const ProviderRow& p, EpochMs now);
+    void update_provider(const ProviderRow& p);
+    std::vector<PropertyRow> properties(std::optional<std::int64_t> provider_id);
+    std::optional<PropertyRow> property(std::int64_t id);
+    std::int64_t add_property(const PropertyRow& p, EpochMs now);
+    void update_property(const PropertyRow& p);
+
+    // stations and areas
+    std::optional<StationRow> station(std::int64_t id);
+    /// Stations, optionally only those in `scope` (nullopt = every station), of one property, or matching a name.
+    std::vector<StationRow> stations(const std::optional<std::set<std::int64_t>>& scope,
+                                     std::optional<std::int64_t> property_id, const std::string& name_like);
+    /// Visible stations whose coordinates fall in the box (micro-degrees).
+    std::vector<StationRow> visible_stations_in_box(std::int64_t lat_min, std::int64_t lat_max, std::int64_t lon_min,
+                                                    std::int64_t lon_max, bool lon_wraps, bool all_lon);
+    std::int64_t add_station(const StationRow& s, EpochMs now);
+    void update_station(const StationRow& s);
+    std::vector<AreaRow> areas(std::int64_t station_id);
+    std::optional<AreaRow> area(std::int64_t id);
+    std::int64_t add_area(std::int64_t station_id, const std::string& name, EpochMs now);
+    void update_area(const AreaRow& a);
+
+    // devices and ports
+    std::optional<DeviceRow> device(const std::string& id);
+    std::vector<DeviceRow> devices(const std::optional<std::set<std::int64_t>>& scope,
+                                   std::optional<std::int64_t> station_id, const std::string& kind);
+    void update_device(const DeviceRow& d);
+    std::vector<PortRow> ports(const std::string& device_id);
+    std::optional<PortRow> port(const std::string& device_id, int n);
+    void set_port(const std::string& device_id, const std::string& kind, int n, bool enabled,
+                  std::optional<std::int64_t> socket_overload_w);
+    /// Enabled sockets and guns of visible devices at these stations (rider counts).
+    std::vector<PortRow> rider_ports(const std::vector<std::int64_t>& station_ids);
+    /// (device_id, n) of every live session at these stations.
+    std::set<std::pair<std::string, int>> busy_ports(const std::vector<std::int64_t>& station_ids);
+    /// (device_id, n) with an open fault (n = 0: the whole device) at these stations.
+    std::set<std::pair<std::string, int>> faulted_ports(const std::vector<std::int64_t>& station_ids);
+    /// presenced's stored verdict on a device, if any.
+    std::optional<bool> stored_presence(const std::string& device_id);
+    /// Whether the socket's device, area and station are all enabled and the port too.
+    bool port_visible(const std::string& device_id, int n);
+
+    // tariffs
+    std::vector<TariffRow> tariffs(std::int64_t station_id);
+    /// Saves a new version (number = previous + 1); returns the row.
+    TariffRow add_tariff(std::int64_t station_id, const std::string& document, EpochMs effective_from, EpochMs now,
+                         const std::string& by);
+    /// The version in force at `at` (BILLING §1), parsed; nullopt if none.
+    std::optional<std::pair<TariffRow, billing::Tariff>> tariff_in_force(std::int64_t station_id, EpochMs at);
+
+private:
+    db::Database& db_;
+};
+
+} // namespace pilehub::api

@@ -1,0 +1,187 @@
+#include "web-api/device_cache.hpp"
+
+#include "common/json.hpp"
+#include "common/log.hpp"
+#include "common/payloads.hpp"
+#include "common/topics.hpp"
+
+namespace pilehub::api {
+namespace {
+
+std::string raw_text(const rapidjson::Value* v) {
+    if (!v || !v->IsObject())
+        return "{}";
+    json::Writer w;
+    w.raw_value(*v);
+    return w.str();
+}
+
+/// Reads one socket/gun entry of `tele.data.sockets[]` / `guns[]`.
+void read_port_tele(json::Object o, DeviceLive& d, EpochMs at) {
+    const auto n = o.opt_int("n", 1, 999);
+    if (!n)
+        return;
+    auto& p = d.ports[static_cast<int>(*n)];
+    if (auto st = o.opt_str("st", 32))
+        p.st = *st;
+    if (auto sid = o.opt_str("sid", 64))
+        p.sid = *sid;
+    p.power_w = o.opt_num("power_w", 0, 1e7);
+    p.energy_wh = o.opt_int("session_energy_wh", 0, INT64_MAX / 2);
+    p.tele_at = at;
+}
+
+/// The `id` in `ph/v1/svc/{what}/{id}/{leaf}`.
+std::optional<std::string> svc_id(std::string_view topic, std::string_view what, std::string_view leaf) {
+    const std::string prefix = std::string(topics::kSvcRoot) + std::string(what) + "/";
+    if (topic.rfind(prefix, 0) != 0)
+        return std::nullopt;
+    auto rest = topic.substr(prefix.size());
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos || rest.substr(slash + 1) != leaf)
+        return std::nullopt;
+    return std::string(rest.substr(0, slash));
+}
+
+} // namespace
+
+std::vector<std::string> DeviceCache::filters() {
+    return {topics::any_device::presence(), topics::any_device::state(),        topics::any_device::conn_state(),
+            topics::any_device::tele(),     topics::any_device::cfg_reported(), topics::device_presence("+"),
+            topics::session_cost("+")};
+}
+
+void DeviceCache::handle(const mqtt::Message& m) {
+    const auto now = clock_.now_ms();
+    if (auto dev = svc_id(m.topic, "device", "presence")) {
+        auto doc = json::parse(m.payload);
+        if (!doc || !doc->IsObject())
+            return;
+        std::string err;
+        auto o = json::Object::root(*doc, &err);
+        auto online = o.opt_bool("online");
+        if (!online)
+            return;
+        std::lock_guard l(m_);
+        devices_[*dev].verdict = *online;
+        return;
+    }
+    if (auto sid = svc_id(m.topic, "session", "cost")) {
+        auto doc = json::parse(m.payload);
+        if (!doc || !doc->IsObject())
+            return;
+        std::string err;
+        auto o = json::Object::root(*doc, &err);
+        auto cost = o.opt_int("cost_fen", 0, INT64_MAX / 2);
+        if (!cost) {
+            auto data = o.opt_obj("data");
+            if (data.present())
+                cost = data.opt_int("cost_fen", 0, INT64_MAX / 2);
+        }
+        if (!cost)
+            return;
+        std::lock_guard l(m_);
+        costs_[*sid] = {*cost, now};
+        if (costs_.size() > 100000) {
+            for (auto it = costs_.begin(); it != costs_.end();)
+                it = it->second.second < now - 86'400'000 ? costs_.erase(it) : std::next(it);
+        }
+        return;
+    }
+    auto t = topics::parse_device_topic(m.topic);
+    if (!t)
+        return;
+    if (t->leaf == topics::Leaf::Presence) {
+        auto p = payloads::decode_presence(m.payload);
+        if (!p)
+            return;
+        std::lock_guard l(m_);
+        auto& d = devices_[t->device_id];
+        if (payloads::is_late_will(*p, d.online.value_or(false) ? d.boot : -1))
+            return;
+        d.online = p->online;
+        d.boot = p->boot;
+        d.presence_at = now;
+        if (p->fw)
+            d.fw = *p->fw;
+        return;
+    }
+    auto doc = json::parse(m.payload);
+    if (!doc || !doc->IsObject())
+        return;
+    std::string err;
+    auto root = json::Object::root(*doc, &err);
+    auto data = root.opt_obj("data");
+    if (!data.present())
+        return;
+    const auto ts = root.opt_int("ts", 0, payloads::kMaxEpochMs).value_or(0);
+    const EpochMs at = ts > 0 ? ts : now;
+    std::lock_guard l(m_);
+    auto& d = devices_[t->device_id];
+    switch (t->leaf) {
+    case topics::Leaf::State:
+        d.state_json = raw_text(root.raw("data"));
+        break;
+    case topics::Leaf::ConnState: {
+        auto& p = d.ports[t->n];
+        p.st = data.opt_str("st", 32).value_or("");
+        p.sid = data.opt_str("sid", 64).value_or("");
+        p.since = data.opt_int("since", 0, payloads::kMaxEpochMs).value_or(at);
+        p.faults.clear();
+        auto f = data.opt_arr("faults", 64);
+        for (std::size_t i = 0; i < f.size(); ++i)
+            if (auto s = f.str_at(i, 64))
+                p.faults.push_back(*s);
+        if (p.sid.empty()) {
+            // Telemetry may leave idle sockets out: no session, no live figures.
+            p.power_w.reset();
+            p.energy_wh.reset();
+        }
+        break;
+    }
+    case topics::Leaf::Tele: {
+        d.tele_json = raw_text(root.raw("data"));
+        d.tele_at = at;
+        for (const char* key : {"sockets", "guns"}) {
+            auto arr = data.opt_arr(key, 64);
+            for (std::size_t i = 0; i < arr.size(); ++i)
+                read_port_tele(arr.obj(i), d, at);
+        }
+        break;
+    }
+    case topics::Leaf::CfgReported:
+        d.reported_json = raw_text(root.raw("data"));
+        break;
+    default:
+        break;
+    }
+}
+
+std::optional<DeviceLive> DeviceCache::device(const std::string& id) const {
+    std::lock_guard l(m_);
+    auto it = devices_.find(id);
+    if (it == devices_.end())
+        return std::nullopt;
+    return it->second;
+}
+
+std::optional<PortLive> DeviceCache::port(const std::string& id, int n) const {
+    std::lock_guard l(m_);
+    auto it = devices_.find(id);
+    if (it == devices_.end())
+        return std::nullopt;
+    auto p = it->second.ports.find(n);
+    if (p == it->second.ports.end())
+        return std::nullopt;
+    return p->second;
+}
+
+std::optional<std::int64_t> DeviceCache::session_cost(const std::string& sid) const {
+    std::lock_guard l(m_);
+    auto it = costs_.find(sid);
+    if (it == costs_.end())
+        return std::nullopt;
+    return it->second.first;
+}
+
+} // namespace pilehub::api

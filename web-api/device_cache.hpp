@@ -1,0 +1,65 @@
+#pragma once
+#include "common/clock.hpp"
+#include "common/mqtt.hpp"
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pilehub::api {
+
+/// The latest known state of one socket / gun / space.
+struct PortLive {
+    std::string st;  ///< idle, charging, fault, available, ... as the device said
+    std::string sid; ///< the session it runs, if any
+    std::vector<std::string> faults;
+    EpochMs since = 0;
+    std::optional<double> power_w;         ///< from the latest telemetry
+    std::optional<std::int64_t> energy_wh; ///< session energy from the latest telemetry
+    EpochMs tele_at = 0;
+};
+
+/// The latest known state of one device, from its retained topics and its telemetry.
+struct DeviceLive {
+    std::optional<bool> online;  ///< the device's own presence topic
+    std::optional<bool> verdict; ///< presenced's verdict (heartbeat time-outs included)
+    std::int64_t boot = 0;
+    EpochMs presence_at = 0;
+    std::string fw;
+    std::string state_json = "{}"; ///< `state.data`
+    std::string tele_json = "{}";  ///< `tele.data`
+    EpochMs tele_at = 0;
+    std::string reported_json; ///< `cfg/reported.data`, empty if never reported
+    std::map<int, PortLive> ports;
+
+    /// presenced's verdict if there is one, else the presence topic.
+    std::optional<bool> is_online() const { return verdict ? verdict : online; }
+};
+
+/// What the API learns from the broker: devices' presence, socket states, telemetry and
+/// reported configuration, presenced's verdicts, billingd's running costs. Fed on the MQTT
+/// callback thread (handle() never blocks); read by HTTP threads.
+class DeviceCache {
+public:
+    explicit DeviceCache(const Clock& clock = SystemClock::instance()) : clock_(clock) {}
+    /// The topic filters to subscribe to.
+    static std::vector<std::string> filters();
+    /// Takes in one message (any topic; unrelated ones are ignored).
+    void handle(const mqtt::Message& m);
+
+    std::optional<DeviceLive> device(const std::string& id) const;
+    std::optional<PortLive> port(const std::string& id, int n) const;
+    /// billingd's latest running cost of a live session.
+    std::optional<std::int64_t> session_cost(const std::string& sid) const;
+
+private:
+    const Clock& clock_;
+    mutable std::mutex m_;
+    std::map<std::string, DeviceLive> devices_;
+    std::map<std::string, std::pair<std::int64_t, EpochMs>> costs_;
+};
+
+} // namespace pilehub::api

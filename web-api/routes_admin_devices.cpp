@@ -1,0 +1,604 @@
+// Devices and their sockets: registration with MQTT credentials, live state, remote commands,
+// configuration (cfg/desired), QR codes.
+#include "common/broker_auth.hpp"
+#include "common/log.hpp"
+#include "common/payloads.hpp"
+#include "common/registry.hpp"
+#include "common/topics.hpp"
+#include "web-api/device_cache.hpp"
+#include "web-api/qr.hpp"
+#include "web-api/routes_common.hpp"
+
+#include <fmt/format.h>
+
+#include <mutex>
+
+namespace pilehub::api {
+namespace {
+
+constexpr const char* kConfig = "SELECT desired_version, desired, reported_version, reported, reported_status, "
+                                "updated_at FROM device_config WHERE device_id = ?";
+constexpr const char* kSaveDesired =
+    "INSERT INTO device_config(device_id, desired_version, desired, updated_at) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT(device_id) DO UPDATE SET desired_version = ?2, desired = ?3, updated_at = ?4";
+constexpr const char* kOpenFaults =
+    "SELECT n, code, bit, opened_at FROM fault_records WHERE device_id = ? AND cleared_at IS NULL ORDER BY opened_at";
+constexpr const char* kPresence =
+    "SELECT online, boot, since, last_seen, reason FROM device_presence WHERE device_id = ?";
+
+DeviceRow device_in_scope(CatalogStore& cat, const Principal& who, const std::string& id) {
+    auto d = cat.device(id);
+    if (!d || !who.sees_station(d->station_id))
+        fail(ErrorCode::UnknownDevice, "no such device");
+    return *d;
+}
+
+/// The current desired data object (version and values), defaults if none was ever saved.
+std::pair<std::int64_t, std::string> current_desired(db::Database& d, const std::string& device) {
+    db::Statement st(d, kConfig);
+    st.bind_all(device);
+    if (st.step() && st.int64(0) > 0)
+        return {st.int64(0), st.text(1)};
+    payloads::EbikeCfgDesired def;
+    def.version = 0;
+    payloads::Message<payloads::EbikeCfgDesired> m{payloads::make_envelope(0, 0, 0), def};
+    // The data object of the encoded defaults.
+    auto doc = json::parse(payloads::encode(m));
+    json::Writer w;
+    w.raw_value((*doc)["data"]); // our own encoding: data is present
+    return {0, w.str()};
+}
+
+/// Builds, validates and stores the next cfg/desired document; returns (version, message text).
+std::pair<std::int64_t, std::string> next_desired(Services& s, db::Database& d, const std::string& device,
+                                                  const rapidjson::Value* changes) {
+    auto [version, data] = current_desired(d, device);
+    rapidjson::Document doc;
+    doc.Parse(data.c_str());
+    if (!doc.IsObject())
+        doc.SetObject();
+    if (changes) {
+        for (auto it = changes->MemberBegin(); it != changes->MemberEnd(); ++it) {
+            const std::string key(it->name.GetString(), it->name.GetStringLength());
+            rapidjson::Value v;
+            v.CopyFrom(it->value, doc.GetAllocator());
+            if (doc.HasMember(key.c_str()))
+                doc[key.c_str()] = v;
+            else
+                doc.AddMember(rapidjson::Value(key.c_str(), doc.GetAllocator()), v, doc.GetAllocator());
+        }
+    }
+    const auto next = version + 1;
+    if (doc.HasMember("version"))
+        doc["version"].SetInt64(next);
+    else
+        doc.AddMember("version", rapidjson::Value(static_cast<std::int64_t>(next)), doc.GetAllocator());
+    json::Writer w;
+    w.begin_object().field("v", payloads::kVersion).field("ts", s.now()).field("boot", 0).field("seq", next);
+    w.key("data").raw_value(doc).end_object();
+    auto decoded = payloads::decode<payloads::EbikeCfgDesired>(w.str());
+    if (!decoded)
+        fail(ErrorCode::InvalidRequest, decoded.error());
+    const auto text = payloads::encode(*decoded);
+    auto enc = json::parse(text);
+    json::Writer dw;
+    dw.raw_value((*enc)["data"]);
+    db::Statement(d, kSaveDesired).bind_all(device, next, dw.str(), s.now()).run();
+    return {next, text};
+}
+
+void write_config(json::Writer& w, Services& s, db::Database& d, const std::string& device) {
+    db::Statement st(d, kConfig);
+    st.bind_all(device);
+    const bool have = st.step();
+    w.key("desired");
+    if (have && st.int64(0) > 0) {
+        auto doc = json::parse(st.text(1));
+        if (doc)
+            w.raw_value(*doc);
+        else
+            w.null();
+    } else {
+        w.null();
+    }
+    std::string reported;
+    if (s.devices)
+        if (auto live = s.devices->device(device))
+            reported = live->reported_json;
+    if (reported.empty() && have && !st.is_null(3))
+        reported = st.text(3);
+    w.key("reported");
+    if (auto doc = json::parse(reported); !reported.empty() && doc)
+        w.raw_value(*doc);
+    else
+        w.null();
+    bool in_sync = false;
+    if (auto rep = json::parse(reported); !reported.empty() && rep && rep->IsObject() && have) {
+        auto v = rep->FindMember("version");
+        in_sync = v != rep->MemberEnd() && v->value.IsInt64() && v->value.GetInt64() == st.int64(0);
+    }
+    w.field("in_sync", in_sync);
+}
+
+std::string qr_text(const Services& s, const std::string& code) {
+    return s.settings.qr_base_url + code;
+}
+
+} // namespace
+
+void add_admin_device_routes(Router& r, Services& s) {
+    r.add(Route::make(Method::Get, "/api/v1/admin/devices", "admin.devices.list", "admin-devices",
+                      "Devices in scope with presence")
+              .admin("devices.read")
+              .q(integer("station_id", false, 1, INT64_MAX, "Only this station's."))
+              .q(str_enum("kind", false, {"ebike_pile", "ev_charger", "camera"}, "Only this kind."))
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  CatalogStore cat(*d);
+                  json::Writer w;
+                  w.begin_object().key("devices").begin_array();
+                  for (const auto& dev :
+                       cat.devices(scope_of(req.who), req.query_int("station_id"), req.query("kind").value_or(""))) {
+                      w.begin_object();
+                      write_device(w, s, dev);
+                      w.field("online", device_online(s, cat, dev.id));
+                      w.end_object();
+                  }
+                  w.end_array().end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(
+        Route::make(
+            Method::Post, "/api/v1/admin/devices", "admin.devices.create", "admin-devices",
+            "Register a device: returns its MQTT credentials (shown once); the broker accepts them without a restart")
+            .admin("devices.write")
+            .field(str("id", true, 48, "Device id [A-Za-z0-9_-]{1,48}: MQTT username and client id."))
+            .field(str_enum("kind", true, {"ebike_pile", "ev_charger", "camera"}, "Device kind."))
+            .field(integer("station_id", true, 1, INT64_MAX, "The station."))
+            .field(integer("sockets", true, 1, 64,
+                           "Ports: sockets (e-bike pile, 1..64), guns (EV charger, 1..16) or spaces (camera, 1..16)."))
+            .field(integer("area_id", false, 1, INT64_MAX, "An area of the station."))
+            .field(str("name", false, 100, "Name."))
+            .field(str("model", false, 64, "Model."))
+            .ok(201)
+            .refuses({ErrorCode::NotFound, ErrorCode::Duplicate})
+            .handle([&s](Request& req) {
+                auto b = req.body();
+                registry::Device dev;
+                dev.id = b.req_str("id", 48);
+                const auto kind = registry::parse_kind(b.req_str("kind", 16));
+                dev.station_id = b.req_int("station_id", 1, INT64_MAX);
+                dev.ports = static_cast<int>(b.req_int("sockets", 1, 64));
+                const auto area = b.opt_int("area_id", 1, INT64_MAX);
+                dev.name = b.opt_str("name", 100).value_or("");
+                const auto model = b.opt_str("model", 64).value_or("");
+                req.check_body();
+                if (!topics::valid_device_id(dev.id))
+                    fail(ErrorCode::InvalidRequest, "id must be [A-Za-z0-9_-]{1,48}");
+                dev.kind = *kind;
+                if (dev.ports > registry::max_ports(dev.kind))
+                    fail(ErrorCode::InvalidRequest, fmt::format("a {} has 1..{} ports", registry::to_string(dev.kind),
+                                                                registry::max_ports(dev.kind)));
+                auto d = s.core->get();
+                CatalogStore cat(*d);
+                if (!cat.station(dev.station_id) || !req.who.sees_station(dev.station_id))
+                    fail(ErrorCode::NotFound, "no such station");
+                if (area) {
+                    auto a = cat.area(*area);
+                    if (!a || a->station_id != dev.station_id)
+                        fail(ErrorCode::NotFound, "no such area in this station");
+                }
+                registry::Store reg(*d);
+                if (reg.device(dev.id))
+                    fail(ErrorCode::Duplicate, "a device with this id exists");
+                const auto secret = broker::random_secret();
+                reg.add_device(dev, broker::hash_password(secret), s.now());
+                if (area || !model.empty()) {
+                    auto row = cat.device(dev.id);
+                    row->area_id = area;
+                    row->model = model;
+                    cat.update_device(*row);
+                }
+                std::string why;
+                const bool reloaded =
+                    registry::sync_broker_credentials(reg, s.settings.password_file, s.settings.pid_file, &why);
+                if (!reloaded)
+                    log::warn(log::Ctx{dev.id, {}}, "broker not reloaded: {}", why);
+                if (dev.kind == registry::DeviceKind::EbikePile && s.publish) {
+                    // The device finds its full configuration retained when it first connects.
+                    auto [version, text] = next_desired(s, *d, dev.id, nullptr);
+                    s.publish(mqtt::Message{topics::cfg_desired(dev.id), text, 1, true});
+                }
+                json::Writer w;
+                w.begin_object()
+                    .field("id", dev.id)
+                    .field("kind", registry::to_string(dev.kind))
+                    .field("station_id", dev.station_id);
+                w.field("sockets", dev.ports).field("mqtt_username", dev.id).field("mqtt_password", secret);
+                w.field("broker_reloaded", reloaded).end_object();
+                return Response::json(w.str(), 201);
+            }));
+
+    r.add(Route::make(Method::Get, "/api/v1/admin/devices/{id}", "admin.devices.get", "admin-devices",
+                      "A device: presence, sockets with their state, last telemetry, open faults")
+              .admin("devices.read")
+              .param(key_param("id", "Device id."))
+              .refuses({ErrorCode::UnknownDevice})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  CatalogStore cat(*d);
+                  const auto dev = device_in_scope(cat, req.who, req.param("id"));
+                  std::optional<DeviceLive> live;
+                  if (s.devices)
+                      live = s.devices->device(dev.id);
+                  json::Writer w;
+                  w.begin_object();
+                  write_device(w, s, dev);
+                  w.key("presence").begin_object().field("online", device_online(s, cat, dev.id));
+                  {
+                      db::Statement p(*d, kPresence);
+                      p.bind_all(dev.id);
+                      if (p.step()) {
+                          w.field("boot", p.int64(1))
+                              .field("since", when(s, p.int64(2)))
+                              .field("last_seen", when(s, p.int64(3)));
+                          w.field("reason", p.text(4));
+                      } else if (live) {
+                          w.field("boot", live->boot);
+                          if (live->presence_at)
+                              w.field("since", when(s, live->presence_at));
+                      }
+                      if (live && !live->fw.empty())
+                          w.field("fw", live->fw);
+                  }
+                  w.end_object();
+                  w.key("sockets").begin_array();
+                  SocketStates states(s, cat, {dev.station_id});
+                  for (const auto& p : cat.ports(dev.id)) {
+                      w.begin_object()
+                          .field("n", p.n)
+                          .field("code", fmt::format("{}-{}", dev.id, p.n))
+                          .field("enabled", p.enabled);
+                      w.opt_field("socket_overload_w", p.socket_overload_w);
+                      if (dev.kind != "camera")
+                          w.field("state", states.state(dev.id, p.n, p.enabled && dev.visible));
+                      if (live) {
+                          if (auto it = live->ports.find(p.n); it != live->ports.end()) {
+                              w.field("reported_state", it->second.st).field("sid", it->second.sid);
+                              if (it->second.power_w)
+                                  w.field("power_w", *it->second.power_w);
+                              w.opt_field("session_energy_wh", it->second.energy_wh);
+                          }
+                      }
+                      w.end_object();
+                  }
+                  w.end_array();
+                  w.key("telemetry");
+                  if (live && live->tele_at) {
+                      w.begin_object().field("at", when(s, live->tele_at)).key("data");
+                      if (auto doc = json::parse(live->tele_json); doc)
+                          w.raw_value(*doc);
+                      else
+                          w.null();
+                      w.end_object();
+                  } else {
+                      w.null();
+                  }
+                  w.key("state");
+                  if (auto doc = json::parse(live ? live->state_json : "{}"); doc)
+                      w.raw_value(*doc);
+                  else
+                      w.null();
+                  w.key("open_faults").begin_array();
+                  {
+                      db::Statement f(*d, kOpenFaults);
+                      f.bind_all(dev.id);
+                      while (f.step()) {
+                          w.begin_object().field("n", f.int64(0)).field("code", f.text(1));
+                          w.key("bit");
+                          if (f.is_null(2))
+                              w.null();
+                          else
+                              w.value(f.int64(2));
+                          w.field("opened_at", when(s, f.int64(3))).end_object();
+                      }
+                  }
+                  w.end_array().end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Put, "/api/v1/admin/devices/{id}", "admin.devices.update", "admin-devices",
+                      "Rename, move to an area, enable or disable a device (a disabled device disappears from riders)")
+              .admin("devices.write")
+              .param(key_param("id", "Device id."))
+              .field(str("name", false, 100, "Name."))
+              .field(str("model", false, 64, "Model."))
+              .field(integer("area_id", false, 0, INT64_MAX, "Area of its station; 0 = none."))
+              .field(boolean("enabled", false, "Enabled."))
+              .refuses({ErrorCode::UnknownDevice, ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  CatalogStore cat(*d);
+                  auto dev = device_in_scope(cat, req.who, req.param("id"));
+                  auto b = req.body();
+                  dev.name = b.opt_str("name", 100).value_or(dev.name);
+                  dev.model = b.opt_str("model", 64).value_or(dev.model);
+                  const auto area = b.opt_int("area_id", 0, INT64_MAX);
+                  dev.enabled = b.opt_bool("enabled").value_or(dev.enabled);
+                  req.check_body();
+                  if (area) {
+                      if (*area == 0) {
+                          dev.area_id.reset();
+                      } else {
+                          auto a = cat.area(*area);
+                          if (!a || a->station_id != dev.station_id)
+                              fail(ErrorCode::NotFound, "no such area in this device's station");
+                          dev.area_id = *area;
+                      }
+                  }
+                  cat.update_device(dev);
+                  json::Writer w;
+                  w.begin_object();
+                  write_device(w, s, *cat.device(dev.id));
+                  w.end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(
+        Route::make(Method::Put, "/api/v1/admin/devices/{id}/ports/{n}", "admin.ports.update", "admin-devices",
+                    "Enable or disable one socket / gun / space (a disabled socket disappears from riders)")
+            .admin("devices.write")
+            .param(key_param("id", "Device id."))
+            .param(id_param("n", "Socket, gun or space number."))
+            .field(boolean("enabled", false, "Enabled."))
+            .field(integer("socket_overload_w", false, 0, 10000, "Sockets: overload threshold override, W (0 = none)."))
+            .refuses({ErrorCode::UnknownDevice, ErrorCode::UnknownSocket})
+            .handle([&s](Request& req) {
+                auto d = s.core->get();
+                CatalogStore cat(*d);
+                const auto dev = device_in_scope(cat, req.who, req.param("id"));
+                const auto n = static_cast<int>(std::min<std::int64_t>(req.param_int("n"), 999));
+                auto p = cat.port(dev.id, n);
+                if (!p)
+                    fail(ErrorCode::UnknownSocket, "no such socket");
+                auto b = req.body();
+                const auto enabled = b.opt_bool("enabled").value_or(p->enabled);
+                auto overload = b.opt_int("socket_overload_w", 0, 10000);
+                req.check_body();
+                std::optional<std::int64_t> ov = p->socket_overload_w;
+                if (overload)
+                    ov = *overload == 0 ? std::nullopt : overload;
+                cat.set_port(dev.id, dev.kind, n, enabled, ov);
+                json::Writer w;
+                w.begin_object().field("device_id", dev.id).field("n", n).field("enabled", enabled);
+                w.opt_field("socket_overload_w", ov);
+                w.end_object();
+                return Response::json(w.str());
+            }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/devices/{id}/credentials", "admin.devices.rotate", "admin-devices",
+                      "Issue a new MQTT secret (the old one stops working at once)")
+              .admin("devices.write")
+              .param(key_param("id", "Device id."))
+              .refuses({ErrorCode::UnknownDevice})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  CatalogStore cat(*d);
+                  const auto dev = device_in_scope(cat, req.who, req.param("id"));
+                  registry::Store reg(*d);
+                  const auto secret = broker::random_secret();
+                  reg.set_device_password(dev.id, broker::hash_password(secret), s.now());
+                  std::string why;
+                  const bool reloaded =
+                      registry::sync_broker_credentials(reg, s.settings.password_file, s.settings.pid_file, &why);
+                  json::Writer w;
+                  w.begin_object()
+                      .field("mqtt_username", dev.id)
+                      .field("mqtt_password", secret)
+                      .field("broker_reloaded", reloaded)
+                      .end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Delete, "/api/v1/admin/devices/{id}", "admin.devices.delete", "admin-devices",
+                      "Remove a device that never charged (others: disable them)")
+              .admin("devices.write")
+              .param(key_param("id", "Device id."))
+              .refuses({ErrorCode::UnknownDevice, ErrorCode::Conflict})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  CatalogStore cat(*d);
+                  const auto dev = device_in_scope(cat, req.who, req.param("id"));
+                  {
+                      db::Statement used(*d, "SELECT 1 FROM sessions WHERE device_id = ? LIMIT 1");
+                      used.bind_all(dev.id);
+                      if (used.step())
+                          fail(ErrorCode::Conflict, "the device has sessions; disable it instead");
+                  }
+                  registry::Store reg(*d);
+                  reg.remove_device(dev.id);
+                  std::string why;
+                  registry::sync_broker_credentials(reg, s.settings.password_file, s.settings.pid_file, &why);
+                  json::Writer w;
+                  w.begin_object().field("id", dev.id).field("removed", true).end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/devices/{id}/commands/{name}", "admin.devices.command",
+                      "admin-devices",
+                      "A remote command (query_port, query_device, reboot, set_time, ota, unlock, reset, "
+                      "set_availability, lock, snapshot), through sessiond")
+              .admin("devices.command")
+              .param(key_param("id", "Device id."))
+              .param(key_param("name", "Command name."))
+              .field(object("data", false, "The command's data (CONTRACT A.5)."))
+              .refuses({ErrorCode::UnknownDevice, ErrorCode::DeviceOffline, ErrorCode::Unsupported, ErrorCode::Timeout,
+                        ErrorCode::Expired})
+              .handle([&s](Request& req) {
+                  static const std::map<std::string, std::set<std::string>> kAllowed{
+                      {"ebike_pile", {"query_port", "query_device", "reboot", "set_time", "ota"}},
+                      {"ev_charger", {"reset", "unlock", "set_availability", "set_time", "ota", "set_tariff"}},
+                      {"camera", {"lock", "snapshot", "reboot", "set_time"}}};
+                  std::string kind;
+                  {
+                      auto d = s.core->get();
+                      CatalogStore cat(*d);
+                      kind = device_in_scope(cat, req.who, req.param("id")).kind;
+                  }
+                  const auto& name = req.param("name");
+                  auto allowed = kAllowed.find(kind);
+                  if (allowed == kAllowed.end() || !allowed->second.count(name))
+                      fail(ErrorCode::Unsupported, fmt::format("a {} has no remote command {}", kind, name));
+                  json::Writer w;
+                  w.begin_object().field("device_id", req.param("id")).field("name", name).key("data");
+                  const auto* doc = req.document();
+                  if (auto it = doc->FindMember("data"); it != doc->MemberEnd() && it->value.IsObject())
+                      w.raw_value(it->value);
+                  else
+                      w.begin_object().end_object();
+                  w.field("operator", req.who.name).end_object();
+                  const auto reply = call_sessiond(s, "device_command", w.str(), s.settings.command_timeout_ms);
+                  if (!reply.ok())
+                      fail_from_reply(reply);
+                  json::Writer out;
+                  out.begin_object().field("status", reply.status).key("reply");
+                  if (auto r2 = json::parse(reply.data_json); r2)
+                      out.raw_value(*r2);
+                  else
+                      out.null();
+                  out.end_object();
+                  return Response::json(out.str());
+              }));
+
+    r.add(
+        Route::make(Method::Put, "/api/v1/admin/devices/{id}/config", "admin.devices.config.put", "admin-devices",
+                    "Change configuration keys: publishes the full cfg/desired document (retained) with a new version")
+            .admin("devices.config")
+            .param(key_param("id", "Device id."))
+            .field(integer("full_stop_w", false, 0, 255, "Below this power a battery is full, W."))
+            .field(integer("full_wait_s", false, 0, 86400, "How long below full_stop_w before stopping."))
+            .field(integer("no_load_wait_s", false, 0, 3600, "No load detection window after start."))
+            .field(integer("socket_overload_w", false, 1, 10000, "Socket overload threshold, W."))
+            .field(integer("device_overload_w", false, 1, 200000, "Device overload threshold, W."))
+            .field(array("socket_overrides", false, "Per-socket overrides [{n, socket_overload_w?, full_stop_w?}]."))
+            .field(integer("temp_warn_c", false, 0, 150, "Temperature warning, °C."))
+            .field(integer("temp_stop_c", false, 0, 150, "Temperature stop, °C."))
+            .field(integer("tele_period_s", false, 5, 3600, "Telemetry period while charging."))
+            .field(integer("idle_tele_period_s", false, 5, 86400, "Telemetry period while idle."))
+            .refuses({ErrorCode::UnknownDevice, ErrorCode::Unsupported})
+            .handle([&s](Request& req) {
+                auto d = s.core->get();
+                CatalogStore cat(*d);
+                const auto dev = device_in_scope(cat, req.who, req.param("id"));
+                if (dev.kind != "ebike_pile")
+                    fail(ErrorCode::Unsupported, "configuration documents exist for e-bike piles only");
+                // Save and publish under one lock, so the retained document is always the latest
+                // version even when two changes race.
+                static std::mutex publish_order;
+                std::lock_guard order(publish_order);
+                std::pair<std::int64_t, std::string> next;
+                {
+                    db::Transaction tx(*d);
+                    next = next_desired(s, *d, dev.id, req.document());
+                    tx.commit();
+                }
+                const bool published =
+                    s.publish && s.publish(mqtt::Message{topics::cfg_desired(dev.id), next.second, 1, true});
+                if (!published)
+                    log::warn(log::Ctx{dev.id, {}}, "cfg/desired v{} saved but not published", next.first);
+                json::Writer w;
+                w.begin_object().field("device_id", dev.id).field("version", next.first).field("published", published);
+                write_config(w, s, *d, dev.id);
+                w.end_object();
+                return Response::json(w.str());
+            }));
+
+    r.add(Route::make(Method::Get, "/api/v1/admin/devices/{id}/config", "admin.devices.config.get", "admin-devices",
+                      "The desired configuration and the one the device reported")
+              .admin("devices.read")
+              .param(key_param("id", "Device id."))
+              .refuses({ErrorCode::UnknownDevice})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  CatalogStore cat(*d);
+                  const auto dev = device_in_scope(cat, req.who, req.param("id"));
+                  json::Writer w;
+                  w.begin_object().field("device_id", dev.id);
+                  write_config(w, s, *d, dev.id);
+                  w.end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/admin/sockets/{code}/qr", "admin.sockets.qr", "admin-devices",
+                      "The QR code of one socket as PNG or SVG")
+              .admin("devices.read")
+              .param(key_param("code", "Socket code <device_id>-<n>."))
+              .q(str_enum("format", false, {"png", "svg"}, "png (default) or svg."))
+              .q(integer("scale", false, 1, 32, "Pixels per module (default 8)."))
+              .produce("image/png")
+              .refuses({ErrorCode::UnknownSocket})
+              .handle([&s](Request& req) {
+                  const auto code = req.param("code");
+                  auto parsed = parse_socket_code(code);
+                  if (!parsed)
+                      fail(ErrorCode::UnknownSocket, "no such socket");
+                  {
+                      auto d = s.core->get();
+                      CatalogStore cat(*d);
+                      auto dev = cat.device(parsed->first);
+                      if (!dev || !req.who.sees_station(dev->station_id) || !cat.port(dev->id, parsed->second))
+                          fail(ErrorCode::UnknownSocket, "no such socket");
+                  }
+                  auto m = qr::encode(qr_text(s, code));
+                  if (!m)
+                      fail(ErrorCode::Internal, "the QR code could not be made");
+                  const int scale = static_cast<int>(req.query_int("scale").value_or(8));
+                  if (req.query("format").value_or("png") == "svg")
+                      return Response::file(qr::svg(*m, scale, code), "image/svg+xml", code + ".svg");
+                  return Response::file(qr::png(*m, scale), "image/png", code + ".png");
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/admin/qr-sheet", "admin.qr_sheet", "admin-devices",
+                      "One printable SVG sheet with the QR codes of every socket of a device or a station")
+              .admin("devices.read")
+              .q(str("device_id", false, 48, "A device's sockets."))
+              .q(integer("station_id", false, 1, INT64_MAX, "Or every socket of a station."))
+              .q(integer("columns", false, 1, 20, "Codes per row (default 5)."))
+              .produce("image/svg+xml")
+              .refuses({ErrorCode::UnknownDevice, ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  const auto device = req.query("device_id");
+                  const auto station = req.query_int("station_id");
+                  if (device.has_value() == station.has_value())
+                      fail(ErrorCode::InvalidRequest, "give exactly one of device_id and station_id");
+                  std::vector<std::string> codes;
+                  {
+                      auto d = s.core->get();
+                      CatalogStore cat(*d);
+                      std::vector<DeviceRow> devs;
+                      if (device) {
+                          devs.push_back(device_in_scope(cat, req.who, *device));
+                      } else {
+                          if (!cat.station(*station))
+                              fail(ErrorCode::NotFound, "no such station");
+                          require_station(req.who, *station);
+                          devs = cat.devices(std::nullopt, station, "");
+                      }
+                      for (const auto& dev : devs)
+                          if (dev.kind != "camera")
+                              for (const auto& p : cat.ports(dev.id))
+                                  codes.push_back(fmt::format("{}-{}", dev.id, p.n));
+                  }
+                  if (codes.size() > 2000)
+                      fail(ErrorCode::InvalidRequest, "too many sockets for one sheet; print per device");
+                  std::vector<std::pair<qr::Matrix, std::string>> sheet;
+                  for (const auto& c : codes)
+                      if (auto m = qr::encode(qr_text(s, c)))
+                          sheet.emplace_back(std::move(*m), c);
+                  const int cols = static_cast<int>(req.query_int("columns").value_or(5));
+                  return Response::file(qr::svg_sheet(sheet, cols, 4), "image/svg+xml", "qr-sheet.svg");
+              }));
+}
+
+} // namespace pilehub::api

@@ -1,0 +1,281 @@
+// Sessions as operators see them (filters, detail with power curve and bill lines, force-end),
+// presence log and fault records.
+#include "common/log.hpp"
+#include "common/pricing.hpp"
+#include "web-api/routes_common.hpp"
+
+#include <fmt/format.h>
+
+namespace pilehub::api {
+namespace {
+
+constexpr const char* kSettlement =
+    "SELECT priced_fen, debited_fen, shortfall_fen, bill, note, settled_at FROM settlements WHERE session_id = ?";
+constexpr const char* kTariffDoc = "SELECT document, version FROM tariffs WHERE id = ?";
+constexpr const char* kPresenceLog =
+    "SELECT l.id, l.device_id, l.online, l.boot, l.at, l.reason, d.station_id FROM presence_log l JOIN devices d ON "
+    "d.id = l.device_id WHERE (?1 = '' OR l.device_id = ?1) AND (?2 IS NULL OR d.station_id = ?2) AND (?3 IS NULL OR "
+    "l.at >= ?3) AND (?4 IS NULL OR l.at < ?4) ORDER BY l.at DESC, l.id DESC";
+constexpr const char* kFaults =
+    "SELECT f.id, f.device_id, f.n, f.code, f.bit, f.opened_at, f.cleared_at, d.station_id FROM fault_records f JOIN "
+    "devices d ON d.id = f.device_id WHERE (?1 = '' OR f.device_id = ?1) AND (?2 IS NULL OR d.station_id = ?2) AND "
+    "(?3 = 0 OR f.cleared_at IS NULL) AND (?4 IS NULL OR f.opened_at >= ?4) AND (?5 IS NULL OR f.opened_at < ?5) "
+    "ORDER BY f.opened_at DESC, f.id DESC";
+
+SessionRow session_in_scope(SessionStore& store, const Principal& who, const std::string& id) {
+    auto row = store.session(id);
+    if (!row || !who.sees_station(row->station_id))
+        fail(ErrorCode::NotFound, "no such session");
+    return *row;
+}
+
+/// The bill: billingd's settlement if there is one, else the same engine run on what is recorded.
+void write_bill(json::Writer& w, Services& s, db::Database& core, const SessionRow& row,
+                const std::vector<SampleRow>& curve) {
+    db::Statement st(core, kSettlement);
+    st.bind_all(row.id);
+    if (st.step()) {
+        w.key("bill").begin_object().field("source", "settlement").field("priced_fen", st.int64(0));
+        w.field("debited_fen", st.int64(1)).field("shortfall_fen", st.int64(2)).field("note", st.text(4));
+        w.field("settled_at", when(s, st.int64(5))).key("detail");
+        if (auto doc = json::parse(st.text(3)); doc)
+            w.raw_value(*doc);
+        else
+            w.null();
+        w.end_object();
+        return;
+    }
+    st.reset();
+    w.key("bill");
+    if (!row.tariff_id || !row.started_at) {
+        w.null();
+        return;
+    }
+    db::Statement t(core, kTariffDoc);
+    t.bind_all(*row.tariff_id);
+    if (!t.step()) {
+        w.null();
+        return;
+    }
+    auto tariff = billing::parse_tariff(t.text(0));
+    auto mode = billing::parse_mode(row.mode);
+    if (!tariff || !mode) {
+        w.null();
+        return;
+    }
+    std::vector<billing::Sample> samples;
+    for (const auto& p : curve)
+        samples.push_back(billing::Sample{p.t, p.energy_wh, p.power_w});
+    billing::PricingInput in;
+    in.mode = *mode;
+    in.start_ms = *row.started_at;
+    in.stop_ms = row.ended_at.value_or(s.now());
+    in.minutes = row.minutes;
+    in.samples = samples;
+    const std::string reason = row.stop_reason.value_or("");
+    in.stop_reason = reason;
+    auto bill = row.live() ? billing::running_cost(*tariff, in, s.now()) : billing::price(*tariff, in);
+    if (!bill) {
+        w.null();
+        return;
+    }
+    w.begin_object()
+        .field("source", row.live() ? "running" : "recomputed")
+        .field("tariff_version", t.int64(1))
+        .key("detail");
+    billing::write_bill(w, *bill);
+    w.end_object();
+}
+
+} // namespace
+
+void add_admin_session_routes(Router& r, Services& s) {
+    r.add(
+        Route::make(Method::Get, "/api/v1/admin/sessions", "admin.sessions.list", "admin-sessions",
+                    "Sessions in scope by station, device, rider, state, start method and date, newest first")
+            .admin("sessions.read")
+            .q(integer("station_id", false, 1, INT64_MAX, "One station."))
+            .q(str("device_id", false, 48, "One device."))
+            .q(integer("account_id", false, 1, INT64_MAX, "One rider."))
+            .q(str_enum("state", false,
+                        {"active", "starting", "charging", "stopping", "suspended", "settling", "completed", "failed"},
+                        "A state, or active (every live state)."))
+            .q(str_enum("method", false, {"app", "card"}, "How it was started."))
+            .q(str("from", false, 40, "Created from (RFC 3339 or YYYY-MM-DD)."))
+            .q(str("to", false, 40, "Created before (RFC 3339 or YYYY-MM-DD)."))
+            .q(limit_param())
+            .q(offset_param())
+            .handle([&s](Request& req) {
+                SessionFilter f;
+                f.station_id = req.query_int("station_id");
+                f.device_id = req.query("device_id").value_or("");
+                f.account_id = req.query_int("account_id");
+                f.state = req.query("state").value_or("");
+                f.method = req.query("method").value_or("");
+                f.from = query_time(s, req, "from");
+                f.to = query_time(s, req, "to");
+                f.scope = scope_of(req.who);
+                f.limit = req.query_int("limit").value_or(50);
+                f.offset = req.query_int("offset").value_or(0);
+                auto d = s.core->get();
+                json::Writer w;
+                w.begin_object().key("sessions").begin_array();
+                for (const auto& row : SessionStore(*d).sessions(f)) {
+                    w.begin_object();
+                    write_session(w, s, row, true);
+                    w.end_object();
+                }
+                w.end_array().end_object();
+                return Response::json(w.str());
+            }));
+
+    r.add(Route::make(Method::Get, "/api/v1/admin/sessions/{id}", "admin.sessions.get", "admin-sessions",
+                      "A session with its transitions, power curve and bill lines")
+              .admin("sessions.read")
+              .param(key_param("id", "Session id."))
+              .refuses({ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  SessionStore store(*d);
+                  const auto row = session_in_scope(store, req.who, req.param("id"));
+                  std::vector<SampleRow> curve;
+                  if (s.telemetry) {
+                      auto tele = s.telemetry->get();
+                      curve = session_samples(*tele, row.id, 100000);
+                  }
+                  json::Writer w;
+                  w.begin_object();
+                  write_session(w, s, row, true);
+                  w.key("events").begin_array();
+                  for (const auto& e : store.events(row.id)) {
+                      w.begin_object().field("at", when(s, e.at));
+                      w.key("from");
+                      if (e.from_state)
+                          w.value(*e.from_state);
+                      else
+                          w.null();
+                      w.field("to", e.to_state).field("reason", e.reason).field("actor", e.actor).end_object();
+                  }
+                  w.end_array();
+                  write_bill(w, s, *d, row, curve);
+                  std::vector<SampleRow> thin = curve;
+                  if (thin.size() > 500) {
+                      auto tele = s.telemetry->get();
+                      thin = session_samples(*tele, row.id, 500);
+                  }
+                  write_curve(w, s, thin);
+                  w.end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/sessions/{id}/stop", "admin.sessions.stop", "admin-sessions",
+                      "Force-end a session (a suspended or settling one is settled on its last report)")
+              .admin("sessions.stop")
+              .param(key_param("id", "Session id."))
+              .ok(202)
+              .refuses({ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::Timeout})
+              .handle([&s](Request& req) {
+                  {
+                      auto d = s.core->get();
+                      SessionStore store(*d);
+                      if (!session_in_scope(store, req.who, req.param("id")).live())
+                          fail(ErrorCode::Conflict, "the session has already ended");
+                  }
+                  json::Writer w;
+                  w.begin_object().field("session_id", req.param("id")).field("operator", req.who.name).end_object();
+                  const auto reply = call_sessiond(s, "force_end", w.str(), s.settings.rpc_timeout_ms);
+                  if (!reply.ok())
+                      fail_from_reply(reply);
+                  auto d = s.core->get();
+                  SessionStore store(*d);
+                  const auto row = session_in_scope(store, req.who, req.param("id"));
+                  json::Writer out;
+                  out.begin_object().key("session").begin_object();
+                  write_session(out, s, row, true);
+                  out.end_object().end_object();
+                  return Response::json(out.str(), 202);
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/admin/presence-log", "admin.presence_log", "admin-monitor",
+                      "Devices' online/offline transitions, newest first")
+              .admin("monitor.read")
+              .q(str("device", false, 48, "One device."))
+              .q(integer("station_id", false, 1, INT64_MAX, "One station."))
+              .q(str("from", false, 40, "From (RFC 3339 or YYYY-MM-DD)."))
+              .q(str("to", false, 40, "Before (RFC 3339 or YYYY-MM-DD)."))
+              .q(limit_param())
+              .q(offset_param())
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  db::Statement st(*d, kPresenceLog);
+                  st.bind(1, req.query("device").value_or(""));
+                  st.bind(2, req.query_int("station_id"));
+                  st.bind(3, query_time(s, req, "from"));
+                  st.bind(4, query_time(s, req, "to"));
+                  const auto limit = req.query_int("limit").value_or(50), offset = req.query_int("offset").value_or(0);
+                  std::int64_t skipped = 0, n = 0;
+                  json::Writer w;
+                  w.begin_object().key("entries").begin_array();
+                  while (n < limit && st.step()) {
+                      if (!req.who.sees_station(st.int64(6)))
+                          continue;
+                      if (skipped++ < offset)
+                          continue;
+                      ++n;
+                      w.begin_object()
+                          .field("id", st.int64(0))
+                          .field("device_id", st.text(1))
+                          .field("online", st.int64(2) != 0);
+                      w.field("boot", st.int64(3))
+                          .field("at", when(s, st.int64(4)))
+                          .field("reason", st.text(5))
+                          .end_object();
+                  }
+                  w.end_array().end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(
+        Route::make(Method::Get, "/api/v1/admin/faults", "admin.faults", "admin-monitor", "Fault records, newest first")
+            .admin("monitor.read")
+            .q(str("device", false, 48, "One device."))
+            .q(integer("station_id", false, 1, INT64_MAX, "One station."))
+            .q(boolean("open", false, "Only faults not cleared yet."))
+            .q(str("from", false, 40, "Opened from (RFC 3339 or YYYY-MM-DD)."))
+            .q(str("to", false, 40, "Opened before (RFC 3339 or YYYY-MM-DD)."))
+            .q(limit_param())
+            .q(offset_param())
+            .handle([&s](Request& req) {
+                auto d = s.core->get();
+                db::Statement st(*d, kFaults);
+                st.bind(1, req.query("device").value_or(""));
+                st.bind(2, req.query_int("station_id"));
+                st.bind(3, req.query_bool("open").value_or(false) ? 1 : 0);
+                st.bind(4, query_time(s, req, "from"));
+                st.bind(5, query_time(s, req, "to"));
+                const auto limit = req.query_int("limit").value_or(50), offset = req.query_int("offset").value_or(0);
+                std::int64_t skipped = 0, n = 0;
+                json::Writer w;
+                w.begin_object().key("faults").begin_array();
+                while (n < limit && st.step()) {
+                    if (!req.who.sees_station(st.int64(7)))
+                        continue;
+                    if (skipped++ < offset)
+                        continue;
+                    ++n;
+                    w.begin_object().field("id", st.int64(0)).field("device_id", st.text(1)).field("n", st.int64(2));
+                    w.field("code", st.text(3)).key("bit");
+                    if (st.is_null(4))
+                        w.null();
+                    else
+                        w.value(st.int64(4));
+                    w.field("opened_at", when(s, st.int64(5)));
+                    write_time(w, s, "cleared_at", st.opt_int64(6));
+                    w.end_object();
+                }
+                w.end_array().end_object();
+                return Response::json(w.str());
+            }));
+}
+
+} // namespace pilehub::api

@@ -1,0 +1,617 @@
+// Riders' accounts as operators handle them: open, freeze, recharge at the counter, refund,
+// ledger; IC cards (issue with fee, bind, unbind, report lost, replace); recharge packages.
+// Every wallet change goes through common/ledger.hpp.
+#include "common/ledger.hpp"
+#include "web-api/auth.hpp"
+#include "web-api/routes_common.hpp"
+
+#include <fmt/format.h>
+
+namespace pilehub::api {
+namespace {
+
+constexpr const char* kSetHome = "UPDATE accounts SET home_station_id = ? WHERE id = ?";
+
+AccountRow user_in_scope(AccountStore& accounts, const Principal& who, std::int64_t id) {
+    auto a = accounts.account(id);
+    // A station-scoped operator sees the accounts opened at its stations only.
+    if (!a || !(who.all_stations || (a->home_station_id && who.sees_station(*a->home_station_id))))
+        fail(ErrorCode::NotFound, "no such user");
+    return *a;
+}
+
+CardRow card_in_scope(AccountStore& accounts, const Principal& who, const std::string& card_no) {
+    auto c = accounts.card(card_no);
+    if (!c)
+        fail(ErrorCode::UnknownCard, "no such card");
+    if (who.all_stations)
+        return *c;
+    if (c->station_id && who.sees_station(*c->station_id))
+        return *c;
+    if (c->account_id)
+        if (auto a = accounts.account(*c->account_id); a && a->home_station_id && who.sees_station(*a->home_station_id))
+            return *c;
+    fail(ErrorCode::UnknownCard, "no such card");
+}
+
+bool valid_card_no(std::string_view s) {
+    if (s.size() < 4 || s.size() > 32)
+        return false;
+    for (char c : s)
+        if (!std::isalnum(static_cast<unsigned char>(c)))
+            return false;
+    return true;
+}
+
+/// The idempotency key of a staff wallet change: the client's Idempotency-Key header (so a
+/// retried request changes nothing), or a fresh one.
+std::string staff_key(const Request& req, std::string_view what) {
+    if (auto h = req.header("Idempotency-Key")) {
+        if (h->empty() || h->size() > 64)
+            fail(ErrorCode::InvalidRequest, "Idempotency-Key must be 1..64 characters");
+        for (char c : *h)
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
+                fail(ErrorCode::InvalidRequest, "Idempotency-Key must be [A-Za-z0-9_-]");
+        return fmt::format("{}:{}:{}", what, req.who.name, *h);
+    }
+    return fmt::format("{}:{}", what, auth::new_token());
+}
+
+/// Maps a refused ledger change to the API's error.
+void check_posting(const ledger::Posting& p) {
+    switch (p.outcome) {
+    case ledger::Outcome::Applied:
+    case ledger::Outcome::Duplicate:
+        return;
+    case ledger::Outcome::UnknownAccount:
+        fail(ErrorCode::NotFound, "no such user");
+    case ledger::Outcome::AccountFrozen:
+        fail(ErrorCode::AccountFrozen, "the account is frozen");
+    case ledger::Outcome::InsufficientFunds:
+        fail(ErrorCode::BalanceTooLow, "the wallet's balance does not cover it");
+    case ledger::Outcome::NotRefundable:
+        fail(ErrorCode::Conflict, "more than what was paid in and not yet spent or refunded");
+    case ledger::Outcome::UnknownPackage:
+        fail(ErrorCode::NotFound, "no such recharge package");
+    default:
+        fail(ErrorCode::InvalidRequest, fmt::format("refused: {}", ledger::to_string(p.outcome)));
+    }
+}
+
+void write_entry(json::Writer& w, const Services& s, const ledger::Entry& e) {
+    w.begin_object().field("id", e.id).field("kind", ledger::to_string(e.kind)).field("real_fen", e.real_fen.value());
+    w.field("bonus_fen", e.bonus_fen.value())
+        .field("real_after", e.real_after.value())
+        .field("bonus_after", e.bonus_after.value());
+    w.field("ref", e.ref).field("operator", e.operator_name).field("note", e.note).field("at", when(s, e.at));
+    w.field("idempotency_key", e.idempotency_key).end_object();
+}
+
+Response user_reply(Services& s, db::Database& d, std::int64_t id, int status = 200) {
+    AccountStore accounts(d);
+    auto a = accounts.account(id);
+    json::Writer w;
+    w.begin_object();
+    write_account(w, s, *a);
+    w.field("refundable_fen", ledger::Ledger(d, *s.clock).refundable(id).value());
+    w.key("card");
+    if (auto c = accounts.active_card(id))
+        write_card(w, s, *c);
+    else
+        w.null();
+    w.end_object();
+    return Response::json(w.str(), status);
+}
+
+/// Resolves the account a card is for: account_id, or phone.
+std::optional<std::int64_t> account_for(AccountStore& accounts, const Principal& who, json::Object& b) {
+    const auto id = b.opt_int("account_id", 1, INT64_MAX);
+    const auto phone = b.opt_str("phone", 20);
+    if (id)
+        return user_in_scope(accounts, who, *id).id;
+    if (phone) {
+        auto a = accounts.by_phone(*phone);
+        if (!a)
+            fail(ErrorCode::NotFound, "no account has this phone; open one first");
+        return user_in_scope(accounts, who, a->id).id;
+    }
+    return std::nullopt;
+}
+
+/// Debits a card's fee inside `tx`; refuses (rolls back with the card) if the wallet cannot pay.
+void charge_card_fee(Services& s, db::Database& d, db::Transaction& tx, std::int64_t account,
+                     const std::string& card_no, std::int64_t fee, const Request& req) {
+    if (fee <= 0)
+        return;
+    ledger::Debit debit;
+    debit.account_id = account;
+    debit.amount_fen = Fen(fee);
+    debit.kind = ledger::Kind::CardFee;
+    debit.meta = ledger::Meta{staff_key(req, "card_fee:" + card_no), card_no, req.who.name, "card fee"};
+    check_posting(ledger::Ledger(d, *s.clock).debit(tx, debit));
+}
+
+} // namespace
+
+void add_admin_user_routes(Router& r, Services& s) {
+    r.add(Route::make(Method::Get, "/api/v1/admin/users", "admin.users.list", "admin-users",
+                      "Riders' accounts, newest first")
+              .admin("users.read")
+              .q(str("q", false, 64, "Phone or name contains."))
+              .q(boolean("frozen", false, "Only frozen (true) or active (false) accounts."))
+              .q(limit_param())
+              .q(offset_param())
+              .handle([&s](Request& req) {
+                  AccountFilter f;
+                  f.q = req.query("q").value_or("");
+                  f.frozen = req.query_bool("frozen");
+                  f.scope = scope_of(req.who);
+                  f.limit = req.query_int("limit").value_or(50);
+                  f.offset = req.query_int("offset").value_or(0);
+                  auto d = s.core->get();
+                  json::Writer w;
+                  w.begin_object().key("users").begin_array();
+                  for (const auto& a : AccountStore(*d).accounts(f)) {
+                      w.begin_object();
+                      write_account(w, s, a);
+                      w.end_object();
+                  }
+                  w.end_array().end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/users", "admin.users.create", "admin-users",
+                      "Open an account (and its wallet) at the counter")
+              .admin("users.write")
+              .field(str("phone", true, 20, "Mobile number (unique)."))
+              .field(str("name", false, 64, "Name."))
+              .field(integer("station_id", false, 1, INT64_MAX,
+                             "The station where it is opened (required for scoped operators)."))
+              .ok(201)
+              .refuses({ErrorCode::Duplicate, ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto phone = b.req_str("phone", 20);
+                  const auto name = b.opt_str("name", 64).value_or("");
+                  const auto station = b.opt_int("station_id", 1, INT64_MAX);
+                  req.check_body();
+                  if (!auth::valid_phone(phone))
+                      fail(ErrorCode::InvalidRequest, "phone must be an optional + and 5..20 digits");
+                  auto d = s.core->get();
+                  if (station) {
+                      if (!CatalogStore(*d).station(*station))
+                          fail(ErrorCode::NotFound, "no such station");
+                      require_station(req.who, *station);
+                  } else if (!req.who.all_stations) {
+                      fail(ErrorCode::InvalidRequest,
+                           "station_id is required: the account is opened at one of your stations");
+                  }
+                  const auto opened =
+                      ledger::Ledger(*d, *s.clock)
+                          .open_account(ledger::NewAccount{phone, name, std::nullopt, ledger::DebitOrder::RealFirst});
+                  if (opened.outcome == ledger::Outcome::Duplicate)
+                      fail(ErrorCode::Duplicate, "an account with this phone exists");
+                  if (opened.outcome != ledger::Outcome::Applied)
+                      fail(ErrorCode::InvalidRequest, "this phone number cannot hold an account");
+                  if (station)
+                      db::Statement(*d, kSetHome).bind_all(*station, opened.account_id).run();
+                  return user_reply(s, *d, opened.account_id, 201);
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/admin/users/{id}", "admin.users.get", "admin-users",
+                      "One account with wallet and card")
+              .admin("users.read")
+              .param(id_param())
+              .refuses({ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  user_in_scope(accounts, req.who, req.param_int("id"));
+                  return user_reply(s, *d, req.param_int("id"));
+              }));
+
+    r.add(Route::make(Method::Put, "/api/v1/admin/users/{id}", "admin.users.update", "admin-users",
+                      "Change an account's name")
+              .admin("users.write")
+              .param(id_param())
+              .field(str("name", true, 64, "Name."))
+              .refuses({ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto name = b.req_str("name", 64);
+                  req.check_body();
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  user_in_scope(accounts, req.who, req.param_int("id"));
+                  accounts.set_name(req.param_int("id"), name);
+                  return user_reply(s, *d, req.param_int("id"));
+              }));
+
+    for (const bool freeze : {true, false}) {
+        r.add(Route::make(Method::Post,
+                          freeze ? "/api/v1/admin/users/{id}/freeze" : "/api/v1/admin/users/{id}/unfreeze",
+                          freeze ? "admin.users.freeze" : "admin.users.unfreeze", "admin-users",
+                          freeze ? "Freeze an account: it starts nothing, by app or card" : "Unfreeze an account")
+                  .admin("users.write")
+                  .param(id_param())
+                  .refuses({ErrorCode::NotFound})
+                  .handle([&s, freeze](Request& req) {
+                      auto d = s.core->get();
+                      AccountStore accounts(*d);
+                      user_in_scope(accounts, req.who, req.param_int("id"));
+                      if (ledger::Ledger(*d, *s.clock).set_frozen(req.param_int("id"), freeze) !=
+                          ledger::Outcome::Applied)
+                          fail(ErrorCode::NotFound, "no such user");
+                      return user_reply(s, *d, req.param_int("id"));
+                  }));
+    }
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/users/{id}/recharge", "admin.users.recharge", "admin-users",
+                      "Recharge at the counter (real money, optionally a bonus); refused for a frozen account. "
+                      "An Idempotency-Key header makes a retry change nothing")
+              .admin("wallet.recharge")
+              .param(id_param())
+              .field(integer("amount_fen", true, 0, ledger::kMaxAmountFen, "Real money received, fen."))
+              .field(integer("bonus_fen", false, 0, ledger::kMaxAmountFen, "Bonus given on top, fen."))
+              .field(str("note", false, 200, "Note (receipt number, ...)."))
+              .refuses({ErrorCode::NotFound, ErrorCode::AccountFrozen})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto amount = b.req_int("amount_fen", 0, ledger::kMaxAmountFen);
+                  const auto bonus = b.opt_int("bonus_fen", 0, ledger::kMaxAmountFen).value_or(0);
+                  const auto note = b.opt_str("note", 200).value_or("");
+                  req.check_body();
+                  if (amount == 0 && bonus == 0)
+                      fail(ErrorCode::InvalidRequest, "amount_fen or bonus_fen must be positive");
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  const auto id = user_in_scope(accounts, req.who, req.param_int("id")).id;
+                  ledger::Credit c;
+                  c.account_id = id;
+                  c.real_fen = Fen(amount);
+                  c.bonus_fen = Fen(bonus);
+                  c.kind = amount > 0 ? ledger::Kind::Recharge : ledger::Kind::Bonus;
+                  c.meta = ledger::Meta{staff_key(req, "counter"), "", req.who.name, note};
+                  const auto p = ledger::Ledger(*d, *s.clock).credit(c);
+                  check_posting(p);
+                  json::Writer w;
+                  w.begin_object().field("duplicate", p.outcome == ledger::Outcome::Duplicate).key("entry");
+                  write_entry(w, s, *p.entry);
+                  w.end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/users/{id}/refund", "admin.users.refund", "admin-users",
+                      "Refund real money (never more than paid in and not yet spent or refunded)")
+              .admin("wallet.refund")
+              .param(id_param())
+              .field(integer("amount_fen", true, 1, ledger::kMaxAmountFen, "Amount refunded, fen."))
+              .field(str("reason", true, 200, "Why."))
+              .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto amount = b.req_int("amount_fen", 1, ledger::kMaxAmountFen);
+                  const auto reason = b.req_str("reason", 200);
+                  req.check_body();
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  const auto id = user_in_scope(accounts, req.who, req.param_int("id")).id;
+                  const auto key = staff_key(req, "refund");
+                  ledger::Refund rf;
+                  rf.account_id = id;
+                  rf.amount_fen = Fen(amount);
+                  rf.meta = ledger::Meta{key, key, req.who.name, reason};
+                  const auto p = ledger::Ledger(*d, *s.clock).refund(rf);
+                  check_posting(p);
+                  json::Writer w;
+                  w.begin_object().field("duplicate", p.outcome == ledger::Outcome::Duplicate).key("entry");
+                  write_entry(w, s, *p.entry);
+                  w.end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/admin/users/{id}/ledger", "admin.users.ledger", "admin-users",
+                      "An account's ledger, newest first")
+              .admin("users.read")
+              .param(id_param())
+              .q(limit_param())
+              .q(integer("before_id", false, 1, INT64_MAX, "Entries older than this id."))
+              .refuses({ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  const auto id = user_in_scope(accounts, req.who, req.param_int("id")).id;
+                  json::Writer w;
+                  w.begin_object().key("entries").begin_array();
+                  for (const auto& e :
+                       accounts.ledger(id, req.query_int("limit").value_or(50), req.query_int("before_id")))
+                      write_ledger_entry(w, s, e, false);
+                  w.end_array().end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/admin/ledger", "admin.ledger", "admin-users",
+                      "The ledger across accounts (unscoped operators), newest first")
+              .admin("users.read")
+              .q(str("from", false, 40, "From (RFC 3339 or YYYY-MM-DD)."))
+              .q(str("to", false, 40, "Before (RFC 3339 or YYYY-MM-DD)."))
+              .q(integer("account_id", false, 1, INT64_MAX, "One account."))
+              .q(str_enum("kind", false, {"recharge", "bonus", "charge", "refund", "adjust", "card_fee"}, "One kind."))
+              .q(limit_param())
+              .q(offset_param())
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  auto account = req.query_int("account_id");
+                  if (account)
+                      user_in_scope(accounts, req.who, *account);
+                  else
+                      require_unscoped(req.who, "the ledger across accounts");
+                  json::Writer w;
+                  w.begin_object().key("entries").begin_array();
+                  for (const auto& e : accounts.ledger_between(
+                           query_time(s, req, "from").value_or(0), query_time(s, req, "to").value_or(INT64_MAX),
+                           account, req.query("kind").value_or(""), req.query_int("limit").value_or(50),
+                           req.query_int("offset").value_or(0)))
+                      write_ledger_entry(w, s, e, true);
+                  w.end_array().end_object();
+                  return Response::json(w.str());
+              }));
+
+    // ---- cards ----
+    r.add(Route::make(Method::Get, "/api/v1/admin/cards", "admin.cards.list", "admin-cards", "IC cards")
+              .admin("cards.read")
+              .q(integer("account_id", false, 1, INT64_MAX, "One account's."))
+              .q(str_enum("status", false, {"active", "lost", "unbound", "replaced"}, "One status."))
+              .q(limit_param())
+              .q(offset_param())
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  json::Writer w;
+                  w.begin_object().key("cards").begin_array();
+                  for (const auto& c :
+                       accounts.cards(req.query_int("account_id"), req.query("status").value_or(""),
+                                      req.query_int("limit").value_or(50), req.query_int("offset").value_or(0))) {
+                      bool visible = req.who.all_stations || (c.station_id && req.who.sees_station(*c.station_id));
+                      if (!visible && c.account_id)
+                          if (auto a = accounts.account(*c.account_id))
+                              visible = a->home_station_id && req.who.sees_station(*a->home_station_id);
+                      if (visible)
+                          write_card(w, s, c);
+                  }
+                  w.end_array().end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/cards", "admin.cards.issue", "admin-cards",
+                      "Issue an IC card, optionally bound to an account at once (its fee is debited from that wallet)")
+              .admin("cards.write")
+              .field(str("card_no", true, 32, "Card number [A-Za-z0-9]{4,32} (printed number = reader UID)."))
+              .field(str("name", false, 64, "Label."))
+              .field(integer("fee_fen", false, 0, 100000, "Card fee, fen (debited when bound at issue)."))
+              .field(integer("account_id", false, 1, INT64_MAX, "Bind to this account."))
+              .field(str("phone", false, 20, "Or to the account with this phone."))
+              .field(integer("station_id", false, 1, INT64_MAX, "Issuing station (required for scoped operators)."))
+              .ok(201)
+              .refuses({ErrorCode::Duplicate, ErrorCode::NotFound, ErrorCode::BalanceTooLow, ErrorCode::AccountFrozen,
+                        ErrorCode::Conflict})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  CardRow c;
+                  c.card_no = b.req_str("card_no", 32);
+                  c.name = b.opt_str("name", 64).value_or("");
+                  c.fee_fen = b.opt_int("fee_fen", 0, 100000).value_or(0);
+                  c.station_id = b.opt_int("station_id", 1, INT64_MAX);
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  const auto account = account_for(accounts, req.who, b);
+                  req.check_body();
+                  if (!valid_card_no(c.card_no))
+                      fail(ErrorCode::InvalidRequest, "card_no must be [A-Za-z0-9]{4,32}");
+                  if (c.station_id) {
+                      if (!CatalogStore(*d).station(*c.station_id))
+                          fail(ErrorCode::NotFound, "no such station");
+                      require_station(req.who, *c.station_id);
+                  } else if (!req.who.all_stations && !account) {
+                      fail(ErrorCode::InvalidRequest, "station_id or an account is required");
+                  }
+                  if (accounts.card(c.card_no))
+                      fail(ErrorCode::Duplicate, "a card with this number exists");
+                  if (account && accounts.active_card(*account))
+                      fail(ErrorCode::Conflict, "the account already has a card");
+                  c.status = "active";
+                  c.issued_at = s.now();
+                  c.account_id = account;
+                  if (account)
+                      c.bound_at = s.now();
+                  db::Transaction tx(*d);
+                  accounts.add_card(c);
+                  if (account)
+                      charge_card_fee(s, *d, tx, *account, c.card_no, c.fee_fen, req);
+                  tx.commit();
+                  json::Writer w;
+                  write_card(w, s, *accounts.card(c.card_no));
+                  return Response::json(w.str(), 201);
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/cards/{card_no}/bind", "admin.cards.bind", "admin-cards",
+                      "Bind an issued card to an account (its fee, if unpaid, is debited)")
+              .admin("cards.write")
+              .param(key_param("card_no", "Card number."))
+              .field(integer("account_id", false, 1, INT64_MAX, "The account."))
+              .field(str("phone", false, 20, "Or the account with this phone."))
+              .refuses({ErrorCode::UnknownCard, ErrorCode::CardLost, ErrorCode::NotFound, ErrorCode::Conflict,
+                        ErrorCode::BalanceTooLow, ErrorCode::AccountFrozen})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  const auto c = card_in_scope(accounts, req.who, req.param("card_no"));
+                  auto b = req.body();
+                  const auto account = account_for(accounts, req.who, b);
+                  req.check_body();
+                  if (!account)
+                      fail(ErrorCode::InvalidRequest, "give account_id or phone");
+                  if (c.status == "lost" || c.status == "replaced")
+                      fail(ErrorCode::CardLost, "this card was reported lost or replaced");
+                  if (c.account_id && *c.account_id != *account)
+                      fail(ErrorCode::Conflict, "the card is bound to another account");
+                  if (auto mine = accounts.active_card(*account); mine && mine->card_no != c.card_no)
+                      fail(ErrorCode::Conflict, "the account already has a card");
+                  db::Transaction tx(*d);
+                  if (!accounts.bind_card(c.card_no, *account, c.name, s.now()))
+                      fail(ErrorCode::Conflict, "the card changed meanwhile");
+                  charge_card_fee(s, *d, tx, *account, c.card_no, c.fee_fen, req);
+                  tx.commit();
+                  json::Writer w;
+                  write_card(w, s, *accounts.card(c.card_no));
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/cards/{card_no}/unbind", "admin.cards.unbind", "admin-cards",
+                      "Unbind a card from its account")
+              .admin("cards.write")
+              .param(key_param("card_no", "Card number."))
+              .refuses({ErrorCode::UnknownCard, ErrorCode::Conflict})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  const auto c = card_in_scope(accounts, req.who, req.param("card_no"));
+                  if (!accounts.unbind_card(c.card_no))
+                      fail(ErrorCode::Conflict, "the card is not bound");
+                  json::Writer w;
+                  write_card(w, s, *accounts.card(c.card_no));
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/cards/{card_no}/report-lost", "admin.cards.report_lost",
+                      "admin-cards", "Report a card lost: it starts nothing from now on")
+              .admin("cards.write")
+              .param(key_param("card_no", "Card number."))
+              .refuses({ErrorCode::UnknownCard, ErrorCode::Conflict})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  const auto c = card_in_scope(accounts, req.who, req.param("card_no"));
+                  if (!accounts.set_card_status(c.card_no, "active", "lost") &&
+                      !accounts.set_card_status(c.card_no, "unbound", "lost"))
+                      fail(ErrorCode::Conflict, "the card is already lost or replaced");
+                  json::Writer w;
+                  write_card(w, s, *accounts.card(c.card_no));
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/cards/{card_no}/replace", "admin.cards.replace", "admin-cards",
+                      "Replace a card: the old one is retired, a new one is bound to the same account (fee optional)")
+              .admin("cards.write")
+              .param(key_param("card_no", "The old card's number."))
+              .field(str("new_card_no", true, 32, "The new card's number."))
+              .field(integer("fee_fen", false, 0, 100000, "Fee for the new card, fen."))
+              .ok(201)
+              .refuses({ErrorCode::UnknownCard, ErrorCode::Conflict, ErrorCode::Duplicate, ErrorCode::BalanceTooLow})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto new_no = b.req_str("new_card_no", 32);
+                  const auto fee = b.opt_int("fee_fen", 0, 100000).value_or(0);
+                  req.check_body();
+                  if (!valid_card_no(new_no))
+                      fail(ErrorCode::InvalidRequest, "new_card_no must be [A-Za-z0-9]{4,32}");
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  const auto old = card_in_scope(accounts, req.who, req.param("card_no"));
+                  if (!old.account_id || old.status == "replaced")
+                      fail(ErrorCode::Conflict, "only a card of an account can be replaced, once");
+                  if (accounts.card(new_no))
+                      fail(ErrorCode::Duplicate, "a card with the new number exists");
+                  db::Transaction tx(*d);
+                  if (!accounts.set_card_status(old.card_no, old.status, "replaced"))
+                      fail(ErrorCode::Conflict, "the card changed meanwhile");
+                  CardRow c;
+                  c.card_no = new_no;
+                  c.account_id = old.account_id;
+                  c.name = old.name;
+                  c.status = "active";
+                  c.fee_fen = fee;
+                  c.issued_at = s.now();
+                  c.bound_at = s.now();
+                  c.station_id = old.station_id;
+                  accounts.add_card(c);
+                  charge_card_fee(s, *d, tx, *old.account_id, new_no, fee, req);
+                  tx.commit();
+                  json::Writer w;
+                  w.begin_object().key("old");
+                  write_card(w, s, *accounts.card(old.card_no));
+                  w.key("new");
+                  write_card(w, s, *accounts.card(new_no));
+                  w.end_object();
+                  return Response::json(w.str(), 201);
+              }));
+
+    // ---- recharge packages ----
+    r.add(Route::make(Method::Get, "/api/v1/admin/packages", "admin.packages.list", "admin-users", "Recharge packages")
+              .admin("users.read")
+              .handle([&s](Request&) {
+                  auto d = s.core->get();
+                  json::Writer w;
+                  w.begin_object().key("packages").begin_array();
+                  for (const auto& p : ledger::Ledger(*d, *s.clock).packages(false))
+                      w.begin_object()
+                          .field("id", p.id)
+                          .field("name", p.name)
+                          .field("pay_fen", p.pay_fen.value())
+                          .field("bonus_fen", p.bonus_fen.value())
+                          .field("enabled", p.enabled)
+                          .end_object();
+                  w.end_array().end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/packages", "admin.packages.create", "admin-users",
+                      "Create a recharge package (pay X, get a bonus)")
+              .admin("packages.write")
+              .field(str("name", true, 64, "Name, e.g. pay 50 get 1."))
+              .field(integer("pay_fen", true, 1, 500000, "Price, fen."))
+              .field(integer("bonus_fen", false, 0, 500000, "Bonus, fen."))
+              .ok(201)
+              .handle([&s](Request& req) {
+                  require_unscoped(req.who, "recharge packages");
+                  auto b = req.body();
+                  ledger::Package p;
+                  p.name = b.req_str("name", 64);
+                  p.pay_fen = Fen(b.req_int("pay_fen", 1, 500000));
+                  p.bonus_fen = Fen(b.opt_int("bonus_fen", 0, 500000).value_or(0));
+                  req.check_body();
+                  auto d = s.core->get();
+                  p.id = ledger::Ledger(*d, *s.clock).add_package(p);
+                  json::Writer w;
+                  w.begin_object()
+                      .field("id", p.id)
+                      .field("name", p.name)
+                      .field("pay_fen", p.pay_fen.value())
+                      .field("bonus_fen", p.bonus_fen.value())
+                      .field("enabled", true)
+                      .end_object();
+                  return Response::json(w.str(), 201);
+              }));
+
+    r.add(Route::make(Method::Put, "/api/v1/admin/packages/{id}", "admin.packages.update", "admin-users",
+                      "Enable or disable a recharge package")
+              .admin("packages.write")
+              .param(id_param())
+              .field(boolean("enabled", true, "Offered to riders."))
+              .refuses({ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  require_unscoped(req.who, "recharge packages");
+                  auto b = req.body();
+                  const auto enabled = b.req_bool("enabled");
+                  req.check_body();
+                  auto d = s.core->get();
+                  if (!AccountStore(*d).set_package_enabled(req.param_int("id"), enabled))
+                      fail(ErrorCode::NotFound, "no such package");
+                  json::Writer w;
+                  w.begin_object().field("id", req.param_int("id")).field("enabled", enabled).end_object();
+                  return Response::json(w.str());
+              }));
+}
+
+} // namespace pilehub::api

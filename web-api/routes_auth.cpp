@@ -1,0 +1,242 @@
+// Public routes (OpenAPI document, health) and logins: riders by SMS code, operators by password.
+#include "common/ledger.hpp"
+#include "common/log.hpp"
+#include "common/password.hpp"
+#include "web-api/auth.hpp"
+#include "web-api/openapi.hpp"
+#include "web-api/rbac.hpp"
+#include "web-api/routes_common.hpp"
+
+#include <fmt/format.h>
+
+namespace pilehub::api {
+namespace {
+
+constexpr const char* kAdminLogin = "SELECT id, password_hash, enabled, role FROM admins WHERE username = ?";
+
+Response rate_limited(const std::string& message, std::int64_t retry_after_s) {
+    auto r = Response::json(error_body(ErrorCode::RateLimited, message), http_status(ErrorCode::RateLimited));
+    if (retry_after_s > 0)
+        r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+    return r;
+}
+
+/// Checks a password against a hash that never matches, so that an unknown user name costs the
+/// same time as a wrong password.
+void burn_time(const std::string& password) {
+    static const std::string kDummy = password::hash("pilehub-dummy-password");
+    (void)password::verify(password, kDummy);
+}
+
+} // namespace
+
+void add_system_routes(Router& r, Services& s) {
+    r.add(Route::make(Method::Get, "/api/v1/openapi.json", "openapi", "system", "The OpenAPI 3 document of every route")
+              .handle([&r, &s](Request&) { return Response::json(openapi_document(r.routes(), s.version)); }));
+    r.add(Route::make(Method::Get, "/api/v1/health", "health", "system", "Liveness: database reachable")
+              .handle([&s](Request&) {
+                  auto d = s.core->get();
+                  db::Statement st(*d, "SELECT 1");
+                  st.step();
+                  json::Writer w;
+                  w.begin_object()
+                      .field("status", "ok")
+                      .field("version", s.version)
+                      .field("dev_mode", s.settings.dev_mode);
+                  w.field("time", when(s, s.now())).end_object();
+                  return Response::json(w.str());
+              }));
+}
+
+void add_auth_routes(Router& r, Services& s) {
+    r.add(Route::make(Method::Post, "/api/v1/auth/sms-code", "auth.sms_code", "auth",
+                      "Send a login code by SMS (development mode: the reply carries dev_code)")
+              .field(str("phone", true, 21, "Mobile number: optional +, 5..20 digits."))
+              .refuses({ErrorCode::RateLimited, ErrorCode::Unsupported})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto phone = b.req_str("phone", 21);
+                  req.check_body();
+                  if (!auth::valid_phone(phone))
+                      fail(ErrorCode::InvalidRequest, "phone must be an optional + and 5..20 digits");
+                  if (!s.sms)
+                      fail(ErrorCode::Unsupported, "SMS login is not configured on this installation");
+                  auto d = s.core->get();
+                  auth::SmsCodes codes(*d, *s.clock, s.settings);
+                  auto out = codes.request(phone, req.ip);
+                  if (!out.ok)
+                      return rate_limited(out.message, out.retry_after_s);
+                  std::string why;
+                  if (!s.sms->send(phone, out.sms_code, &why)) {
+                      log::error("sms to {} failed: {}", phone, why);
+                      fail(ErrorCode::Internal, "the SMS could not be sent");
+                  }
+                  json::Writer w;
+                  w.begin_object().field("sent", true).field("expires_in_s", s.settings.sms_code_ttl_s);
+                  if (s.sms->reveals_code())
+                      w.field("dev_code", out.sms_code);
+                  w.end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/auth/login", "auth.login", "auth",
+                      "Log in with phone and SMS code; the first login registers the account and its wallet")
+              .field(str("phone", true, 21, "Mobile number."))
+              .field(str("code", true, 6, "The 6-digit code."))
+              .refuses({ErrorCode::Expired, ErrorCode::RateLimited})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto phone = b.req_str("phone", 21);
+                  const auto code = b.req_str("code", 6);
+                  req.check_body();
+                  if (!auth::valid_phone(phone))
+                      fail(ErrorCode::InvalidRequest, "phone must be an optional + and 5..20 digits");
+                  auto d = s.core->get();
+                  auth::SmsCodes codes(*d, *s.clock, s.settings);
+                  auto out = codes.verify(phone, code);
+                  if (!out.ok) {
+                      if (out.code == ErrorCode::RateLimited)
+                          return rate_limited(out.message, 0);
+                      fail(out.code, out.message);
+                  }
+                  AccountStore accounts(*d);
+                  ledger::Ledger wallets(*d, *s.clock);
+                  // Opens the account and its wallet, or finds the phone's existing one.
+                  const auto opened =
+                      wallets.open_account(ledger::NewAccount{phone, "", std::nullopt, ledger::DebitOrder::RealFirst});
+                  if (opened.outcome != ledger::Outcome::Applied && opened.outcome != ledger::Outcome::Duplicate)
+                      fail(ErrorCode::InvalidRequest, "this phone number cannot hold an account");
+                  const bool created = opened.outcome == ledger::Outcome::Applied;
+                  auto acc = accounts.account(opened.account_id);
+                  if (!acc)
+                      fail(ErrorCode::Internal, "the account could not be read");
+                  auth::TokenStore tokens(*d, *s.clock);
+                  const auto token = tokens.issue("rider", acc->id, s.settings.rider_token_ttl_ms);
+                  json::Writer w;
+                  w.begin_object().field("token", token).field("token_type", "Bearer");
+                  w.field("expires_at", when(s, s.now() + s.settings.rider_token_ttl_ms));
+                  w.key("user").begin_object().field("id", acc->id).field("phone", acc->phone).field("name", acc->name);
+                  w.field("frozen", acc->frozen).field("registered", created).end_object();
+                  w.end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/auth/logout", "auth.logout", "auth", "Revoke the rider's token")
+              .rider()
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  auth::TokenStore(*d, *s.clock).revoke(req.who.token_hash);
+                  return Response::json(R"({"revoked":true})");
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/login", "admin.login", "admin-auth",
+                      "Operator login with user name and password (Argon2id); repeated failures are throttled")
+              .field(str("username", true, 64, "Staff user name."))
+              .field(str("password", true, 256, "Password."))
+              .refuses({ErrorCode::RateLimited})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto username = b.req_str("username", 64);
+                  const auto pw = b.req_str("password", 256);
+                  req.check_body();
+                  auto d = s.core->get();
+                  auth::LoginThrottle throttle(*d, *s.clock, s.settings);
+                  if (auto wait = throttle.blocked_for_s(username, req.ip); wait > 0) {
+                      log::warn("admin login for {} from {} throttled ({} s)", username, req.ip, wait);
+                      return rate_limited(fmt::format("too many failed logins; try again in {} s", wait), wait);
+                  }
+                  std::int64_t id = 0;
+                  std::string hash, role;
+                  bool enabled = false, found = false;
+                  {
+                      db::Statement st(*d, kAdminLogin);
+                      st.bind_all(username);
+                      if (st.step()) {
+                          found = true;
+                          id = st.int64(0);
+                          hash = st.text(1);
+                          enabled = st.int64(2) != 0;
+                          role = st.text(3);
+                      }
+                  }
+                  const bool ok = found ? password::verify(pw, hash) : (burn_time(pw), false);
+                  if (!ok) {
+                      throttle.record_failure(username, req.ip);
+                      log::warn("admin login for {} from {} failed", username, req.ip);
+                      fail(ErrorCode::Unauthorized, "wrong user name or password");
+                  }
+                  if (!enabled)
+                      fail(ErrorCode::Forbidden, "this operator account is disabled");
+                  throttle.clear(username);
+                  auth::TokenStore tokens(*d, *s.clock);
+                  const auto token = tokens.issue("admin", id, s.settings.admin_token_ttl_ms);
+                  db::Statement(*d, "INSERT INTO audit_log(at, admin_id, username, action, method, path, status, ip) "
+                                    "VALUES (?, ?, ?, 'admin.login', 'POST', ?, 200, ?)")
+                      .bind_all(s.now(), id, username, req.path, req.ip)
+                      .run();
+                  json::Writer w;
+                  w.begin_object().field("token", token).field("token_type", "Bearer");
+                  w.field("expires_at", when(s, s.now() + s.settings.admin_token_ttl_ms));
+                  w.key("admin").begin_object().field("id", id).field("username", username).field("role", role);
+                  w.key("permissions").begin_array();
+                  for (const auto& p : rbac::role_permissions(*d, role))
+                      w.value(p);
+                  w.end_array().end_object().end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/logout", "admin.logout", "admin-auth", "Revoke the operator's token")
+              .admin("")
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  auth::TokenStore(*d, *s.clock).revoke(req.who.token_hash);
+                  return Response::json(R"({"revoked":true})");
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/admin/me", "admin.me", "admin-auth",
+                      "The operator, its role, permissions and scope")
+              .admin("")
+              .handle([&s](Request& req) {
+                  json::Writer w;
+                  w.begin_object().field("id", req.who.id).field("username", req.who.name).field("role", req.who.role);
+                  w.key("permissions").begin_array();
+                  for (const auto& p : req.who.permissions)
+                      w.value(p);
+                  w.end_array();
+                  w.field("all_stations", req.who.all_stations);
+                  w.key("station_ids").begin_array();
+                  for (auto id : req.who.station_ids)
+                      w.value(id);
+                  w.end_array().end_object();
+                  (void)s;
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/me/password", "admin.me.password", "admin-auth",
+                      "Change one's own password (every token of the operator is revoked)")
+              .admin("")
+              .field(str("old_password", true, 256, "Current password."))
+              .field(str("new_password", true, 256, "New password, at least 8 characters."))
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto old_pw = b.req_str("old_password", 256);
+                  const auto new_pw = b.req_str("new_password", 256);
+                  req.check_body();
+                  if (new_pw.size() < 8)
+                      fail(ErrorCode::InvalidRequest, "new_password must have at least 8 characters");
+                  auto d = s.core->get();
+                  db::Statement st(*d, "SELECT password_hash FROM admins WHERE id = ?");
+                  st.bind_all(req.who.id);
+                  if (!st.step() || !password::verify(old_pw, st.text(0)))
+                      fail(ErrorCode::Unauthorized, "old_password is wrong");
+                  st.reset();
+                  db::Statement(*d, "UPDATE admins SET password_hash = ? WHERE id = ?")
+                      .bind_all(password::hash(new_pw), req.who.id)
+                      .run();
+                  auth::TokenStore tokens(*d, *s.clock);
+                  tokens.revoke_all("admin", req.who.id);
+                  return Response::json(R"({"changed":true,"relogin":true})");
+              }));
+}
+
+} // namespace pilehub::api

@@ -1,0 +1,93 @@
+#pragma once
+#include "common/json.hpp"
+#include "common/rpc.hpp"
+#include "common/tariff.hpp"
+#include "web-api/account_store.hpp"
+#include "web-api/catalog_store.hpp"
+#include "web-api/context.hpp"
+#include "web-api/http.hpp"
+#include "web-api/session_store.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+/// Helpers shared by the route modules: JSON shapes of rows, scope checks, rpc refusals,
+/// time parameters, live socket state.
+namespace pilehub::api {
+
+class Router;
+
+// ---- the route modules (each adds its routes to the router) ----
+void add_system_routes(Router& r, Services& s);
+void add_auth_routes(Router& r, Services& s);
+void add_rider_routes(Router& r, Services& s);
+void add_admin_access_routes(Router& r, Services& s);
+void add_admin_catalog_routes(Router& r, Services& s);
+void add_admin_device_routes(Router& r, Services& s);
+void add_admin_user_routes(Router& r, Services& s);
+void add_admin_session_routes(Router& r, Services& s);
+void add_admin_report_routes(Router& r, Services& s);
+
+/// An RFC 3339 time in the operator's zone.
+std::string when(const Services& s, EpochMs t);
+/// Writes `key: time` or `key: null`.
+void write_time(json::Writer& w, const Services& s, std::string_view key, std::optional<EpochMs> t);
+/// Parses a time parameter: RFC 3339, or a local date `YYYY-MM-DD` (its midnight in the operator's zone).
+std::optional<EpochMs> parse_time(const Services& s, const std::string& text);
+/// A query time parameter, or invalid_request naming it.
+std::optional<EpochMs> query_time(const Services& s, const Request& req, const std::string& name);
+
+/// The stations an operator may see (nullopt: every station).
+std::optional<std::set<std::int64_t>> scope_of(const Principal& p);
+/// Refuses (404 not_found) unless the operator sees the station; a scoped operator cannot even
+/// learn that another station's things exist.
+void require_station(const Principal& p, std::int64_t station_id, std::string_view what = "station");
+/// Refuses unless the operator is unscoped (403 forbidden).
+void require_unscoped(const Principal& p, std::string_view what);
+
+/// Turns a worker's refusal into the API error with the same stable code (timeouts: 504).
+[[noreturn]] void fail_from_reply(const rpc::Reply& r);
+/// Calls sessiond, refusing with 504 timeout when no worker is wired.
+rpc::Reply call_sessiond(Services& s, const std::string& method, const std::string& data_json, int timeout_ms);
+
+/// Rider-facing socket states (free, busy, offline, faulted, unavailable) of the sockets of some
+/// stations: live sessions, open faults and presence read once, then asked per socket.
+class SocketStates {
+public:
+    SocketStates(Services& s, CatalogStore& cat, const std::vector<std::int64_t>& station_ids);
+    /// The state of a socket known to be visible to riders (`visible` false: unavailable).
+    std::string state(const std::string& device_id, int n, bool visible = true);
+
+private:
+    Services& s_;
+    CatalogStore& cat_;
+    std::set<std::pair<std::string, int>> busy_, faulted_;
+    std::map<std::string, bool> online_;
+};
+/// The state of one socket (see SocketStates).
+std::string socket_state(Services& s, CatalogStore& cat, const std::string& device_id, int n);
+/// Whether a device is online: presenced's verdict, its presence topic, then the stored verdict.
+bool device_online(Services& s, CatalogStore& cat, const std::string& device_id);
+
+/// The modes a tariff offers with their prices (rider socket view).
+void write_modes(json::Writer& w, const billing::Tariff& t);
+
+// ---- JSON shapes ----
+void write_station(json::Writer& w, const Services& s, const StationRow& st);
+void write_device(json::Writer& w, const Services& s, const DeviceRow& d);
+void write_account(json::Writer& w, const Services& s, const AccountRow& a);
+void write_ledger_entry(json::Writer& w, const Services& s, const LedgerRow& l, bool with_account);
+void write_card(json::Writer& w, const Services& s, const CardRow& c);
+void write_payment(json::Writer& w, const Services& s, const payments::Order& p);
+/// A session as the rider sees it (CONTRACT B): live figures for running sessions.
+void write_session(json::Writer& w, Services& s, const SessionRow& row, bool admin);
+/// The power curve `[{t, power_w, energy_wh}]`.
+void write_curve(json::Writer& w, const Services& s, const std::vector<SampleRow>& samples);
+
+/// Paging parameters shared by list routes.
+FieldSpec limit_param();
+FieldSpec offset_param();
+
+} // namespace pilehub::api

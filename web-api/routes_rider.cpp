@@ -1,0 +1,596 @@
+// The rider's mini-program (CONTRACT B): profile, nearby stations, sockets, sessions, wallet,
+// payments, IC cards. A rider only ever reaches its own rows: another rider's session is 404.
+#include "common/ledger.hpp"
+#include "common/log.hpp"
+#include "common/payments.hpp"
+#include "web-api/device_cache.hpp"
+#include "web-api/geo.hpp"
+#include "web-api/routes_common.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace pilehub::api {
+namespace {
+
+/// Free and total sockets of stations, from the registry, live sessions, open faults, presence
+/// and the sockets' last reported state.
+struct Counts {
+    int free = 0;
+    int total = 0;
+};
+
+std::map<std::int64_t, Counts> socket_counts(Services& s, CatalogStore& cat, const std::vector<std::int64_t>& ids) {
+    std::map<std::int64_t, Counts> out;
+    SocketStates states(s, cat, ids);
+    for (const auto& p : cat.rider_ports(ids)) {
+        auto& c = out[p.station_id];
+        ++c.total;
+        if (states.state(p.device_id, p.n) == "free")
+            ++c.free;
+    }
+    return out;
+}
+
+const SessionRow& own_session(const std::optional<SessionRow>& row, const Principal& who) {
+    // Another rider's session is indistinguishable from none at all.
+    if (!row || row->account_id != who.id)
+        fail(ErrorCode::NotFound, "no such session");
+    return *row;
+}
+
+/// `{session: {...}}` (start, stop) or, for GET /sessions/{id}, the session's fields at the top
+/// level with its power curve (CONTRACT B).
+std::string session_reply(Services& s, const SessionRow& row, bool detail) {
+    json::Writer w;
+    w.begin_object();
+    if (!detail)
+        w.key("session").begin_object();
+    write_session(w, s, row, false);
+    if (detail && s.telemetry) {
+        auto tele = s.telemetry->get();
+        write_curve(w, s, session_samples(*tele, row.id, 500));
+    }
+    if (!detail)
+        w.end_object();
+    w.end_object();
+    return w.str();
+}
+
+} // namespace
+
+void add_rider_routes(Router& r, Services& s) {
+    r.add(Route::make(Method::Get, "/api/v1/me", "me", "rider", "Profile, wallet and bound card")
+              .rider()
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  auto a = accounts.account(req.who.id);
+                  if (!a)
+                      fail(ErrorCode::Unauthorized, "the account no longer exists");
+                  json::Writer w;
+                  w.begin_object();
+                  w.field("id", a->id).field("phone", a->phone).field("name", a->name).field("frozen", a->frozen);
+                  w.field("created_at", when(s, a->created_at));
+                  w.key("wallet")
+                      .begin_object()
+                      .field("balance_fen", a->balance_fen)
+                      .field("bonus_fen", a->bonus_fen)
+                      .end_object();
+                  w.key("card");
+                  if (auto c = accounts.active_card(a->id))
+                      w.begin_object()
+                          .field("card_no", c->card_no)
+                          .field("name", c->name)
+                          .field("status", c->status)
+                          .end_object();
+                  else
+                      w.null();
+                  SessionFilter f;
+                  f.account_id = a->id;
+                  f.state = "active";
+                  f.limit = 10;
+                  w.key("active_sessions").begin_array();
+                  for (const auto& row : SessionStore(*d).sessions(f))
+                      w.value(row.id);
+                  w.end_array();
+                  w.end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Put, "/api/v1/me", "me.update", "rider", "Change the profile name")
+              .rider()
+              .field(str("name", true, 64, "Display name."))
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto name = b.req_str("name", 64);
+                  req.check_body();
+                  auto d = s.core->get();
+                  AccountStore(*d).set_name(req.who.id, name);
+                  return Response::json(R"({"updated":true})");
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/stations/nearby", "stations.nearby", "rider",
+                      "Stations within a radius, nearest first, with free and total sockets and open_now")
+              .rider()
+              .q(number("lat", true, -90, 90, "Latitude, degrees (WGS 84)."))
+              .q(number("lon", true, -180, 180, "Longitude, degrees."))
+              .q(integer("radius_m", false, 1, 50000, "Search radius in metres (default 5000)."))
+              .q(integer("limit", false, 1, 200, "At most this many stations (default 50)."))
+              .handle([&s](Request& req) {
+                  const double lat = *req.query_num("lat"), lon = *req.query_num("lon");
+                  const double radius =
+                      static_cast<double>(req.query_int("radius_m").value_or(s.settings.default_radius_m));
+                  const auto limit = static_cast<std::size_t>(req.query_int("limit").value_or(50));
+                  const auto box = geo::bounding_box(lat, lon, radius);
+                  auto d = s.core->get();
+                  CatalogStore cat(*d);
+                  struct Hit {
+                      StationRow st;
+                      double dist;
+                  };
+                  std::vector<Hit> hits;
+                  for (auto& st : cat.visible_stations_in_box(box.lat_min_e6, box.lat_max_e6, box.lon_min_e6,
+                                                              box.lon_max_e6, box.lon_wraps, box.all_lon)) {
+                      const double dist = geo::distance_m(lat, lon, static_cast<double>(st.lat_e6) / 1e6,
+                                                          static_cast<double>(st.lon_e6) / 1e6);
+                      if (dist <= radius)
+                          hits.push_back(Hit{std::move(st), dist});
+                  }
+                  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+                      return a.dist != b.dist ? a.dist < b.dist : a.st.id < b.st.id;
+                  });
+                  if (hits.size() > limit)
+                      hits.resize(limit);
+                  std::vector<std::int64_t> ids;
+                  for (const auto& h : hits)
+                      ids.push_back(h.st.id);
+                  const auto counts = socket_counts(s, cat, ids);
+                  const auto now = s.now();
+                  json::Writer w;
+                  w.begin_object().key("stations").begin_array();
+                  for (const auto& h : hits) {
+                      const auto& st = h.st;
+                      const auto hours = geo::parse_open_hours(st.open_hours);
+                      const auto tz = billing::find_time_zone(st.timezone);
+                      const bool open =
+                          hours && geo::open_at(*hours, now, tz ? tz->utc_offset_s : s.settings.utc_offset_s);
+                      auto c = counts.find(st.id);
+                      w.begin_object().field("id", st.id).field("name", st.name).field("address", st.address);
+                      w.field("lat", static_cast<double>(st.lat_e6) / 1e6)
+                          .field("lon", static_cast<double>(st.lon_e6) / 1e6);
+                      w.field("distance_m", static_cast<std::int64_t>(std::llround(h.dist)));
+                      w.field("open_hours", st.open_hours).field("open_now", open);
+                      w.field("free_sockets", c == counts.end() ? 0 : c->second.free);
+                      w.field("total_sockets", c == counts.end() ? 0 : c->second.total);
+                      w.end_object();
+                  }
+                  w.end_array().end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/stations/{id}", "stations.get", "rider",
+                      "A station with its sockets and their states")
+              .rider()
+              .param(id_param())
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  CatalogStore cat(*d);
+                  auto st = cat.station(req.param_int("id"));
+                  if (!st || !st->visible)
+                      fail(ErrorCode::NotFound, "no such station");
+                  const auto hours = geo::parse_open_hours(st->open_hours);
+                  const auto tz = billing::find_time_zone(st->timezone);
+                  json::Writer w;
+                  w.begin_object();
+                  w.field("id", st->id).field("name", st->name).field("address", st->address);
+                  w.field("lat", static_cast<double>(st->lat_e6) / 1e6)
+                      .field("lon", static_cast<double>(st->lon_e6) / 1e6);
+                  w.field("open_hours", st->open_hours);
+                  w.field("open_now",
+                          hours && geo::open_at(*hours, s.now(), tz ? tz->utc_offset_s : s.settings.utc_offset_s));
+                  w.key("sockets").begin_array();
+                  SocketStates states(s, cat, {st->id});
+                  for (const auto& p : cat.rider_ports({st->id}))
+                      w.begin_object()
+                          .field("code", fmt::format("{}-{}", p.device_id, p.n))
+                          .field("kind", p.kind == "ev_charger" ? "gun" : "socket")
+                          .field("state", states.state(p.device_id, p.n))
+                          .end_object();
+                  w.end_array();
+                  if (auto t = cat.tariff_in_force(st->id, s.now())) {
+                      w.key("tariff").begin_object().field("name", t->second.name).field("version", t->first.version);
+                      write_modes(w, t->second);
+                      w.end_object();
+                  } else {
+                      w.key("tariff").null();
+                  }
+                  w.end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/sockets/{code}", "sockets.get", "rider",
+                      "A socket by the code in its QR (<device_id>-<n>): state, station, modes with prices")
+              .rider()
+              .param(key_param("code", "The socket code, e.g. demo-e00001-3."))
+              .refuses({ErrorCode::UnknownSocket})
+              .handle([&s](Request& req) {
+                  const auto code = req.param("code");
+                  auto parsed = parse_socket_code(code);
+                  if (!parsed)
+                      fail(ErrorCode::UnknownSocket, "no such socket");
+                  auto d = s.core->get();
+                  CatalogStore cat(*d);
+                  if (!cat.port_visible(parsed->first, parsed->second))
+                      fail(ErrorCode::UnknownSocket, "no such socket");
+                  auto dev = cat.device(parsed->first);
+                  auto st = cat.station(dev->station_id);
+                  json::Writer w;
+                  w.begin_object().field("code", code).field("device_id", dev->id).field("n", parsed->second);
+                  w.field("kind", dev->kind == "ev_charger" ? "gun" : "socket");
+                  w.field("state", socket_state(s, cat, dev->id, parsed->second));
+                  w.key("station")
+                      .begin_object()
+                      .field("id", st->id)
+                      .field("name", st->name)
+                      .field("address", st->address);
+                  w.field("open_hours", st->open_hours).end_object();
+                  if (auto t = cat.tariff_in_force(st->id, s.now())) {
+                      w.key("tariff")
+                          .begin_object()
+                          .field("name", t->second.name)
+                          .field("version", t->first.version)
+                          .end_object();
+                      write_modes(w, t->second);
+                  } else {
+                      w.key("tariff").null();
+                      w.key("modes").begin_array().end_array();
+                  }
+                  w.end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/sessions", "sessions.start", "rider",
+                      "Start charging at a socket (answered within 1 s with the starting session)")
+              .rider()
+              .field(str("socket", true, 64, "Socket code <device_id>-<n>."))
+              .field(str("mode", true, 16, "time, power or energy (as the socket's tariff offers)."))
+              .field(integer("minutes", false, 1, 2880, "Time mode: the duration chosen from the tariff's options."))
+              .ok(202)
+              .refuses({ErrorCode::UnknownSocket, ErrorCode::SocketBusy, ErrorCode::SessionLimit,
+                        ErrorCode::DeviceOffline, ErrorCode::BalanceTooLow, ErrorCode::AccountFrozen,
+                        ErrorCode::SocketFaulted, ErrorCode::InvalidMode, ErrorCode::Timeout})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto socket = b.req_str("socket", 64);
+                  const auto mode = b.req_str("mode", 16);
+                  const auto minutes = b.opt_int("minutes", 1, 2880);
+                  req.check_body();
+                  auto parsed = parse_socket_code(socket);
+                  if (!parsed)
+                      fail(ErrorCode::UnknownSocket, "no such socket");
+                  if (!billing::parse_mode(mode))
+                      fail(ErrorCode::InvalidMode, "mode must be time, power or energy");
+                  if (mode == "time" && !minutes)
+                      fail(ErrorCode::InvalidMode, "time mode needs minutes");
+                  {
+                      auto d = s.core->get();
+                      if (!CatalogStore(*d).port_visible(parsed->first, parsed->second))
+                          fail(ErrorCode::UnknownSocket, "no such socket");
+                  }
+                  json::Writer w;
+                  w.begin_object().field("account_id", req.who.id).field("socket", socket).field("mode", mode);
+                  w.opt_field("minutes", minutes);
+                  w.field("method", "app").end_object();
+                  const auto reply = call_sessiond(s, "start", w.str(), s.settings.rpc_timeout_ms);
+                  if (!reply.ok())
+                      fail_from_reply(reply);
+                  std::string sid;
+                  std::string state = "starting";
+                  if (auto doc = json::parse(reply.data_json); doc && doc->IsObject()) {
+                      std::string err;
+                      auto o = json::Object::root(*doc, &err);
+                      auto sess = o.opt_obj("session");
+                      if (sess.present()) {
+                          sid = sess.opt_str("id", 64).value_or("");
+                          state = sess.opt_str("state", 32).value_or(state);
+                      }
+                  }
+                  if (sid.empty())
+                      fail(ErrorCode::Internal, "the session service answered without a session id");
+                  auto d = s.core->get();
+                  if (auto row = SessionStore(*d).session(sid); row && row->account_id == req.who.id)
+                      return Response::json(session_reply(s, *row, false), 202);
+                  json::Writer out;
+                  out.begin_object().key("session").begin_object().field("id", sid).field("state", state);
+                  out.field("socket", socket).field("mode", mode).opt_field("minutes", minutes);
+                  out.end_object().end_object();
+                  return Response::json(out.str(), 202);
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/sessions", "sessions.list", "rider", "The rider's sessions, newest first")
+              .rider()
+              .q(str_enum("state", false, {"active", "all"}, "active (running) or all (default)."))
+              .q(limit_param())
+              .q(offset_param())
+              .handle([&s](Request& req) {
+                  SessionFilter f;
+                  f.account_id = req.who.id;
+                  f.state = req.query("state").value_or("all") == "active" ? "active" : "";
+                  f.limit = req.query_int("limit").value_or(50);
+                  f.offset = req.query_int("offset").value_or(0);
+                  auto d = s.core->get();
+                  json::Writer w;
+                  w.begin_object().key("sessions").begin_array();
+                  for (const auto& row : SessionStore(*d).sessions(f)) {
+                      w.begin_object();
+                      write_session(w, s, row, false);
+                      w.end_object();
+                  }
+                  w.end_array().end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/sessions/{id}", "sessions.get", "rider",
+                      "One of the rider's sessions, live, with its power curve")
+              .rider()
+              .param(key_param("id", "Session id."))
+              .refuses({ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  const auto row = SessionStore(*d).session(req.param("id"));
+                  return Response::json(session_reply(s, own_session(row, req.who), true));
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/sessions/{id}/stop", "sessions.stop", "rider",
+                      "Stop one of the rider's sessions")
+              .rider()
+              .param(key_param("id", "Session id."))
+              .ok(202)
+              .refuses({ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::DeviceOffline, ErrorCode::Timeout})
+              .handle([&s](Request& req) {
+                  {
+                      auto d = s.core->get();
+                      const auto row = SessionStore(*d).session(req.param("id"));
+                      if (!own_session(row, req.who).live())
+                          fail(ErrorCode::Conflict, "the session has already ended");
+                  }
+                  json::Writer w;
+                  w.begin_object()
+                      .field("session_id", req.param("id"))
+                      .field("reason", "user_stop")
+                      .field("actor", "rider")
+                      .end_object();
+                  const auto reply = call_sessiond(s, "stop", w.str(), s.settings.rpc_timeout_ms);
+                  if (!reply.ok())
+                      fail_from_reply(reply);
+                  auto d = s.core->get();
+                  const auto row = SessionStore(*d).session(req.param("id"));
+                  return Response::json(session_reply(s, own_session(row, req.who), false), 202);
+              }));
+
+    // ---- wallet and payments ----
+    r.add(
+        Route::make(Method::Get, "/api/v1/wallet", "wallet.get", "rider", "Balances and the recharge packages on offer")
+            .rider()
+            .handle([&s](Request& req) {
+                auto d = s.core->get();
+                ledger::Ledger l(*d, *s.clock);
+                auto wallet = l.wallet(req.who.id);
+                if (!wallet)
+                    fail(ErrorCode::NotFound, "no wallet");
+                json::Writer w;
+                w.begin_object()
+                    .field("balance_fen", wallet->balance_fen.value())
+                    .field("bonus_fen", wallet->bonus_fen.value());
+                w.field("available_fen", wallet->available().value()).field("frozen", wallet->frozen);
+                w.field("refundable_fen", l.refundable(req.who.id).value());
+                w.key("packages").begin_array();
+                for (const auto& p : l.packages(true))
+                    w.begin_object()
+                        .field("id", p.id)
+                        .field("name", p.name)
+                        .field("pay_fen", p.pay_fen.value())
+                        .field("bonus_fen", p.bonus_fen.value())
+                        .end_object();
+                w.end_array().field("online_recharge", !s.payment_provider.empty()).end_object();
+                return Response::json(w.str());
+            }));
+
+    r.add(
+        Route::make(Method::Get, "/api/v1/wallet/ledger", "wallet.ledger", "rider", "The rider's ledger, newest first")
+            .rider()
+            .q(limit_param())
+            .q(integer("before_id", false, 1, INT64_MAX, "Page on: entries older than this id."))
+            .handle([&s](Request& req) {
+                auto d = s.core->get();
+                AccountStore accounts(*d);
+                json::Writer w;
+                w.begin_object().key("entries").begin_array();
+                for (const auto& e :
+                     accounts.ledger(req.who.id, req.query_int("limit").value_or(50), req.query_int("before_id")))
+                    write_ledger_entry(w, s, e, false);
+                w.end_array().end_object();
+                return Response::json(w.str());
+            }));
+
+    r.add(Route::make(Method::Post, "/api/v1/wallet/recharge", "wallet.recharge", "rider",
+                      "Create a payment order for an amount or a recharge package; the provider's callback credits the "
+                      "wallet once")
+              .rider()
+              .field(integer("amount_fen", false, 1, payments::Payments::kMaxRechargeFen, "Amount to pay, fen."))
+              .field(integer("package_id", false, 1, INT64_MAX, "Or a recharge package."))
+              .ok(201)
+              .refuses({ErrorCode::AccountFrozen, ErrorCode::NotFound, ErrorCode::Unsupported})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto amount = b.opt_int("amount_fen", 1, payments::Payments::kMaxRechargeFen);
+                  const auto package = b.opt_int("package_id", 1, INT64_MAX);
+                  req.check_body();
+                  if (amount.has_value() == package.has_value())
+                      fail(ErrorCode::InvalidRequest, "give exactly one of amount_fen and package_id");
+                  if (s.payment_provider.empty())
+                      fail(ErrorCode::Unsupported, "online recharge is not configured on this installation");
+                  auto d = s.core->get();
+                  payments::Payments pay(*d, s.providers, *s.clock);
+                  payments::OrderRequest o;
+                  o.account_id = req.who.id;
+                  if (amount)
+                      o.amount_fen = Fen(*amount);
+                  o.package_id = package;
+                  o.provider = s.payment_provider;
+                  auto created = pay.create_order(o);
+                  if (created.status != payments::CreateStatus::Created) {
+                      const auto code = payments::error_code(created.status).value_or(ErrorCode::Internal);
+                      fail(code,
+                           created.detail.empty() ? std::string(payments::to_string(created.status)) : created.detail);
+                  }
+                  json::Writer w;
+                  w.begin_object().key("payment");
+                  write_payment(w, s, *created.order);
+                  w.key("pay_params");
+                  if (auto doc = json::parse(created.params->json); doc)
+                      w.raw_value(*doc);
+                  else
+                      w.null();
+                  w.end_object();
+                  return Response::json(w.str(), 201);
+              }));
+
+    r.add(
+        Route::make(Method::Get, "/api/v1/payments/{id}", "payments.get", "rider", "One of the rider's payment orders")
+            .rider()
+            .param(key_param("id", "Payment id."))
+            .refuses({ErrorCode::NotFound})
+            .handle([&s](Request& req) {
+                auto d = s.core->get();
+                payments::Payments pay(*d, s.providers, *s.clock);
+                auto o = pay.order(req.param("id"));
+                if (!o || o->account_id != req.who.id)
+                    fail(ErrorCode::NotFound, "no such payment");
+                json::Writer w;
+                w.begin_object().key("payment");
+                write_payment(w, s, *o);
+                w.end_object();
+                return Response::json(w.str());
+            }));
+
+    r.add(Route::make(Method::Post, "/api/v1/pay/sandbox/{payment_id}/confirm", "pay.sandbox.confirm", "payments",
+                      "Development mode only: pay a sandbox order (the provider's callback; credits once)")
+              .param(key_param("payment_id", "Payment id."))
+              .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .handle([&s](Request& req) {
+                  if (!s.providers.find("sandbox"))
+                      fail(ErrorCode::NotFound, "the sandbox payment provider exists only in development mode");
+                  auto d = s.core->get();
+                  payments::Payments pay(*d, s.providers, *s.clock);
+                  auto res = pay.sandbox_confirm(req.param("payment_id"));
+                  if (!payments::acknowledge(res.status)) {
+                      const auto code = payments::error_code(res.status).value_or(ErrorCode::Internal);
+                      fail(code, res.detail.empty() ? std::string(payments::to_string(res.status)) : res.detail);
+                  }
+                  json::Writer w;
+                  w.begin_object().field("status", payments::to_string(res.status));
+                  if (res.order) {
+                      w.key("payment");
+                      write_payment(w, s, *res.order);
+                  }
+                  w.end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/pay/{provider}/callback", "pay.callback", "payments",
+                      "A payment provider's signed notification; credits the wallet once")
+              .param(key_param("provider", "Provider name (sandbox, wechat, alipay)."))
+              .open()
+              .refuses({ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::Unauthorized})
+              .handle([&s](Request& req) {
+                  auto* provider = s.providers.find(req.param("provider"));
+                  if (!provider)
+                      fail(ErrorCode::NotFound, "no such payment provider");
+                  payments::CallbackRequest cb;
+                  cb.body = req.body_text();
+                  for (const char* h : {"content-type", "wechatpay-signature", "wechatpay-timestamp", "wechatpay-nonce",
+                                        "wechatpay-serial"})
+                      if (auto v = req.header(h))
+                          cb.headers[h] = *v;
+                  auto d = s.core->get();
+                  payments::Payments pay(*d, s.providers, *s.clock);
+                  auto res = pay.handle_callback(req.param("provider"), cb);
+                  auto out = Response::json(
+                      provider->ack_body(res.status),
+                      payments::acknowledge(res.status)
+                          ? 200
+                          : http_status(payments::error_code(res.status).value_or(ErrorCode::InvalidRequest)));
+                  if (!payments::acknowledge(res.status))
+                      log::warn("payment callback from {} refused: {} {}", req.param("provider"),
+                                payments::to_string(res.status), res.detail);
+                  return out;
+              }));
+
+    // ---- IC cards ----
+    r.add(Route::make(Method::Post, "/api/v1/cards/bind", "cards.bind", "rider",
+                      "Bind an issued IC card to the rider's account (one card per account)")
+              .rider()
+              .field(str("card_no", true, 32, "The number printed on the card."))
+              .field(str("name", false, 64, "A label for the card."))
+              .refuses({ErrorCode::UnknownCard, ErrorCode::CardLost, ErrorCode::Conflict})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  const auto card_no = b.req_str("card_no", 32);
+                  const auto name = b.opt_str("name", 64).value_or("");
+                  req.check_body();
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  auto c = accounts.card(card_no);
+                  if (!c)
+                      fail(ErrorCode::UnknownCard, "no such card; cards are issued by the operator");
+                  if (c->status == "lost" || c->status == "replaced")
+                      fail(ErrorCode::CardLost, "this card was reported lost or replaced");
+                  if (c->account_id && *c->account_id != req.who.id)
+                      fail(ErrorCode::Conflict, "this card is bound to another account");
+                  if (auto mine = accounts.active_card(req.who.id); mine && mine->card_no != card_no)
+                      fail(ErrorCode::Conflict, "the account already has a card; unbind it first");
+                  if (!accounts.bind_card(card_no, req.who.id, name, s.now()))
+                      fail(ErrorCode::Conflict, "the card changed meanwhile; try again");
+                  json::Writer w;
+                  w.begin_object().key("card");
+                  write_card(w, s, *accounts.card(card_no));
+                  w.end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/cards/unbind", "cards.unbind", "rider", "Unbind the rider's card")
+              .rider()
+              .refuses({ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  auto c = accounts.active_card(req.who.id);
+                  if (!c || !accounts.unbind_card(c->card_no))
+                      fail(ErrorCode::NotFound, "the account has no bound card");
+                  json::Writer w;
+                  w.begin_object().field("card_no", c->card_no).field("status", "unbound").end_object();
+                  return Response::json(w.str());
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/cards/report-lost", "cards.report_lost", "rider",
+                      "Report the rider's card lost: it starts nothing from now on")
+              .rider()
+              .refuses({ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  AccountStore accounts(*d);
+                  auto c = accounts.active_card(req.who.id);
+                  if (!c || !accounts.set_card_status(c->card_no, "active", "lost"))
+                      fail(ErrorCode::NotFound, "the account has no bound card");
+                  json::Writer w;
+                  w.begin_object().field("card_no", c->card_no).field("status", "lost").end_object();
+                  return Response::json(w.str());
+              }));
+}
+
+} // namespace pilehub::api

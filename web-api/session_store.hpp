@@ -1,0 +1,81 @@
+#pragma once
+#include "common/db.hpp"
+#include "common/money.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+/// Read access to charging sessions (owned by sessiond and billingd, docs/topics.md), their
+/// transitions and power curves.
+namespace pilehub::api {
+
+struct SessionRow {
+    std::string id;
+    std::int64_t account_id = 0;
+    std::string method;
+    std::optional<std::string> card_no;
+    std::string device_id;
+    int n = 0;
+    std::int64_t station_id = 0;
+    std::string mode;
+    std::optional<std::int64_t> minutes;
+    std::optional<std::int64_t> tariff_id;
+    std::string state;
+    std::optional<std::string> stop_reason, stop_requested, failure;
+    EpochMs created_at = 0;
+    std::optional<EpochMs> started_at, ended_at;
+    std::int64_t energy_wh = 0, duration_s = 0, max_power_w = 0, last_power_w = 0;
+    std::optional<EpochMs> last_report_at;
+    std::optional<std::int64_t> cost_fen;
+    EpochMs updated_at = 0;
+    std::string phone; ///< the account's
+
+    bool live() const {
+        return state == "starting" || state == "charging" || state == "stopping" || state == "suspended" ||
+               state == "settling";
+    }
+};
+
+struct SessionEventRow {
+    EpochMs at = 0;
+    std::optional<std::string> from_state;
+    std::string to_state, reason, actor;
+};
+
+/// One point of a power curve.
+struct SampleRow {
+    EpochMs t = 0;
+    std::int64_t power_w = 0;
+    std::int64_t energy_wh = 0;
+};
+
+struct SessionFilter {
+    std::optional<std::int64_t> account_id;
+    std::optional<std::int64_t> station_id;
+    std::string device_id;
+    std::string state;                           ///< a state, `active` (every live state) or empty (any)
+    std::string method;                          ///< app, card or empty
+    std::optional<EpochMs> from, to;             ///< created_at range
+    std::optional<std::set<std::int64_t>> scope; ///< stations in scope (nullopt: every station)
+    std::int64_t limit = 50, offset = 0;
+};
+
+class SessionStore {
+public:
+    explicit SessionStore(db::Database& d) : db_(d) {}
+    std::optional<SessionRow> session(const std::string& id);
+    std::vector<SessionRow> sessions(const SessionFilter& f);
+    std::vector<SessionEventRow> events(const std::string& id);
+
+private:
+    db::Database& db_;
+};
+
+/// The power curve of a session from the telemetry database, thinned to at most `max_points`
+/// (the first and last samples are always kept).
+std::vector<SampleRow> session_samples(db::Database& telemetry, const std::string& session_id, std::size_t max_points);
+
+} // namespace pilehub::api

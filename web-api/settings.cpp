@@ -1,0 +1,103 @@
+#include "web-api/settings.hpp"
+
+#include "common/tariff.hpp"
+
+#include <fmt/format.h>
+
+namespace pilehub::api {
+
+void add_keys(ConfigSchema& s) {
+    s.add_int("pilehub-api.http_port", 18080, 1, 65535, "HTTP port of the API.");
+    s.add_string("pilehub-api.bind", "127.0.0.1",
+                 "Address the HTTP listener binds to (loopback by default; put a TLS proxy in front).");
+    s.add_int("pilehub-api.threads", 8, 1, 256, "HTTP worker threads.");
+    s.add_int("pilehub-api.max_body_bytes", 1 << 20, 1024, 64 << 20, "Largest request body accepted.");
+    s.add_int("pilehub-api.read_timeout_s", 10, 1, 300, "Time-out reading a request.");
+    s.add_int("pilehub-api.write_timeout_s", 10, 1, 300, "Time-out writing a response.");
+    s.add_string("pilehub-api.sms_provider", "auto",
+                 "auto (dev in development mode, none otherwise), dev (logs codes; development only) or none.");
+    s.add_string("pilehub-api.payment_provider", "auto",
+                 "auto (sandbox in development mode, none otherwise), sandbox (development only) or none.");
+    s.add_int("pilehub-api.rider_token_ttl_s", 30 * 86400, 60, 365 * 86400, "Lifetime of a rider's bearer token.");
+    s.add_int("pilehub-api.admin_token_ttl_s", 12 * 3600, 60, 30 * 86400, "Lifetime of an operator's bearer token.");
+    s.add_int("pilehub-api.sms_code_ttl_s", 300, 30, 3600, "Lifetime of an SMS login code.");
+    s.add_int("pilehub-api.sms_max_tries", 5, 1, 20, "Wrong entries before an SMS code is spent.");
+    s.add_int("pilehub-api.sms_min_interval_s", 60, 0, 3600, "Least time between two codes for one phone.");
+    s.add_int("pilehub-api.sms_max_per_hour", 5, 1, 1000, "Codes per phone per hour.");
+    s.add_int("pilehub-api.sms_max_per_ip_hour", 30, 1, 100000, "Codes per client address per hour.");
+    s.add_int("pilehub-api.login_max_failures", 5, 1, 1000,
+              "Failed operator logins per user name within the window before it is throttled.");
+    s.add_int("pilehub-api.login_window_s", 900, 10, 86400, "Window for counting failed operator logins.");
+    s.add_int("pilehub-api.login_max_failures_per_ip", 30, 1, 100000,
+              "Failed operator logins per client address within the window.");
+    s.add_int("pilehub-api.rpc_timeout_ms", 900, 50, 30000,
+              "How long a start/stop request waits for sessiond (the rider is answered within 1 s).");
+    s.add_int("pilehub-api.command_timeout_ms", 8000, 100, 60000,
+              "How long a remote device command waits for its reply.");
+    s.add_string("pilehub-api.timezone", "Asia/Shanghai",
+                 "The operator's time zone: times in replies, daily statistics.");
+    s.add_string("pilehub-api.qr_base_url", "",
+                 "Prefix of the text in socket QR codes (empty: the bare socket code <device>-<n>).");
+    s.add_string("pilehub-api.initial_password_file", "${data_dir}/initial-admin-password",
+                 "Where the first admin's random password is written when PILEHUB_ADMIN_PASSWORD is unset.");
+    s.add_string("pilehub-api.payment_secret_file", "${data_dir}/secrets/payments-sandbox.key",
+                 "The sandbox payment provider's signing key (created, 0600, if missing).");
+    s.add_string("pilehub-api.operator", "default", "The operator that stations created through the API belong to.");
+    s.add_string("broker.password_file", "${data_dir}/broker/passwd",
+                 "The Mosquitto password file rewritten when devices are registered.");
+    s.add_string("broker.pid_file", "${run_dir}/mosquitto.pid", "The running broker's pid, for SIGHUP reloads.");
+}
+
+Settings Settings::from(const Config& cfg) {
+    Settings s;
+    s.data_dir = cfg.get_string("data_dir");
+    s.bind = cfg.get_string("pilehub-api.bind");
+    s.http_port = cfg.get_int32("pilehub-api.http_port");
+    s.threads = cfg.get_int32("pilehub-api.threads");
+    s.max_body_bytes = cfg.get_int("pilehub-api.max_body_bytes");
+    s.read_timeout_s = cfg.get_int32("pilehub-api.read_timeout_s");
+    s.write_timeout_s = cfg.get_int32("pilehub-api.write_timeout_s");
+    s.dev_mode = cfg.get_bool("dev_mode");
+    s.sms_provider = cfg.get_string("pilehub-api.sms_provider");
+    s.payment_provider = cfg.get_string("pilehub-api.payment_provider");
+    if (s.sms_provider == "auto")
+        s.sms_provider = s.dev_mode ? "dev" : "none";
+    if (s.payment_provider == "auto")
+        s.payment_provider = s.dev_mode ? "sandbox" : "none";
+    if (s.sms_provider != "dev" && s.sms_provider != "none")
+        throw ConfigError("config: pilehub-api.sms_provider must be auto, dev or none");
+    if (s.payment_provider != "sandbox" && s.payment_provider != "none")
+        throw ConfigError("config: pilehub-api.payment_provider must be auto, sandbox or none");
+    if (!s.dev_mode && s.sms_provider == "dev")
+        throw ConfigError(
+            "config: the dev SMS provider reveals login codes; it is refused outside development mode (dev_mode)");
+    if (!s.dev_mode && s.payment_provider == "sandbox")
+        throw ConfigError(
+            "config: the sandbox payment provider credits wallets for free; it is refused outside development mode");
+    s.rider_token_ttl_ms = cfg.get_int("pilehub-api.rider_token_ttl_s") * 1000;
+    s.admin_token_ttl_ms = cfg.get_int("pilehub-api.admin_token_ttl_s") * 1000;
+    s.sms_code_ttl_s = cfg.get_int32("pilehub-api.sms_code_ttl_s");
+    s.sms_max_tries = cfg.get_int32("pilehub-api.sms_max_tries");
+    s.sms_min_interval_s = cfg.get_int32("pilehub-api.sms_min_interval_s");
+    s.sms_max_per_hour = cfg.get_int32("pilehub-api.sms_max_per_hour");
+    s.sms_max_per_ip_hour = cfg.get_int32("pilehub-api.sms_max_per_ip_hour");
+    s.login_max_failures = cfg.get_int32("pilehub-api.login_max_failures");
+    s.login_window_s = cfg.get_int32("pilehub-api.login_window_s");
+    s.login_max_failures_per_ip = cfg.get_int32("pilehub-api.login_max_failures_per_ip");
+    s.rpc_timeout_ms = cfg.get_int32("pilehub-api.rpc_timeout_ms");
+    s.command_timeout_ms = cfg.get_int32("pilehub-api.command_timeout_ms");
+    s.timezone = cfg.get_string("pilehub-api.timezone");
+    const auto tz = billing::find_time_zone(s.timezone);
+    if (!tz)
+        throw ConfigError(fmt::format("config: pilehub-api.timezone `{}` is not a supported zone", s.timezone));
+    s.utc_offset_s = tz->utc_offset_s;
+    s.qr_base_url = cfg.get_string("pilehub-api.qr_base_url");
+    s.initial_password_file = cfg.get_string("pilehub-api.initial_password_file");
+    s.operator_name = cfg.get_string("pilehub-api.operator");
+    s.payment_secret_file = cfg.get_string("pilehub-api.payment_secret_file");
+    s.password_file = cfg.get_string("broker.password_file");
+    s.pid_file = cfg.get_string("broker.pid_file");
+    return s;
+}
+
+} // namespace pilehub::api

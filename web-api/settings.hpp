@@ -1,0 +1,53 @@
+#pragma once
+#include "common/config.hpp"
+#include "common/money.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace pilehub::api {
+
+/// Every `pilehub-api.*` key (and the broker file keys shared with pilehubctl), documented.
+void add_keys(ConfigSchema& schema);
+
+/// The API's typed configuration, read once at start.
+struct Settings {
+    std::string data_dir;
+    std::string bind = "127.0.0.1";
+    int http_port = 18080;
+    int threads = 8;
+    std::int64_t max_body_bytes = 1 << 20;
+    int read_timeout_s = 10;
+    int write_timeout_s = 10;
+    bool dev_mode = false;
+    std::string sms_provider = "dev";         ///< dev (logs the code, returns dev_code) or none
+    std::string payment_provider = "sandbox"; ///< sandbox or none
+    EpochMs rider_token_ttl_ms = 30LL * 86400 * 1000;
+    EpochMs admin_token_ttl_ms = 12LL * 3600 * 1000;
+    int sms_code_ttl_s = 300;
+    int sms_max_tries = 5;
+    int sms_min_interval_s = 60;
+    int sms_max_per_hour = 5;
+    int sms_max_per_ip_hour = 30;
+    int login_max_failures = 5;
+    int login_window_s = 900;
+    int login_max_failures_per_ip = 30;
+    int rpc_timeout_ms = 900;
+    int command_timeout_ms = 8000;
+    std::string timezone = "Asia/Shanghai";
+    std::int32_t utc_offset_s = 8 * 3600;
+    std::string qr_base_url;
+    std::string password_file;
+    std::string pid_file;
+    std::string initial_password_file;
+    std::string payment_secret_file;
+    int default_radius_m = 5000;
+    int max_radius_m = 50000;
+    std::string operator_name = "default";
+
+    /// Reads and checks the settings. Throws ConfigError for a bad combination, e.g. the dev SMS
+    /// provider or the sandbox payment provider outside development mode.
+    static Settings from(const Config& cfg);
+};
+
+} // namespace pilehub::api

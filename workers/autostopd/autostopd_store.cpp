@@ -1,0 +1,99 @@
+#include "workers/autostopd/autostopd_store.hpp"
+
+#include "common/tariff.hpp"
+
+#include <fmt/format.h>
+
+namespace pilehub::autostopd {
+
+bool is_live(std::string_view state) {
+    return state == "starting" || state == "charging";
+}
+
+std::optional<std::string> apply_tariff(std::string_view document, SessionTerms &terms) {
+    auto t = billing::parse_tariff(document);
+    if (!t)
+        return t.error();
+    if (t->cap.max_minutes)
+        terms.max_minutes = *t->cap.max_minutes;
+    if (t->cap.max_fen)
+        terms.max_fen = t->cap.max_fen->value();
+    if (terms.mode == Mode::Power && t->power && !t->power->tiers.empty()) {
+        terms.tier_limit_w = t->power->tiers.back().up_to_w;
+        terms.tier_ignore_first_s = t->power->ignore_first_s;
+    }
+    return std::nullopt;
+}
+
+std::optional<payloads::EbikeConfig> config_from_document(std::string_view text) {
+    if (auto m = payloads::decode<payloads::EbikeCfgDesired>(text))
+        return m->data.values;
+    // A bare document (the stored `data`, with or without `version`): read it as the values of a report.
+    const auto wrapped =
+        fmt::format(R"({{"v":1,"ts":0,"boot":0,"seq":0,"data":{{"version":0,"status":"applied","values":{}}}}})", text);
+    if (auto m = payloads::decode<payloads::EbikeCfgReported>(wrapped))
+        return m->data.values;
+    return std::nullopt;
+}
+
+std::optional<SessionRow> Store::session(const std::string &sid) {
+    db::Statement st(db_, kSqlSession);
+    st.bind(1, sid);
+    if (!st.step())
+        return std::nullopt;
+    SessionRow r;
+    r.terms.sid = sid;
+    r.terms.dev = st.text(0);
+    r.terms.n = static_cast<int>(st.int64(1));
+    r.terms.mode = parse_mode(st.text(2)).value_or(Mode::Unknown);
+    r.terms.chosen_minutes = st.opt_int64(3);
+    r.state = st.text(4);
+    r.terms.start_ms = st.int64(5);
+    const auto station = st.int64(6);
+    auto document = st.opt_text(7);
+    if (!document) {
+        db::Statement t(db_, kSqlTariffInForce);
+        t.bind_all(station, r.terms.start_ms);
+        if (t.step())
+            document = t.text(0);
+    }
+    if (document) {
+        if (auto err = apply_tariff(*document, r.terms))
+            r.tariff_error = *err;
+    } else {
+        r.tariff_error = fmt::format("station {} has no tariff in force", station);
+    }
+    return r;
+}
+
+std::optional<Kind> Store::device_kind(const std::string &dev) {
+    db::Statement st(db_, kSqlDeviceKind);
+    st.bind(1, dev);
+    if (!st.step())
+        return std::nullopt;
+    const auto k = st.text(0);
+    return k == "ebike_pile" ? Kind::EbikePile : k == "ev_charger" ? Kind::EvCharger : Kind::Other;
+}
+
+std::optional<DeviceLimits> Store::limits(const std::string &dev) {
+    auto kind = device_kind(dev);
+    if (!kind)
+        return std::nullopt;
+    DeviceLimits l;
+    l.kind = *kind;
+    {
+        db::Statement st(db_, kSqlSocketRatings);
+        st.bind(1, dev);
+        while (st.step())
+            l.registry_overload_w[static_cast<int>(st.int64(0))] = st.int64(1);
+    }
+    db::Statement st(db_, kSqlDesiredConfig);
+    st.bind(1, dev);
+    if (st.step())
+        if (auto text = st.opt_text(0))
+            if (auto c = config_from_document(*text))
+                l.config = *c;
+    return l;
+}
+
+} // namespace pilehub::autostopd

@@ -1,0 +1,483 @@
+#include "workers/autostopd/autostopd_worker.hpp"
+
+#include "common/json.hpp"
+#include "common/log.hpp"
+#include "common/payloads.hpp"
+#include "common/topics.hpp"
+
+namespace pilehub::autostopd {
+namespace {
+
+constexpr EpochMs kWarnWindowMs = 10'000;
+constexpr int kWarnsPerWindow = 5;
+
+Answer classify(const rpc::Reply &r) {
+    if (r.ok())
+        return Answer::Accepted;
+    if (r.status == "timeout" || r.status == "failed" || r.status == "busy" || r.status == "expired")
+        return Answer::Failed;
+    return Answer::Rejected;
+}
+
+} // namespace
+
+std::string stop_request_json(const Stop &s) {
+    json::Writer w;
+    w.begin_object()
+        .field("session_id", s.sid)
+        .field("reason", to_string(s.reason))
+        .field("actor", "autostopd")
+        .end_object();
+    return w.str();
+}
+
+Worker::Worker(mqtt::Client &mqtt, mqtt::Router &router, db::Database &core, const Clock &clock, Options opts)
+    : mqtt_(mqtt), clock_(clock), opts_(std::move(opts)), store_(core),
+      rules_(clock, opts_.unsafe_fault_bits, opts_.retry_ms, opts_.forget_ms), rpc_(mqtt, router, clock) {
+    caller_ = [this](const Stop &, const std::string &data) {
+        return rpc_.call(opts_.service, "stop", data, opts_.rpc_timeout);
+    };
+    auto h = [this](const mqtt::Message &m) { enqueue(Inbound{m, monotonic_ms()}); };
+    router.add(mqtt, topics::any_device::tele(), 0, h);
+    for (const auto &f : {topics::any_device::state(), topics::any_device::conn_state(), topics::any_device::evt(),
+                          topics::any_device::cfg_reported(), topics::any_session_state()})
+        router.add(mqtt, f, 1, h);
+    router.add(mqtt, topics::any_session_cost(), 0, h);
+}
+
+Worker::~Worker() {
+    stop();
+}
+
+void Worker::start() {
+    rules_thread_ = std::thread([this] { rules_loop(); });
+    for (int i = 0; i < std::max(1, opts_.rpc_threads); ++i)
+        request_threads_.emplace_back([this] { request_loop(); });
+}
+
+void Worker::stop() {
+    {
+        std::lock_guard l(m_);
+        std::lock_guard r(req_m_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    req_cv_.notify_all();
+    if (rules_thread_.joinable())
+        rules_thread_.join();
+    for (auto &t : request_threads_)
+        if (t.joinable())
+            t.join();
+    request_threads_.clear();
+    if (!requests_.empty())
+        log::warn("{} stop requests not sent at shutdown", requests_.size());
+}
+
+void Worker::enqueue(Item item) {
+    {
+        std::lock_guard l(m_);
+        queue_.push_back(std::move(item));
+    }
+    cv_.notify_one();
+}
+
+bool Worker::warn_allowed(const std::string &dev, std::string_view what) {
+    const auto now = clock_.now_ms();
+    auto &[start, count] = warned_[dev + "/" + std::string(what)];
+    if (now - start >= kWarnWindowMs) {
+        start = now;
+        count = 0;
+    }
+    return ++count <= kWarnsPerWindow;
+}
+
+// --- rules thread ------------------------------------------------------------------------------
+
+void Worker::rules_loop() {
+    auto next_tick = clock_.now_ms();
+    std::deque<Item> batch;
+    for (;;) {
+        {
+            std::unique_lock l(m_);
+            cv_.wait_for(l, opts_.tick, [&] { return stopping_ || !queue_.empty(); });
+            if (stopping_)
+                return;
+            batch.swap(queue_);
+        }
+        for (const auto &item : batch) {
+            try {
+                if (const auto *in = std::get_if<Inbound>(&item))
+                    handle(*in);
+                else
+                    answered(std::get<Answered>(item));
+            } catch (const std::exception &e) {
+                log::error("autostop: {}", e.what());
+            }
+        }
+        batch.clear();
+        const auto now = clock_.now_ms();
+        if (now >= next_tick) {
+            next_tick = now + opts_.tick.count();
+            try {
+                dispatch(rules_.tick(), 0);
+            } catch (const std::exception &e) {
+                log::error("autostop tick: {}", e.what());
+            }
+            std::erase_if(looked_up_, [&](const auto &kv) { return kv.second + 600'000 < now; });
+        }
+    }
+}
+
+bool Worker::known_device(const std::string &dev) {
+    if (kinds_.count(dev))
+        return true;
+    const auto now = clock_.now_ms();
+    if (auto it = unknown_.find(dev); it != unknown_.end() && now < it->second)
+        return false;
+    auto limits = store_.limits(dev);
+    if (!limits) {
+        unknown_[dev] = now + opts_.unknown_retry_ms;
+        return false;
+    }
+    unknown_.erase(dev);
+    kinds_[dev] = limits->kind;
+    rules_.set_limits(dev, std::move(*limits));
+    return true;
+}
+
+void Worker::ensure_session(const std::string &sid, const std::string &dev, int n, EpochMs start_hint) {
+    if (rules_.terms_known(sid))
+        return;
+    const auto now = clock_.now_ms();
+    auto &next = looked_up_[sid];
+    if (rules_.tracks(sid) && now < next)
+        return;
+    next = now + opts_.lookup_retry_ms;
+    const log::Ctx ctx{dev, sid};
+    auto row = store_.session(sid);
+    if (!row) {
+        if (!rules_.tracks(sid)) {
+            log::info(ctx, "session on socket {} is not in the database (yet): only the mode-independent rules apply",
+                      n);
+            SessionTerms t;
+            t.sid = sid;
+            t.dev = dev;
+            t.n = n;
+            t.start_ms = start_hint;
+            rules_.track(t);
+        }
+        return;
+    }
+    if (!is_live(row->state)) {
+        if (row->state == "stopping") {
+            rules_.track(row->terms);
+            rules_.stopping(sid);
+        } else {
+            if (rules_.tracks(sid))
+                log::info(ctx, "session is {}: no longer watched", row->state);
+            rules_.end(sid);
+        }
+        return;
+    }
+    if (!row->tariff_error.empty())
+        log::warn(ctx, "tariff unreadable, caps not applied: {}", row->tariff_error);
+    if (row->terms.dev != dev || (n > 0 && row->terms.n != n))
+        log::warn(ctx, "the pile reports it on {}/{} but the session row says {}/{}: the row is used", dev, n,
+                  row->terms.dev, row->terms.n);
+    log::debug(ctx, "watching: {} mode, socket {}", to_string(row->terms.mode), row->terms.n);
+    rules_.track(row->terms);
+}
+
+void Worker::handle(const Inbound &in) {
+    const auto &m = in.msg;
+    if (auto sid = topics::session_of(m.topic)) {
+        handle_session(*sid, m.topic == topics::session_cost(*sid), m);
+        return;
+    }
+    auto t = topics::parse_device_topic(m.topic);
+    if (!t) {
+        log::warn("ignored a message on {}: not a topic autostopd knows", m.topic);
+        return;
+    }
+    if (!known_device(t->device_id)) {
+        if (warn_allowed(t->device_id, "unknown"))
+            log::warn(log::Ctx{t->device_id, {}}, "unknown device (not registered): {} ignored", m.topic);
+        return;
+    }
+    handle_device(*t, in);
+}
+
+void Worker::handle_session(const std::string &sid, bool cost, const mqtt::Message &m) {
+    const log::Ctx ctx{{}, sid};
+    auto doc = json::parse(m.payload);
+    if (!doc || !doc->IsObject()) {
+        log::warn(ctx, "malformed {} ignored: {}", cost ? "running cost" : "session transition",
+                  doc ? std::string("not an object") : doc.error());
+        return;
+    }
+    std::string err;
+    auto o = json::Object::root(*doc, &err);
+    if (cost) {
+        Cost c;
+        c.sid = sid;
+        c.cost_fen = o.req_int("cost_fen", 0);
+        c.balance_low = o.opt_bool("balance_low").value_or(false);
+        c.cap_reached = o.opt_bool("cap_reached").value_or(false);
+        if (!o.ok()) {
+            log::warn(ctx, "malformed running cost ignored: {}", err);
+            return;
+        }
+        if (!rules_.tracks(sid)) {
+            auto row = store_.session(sid);
+            if (!row || !is_live(row->state))
+                return; // not a session we watch (or not yet charging)
+            ensure_session(sid, row->terms.dev, row->terms.n, 0);
+        }
+        dispatch(rules_.on_cost(c), monotonic_ms());
+        return;
+    }
+    auto state = o.opt_str("state", 32);
+    if (!state)
+        state = o.opt_str("to", 32);
+    if (!state || !o.ok()) {
+        log::warn(ctx, "session transition without a readable state ignored: {}", err.empty() ? m.payload : err);
+        return;
+    }
+    if (*state == "starting" || *state == "charging") {
+        if (!rules_.tracks(sid)) {
+            if (auto row = store_.session(sid))
+                ensure_session(sid, row->terms.dev, row->terms.n, 0);
+        }
+    } else if (*state == "stopping") {
+        rules_.stopping(sid);
+    } else {
+        rules_.end(sid);
+    }
+}
+
+void Worker::handle_device(const topics::DeviceTopic &t, const Inbound &in) {
+    const auto &dev = t.device_id;
+    const log::Ctx ctx{dev, {}};
+    const auto &text = in.msg.payload;
+    auto malformed = [&](std::string_view what, const std::string &why) {
+        if (warn_allowed(dev, "malformed"))
+            log::warn(ctx, "malformed {} ignored: {}", what, why);
+    };
+    const auto kind = kinds_[dev];
+    switch (t.leaf) {
+    case topics::Leaf::Tele: {
+        auto env = payloads::peek_envelope(text);
+        if (!env) {
+            malformed("telemetry", env.error());
+            return;
+        }
+        auto &last = last_tele_[dev];
+        if (last.first != 0 || last.second != 0) {
+            if (env->boot < last.first || (env->boot == last.first && env->seq <= last.second)) {
+                if (warn_allowed(dev, "order"))
+                    log::warn(ctx, "telemetry boot {} seq {} is not after boot {} seq {}: {} dropped", env->boot,
+                              env->seq, last.first, last.second,
+                              env->boot == last.first && env->seq == last.second ? "replay" : "out-of-order report");
+                return;
+            }
+        }
+        Telemetry tele;
+        tele.dev = dev;
+        if (kind == Kind::EbikePile) {
+            auto e = payloads::decode<payloads::EbikeTele>(text);
+            if (!e) {
+                malformed("telemetry", e.error());
+                return;
+            }
+            tele.temp_c = e->data.temp_c;
+            tele.total_power_w = e->data.total_power_w;
+            for (const auto &s : e->data.sockets)
+                tele.ports.push_back({s.n, s.sid, s.power_w});
+        } else if (kind == Kind::EvCharger) {
+            auto v = payloads::decode<payloads::EvTele>(text);
+            if (!v) {
+                malformed("telemetry", v.error());
+                return;
+            }
+            tele.temp_c = v->data.temp_c;
+            tele.total_power_w = v->data.total_power_w;
+            for (const auto &g : v->data.guns)
+                tele.ports.push_back({g.n, g.sid, g.power_w});
+        } else {
+            return; // cameras have no sessions
+        }
+        last = {env->boot, env->seq};
+        for (const auto &p : tele.ports)
+            if (p.sid)
+                ensure_session(*p.sid, dev, p.n, 0);
+        dispatch(rules_.on_tele(tele), in.arrived_mono);
+        return;
+    }
+    case topics::Leaf::State: {
+        auto s = payloads::decode<payloads::DeviceState>(text);
+        if (!s) {
+            malformed("device state", s.error());
+            return;
+        }
+        auto stops = rules_.on_fault_set(dev, 0, s->data.fault_bits);
+        if (s->data.temp_c)
+            for (auto &x : rules_.on_temp(dev, *s->data.temp_c))
+                stops.push_back(std::move(x));
+        dispatch(std::move(stops), in.arrived_mono);
+        return;
+    }
+    case topics::Leaf::ConnState: {
+        if (kind == Kind::EbikePile) {
+            auto e = payloads::decode<payloads::EbikeConnState>(text);
+            if (!e) {
+                malformed("socket state", e.error());
+                return;
+            }
+            if (e->data.sid)
+                ensure_session(*e->data.sid, dev, t.n, 0);
+            else if (e->data.st == payloads::EbikeSocketStatus::Idle ||
+                     e->data.st == payloads::EbikeSocketStatus::Disabled)
+                rules_.port_idle(dev, t.n);
+        } else if (kind == Kind::EvCharger) {
+            auto v = payloads::decode<payloads::EvConnState>(text);
+            if (!v) {
+                malformed("gun state", v.error());
+                return;
+            }
+            if (v->data.sid)
+                ensure_session(*v->data.sid, dev, t.n, 0);
+            else if (v->data.st == payloads::EvGunStatus::Available)
+                rules_.port_idle(dev, t.n);
+            dispatch(rules_.on_fault_set(dev, t.n, v->data.fault_bits), in.arrived_mono);
+        }
+        return;
+    }
+    case topics::Leaf::Evt: {
+        const bool ev = kind == Kind::EvCharger;
+        if (t.name == "session_started") {
+            if (!ev) {
+                auto e = payloads::decode<payloads::EbikeSessionStarted>(text);
+                if (!e)
+                    return malformed("session_started", e.error());
+                ensure_session(e->data.sid, dev, e->data.n, e->data.start_ts);
+            } else {
+                auto v = payloads::decode<payloads::EvSessionStarted>(text);
+                if (!v)
+                    return malformed("session_started", v.error());
+                ensure_session(v->data.sid, dev, v->data.n, v->data.start_ts);
+            }
+        } else if (t.name == "session_stopped") {
+            if (!ev) {
+                auto e = payloads::decode<payloads::EbikeSessionStopped>(text);
+                if (!e)
+                    return malformed("session_stopped", e.error());
+                rules_.end(e->data.sid);
+            } else {
+                auto v = payloads::decode<payloads::EvSessionStopped>(text);
+                if (!v)
+                    return malformed("session_stopped", v.error());
+                rules_.end(v->data.sid);
+            }
+        } else if (t.name == "fault") {
+            if (!ev) {
+                auto e = payloads::decode<payloads::EbikeFault>(text);
+                if (!e)
+                    return malformed("fault", e.error());
+                dispatch(rules_.on_fault(dev, e->data.n, e->data.bit, e->data.active), in.arrived_mono);
+            } else {
+                auto v = payloads::decode<payloads::EvFaultEvent>(text);
+                if (!v)
+                    return malformed("fault", v.error());
+                dispatch(rules_.on_fault_set(dev, v->data.n, v->data.fault_bits), in.arrived_mono);
+            }
+        }
+        return;
+    }
+    case topics::Leaf::CfgReported: {
+        auto r = payloads::decode<payloads::EbikeCfgReported>(text);
+        if (!r) {
+            malformed("cfg/reported", r.error());
+            return;
+        }
+        // Whatever the status, `values` is the configuration in force on the device.
+        auto limits = store_.limits(dev);
+        if (!limits)
+            return;
+        limits->config = r->data.values;
+        rules_.set_limits(dev, std::move(*limits));
+        log::info(ctx,
+                  "limits from cfg/reported version {}: full_stop_w {} full_wait_s {} no_load_wait_s {} "
+                  "socket_overload_w {} device_overload_w {} temp_stop_c {}",
+                  r->data.version, r->data.values.full_stop_w, r->data.values.full_wait_s,
+                  r->data.values.no_load_wait_s, r->data.values.socket_overload_w, r->data.values.device_overload_w,
+                  r->data.values.temp_stop_c);
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+void Worker::dispatch(std::vector<Stop> stops, std::int64_t arrived_mono) {
+    if (stops.empty())
+        return;
+    const auto now = monotonic_ms();
+    {
+        std::lock_guard l(req_m_);
+        for (auto &s : stops) {
+            const log::Ctx ctx{s.dev, s.sid};
+            if (arrived_mono != 0)
+                log::info(ctx, "asking {} to stop ({}): {} [decided {} ms after the report arrived]", opts_.service,
+                          to_string(s.reason), s.detail, now - arrived_mono);
+            else
+                log::info(ctx, "asking {} to stop ({}): {}", opts_.service, to_string(s.reason), s.detail);
+            requests_.push_back(Request{std::move(s), arrived_mono});
+        }
+    }
+    req_cv_.notify_all();
+}
+
+void Worker::answered(const Answered &a) {
+    const log::Ctx ctx{a.stop.dev, a.stop.sid};
+    const auto answer = classify(a.reply);
+    rules_.answered(a.stop.sid, a.stop.reason, answer);
+    switch (answer) {
+    case Answer::Accepted:
+        log::info(ctx, "{} accepted the stop ({}) in {} ms", opts_.service, to_string(a.stop.reason), a.took_ms);
+        break;
+    case Answer::Rejected:
+        log::warn(ctx, "{} refused the stop ({}): {} {} {}", opts_.service, to_string(a.stop.reason), a.reply.status,
+                  a.reply.code, a.reply.msg);
+        break;
+    case Answer::Failed:
+        log::warn(ctx, "stop ({}) not done: {} {} {}; asking again in {} s if it still applies",
+                  to_string(a.stop.reason), a.reply.status, a.reply.code, a.reply.msg, opts_.retry_ms / 1000);
+        break;
+    }
+}
+
+// --- request threads ---------------------------------------------------------------------------
+
+void Worker::request_loop() {
+    for (;;) {
+        Request r;
+        {
+            std::unique_lock l(req_m_);
+            req_cv_.wait(l, [&] { return stopping_ || !requests_.empty(); });
+            if (stopping_)
+                return;
+            r = std::move(requests_.front());
+            requests_.pop_front();
+        }
+        const auto t0 = monotonic_ms();
+        rpc::Reply reply;
+        try {
+            reply = caller_(r.stop, stop_request_json(r.stop));
+        } catch (const std::exception &e) {
+            reply = rpc::Reply::refuse("internal", e.what(), "failed");
+        }
+        enqueue(Answered{std::move(r.stop), std::move(reply), monotonic_ms() - t0});
+    }
+}
+
+} // namespace pilehub::autostopd

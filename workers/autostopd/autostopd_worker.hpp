@@ -1,0 +1,119 @@
+#pragma once
+#include "common/clock.hpp"
+#include "common/db.hpp"
+#include "common/mqtt.hpp"
+#include "common/mqtt_router.hpp"
+#include "common/rpc.hpp"
+#include "common/topics.hpp"
+#include "workers/autostopd/autostopd_rules.hpp"
+#include "workers/autostopd/autostopd_store.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+/// autostopd's glue. The MQTT callback thread only enqueues; one rules thread decodes, looks
+/// sessions up, runs the rules and ticks them; a small pool of request threads asks sessiond to
+/// stop (rpc `sessiond/stop`, which blocks until sessiond answers) and hands the answers back.
+namespace pilehub::autostopd {
+
+/// Tunables (config keys `autostopd.*`).
+struct Options {
+    std::chrono::milliseconds tick{200};          ///< time-based rules are checked this often
+    std::chrono::milliseconds rpc_timeout{3'000}; ///< how long a stop request waits for sessiond
+    int rpc_threads = 2;                          ///< stop requests in flight at once
+    EpochMs retry_ms = 10'000;                    ///< a failed request is repeated after this
+    EpochMs forget_ms = 3'600'000;                ///< a session silent this long is forgotten
+    EpochMs lookup_retry_ms = 5'000;              ///< a session missing from the database is looked up again after this
+    EpochMs unknown_retry_ms = 30'000;            ///< an unknown device id is looked up again after this
+    std::uint32_t unsafe_fault_bits = kDefaultUnsafeFaultBits;
+    std::string service = "sessiond"; ///< who is asked to stop
+};
+
+/// The data of a stop request: `{"session_id":..,"reason":..,"actor":"autostopd"}`.
+std::string stop_request_json(const Stop &s);
+
+/// Runs autostopd. Construct before mqtt.start() (it subscribes through `router`).
+class Worker {
+public:
+    /// Sends one stop request and waits for the answer (rpc::Client::call by default; tests may
+    /// replace it).
+    using Caller = std::function<rpc::Reply(const Stop &stop, const std::string &data_json)>;
+
+    Worker(mqtt::Client &mqtt, mqtt::Router &router, db::Database &core, const Clock &clock, Options opts);
+    ~Worker();
+    Worker(const Worker &) = delete;
+    Worker &operator=(const Worker &) = delete;
+
+    /// Replaces how stop requests are sent (before start()).
+    void set_caller(Caller c) { caller_ = std::move(c); }
+    /// Starts the rules thread and the request threads.
+    void start();
+    /// Stops the threads; requests not yet sent are dropped (logged).
+    void stop();
+
+private:
+    struct Inbound {
+        mqtt::Message msg;
+        std::int64_t arrived_mono = 0;
+    };
+    struct Answered {
+        Stop stop;
+        rpc::Reply reply;
+        std::int64_t took_ms = 0;
+    };
+    struct Request {
+        Stop stop;
+        std::int64_t arrived_mono = 0;
+    };
+    using Item = std::variant<Inbound, Answered>;
+
+    void enqueue(Item item);
+    void rules_loop();
+    void handle(const Inbound &in);
+    void handle_device(const topics::DeviceTopic &t, const Inbound &in);
+    void handle_session(const std::string &sid, bool cost, const mqtt::Message &m);
+    void answered(const Answered &a);
+    bool known_device(const std::string &dev);
+    void ensure_session(const std::string &sid, const std::string &dev, int n, EpochMs start_hint);
+    void dispatch(std::vector<Stop> stops, std::int64_t arrived_mono);
+    void request_loop();
+    bool warn_allowed(const std::string &dev, std::string_view what);
+
+    mqtt::Client &mqtt_;
+    const Clock &clock_;
+    Options opts_;
+    Store store_;
+    Rules rules_;
+    rpc::Client rpc_;
+    Caller caller_;
+
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::deque<Item> queue_;
+    bool stopping_ = false;
+
+    std::mutex req_m_;
+    std::condition_variable req_cv_;
+    std::deque<Request> requests_;
+
+    // rules thread only
+    std::map<std::string, EpochMs, std::less<>> unknown_;   ///< unknown device → when to look again
+    std::map<std::string, Kind, std::less<>> kinds_;        ///< registered devices seen
+    std::map<std::string, EpochMs, std::less<>> looked_up_; ///< sid → when it may be looked up again
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>> last_tele_; ///< dev → (boot, seq)
+    std::map<std::string, std::pair<EpochMs, int>, std::less<>> warned_;
+
+    std::thread rules_thread_;
+    std::vector<std::thread> request_threads_;
+};
+
+} // namespace pilehub::autostopd

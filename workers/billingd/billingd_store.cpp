@@ -1,0 +1,233 @@
+#include "billingd_store.hpp"
+
+#include <fmt/format.h>
+
+namespace pilehub::billing {
+namespace {
+
+constexpr std::string_view kSessionColumns =
+    "SELECT id, account_id, station_id, state, mode, minutes, tariff_id, created_at, started_at, ended_at, "
+    "energy_wh, duration_s, max_power_w, coalesce(stop_reason, ''), record_msg_id, cost_fen FROM sessions ";
+constexpr std::string_view kDueWhere = "WHERE record_msg_id IS NOT NULL AND cost_fen IS NULL "
+                                       "AND state IN ('stopping', 'settling') ORDER BY updated_at, id LIMIT ?";
+constexpr std::string_view kLiveColumns =
+    "SELECT id, account_id, mode, minutes, started_at FROM sessions "
+    "WHERE state = 'charging' AND started_at IS NOT NULL AND record_msg_id IS NULL ";
+constexpr std::string_view kTariffById = "SELECT document FROM tariffs WHERE id = ?";
+constexpr std::string_view kTariffInForce =
+    "SELECT id, document FROM tariffs WHERE station_id = ? AND area_id IS NULL AND effective_from <= ? "
+    "ORDER BY effective_from DESC, created_at DESC, id DESC LIMIT 1";
+constexpr std::string_view kSessionTariffKeys = "SELECT tariff_id, station_id, coalesce(started_at, created_at) "
+                                                "FROM sessions WHERE id = ?";
+constexpr std::string_view kSamples =
+    "SELECT t, energy_wh, power_w FROM session_samples WHERE session_id = ? ORDER BY t";
+constexpr std::string_view kCompleteSession =
+    "UPDATE sessions SET cost_fen = ?, state = 'completed', updated_at = ? "
+    "WHERE id = ? AND cost_fen IS NULL AND record_msg_id IS NOT NULL AND state IN ('stopping', 'settling')";
+constexpr std::string_view kStateOf = "SELECT state FROM sessions WHERE id = ?";
+constexpr std::string_view kInsertEvent = "INSERT INTO session_events (session_id, at, from_state, to_state, reason, "
+                                          "actor) VALUES (?, ?, ?, 'completed', ?, ?)";
+constexpr std::string_view kInsertSettlement =
+    "INSERT INTO settlements (session_id, account_id, ledger_id, tariff_id, priced_fen, debited_fen, shortfall_fen, "
+    "bill, note, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+SessionFacts read_session(const db::Statement &st) {
+    SessionFacts s;
+    s.id = st.text(0);
+    s.account_id = st.int64(1);
+    s.station_id = st.int64(2);
+    s.state = st.text(3);
+    s.mode = st.text(4);
+    s.minutes = st.opt_int64(5);
+    s.tariff_id = st.opt_int64(6);
+    s.created_at = st.int64(7);
+    s.started_at = st.opt_int64(8);
+    s.ended_at = st.opt_int64(9);
+    s.energy_wh = st.int64(10);
+    s.duration_s = st.int64(11);
+    s.max_power_w = st.int64(12);
+    s.stop_reason = st.text(13);
+    s.record_msg_id = st.opt_text(14);
+    s.cost_fen = st.opt_int64(15);
+    return s;
+}
+
+LiveSession read_live(const db::Statement &st) {
+    LiveSession s;
+    s.id = st.text(0);
+    s.account_id = st.int64(1);
+    s.mode = st.text(2);
+    s.minutes = st.opt_int64(3);
+    s.start_ms = st.int64(4);
+    return s;
+}
+
+} // namespace
+
+Store::Store(db::Database &core, db::Database &telemetry, const Clock &clock, std::string actor)
+    : core_(core), telemetry_(telemetry), clock_(clock), actor_(std::move(actor)), ledger_(core, clock) {}
+
+std::vector<SessionFacts> Store::due_sessions(int limit) {
+    db::Statement st(core_, std::string(kSessionColumns) + std::string(kDueWhere));
+    st.bind(1, std::int64_t{limit});
+    std::vector<SessionFacts> out;
+    while (st.step())
+        out.push_back(read_session(st));
+    return out;
+}
+
+std::optional<SessionFacts> Store::session(const std::string &sid) {
+    db::Statement st(core_, std::string(kSessionColumns) + "WHERE id = ?");
+    st.bind(1, sid);
+    if (!st.step())
+        return std::nullopt;
+    return read_session(st);
+}
+
+std::vector<LiveSession> Store::live_sessions() {
+    db::Statement st(core_, kLiveColumns);
+    std::vector<LiveSession> out;
+    while (st.step())
+        out.push_back(read_live(st));
+    return out;
+}
+
+std::optional<LiveSession> Store::live_session(const std::string &sid) {
+    db::Statement st(core_, std::string(kLiveColumns) + "AND id = ?");
+    st.bind(1, sid);
+    if (!st.step())
+        return std::nullopt;
+    return read_live(st);
+}
+
+std::shared_ptr<const Tariff> Store::parsed(std::int64_t id, const std::string &document, std::string *problem) {
+    if (auto it = tariffs_.find(id); it != tariffs_.end())
+        return it->second;
+    auto t = parse_tariff(document);
+    if (!t) {
+        *problem = t.error();
+        return nullptr;
+    }
+    auto p = std::make_shared<const Tariff>(std::move(t).value());
+    tariffs_[id] = p;
+    return p;
+}
+
+TariffChoice Store::tariff_for(std::optional<std::int64_t> tariff_id, std::int64_t station_id, EpochMs start_ms) {
+    TariffChoice c;
+    if (tariff_id) {
+        c.id = tariff_id;
+        if (auto it = tariffs_.find(*tariff_id); it != tariffs_.end()) {
+            c.tariff = it->second;
+            return c;
+        }
+        db::Statement st(core_, kTariffById);
+        st.bind(1, *tariff_id);
+        if (!st.step()) {
+            c.problem = "no such tariff row";
+            return c;
+        }
+        c.tariff = parsed(*tariff_id, st.text(0), &c.problem);
+        return c;
+    }
+    db::Statement st(core_, kTariffInForce);
+    st.bind_all(station_id, start_ms);
+    if (!st.step())
+        return c;
+    c.id = st.int64(0);
+    c.tariff = parsed(*c.id, st.text(1), &c.problem);
+    return c;
+}
+
+TariffChoice Store::tariff_for_session(const std::string &sid) {
+    db::Statement st(core_, kSessionTariffKeys);
+    st.bind(1, sid);
+    if (!st.step())
+        return {};
+    const auto id = st.opt_int64(0);
+    const auto station = st.int64(1);
+    const auto start = st.int64(2);
+    st.reset();
+    return tariff_for(id, station, start);
+}
+
+std::vector<Sample> Store::samples(const std::string &sid) {
+    db::Statement st(telemetry_, kSamples);
+    st.bind(1, sid);
+    std::vector<Sample> out;
+    while (st.step())
+        out.push_back(Sample{st.int64(0), st.int64(1), st.int64(2)});
+    return out;
+}
+
+WalletView Store::wallet(std::int64_t account_id) {
+    const auto w = ledger_.wallet(account_id);
+    if (!w)
+        return {};
+    return {w->balance_fen, w->bonus_fen};
+}
+
+Settled Store::settle(const SessionFacts &s, const SettlementPlan &plan, std::optional<ledger::DebitOrder> order) {
+    Settled r;
+    r.at = clock_.now_ms();
+    db::Transaction tx(core_);
+    {
+        db::Statement st(core_, kStateOf);
+        st.bind(1, s.id);
+        if (!st.step())
+            return r;
+        r.from_state = st.text(0);
+    }
+    // Re-read under the write lock: another billingd (or an earlier run of this one) may have
+    // settled it since it was priced.
+    const auto now_facts = session(s.id);
+    if (!now_facts || !due_for_settlement(*now_facts))
+        return r;
+
+    ledger::Debit d;
+    d.account_id = s.account_id;
+    d.amount_fen = plan.priced_fen;
+    d.kind = ledger::Kind::Charge;
+    d.meta.idempotency_key = "settle:" + s.id;
+    d.meta.ref = s.id;
+    d.meta.operator_name = actor_;
+    d.order = order;
+    d.partial = true;
+    if (const auto w = ledger_.wallet(s.account_id)) {
+        const auto a = settle_amounts(plan.priced_fen, w->available());
+        if (a.shortfall_fen > Fen(0))
+            d.meta.note =
+                fmt::format("bill {} fen, wallet short by {} fen", plan.priced_fen.value(), a.shortfall_fen.value());
+    }
+    auto posting = ledger_.debit(tx, d);
+    if (!posting.ok() || !posting.entry)
+        throw db::Error(fmt::format("settlement of {}: ledger refused: {}", s.id, ledger::to_string(posting.outcome)),
+                        SQLITE_ERROR);
+    // A Duplicate here means the key exists although the session is unsettled (written by hand?):
+    // complete the session with what that entry debited, so cost_fen and the ledger still agree.
+    const Fen debited = posting.entry->debited();
+    r.priced_fen = plan.priced_fen;
+    r.cost_fen = debited;
+    r.shortfall_fen = std::max(Fen(0), plan.priced_fen - debited);
+    if (debited > plan.priced_fen)
+        r.priced_fen = debited;
+
+    const int changed = db::Statement(core_, kCompleteSession).bind_all(debited.value(), r.at, s.id).run();
+    if (changed != 1)
+        return r; // rolled back
+    db::Statement(core_, kInsertEvent).bind_all(s.id, r.at, r.from_state, s.stop_reason, actor_).run();
+    std::string note = plan.note;
+    if (r.shortfall_fen > Fen(0))
+        note += fmt::format("{}shortfall {} fen: the wallet held less than the bill", note.empty() ? "" : "; ",
+                            r.shortfall_fen.value());
+    db::Statement(core_, kInsertSettlement)
+        .bind_all(s.id, s.account_id, posting.entry->id, plan.tariff_id, r.priced_fen.value(), debited.value(),
+                  r.shortfall_fen.value(), plan.bill_json, note, r.at)
+        .run();
+    tx.commit();
+    r.outcome = Settled::Outcome::Settled;
+    r.entry = std::move(posting.entry);
+    return r;
+}
+
+} // namespace pilehub::billing

@@ -1,0 +1,290 @@
+#include "billingd_worker.hpp"
+
+#include "common/json.hpp"
+#include "common/log.hpp"
+#include "common/payloads.hpp"
+#include "common/topics.hpp"
+
+#include <cmath>
+
+namespace pilehub::billing {
+namespace {
+
+std::int64_t watts(double w) {
+    return std::isfinite(w) && w > 0 ? std::llround(w) : 0;
+}
+
+} // namespace
+
+std::string encode_transition(const std::string &sid, const Settled &s, const std::string &reason,
+                              const std::string &actor) {
+    json::Writer w;
+    w.begin_object()
+        .field("v", 1)
+        .field("sid", sid)
+        .field("state", "completed")
+        .field("from", s.from_state)
+        .field("reason", reason)
+        .field("actor", actor)
+        .field("ts", s.at)
+        .field("cost_fen", s.cost_fen.value())
+        .field("priced_fen", s.priced_fen.value())
+        .field("shortfall_fen", s.shortfall_fen.value())
+        .end_object();
+    return w.str();
+}
+
+Worker::Worker(Store &store, mqtt::Client &mqtt, const Clock &clock, Options options)
+    : store_(store), mqtt_(mqtt), clock_(clock), options_(std::move(options)), costs_(clock, options_.cost) {}
+
+Worker::~Worker() {
+    stop();
+}
+
+void Worker::subscribe(mqtt::Router &router) {
+    router.add(mqtt_, topics::any_session_state(), 1, [this](const mqtt::Message &m) {
+        // Callback thread: enqueue only, never throw.
+        try {
+            if (auto sid = topics::session_of(m.topic))
+                enqueue({Event::Kind::SessionState, std::move(*sid), 0});
+        } catch (const std::exception &e) {
+            log::error("session state {}: {}", m.topic, e.what());
+        }
+    });
+    router.add(mqtt_, topics::any_device::tele(), 0, [this](const mqtt::Message &m) {
+        try {
+            enqueue({Event::Kind::Tele, m.payload, clock_.now_ms()});
+        } catch (const std::exception &e) {
+            log::error("telemetry {}: {}", m.topic, e.what());
+        }
+    });
+}
+
+void Worker::enqueue(Event e) {
+    {
+        std::lock_guard lk(m_);
+        if (e.kind == Event::Kind::Tele && queue_.size() >= options_.queue_max) {
+            // Telemetry is QoS 0 and the next report supersedes it; triggers are never dropped.
+            ++stats_.dropped;
+            if (stats_.dropped % 1000 == 1)
+                log::warn("falling behind: {} telemetry messages queued, {} dropped so far", queue_.size(),
+                          stats_.dropped);
+            return;
+        }
+        queue_.push_back(std::move(e));
+    }
+    cv_.notify_one();
+}
+
+void Worker::start() {
+    std::lock_guard lk(m_);
+    if (thread_.joinable())
+        return;
+    stopping_ = false;
+    thread_ = std::thread([this] { run(); });
+}
+
+void Worker::stop() {
+    {
+        std::lock_guard lk(m_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+Worker::Stats Worker::stats() const {
+    std::lock_guard lk(m_);
+    return stats_;
+}
+
+void Worker::run() {
+    std::int64_t next_tick = monotonic_ms();
+    for (;;) {
+        std::deque<Event> batch;
+        {
+            std::unique_lock lk(m_);
+            const auto wait_ms = std::max<std::int64_t>(0, next_tick - monotonic_ms());
+            cv_.wait_for(lk, std::chrono::milliseconds(wait_ms), [this] { return stopping_ || !queue_.empty(); });
+            if (stopping_)
+                return;
+            batch.swap(queue_);
+        }
+        for (const auto &e : batch) {
+            try {
+                if (e.kind == Event::Kind::SessionState)
+                    on_session_state(e.text);
+                else
+                    on_tele(e.text, e.at);
+            } catch (const std::exception &ex) {
+                std::lock_guard lk(m_);
+                ++stats_.errors;
+                log::error("handling a {} message failed: {}",
+                           e.kind == Event::Kind::SessionState ? "session state" : "telemetry", ex.what());
+            }
+        }
+        if (monotonic_ms() >= next_tick) {
+            try {
+                on_tick();
+            } catch (const std::exception &ex) {
+                std::lock_guard lk(m_);
+                ++stats_.errors;
+                log::error("periodic work failed: {}", ex.what());
+            }
+            next_tick = monotonic_ms() + options_.tick_ms;
+        }
+    }
+}
+
+bool Worker::settle_one(const SessionFacts &s) {
+    const Window w = settlement_window(s);
+    const auto tariff = store_.tariff_for(s.tariff_id, s.station_id, w.start_ms);
+    const auto plan = plan_settlement(s, tariff, store_.samples(s.id));
+    const auto r = store_.settle(s, plan, options_.debit_order);
+    if (r.outcome != Settled::Outcome::Settled)
+        return false;
+    costs_.forget(s.id);
+    {
+        std::lock_guard lk(m_);
+        ++stats_.settled;
+    }
+    log::info(log::Ctx{{}, s.id}, "settled: {} → completed, priced {} fen, debited {} fen{}{}", r.from_state,
+              r.priced_fen.value(), r.cost_fen.value(),
+              r.shortfall_fen > Fen(0) ? fmt::format(", shortfall {} fen", r.shortfall_fen.value()) : std::string(),
+              plan.note.empty() ? std::string() : " (" + plan.note + ")");
+    mqtt_.publish({topics::session_state(s.id), encode_transition(s.id, r, s.stop_reason, options_.actor), 1, false});
+    return true;
+}
+
+int Worker::settle_due() {
+    int settled = 0;
+    {
+        std::lock_guard lk(m_);
+        ++stats_.scans;
+    }
+    // Each settlement removes its session from the due set, so re-query until a batch is empty
+    // or makes no progress (sessions that cannot be settled stay due for the next scan).
+    for (;;) {
+        const auto due = store_.due_sessions(options_.scan_batch);
+        int progress = 0;
+        for (const auto &s : due) {
+            try {
+                if (settle_one(s))
+                    ++progress;
+            } catch (const std::exception &e) {
+                std::lock_guard lk(m_);
+                ++stats_.errors;
+                log::error(log::Ctx{{}, s.id}, "settlement failed (retried at the next scan): {}", e.what());
+            }
+        }
+        settled += progress;
+        if (due.size() < static_cast<std::size_t>(options_.scan_batch) || progress == 0)
+            break;
+    }
+    return settled;
+}
+
+bool Worker::on_session_state(const std::string &sid) {
+    const auto s = store_.session(sid);
+    if (!s)
+        return false;
+    if (due_for_settlement(*s))
+        return settle_one(*s);
+    if (s->state == "charging" && s->started_at && !s->record_msg_id) {
+        if (!costs_.tracking(sid))
+            track(sid);
+    } else {
+        costs_.forget(sid);
+    }
+    return false;
+}
+
+bool Worker::track(const std::string &sid) {
+    const auto live = store_.live_session(sid);
+    if (!live) {
+        not_live_.insert(sid);
+        return false;
+    }
+    const auto tariff = store_.tariff_for_session(sid);
+    costs_.track(*live, tariff.tariff, store_.samples(sid));
+    not_live_.erase(sid);
+    return true;
+}
+
+void Worker::publish_cost(const std::string &sid) {
+    const auto account = costs_.account_of(sid);
+    if (!account)
+        return;
+    const auto u = costs_.compute(sid, store_.wallet(*account));
+    if (!u)
+        return;
+    mqtt_.publish({topics::session_cost(sid), encode(*u), 0, false});
+    std::lock_guard lk(m_);
+    ++stats_.costs_published;
+}
+
+void Worker::on_tele(const std::string &payload, EpochMs received_ms) {
+    {
+        std::lock_guard lk(m_);
+        ++stats_.telemetry;
+    }
+    struct Reading {
+        std::string sid;
+        std::optional<std::int64_t> energy_wh;
+        std::int64_t power_w;
+    };
+    std::vector<Reading> readings;
+    EpochMs at = received_ms;
+    if (auto e = payloads::decode<payloads::EbikeTele>(payload)) {
+        at = e->env.ts > 0 ? e->env.ts : received_ms;
+        for (const auto &s : e->data.sockets)
+            if (s.sid)
+                readings.push_back({*s.sid, s.session_energy_wh, watts(s.power_w)});
+    } else if (auto v = payloads::decode<payloads::EvTele>(payload)) {
+        at = v->env.ts > 0 ? v->env.ts : received_ms;
+        for (const auto &g : v->data.guns)
+            if (g.sid)
+                readings.push_back({*g.sid, g.session_energy_wh, watts(g.power_w)});
+    } else {
+        log::debug("telemetry not understood: {}", e.error());
+        return;
+    }
+    for (const auto &r : readings) {
+        if (!costs_.tracking(r.sid)) {
+            if (not_live_.count(r.sid) || !track(r.sid))
+                continue;
+        }
+        if (costs_.on_reading(r.sid, at, r.energy_wh, r.power_w))
+            publish_cost(r.sid);
+    }
+}
+
+void Worker::refresh_live() {
+    not_live_.clear();
+    std::set<std::string> live;
+    for (const auto &s : store_.live_sessions()) {
+        live.insert(s.id);
+        if (!costs_.tracking(s.id)) {
+            const auto tariff = store_.tariff_for_session(s.id);
+            costs_.track(s, tariff.tariff, store_.samples(s.id));
+        }
+    }
+    costs_.retain(live);
+}
+
+void Worker::on_tick() {
+    const EpochMs now = clock_.now_ms();
+    if (now >= next_scan_) {
+        next_scan_ = now + options_.scan_period_ms;
+        settle_due();
+    }
+    if (now >= next_refresh_) {
+        next_refresh_ = now + options_.live_refresh_ms;
+        refresh_live();
+    }
+    for (const auto &sid : costs_.due())
+        publish_cost(sid);
+}
+
+} // namespace pilehub::billing

@@ -1,0 +1,54 @@
+#pragma once
+#include "common/json.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pilehub::sim {
+
+/// What a control line asks for (README "Control interface").
+enum class ControlOp {
+    NoLoad,     ///< `noload <dev> <n>`: the socket's charger draws nothing (now and for its next session)
+    Overload,   ///< `overload <dev> <n> <watts>`: the socket draws `watts`
+    Fault,      ///< `fault <dev> <n|0> <code> [clear]`: raise or clear a fault on a socket/gun or the device
+    Temp,       ///< `temp <dev> <celsius>`: the device's temperature (`temp <dev> auto` goes back to the model)
+    Disconnect, ///< `disconnect <dev|all> <seconds>`: drop the connection (Will), reconnect after `seconds`
+    Unplug,     ///< `unplug <dev> <n>`: the plug is pulled out
+    Full,       ///< `full <dev> <n>`: the battery is full now
+    Swipe,      ///< `swipe <dev> <n> <card_uid>`: a card (EV: an id tag) at socket/gun n
+    Plate,      ///< `plate <cam> <space> <plate> in|out`: a car enters or leaves a space
+    Speed,      ///< `speed <factor>`: time acceleration of the whole fleet
+    Disable,    ///< `disable <dev> <n> on|off`: take a socket out of service (st `disabled`)
+    Plug,       ///< `plug <dev> <n>`: EV: a car is plugged in (gun `preparing`)
+    LockJam,    ///< `lockjam <cam> <space> on|off`: the space's ground lock jams (next move fails)
+};
+
+/// One parsed control line.
+struct ControlCommand {
+    ControlOp op = ControlOp::Speed;
+    /// Device id, or `all` (disconnect only).
+    std::string device;
+    /// Socket, gun or space; 0 = the whole device (fault only).
+    int n = 0;
+    double watts = 0;
+    std::string code;
+    /// fault: `clear`; disable/lockjam: `off`; plate: `out`.
+    bool clear = false;
+    /// temp: the temperature; nullopt = `auto`.
+    std::optional<double> celsius;
+    std::int64_t seconds = 0;
+    std::string card_uid;
+    std::string plate;
+    double speed = 1;
+};
+
+/// Parses one control line (words separated by blanks; `#` starts a comment). The failure says
+/// what is wrong and the expected form.
+Result<ControlCommand> parse_control(std::string_view line);
+
+/// The usage text of every control line.
+std::string_view control_usage();
+
+} // namespace pilehub::sim

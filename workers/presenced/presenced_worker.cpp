@@ -1,0 +1,246 @@
+#include "workers/presenced/presenced_worker.hpp"
+
+#include "common/json.hpp"
+#include "common/log.hpp"
+#include "common/payloads.hpp"
+#include "common/topics.hpp"
+
+namespace pilehub::presenced {
+namespace {
+
+constexpr EpochMs kWarnWindowMs = 10'000;
+constexpr int kWarnsPerWindow = 5;
+
+bool ebike_active(const payloads::EbikeTele &t) {
+    for (const auto &s : t.sockets)
+        if (s.sid || s.st == payloads::EbikeSocketStatus::Starting || s.st == payloads::EbikeSocketStatus::Charging ||
+            s.st == payloads::EbikeSocketStatus::FullWait)
+            return true;
+    return false;
+}
+
+bool ev_active(const payloads::EvTele &t) {
+    for (const auto &g : t.guns)
+        if (g.sid || g.st == payloads::EvGunStatus::Charging || g.st == payloads::EvGunStatus::SuspendedEv ||
+            g.st == payloads::EvGunStatus::SuspendedEvse || g.st == payloads::EvGunStatus::Preparing)
+            return true;
+    return false;
+}
+
+} // namespace
+
+std::string encode_verdict(const Record &r) {
+    json::Writer w;
+    w.begin_object()
+        .field("v", 1)
+        .field("online", r.status == Status::Online)
+        .field("boot", r.boot)
+        .field("since", r.since)
+        .field("reason", r.reason)
+        .end_object();
+    return w.str();
+}
+
+Worker::Worker(mqtt::Client &mqtt, mqtt::Router &router, db::Database &core, const Clock &clock, Options opts)
+    : mqtt_(mqtt), db_(core), store_(core), clock_(clock), opts_(opts), rules_(clock, opts.silence_periods) {
+    auto h = [this](const mqtt::Message &m) { enqueue(m); };
+    for (const auto &f : {topics::any_device::presence(), topics::any_device::info(), topics::any_device::state(),
+                          topics::any_device::conn_state(), topics::any_device::space_state(),
+                          topics::any_device::tele(), topics::any_device::evt(), topics::any_device::req(),
+                          topics::any_device::cmd_reply(), topics::any_device::cfg_reported()})
+        router.add(mqtt, f, 1, h);
+}
+
+Worker::~Worker() {
+    stop();
+}
+
+void Worker::start() {
+    for (auto &r : store_.load()) {
+        const auto dev = r.device_id;
+        rules_.restore(std::move(r));
+        known(dev);
+        // Republishing is idempotent and repairs a crash between a commit and its publish.
+        if (auto rec = rules_.record(dev))
+            mqtt_.publish({topics::device_presence(dev), encode_verdict(*rec), 1, true});
+    }
+    log::info("presence of {} devices restored", rules_.records().size());
+    thread_ = std::thread([this] { run(); });
+}
+
+void Worker::stop() {
+    {
+        std::lock_guard l(m_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+std::size_t Worker::queued() const {
+    std::lock_guard l(m_);
+    return queue_.size();
+}
+
+void Worker::enqueue(const mqtt::Message &m) {
+    {
+        std::lock_guard l(m_);
+        queue_.push_back(m);
+    }
+    cv_.notify_one();
+}
+
+void Worker::run() {
+    auto next_tick = clock_.now_ms() + opts_.tick.count();
+    auto next_flush = clock_.now_ms() + opts_.flush.count();
+    std::deque<mqtt::Message> batch;
+    for (;;) {
+        bool stop = false;
+        {
+            std::unique_lock l(m_);
+            cv_.wait_for(l, opts_.tick, [&] { return stopping_ || !queue_.empty(); });
+            batch.swap(queue_);
+            stop = stopping_;
+        }
+        for (const auto &m : batch) {
+            try {
+                handle(m);
+            } catch (const std::exception &e) {
+                log::error("{}: {}", m.topic, e.what());
+            }
+        }
+        batch.clear();
+        const auto now = clock_.now_ms();
+        if (now >= next_tick || stop) {
+            next_tick = now + opts_.tick.count();
+            for (const auto &d : rules_.tick()) {
+                try {
+                    apply(d);
+                } catch (const std::exception &e) {
+                    log::error(log::Ctx{d.record.device_id, {}}, "cannot record silence: {}", e.what());
+                }
+            }
+        }
+        if (now >= next_flush || stop) {
+            next_flush = now + opts_.flush.count();
+            try {
+                store_.touch(rules_.take_seen());
+            } catch (const std::exception &e) {
+                log::error("cannot write last_seen: {}", e.what());
+            }
+        }
+        if (stop)
+            return;
+    }
+}
+
+bool Worker::warn_allowed(const std::string &dev, std::string_view what) {
+    const auto now = clock_.now_ms();
+    auto &[start, count] = warned_[dev + "/" + std::string(what)];
+    if (now - start >= kWarnWindowMs) {
+        start = now;
+        count = 0;
+    }
+    return ++count <= kWarnsPerWindow;
+}
+
+std::optional<std::string> Worker::known(const std::string &dev) {
+    if (auto it = kinds_.find(dev); it != kinds_.end())
+        return it->second;
+    const auto now = clock_.now_ms();
+    if (auto it = unknown_.find(dev); it != unknown_.end() && now < it->second)
+        return std::nullopt;
+    auto kind = store_.device_kind(dev);
+    if (!kind) {
+        unknown_[dev] = now + opts_.unknown_retry.count();
+        return std::nullopt;
+    }
+    unknown_.erase(dev);
+    kinds_[dev] = *kind;
+    // Cameras send no telemetry (CONTRACT A.5): only their presence and the Will count for them.
+    rules_.set_watch_silence(dev, *kind != "camera");
+    if (auto p = store_.periods(dev))
+        rules_.set_periods(dev, *p);
+    return kind;
+}
+
+void Worker::handle(const mqtt::Message &m) {
+    auto t = topics::parse_device_topic(m.topic);
+    if (!t) {
+        log::warn("ignored a message on {}: not a device topic of CONTRACT A", m.topic);
+        return;
+    }
+    const auto &dev = t->device_id;
+    const log::Ctx ctx{dev, {}};
+    const auto kind = known(dev);
+    if (!kind) {
+        if (warn_allowed(dev, "unknown"))
+            log::warn(ctx, "unknown device (not registered): {} ignored", m.topic);
+        return;
+    }
+    if (t->leaf == topics::Leaf::Presence) {
+        auto p = payloads::decode_presence(m.payload);
+        if (!p) {
+            if (warn_allowed(dev, "malformed"))
+                log::warn(ctx, "malformed presence ignored: {}", p.error());
+            return;
+        }
+        apply(rules_.on_presence(dev, *p));
+        return;
+    }
+    auto env = payloads::peek_envelope(m.payload);
+    if (!env) {
+        if (warn_allowed(dev, "malformed"))
+            log::warn(ctx, "malformed payload on {} ignored: {}", m.topic, env.error());
+        return;
+    }
+    std::optional<bool> active;
+    if (t->leaf == topics::Leaf::Tele) {
+        std::string err;
+        if (*kind == "ebike_pile") {
+            if (auto e = payloads::decode<payloads::EbikeTele>(m.payload))
+                active = ebike_active(e->data);
+            else
+                err = e.error();
+        } else if (*kind == "ev_charger") {
+            if (auto v = payloads::decode<payloads::EvTele>(m.payload))
+                active = ev_active(v->data);
+            else
+                err = v.error();
+        }
+        if (!err.empty() && warn_allowed(dev, "malformed"))
+            log::warn(ctx, "malformed telemetry (counted as traffic only): {}", err);
+    } else if (t->leaf == topics::Leaf::CfgReported) {
+        if (auto p = periods_from_config(m.payload))
+            rules_.set_periods(dev, *p);
+    }
+    apply(rules_.on_traffic(dev, env->boot, active));
+}
+
+void Worker::apply(const Decision &d) {
+    const auto &r = d.record;
+    const log::Ctx ctx{r.device_id, {}};
+    switch (d.outcome) {
+    case Outcome::Duplicate:
+        if (!d.why.empty())
+            log::debug(ctx, "{}", d.why);
+        return;
+    case Outcome::LateWill:
+        log::warn(ctx, "{}", d.why);
+        return;
+    case Outcome::Stale:
+        if (warn_allowed(r.device_id, "stale"))
+            log::info(ctx, "{}", d.why);
+        return;
+    case Outcome::WentOnline:
+    case Outcome::WentOffline:
+    case Outcome::Updated:
+        break;
+    }
+    store_.save(d);
+    mqtt_.publish({topics::device_presence(r.device_id), encode_verdict(r), 1, true});
+    log::info(ctx, "{} ({}): {}", to_string(r.status), r.reason, d.why);
+}
+
+} // namespace pilehub::presenced

@@ -1,0 +1,133 @@
+#pragma once
+#include "common/clock.hpp"
+#include "common/db.hpp"
+#include "common/mqtt.hpp"
+#include "common/mqtt_router.hpp"
+#include "workers/recorderd/recorderd_rules.hpp"
+#include "workers/recorderd/recorderd_store.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+/// recorderd's glue. Three threads:
+/// - the MQTT callback thread enqueues telemetry (QoS 0) and commits events (QoS 1) itself, so an
+///   event's row and its de-duplication record are written before the broker gets its PUBACK;
+/// - the decode thread turns queued telemetry into rows and cuts them into batches;
+/// - the write thread commits each batch in one transaction and publishes the status (queue, lag).
+namespace pilehub::recorderd {
+
+/// Tunables (config keys `recorderd.*`).
+struct Options {
+    std::size_t batch_rows = 1000;                 ///< a batch is written when it has this many rows...
+    std::chrono::milliseconds batch_time{500};     ///< ...or when its oldest row is this old
+    std::size_t max_queue = 200'000;               ///< telemetry messages queued before new ones are dropped (counted)
+    std::size_t max_pending_batches = 16;          ///< batches waiting for the writer before decoding waits
+    std::chrono::milliseconds status_every{5'000}; ///< status publish and log period
+    EpochMs unknown_retry_ms = 30'000;             ///< an unknown device id is looked up again after this
+};
+
+/// What the worker has done so far (all counters since start).
+struct Stats {
+    std::uint64_t tele_received = 0;
+    std::uint64_t tele_dropped = 0; ///< queue full
+    std::uint64_t malformed = 0;
+    std::uint64_t unknown_device = 0;
+    std::uint64_t out_of_order = 0; ///< replays and out-of-order telemetry
+    std::uint64_t rows_written = 0;
+    std::uint64_t rows_ignored = 0; ///< duplicates of (session, t) / (device, t)
+    std::uint64_t batches = 0;
+    std::uint64_t events = 0;
+    std::uint64_t duplicate_events = 0;
+    std::uint64_t write_errors = 0;
+    std::size_t queue = 0;        ///< telemetry messages not yet decoded
+    std::size_t pending_rows = 0; ///< rows decoded, not yet committed
+    EpochMs lag_ms = 0;           ///< age of the oldest telemetry not yet committed (0: none)
+};
+
+/// Runs recorderd. Construct before mqtt.start() (it subscribes through `router`).
+class Worker {
+public:
+    Worker(mqtt::Client &mqtt, mqtt::Router &router, const std::string &core_path, const std::string &telemetry_path,
+           int busy_timeout_ms, const Clock &clock, Options opts);
+    ~Worker();
+    Worker(const Worker &) = delete;
+    Worker &operator=(const Worker &) = delete;
+
+    /// Starts the decode and write threads.
+    void start();
+    /// Decodes and writes everything queued, then stops the threads.
+    void stop();
+    Stats stats() const;
+    /// The retained status payload: `{"v":1,"online":true,"pid","ts","queue","pending_rows","lag_ms",...}`.
+    std::string status_json() const;
+
+private:
+    struct Raw {
+        std::string topic;
+        std::string payload;
+        EpochMs received = 0;
+    };
+    void on_tele(const mqtt::Message &m);
+    void on_event(const mqtt::Message &m);
+    void handle_event(const mqtt::Message &m);
+    void decode_loop();
+    void decode_one(const Raw &r);
+    void hand_off(bool final);
+    void write_loop();
+    void publish_status();
+    bool warn_allowed(const std::string &dev, std::string_view what);
+
+    mqtt::Client &mqtt_;
+    const Clock &clock_;
+    Options opts_;
+    Directory directory_;
+
+    // callback thread
+    db::Database event_tele_db_;
+    db::Database event_core_db_;
+    TelemetryStore events_;
+    FaultStore faults_;
+    FaultTracker fault_rules_;
+
+    // decode thread
+    TeleRecorder tele_rules_;
+    Batch batch_;
+    std::atomic<EpochMs> batch_oldest_{0};
+
+    // write thread
+    db::Database write_db_;
+    TelemetryStore writer_;
+    EpochMs next_status_ = 0;
+    std::uint64_t logged_received_ = 0; ///< counters at the last status log line
+    std::uint64_t logged_rows_ = 0;
+
+    mutable std::mutex in_m_;
+    std::condition_variable in_cv_;
+    std::deque<Raw> inbox_;
+    bool stopping_ = false;
+
+    mutable std::mutex out_m_;
+    std::condition_variable out_cv_;
+    std::deque<Batch> pending_;
+    std::size_t pending_rows_ = 0;
+    bool decode_done_ = false;
+
+    std::mutex warn_m_;
+    std::map<std::string, std::pair<EpochMs, int>, std::less<>> warned_;
+
+    std::atomic<std::uint64_t> tele_received_{0}, tele_dropped_{0}, malformed_{0}, unknown_{0}, out_of_order_{0},
+        rows_written_{0}, rows_ignored_{0}, batches_{0}, events_n_{0}, duplicate_events_{0}, write_errors_{0};
+
+    std::thread decode_thread_;
+    std::thread write_thread_;
+};
+
+} // namespace pilehub::recorderd

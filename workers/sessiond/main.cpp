@@ -1,0 +1,78 @@
+// sessiond: the charging-session state machine, the only process that commands a socket.
+// Wiring only: the rules are in sessiond_rules, the SQL in sessiond_store, the glue in sessiond_worker.
+#include "common/daemon.hpp"
+#include "common/db.hpp"
+#include "common/log.hpp"
+#include "workers/sessiond/sessiond_worker.hpp"
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+
+namespace {
+
+using namespace pilehub;
+
+void add_keys(ConfigSchema &s) {
+    s.add_int("sessiond.command_timeout_ms", 10000, 100, 600000,
+              "How long a pile has to answer start_port/stop_port: the command's exp is this far ahead.");
+    s.add_int("sessiond.reply_grace_ms", 2000, 0, 60000,
+              "After a command's exp, how long a reply already in flight is still waited for.");
+    s.add_int("sessiond.card_start_timeout_ms", 30000, 1000, 600000,
+              "How long an accepted card has for the pile to report the session started.");
+    s.add_string("sessiond.card_mode", "power",
+                 "Mode of card sessions when the tariff offers it: time, power or energy.");
+    s.add_int("sessiond.tick_ms", 100, 10, 5000, "How often command time-outs are checked.");
+}
+
+class Service final : public daemon::Service {
+public:
+    explicit Service(daemon::Context &ctx) {
+        const auto &cfg = ctx.config;
+        sessiond::Options opts;
+        opts.command_timeout_ms = cfg.get_int("sessiond.command_timeout_ms");
+        opts.reply_grace_ms = cfg.get_int("sessiond.reply_grace_ms");
+        opts.card_start_timeout_ms = cfg.get_int("sessiond.card_start_timeout_ms");
+        const auto mode = billing::parse_mode(cfg.get_string("sessiond.card_mode"));
+        if (!mode)
+            throw ConfigError("config: sessiond.card_mode must be time, power or energy");
+        opts.card_mode = *mode;
+
+        db::Database::Options dbo;
+        dbo.sync = db::Sync::Full; // a record is acknowledged to the pile only once it is on disk
+        dbo.busy_timeout_ms = cfg.get_int32("db.busy_timeout_ms");
+        db_ = std::make_unique<db::Database>(cfg.get_string("db.path"), dbo);
+        db::migrate(*db_, db::core_migrations());
+
+        mqtt_ = mqtt::make_client(daemon::mqtt_options(cfg));
+        worker_ = std::make_unique<sessiond::Worker>(*db_, *mqtt_, SystemClock::instance(), opts);
+        worker_->attach();
+        worker_->resume();
+        mqtt_->start();
+        if (!mqtt_->wait_ready(std::chrono::seconds(30)))
+            throw std::runtime_error("the broker did not accept our connection and subscriptions within 30 s");
+        ticker_ =
+            std::make_unique<sessiond::Ticker>(*worker_, std::chrono::milliseconds(cfg.get_int("sessiond.tick_ms")));
+        ctx.ready();
+    }
+
+    void stop() override {
+        ticker_.reset();
+        mqtt_->stop(daemon::status_message("sessiond", false, "shutdown"));
+    }
+
+private:
+    std::unique_ptr<db::Database> db_;
+    std::unique_ptr<mqtt::Client> mqtt_;
+    std::unique_ptr<sessiond::Worker> worker_;
+    std::unique_ptr<sessiond::Ticker> ticker_;
+};
+
+} // namespace
+
+int main(int argc, char **argv) {
+    return daemon::run(argc, argv,
+                       daemon::Spec{"sessiond", add_keys, [](daemon::Context &ctx) -> std::unique_ptr<daemon::Service> {
+                                        return std::make_unique<Service>(ctx);
+                                    }});
+}

@@ -1,0 +1,465 @@
+#include "workers/sessiond/sessiond_rules.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace pilehub::sessiond {
+
+std::string_view to_string(State s) {
+    switch (s) {
+    case State::Starting:
+        return "starting";
+    case State::Charging:
+        return "charging";
+    case State::Stopping:
+        return "stopping";
+    case State::Suspended:
+        return "suspended";
+    case State::Settling:
+        return "settling";
+    case State::Completed:
+        return "completed";
+    case State::Failed:
+        return "failed";
+    }
+    return "failed";
+}
+
+std::optional<State> parse_state(std::string_view s) {
+    for (auto st : kAllStates)
+        if (to_string(st) == s)
+            return st;
+    return std::nullopt;
+}
+
+bool is_live(State s) {
+    return s != State::Completed && s != State::Failed;
+}
+
+std::string_view to_string(Event e) {
+    switch (e) {
+    case Event::StartAccepted:
+        return "start_accepted";
+    case Event::StartRefused:
+        return "start_refused";
+    case Event::StartTimedOut:
+        return "start_timed_out";
+    case Event::PileStarted:
+        return "pile_started";
+    case Event::SocketIdle:
+        return "socket_idle";
+    case Event::StopRequested:
+        return "stop_requested";
+    case Event::StopAccepted:
+        return "stop_accepted";
+    case Event::StopRefused:
+        return "stop_refused";
+    case Event::StopTimedOut:
+        return "stop_timed_out";
+    case Event::PileStopped:
+        return "pile_stopped";
+    case Event::RecordReceived:
+        return "record_received";
+    case Event::PileOffline:
+        return "pile_offline";
+    case Event::PileOnline:
+        return "pile_online";
+    case Event::ForceEnd:
+        return "force_end";
+    }
+    return "unknown";
+}
+
+namespace {
+
+Decision ignore(State s) {
+    return Decision{Verdict::Ignore, s};
+}
+Decision move_to(State to) {
+    return Decision{Verdict::Apply, to};
+}
+Decision refuse(State s) {
+    return Decision{Verdict::Refuse, s};
+}
+
+/// A session record arriving: committed once (moving the state where §3 says), acknowledged always.
+Decision record(State s, const Facts &f) {
+    Decision d = ignore(s);
+    d.ack_record = true;
+    if (f.has_record)
+        return d;
+    switch (s) {
+    case State::Starting:
+    case State::Charging:
+    case State::Stopping:
+        d.verdict = Verdict::Apply;
+        d.next = State::Stopping;
+        d.commit_record = true;
+        d.clear_command = s != State::Stopping; // a stop_port may still be answered; a start is moot
+        return d;
+    case State::Suspended:
+        d.verdict = Verdict::Apply;
+        d.next = State::Settling;
+        d.commit_record = true;
+        return d;
+    case State::Settling:
+    case State::Completed:
+    case State::Failed: // nothing is charged for a failed start, whatever the pile did
+        return d;
+    }
+    return d;
+}
+
+Decision stop_requested(State s, const Facts &f) {
+    switch (s) {
+    case State::Starting:
+    case State::Charging: {
+        Decision d = move_to(State::Stopping);
+        d.send_stop = true;
+        return d;
+    }
+    case State::Suspended: {
+        // §3 has no way out of suspended but the record; the stop still goes to the pile, which
+        // gets it if it returns before the command expires, and ends the session with a record.
+        Decision d = ignore(s);
+        d.send_stop = !f.stop_sent;
+        return d;
+    }
+    case State::Stopping:
+    case State::Settling:
+    case State::Completed:
+    case State::Failed:
+        return ignore(s);
+    }
+    return ignore(s);
+}
+
+Decision force_end(State s, const Facts &f) {
+    switch (s) {
+    case State::Starting: {
+        // Nothing was confirmed, so nothing is charged; the stop catches a start still in flight.
+        Decision d = move_to(State::Failed);
+        d.send_stop = !f.stop_sent;
+        d.clear_command = true;
+        return d;
+    }
+    case State::Charging: {
+        // The pile is reachable: end it the normal way, so the real record settles it.
+        Decision d = move_to(State::Stopping);
+        d.send_stop = true;
+        return d;
+    }
+    case State::Stopping:
+    case State::Suspended: {
+        if (f.has_record)
+            return ignore(s);
+        Decision d = move_to(s == State::Suspended ? State::Settling : State::Stopping);
+        d.forced_record = true;
+        d.clear_command = true;
+        return d;
+    }
+    case State::Settling:
+        return ignore(s); // its record is committed; billingd settles it
+    case State::Completed:
+    case State::Failed:
+        return refuse(s);
+    }
+    return refuse(s);
+}
+
+} // namespace
+
+Decision handle(State s, Event e, const Facts &f) {
+    switch (e) {
+    case Event::StartAccepted:
+    case Event::PileStarted:
+        if (s == State::Starting) {
+            Decision d = move_to(State::Charging);
+            d.clear_command = true;
+            return d;
+        }
+        if (s == State::Stopping && !f.pile_confirmed && !f.has_record) {
+            // Stopped while starting, and now the pile confirms the start: remember it ran, so that
+            // a refused or unanswered stop cannot fail a session whose record is on its way.
+            return move_to(State::Stopping);
+        }
+        if (s == State::Failed && !f.stop_sent) {
+            // The pile runs (or accepted) a session we gave up on: stop it, still charging nothing.
+            Decision d = ignore(s);
+            d.send_stop = true;
+            return d;
+        }
+        return ignore(s);
+
+    case Event::StartRefused:
+        if (s == State::Starting) {
+            Decision d = move_to(State::Failed);
+            d.clear_command = true;
+            return d;
+        }
+        if (s == State::Stopping && !f.pile_confirmed && !f.has_record) {
+            // Stopped while starting, and the start was refused: it never ran.
+            Decision d = move_to(State::Failed);
+            d.clear_command = true;
+            return d;
+        }
+        return ignore(s);
+
+    case Event::StartTimedOut:
+        if (s == State::Starting) {
+            Decision d = move_to(State::Failed);
+            d.clear_command = true;
+            return d;
+        }
+        return ignore(s);
+
+    case Event::SocketIdle:
+        // While starting, an idle socket only means the pile has not started yet.
+        if (s == State::Charging)
+            return move_to(State::Stopping);
+        return ignore(s);
+
+    case Event::PileStopped:
+        if (s == State::Starting || s == State::Charging) {
+            Decision d = move_to(State::Stopping);
+            d.clear_command = s == State::Starting;
+            return d;
+        }
+        return ignore(s);
+
+    case Event::StopRequested:
+        return stop_requested(s, f);
+
+    case Event::StopAccepted: {
+        Decision d = ignore(s);
+        d.clear_command = s == State::Stopping || s == State::Suspended || s == State::Settling;
+        return d;
+    }
+
+    case Event::StopRefused:
+    case Event::StopTimedOut:
+        if (s == State::Stopping && !f.pile_confirmed && !f.has_record) {
+            // Stopped while starting, and the pile never confirmed anything: the start failed.
+            Decision d = move_to(State::Failed);
+            d.clear_command = true;
+            return d;
+        }
+        {
+            Decision d = ignore(s);
+            d.clear_command = s == State::Stopping || s == State::Suspended || s == State::Settling;
+            return d;
+        }
+
+    case Event::RecordReceived:
+        return record(s, f);
+
+    case Event::PileOffline:
+        if (s == State::Charging)
+            return move_to(State::Suspended);
+        return ignore(s);
+
+    case Event::PileOnline:
+        // §3: a suspended session waits for the pile's record (it is resent after reconnect).
+        return ignore(s);
+
+    case Event::ForceEnd:
+        return force_end(s, f);
+    }
+    return ignore(s);
+}
+
+// ---- pre-checks ---------------------------------------------------------------------------
+
+std::optional<ErrorCode> precheck(const StartFacts &f) {
+    if (!f.socket_exists)
+        return ErrorCode::UnknownSocket;
+    if (!f.account_exists)
+        return ErrorCode::NotFound;
+    if (f.account_frozen)
+        return ErrorCode::AccountFrozen;
+    if (!f.mode_offered)
+        return ErrorCode::InvalidMode;
+    if (!f.device_online)
+        return ErrorCode::DeviceOffline;
+    if (f.socket_faulted)
+        return ErrorCode::SocketFaulted;
+    if (f.socket_busy)
+        return ErrorCode::SocketBusy;
+    if (f.method_in_use)
+        return ErrorCode::SessionLimit;
+    if (f.available_fen < f.min_start_balance_fen)
+        return ErrorCode::BalanceTooLow;
+    return std::nullopt;
+}
+
+std::optional<payloads::ChargeLimit> limit_for(const billing::Tariff &tariff, const ModeChoice &choice) {
+    if (!billing::offers(tariff, choice.mode))
+        return std::nullopt;
+    switch (choice.mode) {
+    case billing::Mode::Time: {
+        if (!choice.minutes || !tariff.time)
+            return std::nullopt;
+        const auto &opts = tariff.time->options_minutes;
+        if (std::find(opts.begin(), opts.end(), *choice.minutes) == opts.end())
+            return std::nullopt;
+        return payloads::ChargeLimit::time(*choice.minutes);
+    }
+    case billing::Mode::Power:
+    case billing::Mode::Energy:
+        return payloads::ChargeLimit::full();
+    }
+    return std::nullopt;
+}
+
+std::optional<ModeChoice> card_mode(const billing::Tariff &tariff, billing::Mode preferred) {
+    auto choose = [&](billing::Mode m) -> std::optional<ModeChoice> {
+        ModeChoice c{m, std::nullopt};
+        if (m == billing::Mode::Time) {
+            if (!tariff.time || tariff.time->options_minutes.empty())
+                return std::nullopt;
+            c.minutes = tariff.time->options_minutes.back();
+        }
+        if (!limit_for(tariff, c))
+            return std::nullopt;
+        return c;
+    };
+    if (auto c = choose(preferred))
+        return c;
+    for (auto m : tariff.modes)
+        if (auto c = choose(m))
+            return c;
+    return std::nullopt;
+}
+
+std::optional<SocketRef> parse_socket(std::string_view code) {
+    const auto dash = code.rfind('-');
+    if (dash == std::string_view::npos || dash == 0 || dash + 1 >= code.size())
+        return std::nullopt;
+    const auto dev = code.substr(0, dash);
+    const auto num = code.substr(dash + 1);
+    if (num.size() > 2 || num.front() == '0' || !topics::valid_device_id(dev))
+        return std::nullopt;
+    int n = 0;
+    const auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
+    if (ec != std::errc() || p != num.data() + num.size() || n < 1 || n > payloads::kMaxSockets)
+        return std::nullopt;
+    return SocketRef{std::string(dev), n};
+}
+
+std::string socket_code(const SocketRef &s) {
+    return s.device_id + "-" + std::to_string(s.n);
+}
+
+SocketUse socket_use(const payloads::EbikeConnState &s) {
+    using St = payloads::EbikeSocketStatus;
+    switch (s.st) {
+    case St::Fault:
+    case St::Disabled:
+        return SocketUse::Faulted;
+    case St::Starting:
+    case St::Charging:
+    case St::FullWait:
+        return SocketUse::Busy;
+    case St::Idle:
+        return s.faults.empty() ? SocketUse::Free : SocketUse::Faulted;
+    }
+    return SocketUse::Free;
+}
+
+std::optional<Event> conn_event(const payloads::EbikeConnState &s, std::string_view sid) {
+    using St = payloads::EbikeSocketStatus;
+    const bool ours = s.sid && *s.sid == sid;
+    switch (s.st) {
+    case St::Charging:
+    case St::FullWait:
+        return ours ? Event::PileStarted : Event::SocketIdle;
+    case St::Starting:
+        return ours ? std::nullopt : std::optional<Event>(Event::SocketIdle);
+    case St::Idle:
+    case St::Fault:
+    case St::Disabled:
+        return Event::SocketIdle;
+    }
+    return std::nullopt;
+}
+
+// ---- commands -----------------------------------------------------------------------------
+
+std::string command_rid(std::string_view sid, CommandKind kind) {
+    std::string r(sid);
+    r += kind == CommandKind::Start ? ".start" : ".stop";
+    return r;
+}
+
+std::optional<std::pair<std::string, CommandKind>> parse_command_rid(std::string_view rid) {
+    const auto dot = rid.rfind('.');
+    if (dot == std::string_view::npos || dot == 0)
+        return std::nullopt;
+    const auto tail = rid.substr(dot + 1);
+    std::string sid(rid.substr(0, dot));
+    if (tail == "start")
+        return std::make_pair(std::move(sid), CommandKind::Start);
+    if (tail == "stop")
+        return std::make_pair(std::move(sid), CommandKind::Stop);
+    return std::nullopt;
+}
+
+void Deadlines::arm(const std::string &sid, EpochMs at) {
+    disarm(sid);
+    by_sid_[sid] = at;
+    by_time_.emplace(at, sid);
+}
+
+void Deadlines::disarm(const std::string &sid) {
+    auto it = by_sid_.find(sid);
+    if (it == by_sid_.end())
+        return;
+    auto [b, e] = by_time_.equal_range(it->second);
+    for (auto t = b; t != e; ++t) {
+        if (t->second == sid) {
+            by_time_.erase(t);
+            break;
+        }
+    }
+    by_sid_.erase(it);
+}
+
+std::vector<std::string> Deadlines::due(EpochMs now) {
+    std::vector<std::string> out;
+    while (!by_time_.empty() && by_time_.begin()->first <= now) {
+        out.push_back(by_time_.begin()->second);
+        by_sid_.erase(by_time_.begin()->second);
+        by_time_.erase(by_time_.begin());
+    }
+    return out;
+}
+
+std::optional<EpochMs> Deadlines::next() const {
+    if (by_time_.empty())
+        return std::nullopt;
+    return by_time_.begin()->first;
+}
+
+std::optional<EpochMs> Deadlines::deadline(const std::string &sid) const {
+    auto it = by_sid_.find(sid);
+    if (it == by_sid_.end())
+        return std::nullopt;
+    return it->second;
+}
+
+// ---- presence -----------------------------------------------------------------------------
+
+std::optional<bool> apply_presence(PresenceView &view, bool online, std::optional<std::int64_t> boot) {
+    if (!online && boot && *boot < view.latest_online_boot)
+        return std::nullopt; // a late Will from an earlier connection
+    if (online && boot)
+        view.latest_online_boot = std::max(view.latest_online_boot, *boot);
+    const bool changed = !view.known || view.online != online;
+    view.known = true;
+    view.online = online;
+    if (!changed)
+        return std::nullopt;
+    return online;
+}
+
+} // namespace pilehub::sessiond

@@ -1,0 +1,201 @@
+#pragma once
+#include "common/error_codes.hpp"
+#include "common/money.hpp"
+#include "common/payloads.hpp"
+#include "common/tariff.hpp"
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+/// The charging-session state machine (BILLING.md §3), the start pre-checks (BILLING.md §4,
+/// CONTRACT B refusal codes) and command time-outs. Pure: no MQTT, no SQL, time only as numbers.
+namespace pilehub::sessiond {
+
+/// A session's state (CONTRACT B `state`). sessiond sets every one of them except `Completed`,
+/// which billingd sets in the settlement transaction.
+enum class State { Starting, Charging, Stopping, Suspended, Settling, Completed, Failed };
+/// Every state, in declaration order (for the table test).
+inline constexpr std::array<State, 7> kAllStates{State::Starting, State::Charging,  State::Stopping, State::Suspended,
+                                                 State::Settling, State::Completed, State::Failed};
+/// The wire word: `starting`, `charging`, ...
+std::string_view to_string(State s);
+/// The state for a wire word; nullopt for anything else.
+std::optional<State> parse_state(std::string_view s);
+/// Whether a session in `s` still holds its socket (the partial unique indexes' state list).
+bool is_live(State s);
+
+/// Something that happened to a session.
+enum class Event {
+    StartAccepted,  ///< cmd-reply/start_port `ok`
+    StartRefused,   ///< cmd-reply/start_port with any refusal (rejected, busy, expired, ...)
+    StartTimedOut,  ///< the pile did not confirm the start before the command (or card) deadline
+    PileStarted,    ///< evt/session_started, or conn/{n}/state charging/full_wait with this sid
+    SocketIdle,     ///< conn/{n}/state shows the socket no longer running this session
+    StopRequested,  ///< rpc stop from the rider (API) or autostopd
+    StopAccepted,   ///< cmd-reply/stop_port `ok`
+    StopRefused,    ///< cmd-reply/stop_port with any refusal
+    StopTimedOut,   ///< no answer to stop_port before its deadline
+    PileStopped,    ///< evt/session_stopped for this sid
+    RecordReceived, ///< req/session_record for this sid (a new message id)
+    PileOffline,    ///< presenced (or the device's own presence) says the pile left
+    PileOnline,     ///< the pile is back
+    ForceEnd,       ///< rpc force_end from an operator
+};
+/// Every event, in declaration order (for the table test).
+inline constexpr std::array<Event, 14> kAllEvents{
+    Event::StartAccepted,  Event::StartRefused, Event::StartTimedOut, Event::PileStarted,  Event::SocketIdle,
+    Event::StopRequested,  Event::StopAccepted, Event::StopRefused,   Event::StopTimedOut, Event::PileStopped,
+    Event::RecordReceived, Event::PileOffline,  Event::PileOnline,    Event::ForceEnd};
+/// A readable name for logs and test output, e.g. `start_accepted`.
+std::string_view to_string(Event e);
+
+/// What the rules need to know about a session besides its state.
+struct Facts {
+    bool has_record = false;     ///< a session record (real or forced) is committed in the row
+    bool pile_confirmed = false; ///< the pile confirmed the start at some point (started_at is set)
+    bool stop_sent = false;      ///< a stop_port was already sent for this session
+};
+
+/// How an event ends up.
+enum class Verdict {
+    Apply,  ///< a transition (or a committed record): one conditional UPDATE + a session_events row
+    Ignore, ///< nothing changes (duplicate, late or out-of-order news); a request is still answered `ok`
+    Refuse, ///< nothing changes and a request (force_end on an ended session) is refused `conflict`
+};
+
+/// What handle() decides.
+struct Decision {
+    Verdict verdict = Verdict::Ignore;
+    State next = State::Starting; ///< the state after the event (the same state when nothing moves)
+    bool commit_record = false;   ///< write the pile's record into the row (RecordReceived)
+    bool forced_record = false;   ///< synthesize the record from the last report (ForceEnd)
+    bool send_stop = false;       ///< send stop_port {n, sid} (rid `<sid>.stop`, never another)
+    bool clear_command = false;   ///< the outstanding command is answered or expired: forget it
+    bool ack_record = false;      ///< answer the record `ok` (only after any commit)
+    bool operator==(const Decision &) const = default;
+};
+
+/// The one transition function: `state` × `event` (with `facts`) → decision. Total over every pair.
+Decision handle(State state, Event event, const Facts &facts);
+
+// ---- start pre-checks -----------------------------------------------------------------------
+
+/// Everything known about a start request when it is checked.
+struct StartFacts {
+    bool socket_exists = false; ///< the socket (and its device) is registered, enabled, and an e-bike socket
+    bool account_exists = false;
+    bool account_frozen = false;
+    bool mode_offered = false; ///< the tariff in force offers the mode (and the minutes, in time mode)
+    bool device_online = false;
+    bool socket_faulted = false; ///< the pile reports a fault/disabled state, or a fault record is open
+    bool socket_busy = false;    ///< a live session holds the socket, or the pile reports it in use
+    bool method_in_use = false;  ///< the account already has a live session started the same way
+    Fen available_fen;           ///< balance + bonus
+    Fen min_start_balance_fen;   ///< from the tariff in force
+};
+
+/// The refusal for a start, in CONTRACT B's codes, or nothing if it may start. Checked in this
+/// order: unknown_socket, not_found (account), account_frozen, invalid_mode, device_offline,
+/// socket_faulted, socket_busy, session_limit, balance_too_low.
+std::optional<ErrorCode> precheck(const StartFacts &f);
+
+/// How the rider wants to charge, as parsed from a start request.
+struct ModeChoice {
+    billing::Mode mode = billing::Mode::Power;
+    std::optional<std::int64_t> minutes; ///< time mode only
+};
+
+/// The pile's `limit` for a session in `mode` if `tariff` offers it, else nothing (invalid_mode):
+/// time mode needs `minutes` among `time.options_minutes`; power and energy charge until full.
+std::optional<payloads::ChargeLimit> limit_for(const billing::Tariff &tariff, const ModeChoice &choice);
+
+/// The mode of a card session: `preferred` if the tariff offers it, else the first offered mode;
+/// time mode takes the longest option. Nothing if the tariff offers no usable mode.
+std::optional<ModeChoice> card_mode(const billing::Tariff &tariff, billing::Mode preferred);
+
+/// A socket code `<device_id>-<n>` (CONTRACT B) split into its device id and socket number.
+struct SocketRef {
+    std::string device_id;
+    int n = 0;
+    bool operator==(const SocketRef &) const = default;
+};
+/// Parses `<device_id>-<n>` (the device id may itself contain `-`); nothing if malformed.
+std::optional<SocketRef> parse_socket(std::string_view code);
+/// `<device_id>-<n>`.
+std::string socket_code(const SocketRef &s);
+
+/// What a conn/{n}/state says about the socket, for pre-checks.
+enum class SocketUse { Free, Busy, Faulted };
+/// `st` idle with no faults is free; starting/charging/full_wait busy; fault, disabled or any fault
+/// word faulted.
+SocketUse socket_use(const payloads::EbikeConnState &s);
+
+/// Which session event a socket's conn state is for the session `sid` that holds it (or ran on it).
+/// PileStarted when it runs `sid` (charging, full_wait); SocketIdle when it runs nothing or another
+/// session; nothing while it is `starting` this sid.
+std::optional<Event> conn_event(const payloads::EbikeConnState &s, std::string_view sid);
+
+// ---- commands and time-outs -----------------------------------------------------------------
+
+/// Which command a rid belongs to. Rids are derived from the session id, so a session has at most
+/// one start and one stop command ever, and any resend necessarily keeps its rid.
+enum class CommandKind { Start, Stop };
+/// `<sid>.start` / `<sid>.stop`.
+std::string command_rid(std::string_view sid, CommandKind kind);
+/// The session and kind of a command rid; nothing for a rid that is not a session command.
+std::optional<std::pair<std::string, CommandKind>> parse_command_rid(std::string_view rid);
+
+/// When a command sent at `now` expires (its `exp`).
+inline EpochMs command_exp(EpochMs now, std::int64_t timeout_ms) {
+    return now + timeout_ms;
+}
+/// Whether a command may be (re)sent at `now`: never after its `exp` (CONTRACT A.6).
+inline bool may_send(EpochMs exp, EpochMs now) {
+    return now <= exp;
+}
+/// When an outstanding command (or a card start awaiting the pile) counts as timed out: its `exp`
+/// plus a grace for a reply already in flight.
+inline EpochMs timeout_at(EpochMs exp, std::int64_t grace_ms) {
+    return exp + grace_ms;
+}
+
+/// The deadlines of outstanding commands, one per session; a worker polls due() with its clock.
+class Deadlines {
+public:
+    /// Sets (or replaces) the deadline of `sid`.
+    void arm(const std::string &sid, EpochMs at);
+    /// Forgets `sid`'s deadline, if any.
+    void disarm(const std::string &sid);
+    /// Removes and returns every session whose deadline is at or before `now`, earliest first.
+    std::vector<std::string> due(EpochMs now);
+    /// The earliest deadline, if any.
+    std::optional<EpochMs> next() const;
+    /// The deadline of `sid`, if armed.
+    std::optional<EpochMs> deadline(const std::string &sid) const;
+    std::size_t size() const { return by_sid_.size(); }
+
+private:
+    std::map<std::string, EpochMs> by_sid_;
+    std::multimap<EpochMs, std::string> by_time_;
+};
+
+// ---- presence -------------------------------------------------------------------------------
+
+/// The platform's view of one pile's presence, with the boot guard of CONTRACT A.4.
+struct PresenceView {
+    bool known = false;
+    bool online = false;
+    std::int64_t latest_online_boot = -1;
+};
+
+/// Folds one presence report into `view`. Returns the change (true = came online, false = went
+/// offline) or nothing when the report changes nothing or is a late Will (online:false with a boot
+/// lower than the latest online:true).
+std::optional<bool> apply_presence(PresenceView &view, bool online, std::optional<std::int64_t> boot);
+
+} // namespace pilehub::sessiond

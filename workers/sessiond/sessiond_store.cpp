@@ -1,0 +1,336 @@
+#include "workers/sessiond/sessiond_store.hpp"
+
+#include <sqlite3.h>
+
+namespace pilehub::sessiond {
+namespace {
+
+// The states that hold a socket: the partial unique indexes of schema/core/003.
+#define PH_LIVE_STATES "('starting', 'charging', 'stopping', 'suspended', 'settling')"
+
+constexpr const char *kSessionColumns =
+    "id, account_id, method, card_no, device_id, n, station_id, mode, minutes, tariff_id, state, stop_reason, "
+    "stop_requested, failure, created_at, started_at, ended_at, energy_wh, duration_s, max_power_w, last_power_w, "
+    "last_report_at, record_msg_id, cost_fen, cmd_rid, cmd_exp, updated_at";
+
+constexpr const char *kSelectSession = "SELECT {} FROM sessions WHERE id = ?1";
+constexpr const char *kSelectOpen = "SELECT {} FROM sessions WHERE state IN " PH_LIVE_STATES " ORDER BY created_at, id";
+constexpr const char *kSelectLiveOnSocket =
+    "SELECT {} FROM sessions WHERE device_id = ?1 AND n = ?2 AND state IN " PH_LIVE_STATES;
+constexpr const char *kSelectLiveOnDevice =
+    "SELECT {} FROM sessions WHERE device_id = ?1 AND state IN " PH_LIVE_STATES " ORDER BY n";
+
+constexpr const char *kSelectLiveMethod =
+    "SELECT 1 FROM sessions WHERE account_id = ?1 AND method = ?2 AND state IN " PH_LIVE_STATES " LIMIT 1";
+
+constexpr const char *kSelectSocket =
+    "SELECT d.kind, d.enabled AND s.enabled AND st.enabled, d.station_id, d.area_id "
+    "FROM sockets s JOIN devices d ON d.id = s.device_id JOIN stations st ON st.id = d.station_id "
+    "WHERE s.device_id = ?1 AND s.n = ?2";
+
+constexpr const char *kSelectOpenFault =
+    "SELECT 1 FROM fault_records WHERE device_id = ?1 AND (n = ?2 OR n = 0) AND cleared_at IS NULL LIMIT 1";
+
+constexpr const char *kSelectCard = "SELECT card_no, account_id, status FROM cards WHERE card_no = ?1";
+
+constexpr const char *kSelectAreaTariffs =
+    "SELECT id, created_at, effective_from, document FROM tariffs WHERE station_id = ?1 AND area_id = ?2";
+constexpr const char *kSelectStationTariffs =
+    "SELECT id, created_at, effective_from, document FROM tariffs WHERE station_id = ?1 AND area_id IS NULL";
+
+constexpr const char *kSelectPresence = "SELECT online FROM device_presence WHERE device_id = ?1";
+constexpr const char *kSelectDevice = "SELECT 1 FROM devices WHERE id = ?1";
+
+constexpr const char *kSelectProcessed =
+    "SELECT 1 FROM processed_messages WHERE consumer = ?1 AND device_id = ?2 AND msg_id = ?3";
+constexpr const char *kInsertProcessed =
+    "INSERT OR IGNORE INTO processed_messages (consumer, device_id, msg_id, processed_at) VALUES (?1, ?2, ?3, ?4)";
+
+constexpr const char *kInsertSession =
+    "INSERT INTO sessions (id, account_id, method, card_no, device_id, n, station_id, mode, minutes, tariff_id, "
+    "state, created_at, cmd_rid, cmd_exp, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'starting', ?11, ?12, ?13, ?11)";
+
+constexpr const char *kInsertEvent =
+    "INSERT INTO session_events (session_id, at, from_state, to_state, reason, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+// One conditional transition: the row must still be in the state the decision was made on, and a
+// record is committed only into a row that has none (so a session ends exactly once).
+constexpr const char *kUpdateTransition = R"(UPDATE sessions SET
+    state          = ?3,
+    stop_requested = COALESCE(stop_requested, ?4),
+    failure        = COALESCE(?5, failure),
+    started_at     = COALESCE(started_at, ?6),
+    stop_reason    = CASE WHEN ?7 THEN ?8 ELSE stop_reason END,
+    energy_wh      = CASE WHEN ?7 THEN ?9 ELSE energy_wh END,
+    duration_s     = CASE WHEN ?7 THEN ?10 ELSE duration_s END,
+    max_power_w    = CASE WHEN ?7 THEN ?11 ELSE max_power_w END,
+    ended_at       = CASE WHEN ?7 THEN ?12 WHEN ?3 = 'failed' THEN ?15 ELSE ended_at END,
+    record_msg_id  = CASE WHEN ?7 THEN ?13 ELSE record_msg_id END,
+    cmd_rid        = CASE ?14 WHEN 0 THEN cmd_rid WHEN 1 THEN NULL ELSE ?16 END,
+    cmd_exp        = CASE ?14 WHEN 0 THEN cmd_exp WHEN 1 THEN NULL ELSE ?17 END,
+    updated_at     = ?15
+WHERE id = ?1 AND state = ?2 AND (NOT ?7 OR record_msg_id IS NULL))";
+
+constexpr const char *kUpdateReport = R"(UPDATE sessions SET
+    energy_wh      = MAX(energy_wh, ?3),
+    last_power_w   = ?4,
+    max_power_w    = MAX(max_power_w, ?4),
+    last_report_at = ?5,
+    updated_at     = ?5
+WHERE id = ?1 AND device_id = ?2 AND record_msg_id IS NULL
+  AND state IN ('starting', 'charging', 'stopping', 'suspended'))";
+
+#undef PH_LIVE_STATES
+
+std::string with_columns(const char *sql) {
+    std::string s(sql);
+    s.replace(s.find("{}"), 2, kSessionColumns);
+    return s;
+}
+
+SessionRow read_row(const db::Statement &q) {
+    SessionRow r;
+    r.id = q.text(0);
+    r.account_id = q.int64(1);
+    r.method = q.text(2);
+    r.card_no = q.opt_text(3);
+    r.device_id = q.text(4);
+    r.n = static_cast<int>(q.int64(5));
+    r.station_id = q.int64(6);
+    r.mode = q.text(7);
+    r.minutes = q.opt_int64(8);
+    r.tariff_id = q.opt_int64(9);
+    r.state = parse_state(q.text(10)).value_or(State::Failed);
+    r.stop_reason = q.opt_text(11);
+    r.stop_requested = q.opt_text(12);
+    r.failure = q.opt_text(13);
+    r.created_at = q.int64(14);
+    r.started_at = q.opt_int64(15);
+    r.ended_at = q.opt_int64(16);
+    r.energy_wh = q.int64(17);
+    r.duration_s = q.int64(18);
+    r.max_power_w = q.int64(19);
+    r.last_power_w = q.int64(20);
+    r.last_report_at = q.opt_int64(21);
+    r.record_msg_id = q.opt_text(22);
+    r.cost_fen = q.opt_int64(23);
+    r.cmd_rid = q.opt_text(24);
+    r.cmd_exp = q.opt_int64(25);
+    r.updated_at = q.int64(26);
+    return r;
+}
+
+std::vector<SessionRow> read_rows(db::Statement &q) {
+    std::vector<SessionRow> out;
+    while (q.step())
+        out.push_back(read_row(q));
+    return out;
+}
+
+void insert_event(db::Database &db, const std::string &sid, EpochMs at, std::optional<State> from, State to,
+                  const std::string &reason, const std::string &actor) {
+    db::Statement q(db, kInsertEvent);
+    q.bind(1, sid).bind(2, at);
+    if (from)
+        q.bind(3, to_string(*from));
+    else
+        q.bind_null(3);
+    q.bind(4, to_string(to)).bind(5, reason).bind(6, actor);
+    q.run();
+}
+
+/// Records `key` inside the open transaction; false if it was there already.
+bool insert_processed(db::Database &db, const MessageKey &key, EpochMs now) {
+    db::Statement q(db, kInsertProcessed);
+    q.bind_all(std::string(kConsumer), key.device_id, key.msg_id, now);
+    return q.run() == 1;
+}
+
+} // namespace
+
+std::optional<SessionRow> Store::session(const std::string &id) {
+    db::Statement q(db_, with_columns(kSelectSession));
+    q.bind(1, id);
+    if (!q.step())
+        return std::nullopt;
+    return read_row(q);
+}
+
+std::vector<SessionRow> Store::open_sessions() {
+    db::Statement q(db_, with_columns(kSelectOpen));
+    return read_rows(q);
+}
+
+std::optional<SessionRow> Store::live_on_socket(const std::string &device_id, int n) {
+    db::Statement q(db_, with_columns(kSelectLiveOnSocket));
+    q.bind(1, device_id).bind(2, n);
+    if (!q.step())
+        return std::nullopt;
+    return read_row(q);
+}
+
+std::vector<SessionRow> Store::live_on_device(const std::string &device_id) {
+    db::Statement q(db_, with_columns(kSelectLiveOnDevice));
+    q.bind(1, device_id);
+    return read_rows(q);
+}
+
+bool Store::has_live_method(std::int64_t account_id, const std::string &method) {
+    db::Statement q(db_, kSelectLiveMethod);
+    q.bind(1, account_id).bind(2, method);
+    return q.step();
+}
+
+std::optional<SocketInfo> Store::socket(const std::string &device_id, int n) {
+    db::Statement q(db_, kSelectSocket);
+    q.bind(1, device_id).bind(2, n);
+    if (!q.step())
+        return std::nullopt;
+    SocketInfo s;
+    s.device_id = device_id;
+    s.n = n;
+    s.kind = q.text(0);
+    s.enabled = q.int64(1) != 0;
+    s.station_id = q.int64(2);
+    s.area_id = q.opt_int64(3);
+    return s;
+}
+
+bool Store::has_open_fault(const std::string &device_id, int n) {
+    db::Statement q(db_, kSelectOpenFault);
+    q.bind(1, device_id).bind(2, n);
+    return q.step();
+}
+
+std::optional<CardInfo> Store::card(const std::string &card_no) {
+    db::Statement q(db_, kSelectCard);
+    q.bind(1, card_no);
+    if (!q.step())
+        return std::nullopt;
+    return CardInfo{q.text(0), q.opt_int64(1), q.text(2)};
+}
+
+std::vector<TariffRow> Store::tariffs(std::int64_t station_id, std::optional<std::int64_t> area_id) {
+    auto read = [&](db::Statement &q) {
+        std::vector<TariffRow> out;
+        while (q.step())
+            out.push_back({q.int64(0), q.int64(1), q.int64(2), q.text(3)});
+        return out;
+    };
+    if (area_id) {
+        db::Statement q(db_, kSelectAreaTariffs);
+        q.bind(1, station_id).bind(2, *area_id);
+        auto rows = read(q);
+        if (!rows.empty())
+            return rows;
+    }
+    db::Statement q(db_, kSelectStationTariffs);
+    q.bind(1, station_id);
+    return read(q);
+}
+
+std::optional<bool> Store::presence(const std::string &device_id) {
+    db::Statement q(db_, kSelectPresence);
+    q.bind(1, device_id);
+    if (!q.step())
+        return std::nullopt;
+    return q.int64(0) != 0;
+}
+
+bool Store::processed(const MessageKey &key) {
+    db::Statement q(db_, kSelectProcessed);
+    q.bind_all(std::string(kConsumer), key.device_id, key.msg_id);
+    return q.step();
+}
+
+bool Store::device_exists(const std::string &device_id) {
+    db::Statement q(db_, kSelectDevice);
+    q.bind(1, device_id);
+    return q.step();
+}
+
+CreateOutcome Store::create(const NewSession &s, const std::optional<MessageKey> &msg) {
+    db::Transaction tx(db_);
+    if (msg && !insert_processed(db_, *msg, s.created_at))
+        return CreateOutcome::Duplicate;
+    try {
+        db::Statement q(db_, kInsertSession);
+        q.bind(1, s.id)
+            .bind(2, s.account_id)
+            .bind(3, s.method)
+            .bind(4, s.card_no)
+            .bind(5, s.device_id)
+            .bind(6, s.n)
+            .bind(7, s.station_id)
+            .bind(8, s.mode)
+            .bind(9, s.minutes)
+            .bind(10, s.tariff_id)
+            .bind(11, s.created_at)
+            .bind(12, s.cmd_rid)
+            .bind(13, s.cmd_exp);
+        q.run();
+    } catch (const db::Error &e) {
+        if (!e.is_constraint())
+            throw;
+        // Which partial unique index refused it decides the refusal code.
+        return live_on_socket(s.device_id, s.n) ? CreateOutcome::SocketTaken : CreateOutcome::MethodTaken;
+    }
+    insert_event(db_, s.id, s.created_at, std::nullopt, State::Starting, s.reason, s.actor);
+    tx.commit();
+    return CreateOutcome::Created;
+}
+
+Applied Store::apply(const Change &c) {
+    db::Transaction tx(db_);
+    if (c.msg && !insert_processed(db_, *c.msg, c.at))
+        return Applied::Duplicate;
+    db::Statement q(db_, kUpdateTransition);
+    q.bind(1, c.sid).bind(2, to_string(c.from)).bind(3, to_string(c.to));
+    q.bind(4, c.stop_requested).bind(5, c.failure).bind(6, c.started_at);
+    q.bind(7, c.record ? 1 : 0);
+    if (c.record) {
+        q.bind(8, c.record->stop_reason)
+            .bind(9, c.record->energy_wh)
+            .bind(10, c.record->duration_s)
+            .bind(11, c.record->max_power_w)
+            .bind(12, c.record->ended_at)
+            .bind(13, c.record->msg_id);
+        if (c.record->started_at)
+            q.bind(6, c.started_at.value_or(*c.record->started_at));
+    } else {
+        q.bind_null(8).bind_null(9).bind_null(10).bind_null(11).bind_null(12).bind_null(13);
+    }
+    q.bind(14, c.command == CommandChange::Keep ? 0 : c.command == CommandChange::Clear ? 1 : 2);
+    q.bind(15, c.at);
+    q.bind(16, c.cmd_rid).bind(17, c.cmd_exp);
+    if (q.run() != 1)
+        return Applied::Stale; // rolled back: the caller re-reads and decides again
+    insert_event(db_, c.sid, c.at, c.from, c.to, c.reason, c.actor);
+    tx.commit();
+    return Applied::Done;
+}
+
+bool Store::mark_processed(const MessageKey &key, EpochMs now) {
+    db::Transaction tx(db_);
+    const bool fresh = insert_processed(db_, key, now);
+    tx.commit();
+    return fresh;
+}
+
+int Store::report(const std::string &device_id, const std::vector<Report> &reports) {
+    if (reports.empty())
+        return 0;
+    db::Transaction tx(db_);
+    db::Statement q(db_, kUpdateReport);
+    int changed = 0;
+    for (const auto &r : reports) {
+        q.reset();
+        q.bind_all(r.sid, device_id, r.energy_wh, r.power_w, r.at);
+        changed += q.run();
+    }
+    tx.commit();
+    return changed;
+}
+
+} // namespace pilehub::sessiond

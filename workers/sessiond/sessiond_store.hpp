@@ -1,0 +1,202 @@
+#pragma once
+#include "common/db.hpp"
+#include "common/money.hpp"
+#include "workers/sessiond/sessiond_rules.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+/// sessiond's SQL over the core database: the sessions it creates and moves, their events, the
+/// de-duplication of device message ids, and the read-only lookups of its pre-checks.
+namespace pilehub::sessiond {
+
+/// The `processed_messages.consumer` of sessiond.
+inline constexpr std::string_view kConsumer = "sessiond";
+
+/// One row of `sessions`, as sessiond reads it.
+struct SessionRow {
+    std::string id;
+    std::int64_t account_id = 0;
+    std::string method; ///< app | card
+    std::optional<std::string> card_no;
+    std::string device_id;
+    int n = 0;
+    std::int64_t station_id = 0;
+    std::string mode; ///< time | power | energy
+    std::optional<std::int64_t> minutes;
+    std::optional<std::int64_t> tariff_id;
+    State state = State::Starting;
+    std::optional<std::string> stop_reason;
+    std::optional<std::string> stop_requested;
+    std::optional<std::string> failure;
+    EpochMs created_at = 0;
+    std::optional<EpochMs> started_at;
+    std::optional<EpochMs> ended_at;
+    std::int64_t energy_wh = 0;
+    std::int64_t duration_s = 0;
+    std::int64_t max_power_w = 0;
+    std::int64_t last_power_w = 0;
+    std::optional<EpochMs> last_report_at;
+    std::optional<std::string> record_msg_id;
+    std::optional<std::int64_t> cost_fen;
+    std::optional<std::string> cmd_rid;
+    std::optional<EpochMs> cmd_exp;
+    EpochMs updated_at = 0;
+
+    /// The facts the rules need.
+    Facts facts() const { return Facts{record_msg_id.has_value(), started_at.has_value(), stop_requested.has_value()}; }
+};
+
+/// A registered e-bike socket with what the pre-checks need.
+struct SocketInfo {
+    std::string device_id;
+    int n = 0;
+    std::string kind;     ///< the device's kind
+    bool enabled = false; ///< station, device and socket all enabled
+    std::int64_t station_id = 0;
+    std::optional<std::int64_t> area_id;
+};
+
+/// A card by its number (= reader UID).
+struct CardInfo {
+    std::string card_no;
+    std::optional<std::int64_t> account_id;
+    std::string status; ///< active | lost | unbound | replaced
+};
+
+/// One stored tariff version (document not yet parsed).
+struct TariffRow {
+    std::int64_t id = 0;
+    EpochMs created_at = 0;
+    EpochMs effective_from = 0;
+    std::string document;
+};
+
+/// A device message id for de-duplication.
+struct MessageKey {
+    std::string device_id;
+    std::string msg_id;
+};
+
+/// A new session row (state `starting`).
+struct NewSession {
+    std::string id;
+    std::int64_t account_id = 0;
+    std::string method; ///< app | card
+    std::optional<std::string> card_no;
+    std::string device_id;
+    int n = 0;
+    std::int64_t station_id = 0;
+    std::string mode;
+    std::optional<std::int64_t> minutes;
+    std::optional<std::int64_t> tariff_id;
+    std::optional<std::string> cmd_rid; ///< the start command (app) or none (card: the pile starts itself)
+    EpochMs cmd_exp = 0;                ///< the command's exp, or the deadline for the pile to start
+    EpochMs created_at = 0;
+    std::string actor;  ///< rider | card
+    std::string reason; ///< start | card
+};
+
+/// What became of create().
+enum class CreateOutcome {
+    Created,
+    SocketTaken, ///< sessions_one_per_socket: a live session holds the socket
+    MethodTaken, ///< sessions_one_per_method: the account has a live session of this method
+    Duplicate,   ///< the device message id was already handled
+};
+
+/// The pile's session record (or a synthesized one) as committed into the row.
+struct RecordData {
+    std::string msg_id; ///< the request's `id`, or `forced:<sid>`
+    std::string stop_reason;
+    std::int64_t energy_wh = 0;
+    std::int64_t duration_s = 0;
+    std::int64_t max_power_w = 0;
+    std::optional<EpochMs> started_at;
+    EpochMs ended_at = 0;
+};
+
+/// One socket's report in a telemetry message.
+struct Report {
+    std::string sid;
+    std::int64_t energy_wh = 0;
+    std::int64_t power_w = 0;
+    EpochMs at = 0;
+};
+
+/// What happens to the outstanding command with a change.
+enum class CommandChange { Keep, Clear, Set };
+
+/// One conditional change of a session: moves it from `from` to `to` (possibly the same state,
+/// when only a record is committed or a stop is sent) and writes one session_events row.
+struct Change {
+    std::string sid;
+    State from = State::Starting;
+    State to = State::Starting;
+    std::string reason;
+    std::string actor;
+    EpochMs at = 0;
+    std::optional<RecordData> record;
+    std::optional<std::string> stop_requested; ///< set if the row has none yet
+    std::optional<std::string> failure;
+    std::optional<EpochMs> started_at; ///< set if the row has none yet
+    CommandChange command = CommandChange::Keep;
+    std::string cmd_rid;           ///< with CommandChange::Set
+    EpochMs cmd_exp = 0;           ///< with CommandChange::Set
+    std::optional<MessageKey> msg; ///< recorded in processed_messages in the same transaction
+};
+
+/// What became of apply().
+enum class Applied {
+    Done,      ///< committed
+    Stale,     ///< the row is no longer in `from` (or already has a record): nothing written
+    Duplicate, ///< the message id was already handled: nothing written
+};
+
+/// sessiond's SQL. Each write is one short transaction (BEGIN IMMEDIATE). Not thread-safe.
+class Store {
+public:
+    explicit Store(db::Database &db) : db_(db) {}
+
+    // --- lookups ---
+    std::optional<SessionRow> session(const std::string &id);
+    /// Every session that is not completed or failed, oldest first.
+    std::vector<SessionRow> open_sessions();
+    /// The live session holding a socket, if any.
+    std::optional<SessionRow> live_on_socket(const std::string &device_id, int n);
+    /// The live sessions on one device.
+    std::vector<SessionRow> live_on_device(const std::string &device_id);
+    /// Whether the account has a live session started by `method`.
+    bool has_live_method(std::int64_t account_id, const std::string &method);
+    /// An e-bike socket of the registry, with its station; nothing if unknown.
+    std::optional<SocketInfo> socket(const std::string &device_id, int n);
+    /// Whether a fault record is open on the socket or on the whole device.
+    bool has_open_fault(const std::string &device_id, int n);
+    std::optional<CardInfo> card(const std::string &card_no);
+    /// The tariff versions of a station's area (when the area has its own) or of the station.
+    std::vector<TariffRow> tariffs(std::int64_t station_id, std::optional<std::int64_t> area_id);
+    /// presenced's last word on the device (device_presence.online), if it wrote one.
+    std::optional<bool> presence(const std::string &device_id);
+    /// Whether a device message id was already handled.
+    bool processed(const MessageKey &key);
+    /// Whether a device is registered (any kind).
+    bool device_exists(const std::string &device_id);
+
+    // --- writes ---
+    /// Inserts a new `starting` session and its first event (and `msg`) in one transaction.
+    CreateOutcome create(const NewSession &s, const std::optional<MessageKey> &msg);
+    /// One conditional transition; see Change.
+    Applied apply(const Change &c);
+    /// Records a message id handled without any other effect; false if it was already recorded.
+    bool mark_processed(const MessageKey &key, EpochMs now);
+    /// The pile's latest reports (one telemetry message) of live sessions without a record, in one
+    /// transaction: energy so far, power now (max power follows). Returns how many rows changed.
+    int report(const std::string &device_id, const std::vector<Report> &reports);
+
+private:
+    db::Database &db_;
+};
+
+} // namespace pilehub::sessiond
