@@ -176,10 +176,17 @@ int migrate(Database& db, const std::vector<Migration>& migrations) {
 }
 
 namespace {
+// A migration's number is its position, so the file names must count 001, 002, ... without gaps:
+// a gap would renumber every later migration and corrupt databases already migrated.
 std::vector<Migration> from_embedded(const std::vector<schema::EmbeddedFile>& files) {
     std::vector<Migration> out;
-    for (const auto& f : files)
+    for (const auto& f : files) {
+        const auto want = fmt::format("{:03}_", out.size() + 1);
+        if (f.name.substr(0, want.size()) != want)
+            throw Error(fmt::format("migration {} is out of sequence: expected a name starting with {}", f.name, want),
+                        SQLITE_ERROR);
         out.push_back({std::string(f.name), f.text});
+    }
     return out;
 }
 } // namespace

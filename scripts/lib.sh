@@ -27,8 +27,9 @@ build() {
 bin() { # path of a built program, or empty
   local p
   for p in "$BUILD_DIR/workers/$1/$1" "$BUILD_DIR/web-api/$1" "$BUILD_DIR/gateway/$1"; do
-    [ -x "$p" ] && { echo "$p"; return; }
+    [ -x "$p" ] && { echo "$p"; return 0; }
   done
+  return 0
 }
 
 ctl() { "$(bin pilehubctl)" --config "$CONF" "$@"; }

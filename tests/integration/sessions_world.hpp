@@ -2,7 +2,9 @@
 // The world of sessiond's integration tests: a real Mosquitto (pilehub::test::Broker), the real
 // pilehub-sim as a child process playing piles P1 and P2 (10 sockets each), the real sessiond (and
 // billingd, when it is built) as child processes on real SQLite files, and the test acting as the
-// API (user svc.pilehub-api: rpc requests, reads of every topic). Children are stopped by PID.
+// API (user svc.pilehub-api: rpc requests, cfg/desired, reads of every topic). With
+// `WorldOptions::full_stack` also recorderd, presenced and autostopd (test_session_e2e.cpp).
+// Children are stopped by PID.
 #include "common/clock.hpp"
 #include "common/db.hpp"
 #include "common/json.hpp"
@@ -19,6 +21,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -117,6 +120,8 @@ struct WorldOptions {
     int accounts = 4;     ///< accounts with 1000 fen each
     bool billingd = true; ///< also run billingd, when it is built
     std::int64_t tele_period_s = 10;
+    const char *tariff = kTariff; ///< the station's tariff, version 1, in force from epoch 0
+    bool full_stack = false;      ///< also run recorderd, presenced and autostopd (REQUIREs them built)
 };
 
 /// One test's world. Devices P1, P2 simulated (10 sockets each); P3 registered but never online.
@@ -148,7 +153,8 @@ public:
         rpc_ = std::make_unique<rpc::Client>(*api_, router_);
         for (const auto *filter :
              {"ph/v1/svc/session/+/state", "ph/v1/dev/+/presence", "ph/v1/dev/+/conn/+/state", "ph/v1/dev/+/cmd/+",
-              "ph/v1/dev/+/cmd-reply/+", "ph/v1/dev/+/req/+", "ph/v1/dev/+/req-reply/+", "ph/v1/dev/+/evt/+"})
+              "ph/v1/dev/+/cmd-reply/+", "ph/v1/dev/+/req/+", "ph/v1/dev/+/req-reply/+", "ph/v1/dev/+/evt/+",
+              "ph/v1/dev/+/cfg/reported"})
             router_.add(*api_, filter, 1, inbox.handler());
         router_.attach(*api_);
         api_->start();
@@ -161,6 +167,13 @@ public:
             billingd.emplace("billingd", broker_, dir_, std::vector<std::string>{"billingd.scan_period_s=1"});
             billingd->start();
         }
+        if (o.full_stack) {
+            recorderd.emplace("recorderd", broker_, dir_, std::vector<std::string>{"recorderd.batch_ms=100"});
+            presenced.emplace("presenced", broker_, dir_, std::vector<std::string>{"presenced.tick_ms=100"});
+            autostopd.emplace("autostopd", broker_, dir_, std::vector<std::string>{"autostopd.tick_ms=100"});
+            for (auto *d : {&recorderd, &presenced, &autostopd})
+                (*d)->start();
+        }
         for (const auto *dev : {"P1", "P2"})
             REQUIRE_MESSAGE(inbox.wait_for(topics::presence(dev), R"("online":true)", 15s).has_value(),
                             dev << " never came online:\n"
@@ -171,6 +184,9 @@ public:
     }
 
     ~World() {
+        for (auto *d : {&autostopd, &presenced, &recorderd})
+            if (*d)
+                (*d)->stop();
         if (billingd)
             billingd->stop();
         if (sessiond)
@@ -192,6 +208,11 @@ public:
     bool has_billingd() const { return billingd.has_value(); }
     const std::string &dir() const { return dir_; }
     Broker &broker() { return broker_; }
+
+    /// The station every device belongs to.
+    std::int64_t station_id() const { return station_id_; }
+    /// Publishes as the API (svc.pilehub-api: ph/v1/svc/# and cfg/desired).
+    void publish(const mqtt::Message &m) { REQUIRE(api_->publish(m)); }
 
     /// An rpc request to sessiond, as the API sends it.
     rpc::Reply call(const std::string &method, const std::string &data_json, std::chrono::milliseconds timeout = 3s) {
@@ -282,6 +303,8 @@ public:
         std::string s = "--- sessiond ---\n" + tail(sessiond->log(), lines);
         if (billingd)
             s += "--- billingd ---\n" + tail(billingd->log(), lines);
+        if (autostopd)
+            s += "--- autostopd ---\n" + tail(autostopd->log(), lines);
         s += "--- sim ---\n" + tail(slurp(dir_ + "/sim.log"), lines);
         return s;
     }
@@ -289,6 +312,9 @@ public:
     Inbox inbox;
     std::optional<Daemon> sessiond;
     std::optional<Daemon> billingd;
+    std::optional<Daemon> recorderd; ///< full_stack only
+    std::optional<Daemon> presenced; ///< full_stack only
+    std::optional<Daemon> autostopd; ///< full_stack only
     std::vector<std::int64_t> accounts;
     std::int64_t frozen = 0;
     std::int64_t poor = 0;
@@ -306,6 +332,7 @@ private:
         st.operator_id = op;
         st.name = "Garden";
         const auto station = reg.add_station(st, now);
+        station_id_ = station;
         for (const auto *id : {"P1", "P2", "P3"}) {
             registry::Device dev;
             dev.id = id;
@@ -315,7 +342,7 @@ private:
         }
         db::Statement t(d, "INSERT INTO tariffs (station_id, version, document, effective_from, created_at) "
                            "VALUES (?1, 1, ?2, 0, 0)");
-        t.bind(1, station).bind(2, kTariff).run();
+        t.bind(1, station).bind(2, std::string(opts_.tariff)).run();
         ledger::Ledger l(d);
         auto account = [&](int i, std::int64_t fen) {
             const auto a = l.open_account({fmt::format("139{:08}", i), "", std::nullopt, ledger::DebitOrder::RealFirst})
@@ -345,6 +372,7 @@ private:
     mqtt::Router router_;
     std::unique_ptr<rpc::Client> rpc_;
     std::unique_ptr<db::Database> db_;
+    std::int64_t station_id_ = 0;
 };
 
 } // namespace pilehub::test::sessions

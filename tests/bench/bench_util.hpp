@@ -1,0 +1,81 @@
+#pragma once
+// Shared by the benchmark programs: timing, percentiles, /proc sampling of our own children,
+// JSON result lines. Every benchmark prints one line `RESULT {json}` per figure; scripts/bench
+// collects them into its summary.
+#include <fmt/format.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace pilehub::bench {
+
+/// Microseconds on the monotonic clock.
+inline std::int64_t now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+/// The q-quantile (0..1) of `v` (nearest rank); 0 for an empty vector.
+inline double quantile(std::vector<double> v, double q) {
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    auto idx = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+    return v[std::min(idx, v.size() - 1)];
+}
+
+/// CPU time (user + system, seconds) and RSS (bytes) of one process, from /proc.
+struct ProcSample {
+    double cpu_s = 0;
+    std::int64_t rss = 0;
+    bool ok = false;
+};
+
+inline ProcSample sample_proc(pid_t pid) {
+    ProcSample s;
+    std::ifstream st(fmt::format("/proc/{}/stat", pid));
+    std::string line;
+    if (!std::getline(st, line))
+        return s;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    auto p = line.rfind(')');
+    std::istringstream in(line.substr(p + 2));
+    std::vector<std::string> f;
+    std::string w;
+    while (in >> w)
+        f.push_back(w);
+    if (f.size() < 22)
+        return s;
+    const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    s.cpu_s = (std::stod(f[11]) + std::stod(f[12])) / tick; // utime, stime (fields 14, 15)
+    s.rss = std::stoll(f[21]) * ::sysconf(_SC_PAGESIZE);   // rss pages (field 24)
+    s.ok = true;
+    return s;
+}
+
+/// One result line for scripts/bench: `RESULT {"bench":..., ...}`.
+class Result {
+public:
+    explicit Result(const std::string &bench) { body_ = fmt::format(R"("bench":"{}")", bench); }
+    Result &num(const std::string &k, double v) {
+        body_ += fmt::format(R"(,"{}":{:.3f})", k, v);
+        return *this;
+    }
+    Result &str(const std::string &k, const std::string &v) {
+        body_ += fmt::format(R"(,"{}":"{}")", k, v);
+        return *this;
+    }
+    void print() const { fmt::print("RESULT {{{}}}\n", body_), std::fflush(stdout); }
+
+private:
+    std::string body_;
+};
+
+} // namespace pilehub::bench

@@ -1,0 +1,245 @@
+#include "platform.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace pilehub::bench {
+
+const char *const kTariff = R"({"name":"e-bike","timezone":"Asia/Shanghai","modes":["time","power"],)"
+                            R"("time":{"fen_per_hour":100,"options_minutes":[60,120]},)"
+                            R"("power":{"tiers":[{"up_to_w":300,"fen_per_hour":30},)"
+                            R"({"up_to_w":2000,"fen_per_hour":100}],"ignore_first_s":60},)"
+                            R"("cap":{"max_minutes":720,"max_fen":1000},"min_start_balance_fen":200,)"
+                            R"("stop_below_balance_fen":0})";
+
+std::string make_temp_dir(const std::string &prefix) {
+    std::string templ = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (!::mkdtemp(templ.data()))
+        throw std::runtime_error("mkdtemp failed");
+    return templ;
+}
+
+void remove_temp_dir(const std::string &dir) {
+    const char *keep = std::getenv("PILEHUB_KEEP_TEST_DIRS");
+    if (keep && std::string(keep) == "1")
+        return;
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
+Daemon::Daemon(std::string bin_dir, std::string name, const test::Broker &broker, std::string data_dir,
+               std::vector<std::string> sets)
+    : bin_dir_(std::move(bin_dir)), name_(std::move(name)), data_dir_(std::move(data_dir)), sets_(std::move(sets)) {
+    fs::create_directories(data_dir_ + "/secrets");
+    std::ofstream(data_dir_ + "/secrets/svc." + name_ + ".pass") << broker.password("svc." + name_) << "\n";
+    sets_.push_back("data_dir=" + data_dir_);
+    sets_.push_back(fmt::format("mqtt.port={}", broker.port()));
+}
+
+void Daemon::start() {
+    const auto ready = data_dir_ + "/run/" + name_ + ".ready";
+    fs::remove(ready);
+    std::vector<std::string> argv{bin_dir_ + "/workers/" + name_ + "/" + name_};
+    for (const auto &s : sets_) {
+        argv.push_back("--set");
+        argv.push_back(s);
+    }
+    test::SpawnOptions o;
+    o.output = log_path();
+    proc_ = test::Process::spawn(argv, o);
+    for (int i = 0; i < 600 && !fs::exists(ready); ++i) {
+        if (!proc_.running())
+            throw std::runtime_error(name_ + " exited during start-up; see " + log_path());
+        std::this_thread::sleep_for(50ms);
+    }
+    if (!fs::exists(ready))
+        throw std::runtime_error(name_ + " not ready in 30 s; see " + log_path());
+}
+
+void Arrivals::add(const std::string &sid) {
+    {
+        std::lock_guard l(m_);
+        seen_.emplace(sid, now_us());
+    }
+    cv_.notify_all();
+}
+
+std::optional<std::int64_t> Arrivals::wait(const std::string &sid, std::chrono::milliseconds timeout) {
+    std::unique_lock l(m_);
+    if (!cv_.wait_for(l, timeout, [&] { return seen_.count(sid) != 0; }))
+        return std::nullopt;
+    return seen_[sid];
+}
+
+ProbePile::ProbePile(const test::Broker &broker, std::string id, Arrivals &stops) : id_(std::move(id)) {
+    auto o = broker.client_options(id_);
+    client_ = mqtt::make_client(o);
+    client_->subscribe(topics::cmd(id_, "+"), 1);
+    client_->on_message([this, &stops](const mqtt::Message &m) {
+        if (m.topic != topics::cmd(id_, "stop_port"))
+            return;
+        auto c = payloads::decode<payloads::EbikeStopPort>(m.payload);
+        if (!c || !c->data.sid)
+            return;
+        stops.add(*c->data.sid);
+        auto r = payloads::make_reply(*c, payloads::make_envelope(SystemClock::instance().now_ms(), 1, 0),
+                                      payloads::ReplyStatus::Ok);
+        client_->publish({topics::cmd_reply(id_, "stop_port"), payloads::encode(r), 1, false});
+    });
+}
+
+ProbePile::~ProbePile() { client_->stop(); }
+
+void ProbePile::tele(int n, const std::string &sid, double watts) {
+    payloads::EbikeTele t;
+    t.temp_c = 35;
+    payloads::EbikeSocketTele s;
+    s.n = n;
+    s.st = payloads::EbikeSocketStatus::Charging;
+    s.sid = sid;
+    s.power_w = watts;
+    s.voltage_v = 220;
+    t.total_power_w = watts;
+    t.sockets.push_back(s);
+    const auto text = payloads::encode(
+        payloads::Message<payloads::EbikeTele>{payloads::make_envelope(SystemClock::instance().now_ms(), 1, ++seq_), t});
+    client_->publish({topics::tele(id_), text, 0, false});
+}
+
+std::pair<std::string, std::string> tele_template(int sockets) {
+    payloads::EbikeTele t;
+    t.temp_c = 31.5;
+    t.rssi_dbm = -67;
+    for (int n = 1; n <= sockets; ++n) {
+        payloads::EbikeSocketTele s;
+        s.n = n;
+        s.st = payloads::EbikeSocketStatus::Idle;
+        s.voltage_v = 220.4;
+        s.current_a = 0;
+        s.power_w = 0;
+        t.sockets.push_back(s);
+    }
+    constexpr std::int64_t kMark = 987654321987;
+    const auto text = payloads::encode(
+        payloads::Message<payloads::EbikeTele>{payloads::make_envelope(SystemClock::instance().now_ms(), 1, kMark), t});
+    const auto mark = std::to_string(kMark);
+    const auto at = text.find(mark);
+    return {text.substr(0, at), text.substr(at + mark.size())};
+}
+
+Blaster::Blaster(const test::Broker &broker, const std::vector<std::string> &devices) : ids_(devices) {
+    std::vector<test::ClientSpec> specs;
+    for (const auto &d : devices) {
+        auto o = broker.client_options(d);
+        o.clean_session = true;
+        specs.emplace_back(o);
+    }
+    clients_ = test::connect_all(specs, 30s);
+    const auto [p, s] = tele_template(10);
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+        prefix_.push_back(p);
+        suffix_.push_back(s);
+        seq_.push_back(0);
+    }
+    thread_ = std::thread([this] { run(); });
+}
+
+Blaster::~Blaster() {
+    stop_ = true;
+    thread_.join();
+    for (auto &c : clients_)
+        c->stop();
+}
+
+void Blaster::set_rate(double rate) { rate_ = rate; }
+
+void Blaster::run() {
+    // Paced in 1 ms slots: owed = rate * elapsed - sent, published round-robin over the devices.
+    double owed_base = 0;
+    std::int64_t t0 = now_us();
+    double last_rate = 0;
+    std::uint64_t local = 0;
+    std::size_t next = 0;
+    while (!stop_) {
+        const double r = rate_;
+        if (r != last_rate) {
+            t0 = now_us();
+            owed_base = static_cast<double>(local);
+            last_rate = r;
+        }
+        if (r <= 0) {
+            std::this_thread::sleep_for(5ms);
+            continue;
+        }
+        const double due = owed_base + r * static_cast<double>(now_us() - t0) / 1e6;
+        while (static_cast<double>(local) < due && !stop_) {
+            const std::size_t i = next++ % clients_.size();
+            std::string text = prefix_[i];
+            text += std::to_string(++seq_[i]);
+            text += suffix_[i];
+            if (clients_[i]->publish({topics::tele(ids_[i]), std::move(text), 0, false}))
+                ++sent_;
+            else
+                ++failed_;
+            ++local;
+        }
+        std::this_thread::sleep_for(1ms);
+    }
+}
+
+std::pair<std::int64_t, std::int64_t> seed_core(const std::string &core_path, const std::vector<std::string> &devices,
+                                                int ports) {
+    db::Database core(core_path);
+    db::migrate(core, db::core_migrations());
+    registry::Store reg(core);
+    registry::Station st;
+    st.operator_id = reg.ensure_operator("bench", 1);
+    st.name = "Bench Garden";
+    const auto station = reg.add_station(st, 1);
+    // add_device is its own transaction; synchronous=NORMAL in WAL keeps this quick.
+    for (const auto &id : devices) {
+        registry::Device d;
+        d.id = id;
+        d.station_id = station;
+        d.ports = ports;
+        reg.add_device(d, "unused-hash", 1);
+    }
+    db::Statement tariff(core, "INSERT INTO tariffs (station_id, version, document, effective_from, created_at) "
+                               "VALUES (?1, 1, ?2, 0, 0)");
+    tariff.bind_all(station, std::string(kTariff)).run();
+    return {core.last_insert_rowid(), station};
+}
+
+void add_charging_sessions(const std::string &core_path, const std::vector<std::string> &piles, int ports,
+                           std::int64_t tariff_id, std::int64_t station_id) {
+    db::Database core(core_path);
+    const auto now = SystemClock::instance().now_ms();
+    db::Transaction tx(core);
+    std::int64_t account = 1000;
+    for (const auto &pile : piles)
+        for (int n = 1; n <= ports; ++n) {
+            ++account;
+            db::Statement(core, "INSERT INTO accounts (id, phone, created_at) VALUES (?1, ?2, 0)")
+                .bind_all(account, fmt::format("139{:08d}", account))
+                .run();
+            db::Statement(core, "INSERT INTO sessions (id, account_id, method, device_id, n, station_id, mode, "
+                                "minutes, tariff_id, state, created_at, started_at, updated_at) VALUES (?1, ?2, "
+                                "'app', ?3, ?4, ?5, 'power', NULL, ?6, 'charging', ?7, ?7, ?7)")
+                .bind_all(fmt::format("{}-{}", pile, n), account, pile, std::int64_t{n}, station_id, tariff_id,
+                          now - 120'000)
+                .run();
+        }
+    tx.commit();
+}
+
+int broker_drop_lines(const test::Broker &broker) {
+    const auto log = broker.log();
+    int n = 0;
+    for (std::size_t p = 0; (p = log.find("being dropped", p)) != std::string::npos; ++p)
+        ++n;
+    return n;
+}
+
+} // namespace pilehub::bench
