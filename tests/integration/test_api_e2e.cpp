@@ -61,7 +61,8 @@ template <typename F> bool eventually(F f, std::chrono::milliseconds limit) {
 
 } // namespace
 
-TEST_CASE("api e2e: a rider charges at a pile registered through the API; the session is settled into the ledger") {
+TEST_CASE("api e2e: a rider recharges in the sandbox, charges in power mode at a pile registered through the API, "
+          "and finds the session's cost and one matching ledger entry") {
     for (const char* w : {"sessiond", "billingd", "recorderd", "pilehub-sim"}) {
         if (!Worker::built(w)) {
             MESSAGE("skipped: " << w << " is not built in " << PILEHUB_BINARY_DIR);
@@ -71,7 +72,7 @@ TEST_CASE("api e2e: a rider charges at a pile registered through the API; the se
     Stack st;
     const auto admin = st.admin();
     const auto station = st.station(admin, "E2E Station");
-    // Time mode at 360 yuan an hour: a few seconds of charging cost a few yuan, whatever the curve.
+    // One power tier at 360 yuan an hour: a few seconds of charging cost a few yuan, whatever the curve.
     REQUIRE(st.put(fmt::format("/api/v1/admin/stations/{}/tariff", station),
                    R"({"tariff":{"name":"e2e","timezone":"Asia/Shanghai","modes":["time","power"],
                        "time":{"fen_per_hour":36000,"options_minutes":[60]},
@@ -103,7 +104,7 @@ TEST_CASE("api e2e: a rider charges at a pile registered through the API; the se
                         << tail(slurp(st.dir() + "/sim.log")));
 
     const auto t0 = std::chrono::steady_clock::now();
-    auto start = st.post("/api/v1/sessions", R"({"socket":"e2e-p1-1","mode":"time","minutes":60})", rider);
+    auto start = st.post("/api/v1/sessions", R"({"socket":"e2e-p1-1","mode":"power"})", rider);
     CHECK(std::chrono::steady_clock::now() - t0 < 1s);
     REQUIRE_MESSAGE(start.status == 202, start);
     const auto sid = start.str("session.id");
