@@ -55,7 +55,7 @@ inline ProcSample sample_proc(pid_t pid) {
         return s;
     const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
     s.cpu_s = (std::stod(f[11]) + std::stod(f[12])) / tick; // utime, stime (fields 14, 15)
-    s.rss = std::stoll(f[21]) * ::sysconf(_SC_PAGESIZE);   // rss pages (field 24)
+    s.rss = std::stoll(f[21]) * ::sysconf(_SC_PAGESIZE);    // rss pages (field 24)
     s.ok = true;
     return s;
 }
@@ -63,12 +63,12 @@ inline ProcSample sample_proc(pid_t pid) {
 /// One result line for scripts/bench: `RESULT {"bench":..., ...}`.
 class Result {
 public:
-    explicit Result(const std::string &bench) { body_ = fmt::format(R"("bench":"{}")", bench); }
-    Result &num(const std::string &k, double v) {
+    explicit Result(const std::string& bench) { body_ = fmt::format(R"("bench":"{}")", bench); }
+    Result& num(const std::string& k, double v) {
         body_ += fmt::format(R"(,"{}":{:.3f})", k, v);
         return *this;
     }
-    Result &str(const std::string &k, const std::string &v) {
+    Result& str(const std::string& k, const std::string& v) {
         body_ += fmt::format(R"(,"{}":"{}")", k, v);
         return *this;
     }

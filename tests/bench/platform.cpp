@@ -7,29 +7,29 @@
 
 namespace pilehub::bench {
 
-const char *const kTariff = R"({"name":"e-bike","timezone":"Asia/Shanghai","modes":["time","power"],)"
+const char* const kTariff = R"({"name":"e-bike","timezone":"Asia/Shanghai","modes":["time","power"],)"
                             R"("time":{"fen_per_hour":100,"options_minutes":[60,120]},)"
                             R"("power":{"tiers":[{"up_to_w":300,"fen_per_hour":30},)"
                             R"({"up_to_w":2000,"fen_per_hour":100}],"ignore_first_s":60},)"
                             R"("cap":{"max_minutes":720,"max_fen":1000},"min_start_balance_fen":200,)"
                             R"("stop_below_balance_fen":0})";
 
-std::string make_temp_dir(const std::string &prefix) {
+std::string make_temp_dir(const std::string& prefix) {
     std::string templ = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
     if (!::mkdtemp(templ.data()))
         throw std::runtime_error("mkdtemp failed");
     return templ;
 }
 
-void remove_temp_dir(const std::string &dir) {
-    const char *keep = std::getenv("PILEHUB_KEEP_TEST_DIRS");
+void remove_temp_dir(const std::string& dir) {
+    const char* keep = std::getenv("PILEHUB_KEEP_TEST_DIRS");
     if (keep && std::string(keep) == "1")
         return;
     std::error_code ec;
     fs::remove_all(dir, ec);
 }
 
-Daemon::Daemon(std::string bin_dir, std::string name, const test::Broker &broker, std::string data_dir,
+Daemon::Daemon(std::string bin_dir, std::string name, const test::Broker& broker, std::string data_dir,
                std::vector<std::string> sets)
     : bin_dir_(std::move(bin_dir)), name_(std::move(name)), data_dir_(std::move(data_dir)), sets_(std::move(sets)) {
     fs::create_directories(data_dir_ + "/secrets");
@@ -42,7 +42,7 @@ void Daemon::start() {
     const auto ready = data_dir_ + "/run/" + name_ + ".ready";
     fs::remove(ready);
     std::vector<std::string> argv{bin_dir_ + "/workers/" + name_ + "/" + name_};
-    for (const auto &s : sets_) {
+    for (const auto& s : sets_) {
         argv.push_back("--set");
         argv.push_back(s);
     }
@@ -58,7 +58,7 @@ void Daemon::start() {
         throw std::runtime_error(name_ + " not ready in 30 s; see " + log_path());
 }
 
-void Arrivals::add(const std::string &sid) {
+void Arrivals::add(const std::string& sid) {
     {
         std::lock_guard l(m_);
         seen_.emplace(sid, now_us());
@@ -66,18 +66,18 @@ void Arrivals::add(const std::string &sid) {
     cv_.notify_all();
 }
 
-std::optional<std::int64_t> Arrivals::wait(const std::string &sid, std::chrono::milliseconds timeout) {
+std::optional<std::int64_t> Arrivals::wait(const std::string& sid, std::chrono::milliseconds timeout) {
     std::unique_lock l(m_);
     if (!cv_.wait_for(l, timeout, [&] { return seen_.count(sid) != 0; }))
         return std::nullopt;
     return seen_[sid];
 }
 
-ProbePile::ProbePile(const test::Broker &broker, std::string id, Arrivals &stops) : id_(std::move(id)) {
+ProbePile::ProbePile(const test::Broker& broker, std::string id, Arrivals& stops) : id_(std::move(id)) {
     auto o = broker.client_options(id_);
     client_ = mqtt::make_client(o);
     client_->subscribe(topics::cmd(id_, "+"), 1);
-    client_->on_message([this, &stops](const mqtt::Message &m) {
+    client_->on_message([this, &stops](const mqtt::Message& m) {
         if (m.topic != topics::cmd(id_, "stop_port"))
             return;
         auto c = payloads::decode<payloads::EbikeStopPort>(m.payload);
@@ -90,9 +90,11 @@ ProbePile::ProbePile(const test::Broker &broker, std::string id, Arrivals &stops
     });
 }
 
-ProbePile::~ProbePile() { client_->stop(); }
+ProbePile::~ProbePile() {
+    client_->stop();
+}
 
-void ProbePile::tele(int n, const std::string &sid, double watts) {
+void ProbePile::tele(int n, const std::string& sid, double watts) {
     payloads::EbikeTele t;
     t.temp_c = 35;
     payloads::EbikeSocketTele s;
@@ -103,8 +105,8 @@ void ProbePile::tele(int n, const std::string &sid, double watts) {
     s.voltage_v = 220;
     t.total_power_w = watts;
     t.sockets.push_back(s);
-    const auto text = payloads::encode(
-        payloads::Message<payloads::EbikeTele>{payloads::make_envelope(SystemClock::instance().now_ms(), 1, ++seq_), t});
+    const auto text = payloads::encode(payloads::Message<payloads::EbikeTele>{
+        payloads::make_envelope(SystemClock::instance().now_ms(), 1, ++seq_), t});
     client_->publish({topics::tele(id_), text, 0, false});
 }
 
@@ -129,9 +131,9 @@ std::pair<std::string, std::string> tele_template(int sockets) {
     return {text.substr(0, at), text.substr(at + mark.size())};
 }
 
-Blaster::Blaster(const test::Broker &broker, const std::vector<std::string> &devices) : ids_(devices) {
+Blaster::Blaster(const test::Broker& broker, const std::vector<std::string>& devices) : ids_(devices) {
     std::vector<test::ClientSpec> specs;
-    for (const auto &d : devices) {
+    for (const auto& d : devices) {
         auto o = broker.client_options(d);
         o.clean_session = true;
         specs.emplace_back(o);
@@ -149,11 +151,13 @@ Blaster::Blaster(const test::Broker &broker, const std::vector<std::string> &dev
 Blaster::~Blaster() {
     stop_ = true;
     thread_.join();
-    for (auto &c : clients_)
+    for (auto& c : clients_)
         c->stop();
 }
 
-void Blaster::set_rate(double rate) { rate_ = rate; }
+void Blaster::set_rate(double rate) {
+    rate_ = rate;
+}
 
 void Blaster::run() {
     // Paced in 1 ms slots: owed = rate * elapsed - sent, published round-robin over the devices.
@@ -189,7 +193,7 @@ void Blaster::run() {
     }
 }
 
-std::pair<std::int64_t, std::int64_t> seed_core(const std::string &core_path, const std::vector<std::string> &devices,
+std::pair<std::int64_t, std::int64_t> seed_core(const std::string& core_path, const std::vector<std::string>& devices,
                                                 int ports) {
     db::Database core(core_path);
     db::migrate(core, db::core_migrations());
@@ -199,7 +203,7 @@ std::pair<std::int64_t, std::int64_t> seed_core(const std::string &core_path, co
     st.name = "Bench Garden";
     const auto station = reg.add_station(st, 1);
     // add_device is its own transaction; synchronous=NORMAL in WAL keeps this quick.
-    for (const auto &id : devices) {
+    for (const auto& id : devices) {
         registry::Device d;
         d.id = id;
         d.station_id = station;
@@ -212,13 +216,13 @@ std::pair<std::int64_t, std::int64_t> seed_core(const std::string &core_path, co
     return {core.last_insert_rowid(), station};
 }
 
-void add_charging_sessions(const std::string &core_path, const std::vector<std::string> &piles, int ports,
+void add_charging_sessions(const std::string& core_path, const std::vector<std::string>& piles, int ports,
                            std::int64_t tariff_id, std::int64_t station_id) {
     db::Database core(core_path);
     const auto now = SystemClock::instance().now_ms();
     db::Transaction tx(core);
     std::int64_t account = 1000;
-    for (const auto &pile : piles)
+    for (const auto& pile : piles)
         for (int n = 1; n <= ports; ++n) {
             ++account;
             db::Statement(core, "INSERT INTO accounts (id, phone, created_at) VALUES (?1, ?2, 0)")
@@ -234,7 +238,7 @@ void add_charging_sessions(const std::string &core_path, const std::vector<std::
     tx.commit();
 }
 
-int broker_drop_lines(const test::Broker &broker) {
+int broker_drop_lines(const test::Broker& broker) {
     const auto log = broker.log();
     int n = 0;
     for (std::size_t p = 0; (p = log.find("being dropped", p)) != std::string::npos; ++p)

@@ -33,22 +33,22 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 /// A temporary directory, removed at the end unless PILEHUB_KEEP_TEST_DIRS=1.
-std::string make_temp_dir(const std::string &prefix);
-void remove_temp_dir(const std::string &dir);
+std::string make_temp_dir(const std::string& prefix);
+void remove_temp_dir(const std::string& dir);
 
 /// The power tariff the sessions of the benchmarks use.
-extern const char *const kTariff;
+extern const char* const kTariff;
 
 /// One daemon as our child process.
 class Daemon {
 public:
-    Daemon(std::string bin_dir, std::string name, const test::Broker &broker, std::string data_dir,
+    Daemon(std::string bin_dir, std::string name, const test::Broker& broker, std::string data_dir,
            std::vector<std::string> sets = {});
     ~Daemon() { stop(); }
     void start();
     int stop() { return proc_.pid() ? proc_.stop(10s) : 0; }
     pid_t pid() const { return proc_.pid(); }
-    const std::string &name() const { return name_; }
+    const std::string& name() const { return name_; }
     std::string log_path() const { return data_dir_ + "/" + name_ + ".log"; }
 
 private:
@@ -62,8 +62,8 @@ private:
 /// Arrival times (monotonic µs) keyed by session id.
 class Arrivals {
 public:
-    void add(const std::string &sid);
-    std::optional<std::int64_t> wait(const std::string &sid, std::chrono::milliseconds timeout);
+    void add(const std::string& sid);
+    std::optional<std::int64_t> wait(const std::string& sid, std::chrono::milliseconds timeout);
 
 private:
     std::mutex m_;
@@ -74,11 +74,11 @@ private:
 /// A pile as its own MQTT user: publishes reports, records and acknowledges stop_port.
 class ProbePile {
 public:
-    ProbePile(const test::Broker &broker, std::string id, Arrivals &stops);
+    ProbePile(const test::Broker& broker, std::string id, Arrivals& stops);
     ~ProbePile();
     /// One report with one socket drawing `watts` for session `sid`.
-    void tele(int n, const std::string &sid, double watts);
-    mqtt::Client &client() { return *client_; }
+    void tele(int n, const std::string& sid, double watts);
+    mqtt::Client& client() { return *client_; }
 
 private:
     std::string id_;
@@ -89,7 +89,7 @@ private:
 /// Publishes e-bike telemetry (10 sockets each) from `devices` users at a paced total rate.
 class Blaster {
 public:
-    Blaster(const test::Broker &broker, const std::vector<std::string> &devices);
+    Blaster(const test::Broker& broker, const std::vector<std::string>& devices);
     ~Blaster();
     /// Starts publishing `rate` messages/s (0 stops).
     void set_rate(double rate);
@@ -113,17 +113,17 @@ std::pair<std::string, std::string> tele_template(int sockets);
 
 /// Seeds a core database: operator, station, power tariff, `devices` with `ports` sockets each.
 /// Returns the tariff id and the station id.
-std::pair<std::int64_t, std::int64_t> seed_core(const std::string &core_path, const std::vector<std::string> &devices,
+std::pair<std::int64_t, std::int64_t> seed_core(const std::string& core_path, const std::vector<std::string>& devices,
                                                 int ports);
 
 /// Charging sessions `<pile>-<n>` (power mode, started 2 min ago), one account each.
-void add_charging_sessions(const std::string &core_path, const std::vector<std::string> &piles, int ports,
+void add_charging_sessions(const std::string& core_path, const std::vector<std::string>& piles, int ports,
                            std::int64_t tariff_id, std::int64_t station_id);
 
 /// Every worker daemon, in start order.
 inline const std::vector<std::string> kDaemons = {"presenced", "recorderd", "billingd", "sessiond", "autostopd"};
 
 /// Counts "Outgoing messages are being dropped" lines in the broker log.
-int broker_drop_lines(const test::Broker &broker);
+int broker_drop_lines(const test::Broker& broker);
 
 } // namespace pilehub::bench

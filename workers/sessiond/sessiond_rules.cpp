@@ -346,6 +346,17 @@ std::optional<SocketRef> parse_socket(std::string_view code) {
     return SocketRef{std::string(dev), n};
 }
 
+std::string ended_reason(std::string_view record_reason, const std::optional<std::string> &stop_requested) {
+    static constexpr std::string_view kAutoStop[] = {"full",          "no_load",       "socket_overload",
+                                                     "device_overload", "quota_reached", "balance_low",
+                                                     "over_temp",     "fault"};
+    // The pile only knows it was told to stop; the platform knows why.
+    if (record_reason == "remote_stop" && stop_requested &&
+        std::find(std::begin(kAutoStop), std::end(kAutoStop), *stop_requested) != std::end(kAutoStop))
+        return *stop_requested;
+    return std::string(record_reason);
+}
+
 std::string socket_code(const SocketRef &s) {
     return s.device_id + "-" + std::to_string(s.n);
 }

@@ -118,6 +118,13 @@ std::optional<payloads::ChargeLimit> limit_for(const billing::Tariff &tariff, co
 /// time mode takes the longest option. Nothing if the tariff offers no usable mode.
 std::optional<ModeChoice> card_mode(const billing::Tariff &tariff, billing::Mode preferred);
 
+/// The stop reason a session ends with, from its record and what the platform asked for: the
+/// pile's own reason, except that a `remote_stop` the platform sent because an auto-stop rule applied
+/// (BILLING.md §3: full, no_load, socket_overload, device_overload, quota_reached, balance_low,
+/// over_temp, fault) keeps that rule's reason. So a `no_load` decided by autostopd still costs 0 and
+/// the row says why the session really ended; rider and operator stops stay `remote_stop`.
+std::string ended_reason(std::string_view record_reason, const std::optional<std::string> &stop_requested);
+
 /// A socket code `<device_id>-<n>` (CONTRACT B) split into its device id and socket number.
 struct SocketRef {
     std::string device_id;

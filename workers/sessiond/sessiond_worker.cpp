@@ -925,7 +925,7 @@ void Worker::on_record(const std::string &dev, std::string_view payload) {
     Cause c{"record:" + reason, "pile", MessageKey{dev, *m->env.id}, {}, {}, {}};
     RecordData r;
     r.msg_id = *m->env.id;
-    r.stop_reason = reason;
+    r.stop_reason = ended_reason(reason, row->stop_requested);
     r.energy_wh = rec.energy_wh;
     r.duration_s = rec.duration_s;
     r.max_power_w = whole_watts(rec.max_power_w);

@@ -281,6 +281,20 @@ StartFacts good() {
 }
 } // namespace
 
+TEST_CASE("sessiond records: a remote_stop asked for by an auto-stop rule ends with that rule's reason") {
+    // autostopd asked; the pile only says it was told to stop.
+    for (const char *r : {"full", "no_load", "socket_overload", "device_overload", "quota_reached", "balance_low",
+                          "over_temp", "fault"})
+        CHECK(ended_reason("remote_stop", std::string(r)) == r);
+    // Rider and operator stops, and stops nobody asked for, keep the pile's word.
+    CHECK(ended_reason("remote_stop", std::string("user_stop")) == "remote_stop");
+    CHECK(ended_reason("remote_stop", std::string("forced")) == "remote_stop");
+    CHECK(ended_reason("remote_stop", std::nullopt) == "remote_stop");
+    // The pile stopped on its own rule before our stop arrived: its reason stands.
+    CHECK(ended_reason("over_temp", std::string("no_load")) == "over_temp");
+    CHECK(ended_reason("full", std::nullopt) == "full");
+}
+
 TEST_CASE("sessiond pre-checks: each refusal carries its CONTRACT B code") {
     CHECK_FALSE(precheck(good()).has_value());
     struct Case {

@@ -145,6 +145,21 @@ TEST_CASE("sessiond worker: start refusals, each with its CONTRACT B code") {
     CHECK(count(*w.db, "SELECT count(*) FROM sessions") == 1);
 }
 
+TEST_CASE("sessiond worker: an autostopd stop ends with autostopd's reason although the pile says remote_stop") {
+    World w;
+    w.presence("P1", true, 1);
+    const auto sid = w.start(w.rich, "P1-1");
+    w.cmd_reply("P1", "start_port", sid + ".start");
+    const auto stop =
+        w.rpc("stop", fmt::format(R"({{"session_id":"{}","reason":"no_load","actor":"autostopd"}})", sid));
+    CHECK(stop.status == "ok");
+    CHECK(w.row(sid).stop_requested == "no_load");
+    CHECK(w.record("P1", 1, sid, "rec-1", 0, 600) == "ok"); // the pile: remote_stop
+    const auto row = w.row(sid);
+    CHECK(row.stop_reason == "no_load"); // so billingd waives it (BILLING.md §2)
+    CHECK(w.events(sid, "reason = 'record:remote_stop'") == 1); // the pile's own word stays in the history
+}
+
 TEST_CASE(
     "sessiond worker: rider stop → stop_port → record committed, then acknowledged; a resent record changes nothing") {
     World w;
