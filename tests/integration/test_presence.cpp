@@ -5,7 +5,7 @@
 #include "common/registry.hpp"
 #include "common/topics.hpp"
 #include "tests/support/broker.hpp"
-#include "tests/support/process.hpp"
+#include "tests/support/daemon.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -14,70 +14,15 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 using namespace pilehub;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+using test::Daemon;
+using test::make_temp_dir;
 
 namespace {
-
-std::string make_temp_dir(const char *prefix) {
-    std::string templ = (fs::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
-    if (!::mkdtemp(templ.data()))
-        throw std::runtime_error("mkdtemp failed");
-    return templ;
-}
-
-std::string slurp(const std::string &path) {
-    std::ifstream in(path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-/// A PileHub daemon run as a child process on its own data directory, stopped by its PID.
-class Daemon {
-public:
-    Daemon(std::string name, const test::Broker &broker, std::string data_dir, std::vector<std::string> sets = {})
-        : name_(std::move(name)), data_dir_(std::move(data_dir)), sets_(std::move(sets)) {
-        fs::create_directories(data_dir_ + "/secrets");
-        std::ofstream(data_dir_ + "/secrets/svc." + name_ + ".pass") << broker.password("svc." + name_) << "\n";
-        sets_.push_back("data_dir=" + data_dir_);
-        sets_.push_back(fmt::format("mqtt.port={}", broker.port()));
-    }
-    ~Daemon() { stop(); }
-    void start() {
-        const auto ready = data_dir_ + "/run/" + name_ + ".ready";
-        fs::remove(ready);
-        std::vector<std::string> argv{std::string(PILEHUB_BINARY_DIR) + "/workers/" + name_ + "/" + name_};
-        for (const auto &s : sets_) {
-            argv.push_back("--set");
-            argv.push_back(s);
-        }
-        test::SpawnOptions o;
-        o.output = log_path();
-        proc_ = test::Process::spawn(argv, o);
-        for (int i = 0; i < 200 && !fs::exists(ready); ++i) {
-            if (!proc_.running())
-                FAIL(name_ << " exited during start-up:\n" << log());
-            std::this_thread::sleep_for(50ms);
-        }
-        REQUIRE_MESSAGE(fs::exists(ready), name_ << " not ready in 10 s:\n" << log());
-    }
-    /// SIGTERM to our child's PID; its exit code.
-    int stop() { return proc_.pid() ? proc_.stop() : 0; }
-    std::string log_path() const { return data_dir_ + "/" + name_ + ".log"; }
-    std::string log() const { return slurp(log_path()); }
-
-private:
-    std::string name_;
-    std::string data_dir_;
-    std::vector<std::string> sets_;
-    test::Process proc_;
-};
 
 /// A device as the broker sees it: its own user, a Will carrying the boot of each connection.
 class DeviceClient {

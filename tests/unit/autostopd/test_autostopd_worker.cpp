@@ -8,6 +8,7 @@
 #include "common/payloads.hpp"
 #include "common/registry.hpp"
 #include "common/topics.hpp"
+#include "tests/support/fake_mqtt.hpp"
 #include "workers/autostopd/autostopd_worker.hpp"
 
 #include <doctest/doctest.h>
@@ -25,36 +26,6 @@ using namespace pilehub;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// Records publications, hands inbound messages to the handler on the caller's thread.
-class FakeClient final : public mqtt::Client {
-public:
-    void subscribe(const std::string &filter, int) override { filters.push_back(filter); }
-    void on_message(mqtt::MessageHandler h) override { handler_ = std::move(h); }
-    void on_connect(mqtt::ConnectHandler) override {}
-    void on_lost(mqtt::LostHandler) override {}
-    void start() override {}
-    bool wait_ready(std::chrono::milliseconds) override { return true; }
-    bool publish(const mqtt::Message &m) override {
-        std::lock_guard l(m_);
-        published_.push_back(m);
-        return true;
-    }
-    void stop(const std::optional<mqtt::Message> &) override {}
-    void kill_connection() override {}
-    bool connected() const override { return true; }
-    mqtt::Stats stats() const override { return {}; }
-    const std::string &client_id() const override { return id_; }
-    /// Runs the message handler as Paho's callback thread would.
-    void deliver(const mqtt::Message &m) { handler_(m); }
-    std::vector<std::string> filters;
-
-private:
-    std::string id_ = "svc.autostopd";
-    mqtt::MessageHandler handler_;
-    std::mutex m_;
-    std::vector<mqtt::Message> published_;
-};
 
 struct TempDb {
     std::string path =
@@ -105,7 +76,7 @@ TEST_CASE("autostop: the MQTT callback never waits for sessiond; one request goe
     TempDb tmp;
     db::Database core(tmp.path);
     seed(core);
-    FakeClient mqtt;
+    test::FakeMqtt mqtt{"svc.autostopd"};
     mqtt::Router router;
     autostopd::Options o;
     o.tick = 20ms;
@@ -161,7 +132,7 @@ TEST_CASE("autostop: unknown devices and malformed messages are dropped without 
     TempDb tmp;
     db::Database core(tmp.path);
     seed(core);
-    FakeClient mqtt;
+    test::FakeMqtt mqtt{"svc.autostopd"};
     mqtt::Router router;
     autostopd::Worker worker(mqtt, router, core, SystemClock::instance(), {});
     router.attach(mqtt);

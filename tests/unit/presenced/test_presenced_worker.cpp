@@ -7,6 +7,7 @@
 #include "common/payloads.hpp"
 #include "common/registry.hpp"
 #include "common/topics.hpp"
+#include "tests/support/fake_mqtt.hpp"
 #include "workers/presenced/presenced_store.hpp"
 #include "workers/presenced/presenced_worker.hpp"
 
@@ -14,7 +15,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <mutex>
 #include <thread>
 
 using namespace pilehub;
@@ -22,39 +22,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class FakeClient final : public mqtt::Client {
+/// The fake client, plus the verdicts presenced published for a device.
+class FakeClient final : public test::FakeMqtt {
 public:
-    void subscribe(const std::string &, int) override {}
-    void on_message(mqtt::MessageHandler h) override { handler_ = std::move(h); }
-    void on_connect(mqtt::ConnectHandler) override {}
-    void on_lost(mqtt::LostHandler) override {}
-    void start() override {}
-    bool wait_ready(std::chrono::milliseconds) override { return true; }
-    bool publish(const mqtt::Message &m) override {
-        std::lock_guard l(m_);
-        published_.push_back(m);
-        return true;
-    }
-    void stop(const std::optional<mqtt::Message> &) override {}
-    void kill_connection() override {}
-    bool connected() const override { return true; }
-    mqtt::Stats stats() const override { return {}; }
-    const std::string &client_id() const override { return id_; }
-    void deliver(const mqtt::Message &m) { handler_(m); }
-    std::vector<std::string> verdicts(const std::string &dev) {
-        std::lock_guard l(m_);
+    FakeClient() : test::FakeMqtt("svc.presenced") {}
+    /// The retained payloads published on `dev`'s presence verdict topic, in order.
+    std::vector<std::string> verdicts(const std::string &dev) const {
         std::vector<std::string> out;
-        for (const auto &m : published_)
+        for (const auto &m : published())
             if (m.topic == topics::device_presence(dev) && m.retained)
                 out.push_back(m.payload);
         return out;
     }
-
-private:
-    std::string id_ = "svc.presenced";
-    mqtt::MessageHandler handler_;
-    std::mutex m_;
-    std::vector<mqtt::Message> published_;
 };
 
 std::string presence(bool online, std::int64_t boot, const char *reason = nullptr) {

@@ -8,6 +8,7 @@
 #include "common/payloads.hpp"
 #include "common/registry.hpp"
 #include "common/topics.hpp"
+#include "tests/support/fake_mqtt.hpp"
 #include "workers/recorderd/recorderd_worker.hpp"
 
 #include <doctest/doctest.h>
@@ -15,44 +16,12 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <mutex>
 #include <thread>
 
 using namespace pilehub;
 using namespace std::chrono_literals;
 
 namespace {
-
-class FakeClient final : public mqtt::Client {
-public:
-    void subscribe(const std::string &, int) override {}
-    void on_message(mqtt::MessageHandler h) override { handler_ = std::move(h); }
-    void on_connect(mqtt::ConnectHandler) override {}
-    void on_lost(mqtt::LostHandler) override {}
-    void start() override {}
-    bool wait_ready(std::chrono::milliseconds) override { return true; }
-    bool publish(const mqtt::Message &m) override {
-        std::lock_guard l(m_);
-        published_.push_back(m);
-        return true;
-    }
-    void stop(const std::optional<mqtt::Message> &) override {}
-    void kill_connection() override {}
-    bool connected() const override { return true; }
-    mqtt::Stats stats() const override { return {}; }
-    const std::string &client_id() const override { return id_; }
-    void deliver(const mqtt::Message &m) { handler_(m); }
-    std::vector<mqtt::Message> published() {
-        std::lock_guard l(m_);
-        return published_;
-    }
-
-private:
-    std::string id_ = "svc.recorderd";
-    mqtt::MessageHandler handler_;
-    std::mutex m_;
-    std::vector<mqtt::Message> published_;
-};
 
 struct Dir {
     std::string path =
@@ -92,7 +61,7 @@ TEST_CASE("recorder: telemetry is written in batches, events are committed befor
         db::Database tele(tele_path);
         db::migrate(tele, db::telemetry_migrations());
     }
-    FakeClient mqtt;
+    test::FakeMqtt mqtt{"svc.recorderd"};
     mqtt::Router router;
     recorderd::Options o;
     o.batch_rows = 100;
