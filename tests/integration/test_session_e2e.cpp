@@ -127,14 +127,11 @@ std::string stopping_by(World& w, const std::string& sid) {
 }
 
 /// The checks every scenario ends with: completed with `reason`, stopped by `actor`, cost_fen as
-/// the pricing engine says, one settle:<sid> entry debiting exactly cost_fen. Returns the bill.
-/// `race_on_last_report`: when the stop is triggered by the power in the last reports (overloads),
-/// billingd may settle before recorderd has committed those reports (recorderd batches; billingd
-/// settles on the record, milliseconds later), so billingd's curve and the one read here afterwards
-/// can differ in the tier. Then the cost is checked against billingd's own bill, and a difference from
-/// the full recorded curve is reported as a warning (a known open issue, see the report).
-Expected check_settled(World& w, const std::string& sid, const std::string& reason, const std::string& actor,
-                       bool race_on_last_report = false) {
+/// the pricing engine says of the stored row and curve, one settle:<sid> entry debiting exactly
+/// cost_fen. Returns the bill. Also when the stop is triggered by the power in the last reports
+/// (overloads): billingd waits for the session's telemetry (billingd.settle_delay_ms, or a stored
+/// report at the stop) before pricing, so its bill is the one the stored curve explains.
+Expected check_settled(World& w, const std::string& sid, const std::string& reason, const std::string& actor) {
     REQUIRE_MESSAGE(w.wait_state(sid, "completed", 20s), sid << " is " << w.state(sid) << "\n" << w.logs());
     CHECK(w.text("SELECT stop_reason FROM sessions WHERE id = ?1", sid) == reason);
     CHECK(stopping_by(w, sid).rfind(actor + "|", 0) == 0);
@@ -148,20 +145,13 @@ Expected check_settled(World& w, const std::string& sid, const std::string& reas
     CHECK(w.text("SELECT kind FROM ledger WHERE idempotency_key = 'settle:' || ?1", sid) == "charge");
     CHECK(w.number("SELECT -(real_fen + bonus_fen) FROM ledger WHERE idempotency_key = 'settle:' || ?1", sid) == cost);
     CHECK(w.number("SELECT shortfall_fen FROM settlements WHERE session_id = ?1", sid) == 0);
+    CHECK(w.number("SELECT priced_fen FROM settlements WHERE session_id = ?1", sid) == cost);
 
     auto e = expected_bill(w, sid);
-    if (!race_on_last_report) {
-        CHECK_MESSAGE(cost == e.bill.cost_fen.value(), sid << " bill: " << billing::to_json(e.bill));
-    } else {
-        CHECK(w.number("SELECT priced_fen FROM settlements WHERE session_id = ?1", sid) == cost);
-        WARN_MESSAGE(cost == e.bill.cost_fen.value(),
-                     "KNOWN ISSUE: billingd settled "
-                         << sid << " at " << cost
-                         << " fen; the recorded curve as "
-                            "read after settlement prices it at "
-                         << e.bill.cost_fen.value() << " fen. billingd's bill: "
-                         << w.text("SELECT bill FROM settlements WHERE session_id = ?1", sid));
-    }
+    CHECK_MESSAGE(cost == e.bill.cost_fen.value(), sid << " settled at " << cost << " fen; the stored curve prices it at "
+                                                       << e.bill.cost_fen.value() << " fen: " << billing::to_json(e.bill)
+                                                       << "\nbillingd's bill: "
+                                                       << w.text("SELECT bill FROM settlements WHERE session_id = ?1", sid));
     return e;
 }
 
@@ -354,7 +344,7 @@ TEST_CASE("e2e: device overload stops only the highest socket (`device_overload`
     const auto t0 = monotonic_ms();
     const auto to_stop = wait_stopping(w, sids[2], t0, 10s);
     const auto to_done = wait_completed(w, sids[2], t0);
-    const auto e = check_settled(w, sids[2], "device_overload", "pile", /*race_on_last_report=*/true);
+    const auto e = check_settled(w, sids[2], "device_overload", "pile");
     CHECK(e.sample_max_w <= 560); // the recorded curve never shows the pile over its limit...
     CHECK(e.bill.tier.has_value());
 
@@ -398,7 +388,7 @@ TEST_CASE("e2e: the platform's own rule: autostopd stops a socket over its regis
     const auto to_stop = wait_stopping(w, sid, t0, 5s);
     const auto to_done = wait_completed(w, sid, t0);
     CHECK(w.text("SELECT stop_requested FROM sessions WHERE id = ?1", sid) == "socket_overload");
-    const auto e = check_settled(w, sid, "socket_overload", "autostopd", /*race_on_last_report=*/true);
+    const auto e = check_settled(w, sid, "socket_overload", "autostopd");
     check_audit(w);
     // autostopd's own measure: decision time after the report arrived.
     const auto log = w.autostopd->log();

@@ -26,8 +26,30 @@ SettlementPlan zero(const TariffChoice &t, std::string note) {
 
 } // namespace
 
-bool due_for_settlement(const SessionFacts &s) {
+bool settleable(const SessionFacts &s) {
     return s.record_msg_id.has_value() && !s.cost_fen.has_value() && (s.state == "stopping" || s.state == "settling");
+}
+
+TelemetryEvidence evidence_of(const std::vector<Sample> &recorded) {
+    TelemetryEvidence e;
+    for (const auto &x : recorded)
+        if (!e.last_sample_ms || x.t > *e.last_sample_ms)
+            e.last_sample_ms = x.t;
+    return e;
+}
+
+EpochMs settle_not_before(const SessionFacts &s, std::int64_t settle_delay_ms) {
+    return s.committed_at + std::max<std::int64_t>(0, settle_delay_ms);
+}
+
+bool due_for_settlement(const SessionFacts &s, const Clock &clock, std::int64_t settle_delay_ms,
+                        const TelemetryEvidence &telemetry) {
+    if (!settleable(s))
+        return false;
+    const EpochMs stop = s.ended_at.value_or(settlement_window(s).stop_ms);
+    if (telemetry.last_sample_ms && *telemetry.last_sample_ms >= stop)
+        return true;
+    return clock.now_ms() >= settle_not_before(s, settle_delay_ms);
 }
 
 Window settlement_window(const SessionFacts &s) {

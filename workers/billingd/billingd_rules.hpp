@@ -36,11 +36,34 @@ struct SessionFacts {
     std::string stop_reason;
     std::optional<std::string> record_msg_id;
     std::optional<std::int64_t> cost_fen;
+    /// sessions.updated_at: for an ended session, when sessiond committed its record (the platform's
+    /// clock; sessiond writes an ended row no more, so a later write can only make it later).
+    EpochMs committed_at = 0;
 };
 
-/// Whether a session is to be settled now: its record is committed (record_msg_id set), it is
-/// `stopping` or `settling`, and it has no cost yet.
-bool due_for_settlement(const SessionFacts &s);
+/// Whether a session's row allows a settlement: its record is committed (record_msg_id set), it is
+/// `stopping` or `settling`, and it has no cost yet. The settlement transaction re-checks this
+/// under the write lock.
+bool settleable(const SessionFacts &s);
+
+/// What billingd knows of a session's telemetry when it considers settling it: the time of the
+/// latest sample stored in the telemetry database (nothing when none is).
+struct TelemetryEvidence {
+    std::optional<EpochMs> last_sample_ms;
+};
+TelemetryEvidence evidence_of(const std::vector<Sample> &recorded);
+
+/// The time from which a settleable session is settled whatever its telemetry: committed_at +
+/// settle_delay_ms (recorderd writes in batches, so the last reports may be stored after the record).
+EpochMs settle_not_before(const SessionFacts &s, std::int64_t settle_delay_ms);
+
+/// Whether a session is to be settled now: it is settleable, and its power curve is complete as
+/// far as it will be: the telemetry database holds a sample at or after the record's stop time
+/// (ended_at; recorderd stores a device's reports in order, so none before it is missing), or
+/// settle_delay_ms has passed since the record was committed. A bill is then priced from the curve
+/// that stays stored.
+bool due_for_settlement(const SessionFacts &s, const Clock &clock, std::int64_t settle_delay_ms,
+                        const TelemetryEvidence &telemetry);
 
 /// The tariff version that prices a session, as found in the database.
 struct TariffChoice {

@@ -7,7 +7,7 @@ namespace {
 
 constexpr std::string_view kSessionColumns =
     "SELECT id, account_id, station_id, state, mode, minutes, tariff_id, created_at, started_at, ended_at, "
-    "energy_wh, duration_s, max_power_w, coalesce(stop_reason, ''), record_msg_id, cost_fen FROM sessions ";
+    "energy_wh, duration_s, max_power_w, coalesce(stop_reason, ''), record_msg_id, cost_fen, updated_at FROM sessions ";
 constexpr std::string_view kDueWhere = "WHERE record_msg_id IS NOT NULL AND cost_fen IS NULL "
                                        "AND state IN ('stopping', 'settling') ORDER BY updated_at, id LIMIT ?";
 constexpr std::string_view kLiveColumns =
@@ -49,6 +49,7 @@ SessionFacts read_session(const db::Statement &st) {
     s.stop_reason = st.text(13);
     s.record_msg_id = st.opt_text(14);
     s.cost_fen = st.opt_int64(15);
+    s.committed_at = st.int64(16);
     return s;
 }
 
@@ -181,7 +182,7 @@ Settled Store::settle(const SessionFacts &s, const SettlementPlan &plan, std::op
     // Re-read under the write lock: another billingd (or an earlier run of this one) may have
     // settled it since it was priced.
     const auto now_facts = session(s.id);
-    if (!now_facts || !due_for_settlement(*now_facts))
+    if (!now_facts || !settleable(*now_facts))
         return r;
 
     ledger::Debit d;

@@ -36,7 +36,8 @@ public:
     /// `core` must be a db::Sync::Full connection (money); `telemetry` may be Normal.
     Store(db::Database &core, db::Database &telemetry, const Clock &clock, std::string actor = "billingd");
 
-    /// Sessions due for settlement (record committed, stopping or settling, no cost), oldest first.
+    /// Settleable sessions (record committed, stopping or settling, no cost), oldest first; whether
+    /// their telemetry allows settling them yet is due_for_settlement's decision.
     std::vector<SessionFacts> due_sessions(int limit);
     std::optional<SessionFacts> session(const std::string &sid);
     /// Charging sessions (started, no record yet): what the running cost is published for.

@@ -5,6 +5,7 @@
 #include "common/payloads.hpp"
 #include "common/topics.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace pilehub::billing {
@@ -105,7 +106,13 @@ void Worker::run() {
         std::deque<Event> batch;
         {
             std::unique_lock lk(m_);
-            const auto wait_ms = std::max<std::int64_t>(0, next_tick - monotonic_ms());
+            auto wait_ms = std::max<std::int64_t>(0, next_tick - monotonic_ms());
+            if (!waiting_.empty()) {
+                EpochMs first = waiting_.begin()->second;
+                for (const auto &[sid, at] : waiting_)
+                    first = std::min(first, at);
+                wait_ms = std::clamp<std::int64_t>(first - clock_.now_ms(), 0, wait_ms);
+            }
             cv_.wait_for(lk, std::chrono::milliseconds(wait_ms), [this] { return stopping_ || !queue_.empty(); });
             if (stopping_)
                 return;
@@ -124,6 +131,15 @@ void Worker::run() {
                            e.kind == Event::Kind::SessionState ? "session state" : "telemetry", ex.what());
             }
         }
+        if (!waiting_.empty()) {
+            try {
+                settle_waiting();
+            } catch (const std::exception &ex) {
+                std::lock_guard lk(m_);
+                ++stats_.errors;
+                log::error("retrying put-off settlements failed: {}", ex.what());
+            }
+        }
         if (monotonic_ms() >= next_tick) {
             try {
                 on_tick();
@@ -138,9 +154,23 @@ void Worker::run() {
 }
 
 bool Worker::settle_one(const SessionFacts &s) {
+    // The samples are read once: the evidence that the curve is complete is the curve priced.
+    auto recorded = store_.samples(s.id);
+    if (!due_for_settlement(s, clock_, options_.settle_delay_ms, evidence_of(recorded))) {
+        const EpochMs at = settle_not_before(s, options_.settle_delay_ms);
+        costs_.forget(s.id); // ended: no running cost any more
+        if (waiting_.insert_or_assign(s.id, at).second) {
+            std::lock_guard lk(m_);
+            ++stats_.deferred;
+        }
+        log::debug(log::Ctx{{}, s.id}, "record committed at {}: waiting up to {} ms for its telemetry", s.committed_at,
+                   at - clock_.now_ms());
+        return false;
+    }
+    waiting_.erase(s.id);
     const Window w = settlement_window(s);
     const auto tariff = store_.tariff_for(s.tariff_id, s.station_id, w.start_ms);
-    const auto plan = plan_settlement(s, tariff, store_.samples(s.id));
+    const auto plan = plan_settlement(s, tariff, std::move(recorded));
     const auto r = store_.settle(s, plan, options_.debit_order);
     if (r.outcome != Settled::Outcome::Settled)
         return false;
@@ -189,8 +219,9 @@ bool Worker::on_session_state(const std::string &sid) {
     const auto s = store_.session(sid);
     if (!s)
         return false;
-    if (due_for_settlement(*s))
+    if (settleable(*s))
         return settle_one(*s);
+    waiting_.erase(sid);
     if (s->state == "charging" && s->started_at && !s->record_msg_id) {
         if (!costs_.tracking(sid))
             track(sid);
@@ -198,6 +229,28 @@ bool Worker::on_session_state(const std::string &sid) {
         costs_.forget(sid);
     }
     return false;
+}
+
+int Worker::settle_waiting() {
+    const EpochMs now = clock_.now_ms();
+    std::vector<std::string> ready;
+    for (const auto &[sid, at] : waiting_)
+        if (at <= now)
+            ready.push_back(sid);
+    int settled = 0;
+    for (const auto &sid : ready) {
+        waiting_.erase(sid); // settle_one puts it back if it must still wait
+        try {
+            const auto s = store_.session(sid);
+            if (s && settleable(*s) && settle_one(*s))
+                ++settled;
+        } catch (const std::exception &e) {
+            std::lock_guard lk(m_);
+            ++stats_.errors;
+            log::error(log::Ctx{{}, sid}, "settlement failed (retried at the next scan): {}", e.what());
+        }
+    }
+    return settled;
 }
 
 bool Worker::track(const std::string &sid) {

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -38,6 +39,7 @@ public:
         std::int64_t scan_period_ms = 30000; ///< how often the database is scanned for due settlements
         std::int64_t live_refresh_ms = 5000; ///< how often the set of charging sessions is re-read
         int scan_batch = 500;                ///< settlements per scan step
+        std::int64_t settle_delay_ms = 2000; ///< a record's telemetry is awaited this long (due_for_settlement)
         std::size_t queue_max = 100000;      ///< telemetry beyond this is dropped (and counted)
         std::optional<ledger::DebitOrder> debit_order =
             std::nullopt; ///< platform override of the accounts' debit order
@@ -47,6 +49,7 @@ public:
     /// Counters for logs and tests.
     struct Stats {
         std::uint64_t settled = 0;
+        std::uint64_t deferred = 0; ///< settlements put off to wait for a session's telemetry
         std::uint64_t scans = 0;
         std::uint64_t telemetry = 0;
         std::uint64_t dropped = 0;
@@ -68,10 +71,16 @@ public:
     void stop();
 
     // ---- the handlers, run on the worker thread (tests call them directly) ------------------
-    /// Settles every due session (start-up catch-up and periodic scan). Returns how many.
+    /// Settles every due session (start-up catch-up and periodic scan); a settleable one whose
+    /// telemetry may still be on its way is retried when its settle delay is up. Returns how many.
     int settle_due();
-    /// A session-state message: settles the session if it is due; tracks or forgets it for running costs.
+    /// A session-state message: settles the session if it is due (else retries it when its settle
+    /// delay is up); tracks or forgets it for running costs.
     bool on_session_state(const std::string &sid);
+    /// Retries the settlements put off whose settle delay is up. Returns how many were settled.
+    int settle_waiting();
+    /// The sessions whose settlement is put off, with when it is retried.
+    std::map<std::string, EpochMs> waiting() const { return waiting_; }
     /// A device's telemetry: readings of tracked sessions; publishes the running costs now due.
     void on_tele(const std::string &payload, EpochMs received_ms);
     /// Periodic work: the settlement scan when its period is up, the live-set refresh, due costs.
@@ -99,6 +108,7 @@ private:
     Options options_;
     CostTracker costs_;
     std::set<std::string> not_live_; ///< sids seen in telemetry that are not charging (cleared on refresh)
+    std::map<std::string, EpochMs> waiting_; ///< settlements put off: sid → when to retry (worker thread only)
     EpochMs next_scan_ = 0;
     EpochMs next_refresh_ = 0;
 

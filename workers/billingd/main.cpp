@@ -20,6 +20,10 @@ using namespace pilehub;
 
 void add_keys(ConfigSchema &s) {
     s.add_int("billingd.scan_period_s", 30, 1, 3600, "How often the database is scanned for sessions to settle.");
+    s.add_int("billingd.settle_delay_ms", 2000, 0, 600000,
+              "A session is settled this long after its record was committed (sessions.updated_at), or sooner "
+              "once a telemetry sample at or after its stop time is stored: recorderd writes in batches "
+              "(recorderd.batch_ms), and a bill is priced from the curve that stays stored.");
     s.add_int("billingd.cost_period_s", 15, 1, 3600,
               "Running cost of a live session is published at least this often (and after each report).");
     s.add_int("billingd.cost_min_interval_ms", 1000, 0, 60000,
@@ -49,6 +53,7 @@ public:
 
         billing::Worker::Options o;
         o.scan_period_ms = cfg.get_int("billingd.scan_period_s") * 1000;
+        o.settle_delay_ms = cfg.get_int("billingd.settle_delay_ms");
         o.live_refresh_ms = cfg.get_int("billingd.live_refresh_s") * 1000;
         o.queue_max = static_cast<std::size_t>(cfg.get_int("billingd.queue_max"));
         o.cost.period_ms = cfg.get_int("billingd.cost_period_s") * 1000;

@@ -60,19 +60,72 @@ LiveSession live(std::string mode, std::optional<std::int64_t> minutes = std::nu
 TEST_CASE(
     "billingd: a session is settled only once its record is committed, while stopping or settling, without a cost") {
     auto s = ended("power", 600);
-    CHECK(due_for_settlement(s));
+    CHECK(settleable(s));
     s.state = "settling";
-    CHECK(due_for_settlement(s));
+    CHECK(settleable(s));
     for (const char *st : {"starting", "charging", "suspended", "completed", "failed"}) {
         s.state = st;
-        CHECK_MESSAGE(!due_for_settlement(s), st);
+        CHECK_MESSAGE(!settleable(s), st);
     }
     s.state = "stopping";
     s.record_msg_id.reset();
-    CHECK_FALSE(due_for_settlement(s));
+    CHECK_FALSE(settleable(s));
     s.record_msg_id = "forced:s1";
     s.cost_fen = 0;
-    CHECK_FALSE(due_for_settlement(s));
+    CHECK_FALSE(settleable(s));
+
+    // However long ago and whatever the telemetry: a row that is not settleable is never due.
+    ManualClock clock(kStart + 24 * 3'600'000);
+    s.committed_at = kStart;
+    CHECK_FALSE(due_for_settlement(s, clock, 2000, {kStart + 3'600'000}));
+    s.cost_fen.reset();
+    CHECK(due_for_settlement(s, clock, 2000, {kStart + 3'600'000}));
+}
+
+TEST_CASE("billing: a session is not settled before its telemetry is stored or the settle delay has passed") {
+    auto s = ended("power", 600); // stopped (ended_at) at kStart + 601.5 s by the pile's clock
+    const EpochMs committed = *s.ended_at + 40;
+    s.committed_at = committed;
+    ManualClock clock(committed + 5); // billingd hears of it milliseconds after the commit
+    // The last reports are still in recorderd's batch: the stored curve ends before the stop.
+    const TelemetryEvidence partial{kStart + 540'000};
+    const TelemetryEvidence none{};
+    CHECK(settle_not_before(s, 2000) == committed + 2000);
+    CHECK_FALSE(due_for_settlement(s, clock, 2000, partial));
+    CHECK_FALSE(due_for_settlement(s, clock, 2000, none));
+    clock.set(committed + 1999);
+    CHECK_FALSE(due_for_settlement(s, clock, 2000, partial));
+    CHECK_FALSE(due_for_settlement(s, clock, 2000, none));
+    // The delay is up: settled from what is stored, telemetry or not (a session may have none).
+    clock.set(committed + 2000);
+    CHECK(due_for_settlement(s, clock, 2000, partial));
+    CHECK(due_for_settlement(s, clock, 2000, none));
+    // A session found by the start-up scan long after its commit is due at once.
+    clock.set(committed + 3'600'000);
+    CHECK(due_for_settlement(s, clock, 2000, none));
+    // A delay of 0 restores settling on the commit.
+    clock.set(committed);
+    CHECK(due_for_settlement(s, clock, 0, none));
+    CHECK(settle_not_before(s, -5) == committed);
+    // Evidence is the latest stored sample.
+    CHECK_FALSE(evidence_of({}).last_sample_ms.has_value());
+    CHECK(evidence_of({{kStart + 5, 0, 1}, {kStart + 90, 1, 2}, {kStart + 20, 1, 3}}).last_sample_ms == kStart + 90);
+}
+
+TEST_CASE("billing: a session whose samples cover its stop time settles at once") {
+    auto s = ended("power", 600);
+    s.committed_at = *s.ended_at + 40;
+    ManualClock clock(s.committed_at + 5);
+    // A report at the stop (or after it) is stored: recorderd writes a device's reports in order,
+    // so every report before it is stored too.
+    CHECK(due_for_settlement(s, clock, 2000, {*s.ended_at}));
+    CHECK(due_for_settlement(s, clock, 2000, {*s.ended_at + 900}));
+    CHECK(due_for_settlement(s, clock, 2000, evidence_of({{kStart + 60'000, 3, 180}, {*s.ended_at, 30, 0}})));
+    CHECK_FALSE(due_for_settlement(s, clock, 2000, {*s.ended_at - 1}));
+    // Without ended_at the stop is the pricing window's.
+    s.ended_at.reset();
+    CHECK(due_for_settlement(s, clock, 2000, {settlement_window(s).stop_ms}));
+    CHECK_FALSE(due_for_settlement(s, clock, 2000, {settlement_window(s).stop_ms - 1}));
 }
 
 TEST_CASE("billingd: worked example, power mode: 180 W after the first minute, 18 min 00 s → tier 300 W → 9 fen") {

@@ -3,14 +3,13 @@
 #include "billingd_store.hpp"
 #include "billingd_worker.hpp"
 
+#include "tests/support/fake_mqtt.hpp"
 #include "tests/unit/ledger/ledger_fixture.hpp"
 
 #include "common/ledger.hpp"
 #include "common/topics.hpp"
 
 #include <doctest/doctest.h>
-
-#include <mutex>
 
 using namespace pilehub;
 using namespace pilehub::billing;
@@ -21,45 +20,10 @@ namespace {
 constexpr EpochMs kStart = 1'732'183'200'000;
 constexpr EpochMs kMin = 60'000;
 
-class FakeClient final : public mqtt::Client {
-public:
-    void subscribe(const std::string &filter, int) override { filters.push_back(filter); }
-    void on_message(mqtt::MessageHandler h) override { handler = std::move(h); }
-    void on_connect(mqtt::ConnectHandler) override {}
-    void on_lost(mqtt::LostHandler) override {}
-    void start() override {}
-    bool wait_ready(std::chrono::milliseconds) override { return true; }
-    bool publish(const mqtt::Message &m) override {
-        std::lock_guard lk(mu);
-        published.push_back(m);
-        return true;
-    }
-    void stop(const std::optional<mqtt::Message> &) override {}
-    void kill_connection() override {}
-    bool connected() const override { return true; }
-    mqtt::Stats stats() const override { return {}; }
-    const std::string &client_id() const override { return id; }
-
-    std::vector<mqtt::Message> on(const std::string &topic) {
-        std::lock_guard lk(mu);
-        std::vector<mqtt::Message> out;
-        for (const auto &m : published)
-            if (m.topic == topic)
-                out.push_back(m);
-        return out;
-    }
-
-    std::string id = "svc.billingd";
-    std::vector<std::string> filters;
-    mqtt::MessageHandler handler;
-    std::mutex mu;
-    std::vector<mqtt::Message> published;
-};
-
 struct Fixture {
     MoneyDb m;
     Store store;
-    FakeClient mqtt;
+    test::FakeMqtt mqtt{"svc.billingd"};
     Worker worker;
     std::int64_t tariff_id;
 
@@ -184,6 +148,61 @@ TEST_CASE("billingd: the scan settles every session that ended while billingd wa
     CHECK(f.m.count("SELECT count(*) FROM sessions WHERE state = 'completed'") == 6);
     CHECK(f.worker.settle_due() == 0);
     CHECK(f.m.count("SELECT count(*) FROM ledger WHERE idempotency_key LIKE 'settle:%'") == 6);
+    CHECK(ledger::audit(*f.m.core).empty());
+}
+
+TEST_CASE("billingd: a settlement waits for the session's telemetry: retried when its settle delay is up, priced "
+          "from the whole stored curve") {
+    Fixture f("billingd-settle-delay", Worker::Options{.settle_delay_ms = 2000});
+    const auto a = f.m.account(1, 1000, 0);
+    const auto b = f.m.account(2, 1000, 0);
+    const auto c = f.m.account(3, 1000, 0);
+    const EpochMs committed = f.m.clock.now_ms();
+    auto commit_now = [&](const std::string &sid) {
+        db::Statement(*f.m.core, "UPDATE sessions SET updated_at = ? WHERE id = ?").bind_all(committed, sid).run();
+    };
+    // s1: the record is committed; the last report (900 W) is still in recorderd's batch.
+    f.worked_example("s1", a, 1);
+    commit_now("s1");
+    CHECK_FALSE(f.worker.on_session_state("s1"));
+    CHECK(f.m.session_state("s1") == "stopping");
+    CHECK(f.worker.waiting().at("s1") == committed + 2000);
+    CHECK(f.worker.stats().deferred == 1);
+    // The scan honours the same rule.
+    f.worked_example("s3", c, 3);
+    commit_now("s3");
+    CHECK(f.worker.settle_due() == 0);
+    CHECK(f.worker.waiting().count("s3") == 1);
+    CHECK(f.m.ledger_rows() == 3); // the three deposits only
+    f.m.sample("s1", kStart + 17 * kMin + 30'000, 900, 53); // recorderd commits its batch
+
+    // s2: a report at the stop is stored already: its curve is complete, settled at once.
+    f.worked_example("s2", b, 2);
+    commit_now("s2");
+    f.m.sample("s2", kStart + 18 * kMin, 0, 54);
+    CHECK(f.worker.on_session_state("s2"));
+    CHECK(f.m.session_cost("s2") == 9);
+    CHECK(f.worker.waiting().count("s2") == 0);
+
+    f.m.clock.advance_ms(1999);
+    CHECK(f.worker.settle_waiting() == 0);
+    CHECK(f.worker.settle_due() == 0);
+    CHECK(f.m.session_state("s1") == "stopping");
+    f.m.clock.advance_ms(1);
+    CHECK(f.worker.settle_waiting() == 2);
+    CHECK(f.worker.waiting().empty());
+    // 18 min in the 1000 W tier (57 fen/h): the bill agrees with the curve that is stored.
+    CHECK(f.m.session_cost("s1") == 17);
+    CHECK(f.m.session_cost("s3") == 9);
+    const auto t = parse_tariff(pilehub::test::kPowerTariff);
+    REQUIRE(t.ok());
+    const auto facts = f.store.session("s1");
+    REQUIRE(facts);
+    const auto replan =
+        plan_settlement(*facts, {f.tariff_id, std::make_shared<const Tariff>(*t), {}}, f.store.samples("s1"));
+    CHECK(replan.priced_fen == Fen(17));
+    CHECK(f.worker.settle_due() == 0);
+    CHECK(f.m.count("SELECT count(*) FROM ledger WHERE idempotency_key LIKE 'settle:%'") == 3);
     CHECK(ledger::audit(*f.m.core).empty());
 }
 
