@@ -7,6 +7,8 @@
 //   pilehub-bench debit    --n N                                   bare SQLite FULL-sync debit loop
 //   pilehub-bench http     --port P                                bare cpp-httplib endpoint reading one row
 //   pilehub-bench scale    --bin-dir D --piles N --window-s W      pilehub-sim fleet: connect time, CPU, RSS, DB
+//   pilehub-bench api      --bin-dir D --wrk-s S --starts N        pilehub-api: start round trip, wrk on reads
+#include "api_bench.hpp"
 #include "bench_util.hpp"
 #include "platform.hpp"
 
@@ -668,7 +670,8 @@ int cmd_scale(const Args& a) {
 int main(int argc, char** argv) {
     using namespace pilehub::bench;
     if (argc < 2) {
-        std::cerr << "usage: pilehub-bench bare|platform|money|debit|http|scale [--key value]...\n";
+        std::cerr << "usage: pilehub-bench bare|platform|money|debit|http|scale|api [--key value]...\n"
+                     "  api --bin-dir DIR --wrk-s S --starts N [--warmup N] [--wrk-c C]: the API half of benchmark 3\n";
         return 2;
     }
     ::signal(SIGPIPE, SIG_IGN);
@@ -693,6 +696,15 @@ int main(int argc, char** argv) {
             return cmd_http(a);
         if (cmd == "scale")
             return cmd_scale(a);
+        if (cmd == "api") {
+            ApiBenchOptions o;
+            o.bin_dir = a.get("bin-dir", o.bin_dir);
+            o.wrk_s = a.num("wrk-s", o.wrk_s);
+            o.wrk_c = a.num("wrk-c", o.wrk_c);
+            o.starts = a.num("starts", o.starts);
+            o.warmup = a.num("warmup", o.warmup);
+            return run_api_bench(o);
+        }
     } catch (const std::exception& e) {
         std::cerr << "pilehub-bench " << cmd << ": " << e.what() << "\n";
         return 1;
