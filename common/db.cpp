@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <mutex>
+#include <tuple>
+
 namespace pilehub::db {
 namespace {
 
@@ -13,9 +16,18 @@ namespace {
                 db ? sqlite3_extended_errcode(db) : rc);
 }
 
+/// SQLite counts every allocation under one process-wide mutex unless told not to (memory
+/// statistics, which we never read); with several API threads that mutex was a fifth of the CPU
+/// profile (docs/benchmarks.md). Must run before SQLite initialises, hence before the first open.
+void configure_sqlite_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 } // namespace
 
 Database::Database(const std::string& path, const Options& opts) : path_(path) {
+    configure_sqlite_once();
     const int flags = opts.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
@@ -33,8 +45,53 @@ Database::Database(const std::string& path, const Options& opts) : path_(path) {
 }
 
 Database::~Database() {
+    for (auto& [sql, free] : cache_)
+        for (auto* st : free)
+            sqlite3_finalize(st);
     if (db_)
         sqlite3_close_v2(db_);
+}
+
+namespace {
+// Enough for every distinct SQL text a process runs. SQL built at run time (filters, IN lists)
+// beyond this many texts is prepared each time rather than growing the cache without bound.
+constexpr std::size_t kMaxCachedSql = 256;
+} // namespace
+
+std::pair<sqlite3_stmt*, Database::FreeList*> Database::take(std::string_view sql) {
+    FreeList* home = nullptr;
+    std::string key(sql);
+    if (auto it = cache_.find(key); it != cache_.end()) {
+        home = &it->second;
+        if (!home->empty()) {
+            auto* st = home->back();
+            home->pop_back();
+            --cached_;
+            return {st, home};
+        }
+    }
+    sqlite3_stmt* st = nullptr;
+    const int rc =
+        sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+    if (rc != SQLITE_OK)
+        raise(db_, rc, fmt::format("prepare `{}`", sql.substr(0, 80)));
+    if (!home && cache_.size() < kMaxCachedSql)
+        home = &cache_.try_emplace(std::move(key)).first->second;
+    return {st, home};
+}
+
+void Database::give_back(sqlite3_stmt* st, FreeList* home) noexcept {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (home) {
+        try {
+            home->push_back(st);
+            ++cached_;
+            return;
+        } catch (...) { // out of memory: do without the cache
+        }
+    }
+    sqlite3_finalize(st);
 }
 
 void Database::exec(std::string_view sql) {
@@ -57,18 +114,14 @@ int Database::user_version() {
     return static_cast<int>(st.int64(0));
 }
 
-Statement::Statement(Database& db, std::string_view sql) : db_(&db) {
-    const int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &st_, nullptr);
-    if (rc != SQLITE_OK)
-        raise(db.handle(), rc, fmt::format("prepare `{}`", sql.substr(0, 80)));
-}
+Statement::Statement(Database& db, std::string_view sql) : db_(&db) { std::tie(st_, home_) = db.take(sql); }
 
 Statement::~Statement() {
     if (st_)
-        sqlite3_finalize(st_);
+        db_->give_back(st_, home_);
 }
 
-Statement::Statement(Statement&& o) noexcept : db_(o.db_), st_(o.st_) { o.st_ = nullptr; }
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), st_(o.st_), home_(o.home_) { o.st_ = nullptr; }
 
 Statement& Statement::bind(int i, std::int64_t v) {
     if (int rc = sqlite3_bind_int64(st_, i, v); rc != SQLITE_OK)
@@ -139,12 +192,12 @@ std::optional<std::string> Statement::opt_text(int c) const {
     return text(c);
 }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : db_(db) { Statement(db_, "BEGIN IMMEDIATE").run(); }
 
 Transaction::~Transaction() {
     if (!done_) {
         try {
-            db_.exec("ROLLBACK");
+            Statement(db_, "ROLLBACK").run();
         } catch (const Error& e) {
             log::error("sqlite: rollback failed: {}", e.what());
         }
@@ -152,7 +205,7 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-    db_.exec("COMMIT");
+    Statement(db_, "COMMIT").run();
     done_ = true;
 }
 

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace pilehub::db {
@@ -48,12 +50,31 @@ public:
     /// PRAGMA user_version.
     int user_version();
 
+    /// How many prepared statements this connection keeps for reuse (see Statement).
+    std::size_t cached_statements() const { return cached_; }
+
 private:
+    friend class Statement;
+    using FreeList = std::vector<sqlite3_stmt*>;
+    /// A prepared statement for `sql`: a cached one if there is one free, else a new one; and the
+    /// list it goes back to (nullptr when the cache holds kMaxCachedSql texts already).
+    std::pair<sqlite3_stmt*, FreeList*> take(std::string_view sql);
+    /// Resets a statement and keeps it in `home` for the next Statement with the same SQL.
+    void give_back(sqlite3_stmt* st, FreeList* home) noexcept;
+
     sqlite3* db_ = nullptr;
     std::string path_;
+    /// Free prepared statements by SQL text. A connection is used by one thread at a time (a
+    /// worker's thread, or an API request holding a pool lease), so this needs no lock.
+    std::unordered_map<std::string, FreeList> cache_; // node-based: a FreeList* stays valid
+    std::size_t cached_ = 0;
 };
 
 /// A prepared statement. Bind by 1-based index, step, read columns by 0-based index.
+/// Preparing is most of the cost of a short query (the profile in docs/benchmarks.md), so the
+/// connection keeps a statement for reuse when it is destroyed: constructing a Statement with SQL
+/// seen before on the same connection costs a hash lookup, not a parse. It comes back reset, with
+/// no bindings.
 class Statement {
 public:
     Statement(Database& db, std::string_view sql);
@@ -96,6 +117,7 @@ public:
 private:
     Database* db_;
     sqlite3_stmt* st_ = nullptr;
+    Database::FreeList* home_ = nullptr; ///< where st_ is kept for reuse (nullptr: finalized)
 };
 
 /// BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless commit() ran.

@@ -19,8 +19,8 @@ namespace {
 
 constexpr const char* kIssue =
     "INSERT INTO auth_tokens(token_hash, kind, subject_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)";
-constexpr const char* kLookup = "SELECT kind, subject_id, expires_at FROM auth_tokens WHERE token_hash = ? AND "
-                                "revoked_at IS NULL AND expires_at > ?";
+constexpr const char* kLookup = "SELECT kind, subject_id, expires_at, last_used_at FROM auth_tokens WHERE token_hash = ? "
+                                "AND revoked_at IS NULL AND expires_at > ?";
 constexpr const char* kTouch =
     "UPDATE auth_tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)";
 constexpr const char* kRevoke = "UPDATE auth_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL";
@@ -122,9 +122,12 @@ std::optional<TokenInfo> TokenStore::lookup(const std::string& token) {
     if (!st.step())
         return std::nullopt;
     TokenInfo t{st.text(0), st.int64(1), st.int64(2), h};
+    const auto last_used = st.opt_int64(3);
     st.reset();
-    // last_used_at at minute resolution keeps reads from writing on every request.
-    db::Statement(db_, kTouch).bind_all(now, h, now - 60'000).run();
+    // last_used_at at minute resolution keeps reads from writing on every request: even an UPDATE
+    // that matches nothing takes the database's write lock, which every daemon's write waits for.
+    if (!last_used || *last_used < now - 60'000)
+        db::Statement(db_, kTouch).bind_all(now, h, now - 60'000).run();
     return t;
 }
 

@@ -243,7 +243,7 @@ struct ServerOptions {
     int read_timeout_s = 10;
     int write_timeout_s = 10;
     int keep_alive_max = 100;
-    std::size_t threads = 8;
+    std::size_t threads = 32;
 };
 
 /// Registers routes with cpp-httplib and runs every request through the same steps: route

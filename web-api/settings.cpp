@@ -10,7 +10,7 @@ void add_keys(ConfigSchema& s) {
     s.add_int("pilehub-api.http_port", 18080, 1, 65535, "HTTP port of the API.");
     s.add_string("pilehub-api.bind", "127.0.0.1",
                  "Address the HTTP listener binds to (loopback by default; put a TLS proxy in front).");
-    s.add_int("pilehub-api.threads", 8, 1, 256, "HTTP worker threads.");
+    s.add_int("pilehub-api.threads", 32, 1, 256, "HTTP worker threads (a keep-alive connection holds one while open).");
     s.add_int("pilehub-api.max_body_bytes", 1 << 20, 1024, 64 << 20, "Largest request body accepted.");
     s.add_int("pilehub-api.read_timeout_s", 10, 1, 300, "Time-out reading a request.");
     s.add_int("pilehub-api.write_timeout_s", 10, 1, 300, "Time-out writing a response.");

@@ -50,6 +50,31 @@ TEST_CASE("tokens: only the hash is stored") {
     CHECK(st.text(0) == auth::sha256_hex(t));
 }
 
+TEST_CASE("tokens: a lookup records last use at most once a minute, and otherwise writes nothing") {
+    db::Database d(testutil::temp_db("touch"));
+    ManualClock clock;
+    auth::TokenStore tokens(d, clock);
+    const auto t = tokens.issue("rider", 5, 3'600'000);
+    auto last_used = [&] {
+        db::Statement st(d, "SELECT last_used_at FROM auth_tokens");
+        REQUIRE(st.step());
+        return st.opt_int64(0);
+    };
+    auto writes = [&] { return sqlite3_total_changes(d.handle()); };
+    const auto t0 = clock.now_ms();
+    REQUIRE(tokens.lookup(t));
+    CHECK(last_used() == t0); // the first use is recorded
+    const auto after_first = writes();
+    clock.advance_ms(30'000);
+    REQUIRE(tokens.lookup(t));
+    CHECK(last_used() == t0);
+    CHECK(writes() == after_first); // within the minute: a read only
+    clock.advance_ms(30'001);
+    REQUIRE(tokens.lookup(t));
+    CHECK(last_used() == t0 + 60'001);
+    CHECK(writes() == after_first + 1);
+}
+
 namespace {
 Settings sms_settings() {
     Settings s;

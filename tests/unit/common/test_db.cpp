@@ -92,3 +92,59 @@ TEST_CASE("db: statements bind text safely (no SQL from values)") {
     REQUIRE(st.step());
     CHECK(st.text(0) == evil);
 }
+
+TEST_CASE("db: a statement is prepared once per connection and comes back reset, without bindings") {
+    const auto path = temp_db("stmtcache");
+    db::Database d(path);
+    d.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)");
+    const char* kInsert = "INSERT INTO t (k, v) VALUES (?1, ?2)";
+    const char* kSelect = "SELECT v FROM t WHERE k = ?1";
+    CHECK(d.cached_statements() == 0);
+    for (int k = 1; k <= 3; ++k)
+        db::Statement(d, kInsert).bind_all(k, "v" + std::to_string(k)).run();
+    CHECK(d.cached_statements() == 1); // one prepared INSERT, reused three times
+
+    {
+        // Left in the middle of its rows: the next user starts from the top, not where it stopped.
+        db::Statement all(d, "SELECT k FROM t ORDER BY k");
+        REQUIRE(all.step());
+        CHECK(all.int64(0) == 1);
+    }
+    {
+        db::Statement all(d, "SELECT k FROM t ORDER BY k");
+        REQUIRE(all.step());
+        CHECK(all.int64(0) == 1);
+    }
+    {
+        // The bindings of the last use are gone: an unbound parameter is NULL, which matches no row.
+        db::Statement(d, kSelect).bind(1, 2).step();
+        db::Statement again(d, kSelect);
+        CHECK_FALSE(again.step());
+    }
+    {
+        // Two live statements with the same SQL are two prepared statements, each with its own cursor.
+        db::Statement a(d, kSelect), b(d, kSelect);
+        a.bind(1, 1);
+        b.bind(1, 3);
+        REQUIRE(a.step());
+        REQUIRE(b.step());
+        CHECK(a.text(0) == "v1");
+        CHECK(b.text(0) == "v3");
+    }
+    const auto kept = d.cached_statements();
+    CHECK(kept == 4); // INSERT, SELECT k, and two SELECT v
+
+    // A schema change under a kept statement: SQLite prepares it again on its next step.
+    d.exec("ALTER TABLE t ADD COLUMN w INTEGER DEFAULT 7");
+    db::Statement(d, kInsert).bind_all(4, "v4").run();
+    db::Statement w(d, "SELECT w FROM t WHERE k = 4");
+    REQUIRE(w.step());
+    CHECK(w.int64(0) == 7);
+
+    // SQL made at run time beyond the cache's bound is prepared and finalized each time.
+    for (int i = 0; i < 400; ++i)
+        db::Statement(d, "SELECT " + std::to_string(i)).step();
+    CHECK(d.cached_statements() <= 256);
+    db::Statement(d, kInsert).bind_all(5, "v5").run(); // the early texts are still served
+    CHECK(db::Statement(d, kSelect).bind(1, 5).step());
+}
