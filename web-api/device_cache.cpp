@@ -176,6 +176,21 @@ std::optional<PortLive> DeviceCache::port(const std::string& id, int n) const {
     return p->second;
 }
 
+std::optional<bool> DeviceCache::online(const std::string& id) const {
+    std::lock_guard l(m_);
+    auto it = devices_.find(id);
+    return it == devices_.end() ? std::nullopt : it->second.is_online();
+}
+
+std::map<int, std::string> DeviceCache::port_states(const std::string& id) const {
+    std::map<int, std::string> out;
+    std::lock_guard l(m_);
+    if (auto it = devices_.find(id); it != devices_.end())
+        for (const auto& [n, p] : it->second.ports)
+            out.emplace(n, p.st);
+    return out;
+}
+
 std::optional<std::int64_t> DeviceCache::session_cost(const std::string& sid) const {
     std::lock_guard l(m_);
     auto it = costs_.find(sid);

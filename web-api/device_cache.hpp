@@ -52,6 +52,11 @@ public:
 
     std::optional<DeviceLive> device(const std::string& id) const;
     std::optional<PortLive> port(const std::string& id, int n) const;
+    /// The device's online state (DeviceLive::is_online) without copying the device: for lists.
+    std::optional<bool> online(const std::string& id) const;
+    /// The status word (`st`) every known port of a device reported, by number, under one lock:
+    /// for lists of many sockets (nearby stations), where copying each PortLive showed in the profile.
+    std::map<int, std::string> port_states(const std::string& id) const;
     /// billingd's latest running cost of a live session.
     std::optional<std::int64_t> session_cost(const std::string& sid) const;
 

@@ -76,40 +76,46 @@ rpc::Reply call_sessiond(Services& s, const std::string& method, const std::stri
 }
 
 bool device_online(Services& s, CatalogStore& cat, const std::string& device_id) {
-    if (s.devices) {
-        if (auto d = s.devices->device(device_id))
-            if (auto o = d->is_online())
-                return *o;
-    }
+    if (s.devices)
+        if (auto o = s.devices->online(device_id))
+            return *o;
     return cat.stored_presence(device_id).value_or(false);
 }
 
 SocketStates::SocketStates(Services& s, CatalogStore& cat, const std::vector<std::int64_t>& station_ids)
     : s_(s), cat_(cat), busy_(cat.busy_ports(station_ids)), faulted_(cat.faulted_ports(station_ids)) {}
 
+const SocketStates::Device& SocketStates::device(const std::string& device_id) {
+    auto it = devices_.find(device_id);
+    if (it == devices_.end()) {
+        Device d;
+        d.online = device_online(s_, cat_, device_id);
+        if (d.online && s_.devices)
+            d.ports = s_.devices->port_states(device_id);
+        it = devices_.emplace(device_id, std::move(d)).first;
+    }
+    return it->second;
+}
+
 std::string SocketStates::state(const std::string& device_id, int n, bool visible) {
     if (!visible)
         return "unavailable";
-    auto it = online_.find(device_id);
-    if (it == online_.end())
-        it = online_.emplace(device_id, device_online(s_, cat_, device_id)).first;
-    if (!it->second)
+    const auto& dev = device(device_id);
+    if (!dev.online)
         return "offline";
     if (faulted_.count({device_id, n}) || faulted_.count({device_id, 0}))
         return "faulted";
     if (busy_.count({device_id, n}))
         return "busy";
-    if (s_.devices) {
-        if (auto p = s_.devices->port(device_id, n)) {
-            const auto& st = p->st;
-            if (st == "fault" || st == "faulted")
-                return "faulted";
-            if (st == "disabled" || st == "unavailable")
-                return "unavailable";
-            if (st == "charging" || st == "starting" || st == "full_wait" || st == "preparing" ||
-                st == "suspended_ev" || st == "suspended_evse" || st == "finishing" || st == "reserved")
-                return "busy";
-        }
+    if (auto p = dev.ports.find(n); p != dev.ports.end()) {
+        const auto& st = p->second;
+        if (st == "fault" || st == "faulted")
+            return "faulted";
+        if (st == "disabled" || st == "unavailable")
+            return "unavailable";
+        if (st == "charging" || st == "starting" || st == "full_wait" || st == "preparing" || st == "suspended_ev" ||
+            st == "suspended_evse" || st == "finishing" || st == "reserved")
+            return "busy";
     }
     return "free";
 }

@@ -64,7 +64,13 @@ private:
     Services& s_;
     CatalogStore& cat_;
     std::set<std::pair<std::string, int>> busy_, faulted_;
-    std::map<std::string, bool> online_;
+    /// Per device, read once per list: whether it is online, and its ports' reported status words.
+    struct Device {
+        bool online = false;
+        std::map<int, std::string> ports;
+    };
+    const Device& device(const std::string& device_id);
+    std::map<std::string, Device> devices_;
 };
 /// The state of one socket (see SocketStates).
 std::string socket_state(Services& s, CatalogStore& cat, const std::string& device_id, int n);
