@@ -620,7 +620,8 @@ int cmd_scale(const Args& a) {
         std::ifstream in(dir + "/sim/status.json");
         std::stringstream ss;
         ss << in.rdbuf();
-        auto doc = json::parse(ss.str());
+        // ~100 bytes per device: larger than json::parse's default bound for untrusted payloads.
+        auto doc = json::parse(ss.str(), std::size_t{64} << 20);
         if (doc && doc->IsObject() && doc->HasMember("connected") && (*doc)["connected"].IsInt64()) {
             connected = (*doc)["connected"].GetInt64();
             if (connected >= n) {
