@@ -1,5 +1,7 @@
 #include "platform.hpp"
 
+#include "common/ledger.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -228,6 +230,7 @@ void add_charging_sessions(const std::string& core_path, const std::vector<std::
             db::Statement(core, "INSERT INTO accounts (id, phone, created_at) VALUES (?1, ?2, 0)")
                 .bind_all(account, fmt::format("139{:08d}", account))
                 .run();
+            db::Statement(core, "INSERT INTO wallets (account_id, updated_at) VALUES (?1, 0)").bind_all(account).run();
             db::Statement(core, "INSERT INTO sessions (id, account_id, method, device_id, n, station_id, mode, "
                                 "minutes, tariff_id, state, created_at, started_at, updated_at) VALUES (?1, ?2, "
                                 "'app', ?3, ?4, ?5, 'power', NULL, ?6, 'charging', ?7, ?7, ?7)")
@@ -236,6 +239,18 @@ void add_charging_sessions(const std::string& core_path, const std::vector<std::
                 .run();
         }
     tx.commit();
+    // Funded through the ledger like a rider's recharge: with an empty wallet, autostopd rightly
+    // stops every session as balance_low once billingd publishes its first running cost.
+    ledger::Ledger money(core);
+    for (std::int64_t a = 1001; a <= account; ++a) {
+        ledger::Credit c;
+        c.account_id = a;
+        c.real_fen = Fen(100'000);
+        c.meta.idempotency_key = fmt::format("bench-fund:{}", a);
+        c.meta.operator_name = "pilehub-bench";
+        if (!money.credit(c).ok())
+            throw std::runtime_error(fmt::format("could not fund account {}", a));
+    }
 }
 
 int broker_drop_lines(const test::Broker& broker) {
