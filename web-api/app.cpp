@@ -58,6 +58,7 @@ std::unique_ptr<Router> build_router(Services& s) {
         return auth::authenticate(*d, *s.clock, token, needed);
     };
     auto audit = [&s](const Request& req, const Route& route, int status) {
+        s.station_counts.invalidate(); // an operator changed something a rider's list may show
         auto d = s.core->get();
         db::Statement(*d, kAudit)
             .bind_all(s.now(), req.who.id, req.who.name, route.operation_id, std::string(to_string(route.method)),

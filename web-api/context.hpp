@@ -1,5 +1,6 @@
 #pragma once
 #include "common/clock.hpp"
+#include "web-api/station_counts.hpp"
 #include "common/db.hpp"
 #include "common/mqtt.hpp"
 #include "common/payments.hpp"
@@ -92,6 +93,7 @@ struct Services {
     SessionService* sessions = nullptr;   ///< may be null in tests: rpc routes answer 504
     Publish publish;                      ///< may be empty in tests
     DeviceCache* devices = nullptr;       ///< may be null: live state then comes from the database only
+    StationCountsCache station_counts;    ///< rider lists' socket counts, for settings.station_counts_ttl_ms
     std::unique_ptr<SmsProvider> sms;     ///< null: SMS login unavailable (production without a provider)
     payments::ProviderRegistry providers; ///< the sandbox only in development mode
     std::string payment_provider;         ///< the provider new orders use; empty: online recharge unavailable

@@ -17,20 +17,35 @@ namespace pilehub::api {
 namespace {
 
 /// Free and total sockets of stations, from the registry, live sessions, open faults, presence
-/// and the sockets' last reported state.
-struct Counts {
-    int free = 0;
-    int total = 0;
-};
-
-std::map<std::int64_t, Counts> socket_counts(Services& s, CatalogStore& cat, const std::vector<std::int64_t>& ids) {
-    std::map<std::int64_t, Counts> out;
-    SocketStates states(s, cat, ids);
-    for (const auto& p : cat.rider_ports(ids)) {
-        auto& c = out[p.station_id];
+/// and the sockets' last reported state; served from s.station_counts for stations counted within
+/// settings.station_counts_ttl_ms.
+std::map<std::int64_t, SocketCounts> socket_counts(Services& s, CatalogStore& cat,
+                                                   const std::vector<std::int64_t>& ids) {
+    std::map<std::int64_t, SocketCounts> out;
+    const auto now = s.now();
+    std::vector<std::int64_t> missing;
+    for (auto id : ids) {
+        if (auto c = s.station_counts.get(id, now, s.settings.station_counts_ttl_ms))
+            out[id] = *c;
+        else
+            missing.push_back(id);
+    }
+    if (missing.empty())
+        return out;
+    const auto generation = s.station_counts.generation();
+    std::map<std::int64_t, SocketCounts> counted;
+    for (auto id : missing)
+        counted[id] = SocketCounts{};
+    SocketStates states(s, cat, missing);
+    for (const auto& p : cat.rider_ports(missing)) {
+        auto& c = counted[p.station_id];
         ++c.total;
         if (states.state(p.device_id, p.n) == "free")
             ++c.free;
+    }
+    for (const auto& [id, c] : counted) {
+        s.station_counts.put(id, c, now, generation);
+        out[id] = c;
     }
     return out;
 }

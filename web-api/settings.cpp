@@ -11,6 +11,9 @@ void add_keys(ConfigSchema& s) {
     s.add_string("pilehub-api.bind", "127.0.0.1",
                  "Address the HTTP listener binds to (loopback by default; put a TLS proxy in front).");
     s.add_int("pilehub-api.threads", 32, 1, 256, "HTTP worker threads (a keep-alive connection holds one while open).");
+    s.add_int("pilehub-api.station_counts_ttl_ms", 1000, 0, 60000,
+              "How long a station's free/total socket counts serve rider station lists (nearby); an operator's "
+              "change forgets them at once; 0 counts on every request.");
     s.add_int("pilehub-api.max_body_bytes", 1 << 20, 1024, 64 << 20, "Largest request body accepted.");
     s.add_int("pilehub-api.read_timeout_s", 10, 1, 300, "Time-out reading a request.");
     s.add_int("pilehub-api.write_timeout_s", 10, 1, 300, "Time-out writing a response.");
@@ -54,6 +57,7 @@ Settings Settings::from(const Config& cfg) {
     s.bind = cfg.get_string("pilehub-api.bind");
     s.http_port = cfg.get_int32("pilehub-api.http_port");
     s.threads = cfg.get_int32("pilehub-api.threads");
+    s.station_counts_ttl_ms = cfg.get_int("pilehub-api.station_counts_ttl_ms");
     s.max_body_bytes = cfg.get_int("pilehub-api.max_body_bytes");
     s.read_timeout_s = cfg.get_int32("pilehub-api.read_timeout_s");
     s.write_timeout_s = cfg.get_int32("pilehub-api.write_timeout_s");

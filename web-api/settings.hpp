@@ -42,6 +42,7 @@ struct Settings {
     std::string initial_password_file;
     std::string payment_secret_file;
     int default_radius_m = 5000;
+    EpochMs station_counts_ttl_ms = 1000; ///< how long a station's socket counts serve rider lists
     int max_radius_m = 50000;
     std::string operator_name = "default";
 
