@@ -15,6 +15,7 @@
 #include "common/rpc.hpp"
 #include "common/topics.hpp"
 #include "tests/support/broker.hpp"
+#include "tests/support/json_path.hpp"
 #include "tests/support/process.hpp"
 
 #include <doctest/doctest.h>
@@ -77,27 +78,7 @@ struct Http {
 
     bool ok() const { return status >= 200 && status < 300; }
     /// The value at a dotted path (`session.id`, `stations.0.name`), or nullptr.
-    const rapidjson::Value* at(const std::string& path) const {
-        const rapidjson::Value* v = &json;
-        std::size_t start = 0;
-        while (v && start <= path.size()) {
-            const auto dot = path.find('.', start);
-            const auto key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-            if (v->IsObject()) {
-                auto it = v->FindMember(key.c_str());
-                v = it == v->MemberEnd() ? nullptr : &it->value;
-            } else if (v->IsArray() && !key.empty() && std::isdigit(static_cast<unsigned char>(key[0]))) {
-                const auto i = static_cast<rapidjson::SizeType>(std::stoul(key));
-                v = i < v->Size() ? &(*v)[i] : nullptr;
-            } else {
-                v = nullptr;
-            }
-            if (dot == std::string::npos)
-                break;
-            start = dot + 1;
-        }
-        return v;
-    }
+    const rapidjson::Value* at(const std::string& path) const { return test::json_at(json, path); }
     std::string str(const std::string& path) const {
         auto v = at(path);
         return v && v->IsString() ? v->GetString() : std::string();
