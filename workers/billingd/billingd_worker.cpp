@@ -100,6 +100,16 @@ Worker::Stats Worker::stats() const {
     return stats_;
 }
 
+template <typename F> void Worker::guarded(std::string_view what, F &&step) {
+    try {
+        step();
+    } catch (const std::exception &ex) {
+        std::lock_guard lk(m_);
+        ++stats_.errors;
+        log::error("{} failed: {}", what, ex.what());
+    }
+}
+
 void Worker::run() {
     std::int64_t next_tick = monotonic_ms();
     for (;;) {
@@ -119,35 +129,18 @@ void Worker::run() {
             batch.swap(queue_);
         }
         for (const auto &e : batch) {
-            try {
-                if (e.kind == Event::Kind::SessionState)
+            const bool state = e.kind == Event::Kind::SessionState;
+            guarded(state ? "handling a session state message" : "handling a telemetry message", [&] {
+                if (state)
                     on_session_state(e.text);
                 else
                     on_tele(e.text, e.at);
-            } catch (const std::exception &ex) {
-                std::lock_guard lk(m_);
-                ++stats_.errors;
-                log::error("handling a {} message failed: {}",
-                           e.kind == Event::Kind::SessionState ? "session state" : "telemetry", ex.what());
-            }
+            });
         }
-        if (!waiting_.empty()) {
-            try {
-                settle_waiting();
-            } catch (const std::exception &ex) {
-                std::lock_guard lk(m_);
-                ++stats_.errors;
-                log::error("retrying put-off settlements failed: {}", ex.what());
-            }
-        }
+        if (!waiting_.empty())
+            guarded("retrying put-off settlements", [this] { settle_waiting(); });
         if (monotonic_ms() >= next_tick) {
-            try {
-                on_tick();
-            } catch (const std::exception &ex) {
-                std::lock_guard lk(m_);
-                ++stats_.errors;
-                log::error("periodic work failed: {}", ex.what());
-            }
+            guarded("periodic work", [this] { on_tick(); });
             next_tick = monotonic_ms() + options_.tick_ms;
         }
     }

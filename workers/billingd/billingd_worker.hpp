@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 
 /// billingd's glue: subscribes, decodes, calls the rules and the store, publishes.
@@ -98,6 +99,9 @@ private:
     };
     void enqueue(Event e);
     void run();
+    /// Runs one step of the worker loop; a failure is counted and logged as `what` failed, and the
+    /// loop goes on (what is unsettled is found again by the next scan).
+    template <typename F> void guarded(std::string_view what, F &&step);
     bool settle_one(const SessionFacts &s);
     bool track(const std::string &sid);
     void publish_cost(const std::string &sid);
