@@ -1,12 +1,10 @@
 #include "common/svc/codec_detail.hpp"
 
-#include "common/ledger.hpp"
-
 #include <fmt/format.h>
 
-namespace pilehub::svc {
+#include <type_traits>
 
-static_assert(kMaxPrepaidFen == ledger::kMaxAmountFen, "a prepaid amount is one ledger amount");
+namespace pilehub::svc {
 
 namespace {
 
