@@ -52,6 +52,10 @@ TEST_CASE("svc wire: billingd's completed transition carries the settlement amou
     const auto back = svc::decode<svc::SessionTransition>(text);
     REQUIRE_MESSAGE(back.ok(), back.error());
     CHECK(back.value() == t);
+    const auto* schema = svc::test::find_schema("session_transition");
+    REQUIRE(schema);
+    std::string why;
+    CHECK_MESSAGE(schema->validates(text, &why), why);
 }
 
 TEST_CASE("svc wire: billingd's running cost, as it publishes it today, decodes and encodes to the same text") {
