@@ -16,5 +16,7 @@ const std::vector<EmbeddedFile>& core_migrations();
 const std::vector<EmbeddedFile>& telemetry_migrations();
 /// JSON Schemas (draft-04) of every device payload (schema/payloads/*.json).
 const std::vector<EmbeddedFile>& payload_schemas();
+/// JSON Schemas (draft-04) of every platform payload, `ph/v1/svc/...` (schema/svc/*.json).
+const std::vector<EmbeddedFile>& svc_schemas();
 
 } // namespace pilehub::schema

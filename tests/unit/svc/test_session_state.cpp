@@ -1,0 +1,110 @@
+#include "common/svc/session_state.hpp"
+#include "schema/embedded.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace pilehub;
+using svc::SessionState;
+
+namespace {
+
+struct Row {
+    SessionState state;
+    const char* word;
+    bool holds_socket;
+    bool running;
+    bool ended;
+};
+
+// The table of docs/topics.md "Session states".
+constexpr Row kTable[] = {
+    {SessionState::Starting, "starting", true, true, false},
+    {SessionState::Charging, "charging", true, true, false},
+    {SessionState::Stopping, "stopping", true, false, false},
+    {SessionState::Suspended, "suspended", true, false, false},
+    {SessionState::Settling, "settling", true, false, false},
+    {SessionState::Completed, "completed", false, false, true},
+    {SessionState::Failed, "failed", false, false, true},
+};
+
+std::string holds_socket_sql_from_the_enum() {
+    std::string out = "(";
+    for (auto s : svc::kAllSessionStates) {
+        if (!svc::holds_socket(s))
+            continue;
+        if (out.size() > 1)
+            out += ", ";
+        out += "'" + std::string(svc::to_string(s)) + "'";
+    }
+    return out + ")";
+}
+
+std::string core_migration(std::string_view name) {
+    for (const auto& m : schema::core_migrations())
+        if (m.name == name)
+            return std::string(m.text);
+    return {};
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
+        ++n;
+    return n;
+}
+
+} // namespace
+
+TEST_CASE("session state: every state has its word and its answers to holds_socket, is_running, is_ended") {
+    REQUIRE(std::size(kTable) == svc::kAllSessionStates.size());
+    for (std::size_t i = 0; i < std::size(kTable); ++i) {
+        const auto& r = kTable[i];
+        CAPTURE(r.word);
+        CHECK(svc::kAllSessionStates[i] == r.state);
+        CHECK(svc::to_string(r.state) == r.word);
+        CHECK(svc::parse_session_state(r.word) == r.state);
+        CHECK(svc::holds_socket(r.state) == r.holds_socket);
+        CHECK(svc::is_running(r.state) == r.running);
+        CHECK(svc::is_ended(r.state) == r.ended);
+        CHECK(svc::holds_socket(r.state) != svc::is_ended(r.state));
+        if (svc::is_running(r.state))
+            CHECK(svc::holds_socket(r.state));
+    }
+}
+
+TEST_CASE("session state: a word that is not a state is refused") {
+    for (const char* w : {"", "Starting", "live", "active", "charging ", "stopped"})
+        CHECK_FALSE(svc::parse_session_state(w).has_value());
+}
+
+TEST_CASE("session state: kHoldsSocketSql is holds_socket() over every state, in SQL") {
+    CHECK(svc::kHoldsSocketSql == holds_socket_sql_from_the_enum());
+    CHECK(std::string_view(PILEHUB_HOLDS_SOCKET_SQL) == svc::kHoldsSocketSql);
+}
+
+TEST_CASE("session state: the partial unique indexes of the core schema use exactly kHoldsSocketSql") {
+    const auto sql = core_migration("003_sessions_presence");
+    REQUIRE_FALSE(sql.empty());
+    const std::string clause = "WHERE state IN " + std::string(svc::kHoldsSocketSql) + ";";
+    for (const char* index : {"sessions_one_per_socket", "sessions_one_per_method"}) {
+        CAPTURE(index);
+        const auto at = sql.find(std::string("CREATE UNIQUE INDEX ") + index);
+        REQUIRE(at != std::string::npos);
+        const auto end = sql.find(';', at);
+        REQUIRE(end != std::string::npos);
+        CHECK(sql.substr(at, end + 1 - at).find(clause) != std::string::npos);
+    }
+    CHECK(count(sql, clause) == 2);
+}
+
+TEST_CASE("session state: the sessions table accepts every state word and no other") {
+    const auto sql = core_migration("003_sessions_presence");
+    const auto at = sql.find("state                TEXT NOT NULL CHECK (state IN (");
+    REQUIRE(at != std::string::npos);
+    const auto check = sql.substr(at, sql.find("),", at) - at);
+    for (auto s : svc::kAllSessionStates)
+        CHECK(check.find("'" + std::string(svc::to_string(s)) + "'") != std::string::npos);
+    CHECK(count(check, "'") == 2 * svc::kAllSessionStates.size());
+}
