@@ -45,6 +45,9 @@ struct Spec {
     std::string name;
     /// Adds the daemon's own keys to the common schema.
     std::function<void(ConfigSchema&)> add_keys;
+    /// Optional: checks combinations of keys the schema cannot express; throws ConfigError (exit 2,
+    /// also under `--check-config`).
+    std::function<void(const Config&)> validate;
     /// Starts the daemon's threads and connections; throws on failure (exit 1).
     std::function<std::unique_ptr<Service>(Context&)> start;
 };

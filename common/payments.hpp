@@ -121,12 +121,9 @@ private:
     std::map<std::string, std::shared_ptr<Provider>, std::less<>> providers_;
 };
 
-/// HMAC-SHA256 of `data` with `key`, as 64 lower-case hex digits.
-std::string hmac_sha256_hex(std::string_view key, std::string_view data);
-/// A random secret of 256 bits as 64 hex digits.
-std::string random_hex_secret();
-/// Reads the per-installation secret at `path`, creating it (random, mode 0600) if missing.
-/// Throws std::runtime_error if it cannot be read or written.
+/// Reads the per-installation signing key at `path` (at least 32 characters), creating it (256
+/// random bits as 64 hex digits, through files::load_or_create_secret: 0600, complete or absent)
+/// if missing. Throws std::runtime_error if it cannot be read or written, or is too short.
 std::string load_or_create_secret(const std::string &path);
 
 /// The development provider: no network. The rider "pays" with

@@ -10,18 +10,22 @@ bool is_live(std::string_view state) {
     return state == "starting" || state == "charging";
 }
 
+void apply_tariff(const billing::Tariff &t, SessionTerms &terms) {
+    if (t.cap.max_minutes)
+        terms.max_minutes = *t.cap.max_minutes;
+    if (t.cap.max_fen)
+        terms.max_fen = t.cap.max_fen->value();
+    if (terms.mode == Mode::Power && t.power && !t.power->tiers.empty()) {
+        terms.tier_limit_w = t.power->tiers.back().up_to_w;
+        terms.tier_ignore_first_s = t.power->ignore_first_s;
+    }
+}
+
 std::optional<std::string> apply_tariff(std::string_view document, SessionTerms &terms) {
     auto t = billing::parse_tariff(document);
     if (!t)
         return t.error();
-    if (t->cap.max_minutes)
-        terms.max_minutes = *t->cap.max_minutes;
-    if (t->cap.max_fen)
-        terms.max_fen = t->cap.max_fen->value();
-    if (terms.mode == Mode::Power && t->power && !t->power->tiers.empty()) {
-        terms.tier_limit_w = t->power->tiers.back().up_to_w;
-        terms.tier_ignore_first_s = t->power->ignore_first_s;
-    }
+    apply_tariff(*t, terms);
     return std::nullopt;
 }
 
@@ -50,19 +54,14 @@ std::optional<SessionRow> Store::session(const std::string &sid) {
     r.state = st.text(4);
     r.terms.start_ms = st.int64(5);
     const auto station = st.int64(6);
-    auto document = st.opt_text(7);
-    if (!document) {
-        db::Statement t(db_, kSqlTariffInForce);
-        t.bind_all(station, r.terms.start_ms);
-        if (t.step())
-            document = t.text(0);
-    }
-    if (document) {
-        if (auto err = apply_tariff(*document, r.terms))
-            r.tariff_error = *err;
-    } else {
+    st.reset();
+    const auto tariff = tariffs_.for_session(sid);
+    if (tariff.tariff)
+        apply_tariff(*tariff.tariff, r.terms);
+    else if (tariff.id)
+        r.tariff_error = tariff.problem;
+    else
         r.tariff_error = fmt::format("station {} has no tariff in force", station);
-    }
     return r;
 }
 

@@ -65,13 +65,6 @@ EpochMs settle_not_before(const SessionFacts &s, std::int64_t settle_delay_ms);
 bool due_for_settlement(const SessionFacts &s, const Clock &clock, std::int64_t settle_delay_ms,
                         const TelemetryEvidence &telemetry);
 
-/// The tariff version that prices a session, as found in the database.
-struct TariffChoice {
-    std::optional<std::int64_t> id;       ///< tariffs.id; nothing when no tariff was in force
-    std::shared_ptr<const Tariff> tariff; ///< null when none, or when the document could not be read
-    std::string problem;                  ///< why `tariff` is null although `id` is set
-};
-
 /// The pricing window of an ended session. Start: started_at (else created_at). Stop: start +
 /// the pile's duration_s when the record has one (the pile's own count, immune to clock skew
 /// between platform and pile), else ended_at, else start.

@@ -4,6 +4,7 @@
 #include "common/clock.hpp"
 #include "common/db.hpp"
 #include "common/ledger.hpp"
+#include "common/tariff_store.hpp"
 
 #include <map>
 #include <memory>
@@ -44,10 +45,8 @@ public:
     std::vector<LiveSession> live_sessions();
     /// One session if it is live, with what its tariff lookup needs.
     std::optional<LiveSession> live_session(const std::string &sid);
-    /// The version that prices a session: `tariff_id` when set, else the station's version in
-    /// force at `start_ms` (latest effective_from ≤ start, ties: later save, higher id).
-    TariffChoice tariff_for(std::optional<std::int64_t> tariff_id, std::int64_t station_id, EpochMs start_ms);
-    /// The same for a session id (live sessions).
+    /// The version that prices a session (TariffStore::for_session: the lookup sessiond and
+    /// autostopd share).
     TariffChoice tariff_for_session(const std::string &sid);
     /// The recorded power curve of a session, by time.
     std::vector<Sample> samples(const std::string &sid);
@@ -61,13 +60,12 @@ public:
     Settled settle(const SessionFacts &s, const SettlementPlan &plan, std::optional<ledger::DebitOrder> order);
 
 private:
-    std::shared_ptr<const Tariff> parsed(std::int64_t id, const std::string &document, std::string *problem);
     db::Database &core_;
     db::Database &telemetry_;
     const Clock &clock_;
     std::string actor_;
     ledger::Ledger ledger_;
-    std::map<std::int64_t, std::shared_ptr<const Tariff>> tariffs_; ///< versions never change: cached
+    TariffStore tariffs_;
 };
 
 } // namespace pilehub::billing

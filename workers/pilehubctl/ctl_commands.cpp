@@ -3,18 +3,17 @@
 #include "common/broker_auth.hpp"
 #include "common/clock.hpp"
 #include "common/db.hpp"
+#include "common/files.hpp"
 #include "common/json.hpp"
 #include "common/password.hpp"
 #include "common/registry.hpp"
 #include "common/topics.hpp"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 namespace pilehub::ctl {
@@ -85,19 +84,6 @@ NewDevice add_device(registry::Store& store, const std::string& id, registry::De
     rec.name = name;
     store.add_device(rec, broker::hash_password(d.secret), now());
     return d;
-}
-
-void write_private_file(const std::string& path, const std::string& text) {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    const auto tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        if (!out)
-            throw std::runtime_error("cannot write " + tmp);
-        out << text;
-    }
-    ::chmod(tmp.c_str(), 0600);
-    std::filesystem::rename(tmp, path);
 }
 
 } // namespace
@@ -246,8 +232,8 @@ int cmd_admin(const Config& cfg, const Args& a) {
     std::string pw;
     const bool generated = !a.has("password-file");
     pw = generated ? broker::random_secret() : read_secret_file(a.get("password-file"));
-    if (pw.size() < 8)
-        throw ConfigError("an admin password has at least 8 characters");
+    if (const auto why = password::password_problem(pw))
+        throw ConfigError("an admin password " + *why);
     std::optional<std::int64_t> op;
     if (a.has("operator")) {
         op = store.find_operator(a.get("operator"));
@@ -267,8 +253,7 @@ int cmd_services(const Config& cfg, const Args& a) {
     auto d = open_core(cfg);
     registry::Store store(*d);
     const auto dir = cfg.get_string("secrets_dir");
-    std::filesystem::create_directories(dir);
-    ::chmod(dir.c_str(), 0700);
+    files::ensure_private_directory(dir);
     int created = 0;
     for (const auto& user : broker::service_users()) {
         const auto file = fmt::format("{}/{}.pass", dir, user);
@@ -276,7 +261,7 @@ int cmd_services(const Config& cfg, const Args& a) {
         if (std::filesystem::exists(file) && store.has_service_credential(user))
             continue;
         const auto secret = broker::random_secret();
-        write_private_file(file, secret + "\n");
+        files::write_private_file_atomically(file, secret + "\n");
         store.set_service_credential(user, broker::hash_password(secret), now());
         ++created;
     }
@@ -329,7 +314,7 @@ int cmd_fleet(const Config& cfg, const Args& a) {
         w.field("password", m.secret).end_object();
     }
     w.end_array().end_object();
-    write_private_file(out, w.str() + "\n");
+    files::write_private_file_atomically(out, w.str() + "\n");
     sync_broker(cfg, store);
     std::cout << fmt::format("{} devices registered; secrets written to {}\n", made.size(), out);
     return 0;
