@@ -12,25 +12,29 @@
 namespace pilehub::broker {
 
 const std::vector<std::string>& service_users() {
-    static const std::vector<std::string> k{"svc.sessiond",    "svc.autostopd",   "svc.billingd",    "svc.presenced",
-                                            "svc.parkingd",    "svc.recorderd",   "svc.pilehub-api", "svc.pilehub-ocpp",
-                                            "svc.pilehubctl",  "svc.monitor"};
+    static const std::vector<std::string> k{"svc.sessiond",   "svc.autostopd", "svc.billingd",    "svc.presenced",
+                                            "svc.parkingd",   "svc.recorderd", "svc.pilehub-api", "svc.pilehub-ocpp",
+                                            "svc.pilehubctl", "svc.monitor"};
     return k;
 }
 
-std::string random_secret() { return crypto::random_token(24); }
+std::string random_secret() {
+    return crypto::random_token(24);
+}
 
 std::string hash_password_with_salt(std::string_view password, std::string_view salt, int iterations) {
     unsigned char out[64];
     if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                          reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()), iterations,
-                          EVP_sha512(), sizeof out, out) != 1)
+                          reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
+                          iterations, EVP_sha512(), sizeof out, out) != 1)
         throw std::runtime_error("broker_auth: PBKDF2 failed");
     return "$7$" + std::to_string(iterations) + "$" + crypto::base64(salt) + "$" +
            crypto::base64(std::string_view(reinterpret_cast<const char*>(out), sizeof out));
 }
 
-std::string hash_password(std::string_view password) { return hash_password_with_salt(password, crypto::random_bytes(12)); }
+std::string hash_password(std::string_view password) {
+    return hash_password_with_salt(password, crypto::random_bytes(12));
+}
 
 bool verify_password(std::string_view password, std::string_view encoded) {
     // $7$<iterations>$<salt>$<hash>

@@ -10,7 +10,9 @@
 namespace pilehub::crypto {
 namespace {
 
-const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+const unsigned char* bytes_of(std::string_view s) {
+    return reinterpret_cast<const unsigned char*>(s.data());
+}
 
 std::string hex_of(const unsigned char* p, std::size_t n) {
     static constexpr char kDigits[] = "0123456789abcdef";
@@ -32,9 +34,13 @@ std::string random_bytes(std::size_t n) {
     return b;
 }
 
-std::string hex(std::string_view bytes) { return hex_of(bytes_of(bytes), bytes.size()); }
+std::string hex(std::string_view bytes) {
+    return hex_of(bytes_of(bytes), bytes.size());
+}
 
-std::string random_hex(std::size_t n) { return hex(random_bytes(n)); }
+std::string random_hex(std::size_t n) {
+    return hex(random_bytes(n));
+}
 
 std::string random_token(std::size_t n) {
     auto s = base64(random_bytes(n));
@@ -57,7 +63,8 @@ std::string base64(std::string_view bytes) {
 
 std::string unbase64(std::string_view s) {
     std::string out(3 * (s.size() / 4) + 3, '\0');
-    const int len = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes_of(s), static_cast<int>(s.size()));
+    const int len =
+        EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes_of(s), static_cast<int>(s.size()));
     if (len < 0)
         return {};
     std::size_t n = static_cast<std::size_t>(len);

@@ -7,7 +7,7 @@
 /// token, salt and signature of the platform comes from here.
 namespace pilehub::crypto {
 
-/// `n` bytes from the operating system's CSPRNG (OpenSSL RAND_bytes); throws if none is available.
+/// `n` bytes from OpenSSL's CSPRNG (seeded by the operating system); throws if none is available.
 std::string random_bytes(std::size_t n);
 /// Lowercase hexadecimal of `bytes` (two digits per byte).
 std::string hex(std::string_view bytes);

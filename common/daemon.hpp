@@ -45,11 +45,11 @@ struct Spec {
     std::string name;
     /// Adds the daemon's own keys to the common schema.
     std::function<void(ConfigSchema&)> add_keys;
-    /// Optional: checks combinations of keys the schema cannot express; throws ConfigError (exit 2,
-    /// also under `--check-config`).
-    std::function<void(const Config&)> validate;
     /// Starts the daemon's threads and connections; throws on failure (exit 1).
     std::function<std::unique_ptr<Service>(Context&)> start;
+    /// Optional: checks combinations of keys the schema cannot express; throws ConfigError (exit 2,
+    /// also under `--check-config`).
+    std::function<void(const Config&)> validate = {};
 };
 
 /// The whole life of a daemon. Blocks SIGINT/SIGTERM/SIGHUP before any thread starts, parses

@@ -28,8 +28,8 @@ std::string hash(std::string_view pw) {
     const auto salt = crypto::random_bytes(kSaltLen);
     const std::size_t len = argon2_encodedlen(kTimeCost, kMemoryKiB, kParallelism, kSaltLen, kHashLen, Argon2_id);
     std::string out(len, '\0');
-    const int rc = argon2id_hash_encoded(kTimeCost, kMemoryKiB, kParallelism, pw.data(), pw.size(), salt.data(), salt.size(),
-                                         kHashLen, out.data(), out.size());
+    const int rc = argon2id_hash_encoded(kTimeCost, kMemoryKiB, kParallelism, pw.data(), pw.size(), salt.data(),
+                                         salt.size(), kHashLen, out.data(), out.size());
     if (rc != ARGON2_OK)
         throw std::runtime_error(std::string("password: argon2id failed: ") + argon2_error_message(rc));
     out.resize(out.find('\0'));

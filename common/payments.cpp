@@ -27,7 +27,7 @@ constexpr std::string_view kExpire =
 
 constexpr std::string_view kSandboxConfirmPath = "/api/v1/pay/sandbox/{}/confirm";
 
-Order read_order(const db::Statement &st) {
+Order read_order(const db::Statement& st) {
     Order o;
     o.id = st.text(0);
     o.account_id = st.int64(1);
@@ -140,19 +140,19 @@ void ProviderRegistry::add(std::shared_ptr<Provider> p) {
     providers_[n] = std::move(p);
 }
 
-Provider *ProviderRegistry::find(std::string_view name) const {
+Provider* ProviderRegistry::find(std::string_view name) const {
     auto it = providers_.find(name);
     return it == providers_.end() ? nullptr : it->second.get();
 }
 
 std::vector<std::string> ProviderRegistry::names() const {
     std::vector<std::string> out;
-    for (const auto &[n, p] : providers_)
+    for (const auto& [n, p] : providers_)
         out.push_back(n);
     return out;
 }
 
-std::string load_or_create_secret(const std::string &path) {
+std::string load_or_create_secret(const std::string& path) {
     auto secret = files::load_or_create_secret(path, [] { return crypto::random_hex(32); });
     if (secret.size() < 32)
         throw std::runtime_error("payments: the secret in " + path + " is shorter than 32 characters");
@@ -161,12 +161,12 @@ std::string load_or_create_secret(const std::string &path) {
 
 // ---- sandbox --------------------------------------------------------------------------------
 
-SandboxProvider::SandboxProvider(std::string secret, const Clock &clock) : secret_(std::move(secret)), clock_(clock) {
+SandboxProvider::SandboxProvider(std::string secret, const Clock& clock) : secret_(std::move(secret)), clock_(clock) {
     if (secret_.size() < 32)
         throw std::invalid_argument("sandbox provider: the secret must have at least 32 characters");
 }
 
-Result<PayParams> SandboxProvider::create(const Order &order) {
+Result<PayParams> SandboxProvider::create(const Order& order) {
     json::Writer w;
     w.begin_object()
         .field("provider", "sandbox")
@@ -177,12 +177,12 @@ Result<PayParams> SandboxProvider::create(const Order &order) {
     return PayParams{"sandbox", w.str()};
 }
 
-std::string SandboxProvider::canonical(const Notification &n) {
+std::string SandboxProvider::canonical(const Notification& n) {
     return fmt::format("account_id={}&amount_fen={}&paid_at={}&payment_id={}&provider=sandbox&txn_id={}",
                        n.account_id.value_or(0), n.amount_fen.value(), n.paid_at, n.payment_id, n.provider_txn);
 }
 
-CallbackRequest SandboxProvider::make_callback(const Notification &n) const {
+CallbackRequest SandboxProvider::make_callback(const Notification& n) const {
     json::Writer w;
     w.begin_object()
         .field("payment_id", n.payment_id)
@@ -195,7 +195,7 @@ CallbackRequest SandboxProvider::make_callback(const Notification &n) const {
     return CallbackRequest{w.str(), {{"content-type", "application/json"}}};
 }
 
-CallbackRequest SandboxProvider::confirm_callback(const Order &order) const {
+CallbackRequest SandboxProvider::confirm_callback(const Order& order) const {
     Notification n;
     n.payment_id = order.id;
     n.provider_txn = "sbx_" + crypto::hmac_sha256_hex(secret_, "txn:" + order.id).substr(0, 24);
@@ -205,7 +205,7 @@ CallbackRequest SandboxProvider::confirm_callback(const Order &order) const {
     return make_callback(n);
 }
 
-std::variant<Notification, CallbackStatus> SandboxProvider::verify(const CallbackRequest &cb) const {
+std::variant<Notification, CallbackStatus> SandboxProvider::verify(const CallbackRequest& cb) const {
     auto doc = json::parse(cb.body, 4096);
     if (!doc)
         return CallbackStatus::Malformed;
@@ -267,12 +267,12 @@ std::optional<ErrorCode> error_code(CreateStatus s) {
     return ErrorCode::Internal;
 }
 
-Payments::Payments(db::Database &db, const ProviderRegistry &providers, const Clock &clock)
+Payments::Payments(db::Database& db, const ProviderRegistry& providers, const Clock& clock)
     : db_(db), providers_(providers), clock_(clock) {}
 
-Created Payments::create_order(const OrderRequest &r) {
+Created Payments::create_order(const OrderRequest& r) {
     Created c;
-    Provider *p = providers_.find(r.provider);
+    Provider* p = providers_.find(r.provider);
     if (!p) {
         c.status = CreateStatus::UnknownProvider;
         c.detail = fmt::format("no payment provider `{}`", r.provider);
@@ -336,7 +336,7 @@ Created Payments::create_order(const OrderRequest &r) {
     return c;
 }
 
-std::optional<Order> Payments::order(const std::string &id) {
+std::optional<Order> Payments::order(const std::string& id) {
     db::Statement st(db_, kSelectOrder);
     st.bind(1, id);
     if (!st.step())
@@ -344,15 +344,15 @@ std::optional<Order> Payments::order(const std::string &id) {
     return read_order(st);
 }
 
-CallbackResult Payments::handle_callback(std::string_view provider, const CallbackRequest &cb) {
-    const Provider *p = providers_.find(provider);
+CallbackResult Payments::handle_callback(std::string_view provider, const CallbackRequest& cb) {
+    const Provider* p = providers_.find(provider);
     if (!p)
         return refuse(CallbackStatus::UnknownProvider, fmt::format("no payment provider `{}`", provider));
     auto verified = p->verify(cb);
-    if (auto *s = std::get_if<CallbackStatus>(&verified))
+    if (auto* s = std::get_if<CallbackStatus>(&verified))
         return refuse(*s, *s == CallbackStatus::BadSignature ? "the signature does not verify"
                                                              : "not a notification of this provider");
-    const auto &n = std::get<Notification>(verified);
+    const auto& n = std::get<Notification>(verified);
 
     db::Transaction tx(db_);
     auto o = order(n.payment_id);
@@ -421,8 +421,8 @@ CallbackResult Payments::handle_callback(std::string_view provider, const Callba
     return r;
 }
 
-CallbackResult Payments::sandbox_confirm(const std::string &payment_id) {
-    auto *sandbox = dynamic_cast<SandboxProvider *>(providers_.find("sandbox"));
+CallbackResult Payments::sandbox_confirm(const std::string& payment_id) {
+    auto* sandbox = dynamic_cast<SandboxProvider*>(providers_.find("sandbox"));
     if (!sandbox)
         return refuse(CallbackStatus::UnknownProvider, "the sandbox provider is not enabled (development mode only)");
     const auto o = order(payment_id);

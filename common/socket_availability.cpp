@@ -22,7 +22,9 @@ Reported from_ebike(payloads::EbikeSocketStatus st, bool has_faults) {
 
 } // namespace
 
-Reported reported(const payloads::EbikeConnState& s) { return from_ebike(s.st, !s.faults.empty()); }
+Reported reported(const payloads::EbikeConnState& s) {
+    return from_ebike(s.st, !s.faults.empty());
+}
 
 Reported reported(payloads::EvGunStatus st) {
     using St = payloads::EvGunStatus;

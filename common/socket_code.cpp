@@ -22,6 +22,8 @@ std::optional<SocketRef> parse_socket_code(std::string_view code) {
     return SocketRef{std::string(dev), n};
 }
 
-std::string socket_code(const SocketRef& s) { return s.device_id + "-" + std::to_string(s.n); }
+std::string socket_code(const SocketRef& s) {
+    return s.device_id + "-" + std::to_string(s.n);
+}
 
 } // namespace pilehub::sockets

@@ -478,8 +478,7 @@ Result<Tariff> parse_tariff(const rapidjson::Value& v, std::string_view path) {
     if (const auto mf = cap.opt_int("max_fen"))
         t.cap.max_fen = Fen(*mf);
     t.min_start_balance_fen = Fen(o.opt_int("min_start_balance_fen").value_or(kDefaultMinStartBalanceFen.value()));
-    t.stop_below_balance_fen =
-        Fen(o.opt_int("stop_below_balance_fen").value_or(kDefaultStopBelowBalanceFen.value()));
+    t.stop_below_balance_fen = Fen(o.opt_int("stop_below_balance_fen").value_or(kDefaultStopBelowBalanceFen.value()));
     if (const auto ef = o.opt_str("effective_from", 64)) {
         if (*ef == "now") {
             t.effective_from.kind = EffectiveFrom::Kind::Now;

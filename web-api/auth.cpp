@@ -14,8 +14,9 @@ namespace {
 
 constexpr const char* kIssue =
     "INSERT INTO auth_tokens(token_hash, kind, subject_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)";
-constexpr const char* kLookup = "SELECT kind, subject_id, expires_at, last_used_at FROM auth_tokens WHERE token_hash = ? "
-                                "AND revoked_at IS NULL AND expires_at > ?";
+constexpr const char* kLookup =
+    "SELECT kind, subject_id, expires_at, last_used_at FROM auth_tokens WHERE token_hash = ? "
+    "AND revoked_at IS NULL AND expires_at > ?";
 constexpr const char* kTouch =
     "UPDATE auth_tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)";
 constexpr const char* kRevoke = "UPDATE auth_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL";

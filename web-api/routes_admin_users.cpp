@@ -394,8 +394,8 @@ void add_admin_user_routes(Router& r, Services& s) {
                   db::Transaction tx(*d);
                   accounts.add_card(c);
                   if (account)
-                      charge_card_fee(s, *d, tx, *account, c.card_no, c.fee_fen, staff_key(req, "card_fee:" + c.card_no),
-                                  req.who.name);
+                      charge_card_fee(s, *d, tx, *account, c.card_no, c.fee_fen,
+                                      staff_key(req, "card_fee:" + c.card_no), req.who.name);
                   tx.commit();
                   json::Writer w;
                   write_card(w, s, *accounts.card(c.card_no));
@@ -504,7 +504,8 @@ void add_admin_user_routes(Router& r, Services& s) {
                   c.bound_at = s.now();
                   c.station_id = old.station_id;
                   accounts.add_card(c);
-                  charge_card_fee(s, *d, tx, *old.account_id, new_no, fee, staff_key(req, "card_fee:" + new_no), req.who.name);
+                  charge_card_fee(s, *d, tx, *old.account_id, new_no, fee, staff_key(req, "card_fee:" + new_no),
+                                  req.who.name);
                   tx.commit();
                   json::Writer w;
                   w.begin_object().key("old");

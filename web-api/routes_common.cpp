@@ -3,6 +3,7 @@
 #include "common/ledger.hpp"
 #include "common/log.hpp"
 #include "common/pricing.hpp"
+#include "common/tariff_store.hpp"
 #include "web-api/device_cache.hpp"
 
 #include <fmt/format.h>
@@ -97,7 +98,8 @@ void check_posting(const ledger::Posting& p) {
 }
 
 void charge_card_fee(Services& s, db::Database& d, db::Transaction& tx, std::int64_t account,
-                     const std::string& card_no, std::int64_t fee_fen, const std::string& key, const std::string& actor) {
+                     const std::string& card_no, std::int64_t fee_fen, const std::string& key,
+                     const std::string& actor) {
     if (fee_fen <= 0)
         return;
     ledger::Debit debit;
@@ -292,15 +294,12 @@ std::optional<std::int64_t> running_cost_fen(Services& s, const SessionRow& row)
     if (s.devices)
         if (auto c = s.devices->session_cost(row.id))
             return c;
-    if (!row.tariff_id || !row.started_at)
+    if (!row.started_at)
         return std::nullopt;
     try {
         auto core = s.core->get();
-        db::Statement st(*core, "SELECT document FROM tariffs WHERE id = ?");
-        st.bind_all(*row.tariff_id);
-        if (!st.step())
-            return std::nullopt;
-        auto t = billing::parse_tariff(st.text(0));
+        // The version billingd prices the session with (the one lookup it shares with sessiond).
+        const auto t = billing::TariffStore(*core).for_session(row.id).tariff;
         auto mode = billing::parse_mode(row.mode);
         if (!t || !mode)
             return std::nullopt;

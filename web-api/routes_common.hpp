@@ -64,7 +64,8 @@ void check_posting(const ledger::Posting& p);
 /// binding, then rolls back). Every path that binds a card to an account charges through here:
 /// the operator's issue, bind and replace, and the rider's own bind.
 void charge_card_fee(Services& s, db::Database& d, db::Transaction& tx, std::int64_t account,
-                     const std::string& card_no, std::int64_t fee_fen, const std::string& key, const std::string& actor);
+                     const std::string& card_no, std::int64_t fee_fen, const std::string& key,
+                     const std::string& actor);
 
 /// Rider-facing socket states of the sockets of some stations: live sessions, open faults and
 /// presence read once, then asked per socket (sockets::socket_availability, the rule sessiond's

@@ -344,8 +344,9 @@ TEST_CASE("api rider: in production the sandbox and dev SMS codes are refused") 
     CHECK(st.post("/api/v1/wallet/recharge", R"({"amount_fen":100})", "no-token").status == 401);
     // Asking for the development providers outside development mode is a configuration error (exit 2).
     for (const char* provider : {"pilehub-api.sms_provider=dev", "pilehub-api.payment_provider=sandbox"}) {
-        auto r = run({api_binary(), "--set", "data_dir=" + st.dir() + "/prod", "--set", "dev_mode=false", "--set", provider},
-                     10s);
+        auto r =
+            run({api_binary(), "--set", "data_dir=" + st.dir() + "/prod", "--set", "dev_mode=false", "--set", provider},
+                10s);
         CHECK_MESSAGE(r.exit_code == 2, provider << ": " << r.output);
         CHECK(r.output.find("development mode") != std::string::npos);
     }

@@ -420,8 +420,8 @@ TEST_CASE("api security: development mode listens on loopback only; anything els
         int exit_code;
     };
     const Row rows[] = {
-        {"0.0.0.0", true, 2},      {"192.168.1.10", true, 2}, {"::", true, 2},      {"api.example.com", true, 2},
-        {"127.0.0.1", true, 0},    {"127.0.0.2", true, 0},    {"::1", true, 0},     {"localhost", true, 0},
+        {"0.0.0.0", true, 2},   {"192.168.1.10", true, 2}, {"::", true, 2},  {"api.example.com", true, 2},
+        {"127.0.0.1", true, 0}, {"127.0.0.2", true, 0},    {"::1", true, 0}, {"localhost", true, 0},
         {"0.0.0.0", false, 0},
     };
     for (const auto& r : rows) {

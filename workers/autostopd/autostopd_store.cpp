@@ -10,7 +10,7 @@ bool is_live(std::string_view state) {
     return state == "starting" || state == "charging";
 }
 
-void apply_tariff(const billing::Tariff &t, SessionTerms &terms) {
+void apply_tariff(const billing::Tariff& t, SessionTerms& terms) {
     if (t.cap.max_minutes)
         terms.max_minutes = *t.cap.max_minutes;
     if (t.cap.max_fen)
@@ -21,7 +21,7 @@ void apply_tariff(const billing::Tariff &t, SessionTerms &terms) {
     }
 }
 
-std::optional<std::string> apply_tariff(std::string_view document, SessionTerms &terms) {
+std::optional<std::string> apply_tariff(std::string_view document, SessionTerms& terms) {
     auto t = billing::parse_tariff(document);
     if (!t)
         return t.error();
@@ -40,7 +40,7 @@ std::optional<payloads::EbikeConfig> config_from_document(std::string_view text)
     return std::nullopt;
 }
 
-std::optional<SessionRow> Store::session(const std::string &sid) {
+std::optional<SessionRow> Store::session(const std::string& sid) {
     db::Statement st(db_, kSqlSession);
     st.bind(1, sid);
     if (!st.step())
@@ -65,7 +65,7 @@ std::optional<SessionRow> Store::session(const std::string &sid) {
     return r;
 }
 
-std::optional<Kind> Store::device_kind(const std::string &dev) {
+std::optional<Kind> Store::device_kind(const std::string& dev) {
     db::Statement st(db_, kSqlDeviceKind);
     st.bind(1, dev);
     if (!st.step())
@@ -74,7 +74,7 @@ std::optional<Kind> Store::device_kind(const std::string &dev) {
     return k == "ebike_pile" ? Kind::EbikePile : k == "ev_charger" ? Kind::EvCharger : Kind::Other;
 }
 
-std::optional<DeviceLimits> Store::limits(const std::string &dev) {
+std::optional<DeviceLimits> Store::limits(const std::string& dev) {
     auto kind = device_kind(dev);
     if (!kind)
         return std::nullopt;

@@ -30,9 +30,9 @@ struct SessionRow {
 bool is_live(std::string_view state);
 
 /// Reads the session's terms out of a tariff (caps, power tiers).
-void apply_tariff(const billing::Tariff &tariff, SessionTerms &terms);
+void apply_tariff(const billing::Tariff& tariff, SessionTerms& terms);
 /// The same from a tariff document; the error if unreadable.
-std::optional<std::string> apply_tariff(std::string_view document, SessionTerms &terms);
+std::optional<std::string> apply_tariff(std::string_view document, SessionTerms& terms);
 
 /// Reads a stored or published configuration document: a `cfg/desired` message, its `data`, or a
 /// flat object of keys. nullopt if it cannot be read.
@@ -41,18 +41,18 @@ std::optional<payloads::EbikeConfig> config_from_document(std::string_view text)
 /// autostopd's reads. One thread uses it.
 class Store {
 public:
-    explicit Store(db::Database &core) : db_(core), tariffs_(core) {}
+    explicit Store(db::Database& core) : db_(core), tariffs_(core) {}
     /// The session `sid` with its tariff's terms (the version billing::TariffStore::for_session
     /// names, as sessiond and billingd see it); nullopt if there is no such row.
-    std::optional<SessionRow> session(const std::string &sid);
+    std::optional<SessionRow> session(const std::string& sid);
     /// The registered kind of a device; nullopt if the device is unknown.
-    std::optional<Kind> device_kind(const std::string &dev);
+    std::optional<Kind> device_kind(const std::string& dev);
     /// The device's limits from the registry and the stored desired configuration (CONTRACT
     /// defaults for what is missing); nullopt if the device is unknown.
-    std::optional<DeviceLimits> limits(const std::string &dev);
+    std::optional<DeviceLimits> limits(const std::string& dev);
 
 private:
-    db::Database &db_;
+    db::Database& db_;
     billing::TariffStore tariffs_;
 };
 

@@ -25,7 +25,7 @@ constexpr std::string_view kInsertSettlement =
     "INSERT INTO settlements (session_id, account_id, ledger_id, tariff_id, priced_fen, debited_fen, shortfall_fen, "
     "bill, note, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-SessionFacts read_session(const db::Statement &st) {
+SessionFacts read_session(const db::Statement& st) {
     SessionFacts s;
     s.id = st.text(0);
     s.account_id = st.int64(1);
@@ -47,7 +47,7 @@ SessionFacts read_session(const db::Statement &st) {
     return s;
 }
 
-LiveSession read_live(const db::Statement &st) {
+LiveSession read_live(const db::Statement& st) {
     LiveSession s;
     s.id = st.text(0);
     s.account_id = st.int64(1);
@@ -59,8 +59,9 @@ LiveSession read_live(const db::Statement &st) {
 
 } // namespace
 
-Store::Store(db::Database &core, db::Database &telemetry, const Clock &clock, std::string actor)
-    : core_(core), telemetry_(telemetry), clock_(clock), actor_(std::move(actor)), ledger_(core, clock), tariffs_(core) {}
+Store::Store(db::Database& core, db::Database& telemetry, const Clock& clock, std::string actor)
+    : core_(core), telemetry_(telemetry), clock_(clock), actor_(std::move(actor)), ledger_(core, clock),
+      tariffs_(core) {}
 
 std::vector<SessionFacts> Store::due_sessions(int limit) {
     db::Statement st(core_, std::string(kSessionColumns) + std::string(kDueWhere));
@@ -71,7 +72,7 @@ std::vector<SessionFacts> Store::due_sessions(int limit) {
     return out;
 }
 
-std::optional<SessionFacts> Store::session(const std::string &sid) {
+std::optional<SessionFacts> Store::session(const std::string& sid) {
     db::Statement st(core_, std::string(kSessionColumns) + "WHERE id = ?");
     st.bind(1, sid);
     if (!st.step())
@@ -87,7 +88,7 @@ std::vector<LiveSession> Store::live_sessions() {
     return out;
 }
 
-std::optional<LiveSession> Store::live_session(const std::string &sid) {
+std::optional<LiveSession> Store::live_session(const std::string& sid) {
     db::Statement st(core_, std::string(kLiveColumns) + "AND id = ?");
     st.bind(1, sid);
     if (!st.step())
@@ -95,11 +96,11 @@ std::optional<LiveSession> Store::live_session(const std::string &sid) {
     return read_live(st);
 }
 
-TariffChoice Store::tariff_for_session(const std::string &sid) {
+TariffChoice Store::tariff_for_session(const std::string& sid) {
     return tariffs_.for_session(sid);
 }
 
-std::vector<Sample> Store::samples(const std::string &sid) {
+std::vector<Sample> Store::samples(const std::string& sid) {
     db::Statement st(telemetry_, kSamples);
     st.bind(1, sid);
     std::vector<Sample> out;
@@ -115,7 +116,7 @@ WalletView Store::wallet(std::int64_t account_id) {
     return {w->balance_fen, w->bonus_fen};
 }
 
-Settled Store::settle(const SessionFacts &s, const SettlementPlan &plan, std::optional<ledger::DebitOrder> order) {
+Settled Store::settle(const SessionFacts& s, const SettlementPlan& plan, std::optional<ledger::DebitOrder> order) {
     Settled r;
     r.at = clock_.now_ms();
     db::Transaction tx(core_);

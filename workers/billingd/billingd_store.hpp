@@ -35,21 +35,21 @@ struct Settled {
 class Store {
 public:
     /// `core` must be a db::Sync::Full connection (money); `telemetry` may be Normal.
-    Store(db::Database &core, db::Database &telemetry, const Clock &clock, std::string actor = "billingd");
+    Store(db::Database& core, db::Database& telemetry, const Clock& clock, std::string actor = "billingd");
 
     /// Settleable sessions (record committed, stopping or settling, no cost), oldest first; whether
     /// their telemetry allows settling them yet is due_for_settlement's decision.
     std::vector<SessionFacts> due_sessions(int limit);
-    std::optional<SessionFacts> session(const std::string &sid);
+    std::optional<SessionFacts> session(const std::string& sid);
     /// Charging sessions (started, no record yet): what the running cost is published for.
     std::vector<LiveSession> live_sessions();
     /// One session if it is live, with what its tariff lookup needs.
-    std::optional<LiveSession> live_session(const std::string &sid);
+    std::optional<LiveSession> live_session(const std::string& sid);
     /// The version that prices a session (TariffStore::for_session: the lookup sessiond and
     /// autostopd share).
-    TariffChoice tariff_for_session(const std::string &sid);
+    TariffChoice tariff_for_session(const std::string& sid);
     /// The recorded power curve of a session, by time.
-    std::vector<Sample> samples(const std::string &sid);
+    std::vector<Sample> samples(const std::string& sid);
     /// The wallet of an account (zeros for an unknown one).
     WalletView wallet(std::int64_t account_id);
 
@@ -57,12 +57,12 @@ public:
     /// plan.priced_fen: the shortfall rule), the wallet, `sessions.cost_fen` and `completed` (only
     /// if still unsettled), a session_events row and the settlements row. `order` overrides the
     /// account's debit order.
-    Settled settle(const SessionFacts &s, const SettlementPlan &plan, std::optional<ledger::DebitOrder> order);
+    Settled settle(const SessionFacts& s, const SettlementPlan& plan, std::optional<ledger::DebitOrder> order);
 
 private:
-    db::Database &core_;
-    db::Database &telemetry_;
-    const Clock &clock_;
+    db::Database& core_;
+    db::Database& telemetry_;
+    const Clock& clock_;
     std::string actor_;
     ledger::Ledger ledger_;
     TariffStore tariffs_;

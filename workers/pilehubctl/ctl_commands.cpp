@@ -19,7 +19,9 @@
 namespace pilehub::ctl {
 namespace {
 
-EpochMs now() { return SystemClock::instance().now_ms(); }
+EpochMs now() {
+    return SystemClock::instance().now_ms();
+}
 
 std::unique_ptr<db::Database> open_core(const Config& cfg) {
     std::filesystem::create_directories(std::filesystem::path(cfg.get_string("db.path")).parent_path());
@@ -33,7 +35,8 @@ std::unique_ptr<db::Database> open_core(const Config& cfg) {
 /// Rewrites the broker's password file from the database and asks a running broker to reload.
 void sync_broker(const Config& cfg, registry::Store& store) {
     std::string why;
-    if (registry::sync_broker_credentials(store, cfg.get_string("broker.password_file"), cfg.get_string("broker.pid_file"), &why))
+    if (registry::sync_broker_credentials(store, cfg.get_string("broker.password_file"),
+                                          cfg.get_string("broker.pid_file"), &why))
         std::cerr << "pilehubctl: broker reloaded; new credentials are in force\n";
     else
         std::cerr << "pilehubctl: password file written; " << why << " (the broker reads it when it starts)\n";
@@ -72,7 +75,8 @@ NewDevice add_device(registry::Store& store, const std::string& id, registry::De
     if (!store.station(station))
         throw ConfigError(fmt::format("station {} does not exist", station));
     if (ports < 1 || ports > registry::max_ports(kind))
-        throw ConfigError(fmt::format("a {} has 1..{} ports, not {}", registry::to_string(kind), registry::max_ports(kind), ports));
+        throw ConfigError(
+            fmt::format("a {} has 1..{} ports, not {}", registry::to_string(kind), registry::max_ports(kind), ports));
     if (store.device(id))
         throw ConfigError(fmt::format("device {} already exists", id));
     NewDevice d{id, kind, ports, broker::random_secret()};
@@ -113,14 +117,16 @@ std::int64_t Args::get_int(const std::string& name, std::int64_t def, std::int64
 }
 
 void add_keys(ConfigSchema& s) {
-    s.add_string("broker.password_file", "${data_dir}/broker/passwd", "The Mosquitto password file pilehubctl rewrites.");
+    s.add_string("broker.password_file", "${data_dir}/broker/passwd",
+                 "The Mosquitto password file pilehubctl rewrites.");
     s.add_string("broker.pid_file", "${run_dir}/mosquitto.pid", "The running broker's pid, for SIGHUP reloads.");
     s.add_string("secrets_dir", "${data_dir}/secrets", "Where the passwords of our own processes are written (0600).");
 }
 
 int cmd_migrate(const Config& cfg, const Args&) {
     auto core = open_core(cfg);
-    std::cout << fmt::format("core database {} at schema version {}\n", cfg.get_string("db.path"), core->user_version());
+    std::cout << fmt::format("core database {} at schema version {}\n", cfg.get_string("db.path"),
+                             core->user_version());
     db::Database tele(cfg.get_string("db.telemetry_path"));
     db::migrate(tele, db::telemetry_migrations());
     std::cout << fmt::format("telemetry database {} at schema version {}\n", cfg.get_string("db.telemetry_path"),
@@ -191,7 +197,9 @@ int cmd_device(const Config& cfg, const Args& a) {
         const auto kind = registry::parse_kind(a.require("kind"));
         if (!kind)
             throw ConfigError("--kind must be ebike_pile, ev_charger or camera");
-        const int def_ports = *kind == registry::DeviceKind::EbikePile ? 10 : *kind == registry::DeviceKind::EvCharger ? 2 : 4;
+        const int def_ports = *kind == registry::DeviceKind::EbikePile   ? 10
+                              : *kind == registry::DeviceKind::EvCharger ? 2
+                                                                         : 4;
         const auto ports = static_cast<int>(a.get_int("ports", def_ports, 1, registry::max_ports(*kind)));
         auto nd = add_device(store, id, *kind, a.get_int("station", 0, 1, INT64_MAX), ports, a.get("name"));
         sync_broker(cfg, store);
@@ -309,7 +317,9 @@ int cmd_fleet(const Config& cfg, const Args& a) {
     w.begin_object().key("devices").begin_array();
     for (const auto& m : made) {
         w.begin_object().field("id", m.id).field("kind", registry::to_string(m.kind));
-        w.field(m.kind == registry::DeviceKind::EbikePile ? "sockets" : m.kind == registry::DeviceKind::EvCharger ? "guns" : "spaces",
+        w.field(m.kind == registry::DeviceKind::EbikePile   ? "sockets"
+                : m.kind == registry::DeviceKind::EvCharger ? "guns"
+                                                            : "spaces",
                 m.ports);
         w.field("password", m.secret).end_object();
     }

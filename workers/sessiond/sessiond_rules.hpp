@@ -95,7 +95,7 @@ struct StartFacts {
     /// sockets::socket_availability(): Disabled refuses unknown_socket, Offline device_offline,
     /// Faulted socket_faulted, Busy socket_busy.
     sockets::Availability socket = sockets::Availability::Offline;
-    bool method_in_use = false; ///< the account already has a live session started the same way
+    bool method_in_use = false;  ///< the account already has a live session started the same way
     Fen available_fen;           ///< balance + bonus
     Fen min_start_balance_fen;   ///< from the tariff in force
 };

@@ -33,7 +33,6 @@ constexpr const char *kSelectOpenFault =
 
 constexpr const char *kSelectCard = "SELECT card_no, account_id, status FROM cards WHERE card_no = ?1";
 
-
 constexpr const char *kSelectPresence = "SELECT online FROM device_presence WHERE device_id = ?1";
 constexpr const char *kSelectDevice = "SELECT 1 FROM devices WHERE id = ?1";
 

@@ -592,9 +592,9 @@ void Worker::answer_rpc(const PendingDeviceCommand &p, const rpc::Reply &r) {
 
 // ---- pre-checks -----------------------------------------------------------------------------
 
-std::variant<Worker::StartPlan, Worker::Refusal> Worker::plan_start(std::int64_t account_id, const sockets::SocketRef &ref,
-                                                                    const std::string &method,
-                                                                    std::optional<ModeChoice> mode) {
+std::variant<Worker::StartPlan, Worker::Refusal>
+Worker::plan_start(std::int64_t account_id, const sockets::SocketRef &ref, const std::string &method,
+                   std::optional<ModeChoice> mode) {
     const auto now = clock_.now_ms();
     StartFacts f;
     StartPlan p;

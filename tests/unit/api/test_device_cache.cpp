@@ -76,7 +76,7 @@ TEST_CASE("device cache: port states read each socket's word and fault list as s
     conn(7, R"({"st":"gremlins","since":1})");
     const auto states = c.port_states("P1");
     using R = sockets::Reported;
-    CHECK(states == std::map<int, R>{{1, R::Idle}, {2, R::Fault}, {3, R::InUse}, {4, R::Disabled}, {5, R::Fault},
-                                     {6, R::Disabled}});
+    CHECK(states == std::map<int, R>{
+                        {1, R::Idle}, {2, R::Fault}, {3, R::InUse}, {4, R::Disabled}, {5, R::Fault}, {6, R::Disabled}});
     CHECK(c.port_states("P9").empty());
 }

@@ -58,8 +58,12 @@ TEST_CASE("crypto: constant-time comparison is equality, lengths included") {
         bool equal;
     };
     const Row rows[] = {
-        {"", "", true},          {"abc", "abc", true},  {"abc", "abd", false},
-        {"abc", "ab", false},    {"ab", "abc", false},  {"", "a", false},
+        {"", "", true},
+        {"abc", "abc", true},
+        {"abc", "abd", false},
+        {"abc", "ab", false},
+        {"ab", "abc", false},
+        {"", "a", false},
         {std::string("a\0b", 3), std::string("a\0c", 3), false},
     };
     for (const auto& r : rows)

@@ -189,8 +189,9 @@ TEST_CASE("files: a secret is created once, complete and private; concurrent cre
     std::vector<std::string> got(kThreads);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t)
-        threads.emplace_back(
-            [&, t] { got[t] = files::load_or_create_secret(shared, [t] { return "secret-of-" + std::to_string(t); }); });
+        threads.emplace_back([&, t] {
+            got[t] = files::load_or_create_secret(shared, [t] { return "secret-of-" + std::to_string(t); });
+        });
     for (auto& t : threads)
         t.join();
     for (const auto& g : got)

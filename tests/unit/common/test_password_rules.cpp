@@ -12,9 +12,12 @@ TEST_CASE("password rules: 8 to 256 characters, the reason says which bound") {
         const char* problem; ///< nullptr: acceptable
     };
     const Row rows[] = {
-        {0, "must have at least 8 characters"},   {7, "must have at least 8 characters"},
-        {8, nullptr},                             {64, nullptr},
-        {256, nullptr},                           {257, "must have at most 256 characters"},
+        {0, "must have at least 8 characters"},
+        {7, "must have at least 8 characters"},
+        {8, nullptr},
+        {64, nullptr},
+        {256, nullptr},
+        {257, "must have at most 256 characters"},
         {10000, "must have at most 256 characters"},
     };
     for (const auto& r : rows) {

@@ -17,12 +17,12 @@ TEST_CASE("socket availability: what an e-bike socket's conn state reports") {
         Reported want;
     };
     const Row rows[] = {
-        {St::Idle, false, Reported::Idle},          {St::Idle, true, Reported::Fault},
-        {St::Starting, false, Reported::InUse},     {St::Starting, true, Reported::InUse},
-        {St::Charging, false, Reported::InUse},     {St::Charging, true, Reported::InUse},
-        {St::FullWait, false, Reported::InUse},     {St::FullWait, true, Reported::InUse},
-        {St::Fault, false, Reported::Fault},        {St::Fault, true, Reported::Fault},
-        {St::Disabled, false, Reported::Disabled},  {St::Disabled, true, Reported::Disabled},
+        {St::Idle, false, Reported::Idle},         {St::Idle, true, Reported::Fault},
+        {St::Starting, false, Reported::InUse},    {St::Starting, true, Reported::InUse},
+        {St::Charging, false, Reported::InUse},    {St::Charging, true, Reported::InUse},
+        {St::FullWait, false, Reported::InUse},    {St::FullWait, true, Reported::InUse},
+        {St::Fault, false, Reported::Fault},       {St::Fault, true, Reported::Fault},
+        {St::Disabled, false, Reported::Disabled}, {St::Disabled, true, Reported::Disabled},
     };
     for (const auto& r : rows) {
         payloads::EbikeConnState s;
@@ -42,8 +42,8 @@ TEST_CASE("socket availability: what an EV gun's OCPP status reports") {
         Reported want;
     };
     const Row rows[] = {
-        {St::Available, Reported::Idle},     {St::Preparing, Reported::InUse},     {St::Charging, Reported::InUse},
-        {St::SuspendedEvse, Reported::InUse}, {St::SuspendedEv, Reported::InUse}, {St::Finishing, Reported::InUse},
+        {St::Available, Reported::Idle},      {St::Preparing, Reported::InUse},      {St::Charging, Reported::InUse},
+        {St::SuspendedEvse, Reported::InUse}, {St::SuspendedEv, Reported::InUse},    {St::Finishing, Reported::InUse},
         {St::Reserved, Reported::InUse},      {St::Unavailable, Reported::Disabled}, {St::Faulted, Reported::Fault},
     };
     for (const auto& r : rows) {
@@ -78,9 +78,9 @@ TEST_CASE("socket availability: every combination of facts, first rule that appl
                         else if (live || rep == Reported::InUse)
                             want = Availability::Busy; // socket_busy
                         const auto got = sockets::socket_availability(f);
-                        CHECK_MESSAGE(got == want, "enabled=" << enabled << " online=" << online << " fault_open="
-                                                              << fault_open << " live=" << live << " reported="
-                                                              << (rep ? static_cast<int>(*rep) : -1));
+                        CHECK_MESSAGE(got == want, "enabled=" << enabled << " online=" << online
+                                                              << " fault_open=" << fault_open << " live=" << live
+                                                              << " reported=" << (rep ? static_cast<int>(*rep) : -1));
                         seen.insert(got);
                         ++combinations;
                     }

@@ -26,8 +26,8 @@ std::string tariff_with_cap(int max_minutes) {
     return doc;
 }
 
-std::int64_t add_tariff(db::Database &d, std::int64_t station, std::optional<std::int64_t> area, int version,
-                        const std::string &doc, EpochMs effective_from, EpochMs created_at) {
+std::int64_t add_tariff(db::Database& d, std::int64_t station, std::optional<std::int64_t> area, int version,
+                        const std::string& doc, EpochMs effective_from, EpochMs created_at) {
     db::Statement(d, "INSERT INTO tariffs (station_id, area_id, version, document, effective_from, created_at) "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
         .bind_all(station, area, version, doc, effective_from, created_at)
@@ -35,7 +35,7 @@ std::int64_t add_tariff(db::Database &d, std::int64_t station, std::optional<std
     return d.last_insert_rowid();
 }
 
-std::optional<std::int64_t> recorded_tariff(db::Database &d, const std::string &sid) {
+std::optional<std::int64_t> recorded_tariff(db::Database& d, const std::string& sid) {
     db::Statement q(d, "SELECT tariff_id FROM sessions WHERE id = ?1");
     q.bind(1, sid);
     REQUIRE(q.step());
@@ -49,7 +49,7 @@ struct Found {
     std::optional<std::int64_t> autostopd_cap;
 };
 
-Found found(World &w, db::Database &tele, const std::string &sid) {
+Found found(World& w, db::Database& tele, const std::string& sid) {
     billing::Store billing(*w.db, tele, w.clock);
     autostopd::Store autostop(*w.db);
     const auto row = autostop.session(sid);
@@ -83,7 +83,7 @@ TEST_CASE("tariff in force: an area tariff and a station tariff with the same st
     // sessiond records the version it checked the start against: the area's own, the latest id on a tie.
     CHECK(recorded_tariff(*w.db, in_area) == area_v2);
     CHECK(recorded_tariff(*w.db, station_only) == station_v2);
-    for (const auto &[sid, id, cap] : {std::tuple{in_area, area_v2, 240}, std::tuple{station_only, station_v2, 600}}) {
+    for (const auto& [sid, id, cap] : {std::tuple{in_area, area_v2, 240}, std::tuple{station_only, station_v2, 600}}) {
         const auto with_id = found(w, tele, sid);
         CHECK_MESSAGE(with_id.billingd_id == id, sid);
         CHECK_MESSAGE(with_id.autostopd_cap == cap, sid);
@@ -98,8 +98,10 @@ TEST_CASE("tariff in force: an area tariff and a station tariff with the same st
 TEST_CASE("tariff in force: the store chooses by effective_from, then save time, then id; an area with its own "
           "versions never falls back to the station's") {
     World w;
-    auto &d = *w.db;
-    db::Statement(d, "INSERT INTO areas (station_id, name, created_at) VALUES (?1, 'South', 0)").bind_all(w.station).run();
+    auto& d = *w.db;
+    db::Statement(d, "INSERT INTO areas (station_id, name, created_at) VALUES (?1, 'South', 0)")
+        .bind_all(w.station)
+        .run();
     const auto area = d.last_insert_rowid();
     // The fixture's station version 1 is in force from 0.
     const auto s2 = add_tariff(d, w.station, std::nullopt, 2, tariff_with_cap(600), 1000, 500);
@@ -107,7 +109,7 @@ TEST_CASE("tariff in force: the store chooses by effective_from, then save time,
     const auto a1 = add_tariff(d, w.station, area, 1, tariff_with_cap(300), 5000, 5000);
     billing::TariffStore store(d);
     struct Row {
-        const char *what;
+        const char* what;
         std::optional<std::int64_t> area;
         EpochMs at;
         std::optional<std::int64_t> want;
@@ -120,7 +122,7 @@ TEST_CASE("tariff in force: the store chooses by effective_from, then save time,
         {"the area's version", area, 5000, a1},
     };
     CHECK(s3 > s2);
-    for (const auto &r : rows)
+    for (const auto& r : rows)
         CHECK_MESSAGE(store.in_force(w.station, r.area, r.at).id == r.want, r.what);
     const auto chosen = store.in_force(w.station, area, 6000);
     REQUIRE(chosen.tariff);
