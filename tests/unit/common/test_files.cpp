@@ -1,4 +1,5 @@
 #include "common/files.hpp"
+#include "tests/unit/ledger/ledger_fixture.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -19,24 +20,12 @@ using namespace pilehub;
 namespace {
 
 /// A private temporary directory for one test, removed at the end.
-struct Dir {
-    std::filesystem::path path;
-    explicit Dir(const std::string& name) {
-        static std::atomic<int> counter{0};
-        path = std::filesystem::temp_directory_path() /
-               fmt::format("pilehub-files-{}-{}-{}", name, ::getpid(), counter.fetch_add(1));
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-    ~Dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
+struct Dir : pilehub::test::TempDir {
+    using TempDir::TempDir;
     /// Names in the directory (temporary files left behind would show here).
     std::set<std::string> names() const {
         std::set<std::string> out;
-        for (const auto& e : std::filesystem::directory_iterator(path))
+        for (const auto& e : std::filesystem::directory_iterator(path()))
             out.insert(e.path().filename().string());
         return out;
     }
