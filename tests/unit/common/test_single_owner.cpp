@@ -17,10 +17,10 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Rule {
-    const char* what;               ///< the rule and its owner
-    std::string pattern;            ///< the text of a copy
-    std::set<std::string> allowed;  ///< the only files that may contain it
-    bool regex = false;             ///< pattern is an ECMAScript regex, else plain text
+    const char* what;              ///< the rule and its owner
+    std::string pattern;           ///< the text of a copy
+    std::set<std::string> allowed; ///< the only files that may contain it
+    bool regex = false;            ///< pattern is an ECMAScript regex, else plain text
 };
 
 const std::vector<Rule>& rules() {
@@ -34,13 +34,15 @@ const std::vector<Rule>& rules() {
         {"constant-time comparison is crypto::equal_constant_time", "CRYPTO_memcmp", {"common/crypto.cpp"}},
         {"base64 is crypto::base64", "EVP_EncodeBlock", {"common/crypto.cpp"}},
         // Secret files: common/files.
-        {"file modes are set only by common/files (created 0600 before any byte)", R"(\bf?chmod\s*\()",
+        {"file modes are set only by common/files (created 0600 before any byte)",
+         R"(\bf?chmod\s*\()",
          {"common/files.cpp"},
          true},
         {"no umask juggling around secret writers", R"(\bumask\s*\()", {}, true},
         // Passwords: password::password_problem.
         {"the password length rule is password::password_problem", "must have at least 8", {"common/password.hpp"}},
-        {"no hand-written password length check", R"(\b(pw|password|new_pw)(->|\.)size\(\)\s*<)",
+        {"no hand-written password length check",
+         R"(\b(pw|password|new_pw)(->|\.)size\(\)\s*<)",
          {"common/password.cpp"},
          true},
         // Socket codes: common/socket_code.
@@ -48,7 +50,8 @@ const std::vector<Rule>& rules() {
         {"sessiond's old socket-code parser", R"(\bparse_socket\s*\()", {}, true},
         // Socket availability: common/socket_availability.
         {"socket availability is sockets::socket_availability", "SocketUse", {}},
-        {"status words are read by sockets::reported_from_word", R"re(\bst\s*==\s*"(idle|starting|charging|full_wait|fault|faulted|disabled|available|preparing|suspended_evse|suspended_ev|finishing|reserved|unavailable)")re",
+        {"status words are read by sockets::reported_from_word",
+         R"re(\bst\s*==\s*"(idle|starting|charging|full_wait|fault|faulted|disabled|available|preparing|suspended_evse|suspended_ev|finishing|reserved|unavailable)")re",
          {},
          true},
         // The tariff in force: billing::TariffStore.
@@ -98,7 +101,8 @@ TEST_CASE("single owner: the old spellings of shared rules stay gone") {
     for (const auto& r : rules()) {
         for (const auto& f : sources)
             if (!r.allowed.count(f.path))
-                CHECK_MESSAGE(!contains(r, f.text), std::string(r.what) << ": `" << r.pattern << "` found in " << f.path);
+                CHECK_MESSAGE(!contains(r, f.text), std::string(r.what)
+                                                        << ": `" << r.pattern << "` found in " << f.path);
     }
 }
 
@@ -111,7 +115,7 @@ TEST_CASE("single owner: the table is alive — every owner still holds its spel
                 if (f.path == owner)
                     found = contains(r, f.text);
             CHECK_MESSAGE(found, std::string(r.what) << ": the owner " << owner << " no longer contains `" << r.pattern
-                                        << "` (update the table)");
+                                                     << "` (update the table)");
         }
     // The patterns catch what the old copies looked like.
     for (const char* copy : {
