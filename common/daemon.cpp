@@ -113,6 +113,8 @@ int run(int argc, char** argv, const Spec& spec) {
         if (!lvl)
             throw ConfigError("config: log.level must be debug, info, warn or error");
         log::set_level(*lvl);
+        if (spec.validate)
+            spec.validate(*cfg);
     } catch (const ConfigError& e) {
         log::error("{}", e.what());
         return kExitBadConfig;

@@ -47,6 +47,9 @@ struct Spec {
     std::function<void(ConfigSchema&)> add_keys;
     /// Starts the daemon's threads and connections; throws on failure (exit 1).
     std::function<std::unique_ptr<Service>(Context&)> start;
+    /// Optional: checks combinations of keys the schema cannot express; throws ConfigError (exit 2,
+    /// also under `--check-config`).
+    std::function<void(const Config&)> validate = {};
 };
 
 /// The whole life of a daemon. Blocks SIGINT/SIGTERM/SIGHUP before any thread starts, parses

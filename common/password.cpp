@@ -1,7 +1,9 @@
 #include "common/password.hpp"
 
+#include "common/crypto.hpp"
+
 #include <argon2.h>
-#include <openssl/rand.h>
+#include <fmt/format.h>
 
 #include <stdexcept>
 
@@ -14,14 +16,20 @@ constexpr std::size_t kSaltLen = 16;
 constexpr std::size_t kHashLen = 32;
 } // namespace
 
+std::optional<std::string> password_problem(std::string_view pw) {
+    if (pw.size() < kMinLength)
+        return fmt::format("must have at least {} characters", kMinLength);
+    if (pw.size() > kMaxLength)
+        return fmt::format("must have at most {} characters", kMaxLength);
+    return std::nullopt;
+}
+
 std::string hash(std::string_view pw) {
-    unsigned char salt[kSaltLen];
-    if (RAND_bytes(salt, sizeof salt) != 1)
-        throw std::runtime_error("password: no randomness available");
+    const auto salt = crypto::random_bytes(kSaltLen);
     const std::size_t len = argon2_encodedlen(kTimeCost, kMemoryKiB, kParallelism, kSaltLen, kHashLen, Argon2_id);
     std::string out(len, '\0');
-    const int rc = argon2id_hash_encoded(kTimeCost, kMemoryKiB, kParallelism, pw.data(), pw.size(), salt, sizeof salt,
-                                         kHashLen, out.data(), out.size());
+    const int rc = argon2id_hash_encoded(kTimeCost, kMemoryKiB, kParallelism, pw.data(), pw.size(), salt.data(),
+                                         salt.size(), kHashLen, out.data(), out.size());
     if (rc != ARGON2_OK)
         throw std::runtime_error(std::string("password: argon2id failed: ") + argon2_error_message(rc));
     out.resize(out.find('\0'));

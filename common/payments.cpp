@@ -1,20 +1,11 @@
 #include "common/payments.hpp"
 
-#include <fcntl.h>
-#include <fmt/format.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "common/crypto.hpp"
+#include "common/files.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
+#include <fmt/format.h>
+
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 
 namespace pilehub::payments {
@@ -36,25 +27,7 @@ constexpr std::string_view kExpire =
 
 constexpr std::string_view kSandboxConfirmPath = "/api/v1/pay/sandbox/{}/confirm";
 
-std::string to_hex(const unsigned char *p, std::size_t n) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string s;
-    s.reserve(n * 2);
-    for (std::size_t i = 0; i < n; ++i) {
-        s.push_back(kDigits[p[i] >> 4]);
-        s.push_back(kDigits[p[i] & 0x0f]);
-    }
-    return s;
-}
-
-std::string random_hex(std::size_t bytes) {
-    std::vector<unsigned char> b(bytes);
-    if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1)
-        throw std::runtime_error("payments: RAND_bytes failed");
-    return to_hex(b.data(), b.size());
-}
-
-Order read_order(const db::Statement &st) {
+Order read_order(const db::Statement& st) {
     Order o;
     o.id = st.text(0);
     o.account_id = st.int64(1);
@@ -167,72 +140,33 @@ void ProviderRegistry::add(std::shared_ptr<Provider> p) {
     providers_[n] = std::move(p);
 }
 
-Provider *ProviderRegistry::find(std::string_view name) const {
+Provider* ProviderRegistry::find(std::string_view name) const {
     auto it = providers_.find(name);
     return it == providers_.end() ? nullptr : it->second.get();
 }
 
 std::vector<std::string> ProviderRegistry::names() const {
     std::vector<std::string> out;
-    for (const auto &[n, p] : providers_)
+    for (const auto& [n, p] : providers_)
         out.push_back(n);
     return out;
 }
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-              reinterpret_cast<const unsigned char *>(data.data()), data.size(), out, &len))
-        throw std::runtime_error("payments: HMAC-SHA256 failed");
-    return to_hex(out, len);
-}
-
-std::string random_hex_secret() {
-    return random_hex(32);
-}
-
-std::string load_or_create_secret(const std::string &path) {
-    const auto read = [&path]() {
-        std::ifstream in(path);
-        if (!in)
-            throw std::runtime_error("payments: cannot read " + path);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        auto s = ss.str();
-        while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
-            s.pop_back();
-        if (s.size() < 32)
-            throw std::runtime_error("payments: the secret in " + path + " is shorter than 32 characters");
-        return s;
-    };
-    if (std::filesystem::exists(path))
-        return read();
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0) {
-        if (errno == EEXIST) // another process created it first: use theirs
-            return read();
-        throw std::runtime_error(fmt::format("payments: cannot create {}: {}", path, std::strerror(errno)));
-    }
-    const auto secret = random_hex_secret() + "\n";
-    const bool ok =
-        ::write(fd, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok)
-        throw std::runtime_error("payments: cannot write " + path);
-    return read();
+std::string load_or_create_secret(const std::string& path) {
+    auto secret = files::load_or_create_secret(path, [] { return crypto::random_hex(32); });
+    if (secret.size() < 32)
+        throw std::runtime_error("payments: the secret in " + path + " is shorter than 32 characters");
+    return secret;
 }
 
 // ---- sandbox --------------------------------------------------------------------------------
 
-SandboxProvider::SandboxProvider(std::string secret, const Clock &clock) : secret_(std::move(secret)), clock_(clock) {
+SandboxProvider::SandboxProvider(std::string secret, const Clock& clock) : secret_(std::move(secret)), clock_(clock) {
     if (secret_.size() < 32)
         throw std::invalid_argument("sandbox provider: the secret must have at least 32 characters");
 }
 
-Result<PayParams> SandboxProvider::create(const Order &order) {
+Result<PayParams> SandboxProvider::create(const Order& order) {
     json::Writer w;
     w.begin_object()
         .field("provider", "sandbox")
@@ -243,12 +177,12 @@ Result<PayParams> SandboxProvider::create(const Order &order) {
     return PayParams{"sandbox", w.str()};
 }
 
-std::string SandboxProvider::canonical(const Notification &n) {
+std::string SandboxProvider::canonical(const Notification& n) {
     return fmt::format("account_id={}&amount_fen={}&paid_at={}&payment_id={}&provider=sandbox&txn_id={}",
                        n.account_id.value_or(0), n.amount_fen.value(), n.paid_at, n.payment_id, n.provider_txn);
 }
 
-CallbackRequest SandboxProvider::make_callback(const Notification &n) const {
+CallbackRequest SandboxProvider::make_callback(const Notification& n) const {
     json::Writer w;
     w.begin_object()
         .field("payment_id", n.payment_id)
@@ -256,22 +190,22 @@ CallbackRequest SandboxProvider::make_callback(const Notification &n) const {
         .field("amount_fen", n.amount_fen.value())
         .field("txn_id", n.provider_txn)
         .field("paid_at", n.paid_at)
-        .field("sign", hmac_sha256_hex(secret_, canonical(n)))
+        .field("sign", crypto::hmac_sha256_hex(secret_, canonical(n)))
         .end_object();
     return CallbackRequest{w.str(), {{"content-type", "application/json"}}};
 }
 
-CallbackRequest SandboxProvider::confirm_callback(const Order &order) const {
+CallbackRequest SandboxProvider::confirm_callback(const Order& order) const {
     Notification n;
     n.payment_id = order.id;
-    n.provider_txn = "sbx_" + hmac_sha256_hex(secret_, "txn:" + order.id).substr(0, 24);
+    n.provider_txn = "sbx_" + crypto::hmac_sha256_hex(secret_, "txn:" + order.id).substr(0, 24);
     n.amount_fen = order.amount_fen;
     n.account_id = order.account_id;
     n.paid_at = clock_.now_ms();
     return make_callback(n);
 }
 
-std::variant<Notification, CallbackStatus> SandboxProvider::verify(const CallbackRequest &cb) const {
+std::variant<Notification, CallbackStatus> SandboxProvider::verify(const CallbackRequest& cb) const {
     auto doc = json::parse(cb.body, 4096);
     if (!doc)
         return CallbackStatus::Malformed;
@@ -286,8 +220,8 @@ std::variant<Notification, CallbackStatus> SandboxProvider::verify(const Callbac
     const auto sign = o.req_str("sign", 128);
     if (!o.ok() || n.payment_id.empty() || n.provider_txn.empty())
         return CallbackStatus::Malformed;
-    const auto expected = hmac_sha256_hex(secret_, canonical(n));
-    if (sign.size() != expected.size() || CRYPTO_memcmp(sign.data(), expected.data(), expected.size()) != 0)
+    const auto expected = crypto::hmac_sha256_hex(secret_, canonical(n));
+    if (!crypto::equal_constant_time(sign, expected))
         return CallbackStatus::BadSignature;
     return n;
 }
@@ -333,12 +267,12 @@ std::optional<ErrorCode> error_code(CreateStatus s) {
     return ErrorCode::Internal;
 }
 
-Payments::Payments(db::Database &db, const ProviderRegistry &providers, const Clock &clock)
+Payments::Payments(db::Database& db, const ProviderRegistry& providers, const Clock& clock)
     : db_(db), providers_(providers), clock_(clock) {}
 
-Created Payments::create_order(const OrderRequest &r) {
+Created Payments::create_order(const OrderRequest& r) {
     Created c;
-    Provider *p = providers_.find(r.provider);
+    Provider* p = providers_.find(r.provider);
     if (!p) {
         c.status = CreateStatus::UnknownProvider;
         c.detail = fmt::format("no payment provider `{}`", r.provider);
@@ -382,7 +316,7 @@ Created Payments::create_order(const OrderRequest &r) {
         c.detail = "the account is frozen";
         return c;
     }
-    o.id = "pay_" + random_hex(16);
+    o.id = "pay_" + crypto::random_hex(16);
     o.created_at = clock_.now_ms();
     db::Statement(db_, kInsertOrder)
         .bind_all(o.id, o.account_id, o.amount_fen.value(), o.bonus_fen.value(), o.package_id, o.provider, o.created_at)
@@ -402,7 +336,7 @@ Created Payments::create_order(const OrderRequest &r) {
     return c;
 }
 
-std::optional<Order> Payments::order(const std::string &id) {
+std::optional<Order> Payments::order(const std::string& id) {
     db::Statement st(db_, kSelectOrder);
     st.bind(1, id);
     if (!st.step())
@@ -410,15 +344,15 @@ std::optional<Order> Payments::order(const std::string &id) {
     return read_order(st);
 }
 
-CallbackResult Payments::handle_callback(std::string_view provider, const CallbackRequest &cb) {
-    const Provider *p = providers_.find(provider);
+CallbackResult Payments::handle_callback(std::string_view provider, const CallbackRequest& cb) {
+    const Provider* p = providers_.find(provider);
     if (!p)
         return refuse(CallbackStatus::UnknownProvider, fmt::format("no payment provider `{}`", provider));
     auto verified = p->verify(cb);
-    if (auto *s = std::get_if<CallbackStatus>(&verified))
+    if (auto* s = std::get_if<CallbackStatus>(&verified))
         return refuse(*s, *s == CallbackStatus::BadSignature ? "the signature does not verify"
                                                              : "not a notification of this provider");
-    const auto &n = std::get<Notification>(verified);
+    const auto& n = std::get<Notification>(verified);
 
     db::Transaction tx(db_);
     auto o = order(n.payment_id);
@@ -487,8 +421,8 @@ CallbackResult Payments::handle_callback(std::string_view provider, const Callba
     return r;
 }
 
-CallbackResult Payments::sandbox_confirm(const std::string &payment_id) {
-    auto *sandbox = dynamic_cast<SandboxProvider *>(providers_.find("sandbox"));
+CallbackResult Payments::sandbox_confirm(const std::string& payment_id) {
+    auto* sandbox = dynamic_cast<SandboxProvider*>(providers_.find("sandbox"));
     if (!sandbox)
         return refuse(CallbackStatus::UnknownProvider, "the sandbox provider is not enabled (development mode only)");
     const auto o = order(payment_id);

@@ -101,9 +101,9 @@ public:
     /// The registry name and payments.provider value: `sandbox`, `wechat`, `alipay`.
     virtual std::string_view name() const = 0;
     /// Creates the order at the provider; what the app needs to pay it, or why not.
-    virtual Result<PayParams> create(const Order &order) = 0;
+    virtual Result<PayParams> create(const Order& order) = 0;
     /// Verifies the callback's signature and reads it; or BadSignature / Malformed.
-    virtual std::variant<Notification, CallbackStatus> verify(const CallbackRequest &cb) const = 0;
+    virtual std::variant<Notification, CallbackStatus> verify(const CallbackRequest& cb) const = 0;
     /// The HTTP response body the provider expects for `s`.
     virtual std::string ack_body(CallbackStatus s) const;
 };
@@ -114,20 +114,17 @@ public:
     /// Adds a provider; replaces one of the same name.
     void add(std::shared_ptr<Provider> p);
     /// The provider called `name`, or nullptr.
-    Provider *find(std::string_view name) const;
+    Provider* find(std::string_view name) const;
     std::vector<std::string> names() const;
 
 private:
     std::map<std::string, std::shared_ptr<Provider>, std::less<>> providers_;
 };
 
-/// HMAC-SHA256 of `data` with `key`, as 64 lower-case hex digits.
-std::string hmac_sha256_hex(std::string_view key, std::string_view data);
-/// A random secret of 256 bits as 64 hex digits.
-std::string random_hex_secret();
-/// Reads the per-installation secret at `path`, creating it (random, mode 0600) if missing.
-/// Throws std::runtime_error if it cannot be read or written.
-std::string load_or_create_secret(const std::string &path);
+/// Reads the per-installation signing key at `path` (at least 32 characters), creating it (256
+/// random bits as 64 hex digits, through files::load_or_create_secret: 0600, complete or absent)
+/// if missing. Throws std::runtime_error if it cannot be read or written, or is too short.
+std::string load_or_create_secret(const std::string& path);
 
 /// The development provider: no network. The rider "pays" with
 /// `POST /api/v1/pay/sandbox/{payment_id}/confirm`, which makes the callback a real provider
@@ -139,22 +136,22 @@ std::string load_or_create_secret(const std::string &path);
 /// (every field but `sign`, by name, `key=value` joined with `&`).
 class SandboxProvider final : public Provider {
 public:
-    explicit SandboxProvider(std::string secret, const Clock &clock = SystemClock::instance());
+    explicit SandboxProvider(std::string secret, const Clock& clock = SystemClock::instance());
     std::string_view name() const override { return "sandbox"; }
     /// `{"provider":"sandbox","payment_id","amount_fen","confirm_path":"/api/v1/pay/sandbox/<id>/confirm"}`.
-    Result<PayParams> create(const Order &order) override;
-    std::variant<Notification, CallbackStatus> verify(const CallbackRequest &cb) const override;
+    Result<PayParams> create(const Order& order) override;
+    std::variant<Notification, CallbackStatus> verify(const CallbackRequest& cb) const override;
     /// The signed callback for paying `order` in full now. Its transaction id is derived from
     /// the order id, so confirming twice replays the same transaction (credited once).
-    CallbackRequest confirm_callback(const Order &order) const;
+    CallbackRequest confirm_callback(const Order& order) const;
     /// A callback with the given fields, signed (tests build tampered ones from it).
-    CallbackRequest make_callback(const Notification &n) const;
+    CallbackRequest make_callback(const Notification& n) const;
     /// The canonical string that is signed.
-    static std::string canonical(const Notification &n);
+    static std::string canonical(const Notification& n);
 
 private:
     std::string secret_;
-    const Clock &clock_;
+    const Clock& clock_;
 };
 
 /// How create_order went.
@@ -201,26 +198,26 @@ public:
     /// The largest single recharge, in fen (5 000 yuan).
     static constexpr std::int64_t kMaxRechargeFen = 500'000;
 
-    Payments(db::Database &db, const ProviderRegistry &providers, const Clock &clock = SystemClock::instance());
+    Payments(db::Database& db, const ProviderRegistry& providers, const Clock& clock = SystemClock::instance());
 
     /// Writes a pending order, then asks the provider for the pay parameters (marks the order
     /// failed if the provider refuses). Never for a frozen account.
-    Created create_order(const OrderRequest &r);
+    Created create_order(const OrderRequest& r);
     /// Verifies, checks against the order and credits once, in one transaction with the order
     /// turning `paid`. Any refusal changes nothing.
-    CallbackResult handle_callback(std::string_view provider, const CallbackRequest &cb);
+    CallbackResult handle_callback(std::string_view provider, const CallbackRequest& cb);
     /// The sandbox's confirm button: builds the sandbox callback for the order and handles it.
     /// UnknownProvider when no sandbox is registered (production).
-    CallbackResult sandbox_confirm(const std::string &payment_id);
-    std::optional<Order> order(const std::string &id);
+    CallbackResult sandbox_confirm(const std::string& payment_id);
+    std::optional<Order> order(const std::string& id);
     /// Marks pending orders created before `created_before` as expired; returns how many. A late
     /// callback for an expired order still credits it (the rider has paid).
     int expire_pending(EpochMs created_before);
 
 private:
-    db::Database &db_;
-    const ProviderRegistry &providers_;
-    const Clock &clock_;
+    db::Database& db_;
+    const ProviderRegistry& providers_;
+    const Clock& clock_;
 };
 
 } // namespace pilehub::payments

@@ -477,8 +477,8 @@ Result<Tariff> parse_tariff(const rapidjson::Value& v, std::string_view path) {
     t.cap.max_minutes = cap.opt_int("max_minutes");
     if (const auto mf = cap.opt_int("max_fen"))
         t.cap.max_fen = Fen(*mf);
-    t.min_start_balance_fen = Fen(o.opt_int("min_start_balance_fen").value_or(0));
-    t.stop_below_balance_fen = Fen(o.opt_int("stop_below_balance_fen").value_or(0));
+    t.min_start_balance_fen = Fen(o.opt_int("min_start_balance_fen").value_or(kDefaultMinStartBalanceFen.value()));
+    t.stop_below_balance_fen = Fen(o.opt_int("stop_below_balance_fen").value_or(kDefaultStopBelowBalanceFen.value()));
     if (const auto ef = o.opt_str("effective_from", 64)) {
         if (*ef == "now") {
             t.effective_from.kind = EffectiveFrom::Kind::Now;
@@ -648,18 +648,6 @@ EpochMs effective_from(const Tariff& t, EpochMs saved_at, bool first_for_station
         return saved_at;
     const auto tz = find_time_zone(t.timezone);
     return next_local_midnight(saved_at, tz ? tz->utc_offset_s : 0);
-}
-
-const TariffVersion* version_in_force(const std::vector<TariffVersion>& versions, EpochMs session_start) {
-    const TariffVersion* best = nullptr;
-    for (const auto& v : versions) {
-        if (v.effective_from_ms > session_start)
-            continue;
-        if (!best || std::tie(v.effective_from_ms, v.saved_at_ms, v.id) >
-                         std::tie(best->effective_from_ms, best->saved_at_ms, best->id))
-            best = &v;
-    }
-    return best;
 }
 
 } // namespace pilehub::billing

@@ -4,9 +4,11 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 // The tariff document of BILLING.md §1: its struct, its JSON codec with validation that names the
@@ -89,6 +91,12 @@ struct EffectiveFrom {
     bool operator==(const EffectiveFrom&) const = default;
 };
 
+/// A tariff that omits `min_start_balance_fen` starts nothing for a wallet under 2 yuan, and one that
+/// omits `stop_below_balance_fen` ends a session when less than 2 yuan would remain (BILLING.md §5,
+/// seed 000: "余额不足2元时无法开始充电 … 不足2元时，订单会自动结束").
+inline constexpr Fen kDefaultMinStartBalanceFen{200};
+inline constexpr Fen kDefaultStopBelowBalanceFen{200};
+
 /// One tariff document (BILLING.md §1). Build it with parse_tariff(), or check a hand-made one
 /// with validate_tariff(); the pricing engine assumes a valid tariff.
 struct Tariff {
@@ -101,8 +109,8 @@ struct Tariff {
     bool free = false;             ///< a free station: every session costs 0
     std::int64_t free_minutes = 0; ///< a session that ends within this many minutes costs 0
     Cap cap;
-    Fen min_start_balance_fen;
-    Fen stop_below_balance_fen;
+    Fen min_start_balance_fen{kDefaultMinStartBalanceFen};
+    Fen stop_below_balance_fen{kDefaultStopBelowBalanceFen};
     EffectiveFrom effective_from;
     bool operator==(const Tariff&) const = default;
 };
@@ -165,7 +173,25 @@ EpochMs effective_from(const Tariff& t, EpochMs saved_at, bool first_for_station
 
 /// The version that prices a session started at `session_start`: among versions already in effect
 /// then, the one with the latest effective_from_ms (ties: the later save, then the higher id).
-/// nullptr if none was in effect yet.
-const TariffVersion* version_in_force(const std::vector<TariffVersion>& versions, EpochMs session_start);
+/// nullptr if none was in effect yet. `V` is TariffVersion or any row with the same three fields
+/// (id, saved_at_ms, effective_from_ms), so that stores choose before they parse.
+template <typename V> const V* version_in_force(const std::vector<V>& versions, EpochMs session_start) {
+    const V* best = nullptr;
+    for (const auto& v : versions) {
+        if (v.effective_from_ms > session_start)
+            continue;
+        if (!best || std::tie(v.effective_from_ms, v.saved_at_ms, v.id) >
+                         std::tie(best->effective_from_ms, best->saved_at_ms, best->id))
+            best = &v;
+    }
+    return best;
+}
+
+/// The tariff version that prices a session, as found in the database (billing::TariffStore).
+struct TariffChoice {
+    std::optional<std::int64_t> id;       ///< tariffs.id; nothing when no tariff was in force
+    std::shared_ptr<const Tariff> tariff; ///< null when none, or when the document could not be read
+    std::string problem;                  ///< why `tariff` is null although `id` is set
+};
 
 } // namespace pilehub::billing

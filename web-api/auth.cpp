@@ -1,26 +1,22 @@
 #include "web-api/auth.hpp"
 
-#include "common/broker_auth.hpp"
+#include "common/crypto.hpp"
+#include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/password.hpp"
 #include "common/registry.hpp"
 #include "web-api/rbac.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <sys/stat.h>
-
-#include <filesystem>
-#include <fstream>
 
 namespace pilehub::api::auth {
 namespace {
 
 constexpr const char* kIssue =
     "INSERT INTO auth_tokens(token_hash, kind, subject_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)";
-constexpr const char* kLookup = "SELECT kind, subject_id, expires_at, last_used_at FROM auth_tokens WHERE token_hash = ? "
-                                "AND revoked_at IS NULL AND expires_at > ?";
+constexpr const char* kLookup =
+    "SELECT kind, subject_id, expires_at, last_used_at FROM auth_tokens WHERE token_hash = ? "
+    "AND revoked_at IS NULL AND expires_at > ?";
 constexpr const char* kTouch =
     "UPDATE auth_tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)";
 constexpr const char* kRevoke = "UPDATE auth_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL";
@@ -53,35 +49,23 @@ constexpr const char* kAdmin = "SELECT username, role, enabled FROM admins WHERE
 constexpr const char* kAdminByName = "SELECT id FROM admins WHERE username = ?";
 
 std::string code_hash(const std::string& phone, const std::string& code) {
-    return sha256_hex(phone + ":" + code);
+    return crypto::sha256_hex(phone + ":" + code);
 }
 
 } // namespace
 
-std::string sha256_hex(std::string_view text) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-    std::string out;
-    out.reserve(len * 2);
-    for (unsigned int i = 0; i < len; ++i)
-        out += fmt::format("{:02x}", md[i]);
-    return out;
-}
-
 std::string new_token() {
-    return broker::random_secret();
+    return crypto::random_token(24);
 }
 
 std::string random_digits(int n) {
     std::string out;
     while (static_cast<int>(out.size()) < n) {
-        unsigned char b[16];
-        if (RAND_bytes(b, sizeof b) != 1)
-            throw std::runtime_error("RAND_bytes failed");
-        for (unsigned char c : b)
+        for (char ch : crypto::random_bytes(16)) {
+            const auto c = static_cast<unsigned char>(ch);
             if (c < 250 && static_cast<int>(out.size()) < n) // 250 = 25 × 10: no bias
                 out += static_cast<char>('0' + c % 10);
+        }
     }
     return out;
 }
@@ -106,7 +90,7 @@ bool valid_phone(std::string_view p) {
 std::string TokenStore::issue(const std::string& kind, std::int64_t subject, EpochMs ttl_ms) {
     const auto token = new_token();
     const auto now = clock_.now_ms();
-    db::Statement(db_, kIssue).bind_all(sha256_hex(token), kind, subject, now, now + ttl_ms).run();
+    db::Statement(db_, kIssue).bind_all(crypto::sha256_hex(token), kind, subject, now, now + ttl_ms).run();
     // Old rows go now and then; a day's grace keeps "expired" distinguishable in logs.
     db::Statement(db_, kPurgeTokens).bind_all(now - 86'400'000).run();
     return token;
@@ -116,7 +100,7 @@ std::optional<TokenInfo> TokenStore::lookup(const std::string& token) {
     if (token.empty() || token.size() > 128)
         return std::nullopt;
     const auto now = clock_.now_ms();
-    const auto h = sha256_hex(token);
+    const auto h = crypto::sha256_hex(token);
     db::Statement st(db_, kLookup);
     st.bind_all(h, now);
     if (!st.step())
@@ -311,25 +295,12 @@ bool ensure_first_admin(db::Database& d, const std::string& operator_name,
         return false;
     std::string pw;
     const bool generated = !env_password || env_password->empty();
-    pw = generated ? broker::random_secret() : *env_password;
-    if (pw.size() < 8)
-        throw ConfigError("PILEHUB_ADMIN_PASSWORD must have at least 8 characters");
+    pw = generated ? new_token() : *env_password;
+    if (const auto why = password::password_problem(pw))
+        throw ConfigError("PILEHUB_ADMIN_PASSWORD " + *why);
     const auto op = store.ensure_operator(operator_name, now);
-    if (generated) {
-        std::error_code ec;
-        std::filesystem::create_directories(std::filesystem::path(password_file).parent_path(), ec);
-        const auto tmp = password_file + ".tmp";
-        {
-            const auto old = ::umask(077);
-            std::ofstream out(tmp, std::ios::trunc);
-            ::umask(old);
-            if (!out)
-                throw std::runtime_error("cannot write " + tmp);
-            out << pw << "\n";
-        }
-        ::chmod(tmp.c_str(), 0600);
-        std::filesystem::rename(tmp, password_file);
-    }
+    if (generated)
+        files::write_private_file_atomically(password_file, pw + "\n");
     db::Transaction tx(d);
     const auto id = store.add_admin("admin", password::hash(pw), "admin", op, now);
     rbac::save_access(d, id, true, {}, "Administrator", now);

@@ -11,9 +11,7 @@
 /// Riders' SMS login, operators' password login, bearer tokens, and the first admin.
 namespace pilehub::api::auth {
 
-/// SHA-256 of `text`, lowercase hex (tokens and SMS codes are stored this way).
-std::string sha256_hex(std::string_view text);
-/// A new bearer token: 192 random bits, URL-safe.
+/// A new bearer token: 192 random bits, URL-safe (stored as its crypto::sha256_hex).
 std::string new_token();
 /// `n` random decimal digits (SMS codes).
 std::string random_digits(int n);

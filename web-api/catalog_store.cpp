@@ -1,8 +1,8 @@
 #include "web-api/catalog_store.hpp"
 
-#include <fmt/format.h>
+#include "common/tariff_store.hpp"
 
-#include <charconv>
+#include <fmt/format.h>
 
 namespace pilehub::api {
 namespace {
@@ -78,6 +78,8 @@ constexpr const char* kPortVisible =
 
 constexpr const char* kTariffs = "SELECT id, station_id, version, document, effective_from, created_at, created_by "
                                  "FROM tariffs WHERE station_id = ? AND area_id IS NULL ORDER BY version";
+constexpr const char* kTariffById = "SELECT id, station_id, version, document, effective_from, created_at, created_by "
+                                    "FROM tariffs WHERE id = ?";
 constexpr const char* kNextTariffVersion =
     "SELECT coalesce(max(version), 0) + 1 FROM tariffs WHERE station_id = ? AND area_id IS NULL";
 constexpr const char* kAddTariff = "INSERT INTO tariffs(station_id, version, document, effective_from, created_at, "
@@ -129,24 +131,6 @@ TariffRow read_tariff(db::Statement& st) {
 }
 
 } // namespace
-
-std::optional<std::pair<std::string, int>> parse_socket_code(std::string_view code) {
-    const auto dash = code.rfind('-');
-    if (dash == std::string_view::npos || dash == 0 || dash + 1 >= code.size())
-        return std::nullopt;
-    const auto dev = code.substr(0, dash);
-    const auto num = code.substr(dash + 1);
-    int n = 0;
-    auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
-    if (ec != std::errc() || p != num.data() + num.size() || n < 1 || n > 64 || num[0] == '0')
-        return std::nullopt;
-    if (dev.size() > 48)
-        return std::nullopt;
-    for (char c : dev)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
-            return std::nullopt;
-    return std::make_pair(std::string(dev), n);
-}
 
 std::vector<ProviderRow> CatalogStore::providers() {
     std::vector<ProviderRow> out;
@@ -408,23 +392,16 @@ TariffRow CatalogStore::add_tariff(std::int64_t station_id, const std::string& d
     return TariffRow{id, station_id, version, document, effective_from, now, by};
 }
 
-std::optional<std::pair<TariffRow, billing::Tariff>> CatalogStore::tariff_in_force(std::int64_t station_id,
-                                                                                   EpochMs at) {
-    const auto rows = tariffs(station_id);
-    std::vector<billing::TariffVersion> versions;
-    std::vector<const TariffRow*> by_index;
-    for (const auto& r : rows) {
-        auto t = billing::parse_tariff(r.document);
-        if (!t)
-            continue; // saved documents were validated; a later stricter parser must not break reads
-        versions.push_back(billing::TariffVersion{r.version, r.created_at, r.effective_from, std::move(t).value()});
-        by_index.push_back(&r);
-    }
-    const auto* v = billing::version_in_force(versions, at);
-    if (!v)
+std::optional<std::pair<TariffRow, billing::Tariff>>
+CatalogStore::tariff_in_force(std::int64_t station_id, std::optional<std::int64_t> area_id, EpochMs at) {
+    const auto chosen = billing::TariffStore(db_).in_force(station_id, area_id, at);
+    if (!chosen.tariff)
         return std::nullopt;
-    const auto i = static_cast<std::size_t>(v - versions.data());
-    return std::make_pair(*by_index[i], v->tariff);
+    db::Statement st(db_, kTariffById);
+    st.bind_all(*chosen.id);
+    if (!st.step())
+        return std::nullopt;
+    return std::make_pair(read_tariff(st), *chosen.tariff);
 }
 
 } // namespace pilehub::api

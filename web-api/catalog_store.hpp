@@ -77,9 +77,6 @@ struct TariffRow {
     std::string created_by;
 };
 
-/// Splits a socket code `<device_id>-<n>` (the text in its QR code).
-std::optional<std::pair<std::string, int>> parse_socket_code(std::string_view code);
-
 class CatalogStore {
 public:
     explicit CatalogStore(db::Database& d) : db_(d) {}
@@ -134,8 +131,10 @@ public:
     /// Saves a new version (number = previous + 1); returns the row.
     TariffRow add_tariff(std::int64_t station_id, const std::string& document, EpochMs effective_from, EpochMs now,
                          const std::string& by);
-    /// The version in force at `at` (BILLING §1), parsed; nullopt if none.
-    std::optional<std::pair<TariffRow, billing::Tariff>> tariff_in_force(std::int64_t station_id, EpochMs at);
+    /// The version in force at `at` for a socket of the station in `area_id` (billing::TariffStore,
+    /// the lookup sessiond uses at the start), parsed; nullopt if none or unreadable.
+    std::optional<std::pair<TariffRow, billing::Tariff>>
+    tariff_in_force(std::int64_t station_id, std::optional<std::int64_t> area_id, EpochMs at);
 
 private:
     db::Database& db_;

@@ -182,12 +182,13 @@ std::optional<bool> DeviceCache::online(const std::string& id) const {
     return it == devices_.end() ? std::nullopt : it->second.is_online();
 }
 
-std::map<int, std::string> DeviceCache::port_states(const std::string& id) const {
-    std::map<int, std::string> out;
+std::map<int, sockets::Reported> DeviceCache::port_states(const std::string& id) const {
+    std::map<int, sockets::Reported> out;
     std::lock_guard l(m_);
     if (auto it = devices_.find(id); it != devices_.end())
         for (const auto& [n, p] : it->second.ports)
-            out.emplace(n, p.st);
+            if (const auto r = sockets::reported_from_word(p.st, p.faults))
+                out.emplace(n, *r);
     return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 #include "common/clock.hpp"
 #include "common/mqtt.hpp"
+#include "common/socket_availability.hpp"
 
 #include <cstdint>
 #include <map>
@@ -54,9 +55,11 @@ public:
     std::optional<PortLive> port(const std::string& id, int n) const;
     /// The device's online state (DeviceLive::is_online) without copying the device: for lists.
     std::optional<bool> online(const std::string& id) const;
-    /// The status word (`st`) every known port of a device reported, by number, under one lock:
-    /// for lists of many sockets (nearby stations), where copying each PortLive showed in the profile.
-    std::map<int, std::string> port_states(const std::string& id) const;
+    /// What every known port of a device last reported (its `st` and fault words, as
+    /// sockets::reported_from_word reads them), by number, under one lock: for lists of many
+    /// sockets (nearby stations), where copying each PortLive showed in the profile. Ports whose
+    /// word neither device kind uses are left out.
+    std::map<int, sockets::Reported> port_states(const std::string& id) const;
     /// billingd's latest running cost of a live session.
     std::optional<std::int64_t> session_cost(const std::string& sid) const;
 

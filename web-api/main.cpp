@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
     daemon::Spec spec;
     spec.name = "pilehub-api";
     spec.add_keys = [](ConfigSchema& s) { api::add_keys(s); };
+    spec.validate = [](const Config& c) { (void)api::Settings::from(c); };
     spec.start = [](daemon::Context& ctx) -> std::unique_ptr<daemon::Service> {
         return std::make_unique<ApiService>(ctx);
     };

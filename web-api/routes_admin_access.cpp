@@ -235,8 +235,8 @@ void add_admin_access_routes(Router& r, Services& s) {
                   req.check_body();
                   if (!valid_name(username, 64))
                       fail(ErrorCode::InvalidRequest, "username must be [A-Za-z0-9_.-]{1,64}");
-                  if (pw.size() < 8)
-                      fail(ErrorCode::InvalidRequest, "password must have at least 8 characters");
+                  if (const auto why = password::password_problem(pw))
+                      fail(ErrorCode::InvalidRequest, "password " + *why);
                   if (!rbac::role_exists(*d, role))
                       fail(ErrorCode::NotFound, "no such role");
                   if (!scope)
@@ -290,8 +290,8 @@ void add_admin_access_routes(Router& r, Services& s) {
                   st.reset();
                   if (role && !rbac::role_exists(*d, *role))
                       fail(ErrorCode::NotFound, "no such role");
-                  if (pw && pw->size() < 8)
-                      fail(ErrorCode::InvalidRequest, "password must have at least 8 characters");
+                  if (const auto why = pw ? password::password_problem(*pw) : std::nullopt)
+                      fail(ErrorCode::InvalidRequest, "password " + *why);
                   if (id == req.who.id && ((enabled && !*enabled) || (role && *role != req.who.role)))
                       fail(ErrorCode::Conflict, "you cannot disable yourself or change your own role");
                   const auto hash = pw ? std::optional<std::string>(password::hash(*pw)) : std::nullopt;

@@ -472,7 +472,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
                   json::Writer w;
                   w.begin_object().field("station_id", station);
                   w.key("in_force");
-                  if (auto t = cat.tariff_in_force(station, s.now()))
+                  if (auto t = cat.tariff_in_force(station, std::nullopt, s.now()))
                       write_tariff_row(w, s, t->first);
                   else
                       w.null();

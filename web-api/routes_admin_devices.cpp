@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "common/payloads.hpp"
 #include "common/registry.hpp"
+#include "common/socket_code.hpp"
 #include "common/topics.hpp"
 #include "web-api/device_cache.hpp"
 #include "web-api/qr.hpp"
@@ -258,7 +259,7 @@ void add_admin_device_routes(Router& r, Services& s) {
                   for (const auto& p : cat.ports(dev.id)) {
                       w.begin_object()
                           .field("n", p.n)
-                          .field("code", fmt::format("{}-{}", dev.id, p.n))
+                          .field("code", sockets::socket_code({dev.id, p.n}))
                           .field("enabled", p.enabled);
                       w.opt_field("socket_overload_w", p.socket_overload_w);
                       if (dev.kind != "camera")
@@ -540,14 +541,14 @@ void add_admin_device_routes(Router& r, Services& s) {
               .refuses({ErrorCode::UnknownSocket})
               .handle([&s](Request& req) {
                   const auto code = req.param("code");
-                  auto parsed = parse_socket_code(code);
+                  auto parsed = sockets::parse_socket_code(code);
                   if (!parsed)
                       fail(ErrorCode::UnknownSocket, "no such socket");
                   {
                       auto d = s.core->get();
                       CatalogStore cat(*d);
-                      auto dev = cat.device(parsed->first);
-                      if (!dev || !req.who.sees_station(dev->station_id) || !cat.port(dev->id, parsed->second))
+                      auto dev = cat.device(parsed->device_id);
+                      if (!dev || !req.who.sees_station(dev->station_id) || !cat.port(dev->id, parsed->n))
                           fail(ErrorCode::UnknownSocket, "no such socket");
                   }
                   auto m = qr::encode(qr_text(s, code));
@@ -588,7 +589,7 @@ void add_admin_device_routes(Router& r, Services& s) {
                       for (const auto& dev : devs)
                           if (dev.kind != "camera")
                               for (const auto& p : cat.ports(dev.id))
-                                  codes.push_back(fmt::format("{}-{}", dev.id, p.n));
+                                  codes.push_back(sockets::socket_code({dev.id, p.n}));
                   }
                   if (codes.size() > 2000)
                       fail(ErrorCode::InvalidRequest, "too many sockets for one sheet; print per device");

@@ -57,27 +57,6 @@ std::string staff_key(const Request& req, std::string_view what) {
     return fmt::format("{}:{}", what, auth::new_token());
 }
 
-/// Maps a refused ledger change to the API's error.
-void check_posting(const ledger::Posting& p) {
-    switch (p.outcome) {
-    case ledger::Outcome::Applied:
-    case ledger::Outcome::Duplicate:
-        return;
-    case ledger::Outcome::UnknownAccount:
-        fail(ErrorCode::NotFound, "no such user");
-    case ledger::Outcome::AccountFrozen:
-        fail(ErrorCode::AccountFrozen, "the account is frozen");
-    case ledger::Outcome::InsufficientFunds:
-        fail(ErrorCode::BalanceTooLow, "the wallet's balance does not cover it");
-    case ledger::Outcome::NotRefundable:
-        fail(ErrorCode::Conflict, "more than what was paid in and not yet spent or refunded");
-    case ledger::Outcome::UnknownPackage:
-        fail(ErrorCode::NotFound, "no such recharge package");
-    default:
-        fail(ErrorCode::InvalidRequest, fmt::format("refused: {}", ledger::to_string(p.outcome)));
-    }
-}
-
 void write_entry(json::Writer& w, const Services& s, const ledger::Entry& e) {
     w.begin_object().field("id", e.id).field("kind", ledger::to_string(e.kind)).field("real_fen", e.real_fen.value());
     w.field("bonus_fen", e.bonus_fen.value())
@@ -116,19 +95,6 @@ std::optional<std::int64_t> account_for(AccountStore& accounts, const Principal&
         return user_in_scope(accounts, who, a->id).id;
     }
     return std::nullopt;
-}
-
-/// Debits a card's fee inside `tx`; refuses (rolls back with the card) if the wallet cannot pay.
-void charge_card_fee(Services& s, db::Database& d, db::Transaction& tx, std::int64_t account,
-                     const std::string& card_no, std::int64_t fee, const Request& req) {
-    if (fee <= 0)
-        return;
-    ledger::Debit debit;
-    debit.account_id = account;
-    debit.amount_fen = Fen(fee);
-    debit.kind = ledger::Kind::CardFee;
-    debit.meta = ledger::Meta{staff_key(req, "card_fee:" + card_no), card_no, req.who.name, "card fee"};
-    check_posting(ledger::Ledger(d, *s.clock).debit(tx, debit));
 }
 
 } // namespace
@@ -428,7 +394,8 @@ void add_admin_user_routes(Router& r, Services& s) {
                   db::Transaction tx(*d);
                   accounts.add_card(c);
                   if (account)
-                      charge_card_fee(s, *d, tx, *account, c.card_no, c.fee_fen, req);
+                      charge_card_fee(s, *d, tx, *account, c.card_no, c.fee_fen,
+                                      staff_key(req, "card_fee:" + c.card_no), req.who.name);
                   tx.commit();
                   json::Writer w;
                   write_card(w, s, *accounts.card(c.card_no));
@@ -461,7 +428,8 @@ void add_admin_user_routes(Router& r, Services& s) {
                   db::Transaction tx(*d);
                   if (!accounts.bind_card(c.card_no, *account, c.name, s.now()))
                       fail(ErrorCode::Conflict, "the card changed meanwhile");
-                  charge_card_fee(s, *d, tx, *account, c.card_no, c.fee_fen, req);
+                  charge_card_fee(s, *d, tx, *account, c.card_no, c.fee_fen, staff_key(req, "card_fee:" + c.card_no),
+                                  req.who.name);
                   tx.commit();
                   json::Writer w;
                   write_card(w, s, *accounts.card(c.card_no));
@@ -536,7 +504,8 @@ void add_admin_user_routes(Router& r, Services& s) {
                   c.bound_at = s.now();
                   c.station_id = old.station_id;
                   accounts.add_card(c);
-                  charge_card_fee(s, *d, tx, *old.account_id, new_no, fee, req);
+                  charge_card_fee(s, *d, tx, *old.account_id, new_no, fee, staff_key(req, "card_fee:" + new_no),
+                                  req.who.name);
                   tx.commit();
                   json::Writer w;
                   w.begin_object().key("old");

@@ -222,8 +222,8 @@ void add_auth_routes(Router& r, Services& s) {
                   const auto old_pw = b.req_str("old_password", 256);
                   const auto new_pw = b.req_str("new_password", 256);
                   req.check_body();
-                  if (new_pw.size() < 8)
-                      fail(ErrorCode::InvalidRequest, "new_password must have at least 8 characters");
+                  if (const auto why = password::password_problem(new_pw))
+                      fail(ErrorCode::InvalidRequest, "new_password " + *why);
                   auto d = s.core->get();
                   db::Statement st(*d, "SELECT password_hash FROM admins WHERE id = ?");
                   st.bind_all(req.who.id);

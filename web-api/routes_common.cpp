@@ -1,7 +1,9 @@
 #include "web-api/routes_common.hpp"
 
+#include "common/ledger.hpp"
 #include "common/log.hpp"
 #include "common/pricing.hpp"
+#include "common/tariff_store.hpp"
 #include "web-api/device_cache.hpp"
 
 #include <fmt/format.h>
@@ -75,6 +77,39 @@ rpc::Reply call_sessiond(Services& s, const std::string& method, const std::stri
     return s.sessions->call(method, data_json, timeout_ms);
 }
 
+void check_posting(const ledger::Posting& p) {
+    switch (p.outcome) {
+    case ledger::Outcome::Applied:
+    case ledger::Outcome::Duplicate:
+        return;
+    case ledger::Outcome::UnknownAccount:
+        fail(ErrorCode::NotFound, "no such user");
+    case ledger::Outcome::AccountFrozen:
+        fail(ErrorCode::AccountFrozen, "the account is frozen");
+    case ledger::Outcome::InsufficientFunds:
+        fail(ErrorCode::BalanceTooLow, "the wallet's balance does not cover it");
+    case ledger::Outcome::NotRefundable:
+        fail(ErrorCode::Conflict, "more than what was paid in and not yet spent or refunded");
+    case ledger::Outcome::UnknownPackage:
+        fail(ErrorCode::NotFound, "no such recharge package");
+    default:
+        fail(ErrorCode::InvalidRequest, fmt::format("refused: {}", ledger::to_string(p.outcome)));
+    }
+}
+
+void charge_card_fee(Services& s, db::Database& d, db::Transaction& tx, std::int64_t account,
+                     const std::string& card_no, std::int64_t fee_fen, const std::string& key,
+                     const std::string& actor) {
+    if (fee_fen <= 0)
+        return;
+    ledger::Debit debit;
+    debit.account_id = account;
+    debit.amount_fen = Fen(fee_fen);
+    debit.kind = ledger::Kind::CardFee;
+    debit.meta = ledger::Meta{key, card_no, actor, "card fee"};
+    check_posting(ledger::Ledger(d, *s.clock).debit(tx, debit));
+}
+
 bool device_online(Services& s, CatalogStore& cat, const std::string& device_id) {
     if (s.devices)
         if (auto o = s.devices->online(device_id))
@@ -97,34 +132,29 @@ const SocketStates::Device& SocketStates::device(const std::string& device_id) {
     return it->second;
 }
 
-std::string SocketStates::state(const std::string& device_id, int n, bool visible) {
-    if (!visible)
-        return "unavailable";
-    const auto& dev = device(device_id);
-    if (!dev.online)
-        return "offline";
-    if (faulted_.count({device_id, n}) || faulted_.count({device_id, 0}))
-        return "faulted";
-    if (busy_.count({device_id, n}))
-        return "busy";
-    if (auto p = dev.ports.find(n); p != dev.ports.end()) {
-        const auto& st = p->second;
-        if (st == "fault" || st == "faulted")
-            return "faulted";
-        if (st == "disabled" || st == "unavailable")
-            return "unavailable";
-        if (st == "charging" || st == "starting" || st == "full_wait" || st == "preparing" || st == "suspended_ev" ||
-            st == "suspended_evse" || st == "finishing" || st == "reserved")
-            return "busy";
+std::string_view SocketStates::state(const std::string& device_id, int n, bool visible) {
+    return sockets::rider_word(availability(device_id, n, visible));
+}
+
+sockets::Availability SocketStates::availability(const std::string& device_id, int n, bool visible) {
+    sockets::SocketFacts f;
+    f.enabled = visible;
+    if (visible) {
+        const auto& dev = device(device_id);
+        f.device_online = dev.online;
+        f.fault_open = faulted_.count({device_id, n}) > 0 || faulted_.count({device_id, 0}) > 0;
+        f.session_live = busy_.count({device_id, n}) > 0;
+        if (auto p = dev.ports.find(n); p != dev.ports.end())
+            f.reported = p->second;
     }
-    return "free";
+    return sockets::socket_availability(f);
 }
 
 std::string socket_state(Services& s, CatalogStore& cat, const std::string& device_id, int n) {
     const bool visible = cat.port_visible(device_id, n);
     auto dev = cat.device(device_id);
     SocketStates states(s, cat, {dev ? dev->station_id : 0});
-    return states.state(device_id, n, visible);
+    return std::string(states.state(device_id, n, visible));
 }
 
 void write_modes(json::Writer& w, const billing::Tariff& t) {
@@ -264,15 +294,12 @@ std::optional<std::int64_t> running_cost_fen(Services& s, const SessionRow& row)
     if (s.devices)
         if (auto c = s.devices->session_cost(row.id))
             return c;
-    if (!row.tariff_id || !row.started_at)
+    if (!row.started_at)
         return std::nullopt;
     try {
         auto core = s.core->get();
-        db::Statement st(*core, "SELECT document FROM tariffs WHERE id = ?");
-        st.bind_all(*row.tariff_id);
-        if (!st.step())
-            return std::nullopt;
-        auto t = billing::parse_tariff(st.text(0));
+        // The version billingd prices the session with (the one lookup it shares with sessiond).
+        const auto t = billing::TariffStore(*core).for_session(row.id).tariff;
         auto mode = billing::parse_mode(row.mode);
         if (!t || !mode)
             return std::nullopt;
@@ -301,7 +328,7 @@ std::optional<std::int64_t> running_cost_fen(Services& s, const SessionRow& row)
 
 void write_session(json::Writer& w, Services& s, const SessionRow& row, bool admin) {
     w.field("id", row.id).field("state", row.state);
-    w.field("socket", fmt::format("{}-{}", row.device_id, row.n)).field("device_id", row.device_id).field("n", row.n);
+    w.field("socket", sockets::socket_code({row.device_id, row.n})).field("device_id", row.device_id).field("n", row.n);
     w.field("station_id", row.station_id).field("mode", row.mode);
     w.opt_field("minutes", row.minutes);
     w.field("method", row.method);

@@ -1,6 +1,9 @@
 #pragma once
 #include "common/json.hpp"
+#include "common/ledger.hpp"
 #include "common/rpc.hpp"
+#include "common/socket_availability.hpp"
+#include "common/socket_code.hpp"
 #include "common/tariff.hpp"
 #include "web-api/account_store.hpp"
 #include "web-api/catalog_store.hpp"
@@ -52,22 +55,38 @@ void require_unscoped(const Principal& p, std::string_view what);
 /// Calls sessiond, refusing with 504 timeout when no worker is wired.
 rpc::Reply call_sessiond(Services& s, const std::string& method, const std::string& data_json, int timeout_ms);
 
-/// Rider-facing socket states (free, busy, offline, faulted, unavailable) of the sockets of some
-/// stations: live sessions, open faults and presence read once, then asked per socket.
+/// Maps a refused ledger change to the API's error (balance_too_low, account_frozen, ...);
+/// returns for an applied or duplicate one.
+void check_posting(const ledger::Posting& p);
+/// Debits an IC card's fee (`card_fee`, real money only, `card_no` as ref) inside `tx` under the
+/// idempotency key `key`; nothing for a fee of 0. Refuses balance_too_low when the wallet cannot
+/// pay it and account_frozen for a frozen account (the caller's transaction, and with it the
+/// binding, then rolls back). Every path that binds a card to an account charges through here:
+/// the operator's issue, bind and replace, and the rider's own bind.
+void charge_card_fee(Services& s, db::Database& d, db::Transaction& tx, std::int64_t account,
+                     const std::string& card_no, std::int64_t fee_fen, const std::string& key,
+                     const std::string& actor);
+
+/// Rider-facing socket states of the sockets of some stations: live sessions, open faults and
+/// presence read once, then asked per socket (sockets::socket_availability, the rule sessiond's
+/// start pre-check uses).
 class SocketStates {
 public:
     SocketStates(Services& s, CatalogStore& cat, const std::vector<std::int64_t>& station_ids);
-    /// The state of a socket known to be visible to riders (`visible` false: unavailable).
-    std::string state(const std::string& device_id, int n, bool visible = true);
+    /// The rider's word for a socket's state: free, busy, faulted, offline, unavailable
+    /// (`visible` false: the socket or something above it is disabled).
+    std::string_view state(const std::string& device_id, int n, bool visible = true);
+    /// The same as an Availability.
+    sockets::Availability availability(const std::string& device_id, int n, bool visible = true);
 
 private:
     Services& s_;
     CatalogStore& cat_;
     std::set<std::pair<std::string, int>> busy_, faulted_;
-    /// Per device, read once per list: whether it is online, and its ports' reported status words.
+    /// Per device, read once per list: whether it is online, and what its ports last reported.
     struct Device {
         bool online = false;
-        std::map<int, std::string> ports;
+        std::map<int, sockets::Reported> ports;
     };
     const Device& device(const std::string& device_id);
     std::map<std::string, Device> devices_;

@@ -3,6 +3,7 @@
 #include "common/ledger.hpp"
 #include "common/log.hpp"
 #include "common/payments.hpp"
+#include "common/socket_code.hpp"
 #include "web-api/device_cache.hpp"
 #include "web-api/geo.hpp"
 #include "web-api/routes_common.hpp"
@@ -211,12 +212,12 @@ void add_rider_routes(Router& r, Services& s) {
                   SocketStates states(s, cat, {st->id});
                   for (const auto& p : cat.rider_ports({st->id}))
                       w.begin_object()
-                          .field("code", fmt::format("{}-{}", p.device_id, p.n))
+                          .field("code", sockets::socket_code({p.device_id, p.n}))
                           .field("kind", p.kind == "ev_charger" ? "gun" : "socket")
                           .field("state", states.state(p.device_id, p.n))
                           .end_object();
                   w.end_array();
-                  if (auto t = cat.tariff_in_force(st->id, s.now())) {
+                  if (auto t = cat.tariff_in_force(st->id, std::nullopt, s.now())) {
                       w.key("tariff").begin_object().field("name", t->second.name).field("version", t->first.version);
                       write_modes(w, t->second);
                       w.end_object();
@@ -234,26 +235,26 @@ void add_rider_routes(Router& r, Services& s) {
               .refuses({ErrorCode::UnknownSocket})
               .handle([&s](Request& req) {
                   const auto code = req.param("code");
-                  auto parsed = parse_socket_code(code);
+                  auto parsed = sockets::parse_socket_code(code);
                   if (!parsed)
                       fail(ErrorCode::UnknownSocket, "no such socket");
                   auto d = s.core->get();
                   CatalogStore cat(*d);
-                  if (!cat.port_visible(parsed->first, parsed->second))
+                  if (!cat.port_visible(parsed->device_id, parsed->n))
                       fail(ErrorCode::UnknownSocket, "no such socket");
-                  auto dev = cat.device(parsed->first);
+                  auto dev = cat.device(parsed->device_id);
                   auto st = cat.station(dev->station_id);
                   json::Writer w;
-                  w.begin_object().field("code", code).field("device_id", dev->id).field("n", parsed->second);
+                  w.begin_object().field("code", code).field("device_id", dev->id).field("n", parsed->n);
                   w.field("kind", dev->kind == "ev_charger" ? "gun" : "socket");
-                  w.field("state", socket_state(s, cat, dev->id, parsed->second));
+                  w.field("state", socket_state(s, cat, dev->id, parsed->n));
                   w.key("station")
                       .begin_object()
                       .field("id", st->id)
                       .field("name", st->name)
                       .field("address", st->address);
                   w.field("open_hours", st->open_hours).end_object();
-                  if (auto t = cat.tariff_in_force(st->id, s.now())) {
+                  if (auto t = cat.tariff_in_force(st->id, dev->area_id, s.now())) {
                       w.key("tariff")
                           .begin_object()
                           .field("name", t->second.name)
@@ -284,7 +285,7 @@ void add_rider_routes(Router& r, Services& s) {
                   const auto mode = b.req_str("mode", 16);
                   const auto minutes = b.opt_int("minutes", 1, 2880);
                   req.check_body();
-                  auto parsed = parse_socket_code(socket);
+                  auto parsed = sockets::parse_socket_code(socket);
                   if (!parsed)
                       fail(ErrorCode::UnknownSocket, "no such socket");
                   if (!billing::parse_mode(mode))
@@ -293,7 +294,7 @@ void add_rider_routes(Router& r, Services& s) {
                       fail(ErrorCode::InvalidMode, "time mode needs minutes");
                   {
                       auto d = s.core->get();
-                      if (!CatalogStore(*d).port_visible(parsed->first, parsed->second))
+                      if (!CatalogStore(*d).port_visible(parsed->device_id, parsed->n))
                           fail(ErrorCode::UnknownSocket, "no such socket");
                   }
                   json::Writer w;
@@ -494,7 +495,9 @@ void add_rider_routes(Router& r, Services& s) {
             }));
 
     r.add(Route::make(Method::Post, "/api/v1/pay/sandbox/{payment_id}/confirm", "pay.sandbox.confirm", "payments",
-                      "Development mode only: pay a sandbox order (the provider's callback; credits once)")
+                      "Development mode only: pay one of the rider's own sandbox orders (the provider's callback; "
+                      "credits once)")
+              .rider()
               .param(key_param("payment_id", "Payment id."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
               .handle([&s](Request& req) {
@@ -502,7 +505,11 @@ void add_rider_routes(Router& r, Services& s) {
                       fail(ErrorCode::NotFound, "the sandbox payment provider exists only in development mode");
                   auto d = s.core->get();
                   payments::Payments pay(*d, s.providers, *s.clock);
-                  auto res = pay.sandbox_confirm(req.param("payment_id"));
+                  // Another rider's order answers exactly like one that does not exist.
+                  const auto order = pay.order(req.param("payment_id"));
+                  if (!order || order->account_id != req.who.id)
+                      fail(ErrorCode::NotFound, "no such payment");
+                  auto res = pay.sandbox_confirm(order->id);
                   if (!payments::acknowledge(res.status)) {
                       const auto code = payments::error_code(res.status).value_or(ErrorCode::Internal);
                       fail(code, res.detail.empty() ? std::string(payments::to_string(res.status)) : res.detail);
@@ -548,11 +555,12 @@ void add_rider_routes(Router& r, Services& s) {
 
     // ---- IC cards ----
     r.add(Route::make(Method::Post, "/api/v1/cards/bind", "cards.bind", "rider",
-                      "Bind an issued IC card to the rider's account (one card per account)")
+                      "Bind an issued IC card to the rider's account (one card per account; its fee is debited)")
               .rider()
               .field(str("card_no", true, 32, "The number printed on the card."))
               .field(str("name", false, 64, "A label for the card."))
-              .refuses({ErrorCode::UnknownCard, ErrorCode::CardLost, ErrorCode::Conflict})
+              .refuses({ErrorCode::UnknownCard, ErrorCode::CardLost, ErrorCode::Conflict, ErrorCode::BalanceTooLow,
+                        ErrorCode::AccountFrozen})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto card_no = b.req_str("card_no", 32);
@@ -569,8 +577,15 @@ void add_rider_routes(Router& r, Services& s) {
                       fail(ErrorCode::Conflict, "this card is bound to another account");
                   if (auto mine = accounts.active_card(req.who.id); mine && mine->card_no != card_no)
                       fail(ErrorCode::Conflict, "the account already has a card; unbind it first");
+                  db::Transaction tx(*d);
                   if (!accounts.bind_card(card_no, req.who.id, name, s.now()))
                       fail(ErrorCode::Conflict, "the card changed meanwhile; try again");
+                  // The rider pays the card's fee like a bind at the counter: once per card and rider, and not
+                  // again for a card already bound to this account (its binder paid it then).
+                  if (!(c->account_id == req.who.id && c->status == "active"))
+                      charge_card_fee(s, *d, tx, req.who.id, card_no, c->fee_fen,
+                                      fmt::format("card_fee:{}:rider:{}", card_no, req.who.id), "rider");
+                  tx.commit();
                   json::Writer w;
                   w.begin_object().key("card");
                   write_card(w, s, *accounts.card(card_no));

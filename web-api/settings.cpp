@@ -2,7 +2,9 @@
 
 #include "common/tariff.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 
 namespace pilehub::api {
 
@@ -51,6 +53,22 @@ void add_keys(ConfigSchema& s) {
     s.add_string("broker.pid_file", "${run_dir}/mosquitto.pid", "The running broker's pid, for SIGHUP reloads.");
 }
 
+bool is_loopback_address(std::string_view host) {
+    if (host == "localhost")
+        return true;
+    const std::string h(host);
+    in_addr v4{};
+    if (::inet_pton(AF_INET, h.c_str(), &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    in6_addr v6{};
+    if (::inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+        if (IN6_IS_ADDR_LOOPBACK(&v6))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+    }
+    return false;
+}
+
 Settings Settings::from(const Config& cfg) {
     Settings s;
     s.data_dir = cfg.get_string("data_dir");
@@ -78,6 +96,11 @@ Settings Settings::from(const Config& cfg) {
     if (!s.dev_mode && s.payment_provider == "sandbox")
         throw ConfigError(
             "config: the sandbox payment provider credits wallets for free; it is refused outside development mode");
+    if (s.dev_mode && !is_loopback_address(s.bind))
+        throw ConfigError(fmt::format(
+            "config: development mode (dev_mode) reveals SMS codes and credits wallets for free, so the API listens on "
+            "loopback only; pilehub-api.bind is `{}` (use 127.0.0.1 or ::1, or turn dev_mode off)",
+            s.bind));
     s.rider_token_ttl_ms = cfg.get_int("pilehub-api.rider_token_ttl_s") * 1000;
     s.admin_token_ttl_ms = cfg.get_int("pilehub-api.admin_token_ttl_s") * 1000;
     s.sms_code_ttl_s = cfg.get_int32("pilehub-api.sms_code_ttl_s");

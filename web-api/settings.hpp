@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace pilehub::api {
 
@@ -47,8 +48,13 @@ struct Settings {
     std::string operator_name = "default";
 
     /// Reads and checks the settings. Throws ConfigError for a bad combination, e.g. the dev SMS
-    /// provider or the sandbox payment provider outside development mode.
+    /// provider or the sandbox payment provider outside development mode, or development mode with
+    /// a listen address that is not loopback.
     static Settings from(const Config& cfg);
 };
+
+/// Whether `host` is a loopback address (127.0.0.0/8, ::1, ::ffff:127.x.x.x) or `localhost`:
+/// the only addresses development mode may listen on.
+bool is_loopback_address(std::string_view host);
 
 } // namespace pilehub::api

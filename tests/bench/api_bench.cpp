@@ -375,7 +375,8 @@ int run_api_bench(const ApiBenchOptions& o) {
         tokens.push_back(l.str("token"));
         auto pay =
             expect(http.post("/api/v1/wallet/recharge", R"({"amount_fen":5000})", tokens.back()), 201, "recharge");
-        expect(http.post("/api/v1/pay/sandbox/" + pay.str("payment.id") + "/confirm", "{}"), 200, "sandbox confirm");
+        expect(http.post("/api/v1/pay/sandbox/" + pay.str("payment.id") + "/confirm", "{}", tokens.back()), 200,
+               "sandbox confirm");
     }
     say(fmt::format("api: {} riders logged in and funded (5000 fen each) in {:.1f} s", starts_total,
                     static_cast<double>(now_us() - t_riders) / 1e6));

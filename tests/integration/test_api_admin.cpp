@@ -541,7 +541,7 @@ TEST_CASE("api admin: dashboard figures equal sums computed from the ledger and 
     // Money in: online (sandbox) and at the counter.
     for (const auto& [token, amount] : std::vector<std::pair<std::string, int>>{{alice, 3000}, {bob, 2000}}) {
         auto p = st.post("/api/v1/wallet/recharge", fmt::format(R"({{"amount_fen":{}}})", amount), token);
-        REQUIRE(st.post("/api/v1/pay/sandbox/" + p.str("payment.id") + "/confirm", "{}").status == 200);
+        REQUIRE(st.post("/api/v1/pay/sandbox/" + p.str("payment.id") + "/confirm", "{}", token).status == 200);
     }
     REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/recharge", u3.i64("id")),
                     R"({"amount_fen":1500,"bonus_fen":50})", admin)

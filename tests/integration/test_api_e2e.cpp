@@ -98,7 +98,7 @@ TEST_CASE("api e2e: a rider recharges in the sandbox, charges in power mode at a
 
     const auto rider = st.rider("13000000001");
     auto pay = st.post("/api/v1/wallet/recharge", R"({"amount_fen":5000})", rider);
-    REQUIRE(st.post("/api/v1/pay/sandbox/" + pay.str("payment.id") + "/confirm", "{}").status == 200);
+    REQUIRE(st.post("/api/v1/pay/sandbox/" + pay.str("payment.id") + "/confirm", "{}", rider).status == 200);
     REQUIRE_MESSAGE(eventually([&] { return st.get("/api/v1/sockets/e2e-p1-1", rider).str("state") == "free"; }, 20s),
                     "the simulated pile never came online with the API's credentials:\n"
                         << tail(slurp(st.dir() + "/sim.log")));

@@ -294,10 +294,10 @@ TEST_CASE("api rider: a sandbox recharge credits the wallet exactly once; the le
     CHECK(pay.str("payment.status") == "pending");
     CHECK(pay.i64("payment.amount_fen") == 5000);
     CHECK(st.get("/api/v1/payments/" + pid, other).status == 404);
-    auto confirm = st.post("/api/v1/pay/sandbox/" + pid + "/confirm", "{}");
+    auto confirm = st.post("/api/v1/pay/sandbox/" + pid + "/confirm", "{}", rider);
     REQUIRE_MESSAGE(confirm.status == 200, confirm);
     CHECK(confirm.str("status") == "credited");
-    auto replay = st.post("/api/v1/pay/sandbox/" + pid + "/confirm", "{}");
+    auto replay = st.post("/api/v1/pay/sandbox/" + pid + "/confirm", "{}", rider);
     CHECK(replay.status == 200);
     CHECK(replay.str("status") == "replayed");
     CHECK(st.get("/api/v1/me", rider).i64("wallet.balance_fen") == 5000);
@@ -309,7 +309,7 @@ TEST_CASE("api rider: a sandbox recharge credits the wallet exactly once; the le
     CHECK(wallet.size("packages") == 1);
     auto pay2 = st.post("/api/v1/wallet/recharge", fmt::format(R"({{"package_id":{}}})", pkg.i64("id")), rider);
     REQUIRE_MESSAGE(pay2.status == 201, pay2);
-    REQUIRE(st.post("/api/v1/pay/sandbox/" + pay2.str("payment.id") + "/confirm", "{}").status == 200);
+    REQUIRE(st.post("/api/v1/pay/sandbox/" + pay2.str("payment.id") + "/confirm", "{}", rider).status == 200);
     auto me = st.get("/api/v1/me", rider);
     CHECK(me.i64("wallet.balance_fen") == 10000);
     CHECK(me.i64("wallet.bonus_fen") == 100);
@@ -329,7 +329,7 @@ TEST_CASE("api rider: a sandbox recharge credits the wallet exactly once; the le
     CHECK(st.post("/api/v1/wallet/recharge", R"({})", rider).code() == "invalid_request");
     CHECK(st.post("/api/v1/wallet/recharge", R"({"amount_fen":0})", rider).code() == "invalid_request");
     CHECK(st.post("/api/v1/wallet/recharge", R"({"package_id":999})", rider).status == 404);
-    CHECK(st.post("/api/v1/pay/sandbox/pay_nope/confirm", "{}").status == 404);
+    CHECK(st.post("/api/v1/pay/sandbox/pay_nope/confirm", "{}", rider).status == 404);
 }
 
 TEST_CASE("api rider: in production the sandbox and dev SMS codes are refused") {
@@ -338,14 +338,15 @@ TEST_CASE("api rider: in production the sandbox and dev SMS codes are refused") 
     auto code = st.post("/api/v1/auth/sms-code", R"({"phone":"13900000009"})");
     CHECK(code.status == 501);
     CHECK(code.code() == "unsupported");
-    CHECK(st.post("/api/v1/pay/sandbox/pay_x/confirm", "{}").status == 404);
+    CHECK(st.post("/api/v1/pay/sandbox/pay_x/confirm", "{}").status == 401);
     const auto admin = st.admin();
     REQUIRE(st.post("/api/v1/admin/users", R"({"phone":"13900000009"})", admin).status == 201);
     CHECK(st.post("/api/v1/wallet/recharge", R"({"amount_fen":100})", "no-token").status == 401);
     // Asking for the development providers outside development mode is a configuration error (exit 2).
     for (const char* provider : {"pilehub-api.sms_provider=dev", "pilehub-api.payment_provider=sandbox"}) {
-        auto r = run({api_binary(), "--set", "data_dir=" + st.dir() + "/prod", "--set", "dev_mode=false", "--set", provider},
-                     10s);
+        auto r =
+            run({api_binary(), "--set", "data_dir=" + st.dir() + "/prod", "--set", "dev_mode=false", "--set", provider},
+                10s);
         CHECK_MESSAGE(r.exit_code == 2, provider << ": " << r.output);
         CHECK(r.output.find("development mode") != std::string::npos);
     }
@@ -378,4 +379,35 @@ TEST_CASE("api rider: cards bind, unbind and report lost; a card binds to one ac
     CHECK(relost.status == 403);
     CHECK(relost.code() == "card_lost");
     CHECK(st.post("/api/v1/cards/report-lost", "{}", bob).status == 404);
+}
+
+TEST_CASE("api rider: binding a card pays its fee as a bind at the counter does; a wallet that cannot pay is refused") {
+    Stack st;
+    const auto admin = st.admin();
+    const auto a = st.station(admin, "Garden A");
+    REQUIRE(st.post("/api/v1/admin/cards", fmt::format(R"({{"card_no":"FEE00001","station_id":{},"fee_fen":500}})", a),
+                    admin)
+                .status == 201);
+    const auto rider = st.rider("13900000031");
+    // An empty wallet cannot pay the fee: refused, and the card stays unbound.
+    auto poor = st.post("/api/v1/cards/bind", R"({"card_no":"FEE00001"})", rider);
+    CHECK(poor.status == 402);
+    CHECK(poor.code() == "balance_too_low");
+    CHECK(st.get("/api/v1/me", rider).at("card")->IsNull());
+    auto pay = st.post("/api/v1/wallet/recharge", R"({"amount_fen":2000})", rider);
+    REQUIRE(st.post("/api/v1/pay/sandbox/" + pay.str("payment.id") + "/confirm", "{}", rider).status == 200);
+    auto bind = st.post("/api/v1/cards/bind", R"({"card_no":"FEE00001"})", rider);
+    REQUIRE_MESSAGE(bind.status == 200, bind);
+    CHECK(st.get("/api/v1/me", rider).i64("wallet.balance_fen") == 1500);
+    auto ledger = st.get("/api/v1/wallet/ledger", rider);
+    REQUIRE(ledger.size("entries") == 2);
+    CHECK(ledger.str("entries.0.kind") == "card_fee");
+    CHECK(ledger.i64("entries.0.real_fen") == -500);
+    CHECK(ledger.str("entries.0.ref") == "FEE00001");
+    // Binding again, or unbinding and binding the same card again, does not charge twice.
+    REQUIRE(st.post("/api/v1/cards/bind", R"({"card_no":"FEE00001"})", rider).status == 200);
+    REQUIRE(st.post("/api/v1/cards/unbind", "{}", rider).status == 200);
+    REQUIRE(st.post("/api/v1/cards/bind", R"({"card_no":"FEE00001"})", rider).status == 200);
+    CHECK(st.get("/api/v1/me", rider).i64("wallet.balance_fen") == 1500);
+    CHECK(st.get("/api/v1/wallet/ledger", rider).size("entries") == 2);
 }

@@ -385,3 +385,59 @@ TEST_CASE("api security: every route in the OpenAPI document is served, and ever
     CHECK(none.status == 404);
     CHECK(none.str("error.message").rfind("no route", 0) == 0);
 }
+
+TEST_CASE("api security: only the payment's owner may confirm a sandbox payment; anyone else learns nothing") {
+    Stack st;
+    const auto admin = st.admin();
+    const auto owner = st.rider("13300000021"), other = st.rider("13300000022");
+    auto pay = st.post("/api/v1/wallet/recharge", R"({"amount_fen":3000})", owner);
+    REQUIRE_MESSAGE(pay.status == 201, pay);
+    const auto pid = pay.str("payment.id");
+    // No token, an operator's token, another rider: refused; another rider's answer is that of a
+    // payment that does not exist.
+    CHECK(st.post("/api/v1/pay/sandbox/" + pid + "/confirm", "{}").status == 401);
+    CHECK(st.post("/api/v1/pay/sandbox/" + pid + "/confirm", "{}", admin).status == 403);
+    auto theirs = st.post("/api/v1/pay/sandbox/" + pid + "/confirm", "{}", other);
+    auto nowhere = st.post("/api/v1/pay/sandbox/pay_00000000000000000000000000000000/confirm", "{}", other);
+    CHECK(theirs.status == 404);
+    CHECK(theirs.code() == "not_found");
+    CHECK(theirs.body == nowhere.body);
+    CHECK(st.get("/api/v1/payments/" + pid, owner).str("payment.status") == "pending");
+    CHECK(st.get("/api/v1/me", owner).i64("wallet.balance_fen") == 0);
+    CHECK(st.get("/api/v1/me", other).i64("wallet.balance_fen") == 0);
+    // The owner may.
+    auto mine = st.post("/api/v1/pay/sandbox/" + pid + "/confirm", "{}", owner);
+    REQUIRE_MESSAGE(mine.status == 200, mine);
+    CHECK(mine.str("status") == "credited");
+    CHECK(st.get("/api/v1/me", owner).i64("wallet.balance_fen") == 3000);
+}
+
+TEST_CASE("api security: development mode listens on loopback only; anything else is refused at start (exit 2)") {
+    const auto dir = std::filesystem::temp_directory_path() / fmt::format("pilehub-devbind-{}", ::getpid());
+    struct Row {
+        const char* bind;
+        bool dev_mode;
+        int exit_code;
+    };
+    const Row rows[] = {
+        {"0.0.0.0", true, 2},   {"192.168.1.10", true, 2}, {"::", true, 2},  {"api.example.com", true, 2},
+        {"127.0.0.1", true, 0}, {"127.0.0.2", true, 0},    {"::1", true, 0}, {"localhost", true, 0},
+        {"0.0.0.0", false, 0},
+    };
+    for (const auto& r : rows) {
+        auto out = run({api_binary(), "--set", "data_dir=" + dir.string(), "--set",
+                        std::string("dev_mode=") + (r.dev_mode ? "true" : "false"), "--set",
+                        std::string("pilehub-api.bind=") + r.bind, "--check-config"},
+                       10s);
+        CHECK_MESSAGE(out.exit_code == r.exit_code, r.bind << " dev_mode=" << r.dev_mode << ": " << out.output);
+        if (r.exit_code == 2)
+            CHECK_MESSAGE(out.output.find("loopback") != std::string::npos, out.output);
+    }
+    // Not only --check-config: a start is refused the same way, before it opens anything.
+    auto start = run({api_binary(), "--set", "data_dir=" + dir.string(), "--set", "dev_mode=true", "--set",
+                      "pilehub-api.bind=0.0.0.0"},
+                     10s);
+    CHECK_MESSAGE(start.exit_code == 2, start.output);
+    CHECK(start.output.find("pilehub-api.bind") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir));
+}

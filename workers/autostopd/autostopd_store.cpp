@@ -10,18 +10,22 @@ bool is_live(std::string_view state) {
     return state == "starting" || state == "charging";
 }
 
-std::optional<std::string> apply_tariff(std::string_view document, SessionTerms &terms) {
+void apply_tariff(const billing::Tariff& t, SessionTerms& terms) {
+    if (t.cap.max_minutes)
+        terms.max_minutes = *t.cap.max_minutes;
+    if (t.cap.max_fen)
+        terms.max_fen = t.cap.max_fen->value();
+    if (terms.mode == Mode::Power && t.power && !t.power->tiers.empty()) {
+        terms.tier_limit_w = t.power->tiers.back().up_to_w;
+        terms.tier_ignore_first_s = t.power->ignore_first_s;
+    }
+}
+
+std::optional<std::string> apply_tariff(std::string_view document, SessionTerms& terms) {
     auto t = billing::parse_tariff(document);
     if (!t)
         return t.error();
-    if (t->cap.max_minutes)
-        terms.max_minutes = *t->cap.max_minutes;
-    if (t->cap.max_fen)
-        terms.max_fen = t->cap.max_fen->value();
-    if (terms.mode == Mode::Power && t->power && !t->power->tiers.empty()) {
-        terms.tier_limit_w = t->power->tiers.back().up_to_w;
-        terms.tier_ignore_first_s = t->power->ignore_first_s;
-    }
+    apply_tariff(*t, terms);
     return std::nullopt;
 }
 
@@ -36,7 +40,7 @@ std::optional<payloads::EbikeConfig> config_from_document(std::string_view text)
     return std::nullopt;
 }
 
-std::optional<SessionRow> Store::session(const std::string &sid) {
+std::optional<SessionRow> Store::session(const std::string& sid) {
     db::Statement st(db_, kSqlSession);
     st.bind(1, sid);
     if (!st.step())
@@ -50,23 +54,18 @@ std::optional<SessionRow> Store::session(const std::string &sid) {
     r.state = st.text(4);
     r.terms.start_ms = st.int64(5);
     const auto station = st.int64(6);
-    auto document = st.opt_text(7);
-    if (!document) {
-        db::Statement t(db_, kSqlTariffInForce);
-        t.bind_all(station, r.terms.start_ms);
-        if (t.step())
-            document = t.text(0);
-    }
-    if (document) {
-        if (auto err = apply_tariff(*document, r.terms))
-            r.tariff_error = *err;
-    } else {
+    st.reset();
+    const auto tariff = tariffs_.for_session(sid);
+    if (tariff.tariff)
+        apply_tariff(*tariff.tariff, r.terms);
+    else if (tariff.id)
+        r.tariff_error = tariff.problem;
+    else
         r.tariff_error = fmt::format("station {} has no tariff in force", station);
-    }
     return r;
 }
 
-std::optional<Kind> Store::device_kind(const std::string &dev) {
+std::optional<Kind> Store::device_kind(const std::string& dev) {
     db::Statement st(db_, kSqlDeviceKind);
     st.bind(1, dev);
     if (!st.step())
@@ -75,7 +74,7 @@ std::optional<Kind> Store::device_kind(const std::string &dev) {
     return k == "ebike_pile" ? Kind::EbikePile : k == "ev_charger" ? Kind::EvCharger : Kind::Other;
 }
 
-std::optional<DeviceLimits> Store::limits(const std::string &dev) {
+std::optional<DeviceLimits> Store::limits(const std::string& dev) {
     auto kind = device_kind(dev);
     if (!kind)
         return std::nullopt;

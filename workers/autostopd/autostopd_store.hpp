@@ -1,5 +1,6 @@
 #pragma once
 #include "common/db.hpp"
+#include "common/tariff_store.hpp"
 #include "workers/autostopd/autostopd_rules.hpp"
 
 #include <optional>
@@ -11,11 +12,8 @@
 namespace pilehub::autostopd {
 
 inline constexpr std::string_view kSqlSession =
-    "SELECT s.device_id, s.n, s.mode, s.minutes, s.state, coalesce(s.started_at, s.created_at), s.station_id, "
-    "(SELECT document FROM tariffs t WHERE t.id = s.tariff_id) FROM sessions s WHERE s.id = ?1";
-inline constexpr std::string_view kSqlTariffInForce =
-    "SELECT document FROM tariffs WHERE station_id = ?1 AND effective_from <= ?2 "
-    "ORDER BY effective_from DESC, version DESC LIMIT 1";
+    "SELECT s.device_id, s.n, s.mode, s.minutes, s.state, coalesce(s.started_at, s.created_at), s.station_id "
+    "FROM sessions s WHERE s.id = ?1";
 inline constexpr std::string_view kSqlDeviceKind = "SELECT kind FROM devices WHERE id = ?1";
 inline constexpr std::string_view kSqlSocketRatings =
     "SELECT n, socket_overload_w FROM sockets WHERE device_id = ?1 AND socket_overload_w IS NOT NULL";
@@ -31,8 +29,10 @@ struct SessionRow {
 /// Whether a session state is one autostopd watches (`starting`, `charging`).
 bool is_live(std::string_view state);
 
-/// Reads the session's terms out of a tariff document (caps, power tiers); the error if unreadable.
-std::optional<std::string> apply_tariff(std::string_view document, SessionTerms &terms);
+/// Reads the session's terms out of a tariff (caps, power tiers).
+void apply_tariff(const billing::Tariff& tariff, SessionTerms& terms);
+/// The same from a tariff document; the error if unreadable.
+std::optional<std::string> apply_tariff(std::string_view document, SessionTerms& terms);
 
 /// Reads a stored or published configuration document: a `cfg/desired` message, its `data`, or a
 /// flat object of keys. nullopt if it cannot be read.
@@ -41,17 +41,19 @@ std::optional<payloads::EbikeConfig> config_from_document(std::string_view text)
 /// autostopd's reads. One thread uses it.
 class Store {
 public:
-    explicit Store(db::Database &core) : db_(core) {}
-    /// The session `sid` with its tariff's terms; nullopt if there is no such row.
-    std::optional<SessionRow> session(const std::string &sid);
+    explicit Store(db::Database& core) : db_(core), tariffs_(core) {}
+    /// The session `sid` with its tariff's terms (the version billing::TariffStore::for_session
+    /// names, as sessiond and billingd see it); nullopt if there is no such row.
+    std::optional<SessionRow> session(const std::string& sid);
     /// The registered kind of a device; nullopt if the device is unknown.
-    std::optional<Kind> device_kind(const std::string &dev);
+    std::optional<Kind> device_kind(const std::string& dev);
     /// The device's limits from the registry and the stored desired configuration (CONTRACT
     /// defaults for what is missing); nullopt if the device is unknown.
-    std::optional<DeviceLimits> limits(const std::string &dev);
+    std::optional<DeviceLimits> limits(const std::string& dev);
 
 private:
-    db::Database &db_;
+    db::Database& db_;
+    billing::TariffStore tariffs_;
 };
 
 } // namespace pilehub::autostopd

@@ -13,12 +13,6 @@ constexpr std::string_view kDueWhere = "WHERE record_msg_id IS NOT NULL AND cost
 constexpr std::string_view kLiveColumns =
     "SELECT id, account_id, mode, minutes, started_at FROM sessions "
     "WHERE state = 'charging' AND started_at IS NOT NULL AND record_msg_id IS NULL ";
-constexpr std::string_view kTariffById = "SELECT document FROM tariffs WHERE id = ?";
-constexpr std::string_view kTariffInForce =
-    "SELECT id, document FROM tariffs WHERE station_id = ? AND area_id IS NULL AND effective_from <= ? "
-    "ORDER BY effective_from DESC, created_at DESC, id DESC LIMIT 1";
-constexpr std::string_view kSessionTariffKeys = "SELECT tariff_id, station_id, coalesce(started_at, created_at) "
-                                                "FROM sessions WHERE id = ?";
 constexpr std::string_view kSamples =
     "SELECT t, energy_wh, power_w FROM session_samples WHERE session_id = ? ORDER BY t";
 constexpr std::string_view kCompleteSession =
@@ -31,7 +25,7 @@ constexpr std::string_view kInsertSettlement =
     "INSERT INTO settlements (session_id, account_id, ledger_id, tariff_id, priced_fen, debited_fen, shortfall_fen, "
     "bill, note, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-SessionFacts read_session(const db::Statement &st) {
+SessionFacts read_session(const db::Statement& st) {
     SessionFacts s;
     s.id = st.text(0);
     s.account_id = st.int64(1);
@@ -53,7 +47,7 @@ SessionFacts read_session(const db::Statement &st) {
     return s;
 }
 
-LiveSession read_live(const db::Statement &st) {
+LiveSession read_live(const db::Statement& st) {
     LiveSession s;
     s.id = st.text(0);
     s.account_id = st.int64(1);
@@ -65,8 +59,9 @@ LiveSession read_live(const db::Statement &st) {
 
 } // namespace
 
-Store::Store(db::Database &core, db::Database &telemetry, const Clock &clock, std::string actor)
-    : core_(core), telemetry_(telemetry), clock_(clock), actor_(std::move(actor)), ledger_(core, clock) {}
+Store::Store(db::Database& core, db::Database& telemetry, const Clock& clock, std::string actor)
+    : core_(core), telemetry_(telemetry), clock_(clock), actor_(std::move(actor)), ledger_(core, clock),
+      tariffs_(core) {}
 
 std::vector<SessionFacts> Store::due_sessions(int limit) {
     db::Statement st(core_, std::string(kSessionColumns) + std::string(kDueWhere));
@@ -77,7 +72,7 @@ std::vector<SessionFacts> Store::due_sessions(int limit) {
     return out;
 }
 
-std::optional<SessionFacts> Store::session(const std::string &sid) {
+std::optional<SessionFacts> Store::session(const std::string& sid) {
     db::Statement st(core_, std::string(kSessionColumns) + "WHERE id = ?");
     st.bind(1, sid);
     if (!st.step())
@@ -93,7 +88,7 @@ std::vector<LiveSession> Store::live_sessions() {
     return out;
 }
 
-std::optional<LiveSession> Store::live_session(const std::string &sid) {
+std::optional<LiveSession> Store::live_session(const std::string& sid) {
     db::Statement st(core_, std::string(kLiveColumns) + "AND id = ?");
     st.bind(1, sid);
     if (!st.step())
@@ -101,58 +96,11 @@ std::optional<LiveSession> Store::live_session(const std::string &sid) {
     return read_live(st);
 }
 
-std::shared_ptr<const Tariff> Store::parsed(std::int64_t id, const std::string &document, std::string *problem) {
-    if (auto it = tariffs_.find(id); it != tariffs_.end())
-        return it->second;
-    auto t = parse_tariff(document);
-    if (!t) {
-        *problem = t.error();
-        return nullptr;
-    }
-    auto p = std::make_shared<const Tariff>(std::move(t).value());
-    tariffs_[id] = p;
-    return p;
+TariffChoice Store::tariff_for_session(const std::string& sid) {
+    return tariffs_.for_session(sid);
 }
 
-TariffChoice Store::tariff_for(std::optional<std::int64_t> tariff_id, std::int64_t station_id, EpochMs start_ms) {
-    TariffChoice c;
-    if (tariff_id) {
-        c.id = tariff_id;
-        if (auto it = tariffs_.find(*tariff_id); it != tariffs_.end()) {
-            c.tariff = it->second;
-            return c;
-        }
-        db::Statement st(core_, kTariffById);
-        st.bind(1, *tariff_id);
-        if (!st.step()) {
-            c.problem = "no such tariff row";
-            return c;
-        }
-        c.tariff = parsed(*tariff_id, st.text(0), &c.problem);
-        return c;
-    }
-    db::Statement st(core_, kTariffInForce);
-    st.bind_all(station_id, start_ms);
-    if (!st.step())
-        return c;
-    c.id = st.int64(0);
-    c.tariff = parsed(*c.id, st.text(1), &c.problem);
-    return c;
-}
-
-TariffChoice Store::tariff_for_session(const std::string &sid) {
-    db::Statement st(core_, kSessionTariffKeys);
-    st.bind(1, sid);
-    if (!st.step())
-        return {};
-    const auto id = st.opt_int64(0);
-    const auto station = st.int64(1);
-    const auto start = st.int64(2);
-    st.reset();
-    return tariff_for(id, station, start);
-}
-
-std::vector<Sample> Store::samples(const std::string &sid) {
+std::vector<Sample> Store::samples(const std::string& sid) {
     db::Statement st(telemetry_, kSamples);
     st.bind(1, sid);
     std::vector<Sample> out;
@@ -168,7 +116,7 @@ WalletView Store::wallet(std::int64_t account_id) {
     return {w->balance_fen, w->bonus_fen};
 }
 
-Settled Store::settle(const SessionFacts &s, const SettlementPlan &plan, std::optional<ledger::DebitOrder> order) {
+Settled Store::settle(const SessionFacts& s, const SettlementPlan& plan, std::optional<ledger::DebitOrder> order) {
     Settled r;
     r.at = clock_.now_ms();
     db::Transaction tx(core_);

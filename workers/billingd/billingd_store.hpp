@@ -4,6 +4,7 @@
 #include "common/clock.hpp"
 #include "common/db.hpp"
 #include "common/ledger.hpp"
+#include "common/tariff_store.hpp"
 
 #include <map>
 #include <memory>
@@ -34,23 +35,21 @@ struct Settled {
 class Store {
 public:
     /// `core` must be a db::Sync::Full connection (money); `telemetry` may be Normal.
-    Store(db::Database &core, db::Database &telemetry, const Clock &clock, std::string actor = "billingd");
+    Store(db::Database& core, db::Database& telemetry, const Clock& clock, std::string actor = "billingd");
 
     /// Settleable sessions (record committed, stopping or settling, no cost), oldest first; whether
     /// their telemetry allows settling them yet is due_for_settlement's decision.
     std::vector<SessionFacts> due_sessions(int limit);
-    std::optional<SessionFacts> session(const std::string &sid);
+    std::optional<SessionFacts> session(const std::string& sid);
     /// Charging sessions (started, no record yet): what the running cost is published for.
     std::vector<LiveSession> live_sessions();
     /// One session if it is live, with what its tariff lookup needs.
-    std::optional<LiveSession> live_session(const std::string &sid);
-    /// The version that prices a session: `tariff_id` when set, else the station's version in
-    /// force at `start_ms` (latest effective_from ≤ start, ties: later save, higher id).
-    TariffChoice tariff_for(std::optional<std::int64_t> tariff_id, std::int64_t station_id, EpochMs start_ms);
-    /// The same for a session id (live sessions).
-    TariffChoice tariff_for_session(const std::string &sid);
+    std::optional<LiveSession> live_session(const std::string& sid);
+    /// The version that prices a session (TariffStore::for_session: the lookup sessiond and
+    /// autostopd share).
+    TariffChoice tariff_for_session(const std::string& sid);
     /// The recorded power curve of a session, by time.
-    std::vector<Sample> samples(const std::string &sid);
+    std::vector<Sample> samples(const std::string& sid);
     /// The wallet of an account (zeros for an unknown one).
     WalletView wallet(std::int64_t account_id);
 
@@ -58,16 +57,15 @@ public:
     /// plan.priced_fen: the shortfall rule), the wallet, `sessions.cost_fen` and `completed` (only
     /// if still unsettled), a session_events row and the settlements row. `order` overrides the
     /// account's debit order.
-    Settled settle(const SessionFacts &s, const SettlementPlan &plan, std::optional<ledger::DebitOrder> order);
+    Settled settle(const SessionFacts& s, const SettlementPlan& plan, std::optional<ledger::DebitOrder> order);
 
 private:
-    std::shared_ptr<const Tariff> parsed(std::int64_t id, const std::string &document, std::string *problem);
-    db::Database &core_;
-    db::Database &telemetry_;
-    const Clock &clock_;
+    db::Database& core_;
+    db::Database& telemetry_;
+    const Clock& clock_;
     std::string actor_;
     ledger::Ledger ledger_;
-    std::map<std::int64_t, std::shared_ptr<const Tariff>> tariffs_; ///< versions never change: cached
+    TariffStore tariffs_;
 };
 
 } // namespace pilehub::billing

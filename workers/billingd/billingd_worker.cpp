@@ -161,8 +161,7 @@ bool Worker::settle_one(const SessionFacts &s) {
         return false;
     }
     waiting_.erase(s.id);
-    const Window w = settlement_window(s);
-    const auto tariff = store_.tariff_for(s.tariff_id, s.station_id, w.start_ms);
+    const auto tariff = store_.tariff_for_session(s.id);
     const auto plan = plan_settlement(s, tariff, std::move(recorded));
     const auto r = store_.settle(s, plan, options_.debit_order);
     if (r.outcome != Settled::Outcome::Settled)

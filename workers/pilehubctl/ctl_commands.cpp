@@ -3,24 +3,25 @@
 #include "common/broker_auth.hpp"
 #include "common/clock.hpp"
 #include "common/db.hpp"
+#include "common/files.hpp"
 #include "common/json.hpp"
 #include "common/password.hpp"
 #include "common/registry.hpp"
 #include "common/topics.hpp"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 namespace pilehub::ctl {
 namespace {
 
-EpochMs now() { return SystemClock::instance().now_ms(); }
+EpochMs now() {
+    return SystemClock::instance().now_ms();
+}
 
 std::unique_ptr<db::Database> open_core(const Config& cfg) {
     std::filesystem::create_directories(std::filesystem::path(cfg.get_string("db.path")).parent_path());
@@ -34,7 +35,8 @@ std::unique_ptr<db::Database> open_core(const Config& cfg) {
 /// Rewrites the broker's password file from the database and asks a running broker to reload.
 void sync_broker(const Config& cfg, registry::Store& store) {
     std::string why;
-    if (registry::sync_broker_credentials(store, cfg.get_string("broker.password_file"), cfg.get_string("broker.pid_file"), &why))
+    if (registry::sync_broker_credentials(store, cfg.get_string("broker.password_file"),
+                                          cfg.get_string("broker.pid_file"), &why))
         std::cerr << "pilehubctl: broker reloaded; new credentials are in force\n";
     else
         std::cerr << "pilehubctl: password file written; " << why << " (the broker reads it when it starts)\n";
@@ -73,7 +75,8 @@ NewDevice add_device(registry::Store& store, const std::string& id, registry::De
     if (!store.station(station))
         throw ConfigError(fmt::format("station {} does not exist", station));
     if (ports < 1 || ports > registry::max_ports(kind))
-        throw ConfigError(fmt::format("a {} has 1..{} ports, not {}", registry::to_string(kind), registry::max_ports(kind), ports));
+        throw ConfigError(
+            fmt::format("a {} has 1..{} ports, not {}", registry::to_string(kind), registry::max_ports(kind), ports));
     if (store.device(id))
         throw ConfigError(fmt::format("device {} already exists", id));
     NewDevice d{id, kind, ports, broker::random_secret()};
@@ -85,19 +88,6 @@ NewDevice add_device(registry::Store& store, const std::string& id, registry::De
     rec.name = name;
     store.add_device(rec, broker::hash_password(d.secret), now());
     return d;
-}
-
-void write_private_file(const std::string& path, const std::string& text) {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    const auto tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        if (!out)
-            throw std::runtime_error("cannot write " + tmp);
-        out << text;
-    }
-    ::chmod(tmp.c_str(), 0600);
-    std::filesystem::rename(tmp, path);
 }
 
 } // namespace
@@ -127,14 +117,16 @@ std::int64_t Args::get_int(const std::string& name, std::int64_t def, std::int64
 }
 
 void add_keys(ConfigSchema& s) {
-    s.add_string("broker.password_file", "${data_dir}/broker/passwd", "The Mosquitto password file pilehubctl rewrites.");
+    s.add_string("broker.password_file", "${data_dir}/broker/passwd",
+                 "The Mosquitto password file pilehubctl rewrites.");
     s.add_string("broker.pid_file", "${run_dir}/mosquitto.pid", "The running broker's pid, for SIGHUP reloads.");
     s.add_string("secrets_dir", "${data_dir}/secrets", "Where the passwords of our own processes are written (0600).");
 }
 
 int cmd_migrate(const Config& cfg, const Args&) {
     auto core = open_core(cfg);
-    std::cout << fmt::format("core database {} at schema version {}\n", cfg.get_string("db.path"), core->user_version());
+    std::cout << fmt::format("core database {} at schema version {}\n", cfg.get_string("db.path"),
+                             core->user_version());
     db::Database tele(cfg.get_string("db.telemetry_path"));
     db::migrate(tele, db::telemetry_migrations());
     std::cout << fmt::format("telemetry database {} at schema version {}\n", cfg.get_string("db.telemetry_path"),
@@ -205,7 +197,9 @@ int cmd_device(const Config& cfg, const Args& a) {
         const auto kind = registry::parse_kind(a.require("kind"));
         if (!kind)
             throw ConfigError("--kind must be ebike_pile, ev_charger or camera");
-        const int def_ports = *kind == registry::DeviceKind::EbikePile ? 10 : *kind == registry::DeviceKind::EvCharger ? 2 : 4;
+        const int def_ports = *kind == registry::DeviceKind::EbikePile   ? 10
+                              : *kind == registry::DeviceKind::EvCharger ? 2
+                                                                         : 4;
         const auto ports = static_cast<int>(a.get_int("ports", def_ports, 1, registry::max_ports(*kind)));
         auto nd = add_device(store, id, *kind, a.get_int("station", 0, 1, INT64_MAX), ports, a.get("name"));
         sync_broker(cfg, store);
@@ -246,8 +240,8 @@ int cmd_admin(const Config& cfg, const Args& a) {
     std::string pw;
     const bool generated = !a.has("password-file");
     pw = generated ? broker::random_secret() : read_secret_file(a.get("password-file"));
-    if (pw.size() < 8)
-        throw ConfigError("an admin password has at least 8 characters");
+    if (const auto why = password::password_problem(pw))
+        throw ConfigError("an admin password " + *why);
     std::optional<std::int64_t> op;
     if (a.has("operator")) {
         op = store.find_operator(a.get("operator"));
@@ -267,8 +261,7 @@ int cmd_services(const Config& cfg, const Args& a) {
     auto d = open_core(cfg);
     registry::Store store(*d);
     const auto dir = cfg.get_string("secrets_dir");
-    std::filesystem::create_directories(dir);
-    ::chmod(dir.c_str(), 0700);
+    files::ensure_private_directory(dir);
     int created = 0;
     for (const auto& user : broker::service_users()) {
         const auto file = fmt::format("{}/{}.pass", dir, user);
@@ -276,7 +269,7 @@ int cmd_services(const Config& cfg, const Args& a) {
         if (std::filesystem::exists(file) && store.has_service_credential(user))
             continue;
         const auto secret = broker::random_secret();
-        write_private_file(file, secret + "\n");
+        files::write_private_file_atomically(file, secret + "\n");
         store.set_service_credential(user, broker::hash_password(secret), now());
         ++created;
     }
@@ -324,12 +317,14 @@ int cmd_fleet(const Config& cfg, const Args& a) {
     w.begin_object().key("devices").begin_array();
     for (const auto& m : made) {
         w.begin_object().field("id", m.id).field("kind", registry::to_string(m.kind));
-        w.field(m.kind == registry::DeviceKind::EbikePile ? "sockets" : m.kind == registry::DeviceKind::EvCharger ? "guns" : "spaces",
+        w.field(m.kind == registry::DeviceKind::EbikePile   ? "sockets"
+                : m.kind == registry::DeviceKind::EvCharger ? "guns"
+                                                            : "spaces",
                 m.ports);
         w.field("password", m.secret).end_object();
     }
     w.end_array().end_object();
-    write_private_file(out, w.str() + "\n");
+    files::write_private_file_atomically(out, w.str() + "\n");
     sync_broker(cfg, store);
     std::cout << fmt::format("{} devices registered; secrets written to {}\n", made.size(), out);
     return 0;

@@ -271,7 +271,8 @@ Decision handle(State s, Event e, const Facts &f) {
 // ---- pre-checks ---------------------------------------------------------------------------
 
 std::optional<ErrorCode> precheck(const StartFacts &f) {
-    if (!f.socket_exists)
+    using A = sockets::Availability;
+    if (!f.socket_exists || f.socket == A::Disabled)
         return ErrorCode::UnknownSocket;
     if (!f.account_exists)
         return ErrorCode::NotFound;
@@ -279,11 +280,11 @@ std::optional<ErrorCode> precheck(const StartFacts &f) {
         return ErrorCode::AccountFrozen;
     if (!f.mode_offered)
         return ErrorCode::InvalidMode;
-    if (!f.device_online)
+    if (f.socket == A::Offline)
         return ErrorCode::DeviceOffline;
-    if (f.socket_faulted)
+    if (f.socket == A::Faulted)
         return ErrorCode::SocketFaulted;
-    if (f.socket_busy)
+    if (f.socket == A::Busy)
         return ErrorCode::SocketBusy;
     if (f.method_in_use)
         return ErrorCode::SessionLimit;
@@ -331,21 +332,6 @@ std::optional<ModeChoice> card_mode(const billing::Tariff &tariff, billing::Mode
     return std::nullopt;
 }
 
-std::optional<SocketRef> parse_socket(std::string_view code) {
-    const auto dash = code.rfind('-');
-    if (dash == std::string_view::npos || dash == 0 || dash + 1 >= code.size())
-        return std::nullopt;
-    const auto dev = code.substr(0, dash);
-    const auto num = code.substr(dash + 1);
-    if (num.size() > 2 || num.front() == '0' || !topics::valid_device_id(dev))
-        return std::nullopt;
-    int n = 0;
-    const auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
-    if (ec != std::errc() || p != num.data() + num.size() || n < 1 || n > payloads::kMaxSockets)
-        return std::nullopt;
-    return SocketRef{std::string(dev), n};
-}
-
 std::string ended_reason(std::string_view record_reason, const std::optional<std::string> &stop_requested) {
     static constexpr std::string_view kAutoStop[] = {"full",          "no_load",       "socket_overload",
                                                      "device_overload", "quota_reached", "balance_low",
@@ -355,26 +341,6 @@ std::string ended_reason(std::string_view record_reason, const std::optional<std
         std::find(std::begin(kAutoStop), std::end(kAutoStop), *stop_requested) != std::end(kAutoStop))
         return *stop_requested;
     return std::string(record_reason);
-}
-
-std::string socket_code(const SocketRef &s) {
-    return s.device_id + "-" + std::to_string(s.n);
-}
-
-SocketUse socket_use(const payloads::EbikeConnState &s) {
-    using St = payloads::EbikeSocketStatus;
-    switch (s.st) {
-    case St::Fault:
-    case St::Disabled:
-        return SocketUse::Faulted;
-    case St::Starting:
-    case St::Charging:
-    case St::FullWait:
-        return SocketUse::Busy;
-    case St::Idle:
-        return s.faults.empty() ? SocketUse::Free : SocketUse::Faulted;
-    }
-    return SocketUse::Free;
 }
 
 std::optional<Event> conn_event(const payloads::EbikeConnState &s, std::string_view sid) {

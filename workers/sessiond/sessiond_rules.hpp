@@ -2,6 +2,7 @@
 #include "common/error_codes.hpp"
 #include "common/money.hpp"
 #include "common/payloads.hpp"
+#include "common/socket_availability.hpp"
 #include "common/tariff.hpp"
 
 #include <array>
@@ -87,13 +88,13 @@ Decision handle(State state, Event event, const Facts &facts);
 
 /// Everything known about a start request when it is checked.
 struct StartFacts {
-    bool socket_exists = false; ///< the socket (and its device) is registered, enabled, and an e-bike socket
+    bool socket_exists = false; ///< the socket (and its device) is registered and an e-bike socket
     bool account_exists = false;
     bool account_frozen = false;
     bool mode_offered = false; ///< the tariff in force offers the mode (and the minutes, in time mode)
-    bool device_online = false;
-    bool socket_faulted = false; ///< the pile reports a fault/disabled state, or a fault record is open
-    bool socket_busy = false;    ///< a live session holds the socket, or the pile reports it in use
+    /// sockets::socket_availability(): Disabled refuses unknown_socket, Offline device_offline,
+    /// Faulted socket_faulted, Busy socket_busy.
+    sockets::Availability socket = sockets::Availability::Offline;
     bool method_in_use = false;  ///< the account already has a live session started the same way
     Fen available_fen;           ///< balance + bonus
     Fen min_start_balance_fen;   ///< from the tariff in force
@@ -124,23 +125,6 @@ std::optional<ModeChoice> card_mode(const billing::Tariff &tariff, billing::Mode
 /// over_temp, fault) keeps that rule's reason. So a `no_load` decided by autostopd still costs 0 and
 /// the row says why the session really ended; rider and operator stops stay `remote_stop`.
 std::string ended_reason(std::string_view record_reason, const std::optional<std::string> &stop_requested);
-
-/// A socket code `<device_id>-<n>` (CONTRACT B) split into its device id and socket number.
-struct SocketRef {
-    std::string device_id;
-    int n = 0;
-    bool operator==(const SocketRef &) const = default;
-};
-/// Parses `<device_id>-<n>` (the device id may itself contain `-`); nothing if malformed.
-std::optional<SocketRef> parse_socket(std::string_view code);
-/// `<device_id>-<n>`.
-std::string socket_code(const SocketRef &s);
-
-/// What a conn/{n}/state says about the socket, for pre-checks.
-enum class SocketUse { Free, Busy, Faulted };
-/// `st` idle with no faults is free; starting/charging/full_wait busy; fault, disabled or any fault
-/// word faulted.
-SocketUse socket_use(const payloads::EbikeConnState &s);
 
 /// Which session event a socket's conn state is for the session `sid` that holds it (or ran on it).
 /// PileStarted when it runs `sid` (charging, full_wait); SocketIdle when it runs nothing or another

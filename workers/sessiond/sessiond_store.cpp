@@ -33,11 +33,6 @@ constexpr const char *kSelectOpenFault =
 
 constexpr const char *kSelectCard = "SELECT card_no, account_id, status FROM cards WHERE card_no = ?1";
 
-constexpr const char *kSelectAreaTariffs =
-    "SELECT id, created_at, effective_from, document FROM tariffs WHERE station_id = ?1 AND area_id = ?2";
-constexpr const char *kSelectStationTariffs =
-    "SELECT id, created_at, effective_from, document FROM tariffs WHERE station_id = ?1 AND area_id IS NULL";
-
 constexpr const char *kSelectPresence = "SELECT online FROM device_presence WHERE device_id = ?1";
 constexpr const char *kSelectDevice = "SELECT 1 FROM devices WHERE id = ?1";
 
@@ -209,25 +204,6 @@ std::optional<CardInfo> Store::card(const std::string &card_no) {
     if (!q.step())
         return std::nullopt;
     return CardInfo{q.text(0), q.opt_int64(1), q.text(2)};
-}
-
-std::vector<TariffRow> Store::tariffs(std::int64_t station_id, std::optional<std::int64_t> area_id) {
-    auto read = [&](db::Statement &q) {
-        std::vector<TariffRow> out;
-        while (q.step())
-            out.push_back({q.int64(0), q.int64(1), q.int64(2), q.text(3)});
-        return out;
-    };
-    if (area_id) {
-        db::Statement q(db_, kSelectAreaTariffs);
-        q.bind(1, station_id).bind(2, *area_id);
-        auto rows = read(q);
-        if (!rows.empty())
-            return rows;
-    }
-    db::Statement q(db_, kSelectStationTariffs);
-    q.bind(1, station_id);
-    return read(q);
 }
 
 std::optional<bool> Store::presence(const std::string &device_id) {

@@ -66,14 +66,6 @@ struct CardInfo {
     std::string status; ///< active | lost | unbound | replaced
 };
 
-/// One stored tariff version (document not yet parsed).
-struct TariffRow {
-    std::int64_t id = 0;
-    EpochMs created_at = 0;
-    EpochMs effective_from = 0;
-    std::string document;
-};
-
 /// A device message id for de-duplication.
 struct MessageKey {
     std::string device_id;
@@ -175,8 +167,6 @@ public:
     /// Whether a fault record is open on the socket or on the whole device.
     bool has_open_fault(const std::string &device_id, int n);
     std::optional<CardInfo> card(const std::string &card_no);
-    /// The tariff versions of a station's area (when the area has its own) or of the station.
-    std::vector<TariffRow> tariffs(std::int64_t station_id, std::optional<std::int64_t> area_id);
     /// presenced's last word on the device (device_presence.online), if it wrote one.
     std::optional<bool> presence(const std::string &device_id);
     /// Whether a device message id was already handled.

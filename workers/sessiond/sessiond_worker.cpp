@@ -42,8 +42,8 @@ rpc::Reply invalid(std::string msg) {
     return rpc::Reply::refuse(std::string(to_string(ErrorCode::InvalidRequest)), std::move(msg), "invalid");
 }
 
-std::string refusal_message(ErrorCode code, const SocketRef &ref) {
-    const auto sock = socket_code(ref);
+std::string refusal_message(ErrorCode code, const sockets::SocketRef &ref) {
+    const auto sock = sockets::socket_code(ref);
     switch (code) {
     case ErrorCode::UnknownSocket:
         return fmt::format("there is no socket {} in service", sock);
@@ -129,7 +129,7 @@ void write_session(json::Writer &w, const SessionRow &row) {
     w.begin_object()
         .field("id", row.id)
         .field("state", to_string(row.state))
-        .field("socket", socket_code({row.device_id, row.n}))
+        .field("socket", sockets::socket_code({row.device_id, row.n}))
         .field("mode", row.mode)
         .opt_field("minutes", row.minutes)
         .field("method", row.method)
@@ -173,7 +173,8 @@ std::string card_sid(const std::string &device_id, const std::string &msg_id) {
 // ---- life cycle -----------------------------------------------------------------------------
 
 Worker::Worker(db::Database &db, mqtt::Client &mqtt, const Clock &clock, Options options)
-    : db_(db), store_(db), mqtt_(mqtt), clock_(clock), opts_(std::move(options)), rng_(std::random_device{}()) {}
+    : db_(db), store_(db), mqtt_(mqtt), clock_(clock), opts_(std::move(options)), tariffs_(db),
+      rng_(std::random_device{}()) {}
 
 Worker::~Worker() = default;
 
@@ -412,7 +413,7 @@ rpc::Reply Worker::rpc_start(rpc::Request &r) {
         return invalid("start needs account_id, socket and mode");
     if (method != "app")
         return invalid("only app sessions start over rpc; card sessions start at the pile");
-    const auto ref = parse_socket(socket);
+    const auto ref = sockets::parse_socket_code(socket);
     if (!ref)
         return refuse(ErrorCode::UnknownSocket, fmt::format("`{}` is not a socket code", socket));
     const auto mode = billing::parse_mode(mode_word);
@@ -591,9 +592,9 @@ void Worker::answer_rpc(const PendingDeviceCommand &p, const rpc::Reply &r) {
 
 // ---- pre-checks -----------------------------------------------------------------------------
 
-std::variant<Worker::StartPlan, Worker::Refusal> Worker::plan_start(std::int64_t account_id, const SocketRef &ref,
-                                                                    const std::string &method,
-                                                                    std::optional<ModeChoice> mode) {
+std::variant<Worker::StartPlan, Worker::Refusal>
+Worker::plan_start(std::int64_t account_id, const sockets::SocketRef &ref, const std::string &method,
+                   std::optional<ModeChoice> mode) {
     const auto now = clock_.now_ms();
     StartFacts f;
     StartPlan p;
@@ -602,30 +603,34 @@ std::variant<Worker::StartPlan, Worker::Refusal> Worker::plan_start(std::int64_t
     f.account_frozen = wallet && wallet->frozen;
     f.available_fen = wallet ? wallet->available() : Fen(0);
     const auto sock = store_.socket(ref.device_id, ref.n);
-    f.socket_exists = sock && sock->enabled && sock->kind == "ebike_pile";
-    std::optional<billing::TariffVersion> tariff;
+    f.socket_exists = sock && sock->kind == "ebike_pile";
     if (f.socket_exists) {
         p.socket = *sock;
-        tariff = tariff_in_force(*sock, now);
-        if (tariff) {
+        const auto tariff = tariffs_.in_force(sock->station_id, sock->area_id, now);
+        if (tariff.tariff) {
             if (!mode)
-                mode = card_mode(tariff->tariff, opts_.card_mode);
+                mode = card_mode(*tariff.tariff, opts_.card_mode);
             if (mode) {
-                if (auto limit = limit_for(tariff->tariff, *mode)) {
+                if (auto limit = limit_for(*tariff.tariff, *mode)) {
                     f.mode_offered = true;
                     p.mode = *mode;
                     p.limit = *limit;
                 }
             }
-            f.min_start_balance_fen = tariff->tariff.min_start_balance_fen;
-            p.tariff_id = tariff->id;
+            f.min_start_balance_fen = tariff.tariff->min_start_balance_fen;
+            p.tariff_id = *tariff.id;
+        } else if (tariff.id) {
+            log::warn("tariff {} of station {} is unreadable: {}", *tariff.id, sock->station_id, tariff.problem);
         }
+        sockets::SocketFacts sf;
+        sf.enabled = sock->enabled;
         // A pile asking to authorise a card is online, whatever a late presence report says.
-        f.device_online = method == "card" || device_online(ref.device_id);
-        const auto cs = conn_.find({ref.device_id, ref.n});
-        const auto use = cs == conn_.end() ? SocketUse::Free : socket_use(cs->second);
-        f.socket_faulted = use == SocketUse::Faulted || store_.has_open_fault(ref.device_id, ref.n);
-        f.socket_busy = use == SocketUse::Busy || store_.live_on_socket(ref.device_id, ref.n).has_value();
+        sf.device_online = method == "card" || device_online(ref.device_id);
+        sf.fault_open = store_.has_open_fault(ref.device_id, ref.n);
+        sf.session_live = store_.live_on_socket(ref.device_id, ref.n).has_value();
+        if (const auto cs = conn_.find({ref.device_id, ref.n}); cs != conn_.end())
+            sf.reported = sockets::reported(cs->second);
+        f.socket = sockets::socket_availability(sf);
     }
     if (f.account_exists)
         f.method_in_use = store_.has_live_method(account_id, method);
@@ -634,26 +639,6 @@ std::variant<Worker::StartPlan, Worker::Refusal> Worker::plan_start(std::int64_t
         return Refusal{*code, refusal_message(*code, ref),
                        wallet ? std::optional<std::int64_t>(f.available_fen.value()) : std::nullopt};
     return p;
-}
-
-std::optional<billing::TariffVersion> Worker::tariff_in_force(const SocketInfo &s, EpochMs at) {
-    std::vector<billing::TariffVersion> versions;
-    for (const auto &t : store_.tariffs(s.station_id, s.area_id)) {
-        auto it = tariff_cache_.find(t.id);
-        if (it == tariff_cache_.end()) {
-            auto parsed = billing::parse_tariff(t.document);
-            if (!parsed) {
-                log::warn("tariff {} of station {} is unreadable: {}", t.id, s.station_id, parsed.error());
-                continue;
-            }
-            it = tariff_cache_.emplace(t.id, std::move(parsed).value()).first; // versions never change
-        }
-        versions.push_back({t.id, t.created_at, t.effective_from, it->second});
-    }
-    const auto *v = billing::version_in_force(versions, at);
-    if (!v)
-        return std::nullopt;
-    return *v;
 }
 
 // ---- presence -------------------------------------------------------------------------------
@@ -858,7 +843,7 @@ void Worker::on_authorize(const std::string &dev, std::string_view payload) {
         store_.mark_processed(key, now);
         return respond(reject(ErrorCode::CardLost, std::nullopt));
     }
-    const SocketRef ref{dev, m->data.n};
+    const sockets::SocketRef ref{dev, m->data.n};
     auto plan = plan_start(*card->account_id, ref, "card", std::nullopt);
     if (const auto *no = std::get_if<Refusal>(&plan)) {
         store_.mark_processed(key, now);

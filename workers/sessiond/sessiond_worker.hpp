@@ -6,7 +6,8 @@
 #include "common/mqtt_router.hpp"
 #include "common/payloads.hpp"
 #include "common/rpc.hpp"
-#include "common/tariff.hpp"
+#include "common/socket_code.hpp"
+#include "common/tariff_store.hpp"
 #include "workers/sessiond/sessiond_rules.hpp"
 #include "workers/sessiond/sessiond_store.hpp"
 
@@ -138,9 +139,8 @@ private:
     void device_command_reply(const std::string &dev, const std::string &rid, std::string_view payload);
 
     // helpers
-    std::variant<StartPlan, Refusal> plan_start(std::int64_t account_id, const SocketRef &ref,
+    std::variant<StartPlan, Refusal> plan_start(std::int64_t account_id, const sockets::SocketRef &ref,
                                                 const std::string &method, std::optional<ModeChoice> mode);
-    std::optional<billing::TariffVersion> tariff_in_force(const SocketInfo &s, EpochMs at);
     bool device_online(const std::string &device_id);
     Result process(const std::string &sid, Event e, const Cause &cause);
     void presence_changed(const std::string &dev, bool online, const std::string &reason, const std::string &actor);
@@ -174,7 +174,7 @@ private:
     std::map<std::pair<std::string, int>, payloads::EbikeConnState> conn_; ///< retained conn states
     std::map<std::string, std::string> auth_replies_;                      ///< dev/id → authorize reply text
     std::deque<std::string> auth_order_;
-    std::map<std::int64_t, billing::Tariff> tariff_cache_;
+    billing::TariffStore tariffs_; ///< the version in force (the lookup billingd and autostopd share)
     std::mt19937_64 rng_;
     std::int64_t seq_ = 0;
     std::uint64_t dc_counter_ = 0;

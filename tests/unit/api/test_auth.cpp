@@ -1,5 +1,6 @@
 #include "api_test_util.hpp"
 #include "common/clock.hpp"
+#include "common/crypto.hpp"
 #include "web-api/auth.hpp"
 
 #include <doctest/doctest.h>
@@ -31,7 +32,7 @@ TEST_CASE("tokens: a revoked token is refused; revoking all ends every session o
     auth::TokenStore tokens(d, clock);
     const auto a = tokens.issue("admin", 1, 3'600'000), b = tokens.issue("admin", 1, 3'600'000),
                c = tokens.issue("admin", 2, 3'600'000);
-    CHECK(tokens.revoke(auth::sha256_hex(a)));
+    CHECK(tokens.revoke(crypto::sha256_hex(a)));
     CHECK_FALSE(tokens.lookup(a));
     CHECK(tokens.lookup(b));
     CHECK(tokens.revoke_all("admin", 1) == 1);
@@ -47,7 +48,7 @@ TEST_CASE("tokens: only the hash is stored") {
     db::Statement st(d, "SELECT token_hash FROM auth_tokens");
     REQUIRE(st.step());
     CHECK(st.text(0) != t);
-    CHECK(st.text(0) == auth::sha256_hex(t));
+    CHECK(st.text(0) == crypto::sha256_hex(t));
 }
 
 TEST_CASE("tokens: a lookup records last use at most once a minute, and otherwise writes nothing") {

@@ -4,6 +4,7 @@
 #include "web-api/device_cache.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 using namespace pilehub;
 using namespace pilehub::api;
@@ -60,12 +61,22 @@ TEST_CASE("device cache: billingd's running cost is kept per session") {
     CHECK_FALSE(c.session_cost("S7"));
 }
 
-TEST_CASE("socket codes: <device_id>-<n> splits at the last dash") {
-    auto a = parse_socket_code("demo-e00001-3");
-    REQUIRE(a);
-    CHECK(a->first == "demo-e00001");
-    CHECK(a->second == 3);
-    CHECK(parse_socket_code("P1-64"));
-    for (const char* bad : {"P1", "P1-", "-3", "P1-0", "P1-65", "P1-03", "P1-x", "P 1-3", "P1-3 ", "P1'--3"})
-        CHECK_MESSAGE(!parse_socket_code(bad), bad);
+TEST_CASE("device cache: port states read each socket's word and fault list as sessiond does") {
+    DeviceCache c;
+    auto conn = [&](int n, const char* data) {
+        c.handle({topics::conn_state("P1", n), fmt::format(R"({{"v":1,"ts":1,"boot":1,"seq":{},"data":{}}})", n, data),
+                  1, true});
+    };
+    conn(1, R"({"st":"idle","since":1,"faults":[]})");
+    conn(2, R"({"st":"idle","since":1,"faults":["relay_welded"]})");
+    conn(3, R"({"st":"charging","sid":"S1","since":1,"faults":["over_temp"]})");
+    conn(4, R"({"st":"disabled","since":1,"faults":[]})");
+    conn(5, R"({"st":"faulted","since":1})"); // an EV gun's word
+    conn(6, R"({"st":"unavailable","since":1})");
+    conn(7, R"({"st":"gremlins","since":1})");
+    const auto states = c.port_states("P1");
+    using R = sockets::Reported;
+    CHECK(states == std::map<int, R>{
+                        {1, R::Idle}, {2, R::Fault}, {3, R::InUse}, {4, R::Disabled}, {5, R::Fault}, {6, R::Disabled}});
+    CHECK(c.port_states("P9").empty());
 }

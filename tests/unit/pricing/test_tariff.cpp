@@ -76,6 +76,24 @@ TEST_CASE("tariff: the base document of these tests is valid") {
     CHECK(t->min_start_balance_fen == Fen(200));
 }
 
+TEST_CASE("tariff: the balance rules default to 2 yuan, as the seeds say (BILLING.md §5)") {
+    const auto omitted = parse_tariff(with(R"({"min_start_balance_fen": null, "stop_below_balance_fen": null})"));
+    REQUIRE(omitted.ok());
+    CHECK(omitted->min_start_balance_fen == Fen(200));
+    CHECK(omitted->stop_below_balance_fen == Fen(200));
+    CHECK(Tariff{}.min_start_balance_fen == Fen(200));
+    CHECK(Tariff{}.stop_below_balance_fen == Fen(200));
+    // An explicit 0 is kept: a station may let any wallet start and run to the end.
+    const auto zero = parse_tariff(with(R"({"min_start_balance_fen": 0, "stop_below_balance_fen": 0})"));
+    REQUIRE(zero.ok());
+    CHECK(zero->min_start_balance_fen == Fen(0));
+    CHECK(zero->stop_below_balance_fen == Fen(0));
+    // Written out, the defaults are explicit.
+    const auto again = parse_tariff(to_json(*omitted));
+    REQUIRE(again.ok());
+    CHECK(again->stop_below_balance_fen == Fen(200));
+}
+
 TEST_CASE("tariff: a bad tariff is refused with an error naming the offending field") {
     const std::string s47 = slots_json("flat", 47);
     const std::vector<BadCase> cases = {

@@ -274,7 +274,7 @@ StartFacts good() {
     f.socket_exists = true;
     f.account_exists = true;
     f.mode_offered = true;
-    f.device_online = true;
+    f.socket = sockets::Availability::Free;
     f.available_fen = Fen(500);
     f.min_start_balance_fen = Fen(200);
     return f;
@@ -306,9 +306,10 @@ TEST_CASE("sessiond pre-checks: each refusal carries its CONTRACT B code") {
         {"unknown socket", [](StartFacts &f) { f.socket_exists = false; }, "unknown_socket"},
         {"frozen account", [](StartFacts &f) { f.account_frozen = true; }, "account_frozen"},
         {"mode not offered", [](StartFacts &f) { f.mode_offered = false; }, "invalid_mode"},
-        {"pile offline", [](StartFacts &f) { f.device_online = false; }, "device_offline"},
-        {"socket faulted", [](StartFacts &f) { f.socket_faulted = true; }, "socket_faulted"},
-        {"socket busy", [](StartFacts &f) { f.socket_busy = true; }, "socket_busy"},
+        {"socket disabled", [](StartFacts &f) { f.socket = sockets::Availability::Disabled; }, "unknown_socket"},
+        {"pile offline", [](StartFacts &f) { f.socket = sockets::Availability::Offline; }, "device_offline"},
+        {"socket faulted", [](StartFacts &f) { f.socket = sockets::Availability::Faulted; }, "socket_faulted"},
+        {"socket busy", [](StartFacts &f) { f.socket = sockets::Availability::Busy; }, "socket_busy"},
         {"second session of the kind", [](StartFacts &f) { f.method_in_use = true; }, "session_limit"},
         {"balance below the minimum", [](StartFacts &f) { f.available_fen = Fen(199); }, "balance_too_low"},
         {"no such account", [](StartFacts &f) { f.account_exists = false; }, "not_found"},
@@ -327,13 +328,16 @@ TEST_CASE("sessiond pre-checks: each refusal carries its CONTRACT B code") {
 
 TEST_CASE("sessiond pre-checks: the first failing check decides, in CONTRACT order") {
     auto f = good();
-    f.socket_busy = true;
+    f.socket = sockets::Availability::Busy;
     f.available_fen = Fen(0);
     CHECK(precheck(f) == ErrorCode::SocketBusy);
-    f.device_online = false;
+    f.socket = sockets::Availability::Offline;
     CHECK(precheck(f) == ErrorCode::DeviceOffline);
     f.account_frozen = true;
     CHECK(precheck(f) == ErrorCode::AccountFrozen);
+    f.socket = sockets::Availability::Disabled;
+    CHECK(precheck(f) == ErrorCode::UnknownSocket);
+    f.socket = sockets::Availability::Free;
     f.socket_exists = false;
     CHECK(precheck(f) == ErrorCode::UnknownSocket);
 }
@@ -355,29 +359,9 @@ TEST_CASE("sessiond pre-checks: modes and limits follow the tariff") {
     CHECK(c->minutes == 120);
 }
 
-TEST_CASE("sessiond pre-checks: socket codes are <device_id>-<n>") {
-    CHECK(parse_socket("P1-3") == SocketRef{"P1", 3});
-    CHECK(parse_socket("pile-07a-12") == SocketRef{"pile-07a", 12});
-    CHECK(socket_code({"pile-07a", 12}) == "pile-07a-12");
-    for (const auto *bad : {"P1", "P1-", "-3", "P1-0", "P1-03", "P1-65", "P1-x", "P 1-3", "P1-3-"})
-        CHECK_FALSE_MESSAGE(parse_socket(bad).has_value(), bad);
-}
-
-TEST_CASE("sessiond pre-checks: what a conn state says about the socket and its session") {
+TEST_CASE("sessiond: which session event a socket's conn state is") {
     using St = payloads::EbikeSocketStatus;
     payloads::EbikeConnState s;
-    CHECK(socket_use(s) == SocketUse::Free);
-    s.faults = {"relay_welded"};
-    CHECK(socket_use(s) == SocketUse::Faulted);
-    s.faults.clear();
-    for (auto st : {St::Starting, St::Charging, St::FullWait}) {
-        s.st = st;
-        CHECK(socket_use(s) == SocketUse::Busy);
-    }
-    for (auto st : {St::Fault, St::Disabled}) {
-        s.st = st;
-        CHECK(socket_use(s) == SocketUse::Faulted);
-    }
     s.st = St::Charging;
     s.sid = "S1";
     CHECK(conn_event(s, "S1") == E::PileStarted);

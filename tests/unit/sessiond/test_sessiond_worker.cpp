@@ -103,6 +103,9 @@ TEST_CASE("sessiond worker: start refusals, each with its CONTRACT B code") {
     w.presence("P2", false, 1, "lwt");
     w.conn("P1", 2, St::Charging, std::string("SOMEONE"));
     w.conn("P1", 6, St::Fault, std::nullopt, {"relay_welded"});
+    w.conn("P1", 8, St::Disabled);
+    w.conn("P1", 9, St::Idle, std::nullopt, {"over_temp"});
+    db::Statement(*w.db, "UPDATE sockets SET enabled = 0 WHERE device_id = 'P1' AND n = 10").run();
     db::Statement f(*w.db, "INSERT INTO fault_records (device_id, n, code, opened_at) VALUES ('P1', 7, 'leakage', 0)");
     f.run();
     w.start(w.rich, "P1-3"); // holds P1-3 and is rich's one app session
@@ -126,6 +129,10 @@ TEST_CASE("sessiond worker: start refusals, each with its CONTRACT B code") {
         {"frozen account", w.frozen, "P1-5", "power", "account_frozen"},
         {"the pile reports a fault", w.rich2, "P1-6", "power", "socket_faulted"},
         {"an open fault record", w.rich2, "P1-7", "power", "socket_faulted"},
+        {"an idle socket listing fault words", w.rich2, "P1-9", "power", "socket_faulted"},
+        // What riders see as `unavailable` (sockets::rider_word) is refused as not in service.
+        {"the pile took the socket out of service", w.rich2, "P1-8", "power", "unknown_socket"},
+        {"the operator disabled the socket", w.rich2, "P1-10", "power", "unknown_socket"},
         {"mode not in the tariff", w.rich2, "P1-5", "energy", "invalid_mode"},
         {"not a mode", w.rich2, "P1-5", "warp", "invalid_mode"},
     };
