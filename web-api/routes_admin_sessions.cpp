@@ -116,16 +116,7 @@ void add_admin_session_routes(Router& r, Services& s) {
                   f.scope = scope_of(req.who);
                   f.limit = req.query_int("limit").value_or(50);
                   f.offset = req.query_int("offset").value_or(0);
-                  auto d = s.core->get();
-                  json::Writer w;
-                  w.begin_object().key("sessions").begin_array();
-                  for (const auto& row : SessionStore(*d).sessions(f)) {
-                      w.begin_object();
-                      write_session(w, s, row, true);
-                      w.end_object();
-                  }
-                  w.end_array().end_object();
-                  return Response::json(w.str());
+                  return Response::json(sessions_reply(s, f, true));
               }));
 
     r.add(Route::make(Method::Get, "/api/v1/admin/sessions/{id}", "admin.sessions.get", "admin-sessions",

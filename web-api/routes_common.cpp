@@ -355,6 +355,19 @@ void write_session(json::Writer& w, Services& s, const SessionRow& row, bool adm
     }
 }
 
+std::string sessions_reply(Services& s, const SessionFilter& f, bool admin) {
+    auto d = s.core->get();
+    json::Writer w;
+    w.begin_object().key("sessions").begin_array();
+    for (const auto& row : SessionStore(*d).sessions(f)) {
+        w.begin_object();
+        write_session(w, s, row, admin);
+        w.end_object();
+    }
+    w.end_array().end_object();
+    return w.str();
+}
+
 void write_curve(json::Writer& w, const Services& s, const std::vector<SampleRow>& samples) {
     w.key("curve").begin_array();
     for (const auto& p : samples)

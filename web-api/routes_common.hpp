@@ -110,6 +110,8 @@ void write_card(json::Writer& w, const Services& s, const CardRow& c);
 void write_payment(json::Writer& w, const Services& s, const payments::Order& p);
 /// A session as the rider sees it (CONTRACT B): live figures for running sessions.
 void write_session(json::Writer& w, Services& s, const SessionRow& row, bool admin);
+/// `{sessions: [...]}`: the sessions of a filter, as the rider or (`admin`) the operator sees them.
+std::string sessions_reply(Services& s, const SessionFilter& f, bool admin);
 /// The power curve `[{t, power_w, energy_wh}]`.
 void write_curve(json::Writer& w, const Services& s, const std::vector<SampleRow>& samples);
 
