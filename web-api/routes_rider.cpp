@@ -50,6 +50,10 @@ std::map<std::int64_t, SocketCounts> socket_counts(Services& s, CatalogStore& ca
     return out;
 }
 
+/// The longest `mode` text a start request may carry (longer: invalid_request); a word that is
+/// not a billing::Mode is invalid_mode.
+constexpr std::size_t kMaxModeWordLen = 16;
+
 const SessionRow& own_session(const std::optional<SessionRow>& row, const Principal& who) {
     // Another rider's session is indistinguishable from none at all.
     if (!row || row->account_id != who.id)
@@ -272,7 +276,7 @@ void add_rider_routes(Router& r, Services& s) {
                       "Start charging at a socket (answered within 1 s with the starting session)")
               .rider()
               .field(str("socket", true, svc::kMaxSocketCodeLen, "Socket code <device_id>-<n>."))
-              .field(str("mode", true, 16, "time, power or energy (as the socket's tariff offers)."))
+              .field(str("mode", true, kMaxModeWordLen, "time, power or energy (as the socket's tariff offers)."))
               .field(integer("minutes", false, svc::kMinMinutes, svc::kMaxMinutes,
                              "Time mode: the duration chosen from the tariff's options."))
               .ok(202)
@@ -282,7 +286,7 @@ void add_rider_routes(Router& r, Services& s) {
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto socket = b.req_str("socket", svc::kMaxSocketCodeLen);
-                  const auto mode_word = b.req_str("mode", 16);
+                  const auto mode_word = b.req_str("mode", kMaxModeWordLen);
                   const auto minutes = b.opt_int("minutes", svc::kMinMinutes, svc::kMaxMinutes);
                   req.check_body();
                   auto parsed = parse_socket_code(socket);
