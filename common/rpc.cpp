@@ -97,7 +97,9 @@ Reply Client::call(const std::string& service, const std::string& method, const 
     }
     std::unique_lock l(m_);
     const bool got = cv_.wait_for(l, timeout, [&] { return pending_[rid].has_value(); });
-    Reply r = got ? std::move(*pending_[rid]) : Reply::refuse("timeout", fmt::format("{} did not answer in {} ms", service, timeout.count()), "timeout");
+    Reply r =
+        got ? std::move(*pending_[rid])
+            : Reply::refuse("timeout", fmt::format("{} did not answer in {} ms", service, timeout.count()), "timeout");
     pending_.erase(rid);
     return r;
 }
@@ -107,7 +109,9 @@ Server::Server(mqtt::Client& mqtt, mqtt::Router& router, std::string service, co
     router.add(mqtt, topics::rpc_any(service_), 1, [this](const mqtt::Message& m) { on_request(m); });
 }
 
-void Server::handle(const std::string& method, Handler h) { handlers_[method] = std::move(h); }
+void Server::handle(const std::string& method, Handler h) {
+    handlers_[method] = std::move(h);
+}
 
 void Server::on_request(const mqtt::Message& m) {
     const auto method = m.topic.substr(m.topic.rfind('/') + 1);
@@ -123,7 +127,8 @@ void Server::on_request(const mqtt::Message& m) {
     const auto from = o.opt_str("from", 100).value_or("");
     const auto exp = o.opt_int("exp", 0);
     if (rid.empty() || reply_to.rfind(topics::rpc_reply(""), 0) != 0) {
-        log::warn("rpc {}: request on {} without a usable rid/reply_to: {}", service_, m.topic, err.empty() ? reply_to : err);
+        log::warn("rpc {}: request on {} without a usable rid/reply_to: {}", service_, m.topic,
+                  err.empty() ? reply_to : err);
         return;
     }
     auto answer = [&](const Reply& r) {
@@ -166,7 +171,9 @@ void Server::on_request(const mqtt::Message& m) {
     // An absent `data` reads as an empty object, so a handler's required fields are reported missing.
     static const rapidjson::Value kEmpty(rapidjson::kObjectType);
     const auto* data = o.raw("data");
-    Request req{method, rid, from, json::Object(data ? data : &kEmpty, "data", &data_err)};
+    if (!data)
+        data = &kEmpty;
+    Request req{method, rid, from, json::Object(data, "data", &data_err), data};
     try {
         Reply r = h->second(req);
         if (!data_err.empty() && r.ok())

@@ -54,12 +54,16 @@ private:
     std::uint64_t counter_ = 0;
 };
 
-/// A request as a handler sees it.
+/// A request as a handler sees it. A handler of a ph/v1/svc method decodes `*data_value` with its
+/// codec (`svc::decode<svc::StopRequest>(*r.data_value)`); `data` is the field-by-field reader for
+/// the rest. Both are valid only during the handler call.
 struct Request {
     std::string method;
     std::string rid;
     std::string from;
-    json::Object data; ///< valid only during the handler call
+    json::Object data;
+    /// The request's `data` as parsed; never null (an absent `data` is an empty object).
+    const rapidjson::Value* data_value = nullptr;
 };
 
 /// Serves requests for one service. Handlers run on the MQTT callback thread and must commit

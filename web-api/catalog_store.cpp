@@ -1,6 +1,7 @@
 #include "web-api/catalog_store.hpp"
 
 #include "common/tariff_store.hpp"
+#include "common/svc.hpp"
 
 #include <fmt/format.h>
 
@@ -65,8 +66,7 @@ constexpr const char* kRiderPorts =
     "d.id "
     "WHERE d.station_id = ? AND x.enabled = 1 AND " PH_DEVICE_VISIBLE;
 constexpr const char* kBusyPorts =
-    "SELECT device_id, n FROM sessions WHERE station_id = ? AND state IN ('starting', 'charging', 'stopping', "
-    "'suspended', 'settling')";
+    "SELECT device_id, n FROM sessions WHERE station_id = ? AND state IN " PILEHUB_HOLDS_SOCKET_SQL;
 constexpr const char* kFaultedPorts =
     "SELECT f.device_id, f.n FROM fault_records f JOIN devices d ON d.id = f.device_id WHERE d.station_id = ? AND "
     "f.cleared_at IS NULL";

@@ -117,7 +117,7 @@ public:
                   std::optional<std::int64_t> socket_overload_w);
     /// Enabled sockets and guns of visible devices at these stations (rider counts).
     std::vector<PortRow> rider_ports(const std::vector<std::int64_t>& station_ids);
-    /// (device_id, n) of every live session at these stations.
+    /// (device_id, n) of every session that holds its socket (svc::holds_socket) at these stations.
     std::set<std::pair<std::string, int>> busy_ports(const std::vector<std::int64_t>& station_ids);
     /// (device_id, n) with an open fault (n = 0: the whole device) at these stations.
     std::set<std::pair<std::string, int>> faulted_ports(const std::vector<std::int64_t>& station_ids);

@@ -3,6 +3,7 @@
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/payloads.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 
 namespace pilehub::api {
@@ -31,61 +32,76 @@ void read_port_tele(json::Object o, DeviceLive& d, EpochMs at) {
     p.tele_at = at;
 }
 
-/// The `id` in `ph/v1/svc/{what}/{id}/{leaf}`.
-std::optional<std::string> svc_id(std::string_view topic, std::string_view what, std::string_view leaf) {
-    const std::string prefix = std::string(topics::kSvcRoot) + std::string(what) + "/";
-    if (topic.rfind(prefix, 0) != 0)
-        return std::nullopt;
-    auto rest = topic.substr(prefix.size());
-    const auto slash = rest.find('/');
-    if (slash == std::string_view::npos || rest.substr(slash + 1) != leaf)
-        return std::nullopt;
-    return std::string(rest.substr(0, slash));
-}
-
 } // namespace
 
 std::vector<std::string> DeviceCache::filters() {
     return {topics::any_device::presence(), topics::any_device::state(),        topics::any_device::conn_state(),
-            topics::any_device::tele(),     topics::any_device::cfg_reported(), topics::device_presence("+"),
-            topics::session_cost("+")};
+            topics::any_device::tele(),     topics::any_device::cfg_reported(), topics::any_device_presence(),
+            topics::any_session_state(),    topics::any_session_cost()};
+}
+
+void DeviceCache::apply_presence(DeviceLive& d, bool online, std::optional<std::int64_t> boot, EpochMs since) {
+    const auto change = d.presence.apply(online, boot);
+    if (change == svc::PresenceChange::LateWill)
+        return;
+    const bool new_boot = boot && *boot != d.boot;
+    if (change != svc::PresenceChange::Unchanged || new_boot)
+        d.presence_at = since;
+    if (boot)
+        d.boot = *boot;
+}
+
+void DeviceCache::on_verdict(const std::string& device_id, std::string_view payload) {
+    const auto v = svc::decode<svc::PresenceVerdict>(payload);
+    if (!v) {
+        log::warn(log::Ctx{device_id, {}}, "presence verdict ignored: {}", v.error());
+        return;
+    }
+    std::lock_guard l(m_);
+    apply_presence(devices_[device_id], v.value().online, v.value().boot, v.value().since);
+}
+
+void DeviceCache::on_cost(const std::string& sid, std::string_view payload, EpochMs now) {
+    const auto c = svc::decode<svc::RunningCost>(payload);
+    if (!c || c.value().sid != sid) {
+        log::warn(log::Ctx{{}, sid}, "running cost ignored: {}", c ? "its sid is not its topic's" : c.error());
+        return;
+    }
+    std::lock_guard l(m_);
+    if (c.value().error) { // billingd cannot price it: no figure rather than a 0
+        costs_.erase(sid);
+        return;
+    }
+    costs_[sid] = {c.value().cost_fen.value(), now};
+    if (costs_.size() > 100000) {
+        for (auto it = costs_.begin(); it != costs_.end();)
+            it = it->second.second < now - 86'400'000 ? costs_.erase(it) : std::next(it);
+    }
+}
+
+void DeviceCache::on_transition(const std::string& sid, std::string_view payload) {
+    const auto t = svc::decode<svc::SessionTransition>(payload);
+    if (!t || t.value().sid != sid) {
+        log::warn(log::Ctx{{}, sid}, "session transition ignored: {}", t ? "its sid is not its topic's" : t.error());
+        return;
+    }
+    if (!svc::is_ended(t.value().state))
+        return;
+    std::lock_guard l(m_); // an ended session's bill is its settlement's: its running cost is no longer shown
+    costs_.erase(sid);
 }
 
 void DeviceCache::handle(const mqtt::Message& m) {
     const auto now = clock_.now_ms();
-    if (auto dev = svc_id(m.topic, "device", "presence")) {
-        auto doc = json::parse(m.payload);
-        if (!doc || !doc->IsObject())
-            return;
-        std::string err;
-        auto o = json::Object::root(*doc, &err);
-        auto online = o.opt_bool("online");
-        if (!online)
-            return;
-        std::lock_guard l(m_);
-        devices_[*dev].verdict = *online;
+    if (auto dev = topics::device_of_presence(m.topic)) {
+        on_verdict(*dev, m.payload);
         return;
     }
-    if (auto sid = svc_id(m.topic, "session", "cost")) {
-        auto doc = json::parse(m.payload);
-        if (!doc || !doc->IsObject())
-            return;
-        std::string err;
-        auto o = json::Object::root(*doc, &err);
-        auto cost = o.opt_int("cost_fen", 0, INT64_MAX / 2);
-        if (!cost) {
-            auto data = o.opt_obj("data");
-            if (data.present())
-                cost = data.opt_int("cost_fen", 0, INT64_MAX / 2);
-        }
-        if (!cost)
-            return;
-        std::lock_guard l(m_);
-        costs_[*sid] = {*cost, now};
-        if (costs_.size() > 100000) {
-            for (auto it = costs_.begin(); it != costs_.end();)
-                it = it->second.second < now - 86'400'000 ? costs_.erase(it) : std::next(it);
-        }
+    if (auto sid = topics::session_of(m.topic)) {
+        if (m.topic == topics::session_cost(*sid))
+            on_cost(*sid, m.payload, now);
+        else
+            on_transition(*sid, m.payload);
         return;
     }
     auto t = topics::parse_device_topic(m.topic);
@@ -97,11 +113,7 @@ void DeviceCache::handle(const mqtt::Message& m) {
             return;
         std::lock_guard l(m_);
         auto& d = devices_[t->device_id];
-        if (payloads::is_late_will(*p, d.online.value_or(false) ? d.boot : -1))
-            return;
-        d.online = p->online;
-        d.boot = p->boot;
-        d.presence_at = now;
+        apply_presence(d, p->online, p->boot, now);
         if (p->fw)
             d.fw = *p->fw;
         return;

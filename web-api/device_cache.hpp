@@ -2,12 +2,14 @@
 #include "common/clock.hpp"
 #include "common/mqtt.hpp"
 #include "common/socket_availability.hpp"
+#include "common/svc.hpp"
 
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pilehub::api {
@@ -25,10 +27,11 @@ struct PortLive {
 
 /// The latest known state of one device, from its retained topics and its telemetry.
 struct DeviceLive {
-    std::optional<bool> online;  ///< the device's own presence topic
-    std::optional<bool> verdict; ///< presenced's verdict (heartbeat time-outs included)
-    std::int64_t boot = 0;
-    EpochMs presence_at = 0;
+    /// The device's own presence and presenced's verdicts (heartbeat time-outs included), folded
+    /// into the platform's one view: the latest report wins, a late Will is ignored.
+    svc::PresenceView presence;
+    std::int64_t boot = 0;   ///< the boot of the latest presence report that counted
+    EpochMs presence_at = 0; ///< since when: a verdict's `since`, else when the device's own report arrived
     std::string fw;
     std::string state_json = "{}"; ///< `state.data`
     std::string tele_json = "{}";  ///< `tele.data`
@@ -36,13 +39,15 @@ struct DeviceLive {
     std::string reported_json; ///< `cfg/reported.data`, empty if never reported
     std::map<int, PortLive> ports;
 
-    /// presenced's verdict if there is one, else the presence topic.
-    std::optional<bool> is_online() const { return verdict ? verdict : online; }
+    /// Online or not; nullopt while no presence report has arrived.
+    std::optional<bool> is_online() const { return presence.online(); }
 };
 
 /// What the API learns from the broker: devices' presence, socket states, telemetry and
-/// reported configuration, presenced's verdicts, billingd's running costs. Fed on the MQTT
-/// callback thread (handle() never blocks); read by HTTP threads.
+/// reported configuration, presenced's verdicts, billingd's running costs (forgotten when the
+/// session's transition says it ended). The ph/v1/svc payloads are read with their svc codecs;
+/// one in another shape is logged and ignored. Fed on the MQTT callback thread (handle() never
+/// blocks); read by HTTP threads.
 class DeviceCache {
 public:
     explicit DeviceCache(const Clock& clock = SystemClock::instance()) : clock_(clock) {}
@@ -60,10 +65,16 @@ public:
     /// sockets (nearby stations), where copying each PortLive showed in the profile. Ports whose
     /// word neither device kind uses are left out.
     std::map<int, sockets::Reported> port_states(const std::string& id) const;
-    /// billingd's latest running cost of a live session.
+    /// billingd's latest running cost of a live session (none while billingd cannot price it).
     std::optional<std::int64_t> session_cost(const std::string& sid) const;
 
 private:
+    /// Folds one presence report (either source) into `d`; call with m_ held.
+    static void apply_presence(DeviceLive& d, bool online, std::optional<std::int64_t> boot, EpochMs since);
+    void on_verdict(const std::string& device_id, std::string_view payload);
+    void on_cost(const std::string& sid, std::string_view payload, EpochMs now);
+    void on_transition(const std::string& sid, std::string_view payload);
+
     const Clock& clock_;
     mutable std::mutex m_;
     std::map<std::string, DeviceLive> devices_;

@@ -428,8 +428,8 @@ void add_admin_device_routes(Router& r, Services& s) {
 
     r.add(Route::make(Method::Post, "/api/v1/admin/devices/{id}/commands/{name}", "admin.devices.command",
                       "admin-devices",
-                      "A remote command (query_port, query_device, reboot, set_time, ota, unlock, reset, "
-                      "set_availability, lock, snapshot), through sessiond")
+                      "A remote command through sessiond (query_port, query_device, reboot, set_time; a kind's "
+                      "other commands, ota, unlock, reset, set_availability, lock, snapshot, are unsupported for now)")
               .admin("devices.command")
               .param(key_param("id", "Device id."))
               .param(key_param("name", "Command name."))
@@ -451,20 +451,23 @@ void add_admin_device_routes(Router& r, Services& s) {
                   auto allowed = kAllowed.find(kind);
                   if (allowed == kAllowed.end() || !allowed->second.count(name))
                       fail(ErrorCode::Unsupported, fmt::format("a {} has no remote command {}", kind, name));
-                  json::Writer w;
-                  w.begin_object().field("device_id", req.param("id")).field("name", name).key("data");
+                  const auto command = svc::parse_device_command_name(name);
+                  if (!command)
+                      fail(ErrorCode::Unsupported, fmt::format("sessiond does not relay the command {} yet", name));
+                  static const rapidjson::Value kNoData(rapidjson::kObjectType);
                   const auto* doc = req.document();
-                  if (auto it = doc->FindMember("data"); it != doc->MemberEnd() && it->value.IsObject())
-                      w.raw_value(it->value);
-                  else
-                      w.begin_object().end_object();
-                  w.field("operator", req.who.name).end_object();
-                  const auto reply = call_sessiond(s, "device_command", w.str(), s.settings.command_timeout_ms);
-                  if (!reply.ok())
-                      fail_from_reply(reply);
+                  const auto it = doc->FindMember("data");
+                  auto data = svc::decode_device_command(*command, it != doc->MemberEnd() ? it->value : kNoData);
+                  if (!data)
+                      fail(ErrorCode::InvalidRequest, data.error());
+                  const svc::DeviceCommandRequest request{req.param("id"), std::move(data).value(), req.who.name};
+                  const auto reply = call_sessiond(s, request, s.settings.command_timeout_ms);
+                  auto answer = svc::decode_device_command_reply(*command, reply.data_json);
+                  if (!answer)
+                      fail_bad_reply(fmt::format("{} reply", name), answer.error());
                   json::Writer out;
                   out.begin_object().field("status", reply.status).key("reply");
-                  if (auto r2 = json::parse(reply.data_json); r2)
+                  if (auto r2 = json::parse(svc::encode(answer.value())); r2)
                       out.raw_value(*r2);
                   else
                       out.null();

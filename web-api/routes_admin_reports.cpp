@@ -95,7 +95,8 @@ void add_admin_report_routes(Router& r, Services& s) {
               .q(str("from", false, 40, "Created from (RFC 3339 or YYYY-MM-DD)."))
               .q(str("to", false, 40, "Created before (RFC 3339 or YYYY-MM-DD)."))
               .q(integer("station_id", false, 1, INT64_MAX, "One station."))
-              .q(str_enum("state", false, {"active", "completed", "failed"}, "Only this state."))
+              .q(str_enum("state", false, session_state_words(svc::is_ended),
+                          "Only this state: active (every state that holds its socket), completed or failed."))
               .produce("text/csv")
               .handle([&s](Request& req) {
                   SessionFilter f;
@@ -122,7 +123,7 @@ void add_admin_report_routes(Router& r, Services& s) {
                       }
                       auto opt_time = [&](std::optional<EpochMs> v) { return v ? when(s, *v) : std::string(); };
                       t.rows.push_back({row.id,
-                                        row.state,
+                                        std::string(svc::to_string(row.state)),
                                         row.method,
                                         row.account_id,
                                         row.phone,

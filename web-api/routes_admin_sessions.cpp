@@ -74,13 +74,14 @@ void write_bill(json::Writer& w, Services& s, db::Database& core, const SessionR
     in.samples = samples;
     const std::string reason = row.stop_reason.value_or("");
     in.stop_reason = reason;
-    auto bill = row.live() ? billing::running_cost(*tariff, in, s.now()) : billing::price(*tariff, in);
+    auto bill =
+        svc::holds_socket(row.state) ? billing::running_cost(*tariff, in, s.now()) : billing::price(*tariff, in);
     if (!bill) {
         w.null();
         return;
     }
     w.begin_object()
-        .field("source", row.live() ? "running" : "recomputed")
+        .field("source", svc::holds_socket(row.state) ? "running" : "recomputed")
         .field("tariff_version", t.int64(1))
         .key("detail");
     billing::write_bill(w, *bill);
@@ -90,44 +91,33 @@ void write_bill(json::Writer& w, Services& s, db::Database& core, const SessionR
 } // namespace
 
 void add_admin_session_routes(Router& r, Services& s) {
-    r.add(
-        Route::make(Method::Get, "/api/v1/admin/sessions", "admin.sessions.list", "admin-sessions",
-                    "Sessions in scope by station, device, rider, state, start method and date, newest first")
-            .admin("sessions.read")
-            .q(integer("station_id", false, 1, INT64_MAX, "One station."))
-            .q(str("device_id", false, 48, "One device."))
-            .q(integer("account_id", false, 1, INT64_MAX, "One rider."))
-            .q(str_enum("state", false,
-                        {"active", "starting", "charging", "stopping", "suspended", "settling", "completed", "failed"},
-                        "A state, or active (every live state)."))
-            .q(str_enum("method", false, {"app", "card"}, "How it was started."))
-            .q(str("from", false, 40, "Created from (RFC 3339 or YYYY-MM-DD)."))
-            .q(str("to", false, 40, "Created before (RFC 3339 or YYYY-MM-DD)."))
-            .q(limit_param())
-            .q(offset_param())
-            .handle([&s](Request& req) {
-                SessionFilter f;
-                f.station_id = req.query_int("station_id");
-                f.device_id = req.query("device_id").value_or("");
-                f.account_id = req.query_int("account_id");
-                f.state = req.query("state").value_or("");
-                f.method = req.query("method").value_or("");
-                f.from = query_time(s, req, "from");
-                f.to = query_time(s, req, "to");
-                f.scope = scope_of(req.who);
-                f.limit = req.query_int("limit").value_or(50);
-                f.offset = req.query_int("offset").value_or(0);
-                auto d = s.core->get();
-                json::Writer w;
-                w.begin_object().key("sessions").begin_array();
-                for (const auto& row : SessionStore(*d).sessions(f)) {
-                    w.begin_object();
-                    write_session(w, s, row, true);
-                    w.end_object();
-                }
-                w.end_array().end_object();
-                return Response::json(w.str());
-            }));
+    r.add(Route::make(Method::Get, "/api/v1/admin/sessions", "admin.sessions.list", "admin-sessions",
+                      "Sessions in scope by station, device, rider, state, start method and date, newest first")
+              .admin("sessions.read")
+              .q(integer("station_id", false, 1, INT64_MAX, "One station."))
+              .q(str("device_id", false, 48, "One device."))
+              .q(integer("account_id", false, 1, INT64_MAX, "One rider."))
+              .q(str_enum("state", false, session_state_words([](svc::SessionState) { return true; }),
+                          "A state, or active (every state that holds its socket)."))
+              .q(str_enum("method", false, {"app", "card"}, "How it was started."))
+              .q(str("from", false, 40, "Created from (RFC 3339 or YYYY-MM-DD)."))
+              .q(str("to", false, 40, "Created before (RFC 3339 or YYYY-MM-DD)."))
+              .q(limit_param())
+              .q(offset_param())
+              .handle([&s](Request& req) {
+                  SessionFilter f;
+                  f.station_id = req.query_int("station_id");
+                  f.device_id = req.query("device_id").value_or("");
+                  f.account_id = req.query_int("account_id");
+                  f.state = req.query("state").value_or("");
+                  f.method = req.query("method").value_or("");
+                  f.from = query_time(s, req, "from");
+                  f.to = query_time(s, req, "to");
+                  f.scope = scope_of(req.who);
+                  f.limit = req.query_int("limit").value_or(50);
+                  f.offset = req.query_int("offset").value_or(0);
+                  return Response::json(sessions_reply(s, f, true));
+              }));
 
     r.add(Route::make(Method::Get, "/api/v1/admin/sessions/{id}", "admin.sessions.get", "admin-sessions",
                       "A session with its transitions, power curve and bill lines")
@@ -178,14 +168,10 @@ void add_admin_session_routes(Router& r, Services& s) {
                   {
                       auto d = s.core->get();
                       SessionStore store(*d);
-                      if (!session_in_scope(store, req.who, req.param("id")).live())
+                      if (!svc::holds_socket(session_in_scope(store, req.who, req.param("id")).state))
                           fail(ErrorCode::Conflict, "the session has already ended");
                   }
-                  json::Writer w;
-                  w.begin_object().field("session_id", req.param("id")).field("operator", req.who.name).end_object();
-                  const auto reply = call_sessiond(s, "force_end", w.str(), s.settings.rpc_timeout_ms);
-                  if (!reply.ok())
-                      fail_from_reply(reply);
+                  call_sessiond(s, svc::ForceEndRequest{req.param("id"), req.who.name}, s.settings.rpc_timeout_ms);
                   auto d = s.core->get();
                   SessionStore store(*d);
                   const auto row = session_in_scope(store, req.who, req.param("id"));

@@ -71,10 +71,15 @@ void require_unscoped(const Principal& p, std::string_view what) {
     fail(ErrorCode::Internal, "the session service failed");
 }
 
-rpc::Reply call_sessiond(Services& s, const std::string& method, const std::string& data_json, int timeout_ms) {
+rpc::Reply call_sessiond(Services& s, std::string_view method, const std::string& data_json, int timeout_ms) {
     if (!s.sessions)
         return rpc::Reply::refuse("timeout", "the session service is not connected", "timeout");
-    return s.sessions->call(method, data_json, timeout_ms);
+    return s.sessions->call(std::string(method), data_json, timeout_ms);
+}
+
+[[noreturn]] void fail_bad_reply(std::string_view name, const std::string& why) {
+    log::error("sessiond answered a {} this API cannot read: {}", name, why);
+    fail(ErrorCode::Internal, "the session service answered in an unexpected shape");
 }
 
 void check_posting(const ledger::Posting& p) {
@@ -327,7 +332,7 @@ std::optional<std::int64_t> running_cost_fen(Services& s, const SessionRow& row)
 } // namespace
 
 void write_session(json::Writer& w, Services& s, const SessionRow& row, bool admin) {
-    w.field("id", row.id).field("state", row.state);
+    w.field("id", row.id).field("state", svc::to_string(row.state));
     w.field("socket", sockets::socket_code({row.device_id, row.n})).field("device_id", row.device_id).field("n", row.n);
     w.field("station_id", row.station_id).field("mode", row.mode);
     w.opt_field("minutes", row.minutes);
@@ -337,7 +342,7 @@ void write_session(json::Writer& w, Services& s, const SessionRow& row, bool adm
     write_time(w, s, "ended_at", row.ended_at);
     std::int64_t power = row.last_power_w, energy = row.energy_wh, duration = row.duration_s;
     std::optional<std::int64_t> cost = row.cost_fen;
-    if (row.live()) {
+    if (svc::holds_socket(row.state)) {
         if (s.devices) {
             if (auto p = s.devices->port(row.device_id, row.n); p && p->sid == row.id) {
                 if (p->power_w)
@@ -346,9 +351,9 @@ void write_session(json::Writer& w, Services& s, const SessionRow& row, bool adm
                     energy = std::max(energy, *p->energy_wh);
             }
         }
-        if (row.started_at && (row.state == "charging" || row.state == "stopping"))
+        if (row.started_at && svc::duration_grows(row.state))
             duration = std::max<std::int64_t>(duration, (s.now() - *row.started_at) / 1000);
-        if (row.state == "starting")
+        if (row.state == svc::SessionState::Starting)
             power = 0;
         if (!cost)
             cost = running_cost_fen(s, row);
@@ -377,6 +382,19 @@ void write_session(json::Writer& w, Services& s, const SessionRow& row, bool adm
     }
 }
 
+std::string sessions_reply(Services& s, const SessionFilter& f, bool admin) {
+    auto d = s.core->get();
+    json::Writer w;
+    w.begin_object().key("sessions").begin_array();
+    for (const auto& row : SessionStore(*d).sessions(f)) {
+        w.begin_object();
+        write_session(w, s, row, admin);
+        w.end_object();
+    }
+    w.end_array().end_object();
+    return w.str();
+}
+
 void write_curve(json::Writer& w, const Services& s, const std::vector<SampleRow>& samples) {
     w.key("curve").begin_array();
     for (const auto& p : samples)
@@ -386,6 +404,14 @@ void write_curve(json::Writer& w, const Services& s, const std::vector<SampleRow
             .field("energy_wh", p.energy_wh)
             .end_object();
     w.end_array();
+}
+
+std::vector<std::string> session_state_words(bool (*include)(svc::SessionState)) {
+    std::vector<std::string> out{"active"};
+    for (auto st : svc::kAllSessionStates)
+        if (include(st))
+            out.emplace_back(svc::to_string(st));
+    return out;
 }
 
 FieldSpec limit_param() {

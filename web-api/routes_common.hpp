@@ -4,6 +4,7 @@
 #include "common/rpc.hpp"
 #include "common/socket_availability.hpp"
 #include "common/socket_code.hpp"
+#include "common/svc.hpp"
 #include "common/tariff.hpp"
 #include "web-api/account_store.hpp"
 #include "web-api/catalog_store.hpp"
@@ -52,8 +53,27 @@ void require_unscoped(const Principal& p, std::string_view what);
 
 /// Turns a worker's refusal into the API error with the same stable code (timeouts: 504).
 [[noreturn]] void fail_from_reply(const rpc::Reply& r);
-/// Calls sessiond, refusing with 504 timeout when no worker is wired.
-rpc::Reply call_sessiond(Services& s, const std::string& method, const std::string& data_json, int timeout_ms);
+/// Calls sessiond, answering status timeout when no worker is wired. Use the typed overload.
+rpc::Reply call_sessiond(Services& s, std::string_view method, const std::string& data_json, int timeout_ms);
+/// Sends one sessiond request (svc::StartRequest, StopRequest, ForceEndRequest,
+/// DeviceCommandRequest: the method is the request's, the data its svc encoding) and answers the
+/// reply when it is `ok`; any other reply is refused as fail_from_reply does.
+template <typename Req> rpc::Reply call_sessiond(Services& s, const Req& request, int timeout_ms) {
+    auto r = call_sessiond(s, svc::Traits<Req>::kMethod, svc::encode(request), timeout_ms);
+    if (!r.ok())
+        fail_from_reply(r);
+    return r;
+}
+/// Refuses 500 internal for a reply that does not match its schema `name` (logged with `why`).
+[[noreturn]] void fail_bad_reply(std::string_view name, const std::string& why);
+/// An `ok` reply's data in the shape of `Rep` (svc::StartReply, ...); a reply in another shape is
+/// refused 500 internal, naming why (never guessed at).
+template <typename Rep> Rep reply_data(const rpc::Reply& r) {
+    auto x = svc::decode<Rep>(r.data_json);
+    if (!x)
+        fail_bad_reply(svc::Traits<Rep>::kName, x.error());
+    return std::move(x).value();
+}
 
 /// Maps a refused ledger change to the API's error (balance_too_low, account_frozen, ...);
 /// returns for an applied or duplicate one.
@@ -93,7 +113,8 @@ private:
 };
 /// The state of one socket (see SocketStates).
 std::string socket_state(Services& s, CatalogStore& cat, const std::string& device_id, int n);
-/// Whether a device is online: presenced's verdict, its presence topic, then the stored verdict.
+/// Whether a device is online: the device cache's one presence view (the device's own presence
+/// and presenced's verdicts), else, while the cache has heard nothing of it, presenced's stored verdict.
 bool device_online(Services& s, CatalogStore& cat, const std::string& device_id);
 
 /// The modes a tariff offers with their prices (rider socket view).
@@ -108,8 +129,14 @@ void write_card(json::Writer& w, const Services& s, const CardRow& c);
 void write_payment(json::Writer& w, const Services& s, const payments::Order& p);
 /// A session as the rider sees it (CONTRACT B): live figures for running sessions.
 void write_session(json::Writer& w, Services& s, const SessionRow& row, bool admin);
+/// `{sessions: [...]}`: the sessions of a filter, as the rider or (`admin`) the operator sees them.
+std::string sessions_reply(Services& s, const SessionFilter& f, bool admin);
 /// The power curve `[{t, power_w, energy_wh}]`.
 void write_curve(json::Writer& w, const Services& s, const std::vector<SampleRow>& samples);
+
+/// The words of a `state` filter of session lists: `active` (every state that holds its socket,
+/// SessionFilter) followed by the svc state words for which `include` is true.
+std::vector<std::string> session_state_words(bool (*include)(svc::SessionState));
 
 /// Paging parameters shared by list routes.
 FieldSpec limit_param();

@@ -51,6 +51,10 @@ std::map<std::int64_t, SocketCounts> socket_counts(Services& s, CatalogStore& ca
     return out;
 }
 
+/// The longest `mode` text a start request may carry (longer: invalid_request); a word that is
+/// not a billing::Mode is invalid_mode.
+constexpr std::size_t kMaxModeWordLen = 16;
+
 const SessionRow& own_session(const std::optional<SessionRow>& row, const Principal& who) {
     // Another rider's session is indistinguishable from none at all.
     if (!row || row->account_id != who.id)
@@ -272,57 +276,47 @@ void add_rider_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Post, "/api/v1/sessions", "sessions.start", "rider",
                       "Start charging at a socket (answered within 1 s with the starting session)")
               .rider()
-              .field(str("socket", true, 64, "Socket code <device_id>-<n>."))
-              .field(str("mode", true, 16, "time, power or energy (as the socket's tariff offers)."))
-              .field(integer("minutes", false, 1, 2880, "Time mode: the duration chosen from the tariff's options."))
+              .field(str("socket", true, svc::kMaxSocketCodeLen, "Socket code <device_id>-<n>."))
+              .field(str("mode", true, kMaxModeWordLen, "time, power or energy (as the socket's tariff offers)."))
+              .field(integer("minutes", false, svc::kMinMinutes, svc::kMaxMinutes,
+                             "Time mode: the duration chosen from the tariff's options."))
               .ok(202)
               .refuses({ErrorCode::UnknownSocket, ErrorCode::SocketBusy, ErrorCode::SessionLimit,
                         ErrorCode::DeviceOffline, ErrorCode::BalanceTooLow, ErrorCode::AccountFrozen,
                         ErrorCode::SocketFaulted, ErrorCode::InvalidMode, ErrorCode::Timeout})
               .handle([&s](Request& req) {
                   auto b = req.body();
-                  const auto socket = b.req_str("socket", 64);
-                  const auto mode = b.req_str("mode", 16);
-                  const auto minutes = b.opt_int("minutes", 1, 2880);
+                  const auto socket = b.req_str("socket", svc::kMaxSocketCodeLen);
+                  const auto mode_word = b.req_str("mode", kMaxModeWordLen);
+                  const auto minutes = b.opt_int("minutes", svc::kMinMinutes, svc::kMaxMinutes);
                   req.check_body();
                   auto parsed = sockets::parse_socket_code(socket);
                   if (!parsed)
                       fail(ErrorCode::UnknownSocket, "no such socket");
-                  if (!billing::parse_mode(mode))
+                  const auto mode = billing::parse_mode(mode_word);
+                  if (!mode)
                       fail(ErrorCode::InvalidMode, "mode must be time, power or energy");
-                  if (mode == "time" && !minutes)
+                  if (*mode == billing::Mode::Time && !minutes)
                       fail(ErrorCode::InvalidMode, "time mode needs minutes");
                   {
                       auto d = s.core->get();
                       if (!CatalogStore(*d).port_visible(parsed->device_id, parsed->n))
                           fail(ErrorCode::UnknownSocket, "no such socket");
                   }
-                  json::Writer w;
-                  w.begin_object().field("account_id", req.who.id).field("socket", socket).field("mode", mode);
-                  w.opt_field("minutes", minutes);
-                  w.field("method", "app").end_object();
-                  const auto reply = call_sessiond(s, "start", w.str(), s.settings.rpc_timeout_ms);
-                  if (!reply.ok())
-                      fail_from_reply(reply);
-                  std::string sid;
-                  std::string state = "starting";
-                  if (auto doc = json::parse(reply.data_json); doc && doc->IsObject()) {
-                      std::string err;
-                      auto o = json::Object::root(*doc, &err);
-                      auto sess = o.opt_obj("session");
-                      if (sess.present()) {
-                          sid = sess.opt_str("id", 64).value_or("");
-                          state = sess.opt_str("state", 32).value_or(state);
-                      }
-                  }
-                  if (sid.empty())
-                      fail(ErrorCode::Internal, "the session service answered without a session id");
+                  svc::StartRequest start;
+                  start.account_id = req.who.id;
+                  start.socket = socket;
+                  start.mode = *mode;
+                  start.minutes = minutes;
+                  const auto started =
+                      reply_data<svc::StartReply>(call_sessiond(s, start, s.settings.rpc_timeout_ms)).session;
                   auto d = s.core->get();
-                  if (auto row = SessionStore(*d).session(sid); row && row->account_id == req.who.id)
+                  if (auto row = SessionStore(*d).session(started.id); row && row->account_id == req.who.id)
                       return Response::json(session_reply(s, *row, false), 202);
                   json::Writer out;
-                  out.begin_object().key("session").begin_object().field("id", sid).field("state", state);
-                  out.field("socket", socket).field("mode", mode).opt_field("minutes", minutes);
+                  out.begin_object().key("session").begin_object().field("id", started.id);
+                  out.field("state", svc::to_string(started.state)).field("socket", started.socket);
+                  out.field("mode", billing::to_string(started.mode)).opt_field("minutes", started.minutes);
                   out.end_object().end_object();
                   return Response::json(out.str(), 202);
               }));
@@ -338,16 +332,7 @@ void add_rider_routes(Router& r, Services& s) {
                   f.state = req.query("state").value_or("all") == "active" ? "active" : "";
                   f.limit = req.query_int("limit").value_or(50);
                   f.offset = req.query_int("offset").value_or(0);
-                  auto d = s.core->get();
-                  json::Writer w;
-                  w.begin_object().key("sessions").begin_array();
-                  for (const auto& row : SessionStore(*d).sessions(f)) {
-                      w.begin_object();
-                      write_session(w, s, row, false);
-                      w.end_object();
-                  }
-                  w.end_array().end_object();
-                  return Response::json(w.str());
+                  return Response::json(sessions_reply(s, f, false));
               }));
 
     r.add(Route::make(Method::Get, "/api/v1/sessions/{id}", "sessions.get", "rider",
@@ -371,18 +356,11 @@ void add_rider_routes(Router& r, Services& s) {
                   {
                       auto d = s.core->get();
                       const auto row = SessionStore(*d).session(req.param("id"));
-                      if (!own_session(row, req.who).live())
+                      if (!svc::holds_socket(own_session(row, req.who).state))
                           fail(ErrorCode::Conflict, "the session has already ended");
                   }
-                  json::Writer w;
-                  w.begin_object()
-                      .field("session_id", req.param("id"))
-                      .field("reason", "user_stop")
-                      .field("actor", "rider")
-                      .end_object();
-                  const auto reply = call_sessiond(s, "stop", w.str(), s.settings.rpc_timeout_ms);
-                  if (!reply.ok())
-                      fail_from_reply(reply);
+                  call_sessiond(s, svc::StopRequest{req.param("id"), svc::StopCause::UserStop, "rider"},
+                                s.settings.rpc_timeout_ms);
                   auto d = s.core->get();
                   const auto row = SessionStore(*d).session(req.param("id"));
                   return Response::json(session_reply(s, own_session(row, req.who), false), 202);

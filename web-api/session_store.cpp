@@ -1,5 +1,9 @@
 #include "web-api/session_store.hpp"
 
+#include <fmt/format.h>
+
+#include <stdexcept>
+
 namespace pilehub::api {
 namespace {
 
@@ -10,8 +14,8 @@ constexpr const char* kSessionCols =
     "FROM sessions s JOIN accounts a ON a.id = s.account_id ";
 constexpr const char* kSessionFilter =
     "WHERE (?1 IS NULL OR s.account_id = ?1) AND (?2 IS NULL OR s.station_id = ?2) AND (?3 = '' OR s.device_id = ?3) "
-    "AND (?4 = '' OR s.state = ?4 OR (?4 = 'active' AND s.state IN ('starting', 'charging', 'stopping', 'suspended', "
-    "'settling'))) AND (?5 = '' OR s.method = ?5) AND (?6 IS NULL OR s.created_at >= ?6) AND (?7 IS NULL OR "
+    "AND (?4 = '' OR s.state = ?4 OR (?4 = 'active' AND s.state IN " PILEHUB_HOLDS_SOCKET_SQL
+    ")) AND (?5 = '' OR s.method = ?5) AND (?6 IS NULL OR s.created_at >= ?6) AND (?7 IS NULL OR "
     "s.created_at < ?7) ORDER BY s.created_at DESC, s.id DESC";
 constexpr const char* kEvents =
     "SELECT at, from_state, to_state, reason, actor FROM session_events WHERE session_id = ? ORDER BY id";
@@ -29,7 +33,11 @@ SessionRow read_session(db::Statement& st) {
     s.mode = st.text(7);
     s.minutes = st.opt_int64(8);
     s.tariff_id = st.opt_int64(9);
-    s.state = st.text(10);
+    const auto state = st.text(10);
+    const auto parsed = svc::parse_session_state(state);
+    if (!parsed) // the schema's CHECK allows only the svc words: a newer schema than this build
+        throw std::runtime_error(fmt::format("session {} has the unknown state '{}'", s.id, state));
+    s.state = *parsed;
     s.stop_reason = st.opt_text(11);
     s.stop_requested = st.opt_text(12);
     s.failure = st.opt_text(13);

@@ -1,6 +1,7 @@
 #pragma once
 #include "common/db.hpp"
 #include "common/money.hpp"
+#include "common/svc.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -23,7 +24,7 @@ struct SessionRow {
     std::string mode;
     std::optional<std::int64_t> minutes;
     std::optional<std::int64_t> tariff_id;
-    std::string state;
+    svc::SessionState state = svc::SessionState::Starting;
     std::optional<std::string> stop_reason, stop_requested, failure;
     EpochMs created_at = 0;
     std::optional<EpochMs> started_at, ended_at;
@@ -32,11 +33,6 @@ struct SessionRow {
     std::optional<std::int64_t> cost_fen;
     EpochMs updated_at = 0;
     std::string phone; ///< the account's
-
-    bool live() const {
-        return state == "starting" || state == "charging" || state == "stopping" || state == "suspended" ||
-               state == "settling";
-    }
 };
 
 struct SessionEventRow {
@@ -56,9 +52,9 @@ struct SessionFilter {
     std::optional<std::int64_t> account_id;
     std::optional<std::int64_t> station_id;
     std::string device_id;
-    std::string state;                           ///< a state, `active` (every live state) or empty (any)
-    std::string method;                          ///< app, card or empty
-    std::optional<EpochMs> from, to;             ///< created_at range
+    std::string state;               ///< a state word, `active` (every state that holds its socket) or empty (any)
+    std::string method;              ///< app, card or empty
+    std::optional<EpochMs> from, to; ///< created_at range
     std::optional<std::set<std::int64_t>> scope; ///< stations in scope (nullopt: every station)
     std::int64_t limit = 50, offset = 0;
 };

@@ -50,7 +50,8 @@ inline constexpr std::size_t kMaxCostErrorLen = 1024;
 
 /// Per-payload facts, specialised next to each struct: `kName` (the schema
 /// `schema/svc/<kName>.json` and the docs block tag), `kTopic` (where it travels) and `kStrict`
-/// (unknown members refused).
+/// (unknown members refused); an RPC request also names its `kMethod` (`start`, `stop`, ...), so
+/// a requester sends a struct, never a method word of its own.
 template <typename T> struct Traits;
 
 /// Parses and checks one payload from JSON text. The reason names the field and the rule, e.g.

@@ -32,4 +32,8 @@ bool is_ended(SessionState s) {
     return s == SessionState::Completed || s == SessionState::Failed;
 }
 
+bool duration_grows(SessionState s) {
+    return s == SessionState::Charging || s == SessionState::Stopping;
+}
+
 } // namespace pilehub::svc

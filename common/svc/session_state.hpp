@@ -31,6 +31,11 @@ bool holds_socket(SessionState s);
 bool is_running(SessionState s);
 /// Whether the session is over for good: completed, failed.
 bool is_ended(SessionState s);
+/// Whether the session's duration still grows on the platform's clock: the pile confirmed the
+/// start and is delivering or finishing (charging, stopping). Not `starting` (nothing confirmed
+/// yet), nor `suspended` / `settling` (the pile is offline: the duration stays at its last report).
+/// What the API adds to a live session's reported duration.
+bool duration_grows(SessionState s);
 
 /// The socket-holding states as SQL, for string-literal concatenation in a store's SQL constants:
 /// `"... WHERE state IN " PILEHUB_HOLDS_SOCKET_SQL`. Equal to holds_socket() over every state and

@@ -164,6 +164,39 @@ void write_body(json::Writer& w, const SessionChangeReply& x) {
     w.field("changed", x.changed);
 }
 
+namespace {
+
+/// One command's data, strictly: `d` reads `dv` (absent: `{}`).
+void read_command(json::Object& d, const rapidjson::Value& dv, DeviceCommandName name, DeviceCommand& out) {
+    const auto what = fmt::format("the {} command", to_string(name));
+    switch (name) {
+    case DeviceCommandName::QueryPort: {
+        refuse_unknown(d, dv, {"n"}, what);
+        payloads::EbikeQueryPort c;
+        payloads::detail::read_data(d, c);
+        out = c;
+        break;
+    }
+    case DeviceCommandName::QueryDevice:
+        refuse_unknown(d, dv, {}, what);
+        out = payloads::EbikeQueryDevice{};
+        break;
+    case DeviceCommandName::Reboot: {
+        refuse_unknown(d, dv, {"when"}, what);
+        payloads::CmdReboot c;
+        payloads::detail::read_data(d, c);
+        out = c;
+        break;
+    }
+    case DeviceCommandName::SetTime:
+        refuse_unknown(d, dv, {"epoch_ms"}, what);
+        out = SetTimeArgs{payloads::detail::opt_ts(d, "epoch_ms")};
+        break;
+    }
+}
+
+} // namespace
+
 void read_body(json::Object& o, const rapidjson::Value& v, DeviceCommandRequest& out) {
     refuse_unknown(o, v, {"device_id", "name", "data", "operator"}, "a sessiond device_command request");
     out.device_id = req_device_id(o, "device_id");
@@ -174,34 +207,11 @@ void read_body(json::Object& o, const rapidjson::Value& v, DeviceCommandRequest&
     const rapidjson::Value& dv = d.present() ? *o.raw("data") : kEmpty;
     if (!o.ok())
         return;
-    const auto what = fmt::format("the {} command", to_string(name));
-    switch (name) {
-    case DeviceCommandName::QueryPort: {
-        refuse_unknown(d, dv, {"n"}, what);
-        payloads::EbikeQueryPort c;
-        if (!d.present())
-            o.fail("data", "is required for query_port (it names the socket n)");
-        else
-            payloads::detail::read_data(d, c);
-        out.command = c;
-        break;
+    if (name == DeviceCommandName::QueryPort && !d.present()) {
+        o.fail("data", "is required for query_port (it names the socket n)");
+        return;
     }
-    case DeviceCommandName::QueryDevice:
-        refuse_unknown(d, dv, {}, what);
-        out.command = payloads::EbikeQueryDevice{};
-        break;
-    case DeviceCommandName::Reboot: {
-        refuse_unknown(d, dv, {"when"}, what);
-        payloads::CmdReboot c;
-        payloads::detail::read_data(d, c);
-        out.command = c;
-        break;
-    }
-    case DeviceCommandName::SetTime:
-        refuse_unknown(d, dv, {"epoch_ms"}, what);
-        out.command = SetTimeArgs{payloads::detail::opt_ts(d, "epoch_ms")};
-        break;
-    }
+    read_command(d, dv, name, out.command);
 }
 
 void write_body(json::Writer& w, const DeviceCommandRequest& x) {
@@ -252,6 +262,17 @@ Result<DeviceCommandReply> decode_device_command_reply(DeviceCommandName name, s
         return wrap(decode<CommandAck>(data_json));
     }
     return Result<DeviceCommandReply>::failure("unknown command");
+}
+
+Result<DeviceCommand> decode_device_command(DeviceCommandName name, const rapidjson::Value& data) {
+    std::string err;
+    json::Object d(&data, "data", &err);
+    DeviceCommand out = payloads::EbikeQueryDevice{};
+    if (err.empty())
+        detail::read_command(d, data, name, out);
+    if (!err.empty())
+        return Result<DeviceCommand>::failure(std::move(err));
+    return Result<DeviceCommand>(std::move(out));
 }
 
 std::string encode(const DeviceCommandReply& r) {

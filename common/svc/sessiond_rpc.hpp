@@ -60,6 +60,7 @@ template <> struct Traits<StartRequest> {
     static constexpr std::string_view kName = "sessiond_start_request";
     static constexpr std::string_view kTopic = "ph/v1/svc/rpc/sessiond/start";
     static constexpr bool kStrict = true;
+    static constexpr std::string_view kMethod = "start"; ///< sessiond's RPC method
 };
 
 /// The reply to `start`: `{"session":{...}}`, the new session in `starting`.
@@ -111,6 +112,7 @@ template <> struct Traits<StopRequest> {
     static constexpr std::string_view kName = "sessiond_stop_request";
     static constexpr std::string_view kTopic = "ph/v1/svc/rpc/sessiond/stop";
     static constexpr bool kStrict = true;
+    static constexpr std::string_view kMethod = "stop"; ///< sessiond's RPC method
 };
 
 /// `force_end`: an operator ends a session; a suspended or settling one is settled on its last
@@ -124,6 +126,7 @@ template <> struct Traits<ForceEndRequest> {
     static constexpr std::string_view kName = "sessiond_force_end_request";
     static constexpr std::string_view kTopic = "ph/v1/svc/rpc/sessiond/force_end";
     static constexpr bool kStrict = true;
+    static constexpr std::string_view kMethod = "force_end"; ///< sessiond's RPC method
 };
 
 /// The reply to `stop` and `force_end`: `{"session":{...},"changed":true}`; `changed` is false
@@ -163,6 +166,11 @@ using DeviceCommand =
     std::variant<payloads::EbikeQueryPort, payloads::EbikeQueryDevice, payloads::CmdReboot, SetTimeArgs>;
 /// The name of a command.
 DeviceCommandName name_of(const DeviceCommand& c);
+/// Reads the data of the command `name` (the `data` member of a device_command request, `{}` when
+/// the requester has none), strictly: only that command's members. The reason names the member,
+/// e.g. `data.n is required`, `data.n is not a field of the reboot command`. For a requester that
+/// takes the name and the data apart (the API's admin route); the request decoder uses it too.
+Result<DeviceCommand> decode_device_command(DeviceCommandName name, const rapidjson::Value& data);
 
 /// `device_command`: relay one command to a device and answer with its reply (sent by the API's
 /// admin route). `{"device_id":"P1","name":"query_port","data":{"n":3},"operator":"alice"}`;
@@ -177,6 +185,7 @@ template <> struct Traits<DeviceCommandRequest> {
     static constexpr std::string_view kName = "sessiond_device_command_request";
     static constexpr std::string_view kTopic = "ph/v1/svc/rpc/sessiond/device_command";
     static constexpr bool kStrict = true;
+    static constexpr std::string_view kMethod = "device_command"; ///< sessiond's RPC method
 };
 
 /// The reply's `status`, `code` and `msg` are the device's; its `data` is the device's reply data:

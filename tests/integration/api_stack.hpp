@@ -13,6 +13,7 @@
 #include "common/mqtt_router.hpp"
 #include "common/registry.hpp"
 #include "common/rpc.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 #include "tests/support/broker.hpp"
 #include "tests/support/json_path.hpp"
@@ -36,6 +37,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 namespace pilehub::test::api {
@@ -264,29 +266,27 @@ private:
     Process api_;
 };
 
-/// A stand-in for sessiond's rpc service (docs/topics.md): `start` refuses with the code set for a
-/// device, or creates the session row sessiond would and answers `{session:{id,state}}`; `stop` and
-/// `force_end` move a live session to `stopping`; `device_command` answers with what it was sent.
+/// A stand-in for sessiond's rpc service (docs/topics.md) that reads every request and writes every
+/// reply with the svc codecs, as sessiond must: `start` refuses with the code set for a device, or
+/// creates the session row sessiond would and answers the session; `stop` and `force_end` move a
+/// running session (svc::is_running) to `stopping`, as sessiond does, and refuse an ended one;
+/// `device_command` answers query_port with socket n idle, query_device with one idle socket, and
+/// reboot and set_time with `{}`.
 class FakeSessiond {
 public:
     FakeSessiond(Broker& broker, std::string db_path) : db_path_(std::move(db_path)) {
         mqtt_ = mqtt::make_client(broker.client_options("svc.sessiond"));
         server_ = std::make_unique<rpc::Server>(*mqtt_, router_, "sessiond");
         server_->handle("start", [this](rpc::Request& r) { return start(r); });
-        server_->handle("stop", [this](rpc::Request& r) { return stop(r, "user_stop"); });
-        server_->handle("force_end", [this](rpc::Request& r) { return stop(r, "forced"); });
-        server_->handle("device_command", [this](rpc::Request& r) {
-            const auto dev = r.data.req_str("device_id", 48);
-            const auto name = r.data.req_str("name", 32);
-            {
-                std::lock_guard l(m_);
-                if (auto it = refusals_.find(dev); it != refusals_.end())
-                    return rpc::Reply::refuse(it->second, "refused by the fake");
-            }
-            json::Writer w;
-            w.begin_object().field("device_id", dev).field("name", name).field("status", "ok").end_object();
-            return rpc::Reply::success(w.str());
+        server_->handle("stop", [this](rpc::Request& r) {
+            const auto q = svc::decode<svc::StopRequest>(*r.data_value);
+            return q ? stop(q.value().session_id, std::string(svc::to_string(q.value().reason))) : invalid(q.error());
         });
+        server_->handle("force_end", [this](rpc::Request& r) {
+            const auto q = svc::decode<svc::ForceEndRequest>(*r.data_value);
+            return q ? stop(q.value().session_id, "forced") : invalid(q.error());
+        });
+        server_->handle("device_command", [this](rpc::Request& r) { return device_command(r); });
         router_.attach(*mqtt_);
         mqtt_->start();
         REQUIRE(mqtt_->wait_ready(10s));
@@ -301,7 +301,7 @@ public:
         else
             refusals_[device] = code;
     }
-    /// The last start request's data.
+    /// The last start request's data, as the svc codec reads it.
     std::string last_start() {
         std::lock_guard l(m_);
         return last_start_;
@@ -312,33 +312,58 @@ public:
     }
 
 private:
+    static rpc::Reply invalid(const std::string& why) { return rpc::Reply::refuse("invalid_request", why, "invalid"); }
+
+    std::optional<rpc::Reply> refusal(const std::string& device) {
+        std::lock_guard l(m_);
+        if (auto it = refusals_.find(device); it != refusals_.end())
+            return rpc::Reply::refuse(it->second, "refused by the fake sessiond");
+        return std::nullopt;
+    }
+
+    /// The session row as sessiond answers it (svc::SessionView).
+    static svc::SessionView session_view(db::Database& d, const std::string& sid) {
+        db::Statement st(d, "SELECT id, state, device_id, n, mode, minutes, method, account_id, created_at, "
+                            "started_at, ended_at, energy_wh, duration_s, max_power_w, stop_reason, failure, cost_fen "
+                            "FROM sessions WHERE id = ?");
+        st.bind_all(sid);
+        REQUIRE(st.step());
+        svc::SessionView v;
+        v.id = st.text(0);
+        v.state = svc::parse_session_state(st.text(1)).value();
+        v.socket = fmt::format("{}-{}", st.text(2), st.int64(3));
+        v.mode = billing::parse_mode(st.text(4)).value();
+        v.minutes = st.opt_int64(5);
+        v.method = svc::parse_session_method(st.text(6)).value();
+        v.account_id = st.int64(7);
+        v.created_at = st.int64(8);
+        v.started_at = st.opt_int64(9);
+        v.ended_at = st.opt_int64(10);
+        v.energy_wh = st.int64(11);
+        v.duration_s = st.int64(12);
+        v.max_power_w = st.int64(13);
+        v.stop_reason = st.opt_text(14);
+        v.failure = st.opt_text(15);
+        if (const auto c = st.opt_int64(16))
+            v.cost_fen = Fen(*c);
+        return v;
+    }
+
     rpc::Reply start(rpc::Request& r) {
-        const auto account = r.data.req_int("account_id", 1);
-        const auto socket = r.data.req_str("socket", 64);
-        const auto mode = r.data.req_str("mode", 16);
-        const auto minutes = r.data.opt_int("minutes", 1, 2880);
-        const auto method = r.data.opt_str("method", 16).value_or("app");
+        const auto q = svc::decode<svc::StartRequest>(*r.data_value);
+        if (!q)
+            return invalid(q.error());
+        const auto& req = q.value();
         {
-            json::Writer w;
-            w.begin_object()
-                .field("account_id", account)
-                .field("socket", socket)
-                .field("mode", mode)
-                .opt_field("minutes", minutes)
-                .field("method", method)
-                .end_object();
             std::lock_guard l(m_);
-            last_start_ = w.str();
+            last_start_ = svc::encode(req);
             ++calls_;
         }
-        const auto dash = socket.rfind('-');
-        const auto dev = socket.substr(0, dash);
-        const int n = std::stoi(socket.substr(dash + 1));
-        {
-            std::lock_guard l(m_);
-            if (auto it = refusals_.find(dev); it != refusals_.end())
-                return rpc::Reply::refuse(it->second, "refused by the fake sessiond");
-        }
+        const auto dash = req.socket.rfind('-');
+        const auto dev = req.socket.substr(0, dash);
+        const int n = std::stoi(req.socket.substr(dash + 1));
+        if (auto refused = refusal(dev))
+            return *refused;
         db::Database d(db_path_);
         db::Statement st(d, "SELECT station_id FROM devices WHERE id = ?");
         st.bind_all(dev);
@@ -352,42 +377,48 @@ private:
             db::Statement(
                 d, "INSERT INTO sessions(id, account_id, method, device_id, n, station_id, mode, minutes, state, "
                    "created_at, updated_at) VALUES (?, ?, 'app', ?, ?, ?, ?, ?, 'starting', ?, ?)")
-                .bind_all(sid, account, dev, n, station, mode, minutes, now, now)
+                .bind_all(sid, req.account_id, dev, n, station, std::string(billing::to_string(req.mode)), req.minutes,
+                          now, now)
                 .run();
         } catch (const db::Error& e) {
             return rpc::Reply::refuse(e.is_constraint() ? "socket_busy" : "internal", e.what());
         }
-        json::Writer w;
-        w.begin_object()
-            .key("session")
-            .begin_object()
-            .field("id", sid)
-            .field("state", "starting")
-            .end_object()
-            .end_object();
-        return rpc::Reply::success(w.str());
+        return rpc::Reply::success(svc::encode(svc::StartReply{session_view(d, sid)}));
     }
 
-    rpc::Reply stop(rpc::Request& r, const char* why) {
-        const auto sid = r.data.req_str("session_id", 64);
+    rpc::Reply stop(const std::string& sid, const std::string& why) {
         db::Database d(db_path_);
-        const auto now = SystemClock::instance().now_ms();
-        const auto n =
-            db::Statement(d, "UPDATE sessions SET state = 'stopping', stop_requested = ?, updated_at = ? WHERE id = ? "
-                             "AND state IN ('starting', 'charging', 'suspended')")
-                .bind_all(std::string(why), now, sid)
+        db::Statement st(d, "SELECT state FROM sessions WHERE id = ?");
+        st.bind_all(sid);
+        if (!st.step())
+            return rpc::Reply::refuse("not_found", "no such session");
+        const auto state = svc::parse_session_state(st.text(0)).value();
+        st.reset();
+        if (svc::is_ended(state))
+            return rpc::Reply::refuse("conflict", "the session has already ended");
+        const bool changed = svc::is_running(state);
+        if (changed)
+            db::Statement(d, "UPDATE sessions SET state = 'stopping', stop_requested = ?, updated_at = ? WHERE id = ?")
+                .bind_all(why, SystemClock::instance().now_ms(), sid)
                 .run();
-        if (n == 0)
-            return rpc::Reply::refuse("conflict", "not live");
-        json::Writer w;
-        w.begin_object()
-            .key("session")
-            .begin_object()
-            .field("id", sid)
-            .field("state", "stopping")
-            .end_object()
-            .end_object();
-        return rpc::Reply::success(w.str());
+        return rpc::Reply::success(svc::encode(svc::SessionChangeReply{session_view(d, sid), changed}));
+    }
+
+    rpc::Reply device_command(rpc::Request& r) {
+        const auto q = svc::decode<svc::DeviceCommandRequest>(*r.data_value);
+        if (!q)
+            return invalid(q.error());
+        if (auto refused = refusal(q.value().device_id))
+            return *refused;
+        svc::DeviceCommandReply reply = svc::CommandAck{};
+        if (const auto* port = std::get_if<payloads::EbikeQueryPort>(&q.value().command)) {
+            payloads::EbikePortStatus idle;
+            idle.n = port->n;
+            reply = svc::QueryPortReply{idle};
+        } else if (std::holds_alternative<payloads::EbikeQueryDevice>(q.value().command)) {
+            reply = svc::QueryDeviceReply{payloads::EbikeDeviceReport{{}, {payloads::EbikePortStatus{}}}};
+        }
+        return rpc::Reply::success(svc::encode(reply));
     }
 
     std::string db_path_;

@@ -484,10 +484,23 @@ TEST_CASE("api admin: sessions filter by station, device, rider, state, method a
     CHECK(st.post("/api/v1/admin/sessions/" + sid + "/stop", "{}", admin).code() == "conflict");
     CHECK(st.get("/api/v1/admin/sessions/nope", admin).code() == "not_found");
 
-    // Remote commands go to sessiond; its refusals keep their codes.
+    // Remote commands go to sessiond as svc device_command requests; the reply is the command's
+    // reply data; sessiond's refusals keep their codes.
     auto cmd = st.post("/api/v1/admin/devices/ss-p1/commands/query_port", R"({"data":{"n":1}})", admin);
     REQUIRE_MESSAGE(cmd.status == 200, cmd);
-    CHECK(cmd.str("reply.name") == "query_port");
+    CHECK(cmd.str("status") == "ok");
+    CHECK(cmd.i64("reply.n") == 1);
+    CHECK(cmd.str("reply.st") == "idle");
+    auto reboot = st.post("/api/v1/admin/devices/ss-p1/commands/reboot", R"({"data":{"when":"when_idle"}})", admin);
+    REQUIRE_MESSAGE(reboot.status == 200, reboot);
+    CHECK(reboot.body == R"({"status":"ok","reply":{}})");
+    // The command's data is checked against the contract before anything is sent.
+    auto bad = st.post("/api/v1/admin/devices/ss-p1/commands/query_port", R"({"data":{"n":1,"x":2}})", admin);
+    CHECK(bad.code() == "invalid_request");
+    CHECK(bad.str("error.message") == "data.x is not a field of the query_port command");
+    CHECK(st.post("/api/v1/admin/devices/ss-p1/commands/query_port", "{}", admin).code() == "invalid_request");
+    // A command the device kind has but sessiond does not relay.
+    CHECK(st.post("/api/v1/admin/devices/ss-p1/commands/ota", "{}", admin).code() == "unsupported");
     fake.refuse("ss-p1", "device_offline");
     CHECK(st.post("/api/v1/admin/devices/ss-p1/commands/reboot", "{}", admin).status == 503);
     CHECK(st.post("/api/v1/admin/devices/ss-p1/commands/self_destruct", "{}", admin).code() == "unsupported");

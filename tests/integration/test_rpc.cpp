@@ -1,6 +1,7 @@
 // common/rpc over a real broker started from broker-config/.
 #include "common/mqtt_router.hpp"
 #include "common/rpc.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 #include "tests/support/broker.hpp"
 
@@ -35,6 +36,15 @@ struct Pair {
                 return rpc::Reply::refuse("invalid_request", "bad n", "invalid");
             return rpc::Reply::success("{\"n\":" + std::to_string(n * 2) + "}");
         });
+        // A ph/v1/svc method: the whole `data` through the strict svc codec.
+        server->handle("stop", [this](rpc::Request& r) {
+            ++runs;
+            REQUIRE(r.data_value != nullptr);
+            const auto stop = svc::decode<svc::StopRequest>(*r.data_value);
+            if (!stop)
+                return rpc::Reply::refuse("invalid_request", stop.error(), "invalid");
+            return rpc::Reply::success(R"({"sid":")" + stop.value().session_id + R"("})");
+        });
         server->handle("slow", [this](rpc::Request&) {
             ++runs;
             std::this_thread::sleep_for(300ms);
@@ -62,6 +72,20 @@ TEST_CASE("rpc: a request is answered with its reply data, and validation failur
     CHECK(bad.code == "invalid_request");
     auto missing = p.client->call("sessiond", "echo", "", 2s);
     CHECK(missing.status == "invalid");
+}
+
+TEST_CASE("rpc: a handler decodes the raw data with a strict svc codec and answers its reason") {
+    Pair p;
+    auto r =
+        p.client->call("sessiond", "stop", svc::encode(svc::StopRequest{"S1", svc::StopCause::Full, "autostopd"}), 2s);
+    CHECK(r.status == "ok");
+    CHECK(r.data_json == R"({"sid":"S1"})");
+    auto unknown = p.client->call("sessiond", "stop", R"({"session_id":"S1","why":"x"})", 2s);
+    CHECK(unknown.status == "invalid");
+    CHECK(unknown.msg == "why is not a field of a sessiond stop request");
+    auto empty = p.client->call("sessiond", "stop", "", 2s);
+    CHECK(empty.status == "invalid");
+    CHECK(empty.msg == "session_id is required");
 }
 
 TEST_CASE("rpc: an unknown method is answered unsupported, an absent service times out") {
@@ -92,9 +116,11 @@ TEST_CASE("rpc: a request past its exp is answered expired and not run") {
 TEST_CASE("rpc: a repeated rid gets the first answer again without running twice") {
     Pair p;
     test::Inbox inbox;
-    auto watcher = test::connect_client(p.broker.client_options("svc.billingd"), {topics::rpc_reply("svc.billingd")}, &inbox);
-    const std::string req = R"({"v":1,"rid":"r-1","from":"svc.billingd","reply_to":")" + topics::rpc_reply("svc.billingd") +
-                            R"(","exp":)" + std::to_string(SystemClock::instance().now_ms() + 5000) + R"(,"data":{"n":5}})";
+    auto watcher =
+        test::connect_client(p.broker.client_options("svc.billingd"), {topics::rpc_reply("svc.billingd")}, &inbox);
+    const std::string req = R"({"v":1,"rid":"r-1","from":"svc.billingd","reply_to":")" +
+                            topics::rpc_reply("svc.billingd") + R"(","exp":)" +
+                            std::to_string(SystemClock::instance().now_ms() + 5000) + R"(,"data":{"n":5}})";
     REQUIRE(watcher->publish({topics::rpc("sessiond", "echo"), req, 1, false}));
     REQUIRE(inbox.wait_for(topics::rpc_reply("svc.billingd"), "\"n\":10"));
     REQUIRE(watcher->publish({topics::rpc("sessiond", "echo"), req, 1, false}));

@@ -6,23 +6,76 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <string>
+#include <string_view>
+
 using namespace pilehub;
 using namespace pilehub::api;
 
-TEST_CASE("device cache: presence follows the device, ignoring a late Will from an older boot") {
+namespace {
+
+std::string verdict(bool online, int boot, const char* reason, EpochMs since = 1732183200123) {
+    return fmt::format(R"({{"v":1,"online":{},"boot":{},"since":{},"reason":"{}"}})", online, boot, since, reason);
+}
+
+std::string cost(const char* sid, std::int64_t fen, const char* extra = "") {
+    return fmt::format(R"({{"v":1,"sid":"{}","ts":1732183500000,"cost_fen":{},"balance_fen":4200,"bonus_fen":0,)"
+                       R"("available_fen":4200,"balance_low":false,"cap_reached":false,"elapsed_s":300,)"
+                       R"("energy_wh":16{}}})",
+                       sid, fen, extra);
+}
+
+std::string transition(const char* sid, const char* state, const char* prev) {
+    return fmt::format(R"({{"v":1,"sid":"{}","state":"{}","prev":"{}","reason":"user_stop","actor":"billingd",)"
+                       R"("ts":1732183300000,"record":true,"device_id":"P1","n":3,"account_id":17,"method":"app"{}}})",
+                       sid, state, prev,
+                       std::string_view(state) == "completed" ? R"(,"cost_fen":150,"priced_fen":150,"shortfall_fen":0)"
+                                                              : "");
+}
+
+} // namespace
+
+TEST_CASE("device cache: presence is one view of the device's own presence and presenced's verdicts; "
+          "the latest report wins and a late Will is ignored") {
     ManualClock clock;
     DeviceCache c(clock);
+    const auto online = [&] { return c.device("P1")->is_online(); };
     c.handle({topics::presence("P1"), R"({"v":1,"online":true,"boot":5,"ts":1})", 1, true});
     REQUIRE(c.device("P1"));
-    CHECK(c.device("P1")->is_online() == true);
+    CHECK(online() == true);
     c.handle({topics::presence("P1"), R"({"v":1,"online":false,"boot":4,"reason":"lwt"})", 1, true});
-    CHECK(c.device("P1")->is_online() == true);
+    CHECK(online() == true); // the Will of boot 4, after boot 5 came online
     c.handle({topics::presence("P1"), R"({"v":1,"online":false,"boot":5,"reason":"shutdown"})", 1, true});
-    CHECK(c.device("P1")->is_online() == false);
-    // presenced's verdict wins over the presence topic.
-    c.handle({topics::device_presence("P1"), R"({"v":1,"online":true})", 1, true});
-    CHECK(c.device("P1")->is_online() == true);
+    CHECK(online() == false);
+    c.handle({topics::device_presence("P1"), verdict(true, 6, "connect"), 1, true});
+    CHECK(online() == true);
+    CHECK(c.device("P1")->boot == 6);
+    CHECK(c.device("P1")->presence_at == 1732183200123); // a verdict's `since`
+    // presenced's late verdict of an older boot is a late Will too.
+    c.handle({topics::device_presence("P1"), verdict(false, 5, "lwt"), 1, true});
+    CHECK(online() == true);
+    // The device's own word after presenced's counts: the latest report wins (presenced's
+    // verdict no longer shadows the device's presence for good).
+    c.handle({topics::presence("P1"), R"({"v":1,"online":false,"boot":6,"reason":"shutdown"})", 1, true});
+    CHECK(online() == false);
+    // Offline, a late Will of an older boot changes neither the view nor the boot shown (the old
+    // API check compared only while online, so this Will used to rewrite the boot to 4).
+    c.handle({topics::presence("P1"), R"({"v":1,"online":false,"boot":4,"reason":"lwt"})", 1, true});
+    CHECK(online() == false);
+    CHECK(c.device("P1")->boot == 6);
     CHECK_FALSE(c.device("P2"));
+}
+
+TEST_CASE("device cache: a presence verdict in another shape is ignored, never guessed at") {
+    DeviceCache c;
+    c.handle({topics::presence("P1"), R"({"v":1,"online":true,"boot":5,"ts":1})", 1, true});
+    for (const char* bad : {R"({"v":1,"online":false})", R"({"online":false,"boot":6,"since":1,"reason":"lwt"})",
+                            R"({"v":2,"online":false,"boot":6,"since":1,"reason":"lwt"})", "not json", "[]"})
+        c.handle({topics::device_presence("P1"), bad, 1, true});
+    CHECK(c.device("P1")->is_online() == true);
+    c.handle({topics::device_presence("P9"), R"({"v":1,"online":true})", 1, true});
+    CHECK_FALSE(c.online("P9"));
 }
 
 TEST_CASE("device cache: socket states and telemetry give each socket its live figures; an idle socket has none") {
@@ -52,12 +105,17 @@ TEST_CASE("device cache: socket states and telemetry give each socket its live f
     CHECK(c.port("P1", 3)->st == "idle");
 }
 
-TEST_CASE("device cache: billingd's running cost is kept per session") {
+TEST_CASE("device cache: billingd's running cost is kept per session until its transition says it ended") {
     DeviceCache c;
-    c.handle({topics::session_cost("S9"), R"({"v":1,"sid":"S9","cost_fen":42})", 0, false});
+    c.handle({topics::session_cost("S9"), cost("S9", 42), 0, false});
     CHECK(c.session_cost("S9") == 42);
-    c.handle({topics::session_cost("S8"), R"({"v":1,"data":{"cost_fen":7}})", 0, false});
-    CHECK(c.session_cost("S8") == 7);
+    c.handle({topics::session_cost("S9"), cost("S9", 43), 0, false});
+    CHECK(c.session_cost("S9") == 43);
+    // Transitions that keep the session going keep its cost; the end forgets it.
+    c.handle({topics::session_state("S9"), transition("S9", "stopping", "charging"), 1, false});
+    CHECK(c.session_cost("S9") == 43);
+    c.handle({topics::session_state("S9"), transition("S9", "completed", "stopping"), 1, false});
+    CHECK_FALSE(c.session_cost("S9"));
     CHECK_FALSE(c.session_cost("S7"));
 }
 
@@ -79,4 +137,29 @@ TEST_CASE("device cache: port states read each socket's word and fault list as s
     CHECK(states == std::map<int, R>{
                         {1, R::Idle}, {2, R::Fault}, {3, R::InUse}, {4, R::Disabled}, {5, R::Fault}, {6, R::Disabled}});
     CHECK(c.port_states("P9").empty());
+}
+
+TEST_CASE("device cache: a running cost in another shape, for another sid or with an error gives no figure") {
+    DeviceCache c;
+    // The old reader also took `data.cost_fen` and a bare `cost_fen`; the contract has one shape.
+    c.handle({topics::session_cost("S8"), R"({"v":1,"data":{"cost_fen":7}})", 0, false});
+    c.handle({topics::session_cost("S8"), R"({"v":1,"sid":"S8","cost_fen":42})", 0, false});
+    CHECK_FALSE(c.session_cost("S8"));
+    c.handle({topics::session_cost("S8"), cost("S9", 5), 0, false});
+    CHECK_FALSE(c.session_cost("S8"));
+    c.handle({topics::session_cost("S8"), cost("S8", 5), 0, false});
+    CHECK(c.session_cost("S8") == 5);
+    c.handle({topics::session_cost("S8"), cost("S8", 0, R"(,"error":"no tariff")"), 0, false});
+    CHECK_FALSE(c.session_cost("S8"));
+    // A transition in another shape (the `to` spelling) is ignored: the cost stays.
+    c.handle({topics::session_cost("S8"), cost("S8", 6), 0, false});
+    c.handle({topics::session_state("S8"), R"({"v":1,"sid":"S8","to":"completed"})", 1, false});
+    CHECK(c.session_cost("S8") == 6);
+}
+
+TEST_CASE("device cache: it subscribes through the topic builders, to every payload it reads") {
+    const auto f = DeviceCache::filters();
+    for (const auto& want : {topics::any_device_presence(), topics::any_session_state(), topics::any_session_cost(),
+                             topics::any_device::presence()})
+        CHECK_MESSAGE(std::find(f.begin(), f.end(), want) != f.end(), want);
 }

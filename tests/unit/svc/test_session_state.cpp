@@ -16,17 +16,18 @@ struct Row {
     bool holds_socket;
     bool running;
     bool ended;
+    bool duration_grows;
 };
 
 // The table of docs/topics.md "Session states".
 constexpr Row kTable[] = {
-    {SessionState::Starting, "starting", true, true, false},
-    {SessionState::Charging, "charging", true, true, false},
-    {SessionState::Stopping, "stopping", true, false, false},
-    {SessionState::Suspended, "suspended", true, false, false},
-    {SessionState::Settling, "settling", true, false, false},
-    {SessionState::Completed, "completed", false, false, true},
-    {SessionState::Failed, "failed", false, false, true},
+    {SessionState::Starting, "starting", true, true, false, false},
+    {SessionState::Charging, "charging", true, true, false, true},
+    {SessionState::Stopping, "stopping", true, false, false, true},
+    {SessionState::Suspended, "suspended", true, false, false, false},
+    {SessionState::Settling, "settling", true, false, false, false},
+    {SessionState::Completed, "completed", false, false, true, false},
+    {SessionState::Failed, "failed", false, false, true, false},
 };
 
 std::string holds_socket_sql_from_the_enum() {
@@ -57,7 +58,8 @@ std::size_t count(const std::string& text, const std::string& what) {
 
 } // namespace
 
-TEST_CASE("session state: every state has its word and its answers to holds_socket, is_running, is_ended") {
+TEST_CASE("session state: every state has its word and its answers to holds_socket, is_running, is_ended, "
+          "duration_grows") {
     REQUIRE(std::size(kTable) == svc::kAllSessionStates.size());
     for (std::size_t i = 0; i < std::size(kTable); ++i) {
         const auto& r = kTable[i];
@@ -68,6 +70,9 @@ TEST_CASE("session state: every state has its word and its answers to holds_sock
         CHECK(svc::holds_socket(r.state) == r.holds_socket);
         CHECK(svc::is_running(r.state) == r.running);
         CHECK(svc::is_ended(r.state) == r.ended);
+        CHECK(svc::duration_grows(r.state) == r.duration_grows);
+        if (svc::duration_grows(r.state))
+            CHECK(svc::holds_socket(r.state));
         CHECK(svc::holds_socket(r.state) != svc::is_ended(r.state));
         if (svc::is_running(r.state))
             CHECK(svc::holds_socket(r.state));

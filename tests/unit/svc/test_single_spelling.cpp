@@ -1,0 +1,161 @@
+// The svc contract has one spelling of each of its facts. This test greps the sources for the old
+// spellings that common/svc and common/topics replaced, so they cannot creep back in.
+//
+// Each rule is {what, pattern, where it is searched, where it may appear}. Paths are relative to
+// the source tree; a path ending in '/' is a folder (searched recursively). Full-line comments are
+// skipped (docs may quote a topic). The workers still hold old spellings that their own migration
+// removes: when it lands, add "workers/" to a rule's `roots` (and nothing else).
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Rule {
+    const char* what;                ///< the rule, for the failure message
+    const char* pattern;             ///< ECMAScript regex, matched per line
+    std::vector<std::string> roots;  ///< files or folders searched
+    std::vector<std::string> allow;  ///< files or folders where the pattern is the one spelling
+    std::vector<std::string> caught; ///< old spellings the pattern must match (so the rule can fail)
+    std::vector<std::string> passed; ///< legitimate lines it must not match
+};
+
+#define PH_STATE_WORD "(starting|charging|stopping|suspended|settling|completed|failed)"
+
+const std::vector<Rule>& rules() {
+    static const std::vector<Rule> k{
+        {"a SQL list of session states is spelled only in common/svc (PILEHUB_HOLDS_SOCKET_SQL; schema migrations "
+         "are not searched)",
+         "'" PH_STATE_WORD "'\\s*,\\s*'" PH_STATE_WORD "'",
+         {"common/", "web-api/", "tests/integration/api_stack.hpp"},
+         {"common/svc/"},
+         {R"(    "SELECT device_id, n FROM sessions WHERE state IN ('starting', 'charging', 'stopping', ")",
+          R"~(#define PH_LIVE_STATES "('starting', 'charging', 'stopping', 'suspended', 'settling')")~",
+          R"(AND state IN ('stopping','settling'))"},
+         {R"(    "SELECT device_id, n FROM sessions WHERE station_id = ? AND state IN " PILEHUB_HOLDS_SOCKET_SQL;)",
+          R"(db::Statement(d, "UPDATE sessions SET state = 'completed' WHERE id = ?"))"}},
+        {"a list of session states is not spelled as a chain of comparisons (ask svc::holds_socket, is_running, "
+         "is_ended, duration_grows)",
+         "state\\s*==\\s*\"" PH_STATE_WORD "\"\\s*\\|\\|",
+         {"common/", "web-api/"},
+         {},
+         {R"(        return state == "starting" || state == "charging" || state == "stopping" ||)",
+          R"(if (row.started_at && (row.state == "charging" || row.state == "stopping")))"},
+         {R"(        if (row.state == svc::SessionState::Starting))", R"(if (st == "fault" || st == "faulted"))"}},
+        {"ph/v1/svc topics are built by common/topics only (common/svc names them in its codec registry)",
+         "\"ph/v1/svc/",
+         {"common/", "web-api/"},
+         {"common/topics.hpp", "common/topics.cpp", "common/svc/"},
+         {R"(    const std::string prefix = "ph/v1/svc/" + std::string(what) + "/";)"},
+         {R"(    return {topics::any_device_presence(), topics::any_session_cost()};)"}},
+        {"the ph/v1/svc root is used by common/topics only (a topic is never assembled from it elsewhere)",
+         "kSvcRoot",
+         {"common/", "web-api/"},
+         {"common/topics.hpp", "common/topics.cpp"},
+         {R"(    const std::string prefix = std::string(topics::kSvcRoot) + std::string(what) + "/";)"},
+         {R"(    if (auto dev = topics::device_of_presence(m.topic)) {)"}},
+        {"a session transition's state is read as `state` only (svc::SessionTransition), never guessed as `to`",
+         "(opt|req)_str\\(\\s*\"to\"",
+         {"common/", "web-api/"},
+         {},
+         {R"(        state = o.opt_str("to", 32);)"},
+         {R"(                  f.to = query_time(s, req, "to");)",
+          R"(                      w.field("to", e.to_state).field("reason", e.reason);)"}},
+        {"a running cost is read as svc::RunningCost only, never guessed from `data.cost_fen`",
+         "data\\s*\\.\\s*(opt|req)_int\\(\\s*\"cost_fen\"|data\\.cost_fen",
+         {"common/", "web-api/"},
+         {},
+         {R"(                cost = data.opt_int("cost_fen", 0, INT64_MAX / 2);)", R"(take data.cost_fen)"},
+         {R"(    out.cost_fen = req_fen(o, "cost_fen");)", R"(    costs_[sid] = {c.value().cost_fen.value(), now};)"}},
+    };
+    return k;
+}
+
+#undef PH_STATE_WORD
+
+/// Whether `rel` (a path relative to the source tree) is `entry` or lies under the folder `entry`.
+bool covered(const std::string& rel, const std::string& entry) {
+    return entry.back() == '/' ? rel.rfind(entry, 0) == 0 : rel == entry;
+}
+
+bool is_source(const fs::path& p) {
+    const auto ext = p.extension().string();
+    return ext == ".cpp" || ext == ".hpp" || ext == ".h";
+}
+
+/// The source files a rule searches, relative to the source tree.
+std::vector<std::string> files_of(const Rule& r) {
+    const fs::path root(PILEHUB_SOURCE_DIR);
+    std::vector<std::string> out;
+    for (const auto& entry : r.roots) {
+        const auto p = root / entry;
+        REQUIRE_MESSAGE(fs::exists(p), entry << " does not exist: fix the rule's roots");
+        if (fs::is_regular_file(p)) {
+            out.push_back(entry);
+            continue;
+        }
+        for (const auto& f : fs::recursive_directory_iterator(p))
+            if (f.is_regular_file() && is_source(f.path()))
+                out.push_back(fs::relative(f.path(), root).generic_string());
+    }
+    return out;
+}
+
+bool comment_line(const std::string& line) {
+    const auto at = line.find_first_not_of(" \t");
+    return at != std::string::npos &&
+           (line.compare(at, 2, "//") == 0 || line.compare(at, 1, "*") == 0 || line.compare(at, 2, "/*") == 0);
+}
+
+} // namespace
+
+TEST_CASE("single spelling: every rule's pattern catches the old spellings and lets legitimate lines pass") {
+    for (const auto& r : rules()) {
+        CAPTURE(r.what);
+        const std::regex re(r.pattern);
+        REQUIRE_FALSE(r.caught.empty());
+        for (const auto& old : r.caught)
+            CHECK_MESSAGE(std::regex_search(old, re), "not caught: " << old);
+        for (const auto& fine : r.passed)
+            CHECK_MESSAGE(!std::regex_search(fine, re), "wrongly caught: " << fine);
+    }
+    // Comments may quote what code must not spell.
+    CHECK(comment_line(R"(/// Request: `{"reply_to":"ph/v1/svc/reply/svc.pilehub-api"}`)"));
+    CHECK(comment_line("    // state IN ('starting', 'charging')"));
+    CHECK(comment_line(" * 'starting', 'charging'"));
+    CHECK_FALSE(comment_line(R"~(    "AND state IN ('starting', 'charging')" // the live states)~"));
+}
+
+TEST_CASE("single spelling: the svc contract's facts are spelled in their one place only") {
+    for (const auto& r : rules()) {
+        CAPTURE(r.what);
+        const std::regex re(r.pattern);
+        const auto files = files_of(r);
+        CHECK(files.size() >= r.roots.size());
+        std::vector<std::string> found;
+        for (const auto& rel : files) {
+            bool allowed = false;
+            for (const auto& a : r.allow)
+                allowed = allowed || covered(rel, a);
+            if (allowed)
+                continue;
+            std::ifstream in(fs::path(PILEHUB_SOURCE_DIR) / rel);
+            REQUIRE(in);
+            std::string line;
+            for (int n = 1; std::getline(in, line); ++n)
+                if (!comment_line(line) && std::regex_search(line, re))
+                    found.push_back(fmt::format("{}:{}: {}", rel, n, line));
+        }
+        std::string report;
+        for (const auto& f : found)
+            report += "\n  " + f;
+        CHECK_MESSAGE(found.empty(), r.what << report);
+    }
+}
