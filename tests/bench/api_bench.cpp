@@ -6,12 +6,9 @@
 
 #include "platform.hpp"
 #include "tests/support/json_path.hpp"
+#include "tests/support/loopback.hpp"
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <cstdio>
@@ -29,22 +26,6 @@ constexpr const char* kSearch = "lat=22.5431&lon=114.0579";
 
 void say(const std::string& s) {
     fmt::print(stderr, "bench: {}\n", s);
-}
-
-int free_tcp_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        if (fd >= 0)
-            ::close(fd);
-        throw std::runtime_error("cannot pick a free TCP port");
-    }
-    ::close(fd);
-    return ntohs(a.sin_port);
 }
 
 std::string slurp(const std::string& path) {
@@ -321,7 +302,7 @@ int run_api_bench(const ApiBenchOptions& o) {
     Monitor monitor(broker);
 
     std::ofstream(dir + "/secrets/svc.pilehub-api.pass") << broker.password("svc.pilehub-api") << "\n";
-    const int port = free_tcp_port();
+    const int port = test::free_tcp_port();
     test::SpawnOptions api_so;
     api_so.output = dir + "/pilehub-api.log";
     api_so.env.push_back("PILEHUB_ADMIN_PASSWORD=bench-admin-password-1");
