@@ -24,17 +24,6 @@ constexpr std::int64_t kLatE6 = 22'543'096;
 constexpr std::int64_t kLonE6 = 114'057'865;
 constexpr const char* kSearch = "lat=22.5431&lon=114.0579";
 
-void say(const std::string& s) {
-    fmt::print(stderr, "bench: {}\n", s);
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 std::string tail(const std::string& text, std::size_t lines = 20) {
     std::size_t pos = text.size();
     for (std::size_t n = 0; n <= lines && pos != std::string::npos && pos > 0; ++n)

@@ -46,10 +46,6 @@ struct Args {
     }
 };
 
-void say(const std::string& s) {
-    fmt::print(stderr, "bench: {}\n", s);
-}
-
 std::vector<std::string> names(const std::string& prefix, int n) {
     std::vector<std::string> v;
     for (int i = 1; i <= n; ++i)

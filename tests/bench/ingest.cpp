@@ -23,17 +23,6 @@ namespace {
 
 using namespace ingest;
 
-void say(const std::string& s) {
-    fmt::print(stderr, "bench: {}\n", s);
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 std::string joined(const std::vector<std::string>& v) {
     std::string out;
     for (const auto& s : v)
@@ -381,8 +370,11 @@ RampOutcome platform_ramp(const IngestOptions& o, Blaster& blaster, const test::
             if (auto s = board.latest(d->name()))
                 s0[d->name()] = *s;
         std::map<std::string, double> cpu0;
-        for (auto& [name, pid] : pids)
+        std::map<std::string, std::map<pid_t, double>> threads0;
+        for (auto& [name, pid] : pids) {
             cpu0[name] = sample_proc(pid).cpu_s;
+            threads0[name] = sample_threads(pid);
+        }
         const auto sent0 = blaster.sent();
         const auto drops0 = broker_drop_lines(broker);
         const auto t0 = now_us();
@@ -392,9 +384,11 @@ RampOutcome platform_ramp(const IngestOptions& o, Blaster& blaster, const test::
         const auto end_us = now_us();
         const auto end_wall = SystemClock::instance().now_ms();
         const double secs = static_cast<double>(end_us - t0) / 1e6;
-        std::map<std::string, double> cpu;
-        for (auto& [name, pid] : pids)
+        std::map<std::string, double> cpu, thread_cpu;
+        for (auto& [name, pid] : pids) {
             cpu[name] = (sample_proc(pid).cpu_s - cpu0[name]) / secs;
+            thread_cpu[name] = busiest_thread(threads0[name], sample_threads(pid), secs);
+        }
         PlatformStep step;
         step.offered = *rate;
         step.sent = static_cast<std::int64_t>(blaster.sent() - sent0);
@@ -403,6 +397,7 @@ RampOutcome platform_ramp(const IngestOptions& o, Blaster& blaster, const test::
             ProcessStep ps;
             ps.name = d->name();
             ps.cpu = cpu[d->name()];
+            ps.busiest_thread = thread_cpu[d->name()];
             step.processes.push_back(ps);
         }
         drain(step.processes, s0, step.sent, end_us, end_wall, kDrainMs);
@@ -417,17 +412,20 @@ RampOutcome platform_ramp(const IngestOptions& o, Blaster& blaster, const test::
             .num("sent", double(step.sent))
             .num("pass", why.empty());
         for (const auto& ps : step.processes) {
-            detail += fmt::format("{} {:.0f}% idle@{}ms backlog {}B{}{}; ", ps.name, 100 * ps.cpu, ps.idle_after_ms,
-                                  ps.backlog_bytes,
+            detail += fmt::format("{} {:.0f}% (thread {:.0f}%) idle@{}ms backlog {}B{}{}; ", ps.name, 100 * ps.cpu,
+                                  100 * ps.busiest_thread, ps.idle_after_ms, ps.backlog_bytes,
                                   ps.after && ps.after->queue ? fmt::format(" queue {}", *ps.after->queue) : "",
                                   ps.received ? fmt::format(" took {}", *ps.received) : "");
             r.num("cpu_" + ps.name, ps.cpu)
+                .num("thread_cpu_" + ps.name, ps.busiest_thread)
                 .num("idle_ms_" + ps.name, ps.idle_after_ms)
                 .num("backlog_" + ps.name, double(ps.backlog_bytes));
             if (ps.after && ps.after->queue)
                 r.num("queue_" + ps.name, double(*ps.after->queue));
         }
-        r.num("cpu_mosquitto", cpu["mosquitto"]).num("cpu_pilehub-bench", cpu["pilehub-bench"]);
+        r.num("cpu_mosquitto", cpu["mosquitto"])
+            .num("cpu_pilehub-bench", cpu["pilehub-bench"])
+            .num("thread_cpu_pilehub-bench", thread_cpu["pilehub-bench"]);
         r.str("why", why).print();
         say(fmt::format(
             "platform: offered {:.0f}/s, sent {:.0f}/s ({:.1f} %); mosquitto {:.0f}%, bench {:.0f}%; {}-> {}", *rate,
@@ -567,18 +565,22 @@ int run_ingest_bench(const IngestOptions& o) {
     // --- the load generator alone: into a sink that discards (its own ceiling), then into a
     // fresh broker with nothing subscribed (the broker's intake) ---
     RampOutcome gen{}, intake{};
+    // Coarser: these only show that the generator is not the limit.
+    auto calibration = o;
+    calibration.refine = std::min(o.refine, 1);
+    calibration.step_s = std::min(o.step_s, 5);
     if (o.calibrate) {
         DiscardSink sink;
         Blaster to_sink(
             sink.port(), devices, [](const std::string&) { return std::string("any"); }, o.blast_threads);
-        gen = bare_ramp("generator", o, o.bare_rates, to_sink, nullptr, {});
+        gen = bare_ramp("generator", calibration, o.bare_rates, to_sink, nullptr, {});
     }
     // --- the bare baselines, on that fresh broker: 1 subscriber, K subscribers ---
     test::Broker broker(creds);
     say(fmt::format("ingest: bare broker on port {}", broker.port()));
     Blaster blaster(broker, devices, o.blast_threads);
     if (o.calibrate) {
-        intake = bare_ramp("intake", o, o.bare_rates, blaster, &broker, {});
+        intake = bare_ramp("intake", calibration, o.bare_rates, blaster, &broker, {});
         Result("ingest_generator")
             .num("generator_msgs_per_s", gen.best)
             .num("generator_unbounded", gen.unbounded)

@@ -216,8 +216,8 @@ std::string why_behind(const PlatformStep& step) {
     if (step.broker_dropped)
         add("the broker dropped messages");
     for (const auto& p : step.processes) {
-        if (p.cpu > kSaturatedCpu)
-            add(fmt::format("{} saturated ({:.0f} % of a core)", p.name, 100 * p.cpu));
+        if (p.busiest_thread > kSaturatedCpu)
+            add(fmt::format("{} saturated (a thread at {:.0f} % of a core)", p.name, 100 * p.busiest_thread));
         if (p.reports_queue && !p.after)
             add(fmt::format("{} published no status within {} ms", p.name, kDrainMs));
         if (p.after && p.after->queue && *p.after->queue > 0)

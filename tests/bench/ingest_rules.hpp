@@ -22,7 +22,8 @@ inline constexpr int kDrainMs = 3000;
 inline constexpr std::int64_t kBacklogSlackBytes = 16 * 1024;
 /// A process counts as idle (no backlog left in its own queues) below this share of a core.
 inline constexpr double kIdleCpu = 0.10;
-/// A process above this share of a core during a step is saturated.
+/// A process one of whose threads used more than this share of a core during a step is saturated
+/// (the process as a whole may use more than one core).
 inline constexpr double kSaturatedCpu = 0.95;
 
 /// The consumers that receive `topic`, from Mosquitto's `log_type subscribe` and
@@ -76,8 +77,9 @@ std::optional<StatusView> parse_status(std::string_view payload);
 /// What one platform process did in one step and the drain window after it.
 struct ProcessStep {
     std::string name;
-    /// Share of one core during the step.
+    /// Share of one core during the step: the whole process, and its busiest thread.
     double cpu = 0;
+    double busiest_thread = 0;
     /// Whether its status reports a queue at all (else its lag is judged by the rest only).
     bool reports_queue = false;
     /// From the first status published after the step ended (nullopt: none came).
@@ -103,7 +105,7 @@ struct PlatformStep {
 
 /// Why the platform fell behind in this step (empty: it kept up). A step keeps up only if the
 /// generator offered >= 97 % of the rate, the broker dropped nothing, and for EVERY process:
-/// not saturated, its status (if it reports a queue) fresh after the step with an empty queue,
+/// no thread saturated, its status (if it reports a queue) fresh after the step with an empty queue,
 /// every report counted (if it counts them), nothing dropped, no bytes left on the way to it,
 /// and idle within the drain window.
 std::string why_behind(const PlatformStep& step);

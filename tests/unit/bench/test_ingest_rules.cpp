@@ -123,7 +123,8 @@ TEST_CASE("ingest: a platform step keeps up only if every process does") {
     } table[] = {
         {"the generator offered < 97 %", [](PlatformStep& s) { s.achieved = 9600; }, "only 96 % of the rate was sent"},
         {"the broker dropped", [](PlatformStep& s) { s.broker_dropped = true; }, "broker dropped"},
-        {"a process saturated a core", [](PlatformStep& s) { s.processes[1].cpu = 0.97; }, "sessiond saturated"},
+        {"a thread saturated a core", [](PlatformStep& s) { s.processes[1].busiest_thread = 0.97; },
+         "sessiond saturated"},
         {"a reporting process sent no status after the step", [](PlatformStep& s) { s.processes[0].after.reset(); },
          "recorderd published no status"},
         {"a queue left", [](PlatformStep& s) { s.processes[0].after->queue = 7; }, "recorderd queue 7"},
@@ -140,9 +141,12 @@ TEST_CASE("ingest: a platform step keeps up only if every process does") {
         const auto why = why_behind(s);
         CHECK(why.find(row.reason) != std::string::npos);
     }
-    // Unknown backlog (no connection found) and a process without a queue are not failures.
+    // Unknown backlog (no connection found), a process without a queue, and a process using more
+    // than a core over several threads none of which is saturated are not failures.
     auto s = base();
     s.processes[1].backlog_bytes = -1;
+    s.processes[0].cpu = 1.3;
+    s.processes[0].busiest_thread = 0.7;
     CHECK(why_behind(s).empty());
 }
 
