@@ -6,7 +6,7 @@
 //                          [--platform 0 --consumers K]   ingest: the platform, bare 1 and K subscribers
 //   pilehub-bench subscriber --port P --user U --password-file F --counter FILE   (ingest's child)
 //   pilehub-bench bare     --samples N                            bare Mosquitto: pub→sub round trip
-//   pilehub-bench platform --bin-dir D --samples N                the real daemons: auto-stop latency
+//   pilehub-bench platform --bin-dir D --samples N [--background R]   the real daemons: auto-stop latency
 //   pilehub-bench money    --bin-dir D --sessions N                billingd settlements/s (synchronous=FULL)
 //   pilehub-bench debit    --n N                                   bare SQLite FULL-sync debit loop
 //   pilehub-bench http     --port P                                bare cpp-httplib endpoint reading one row
@@ -176,7 +176,8 @@ int cmd_platform(const Args& a) {
 
     // --- auto-stop latency: overload report published by the pile → stop_port received by it ---
     std::size_t next_pile = 0;
-    for (double bg : {0.0, 5000.0}) {
+    // --background: the blaster rate of the second series (5000 in scripts/bench).
+    for (double bg : {0.0, static_cast<double>(a.num("background", 5000))}) {
         blaster.set_rate(bg);
         std::this_thread::sleep_for(2s);
         std::vector<double> ms;

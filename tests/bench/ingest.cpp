@@ -314,18 +314,6 @@ std::vector<std::string> raw_tele_consumers(const test::Broker& broker, const st
     return consumers_of(broker.log(), sample_topic);
 }
 
-/// Everything the drain window needs about one process.
-struct Tracked {
-    Daemon* d;
-    IdleWatch idle;
-};
-
-bool caught_up(const ProcessStep& p, std::int64_t sent) {
-    const bool queue_ok = !p.reports_queue || (p.after && p.after->queue.value_or(0) == 0 &&
-                                               (!p.after->tele_received || !p.received || *p.received >= sent));
-    return p.idle_after_ms >= 0 && p.backlog_bytes <= kBacklogSlackBytes && queue_ok;
-}
-
 RampOutcome platform_ramp(const IngestOptions& o, Blaster& blaster, const test::Broker& broker, Platform& p,
                           StatusBoard& board) {
     Ramp ramp(o.platform_rates, o.refine);

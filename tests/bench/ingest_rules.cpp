@@ -207,6 +207,12 @@ std::optional<StatusView> parse_status(std::string_view payload) {
     return v;
 }
 
+bool caught_up(const ProcessStep& p, std::int64_t sent) {
+    const bool queue_ok = !p.reports_queue || (p.after && p.after->queue.value_or(0) == 0 &&
+                                               (!p.after->tele_received || !p.received || *p.received >= sent));
+    return p.idle_after_ms >= 0 && p.backlog_bytes <= kBacklogSlackBytes && queue_ok;
+}
+
 std::string why_behind(const PlatformStep& step) {
     std::string why;
     const auto add = [&why](const std::string& s) { why += (why.empty() ? "" : "; ") + s; };

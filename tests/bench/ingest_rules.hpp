@@ -103,6 +103,10 @@ struct PlatformStep {
     std::vector<ProcessStep> processes;
 };
 
+/// Whether the drain window may stop waiting for this process: idle, no backlog beyond the
+/// slack, and, if it reports a queue, a fresh status with an empty queue that counted all `sent`.
+bool caught_up(const ProcessStep& p, std::int64_t sent);
+
 /// Why the platform fell behind in this step (empty: it kept up). A step keeps up only if the
 /// generator offered >= 97 % of the rate, the broker dropped nothing, and for EVERY process:
 /// no thread saturated, its status (if it reports a queue) fresh after the step with an empty queue,

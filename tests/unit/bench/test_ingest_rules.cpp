@@ -150,6 +150,36 @@ TEST_CASE("ingest: a platform step keeps up only if every process does") {
     CHECK(why_behind(s).empty());
 }
 
+TEST_CASE("ingest: the drain window stops waiting for a process once it is idle, drained and, if it reports, empty") {
+    ProcessStep p;
+    p.name = "sessiond";
+    p.idle_after_ms = 300;
+    p.backlog_bytes = 0;
+    CHECK(caught_up(p, 1000));
+    p.backlog_bytes = kBacklogSlackBytes + 1;
+    CHECK_FALSE(caught_up(p, 1000));
+    p.backlog_bytes = -1; // no connection found: nothing to wait for
+    CHECK(caught_up(p, 1000));
+    p.idle_after_ms = -1;
+    CHECK_FALSE(caught_up(p, 1000));
+
+    ProcessStep r;
+    r.name = "recorderd";
+    r.idle_after_ms = 300;
+    r.backlog_bytes = 0;
+    r.reports_queue = true;
+    CHECK_FALSE(caught_up(r, 1000)); // no status since the step
+    r.after = StatusView{};
+    r.after->queue = 3;
+    CHECK_FALSE(caught_up(r, 1000));
+    r.after->queue = 0;
+    r.after->tele_received = 5000;
+    r.received = 999;
+    CHECK_FALSE(caught_up(r, 1000));
+    r.received = 1000;
+    CHECK(caught_up(r, 1000));
+}
+
 TEST_CASE("ingest: a bare step keeps up only if every subscriber received everything") {
     CHECK(why_behind_bare(10000, 9900, 59400, {59400, 59400}, false).empty());
     CHECK(why_behind_bare(10000, 9900, 59400, {59400, 59399}, false).find("subscriber 2 received 59399/59400") !=
