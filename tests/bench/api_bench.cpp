@@ -6,12 +6,9 @@
 
 #include "platform.hpp"
 #include "tests/support/json_path.hpp"
+#include "tests/support/loopback.hpp"
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <cstdio>
@@ -26,33 +23,6 @@ namespace {
 constexpr std::int64_t kLatE6 = 22'543'096;
 constexpr std::int64_t kLonE6 = 114'057'865;
 constexpr const char* kSearch = "lat=22.5431&lon=114.0579";
-
-void say(const std::string& s) {
-    fmt::print(stderr, "bench: {}\n", s);
-}
-
-int free_tcp_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        if (fd >= 0)
-            ::close(fd);
-        throw std::runtime_error("cannot pick a free TCP port");
-    }
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 std::string tail(const std::string& text, std::size_t lines = 20) {
     std::size_t pos = text.size();
@@ -321,7 +291,7 @@ int run_api_bench(const ApiBenchOptions& o) {
     Monitor monitor(broker);
 
     std::ofstream(dir + "/secrets/svc.pilehub-api.pass") << broker.password("svc.pilehub-api") << "\n";
-    const int port = free_tcp_port();
+    const int port = test::free_tcp_port();
     test::SpawnOptions api_so;
     api_so.output = dir + "/pilehub-api.log";
     api_so.env.push_back("PILEHUB_ADMIN_PASSWORD=bench-admin-password-1");

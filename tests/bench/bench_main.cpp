@@ -1,8 +1,12 @@
 // pilehub-bench: the benchmark programs scripts/bench runs. Each subcommand prints `RESULT {json}`
 // lines (see bench_util.hpp) and progress on stderr.
 //
-//   pilehub-bench bare     --rates R,R,.. --step-s S --samples N   bare Mosquitto: ingest ramp, pub→sub RTT
-//   pilehub-bench platform --bin-dir D --rates .. --step-s S --samples N   the real daemons: auto-stop, ingest
+//   pilehub-bench ingest   --bin-dir D --rates R,R,.. --bare-rates R,R,.. --refine N --step-s S
+//                          [--devices N] [--blast-threads T] [--api 0|1] [--calibrate 0|1]
+//                          [--platform 0 --consumers K]   ingest: the platform, bare 1 and K subscribers
+//   pilehub-bench subscriber --port P --user U --password-file F --counter FILE   (ingest's child)
+//   pilehub-bench bare     --samples N                            bare Mosquitto: pub→sub round trip
+//   pilehub-bench platform --bin-dir D --samples N [--background R]   the real daemons: auto-stop latency
 //   pilehub-bench money    --bin-dir D --sessions N                billingd settlements/s (synchronous=FULL)
 //   pilehub-bench debit    --n N                                   bare SQLite FULL-sync debit loop
 //   pilehub-bench http     --port P                                bare cpp-httplib endpoint reading one row
@@ -10,6 +14,7 @@
 //   pilehub-bench api      --bin-dir D --wrk-s S --starts N        pilehub-api: start round trip, wrk on reads
 #include "api_bench.hpp"
 #include "bench_util.hpp"
+#include "ingest.hpp"
 #include "platform.hpp"
 
 #include "common/ledger.hpp"
@@ -31,19 +36,15 @@ struct Args {
         return it == kv.end() ? def : it->second;
     }
     int num(const std::string& k, int def) const { return std::stoi(get(k, std::to_string(def))); }
-    std::vector<double> rates() const {
+    std::vector<double> rates(const std::string& key = "rates", const std::string& def = "2000,4000,8000") const {
         std::vector<double> out;
-        std::stringstream ss(get("rates", "2000,4000,8000"));
+        std::stringstream ss(get(key, def));
         std::string t;
         while (std::getline(ss, t, ','))
             out.push_back(std::stod(t));
         return out;
     }
 };
-
-void say(const std::string& s) {
-    fmt::print(stderr, "bench: {}\n", s);
-}
 
 std::vector<std::string> names(const std::string& prefix, int n) {
     std::vector<std::string> v;
@@ -59,23 +60,9 @@ std::vector<test::Credential> creds(const std::vector<std::string>& ids) {
     return c;
 }
 
-/// A QoS 0 subscriber that counts what it receives on one filter.
-struct Counter {
-    std::atomic<std::uint64_t> n{0};
-    std::unique_ptr<mqtt::Client> client;
-};
-
 // ---------------------------------------------------------------------------------------------
 // bare Mosquitto
 // ---------------------------------------------------------------------------------------------
-
-/// One ramp step: publish at `rate` for `secs`; the step passes if `ok()` says so afterwards.
-struct StepOutcome {
-    double offered = 0;
-    double sent = 0;
-    bool pass = false;
-    std::string why;
-};
 
 int cmd_bare(const Args& a) {
     const auto blasters = names("blast-", 8);
@@ -84,52 +71,7 @@ int cmd_bare(const Args& a) {
     test::Broker broker(users);
     say(fmt::format("bare broker on port {}", broker.port()));
 
-    // --- ingest: one bare subscriber (the monitor user) on ph/v1/dev/+/tele, QoS 0 as the daemons ---
-    Counter sub;
-    {
-        auto o = broker.client_options("svc.monitor");
-        sub.client = mqtt::make_client(o);
-        sub.client->subscribe(topics::any_device::tele(), 0);
-        sub.client->on_message([&sub](const mqtt::Message&) { ++sub.n; });
-        sub.client->start();
-        if (!sub.client->wait_ready(10s))
-            throw std::runtime_error("bare subscriber did not connect");
-    }
     Blaster blaster(broker, blasters);
-    const int step_s = a.num("step-s", 6);
-    double best = 0;
-    for (double rate : a.rates()) {
-        const auto r0 = sub.n.load();
-        const auto s0 = blaster.sent();
-        const auto drops0 = broker_drop_lines(broker);
-        const auto t0 = now_us();
-        blaster.set_rate(rate);
-        std::this_thread::sleep_for(std::chrono::seconds(step_s));
-        blaster.set_rate(0);
-        const double secs = static_cast<double>(now_us() - t0) / 1e6;
-        const auto sent = blaster.sent() - s0;
-        // Lag bound: everything must have arrived within 3 s of the end of the step.
-        for (int i = 0; i < 60 && sub.n.load() - r0 < sent; ++i)
-            std::this_thread::sleep_for(50ms);
-        const auto got = sub.n.load() - r0;
-        const double achieved = static_cast<double>(sent) / secs;
-        const bool pass = got >= sent && achieved >= 0.97 * rate && broker_drop_lines(broker) == drops0;
-        say(fmt::format("bare ingest: offered {:.0f}/s, sent {:.0f}/s, received {}/{} -> {}", rate, achieved, got, sent,
-                        pass ? "keeps up" : "FALLS BEHIND"));
-        Result("bare_ingest_step")
-            .num("offered", rate)
-            .num("sent_per_s", achieved)
-            .num("received", double(got))
-            .num("sent", double(sent))
-            .num("pass", pass)
-            .print();
-        if (!pass)
-            break;
-        best = achieved;
-        // Drain before the next step.
-        std::this_thread::sleep_for(1s);
-    }
-    Result("bare_ingest").num("msgs_per_s", best).print();
 
     // --- publish → subscribe round trip, QoS 1: a device's report to a service (svc.autostopd) ---
     const int samples = a.num("samples", 100);
@@ -173,7 +115,6 @@ int cmd_bare(const Args& a) {
     }
     rtt_client->stop();
     rtt_pub->stop();
-    sub.client->stop();
     return 0;
 }
 
@@ -184,13 +125,6 @@ int cmd_bare(const Args& a) {
 struct Stack {
     std::string dir;
     std::vector<std::unique_ptr<Daemon>> daemons;
-};
-
-/// recorderd's retained status, read by the monitor.
-struct RecorderStatus {
-    std::mutex m;
-    std::int64_t received = 0, queue = 0, lag_ms = 0, dropped = 0;
-    std::int64_t updates = 0;
 };
 
 int cmd_platform(const Args& a) {
@@ -211,38 +145,12 @@ int cmd_platform(const Args& a) {
         db::Database tele(st.dir + "/telemetry.db");
         db::migrate(tele, db::telemetry_migrations());
     }
-    for (const auto& d : kDaemons) {
-        std::vector<std::string> sets{"log.level=warn"};
-        if (d == "recorderd")
-            sets.push_back("recorderd.status_ms=500");
-        st.daemons.push_back(std::make_unique<Daemon>(bin, d, broker, st.dir, sets));
-    }
+    for (const auto& d : kDaemons)
+        st.daemons.push_back(
+            std::make_unique<Daemon>(bin, d, broker, st.dir, std::vector<std::string>{"log.level=warn"}));
     for (auto& d : st.daemons)
         d->start();
     say("platform: every daemon ready");
-
-    // recorderd's status (queue, lag, counts), as an operator reads it.
-    RecorderStatus rs;
-    auto mon = mqtt::make_client(broker.client_options("svc.monitor"));
-    mon->subscribe(topics::svc_status("recorderd"), 1);
-    mon->on_message([&rs](const mqtt::Message& msg) {
-        auto doc = json::parse(msg.payload);
-        if (!doc || !doc->IsObject())
-            return;
-        auto get = [&](const char* k) -> std::int64_t {
-            auto it = doc->FindMember(k);
-            return it != doc->MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
-        };
-        std::lock_guard l(rs.m);
-        rs.received = get("tele_received");
-        rs.queue = get("queue");
-        rs.lag_ms = get("lag_ms");
-        rs.dropped = get("tele_dropped");
-        ++rs.updates;
-    });
-    mon->start();
-    if (!mon->wait_ready(10s))
-        throw std::runtime_error("monitor did not connect");
 
     Arrivals stops;
     std::vector<std::unique_ptr<ProbePile>> piles;
@@ -268,7 +176,8 @@ int cmd_platform(const Args& a) {
 
     // --- auto-stop latency: overload report published by the pile → stop_port received by it ---
     std::size_t next_pile = 0;
-    for (double bg : {0.0, 5000.0}) {
+    // --background: the blaster rate of the second series (5000 in scripts/bench).
+    for (double bg : {0.0, static_cast<double>(a.num("background", 5000))}) {
         blaster.set_rate(bg);
         std::this_thread::sleep_for(2s);
         std::vector<double> ms;
@@ -300,91 +209,6 @@ int cmd_platform(const Args& a) {
             .print();
     }
 
-    // --- ingest ramp: every daemon subscribed; recorderd must account for every report ---
-    const int step_s = a.num("step-s", 6);
-    double best = 0;
-    std::map<std::string, pid_t> pids{{"mosquitto", broker.pid()}};
-    for (auto& d : st.daemons)
-        pids[d->name()] = d->pid();
-    for (double rate : a.rates()) {
-        std::int64_t rec0;
-        {
-            std::lock_guard l(rs.m);
-            rec0 = rs.received;
-        }
-        const auto s0 = blaster.sent();
-        const auto drops0 = broker_drop_lines(broker);
-        std::map<std::string, ProcSample> before;
-        for (auto& [name, pid] : pids)
-            before[name] = sample_proc(pid);
-        const auto t0 = now_us();
-        blaster.set_rate(rate);
-        std::this_thread::sleep_for(std::chrono::seconds(step_s));
-        blaster.set_rate(0);
-        const double secs = static_cast<double>(now_us() - t0) / 1e6;
-        const auto sent = static_cast<std::int64_t>(blaster.sent() - s0);
-        std::map<std::string, double> cpu;
-        std::string busiest;
-        double busiest_cpu = 0;
-        for (auto& [name, pid] : pids) {
-            auto after = sample_proc(pid);
-            cpu[name] = (after.cpu_s - before[name].cpu_s) / secs;
-            if (name != "mosquitto" && cpu[name] > busiest_cpu)
-                busiest_cpu = cpu[name], busiest = name;
-        }
-        // Lag bound: recorderd has taken in every report and drained its queue within 3 s.
-        std::int64_t got = 0, queue = 0, lag = 0;
-        for (int i = 0; i < 60; ++i) {
-            {
-                std::lock_guard l(rs.m);
-                got = rs.received - rec0;
-                queue = rs.queue;
-                lag = rs.lag_ms;
-            }
-            if (got >= sent && queue == 0)
-                break;
-            std::this_thread::sleep_for(50ms);
-        }
-        // The other daemons: a probe through autostopd + sessiond must still be answered promptly
-        // (their queues are FIFO: a backlog shows as latency), no broker drops, no saturated core.
-        double probe_ms = -1;
-        if (next_pile < piles.size()) {
-            // reuse a spent pile's socket is impossible (each session stops once); use any remaining
-        }
-        const bool drops = broker_drop_lines(broker) != drops0;
-        const double achieved = static_cast<double>(sent) / secs;
-        std::string why;
-        if (got < sent)
-            why += fmt::format("recorderd got {}/{} ", got, sent);
-        if (queue != 0)
-            why += fmt::format("recorderd queue {} ", queue);
-        if (drops)
-            why += "broker dropped messages ";
-        if (achieved < 0.97 * rate)
-            why += "load generator could not offer the rate ";
-        if (busiest_cpu > 0.95)
-            why += fmt::format("{} saturated ({:.0f}% CPU) ", busiest, busiest_cpu * 100);
-        const bool pass = why.empty();
-        std::string cpus;
-        for (auto& [name, c] : cpu)
-            cpus += fmt::format("{} {:.0f}%, ", name, c * 100);
-        say(fmt::format("platform ingest: offered {:.0f}/s, sent {:.0f}/s, recorderd {}/{}, lag {} ms; CPU {}-> {}",
-                        rate, achieved, got, sent, lag, cpus, pass ? "keeps up" : "FALLS BEHIND: " + why));
-        Result r("platform_ingest_step");
-        r.num("offered", rate).num("sent_per_s", achieved).num("pass", pass).num("probe_ms", probe_ms);
-        for (auto& [name, c] : cpu)
-            r.num("cpu_" + name, c);
-        r.str("why", why).print();
-        if (!pass)
-            break;
-        best = achieved;
-        std::this_thread::sleep_for(1s);
-    }
-    Result("platform_ingest").num("msgs_per_s", best).print();
-    for (auto& [name, pid] : pids)
-        Result("platform_rss").str("process", name).num("rss_mb", double(sample_proc(pid).rss) / 1048576.0).print();
-
-    mon->stop();
     piles.clear();
     for (auto it = st.daemons.rbegin(); it != st.daemons.rend(); ++it)
         (*it)->stop();
@@ -671,7 +495,7 @@ int cmd_scale(const Args& a) {
 int main(int argc, char** argv) {
     using namespace pilehub::bench;
     if (argc < 2) {
-        std::cerr << "usage: pilehub-bench bare|platform|money|debit|http|scale|api [--key value]...\n"
+        std::cerr << "usage: pilehub-bench ingest|bare|platform|money|debit|http|scale|api [--key value]...\n"
                      "  api --bin-dir DIR --wrk-s S --starts N [--warmup N] [--wrk-c C]: the API half of benchmark 3\n";
         return 2;
     }
@@ -685,6 +509,29 @@ int main(int argc, char** argv) {
     }
     const std::string cmd = argv[1];
     try {
+        if (cmd == "ingest") {
+            IngestOptions o;
+            o.bin_dir = a.get("bin-dir", o.bin_dir);
+            o.platform_rates = a.rates("rates", "2000,4000,8000,16000");
+            o.bare_rates = a.rates("bare-rates", "8000,16000,32000,64000");
+            o.refine = a.num("refine", o.refine);
+            o.step_s = a.num("step-s", o.step_s);
+            o.devices = a.num("devices", o.devices);
+            o.blast_threads = a.num("blast-threads", o.blast_threads);
+            o.api = a.num("api", 1) != 0;
+            o.calibrate = a.num("calibrate", 1) != 0;
+            o.platform = a.num("platform", 1) != 0;
+            o.consumers = a.num("consumers", 0);
+            return run_ingest_bench(o);
+        }
+        if (cmd == "subscriber") {
+            BareSubscriberOptions o;
+            o.port = a.num("port", 0);
+            o.user = a.get("user", "");
+            o.password_file = a.get("password-file", "");
+            o.counter_path = a.get("counter", "");
+            return run_bare_subscriber(o);
+        }
         if (cmd == "bare")
             return cmd_bare(a);
         if (cmd == "platform")

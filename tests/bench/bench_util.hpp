@@ -9,12 +9,27 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
 namespace pilehub::bench {
+
+/// Progress on stderr: `bench: <text>`.
+inline void say(const std::string& s) {
+    fmt::print(stderr, "bench: {}\n", s);
+}
+
+/// A whole file as text (empty if it cannot be read).
+inline std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
 
 /// Microseconds on the monotonic clock.
 inline std::int64_t now_us() {
@@ -38,9 +53,10 @@ struct ProcSample {
     bool ok = false;
 };
 
-inline ProcSample sample_proc(pid_t pid) {
+/// The same from any `stat` file of /proc (a process's, or one thread's under task/).
+inline ProcSample sample_stat_file(const std::string& path) {
     ProcSample s;
-    std::ifstream st(fmt::format("/proc/{}/stat", pid));
+    std::ifstream st(path);
     std::string line;
     if (!std::getline(st, line))
         return s;
@@ -58,6 +74,32 @@ inline ProcSample sample_proc(pid_t pid) {
     s.rss = std::stoll(f[21]) * ::sysconf(_SC_PAGESIZE);    // rss pages (field 24)
     s.ok = true;
     return s;
+}
+
+inline ProcSample sample_proc(pid_t pid) {
+    return sample_stat_file(fmt::format("/proc/{}/stat", pid));
+}
+
+/// CPU time (seconds) of each thread of a process, by thread id.
+inline std::map<pid_t, double> sample_threads(pid_t pid) {
+    std::map<pid_t, double> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+        const auto s = sample_stat_file(e.path().string() + "/stat");
+        if (s.ok)
+            out[static_cast<pid_t>(std::stol(e.path().filename().string()))] = s.cpu_s;
+    }
+    return out;
+}
+
+/// The largest share of one core any thread used between two sample_threads() `secs` apart.
+inline double busiest_thread(const std::map<pid_t, double>& before, const std::map<pid_t, double>& after, double secs) {
+    double top = 0;
+    for (const auto& [tid, cpu] : after) {
+        const auto b = before.find(tid);
+        top = std::max(top, (cpu - (b == before.end() ? 0.0 : b->second)) / secs);
+    }
+    return top;
 }
 
 /// One result line for scripts/bench: `RESULT {"bench":..., ...}`.

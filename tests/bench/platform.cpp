@@ -2,10 +2,15 @@
 
 #include "common/ledger.hpp"
 
+#include <poll.h>
+
+#include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 namespace pilehub::bench {
 
@@ -31,25 +36,49 @@ void remove_temp_dir(const std::string& dir) {
     fs::remove_all(dir, ec);
 }
 
+std::string platform_binary(const std::string& bin_dir, const std::string& name) {
+    for (const auto& p : {bin_dir + "/workers/" + name + "/" + name, bin_dir + "/web-api/" + name})
+        if (fs::exists(p))
+            return p;
+    return {};
+}
+
 Daemon::Daemon(std::string bin_dir, std::string name, const test::Broker& broker, std::string data_dir,
-               std::vector<std::string> sets)
-    : bin_dir_(std::move(bin_dir)), name_(std::move(name)), data_dir_(std::move(data_dir)), sets_(std::move(sets)) {
+               std::vector<std::string> sets, std::vector<std::string> env)
+    : bin_(platform_binary(bin_dir, name)), name_(std::move(name)), data_dir_(std::move(data_dir)),
+      sets_(std::move(sets)), env_(std::move(env)) {
+    if (bin_.empty())
+        throw std::runtime_error(name_ + " is not built in " + bin_dir);
     fs::create_directories(data_dir_ + "/secrets");
     std::ofstream(data_dir_ + "/secrets/svc." + name_ + ".pass") << broker.password("svc." + name_) << "\n";
     sets_.push_back("data_dir=" + data_dir_);
     sets_.push_back(fmt::format("mqtt.port={}", broker.port()));
 }
 
+std::vector<std::string> config_keys(const std::string& binary) {
+    // `--help` lists one key a line: "name (type, default `v`…): doc".
+    const auto r = test::run({binary, "--help"}, 10s);
+    std::vector<std::string> keys;
+    std::istringstream in(r.output);
+    for (std::string line; std::getline(in, line);) {
+        const auto sp = line.find(" (");
+        if (sp != std::string::npos && sp > 0 && line.find(' ') == sp)
+            keys.push_back(line.substr(0, sp));
+    }
+    return keys;
+}
+
 void Daemon::start() {
     const auto ready = data_dir_ + "/run/" + name_ + ".ready";
     fs::remove(ready);
-    std::vector<std::string> argv{bin_dir_ + "/workers/" + name_ + "/" + name_};
+    std::vector<std::string> argv{bin_};
     for (const auto& s : sets_) {
         argv.push_back("--set");
         argv.push_back(s);
     }
     test::SpawnOptions o;
     o.output = log_path();
+    o.env = env_;
     proc_ = test::Process::spawn(argv, o);
     for (int i = 0; i < 600 && !fs::exists(ready); ++i) {
         if (!proc_.running())
@@ -133,65 +162,96 @@ std::pair<std::string, std::string> tele_template(int sockets) {
     return {text.substr(0, at), text.substr(at + mark.size())};
 }
 
-Blaster::Blaster(const test::Broker& broker, const std::vector<std::string>& devices) : ids_(devices) {
-    std::vector<test::ClientSpec> specs;
-    for (const auto& d : devices) {
-        auto o = broker.client_options(d);
-        o.clean_session = true;
-        specs.emplace_back(o);
+Blaster::Blaster(const test::Broker& broker, const std::vector<std::string>& devices, int threads)
+    : Blaster(
+          broker.port(), devices, [&broker](const std::string& d) { return broker.password(d); }, threads) {}
+
+Blaster::Blaster(int port, const std::vector<std::string>& devices,
+                 const std::function<std::string(const std::string&)>& password, int threads) {
+    std::tie(prefix_, suffix_) = tele_template(10);
+    for (const auto& d : devices)
+        devices_.push_back({topics::tele(d), std::make_unique<RawPublisher>(port, d, password(d)), 0});
+    const auto n = static_cast<std::size_t>(std::clamp<int>(threads, 1, static_cast<int>(devices_.size())));
+    for (std::size_t t = 0; t < n; ++t) {
+        // Thread t owns devices t, t + n, ...: its share of the rate follows its share of devices.
+        const auto owned = (devices_.size() - t + n - 1) / n;
+        const double share = static_cast<double>(owned) / static_cast<double>(devices_.size());
+        threads_.emplace_back([this, t, n, share] { run(t, n, share); });
     }
-    clients_ = test::connect_all(specs, 30s);
-    const auto [p, s] = tele_template(10);
-    for (std::size_t i = 0; i < devices.size(); ++i) {
-        prefix_.push_back(p);
-        suffix_.push_back(s);
-        seq_.push_back(0);
-    }
-    thread_ = std::thread([this] { run(); });
 }
 
 Blaster::~Blaster() {
     stop_ = true;
-    thread_.join();
-    for (auto& c : clients_)
-        c->stop();
+    for (auto& t : threads_)
+        t.join();
 }
 
 void Blaster::set_rate(double rate) {
     rate_ = rate;
 }
 
-void Blaster::run() {
-    // Paced in 1 ms slots: owed = rate * elapsed - sent, published round-robin over the devices.
-    double owed_base = 0;
+void Blaster::run(std::size_t first, std::size_t stride, double share) {
+    // Paced in 1 ms slots: every slot adds what is due since the rate was set (rate x elapsed -
+    // done), round-robin over this thread's devices, then hands every connection's bytes to the
+    // kernel without blocking and waits for the next slot or for a full connection to drain.
+    constexpr double kMaxBehindS = 0.05;
+    // A connection holding this much unsent gets no more: the broker is not taking it.
+    constexpr std::size_t kMaxUnsent = 256 * 1024;
+    double base = 0; // messages done at t0
     std::int64_t t0 = now_us();
     double last_rate = 0;
-    std::uint64_t local = 0;
-    std::size_t next = 0;
+    std::uint64_t done = 0; // added or given up by this thread
+    std::size_t next = first;
+    std::vector<pollfd> waiting;
     while (!stop_) {
-        const double r = rate_;
+        const double r = rate_ * share;
         if (r != last_rate) {
             t0 = now_us();
-            owed_base = static_cast<double>(local);
+            base = static_cast<double>(done);
             last_rate = r;
         }
-        if (r <= 0) {
-            std::this_thread::sleep_for(5ms);
-            continue;
+        if (r > 0) {
+            const double due = base + r * static_cast<double>(now_us() - t0) / 1e6;
+            auto owed = static_cast<std::uint64_t>(std::max(0.0, due - static_cast<double>(done)));
+            if (const auto cap = static_cast<std::uint64_t>(r * kMaxBehindS) + 1; owed > cap) {
+                skipped_ += owed - cap;
+                done += owed - cap;
+                owed = cap;
+            }
+            // Round-robin over this thread's devices, passing over connections the broker is
+            // not emptying; what no connection can take is given up.
+            const std::size_t mine = (devices_.size() - first + stride - 1) / stride;
+            std::uint64_t placed = 0;
+            for (std::size_t refused = 0; placed < owed && refused < mine;) {
+                auto& d = devices_[next];
+                next += stride;
+                if (next >= devices_.size())
+                    next = first;
+                if (!d.conn->ok() || d.conn->unsent_bytes() >= kMaxUnsent) {
+                    ++refused;
+                    continue;
+                }
+                refused = 0;
+                ++placed;
+                char digits[24];
+                const auto end = std::to_chars(digits, digits + sizeof digits, ++d.seq).ptr;
+                d.conn->add(d.topic, prefix_, std::string_view(digits, static_cast<std::size_t>(end - digits)),
+                            suffix_);
+            }
+            skipped_ += owed - placed;
+            done += owed;
         }
-        const double due = owed_base + r * static_cast<double>(now_us() - t0) / 1e6;
-        while (static_cast<double>(local) < due && !stop_) {
-            const std::size_t i = next++ % clients_.size();
-            std::string text = prefix_[i];
-            text += std::to_string(++seq_[i]);
-            text += suffix_[i];
-            if (clients_[i]->publish({topics::tele(ids_[i]), std::move(text), 0, false}))
-                ++sent_;
-            else
-                ++failed_;
-            ++local;
+        waiting.clear();
+        for (std::size_t i = first; i < devices_.size(); i += stride) {
+            auto& d = *devices_[i].conn;
+            sent_ += d.flush();
+            if (d.ok() && d.unsent_bytes() > 0)
+                waiting.push_back({d.fd(), POLLOUT, 0});
         }
-        std::this_thread::sleep_for(1ms);
+        if (waiting.empty())
+            std::this_thread::sleep_for(r > 0 ? 1ms : 5ms);
+        else
+            ::poll(waiting.data(), waiting.size(), 1);
     }
 }
 

@@ -3,6 +3,7 @@
 // fixture), a seeded core database, the real daemons as child processes (stopped by their PIDs),
 // simulated piles that publish as their own users, and a paced telemetry blaster.
 #include "bench_util.hpp"
+#include "raw_publisher.hpp"
 
 #include "common/clock.hpp"
 #include "common/db.hpp"
@@ -19,6 +20,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,25 +41,35 @@ void remove_temp_dir(const std::string& dir);
 /// The power tariff the sessions of the benchmarks use.
 extern const char* const kTariff;
 
-/// One daemon as our child process.
+/// One platform process (a worker daemon, or pilehub-api) as our child: its binary is
+/// `<bin_dir>/workers/<name>/<name>`, else `<bin_dir>/web-api/<name>`; its MQTT user `svc.<name>`
+/// with the broker's password; `--set data_dir=… mqtt.port=…` plus `sets`; `env` added to ours.
 class Daemon {
 public:
     Daemon(std::string bin_dir, std::string name, const test::Broker& broker, std::string data_dir,
-           std::vector<std::string> sets = {});
+           std::vector<std::string> sets = {}, std::vector<std::string> env = {});
     ~Daemon() { stop(); }
     void start();
     int stop() { return proc_.pid() ? proc_.stop(10s) : 0; }
     pid_t pid() const { return proc_.pid(); }
     const std::string& name() const { return name_; }
+    const std::string& binary() const { return bin_; }
     std::string log_path() const { return data_dir_ + "/" + name_ + ".log"; }
 
 private:
-    std::string bin_dir_;
+    std::string bin_;
     std::string name_;
     std::string data_dir_;
     std::vector<std::string> sets_;
+    std::vector<std::string> env_;
     test::Process proc_;
 };
+
+/// Where a platform process's binary is under `bin_dir` (see Daemon); empty if not built.
+std::string platform_binary(const std::string& bin_dir, const std::string& name);
+
+/// The configuration keys a platform program lists in `--help` (empty if it lists none).
+std::vector<std::string> config_keys(const std::string& binary);
 
 /// Arrival times (monotonic µs) keyed by session id.
 class Arrivals {
@@ -86,26 +98,40 @@ private:
     std::unique_ptr<mqtt::Client> client_;
 };
 
-/// Publishes e-bike telemetry (10 sockets each) from `devices` users at a paced total rate.
+/// Publishes e-bike telemetry (10 sockets each, every socket idle, `seq` increasing) from
+/// `devices` users at a paced total rate, QoS 0, over raw MQTT connections (RawPublisher: one per
+/// device, the frames due in each 1 ms slot written with one non-blocking send per connection).
+/// Each of `threads` threads owns every threads-th device and paces its share of the rate. A
+/// thread more than 50 ms behind, or whose every connection holds 256 KiB the broker has not taken,
+/// gives up the excess instead of bursting later, so sent() over a step is what was really offered.
 class Blaster {
 public:
-    Blaster(const test::Broker& broker, const std::vector<std::string>& devices);
+    Blaster(const test::Broker& broker, const std::vector<std::string>& devices, int threads = 1);
+    /// The same towards any MQTT server on 127.0.0.1:`port` (e.g. a DiscardSink), logging in
+    /// with `password(device)`.
+    Blaster(int port, const std::vector<std::string>& devices,
+            const std::function<std::string(const std::string&)>& password, int threads = 1);
     ~Blaster();
-    /// Starts publishing `rate` messages/s (0 stops).
+    /// Starts publishing `rate` messages/s in total (0 stops).
     void set_rate(double rate);
+    /// Messages handed to the kernel for the broker so far.
     std::uint64_t sent() const { return sent_; }
-    std::uint64_t failed() const { return failed_; }
+    /// Messages given up because the thread fell behind or the broker was not taking them.
+    std::uint64_t skipped() const { return skipped_; }
 
 private:
-    void run();
-    std::vector<std::unique_ptr<mqtt::Client>> clients_;
-    std::vector<std::string> ids_;
-    std::vector<std::string> prefix_, suffix_;
-    std::vector<std::int64_t> seq_;
+    struct Device {
+        std::string topic;
+        std::unique_ptr<RawPublisher> conn;
+        std::int64_t seq = 0;
+    };
+    void run(std::size_t first, std::size_t stride, double share);
+    std::vector<Device> devices_;
+    std::string prefix_, suffix_;
     std::atomic<double> rate_{0};
     std::atomic<bool> stop_{false};
-    std::atomic<std::uint64_t> sent_{0}, failed_{0};
-    std::thread thread_;
+    std::atomic<std::uint64_t> sent_{0}, skipped_{0};
+    std::vector<std::thread> threads_;
 };
 
 /// The e-bike tele payload a blaster device sends, split around its `seq`.

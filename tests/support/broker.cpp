@@ -1,6 +1,8 @@
 #include "tests/support/broker.hpp"
 
 #include "common/broker_auth.hpp"
+#include "tests/support/loopback.hpp"
+#include "tests/support/mqtt_frames.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -43,65 +45,6 @@ std::string make_temp_dir(const std::string& prefix) {
     if (!::mkdtemp(templ.data()))
         throw std::runtime_error("mkdtemp " + templ + ": " + std::strerror(errno));
     return templ;
-}
-
-/// A port nobody listens on right now (the kernel's pick). Another process could take it before
-/// the broker binds; start() then retries with new ports.
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof a;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        ::close(fd);
-        throw std::runtime_error("cannot pick a free port: " + std::string(std::strerror(errno)));
-    }
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-int connect_loopback(int port, std::chrono::milliseconds timeout) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-bool send_all(int fd, const std::string& data) {
-    std::size_t off = 0;
-    while (off < data.size()) {
-        const auto n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        off += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-void put_string(std::string& out, const std::string& s) {
-    out.push_back(static_cast<char>((s.size() >> 8) & 0xff));
-    out.push_back(static_cast<char>(s.size() & 0xff));
-    out += s;
 }
 
 /// The development CA is made once per test process (two RSA keys take about half a second)
@@ -152,11 +95,11 @@ Broker::Broker(const std::vector<Credential>& users) {
         for (const auto& c : users)
             users_[c.username] = c.password.empty() ? broker::random_secret() : c.password;
 
-        // A port can be taken between free_port() and the broker's bind: retry with new ones.
+        // A port can be taken between free_tcp_port() and the broker's bind: retry with new ones.
         for (int attempt = 1;; ++attempt) {
-            port_ = free_port();
+            port_ = free_tcp_port();
             do {
-                tls_port_ = free_port();
+                tls_port_ = free_tcp_port();
             } while (tls_port_ == port_);
             const auto r =
                 run({kSourceDir + "/broker-config/render", data_dir_, std::to_string(port_), std::to_string(tls_port_)},
@@ -287,29 +230,12 @@ int Broker::connack(const std::string& username, const std::string& password, st
     const int fd = connect_loopback(port_, timeout);
     if (fd < 0)
         return -1;
-    std::string body;
-    put_string(body, "MQTT");
-    body.push_back(4); // protocol level: 3.1.1
-    std::uint8_t flags = 0x02;
-    if (!username.empty())
-        flags |= 0x80 | 0x40;
-    body.push_back(static_cast<char>(flags));
-    body.push_back(0);
-    body.push_back(10); // keep-alive 10 s
-    put_string(body, "probe-" + std::to_string(::getpid()));
-    if (!username.empty()) {
-        put_string(body, username);
-        put_string(body, password);
-    }
-    std::string packet(1, '\x10');
-    for (std::size_t n = body.size();;) {
-        std::uint8_t byte = n % 128;
-        n /= 128;
-        packet.push_back(static_cast<char>(n > 0 ? (byte | 0x80) : byte));
-        if (n == 0)
-            break;
-    }
-    packet += body;
+    mqtt_frames::Connect c;
+    c.client_id = "probe-" + std::to_string(::getpid());
+    c.username = username;
+    c.password = password;
+    c.keepalive_s = 10;
+    const std::string packet = mqtt_frames::connect(c);
     int code = -1;
     if (send_all(fd, packet)) {
         unsigned char ack[4];
@@ -322,10 +248,10 @@ int Broker::connack(const std::string& username, const std::string& password, st
                 break;
             got += static_cast<std::size_t>(n);
         }
-        if (got == sizeof ack && ack[0] == 0x20 && ack[1] == 0x02)
-            code = ack[3];
+        if (got == sizeof ack)
+            code = mqtt_frames::connack_code(std::string_view(reinterpret_cast<const char*>(ack), got)).value_or(-1);
         if (code == 0)
-            send_all(fd, std::string("\xe0\x00", 2));
+            send_all(fd, mqtt_frames::disconnect());
     }
     ::close(fd);
     return code;
