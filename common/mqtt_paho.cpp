@@ -271,6 +271,9 @@ public:
         }
         if (!handler_)
             return;
+        // Paho C 1.3.12 sends the PUBACK of a QoS 1 message when this returns (verified, see
+        // docs/architecture.md): what a throwing handler did not commit is acknowledged anyway.
+        // Handlers that must not lose a message run under worker::Loop (common/worker_loop.hpp).
         try {
             handler_(msg);
         } catch (const std::exception& e) {

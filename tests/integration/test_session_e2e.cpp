@@ -153,10 +153,10 @@ Expected check_settled(World& w, const std::string& sid, const std::string& reas
     CHECK(w.number("SELECT priced_fen FROM settlements WHERE session_id = ?1", sid) == cost);
 
     auto e = expected_bill(w, sid);
-    CHECK_MESSAGE(cost == e.bill.cost_fen.value(), sid << " settled at " << cost << " fen; the stored curve prices it at "
-                                                       << e.bill.cost_fen.value() << " fen: " << billing::to_json(e.bill)
-                                                       << "\nbillingd's bill: "
-                                                       << w.text("SELECT bill FROM settlements WHERE session_id = ?1", sid));
+    CHECK_MESSAGE(cost == e.bill.cost_fen.value(),
+                  sid << " settled at " << cost << " fen; the stored curve prices it at " << e.bill.cost_fen.value()
+                      << " fen: " << billing::to_json(e.bill)
+                      << "\nbillingd's bill: " << w.text("SELECT bill FROM settlements WHERE session_id = ?1", sid));
     return e;
 }
 
@@ -439,7 +439,7 @@ TEST_CASE("e2e: another pile's telemetry claiming a session changes neither its 
         std::this_thread::sleep_for(50ms);
     }
     std::this_thread::sleep_for(500ms); // one more recorderd batch
-    CHECK(w.state(sid) == "charging"); // autostopd saw no overload of this session
+    CHECK(w.state(sid) == "charging");  // autostopd saw no overload of this session
 
     w.control("full P1 2");
     const auto e = check_settled(w, sid, "full", "pile"); // the bill is the stored curve's
