@@ -4,6 +4,7 @@
 // as child processes on real SQLite files.
 #include "tests/integration/api_stack.hpp"
 #include "tests/support/daemon.hpp"
+#include "tests/support/registry_seed.hpp"
 
 #include "common/payloads.hpp"
 
@@ -28,15 +29,7 @@ TEST_CASE("deep JSON: 100 k nested arrays on every uplink of a pile leave every 
     Stack stack(so);
     {
         auto d = stack.db();
-        registry::Store reg(d);
-        registry::Station st;
-        st.operator_id = reg.ensure_operator("op", 1);
-        st.name = "Deep";
-        registry::Device dev;
-        dev.id = "P1";
-        dev.station_id = reg.add_station(st, 1);
-        dev.ports = 10;
-        reg.add_device(dev, "$7$unused", 1);
+        test::register_piles(d, {"P1"});
     }
     std::vector<std::unique_ptr<test::Daemon>> daemons;
     for (const char* name : {"sessiond", "billingd", "autostopd", "presenced", "recorderd"}) {

@@ -9,6 +9,7 @@
 #include "common/topics.hpp"
 #include "common/worker_loop.hpp"
 #include "tests/support/fake_mqtt.hpp"
+#include "tests/support/registry_seed.hpp"
 #include "workers/presenced/presenced_store.hpp"
 #include "workers/presenced/presenced_worker.hpp"
 
@@ -59,15 +60,7 @@ struct World {
         clean();
         db::Database core(path);
         db::migrate(core, db::core_migrations());
-        registry::Store reg(core);
-        registry::Station st;
-        st.operator_id = reg.ensure_operator("op", 1);
-        st.name = "S";
-        registry::Device dev;
-        dev.id = "pile-1";
-        dev.station_id = reg.add_station(st, 1);
-        dev.ports = 10;
-        reg.add_device(dev, "hash", 1);
+        test::register_piles(core, {"pile-1"});
     }
     ~World() { clean(); }
     void clean() const {

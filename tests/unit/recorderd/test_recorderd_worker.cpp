@@ -10,6 +10,7 @@
 #include "common/topics.hpp"
 #include "common/worker_loop.hpp"
 #include "tests/support/fake_mqtt.hpp"
+#include "tests/support/registry_seed.hpp"
 #include "workers/recorderd/recorderd_worker.hpp"
 
 #include <doctest/doctest.h>
@@ -51,18 +52,7 @@ struct World {
     World() {
         db::Database core(core_path);
         db::migrate(core, db::core_migrations());
-        registry::Store reg(core);
-        registry::Station st;
-        st.operator_id = reg.ensure_operator("op", 1);
-        st.name = "S";
-        const auto station = reg.add_station(st, 1);
-        for (const char* id : {"pile-1", "pile-2"}) {
-            registry::Device dev;
-            dev.id = id;
-            dev.station_id = station;
-            dev.ports = 20;
-            reg.add_device(dev, "hash", 1);
-        }
+        const auto station = test::register_piles(core, {"pile-1", "pile-2"}, 20);
         for (int n = 1; n <= 5; ++n) // one account per session: one live app session each
             core.exec(fmt::format("INSERT INTO accounts (id, phone, created_at) VALUES ({0}, '1380000000{0}', 0);"
                                   "INSERT INTO sessions (id, account_id, method, device_id, n, station_id, mode, "
