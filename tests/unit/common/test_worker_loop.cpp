@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -267,4 +269,26 @@ TEST_CASE("log: a rate limiter lets 5 lines per key through in each 10 s window"
     CHECK(r.allow("pile-2", "malformed", 1'000)); // another key has its own budget
     CHECK_FALSE(r.allow("pile-1", "malformed", 10'999));
     CHECK(r.allow("pile-1", "malformed", 11'000)); // a new window
+}
+
+TEST_CASE("worker loop: it is the only one: no daemon keeps its own queue thread, ticker or warning limiter") {
+    // The spellings of the five hand-rolled loops and three warn_allowed copies it replaced.
+    const std::vector<std::string> gone{"warn_allowed",
+                                        "kWarnsPerWindow",
+                                        "class Ticker",
+                                        "std::thread thread_",
+                                        "std::thread rules_thread_",
+                                        "std::thread decode_thread_",
+                                        "std::thread write_thread_",
+                                        "std::deque<Event> queue_"};
+    for (const char* daemon : {"billingd", "presenced", "autostopd", "recorderd", "sessiond"}) {
+        for (const char* ext : {".hpp", ".cpp"}) {
+            const auto path = std::string(PILEHUB_SOURCE_DIR) + "/workers/" + daemon + "/" + daemon + "_worker" + ext;
+            std::ifstream in(path);
+            REQUIRE_MESSAGE(in.good(), path);
+            const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            for (const auto& s : gone)
+                CHECK_MESSAGE(text.find(s) == std::string::npos, path << " still has `" << s << "`");
+        }
+    }
 }
