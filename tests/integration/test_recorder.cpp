@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 using namespace pilehub;
 using namespace std::chrono_literals;
@@ -126,6 +128,21 @@ TEST_CASE("recorder: power curves in batches, faults opened and cleared, events 
             d.station_id = station;
             d.ports = ports;
             reg.add_device(d, "hash", 1);
+        }
+        // The sessions the reports speak for, each on its own socket: recorderd keeps a reading
+        // only when it comes from its session's socket (one account each: one live app session).
+        std::vector<std::tuple<std::string, std::string, int>> sessions{
+            {"R-S1", "pile-r1", 1}, {"R-S2", "pile-r1", 2}, {"R-EV1", "ev-r1", 1}};
+        for (int n = 1; n <= 20; ++n)
+            sessions.emplace_back(fmt::format("B-{}", n), "pile-r2", n);
+        int account = 0;
+        for (const auto &[sid, dev, n] : sessions) {
+            ++account;
+            core.exec(fmt::format("INSERT INTO accounts (id, phone, created_at) VALUES ({0}, '139{0:08}', 0);"
+                                  "INSERT INTO sessions (id, account_id, method, device_id, n, station_id, mode, "
+                                  "state, created_at, started_at, updated_at) VALUES ('{1}', {0}, 'app', '{2}', {3}, "
+                                  "{4}, 'power', 'charging', 0, 0, 0)",
+                                  account, sid, dev, n, station));
         }
     }
     test::Inbox status;

@@ -128,8 +128,11 @@ bool Directory::session_on(const std::string& sid, const std::string& dev, int n
     db::Statement st(db_, kSqlSessionSocket);
     st.bind(1, sid);
     if (!st.step()) {
-        if (unknown_sessions_.size() >= kMaxCached)
+        if (unknown_sessions_.size() >= kMaxCached) {
             std::erase_if(unknown_sessions_, [&](const auto& kv) { return kv.second <= now; });
+            if (unknown_sessions_.size() >= kMaxCached / 2) // a flood of made-up ids: start again
+                unknown_sessions_.clear();
+        }
         // A row appears as the session starts: look again soon (the telemetry meanwhile is dropped).
         unknown_sessions_[sid] = now + std::min<EpochMs>(retry_ms_, 5'000);
         return false;
