@@ -46,7 +46,8 @@ struct Options {
 /// to `ph/v1/svc/rpc/sessiond/+`; decodes each message, asks the rules, commits the effect with the
 /// message id in one transaction inside the MQTT callback, then publishes commands, request
 /// replies and `ph/v1/svc/session/{sid}/state`. Every entry point takes one lock, so the MQTT
-/// callback thread and the time-out ticker never interleave; no exception leaves an entry point.
+/// callback thread and the worker loop's tick never interleave; no exception leaves an entry point
+/// but on_message, which rethrows for the worker loop's failure rule (common/worker_loop.hpp).
 class Worker {
 public:
     /// `db` must stay open for the worker's life (open it with db::Sync::Full: records are money).
