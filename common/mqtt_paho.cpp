@@ -90,7 +90,8 @@ public:
         connect_listener_.fail = [this](const ::mqtt::token& t) {
             connecting_ = false;
             log::warn("mqtt {}: connect to {}:{} failed (rc={} reason={}), retrying in {} ms", opts_.client_id,
-                      opts_.host, opts_.port, t.get_return_code(), static_cast<int>(t.get_reason_code()), backoff_.count());
+                      opts_.host, opts_.port, t.get_return_code(), static_cast<int>(t.get_reason_code()),
+                      backoff_.count());
             retry_later();
         };
         sub_listener_.ok = [this](const ::mqtt::token& t) { on_suback(t, true); };
@@ -323,7 +324,8 @@ public:
     void disconnect_quietly(::mqtt::ReasonCode rc = ::mqtt::ReasonCode::NORMAL_DISCONNECTION) {
         try {
             if (cli_.is_connected()) {
-                auto dopts = ::mqtt::disconnect_options_builder().timeout(std::chrono::seconds(2)).reason_code(rc).finalize();
+                auto dopts =
+                    ::mqtt::disconnect_options_builder().timeout(std::chrono::seconds(2)).reason_code(rc).finalize();
                 ::mqtt::disconnect_options_test::send_reason_code(dopts);
                 cli_.disconnect(dopts)->wait_for(std::chrono::seconds(3));
             }
