@@ -2,22 +2,80 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 namespace pilehub::json {
 
 Result<rapidjson::Document> parse(std::string_view text, std::size_t max_bytes) {
     if (text.size() > max_bytes)
-        return Result<rapidjson::Document>::failure(fmt::format("payload of {} bytes exceeds {}", text.size(), max_bytes));
+        return Result<rapidjson::Document>::failure(
+            fmt::format("payload of {} bytes exceeds {}", text.size(), max_bytes));
+    if (nesting_depth(text) > kMaxDepth)
+        return Result<rapidjson::Document>::failure(fmt::format("nested deeper than {} levels", kMaxDepth));
     rapidjson::Document d;
     d.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(text.data(), text.size());
     if (d.HasParseError())
-        return Result<rapidjson::Document>::failure(
-            fmt::format("malformed JSON at offset {} (code {})", d.GetErrorOffset(), static_cast<int>(d.GetParseError())));
+        return Result<rapidjson::Document>::failure(fmt::format(
+            "malformed JSON at offset {} (code {})", d.GetErrorOffset(), static_cast<int>(d.GetParseError())));
     return Result<rapidjson::Document>(std::move(d));
 }
 
-Object::Object(const rapidjson::Value* v, std::string path, std::string* err) : v_(v), path_(std::move(path)), err_(err) {
+std::size_t nesting_depth(std::string_view text, std::size_t limit) {
+    std::size_t depth = 0;
+    std::size_t deepest = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (const char c : text) {
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+            if (deepest > limit)
+                return limit + 1;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+std::size_t nesting_depth(const rapidjson::Value& v, std::size_t limit) {
+    // Depth-first with an explicit stack of (value, its depth).
+    std::vector<std::pair<const rapidjson::Value*, std::size_t>> stack{{&v, 0}};
+    std::size_t deepest = 0;
+    while (!stack.empty()) {
+        const auto [x, d] = stack.back();
+        stack.pop_back();
+        if (!x->IsArray() && !x->IsObject())
+            continue;
+        deepest = std::max(deepest, d + 1);
+        if (deepest > limit)
+            return limit + 1;
+        if (x->IsArray()) {
+            for (const auto& e : x->GetArray())
+                stack.emplace_back(&e, d + 1);
+        } else {
+            for (const auto& m : x->GetObject())
+                stack.emplace_back(&m.value, d + 1);
+        }
+    }
+    return deepest;
+}
+
+Object::Object(const rapidjson::Value* v, std::string path, std::string* err)
+    : v_(v), path_(std::move(path)), err_(err) {
     if (v_ && !v_->IsObject()) {
         if (err_->empty())
             *err_ = fmt::format("{} must be an object", path_.empty() ? "payload" : path_);
@@ -25,7 +83,9 @@ Object::Object(const rapidjson::Value* v, std::string path, std::string* err) : 
     }
 }
 
-Object Object::root(const rapidjson::Value& doc, std::string* err) { return Object(&doc, "", err); }
+Object Object::root(const rapidjson::Value& doc, std::string* err) {
+    return Object(&doc, "", err);
+}
 
 std::string Object::at(std::string_view key) const {
     return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
@@ -45,8 +105,12 @@ const rapidjson::Value* Object::find(std::string_view key) const {
     return &it->value;
 }
 
-bool Object::has(std::string_view key) const { return find(key) != nullptr; }
-const rapidjson::Value* Object::raw(std::string_view key) const { return find(key); }
+bool Object::has(std::string_view key) const {
+    return find(key) != nullptr;
+}
+const rapidjson::Value* Object::raw(std::string_view key) const {
+    return find(key);
+}
 
 std::optional<std::int64_t> Object::opt_int(std::string_view key, std::int64_t min, std::int64_t max) {
     const auto* v = find(key);
@@ -175,7 +239,9 @@ Array Object::req_arr(std::string_view key, std::size_t max_items) {
     return opt_arr(key, max_items);
 }
 
-std::string Array::at(std::size_t i) const { return fmt::format("{}[{}]", path_, i); }
+std::string Array::at(std::size_t i) const {
+    return fmt::format("{}[{}]", path_, i);
+}
 
 Object Array::obj(std::size_t i) {
     if (!v_ || i >= v_->Size())
@@ -245,8 +311,7 @@ Writer& Writer::value(double v) {
     else if (std::isfinite(v)) {
         const auto text = fmt::format("{}", v); // shortest text that reads back as the same double
         w_.RawValue(text.c_str(), text.size(), rapidjson::kNumberType);
-    }
-    else
+    } else
         w_.Null();
     return *this;
 }
@@ -263,9 +328,15 @@ Writer& Writer::null() {
     return *this;
 }
 Writer& Writer::raw_value(const rapidjson::Value& v) {
+    if (nesting_depth(v) > kMaxDepth) {
+        w_.Null();
+        return *this;
+    }
     v.Accept(w_);
     return *this;
 }
-std::string Writer::str() const { return std::string(buf_.GetString(), buf_.GetSize()); }
+std::string Writer::str() const {
+    return std::string(buf_.GetString(), buf_.GetSize());
+}
 
 } // namespace pilehub::json

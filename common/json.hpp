@@ -36,8 +36,19 @@ private:
 
 namespace json {
 
-/// Parses untrusted text: UTF-8 validated, iterative (no recursion limit to overflow), size-capped.
+/// How deeply arrays and objects may nest in a document we accept. Writing and walking a value
+/// recurse (RapidJSON's Accept, our codecs): 100 k levels from a device would overflow the stack.
+inline constexpr std::size_t kMaxDepth = 64;
+
+/// Parses untrusted text: UTF-8 validated, iterative (no recursion limit to overflow), size-capped,
+/// and refused when arrays and objects nest deeper than kMaxDepth.
 Result<rapidjson::Document> parse(std::string_view text, std::size_t max_bytes = 256 * 1024);
+
+/// How deeply `text` nests arrays and objects (brackets inside strings do not count), without
+/// parsing it; stops counting past `limit` and returns limit + 1.
+std::size_t nesting_depth(std::string_view text, std::size_t limit = kMaxDepth);
+/// How deeply a value nests (a scalar is 0, `[]` is 1), without recursion; stops past `limit`.
+std::size_t nesting_depth(const rapidjson::Value& v, std::size_t limit = kMaxDepth);
 
 class Array;
 
@@ -120,7 +131,8 @@ public:
     Writer& value(std::string_view v);
     Writer& value(const char* v) { return value(std::string_view(v)); }
     Writer& null();
-    /// Copies a parsed value verbatim (free-form members).
+    /// Copies a parsed value verbatim (free-form members). A value nested deeper than kMaxDepth
+    /// (json::parse never gives one) is written as null: copying it would recurse that deep.
     Writer& raw_value(const rapidjson::Value& v);
     template <typename T> Writer& field(std::string_view k, const T& v) { return key(k).value(v); }
     template <typename T> Writer& opt_field(std::string_view k, const std::optional<T>& v) {

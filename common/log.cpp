@@ -37,8 +37,12 @@ void init(std::string process_name, Level lvl) {
     g_level = lvl;
 }
 
-void set_level(Level lvl) { g_level = lvl; }
-Level level() { return g_level.load(std::memory_order_relaxed); }
+void set_level(Level lvl) {
+    g_level = lvl;
+}
+Level level() {
+    return g_level.load(std::memory_order_relaxed);
+}
 
 std::optional<Level> parse_level(std::string_view s) {
     if (s == "debug")
@@ -73,6 +77,29 @@ void write(Level lvl, const Ctx& ctx, std::string_view message) {
     buf.push_back('\n');
     std::fwrite(buf.data(), 1, buf.size(), stderr);
     std::fflush(stderr);
+}
+
+bool RateLimiter::allow(std::string_view key, std::int64_t now_ms) {
+    std::lock_guard lock(m_);
+    auto it = seen_.find(key);
+    if (it == seen_.end()) {
+        if (seen_.size() >= 100'000) // forget keys whose window is over (a flood of distinct device ids)
+            std::erase_if(seen_, [&](const auto& kv) { return now_ms - kv.second.first >= window_ms_; });
+        it = seen_.emplace(std::string(key), std::make_pair(now_ms, 0)).first;
+    }
+    auto& [start, count] = it->second;
+    if (now_ms - start >= window_ms_) {
+        start = now_ms;
+        count = 0;
+    }
+    return ++count <= per_window_;
+}
+
+bool RateLimiter::allow(std::string_view dev, std::string_view what, std::int64_t now_ms) {
+    std::string key;
+    key.reserve(dev.size() + 1 + what.size());
+    key.append(dev).append("/").append(what);
+    return allow(key, now_ms);
 }
 
 } // namespace pilehub::log

@@ -1,9 +1,13 @@
 #pragma once
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace pilehub::log {
 
@@ -52,5 +56,23 @@ template <typename... A> void warn(const Ctx& c, fmt::format_string<A...> f, A&&
 template <typename... A> void error(const Ctx& c, fmt::format_string<A...> f, A&&... a) {
     write(Level::Error, c, fmt::format(f, std::forward<A>(a)...));
 }
+
+/// Lets at most `per_window` lines about one key (e.g. "pile-7/malformed") through in each window, so
+/// that a device flooding bad messages costs a few log lines, not one per message. Thread-safe.
+class RateLimiter {
+public:
+    explicit RateLimiter(std::int64_t window_ms = 10'000, int per_window = 5)
+        : window_ms_(window_ms), per_window_(per_window) {}
+    /// true if a line about `key` may be written at `now_ms` (any monotonic or wall-clock milliseconds).
+    bool allow(std::string_view key, std::int64_t now_ms);
+    /// true if a line about `dev`'s `what` may be written at `now_ms`.
+    bool allow(std::string_view dev, std::string_view what, std::int64_t now_ms);
+
+private:
+    std::int64_t window_ms_;
+    int per_window_;
+    std::mutex m_;
+    std::map<std::string, std::pair<std::int64_t, int>, std::less<>> seen_; ///< key → window start, lines
+};
 
 } // namespace pilehub::log

@@ -44,7 +44,10 @@ struct Options {
 };
 
 /// Runs for every inbound message, on the client's callback thread. It must not block on the
-/// network and must commit its effect before returning: the QoS 1 acknowledgement follows its return.
+/// network. The QoS 1 acknowledgement (PUBACK) follows its return, whatever happened: a handler
+/// that throws is logged and its message acknowledged all the same. So a handler either commits
+/// before returning under worker::Loop::run_inline (which never returns when the commit cannot be
+/// made), or posts into a worker::Loop, which spools what it cannot commit (docs/architecture.md).
 using MessageHandler = std::function<void(const Message&)>;
 /// Runs on the callback thread after every successful connect, once subscriptions are renewed.
 using ConnectHandler = std::function<void()>;

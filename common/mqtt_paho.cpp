@@ -90,7 +90,8 @@ public:
         connect_listener_.fail = [this](const ::mqtt::token& t) {
             connecting_ = false;
             log::warn("mqtt {}: connect to {}:{} failed (rc={} reason={}), retrying in {} ms", opts_.client_id,
-                      opts_.host, opts_.port, t.get_return_code(), static_cast<int>(t.get_reason_code()), backoff_.count());
+                      opts_.host, opts_.port, t.get_return_code(), static_cast<int>(t.get_reason_code()),
+                      backoff_.count());
             retry_later();
         };
         sub_listener_.ok = [this](const ::mqtt::token& t) { on_suback(t, true); };
@@ -271,6 +272,9 @@ public:
         }
         if (!handler_)
             return;
+        // Paho C 1.3.12 sends the PUBACK of a QoS 1 message when this returns (verified, see
+        // docs/architecture.md): what a throwing handler did not commit is acknowledged anyway.
+        // Handlers that must not lose a message run under worker::Loop (common/worker_loop.hpp).
         try {
             handler_(msg);
         } catch (const std::exception& e) {
@@ -320,7 +324,8 @@ public:
     void disconnect_quietly(::mqtt::ReasonCode rc = ::mqtt::ReasonCode::NORMAL_DISCONNECTION) {
         try {
             if (cli_.is_connected()) {
-                auto dopts = ::mqtt::disconnect_options_builder().timeout(std::chrono::seconds(2)).reason_code(rc).finalize();
+                auto dopts =
+                    ::mqtt::disconnect_options_builder().timeout(std::chrono::seconds(2)).reason_code(rc).finalize();
                 ::mqtt::disconnect_options_test::send_reason_code(dopts);
                 cli_.disconnect(dopts)->wait_for(std::chrono::seconds(3));
             }

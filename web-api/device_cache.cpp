@@ -10,7 +10,8 @@ namespace pilehub::api {
 namespace {
 
 std::string raw_text(const rapidjson::Value* v) {
-    if (!v || !v->IsObject())
+    // json::parse refuses deep nesting already; a raw copy recurses, so it checks again.
+    if (!v || !v->IsObject() || json::nesting_depth(*v) > json::kMaxDepth)
         return "{}";
     json::Writer w;
     w.raw_value(*v);

@@ -122,6 +122,7 @@ struct WorldOptions {
     std::int64_t tele_period_s = 10;
     const char *tariff = kTariff; ///< the station's tariff, version 1, in force from epoch 0
     bool full_stack = false;      ///< also run recorderd, presenced and autostopd (REQUIREs them built)
+    std::vector<std::string> sessiond_sets = {}; ///< more `--set key=value` for sessiond
 };
 
 /// One test's world. Devices P1, P2 simulated (10 sockets each); P3 registered but never online.
@@ -160,8 +161,9 @@ public:
         api_->start();
         REQUIRE(api_->wait_ready(10s));
 
-        sessiond.emplace("sessiond", broker_, dir_,
-                         std::vector<std::string>{"log.level=info", "sessiond.command_timeout_ms=10000"});
+        std::vector<std::string> sessiond_sets{"log.level=info", "sessiond.command_timeout_ms=10000"};
+        sessiond_sets.insert(sessiond_sets.end(), o.sessiond_sets.begin(), o.sessiond_sets.end());
+        sessiond.emplace("sessiond", broker_, dir_, sessiond_sets);
         sessiond->start();
         if (o.billingd && fs::exists(Daemon::binary("billingd"))) {
             billingd.emplace("billingd", broker_, dir_, std::vector<std::string>{"billingd.scan_period_s=1"});

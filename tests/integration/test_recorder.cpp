@@ -16,12 +16,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 using namespace pilehub;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-using test::Daemon;
 using test::count;
+using test::Daemon;
 using test::make_temp_dir;
 using test::wait_count;
 
@@ -32,22 +34,22 @@ constexpr EpochMs kBase = 1'732'183'200'000;
 /// Publishes as one device, numbering its uplinks.
 class Publisher {
 public:
-    Publisher(const test::Broker &broker, std::string id, std::int64_t boot = 1)
+    Publisher(const test::Broker& broker, std::string id, std::int64_t boot = 1)
         : id_(std::move(id)), boot_(boot), client_(test::connect_client(broker.client_options(id_))) {}
-    template <typename T> void status(const std::string &topic, const T &data, EpochMs ts, int qos = 0) {
+    template <typename T> void status(const std::string& topic, const T& data, EpochMs ts, int qos = 0) {
         send(topic, payloads::encode(payloads::Message<T>{payloads::make_envelope(ts, boot_, ++seq_), data}), qos);
     }
-    template <typename T> std::string event(const std::string &type, const T &data, EpochMs ts, std::string id = {}) {
+    template <typename T> std::string event(const std::string& type, const T& data, EpochMs ts, std::string id = {}) {
         auto env = payloads::make_envelope(ts, boot_, ++seq_);
         env.id = id.empty() ? fmt::format("e-{}-{}", boot_, seq_) : id;
         send(topics::evt(id_, type), payloads::encode(payloads::Message<T>{env, data}), 1);
         return *env.id;
     }
-    void send(const std::string &topic, const std::string &payload, int qos) {
+    void send(const std::string& topic, const std::string& payload, int qos) {
         REQUIRE(client_->publish({topic, payload, qos, false}));
     }
-    std::int64_t &seq() { return seq_; }
-    const std::string &id() const { return id_; }
+    std::int64_t& seq() { return seq_; }
+    const std::string& id() const { return id_; }
 
 private:
     std::string id_;
@@ -61,7 +63,7 @@ std::int64_t curve_w(int i) {
     return i < 30 ? 6 * i : i < 80 ? 180 : std::max<std::int64_t>(3, 180 - 4 * (i - 80));
 }
 
-payloads::EbikeTele pile_report(int i, std::int64_t &energy_wh) {
+payloads::EbikeTele pile_report(int i, std::int64_t& energy_wh) {
     energy_wh += curve_w(i) / 60;
     payloads::EbikeTele t;
     t.temp_c = 35.5;
@@ -117,7 +119,7 @@ TEST_CASE("recorder: power curves in batches, faults opened and cleared, events 
         st.operator_id = reg.ensure_operator("op", 1);
         st.name = "Recorder Garden";
         const auto station = reg.add_station(st, 1);
-        for (const auto &[id, kind, ports] : {std::tuple{"pile-r1", registry::DeviceKind::EbikePile, 20},
+        for (const auto& [id, kind, ports] : {std::tuple{"pile-r1", registry::DeviceKind::EbikePile, 20},
                                               std::tuple{"pile-r2", registry::DeviceKind::EbikePile, 20},
                                               std::tuple{"ev-r1", registry::DeviceKind::EvCharger, 2}}) {
             registry::Device d;
@@ -126,6 +128,21 @@ TEST_CASE("recorder: power curves in batches, faults opened and cleared, events 
             d.station_id = station;
             d.ports = ports;
             reg.add_device(d, "hash", 1);
+        }
+        // The sessions the reports speak for, each on its own socket: recorderd keeps a reading
+        // only when it comes from its session's socket (one account each: one live app session).
+        std::vector<std::tuple<std::string, std::string, int>> sessions{
+            {"R-S1", "pile-r1", 1}, {"R-S2", "pile-r1", 2}, {"R-EV1", "ev-r1", 1}};
+        for (int n = 1; n <= 20; ++n)
+            sessions.emplace_back(fmt::format("B-{}", n), "pile-r2", n);
+        int account = 0;
+        for (const auto& [sid, dev, n] : sessions) {
+            ++account;
+            core.exec(fmt::format("INSERT INTO accounts (id, phone, created_at) VALUES ({0}, '139{0:08}', 0);"
+                                  "INSERT INTO sessions (id, account_id, method, device_id, n, station_id, mode, "
+                                  "state, created_at, started_at, updated_at) VALUES ('{1}', {0}, 'app', '{2}', {3}, "
+                                  "{4}, 'power', 'charging', 0, 0, 0)",
+                                  account, sid, dev, n, station));
         }
     }
     test::Inbox status;
@@ -265,7 +282,7 @@ TEST_CASE("recorder: power curves in batches, faults opened and cleared, events 
 
     // --- throughput: a burst of full-pile reports (20 sessions each) ---
     const int messages = [] {
-        const char *v = std::getenv("PILEHUB_RECORDER_BURST");
+        const char* v = std::getenv("PILEHUB_RECORDER_BURST");
         return v ? std::atoi(v) : 10'000;
     }();
     const std::int64_t rows_per_message = 21; // 20 curve points + 1 device reading
@@ -283,7 +300,7 @@ TEST_CASE("recorder: power curves in batches, faults opened and cleared, events 
 
     // The status topic reports queue and lag while it works.
     std::int64_t max_queue = 0, max_lag = 0, batches = 0;
-    for (const auto &m : status.messages()) {
+    for (const auto& m : status.messages()) {
         auto doc = json::parse(m.payload);
         if (!doc || !doc->IsObject())
             continue;

@@ -153,10 +153,10 @@ Expected check_settled(World& w, const std::string& sid, const std::string& reas
     CHECK(w.number("SELECT priced_fen FROM settlements WHERE session_id = ?1", sid) == cost);
 
     auto e = expected_bill(w, sid);
-    CHECK_MESSAGE(cost == e.bill.cost_fen.value(), sid << " settled at " << cost << " fen; the stored curve prices it at "
-                                                       << e.bill.cost_fen.value() << " fen: " << billing::to_json(e.bill)
-                                                       << "\nbillingd's bill: "
-                                                       << w.text("SELECT bill FROM settlements WHERE session_id = ?1", sid));
+    CHECK_MESSAGE(cost == e.bill.cost_fen.value(),
+                  sid << " settled at " << cost << " fen; the stored curve prices it at " << e.bill.cost_fen.value()
+                      << " fen: " << billing::to_json(e.bill)
+                      << "\nbillingd's bill: " << w.text("SELECT bill FROM settlements WHERE session_id = ?1", sid));
     return e;
 }
 
@@ -410,4 +410,55 @@ TEST_CASE("e2e: the platform's own rule: autostopd stops a socket over its regis
                              e.bill.cost_fen.value(), e.duration_s, to_cmd, to_stop, to_done, decided,
                              stopping_by(w, sid));
     std::cout << fmt::format("[e2e platform] test case took {} ms\n", since(t_case));
+}
+
+TEST_CASE("e2e: another pile's telemetry claiming a session changes neither its curve nor its bill, and is logged") {
+    World w(e2e_options("e2e-foreign"));
+    // P3 is registered but not simulated: the test publishes as P3, with P3's own credentials.
+    w.broker().add_user("P3");
+    w.broker().reload();
+    auto forger = test::connect_client(w.broker().client_options("P3"));
+    const auto sid = w.start(w.accounts.at(0), "P1-2", "power");
+    REQUIRE_MESSAGE(w.wait_state(sid, "charging", 5s), w.logs());
+    std::this_thread::sleep_for(1s); // 10 simulated minutes of P1's own reports
+
+    // P3 claims the session (same socket number, and another one) at 1900 W and 5000 Wh.
+    for (int i = 1; i <= 20; ++i) {
+        payloads::EbikeTele t;
+        payloads::EbikeSocketTele s;
+        s.n = i % 2 == 0 ? 2 : 7;
+        s.st = payloads::EbikeSocketStatus::Charging;
+        s.sid = sid;
+        s.power_w = 1900;
+        s.session_energy_wh = 5000;
+        t.sockets.push_back(s);
+        t.total_power_w = 1900;
+        const auto env = payloads::make_envelope(SystemClock::instance().now_ms(), 1, i);
+        REQUIRE(forger->publish(
+            {topics::tele("P3"), payloads::encode(payloads::Message<payloads::EbikeTele>{env, t}), 0, false}));
+        std::this_thread::sleep_for(50ms);
+    }
+    std::this_thread::sleep_for(500ms); // one more recorderd batch
+    CHECK(w.state(sid) == "charging");  // autostopd saw no overload of this session
+
+    w.control("full P1 2");
+    const auto e = check_settled(w, sid, "full", "pile"); // the bill is the stored curve's
+    CHECK(e.samples >= 5);
+    CHECK(e.sample_max_w < 1900);
+    {
+        db::Database tele(w.dir() + "/telemetry.db");
+        db::Statement q(tele, "SELECT count(*) FROM session_samples WHERE session_id = ?1 AND "
+                              "(power_w >= 1900 OR energy_wh >= 5000)");
+        q.bind(1, sid);
+        REQUIRE(q.step());
+        CHECK(q.int64(0) == 0);
+    }
+    CHECK(e.bill.max_power_w < 1900);
+    check_audit(w);
+    // Each consumer of raw telemetry dropped the readings and said so (rate-limited).
+    for (auto* d : {&w.recorderd, &w.billingd, &w.autostopd}) {
+        const auto log = (*d)->log();
+        CHECK_MESSAGE(log.find("dev=P3 sid=" + sid) != std::string::npos, log.substr(0, 4000));
+        CHECK(log.find("claims a session") != std::string::npos);
+    }
 }

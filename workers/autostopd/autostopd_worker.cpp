@@ -5,13 +5,12 @@
 #include "common/payloads.hpp"
 #include "common/topics.hpp"
 
+#include <memory>
+
 namespace pilehub::autostopd {
 namespace {
 
-constexpr EpochMs kWarnWindowMs = 10'000;
-constexpr int kWarnsPerWindow = 5;
-
-Answer classify(const rpc::Reply &r) {
+Answer classify(const rpc::Reply& r) {
     if (r.ok())
         return Answer::Accepted;
     if (r.status == "timeout" || r.status == "failed" || r.status == "busy" || r.status == "expired")
@@ -21,7 +20,7 @@ Answer classify(const rpc::Reply &r) {
 
 } // namespace
 
-std::string stop_request_json(const Stop &s) {
+std::string stop_request_json(const Stop& s) {
     json::Writer w;
     w.begin_object()
         .field("session_id", s.sid)
@@ -31,15 +30,29 @@ std::string stop_request_json(const Stop &s) {
     return w.str();
 }
 
-Worker::Worker(mqtt::Client &mqtt, mqtt::Router &router, db::Database &core, const Clock &clock, Options opts)
+namespace {
+
+worker::Loop::Options loop_options(const Options& o) {
+    worker::Loop::Options l;
+    l.name = "autostopd";
+    l.tick = o.tick;
+    l.retry_failures = false; // autostopd commits nothing: a failed step is logged and the next report decides
+    return l;
+}
+
+} // namespace
+
+Worker::Worker(mqtt::Client& mqtt, mqtt::Router& router, db::Database& core, const Clock& clock, Options opts)
     : mqtt_(mqtt), clock_(clock), opts_(std::move(opts)), store_(core),
-      rules_(clock, opts_.unsafe_fault_bits, opts_.retry_ms, opts_.forget_ms), rpc_(mqtt, router, clock) {
-    caller_ = [this](const Stop &, const std::string &data) {
+      rules_(clock, opts_.unsafe_fault_bits, opts_.retry_ms, opts_.forget_ms), rpc_(mqtt, router, clock),
+      loop_(
+          clock, loop_options(opts_), [this](const mqtt::Message& m) { handle(m); }, [this] { tick(); }) {
+    caller_ = [this](const Stop&, const std::string& data) {
         return rpc_.call(opts_.service, "stop", data, opts_.rpc_timeout);
     };
-    auto h = [this](const mqtt::Message &m) { enqueue(Inbound{m, monotonic_ms()}); };
+    auto h = [this](const mqtt::Message& m) { loop_.post(m); };
     router.add(mqtt, topics::any_device::tele(), 0, h);
-    for (const auto &f : {topics::any_device::state(), topics::any_device::conn_state(), topics::any_device::evt(),
+    for (const auto& f : {topics::any_device::state(), topics::any_device::conn_state(), topics::any_device::evt(),
                           topics::any_device::cfg_reported(), topics::any_session_state()})
         router.add(mqtt, f, 1, h);
     router.add(mqtt, topics::any_session_cost(), 0, h);
@@ -50,85 +63,40 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-    rules_thread_ = std::thread([this] { rules_loop(); });
+    {
+        std::lock_guard r(req_m_);
+        req_stopping_ = false;
+    }
+    loop_.start();
     for (int i = 0; i < std::max(1, opts_.rpc_threads); ++i)
         request_threads_.emplace_back([this] { request_loop(); });
 }
 
 void Worker::stop() {
     {
-        std::lock_guard l(m_);
         std::lock_guard r(req_m_);
-        stopping_ = true;
+        req_stopping_ = true;
     }
-    cv_.notify_all();
     req_cv_.notify_all();
-    if (rules_thread_.joinable())
-        rules_thread_.join();
-    for (auto &t : request_threads_)
+    for (auto& t : request_threads_)
         if (t.joinable())
             t.join();
     request_threads_.clear();
+    loop_.stop();
+    std::lock_guard r(req_m_);
     if (!requests_.empty())
         log::warn("{} stop requests not sent at shutdown", requests_.size());
 }
 
-void Worker::enqueue(Item item) {
-    {
-        std::lock_guard l(m_);
-        queue_.push_back(std::move(item));
-    }
-    cv_.notify_one();
-}
-
-bool Worker::warn_allowed(const std::string &dev, std::string_view what) {
-    const auto now = clock_.now_ms();
-    auto &[start, count] = warned_[dev + "/" + std::string(what)];
-    if (now - start >= kWarnWindowMs) {
-        start = now;
-        count = 0;
-    }
-    return ++count <= kWarnsPerWindow;
-}
-
 // --- rules thread ------------------------------------------------------------------------------
 
-void Worker::rules_loop() {
-    auto next_tick = clock_.now_ms();
-    std::deque<Item> batch;
-    for (;;) {
-        {
-            std::unique_lock l(m_);
-            cv_.wait_for(l, opts_.tick, [&] { return stopping_ || !queue_.empty(); });
-            if (stopping_)
-                return;
-            batch.swap(queue_);
-        }
-        for (const auto &item : batch) {
-            try {
-                if (const auto *in = std::get_if<Inbound>(&item))
-                    handle(*in);
-                else
-                    answered(std::get<Answered>(item));
-            } catch (const std::exception &e) {
-                log::error("autostop: {}", e.what());
-            }
-        }
-        batch.clear();
-        const auto now = clock_.now_ms();
-        if (now >= next_tick) {
-            next_tick = now + opts_.tick.count();
-            try {
-                dispatch(rules_.tick(), 0);
-            } catch (const std::exception &e) {
-                log::error("autostop tick: {}", e.what());
-            }
-            std::erase_if(looked_up_, [&](const auto &kv) { return kv.second + 600'000 < now; });
-        }
-    }
+void Worker::tick() {
+    dispatch(rules_.tick(), 0);
+    const auto now = clock_.now_ms();
+    std::erase_if(looked_up_, [&](const auto& kv) { return kv.second + 600'000 < now; });
 }
 
-bool Worker::known_device(const std::string &dev) {
+bool Worker::known_device(const std::string& dev) {
     if (kinds_.count(dev))
         return true;
     const auto now = clock_.now_ms();
@@ -145,11 +113,11 @@ bool Worker::known_device(const std::string &dev) {
     return true;
 }
 
-void Worker::ensure_session(const std::string &sid, const std::string &dev, int n, EpochMs start_hint) {
+void Worker::ensure_session(const std::string& sid, const std::string& dev, int n, EpochMs start_hint) {
     if (rules_.terms_known(sid))
         return;
     const auto now = clock_.now_ms();
-    auto &next = looked_up_[sid];
+    auto& next = looked_up_[sid];
     if (rules_.tracks(sid) && now < next)
         return;
     next = now + opts_.lookup_retry_ms;
@@ -188,8 +156,7 @@ void Worker::ensure_session(const std::string &sid, const std::string &dev, int 
     rules_.track(row->terms);
 }
 
-void Worker::handle(const Inbound &in) {
-    const auto &m = in.msg;
+void Worker::handle(const mqtt::Message& m) {
     if (auto sid = topics::session_of(m.topic)) {
         handle_session(*sid, m.topic == topics::session_cost(*sid), m);
         return;
@@ -200,14 +167,14 @@ void Worker::handle(const Inbound &in) {
         return;
     }
     if (!known_device(t->device_id)) {
-        if (warn_allowed(t->device_id, "unknown"))
+        if (warnings_.allow(t->device_id, "unknown", clock_.now_ms()))
             log::warn(log::Ctx{t->device_id, {}}, "unknown device (not registered): {} ignored", m.topic);
         return;
     }
-    handle_device(*t, in);
+    handle_device(*t, m);
 }
 
-void Worker::handle_session(const std::string &sid, bool cost, const mqtt::Message &m) {
+void Worker::handle_session(const std::string& sid, bool cost, const mqtt::Message& m) {
     const log::Ctx ctx{{}, sid};
     auto doc = json::parse(m.payload);
     if (!doc || !doc->IsObject()) {
@@ -233,7 +200,7 @@ void Worker::handle_session(const std::string &sid, bool cost, const mqtt::Messa
                 return; // not a session we watch (or not yet charging)
             ensure_session(sid, row->terms.dev, row->terms.n, 0);
         }
-        dispatch(rules_.on_cost(c), monotonic_ms());
+        dispatch(rules_.on_cost(c), loop_.current_posted_ms());
         return;
     }
     auto state = o.opt_str("state", 32);
@@ -255,12 +222,13 @@ void Worker::handle_session(const std::string &sid, bool cost, const mqtt::Messa
     }
 }
 
-void Worker::handle_device(const topics::DeviceTopic &t, const Inbound &in) {
-    const auto &dev = t.device_id;
+void Worker::handle_device(const topics::DeviceTopic& t, const mqtt::Message& m) {
+    const auto& dev = t.device_id;
     const log::Ctx ctx{dev, {}};
-    const auto &text = in.msg.payload;
-    auto malformed = [&](std::string_view what, const std::string &why) {
-        if (warn_allowed(dev, "malformed"))
+    const auto& text = m.payload;
+    const EpochMs arrived = loop_.current_posted_ms();
+    auto malformed = [&](std::string_view what, const std::string& why) {
+        if (warnings_.allow(dev, "malformed", clock_.now_ms()))
             log::warn(ctx, "malformed {} ignored: {}", what, why);
     };
     const auto kind = kinds_[dev];
@@ -271,10 +239,10 @@ void Worker::handle_device(const topics::DeviceTopic &t, const Inbound &in) {
             malformed("telemetry", env.error());
             return;
         }
-        auto &last = last_tele_[dev];
+        auto& last = last_tele_[dev];
         if (last.first != 0 || last.second != 0) {
             if (env->boot < last.first || (env->boot == last.first && env->seq <= last.second)) {
-                if (warn_allowed(dev, "order"))
+                if (warnings_.allow(dev, "order", clock_.now_ms()))
                     log::warn(ctx, "telemetry boot {} seq {} is not after boot {} seq {}: {} dropped", env->boot,
                               env->seq, last.first, last.second,
                               env->boot == last.first && env->seq == last.second ? "replay" : "out-of-order report");
@@ -291,7 +259,7 @@ void Worker::handle_device(const topics::DeviceTopic &t, const Inbound &in) {
             }
             tele.temp_c = e->data.temp_c;
             tele.total_power_w = e->data.total_power_w;
-            for (const auto &s : e->data.sockets)
+            for (const auto& s : e->data.sockets)
                 tele.ports.push_back({s.n, s.sid, s.power_w});
         } else if (kind == Kind::EvCharger) {
             auto v = payloads::decode<payloads::EvTele>(text);
@@ -301,16 +269,17 @@ void Worker::handle_device(const topics::DeviceTopic &t, const Inbound &in) {
             }
             tele.temp_c = v->data.temp_c;
             tele.total_power_w = v->data.total_power_w;
-            for (const auto &g : v->data.guns)
+            for (const auto& g : v->data.guns)
                 tele.ports.push_back({g.n, g.sid, g.power_w});
         } else {
             return; // cameras have no sessions
         }
         last = {env->boot, env->seq};
-        for (const auto &p : tele.ports)
+        for (const auto& p : tele.ports)
             if (p.sid)
                 ensure_session(*p.sid, dev, p.n, 0);
-        dispatch(rules_.on_tele(tele), in.arrived_mono);
+        drop_foreign(tele);
+        dispatch(rules_.on_tele(tele), arrived);
         return;
     }
     case topics::Leaf::State: {
@@ -321,9 +290,9 @@ void Worker::handle_device(const topics::DeviceTopic &t, const Inbound &in) {
         }
         auto stops = rules_.on_fault_set(dev, 0, s->data.fault_bits);
         if (s->data.temp_c)
-            for (auto &x : rules_.on_temp(dev, *s->data.temp_c))
+            for (auto& x : rules_.on_temp(dev, *s->data.temp_c))
                 stops.push_back(std::move(x));
-        dispatch(std::move(stops), in.arrived_mono);
+        dispatch(std::move(stops), arrived);
         return;
     }
     case topics::Leaf::ConnState: {
@@ -348,7 +317,7 @@ void Worker::handle_device(const topics::DeviceTopic &t, const Inbound &in) {
                 ensure_session(*v->data.sid, dev, t.n, 0);
             else if (v->data.st == payloads::EvGunStatus::Available)
                 rules_.port_idle(dev, t.n);
-            dispatch(rules_.on_fault_set(dev, t.n, v->data.fault_bits), in.arrived_mono);
+            dispatch(rules_.on_fault_set(dev, t.n, v->data.fault_bits), arrived);
         }
         return;
     }
@@ -383,12 +352,12 @@ void Worker::handle_device(const topics::DeviceTopic &t, const Inbound &in) {
                 auto e = payloads::decode<payloads::EbikeFault>(text);
                 if (!e)
                     return malformed("fault", e.error());
-                dispatch(rules_.on_fault(dev, e->data.n, e->data.bit, e->data.active), in.arrived_mono);
+                dispatch(rules_.on_fault(dev, e->data.n, e->data.bit, e->data.active), arrived);
             } else {
                 auto v = payloads::decode<payloads::EvFaultEvent>(text);
                 if (!v)
                     return malformed("fault", v.error());
-                dispatch(rules_.on_fault_set(dev, v->data.n, v->data.fault_bits), in.arrived_mono);
+                dispatch(rules_.on_fault_set(dev, v->data.n, v->data.fault_bits), arrived);
             }
         }
         return;
@@ -418,26 +387,42 @@ void Worker::handle_device(const topics::DeviceTopic &t, const Inbound &in) {
     }
 }
 
-void Worker::dispatch(std::vector<Stop> stops, std::int64_t arrived_mono) {
+void Worker::drop_foreign(Telemetry& tele) {
+    std::erase_if(tele.ports, [&](const PortReading& p) {
+        if (!p.sid || !rules_.terms_known(*p.sid))
+            return false; // no session, or none in the database to check against (yet)
+        const auto terms = rules_.terms(*p.sid);
+        if (!terms || (terms->dev == tele.dev && terms->n == p.n))
+            return false;
+        ++foreign_;
+        if (warnings_.allow(tele.dev, "foreign", clock_.now_ms()))
+            log::warn(log::Ctx{tele.dev, *p.sid},
+                      "telemetry of socket {} claims a session that runs on {}/{}: reading dropped", p.n, terms->dev,
+                      terms->n);
+        return true;
+    });
+}
+
+void Worker::dispatch(std::vector<Stop> stops, EpochMs arrived_ms) {
     if (stops.empty())
         return;
-    const auto now = monotonic_ms();
+    const auto now = clock_.now_ms();
     {
         std::lock_guard l(req_m_);
-        for (auto &s : stops) {
+        for (auto& s : stops) {
             const log::Ctx ctx{s.dev, s.sid};
-            if (arrived_mono != 0)
+            if (arrived_ms != 0)
                 log::info(ctx, "asking {} to stop ({}): {} [decided {} ms after the report arrived]", opts_.service,
-                          to_string(s.reason), s.detail, now - arrived_mono);
+                          to_string(s.reason), s.detail, now - arrived_ms);
             else
                 log::info(ctx, "asking {} to stop ({}): {}", opts_.service, to_string(s.reason), s.detail);
-            requests_.push_back(Request{std::move(s), arrived_mono});
+            requests_.push_back(Request{std::move(s), arrived_ms});
         }
     }
     req_cv_.notify_all();
 }
 
-void Worker::answered(const Answered &a) {
+void Worker::answered(const Answered& a) {
     const log::Ctx ctx{a.stop.dev, a.stop.sid};
     const auto answer = classify(a.reply);
     rules_.answered(a.stop.sid, a.stop.reason, answer);
@@ -458,26 +443,47 @@ void Worker::answered(const Answered &a) {
 
 // --- request threads ---------------------------------------------------------------------------
 
+void Worker::send(Request r) {
+    const auto t0 = monotonic_ms();
+    rpc::Reply reply;
+    try {
+        reply = caller_(r.stop, stop_request_json(r.stop));
+    } catch (const std::exception& e) {
+        reply = rpc::Reply::refuse("internal", e.what(), "failed");
+    }
+    auto a = std::make_shared<Answered>(Answered{std::move(r.stop), std::move(reply), monotonic_ms() - t0});
+    loop_.post([this, a] { answered(*a); });
+}
+
 void Worker::request_loop() {
     for (;;) {
         Request r;
         {
             std::unique_lock l(req_m_);
-            req_cv_.wait(l, [&] { return stopping_ || !requests_.empty(); });
-            if (stopping_)
+            req_cv_.wait(l, [&] { return req_stopping_ || !requests_.empty(); });
+            if (req_stopping_)
                 return;
             r = std::move(requests_.front());
             requests_.pop_front();
         }
-        const auto t0 = monotonic_ms();
-        rpc::Reply reply;
-        try {
-            reply = caller_(r.stop, stop_request_json(r.stop));
-        } catch (const std::exception &e) {
-            reply = rpc::Reply::refuse("internal", e.what(), "failed");
-        }
-        enqueue(Answered{std::move(r.stop), std::move(reply), monotonic_ms() - t0});
+        send(std::move(r));
     }
+}
+
+std::size_t Worker::pending_requests() {
+    std::lock_guard l(req_m_);
+    return requests_.size();
+}
+
+std::size_t Worker::send_requests() {
+    std::deque<Request> batch;
+    {
+        std::lock_guard l(req_m_);
+        batch.swap(requests_);
+    }
+    for (auto& r : batch)
+        send(std::move(r));
+    return batch.size();
 }
 
 } // namespace pilehub::autostopd

@@ -1,10 +1,12 @@
 #pragma once
 #include "common/clock.hpp"
 #include "common/db.hpp"
+#include "common/log.hpp"
 #include "common/mqtt.hpp"
 #include "common/mqtt_router.hpp"
 #include "common/rpc.hpp"
 #include "common/topics.hpp"
+#include "common/worker_loop.hpp"
 #include "workers/autostopd/autostopd_rules.hpp"
 #include "workers/autostopd/autostopd_store.hpp"
 
@@ -17,12 +19,13 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <variant>
 #include <vector>
 
-/// autostopd's glue. The MQTT callback thread only enqueues; one rules thread decodes, looks
-/// sessions up, runs the rules and ticks them; a small pool of request threads asks sessiond to
-/// stop (rpc `sessiond/stop`, which blocks until sessiond answers) and hands the answers back.
+/// autostopd's glue. The MQTT callback thread only posts into the worker loop; its one thread
+/// decodes, looks sessions up, runs the rules and ticks them; a small pool of request threads asks
+/// sessiond to stop (rpc `sessiond/stop`, which blocks until sessiond answers) and posts the answers
+/// back into the loop. A telemetry reading counts for a session only when it comes from the
+/// session's own socket (its row in the database); others are dropped and logged.
 namespace pilehub::autostopd {
 
 /// Tunables (config keys `autostopd.*`).
@@ -39,32 +42,40 @@ struct Options {
 };
 
 /// The data of a stop request: `{"session_id":..,"reason":..,"actor":"autostopd"}`.
-std::string stop_request_json(const Stop &s);
+std::string stop_request_json(const Stop& s);
 
 /// Runs autostopd. Construct before mqtt.start() (it subscribes through `router`).
 class Worker {
 public:
     /// Sends one stop request and waits for the answer (rpc::Client::call by default; tests may
     /// replace it).
-    using Caller = std::function<rpc::Reply(const Stop &stop, const std::string &data_json)>;
+    using Caller = std::function<rpc::Reply(const Stop& stop, const std::string& data_json)>;
 
-    Worker(mqtt::Client &mqtt, mqtt::Router &router, db::Database &core, const Clock &clock, Options opts);
+    Worker(mqtt::Client& mqtt, mqtt::Router& router, db::Database& core, const Clock& clock, Options opts);
     ~Worker();
-    Worker(const Worker &) = delete;
-    Worker &operator=(const Worker &) = delete;
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
 
     /// Replaces how stop requests are sent (before start()).
     void set_caller(Caller c) { caller_ = std::move(c); }
     /// Starts the rules thread and the request threads.
     void start();
-    /// Stops the threads; requests not yet sent are dropped (logged).
+    /// Stops the request threads (requests not yet sent are dropped, logged), then the rules thread.
     void stop();
 
+    // ---- for tests: the same steps on the calling thread, never sleeping --------------------
+    /// Runs what is queued (messages, answers) and the tick if due.
+    std::size_t drain() { return loop_.drain(); }
+    /// Runs the tick now.
+    void tick_now() { loop_.tick_now(); }
+    /// Stop requests decided and not yet sent.
+    std::size_t pending_requests();
+    /// Sends every pending stop request with the caller and posts the answers (run drain() after).
+    std::size_t send_requests();
+    /// Readings dropped because another device or socket claimed the session.
+    std::uint64_t foreign_readings() const { return foreign_; }
+
 private:
-    struct Inbound {
-        mqtt::Message msg;
-        std::int64_t arrived_mono = 0;
-    };
     struct Answered {
         Stop stop;
         rpc::Reply reply;
@@ -72,48 +83,46 @@ private:
     };
     struct Request {
         Stop stop;
-        std::int64_t arrived_mono = 0;
+        EpochMs arrived_ms = 0;
     };
-    using Item = std::variant<Inbound, Answered>;
 
-    void enqueue(Item item);
-    void rules_loop();
-    void handle(const Inbound &in);
-    void handle_device(const topics::DeviceTopic &t, const Inbound &in);
-    void handle_session(const std::string &sid, bool cost, const mqtt::Message &m);
-    void answered(const Answered &a);
-    bool known_device(const std::string &dev);
-    void ensure_session(const std::string &sid, const std::string &dev, int n, EpochMs start_hint);
-    void dispatch(std::vector<Stop> stops, std::int64_t arrived_mono);
+    void handle(const mqtt::Message& m);
+    void handle_device(const topics::DeviceTopic& t, const mqtt::Message& m);
+    void handle_session(const std::string& sid, bool cost, const mqtt::Message& m);
+    void tick();
+    void answered(const Answered& a);
+    bool known_device(const std::string& dev);
+    void ensure_session(const std::string& sid, const std::string& dev, int n, EpochMs start_hint);
+    /// Drops the readings whose session runs on another device or socket (logged, counted).
+    void drop_foreign(Telemetry& tele);
+    void dispatch(std::vector<Stop> stops, EpochMs arrived_ms);
+    void send(Request r);
     void request_loop();
-    bool warn_allowed(const std::string &dev, std::string_view what);
 
-    mqtt::Client &mqtt_;
-    const Clock &clock_;
+    mqtt::Client& mqtt_;
+    const Clock& clock_;
     Options opts_;
     Store store_;
     Rules rules_;
     rpc::Client rpc_;
     Caller caller_;
 
-    std::mutex m_;
-    std::condition_variable cv_;
-    std::deque<Item> queue_;
-    bool stopping_ = false;
+    log::RateLimiter warnings_;
 
     std::mutex req_m_;
     std::condition_variable req_cv_;
     std::deque<Request> requests_;
+    bool req_stopping_ = false;
 
     // rules thread only
     std::map<std::string, EpochMs, std::less<>> unknown_;   ///< unknown device → when to look again
     std::map<std::string, Kind, std::less<>> kinds_;        ///< registered devices seen
     std::map<std::string, EpochMs, std::less<>> looked_up_; ///< sid → when it may be looked up again
     std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>> last_tele_; ///< dev → (boot, seq)
-    std::map<std::string, std::pair<EpochMs, int>, std::less<>> warned_;
+    std::uint64_t foreign_ = 0;
 
-    std::thread rules_thread_;
     std::vector<std::thread> request_threads_;
+    worker::Loop loop_; ///< last: its thread stops before the members it uses go
 };
 
 } // namespace pilehub::autostopd

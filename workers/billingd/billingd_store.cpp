@@ -11,7 +11,7 @@ constexpr std::string_view kSessionColumns =
 constexpr std::string_view kDueWhere = "WHERE record_msg_id IS NOT NULL AND cost_fen IS NULL "
                                        "AND state IN ('stopping', 'settling') ORDER BY updated_at, id LIMIT ?";
 constexpr std::string_view kLiveColumns =
-    "SELECT id, account_id, mode, minutes, started_at FROM sessions "
+    "SELECT id, account_id, mode, minutes, started_at, device_id, n FROM sessions "
     "WHERE state = 'charging' AND started_at IS NOT NULL AND record_msg_id IS NULL ";
 constexpr std::string_view kSamples =
     "SELECT t, energy_wh, power_w FROM session_samples WHERE session_id = ? ORDER BY t";
@@ -54,6 +54,8 @@ LiveSession read_live(const db::Statement& st) {
     s.mode = st.text(2);
     s.minutes = st.opt_int64(3);
     s.start_ms = st.int64(4);
+    s.device_id = st.text(5);
+    s.n = static_cast<int>(st.int64(6));
     return s;
 }
 

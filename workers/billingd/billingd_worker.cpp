@@ -17,8 +17,8 @@ std::int64_t watts(double w) {
 
 } // namespace
 
-std::string encode_transition(const std::string &sid, const Settled &s, const std::string &reason,
-                              const std::string &actor) {
+std::string encode_transition(const std::string& sid, const Settled& s, const std::string& reason,
+                              const std::string& actor) {
     json::Writer w;
     w.begin_object()
         .field("v", 1)
@@ -35,118 +35,72 @@ std::string encode_transition(const std::string &sid, const Settled &s, const st
     return w.str();
 }
 
-Worker::Worker(Store &store, mqtt::Client &mqtt, const Clock &clock, Options options)
-    : store_(store), mqtt_(mqtt), clock_(clock), options_(std::move(options)), costs_(clock, options_.cost) {}
+namespace {
+
+worker::Loop::Options loop_options(const Worker::Options& o) {
+    worker::Loop::Options l;
+    l.name = "billingd";
+    l.queue_max = o.queue_max;
+    // The tick also retries put-off settlements, so it runs more often than the periodic work.
+    l.tick = std::chrono::milliseconds(std::clamp<std::int64_t>(o.tick_ms, 1, 250));
+    l.retry_failures = false; // the scan finds again whatever a failure left
+    return l;
+}
+
+} // namespace
+
+Worker::Worker(Store& store, mqtt::Client& mqtt, const Clock& clock, Options options)
+    : store_(store), mqtt_(mqtt), clock_(clock), options_(std::move(options)), costs_(clock, options_.cost),
+      loop_(
+          clock, loop_options(options_), [this](const mqtt::Message& m) { handle(m); }, [this] { tick(); }) {}
 
 Worker::~Worker() {
     stop();
 }
 
-void Worker::subscribe(mqtt::Router &router) {
-    router.add(mqtt_, topics::any_session_state(), 1, [this](const mqtt::Message &m) {
-        // Callback thread: enqueue only, never throw.
-        try {
-            if (auto sid = topics::session_of(m.topic))
-                enqueue({Event::Kind::SessionState, std::move(*sid), 0});
-        } catch (const std::exception &e) {
-            log::error("session state {}: {}", m.topic, e.what());
-        }
-    });
-    router.add(mqtt_, topics::any_device::tele(), 0, [this](const mqtt::Message &m) {
-        try {
-            enqueue({Event::Kind::Tele, m.payload, clock_.now_ms()});
-        } catch (const std::exception &e) {
-            log::error("telemetry {}: {}", m.topic, e.what());
-        }
-    });
-}
-
-void Worker::enqueue(Event e) {
-    {
-        std::lock_guard lk(m_);
-        if (e.kind == Event::Kind::Tele && queue_.size() >= options_.queue_max) {
-            // Telemetry is QoS 0 and the next report supersedes it; triggers are never dropped.
-            ++stats_.dropped;
-            if (stats_.dropped % 1000 == 1)
-                log::warn("falling behind: {} telemetry messages queued, {} dropped so far", queue_.size(),
-                          stats_.dropped);
-            return;
-        }
-        queue_.push_back(std::move(e));
-    }
-    cv_.notify_one();
+void Worker::subscribe(mqtt::Router& router) {
+    // Callback thread: post only (never throws; telemetry is dropped and counted when the queue is full).
+    router.add(mqtt_, topics::any_session_state(), 1, [this](const mqtt::Message& m) { loop_.post(m); });
+    router.add(mqtt_, topics::any_device::tele(), 0, [this](const mqtt::Message& m) { loop_.post(m); });
 }
 
 void Worker::start() {
-    std::lock_guard lk(m_);
-    if (thread_.joinable())
-        return;
-    stopping_ = false;
-    thread_ = std::thread([this] { run(); });
+    loop_.start();
 }
 
 void Worker::stop() {
-    {
-        std::lock_guard lk(m_);
-        stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable())
-        thread_.join();
+    loop_.stop();
 }
 
 Worker::Stats Worker::stats() const {
+    const auto l = loop_.stats();
     std::lock_guard lk(m_);
-    return stats_;
+    auto s = stats_;
+    s.errors += l.errors;
+    s.dropped = l.dropped;
+    return s;
 }
 
-template <typename F> void Worker::guarded(std::string_view what, F &&step) {
-    try {
-        step();
-    } catch (const std::exception &ex) {
-        std::lock_guard lk(m_);
-        ++stats_.errors;
-        log::error("{} failed: {}", what, ex.what());
+void Worker::handle(const mqtt::Message& m) {
+    if (auto sid = topics::session_of(m.topic)) {
+        on_session_state(*sid);
+        return;
+    }
+    if (auto t = topics::parse_device_topic(m.topic); t && t->leaf == topics::Leaf::Tele)
+        on_tele(t->device_id, m.payload, loop_.current_posted_ms());
+}
+
+void Worker::tick() {
+    if (!waiting_.empty())
+        settle_waiting();
+    const EpochMs now = clock_.now_ms();
+    if (now >= next_periodic_) {
+        next_periodic_ = now + options_.tick_ms;
+        on_tick();
     }
 }
 
-void Worker::run() {
-    std::int64_t next_tick = monotonic_ms();
-    for (;;) {
-        std::deque<Event> batch;
-        {
-            std::unique_lock lk(m_);
-            auto wait_ms = std::max<std::int64_t>(0, next_tick - monotonic_ms());
-            if (!waiting_.empty()) {
-                EpochMs first = waiting_.begin()->second;
-                for (const auto &[sid, at] : waiting_)
-                    first = std::min(first, at);
-                wait_ms = std::clamp<std::int64_t>(first - clock_.now_ms(), 0, wait_ms);
-            }
-            cv_.wait_for(lk, std::chrono::milliseconds(wait_ms), [this] { return stopping_ || !queue_.empty(); });
-            if (stopping_)
-                return;
-            batch.swap(queue_);
-        }
-        for (const auto &e : batch) {
-            const bool state = e.kind == Event::Kind::SessionState;
-            guarded(state ? "handling a session state message" : "handling a telemetry message", [&] {
-                if (state)
-                    on_session_state(e.text);
-                else
-                    on_tele(e.text, e.at);
-            });
-        }
-        if (!waiting_.empty())
-            guarded("retrying put-off settlements", [this] { settle_waiting(); });
-        if (monotonic_ms() >= next_tick) {
-            guarded("periodic work", [this] { on_tick(); });
-            next_tick = monotonic_ms() + options_.tick_ms;
-        }
-    }
-}
-
-bool Worker::settle_one(const SessionFacts &s) {
+bool Worker::settle_one(const SessionFacts& s) {
     // The samples are read once: the evidence that the curve is complete is the curve priced.
     auto recorded = store_.samples(s.id);
     if (!due_for_settlement(s, clock_, options_.settle_delay_ms, evidence_of(recorded))) {
@@ -190,11 +144,11 @@ int Worker::settle_due() {
     for (;;) {
         const auto due = store_.due_sessions(options_.scan_batch);
         int progress = 0;
-        for (const auto &s : due) {
+        for (const auto& s : due) {
             try {
                 if (settle_one(s))
                     ++progress;
-            } catch (const std::exception &e) {
+            } catch (const std::exception& e) {
                 std::lock_guard lk(m_);
                 ++stats_.errors;
                 log::error(log::Ctx{{}, s.id}, "settlement failed (retried at the next scan): {}", e.what());
@@ -207,7 +161,7 @@ int Worker::settle_due() {
     return settled;
 }
 
-bool Worker::on_session_state(const std::string &sid) {
+bool Worker::on_session_state(const std::string& sid) {
     const auto s = store_.session(sid);
     if (!s)
         return false;
@@ -226,17 +180,17 @@ bool Worker::on_session_state(const std::string &sid) {
 int Worker::settle_waiting() {
     const EpochMs now = clock_.now_ms();
     std::vector<std::string> ready;
-    for (const auto &[sid, at] : waiting_)
+    for (const auto& [sid, at] : waiting_)
         if (at <= now)
             ready.push_back(sid);
     int settled = 0;
-    for (const auto &sid : ready) {
+    for (const auto& sid : ready) {
         waiting_.erase(sid); // settle_one puts it back if it must still wait
         try {
             const auto s = store_.session(sid);
             if (s && settleable(*s) && settle_one(*s))
                 ++settled;
-        } catch (const std::exception &e) {
+        } catch (const std::exception& e) {
             std::lock_guard lk(m_);
             ++stats_.errors;
             log::error(log::Ctx{{}, sid}, "settlement failed (retried at the next scan): {}", e.what());
@@ -245,7 +199,7 @@ int Worker::settle_waiting() {
     return settled;
 }
 
-bool Worker::track(const std::string &sid) {
+bool Worker::track(const std::string& sid) {
     const auto live = store_.live_session(sid);
     if (!live) {
         not_live_.insert(sid);
@@ -257,7 +211,7 @@ bool Worker::track(const std::string &sid) {
     return true;
 }
 
-void Worker::publish_cost(const std::string &sid) {
+void Worker::publish_cost(const std::string& sid) {
     const auto account = costs_.account_of(sid);
     if (!account)
         return;
@@ -269,13 +223,14 @@ void Worker::publish_cost(const std::string &sid) {
     ++stats_.costs_published;
 }
 
-void Worker::on_tele(const std::string &payload, EpochMs received_ms) {
+void Worker::on_tele(const std::string& dev, const std::string& payload, EpochMs received_ms) {
     {
         std::lock_guard lk(m_);
         ++stats_.telemetry;
     }
     struct Reading {
         std::string sid;
+        int n = 0;
         std::optional<std::int64_t> energy_wh;
         std::int64_t power_w;
     };
@@ -283,22 +238,32 @@ void Worker::on_tele(const std::string &payload, EpochMs received_ms) {
     EpochMs at = received_ms;
     if (auto e = payloads::decode<payloads::EbikeTele>(payload)) {
         at = e->env.ts > 0 ? e->env.ts : received_ms;
-        for (const auto &s : e->data.sockets)
+        for (const auto& s : e->data.sockets)
             if (s.sid)
-                readings.push_back({*s.sid, s.session_energy_wh, watts(s.power_w)});
+                readings.push_back({*s.sid, s.n, s.session_energy_wh, watts(s.power_w)});
     } else if (auto v = payloads::decode<payloads::EvTele>(payload)) {
         at = v->env.ts > 0 ? v->env.ts : received_ms;
-        for (const auto &g : v->data.guns)
+        for (const auto& g : v->data.guns)
             if (g.sid)
-                readings.push_back({*g.sid, g.session_energy_wh, watts(g.power_w)});
+                readings.push_back({*g.sid, g.n, g.session_energy_wh, watts(g.power_w)});
     } else {
         log::debug("telemetry not understood: {}", e.error());
         return;
     }
-    for (const auto &r : readings) {
+    for (const auto& r : readings) {
         if (!costs_.tracking(r.sid)) {
             if (not_live_.count(r.sid) || !track(r.sid))
                 continue;
+        }
+        if (!costs_.bound(r.sid, dev, r.n)) {
+            {
+                std::lock_guard lk(m_);
+                ++stats_.foreign;
+            }
+            if (warnings_.allow(dev, "foreign", clock_.now_ms()))
+                log::warn(log::Ctx{dev, r.sid},
+                          "telemetry of socket {} claims a session that runs on another socket: reading dropped", r.n);
+            continue;
         }
         if (costs_.on_reading(r.sid, at, r.energy_wh, r.power_w))
             publish_cost(r.sid);
@@ -308,7 +273,7 @@ void Worker::on_tele(const std::string &payload, EpochMs received_ms) {
 void Worker::refresh_live() {
     not_live_.clear();
     std::set<std::string> live;
-    for (const auto &s : store_.live_sessions()) {
+    for (const auto& s : store_.live_sessions()) {
         live.insert(s.id);
         if (!costs_.tracking(s.id)) {
             const auto tariff = store_.tariff_for_session(s.id);
@@ -328,7 +293,7 @@ void Worker::on_tick() {
         next_refresh_ = now + options_.live_refresh_ms;
         refresh_live();
     }
-    for (const auto &sid : costs_.due())
+    for (const auto& sid : costs_.due())
         publish_cost(sid);
 }
 

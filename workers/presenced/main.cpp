@@ -3,6 +3,7 @@
 #include "common/db.hpp"
 #include "common/log.hpp"
 #include "common/mqtt_router.hpp"
+#include "common/worker_loop.hpp"
 #include "workers/presenced/presenced_worker.hpp"
 
 #include <stdexcept>
@@ -13,7 +14,7 @@ using namespace pilehub;
 
 class Service final : public daemon::Service {
 public:
-    explicit Service(const Config &cfg)
+    explicit Service(const Config& cfg)
         : db_(cfg.get_string("db.path"), db_options(cfg)), mqtt_(mqtt::make_client(daemon::mqtt_options(cfg))),
           worker_(*mqtt_, router_, db_, SystemClock::instance(), options(cfg)) {
         router_.attach(*mqtt_);
@@ -32,16 +33,17 @@ public:
     }
 
 private:
-    static db::Database::Options db_options(const Config &cfg) {
+    static db::Database::Options db_options(const Config& cfg) {
         db::Database::Options o;
         o.busy_timeout_ms = cfg.get_int32("db.busy_timeout_ms");
         return o;
     }
-    static presenced::Options options(const Config &cfg) {
+    static presenced::Options options(const Config& cfg) {
         presenced::Options o;
         o.silence_periods = cfg.get_int32("presenced.silence_periods");
         o.tick = std::chrono::milliseconds(cfg.get_int("presenced.tick_ms"));
         o.flush = std::chrono::milliseconds(cfg.get_int("presenced.flush_s") * 1000);
+        o.spool = worker::Spool(worker::spool_path(cfg.get_string("data_dir"), "presenced"));
         return o;
     }
     db::Database db_;
@@ -52,17 +54,17 @@ private:
 
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     daemon::Spec spec;
     spec.name = "presenced";
-    spec.add_keys = [](ConfigSchema &s) {
+    spec.add_keys = [](ConfigSchema& s) {
         s.add_int("presenced.silence_periods", 3, 1, 100,
                   "Telemetry periods (tele_period_s while active, idle_tele_period_s otherwise) without any "
                   "message after which a pile is marked offline (`silent`).");
         s.add_int("presenced.tick_ms", 500, 10, 60'000, "How often silence is checked.");
         s.add_int("presenced.flush_s", 30, 1, 3'600, "How often device_presence.last_seen is written.");
     };
-    spec.start = [](daemon::Context &ctx) -> std::unique_ptr<daemon::Service> {
+    spec.start = [](daemon::Context& ctx) -> std::unique_ptr<daemon::Service> {
         {
             db::Database core(ctx.config.get_string("db.path"));
             db::migrate(core, db::core_migrations());

@@ -8,19 +8,16 @@
 namespace pilehub::presenced {
 namespace {
 
-constexpr EpochMs kWarnWindowMs = 10'000;
-constexpr int kWarnsPerWindow = 5;
-
-bool ebike_active(const payloads::EbikeTele &t) {
-    for (const auto &s : t.sockets)
+bool ebike_active(const payloads::EbikeTele& t) {
+    for (const auto& s : t.sockets)
         if (s.sid || s.st == payloads::EbikeSocketStatus::Starting || s.st == payloads::EbikeSocketStatus::Charging ||
             s.st == payloads::EbikeSocketStatus::FullWait)
             return true;
     return false;
 }
 
-bool ev_active(const payloads::EvTele &t) {
-    for (const auto &g : t.guns)
+bool ev_active(const payloads::EvTele& t) {
+    for (const auto& g : t.guns)
         if (g.sid || g.st == payloads::EvGunStatus::Charging || g.st == payloads::EvGunStatus::SuspendedEv ||
             g.st == payloads::EvGunStatus::SuspendedEvse || g.st == payloads::EvGunStatus::Preparing)
             return true;
@@ -29,7 +26,7 @@ bool ev_active(const payloads::EvTele &t) {
 
 } // namespace
 
-std::string encode_verdict(const Record &r) {
+std::string encode_verdict(const Record& r) {
     json::Writer w;
     w.begin_object()
         .field("v", 1)
@@ -41,10 +38,28 @@ std::string encode_verdict(const Record &r) {
     return w.str();
 }
 
-Worker::Worker(mqtt::Client &mqtt, mqtt::Router &router, db::Database &core, const Clock &clock, Options opts)
-    : mqtt_(mqtt), db_(core), store_(core), clock_(clock), opts_(opts), rules_(clock, opts.silence_periods) {
-    auto h = [this](const mqtt::Message &m) { enqueue(m); };
-    for (const auto &f : {topics::any_device::presence(), topics::any_device::info(), topics::any_device::state(),
+namespace {
+
+worker::Loop::Options loop_options(const Options& o) {
+    worker::Loop::Options l;
+    l.name = "presenced";
+    l.queue_max = o.queue_max;
+    l.tick = o.tick;
+    l.retry = o.retry;
+    l.spool = o.spool;
+    l.give_up = o.give_up;
+    l.sleep = o.sleep;
+    return l;
+}
+
+} // namespace
+
+Worker::Worker(mqtt::Client& mqtt, mqtt::Router& router, db::Database& core, const Clock& clock, Options opts)
+    : mqtt_(mqtt), db_(core), store_(core), clock_(clock), opts_(std::move(opts)), rules_(clock, opts_.silence_periods),
+      loop_(
+          clock, loop_options(opts_), [this](const mqtt::Message& m) { handle(m); }, [this] { tick(); }) {
+    auto h = [this](const mqtt::Message& m) { loop_.post(m); };
+    for (const auto& f : {topics::any_device::presence(), topics::any_device::info(), topics::any_device::state(),
                           topics::any_device::conn_state(), topics::any_device::space_state(),
                           topics::any_device::tele(), topics::any_device::evt(), topics::any_device::req(),
                           topics::any_device::cmd_reply(), topics::any_device::cfg_reported()})
@@ -55,8 +70,8 @@ Worker::~Worker() {
     stop();
 }
 
-void Worker::start() {
-    for (auto &r : store_.load()) {
+void Worker::restore() {
+    for (auto& r : store_.load()) {
         const auto dev = r.device_id;
         rules_.restore(std::move(r));
         known(dev);
@@ -65,87 +80,48 @@ void Worker::start() {
             mqtt_.publish({topics::device_presence(dev), encode_verdict(*rec), 1, true});
     }
     log::info("presence of {} devices restored", rules_.records().size());
-    thread_ = std::thread([this] { run(); });
+    next_flush_ = clock_.now_ms() + opts_.flush.count();
+}
+
+void Worker::start() {
+    restore();
+    loop_.start();
 }
 
 void Worker::stop() {
-    {
-        std::lock_guard l(m_);
-        stopping_ = true;
+    loop_.stop();
+    try {
+        store_.touch(rules_.take_seen());
+    } catch (const std::exception& e) {
+        log::error("cannot write last_seen: {}", e.what());
     }
-    cv_.notify_all();
-    if (thread_.joinable())
-        thread_.join();
+}
+
+std::size_t Worker::drain() {
+    loop_.replay_spool();
+    return loop_.drain();
 }
 
 std::size_t Worker::queued() const {
-    std::lock_guard l(m_);
-    return queue_.size();
+    return loop_.queued();
 }
 
-void Worker::enqueue(const mqtt::Message &m) {
-    {
-        std::lock_guard l(m_);
-        queue_.push_back(m);
-    }
-    cv_.notify_one();
-}
-
-void Worker::run() {
-    auto next_tick = clock_.now_ms() + opts_.tick.count();
-    auto next_flush = clock_.now_ms() + opts_.flush.count();
-    std::deque<mqtt::Message> batch;
-    for (;;) {
-        bool stop = false;
-        {
-            std::unique_lock l(m_);
-            cv_.wait_for(l, opts_.tick, [&] { return stopping_ || !queue_.empty(); });
-            batch.swap(queue_);
-            stop = stopping_;
-        }
-        for (const auto &m : batch) {
-            try {
-                handle(m);
-            } catch (const std::exception &e) {
-                log::error("{}: {}", m.topic, e.what());
-            }
-        }
-        batch.clear();
-        const auto now = clock_.now_ms();
-        if (now >= next_tick || stop) {
-            next_tick = now + opts_.tick.count();
-            for (const auto &d : rules_.tick()) {
-                try {
-                    apply(d);
-                } catch (const std::exception &e) {
-                    log::error(log::Ctx{d.record.device_id, {}}, "cannot record silence: {}", e.what());
-                }
-            }
-        }
-        if (now >= next_flush || stop) {
-            next_flush = now + opts_.flush.count();
-            try {
-                store_.touch(rules_.take_seen());
-            } catch (const std::exception &e) {
-                log::error("cannot write last_seen: {}", e.what());
-            }
-        }
-        if (stop)
-            return;
-    }
-}
-
-bool Worker::warn_allowed(const std::string &dev, std::string_view what) {
+void Worker::tick() {
+    for (const auto& d : rules_.tick())
+        apply(d);
     const auto now = clock_.now_ms();
-    auto &[start, count] = warned_[dev + "/" + std::string(what)];
-    if (now - start >= kWarnWindowMs) {
-        start = now;
-        count = 0;
+    if (now >= next_flush_) {
+        next_flush_ = now + opts_.flush.count();
+        // last_seen is a hint (silence is judged in memory): a failed write waits for the next flush.
+        try {
+            store_.touch(rules_.take_seen());
+        } catch (const std::exception& e) {
+            log::error("cannot write last_seen: {}", e.what());
+        }
     }
-    return ++count <= kWarnsPerWindow;
 }
 
-std::optional<std::string> Worker::known(const std::string &dev) {
+std::optional<std::string> Worker::known(const std::string& dev) {
     if (auto it = kinds_.find(dev); it != kinds_.end())
         return it->second;
     const auto now = clock_.now_ms();
@@ -165,24 +141,24 @@ std::optional<std::string> Worker::known(const std::string &dev) {
     return kind;
 }
 
-void Worker::handle(const mqtt::Message &m) {
+void Worker::handle(const mqtt::Message& m) {
     auto t = topics::parse_device_topic(m.topic);
     if (!t) {
         log::warn("ignored a message on {}: not a device topic of CONTRACT A", m.topic);
         return;
     }
-    const auto &dev = t->device_id;
+    const auto& dev = t->device_id;
     const log::Ctx ctx{dev, {}};
     const auto kind = known(dev);
     if (!kind) {
-        if (warn_allowed(dev, "unknown"))
+        if (warnings_.allow(dev, "unknown", clock_.now_ms()))
             log::warn(ctx, "unknown device (not registered): {} ignored", m.topic);
         return;
     }
     if (t->leaf == topics::Leaf::Presence) {
         auto p = payloads::decode_presence(m.payload);
         if (!p) {
-            if (warn_allowed(dev, "malformed"))
+            if (warnings_.allow(dev, "malformed", clock_.now_ms()))
                 log::warn(ctx, "malformed presence ignored: {}", p.error());
             return;
         }
@@ -191,7 +167,7 @@ void Worker::handle(const mqtt::Message &m) {
     }
     auto env = payloads::peek_envelope(m.payload);
     if (!env) {
-        if (warn_allowed(dev, "malformed"))
+        if (warnings_.allow(dev, "malformed", clock_.now_ms()))
             log::warn(ctx, "malformed payload on {} ignored: {}", m.topic, env.error());
         return;
     }
@@ -209,7 +185,7 @@ void Worker::handle(const mqtt::Message &m) {
             else
                 err = v.error();
         }
-        if (!err.empty() && warn_allowed(dev, "malformed"))
+        if (!err.empty() && warnings_.allow(dev, "malformed", clock_.now_ms()))
             log::warn(ctx, "malformed telemetry (counted as traffic only): {}", err);
     } else if (t->leaf == topics::Leaf::CfgReported) {
         if (auto p = periods_from_config(m.payload))
@@ -218,8 +194,8 @@ void Worker::handle(const mqtt::Message &m) {
     apply(rules_.on_traffic(dev, env->boot, active));
 }
 
-void Worker::apply(const Decision &d) {
-    const auto &r = d.record;
+void Worker::apply(const Decision& d) {
+    const auto& r = d.record;
     const log::Ctx ctx{r.device_id, {}};
     switch (d.outcome) {
     case Outcome::Duplicate:
@@ -230,7 +206,7 @@ void Worker::apply(const Decision &d) {
         log::warn(ctx, "{}", d.why);
         return;
     case Outcome::Stale:
-        if (warn_allowed(r.device_id, "stale"))
+        if (warnings_.allow(r.device_id, "stale", clock_.now_ms()))
             log::info(ctx, "{}", d.why);
         return;
     case Outcome::WentOnline:
@@ -238,7 +214,10 @@ void Worker::apply(const Decision &d) {
     case Outcome::Updated:
         break;
     }
-    store_.save(d);
+    // The rules have moved on already: only the commit is tried again (a retry of the whole message
+    // would find a duplicate). If it never commits the process exits, and the spooled message
+    // replays the transition against the state restored from the database.
+    loop_.with_retry("recording a presence transition", [&] { store_.save(d); });
     mqtt_.publish({topics::device_presence(r.device_id), encode_verdict(r), 1, true});
     log::info(ctx, "{} ({}): {}", to_string(r.status), r.reason, d.why);
 }

@@ -1,12 +1,14 @@
 #include "workers/recorderd/recorderd_store.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace pilehub::recorderd {
 
 namespace {
 
-void bind_sample(db::Statement &st, int first, const SessionSample &s) {
+void bind_sample(db::Statement& st, int first, const SessionSample& s) {
     st.bind(first, s.session_id)
         .bind(first + 1, s.t)
         .bind(first + 2, s.power_w)
@@ -29,11 +31,11 @@ std::string insert_session_samples_sql(int rows) {
     return sql;
 }
 
-TelemetryStore::TelemetryStore(db::Database &db)
+TelemetryStore::TelemetryStore(db::Database& db)
     : db_(db), session_(db, kSqlInsertSessionSample), sessions_(db, insert_session_samples_sql(kSamplesPerInsert)),
       device_(db, kSqlInsertDeviceSample), event_(db, kSqlInsertEvent) {}
 
-std::size_t TelemetryStore::write(const Batch &b) {
+std::size_t TelemetryStore::write(const Batch& b) {
     if (b.rows() == 0)
         return 0;
     std::size_t inserted = 0;
@@ -52,7 +54,7 @@ std::size_t TelemetryStore::write(const Batch &b) {
         bind_sample(session_, 1, b.sessions[i]);
         inserted += static_cast<std::size_t>(session_.run());
     }
-    for (const auto &d : b.devices) {
+    for (const auto& d : b.devices) {
         device_.reset();
         device_.bind_all(d.device_id, d.t, d.temp_dc, d.total_power_w, d.rssi_dbm);
         inserted += static_cast<std::size_t>(device_.run());
@@ -61,7 +63,7 @@ std::size_t TelemetryStore::write(const Batch &b) {
     return inserted;
 }
 
-bool TelemetryStore::insert_event(const std::string &dev, const std::string &msg_id, std::string_view type, EpochMs at,
+bool TelemetryStore::insert_event(const std::string& dev, const std::string& msg_id, std::string_view type, EpochMs at,
                                   std::string_view payload) {
     event_.reset();
     event_.bind_all(dev, msg_id, type, at, payload);
@@ -69,8 +71,8 @@ bool TelemetryStore::insert_event(const std::string &dev, const std::string &msg
 }
 
 std::optional<std::vector<FaultChange>>
-FaultStore::record(const std::string &dev, const std::string &msg_id, int n, EpochMs at,
-                   const std::function<std::vector<FaultChange>(const std::vector<std::string> &open)> &decide) {
+FaultStore::record(const std::string& dev, const std::string& msg_id, int n, EpochMs at,
+                   const std::function<std::vector<FaultChange>(const std::vector<std::string>& open)>& decide) {
     db::Transaction tx(db_);
     db::Statement mark(db_, kSqlMarkProcessed);
     if (mark.bind_all(dev, msg_id, at).run() == 0)
@@ -83,7 +85,7 @@ FaultStore::record(const std::string &dev, const std::string &msg_id, int n, Epo
             open.push_back(q.text(0));
     }
     auto changes = decide(open);
-    for (const auto &c : changes) {
+    for (const auto& c : changes) {
         if (c.kind == FaultChange::Kind::Open) {
             db::Statement st(db_, kSqlOpenFault);
             st.bind_all(dev, c.n, c.code, c.bit, at, msg_id).run();
@@ -96,10 +98,10 @@ FaultStore::record(const std::string &dev, const std::string &msg_id, int n, Epo
     return changes;
 }
 
-Directory::Directory(const std::string &path, int busy_timeout_ms, EpochMs unknown_retry_ms)
+Directory::Directory(const std::string& path, int busy_timeout_ms, EpochMs unknown_retry_ms)
     : db_(path, db::Database::Options{db::Sync::Normal, busy_timeout_ms, false}), retry_ms_(unknown_retry_ms) {}
 
-std::optional<std::string> Directory::kind(const std::string &dev, EpochMs now) {
+std::optional<std::string> Directory::kind(const std::string& dev, EpochMs now) {
     std::lock_guard l(m_);
     if (auto it = kinds_.find(dev); it != kinds_.end())
         return it->second;
@@ -113,6 +115,33 @@ std::optional<std::string> Directory::kind(const std::string &dev, EpochMs now) 
     }
     unknown_.erase(dev);
     return kinds_[dev] = st.text(0);
+}
+
+bool Directory::session_on(const std::string& sid, const std::string& dev, int n, EpochMs now) {
+    // Sessions a bounded cache remembers; past this the cache starts again (sessions are many, short).
+    constexpr std::size_t kMaxCached = 200'000;
+    std::lock_guard l(m_);
+    if (auto it = sockets_.find(sid); it != sockets_.end())
+        return it->second.first == dev && it->second.second == n;
+    if (auto it = unknown_sessions_.find(sid); it != unknown_sessions_.end() && now < it->second)
+        return false;
+    db::Statement st(db_, kSqlSessionSocket);
+    st.bind(1, sid);
+    if (!st.step()) {
+        if (unknown_sessions_.size() >= kMaxCached) {
+            std::erase_if(unknown_sessions_, [&](const auto& kv) { return kv.second <= now; });
+            if (unknown_sessions_.size() >= kMaxCached / 2) // a flood of made-up ids: start again
+                unknown_sessions_.clear();
+        }
+        // A row appears as the session starts: look again soon (the telemetry meanwhile is dropped).
+        unknown_sessions_[sid] = now + std::min<EpochMs>(retry_ms_, 5'000);
+        return false;
+    }
+    unknown_sessions_.erase(sid);
+    if (sockets_.size() >= kMaxCached)
+        sockets_.clear();
+    auto& socket = sockets_[sid] = {st.text(0), static_cast<int>(st.int64(1))};
+    return socket.first == dev && socket.second == n;
 }
 
 } // namespace pilehub::recorderd

@@ -33,6 +33,7 @@ inline constexpr std::string_view kSqlOpenFault =
 inline constexpr std::string_view kSqlCloseFault =
     "UPDATE fault_records SET cleared_at = ?1 WHERE device_id = ?2 AND n = ?3 AND code = ?4 AND cleared_at IS NULL";
 inline constexpr std::string_view kSqlDeviceKind = "SELECT kind FROM devices WHERE id = ?1";
+inline constexpr std::string_view kSqlSessionSocket = "SELECT device_id, n FROM sessions WHERE id = ?1";
 
 /// Rows waiting to be written together.
 struct Batch {
@@ -47,16 +48,16 @@ struct Batch {
 /// The telemetry database. One thread uses one instance.
 class TelemetryStore {
 public:
-    explicit TelemetryStore(db::Database &db);
+    explicit TelemetryStore(db::Database& db);
     /// Writes a batch in one transaction; returns the rows actually inserted (duplicates of
     /// (session, t) or (device, t) are ignored).
-    std::size_t write(const Batch &b);
+    std::size_t write(const Batch& b);
     /// Logs one device event; false if its (device, id) is already there.
-    bool insert_event(const std::string &dev, const std::string &msg_id, std::string_view type, EpochMs at,
+    bool insert_event(const std::string& dev, const std::string& msg_id, std::string_view type, EpochMs at,
                       std::string_view payload);
 
 private:
-    db::Database &db_;
+    db::Database& db_;
     db::Statement session_;
     db::Statement sessions_; ///< kSamplesPerInsert rows at once
     db::Statement device_;
@@ -66,26 +67,29 @@ private:
 /// fault_records in the core database. One thread uses one instance.
 class FaultStore {
 public:
-    explicit FaultStore(db::Database &core) : db_(core) {}
+    explicit FaultStore(db::Database& core) : db_(core) {}
     /// In one transaction: records `msg_id` as processed, reads the codes open on (dev, n), asks
     /// `decide` for the changes and applies them. nullopt if `msg_id` was processed before
     /// (nothing changes).
     std::optional<std::vector<FaultChange>>
-    record(const std::string &dev, const std::string &msg_id, int n, EpochMs at,
-           const std::function<std::vector<FaultChange>(const std::vector<std::string> &open)> &decide);
+    record(const std::string& dev, const std::string& msg_id, int n, EpochMs at,
+           const std::function<std::vector<FaultChange>(const std::vector<std::string>& open)>& decide);
 
 private:
-    db::Database &db_;
+    db::Database& db_;
 };
 
 /// Registered devices and their kinds, cached; safe from any thread (it owns its connection).
 class Directory {
 public:
     /// Opens its own connection to the core database at `path`.
-    Directory(const std::string &path, int busy_timeout_ms, EpochMs unknown_retry_ms);
+    Directory(const std::string& path, int busy_timeout_ms, EpochMs unknown_retry_ms);
     /// The kind (`ebike_pile`, `ev_charger`, `camera`) of a registered device; nullopt if unknown
     /// (looked up again after `unknown_retry_ms`).
-    std::optional<std::string> kind(const std::string &dev, EpochMs now);
+    std::optional<std::string> kind(const std::string& dev, EpochMs now);
+    /// Whether session `sid` runs on socket `n` of `dev` (its row in `sessions`). A session not in
+    /// the database yet is looked up again after `unknown_retry_ms`; a known socket is cached.
+    bool session_on(const std::string& sid, const std::string& dev, int n, EpochMs now);
 
 private:
     std::mutex m_;
@@ -93,6 +97,8 @@ private:
     EpochMs retry_ms_;
     std::map<std::string, std::string, std::less<>> kinds_;
     std::map<std::string, EpochMs, std::less<>> unknown_;
+    std::map<std::string, std::pair<std::string, int>, std::less<>> sockets_; ///< sid → (device, n)
+    std::map<std::string, EpochMs, std::less<>> unknown_sessions_;            ///< sid → when to look again
 };
 
 } // namespace pilehub::recorderd

@@ -12,25 +12,52 @@
 namespace pilehub::recorderd {
 namespace {
 
-constexpr EpochMs kWarnWindowMs = 10'000;
-constexpr int kWarnsPerWindow = 5;
-
 db::Database::Options db_options(int busy_timeout_ms) {
     db::Database::Options o;
     o.busy_timeout_ms = busy_timeout_ms;
     return o;
 }
 
+worker::Loop::Options loop_options(const Options& o, std::string name) {
+    worker::Loop::Options l;
+    l.name = std::move(name);
+    l.retry = o.retry;
+    l.give_up = o.give_up;
+    l.sleep = o.sleep;
+    return l;
+}
+
+worker::Loop::Options decode_options(const Options& o) {
+    auto l = loop_options(o, "recorderd decode");
+    l.queue_max = o.max_queue;
+    l.tick = std::max(std::chrono::milliseconds(1), o.batch_time / 5);
+    return l;
+}
+
+worker::Loop::Options write_options(const Options& o) {
+    auto l = loop_options(o, "recorderd write");
+    l.queue_max = std::max<std::size_t>(1, o.max_pending_batches); // back-pressure on the decode loop
+    l.tick = o.status_every;
+    return l;
+}
+
 } // namespace
 
-Worker::Worker(mqtt::Client &mqtt, mqtt::Router &router, const std::string &core_path,
-               const std::string &telemetry_path, int busy_timeout_ms, const Clock &clock, Options opts)
-    : mqtt_(mqtt), clock_(clock), opts_(opts), directory_(core_path, busy_timeout_ms, opts.unknown_retry_ms),
+Worker::Worker(mqtt::Client& mqtt, mqtt::Router& router, const std::string& core_path,
+               const std::string& telemetry_path, int busy_timeout_ms, const Clock& clock, Options opts)
+    : mqtt_(mqtt), clock_(clock), opts_(std::move(opts)),
+      directory_(core_path, busy_timeout_ms, opts_.unknown_retry_ms),
       event_tele_db_(telemetry_path, db_options(busy_timeout_ms)),
       event_core_db_(core_path, db_options(busy_timeout_ms)), events_(event_tele_db_), faults_(event_core_db_),
-      tele_rules_(clock), write_db_(telemetry_path, db_options(busy_timeout_ms)), writer_(write_db_) {
-    router.add(mqtt, topics::any_device::tele(), 0, [this](const mqtt::Message &m) { on_tele(m); });
-    router.add(mqtt, topics::any_device::evt(), 1, [this](const mqtt::Message &m) { on_event(m); });
+      tele_rules_(clock), write_db_(telemetry_path, db_options(busy_timeout_ms)), writer_(write_db_),
+      write_loop_(
+          clock, write_options(opts_), [](const mqtt::Message&) {}, [this] { publish_status(); }),
+      decode_loop_(
+          clock, decode_options(opts_),
+          [this](const mqtt::Message& m) { decode_one(m, decode_loop_.current_posted_ms()); },
+          [this] { decode_tick(); }) {
+    router.add(mqtt, topics::any_device::tele(), 0, [this](const mqtt::Message& m) { on_tele(m); });
+    router.add(mqtt, topics::any_device::evt(), 1, [this](const mqtt::Message& m) { on_event(m); });
 }
 
 Worker::~Worker() {
@@ -38,82 +65,57 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-    next_status_ = clock_.now_ms();
-    decode_thread_ = std::thread([this] { decode_loop(); });
-    write_thread_ = std::thread([this] { write_loop(); });
+    write_loop_.start();
+    decode_loop_.start();
 }
 
 void Worker::stop() {
-    {
-        std::lock_guard l(in_m_);
-        stopping_ = true;
-    }
-    in_cv_.notify_all();
-    out_cv_.notify_all();
-    if (decode_thread_.joinable())
-        decode_thread_.join();
-    if (write_thread_.joinable())
-        write_thread_.join();
+    decode_loop_.stop();
+    hand_off(); // the last, partial batch (the decode thread has ended)
+    write_loop_.stop();
 }
 
-bool Worker::warn_allowed(const std::string &dev, std::string_view what) {
-    const auto now = clock_.now_ms();
-    std::lock_guard l(warn_m_);
-    auto &[start, count] = warned_[dev + "/" + std::string(what)];
-    if (now - start >= kWarnWindowMs) {
-        start = now;
-        count = 0;
-    }
-    return ++count <= kWarnsPerWindow;
+void Worker::drain() {
+    decode_loop_.drain();
+    hand_off();
+    write_loop_.drain();
 }
 
 // --- callback thread ---------------------------------------------------------------------------
 
-void Worker::on_tele(const mqtt::Message &m) {
+void Worker::on_tele(const mqtt::Message& m) {
     tele_received_++;
-    {
-        std::lock_guard l(in_m_);
-        if (inbox_.size() < opts_.max_queue) {
-            inbox_.push_back(Raw{m.topic, m.payload, clock_.now_ms()});
-            if (inbox_.size() == 1)
-                in_cv_.notify_one();
-            return;
-        }
-    }
-    const auto dropped = ++tele_dropped_;
-    if (warn_allowed("", "queue-full"))
-        log::warn("telemetry queue full ({} messages): dropping; {} dropped so far", opts_.max_queue, dropped);
+    if (!decode_loop_.post(m) && warnings_.allow("", "queue-full", clock_.now_ms()))
+        log::warn("telemetry queue full ({} messages): dropping; {} dropped so far", opts_.max_queue,
+                  decode_loop_.stats().dropped);
 }
 
-void Worker::on_event(const mqtt::Message &m) {
-    try {
-        handle_event(m);
-    } catch (const std::exception &e) {
-        write_errors_++;
-        log::error("event on {} not recorded: {}", m.topic, e.what());
-    }
+void Worker::on_event(const mqtt::Message& m) {
+    // Committed here, before Paho acknowledges: a storage failure is retried, then the process exits
+    // without returning, so the broker delivers the event again (docs/architecture.md).
+    write_loop_.run_inline(m, [this](const mqtt::Message& e) { handle_event(e); });
 }
 
-void Worker::handle_event(const mqtt::Message &m) {
+void Worker::handle_event(const mqtt::Message& m) {
     auto t = topics::parse_device_topic(m.topic);
     if (!t) {
         log::warn("ignored a message on {}: not a device topic of CONTRACT A", m.topic);
         return;
     }
-    const auto &dev = t->device_id;
+    const auto& dev = t->device_id;
     const log::Ctx ctx{dev, {}};
     const auto now = clock_.now_ms();
     const auto kind = directory_.kind(dev, now);
     if (!kind) {
         unknown_++;
-        if (warn_allowed(dev, "unknown"))
+        if (warnings_.allow(dev, "unknown", now))
             log::warn(ctx, "unknown device (not registered): event {} ignored", t->name);
         return;
     }
     auto env = payloads::peek_envelope(m.payload);
     if (!env || !env->id) {
         malformed_++;
-        if (warn_allowed(dev, "malformed"))
+        if (warnings_.allow(dev, "malformed", clock_.now_ms()))
             log::warn(ctx, "malformed event {} ignored: {}", t->name,
                       env ? std::string("id is required") : env.error());
         return;
@@ -121,10 +123,10 @@ void Worker::handle_event(const mqtt::Message &m) {
     const auto pk = payloads::parse_enum<payloads::DeviceKind>(*kind);
     const auto schema = pk ? payloads::schema_for(*pk, *t) : std::nullopt;
     if (schema) {
-        if (const auto *codec = payloads::find_codec(*schema)) {
+        if (const auto* codec = payloads::find_codec(*schema)) {
             if (auto ok = codec->recode(m.payload); !ok) {
                 malformed_++;
-                if (warn_allowed(dev, "malformed"))
+                if (warnings_.allow(dev, "malformed", clock_.now_ms()))
                     log::warn(ctx, "malformed event {} id={} ignored: {}", t->name, *env->id, ok.error());
                 return;
             }
@@ -143,195 +145,171 @@ void Worker::handle_event(const mqtt::Message &m) {
 
     std::vector<std::string> notes;
     std::optional<std::vector<FaultChange>> changes;
-    if (*kind == "ebike_pile") {
-        auto f = payloads::decode<payloads::EbikeFault>(m.payload);
-        if (!f)
-            return; // validated above
-        changes = faults_.record(dev, *env->id, f->data.n, at, [&](const std::vector<std::string> &open) {
-            auto v = fault_rules_.on_ebike(dev, *f, open);
-            notes = std::move(v.notes);
-            return v.changes;
-        });
-    } else if (*kind == "ev_charger") {
-        auto f = payloads::decode<payloads::EvFaultEvent>(m.payload);
-        if (!f)
-            return;
-        changes = faults_.record(dev, *env->id, f->data.n, at, [&](const std::vector<std::string> &open) {
-            auto v = fault_rules_.on_ev(dev, *f, open);
-            notes = std::move(v.notes);
-            return v.changes;
-        });
+    // The tracker remembers what it applied as it decides; if the commit fails, it must forget (a
+    // retry would otherwise find the event "older than one already applied").
+    auto tracked = fault_rules_;
+    try {
+        if (*kind == "ebike_pile") {
+            auto f = payloads::decode<payloads::EbikeFault>(m.payload);
+            if (!f)
+                return; // validated above
+            changes = faults_.record(dev, *env->id, f->data.n, at, [&](const std::vector<std::string>& open) {
+                auto v = fault_rules_.on_ebike(dev, *f, open);
+                notes = std::move(v.notes);
+                return v.changes;
+            });
+        } else if (*kind == "ev_charger") {
+            auto f = payloads::decode<payloads::EvFaultEvent>(m.payload);
+            if (!f)
+                return;
+            changes = faults_.record(dev, *env->id, f->data.n, at, [&](const std::vector<std::string>& open) {
+                auto v = fault_rules_.on_ev(dev, *f, open);
+                notes = std::move(v.notes);
+                return v.changes;
+            });
+        }
+    } catch (...) {
+        fault_rules_ = std::move(tracked);
+        throw;
     }
     if (!changes) {
         log::info(ctx, "fault event id={} already processed: nothing changed", *env->id);
         return;
     }
-    for (const auto &n : notes)
+    for (const auto& n : notes)
         log::info(ctx, "{} (id={})", n, *env->id);
-    for (const auto &c : *changes)
+    for (const auto& c : *changes)
         log::info(ctx, "fault {} on {} {} (id={})", c.code, c.n,
                   c.kind == FaultChange::Kind::Open ? "opened" : "cleared", *env->id);
 }
 
-// --- decode thread -----------------------------------------------------------------------------
+// --- decode loop -------------------------------------------------------------------------------
 
-void Worker::decode_loop() {
-    std::deque<Raw> local;
-    EpochMs batch_started = 0;
-    for (;;) {
-        bool stop = false;
-        {
-            std::unique_lock l(in_m_);
-            in_cv_.wait_for(l, opts_.batch_time / 5, [&] { return stopping_ || !inbox_.empty(); });
-            local.swap(inbox_);
-            stop = stopping_;
-        }
-        for (const auto &r : local) {
-            try {
-                decode_one(r);
-            } catch (const std::exception &e) {
-                log::error("telemetry on {} not decoded: {}", r.topic, e.what());
-            }
-            if (batch_started == 0 && !batch_.empty())
-                batch_started = clock_.now_ms();
-            if (batch_.rows() >= opts_.batch_rows) {
-                hand_off(false);
-                batch_started = 0;
-            }
-        }
-        local.clear();
-        if (stop) {
-            {
-                std::lock_guard l(in_m_);
-                if (!inbox_.empty())
-                    continue; // drain what arrived meanwhile
-            }
-            hand_off(true);
-            return;
-        }
-        if (batch_started != 0 && clock_.now_ms() - batch_started >= opts_.batch_time.count()) {
-            hand_off(false);
-            batch_started = 0;
-        }
-    }
+void Worker::decode_tick() {
+    if (batch_started_ != 0 && clock_.now_ms() - batch_started_ >= opts_.batch_time.count())
+        hand_off();
 }
 
-void Worker::decode_one(const Raw &r) {
-    auto t = topics::parse_device_topic(r.topic);
+void Worker::decode_one(const mqtt::Message& msg, EpochMs received) {
+    auto t = topics::parse_device_topic(msg.topic);
     if (!t)
         return;
-    const auto &dev = t->device_id;
+    const auto& dev = t->device_id;
     const log::Ctx ctx{dev, {}};
-    const auto kind = directory_.kind(dev, r.received);
+    const auto kind = directory_.kind(dev, received);
     if (!kind) {
         unknown_++;
-        if (warn_allowed(dev, "unknown"))
+        if (warnings_.allow(dev, "unknown", clock_.now_ms()))
             log::warn(ctx, "unknown device (not registered): telemetry ignored");
         return;
     }
+    // A reading counts for a session only when it comes from the session's own socket.
+    auto foreign = [&](std::optional<std::string>& sid, int n) {
+        if (!sid || directory_.session_on(*sid, dev, n, received))
+            return;
+        foreign_++;
+        if (warnings_.allow(dev, "foreign", clock_.now_ms()))
+            log::warn(log::Ctx{dev, *sid},
+                      "telemetry of socket {} claims a session that does not run there: reading dropped", n);
+        sid.reset();
+    };
     TeleRows rows;
     if (*kind == "ebike_pile") {
-        auto m = payloads::decode<payloads::EbikeTele>(r.payload);
+        auto m = payloads::decode<payloads::EbikeTele>(msg.payload);
         if (!m) {
             malformed_++;
-            if (warn_allowed(dev, "malformed"))
+            if (warnings_.allow(dev, "malformed", clock_.now_ms()))
                 log::warn(ctx, "malformed telemetry ignored: {}", m.error());
             return;
         }
-        rows = tele_rules_.on_ebike(dev, *m);
+        auto tele = std::move(m).value();
+        for (auto& s : tele.data.sockets)
+            foreign(s.sid, s.n);
+        rows = tele_rules_.on_ebike(dev, tele);
     } else if (*kind == "ev_charger") {
-        auto m = payloads::decode<payloads::EvTele>(r.payload);
+        auto m = payloads::decode<payloads::EvTele>(msg.payload);
         if (!m) {
             malformed_++;
-            if (warn_allowed(dev, "malformed"))
+            if (warnings_.allow(dev, "malformed", clock_.now_ms()))
                 log::warn(ctx, "malformed telemetry ignored: {}", m.error());
             return;
         }
-        rows = tele_rules_.on_ev(dev, *m);
+        auto tele = std::move(m).value();
+        for (auto& g : tele.data.guns)
+            foreign(g.sid, g.n);
+        rows = tele_rules_.on_ev(dev, tele);
     } else {
         malformed_++;
-        if (warn_allowed(dev, "malformed"))
+        if (warnings_.allow(dev, "malformed", clock_.now_ms()))
             log::warn(ctx, "telemetry from a {} is not in the contract: ignored", *kind);
         return;
     }
     if (rows.order != Order::Fresh) {
         out_of_order_++;
-        if (warn_allowed(dev, "order"))
+        if (warnings_.allow(dev, "order", clock_.now_ms()))
             log::warn(ctx, "{}", rows.why);
         return;
     }
     if (batch_.oldest_received == 0) {
-        batch_.oldest_received = r.received;
-        batch_oldest_ = r.received;
+        batch_.oldest_received = received;
+        batch_oldest_ = received;
     }
+    if (batch_started_ == 0)
+        batch_started_ = clock_.now_ms();
     batch_.messages++;
-    for (auto &s : rows.sessions)
+    for (auto& s : rows.sessions)
         batch_.sessions.push_back(std::move(s));
     if (rows.device)
         batch_.devices.push_back(std::move(*rows.device));
+    if (batch_.rows() >= opts_.batch_rows)
+        hand_off();
 }
 
-void Worker::hand_off(bool final) {
-    std::unique_lock l(out_m_);
-    if (!batch_.empty()) {
-        // Back-pressure: the queue of raw telemetry grows (and is reported) while the writer catches up.
-        out_cv_.wait(l, [&] { return pending_.size() < opts_.max_pending_batches || final; });
+void Worker::hand_off() {
+    batch_started_ = 0;
+    if (batch_.empty())
+        return;
+    {
+        std::lock_guard l(out_m_);
         pending_rows_ += batch_.rows();
-        pending_.push_back(std::move(batch_));
-        batch_ = Batch{};
-        batch_oldest_ = 0;
+        pending_oldest_.push_back(batch_.oldest_received);
     }
-    if (final)
-        decode_done_ = true;
-    l.unlock();
-    out_cv_.notify_all();
+    auto b = std::make_shared<Batch>(std::move(batch_));
+    batch_ = Batch{};
+    batch_oldest_ = 0;
+    // Back-pressure: this waits while max_pending_batches wait for the writer; the telemetry queue
+    // grows meanwhile (and is reported).
+    write_loop_.post([this, b] { write(*b); });
 }
 
-// --- write thread ------------------------------------------------------------------------------
+// --- write loop --------------------------------------------------------------------------------
 
-void Worker::write_loop() {
-    for (;;) {
-        std::optional<Batch> b;
-        bool done = false;
-        {
-            std::unique_lock l(out_m_);
-            out_cv_.wait_for(l, opts_.status_every, [&] { return decode_done_ || !pending_.empty(); });
-            if (!pending_.empty()) {
-                b = std::move(pending_.front());
-                pending_.pop_front();
-            }
-            done = decode_done_ && pending_.empty() && !b;
-        }
-        out_cv_.notify_all(); // room for the decoder
-        if (b) {
-            try {
-                const auto inserted = writer_.write(*b);
-                rows_written_ += inserted;
-                rows_ignored_ += b->rows() - inserted;
-                batches_++;
-            } catch (const std::exception &e) {
-                write_errors_++;
-                log::error("a batch of {} rows was not written: {}", b->rows(), e.what());
-            }
-            std::lock_guard l(out_m_);
-            pending_rows_ -= b->rows();
-        }
-        if (clock_.now_ms() >= next_status_ || done) {
-            next_status_ = clock_.now_ms() + opts_.status_every.count();
-            publish_status();
-        }
-        if (done)
-            return;
+void Worker::write(const Batch& b) {
+    try {
+        const auto inserted = writer_.write(b);
+        rows_written_ += inserted;
+        rows_ignored_ += b.rows() - inserted;
+        batches_++;
+    } catch (const std::exception& e) {
+        write_errors_++;
+        log::error("a batch of {} rows was not written: {}", b.rows(), e.what());
+        throw; // the loop retries it, then gives up
     }
+    std::lock_guard l(out_m_);
+    pending_rows_ -= b.rows();
+    if (!pending_oldest_.empty())
+        pending_oldest_.pop_front();
 }
 
 Stats Worker::stats() const {
     Stats s;
+    const auto decode = decode_loop_.stats();
     s.tele_received = tele_received_;
-    s.tele_dropped = tele_dropped_;
+    s.tele_dropped = decode.dropped;
     s.malformed = malformed_;
     s.unknown_device = unknown_;
     s.out_of_order = out_of_order_;
+    s.foreign = foreign_;
     s.rows_written = rows_written_;
     s.rows_ignored = rows_ignored_;
     s.batches = batches_;
@@ -343,20 +321,16 @@ Stats Worker::stats() const {
         if (t != 0 && (oldest == 0 || t < oldest))
             oldest = t;
     };
-    {
-        std::lock_guard l(in_m_);
-        s.queue = inbox_.size();
-        if (!inbox_.empty())
-            older(inbox_.front().received);
-    }
+    s.queue = decode.queued;
     older(batch_oldest_);
     {
         std::lock_guard l(out_m_);
         s.pending_rows = pending_rows_;
-        if (!pending_.empty())
-            older(pending_.front().oldest_received);
+        if (!pending_oldest_.empty())
+            older(pending_oldest_.front());
     }
     s.lag_ms = oldest == 0 ? 0 : std::max<EpochMs>(0, clock_.now_ms() - oldest);
+    s.lag_ms = std::max<EpochMs>(s.lag_ms, decode.lag_ms);
     return s;
 }
 
@@ -379,6 +353,7 @@ std::string Worker::status_json() const {
         .field("malformed", static_cast<std::int64_t>(s.malformed))
         .field("out_of_order", static_cast<std::int64_t>(s.out_of_order))
         .field("unknown_device", static_cast<std::int64_t>(s.unknown_device))
+        .field("foreign", static_cast<std::int64_t>(s.foreign))
         .end_object();
     return w.str();
 }

@@ -1,27 +1,31 @@
 #pragma once
 #include "common/clock.hpp"
 #include "common/db.hpp"
+#include "common/log.hpp"
 #include "common/mqtt.hpp"
 #include "common/mqtt_router.hpp"
+#include "common/worker_loop.hpp"
 #include "workers/recorderd/recorderd_rules.hpp"
 #include "workers/recorderd/recorderd_store.hpp"
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <map>
+#include <functional>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-/// recorderd's glue. Three threads:
-/// - the MQTT callback thread enqueues telemetry (QoS 0) and commits events (QoS 1) itself, so an
-///   event's row and its de-duplication record are written before the broker gets its PUBACK;
-/// - the decode thread turns queued telemetry into rows and cuts them into batches;
-/// - the write thread commits each batch in one transaction and publishes the status (queue, lag).
+/// recorderd's glue. Three threads, two of them worker loops (common/worker_loop.hpp):
+/// - the MQTT callback thread posts telemetry (QoS 0) and commits events (QoS 1) itself, so an
+///   event's row and its de-duplication record are written before the broker gets its PUBACK; an
+///   event that cannot be committed is retried there, then the process exits without acknowledging
+///   it, and the broker delivers it again;
+/// - the decode loop turns telemetry into rows and cuts them into batches; a reading counts for a
+///   session only when it comes from the session's own socket (others are dropped and logged);
+/// - the write loop commits each batch in one transaction (retried, then the process exits) and
+///   publishes the status (queue, lag).
 namespace pilehub::recorderd {
 
 /// Tunables (config keys `recorderd.*`).
@@ -32,6 +36,10 @@ struct Options {
     std::size_t max_pending_batches = 16;          ///< batches waiting for the writer before decoding waits
     std::chrono::milliseconds status_every{5'000}; ///< status publish and log period
     EpochMs unknown_retry_ms = 30'000;             ///< an unknown device id is looked up again after this
+    worker::Retry retry = {};
+    /// Tests: how the process gives up, and how a back-off waits (see worker::Loop::Options).
+    std::function<void()> give_up;
+    std::function<void(std::chrono::milliseconds)> sleep;
 };
 
 /// What the worker has done so far (all counters since start).
@@ -41,6 +49,7 @@ struct Stats {
     std::uint64_t malformed = 0;
     std::uint64_t unknown_device = 0;
     std::uint64_t out_of_order = 0; ///< replays and out-of-order telemetry
+    std::uint64_t foreign = 0;      ///< readings dropped: not from the session's own socket
     std::uint64_t rows_written = 0;
     std::uint64_t rows_ignored = 0; ///< duplicates of (session, t) / (device, t)
     std::uint64_t batches = 0;
@@ -55,11 +64,11 @@ struct Stats {
 /// Runs recorderd. Construct before mqtt.start() (it subscribes through `router`).
 class Worker {
 public:
-    Worker(mqtt::Client &mqtt, mqtt::Router &router, const std::string &core_path, const std::string &telemetry_path,
-           int busy_timeout_ms, const Clock &clock, Options opts);
+    Worker(mqtt::Client& mqtt, mqtt::Router& router, const std::string& core_path, const std::string& telemetry_path,
+           int busy_timeout_ms, const Clock& clock, Options opts);
     ~Worker();
-    Worker(const Worker &) = delete;
-    Worker &operator=(const Worker &) = delete;
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
 
     /// Starts the decode and write threads.
     void start();
@@ -69,24 +78,21 @@ public:
     /// The retained status payload: `{"v":1,"online":true,"pid","ts","queue","pending_rows","lag_ms",...}`.
     std::string status_json() const;
 
-private:
-    struct Raw {
-        std::string topic;
-        std::string payload;
-        EpochMs received = 0;
-    };
-    void on_tele(const mqtt::Message &m);
-    void on_event(const mqtt::Message &m);
-    void handle_event(const mqtt::Message &m);
-    void decode_loop();
-    void decode_one(const Raw &r);
-    void hand_off(bool final);
-    void write_loop();
-    void publish_status();
-    bool warn_allowed(const std::string &dev, std::string_view what);
+    /// Tests: decodes what is queued, hands the batch over, writes every batch, on the calling thread.
+    void drain();
 
-    mqtt::Client &mqtt_;
-    const Clock &clock_;
+private:
+    void on_tele(const mqtt::Message& m);
+    void on_event(const mqtt::Message& m);
+    void handle_event(const mqtt::Message& m);
+    void decode_one(const mqtt::Message& m, EpochMs received);
+    void decode_tick();
+    void hand_off();
+    void write(const Batch& b);
+    void publish_status();
+
+    mqtt::Client& mqtt_;
+    const Clock& clock_;
     Options opts_;
     Directory directory_;
 
@@ -97,37 +103,29 @@ private:
     FaultStore faults_;
     FaultTracker fault_rules_;
 
-    // decode thread
+    // decode loop
     TeleRecorder tele_rules_;
     Batch batch_;
+    EpochMs batch_started_ = 0;
     std::atomic<EpochMs> batch_oldest_{0};
 
-    // write thread
+    // write loop
     db::Database write_db_;
     TelemetryStore writer_;
-    EpochMs next_status_ = 0;
     std::uint64_t logged_received_ = 0; ///< counters at the last status log line
     std::uint64_t logged_rows_ = 0;
 
-    mutable std::mutex in_m_;
-    std::condition_variable in_cv_;
-    std::deque<Raw> inbox_;
-    bool stopping_ = false;
-
     mutable std::mutex out_m_;
-    std::condition_variable out_cv_;
-    std::deque<Batch> pending_;
+    std::deque<EpochMs> pending_oldest_; ///< oldest receive time of each batch handed over, not yet written
     std::size_t pending_rows_ = 0;
-    bool decode_done_ = false;
 
-    std::mutex warn_m_;
-    std::map<std::string, std::pair<EpochMs, int>, std::less<>> warned_;
+    log::RateLimiter warnings_;
 
-    std::atomic<std::uint64_t> tele_received_{0}, tele_dropped_{0}, malformed_{0}, unknown_{0}, out_of_order_{0},
+    std::atomic<std::uint64_t> tele_received_{0}, malformed_{0}, unknown_{0}, out_of_order_{0}, foreign_{0},
         rows_written_{0}, rows_ignored_{0}, batches_{0}, events_n_{0}, duplicate_events_{0}, write_errors_{0};
 
-    std::thread decode_thread_;
-    std::thread write_thread_;
+    worker::Loop write_loop_;  ///< batches; stops after the decode loop
+    worker::Loop decode_loop_; ///< telemetry messages; last member: stops first
 };
 
 } // namespace pilehub::recorderd

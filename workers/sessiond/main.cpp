@@ -3,6 +3,7 @@
 #include "common/daemon.hpp"
 #include "common/db.hpp"
 #include "common/log.hpp"
+#include "common/worker_loop.hpp"
 #include "workers/sessiond/sessiond_worker.hpp"
 
 #include <chrono>
@@ -13,7 +14,7 @@ namespace {
 
 using namespace pilehub;
 
-void add_keys(ConfigSchema &s) {
+void add_keys(ConfigSchema& s) {
     s.add_int("sessiond.command_timeout_ms", 10000, 100, 600000,
               "How long a pile has to answer start_port/stop_port: the command's exp is this far ahead.");
     s.add_int("sessiond.reply_grace_ms", 2000, 0, 60000,
@@ -27,8 +28,8 @@ void add_keys(ConfigSchema &s) {
 
 class Service final : public daemon::Service {
 public:
-    explicit Service(daemon::Context &ctx) {
-        const auto &cfg = ctx.config;
+    explicit Service(daemon::Context& ctx) {
+        const auto& cfg = ctx.config;
         sessiond::Options opts;
         opts.command_timeout_ms = cfg.get_int("sessiond.command_timeout_ms");
         opts.reply_grace_ms = cfg.get_int("sessiond.reply_grace_ms");
@@ -47,17 +48,27 @@ public:
         mqtt_ = mqtt::make_client(daemon::mqtt_options(cfg));
         worker_ = std::make_unique<sessiond::Worker>(*db_, *mqtt_, SystemClock::instance(), opts);
         worker_->attach();
+        // Messages are handled inside Paho's callback, under the worker's lock (docs/architecture.md):
+        // the loop only runs the time-outs, and the failure rule around each message, whose
+        // acknowledgement follows the callback's return.
+        worker::Loop::Options lo;
+        lo.name = "sessiond";
+        lo.tick = std::chrono::milliseconds(cfg.get_int("sessiond.tick_ms"));
+        loop_ = std::make_unique<worker::Loop>(
+            SystemClock::instance(), lo, [](const mqtt::Message&) {}, [this] { worker_->tick(); });
+        mqtt_->on_message([this](const mqtt::Message& m) {
+            loop_->run_inline(m, [this](const mqtt::Message& x) { worker_->on_message(x); });
+        });
         worker_->resume();
         mqtt_->start();
         if (!mqtt_->wait_ready(std::chrono::seconds(30)))
             throw std::runtime_error("the broker did not accept our connection and subscriptions within 30 s");
-        ticker_ =
-            std::make_unique<sessiond::Ticker>(*worker_, std::chrono::milliseconds(cfg.get_int("sessiond.tick_ms")));
+        loop_->start();
         ctx.ready();
     }
 
     void stop() override {
-        ticker_.reset();
+        loop_->stop();
         mqtt_->stop(daemon::status_message("sessiond", false, "shutdown"));
     }
 
@@ -65,14 +76,14 @@ private:
     std::unique_ptr<db::Database> db_;
     std::unique_ptr<mqtt::Client> mqtt_;
     std::unique_ptr<sessiond::Worker> worker_;
-    std::unique_ptr<sessiond::Ticker> ticker_;
+    std::unique_ptr<worker::Loop> loop_; ///< the time-out tick and the failure rule of every message
 };
 
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     return daemon::run(argc, argv,
-                       daemon::Spec{"sessiond", add_keys, [](daemon::Context &ctx) -> std::unique_ptr<daemon::Service> {
+                       daemon::Spec{"sessiond", add_keys, [](daemon::Context& ctx) -> std::unique_ptr<daemon::Service> {
                                         return std::make_unique<Service>(ctx);
                                     }});
 }

@@ -100,7 +100,7 @@ std::optional<ReplyFields> read_reply(std::string_view payload) {
     f.status = o.req_str("status", 16);
     f.code = o.opt_str("code", 64).value_or("");
     f.msg = o.opt_str("msg", 256).value_or("");
-    if (const auto *d = o.raw("data"); d && d->IsObject()) {
+    if (const auto *d = o.raw("data"); d && d->IsObject() && json::nesting_depth(*d) <= json::kMaxDepth) {
         json::Writer w;
         w.raw_value(*d);
         f.data_json = w.str();
@@ -247,9 +247,11 @@ void Worker::on_message(const mqtt::Message &m) {
     try {
         dispatch(m);
     } catch (const std::exception &e) {
-        // Not acknowledged work is redone by the sender (a record is resent until answered ok).
+        // The worker loop that calls us decides (common/worker_loop.hpp): a storage failure is
+        // retried, then the process exits without acknowledging the message; anything else is skipped.
         counters_.handler_errors++;
         log::error("{}: {}", m.topic, e.what());
+        throw;
     }
 }
 
@@ -1044,30 +1046,6 @@ void Worker::reply_plain(const std::string &dev, std::string_view name, const st
         msg->resize(256);
     r.data.msg = std::move(msg);
     reply_device(dev, name, payloads::encode(r));
-}
-
-// ---- ticker ---------------------------------------------------------------------------------
-
-Ticker::Ticker(Worker &worker, std::chrono::milliseconds period)
-    : worker_(worker), period_(period), thread_([this] {
-          std::unique_lock l(m_);
-          while (!stop_) {
-              cv_.wait_for(l, period_);
-              if (stop_)
-                  break;
-              l.unlock();
-              worker_.tick();
-              l.lock();
-          }
-      }) {}
-
-Ticker::~Ticker() {
-    {
-        std::lock_guard l(m_);
-        stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
 }
 
 } // namespace pilehub::sessiond

@@ -47,7 +47,8 @@ struct Options {
 /// to `ph/v1/svc/rpc/sessiond/+`; decodes each message, asks the rules, commits the effect with the
 /// message id in one transaction inside the MQTT callback, then publishes commands, request
 /// replies and `ph/v1/svc/session/{sid}/state`. Every entry point takes one lock, so the MQTT
-/// callback thread and the time-out ticker never interleave; no exception leaves an entry point.
+/// callback thread and the worker loop's tick never interleave; no exception leaves an entry point
+/// but on_message, which rethrows for the worker loop's failure rule (common/worker_loop.hpp).
 class Worker {
 public:
     /// `db` must stay open for the worker's life (open it with db::Sync::Full: records are money).
@@ -63,11 +64,13 @@ public:
     /// Call before mqtt.start(); the retained conn states that arrive then reconcile the sessions,
     /// and the first connect resends the unexpired commands (same rid, same exp).
     void resume();
-    /// Runs every inbound message (what attach() installs; tests call it directly).
+    /// Runs every inbound message (what attach() installs; tests call it directly). A failure is
+    /// counted, logged and rethrown: main runs this under worker::Loop::run_inline, which retries a
+    /// storage failure and then exits without acknowledging the message.
     void on_message(const mqtt::Message &m);
     /// Runs after every connect (what attach() installs; tests call it directly).
     void on_connected();
-    /// Fires the time-outs that are due by the clock (the ticker calls it; tests call it directly).
+    /// Fires the time-outs that are due by the clock (the worker loop's tick; tests call it directly).
     void tick();
     /// The earliest armed deadline, if any.
     std::optional<EpochMs> next_deadline();
@@ -183,23 +186,6 @@ private:
     bool warm_ = false;                    ///< the first connect's retained snapshot has been taken in
     std::vector<mqtt::Message> early_rpc_; ///< rpc requests that arrived before that
     Counters counters_;
-};
-
-/// Calls Worker::tick() every `period` on its own thread until destroyed.
-class Ticker {
-public:
-    Ticker(Worker &worker, std::chrono::milliseconds period);
-    ~Ticker();
-    Ticker(const Ticker &) = delete;
-    Ticker &operator=(const Ticker &) = delete;
-
-private:
-    Worker &worker_;
-    std::chrono::milliseconds period_;
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool stop_ = false;
-    std::thread thread_;
 };
 
 /// Writes a session as the rpc replies carry it: `{id, state, socket, mode, minutes, method,

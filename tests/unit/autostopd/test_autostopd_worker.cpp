@@ -15,12 +15,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 
 using namespace pilehub;
 using namespace std::chrono_literals;
@@ -34,12 +29,12 @@ struct TempDb {
     TempDb() { clean(); }
     ~TempDb() { clean(); }
     void clean() const {
-        for (const char *suffix : {"", "-wal", "-shm"})
+        for (const char* suffix : {"", "-wal", "-shm"})
             std::filesystem::remove(path + suffix);
     }
 };
 
-void seed(db::Database &d) {
+void seed(db::Database& d) {
     db::migrate(d, db::core_migrations());
     registry::Store reg(d);
     registry::Station st;
@@ -78,51 +73,31 @@ TEST_CASE("autostop: the MQTT callback never waits for sessiond; one request goe
     seed(core);
     test::FakeMqtt mqtt{"svc.autostopd"};
     mqtt::Router router;
-    autostopd::Options o;
-    o.tick = 20ms;
-    autostopd::Worker worker(mqtt, router, core, SystemClock::instance(), o);
+    autostopd::Worker worker(mqtt, router, core, SystemClock::instance(), {});
     router.attach(mqtt);
-
-    std::mutex m;
-    std::condition_variable cv;
     std::vector<std::string> calls;
-    std::atomic<bool> release{false};
-    worker.set_caller([&](const autostopd::Stop &, const std::string &data) {
-        {
-            std::lock_guard l(m);
-            calls.push_back(data);
-        }
-        cv.notify_all();
-        // sessiond is slow: the answer takes a while.
-        for (int i = 0; i < 300 && !release; ++i)
-            std::this_thread::sleep_for(5ms);
+    worker.set_caller([&](const autostopd::Stop&, const std::string& data) {
+        calls.push_back(data);
         return rpc::Reply::success();
     });
-    worker.start();
     CHECK(std::find(mqtt.filters.begin(), mqtt.filters.end(), topics::any_device::tele()) != mqtt.filters.end());
     CHECK(std::find(mqtt.filters.begin(), mqtt.filters.end(), topics::any_session_cost()) != mqtt.filters.end());
 
-    std::int64_t slowest_us = 0;
-    for (int i = 1; i <= 5; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
+    // The callback only queues: no rule runs and nothing is asked on the callback's thread.
+    for (int i = 1; i <= 5; ++i)
         mqtt.deliver({topics::tele("pile-1"), overload_report(i), 0, false});
-        slowest_us = std::max<std::int64_t>(
-            slowest_us,
-            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
-        if (i == 1) {
-            std::unique_lock l(m);
-            REQUIRE(cv.wait_for(l, 1s, [&] { return !calls.empty(); }));
-        }
-    }
-    CHECK(slowest_us < 20'000); // enqueue only: the request thread is blocked meanwhile
-    std::this_thread::sleep_for(200ms);
-    release = true;
-    std::this_thread::sleep_for(100ms);
+    CHECK(worker.pending_requests() == 0);
+    CHECK(calls.empty());
+    // The rules decide once while the request is in flight (sessiond has not answered yet).
+    worker.drain();
+    CHECK(worker.pending_requests() == 1);
+    CHECK(calls.empty());
+    CHECK(worker.send_requests() == 1);
+    worker.drain(); // the answer: accepted
     for (int i = 6; i <= 8; ++i)
         mqtt.deliver({topics::tele("pile-1"), overload_report(i), 0, false});
-    std::this_thread::sleep_for(200ms);
-    worker.stop();
-    std::lock_guard l(m);
+    worker.drain();
+    CHECK(worker.pending_requests() == 0);
     REQUIRE(calls.size() == 1);
     CHECK(calls[0] == R"({"session_id":"S1","reason":"socket_overload","actor":"autostopd"})");
 }
@@ -136,13 +111,7 @@ TEST_CASE("autostop: unknown devices and malformed messages are dropped without 
     mqtt::Router router;
     autostopd::Worker worker(mqtt, router, core, SystemClock::instance(), {});
     router.attach(mqtt);
-    std::atomic<int> calls{0};
-    worker.set_caller([&](const autostopd::Stop &, const std::string &) {
-        ++calls;
-        return rpc::Reply::success();
-    });
-    worker.start();
-    for (const auto &[topic, payload] : std::vector<std::pair<std::string, std::string>>{
+    for (const auto& [topic, payload] : std::vector<std::pair<std::string, std::string>>{
              {topics::tele("ghost"), overload_report(1)},
              {topics::tele("pile-1"), "not json"},
              {topics::tele("pile-1"),
@@ -152,13 +121,52 @@ TEST_CASE("autostop: unknown devices and malformed messages are dropped without 
              {topics::session_cost("S1"), "[]"},
              {topics::session_state("S1"), R"({"v":1})"},
              {"ph/v1/dev/bad id/tele", "{}"},
+             {topics::tele("pile-1"), std::string(100'000, '[') + std::string(100'000, ']')},
          })
         mqtt.deliver({topic, payload, 1, false});
-    std::this_thread::sleep_for(200ms);
+    worker.drain();
+    CHECK(worker.pending_requests() == 0);
     // A well-formed overload after all that still works.
     mqtt.deliver({topics::tele("pile-1"), overload_report(5), 0, false});
-    for (int i = 0; i < 100 && calls == 0; ++i)
-        std::this_thread::sleep_for(10ms);
-    worker.stop();
-    CHECK(calls == 1);
+    worker.drain();
+    CHECK(worker.pending_requests() == 1);
+}
+
+TEST_CASE("autostop: another pile's or socket's telemetry claiming a session is dropped, logged, and stops nothing") {
+    log::set_level(log::Level::Error);
+    TempDb tmp;
+    db::Database core(tmp.path);
+    seed(core);
+    {
+        registry::Store reg(core);
+        registry::Device other;
+        other.id = "pile-2";
+        other.station_id = 1;
+        other.ports = 10;
+        reg.add_device(other, "hash", 1);
+    }
+    test::FakeMqtt mqtt{"svc.autostopd"};
+    mqtt::Router router;
+    autostopd::Worker worker(mqtt, router, core, SystemClock::instance(), {});
+    router.attach(mqtt);
+    auto claim = [](int n, std::int64_t seq) {
+        payloads::EbikeTele t;
+        payloads::EbikeSocketTele s;
+        s.n = n;
+        s.st = payloads::EbikeSocketStatus::Charging;
+        s.sid = "S1"; // runs on pile-1 socket 2
+        s.power_w = 2000;
+        t.sockets.push_back(s);
+        t.total_power_w = 2000;
+        return payloads::encode(payloads::Message<payloads::EbikeTele>{payloads::make_envelope(1, 1, seq), t});
+    };
+    mqtt.deliver({topics::tele("pile-2"), claim(2, 1), 0, false}); // another pile
+    mqtt.deliver({topics::tele("pile-1"), claim(3, 2), 0, false}); // another socket of its pile
+    worker.drain();
+    CHECK(worker.foreign_readings() == 2);
+    CHECK(worker.pending_requests() == 0);
+    mqtt.deliver({topics::tele("pile-1"), claim(2, 3), 0, false}); // its own socket: the overload counts
+    worker.drain();
+    CHECK(worker.foreign_readings() == 2);
+    CHECK(worker.pending_requests() == 1);
 }

@@ -20,7 +20,7 @@ std::shared_ptr<const Tariff> tariff(std::string doc = pilehub::test::kPowerTari
     return std::make_shared<const Tariff>(std::move(t).value());
 }
 
-std::string replace(std::string s, const std::string &from, const std::string &to) {
+std::string replace(std::string s, const std::string& from, const std::string& to) {
     const auto p = s.find(from);
     REQUIRE(p != std::string::npos);
     s.replace(p, from.size(), to);
@@ -52,7 +52,7 @@ TariffChoice choice(std::shared_ptr<const Tariff> t, std::int64_t id = 7) {
 }
 
 LiveSession live(std::string mode, std::optional<std::int64_t> minutes = std::nullopt) {
-    return {"s1", 1, std::move(mode), minutes, kStart};
+    return {"s1", 1, std::move(mode), minutes, kStart, "pile-1", 1};
 }
 
 } // namespace
@@ -63,7 +63,7 @@ TEST_CASE(
     CHECK(settleable(s));
     s.state = "settling";
     CHECK(settleable(s));
-    for (const char *st : {"starting", "charging", "suspended", "completed", "failed"}) {
+    for (const char* st : {"starting", "charging", "suspended", "completed", "failed"}) {
         s.state = st;
         CHECK_MESSAGE(!settleable(s), st);
     }

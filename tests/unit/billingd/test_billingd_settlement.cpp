@@ -7,6 +7,8 @@
 #include "tests/unit/ledger/ledger_fixture.hpp"
 
 #include "common/ledger.hpp"
+#include "common/log.hpp"
+#include "common/mqtt_router.hpp"
 #include "common/topics.hpp"
 
 #include <doctest/doctest.h>
@@ -27,14 +29,14 @@ struct Fixture {
     Worker worker;
     std::int64_t tariff_id;
 
-    explicit Fixture(const std::string &name, Worker::Options o = {})
+    explicit Fixture(const std::string& name, Worker::Options o = {})
         : m(name), store(*m.core, *m.telemetry, m.clock), worker(store, mqtt, m.clock, o),
           tariff_id(m.tariff(pilehub::test::kPowerTariff)) {
         m.clock.set(kStart + 3 * 3'600'000);
     }
 
     /// The worked example of BILLING.md §2: 18 min at 180 W → 9 fen.
-    void worked_example(const std::string &sid, std::int64_t account, int n = 1) {
+    void worked_example(const std::string& sid, std::int64_t account, int n = 1) {
         m.session({.id = sid,
                    .account_id = account,
                    .n = n,
@@ -54,9 +56,9 @@ struct Fixture {
         std::int64_t balance, bonus, ledger_rows, events, settlements;
         std::string state;
         std::optional<std::int64_t> cost;
-        bool operator==(const Snapshot &) const = default;
+        bool operator==(const Snapshot&) const = default;
     };
-    Snapshot snapshot(std::int64_t account, const std::string &sid) {
+    Snapshot snapshot(std::int64_t account, const std::string& sid) {
         return {m.balance(account),
                 m.bonus(account),
                 m.ledger_rows(),
@@ -158,7 +160,7 @@ TEST_CASE("billingd: a settlement waits for the session's telemetry: retried whe
     const auto b = f.m.account(2, 1000, 0);
     const auto c = f.m.account(3, 1000, 0);
     const EpochMs committed = f.m.clock.now_ms();
-    auto commit_now = [&](const std::string &sid) {
+    auto commit_now = [&](const std::string& sid) {
         db::Statement(*f.m.core, "UPDATE sessions SET updated_at = ? WHERE id = ?").bind_all(committed, sid).run();
     };
     // s1: the record is committed; the last report (900 W) is still in recorderd's batch.
@@ -173,7 +175,7 @@ TEST_CASE("billingd: a settlement waits for the session's telemetry: retried whe
     commit_now("s3");
     CHECK(f.worker.settle_due() == 0);
     CHECK(f.worker.waiting().count("s3") == 1);
-    CHECK(f.m.ledger_rows() == 3); // the three deposits only
+    CHECK(f.m.ledger_rows() == 3);                          // the three deposits only
     f.m.sample("s1", kStart + 17 * kMin + 30'000, 900, 53); // recorderd commits its batch
 
     // s2: a report at the stop is stored already: its curve is complete, settled at once.
@@ -290,7 +292,7 @@ TEST_CASE("billingd: telemetry of a charging session publishes its running cost 
                              R"(,"boot":1,"seq":9,"data":{"total_power_w":120,"sockets":[)"
                              R"({"n":1,"st":"charging","power_w":120.4,"session_energy_wh":75,"sid":"live1"},)"
                              R"({"n":2,"st":"charging","power_w":80,"session_energy_wh":5,"sid":"unknown"}]}})";
-    f.worker.on_tele(tele, f.m.clock.now_ms());
+    f.worker.on_tele("pile-1", tele, f.m.clock.now_ms());
     auto sent = f.mqtt.on(topics::session_cost("live1"));
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].qos == 0);
@@ -314,6 +316,44 @@ TEST_CASE("billingd: telemetry of a charging session publishes its running cost 
     f.m.clock.advance_ms(60'000);
     f.worker.on_tick();
     CHECK(f.mqtt.on(topics::session_cost("live1")).size() == 2);
+}
+
+TEST_CASE("billingd: a reading counts only from the session's own pile and socket; others are dropped and counted") {
+    log::set_level(log::Level::Error);
+    Fixture f("billingd-foreign", Worker::Options{.cost = {.min_interval_ms = 0, .period_ms = 15000}});
+    const auto a = f.m.account(1, 10'000, 0);
+    f.m.clock.set(kStart + 30 * kMin);
+    f.m.session({.id = "live1",
+                 .account_id = a,
+                 .n = 1,
+                 .mode = "power",
+                 .tariff_id = f.tariff_id,
+                 .state = "charging",
+                 .started_at = kStart,
+                 .record_msg_id = std::nullopt});
+    auto report = [&](int n, int power_w, int energy_wh) {
+        return R"({"v":1,"ts":)" + std::to_string(f.m.clock.now_ms()) +
+               R"(,"boot":1,"seq":9,"data":{"total_power_w":1,"sockets":[{"n":)" + std::to_string(n) +
+               R"(,"st":"charging","power_w":)" + std::to_string(power_w) + R"(,"session_energy_wh":)" +
+               std::to_string(energy_wh) + R"(,"sid":"live1"}]}})";
+    };
+    // Through the worker loop, as the MQTT callback would post them.
+    mqtt::Router router;
+    f.worker.subscribe(router);
+    router.attach(f.mqtt);
+    f.mqtt.deliver({topics::tele("pile-2"), report(1, 2000, 5000), 0, false}); // another pile
+    f.mqtt.deliver({topics::tele("pile-1"), report(3, 2000, 5000), 0, false}); // another socket
+    CHECK(f.worker.drain() == 2);
+    CHECK(f.worker.stats().foreign == 2);
+    for (const auto& m : f.mqtt.on(topics::session_cost("live1"))) // the periodic cost knows no reading
+        CHECK(m.payload.find("\"energy_wh\":0") != std::string::npos);
+
+    f.mqtt.deliver({topics::tele("pile-1"), report(1, 150, 20), 0, false}); // its own socket
+    f.worker.drain();
+    const auto sent = f.mqtt.on(topics::session_cost("live1"));
+    REQUIRE_FALSE(sent.empty());
+    CHECK(sent.back().payload.find("\"energy_wh\":20") != std::string::npos);
+    CHECK(f.worker.stats().foreign == 2);
 }
 
 TEST_CASE("billingd: the worker subscribes to session states and device telemetry") {

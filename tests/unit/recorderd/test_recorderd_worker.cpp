@@ -8,7 +8,9 @@
 #include "common/payloads.hpp"
 #include "common/registry.hpp"
 #include "common/topics.hpp"
+#include "common/worker_loop.hpp"
 #include "tests/support/fake_mqtt.hpp"
+#include "tests/support/registry_seed.hpp"
 #include "workers/recorderd/recorderd_worker.hpp"
 
 #include <doctest/doctest.h>
@@ -16,7 +18,9 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <thread>
+#include <string>
+#include <utility>
+#include <vector>
 
 using namespace pilehub;
 using namespace std::chrono_literals;
@@ -33,75 +37,84 @@ struct Dir {
     ~Dir() { std::filesystem::remove_all(path); }
 };
 
-std::int64_t count(db::Database &d, const std::string &sql) {
+std::int64_t count(db::Database& d, const std::string& sql) {
     db::Statement st(d, sql);
     st.step();
     return st.int64(0);
+}
+
+/// Core and telemetry databases with piles pile-1 and pile-2 and sessions S1..S5 on pile-1's
+/// sockets 1..5.
+struct World {
+    Dir dir;
+    std::string core_path = dir.path + "/core.db";
+    std::string tele_path = dir.path + "/tele.db";
+    World() {
+        db::Database core(core_path);
+        db::migrate(core, db::core_migrations());
+        const auto station = test::register_piles(core, {"pile-1", "pile-2"}, 20);
+        for (int n = 1; n <= 5; ++n) // one account per session: one live app session each
+            core.exec(fmt::format("INSERT INTO accounts (id, phone, created_at) VALUES ({0}, '1380000000{0}', 0);"
+                                  "INSERT INTO sessions (id, account_id, method, device_id, n, station_id, mode, "
+                                  "state, created_at, started_at, updated_at) VALUES ('S{0}', {0}, 'app', 'pile-1', "
+                                  "{0}, {1}, 'power', 'charging', 0, 0, 0)",
+                                  n, station));
+        db::Database tele(tele_path);
+        db::migrate(tele, db::telemetry_migrations());
+    }
+};
+
+std::string report(std::int64_t seq, std::vector<std::pair<int, std::string>> sockets, double power_w,
+                   std::int64_t energy_wh) {
+    payloads::EbikeTele t;
+    for (auto& [n, sid] : sockets) {
+        payloads::EbikeSocketTele s;
+        s.n = n;
+        s.st = payloads::EbikeSocketStatus::Charging;
+        s.sid = sid;
+        s.power_w = power_w;
+        s.session_energy_wh = energy_wh;
+        t.sockets.push_back(s);
+    }
+    return payloads::encode(payloads::Message<payloads::EbikeTele>{payloads::make_envelope(10'000 + seq, 1, seq), t});
+}
+
+std::string fault(const std::string& id, std::int64_t seq, bool active) {
+    payloads::EbikeFault f{"leakage", 9, active, 4};
+    auto env = payloads::make_envelope(1'000, 1, seq);
+    env.id = id;
+    return payloads::encode(payloads::Message<payloads::EbikeFault>{env, f});
 }
 
 } // namespace
 
 TEST_CASE("recorder: telemetry is written in batches, events are committed before the callback returns") {
     log::set_level(log::Level::Error);
-    Dir dir;
-    const auto core_path = dir.path + "/core.db";
-    const auto tele_path = dir.path + "/tele.db";
-    {
-        db::Database core(core_path);
-        db::migrate(core, db::core_migrations());
-        registry::Store reg(core);
-        registry::Station st;
-        st.operator_id = reg.ensure_operator("op", 1);
-        st.name = "S";
-        registry::Device dev;
-        dev.id = "pile-1";
-        dev.station_id = reg.add_station(st, 1);
-        dev.ports = 20;
-        reg.add_device(dev, "hash", 1);
-        db::Database tele(tele_path);
-        db::migrate(tele, db::telemetry_migrations());
-    }
+    World w;
     test::FakeMqtt mqtt{"svc.recorderd"};
     mqtt::Router router;
     recorderd::Options o;
     o.batch_rows = 100;
-    o.batch_time = 50ms;
-    o.status_every = 50ms;
-    recorderd::Worker worker(mqtt, router, core_path, tele_path, 5000, SystemClock::instance(), o);
+    recorderd::Worker worker(mqtt, router, w.core_path, w.tele_path, 5000, SystemClock::instance(), o);
     router.attach(mqtt);
-    worker.start();
 
     // An event: its rows exist as soon as deliver() returns (the QoS 1 acknowledgement follows).
-    payloads::EbikeFault f{"leakage", 9, true, 4};
-    auto env = payloads::make_envelope(1'000, 1, 1);
-    env.id = "f-1";
-    mqtt.deliver(
-        {topics::evt("pile-1", "fault"), payloads::encode(payloads::Message<payloads::EbikeFault>{env, f}), 1, false});
+    mqtt.deliver({topics::evt("pile-1", "fault"), fault("f-1", 1, true), 1, false});
     {
-        db::Database core(core_path);
-        db::Database tele(tele_path);
+        db::Database core(w.core_path);
+        db::Database tele(w.tele_path);
         CHECK(count(core, "SELECT count(*) FROM fault_records WHERE code = 'leakage' AND cleared_at IS NULL") == 1);
         CHECK(count(tele, "SELECT count(*) FROM device_events WHERE msg_id = 'f-1'") == 1);
     }
 
-    // 1000 reports of 5 sessions each, delivered as fast as the test can.
-    for (int i = 1; i <= 1000; ++i) {
-        payloads::EbikeTele t;
-        for (int n = 1; n <= 5; ++n) {
-            payloads::EbikeSocketTele s;
-            s.n = n;
-            s.st = payloads::EbikeSocketStatus::Charging;
-            s.sid = fmt::format("S{}", n);
-            s.power_w = 100;
-            s.session_energy_wh = i;
-            t.sockets.push_back(s);
-        }
-        mqtt.deliver(
-            {topics::tele("pile-1"),
-             payloads::encode(payloads::Message<payloads::EbikeTele>{payloads::make_envelope(10'000 + i, 1, 1 + i), t}),
-             0, false});
-    }
-    worker.stop(); // drains everything queued
+    // 1000 reports of 5 sessions each, queued by the callback, then decoded and written.
+    std::vector<std::pair<int, std::string>> sockets;
+    for (int n = 1; n <= 5; ++n)
+        sockets.emplace_back(n, fmt::format("S{}", n));
+    for (int i = 1; i <= 1000; ++i)
+        mqtt.deliver({topics::tele("pile-1"), report(1 + i, sockets, 100, i), 0, false});
+    CHECK(worker.stats().queue == 1000);
+    worker.drain();
     const auto s = worker.stats();
     CHECK(s.tele_received == 1000);
     CHECK(s.rows_written == 6000);
@@ -109,13 +122,68 @@ TEST_CASE("recorder: telemetry is written in batches, events are committed befor
     CHECK(s.queue == 0);
     CHECK(s.pending_rows == 0);
     CHECK(s.lag_ms == 0);
-    db::Database tele(tele_path);
+    CHECK(s.foreign == 0);
+    db::Database tele(w.tele_path);
     CHECK(count(tele, "SELECT count(*) FROM session_samples") == 5000);
     CHECK(count(tele, "SELECT count(*) FROM device_samples") == 1000);
     bool status_seen = false;
-    for (const auto &m : mqtt.published())
+    for (const auto& m : mqtt.published())
         status_seen = status_seen || (m.topic == topics::svc_status("recorderd") && m.retained &&
                                       m.payload.find("\"lag_ms\":") != std::string::npos &&
                                       m.payload.find("\"queue\":") != std::string::npos);
     CHECK(status_seen);
+}
+
+TEST_CASE("recorder: a reading counts for a session only from the session's own pile and socket") {
+    log::set_level(log::Level::Error);
+    World w;
+    test::FakeMqtt mqtt{"svc.recorderd"};
+    mqtt::Router router;
+    recorderd::Worker worker(mqtt, router, w.core_path, w.tele_path, 5000, SystemClock::instance(), {});
+    router.attach(mqtt);
+    mqtt.deliver({topics::tele("pile-1"), report(1, {{1, "S1"}}, 150, 10), 0, false});
+    mqtt.deliver({topics::tele("pile-2"), report(1, {{1, "S1"}}, 2000, 5000), 0, false});     // another pile
+    mqtt.deliver({topics::tele("pile-1"), report(2, {{3, "S1"}}, 2000, 5000), 0, false});     // another socket
+    mqtt.deliver({topics::tele("pile-2"), report(2, {{1, "nobody"}}, 2000, 5000), 0, false}); // no such session
+    worker.drain();
+    CHECK(worker.stats().foreign == 3);
+    db::Database tele(w.tele_path);
+    CHECK(count(tele, "SELECT count(*) FROM session_samples WHERE session_id = 'S1'") == 1);
+    CHECK(count(tele, "SELECT max(energy_wh) FROM session_samples WHERE session_id = 'S1'") == 10);
+    CHECK(count(tele, "SELECT max(power_w) FROM session_samples WHERE session_id = 'S1'") == 150);
+    CHECK(count(tele, "SELECT count(*) FROM session_samples WHERE session_id = 'nobody'") == 0);
+    // The piles' own readings (temperature, total power) are still recorded.
+    CHECK(count(tele, "SELECT count(*) FROM device_samples") == 4);
+}
+
+TEST_CASE("recorder: an event the database refuses is retried, then the process gives up without acknowledging; "
+          "delivered again, it is recorded once") {
+    log::set_level(log::Level::Error);
+    World w;
+    test::FakeMqtt mqtt{"svc.recorderd"};
+    mqtt::Router router;
+    recorderd::Options o;
+    o.retry = {3, 10ms, 10ms};
+    std::vector<std::chrono::milliseconds> waits;
+    o.sleep = [&](std::chrono::milliseconds d) { waits.push_back(d); };
+    o.give_up = [] {};
+    recorderd::Worker worker(mqtt, router, w.core_path, w.tele_path, 1, SystemClock::instance(), o);
+    router.attach(mqtt);
+    const mqtt::Message event{topics::evt("pile-1", "fault"), fault("f-9", 1, true), 1, false};
+    {
+        db::Database blocker(w.core_path);
+        blocker.exec("BEGIN IMMEDIATE");                      // another process holds the core database
+        CHECK_THROWS_AS(mqtt.deliver(event), worker::GaveUp); // never returns to Paho: no PUBACK
+        blocker.exec("ROLLBACK");
+    }
+    CHECK(waits.size() == 2);
+    db::Database core(w.core_path);
+    CHECK(count(core, "SELECT count(*) FROM fault_records") == 0);
+    auto again = event;
+    again.duplicate = true;
+    mqtt.deliver(again); // the broker's redelivery
+    mqtt.deliver(again);
+    CHECK(count(core, "SELECT count(*) FROM fault_records WHERE code = 'leakage' AND cleared_at IS NULL") == 1);
+    db::Database tele(w.tele_path);
+    CHECK(count(tele, "SELECT count(*) FROM device_events WHERE msg_id = 'f-9'") == 1);
 }

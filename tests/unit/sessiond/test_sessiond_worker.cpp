@@ -1,6 +1,8 @@
 // The worker end to end without a broker: real SQLite, ManualClock, a fake MQTT client.
 #include "tests/unit/sessiond/sessiond_fixture.hpp"
 
+#include "common/worker_loop.hpp"
+
 #include <doctest/doctest.h>
 
 using namespace pilehub;
@@ -515,4 +517,39 @@ TEST_CASE("sessiond worker: a stop while starting whose start the pile refused f
     w.rpc("stop", fmt::format(R"({{"session_id":"{}"}})", sid));
     w.cmd_reply("P1", "start_port", sid + ".start", RS::Busy, ErrorCode::SocketBusy);
     CHECK(w.state(sid) == State::Failed);
+}
+
+TEST_CASE("sessiond worker: a message whose commit the database refuses is rethrown uncommitted (the worker loop "
+          "retries it or exits unacknowledged); delivered again it commits once") {
+    World w;
+    w.presence("P1", true, 1);
+    const auto sid = w.start(w.rich, "P1-1");
+    w.cmd_reply("P1", "start_port", sid + ".start");
+    REQUIRE(w.state(sid) == State::Charging);
+    const auto events = w.events(sid);
+    payloads::EbikeSessionStopped stopped;
+    stopped.n = 1;
+    stopped.sid = sid;
+    stopped.reason = payloads::EbikeStopReason::Unplugged;
+    stopped.energy_wh = 40;
+    {
+        db::Database blocker(w.dir.file("pilehub.db"));
+        blocker.exec("BEGIN IMMEDIATE"); // another process holds the write lock
+        w.db->exec("PRAGMA busy_timeout = 1");
+        bool retryable = false;
+        try {
+            w.event("P1", "session_stopped", stopped, "ev-locked");
+        } catch (const db::Error &e) {
+            retryable = worker::retryable(e);
+        }
+        CHECK(retryable);
+        blocker.exec("ROLLBACK");
+    }
+    CHECK(w.state(sid) == State::Charging);
+    CHECK(w.events(sid) == events);
+    CHECK(count(*w.db, "SELECT count(*) FROM processed_messages WHERE msg_id = 'ev-locked'") == 0);
+    w.event("P1", "session_stopped", stopped, "ev-locked"); // the broker's redelivery
+    w.event("P1", "session_stopped", stopped, "ev-locked");
+    CHECK(w.state(sid) == State::Stopping);
+    CHECK(w.events(sid) == events + 1);
 }
