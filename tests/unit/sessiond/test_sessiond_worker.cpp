@@ -11,7 +11,7 @@ using RS = payloads::ReplyStatus;
 
 namespace {
 
-std::int64_t count(db::Database &db, const std::string &sql) {
+std::int64_t count(db::Database& db, const std::string& sql) {
     db::Statement q(db, sql);
     q.step();
     return q.int64(0);
@@ -108,11 +108,11 @@ TEST_CASE("sessiond worker: start refusals, each with its CONTRACT B code") {
     w.start(w.rich, "P1-3"); // holds P1-3 and is rich's one app session
 
     struct Case {
-        const char *what;
+        const char* what;
         std::int64_t account;
-        const char *socket;
-        const char *mode;
-        const char *code;
+        const char* socket;
+        const char* mode;
+        const char* code;
     };
     const Case cases[] = {
         {"no such device", w.rich2, "P9-1", "power", "unknown_socket"},
@@ -129,7 +129,7 @@ TEST_CASE("sessiond worker: start refusals, each with its CONTRACT B code") {
         {"mode not in the tariff", w.rich2, "P1-5", "energy", "invalid_mode"},
         {"not a mode", w.rich2, "P1-5", "warp", "invalid_mode"},
     };
-    for (const auto &c : cases) {
+    for (const auto& c : cases) {
         const auto r = w.rpc(
             "start", fmt::format(R"({{"account_id":{},"socket":"{}","mode":"{}"}})", c.account, c.socket, c.mode));
         CHECK_MESSAGE(r.status == "rejected", c.what, ": ", r.payload);
@@ -156,7 +156,7 @@ TEST_CASE("sessiond worker: an autostopd stop ends with autostopd's reason altho
     CHECK(w.row(sid).stop_requested == "no_load");
     CHECK(w.record("P1", 1, sid, "rec-1", 0, 600) == "ok"); // the pile: remote_stop
     const auto row = w.row(sid);
-    CHECK(row.stop_reason == "no_load"); // so billingd waives it (BILLING.md §2)
+    CHECK(row.stop_reason == "no_load");                        // so billingd waives it (BILLING.md §2)
     CHECK(w.events(sid, "reason = 'record:remote_stop'") == 1); // the pile's own word stays in the history
 }
 
@@ -177,6 +177,7 @@ TEST_CASE(
     w.cmd_reply("P1", "stop_port", sid + ".stop");
     CHECK_FALSE(w.row(sid).cmd_rid.has_value());
 
+    w.clock.advance_ms(600'000); // the ten minutes the record reports
     CHECK(w.record("P1", 1, sid, "rec-1", 120, 600) == "ok");
     auto row = w.row(sid);
     CHECK(row.state == State::Stopping);
