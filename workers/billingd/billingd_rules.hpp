@@ -39,31 +39,33 @@ struct SessionFacts {
     /// sessions.updated_at: for an ended session, when sessiond committed its record (the platform's
     /// clock; sessiond writes an ended row no more, so a later write can only make it later).
     EpochMs committed_at = 0;
+    /// When the platform first asked the pile to stop (rider, operator, auto-stop; the platform's clock).
+    std::optional<EpochMs> stop_requested_at;
 };
 
 /// Whether a session's row allows a settlement: its record is committed (record_msg_id set), it is
 /// `stopping` or `settling`, and it has no cost yet. The settlement transaction re-checks this
 /// under the write lock.
-bool settleable(const SessionFacts &s);
+bool settleable(const SessionFacts& s);
 
 /// What billingd knows of a session's telemetry when it considers settling it: the time of the
 /// latest sample stored in the telemetry database (nothing when none is).
 struct TelemetryEvidence {
     std::optional<EpochMs> last_sample_ms;
 };
-TelemetryEvidence evidence_of(const std::vector<Sample> &recorded);
+TelemetryEvidence evidence_of(const std::vector<Sample>& recorded);
 
 /// The time from which a settleable session is settled whatever its telemetry: committed_at +
 /// settle_delay_ms (recorderd writes in batches, so the last reports may be stored after the record).
-EpochMs settle_not_before(const SessionFacts &s, std::int64_t settle_delay_ms);
+EpochMs settle_not_before(const SessionFacts& s, std::int64_t settle_delay_ms);
 
 /// Whether a session is to be settled now: it is settleable, and its power curve is complete as
 /// far as it will be: the telemetry database holds a sample at or after the record's stop time
 /// (ended_at; recorderd stores a device's reports in order, so none before it is missing), or
 /// settle_delay_ms has passed since the record was committed. A bill is then priced from the curve
 /// that stays stored.
-bool due_for_settlement(const SessionFacts &s, const Clock &clock, std::int64_t settle_delay_ms,
-                        const TelemetryEvidence &telemetry);
+bool due_for_settlement(const SessionFacts& s, const Clock& clock, std::int64_t settle_delay_ms,
+                        const TelemetryEvidence& telemetry);
 
 /// The tariff version that prices a session, as found in the database.
 struct TariffChoice {
@@ -74,18 +76,28 @@ struct TariffChoice {
 
 /// The pricing window of an ended session. Start: started_at (else created_at). Stop: start +
 /// the pile's duration_s when the record has one (the pile's own count, immune to clock skew
-/// between platform and pile), else ended_at, else start.
+/// between platform and pile), else ended_at, else start; but never after the platform's stop
+/// request (stop_requested_at, not before the start): a pile that obeyed late bills nothing after it.
 struct Window {
     EpochMs start_ms = 0;
     EpochMs stop_ms = 0;
+    EpochMs pile_stop_ms = 0; ///< where the pile's record ends (= stop_ms unless cut at the stop request)
+    bool cut_at_stop_request() const { return stop_ms < pile_stop_ms; }
 };
-Window settlement_window(const SessionFacts &s);
+Window settlement_window(const SessionFacts& s);
+
+/// The session energy at `t` on the curve of `recorded` samples (by time) closed by the record's
+/// final reading (`final_energy_wh` at `final_ms`): linear between the points around `t` (from 0
+/// at `start_ms` before the first one), never falling, never above the final reading.
+std::int64_t energy_at(const std::vector<Sample>& recorded, EpochMs start_ms, EpochMs final_ms,
+                       std::int64_t final_energy_wh, EpochMs t);
 
 /// The samples a settlement is priced from: the recorded ones, then the record's final reading
 /// at stop_ms (energy_wh; power 0, or the record's max_power_w when no sample was reported after
 /// the power tariff's ignore_first_s, so a session whose telemetry was lost is still tiered on the
-/// pile's own measurement).
-std::vector<Sample> settlement_samples(const SessionFacts &s, const Tariff *t, std::vector<Sample> recorded);
+/// pile's own measurement). When the window is cut at the stop request, samples after it are left
+/// out and the final reading is the energy at the stop request (energy_at), not the record's total.
+std::vector<Sample> settlement_samples(const SessionFacts& s, const Tariff* t, std::vector<Sample> recorded);
 
 /// What one settlement will be.
 struct SettlementPlan {
@@ -99,7 +111,7 @@ struct SettlementPlan {
 /// priced (no tariff in force, an unreadable document, a mode the tariff does not offer) is
 /// settled at 0 with the reason in `note`, so that it completes and frees its socket; the
 /// operator sees it in the settlement row and can charge it with an adjustment.
-SettlementPlan plan_settlement(const SessionFacts &s, const TariffChoice &t, std::vector<Sample> recorded);
+SettlementPlan plan_settlement(const SessionFacts& s, const TariffChoice& t, std::vector<Sample> recorded);
 
 /// The shortfall rule: a wallet is never negative, so a settlement debits what the wallet can
 /// cover, at most the priced amount; cost_fen is what was debited and the rest is the shortfall.
@@ -145,7 +157,7 @@ struct CostUpdate {
 };
 /// `{"v":1,"sid","ts","cost_fen","balance_fen","bonus_fen","available_fen","balance_low",
 /// "cap_reached","quota"?,"elapsed_s","energy_wh","error"?}`.
-std::string encode(const CostUpdate &u);
+std::string encode(const CostUpdate& u);
 
 /// Tracks live sessions and decides when their running cost is published: at once after a new
 /// reading (but at most once per `min_interval_ms` per session), and every `period_ms` without
@@ -157,28 +169,28 @@ public:
         std::int64_t period_ms = 15000;
         std::size_t max_samples = 20000; ///< per session; the oldest are thinned beyond this
     };
-    CostTracker(const Clock &clock, Options options);
+    CostTracker(const Clock& clock, Options options);
 
     /// Starts tracking a live session (or replaces what is known of it) with its tariff (null:
     /// no tariff, free) and the readings recorded so far.
     void track(LiveSession s, std::shared_ptr<const Tariff> tariff, std::vector<Sample> history);
-    bool tracking(const std::string &sid) const;
-    void forget(const std::string &sid);
+    bool tracking(const std::string& sid) const;
+    void forget(const std::string& sid);
     /// Keeps only the sessions in `live`; returns those dropped (ended since).
-    std::vector<std::string> retain(const std::set<std::string> &live);
+    std::vector<std::string> retain(const std::set<std::string>& live);
     /// The tracked sessions' ids.
     std::vector<std::string> sessions() const;
     /// The account a tracked session spends from.
-    std::optional<std::int64_t> account_of(const std::string &sid) const;
+    std::optional<std::int64_t> account_of(const std::string& sid) const;
 
     /// A new reading of a tracked session (ignored for an untracked one, and for one older than
     /// the last); an absent energy reading repeats the last one. Returns true when its cost should
     /// be published now.
-    bool on_reading(const std::string &sid, EpochMs t, std::optional<std::int64_t> energy_wh, std::int64_t power_w);
+    bool on_reading(const std::string& sid, EpochMs t, std::optional<std::int64_t> energy_wh, std::int64_t power_w);
     /// Tracked sessions whose periodic publication is due.
     std::vector<std::string> due() const;
     /// The running cost of `sid` now against `wallet`, recorded as published; nothing if untracked.
-    std::optional<CostUpdate> compute(const std::string &sid, const WalletView &wallet);
+    std::optional<CostUpdate> compute(const std::string& sid, const WalletView& wallet);
 
 private:
     struct Tracked {
@@ -188,7 +200,7 @@ private:
         EpochMs last_published = 0;
         bool published = false;
     };
-    const Clock &clock_;
+    const Clock& clock_;
     Options options_;
     std::map<std::string, Tracked> tracked_;
 };

@@ -7,7 +7,8 @@ namespace {
 
 constexpr std::string_view kSessionColumns =
     "SELECT id, account_id, station_id, state, mode, minutes, tariff_id, created_at, started_at, ended_at, "
-    "energy_wh, duration_s, max_power_w, coalesce(stop_reason, ''), record_msg_id, cost_fen, updated_at FROM sessions ";
+    "energy_wh, duration_s, max_power_w, coalesce(stop_reason, ''), record_msg_id, cost_fen, updated_at, "
+    "stop_requested_at FROM sessions ";
 constexpr std::string_view kDueWhere = "WHERE record_msg_id IS NOT NULL AND cost_fen IS NULL "
                                        "AND state IN ('stopping', 'settling') ORDER BY updated_at, id LIMIT ?";
 constexpr std::string_view kLiveColumns =
@@ -31,7 +32,7 @@ constexpr std::string_view kInsertSettlement =
     "INSERT INTO settlements (session_id, account_id, ledger_id, tariff_id, priced_fen, debited_fen, shortfall_fen, "
     "bill, note, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-SessionFacts read_session(const db::Statement &st) {
+SessionFacts read_session(const db::Statement& st) {
     SessionFacts s;
     s.id = st.text(0);
     s.account_id = st.int64(1);
@@ -50,10 +51,11 @@ SessionFacts read_session(const db::Statement &st) {
     s.record_msg_id = st.opt_text(14);
     s.cost_fen = st.opt_int64(15);
     s.committed_at = st.int64(16);
+    s.stop_requested_at = st.opt_int64(17);
     return s;
 }
 
-LiveSession read_live(const db::Statement &st) {
+LiveSession read_live(const db::Statement& st) {
     LiveSession s;
     s.id = st.text(0);
     s.account_id = st.int64(1);
@@ -65,7 +67,7 @@ LiveSession read_live(const db::Statement &st) {
 
 } // namespace
 
-Store::Store(db::Database &core, db::Database &telemetry, const Clock &clock, std::string actor)
+Store::Store(db::Database& core, db::Database& telemetry, const Clock& clock, std::string actor)
     : core_(core), telemetry_(telemetry), clock_(clock), actor_(std::move(actor)), ledger_(core, clock) {}
 
 std::vector<SessionFacts> Store::due_sessions(int limit) {
@@ -77,7 +79,7 @@ std::vector<SessionFacts> Store::due_sessions(int limit) {
     return out;
 }
 
-std::optional<SessionFacts> Store::session(const std::string &sid) {
+std::optional<SessionFacts> Store::session(const std::string& sid) {
     db::Statement st(core_, std::string(kSessionColumns) + "WHERE id = ?");
     st.bind(1, sid);
     if (!st.step())
@@ -93,7 +95,7 @@ std::vector<LiveSession> Store::live_sessions() {
     return out;
 }
 
-std::optional<LiveSession> Store::live_session(const std::string &sid) {
+std::optional<LiveSession> Store::live_session(const std::string& sid) {
     db::Statement st(core_, std::string(kLiveColumns) + "AND id = ?");
     st.bind(1, sid);
     if (!st.step())
@@ -101,7 +103,7 @@ std::optional<LiveSession> Store::live_session(const std::string &sid) {
     return read_live(st);
 }
 
-std::shared_ptr<const Tariff> Store::parsed(std::int64_t id, const std::string &document, std::string *problem) {
+std::shared_ptr<const Tariff> Store::parsed(std::int64_t id, const std::string& document, std::string* problem) {
     if (auto it = tariffs_.find(id); it != tariffs_.end())
         return it->second;
     auto t = parse_tariff(document);
@@ -140,7 +142,7 @@ TariffChoice Store::tariff_for(std::optional<std::int64_t> tariff_id, std::int64
     return c;
 }
 
-TariffChoice Store::tariff_for_session(const std::string &sid) {
+TariffChoice Store::tariff_for_session(const std::string& sid) {
     db::Statement st(core_, kSessionTariffKeys);
     st.bind(1, sid);
     if (!st.step())
@@ -152,7 +154,7 @@ TariffChoice Store::tariff_for_session(const std::string &sid) {
     return tariff_for(id, station, start);
 }
 
-std::vector<Sample> Store::samples(const std::string &sid) {
+std::vector<Sample> Store::samples(const std::string& sid) {
     db::Statement st(telemetry_, kSamples);
     st.bind(1, sid);
     std::vector<Sample> out;
@@ -168,7 +170,7 @@ WalletView Store::wallet(std::int64_t account_id) {
     return {w->balance_fen, w->bonus_fen};
 }
 
-Settled Store::settle(const SessionFacts &s, const SettlementPlan &plan, std::optional<ledger::DebitOrder> order) {
+Settled Store::settle(const SessionFacts& s, const SettlementPlan& plan, std::optional<ledger::DebitOrder> order) {
     Settled r;
     r.at = clock_.now_ms();
     db::Transaction tx(core_);
