@@ -62,9 +62,11 @@ Window settlement_window(const SessionFacts& s) {
     else
         w.stop_ms = w.start_ms;
     w.pile_stop_ms = w.stop_ms;
-    // Billed to the stop request, not to when the pile finally obeyed (it may have been away).
+    // Billed to the stop request, not to when the pile finally obeyed (it may have been away). How long
+    // the session had run by then is measured on the platform's clock alone (request − creation), so a
+    // pile's clock, which may have set started_at, cannot move it.
     if (s.stop_requested_at)
-        w.stop_ms = std::clamp(*s.stop_requested_at, w.start_ms, w.stop_ms);
+        w.stop_ms = std::min(w.stop_ms, w.start_ms + std::max<EpochMs>(0, *s.stop_requested_at - s.created_at));
     return w;
 }
 

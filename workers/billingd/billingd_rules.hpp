@@ -76,8 +76,9 @@ struct TariffChoice {
 
 /// The pricing window of an ended session. Start: started_at (else created_at). Stop: start +
 /// the pile's duration_s when the record has one (the pile's own count, immune to clock skew
-/// between platform and pile), else ended_at, else start; but never after the platform's stop
-/// request (stop_requested_at, not before the start): a pile that obeyed late bills nothing after it.
+/// between platform and pile), else ended_at, else start; but never longer than the session had run
+/// when the platform asked the pile to stop (stop_requested_at − created_at, both on the platform's
+/// clock): a pile that obeyed late bills nothing after the request.
 struct Window {
     EpochMs start_ms = 0;
     EpochMs stop_ms = 0;

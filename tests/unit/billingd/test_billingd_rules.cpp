@@ -165,23 +165,28 @@ TEST_CASE("billingd: a session the platform asked to stop is billed to the stop 
     auto s = ended("time", 30 * 60); // the pile ran 30 min: it was away when the rider pressed stop
     s.minutes = 60;
     CHECK(plan_settlement(s, choice(t), {}).priced_fen == Fen(50));
-    s.stop_requested_at = kStart + 12 * kMin;
+    // Asked 12 min after the platform created it (2 s before the start the pile confirmed).
+    s.stop_requested_at = s.created_at + 12 * kMin;
     const auto w = settlement_window(s);
     CHECK(w.stop_ms == kStart + 12 * kMin);
     CHECK(w.pile_stop_ms == kStart + 30 * kMin);
     CHECK(w.cut_at_stop_request());
     CHECK(plan_settlement(s, choice(t), {}).priced_fen == Fen(20)); // 12 min x 100 fen/h
+    // The pile's clock (which may have set started_at) does not move it: only the platform's times count.
+    s.started_at = kStart + 7 * kMin;
+    CHECK(settlement_window(s).stop_ms == kStart + 19 * kMin);
+    s.started_at = kStart;
     // A pile that stopped on its own before the request: its own end stands.
-    s.stop_requested_at = kStart + 45 * kMin;
+    s.stop_requested_at = s.created_at + 45 * kMin;
     CHECK_FALSE(settlement_window(s).cut_at_stop_request());
     CHECK(plan_settlement(s, choice(t), {}).priced_fen == Fen(50));
-    // Asked to stop before it started (stopped while starting): nothing to bill.
-    s.stop_requested_at = kStart - 1'000;
+    // Asked to stop as it was created (stopped while starting): nothing to bill.
+    s.stop_requested_at = s.created_at;
     CHECK(settlement_window(s).stop_ms == kStart);
     CHECK(plan_settlement(s, choice(t), {}).priced_fen == Fen(0));
     // Power mode: reports after the request choose no tier.
     auto p = ended("power", 60 * 60, 400, 900);
-    p.stop_requested_at = kStart + 30 * kMin;
+    p.stop_requested_at = p.created_at + 30 * kMin;
     const std::vector<Sample> curve{{kStart + 5 * kMin, 10, 120}, {kStart + 40 * kMin, 300, 900}};
     CHECK(plan_settlement(p, choice(t), curve).priced_fen == Fen(12)); // 30 min x 25 fen/h (120 W tier)
 }
@@ -240,7 +245,7 @@ TEST_CASE("billingd: an energy session stopped late is billed the energy up to t
         return o.req_int("energy_mwh");
     };
     CHECK(energy_mwh(s) == 600'000);
-    s.stop_requested_at = kStart + 25 * kMin;
+    s.stop_requested_at = s.created_at + 25 * kMin;
     CHECK(energy_mwh(s) == 250'000); // 200 Wh at 20 min, toward 600 Wh at 60 min
     const auto samples =
         settlement_samples(s, t.get(), {{kStart + 10 * kMin, 100, 200}, {kStart + 50 * kMin, 500, 200}});
