@@ -499,11 +499,11 @@ RecordCheck check_record(std::int64_t duration_s, std::int64_t energy_wh, const 
     const std::int64_t tolerance_s = std::max<std::int64_t>(0, slack.tolerance_s);
     // The longest the session can have run, and what the platform saw run (its own start when that
     // lies within the session's life, else its creation).
-    const std::int64_t alive_s = std::max<EpochMs>(0, p.now - p.created_at) / 1000 * scale;
+    const std::int64_t alive_s = std::max<EpochMs>(0, p.now - p.created_at) * scale / 1000;
     EpochMs start = p.created_at;
     if (p.started_at && *p.started_at >= p.created_at && *p.started_at <= p.now)
         start = *p.started_at;
-    const std::int64_t seen_s = std::max<EpochMs>(0, p.now - start) / 1000 * scale;
+    const std::int64_t seen_s = std::max<EpochMs>(0, p.now - start) * scale / 1000;
     if (duration_s > alive_s + tolerance_s) {
         r.clamped = true;
         r.duration_s = seen_s;
