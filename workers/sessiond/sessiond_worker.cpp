@@ -235,51 +235,20 @@ void Worker::dispatch(const mqtt::Message& m) {
 void Worker::tick() {
     std::lock_guard l(m_);
     const auto now = clock_.now_ms();
-    for (const auto& sid : deadlines_.due(now)) {
-        try {
-            auto row = store_.session(sid);
-            if (!row || !is_live(row->state))
-                continue;
-            if (row->facts().stop_outstanding) {
-                // Not confirmed a resend period after it was (re)sent: the rules resend it (or fail a
-                // session stopped while starting that the pile never confirmed).
-                Cause c{"timeout", "sessiond"};
-                c.failure = fmt::format("no answer to {} within {} ms", *row->cmd_rid, opts_.stop_resend_ms);
-                process(sid, Event::StopTimedOut, c);
-                continue;
+    // One session's failure never stops the others' time-outs.
+    auto each_due = [&](Deadlines& d, std::string_view what, auto&& fire) {
+        for (const auto& sid : d.due(now)) {
+            try {
+                fire(sid);
+            } catch (const std::exception& ex) {
+                counters_.handler_errors++;
+                log::error(log::Ctx{{}, sid}, "{}: {}", what, ex.what());
             }
-            if (!row->cmd_exp)
-                continue;
-            const auto at = timeout_at(*row->cmd_exp, opts_.reply_grace_ms);
-            if (now < at) {
-                deadlines_.arm(sid, at);
-                continue;
-            }
-            Cause c{"timeout", "sessiond"};
-            c.failure = row->cmd_rid ? fmt::format("no answer to {} before it expired", *row->cmd_rid)
-                                     : std::string("the pile did not start the card session in time");
-            process(sid, Event::StartTimedOut, c);
-        } catch (const std::exception& ex) {
-            counters_.handler_errors++;
-            log::error(log::Ctx{{}, sid}, "time-out: {}", ex.what());
         }
-    }
-    for (const auto& sid : suspend_deadlines_.due(now)) {
-        try {
-            give_up_suspended(sid, now);
-        } catch (const std::exception& ex) {
-            counters_.handler_errors++;
-            log::error(log::Ctx{{}, sid}, "suspend time-out: {}", ex.what());
-        }
-    }
-    for (const auto& sid : record_waits_.due(now)) {
-        try {
-            give_up_record(sid, now);
-        } catch (const std::exception& ex) {
-            counters_.handler_errors++;
-            log::error(log::Ctx{{}, sid}, "record wait: {}", ex.what());
-        }
-    }
+    };
+    each_due(deadlines_, "time-out", [&](const std::string& sid) { command_due(sid, now); });
+    each_due(suspend_deadlines_, "suspend time-out", [&](const std::string& sid) { give_up_suspended(sid, now); });
+    each_due(record_waits_, "record wait", [&](const std::string& sid) { give_up_record(sid, now); });
     device_commands_->tick();
     if (now >= next_prune_at_) {
         try {
@@ -290,6 +259,31 @@ void Worker::tick() {
             log::error("pruning processed_messages: {}", ex.what());
         }
     }
+}
+
+void Worker::command_due(const std::string& sid, EpochMs now) {
+    auto row = store_.session(sid);
+    if (!row || !is_live(row->state))
+        return;
+    if (row->facts().stop_outstanding) {
+        // Not confirmed a resend period after it was (re)sent: the rules resend it (or fail a session
+        // stopped while starting that the pile never confirmed).
+        Cause c{"timeout", "sessiond"};
+        c.failure = fmt::format("no answer to {} within {} ms", *row->cmd_rid, opts_.stop_resend_ms);
+        process(sid, Event::StopTimedOut, c);
+        return;
+    }
+    if (!row->cmd_exp)
+        return;
+    const auto at = timeout_at(*row->cmd_exp, opts_.reply_grace_ms);
+    if (now < at) {
+        deadlines_.arm(sid, at);
+        return;
+    }
+    Cause c{"timeout", "sessiond"};
+    c.failure = row->cmd_rid ? fmt::format("no answer to {} before it expired", *row->cmd_rid)
+                             : std::string("the pile did not start the card session in time");
+    process(sid, Event::StartTimedOut, c);
 }
 
 std::optional<EpochMs> Worker::next_deadline() {
@@ -445,17 +439,10 @@ void Worker::give_up_suspended(const std::string& sid, EpochMs now) {
         suspend_deadlines_.arm(sid, at); // reported since: not stuck yet
         return;
     }
-    Cause c{"suspend_timeout", "sessiond"};
-    c.end_fallback = since;
-    c.incident = Incident{"suspend_timeout", row->device_id, sid,
-                          fmt::format("socket {}: no sign of the session for {} s since its pile left; settled on the "
-                                      "last report ({} Wh) as power_loss",
-                                      row->n, (now - std::max(since, row->last_report_at.value_or(since))) / 1000,
-                                      row->energy_wh),
-                          now};
-    process(sid, Event::SuspendTimedOut, c);
-    log::warn(log::Ctx{row->device_id, sid}, "suspended for {} s without news: settled on the last report",
-              opts_.suspend_timeout_s);
+    settle_on_last_report(*row, Event::SuspendTimedOut, "suspend_timeout", since,
+                          fmt::format("socket {}: no sign of the session for {} s since its pile left", row->n,
+                                      (now - std::max(since, row->last_report_at.value_or(since))) / 1000),
+                          now);
 }
 
 void Worker::give_up_record(const std::string& sid, EpochMs now) {
@@ -468,16 +455,20 @@ void Worker::give_up_record(const std::string& sid, EpochMs now) {
     if (auto cs = conn_.find({row->device_id, row->n});
         cs != conn_.end() && conn_event(cs->second, sid) != Event::SocketIdle)
         return;
-    Cause c{"record_overdue", "sessiond"};
+    settle_on_last_report(*row, Event::RecordOverdue, "record_overdue", since,
+                          fmt::format("socket {} idle for {} s and no session record", row->n, (now - since) / 1000),
+                          now);
+}
+
+void Worker::settle_on_last_report(const SessionRow& row, Event e, const std::string& kind, EpochMs since,
+                                   const std::string& what, EpochMs now) {
+    Cause c{kind, "sessiond"};
     c.end_fallback = since;
-    c.incident = Incident{"record_overdue", row->device_id, sid,
-                          fmt::format("socket {} idle for {} s and no session record: settled on the last report "
-                                      "({} Wh)",
-                                      row->n, (now - since) / 1000, row->energy_wh),
-                          now};
-    process(sid, Event::RecordOverdue, c);
-    log::warn(log::Ctx{row->device_id, sid}, "socket idle without a record for {} s: settled on the last report",
-              (now - since) / 1000);
+    c.incident = Incident{kind, row.device_id, row.id,
+                          fmt::format("{}: settled on the last report ({} Wh)", what, row.energy_wh), now};
+    const auto res = process(row.id, e, c);
+    if (res.verdict == Verdict::Apply)
+        log::warn(log::Ctx{row.device_id, row.id}, "{}: {}", kind, c.incident->detail);
 }
 
 void Worker::prune(EpochMs now) {

@@ -149,9 +149,15 @@ private:
     void send_stop(const SessionRow& row, const std::string& rid, EpochMs exp, bool resend);
     /// Sends the outstanding stop again (same rid, fresh exp) if the pile is online, and re-arms it.
     void resend_stop(const SessionRow& row);
+    /// A session command's deadline: a start times out, a stop not confirmed is re-sent.
+    void command_due(const std::string& sid, EpochMs now);
     void arm_suspend(const SessionRow& row);
     void give_up_suspended(const std::string& sid, EpochMs now);
     void give_up_record(const std::string& sid, EpochMs now);
+    /// Gives up on the pile's record: `e` settles the session on its last report (ending at `since`
+    /// when nothing was reported) with an incident of `kind`.
+    void settle_on_last_report(const SessionRow& row, Event e, const std::string& kind, EpochMs since,
+                               const std::string& what, EpochMs now);
     void prune(EpochMs now);
     /// The platform's view of a session and its socket, for judging its record.
     PlatformView platform_view(const SessionRow& row, EpochMs now);

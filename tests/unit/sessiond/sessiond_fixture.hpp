@@ -295,6 +295,12 @@ struct World {
                    const std::string& actor = "rider") {
         return rpc("stop", fmt::format(R"({{"session_id":"{}","reason":"{}","actor":"{}"}})", sid, reason, actor));
     }
+    /// The first column of the first row of `sql`, an integer (counts).
+    std::int64_t count(const std::string& sql) {
+        db::Statement q(*db, sql);
+        REQUIRE(q.step());
+        return q.int64(0);
+    }
     /// The session's incidents.
     std::vector<sessiond::Incident> incidents(const std::string& sid) { return sessiond::Store(*db).incidents(sid); }
 
@@ -330,6 +336,17 @@ struct World {
         auto e = env();
         e.id = std::move(id);
         deliver(topics::evt(dev, type), payloads::encode(payloads::Message<T>{e, data}));
+    }
+
+    /// The pile's evt/session_stopped for `sid` (reason remote_stop) with message id `id`.
+    void session_stopped(const std::string& dev, int n, const std::string& sid, std::int64_t energy_wh,
+                         const std::string& id) {
+        payloads::EbikeSessionStopped stopped;
+        stopped.n = n;
+        stopped.sid = sid;
+        stopped.reason = payloads::EbikeStopReason::RemoteStop;
+        stopped.energy_wh = energy_wh;
+        event(dev, "session_stopped", stopped, id);
     }
 
     /// Sends the pile's session record with message id `id`; returns the reply status seen for it.

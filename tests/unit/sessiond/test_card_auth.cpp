@@ -44,13 +44,6 @@ StartPlan plan_for(World& w, int n) {
     return p;
 }
 
-std::string sql_text(World& w, const std::string& sql) {
-    db::Statement q(*w.db, sql);
-    if (!q.step() || q.is_null(0))
-        return "";
-    return q.text(0);
-}
-
 } // namespace
 
 TEST_CASE("card auth: a refused pre-check is answered with its code and the wallet, and the id is handled") {
@@ -143,7 +136,7 @@ TEST_CASE("card auth: a swipe at a socket whose area, property or provider is di
         const auto app =
             w.rpc("start", fmt::format(R"({{"account_id":{},"socket":"P1-4","mode":"power"}})", w.frozen + 100));
         CHECK(app.code == "unknown_socket"); // checked before the account
-        CHECK(sql_text(w, "SELECT count(*) FROM sessions") == "2");
+        CHECK(w.count("SELECT count(*) FROM sessions") == 2);
     }
 }
 
@@ -177,7 +170,7 @@ TEST_CASE("card auth: a request id handled before is not accepted against an end
     w.restart_worker();
     w.presence("P1", true, 1);
     CHECK(w.authorize("P1", 1, "CARD0001", "auth-1")->reason == ErrorCode::Duplicate);
-    CHECK(sql_text(w, "SELECT count(*) FROM sessions") == "1");
+    CHECK(w.count("SELECT count(*) FROM sessions") == 1);
 }
 
 TEST_CASE("card auth: a live card session is found again by its request id after a restart") {

@@ -13,12 +13,6 @@ using RS = payloads::ReplyStatus;
 
 namespace {
 
-std::int64_t count(db::Database& db, const std::string& sql) {
-    db::Statement q(db, sql);
-    q.step();
-    return q.int64(0);
-}
-
 constexpr std::int64_t kHour = 3'600'000;
 
 } // namespace
@@ -92,12 +86,7 @@ TEST_CASE("sessiond faults: evt/session_stopped confirms an outstanding stop") {
     w.presence("P1", true, 1);
     const auto sid = w.charging(w.rich, "P1-1");
     w.stop(sid);
-    payloads::EbikeSessionStopped stopped;
-    stopped.n = 1;
-    stopped.sid = sid;
-    stopped.reason = payloads::EbikeStopReason::RemoteStop;
-    stopped.energy_wh = 12;
-    w.event("P1", "session_stopped", stopped, "ev-1");
+    w.session_stopped("P1", 1, sid, 12, "ev-1");
     CHECK_FALSE(w.row(sid).cmd_rid.has_value());
     w.clock.advance_ms(w.opts.stop_resend_ms * 2);
     w.worker->tick();
@@ -353,15 +342,15 @@ TEST_CASE("sessiond faults: handled message ids are forgotten after processed_ke
                                "VALUES ('recorderd', 'P1', 'x-1', 0)");
     other.run();
     const auto mine = "SELECT count(*) FROM processed_messages WHERE consumer = 'sessiond'";
-    REQUIRE(count(*w.db, mine) == 2);
+    REQUIRE(w.count(mine) == 2);
 
     w.clock.advance_ms(w.opts.processed_keep_days * 24 * kHour - 60'001);
     w.worker->tick();
-    CHECK(count(*w.db, mine) == 2); // 7 days minus a minute old: kept
-    w.clock.advance_ms(2 * kHour);  // the next prune, an hour later
+    CHECK(w.count(mine) == 2);     // 7 days minus a minute old: kept
+    w.clock.advance_ms(2 * kHour); // the next prune, an hour later
     w.worker->tick();
-    CHECK(count(*w.db, mine) == 0);
-    CHECK(count(*w.db, "SELECT count(*) FROM processed_messages WHERE consumer = 'recorderd'") == 1);
+    CHECK(w.count(mine) == 0);
+    CHECK(w.count("SELECT count(*) FROM processed_messages WHERE consumer = 'recorderd'") == 1);
     CHECK(w.worker->counters().processed_pruned == 2);
     // A record resent after that is still acknowledged and changes nothing: the session has its record.
     CHECK(w.record("P1", 1, sid, "rec-1", 99, 99) == "ok");
@@ -382,10 +371,10 @@ TEST_CASE("sessiond faults: a large backlog of handled ids is pruned in short ba
     }
     w.clock.advance_ms(w.opts.processed_keep_days * 24 * kHour + 1);
     w.worker->tick();
-    const auto left = count(*w.db, "SELECT count(*) FROM processed_messages");
+    const auto left = w.count("SELECT count(*) FROM processed_messages");
     CHECK(left > 0); // one tick does a bounded amount
     CHECK(left < 25'000);
     for (int i = 0; i < 5; ++i)
         w.worker->tick();
-    CHECK(count(*w.db, "SELECT count(*) FROM processed_messages") == 0);
+    CHECK(w.count("SELECT count(*) FROM processed_messages") == 0);
 }

@@ -9,16 +9,6 @@ using pilehub::test::World;
 using St = payloads::EbikeSocketStatus;
 using RS = payloads::ReplyStatus;
 
-namespace {
-
-std::int64_t count(db::Database& db, const std::string& sql) {
-    db::Statement q(db, sql);
-    q.step();
-    return q.int64(0);
-}
-
-} // namespace
-
 TEST_CASE("sessiond worker: a start sends start_port with the session's rid and exp; ok makes it charging") {
     World w;
     w.presence("P1", true, 1);
@@ -142,7 +132,7 @@ TEST_CASE("sessiond worker: start refusals, each with its CONTRACT B code") {
         w.rpc("start", fmt::format(R"({{"account_id":{},"socket":"P1-5","mode":"time"}})", w.rich2));
     CHECK(no_minutes.code == "invalid_mode");
     // Nothing was created by any refusal.
-    CHECK(count(*w.db, "SELECT count(*) FROM sessions") == 1);
+    CHECK(w.count("SELECT count(*) FROM sessions") == 1);
 }
 
 TEST_CASE("sessiond worker: an autostopd stop ends with autostopd's reason although the pile says remote_stop") {
@@ -297,13 +287,8 @@ TEST_CASE("sessiond worker: a session ends exactly once whatever mix of stops, r
     w.cmd_reply("P1", "start_port", sid + ".start");
     w.rpc("stop", fmt::format(R"({{"session_id":"{}","reason":"user_stop","actor":"rider"}})", sid));
     w.rpc("stop", fmt::format(R"({{"session_id":"{}","reason":"full","actor":"autostopd"}})", sid));
-    payloads::EbikeSessionStopped stopped;
-    stopped.n = 1;
-    stopped.sid = sid;
-    stopped.reason = payloads::EbikeStopReason::RemoteStop;
-    stopped.energy_wh = 80;
-    w.event("P1", "session_stopped", stopped, "ev-1");
-    w.event("P1", "session_stopped", stopped, "ev-1");
+    w.session_stopped("P1", 1, sid, 80, "ev-1");
+    w.session_stopped("P1", 1, sid, 80, "ev-1");
     w.conn("P1", 1, St::Idle);
     w.cmd_reply("P1", "stop_port", sid + ".stop");
     w.cmd_reply("P1", "stop_port", sid + ".stop");
@@ -396,7 +381,7 @@ TEST_CASE("sessiond worker: a card swipe is authorised once, starts a card sessi
     w.restart_worker();
     w.presence("P1", true, 1); // retained: arrives again on subscribe
     CHECK(w.authorize("P1", 1, "CARD0001", "auth-1")->sid == sid);
-    CHECK(count(*w.db, "SELECT count(*) FROM sessions WHERE method = 'card'") == 1);
+    CHECK(w.count("SELECT count(*) FROM sessions WHERE method = 'card'") == 1);
 
     payloads::EbikeSessionStarted started{1, sid, w.clock.now_ms()};
     w.event("P1", "session_started", started, "ev-s1");
