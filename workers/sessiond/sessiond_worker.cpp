@@ -390,6 +390,7 @@ Worker::Result Worker::process(const std::string& sid, Event e, const Cause& cau
         return res;
     }
     log::warn(log::Ctx{{}, sid}, "{}: the row kept moving; gave up", to_string(e));
+    res.gave_up = true;
     return res;
 }
 
@@ -880,6 +881,11 @@ void Worker::on_record(const std::string& dev, std::string_view payload) {
     }
     c.record = r;
     const auto res = process(rec.sid, Event::RecordReceived, c);
+    if (res.gave_up) {
+        // Nothing was committed: the pile keeps the record and sends it again.
+        log::error(log::Ctx{dev, rec.sid}, "session_record {} not committed: not acknowledged", r.msg_id);
+        return;
+    }
     if (res.duplicate)
         log::info(log::Ctx{dev, rec.sid}, "session_record {} again: acknowledged, nothing changed", r.msg_id);
     else if (check.clamped && res.row && res.row->record_msg_id == r.msg_id) {

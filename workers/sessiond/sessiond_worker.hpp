@@ -118,6 +118,7 @@ private:
     struct Result {
         Verdict verdict = Verdict::Ignore;
         bool duplicate = false;
+        bool gave_up = false;          ///< the row kept moving under us: nothing was committed
         std::optional<SessionRow> row; ///< the row afterwards
     };
 

@@ -329,6 +329,22 @@ TEST_CASE("sessiond faults: the socket's rated power from the registry bounds a 
     CHECK(w.incidents(ok).empty());
 }
 
+TEST_CASE("sessiond faults: a record that could not be committed is not acknowledged, so the pile sends it again") {
+    World w;
+    w.presence("P1", true, 1);
+    const auto sid = w.charging(w.rich, "P1-1");
+    w.clock.advance_ms(60'000);
+    // Every attempt to commit a record finds the row changed (as if another writer kept moving it).
+    db::Statement(*w.db, "CREATE TEMP TRIGGER moving BEFORE UPDATE OF record_msg_id ON sessions "
+                         "WHEN NEW.record_msg_id IS NOT NULL BEGIN SELECT RAISE(IGNORE); END")
+        .run();
+    CHECK(w.record("P1", 1, sid, "rec-1", 3, 60) == "none");
+    CHECK_FALSE(w.row(sid).record_msg_id.has_value());
+    db::Statement(*w.db, "DROP TRIGGER moving").run();
+    CHECK(w.record("P1", 1, sid, "rec-1", 3, 60) == "ok"); // the resend is committed and acknowledged
+    CHECK(w.row(sid).record_msg_id == "rec-1");
+}
+
 // ---- handled message ids are pruned ----
 
 TEST_CASE("sessiond faults: handled message ids are forgotten after processed_keep_days, others' are not") {
