@@ -16,7 +16,7 @@ namespace pilehub::payloads::detail {
 // --- ranges (documented next to each struct member) ---
 inline constexpr std::int64_t kI64Max = std::numeric_limits<std::int64_t>::max();
 inline constexpr double kMaxTempC = 200, kMinTempC = -50;
-inline constexpr double kMaxSocketPowerW = 20'000;
+inline constexpr double kMaxSocketPowerW = static_cast<double>(kMaxEbikeSocketPowerW);
 inline constexpr double kMaxPileTotalPowerW = 200'000;
 inline constexpr double kMaxEvPowerW = 1'000'000;
 inline constexpr double kMaxDeviceTotalPowerW = 2'000'000;

@@ -9,6 +9,10 @@
 /// `ebike_pile` payloads (CONTRACT A.5): 10 or 20 sockets numbered 1..64.
 namespace pilehub::payloads {
 
+/// The most power one e-bike socket may report (`power_w`, `max_power_w`): the codecs' bound, and the
+/// rated power assumed for a socket the registry gives none.
+inline constexpr std::int64_t kMaxEbikeSocketPowerW = 20'000;
+
 /// Socket `st`: `idle|starting|charging|full_wait|fault|disabled`.
 enum class EbikeSocketStatus { Idle, Starting, Charging, FullWait, Fault, Disabled };
 std::string_view to_string(EbikeSocketStatus s);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -43,7 +44,7 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 /// Time and power modes; 60 and 120 minute options; 200 fen to start.
-inline constexpr const char *kTariff = R"({
+inline constexpr const char* kTariff = R"({
   "name": "Residential e-bike", "timezone": "Asia/Shanghai", "modes": ["time", "power"],
   "time":  {"fen_per_hour": 100, "options_minutes": [60, 120]},
   "power": {"tiers": [{"up_to_w": 300, "fen_per_hour": 30}, {"up_to_w": 1000, "fen_per_hour": 57}],
@@ -51,14 +52,14 @@ inline constexpr const char *kTariff = R"({
   "free_minutes": 5, "cap": {"max_minutes": 720, "max_fen": 1000},
   "min_start_balance_fen": 200, "stop_below_balance_fen": 0})";
 
-inline std::string slurp(const std::string &path) {
+inline std::string slurp(const std::string& path) {
     std::ifstream in(path);
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
 }
 
-inline std::string tail(const std::string &text, std::size_t lines = 40) {
+inline std::string tail(const std::string& text, std::size_t lines = 40) {
     std::size_t pos = text.size();
     for (std::size_t n = 0; n <= lines && pos != std::string::npos && pos > 0; ++n)
         pos = text.rfind('\n', pos - 1);
@@ -68,7 +69,7 @@ inline std::string tail(const std::string &text, std::size_t lines = 40) {
 /// A PileHub daemon run as a child process on the shared data directory, signalled by its PID.
 class Daemon {
 public:
-    Daemon(std::string name, const Broker &broker, std::string data_dir, std::vector<std::string> sets = {})
+    Daemon(std::string name, const Broker& broker, std::string data_dir, std::vector<std::string> sets = {})
         : name_(std::move(name)), data_dir_(std::move(data_dir)), sets_(std::move(sets)) {
         fs::create_directories(data_dir_ + "/secrets");
         std::ofstream(data_dir_ + "/secrets/svc." + name_ + ".pass") << broker.password("svc." + name_) << "\n";
@@ -76,7 +77,7 @@ public:
         sets_.push_back(fmt::format("mqtt.port={}", broker.port()));
     }
     ~Daemon() { stop(); }
-    static std::string binary(const std::string &name) {
+    static std::string binary(const std::string& name) {
         return std::string(PILEHUB_BINARY_DIR) + "/workers/" + name + "/" + name;
     }
     /// Starts it and waits for its ready file (it is connected and subscribed by then).
@@ -84,7 +85,7 @@ public:
         const auto ready = data_dir_ + "/run/" + name_ + ".ready";
         fs::remove(ready);
         std::vector<std::string> argv{binary(name_)};
-        for (const auto &s : sets_) {
+        for (const auto& s : sets_) {
             argv.push_back("--set");
             argv.push_back(s);
         }
@@ -115,13 +116,16 @@ private:
 
 /// How a world is set up.
 struct WorldOptions {
-    const char *name = "sessions";
+    const char* name = "sessions";
     double speed = 10;    ///< the simulator's time acceleration
     int accounts = 4;     ///< accounts with 1000 fen each
     bool billingd = true; ///< also run billingd, when it is built
     std::int64_t tele_period_s = 10;
-    const char *tariff = kTariff; ///< the station's tariff, version 1, in force from epoch 0
+    const char* tariff = kTariff; ///< the station's tariff, version 1, in force from epoch 0
     bool full_stack = false;      ///< also run recorderd, presenced and autostopd (REQUIREs them built)
+    /// sessiond.device_time_scale: how much faster the piles' durations run (default: `speed`, rounded
+    /// up), so that sessiond does not take the simulator's accelerated records for absurd ones.
+    std::optional<std::int64_t> device_time_scale = std::nullopt;
     std::vector<std::string> sessiond_sets = {}; ///< more `--set key=value` for sessiond
 };
 
@@ -152,16 +156,18 @@ public:
         // The test is the API: rpc requests, and it reads every topic.
         api_ = mqtt::make_client(broker_.client_options("svc.pilehub-api"));
         rpc_ = std::make_unique<rpc::Client>(*api_, router_);
-        for (const auto *filter :
-             {"ph/v1/svc/session/+/state", "ph/v1/dev/+/presence", "ph/v1/dev/+/conn/+/state", "ph/v1/dev/+/cmd/+",
-              "ph/v1/dev/+/cmd-reply/+", "ph/v1/dev/+/req/+", "ph/v1/dev/+/req-reply/+", "ph/v1/dev/+/evt/+",
-              "ph/v1/dev/+/cfg/reported"})
+        for (const auto* filter : {"ph/v1/svc/session/+/state", "ph/v1/dev/+/presence", "ph/v1/dev/+/conn/+/state",
+                                   "ph/v1/dev/+/cmd/+", "ph/v1/dev/+/cmd-reply/+", "ph/v1/dev/+/req/+",
+                                   "ph/v1/dev/+/req-reply/+", "ph/v1/dev/+/evt/+", "ph/v1/dev/+/cfg/reported"})
             router_.add(*api_, filter, 1, inbox.handler());
         router_.attach(*api_);
         api_->start();
         REQUIRE(api_->wait_ready(10s));
 
-        std::vector<std::string> sessiond_sets{"log.level=info", "sessiond.command_timeout_ms=10000"};
+        std::vector<std::string> sessiond_sets{
+            "log.level=info", "sessiond.command_timeout_ms=10000",
+            fmt::format("sessiond.device_time_scale={}",
+                        o.device_time_scale.value_or(static_cast<std::int64_t>(std::ceil(o.speed))))};
         sessiond_sets.insert(sessiond_sets.end(), o.sessiond_sets.begin(), o.sessiond_sets.end());
         sessiond.emplace("sessiond", broker_, dir_, sessiond_sets);
         sessiond->start();
@@ -173,20 +179,20 @@ public:
             recorderd.emplace("recorderd", broker_, dir_, std::vector<std::string>{"recorderd.batch_ms=100"});
             presenced.emplace("presenced", broker_, dir_, std::vector<std::string>{"presenced.tick_ms=100"});
             autostopd.emplace("autostopd", broker_, dir_, std::vector<std::string>{"autostopd.tick_ms=100"});
-            for (auto *d : {&recorderd, &presenced, &autostopd})
+            for (auto* d : {&recorderd, &presenced, &autostopd})
                 (*d)->start();
         }
-        for (const auto *dev : {"P1", "P2"})
+        for (const auto* dev : {"P1", "P2"})
             REQUIRE_MESSAGE(inbox.wait_for(topics::presence(dev), R"("online":true)", 15s).has_value(),
                             dev << " never came online:\n"
                                 << tail(slurp(dir_ + "/sim.log")));
         // The piles announce their sockets right after presence; give the retained states a moment.
-        for (const auto *dev : {"P1", "P2"})
+        for (const auto* dev : {"P1", "P2"})
             REQUIRE(inbox.wait_for(topics::conn_state(dev, 10), R"("st":)", 5s).has_value());
     }
 
     ~World() {
-        for (auto *d : {&autostopd, &presenced, &recorderd})
+        for (auto* d : {&autostopd, &presenced, &recorderd})
             if (*d)
                 (*d)->stop();
         if (billingd)
@@ -198,7 +204,7 @@ public:
         if (api_)
             api_->stop();
         db_.reset();
-        const char *keep = std::getenv("PILEHUB_KEEP_TEST_DIRS");
+        const char* keep = std::getenv("PILEHUB_KEEP_TEST_DIRS");
         if (!keep || std::string(keep) != "1") {
             std::error_code ec;
             fs::remove_all(dir_, ec);
@@ -208,31 +214,31 @@ public:
     }
 
     bool has_billingd() const { return billingd.has_value(); }
-    const std::string &dir() const { return dir_; }
-    Broker &broker() { return broker_; }
+    const std::string& dir() const { return dir_; }
+    Broker& broker() { return broker_; }
 
     /// The station every device belongs to.
     std::int64_t station_id() const { return station_id_; }
     /// Publishes as the API (svc.pilehub-api: ph/v1/svc/# and cfg/desired).
-    void publish(const mqtt::Message &m) { REQUIRE(api_->publish(m)); }
+    void publish(const mqtt::Message& m) { REQUIRE(api_->publish(m)); }
 
     /// An rpc request to sessiond, as the API sends it.
-    rpc::Reply call(const std::string &method, const std::string &data_json, std::chrono::milliseconds timeout = 3s) {
+    rpc::Reply call(const std::string& method, const std::string& data_json, std::chrono::milliseconds timeout = 3s) {
         return rpc_->call("sessiond", method, data_json, timeout);
     }
     /// Starts an app session and returns its id (REQUIREs ok).
-    std::string start(std::int64_t account, const std::string &socket, const std::string &mode = "power",
+    std::string start(std::int64_t account, const std::string& socket, const std::string& mode = "power",
                       std::optional<int> minutes = std::nullopt) {
         const auto r = call("start", start_json(account, socket, mode, minutes));
         REQUIRE_MESSAGE(r.ok(), r.status << " " << r.code << " " << r.msg << "\n" << tail(sessiond->log()));
         return session_id_of(r.data_json);
     }
-    static std::string start_json(std::int64_t account, const std::string &socket, const std::string &mode,
+    static std::string start_json(std::int64_t account, const std::string& socket, const std::string& mode,
                                   std::optional<int> minutes) {
         return fmt::format(R"({{"account_id":{},"socket":"{}","mode":"{}"{}}})", account, socket, mode,
                            minutes ? fmt::format(R"(,"minutes":{})", *minutes) : "");
     }
-    static std::string session_id_of(const std::string &data_json) {
+    static std::string session_id_of(const std::string& data_json) {
         auto doc = json::parse(data_json);
         REQUIRE(doc.ok());
         std::string err;
@@ -244,7 +250,7 @@ public:
     }
 
     /// One control line to the simulator's FIFO.
-    void control(const std::string &line) {
+    void control(const std::string& line) {
         const auto path = dir_ + "/sim/control";
         const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         REQUIRE_MESSAGE(fd >= 0, "cannot open " << path);
@@ -264,13 +270,13 @@ public:
     }
 
     /// A read connection to the core database.
-    db::Database &db() {
+    db::Database& db() {
         if (!db_)
             db_ = std::make_unique<db::Database>(dir_ + "/pilehub.db");
         return *db_;
     }
     /// The first column of the first row of `sql` with `?1` = `arg`, as text ("" when no row / NULL).
-    std::string text(const std::string &sql, const std::string &arg = "") {
+    std::string text(const std::string& sql, const std::string& arg = "") {
         db::Statement q(db(), sql);
         if (sql.find("?1") != std::string::npos)
             q.bind(1, arg);
@@ -278,7 +284,7 @@ public:
             return "";
         return q.text(0);
     }
-    std::int64_t number(const std::string &sql, const std::string &arg = "") {
+    std::int64_t number(const std::string& sql, const std::string& arg = "") {
         db::Statement q(db(), sql);
         if (sql.find("?1") != std::string::npos)
             q.bind(1, arg);
@@ -286,9 +292,9 @@ public:
             return -1;
         return q.int64(0);
     }
-    std::string state(const std::string &sid) { return text("SELECT state FROM sessions WHERE id = ?1", sid); }
+    std::string state(const std::string& sid) { return text("SELECT state FROM sessions WHERE id = ?1", sid); }
     /// Polls until `pred` holds or `timeout` passes.
-    bool eventually(const std::function<bool()> &pred, std::chrono::milliseconds timeout) {
+    bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
         const auto until = std::chrono::steady_clock::now() + timeout;
         while (std::chrono::steady_clock::now() < until) {
             if (pred())
@@ -297,7 +303,7 @@ public:
         }
         return pred();
     }
-    bool wait_state(const std::string &sid, const std::string &st, std::chrono::milliseconds timeout = 10s) {
+    bool wait_state(const std::string& sid, const std::string& st, std::chrono::milliseconds timeout = 10s) {
         return eventually([&] { return state(sid) == st; }, timeout);
     }
     /// Everything worth reading when a check fails.
@@ -335,7 +341,7 @@ private:
         st.name = "Garden";
         const auto station = reg.add_station(st, now);
         station_id_ = station;
-        for (const auto *id : {"P1", "P2", "P3"}) {
+        for (const auto* id : {"P1", "P2", "P3"}) {
             registry::Device dev;
             dev.id = id;
             dev.station_id = station;

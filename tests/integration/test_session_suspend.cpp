@@ -12,9 +12,9 @@ using namespace pilehub::test::sessions;
 
 namespace {
 
-int acks_for(const pilehub::test::Inbox &inbox, const std::string &rid) {
+int acks_for(const pilehub::test::Inbox& inbox, const std::string& rid) {
     int n = 0;
-    for (const auto &m : inbox.messages())
+    for (const auto& m : inbox.messages())
         if (m.topic == topics::req_reply("P1", "session_record") &&
             m.payload.find(fmt::format(R"("rid":"{}")", rid)) != std::string::npos &&
             m.payload.find(R"("status":"ok")") != std::string::npos)
@@ -26,7 +26,9 @@ int acks_for(const pilehub::test::Inbox &inbox, const std::string &rid) {
 
 TEST_CASE("sessions: a pile dropping mid-session is suspended; back with its record it is settling; the record again "
           "changes nothing") {
-    World w(WorldOptions{"sessions-suspend"});
+    WorldOptions o{"sessions-suspend"};
+    o.device_time_scale = 3000; // the hour runs out at speed 3000 below
+    World w(o);
     const auto sid = w.start(w.accounts.at(0), "P1-1", "time", 60);
     REQUIRE_MESSAGE(w.wait_state(sid, "charging"), w.logs());
 

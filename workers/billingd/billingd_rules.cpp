@@ -15,7 +15,7 @@ std::string unpriced_bill(std::string_view why) {
     return w.str();
 }
 
-SettlementPlan zero(const TariffChoice &t, std::string note) {
+SettlementPlan zero(const TariffChoice& t, std::string note) {
     SettlementPlan p;
     p.priced_fen = Fen(0);
     p.tariff_id = t.id;
@@ -26,24 +26,24 @@ SettlementPlan zero(const TariffChoice &t, std::string note) {
 
 } // namespace
 
-bool settleable(const SessionFacts &s) {
+bool settleable(const SessionFacts& s) {
     return s.record_msg_id.has_value() && !s.cost_fen.has_value() && (s.state == "stopping" || s.state == "settling");
 }
 
-TelemetryEvidence evidence_of(const std::vector<Sample> &recorded) {
+TelemetryEvidence evidence_of(const std::vector<Sample>& recorded) {
     TelemetryEvidence e;
-    for (const auto &x : recorded)
+    for (const auto& x : recorded)
         if (!e.last_sample_ms || x.t > *e.last_sample_ms)
             e.last_sample_ms = x.t;
     return e;
 }
 
-EpochMs settle_not_before(const SessionFacts &s, std::int64_t settle_delay_ms) {
+EpochMs settle_not_before(const SessionFacts& s, std::int64_t settle_delay_ms) {
     return s.committed_at + std::max<std::int64_t>(0, settle_delay_ms);
 }
 
-bool due_for_settlement(const SessionFacts &s, const Clock &clock, std::int64_t settle_delay_ms,
-                        const TelemetryEvidence &telemetry) {
+bool due_for_settlement(const SessionFacts& s, const Clock& clock, std::int64_t settle_delay_ms,
+                        const TelemetryEvidence& telemetry) {
     if (!settleable(s))
         return false;
     const EpochMs stop = s.ended_at.value_or(settlement_window(s).stop_ms);
@@ -52,7 +52,7 @@ bool due_for_settlement(const SessionFacts &s, const Clock &clock, std::int64_t 
     return clock.now_ms() >= settle_not_before(s, settle_delay_ms);
 }
 
-Window settlement_window(const SessionFacts &s) {
+Window settlement_window(const SessionFacts& s) {
     Window w;
     w.start_ms = s.started_at.value_or(s.created_at);
     if (s.duration_s > 0)
@@ -61,28 +61,64 @@ Window settlement_window(const SessionFacts &s) {
         w.stop_ms = std::max(*s.ended_at, w.start_ms);
     else
         w.stop_ms = w.start_ms;
+    w.pile_stop_ms = w.stop_ms;
+    // Billed to the stop request, not to when the pile finally obeyed (it may have been away). How long
+    // the session had run by then is measured on the platform's clock alone (request − creation), so a
+    // pile's clock, which may have set started_at, cannot move it.
+    if (s.stop_requested_at)
+        w.stop_ms = std::min(w.stop_ms, w.start_ms + std::max<EpochMs>(0, *s.stop_requested_at - s.created_at));
     return w;
 }
 
-std::vector<Sample> settlement_samples(const SessionFacts &s, const Tariff *t, std::vector<Sample> recorded) {
+std::int64_t energy_at(const std::vector<Sample>& recorded, EpochMs start_ms, EpochMs final_ms,
+                       std::int64_t final_energy_wh, EpochMs t) {
+    // The points of the curve, in time order, the counter never falling (a falling reading is ignored
+    // by pricing too), closed by the record's final reading.
+    EpochMs t0 = start_ms;
+    std::int64_t e0 = 0;
+    for (const auto& x : recorded) {
+        if (x.t >= final_ms)
+            break;
+        const std::int64_t e = std::clamp(x.energy_wh, e0, final_energy_wh);
+        if (x.t > t) {
+            // Between (t0, e0) and this sample.
+            return x.t > t0 ? e0 + (e - e0) * (t - t0) / (x.t - t0) : e0;
+        }
+        t0 = std::max(t0, x.t);
+        e0 = e;
+    }
+    if (t >= final_ms)
+        return std::max(e0, final_energy_wh);
+    const std::int64_t e1 = std::max(e0, final_energy_wh);
+    return final_ms > t0 ? e0 + (e1 - e0) * (std::max(t, t0) - t0) / (final_ms - t0) : e0;
+}
+
+std::vector<Sample> settlement_samples(const SessionFacts& s, const Tariff* t, std::vector<Sample> recorded) {
     const Window w = settlement_window(s);
-    std::stable_sort(recorded.begin(), recorded.end(), [](const Sample &a, const Sample &b) { return a.t < b.t; });
+    std::stable_sort(recorded.begin(), recorded.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
+    std::int64_t final_energy_wh = s.energy_wh;
+    if (w.cut_at_stop_request()) {
+        // What the pile did after the stop request is not billed: its reports after it are left out,
+        // and the energy at the request is read off the curve closed by the record.
+        final_energy_wh = energy_at(recorded, w.start_ms, w.pile_stop_ms, s.energy_wh, w.stop_ms);
+        std::erase_if(recorded, [&](const Sample& x) { return x.t > w.stop_ms; });
+    }
     // A late report (the pile's clock ahead of ours) counts at the stop, before the final reading.
-    for (auto &x : recorded)
+    for (auto& x : recorded)
         x.t = std::min(x.t, w.stop_ms);
     const std::int64_t ignore_ms = (t && t->power) ? t->power->ignore_first_s * 1000 : 0;
-    const bool power_reported = std::any_of(recorded.begin(), recorded.end(), [&](const Sample &x) {
+    const bool power_reported = std::any_of(recorded.begin(), recorded.end(), [&](const Sample& x) {
         return x.t >= w.start_ms + ignore_ms && x.t <= w.stop_ms;
     });
     Sample last;
     last.t = w.stop_ms;
-    last.energy_wh = s.energy_wh;
+    last.energy_wh = final_energy_wh;
     last.power_w = power_reported ? 0 : std::max<std::int64_t>(0, s.max_power_w);
     recorded.push_back(last);
     return recorded;
 }
 
-SettlementPlan plan_settlement(const SessionFacts &s, const TariffChoice &t, std::vector<Sample> recorded) {
+SettlementPlan plan_settlement(const SessionFacts& s, const TariffChoice& t, std::vector<Sample> recorded) {
     if (!t.id)
         return zero(t, "no tariff was in force at the start: settled at 0");
     if (!t.tariff)
@@ -114,7 +150,7 @@ Amounts settle_amounts(Fen priced, Fen available) {
     return {debit, std::max(priced, Fen(0)) - debit};
 }
 
-std::string encode(const CostUpdate &u) {
+std::string encode(const CostUpdate& u) {
     json::Writer w;
     w.begin_object()
         .field("v", 1)
@@ -135,11 +171,11 @@ std::string encode(const CostUpdate &u) {
     return w.str();
 }
 
-CostTracker::CostTracker(const Clock &clock, Options options) : clock_(clock), options_(options) {}
+CostTracker::CostTracker(const Clock& clock, Options options) : clock_(clock), options_(options) {}
 
 void CostTracker::track(LiveSession s, std::shared_ptr<const Tariff> tariff, std::vector<Sample> history) {
-    std::stable_sort(history.begin(), history.end(), [](const Sample &a, const Sample &b) { return a.t < b.t; });
-    auto &t = tracked_[s.id];
+    std::stable_sort(history.begin(), history.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
+    auto& t = tracked_[s.id];
     const bool known = t.session.id == s.id;
     t.session = std::move(s);
     t.tariff = std::move(tariff);
@@ -147,15 +183,15 @@ void CostTracker::track(LiveSession s, std::shared_ptr<const Tariff> tariff, std
         t.samples = std::move(history);
 }
 
-bool CostTracker::tracking(const std::string &sid) const {
+bool CostTracker::tracking(const std::string& sid) const {
     return tracked_.count(sid) > 0;
 }
 
-void CostTracker::forget(const std::string &sid) {
+void CostTracker::forget(const std::string& sid) {
     tracked_.erase(sid);
 }
 
-std::vector<std::string> CostTracker::retain(const std::set<std::string> &live) {
+std::vector<std::string> CostTracker::retain(const std::set<std::string>& live) {
     std::vector<std::string> dropped;
     for (auto it = tracked_.begin(); it != tracked_.end();) {
         if (live.count(it->first)) {
@@ -170,12 +206,12 @@ std::vector<std::string> CostTracker::retain(const std::set<std::string> &live) 
 
 std::vector<std::string> CostTracker::sessions() const {
     std::vector<std::string> out;
-    for (const auto &[sid, t] : tracked_)
+    for (const auto& [sid, t] : tracked_)
         out.push_back(sid);
     return out;
 }
 
-std::optional<std::int64_t> CostTracker::account_of(const std::string &sid) const {
+std::optional<std::int64_t> CostTracker::account_of(const std::string& sid) const {
     auto it = tracked_.find(sid);
     if (it == tracked_.end())
         return std::nullopt;
@@ -192,7 +228,7 @@ bool CostTracker::on_reading(const std::string &sid, EpochMs at, std::optional<s
     auto it = tracked_.find(sid);
     if (it == tracked_.end())
         return false;
-    auto &t = it->second;
+    auto& t = it->second;
     Sample s;
     s.t = at;
     s.power_w = std::max<std::int64_t>(0, power_w);
@@ -218,17 +254,17 @@ bool CostTracker::on_reading(const std::string &sid, EpochMs at, std::optional<s
 std::vector<std::string> CostTracker::due() const {
     std::vector<std::string> out;
     const EpochMs now = clock_.now_ms();
-    for (const auto &[sid, t] : tracked_)
+    for (const auto& [sid, t] : tracked_)
         if (!t.published || now - t.last_published >= options_.period_ms)
             out.push_back(sid);
     return out;
 }
 
-std::optional<CostUpdate> CostTracker::compute(const std::string &sid, const WalletView &wallet) {
+std::optional<CostUpdate> CostTracker::compute(const std::string& sid, const WalletView& wallet) {
     auto it = tracked_.find(sid);
     if (it == tracked_.end())
         return std::nullopt;
-    auto &t = it->second;
+    auto& t = it->second;
     const EpochMs now = clock_.now_ms();
     CostUpdate u;
     u.sid = sid;

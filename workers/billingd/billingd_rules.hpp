@@ -39,6 +39,8 @@ struct SessionFacts {
     /// sessions.updated_at: for an ended session, when sessiond committed its record (the platform's
     /// clock; sessiond writes an ended row no more, so a later write can only make it later).
     EpochMs committed_at = 0;
+    /// When the platform first asked the pile to stop (rider, operator, auto-stop; the platform's clock).
+    std::optional<EpochMs> stop_requested_at;
 };
 
 /// Whether a session's row allows a settlement: its record is committed (record_msg_id set), it is
@@ -67,17 +69,28 @@ bool due_for_settlement(const SessionFacts& s, const Clock& clock, std::int64_t 
 
 /// The pricing window of an ended session. Start: started_at (else created_at). Stop: start +
 /// the pile's duration_s when the record has one (the pile's own count, immune to clock skew
-/// between platform and pile), else ended_at, else start.
+/// between platform and pile), else ended_at, else start; but never longer than the session had run
+/// when the platform asked the pile to stop (stop_requested_at − created_at, both on the platform's
+/// clock): a pile that obeyed late bills nothing after the request.
 struct Window {
     EpochMs start_ms = 0;
     EpochMs stop_ms = 0;
+    EpochMs pile_stop_ms = 0; ///< where the pile's record ends (= stop_ms unless cut at the stop request)
+    bool cut_at_stop_request() const { return stop_ms < pile_stop_ms; }
 };
 Window settlement_window(const SessionFacts& s);
+
+/// The session energy at `t` on the curve of `recorded` samples (by time) closed by the record's
+/// final reading (`final_energy_wh` at `final_ms`): linear between the points around `t` (from 0
+/// at `start_ms` before the first one), never falling, never above the final reading.
+std::int64_t energy_at(const std::vector<Sample>& recorded, EpochMs start_ms, EpochMs final_ms,
+                       std::int64_t final_energy_wh, EpochMs t);
 
 /// The samples a settlement is priced from: the recorded ones, then the record's final reading
 /// at stop_ms (energy_wh; power 0, or the record's max_power_w when no sample was reported after
 /// the power tariff's ignore_first_s, so a session whose telemetry was lost is still tiered on the
-/// pile's own measurement).
+/// pile's own measurement). When the window is cut at the stop request, samples after it are left
+/// out and the final reading is the energy at the stop request (energy_at), not the record's total.
 std::vector<Sample> settlement_samples(const SessionFacts& s, const Tariff* t, std::vector<Sample> recorded);
 
 /// What one settlement will be.

@@ -7,7 +7,8 @@ namespace {
 
 constexpr std::string_view kSessionColumns =
     "SELECT id, account_id, station_id, state, mode, minutes, tariff_id, created_at, started_at, ended_at, "
-    "energy_wh, duration_s, max_power_w, coalesce(stop_reason, ''), record_msg_id, cost_fen, updated_at FROM sessions ";
+    "energy_wh, duration_s, max_power_w, coalesce(stop_reason, ''), record_msg_id, cost_fen, updated_at, "
+    "stop_requested_at FROM sessions ";
 constexpr std::string_view kDueWhere = "WHERE record_msg_id IS NOT NULL AND cost_fen IS NULL "
                                        "AND state IN ('stopping', 'settling') ORDER BY updated_at, id LIMIT ?";
 constexpr std::string_view kLiveColumns =
@@ -44,6 +45,7 @@ SessionFacts read_session(const db::Statement& st) {
     s.record_msg_id = st.opt_text(14);
     s.cost_fen = st.opt_int64(15);
     s.committed_at = st.int64(16);
+    s.stop_requested_at = st.opt_int64(17);
     return s;
 }
 

@@ -69,7 +69,7 @@ std::string_view control_usage() {
     return "noload <dev> <n> | overload <dev> <n> <watts> | fault <dev> <n|0> <code> [clear] | "
            "temp <dev> <celsius|auto> | disconnect <dev|all> <seconds> | unplug <dev> <n> | full <dev> <n> | "
            "swipe <dev> <n> <card_uid> | plate <cam> <space> <plate> in|out | speed <factor> | "
-           "disable <dev> <n> on|off | plug <dev> <n> | lockjam <cam> <space> on|off";
+           "disable <dev> <n> on|off | plug <dev> <n> | lockjam <cam> <space> on|off | drop <dev> <command> <count>";
 }
 
 Result<ControlCommand> parse_control(std::string_view line) {
@@ -202,6 +202,18 @@ Result<ControlCommand> parse_control(std::string_view line) {
         c.op = verb == "disable" ? ControlOp::Disable : ControlOp::LockJam;
         if (!(e = want(4, 4, form)) && !(e = device(form)) && !(e = port(w[2], 1, form)))
             e = on_off(w[3], form);
+    } else if (verb == "drop") {
+        constexpr std::string_view form = "drop <dev> <command> <count>";
+        c.op = ControlOp::Drop;
+        if (!(e = want(4, 4, form)) && !(e = device(form))) {
+            if (!snake(w[2]))
+                e = fmt::format("\"{}\" is not a snake_case command name (usage: {})", w[2], form);
+            c.command = std::string(w[2]);
+            if (auto n = to_int(w[3], 0, 1000))
+                c.count = static_cast<int>(*n);
+            else if (!e)
+                e = fmt::format("\"{}\" is not a count 0..1000 (usage: {})", w[3], form);
+        }
     } else {
         return R::failure(fmt::format("unknown control \"{}\"; one of: {}", verb, control_usage()));
     }

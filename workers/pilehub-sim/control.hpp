@@ -23,6 +23,7 @@ enum class ControlOp {
     Disable,    ///< `disable <dev> <n> on|off`: take a socket out of service (st `disabled`)
     Plug,       ///< `plug <dev> <n>`: EV: a car is plugged in (gun `preparing`)
     LockJam,    ///< `lockjam <cam> <space> on|off`: the space's ground lock jams (next move fails)
+    Drop,       ///< `drop <dev> <command> <count>`: the next `count` `cmd/<command>` are lost (0: none)
 };
 
 /// One parsed control line.
@@ -42,6 +43,9 @@ struct ControlCommand {
     std::string card_uid;
     std::string plate;
     double speed = 1;
+    /// drop: the command name (`stop_port`) and how many of the next ones are lost.
+    std::string command;
+    int count = 0;
 };
 
 /// Parses one control line (words separated by blanks; `#` starts a comment). The failure says

@@ -74,6 +74,13 @@ void Device::disconnected() {
 
 std::string Device::control(const ControlCommand& c) {
     advance_to_now();
+    if (c.op == ControlOp::Drop) {
+        if (c.count > 0)
+            drop_next_[c.command] = c.count;
+        else
+            drop_next_.erase(c.command);
+        return {};
+    }
     return on_control(c);
 }
 
@@ -84,6 +91,13 @@ void Device::handle(const mqtt::Message& m) {
         return;
     switch (t->leaf) {
     case topics::Leaf::Cmd: {
+        if (auto d = drop_next_.find(t->name); d != drop_next_.end()) {
+            // Lost on the way (control `drop`): never seen, so neither answered nor remembered.
+            if (--d->second <= 0)
+                drop_next_.erase(d);
+            log::info(log::Ctx{id_, {}}, "cmd/{} dropped (control drop)", t->name);
+            return;
+        }
         auto env = payloads::peek_envelope(m.payload);
         if (!env || !env->rid) {
             log::warn(log::Ctx{id_, {}}, "cmd/{} without a readable envelope and rid: dropped ({})", t->name,
@@ -102,8 +116,12 @@ void Device::handle(const mqtt::Message& m) {
             return;
         if (env->exp && *env->exp < now()) {
             log::info(log::Ctx{id_, {}}, "cmd/{} rid {} expired {} ms ago: refused", t->name, rid, now() - *env->exp);
-            reply_plain(t->name, rid, payloads::ReplyStatus::Expired, ErrorCode::Expired,
-                        fmt::format("arrived {} ms after exp", now() - *env->exp));
+            // Not remembered under its rid: nothing was executed, so the same rid resent with a fresh
+            // exp runs (CONTRACT A.6, retries).
+            emit({topics::cmd_reply(id_, t->name),
+                  plain_reply(rid, payloads::ReplyStatus::Expired, ErrorCode::Expired,
+                              fmt::format("arrived {} ms after exp", now() - *env->exp)),
+                  1, false});
             return;
         }
         log::debug(log::Ctx{id_, {}}, "cmd/{} rid {}", t->name, rid);
@@ -207,8 +225,8 @@ payloads::Envelope Device::next_env() {
     return payloads::make_envelope(now(), boot_, ++seq_);
 }
 
-void Device::reply_plain(std::string_view name, const std::string& rid, payloads::ReplyStatus st,
-                         std::optional<ErrorCode> code, std::optional<std::string> msg) {
+std::string Device::plain_reply(const std::string& rid, payloads::ReplyStatus st, std::optional<ErrorCode> code,
+                                std::optional<std::string> msg) {
     payloads::Message<payloads::Reply<payloads::Empty>> r;
     r.env = next_env();
     r.env.rid = rid;
@@ -217,7 +235,12 @@ void Device::reply_plain(std::string_view name, const std::string& rid, payloads
     if (msg && msg->size() > 256)
         msg->resize(256);
     r.data.msg = std::move(msg);
-    send_reply(name, rid, payloads::encode(r));
+    return payloads::encode(r);
+}
+
+void Device::reply_plain(std::string_view name, const std::string& rid, payloads::ReplyStatus st,
+                         std::optional<ErrorCode> code, std::optional<std::string> msg) {
+    send_reply(name, rid, plain_reply(rid, st, code, std::move(msg)));
 }
 
 void Device::send_reply(std::string_view name, const std::string& rid, std::string payload) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +41,8 @@ enum class TransportAction {
 ///
 /// Shared behaviour lives here (CONTRACT A.3/A.4): the envelope (`boot`, `seq`, `id`), presence,
 /// command replies with `rid` (a duplicate `rid` gets the same reply again and is not executed twice;
-/// a command past its `exp` is refused with `expired` and not executed), unacknowledged
+/// a command past its `exp` is refused with `expired` and not executed, and that refusal is not its
+/// answer for good: the same `rid` sent again with a fresh `exp` runs), unacknowledged
 /// `req/session_record` kept in the store and resent with the same `id` after every connect and
 /// periodically until the platform answers `ok`, and the telemetry schedule.
 class Device {
@@ -71,7 +73,8 @@ public:
 
     /// One inbound message (a command, a request reply, cfg/desired) for this device.
     void handle(const mqtt::Message& m);
-    /// A control line addressed to this device; an empty string when done, else why not.
+    /// A control line addressed to this device; an empty string when done, else why not. `drop`
+    /// is handled here for every kind; the rest by the kind.
     std::string control(const ControlCommand& c);
     /// Brings the simulation up to now (telemetry, stop rules, resends); returns the wall-clock
     /// time at which it wants to be ticked again.
@@ -189,6 +192,9 @@ protected:
     void telemetry_soon();
 
 private:
+    /// The text of a reply without data (not remembered, not sent).
+    std::string plain_reply(const std::string& rid, payloads::ReplyStatus st, std::optional<ErrorCode> code,
+                            std::optional<std::string> msg);
     std::string make_id(std::int64_t seq) const;
     EpochMs resend_period_ms() const;
     EpochMs tele_interval_ms() const;
@@ -217,6 +223,7 @@ private:
     EpochMs next_resend_ = 0;
     std::deque<Answered> answered_;
     std::vector<std::string> deferred_;
+    std::map<std::string, int, std::less<>> drop_next_; ///< command name → how many more to lose (control `drop`)
     std::vector<mqtt::Message> outbox_;
     TransportAction action_ = TransportAction::None;
 };

@@ -23,7 +23,24 @@ void add_keys(ConfigSchema& s) {
               "How long an accepted card has for the pile to report the session started.");
     s.add_string("sessiond.card_mode", "power",
                  "Mode of card sessions when the tariff offers it: time, power or energy.");
-    s.add_int("sessiond.tick_ms", 100, 10, 5000, "How often command time-outs are checked.");
+    s.add_int("sessiond.tick_ms", 100, 10, 5000, "How often time-outs are checked.");
+    s.add_int("sessiond.stop_resend_ms", 5000, 200, 600000,
+              "A stop the pile has not confirmed this long after it was sent is sent again (same rid, fresh exp), "
+              "until the pile confirms it or a record settles the session; a pile back online gets it at once.");
+    s.add_int("sessiond.suspend_timeout_s", 43200, 1, 30 * 86400,
+              "A suspended session with no news for this long (since its suspension or its last report) is settled "
+              "on its last report with stop reason power_loss, and an incident is recorded.");
+    s.add_int("sessiond.idle_record_wait_s", 120, 1, 86400,
+              "A stopping or suspended session whose pile shows the socket idle is settled on its last report when "
+              "its record has not come within this long, and an incident is recorded.");
+    s.add_int("sessiond.processed_keep_days", 7, 1, 3650,
+              "Handled device message ids (processed_messages, consumer sessiond) are forgotten after this many days.");
+    s.add_int("sessiond.record_tolerance_s", 60, 0, 86400,
+              "How far a session record's duration may exceed platform time (and its energy rated power over that "
+              "time) before it is clamped to what the platform saw and an incident is recorded.");
+    s.add_int("sessiond.device_time_scale", 1, 1, 10000,
+              "How many times faster than platform time a device's durations may run: 1 in service; a simulator's "
+              "--speed in tests.");
 }
 
 class Service final : public daemon::Service {
@@ -34,6 +51,12 @@ public:
         opts.command_timeout_ms = cfg.get_int("sessiond.command_timeout_ms");
         opts.reply_grace_ms = cfg.get_int("sessiond.reply_grace_ms");
         opts.card_start_timeout_ms = cfg.get_int("sessiond.card_start_timeout_ms");
+        opts.stop_resend_ms = cfg.get_int("sessiond.stop_resend_ms");
+        opts.suspend_timeout_s = cfg.get_int("sessiond.suspend_timeout_s");
+        opts.idle_record_wait_s = cfg.get_int("sessiond.idle_record_wait_s");
+        opts.processed_keep_days = cfg.get_int("sessiond.processed_keep_days");
+        opts.record_tolerance_s = cfg.get_int("sessiond.record_tolerance_s");
+        opts.device_time_scale = cfg.get_int("sessiond.device_time_scale");
         const auto mode = billing::parse_mode(cfg.get_string("sessiond.card_mode"));
         if (!mode)
             throw ConfigError("config: sessiond.card_mode must be time, power or energy");

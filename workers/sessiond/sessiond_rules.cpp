@@ -1,5 +1,7 @@
 #include "workers/sessiond/sessiond_rules.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -66,6 +68,10 @@ std::string_view to_string(Event e) {
         return "pile_online";
     case Event::ForceEnd:
         return "force_end";
+    case Event::SuspendTimedOut:
+        return "suspend_timed_out";
+    case Event::RecordOverdue:
+        return "record_overdue";
     }
     return "unknown";
 }
@@ -83,7 +89,7 @@ Decision refuse(State s) {
 }
 
 /// A session record arriving: committed once (moving the state where §3 says), acknowledged always.
-Decision record(State s, const Facts &f) {
+Decision record(State s, const Facts& f) {
     Decision d = ignore(s);
     d.ack_record = true;
     if (f.has_record)
@@ -95,12 +101,13 @@ Decision record(State s, const Facts &f) {
         d.verdict = Verdict::Apply;
         d.next = State::Stopping;
         d.commit_record = true;
-        d.clear_command = s != State::Stopping; // a stop_port may still be answered; a start is moot
+        d.clear_command = true; // a start is moot, and a stop too: the record says the pile ended it
         return d;
     case State::Suspended:
         d.verdict = Verdict::Apply;
         d.next = State::Settling;
         d.commit_record = true;
+        d.clear_command = true;
         return d;
     case State::Settling:
     case State::Completed:
@@ -110,7 +117,7 @@ Decision record(State s, const Facts &f) {
     return d;
 }
 
-Decision stop_requested(State s, const Facts &f) {
+Decision stop_requested(State s, const Facts& f) {
     switch (s) {
     case State::Starting:
     case State::Charging: {
@@ -134,7 +141,62 @@ Decision stop_requested(State s, const Facts &f) {
     return ignore(s);
 }
 
-Decision force_end(State s, const Facts &f) {
+/// The pile shows the socket no longer running this session.
+Decision socket_idle(State s, const Facts& f) {
+    switch (s) {
+    case State::Charging: {
+        Decision d = move_to(State::Stopping);
+        d.await_record = true;
+        return d;
+    }
+    case State::Stopping:
+    case State::Suspended: {
+        Decision d = ignore(s);
+        if (s == State::Stopping && !f.pile_confirmed)
+            return d; // stopped while starting: an idle socket may only mean the start has not run yet
+        d.clear_command = f.stop_outstanding; // the idle socket confirms the stop
+        d.await_record = !f.has_record;
+        return d;
+    }
+    case State::Starting: // the pile has not started yet
+    case State::Settling:
+    case State::Completed:
+    case State::Failed:
+        return ignore(s);
+    }
+    return ignore(s);
+}
+
+/// The stop is not confirmed a resend period after it was (re)sent.
+Decision stop_timed_out(State s, const Facts& f) {
+    if (s == State::Stopping && !f.pile_confirmed && !f.has_record) {
+        // Stopped while starting, and the pile never confirmed anything: the start failed.
+        Decision d = move_to(State::Failed);
+        d.clear_command = true;
+        return d;
+    }
+    Decision d = ignore(s);
+    if ((s == State::Stopping || s == State::Suspended) && !f.has_record && f.stop_outstanding)
+        d.resend_stop = true; // until the pile confirms it or a record settles the session
+    else
+        d.clear_command = s == State::Stopping || s == State::Suspended || s == State::Settling;
+    return d;
+}
+
+/// The platform gives up waiting for the pile's record (SuspendTimedOut, RecordOverdue).
+Decision give_up(State s, Event e, const Facts& f) {
+    if (f.has_record)
+        return ignore(s);
+    if (s == State::Suspended || (s == State::Stopping && e == Event::RecordOverdue && f.pile_confirmed)) {
+        Decision d = move_to(s == State::Suspended ? State::Settling : State::Stopping);
+        d.forced_record = true;
+        d.clear_command = true;
+        return d;
+    }
+    return ignore(s);
+}
+
+Decision force_end(State s, const Facts& f) {
     switch (s) {
     case State::Starting: {
         // Nothing was confirmed, so nothing is charged; the stop catches a start still in flight.
@@ -169,7 +231,7 @@ Decision force_end(State s, const Facts &f) {
 
 } // namespace
 
-Decision handle(State s, Event e, const Facts &f) {
+Decision handle(State s, Event e, const Facts& f) {
     switch (e) {
     case Event::StartAccepted:
     case Event::PileStarted:
@@ -214,15 +276,17 @@ Decision handle(State s, Event e, const Facts &f) {
         return ignore(s);
 
     case Event::SocketIdle:
-        // While starting, an idle socket only means the pile has not started yet.
-        if (s == State::Charging)
-            return move_to(State::Stopping);
-        return ignore(s);
+        return socket_idle(s, f);
 
     case Event::PileStopped:
         if (s == State::Starting || s == State::Charging) {
             Decision d = move_to(State::Stopping);
             d.clear_command = s == State::Starting;
+            return d;
+        }
+        if ((s == State::Stopping && f.pile_confirmed) || s == State::Suspended) {
+            Decision d = ignore(s);
+            d.clear_command = f.stop_outstanding; // the pile reports it stopped this session
             return d;
         }
         return ignore(s);
@@ -237,7 +301,6 @@ Decision handle(State s, Event e, const Facts &f) {
     }
 
     case Event::StopRefused:
-    case Event::StopTimedOut:
         if (s == State::Stopping && !f.pile_confirmed && !f.has_record) {
             // Stopped while starting, and the pile never confirmed anything: the start failed.
             Decision d = move_to(State::Failed);
@@ -245,10 +308,14 @@ Decision handle(State s, Event e, const Facts &f) {
             return d;
         }
         {
+            // A refusal is the pile's final word on this rid (it answers a resend the same way).
             Decision d = ignore(s);
             d.clear_command = s == State::Stopping || s == State::Suspended || s == State::Settling;
             return d;
         }
+
+    case Event::StopTimedOut:
+        return stop_timed_out(s, f);
 
     case Event::RecordReceived:
         return record(s, f);
@@ -258,14 +325,32 @@ Decision handle(State s, Event e, const Facts &f) {
             return move_to(State::Suspended);
         return ignore(s);
 
-    case Event::PileOnline:
-        // §3: a suspended session waits for the pile's record (it is resent after reconnect).
-        return ignore(s);
+    case Event::PileOnline: {
+        // §3: a suspended session waits for the pile's record (it is resent after reconnect); a stop
+        // still outstanding goes to the pile at once.
+        Decision d = ignore(s);
+        d.resend_stop = (s == State::Stopping || s == State::Suspended) && f.stop_outstanding && !f.has_record;
+        return d;
+    }
 
     case Event::ForceEnd:
         return force_end(s, f);
+
+    case Event::SuspendTimedOut:
+    case Event::RecordOverdue:
+        return give_up(s, e, f);
     }
     return ignore(s);
+}
+
+std::string synthesized_reason(State s, Event e, const std::optional<std::string>& stop_requested) {
+    if (e == Event::ForceEnd)
+        return "forced";
+    if (s == State::Suspended || e == Event::SuspendTimedOut)
+        return "power_loss";
+    if (stop_requested)
+        return ended_reason("remote_stop", stop_requested);
+    return "other";
 }
 
 // ---- pre-checks ---------------------------------------------------------------------------
@@ -293,14 +378,14 @@ std::optional<ErrorCode> precheck(const StartFacts &f) {
     return std::nullopt;
 }
 
-std::optional<payloads::ChargeLimit> limit_for(const billing::Tariff &tariff, const ModeChoice &choice) {
+std::optional<payloads::ChargeLimit> limit_for(const billing::Tariff& tariff, const ModeChoice& choice) {
     if (!billing::offers(tariff, choice.mode))
         return std::nullopt;
     switch (choice.mode) {
     case billing::Mode::Time: {
         if (!choice.minutes || !tariff.time)
             return std::nullopt;
-        const auto &opts = tariff.time->options_minutes;
+        const auto& opts = tariff.time->options_minutes;
         if (std::find(opts.begin(), opts.end(), *choice.minutes) == opts.end())
             return std::nullopt;
         return payloads::ChargeLimit::time(*choice.minutes);
@@ -312,7 +397,19 @@ std::optional<payloads::ChargeLimit> limit_for(const billing::Tariff &tariff, co
     return std::nullopt;
 }
 
-std::optional<ModeChoice> card_mode(const billing::Tariff &tariff, billing::Mode preferred) {
+std::optional<payloads::ChargeLimit> session_limit(std::string_view mode, std::optional<std::int64_t> minutes) {
+    const auto m = billing::parse_mode(mode);
+    if (!m)
+        return std::nullopt;
+    if (*m == billing::Mode::Time) {
+        if (!minutes)
+            return std::nullopt;
+        return payloads::ChargeLimit::time(*minutes);
+    }
+    return payloads::ChargeLimit::full();
+}
+
+std::optional<ModeChoice> card_mode(const billing::Tariff& tariff, billing::Mode preferred) {
     auto choose = [&](billing::Mode m) -> std::optional<ModeChoice> {
         ModeChoice c{m, std::nullopt};
         if (m == billing::Mode::Time) {
@@ -360,6 +457,37 @@ std::optional<Event> conn_event(const payloads::EbikeConnState &s, std::string_v
     return std::nullopt;
 }
 
+// ---- device records -----------------------------------------------------------------------
+
+RecordCheck check_record(std::int64_t duration_s, std::int64_t energy_wh, const PlatformView& p,
+                         const RecordSlack& slack) {
+    RecordCheck r{false, duration_s, energy_wh, {}};
+    const std::int64_t scale = std::max<std::int64_t>(1, slack.time_scale);
+    const std::int64_t tolerance_s = std::max<std::int64_t>(0, slack.tolerance_s);
+    // The longest the session can have run, and what the platform saw run (its own start when that
+    // lies within the session's life, else its creation).
+    const std::int64_t alive_s = std::max<EpochMs>(0, p.now - p.created_at) * scale / 1000;
+    EpochMs start = p.created_at;
+    if (p.started_at && *p.started_at >= p.created_at && *p.started_at <= p.now)
+        start = *p.started_at;
+    const std::int64_t seen_s = std::max<EpochMs>(0, p.now - start) * scale / 1000;
+    if (duration_s > alive_s + tolerance_s) {
+        r.clamped = true;
+        r.duration_s = seen_s;
+        r.why = fmt::format("duration_s {} > {} s the platform saw (+{} s)", duration_s, alive_s, tolerance_s);
+    }
+    // At rated power for as long as it can have run (+ the tolerance), rounded up to whole Wh.
+    const std::int64_t rated_w = std::clamp<std::int64_t>(p.rated_power_w, 1, payloads::kMaxEbikeSocketPowerW);
+    const std::int64_t max_wh = (rated_w * (alive_s + tolerance_s) + 3599) / 3600;
+    if (energy_wh > max_wh) {
+        r.clamped = true;
+        r.energy_wh = std::clamp<std::int64_t>(p.reported_energy_wh, 0, max_wh);
+        r.why +=
+            fmt::format("{}energy_wh {} > {} Wh at {} W rated", r.why.empty() ? "" : "; ", energy_wh, max_wh, rated_w);
+    }
+    return r;
+}
+
 // ---- commands -----------------------------------------------------------------------------
 
 std::string command_rid(std::string_view sid, CommandKind kind) {
@@ -381,13 +509,13 @@ std::optional<std::pair<std::string, CommandKind>> parse_command_rid(std::string
     return std::nullopt;
 }
 
-void Deadlines::arm(const std::string &sid, EpochMs at) {
+void Deadlines::arm(const std::string& sid, EpochMs at) {
     disarm(sid);
     by_sid_[sid] = at;
     by_time_.emplace(at, sid);
 }
 
-void Deadlines::disarm(const std::string &sid) {
+void Deadlines::disarm(const std::string& sid) {
     auto it = by_sid_.find(sid);
     if (it == by_sid_.end())
         return;
@@ -417,7 +545,7 @@ std::optional<EpochMs> Deadlines::next() const {
     return by_time_.begin()->first;
 }
 
-std::optional<EpochMs> Deadlines::deadline(const std::string &sid) const {
+std::optional<EpochMs> Deadlines::deadline(const std::string& sid) const {
     auto it = by_sid_.find(sid);
     if (it == by_sid_.end())
         return std::nullopt;
@@ -426,7 +554,7 @@ std::optional<EpochMs> Deadlines::deadline(const std::string &sid) const {
 
 // ---- presence -----------------------------------------------------------------------------
 
-std::optional<bool> apply_presence(PresenceView &view, bool online, std::optional<std::int64_t> boot) {
+std::optional<bool> apply_presence(PresenceView& view, bool online, std::optional<std::int64_t> boot) {
     if (!online && boot && *boot < view.latest_online_boot)
         return std::nullopt; // a late Will from an earlier connection
     if (online && boot)

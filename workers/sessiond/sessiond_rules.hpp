@@ -5,8 +5,10 @@
 #include "common/socket_availability.hpp"
 #include "common/tariff.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,34 +34,38 @@ bool is_live(State s);
 
 /// Something that happened to a session.
 enum class Event {
-    StartAccepted,  ///< cmd-reply/start_port `ok`
-    StartRefused,   ///< cmd-reply/start_port with any refusal (rejected, busy, expired, ...)
-    StartTimedOut,  ///< the pile did not confirm the start before the command (or card) deadline
-    PileStarted,    ///< evt/session_started, or conn/{n}/state charging/full_wait with this sid
-    SocketIdle,     ///< conn/{n}/state shows the socket no longer running this session
-    StopRequested,  ///< rpc stop from the rider (API) or autostopd
-    StopAccepted,   ///< cmd-reply/stop_port `ok`
-    StopRefused,    ///< cmd-reply/stop_port with any refusal
-    StopTimedOut,   ///< no answer to stop_port before its deadline
-    PileStopped,    ///< evt/session_stopped for this sid
-    RecordReceived, ///< req/session_record for this sid (a new message id)
-    PileOffline,    ///< presenced (or the device's own presence) says the pile left
-    PileOnline,     ///< the pile is back
-    ForceEnd,       ///< rpc force_end from an operator
+    StartAccepted,   ///< cmd-reply/start_port `ok`
+    StartRefused,    ///< cmd-reply/start_port with any refusal (rejected, busy, expired, ...)
+    StartTimedOut,   ///< the pile did not confirm the start before the command (or card) deadline
+    PileStarted,     ///< evt/session_started, or conn/{n}/state charging/full_wait with this sid
+    SocketIdle,      ///< conn/{n}/state shows the socket no longer running this session
+    StopRequested,   ///< rpc stop from the rider (API) or autostopd
+    StopAccepted,    ///< cmd-reply/stop_port `ok`
+    StopRefused,     ///< cmd-reply/stop_port with a refusal other than `expired`
+    StopTimedOut,    ///< the stop is not confirmed `sessiond.stop_resend_ms` after it was (re)sent
+    PileStopped,     ///< evt/session_stopped for this sid
+    RecordReceived,  ///< req/session_record for this sid (a new message id)
+    PileOffline,     ///< presenced (or the device's own presence) says the pile left
+    PileOnline,      ///< the pile is back
+    ForceEnd,        ///< rpc force_end from an operator
+    SuspendTimedOut, ///< suspended for `sessiond.suspend_timeout_s` since its suspension and its last report
+    RecordOverdue,   ///< the pile has shown the socket idle for `sessiond.idle_record_wait_s`, and no record came
 };
 /// Every event, in declaration order (for the table test).
-inline constexpr std::array<Event, 14> kAllEvents{
-    Event::StartAccepted,  Event::StartRefused, Event::StartTimedOut, Event::PileStarted,  Event::SocketIdle,
-    Event::StopRequested,  Event::StopAccepted, Event::StopRefused,   Event::StopTimedOut, Event::PileStopped,
-    Event::RecordReceived, Event::PileOffline,  Event::PileOnline,    Event::ForceEnd};
+inline constexpr std::array<Event, 16> kAllEvents{
+    Event::StartAccepted, Event::StartRefused,  Event::StartTimedOut,   Event::PileStarted,
+    Event::SocketIdle,    Event::StopRequested, Event::StopAccepted,    Event::StopRefused,
+    Event::StopTimedOut,  Event::PileStopped,   Event::RecordReceived,  Event::PileOffline,
+    Event::PileOnline,    Event::ForceEnd,      Event::SuspendTimedOut, Event::RecordOverdue};
 /// A readable name for logs and test output, e.g. `start_accepted`.
 std::string_view to_string(Event e);
 
 /// What the rules need to know about a session besides its state.
 struct Facts {
-    bool has_record = false;     ///< a session record (real or forced) is committed in the row
-    bool pile_confirmed = false; ///< the pile confirmed the start at some point (started_at is set)
-    bool stop_sent = false;      ///< a stop_port was already sent for this session
+    bool has_record = false;       ///< a session record (real or forced) is committed in the row
+    bool pile_confirmed = false;   ///< the pile confirmed the start at some point (started_at is set)
+    bool stop_sent = false;        ///< a stop_port was already sent for this session
+    bool stop_outstanding = false; ///< that stop is not confirmed yet (the row's command is `<sid>.stop`)
 };
 
 /// How an event ends up.
@@ -76,13 +82,30 @@ struct Decision {
     bool commit_record = false;   ///< write the pile's record into the row (RecordReceived)
     bool forced_record = false;   ///< synthesize the record from the last report (ForceEnd)
     bool send_stop = false;       ///< send stop_port {n, sid} (rid `<sid>.stop`, never another)
-    bool clear_command = false;   ///< the outstanding command is answered or expired: forget it
+    bool resend_stop = false;     ///< send the outstanding stop again: the same rid, a fresh exp
+    bool clear_command = false;   ///< the outstanding command is answered, confirmed or moot: forget it
     bool ack_record = false;      ///< answer the record `ok` (only after any commit)
-    bool operator==(const Decision &) const = default;
+    bool await_record = false;    ///< the pile shows the socket idle: its record is due within the wait
+    bool operator==(const Decision&) const = default;
 };
 
 /// The one transition function: `state` × `event` (with `facts`) → decision. Total over every pair.
-Decision handle(State state, Event event, const Facts &facts);
+/// A stop, once sent, stays outstanding (and is re-sent, same rid, fresh exp, on StopTimedOut and
+/// PileOnline) until the pile confirms it (stop_port ok, evt/session_stopped, the socket idle), refuses
+/// it for good, or a record settles the session.
+Decision handle(State state, Event event, const Facts& facts);
+
+/// The stop reason of a record the platform synthesizes from the last report: `forced` for an
+/// operator's force-end; `power_loss` for a suspended session given up on (SuspendTimedOut, or its pile
+/// back with the socket idle and no record); for a stopping session whose pile shows the socket idle
+/// without a record, what the platform asked for (as ended_reason makes of a `remote_stop`), else `other`.
+std::string synthesized_reason(State state, Event event, const std::optional<std::string>& stop_requested);
+
+/// When a suspended session is given up on: `timeout_ms` after the later of its suspension and its
+/// last report (a pile back and still reporting the session is not stuck).
+inline EpochMs suspend_deadline(EpochMs suspended_at, std::optional<EpochMs> last_report_at, std::int64_t timeout_ms) {
+    return std::max(suspended_at, last_report_at.value_or(suspended_at)) + timeout_ms;
+}
 
 // ---- start pre-checks -----------------------------------------------------------------------
 
@@ -103,7 +126,7 @@ struct StartFacts {
 /// The refusal for a start, in CONTRACT B's codes, or nothing if it may start. Checked in this
 /// order: unknown_socket, not_found (account), account_frozen, invalid_mode, device_offline,
 /// socket_faulted, socket_busy, session_limit, balance_too_low.
-std::optional<ErrorCode> precheck(const StartFacts &f);
+std::optional<ErrorCode> precheck(const StartFacts& f);
 
 /// How the rider wants to charge, as parsed from a start request.
 struct ModeChoice {
@@ -113,23 +136,89 @@ struct ModeChoice {
 
 /// The pile's `limit` for a session in `mode` if `tariff` offers it, else nothing (invalid_mode):
 /// time mode needs `minutes` among `time.options_minutes`; power and energy charge until full.
-std::optional<payloads::ChargeLimit> limit_for(const billing::Tariff &tariff, const ModeChoice &choice);
+std::optional<payloads::ChargeLimit> limit_for(const billing::Tariff& tariff, const ModeChoice& choice);
+
+/// The pile's `limit` for a session already created in `mode` (`time` needs its `minutes`); nothing for
+/// an unknown mode.
+std::optional<payloads::ChargeLimit> session_limit(std::string_view mode, std::optional<std::int64_t> minutes);
 
 /// The mode of a card session: `preferred` if the tariff offers it, else the first offered mode;
 /// time mode takes the longest option. Nothing if the tariff offers no usable mode.
-std::optional<ModeChoice> card_mode(const billing::Tariff &tariff, billing::Mode preferred);
+std::optional<ModeChoice> card_mode(const billing::Tariff& tariff, billing::Mode preferred);
 
 /// The stop reason a session ends with, from its record and what the platform asked for: the
 /// pile's own reason, except that a `remote_stop` the platform sent because an auto-stop rule applied
 /// (BILLING.md §3: full, no_load, socket_overload, device_overload, quota_reached, balance_low,
 /// over_temp, fault) keeps that rule's reason. So a `no_load` decided by autostopd still costs 0 and
 /// the row says why the session really ended; rider and operator stops stay `remote_stop`.
-std::string ended_reason(std::string_view record_reason, const std::optional<std::string> &stop_requested);
+std::string ended_reason(std::string_view record_reason, const std::optional<std::string>& stop_requested);
 
 /// Which session event a socket's conn state is for the session `sid` that holds it (or ran on it).
 /// PileStarted when it runs `sid` (charging, full_wait); SocketIdle when it runs nothing or another
 /// session; nothing while it is `starting` this sid.
-std::optional<Event> conn_event(const payloads::EbikeConnState &s, std::string_view sid);
+std::optional<Event> conn_event(const payloads::EbikeConnState& s, std::string_view sid);
+
+// ---- device records against what the platform saw -----------------------------------------
+
+/// What the platform saw of a session, to judge its pile's record by.
+struct PlatformView {
+    EpochMs created_at = 0;              ///< the platform created the session (its clock)
+    std::optional<EpochMs> started_at;   ///< the start as stored (the platform's or the pile's clock)
+    EpochMs now = 0;                     ///< the record's arrival
+    std::int64_t reported_energy_wh = 0; ///< the highest session energy the pile reported while it ran
+    std::int64_t rated_power_w = 0;      ///< the socket's rated (limit) power
+};
+
+/// How much a record may exceed what the platform saw before it is called absurd.
+struct RecordSlack {
+    std::int64_t tolerance_s = 60; ///< beyond platform time (and rated power over that much more time)
+    std::int64_t time_scale = 1;   ///< device time may run this many times faster (a simulator's --speed)
+};
+
+/// The verdict on a record's duration and energy.
+struct RecordCheck {
+    bool clamped = false;
+    std::int64_t duration_s = 0; ///< what is committed
+    std::int64_t energy_wh = 0;  ///< what is committed
+    std::string why;             ///< what was absurd (empty when nothing)
+};
+
+/// Checks a record's `duration_s` against platform time (created_at .. now, times time_scale, plus
+/// tolerance_s) and its `energy_wh` against rated power over that time. An absurd duration is clamped
+/// to what the platform saw run (its own start, else created_at, to now); an absurd energy to the
+/// energy last reported (never above the rated-power bound). A plausible record passes unchanged.
+RecordCheck check_record(std::int64_t duration_s, std::int64_t energy_wh, const PlatformView& p,
+                         const RecordSlack& slack);
+
+// ---- answers remembered for repeated requests ------------------------------------------------
+
+/// The last `capacity` answers by key, for requests that arrive again (QoS 1 redelivery, a retry):
+/// the oldest is forgotten first. Pure.
+template <typename V> class RecentAnswers {
+public:
+    explicit RecentAnswers(std::size_t capacity = 4096) : capacity_(capacity) {}
+    /// The answer remembered for `key`, if any.
+    const V* find(const std::string& key) const {
+        auto it = by_key_.find(key);
+        return it == by_key_.end() ? nullptr : &it->second;
+    }
+    /// Remembers (or replaces) the answer for `key`.
+    void put(const std::string& key, V value) {
+        if (by_key_.insert_or_assign(key, std::move(value)).second) {
+            order_.push_back(key);
+            if (order_.size() > capacity_) {
+                by_key_.erase(order_.front());
+                order_.pop_front();
+            }
+        }
+    }
+    std::size_t size() const { return by_key_.size(); }
+
+private:
+    std::size_t capacity_;
+    std::map<std::string, V> by_key_;
+    std::deque<std::string> order_;
+};
 
 // ---- commands and time-outs -----------------------------------------------------------------
 
@@ -159,15 +248,15 @@ inline EpochMs timeout_at(EpochMs exp, std::int64_t grace_ms) {
 class Deadlines {
 public:
     /// Sets (or replaces) the deadline of `sid`.
-    void arm(const std::string &sid, EpochMs at);
+    void arm(const std::string& sid, EpochMs at);
     /// Forgets `sid`'s deadline, if any.
-    void disarm(const std::string &sid);
+    void disarm(const std::string& sid);
     /// Removes and returns every session whose deadline is at or before `now`, earliest first.
     std::vector<std::string> due(EpochMs now);
     /// The earliest deadline, if any.
     std::optional<EpochMs> next() const;
     /// The deadline of `sid`, if armed.
-    std::optional<EpochMs> deadline(const std::string &sid) const;
+    std::optional<EpochMs> deadline(const std::string& sid) const;
     std::size_t size() const { return by_sid_.size(); }
 
 private:
@@ -187,6 +276,6 @@ struct PresenceView {
 /// Folds one presence report into `view`. Returns the change (true = came online, false = went
 /// offline) or nothing when the report changes nothing or is a late Will (online:false with a boot
 /// lower than the latest online:true).
-std::optional<bool> apply_presence(PresenceView &view, bool online, std::optional<std::int64_t> boot);
+std::optional<bool> apply_presence(PresenceView& view, bool online, std::optional<std::int64_t> boot);
 
 } // namespace pilehub::sessiond

@@ -8,52 +8,69 @@ namespace {
 // The states that hold a socket: the partial unique indexes of schema/core/003.
 #define PH_LIVE_STATES "('starting', 'charging', 'stopping', 'suspended', 'settling')"
 
-constexpr const char *kSessionColumns =
+constexpr const char* kSessionColumns =
     "id, account_id, method, card_no, device_id, n, station_id, mode, minutes, tariff_id, state, stop_reason, "
     "stop_requested, failure, created_at, started_at, ended_at, energy_wh, duration_s, max_power_w, last_power_w, "
-    "last_report_at, record_msg_id, cost_fen, cmd_rid, cmd_exp, updated_at";
+    "last_report_at, record_msg_id, cost_fen, cmd_rid, cmd_exp, updated_at, stop_requested_at";
 
-constexpr const char *kSelectSession = "SELECT {} FROM sessions WHERE id = ?1";
-constexpr const char *kSelectOpen = "SELECT {} FROM sessions WHERE state IN " PH_LIVE_STATES " ORDER BY created_at, id";
-constexpr const char *kSelectLiveOnSocket =
+constexpr const char* kSelectSession = "SELECT {} FROM sessions WHERE id = ?1";
+constexpr const char* kSelectOpen = "SELECT {} FROM sessions WHERE state IN " PH_LIVE_STATES " ORDER BY created_at, id";
+constexpr const char* kSelectLiveOnSocket =
     "SELECT {} FROM sessions WHERE device_id = ?1 AND n = ?2 AND state IN " PH_LIVE_STATES;
-constexpr const char *kSelectLiveOnDevice =
+constexpr const char* kSelectLiveOnDevice =
     "SELECT {} FROM sessions WHERE device_id = ?1 AND state IN " PH_LIVE_STATES " ORDER BY n";
 
-constexpr const char *kSelectLiveMethod =
+constexpr const char* kSelectLiveMethod =
     "SELECT 1 FROM sessions WHERE account_id = ?1 AND method = ?2 AND state IN " PH_LIVE_STATES " LIMIT 1";
 
-constexpr const char *kSelectSocket =
-    "SELECT d.kind, d.enabled AND s.enabled AND st.enabled, d.station_id, d.area_id "
+// In service: the socket, its device, the device's area (if any), the station, and the station's property
+// and provider (if any) all enabled. App starts and card swipes share this one check.
+constexpr const char* kSelectSocket =
+    "SELECT d.kind, d.enabled AND s.enabled AND st.enabled "
+    "AND (d.area_id IS NULL OR EXISTS (SELECT 1 FROM areas a WHERE a.id = d.area_id AND a.enabled = 1)) "
+    "AND (st.property_id IS NULL OR EXISTS (SELECT 1 FROM properties p JOIN providers v ON v.id = p.provider_id "
+    "WHERE p.id = st.property_id AND p.enabled = 1 AND v.enabled = 1)), "
+    "d.station_id, d.area_id, s.socket_overload_w "
     "FROM sockets s JOIN devices d ON d.id = s.device_id JOIN stations st ON st.id = d.station_id "
     "WHERE s.device_id = ?1 AND s.n = ?2";
 
-constexpr const char *kSelectOpenFault =
+constexpr const char* kSelectOpenFault =
     "SELECT 1 FROM fault_records WHERE device_id = ?1 AND (n = ?2 OR n = 0) AND cleared_at IS NULL LIMIT 1";
 
-constexpr const char *kSelectCard = "SELECT card_no, account_id, status FROM cards WHERE card_no = ?1";
+constexpr const char* kSelectCard = "SELECT card_no, account_id, status FROM cards WHERE card_no = ?1";
 
 constexpr const char *kSelectPresence = "SELECT online FROM device_presence WHERE device_id = ?1";
 constexpr const char *kSelectDevice = "SELECT 1 FROM devices WHERE id = ?1";
 
-constexpr const char *kSelectProcessed =
+constexpr const char* kSelectProcessed =
     "SELECT 1 FROM processed_messages WHERE consumer = ?1 AND device_id = ?2 AND msg_id = ?3";
-constexpr const char *kInsertProcessed =
-    "INSERT OR IGNORE INTO processed_messages (consumer, device_id, msg_id, processed_at) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kInsertProcessed = "INSERT INTO processed_messages (consumer, device_id, msg_id, processed_at) "
+                                         "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
+// One bounded batch, so the write lock is held briefly (the row-value IN works in SQLite and PostgreSQL).
+constexpr const char* kPruneProcessed =
+    "DELETE FROM processed_messages WHERE (consumer, device_id, msg_id) IN (SELECT consumer, device_id, msg_id "
+    "FROM processed_messages WHERE consumer = ?1 AND processed_at < ?2 LIMIT ?3)";
 
-constexpr const char *kInsertSession =
+constexpr const char* kSelectEnteredAt = "SELECT max(at) FROM session_events WHERE session_id = ?1 AND to_state = ?2";
+constexpr const char* kInsertIncident =
+    "INSERT INTO incidents (kind, device_id, session_id, detail, at) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kSelectIncidents =
+    "SELECT kind, device_id, session_id, detail, at FROM incidents WHERE session_id = ?1 ORDER BY id";
+
+constexpr const char* kInsertSession =
     "INSERT INTO sessions (id, account_id, method, card_no, device_id, n, station_id, mode, minutes, tariff_id, "
     "state, created_at, cmd_rid, cmd_exp, updated_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'starting', ?11, ?12, ?13, ?11)";
 
-constexpr const char *kInsertEvent =
+constexpr const char* kInsertEvent =
     "INSERT INTO session_events (session_id, at, from_state, to_state, reason, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 // One conditional transition: the row must still be in the state the decision was made on, and a
 // record is committed only into a row that has none (so a session ends exactly once).
-constexpr const char *kUpdateTransition = R"(UPDATE sessions SET
+constexpr const char* kUpdateTransition = R"(UPDATE sessions SET
     state          = ?3,
     stop_requested = COALESCE(stop_requested, ?4),
+    stop_requested_at = CASE WHEN stop_requested IS NULL AND ?4 IS NOT NULL THEN ?15 ELSE stop_requested_at END,
     failure        = COALESCE(?5, failure),
     started_at     = COALESCE(started_at, ?6),
     stop_reason    = CASE WHEN ?7 THEN ?8 ELSE stop_reason END,
@@ -67,7 +84,7 @@ constexpr const char *kUpdateTransition = R"(UPDATE sessions SET
     updated_at     = ?15
 WHERE id = ?1 AND state = ?2 AND (NOT ?7 OR record_msg_id IS NULL))";
 
-constexpr const char *kUpdateReport = R"(UPDATE sessions SET
+constexpr const char* kUpdateReport = R"(UPDATE sessions SET
     energy_wh      = MAX(energy_wh, ?3),
     last_power_w   = ?4,
     max_power_w    = MAX(max_power_w, ?4),
@@ -78,13 +95,13 @@ WHERE id = ?1 AND device_id = ?2 AND record_msg_id IS NULL
 
 #undef PH_LIVE_STATES
 
-std::string with_columns(const char *sql) {
+std::string with_columns(const char* sql) {
     std::string s(sql);
     s.replace(s.find("{}"), 2, kSessionColumns);
     return s;
 }
 
-SessionRow read_row(const db::Statement &q) {
+SessionRow read_row(const db::Statement& q) {
     SessionRow r;
     r.id = q.text(0);
     r.account_id = q.int64(1);
@@ -113,18 +130,19 @@ SessionRow read_row(const db::Statement &q) {
     r.cmd_rid = q.opt_text(24);
     r.cmd_exp = q.opt_int64(25);
     r.updated_at = q.int64(26);
+    r.stop_requested_at = q.opt_int64(27);
     return r;
 }
 
-std::vector<SessionRow> read_rows(db::Statement &q) {
+std::vector<SessionRow> read_rows(db::Statement& q) {
     std::vector<SessionRow> out;
     while (q.step())
         out.push_back(read_row(q));
     return out;
 }
 
-void insert_event(db::Database &db, const std::string &sid, EpochMs at, std::optional<State> from, State to,
-                  const std::string &reason, const std::string &actor) {
+void insert_event(db::Database& db, const std::string& sid, EpochMs at, std::optional<State> from, State to,
+                  const std::string& reason, const std::string& actor) {
     db::Statement q(db, kInsertEvent);
     q.bind(1, sid).bind(2, at);
     if (from)
@@ -135,8 +153,14 @@ void insert_event(db::Database &db, const std::string &sid, EpochMs at, std::opt
     q.run();
 }
 
+void insert_incident(db::Database& db, const Incident& i) {
+    db::Statement q(db, kInsertIncident);
+    q.bind(1, i.kind).bind(2, i.device_id).bind(3, i.session_id).bind(4, i.detail).bind(5, i.at);
+    q.run();
+}
+
 /// Records `key` inside the open transaction; false if it was there already.
-bool insert_processed(db::Database &db, const MessageKey &key, EpochMs now) {
+bool insert_processed(db::Database& db, const MessageKey& key, EpochMs now) {
     db::Statement q(db, kInsertProcessed);
     q.bind_all(std::string(kConsumer), key.device_id, key.msg_id, now);
     return q.run() == 1;
@@ -144,7 +168,7 @@ bool insert_processed(db::Database &db, const MessageKey &key, EpochMs now) {
 
 } // namespace
 
-std::optional<SessionRow> Store::session(const std::string &id) {
+std::optional<SessionRow> Store::session(const std::string& id) {
     db::Statement q(db_, with_columns(kSelectSession));
     q.bind(1, id);
     if (!q.step())
@@ -157,7 +181,7 @@ std::vector<SessionRow> Store::open_sessions() {
     return read_rows(q);
 }
 
-std::optional<SessionRow> Store::live_on_socket(const std::string &device_id, int n) {
+std::optional<SessionRow> Store::live_on_socket(const std::string& device_id, int n) {
     db::Statement q(db_, with_columns(kSelectLiveOnSocket));
     q.bind(1, device_id).bind(2, n);
     if (!q.step())
@@ -165,19 +189,19 @@ std::optional<SessionRow> Store::live_on_socket(const std::string &device_id, in
     return read_row(q);
 }
 
-std::vector<SessionRow> Store::live_on_device(const std::string &device_id) {
+std::vector<SessionRow> Store::live_on_device(const std::string& device_id) {
     db::Statement q(db_, with_columns(kSelectLiveOnDevice));
     q.bind(1, device_id);
     return read_rows(q);
 }
 
-bool Store::has_live_method(std::int64_t account_id, const std::string &method) {
+bool Store::has_live_method(std::int64_t account_id, const std::string& method) {
     db::Statement q(db_, kSelectLiveMethod);
     q.bind(1, account_id).bind(2, method);
     return q.step();
 }
 
-std::optional<SocketInfo> Store::socket(const std::string &device_id, int n) {
+std::optional<SocketInfo> Store::socket(const std::string& device_id, int n) {
     db::Statement q(db_, kSelectSocket);
     q.bind(1, device_id).bind(2, n);
     if (!q.step())
@@ -189,16 +213,17 @@ std::optional<SocketInfo> Store::socket(const std::string &device_id, int n) {
     s.enabled = q.int64(1) != 0;
     s.station_id = q.int64(2);
     s.area_id = q.opt_int64(3);
+    s.rated_power_w = q.opt_int64(4);
     return s;
 }
 
-bool Store::has_open_fault(const std::string &device_id, int n) {
+bool Store::has_open_fault(const std::string& device_id, int n) {
     db::Statement q(db_, kSelectOpenFault);
     q.bind(1, device_id).bind(2, n);
     return q.step();
 }
 
-std::optional<CardInfo> Store::card(const std::string &card_no) {
+std::optional<CardInfo> Store::card(const std::string& card_no) {
     db::Statement q(db_, kSelectCard);
     q.bind(1, card_no);
     if (!q.step())
@@ -214,19 +239,36 @@ std::optional<bool> Store::presence(const std::string &device_id) {
     return q.int64(0) != 0;
 }
 
-bool Store::processed(const MessageKey &key) {
+bool Store::processed(const MessageKey& key) {
     db::Statement q(db_, kSelectProcessed);
     q.bind_all(std::string(kConsumer), key.device_id, key.msg_id);
     return q.step();
 }
 
-bool Store::device_exists(const std::string &device_id) {
+bool Store::device_exists(const std::string& device_id) {
     db::Statement q(db_, kSelectDevice);
     q.bind(1, device_id);
     return q.step();
 }
 
-CreateOutcome Store::create(const NewSession &s, const std::optional<MessageKey> &msg) {
+std::optional<EpochMs> Store::entered_at(const std::string& sid, State state) {
+    db::Statement q(db_, kSelectEnteredAt);
+    q.bind(1, sid).bind(2, to_string(state));
+    if (!q.step())
+        return std::nullopt;
+    return q.opt_int64(0);
+}
+
+std::vector<Incident> Store::incidents(const std::string& sid) {
+    db::Statement q(db_, kSelectIncidents);
+    q.bind(1, sid);
+    std::vector<Incident> out;
+    while (q.step())
+        out.push_back({q.text(0), q.text(1), q.opt_text(2), q.text(3), q.int64(4)});
+    return out;
+}
+
+CreateOutcome Store::create(const NewSession& s, const std::optional<MessageKey>& msg) {
     db::Transaction tx(db_);
     if (msg && !insert_processed(db_, *msg, s.created_at))
         return CreateOutcome::Duplicate;
@@ -246,7 +288,7 @@ CreateOutcome Store::create(const NewSession &s, const std::optional<MessageKey>
             .bind(12, s.cmd_rid)
             .bind(13, s.cmd_exp);
         q.run();
-    } catch (const db::Error &e) {
+    } catch (const db::Error& e) {
         if (!e.is_constraint())
             throw;
         // Which partial unique index refused it decides the refusal code.
@@ -257,7 +299,7 @@ CreateOutcome Store::create(const NewSession &s, const std::optional<MessageKey>
     return CreateOutcome::Created;
 }
 
-Applied Store::apply(const Change &c) {
+Applied Store::apply(const Change& c) {
     db::Transaction tx(db_);
     if (c.msg && !insert_processed(db_, *c.msg, c.at))
         return Applied::Duplicate;
@@ -283,24 +325,35 @@ Applied Store::apply(const Change &c) {
     if (q.run() != 1)
         return Applied::Stale; // rolled back: the caller re-reads and decides again
     insert_event(db_, c.sid, c.at, c.from, c.to, c.reason, c.actor);
+    if (c.incident)
+        insert_incident(db_, *c.incident);
     tx.commit();
     return Applied::Done;
 }
 
-bool Store::mark_processed(const MessageKey &key, EpochMs now) {
+bool Store::mark_processed(const MessageKey& key, EpochMs now) {
     db::Transaction tx(db_);
     const bool fresh = insert_processed(db_, key, now);
     tx.commit();
     return fresh;
 }
 
-int Store::report(const std::string &device_id, const std::vector<Report> &reports) {
+int Store::prune_processed(EpochMs before, int limit) {
+    db::Transaction tx(db_);
+    db::Statement q(db_, kPruneProcessed);
+    q.bind_all(std::string(kConsumer), before, std::int64_t{limit});
+    const int n = q.run();
+    tx.commit();
+    return n;
+}
+
+int Store::report(const std::string& device_id, const std::vector<Report>& reports) {
     if (reports.empty())
         return 0;
     db::Transaction tx(db_);
     db::Statement q(db_, kUpdateReport);
     int changed = 0;
-    for (const auto &r : reports) {
+    for (const auto& r : reports) {
         q.reset();
         q.bind_all(r.sid, device_id, r.energy_wh, r.power_w, r.at);
         changed += q.run();

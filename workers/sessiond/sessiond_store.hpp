@@ -30,6 +30,7 @@ struct SessionRow {
     State state = State::Starting;
     std::optional<std::string> stop_reason;
     std::optional<std::string> stop_requested;
+    std::optional<EpochMs> stop_requested_at; ///< when the platform first asked the pile to stop (its clock)
     std::optional<std::string> failure;
     EpochMs created_at = 0;
     std::optional<EpochMs> started_at;
@@ -46,7 +47,10 @@ struct SessionRow {
     EpochMs updated_at = 0;
 
     /// The facts the rules need.
-    Facts facts() const { return Facts{record_msg_id.has_value(), started_at.has_value(), stop_requested.has_value()}; }
+    Facts facts() const {
+        return Facts{record_msg_id.has_value(), started_at.has_value(), stop_requested.has_value(),
+                     cmd_rid && *cmd_rid == command_rid(id, CommandKind::Stop)};
+    }
 };
 
 /// A registered e-bike socket with what the pre-checks need.
@@ -54,9 +58,10 @@ struct SocketInfo {
     std::string device_id;
     int n = 0;
     std::string kind;     ///< the device's kind
-    bool enabled = false; ///< station, device and socket all enabled
+    bool enabled = false; ///< in service: socket, device, its area, station, property and provider all enabled
     std::int64_t station_id = 0;
     std::optional<std::int64_t> area_id;
+    std::optional<std::int64_t> rated_power_w; ///< sockets.socket_overload_w, when the registry sets one
 };
 
 /// A card by its number (= reader UID).
@@ -118,6 +123,15 @@ struct Report {
     EpochMs at = 0;
 };
 
+/// Something an operator should look at (the `incidents` table).
+struct Incident {
+    std::string kind; ///< suspend_timeout, record_overdue, record_clamped
+    std::string device_id;
+    std::optional<std::string> session_id;
+    std::string detail;
+    EpochMs at = 0;
+};
+
 /// What happens to the outstanding command with a change.
 enum class CommandChange { Keep, Clear, Set };
 
@@ -131,13 +145,14 @@ struct Change {
     std::string actor;
     EpochMs at = 0;
     std::optional<RecordData> record;
-    std::optional<std::string> stop_requested; ///< set if the row has none yet
+    std::optional<std::string> stop_requested; ///< set if the row has none yet (with stop_requested_at = at)
     std::optional<std::string> failure;
     std::optional<EpochMs> started_at; ///< set if the row has none yet
     CommandChange command = CommandChange::Keep;
-    std::string cmd_rid;           ///< with CommandChange::Set
-    EpochMs cmd_exp = 0;           ///< with CommandChange::Set
-    std::optional<MessageKey> msg; ///< recorded in processed_messages in the same transaction
+    std::string cmd_rid;              ///< with CommandChange::Set
+    EpochMs cmd_exp = 0;              ///< with CommandChange::Set
+    std::optional<MessageKey> msg;    ///< recorded in processed_messages in the same transaction
+    std::optional<Incident> incident; ///< written in the same transaction
 };
 
 /// What became of apply().
@@ -150,43 +165,50 @@ enum class Applied {
 /// sessiond's SQL. Each write is one short transaction (BEGIN IMMEDIATE). Not thread-safe.
 class Store {
 public:
-    explicit Store(db::Database &db) : db_(db) {}
+    explicit Store(db::Database& db) : db_(db) {}
 
     // --- lookups ---
-    std::optional<SessionRow> session(const std::string &id);
+    std::optional<SessionRow> session(const std::string& id);
     /// Every session that is not completed or failed, oldest first.
     std::vector<SessionRow> open_sessions();
     /// The live session holding a socket, if any.
-    std::optional<SessionRow> live_on_socket(const std::string &device_id, int n);
+    std::optional<SessionRow> live_on_socket(const std::string& device_id, int n);
     /// The live sessions on one device.
-    std::vector<SessionRow> live_on_device(const std::string &device_id);
+    std::vector<SessionRow> live_on_device(const std::string& device_id);
     /// Whether the account has a live session started by `method`.
-    bool has_live_method(std::int64_t account_id, const std::string &method);
+    bool has_live_method(std::int64_t account_id, const std::string& method);
     /// An e-bike socket of the registry, with its station; nothing if unknown.
-    std::optional<SocketInfo> socket(const std::string &device_id, int n);
+    std::optional<SocketInfo> socket(const std::string& device_id, int n);
     /// Whether a fault record is open on the socket or on the whole device.
     bool has_open_fault(const std::string &device_id, int n);
     std::optional<CardInfo> card(const std::string &card_no);
     /// presenced's last word on the device (device_presence.online), if it wrote one.
-    std::optional<bool> presence(const std::string &device_id);
+    std::optional<bool> presence(const std::string& device_id);
     /// Whether a device message id was already handled.
-    bool processed(const MessageKey &key);
+    bool processed(const MessageKey& key);
     /// Whether a device is registered (any kind).
-    bool device_exists(const std::string &device_id);
+    bool device_exists(const std::string& device_id);
+    /// When the session last entered `state` (its session_events), if it ever did.
+    std::optional<EpochMs> entered_at(const std::string& sid, State state);
+    /// Incidents of a session, oldest first (tests, logs).
+    std::vector<Incident> incidents(const std::string& sid);
 
     // --- writes ---
     /// Inserts a new `starting` session and its first event (and `msg`) in one transaction.
-    CreateOutcome create(const NewSession &s, const std::optional<MessageKey> &msg);
+    CreateOutcome create(const NewSession& s, const std::optional<MessageKey>& msg);
     /// One conditional transition; see Change.
-    Applied apply(const Change &c);
+    Applied apply(const Change& c);
     /// Records a message id handled without any other effect; false if it was already recorded.
-    bool mark_processed(const MessageKey &key, EpochMs now);
+    bool mark_processed(const MessageKey& key, EpochMs now);
+    /// Forgets up to `limit` of sessiond's handled message ids older than `before`, in one short
+    /// transaction; returns how many.
+    int prune_processed(EpochMs before, int limit);
     /// The pile's latest reports (one telemetry message) of live sessions without a record, in one
     /// transaction: energy so far, power now (max power follows). Returns how many rows changed.
-    int report(const std::string &device_id, const std::vector<Report> &reports);
+    int report(const std::string& device_id, const std::vector<Report>& reports);
 
 private:
-    db::Database &db_;
+    db::Database& db_;
 };
 
 } // namespace pilehub::sessiond

@@ -9,40 +9,30 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 
 namespace pilehub::sessiond {
 namespace {
 
-/// Rids of rpc device commands start with this; session commands are `<sid>.start|stop`.
-constexpr std::string_view kDeviceCommandPrefix = "dc-";
-/// How many answered authorisations and device-command requests are remembered for duplicates.
-constexpr std::size_t kRemembered = 4096;
-
 using payloads::ReplyStatus;
 
-std::uint64_t fnv1a(std::string_view s) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
+/// Handled message ids are pruned this often, in batches of kPruneBatch rows (a few per tick at most).
+constexpr EpochMs kPrunePeriodMs = 3'600'000;
+constexpr int kPruneBatch = 2'000;
+constexpr int kPruneBatchesPerTick = 5;
 
 std::int64_t whole_watts(double w) {
     return static_cast<std::int64_t>(std::llround(std::max(0.0, w)));
 }
 
 rpc::Reply refuse(ErrorCode code, std::string msg) {
-    return rpc::Reply::refuse(std::string(to_string(code)), std::move(msg), "rejected");
+    return rpc_refusal(code, std::move(msg));
 }
 
 rpc::Reply invalid(std::string msg) {
-    return rpc::Reply::refuse(std::string(to_string(ErrorCode::InvalidRequest)), std::move(msg), "invalid");
+    return rpc_invalid(std::move(msg));
 }
 
-std::string refusal_message(ErrorCode code, const sockets::SocketRef &ref) {
+std::string refusal_message(ErrorCode code, const sockets::SocketRef& ref) {
     const auto sock = sockets::socket_code(ref);
     switch (code) {
     case ErrorCode::UnknownSocket:
@@ -68,64 +58,26 @@ std::string refusal_message(ErrorCode code, const sockets::SocketRef &ref) {
     }
 }
 
-/// A session record synthesized from the last report, for an operator's force-end.
-RecordData forced_record(const SessionRow &row, EpochMs now) {
+/// A session record synthesized from the last report (an operator's force-end, a session given up
+/// on): ends at the last report, else at `fallback_end`.
+RecordData synthesized_record(const SessionRow& row, std::string stop_reason, EpochMs fallback_end) {
     RecordData r;
     r.msg_id = "forced:" + row.id;
-    r.stop_reason = "forced";
+    r.stop_reason = std::move(stop_reason);
     r.energy_wh = row.energy_wh;
     r.max_power_w = row.max_power_w;
     r.started_at = row.started_at;
-    r.ended_at = row.last_report_at.value_or(now);
+    r.ended_at = row.last_report_at.value_or(fallback_end);
     if (row.started_at && r.ended_at > *row.started_at)
         r.duration_s = (r.ended_at - *row.started_at) / 1000;
     return r;
-}
-
-/// A reply's `status`, `code`, `msg` and raw `data` (device replies of any command).
-struct ReplyFields {
-    std::string status;
-    std::string code;
-    std::string msg;
-    std::string data_json = "{}";
-};
-
-std::optional<ReplyFields> read_reply(std::string_view payload) {
-    auto doc = json::parse(payload);
-    if (!doc)
-        return std::nullopt;
-    std::string err;
-    auto o = json::Object::root(*doc, &err);
-    ReplyFields f;
-    f.status = o.req_str("status", 16);
-    f.code = o.opt_str("code", 64).value_or("");
-    f.msg = o.opt_str("msg", 256).value_or("");
-    if (const auto *d = o.raw("data"); d && d->IsObject() && json::nesting_depth(*d) <= json::kMaxDepth) {
-        json::Writer w;
-        w.raw_value(*d);
-        f.data_json = w.str();
-    }
-    if (!o.ok())
-        return std::nullopt;
-    return f;
-}
-
-void remember(std::map<std::string, std::string> &map, std::deque<std::string> &order, const std::string &key,
-              std::string value) {
-    if (map.insert_or_assign(key, std::move(value)).second) {
-        order.push_back(key);
-        if (order.size() > kRemembered) {
-            map.erase(order.front());
-            order.pop_front();
-        }
-    }
 }
 
 } // namespace
 
 // ---- wire shapes ----------------------------------------------------------------------------
 
-void write_session(json::Writer &w, const SessionRow &row) {
+void write_session(json::Writer& w, const SessionRow& row) {
     w.begin_object()
         .field("id", row.id)
         .field("state", to_string(row.state))
@@ -146,8 +98,8 @@ void write_session(json::Writer &w, const SessionRow &row) {
         .end_object();
 }
 
-std::string session_state_payload(const SessionRow &row, std::optional<State> prev, const std::string &reason,
-                                  const std::string &actor, EpochMs ts) {
+std::string session_state_payload(const SessionRow& row, std::optional<State> prev, const std::string& reason,
+                                  const std::string& actor, EpochMs ts) {
     json::Writer w;
     w.begin_object().field("v", 1).field("sid", row.id).field("state", to_string(row.state)).key("prev");
     if (prev)
@@ -166,46 +118,59 @@ std::string session_state_payload(const SessionRow &row, std::optional<State> pr
     return w.str();
 }
 
-std::string card_sid(const std::string &device_id, const std::string &msg_id) {
-    return fmt::format("C{:016x}", fnv1a(device_id + "/" + msg_id));
-}
-
 // ---- life cycle -----------------------------------------------------------------------------
 
-Worker::Worker(db::Database &db, mqtt::Client &mqtt, const Clock &clock, Options options)
+Worker::Worker(db::Database& db, mqtt::Client& mqtt, const Clock& clock, Options options)
     : db_(db), store_(db), mqtt_(mqtt), clock_(clock), opts_(std::move(options)), tariffs_(db),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()) {
+    card_auth_ = std::make_unique<CardAuth>(
+        db_, store_, clock_, CardAuth::Options{opts_.card_start_timeout_ms},
+        [this](std::int64_t account_id, const sockets::SocketRef& ref, const std::string& method,
+               std::optional<ModeChoice> mode) { return plan_start(account_id, ref, method, mode); });
+    device_commands_ = std::make_unique<DeviceCommands>(
+        mqtt_, clock_, DeviceCommands::Options{opts_.command_timeout_ms, opts_.reply_grace_ms},
+        DeviceCommands::Hooks{[this](const std::string& dev) { return store_.device_exists(dev); },
+                              [this](const std::string& dev) { return device_online(dev); },
+                              [this] { return next_env(); }});
+}
 
 Worker::~Worker() = default;
 
 void Worker::attach() {
-    router_.add(mqtt_, topics::any_device::presence(), 1, [this](const mqtt::Message &m) { on_device_presence(m); });
-    router_.add(mqtt_, topics::any_device_presence(), 1, [this](const mqtt::Message &m) { on_presence_verdict(m); });
-    router_.add(mqtt_, topics::any_device::conn_state(), 1, [this](const mqtt::Message &m) { on_conn_state(m); });
-    router_.add(mqtt_, topics::any_device::evt(), 1, [this](const mqtt::Message &m) { on_event(m); });
-    router_.add(mqtt_, topics::any_device::req(), 1, [this](const mqtt::Message &m) { on_request(m); });
-    router_.add(mqtt_, topics::any_device::cmd_reply(), 1, [this](const mqtt::Message &m) { on_cmd_reply(m); });
-    router_.add(mqtt_, topics::any_device::tele(), 0, [this](const mqtt::Message &m) { on_tele(m); });
+    router_.add(mqtt_, topics::any_device::presence(), 1, [this](const mqtt::Message& m) { on_device_presence(m); });
+    router_.add(mqtt_, topics::any_device_presence(), 1, [this](const mqtt::Message& m) { on_presence_verdict(m); });
+    router_.add(mqtt_, topics::any_device::conn_state(), 1, [this](const mqtt::Message& m) { on_conn_state(m); });
+    router_.add(mqtt_, topics::any_device::evt(), 1, [this](const mqtt::Message& m) { on_event(m); });
+    router_.add(mqtt_, topics::any_device::req(), 1, [this](const mqtt::Message& m) { on_request(m); });
+    router_.add(mqtt_, topics::any_device::cmd_reply(), 1, [this](const mqtt::Message& m) { on_cmd_reply(m); });
+    router_.add(mqtt_, topics::any_device::tele(), 0, [this](const mqtt::Message& m) { on_tele(m); });
     server_ = std::make_unique<rpc::Server>(mqtt_, router_, opts_.service, clock_);
-    server_->handle("start", [this](rpc::Request &r) { return rpc_start(r); });
-    server_->handle("stop", [this](rpc::Request &r) { return rpc_stop(r); });
-    server_->handle("force_end", [this](rpc::Request &r) { return rpc_force_end(r); });
-    mqtt_.on_message([this](const mqtt::Message &m) { on_message(m); });
+    server_->handle("start", [this](rpc::Request& r) { return rpc_start(r); });
+    server_->handle("stop", [this](rpc::Request& r) { return rpc_stop(r); });
+    server_->handle("force_end", [this](rpc::Request& r) { return rpc_force_end(r); });
+    mqtt_.on_message([this](const mqtt::Message& m) { on_message(m); });
     mqtt_.on_connect([this] { on_connected(); });
 }
 
 void Worker::resume() {
     std::lock_guard l(m_);
     const auto rows = store_.open_sessions();
+    const auto now = clock_.now_ms();
     std::size_t armed = 0;
-    for (const auto &r : rows) {
-        if (r.cmd_exp) {
+    for (const auto& r : rows) {
+        if (r.facts().stop_outstanding) {
+            deadlines_.arm(r.id, now + opts_.stop_resend_ms); // the first connect sends it at once
+            ++armed;
+        } else if (r.cmd_exp) {
             deadlines_.arm(r.id, timeout_at(*r.cmd_exp, opts_.reply_grace_ms));
             ++armed;
         }
+        if (r.state == State::Suspended && !r.record_msg_id)
+            arm_suspend(r);
     }
     resumed_ = true;
-    log::info("resumed {} open sessions, {} awaiting the pile", rows.size(), armed);
+    log::info("resumed {} open sessions, {} awaiting the pile, {} suspended", rows.size(), armed,
+              suspend_deadlines_.size());
 }
 
 void Worker::on_connected() {
@@ -216,15 +181,15 @@ void Worker::on_connected() {
             return; // later reconnects: Paho delivers what was queued, the broker kept our session
         first_connect_ = false;
         const auto now = clock_.now_ms();
-        for (const auto &r : store_.open_sessions()) {
-            // A command committed just before a crash may never have left: resend it, same rid and
-            // exp (the pile drops a duplicate), unless it has expired.
-            if (r.cmd_rid && r.cmd_exp && may_send(*r.cmd_exp, now)) {
+        for (const auto& r : store_.open_sessions()) {
+            // A command committed just before a crash may never have left: a start is resent with its
+            // rid and exp (the pile drops a duplicate) unless it has expired; a stop still outstanding
+            // with its rid and a fresh exp.
+            if (r.facts().stop_outstanding)
+                resend_stop(r);
+            else if (r.cmd_rid && r.cmd_exp && may_send(*r.cmd_exp, now))
                 if (auto k = parse_command_rid(*r.cmd_rid); k && k->second == CommandKind::Start)
                     send_start(r, true);
-                else if (k)
-                    send_stop(r, *r.cmd_rid, *r.cmd_exp, true);
-            }
             // A record committed just before a crash may never have been announced to billingd.
             if (r.record_msg_id)
                 publish_state(r, r.state, "resume", "sessiond");
@@ -234,15 +199,15 @@ void Worker::on_connected() {
         warm_ = true;
         auto early = std::move(early_rpc_);
         early_rpc_.clear();
-        for (const auto &m : early)
+        for (const auto& m : early)
             dispatch(m);
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
         counters_.handler_errors++;
         log::error("on connect: {}", e.what());
     }
 }
 
-void Worker::on_message(const mqtt::Message &m) {
+void Worker::on_message(const mqtt::Message& m) {
     std::lock_guard l(m_);
     try {
         dispatch(m);
@@ -255,7 +220,7 @@ void Worker::on_message(const mqtt::Message &m) {
     }
 }
 
-void Worker::dispatch(const mqtt::Message &m) {
+void Worker::dispatch(const mqtt::Message& m) {
     if (!warm_ && topics::matches(topics::rpc_any(opts_.service), m.topic)) {
         // Requests queued by the broker while we were down arrive before the retained presence
         // and conn states: checking a start against an empty picture would refuse it wrongly.
@@ -264,7 +229,7 @@ void Worker::dispatch(const mqtt::Message &m) {
     }
     // device_command answers later, when the device does; rpc::Server answers when the handler returns.
     if (m.topic == topics::rpc(opts_.service, "device_command"))
-        rpc_device_command(m);
+        device_commands_->request(m);
     else
         router_.dispatch(m);
 }
@@ -272,48 +237,65 @@ void Worker::dispatch(const mqtt::Message &m) {
 void Worker::tick() {
     std::lock_guard l(m_);
     const auto now = clock_.now_ms();
-    for (const auto &sid : deadlines_.due(now)) {
-        try {
-            auto row = store_.session(sid);
-            if (!row || !row->cmd_exp || !is_live(row->state))
-                continue;
-            const auto at = timeout_at(*row->cmd_exp, opts_.reply_grace_ms);
-            if (now < at) {
-                deadlines_.arm(sid, at);
-                continue;
+    // One session's failure never stops the others' time-outs.
+    auto each_due = [&](Deadlines& d, std::string_view what, auto&& fire) {
+        for (const auto& sid : d.due(now)) {
+            try {
+                fire(sid);
+            } catch (const std::exception& ex) {
+                counters_.handler_errors++;
+                log::error(log::Ctx{{}, sid}, "{}: {}", what, ex.what());
             }
-            Event e = Event::StartTimedOut;
-            if (row->cmd_rid)
-                if (auto k = parse_command_rid(*row->cmd_rid); k && k->second == CommandKind::Stop)
-                    e = Event::StopTimedOut;
-            Cause c{"timeout", "sessiond", {}, {}, {}, {}};
-            c.failure = row->cmd_rid ? fmt::format("no answer to {} before it expired", *row->cmd_rid)
-                                     : std::string("the pile did not start the card session in time");
-            process(sid, e, c);
-        } catch (const std::exception &ex) {
+        }
+    };
+    each_due(deadlines_, "time-out", [&](const std::string& sid) { command_due(sid, now); });
+    each_due(suspend_deadlines_, "suspend time-out", [&](const std::string& sid) { give_up_suspended(sid, now); });
+    each_due(record_waits_, "record wait", [&](const std::string& sid) { give_up_record(sid, now); });
+    device_commands_->tick();
+    if (now >= next_prune_at_) {
+        try {
+            prune(now);
+        } catch (const std::exception& ex) {
             counters_.handler_errors++;
-            log::error(log::Ctx{{}, sid}, "time-out: {}", ex.what());
+            next_prune_at_ = now + kPrunePeriodMs;
+            log::error("pruning processed_messages: {}", ex.what());
         }
     }
-    for (const auto &rid : dc_deadlines_.due(now)) {
-        auto it = dc_pending_.find(rid);
-        if (it == dc_pending_.end())
-            continue;
-        answer_rpc(it->second,
-                   rpc::Reply::refuse("timeout",
-                                      fmt::format("{} did not answer {}", it->second.device_id, it->second.name),
-                                      "failed"));
-        dc_pending_.erase(it);
+}
+
+void Worker::command_due(const std::string& sid, EpochMs now) {
+    auto row = store_.session(sid);
+    if (!row || !is_live(row->state))
+        return;
+    if (row->facts().stop_outstanding) {
+        // Not confirmed a resend period after it was (re)sent: the rules resend it (or fail a session
+        // stopped while starting that the pile never confirmed).
+        Cause c{"timeout", "sessiond"};
+        c.failure = fmt::format("no answer to {} within {} ms", *row->cmd_rid, opts_.stop_resend_ms);
+        process(sid, Event::StopTimedOut, c);
+        return;
     }
+    if (!row->cmd_exp)
+        return;
+    const auto at = timeout_at(*row->cmd_exp, opts_.reply_grace_ms);
+    if (now < at) {
+        deadlines_.arm(sid, at);
+        return;
+    }
+    Cause c{"timeout", "sessiond"};
+    c.failure = row->cmd_rid ? fmt::format("no answer to {} before it expired", *row->cmd_rid)
+                             : std::string("the pile did not start the card session in time");
+    process(sid, Event::StartTimedOut, c);
 }
 
 std::optional<EpochMs> Worker::next_deadline() {
     std::lock_guard l(m_);
-    auto a = deadlines_.next();
-    auto b = dc_deadlines_.next();
-    if (a && b)
-        return std::min(*a, *b);
-    return a ? a : b;
+    std::optional<EpochMs> next;
+    for (auto at :
+         {deadlines_.next(), suspend_deadlines_.next(), record_waits_.next(), device_commands_->next_deadline()})
+        if (at && (!next || *at < *next))
+            next = at;
+    return next;
 }
 
 Worker::Counters Worker::counters() {
@@ -323,7 +305,7 @@ Worker::Counters Worker::counters() {
 
 // ---- the one path of every session change ---------------------------------------------------
 
-Worker::Result Worker::process(const std::string &sid, Event e, const Cause &cause) {
+Worker::Result Worker::process(const std::string& sid, Event e, const Cause& cause) {
     Result res;
     for (int attempt = 0; attempt < 3; ++attempt) {
         auto row = store_.session(sid);
@@ -339,8 +321,13 @@ Worker::Result Worker::process(const std::string &sid, Event e, const Cause &cau
         const bool record_missing = (d.commit_record && !cause.record);
         const bool write = !record_missing && (d.verdict == Verdict::Apply || d.send_stop || clear);
         if (!write) {
-            if (cause.msg && !store_.mark_processed(*cause.msg, now))
+            if (cause.msg && !store_.mark_processed(*cause.msg, now)) {
                 res.duplicate = true;
+                return res;
+            }
+            follow_up(*row, d);
+            if (d.resend_stop)
+                resend_stop(*row);
             return res;
         }
 
@@ -355,9 +342,11 @@ Worker::Result Worker::process(const std::string &sid, Event e, const Cause &cau
         if (d.commit_record)
             c.record = cause.record;
         if (d.forced_record)
-            c.record = forced_record(*row, now);
+            c.record = synthesized_record(*row, synthesized_reason(row->state, e, row->stop_requested),
+                                          cause.end_fallback.value_or(now));
         if (d.send_stop)
-            c.stop_requested = cause.reason;
+            c.stop_requested = cause.reason; // and stop_requested_at = now, if the row has none yet
+        c.incident = cause.incident;
         if (d.next == State::Failed && row->state != State::Failed)
             c.failure = cause.failure.value_or(cause.reason);
         if (d.next == State::Charging || e == Event::PileStarted || e == Event::StartAccepted)
@@ -386,11 +375,14 @@ Worker::Result Worker::process(const std::string &sid, Event e, const Cause &cau
             return res;
         res.row = after;
         if (c.command == CommandChange::Set)
-            deadlines_.arm(sid, timeout_at(stop_exp, opts_.reply_grace_ms));
+            deadlines_.arm(sid, now + opts_.stop_resend_ms);
         else if (c.command == CommandChange::Clear)
             deadlines_.disarm(sid);
+        follow_up(*after, d);
         if (d.send_stop)
             send_stop(*after, stop_rid, stop_exp, false);
+        else if (d.resend_stop)
+            resend_stop(*after);
         if (c.record)
             counters_.records_committed++;
         if (d.next != row->state || c.record)
@@ -400,12 +392,108 @@ Worker::Result Worker::process(const std::string &sid, Event e, const Cause &cau
         return res;
     }
     log::warn(log::Ctx{{}, sid}, "{}: the row kept moving; gave up", to_string(e));
+    res.gave_up = true;
     return res;
+}
+
+void Worker::follow_up(const SessionRow& row, const Decision& d) {
+    if ((row.state != State::Stopping && row.state != State::Suspended) || row.record_msg_id) {
+        record_waits_.disarm(row.id);
+        idle_seen_.erase(row.id);
+        suspend_deadlines_.disarm(row.id);
+        return;
+    }
+    if (d.await_record && !record_waits_.deadline(row.id)) {
+        const auto now = clock_.now_ms();
+        record_waits_.arm(row.id, now + opts_.idle_record_wait_s * 1000);
+        idle_seen_[row.id] = now;
+    }
+    if (row.state != State::Suspended)
+        suspend_deadlines_.disarm(row.id);
+    else if (!suspend_deadlines_.deadline(row.id))
+        arm_suspend(row);
+}
+
+void Worker::arm_suspend(const SessionRow& row) {
+    const auto since = store_.entered_at(row.id, State::Suspended).value_or(row.updated_at);
+    suspend_deadlines_.arm(row.id, suspend_deadline(since, row.last_report_at, opts_.suspend_timeout_s * 1000));
+}
+
+void Worker::resend_stop(const SessionRow& row) {
+    if (!row.facts().stop_outstanding || !is_live(row.state))
+        return;
+    const auto now = clock_.now_ms();
+    deadlines_.arm(row.id, now + opts_.stop_resend_ms);
+    if (!device_online(row.device_id)) {
+        // Queued by the broker for an offline pile it would arrive expired; PileOnline sends it at once.
+        log::debug(log::Ctx{row.device_id, row.id}, "stop not resent: the pile is offline");
+        return;
+    }
+    send_stop(row, *row.cmd_rid, command_exp(now, opts_.command_timeout_ms), true);
+}
+
+void Worker::give_up_suspended(const std::string& sid, EpochMs now) {
+    const auto row = store_.session(sid);
+    if (!row || row->state != State::Suspended || row->record_msg_id)
+        return;
+    const auto since = store_.entered_at(sid, State::Suspended).value_or(row->updated_at);
+    const auto at = suspend_deadline(since, row->last_report_at, opts_.suspend_timeout_s * 1000);
+    if (now < at) {
+        suspend_deadlines_.arm(sid, at); // reported since: not stuck yet
+        return;
+    }
+    settle_on_last_report(*row, Event::SuspendTimedOut, "suspend_timeout", since,
+                          fmt::format("socket {}: no sign of the session for {} s since its pile left", row->n,
+                                      (now - std::max(since, row->last_report_at.value_or(since))) / 1000),
+                          now);
+}
+
+void Worker::give_up_record(const std::string& sid, EpochMs now) {
+    const auto since = idle_seen_.count(sid) ? idle_seen_[sid] : now;
+    idle_seen_.erase(sid);
+    const auto row = store_.session(sid);
+    if (!row || row->record_msg_id || (row->state != State::Stopping && row->state != State::Suspended))
+        return;
+    // Only while the pile still shows the socket not running this session.
+    if (auto cs = conn_.find({row->device_id, row->n});
+        cs != conn_.end() && conn_event(cs->second, sid) != Event::SocketIdle)
+        return;
+    settle_on_last_report(*row, Event::RecordOverdue, "record_overdue", since,
+                          fmt::format("socket {} idle for {} s and no session record", row->n, (now - since) / 1000),
+                          now);
+}
+
+void Worker::settle_on_last_report(const SessionRow& row, Event e, const std::string& kind, EpochMs since,
+                                   const std::string& what, EpochMs now) {
+    Cause c{kind, "sessiond"};
+    c.end_fallback = since;
+    c.incident = Incident{kind, row.device_id, row.id,
+                          fmt::format("{}: settled on the last report ({} Wh)", what, row.energy_wh), now};
+    const auto res = process(row.id, e, c);
+    if (res.verdict == Verdict::Apply)
+        log::warn(log::Ctx{row.device_id, row.id}, "{}: {}", kind, c.incident->detail);
+}
+
+void Worker::prune(EpochMs now) {
+    const auto before = now - opts_.processed_keep_days * 86'400'000;
+    int n = 0;
+    std::uint64_t total = 0;
+    for (int i = 0; i < kPruneBatchesPerTick; ++i) {
+        n = store_.prune_processed(before, kPruneBatch);
+        total += static_cast<std::uint64_t>(n);
+        if (n < kPruneBatch)
+            break;
+    }
+    // Batches keep each write lock short; what is left goes at the next tick.
+    next_prune_at_ = n == kPruneBatch ? now : now + kPrunePeriodMs;
+    counters_.processed_pruned += total;
+    if (total > 0)
+        log::info("forgot {} handled message ids older than {} days", total, opts_.processed_keep_days);
 }
 
 // ---- rpc ------------------------------------------------------------------------------------
 
-rpc::Reply Worker::rpc_start(rpc::Request &r) {
+rpc::Reply Worker::rpc_start(rpc::Request& r) {
     const auto account_id = r.data.req_int("account_id", 1);
     const auto socket = r.data.req_str("socket", 64);
     const auto mode_word = r.data.req_str("mode", 16);
@@ -423,11 +511,11 @@ rpc::Reply Worker::rpc_start(rpc::Request &r) {
         return refuse(ErrorCode::InvalidMode, fmt::format("`{}` is not a charging mode", mode_word));
 
     auto plan = plan_start(account_id, *ref, "app", ModeChoice{*mode, minutes});
-    if (const auto *no = std::get_if<Refusal>(&plan)) {
+    if (const auto* no = std::get_if<Refusal>(&plan)) {
         log::info(log::Ctx{ref->device_id, {}}, "start refused for account {}: {}", account_id, to_string(no->code));
         return refuse(no->code, no->msg);
     }
-    const auto &p = std::get<StartPlan>(plan);
+    const auto& p = std::get<StartPlan>(plan);
     const auto now = clock_.now_ms();
     NewSession s;
     s.id = new_app_sid();
@@ -469,13 +557,13 @@ rpc::Reply Worker::rpc_start(rpc::Request &r) {
     return rpc::Reply::success(w.str());
 }
 
-rpc::Reply Worker::rpc_stop(rpc::Request &r) {
+rpc::Reply Worker::rpc_stop(rpc::Request& r) {
     const auto sid = r.data.req_str("session_id", 64);
     const auto reason = r.data.opt_str("reason", 32).value_or("user_stop");
     const auto actor = r.data.opt_str("actor", 64).value_or("rider");
     if (!r.data.ok() || sid.empty() || reason.empty())
         return invalid("stop needs session_id (and optionally reason, actor)");
-    const auto res = process(sid, Event::StopRequested, Cause{reason, actor, {}, {}, {}, {}});
+    const auto res = process(sid, Event::StopRequested, Cause{reason, actor});
     if (!res.row)
         return refuse(ErrorCode::NotFound, fmt::format("no session {}", sid));
     json::Writer w;
@@ -485,12 +573,12 @@ rpc::Reply Worker::rpc_stop(rpc::Request &r) {
     return rpc::Reply::success(w.str());
 }
 
-rpc::Reply Worker::rpc_force_end(rpc::Request &r) {
+rpc::Reply Worker::rpc_force_end(rpc::Request& r) {
     const auto sid = r.data.req_str("session_id", 64);
     const auto op = r.data.req_str("operator", 64);
     if (!r.data.ok() || sid.empty() || op.empty())
         return invalid("force_end needs session_id and operator");
-    const auto res = process(sid, Event::ForceEnd, Cause{"forced", "operator:" + op, {}, {}, {}, {}});
+    const auto res = process(sid, Event::ForceEnd, Cause{"forced", "operator:" + op});
     if (!res.row)
         return refuse(ErrorCode::NotFound, fmt::format("no session {}", sid));
     if (res.verdict == Verdict::Refuse)
@@ -502,101 +590,10 @@ rpc::Reply Worker::rpc_force_end(rpc::Request &r) {
     return rpc::Reply::success(w.str());
 }
 
-void Worker::rpc_device_command(const mqtt::Message &m) {
-    auto doc = json::parse(m.payload);
-    if (!doc)
-        return;
-    std::string err;
-    auto o = json::Object::root(*doc, &err);
-    const auto rid = o.req_str("rid", 64);
-    const auto reply_to = o.req_str("reply_to", 200);
-    const auto from = o.opt_str("from", 100).value_or("");
-    const auto exp = o.opt_int("exp", 0);
-    if (rid.empty() || reply_to.rfind(topics::rpc_reply(""), 0) != 0) {
-        log::warn("rpc device_command without a usable rid/reply_to");
-        return;
-    }
-    const auto key = from + "/" + rid;
-    if (auto it = dc_answered_.find(key); it != dc_answered_.end()) {
-        if (!it->second.empty()) // else the device has not answered yet; the answer goes out then
-            mqtt_.publish({reply_to, it->second, 1, false});
-        return;
-    }
-    PendingDeviceCommand p;
-    p.rpc_rid = rid;
-    p.reply_to = reply_to;
-    p.key = key;
-    auto answer = [&](const rpc::Reply &r) { answer_rpc(p, r); };
-    const auto now = clock_.now_ms();
-    if (exp && *exp < now)
-        return answer(rpc::Reply::refuse("expired", "the request expired before it was handled", "expired"));
-
-    static const rapidjson::Value kEmpty(rapidjson::kObjectType);
-    const auto *raw = o.raw("data");
-    json::Object data(raw ? raw : &kEmpty, "data", &err);
-    p.device_id = data.req_str("device_id", 48);
-    p.name = data.req_str("name", 32);
-    auto args = data.opt_obj("data");
-    std::function<std::string(const payloads::Envelope &)> build;
-    if (p.name == "reboot") {
-        payloads::CmdReboot c;
-        if (auto w = args.opt_str("when", 16)) {
-            auto when = payloads::parse_enum<payloads::RebootWhen>(*w);
-            if (!when)
-                return answer(invalid("data.data.when must be now or when_idle"));
-            c.when = *when;
-        }
-        build = [c](const payloads::Envelope &e) {
-            return payloads::encode(payloads::Message<payloads::CmdReboot>{e, c});
-        };
-    } else if (p.name == "set_time") {
-        const payloads::CmdSetTime c{args.opt_int("epoch_ms", 0, payloads::kMaxEpochMs).value_or(now)};
-        build = [c](const payloads::Envelope &e) {
-            return payloads::encode(payloads::Message<payloads::CmdSetTime>{e, c});
-        };
-    } else if (p.name == "query_port") {
-        const payloads::EbikeQueryPort c{static_cast<int>(args.req_int("n", 1, payloads::kMaxSockets))};
-        build = [c](const payloads::Envelope &e) {
-            return payloads::encode(payloads::Message<payloads::EbikeQueryPort>{e, c});
-        };
-    } else if (p.name == "query_device") {
-        build = [](const payloads::Envelope &e) {
-            return payloads::encode(payloads::Message<payloads::EbikeQueryDevice>{e, {}});
-        };
-    } else if (o.ok()) {
-        return answer(rpc::Reply::refuse("unsupported", fmt::format("no device command `{}`", p.name), "unsupported"));
-    }
-    if (!o.ok())
-        return answer(invalid(err));
-    if (!topics::valid_device_id(p.device_id) || !store_.device_exists(p.device_id))
-        return answer(refuse(ErrorCode::UnknownDevice, fmt::format("no device {}", p.device_id)));
-    if (!device_online(p.device_id))
-        return answer(refuse(ErrorCode::DeviceOffline, fmt::format("{} is offline", p.device_id)));
-
-    auto env = next_env();
-    env.rid = fmt::format("{}{}-{}", kDeviceCommandPrefix, now, ++dc_counter_);
-    env.exp = command_exp(now, opts_.command_timeout_ms);
-    if (exp)
-        env.exp = std::min(*env.exp, *exp);
-    mqtt_.publish({topics::cmd(p.device_id, p.name), build(env), 1, false});
-    p.deadline = timeout_at(*env.exp, opts_.reply_grace_ms);
-    dc_deadlines_.arm(*env.rid, p.deadline);
-    remember(dc_answered_, dc_answered_order_, key, ""); // pending: a repeated request waits for the device
-    log::info(log::Ctx{p.device_id, {}}, "device command {} (rid {}) for {}", p.name, *env.rid, from);
-    dc_pending_.emplace(*env.rid, std::move(p));
-}
-
-void Worker::answer_rpc(const PendingDeviceCommand &p, const rpc::Reply &r) {
-    const auto text = rpc::encode_reply(p.rpc_rid, r);
-    remember(dc_answered_, dc_answered_order_, p.key, text);
-    mqtt_.publish({p.reply_to, text, 1, false});
-}
-
 // ---- pre-checks -----------------------------------------------------------------------------
 
-std::variant<Worker::StartPlan, Worker::Refusal>
-Worker::plan_start(std::int64_t account_id, const sockets::SocketRef &ref, const std::string &method,
-                   std::optional<ModeChoice> mode) {
+std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, const sockets::SocketRef& ref,
+                                                    const std::string& method, std::optional<ModeChoice> mode) {
     const auto now = clock_.now_ms();
     StartFacts f;
     StartPlan p;
@@ -643,15 +640,26 @@ Worker::plan_start(std::int64_t account_id, const sockets::SocketRef &ref, const
     return p;
 }
 
+PlatformView Worker::platform_view(const SessionRow& row, EpochMs now) {
+    PlatformView v;
+    v.created_at = row.created_at;
+    v.started_at = row.started_at;
+    v.now = now;
+    v.reported_energy_wh = row.energy_wh;
+    const auto sock = store_.socket(row.device_id, row.n);
+    v.rated_power_w = sock && sock->rated_power_w ? *sock->rated_power_w : payloads::kMaxEbikeSocketPowerW;
+    return v;
+}
+
 // ---- presence -------------------------------------------------------------------------------
 
-bool Worker::device_online(const std::string &device_id) {
+bool Worker::device_online(const std::string& device_id) {
     if (auto it = presence_.find(device_id); it != presence_.end() && it->second.known)
         return it->second.online;
     return store_.presence(device_id).value_or(false);
 }
 
-void Worker::on_device_presence(const mqtt::Message &m) {
+void Worker::on_device_presence(const mqtt::Message& m) {
     const auto t = topics::parse_device_topic(m.topic);
     if (!t || m.payload.empty())
         return;
@@ -664,7 +672,7 @@ void Worker::on_device_presence(const mqtt::Message &m) {
         presence_changed(t->device_id, *change, p->reason.value_or(p->online ? "online" : "offline"), "pile");
 }
 
-void Worker::on_presence_verdict(const mqtt::Message &m) {
+void Worker::on_presence_verdict(const mqtt::Message& m) {
     const auto dev = topics::device_of_presence(m.topic);
     if (!dev || m.payload.empty())
         return;
@@ -684,18 +692,20 @@ void Worker::on_presence_verdict(const mqtt::Message &m) {
         presence_changed(*dev, *change, reason, "presenced");
 }
 
-void Worker::presence_changed(const std::string &dev, bool online, const std::string &reason,
-                              const std::string &actor) {
+void Worker::presence_changed(const std::string& dev, bool online, const std::string& reason,
+                              const std::string& actor) {
     log::info(log::Ctx{dev, {}}, "pile {} ({}, from {})", online ? "online" : "offline", reason, actor);
-    if (online)
-        return; // §3: a suspended session waits for the pile's record, resent after it reconnects
-    for (const auto &row : store_.live_on_device(dev))
-        process(row.id, Event::PileOffline, Cause{"offline:" + reason, actor, {}, {}, {}, {}});
+    for (const auto& row : store_.live_on_device(dev)) {
+        if (!online)
+            process(row.id, Event::PileOffline, Cause{"offline:" + reason, actor});
+        else if (row.facts().stop_outstanding)
+            process(row.id, Event::PileOnline, Cause{"online:" + reason, actor}); // its stop goes out at once
+    }
 }
 
 // ---- device uplinks -------------------------------------------------------------------------
 
-void Worker::on_conn_state(const mqtt::Message &m) {
+void Worker::on_conn_state(const mqtt::Message& m) {
     const auto t = topics::parse_device_topic(m.topic);
     if (!t || t->leaf != topics::Leaf::ConnState)
         return;
@@ -709,9 +719,9 @@ void Worker::on_conn_state(const mqtt::Message &m) {
         log::debug(log::Ctx{t->device_id, {}}, "conn/{}/state not an e-bike socket state: {}", t->n, cs.error());
         return;
     }
-    const auto &st = cs->data;
+    const auto& st = cs->data;
     conn_[key] = st;
-    Cause c{fmt::format("conn_state:{}", payloads::to_string(st.st)), "pile", {}, {}, {}, {}};
+    Cause c{fmt::format("conn_state:{}", payloads::to_string(st.st)), "pile"};
     if (st.since > 0)
         c.started_at = st.since;
     const auto live = store_.live_on_socket(t->device_id, t->n);
@@ -727,12 +737,12 @@ void Worker::on_conn_state(const mqtt::Message &m) {
     }
 }
 
-void Worker::on_event(const mqtt::Message &m) {
+void Worker::on_event(const mqtt::Message& m) {
     const auto t = topics::parse_device_topic(m.topic);
     if (!t || t->leaf != topics::Leaf::Evt)
         return;
-    const auto &dev = t->device_id;
-    auto belongs = [&](const std::string &sid, int n) {
+    const auto& dev = t->device_id;
+    auto belongs = [&](const std::string& sid, int n) {
         const auto row = store_.session(sid);
         if (row && row->device_id == dev && row->n == n)
             return true;
@@ -747,7 +757,7 @@ void Worker::on_event(const mqtt::Message &m) {
         }
         if (!belongs(ev->data.sid, ev->data.n))
             return;
-        Cause c{"session_started", "pile", MessageKey{dev, *ev->env.id}, {}, {}, {}};
+        Cause c{"session_started", "pile", MessageKey{dev, *ev->env.id}};
         if (ev->data.start_ts > 0)
             c.started_at = ev->data.start_ts;
         process(ev->data.sid, Event::PileStarted, c);
@@ -760,13 +770,12 @@ void Worker::on_event(const mqtt::Message &m) {
         if (!belongs(ev->data.sid, ev->data.n))
             return;
         store_.report(dev, {Report{ev->data.sid, ev->data.energy_wh, 0, clock_.now_ms()}});
-        process(
-            ev->data.sid, Event::PileStopped,
-            Cause{std::string(payloads::to_string(ev->data.reason)), "pile", MessageKey{dev, *ev->env.id}, {}, {}, {}});
+        process(ev->data.sid, Event::PileStopped,
+                Cause{std::string(payloads::to_string(ev->data.reason)), "pile", MessageKey{dev, *ev->env.id}});
     }
 }
 
-void Worker::on_tele(const mqtt::Message &m) {
+void Worker::on_tele(const mqtt::Message& m) {
     const auto t = topics::parse_device_topic(m.topic);
     if (!t || t->leaf != topics::Leaf::Tele)
         return;
@@ -775,13 +784,13 @@ void Worker::on_tele(const mqtt::Message &m) {
         return; // another kind's telemetry, or unreadable: recorderd reports those
     std::vector<Report> reports;
     const auto now = clock_.now_ms();
-    for (const auto &s : tele->data.sockets)
+    for (const auto& s : tele->data.sockets)
         if (s.sid && s.session_energy_wh)
             reports.push_back({*s.sid, *s.session_energy_wh, whole_watts(s.power_w), now});
     store_.report(t->device_id, reports);
 }
 
-void Worker::on_request(const mqtt::Message &m) {
+void Worker::on_request(const mqtt::Message& m) {
     const auto t = topics::parse_device_topic(m.topic);
     if (!t || t->leaf != topics::Leaf::Req)
         return;
@@ -795,110 +804,34 @@ void Worker::on_request(const mqtt::Message &m) {
                     fmt::format("the platform does not serve req/{}", t->name));
 }
 
-void Worker::on_authorize(const std::string &dev, std::string_view payload) {
+void Worker::on_authorize(const std::string& dev, std::string_view payload) {
     const auto m = payloads::decode<payloads::EbikeAuthorize>(payload);
     if (!m) {
         if (const auto env = payloads::peek_envelope(payload); env && env->rid)
             reply_plain(dev, "authorize", *env->rid, ReplyStatus::Invalid, ErrorCode::InvalidRequest, m.error());
         return;
     }
-    const MessageKey key{dev, *m->env.id};
-    const auto cache_key = dev + "/" + key.msg_id;
-    if (auto it = auth_replies_.find(cache_key); it != auth_replies_.end())
-        return reply_device(dev, "authorize", it->second);
-    auto respond = [&](const payloads::AuthorizeReply &a) {
-        const auto text = payloads::encode(payloads::make_reply(*m, next_env(), ReplyStatus::Ok, a));
-        remember(auth_replies_, auth_order_, cache_key, text);
-        reply_device(dev, "authorize", text);
-    };
-    auto reject = [&](ErrorCode code, std::optional<std::int64_t> balance) {
-        payloads::AuthorizeReply a;
-        a.decision = payloads::Decision::Reject;
-        a.reason = code;
-        a.balance_fen = balance;
-        log::info(log::Ctx{dev, {}}, "card {} at socket {} rejected: {}", m->data.card_uid, m->data.n, to_string(code));
-        return a;
-    };
-    auto accept = [&](const SessionRow &row, std::int64_t balance) {
-        payloads::AuthorizeReply a;
-        a.decision = payloads::Decision::Accept;
-        a.balance_fen = balance;
-        a.sid = row.id;
-        a.limit = limit_of(row);
-        return a;
-    };
-    const auto now = clock_.now_ms();
-
-    if (store_.processed(key)) {
-        // Answered before (and forgotten since a restart): the session, if one was made, is found by its id.
-        const auto row = store_.session(card_sid(dev, key.msg_id));
-        if (row)
-            return respond(accept(*row, ledger::Ledger(db_, clock_).available(row->account_id).value()));
-        return respond(reject(ErrorCode::Duplicate, std::nullopt));
+    if (const auto again = card_auth_->repeat(dev, *m))
+        return reply_device(dev, "authorize", *again);
+    const auto a = card_auth_->decide(dev, *m);
+    const auto text = payloads::encode(payloads::make_reply(*m, next_env(), ReplyStatus::Ok, a.reply));
+    card_auth_->remember(dev, *m, a, text);
+    reply_device(dev, "authorize", text);
+    if (a.created) {
+        if (a.created->cmd_exp)
+            deadlines_.arm(a.created->id, timeout_at(*a.created->cmd_exp, opts_.reply_grace_ms));
+        publish_state(*a.created, std::nullopt, "card", "card");
     }
-    const auto card = store_.card(m->data.card_uid);
-    if (!card || !card->account_id) {
-        store_.mark_processed(key, now);
-        return respond(reject(ErrorCode::UnknownCard, std::nullopt));
-    }
-    if (card->status != "active") {
-        store_.mark_processed(key, now);
-        return respond(reject(ErrorCode::CardLost, std::nullopt));
-    }
-    const sockets::SocketRef ref{dev, m->data.n};
-    auto plan = plan_start(*card->account_id, ref, "card", std::nullopt);
-    if (const auto *no = std::get_if<Refusal>(&plan)) {
-        store_.mark_processed(key, now);
-        return respond(reject(no->code, no->available_fen));
-    }
-    const auto &p = std::get<StartPlan>(plan);
-    NewSession s;
-    s.id = card_sid(dev, key.msg_id);
-    s.account_id = *card->account_id;
-    s.method = "card";
-    s.card_no = card->card_no;
-    s.device_id = dev;
-    s.n = ref.n;
-    s.station_id = p.socket.station_id;
-    s.mode = std::string(billing::to_string(p.mode.mode));
-    s.minutes = p.mode.minutes;
-    s.tariff_id = p.tariff_id;
-    s.cmd_exp = now + opts_.card_start_timeout_ms; // no command: the pile starts itself
-    s.created_at = now;
-    s.actor = "card";
-    s.reason = "card";
-    switch (store_.create(s, key)) {
-    case CreateOutcome::Created:
-        break;
-    case CreateOutcome::Duplicate: {
-        const auto row = store_.session(s.id);
-        return respond(row ? accept(*row, p.available_fen) : reject(ErrorCode::Duplicate, std::nullopt));
-    }
-    case CreateOutcome::SocketTaken:
-        store_.mark_processed(key, now);
-        return respond(reject(ErrorCode::SocketBusy, p.available_fen));
-    case CreateOutcome::MethodTaken:
-        store_.mark_processed(key, now);
-        return respond(reject(ErrorCode::SessionLimit, p.available_fen));
-    }
-    const auto row = store_.session(s.id);
-    if (!row)
-        return;
-    deadlines_.arm(s.id, timeout_at(s.cmd_exp, opts_.reply_grace_ms));
-    respond(accept(*row, p.available_fen));
-    publish_state(*row, std::nullopt, s.reason, s.actor);
-    log::info(log::Ctx{dev, s.id}, "card {} accepted at socket {} for account {} ({})", card->card_no, ref.n,
-              s.account_id, s.mode);
 }
 
-void Worker::on_record(const std::string &dev, std::string_view payload) {
+void Worker::on_record(const std::string& dev, std::string_view payload) {
     const auto m = payloads::decode<payloads::EbikeSessionRecord>(payload);
     if (!m) {
         if (const auto env = payloads::peek_envelope(payload); env && env->rid)
             reply_plain(dev, "session_record", *env->rid, ReplyStatus::Invalid, ErrorCode::InvalidRequest, m.error());
         return;
     }
-    const auto &rec = m->data;
+    const auto& rec = m->data;
     const auto row = store_.session(rec.sid);
     if (!row || row->device_id != dev || row->n != rec.n) {
         // Never acknowledged: the pile keeps it, and an operator can look into it.
@@ -909,7 +842,7 @@ void Worker::on_record(const std::string &dev, std::string_view payload) {
     }
     const auto now = clock_.now_ms();
     const auto reason = std::string(payloads::to_string(rec.reason));
-    Cause c{"record:" + reason, "pile", MessageKey{dev, *m->env.id}, {}, {}, {}};
+    Cause c{"record:" + reason, "pile", MessageKey{dev, *m->env.id}};
     RecordData r;
     r.msg_id = *m->env.id;
     r.stop_reason = ended_reason(reason, row->stop_requested);
@@ -919,24 +852,47 @@ void Worker::on_record(const std::string &dev, std::string_view payload) {
     if (rec.start_ts > 0)
         r.started_at = rec.start_ts;
     r.ended_at = rec.stop_ts > 0 ? rec.stop_ts : now;
+    // Never bill beyond what the platform saw: a duration past platform time, or energy past rated
+    // power over it, is clamped to the platform's own view and flagged.
+    const auto check = check_record(rec.duration_s, rec.energy_wh, platform_view(*row, now),
+                                    RecordSlack{opts_.record_tolerance_s, opts_.device_time_scale});
+    if (check.clamped) {
+        r.duration_s = check.duration_s;
+        r.energy_wh = check.energy_wh;
+        r.ended_at = std::min(r.ended_at, now);
+        c.incident = Incident{"record_clamped", dev, rec.sid,
+                              fmt::format("record {}: {}; committed duration_s {} and energy_wh {}", r.msg_id,
+                                          check.why, r.duration_s, r.energy_wh),
+                              now};
+    }
     c.record = r;
     const auto res = process(rec.sid, Event::RecordReceived, c);
+    if (res.gave_up) {
+        // Nothing was committed: the pile keeps the record and sends it again.
+        log::error(log::Ctx{dev, rec.sid}, "session_record {} not committed: not acknowledged", r.msg_id);
+        return;
+    }
     if (res.duplicate)
         log::info(log::Ctx{dev, rec.sid}, "session_record {} again: acknowledged, nothing changed", r.msg_id);
+    else if (check.clamped && res.row && res.row->record_msg_id == r.msg_id) {
+        counters_.records_clamped++;
+        log::warn(log::Ctx{dev, rec.sid}, "session_record {} is absurd ({}): clamped to what the platform saw",
+                  r.msg_id, check.why);
+    }
     // Only now, with the record (or its id) committed, is the pile told it may forget it.
     reply_device(dev, "session_record", payloads::encode(payloads::make_reply(*m, next_env(), ReplyStatus::Ok)));
 }
 
-void Worker::on_cmd_reply(const mqtt::Message &m) {
+void Worker::on_cmd_reply(const mqtt::Message& m) {
     const auto t = topics::parse_device_topic(m.topic);
     if (!t || t->leaf != topics::Leaf::CmdReply)
         return;
     const auto env = payloads::peek_envelope(m.payload);
     if (!env || !env->rid)
         return;
-    const auto &rid = *env->rid;
-    if (rid.rfind(kDeviceCommandPrefix, 0) == 0)
-        return device_command_reply(t->device_id, rid, m.payload);
+    const auto& rid = *env->rid;
+    if (DeviceCommands::is_ours(rid))
+        return device_commands_->reply(t->device_id, rid, m.payload);
     const auto k = parse_command_rid(rid);
     if (!k)
         return;
@@ -949,27 +905,21 @@ void Worker::on_cmd_reply(const mqtt::Message &m) {
     const auto row = store_.session(k->first);
     if (!row || row->device_id != t->device_id)
         return;
+    if (!is_start && f->status == "expired") {
+        // Our stop reached the pile too late (queued while it was away): not its answer; the stop stays
+        // outstanding and goes again, same rid, fresh exp.
+        log::info(log::Ctx{t->device_id, row->id}, "stop_port {} arrived expired: it is sent again", rid);
+        return;
+    }
     const bool ok = f->status == "ok";
     const Event e =
         is_start ? (ok ? Event::StartAccepted : Event::StartRefused) : (ok ? Event::StopAccepted : Event::StopRefused);
-    Cause c{fmt::format("{}:{}", t->name, f->code.empty() ? f->status : f->code), "pile", {}, {}, {}, {}};
+    Cause c{fmt::format("{}:{}", t->name, f->code.empty() ? f->status : f->code), "pile"};
     if (!ok)
         c.failure = fmt::format("{} {} {} {}", t->name, f->status, f->code, f->msg);
     if (e == Event::StartAccepted)
         c.started_at = clock_.now_ms();
     process(k->first, e, c);
-}
-
-void Worker::device_command_reply(const std::string &dev, const std::string &rid, std::string_view payload) {
-    auto it = dc_pending_.find(rid);
-    if (it == dc_pending_.end() || it->second.device_id != dev)
-        return;
-    const auto f = read_reply(payload);
-    if (!f || f->status == "accepted")
-        return;
-    answer_rpc(it->second, rpc::Reply{f->status, f->code, f->msg, f->data_json});
-    dc_deadlines_.disarm(rid);
-    dc_pending_.erase(it);
 }
 
 // ---- publishing -----------------------------------------------------------------------------
@@ -982,20 +932,8 @@ std::string Worker::new_app_sid() {
     return fmt::format("S{}{:06x}", clock_.now_ms(), static_cast<std::uint32_t>(rng_() & 0xffffff));
 }
 
-std::optional<payloads::ChargeLimit> Worker::limit_of(const SessionRow &row) {
-    const auto mode = billing::parse_mode(row.mode);
-    if (!mode)
-        return std::nullopt;
-    if (*mode == billing::Mode::Time) {
-        if (!row.minutes)
-            return std::nullopt;
-        return payloads::ChargeLimit::time(*row.minutes);
-    }
-    return payloads::ChargeLimit::full();
-}
-
-void Worker::send_start(const SessionRow &row, bool resend) {
-    const auto limit = limit_of(row);
+void Worker::send_start(const SessionRow& row, bool resend) {
+    const auto limit = session_limit(row.mode, row.minutes);
     if (!row.cmd_rid || !row.cmd_exp || !limit)
         return;
     if (!may_send(*row.cmd_exp, clock_.now_ms()))
@@ -1011,7 +949,7 @@ void Worker::send_start(const SessionRow &row, bool resend) {
               *env.rid);
 }
 
-void Worker::send_stop(const SessionRow &row, const std::string &rid, EpochMs exp, bool resend) {
+void Worker::send_stop(const SessionRow& row, const std::string& rid, EpochMs exp, bool resend) {
     if (!may_send(exp, clock_.now_ms()))
         return;
     auto env = next_env();
@@ -1025,17 +963,17 @@ void Worker::send_stop(const SessionRow &row, const std::string &rid, EpochMs ex
               rid);
 }
 
-void Worker::publish_state(const SessionRow &row, std::optional<State> prev, const std::string &reason,
-                           const std::string &actor) {
+void Worker::publish_state(const SessionRow& row, std::optional<State> prev, const std::string& reason,
+                           const std::string& actor) {
     mqtt_.publish(
         {topics::session_state(row.id), session_state_payload(row, prev, reason, actor, clock_.now_ms()), 1, false});
 }
 
-void Worker::reply_device(const std::string &dev, std::string_view name, const std::string &payload) {
+void Worker::reply_device(const std::string& dev, std::string_view name, const std::string& payload) {
     mqtt_.publish({topics::req_reply(dev, name), payload, 1, false});
 }
 
-void Worker::reply_plain(const std::string &dev, std::string_view name, const std::string &rid, ReplyStatus status,
+void Worker::reply_plain(const std::string& dev, std::string_view name, const std::string& rid, ReplyStatus status,
                          std::optional<ErrorCode> code, std::optional<std::string> msg) {
     payloads::Message<payloads::Reply<payloads::Empty>> r;
     r.env = next_env();

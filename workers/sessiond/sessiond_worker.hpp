@@ -8,13 +8,14 @@
 #include "common/rpc.hpp"
 #include "common/socket_code.hpp"
 #include "common/tariff_store.hpp"
+#include "workers/sessiond/card_auth.hpp"
+#include "workers/sessiond/device_commands.hpp"
 #include "workers/sessiond/sessiond_rules.hpp"
 #include "workers/sessiond/sessiond_store.hpp"
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,21 +42,36 @@ struct Options {
     std::int64_t card_start_timeout_ms = 30'000;
     /// The mode of card sessions when the tariff offers it.
     billing::Mode card_mode = billing::Mode::Power;
+    /// A stop not confirmed this long after it was (re)sent is sent again (same rid, fresh exp).
+    std::int64_t stop_resend_ms = 5'000;
+    /// A suspended session with no report for this long (since its suspension or its last report)
+    /// is settled on its last report with stop reason `power_loss`.
+    std::int64_t suspend_timeout_s = 43'200;
+    /// A stopping (or suspended) session whose pile shows the socket idle is settled on its last
+    /// report when no record came within this long.
+    std::int64_t idle_record_wait_s = 120;
+    /// Handled device message ids are forgotten after this many days.
+    std::int64_t processed_keep_days = 7;
+    /// How much a session record may exceed platform time (and rated power over it) before it is clamped.
+    std::int64_t record_tolerance_s = 60;
+    /// Device time may run this many times faster than platform time (a simulator's --speed; 1 in service).
+    std::int64_t device_time_scale = 1;
 };
 
 /// Subscribes to device presence, conn states, events, requests, command replies and telemetry and
 /// to `ph/v1/svc/rpc/sessiond/+`; decodes each message, asks the rules, commits the effect with the
 /// message id in one transaction inside the MQTT callback, then publishes commands, request
-/// replies and `ph/v1/svc/session/{sid}/state`. Every entry point takes one lock, so the MQTT
-/// callback thread and the worker loop's tick never interleave; no exception leaves an entry point
-/// but on_message, which rethrows for the worker loop's failure rule (common/worker_loop.hpp).
+/// replies and `ph/v1/svc/session/{sid}/state`. Card swipes go to CardAuth and the API's device
+/// commands to DeviceCommands. Every entry point takes one lock, so the MQTT callback thread and the
+/// worker loop's tick never interleave; no exception leaves an entry point but on_message, which
+/// rethrows for the worker loop's failure rule (common/worker_loop.hpp).
 class Worker {
 public:
     /// `db` must stay open for the worker's life (open it with db::Sync::Full: records are money).
-    Worker(db::Database &db, mqtt::Client &mqtt, const Clock &clock, Options options);
+    Worker(db::Database& db, mqtt::Client& mqtt, const Clock& clock, Options options);
     ~Worker();
-    Worker(const Worker &) = delete;
-    Worker &operator=(const Worker &) = delete;
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
 
     /// Subscribes, registers the rpc methods and installs the message and connect handlers on the
     /// client. Call once, before mqtt.start().
@@ -70,7 +86,9 @@ public:
     void on_message(const mqtt::Message &m);
     /// Runs after every connect (what attach() installs; tests call it directly).
     void on_connected();
-    /// Fires the time-outs that are due by the clock (the worker loop's tick; tests call it directly).
+    /// Fires the time-outs that are due by the clock (command time-outs and stop resends, suspended
+    /// sessions and overdue records given up on, device commands) and forgets handled message ids past
+    /// their window (the ticker calls it; tests call it directly).
     void tick();
     /// The earliest armed deadline, if any.
     std::optional<EpochMs> next_deadline();
@@ -80,6 +98,8 @@ public:
         std::uint64_t commands_resent = 0;
         std::uint64_t transitions = 0;
         std::uint64_t records_committed = 0;
+        std::uint64_t records_clamped = 0;
+        std::uint64_t processed_pruned = 0;
         std::uint64_t handler_errors = 0;
     };
     Counters counters();
@@ -87,100 +107,93 @@ public:
 private:
     /// Why something happens to a session: what is written beside the transition.
     struct Cause {
+        Cause(std::string r, std::string a, std::optional<MessageKey> m = std::nullopt)
+            : reason(std::move(r)), actor(std::move(a)), msg(std::move(m)) {}
         std::string reason;
         std::string actor;
         std::optional<MessageKey> msg;
         std::optional<RecordData> record;
         std::optional<EpochMs> started_at;
         std::optional<std::string> failure;
+        std::optional<EpochMs> end_fallback; ///< a synthesized record ends here when nothing was reported
+        std::optional<Incident> incident;    ///< written with the change
     };
     /// What became of an event.
     struct Result {
         Verdict verdict = Verdict::Ignore;
         bool duplicate = false;
+        bool gave_up = false;          ///< the row kept moving under us: nothing was committed
         std::optional<SessionRow> row; ///< the row afterwards
-    };
-    /// A refusal of a start, with the wallet when known (card replies carry it).
-    struct Refusal {
-        ErrorCode code;
-        std::string msg;
-        std::optional<std::int64_t> available_fen;
-    };
-    /// A start that passed every pre-check.
-    struct StartPlan {
-        SocketInfo socket;
-        std::int64_t tariff_id = 0;
-        ModeChoice mode;
-        payloads::ChargeLimit limit;
-        std::int64_t available_fen = 0;
-    };
-    /// An rpc device_command waiting for the device's reply.
-    struct PendingDeviceCommand {
-        std::string device_id;
-        std::string name;
-        std::string rpc_rid;
-        std::string reply_to;
-        std::string key; ///< from/rid, for duplicate requests
-        EpochMs deadline = 0;
     };
 
     // entry points (lock held)
-    void dispatch(const mqtt::Message &m);
-    rpc::Reply rpc_start(rpc::Request &r);
-    rpc::Reply rpc_stop(rpc::Request &r);
-    rpc::Reply rpc_force_end(rpc::Request &r);
-    void rpc_device_command(const mqtt::Message &m);
-    void on_device_presence(const mqtt::Message &m);
-    void on_presence_verdict(const mqtt::Message &m);
-    void on_conn_state(const mqtt::Message &m);
-    void on_event(const mqtt::Message &m);
-    void on_request(const mqtt::Message &m);
-    void on_cmd_reply(const mqtt::Message &m);
-    void on_tele(const mqtt::Message &m);
-    void on_authorize(const std::string &dev, std::string_view payload);
-    void on_record(const std::string &dev, std::string_view payload);
-    void device_command_reply(const std::string &dev, const std::string &rid, std::string_view payload);
+    void dispatch(const mqtt::Message& m);
+    rpc::Reply rpc_start(rpc::Request& r);
+    rpc::Reply rpc_stop(rpc::Request& r);
+    rpc::Reply rpc_force_end(rpc::Request& r);
+    void on_device_presence(const mqtt::Message& m);
+    void on_presence_verdict(const mqtt::Message& m);
+    void on_conn_state(const mqtt::Message& m);
+    void on_event(const mqtt::Message& m);
+    void on_request(const mqtt::Message& m);
+    void on_cmd_reply(const mqtt::Message& m);
+    void on_tele(const mqtt::Message& m);
+    void on_authorize(const std::string& dev, std::string_view payload);
+    void on_record(const std::string& dev, std::string_view payload);
 
     // helpers
-    std::variant<StartPlan, Refusal> plan_start(std::int64_t account_id, const sockets::SocketRef &ref,
-                                                const std::string &method, std::optional<ModeChoice> mode);
-    bool device_online(const std::string &device_id);
-    Result process(const std::string &sid, Event e, const Cause &cause);
-    void presence_changed(const std::string &dev, bool online, const std::string &reason, const std::string &actor);
-    void send_start(const SessionRow &row, bool resend);
-    void send_stop(const SessionRow &row, const std::string &rid, EpochMs exp, bool resend);
-    void publish_state(const SessionRow &row, std::optional<State> prev, const std::string &reason,
-                       const std::string &actor);
-    void reply_device(const std::string &dev, std::string_view name, const std::string &payload);
-    void reply_plain(const std::string &dev, std::string_view name, const std::string &rid,
+    std::variant<StartPlan, Refusal> plan_start(std::int64_t account_id, const sockets::SocketRef& ref,
+                                                const std::string& method, std::optional<ModeChoice> mode);
+    bool device_online(const std::string& device_id);
+    Result process(const std::string& sid, Event e, const Cause& cause);
+    /// The deadlines a session's new row calls for: the record wait, the suspension, none once ended.
+    void follow_up(const SessionRow& row, const Decision& d);
+    void presence_changed(const std::string& dev, bool online, const std::string& reason, const std::string& actor);
+    void send_start(const SessionRow& row, bool resend);
+    void send_stop(const SessionRow& row, const std::string& rid, EpochMs exp, bool resend);
+    /// Sends the outstanding stop again (same rid, fresh exp) if the pile is online, and re-arms it.
+    void resend_stop(const SessionRow& row);
+    /// A session command's deadline: a start times out, a stop not confirmed is re-sent.
+    void command_due(const std::string& sid, EpochMs now);
+    void arm_suspend(const SessionRow& row);
+    void give_up_suspended(const std::string& sid, EpochMs now);
+    void give_up_record(const std::string& sid, EpochMs now);
+    /// Gives up on the pile's record: `e` settles the session on its last report (ending at `since`
+    /// when nothing was reported) with an incident of `kind`.
+    void settle_on_last_report(const SessionRow& row, Event e, const std::string& kind, EpochMs since,
+                               const std::string& what, EpochMs now);
+    void prune(EpochMs now);
+    /// The platform's view of a session and its socket, for judging its record.
+    PlatformView platform_view(const SessionRow& row, EpochMs now);
+    void publish_state(const SessionRow& row, std::optional<State> prev, const std::string& reason,
+                       const std::string& actor);
+    void reply_device(const std::string& dev, std::string_view name, const std::string& payload);
+    void reply_plain(const std::string& dev, std::string_view name, const std::string& rid,
                      payloads::ReplyStatus status, std::optional<ErrorCode> code, std::optional<std::string> msg);
-    void answer_rpc(const PendingDeviceCommand &p, const rpc::Reply &r);
     payloads::Envelope next_env();
     std::string new_app_sid();
-    std::optional<payloads::ChargeLimit> limit_of(const SessionRow &row);
 
-    db::Database &db_;
+    db::Database& db_;
     Store store_;
-    mqtt::Client &mqtt_;
-    const Clock &clock_;
+    mqtt::Client& mqtt_;
+    const Clock& clock_;
     Options opts_;
     mqtt::Router router_;
     std::unique_ptr<rpc::Server> server_;
 
     std::mutex m_;
-    Deadlines deadlines_;                                    ///< session commands, by sid
-    Deadlines dc_deadlines_;                                 ///< device commands, by rid
-    std::map<std::string, PendingDeviceCommand> dc_pending_; ///< by command rid
-    std::map<std::string, std::string> dc_answered_;         ///< from/rid → reply text ("" while pending)
-    std::deque<std::string> dc_answered_order_;
+    Deadlines deadlines_;         ///< session commands (a start's time-out, a stop's resend), by sid
+    Deadlines suspend_deadlines_; ///< suspended sessions, by sid
+    Deadlines record_waits_;      ///< sessions whose pile shows the socket idle, awaiting the record, by sid
+    std::map<std::string, EpochMs> idle_seen_;                             ///< when that wait began, by sid
     std::map<std::string, PresenceView> presence_;                         ///< by device id
     std::map<std::pair<std::string, int>, payloads::EbikeConnState> conn_; ///< retained conn states
-    std::map<std::string, std::string> auth_replies_;                      ///< dev/id → authorize reply text
-    std::deque<std::string> auth_order_;
     billing::TariffStore tariffs_; ///< the version in force (the lookup billingd and autostopd share)
+    std::unique_ptr<CardAuth> card_auth_;
+    std::unique_ptr<DeviceCommands> device_commands_;
     std::mt19937_64 rng_;
     std::int64_t seq_ = 0;
-    std::uint64_t dc_counter_ = 0;
+    EpochMs next_prune_at_ = 0;
     bool resumed_ = false;
     bool first_connect_ = true;
     bool warm_ = false;                    ///< the first connect's retained snapshot has been taken in
@@ -190,15 +203,11 @@ private:
 
 /// Writes a session as the rpc replies carry it: `{id, state, socket, mode, minutes, method,
 /// account_id, created_at, started_at, ended_at, energy_wh, duration_s, max_power_w, stop_reason}`.
-void write_session(json::Writer &w, const SessionRow &row);
+void write_session(json::Writer& w, const SessionRow& row);
 
 /// The payload of `ph/v1/svc/session/{sid}/state`: `{"v":1,"sid","state","prev","reason","actor",
 /// "ts","record":bool,"device_id","n","account_id","method"}` (prev is null for a new session).
-std::string session_state_payload(const SessionRow &row, std::optional<State> prev, const std::string &reason,
-                                  const std::string &actor, EpochMs ts);
-
-/// The id of a card session: derived from the pile's request id, so a resent authorisation finds
-/// the session it created (`C` + 16 hex digits).
-std::string card_sid(const std::string &device_id, const std::string &msg_id);
+std::string session_state_payload(const SessionRow& row, std::optional<State> prev, const std::string& reason,
+                                  const std::string& actor, EpochMs ts);
 
 } // namespace pilehub::sessiond

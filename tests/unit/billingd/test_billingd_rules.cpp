@@ -160,6 +160,100 @@ TEST_CASE("billingd: the pricing window runs from the start for the pile's durat
     CHECK(settlement_window(s).start_ms == s.created_at);
 }
 
+TEST_CASE("billingd: a session the platform asked to stop is billed to the stop request, not to when the pile obeyed") {
+    const auto t = tariff();
+    auto s = ended("time", 30 * 60); // the pile ran 30 min: it was away when the rider pressed stop
+    s.minutes = 60;
+    CHECK(plan_settlement(s, choice(t), {}).priced_fen == Fen(50));
+    // Asked 12 min after the platform created it (2 s before the start the pile confirmed).
+    s.stop_requested_at = s.created_at + 12 * kMin;
+    const auto w = settlement_window(s);
+    CHECK(w.stop_ms == kStart + 12 * kMin);
+    CHECK(w.pile_stop_ms == kStart + 30 * kMin);
+    CHECK(w.cut_at_stop_request());
+    CHECK(plan_settlement(s, choice(t), {}).priced_fen == Fen(20)); // 12 min x 100 fen/h
+    // The pile's clock (which may have set started_at) does not move it: only the platform's times count.
+    s.started_at = kStart + 7 * kMin;
+    CHECK(settlement_window(s).stop_ms == kStart + 19 * kMin);
+    s.started_at = kStart;
+    // A pile that stopped on its own before the request: its own end stands.
+    s.stop_requested_at = s.created_at + 45 * kMin;
+    CHECK_FALSE(settlement_window(s).cut_at_stop_request());
+    CHECK(plan_settlement(s, choice(t), {}).priced_fen == Fen(50));
+    // Asked to stop as it was created (stopped while starting): nothing to bill.
+    s.stop_requested_at = s.created_at;
+    CHECK(settlement_window(s).stop_ms == kStart);
+    CHECK(plan_settlement(s, choice(t), {}).priced_fen == Fen(0));
+    // Power mode: reports after the request choose no tier.
+    auto p = ended("power", 60 * 60, 400, 900);
+    p.stop_requested_at = p.created_at + 30 * kMin;
+    const std::vector<Sample> curve{{kStart + 5 * kMin, 10, 120}, {kStart + 40 * kMin, 300, 900}};
+    CHECK(plan_settlement(p, choice(t), curve).priced_fen == Fen(12)); // 30 min x 25 fen/h (120 W tier)
+}
+
+TEST_CASE("billingd: the energy at a stop request is read off the curve closed by the record") {
+    const std::vector<Sample> curve{
+        {kStart + 10 * kMin, 100, 200}, {kStart + 20 * kMin, 200, 200}, {kStart + 30 * kMin, 300, 200}};
+    const auto final_ms = kStart + 60 * kMin;
+    struct Case {
+        const char* what;
+        std::vector<Sample> recorded;
+        EpochMs at;
+        std::int64_t want_wh;
+    };
+    const Case cases[] = {
+        {"between two reports", curve, kStart + 25 * kMin, 250},
+        {"on a report", curve, kStart + 20 * kMin, 200},
+        {"before the first report: from 0 at the start", curve, kStart + 5 * kMin, 50},
+        {"after the last report: toward the record's total", curve, kStart + 45 * kMin, 450},
+        {"at the record's end", curve, final_ms, 600},
+        {"no report at all (the pile was away): along the record", {}, kStart + 15 * kMin, 150},
+        {"a falling report is ignored",
+         {{kStart + 10 * kMin, 100, 0}, {kStart + 20 * kMin, 40, 0}},
+         kStart + 20 * kMin,
+         100},
+        {"a report above the record's total counts as the total",
+         {{kStart + 10 * kMin, 900, 0}},
+         kStart + 10 * kMin,
+         600},
+    };
+    for (const auto& c : cases)
+        CHECK_MESSAGE(energy_at(c.recorded, kStart, final_ms, 600, c.at) == c.want_wh, c.what);
+}
+
+TEST_CASE("billingd: an energy session stopped late is billed the energy up to the stop request") {
+    const auto t = tariff(R"({
+      "name": "Energy", "timezone": "Asia/Shanghai", "modes": ["energy"],
+      "energy": {"periods": {"flat": {"elec_e4": 7000, "service_e4": 6000}}, "slots": [)" +
+                          [] {
+                              std::string slots;
+                              for (int i = 0; i < 48; ++i)
+                                  slots += i ? ",\"flat\"" : "\"flat\"";
+                              return slots;
+                          }() +
+                          R"(], "service_by": "energy"},
+      "free_minutes": 0, "min_start_balance_fen": 200, "stop_below_balance_fen": 0})");
+    auto s = ended("energy", 60 * 60, 600, 200);
+    // Reports up to 20 min (the pile then went away); the rider stopped at 25 min; the pile obeyed at 60.
+    const std::vector<Sample> curve{{kStart + 10 * kMin, 100, 200}, {kStart + 20 * kMin, 200, 200}};
+    auto energy_mwh = [&](const SessionFacts& f) {
+        const auto p = plan_settlement(f, choice(t), curve);
+        auto doc = json::parse(p.bill_json);
+        REQUIRE(doc.ok());
+        std::string err;
+        auto o = json::Object::root(*doc, &err);
+        return o.req_int("energy_mwh");
+    };
+    CHECK(energy_mwh(s) == 600'000);
+    s.stop_requested_at = s.created_at + 25 * kMin;
+    CHECK(energy_mwh(s) == 250'000); // 200 Wh at 20 min, toward 600 Wh at 60 min
+    const auto samples =
+        settlement_samples(s, t.get(), {{kStart + 10 * kMin, 100, 200}, {kStart + 50 * kMin, 500, 200}});
+    REQUIRE(samples.size() == 2); // the report after the request is left out
+    CHECK(samples.back().t == kStart + 25 * kMin);
+    CHECK(samples.back().energy_wh == 250); // 100 Wh at 10 min, toward 500 Wh at 50 min
+}
+
 TEST_CASE("billingd: the record's final reading closes the curve; lost telemetry is tiered on the pile's max_power_w") {
     const auto t = tariff();
     auto s = ended("power", 60 * 60, 400, 450);

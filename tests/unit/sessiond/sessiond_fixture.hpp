@@ -30,7 +30,7 @@
 namespace pilehub::test {
 
 /// Time and power modes, 60/120 minute options, 200 fen to start (BILLING.md §1 without energy).
-inline constexpr const char *kSessiondTariff = R"({
+inline constexpr const char* kSessiondTariff = R"({
   "name": "Residential e-bike", "timezone": "Asia/Shanghai", "modes": ["time", "power"],
   "time":  {"fen_per_hour": 100, "options_minutes": [60, 120]},
   "power": {"tiers": [{"up_to_w": 300, "fen_per_hour": 30}, {"up_to_w": 1000, "fen_per_hour": 57}],
@@ -41,37 +41,37 @@ inline constexpr const char *kSessiondTariff = R"({
 /// Records what the worker publishes; the test delivers inbound messages itself.
 class FakeMqtt final : public mqtt::Client {
 public:
-    void subscribe(const std::string &filter, int) override { subscriptions.push_back(filter); }
+    void subscribe(const std::string& filter, int) override { subscriptions.push_back(filter); }
     void on_message(mqtt::MessageHandler h) override { handler = std::move(h); }
     void on_connect(mqtt::ConnectHandler h) override { connect_handler = std::move(h); }
     void on_lost(mqtt::LostHandler) override {}
     void start() override {}
     bool wait_ready(std::chrono::milliseconds) override { return true; }
-    bool publish(const mqtt::Message &m) override {
+    bool publish(const mqtt::Message& m) override {
         std::lock_guard l(mu);
         out.push_back(m);
         return true;
     }
-    void stop(const std::optional<mqtt::Message> &) override {}
+    void stop(const std::optional<mqtt::Message>&) override {}
     void kill_connection() override {}
     bool connected() const override { return true; }
     mqtt::Stats stats() const override { return {}; }
-    const std::string &client_id() const override { return id; }
+    const std::string& client_id() const override { return id; }
 
     /// Everything published on exactly `topic`, in order.
-    std::vector<mqtt::Message> on(const std::string &topic) const {
+    std::vector<mqtt::Message> on(const std::string& topic) const {
         std::lock_guard l(mu);
         std::vector<mqtt::Message> r;
-        for (const auto &m : out)
+        for (const auto& m : out)
             if (m.topic == topic)
                 r.push_back(m);
         return r;
     }
     /// Everything published on topics matching `filter`.
-    std::vector<mqtt::Message> matching(const std::string &filter) const {
+    std::vector<mqtt::Message> matching(const std::string& filter) const {
         std::lock_guard l(mu);
         std::vector<mqtt::Message> r;
-        for (const auto &m : out)
+        for (const auto& m : out)
             if (topics::matches(filter, m.topic))
                 r.push_back(m);
         return r;
@@ -100,13 +100,13 @@ public:
         std::filesystem::create_directories(path_);
     }
     ~SessiondDir() {
-        const char *keep = std::getenv("PILEHUB_KEEP_TEST_DIRS");
+        const char* keep = std::getenv("PILEHUB_KEEP_TEST_DIRS");
         if (!keep || std::string(keep) != "1") {
             std::error_code ec;
             std::filesystem::remove_all(path_, ec);
         }
     }
-    std::string file(const std::string &name) const { return (path_ / name).string(); }
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
 
 private:
     std::filesystem::path path_;
@@ -152,7 +152,7 @@ struct World {
         st.operator_id = op;
         st.name = "Garden";
         station = reg.add_station(st, now);
-        for (const auto *id : {"P1", "P2"}) {
+        for (const auto* id : {"P1", "P2"}) {
             registry::Device d;
             d.id = id;
             d.station_id = station;
@@ -163,7 +163,7 @@ struct World {
                              "VALUES (?1, 1, ?2, 0, 0)");
         t.bind(1, station).bind(2, kSessiondTariff).run();
         ledger::Ledger l(*db, clock);
-        auto account = [&](const char *phone, std::int64_t fen) {
+        auto account = [&](const char* phone, std::int64_t fen) {
             const auto a = l.open_account({phone, "", std::nullopt, ledger::DebitOrder::RealFirst}).account_id;
             ledger::Credit c;
             c.account_id = a;
@@ -200,12 +200,12 @@ struct World {
         start_worker();
     }
 
-    void deliver(const std::string &topic, const std::string &payload, bool retained = false) {
+    void deliver(const std::string& topic, const std::string& payload, bool retained = false) {
         worker->on_message({topic, payload, 1, retained, false});
     }
     payloads::Envelope env() { return payloads::make_envelope(clock.now_ms(), 1, ++seq); }
 
-    void presence(const std::string &dev, bool online, std::int64_t boot, const std::string &reason = "") {
+    void presence(const std::string& dev, bool online, std::int64_t boot, const std::string& reason = "") {
         payloads::Presence p;
         p.online = online;
         p.boot = boot;
@@ -213,7 +213,7 @@ struct World {
             p.reason = reason;
         deliver(topics::presence(dev), payloads::encode_presence(p), true);
     }
-    void conn(const std::string &dev, int n, payloads::EbikeSocketStatus st, std::optional<std::string> sid = {},
+    void conn(const std::string& dev, int n, payloads::EbikeSocketStatus st, std::optional<std::string> sid = {},
               std::vector<std::string> faults = {}) {
         payloads::EbikeConnState s;
         s.st = st;
@@ -225,15 +225,15 @@ struct World {
     }
 
     /// Calls an rpc method as the API would and returns the published answer.
-    SeenReply rpc(const std::string &method, const std::string &data_json) {
+    SeenReply rpc(const std::string& method, const std::string& data_json) {
         const auto rid = fmt::format("t-{}", ++rid_counter);
         const auto text = fmt::format(R"({{"v":1,"rid":"{}","from":"svc.test","reply_to":"{}","exp":{},"data":{}}})",
                                       rid, topics::rpc_reply("svc.test"), clock.now_ms() + 5000, data_json);
         deliver(topics::rpc("sessiond", method), text);
         return reply_for(rid).value_or(SeenReply{"none", "", "{}", ""});
     }
-    std::optional<SeenReply> reply_for(const std::string &rid) const {
-        for (const auto &m : mq.on(topics::rpc_reply("svc.test"))) {
+    std::optional<SeenReply> reply_for(const std::string& rid) const {
+        for (const auto& m : mq.on(topics::rpc_reply("svc.test"))) {
             auto doc = json::parse(m.payload);
             REQUIRE(doc.ok());
             std::string err;
@@ -244,7 +244,7 @@ struct World {
             r.status = o.req_str("status", 32);
             r.code = o.opt_str("code", 64).value_or("");
             r.payload = m.payload;
-            if (const auto *d = o.raw("data")) {
+            if (const auto* d = o.raw("data")) {
                 json::Writer w;
                 w.raw_value(*d);
                 r.data_json = w.str();
@@ -255,7 +255,7 @@ struct World {
     }
 
     /// Starts an app session; returns its id (REQUIREs success).
-    std::string start(std::int64_t account, const std::string &socket, const std::string &mode = "power",
+    std::string start(std::int64_t account, const std::string& socket, const std::string& mode = "power",
                       std::optional<int> minutes = std::nullopt) {
         const auto r = rpc("start", fmt::format(R"({{"account_id":{},"socket":"{}","mode":"{}"{}}})", account, socket,
                                                 mode, minutes ? fmt::format(R"(,"minutes":{})", *minutes) : ""));
@@ -267,10 +267,47 @@ struct World {
         return r.data_json.substr(p + key.size(), e - p - key.size());
     }
 
+    /// Starts an app session and lets the pile confirm it (start_port ok); returns its id.
+    std::string charging(std::int64_t account, const std::string& socket, const std::string& mode = "power",
+                         std::optional<int> minutes = std::nullopt) {
+        const auto sid = start(account, socket, mode, minutes);
+        const auto ref = sockets::parse_socket_code(socket);
+        REQUIRE(ref.has_value());
+        cmd_reply(ref->device_id, "start_port", sid + ".start");
+        REQUIRE(state(sid) == sessiond::State::Charging);
+        return sid;
+    }
+    /// The pile's telemetry for one running session.
+    void tele(const std::string& dev, int n, const std::string& sid, std::int64_t energy_wh, double power_w) {
+        payloads::EbikeTele t;
+        payloads::EbikeSocketTele s;
+        s.n = n;
+        s.st = payloads::EbikeSocketStatus::Charging;
+        s.power_w = power_w;
+        s.session_energy_wh = energy_wh;
+        s.sid = sid;
+        t.sockets.push_back(s);
+        t.total_power_w = power_w;
+        deliver(topics::tele(dev), payloads::encode(payloads::Message<payloads::EbikeTele>{env(), t}));
+    }
+    /// A stop over rpc as the API (rider) or autostopd sends it.
+    SeenReply stop(const std::string& sid, const std::string& reason = "user_stop",
+                   const std::string& actor = "rider") {
+        return rpc("stop", fmt::format(R"({{"session_id":"{}","reason":"{}","actor":"{}"}})", sid, reason, actor));
+    }
+    /// The first column of the first row of `sql`, an integer (counts).
+    std::int64_t count(const std::string& sql) {
+        db::Statement q(*db, sql);
+        REQUIRE(q.step());
+        return q.int64(0);
+    }
+    /// The session's incidents.
+    std::vector<sessiond::Incident> incidents(const std::string& sid) { return sessiond::Store(*db).incidents(sid); }
+
     /// The commands published to `dev` named `name`, decoded as envelopes.
-    std::vector<payloads::Envelope> commands(const std::string &dev, const std::string &name) const {
+    std::vector<payloads::Envelope> commands(const std::string& dev, const std::string& name) const {
         std::vector<payloads::Envelope> r;
-        for (const auto &m : mq.on(topics::cmd(dev, name))) {
+        for (const auto& m : mq.on(topics::cmd(dev, name))) {
             auto e = payloads::peek_envelope(m.payload);
             REQUIRE(e.ok());
             r.push_back(*e);
@@ -279,9 +316,9 @@ struct World {
     }
 
     /// The device's answer to a command.
-    void cmd_reply(const std::string &dev, const std::string &name, const std::string &rid,
+    void cmd_reply(const std::string& dev, const std::string& name, const std::string& rid,
                    payloads::ReplyStatus status = payloads::ReplyStatus::Ok, std::optional<ErrorCode> code = {},
-                   const std::string &data_json = "") {
+                   const std::string& data_json = "") {
         payloads::Message<payloads::Reply<payloads::Empty>> r;
         r.env = env();
         r.env.rid = rid;
@@ -295,14 +332,25 @@ struct World {
         deliver(topics::cmd_reply(dev, name), text);
     }
 
-    template <typename T> void event(const std::string &dev, const std::string &type, const T &data, std::string id) {
+    template <typename T> void event(const std::string& dev, const std::string& type, const T& data, std::string id) {
         auto e = env();
         e.id = std::move(id);
         deliver(topics::evt(dev, type), payloads::encode(payloads::Message<T>{e, data}));
     }
 
+    /// The pile's evt/session_stopped for `sid` (reason remote_stop) with message id `id`.
+    void session_stopped(const std::string& dev, int n, const std::string& sid, std::int64_t energy_wh,
+                         const std::string& id) {
+        payloads::EbikeSessionStopped stopped;
+        stopped.n = n;
+        stopped.sid = sid;
+        stopped.reason = payloads::EbikeStopReason::RemoteStop;
+        stopped.energy_wh = energy_wh;
+        event(dev, "session_stopped", stopped, id);
+    }
+
     /// Sends the pile's session record with message id `id`; returns the reply status seen for it.
-    std::string record(const std::string &dev, int n, const std::string &sid, const std::string &id,
+    std::string record(const std::string& dev, int n, const std::string& sid, const std::string& id,
                        std::int64_t energy_wh = 120, std::int64_t duration_s = 600,
                        payloads::EbikeStopReason reason = payloads::EbikeStopReason::RemoteStop) {
         payloads::EbikeSessionRecord rec;
@@ -323,15 +371,15 @@ struct World {
     }
 
     /// Sends a card authorisation; returns the decoded answer.
-    std::optional<payloads::AuthorizeReply> authorize(const std::string &dev, int n, const std::string &card,
-                                                      const std::string &id) {
+    std::optional<payloads::AuthorizeReply> authorize(const std::string& dev, int n, const std::string& card,
+                                                      const std::string& id) {
         auto e = env();
         e.id = id;
         e.rid = id;
         deliver(topics::req(dev, "authorize"),
                 payloads::encode(payloads::Message<payloads::EbikeAuthorize>{e, payloads::EbikeAuthorize{card, n}}));
         std::optional<payloads::AuthorizeReply> out;
-        for (const auto &m : mq.on(topics::req_reply(dev, "authorize"))) {
+        for (const auto& m : mq.on(topics::req_reply(dev, "authorize"))) {
             auto r = payloads::decode<payloads::Reply<payloads::AuthorizeReply>>(m.payload);
             REQUIRE_MESSAGE(r.ok(), m.payload);
             if (r->env.rid == id && r->data.data)
@@ -341,42 +389,42 @@ struct World {
     }
 
     /// The status of the latest `req-reply/{name}` to request `rid`.
-    std::optional<std::string> last_reply_status(const std::string &dev, const std::string &name,
-                                                 const std::string &rid) const {
+    std::optional<std::string> last_reply_status(const std::string& dev, const std::string& name,
+                                                 const std::string& rid) const {
         std::optional<std::string> s;
-        for (const auto &m : mq.on(topics::req_reply(dev, name))) {
+        for (const auto& m : mq.on(topics::req_reply(dev, name))) {
             auto r = payloads::decode<payloads::Reply<payloads::Empty>>(m.payload);
             if (r.ok() && r->env.rid == rid)
                 s = std::string(payloads::to_string(r->data.status));
         }
         return s;
     }
-    int replies_to(const std::string &dev, const std::string &name, const std::string &rid) const {
+    int replies_to(const std::string& dev, const std::string& name, const std::string& rid) const {
         int n = 0;
-        for (const auto &m : mq.on(topics::req_reply(dev, name)))
+        for (const auto& m : mq.on(topics::req_reply(dev, name)))
             if (auto e = payloads::peek_envelope(m.payload); e.ok() && e->rid == rid)
                 ++n;
         return n;
     }
 
-    sessiond::SessionRow row(const std::string &sid) {
+    sessiond::SessionRow row(const std::string& sid) {
         sessiond::Store s(*db);
         auto r = s.session(sid);
         REQUIRE(r.has_value());
         return *r;
     }
-    sessiond::State state(const std::string &sid) { return row(sid).state; }
+    sessiond::State state(const std::string& sid) { return row(sid).state; }
     /// How many session_events rows match `where` (SQL over session_id = ?1).
-    std::int64_t events(const std::string &sid, const std::string &where = "1") {
+    std::int64_t events(const std::string& sid, const std::string& where = "1") {
         db::Statement q(*db, "SELECT count(*) FROM session_events WHERE session_id = ?1 AND (" + where + ")");
         q.bind(1, sid);
         q.step();
         return q.int64(0);
     }
     /// The session_state messages published for `sid`.
-    std::vector<std::string> state_messages(const std::string &sid) const {
+    std::vector<std::string> state_messages(const std::string& sid) const {
         std::vector<std::string> r;
-        for (const auto &m : mq.on(topics::session_state(sid)))
+        for (const auto& m : mq.on(topics::session_state(sid)))
             r.push_back(m.payload);
         return r;
     }

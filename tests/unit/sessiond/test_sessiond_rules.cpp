@@ -17,29 +17,30 @@ namespace {
 using S = State;
 using E = Event;
 
-/// The facts a session in each state normally has: a record once stopping has committed one,
-/// started_at once the pile confirmed, a stop sent while stopping.
+/// The facts a session in each state normally has: a record once settling, started_at once the pile
+/// confirmed, a stop sent and not yet confirmed while stopping.
 Facts typical(State s) {
     switch (s) {
     case S::Starting:
-        return {false, false, false};
+        return {false, false, false, false};
     case S::Charging:
-        return {false, true, false};
+        return {false, true, false, false};
     case S::Stopping:
-        return {false, true, true};
+        return {false, true, true, true};
     case S::Suspended:
-        return {false, true, false};
+        return {false, true, false, false};
     case S::Settling:
     case S::Completed:
-        return {true, true, false};
+        return {true, true, false, false};
     case S::Failed:
-        return {false, false, false};
+        return {false, false, false, false};
     }
     return {};
 }
 
 /// A decision written compactly: verdict A(pply)/I(gnore)/X (refuse), the next state, and flags
-/// R commit record, F forced record, S send stop, C clear command, K ack record.
+/// R commit record, F forced record, S send stop, E resend the stop, C clear command, K ack record,
+/// W await the record (the socket is idle).
 Decision D(char verdict, State next, std::string_view flags = "") {
     Decision d;
     d.verdict = verdict == 'A' ? Verdict::Apply : verdict == 'X' ? Verdict::Refuse : Verdict::Ignore;
@@ -55,11 +56,17 @@ Decision D(char verdict, State next, std::string_view flags = "") {
         case 'S':
             d.send_stop = true;
             break;
+        case 'E':
+            d.resend_stop = true;
+            break;
         case 'C':
             d.clear_command = true;
             break;
         case 'K':
             d.ack_record = true;
+            break;
+        case 'W':
+            d.await_record = true;
             break;
         default:
             FAIL("bad flag");
@@ -68,13 +75,14 @@ Decision D(char verdict, State next, std::string_view flags = "") {
     return d;
 }
 
-std::string show(const Decision &d) {
-    return fmt::format("{} {} {}{}{}{}{}",
+std::string show(const Decision& d) {
+    return fmt::format("{} {} {}{}{}{}{}{}{}",
                        d.verdict == Verdict::Apply    ? "apply"
                        : d.verdict == Verdict::Refuse ? "refuse"
                                                       : "ignore",
                        to_string(d.next), d.commit_record ? "R" : "", d.forced_record ? "F" : "",
-                       d.send_stop ? "S" : "", d.clear_command ? "C" : "", d.ack_record ? "K" : "");
+                       d.send_stop ? "S" : "", d.resend_stop ? "E" : "", d.clear_command ? "C" : "",
+                       d.ack_record ? "K" : "", d.await_record ? "W" : "");
 }
 
 struct Row {
@@ -101,12 +109,14 @@ const std::vector<Row> kTable = {
     {S::Starting, E::PileOffline, D('I', S::Starting)}, // the command's time-out decides
     {S::Starting, E::PileOnline, D('I', S::Starting)},
     {S::Starting, E::ForceEnd, D('A', S::Failed, "SC")},
+    {S::Starting, E::SuspendTimedOut, D('I', S::Starting)},
+    {S::Starting, E::RecordOverdue, D('I', S::Starting)},
     // --- charging ---
     {S::Charging, E::StartAccepted, D('I', S::Charging)},
     {S::Charging, E::StartRefused, D('I', S::Charging)},
     {S::Charging, E::StartTimedOut, D('I', S::Charging)},
     {S::Charging, E::PileStarted, D('I', S::Charging)},
-    {S::Charging, E::SocketIdle, D('A', S::Stopping)},
+    {S::Charging, E::SocketIdle, D('A', S::Stopping, "W")}, // its record is due now
     {S::Charging, E::StopRequested, D('A', S::Stopping, "S")},
     {S::Charging, E::StopAccepted, D('I', S::Charging)},
     {S::Charging, E::StopRefused, D('I', S::Charging)},
@@ -116,36 +126,42 @@ const std::vector<Row> kTable = {
     {S::Charging, E::PileOffline, D('A', S::Suspended)},
     {S::Charging, E::PileOnline, D('I', S::Charging)},
     {S::Charging, E::ForceEnd, D('A', S::Stopping, "S")},
-    // --- stopping: a stop_port is outstanding (or the pile stopped itself); waiting for the record ---
+    {S::Charging, E::SuspendTimedOut, D('I', S::Charging)},
+    {S::Charging, E::RecordOverdue, D('I', S::Charging)},
+    // --- stopping: a stop_port is outstanding until the pile confirms it; waiting for the record ---
     {S::Stopping, E::StartAccepted, D('I', S::Stopping)},
     {S::Stopping, E::StartRefused, D('I', S::Stopping)},
     {S::Stopping, E::StartTimedOut, D('I', S::Stopping)},
     {S::Stopping, E::PileStarted, D('I', S::Stopping)},
-    {S::Stopping, E::SocketIdle, D('I', S::Stopping)},
+    {S::Stopping, E::SocketIdle, D('I', S::Stopping, "CW")}, // the idle socket confirms the stop
     {S::Stopping, E::StopRequested, D('I', S::Stopping)},
     {S::Stopping, E::StopAccepted, D('I', S::Stopping, "C")},
     {S::Stopping, E::StopRefused, D('I', S::Stopping, "C")},
-    {S::Stopping, E::StopTimedOut, D('I', S::Stopping, "C")},
-    {S::Stopping, E::PileStopped, D('I', S::Stopping)},
-    {S::Stopping, E::RecordReceived, D('A', S::Stopping, "RK")},
-    {S::Stopping, E::PileOffline, D('I', S::Stopping)}, // its record comes after it reconnects
-    {S::Stopping, E::PileOnline, D('I', S::Stopping)},
-    {S::Stopping, E::ForceEnd, D('A', S::Stopping, "FC")}, // stuck stopping: settled on the last report
+    {S::Stopping, E::StopTimedOut, D('I', S::Stopping, "E")}, // not confirmed: sent again, same rid
+    {S::Stopping, E::PileStopped, D('I', S::Stopping, "C")},  // evt/session_stopped confirms it
+    {S::Stopping, E::RecordReceived, D('A', S::Stopping, "RCK")},
+    {S::Stopping, E::PileOffline, D('I', S::Stopping)},     // its record comes after it reconnects
+    {S::Stopping, E::PileOnline, D('I', S::Stopping, "E")}, // back: the stop goes at once
+    {S::Stopping, E::ForceEnd, D('A', S::Stopping, "FC")},  // stuck stopping: settled on the last report
+    {S::Stopping, E::SuspendTimedOut, D('I', S::Stopping)},
+    {S::Stopping, E::RecordOverdue, D('A', S::Stopping, "FC")}, // idle, no record: settled on the last report
     // --- suspended: the pile went away while charging ---
     {S::Suspended, E::StartAccepted, D('I', S::Suspended)},
     {S::Suspended, E::StartRefused, D('I', S::Suspended)},
     {S::Suspended, E::StartTimedOut, D('I', S::Suspended)},
     {S::Suspended, E::PileStarted, D('I', S::Suspended)},
-    {S::Suspended, E::SocketIdle, D('I', S::Suspended)},
+    {S::Suspended, E::SocketIdle, D('I', S::Suspended, "W")}, // back idle: its record is due now
     {S::Suspended, E::StopRequested, D('I', S::Suspended, "S")},
     {S::Suspended, E::StopAccepted, D('I', S::Suspended, "C")},
     {S::Suspended, E::StopRefused, D('I', S::Suspended, "C")},
     {S::Suspended, E::StopTimedOut, D('I', S::Suspended, "C")},
     {S::Suspended, E::PileStopped, D('I', S::Suspended)},
-    {S::Suspended, E::RecordReceived, D('A', S::Settling, "RK")},
+    {S::Suspended, E::RecordReceived, D('A', S::Settling, "RCK")},
     {S::Suspended, E::PileOffline, D('I', S::Suspended)},
     {S::Suspended, E::PileOnline, D('I', S::Suspended)}, // waits for the resent record
     {S::Suspended, E::ForceEnd, D('A', S::Settling, "FC")},
+    {S::Suspended, E::SuspendTimedOut, D('A', S::Settling, "FC")}, // settled on the last report: power_loss
+    {S::Suspended, E::RecordOverdue, D('A', S::Settling, "FC")},
     // --- settling: the record is committed; billingd completes it ---
     {S::Settling, E::StartAccepted, D('I', S::Settling)},
     {S::Settling, E::StartRefused, D('I', S::Settling)},
@@ -161,6 +177,8 @@ const std::vector<Row> kTable = {
     {S::Settling, E::PileOffline, D('I', S::Settling)},
     {S::Settling, E::PileOnline, D('I', S::Settling)},
     {S::Settling, E::ForceEnd, D('I', S::Settling)},
+    {S::Settling, E::SuspendTimedOut, D('I', S::Settling)},
+    {S::Settling, E::RecordOverdue, D('I', S::Settling)},
     // --- completed (billingd's): nothing moves it ---
     {S::Completed, E::StartAccepted, D('I', S::Completed)},
     {S::Completed, E::StartRefused, D('I', S::Completed)},
@@ -176,6 +194,8 @@ const std::vector<Row> kTable = {
     {S::Completed, E::PileOffline, D('I', S::Completed)},
     {S::Completed, E::PileOnline, D('I', S::Completed)},
     {S::Completed, E::ForceEnd, D('X', S::Completed)},
+    {S::Completed, E::SuspendTimedOut, D('I', S::Completed)},
+    {S::Completed, E::RecordOverdue, D('I', S::Completed)},
     // --- failed: nothing charged, ever; a pile that runs it anyway is told to stop ---
     {S::Failed, E::StartAccepted, D('I', S::Failed, "S")},
     {S::Failed, E::StartRefused, D('I', S::Failed)},
@@ -191,20 +211,22 @@ const std::vector<Row> kTable = {
     {S::Failed, E::PileOffline, D('I', S::Failed)},
     {S::Failed, E::PileOnline, D('I', S::Failed)},
     {S::Failed, E::ForceEnd, D('X', S::Failed)},
+    {S::Failed, E::SuspendTimedOut, D('I', S::Failed)},
+    {S::Failed, E::RecordOverdue, D('I', S::Failed)},
 };
 
 } // namespace
 
 TEST_CASE("sessiond rules: the table covers every (state, event) pair exactly once") {
     std::set<std::pair<int, int>> seen;
-    for (const auto &r : kTable)
+    for (const auto& r : kTable)
         CHECK_MESSAGE(seen.insert({static_cast<int>(r.state), static_cast<int>(r.event)}).second, to_string(r.state),
                       " x ", to_string(r.event), " listed twice");
     CHECK(seen.size() == kAllStates.size() * kAllEvents.size());
 }
 
 TEST_CASE("sessiond rules: every (state, event) pair decides as the table says") {
-    for (const auto &r : kTable) {
+    for (const auto& r : kTable) {
         const auto got = handle(r.state, r.event, typical(r.state));
         CHECK_MESSAGE(got == r.expected, to_string(r.state), " x ", to_string(r.event), ": expected ", show(r.expected),
                       ", got ", show(got));
@@ -229,7 +251,7 @@ TEST_CASE("sessiond rules: a session ends once: only one event per session ever 
 }
 
 TEST_CASE("sessiond rules: a stop sent while starting fails the session if the pile never confirmed") {
-    const Facts unconfirmed{false, false, true};
+    const Facts unconfirmed{false, false, true, true};
     for (auto e : {E::StartRefused, E::StopRefused, E::StopTimedOut}) {
         const auto d = handle(S::Stopping, e, unconfirmed);
         CHECK(d.verdict == Verdict::Apply);
@@ -244,26 +266,84 @@ TEST_CASE("sessiond rules: a stop sent while starting fails the session if the p
         CHECK(d.next == S::Stopping);
         CHECK_FALSE(d.send_stop);
     }
-    const Facts confirmed{false, true, true};
+    const Facts confirmed{false, true, true, true};
     CHECK(handle(S::Stopping, E::StopRefused, confirmed).next == S::Stopping);
     CHECK(handle(S::Stopping, E::StopTimedOut, confirmed).next == S::Stopping);
+    // Nor does the idle socket of an unconfirmed start confirm anything: the start may not have run yet.
+    CHECK(handle(S::Stopping, E::SocketIdle, unconfirmed) == D('I', S::Stopping));
+    CHECK(handle(S::Stopping, E::RecordOverdue, unconfirmed) == D('I', S::Stopping));
 }
 
-TEST_CASE("sessiond rules: a stop is sent at most once") {
-    CHECK_FALSE(handle(S::Suspended, E::StopRequested, {false, true, true}).send_stop);
-    CHECK_FALSE(handle(S::Failed, E::PileStarted, {false, false, true}).send_stop);
-    CHECK_FALSE(handle(S::Starting, E::ForceEnd, {false, false, true}).send_stop);
+TEST_CASE("sessiond rules: one stop rid per session: a new stop is sent once, the outstanding one re-sent") {
+    CHECK_FALSE(handle(S::Suspended, E::StopRequested, {false, true, true, true}).send_stop);
+    CHECK_FALSE(handle(S::Suspended, E::StopRequested, {false, true, true, false}).send_stop);
+    CHECK_FALSE(handle(S::Failed, E::PileStarted, {false, false, true, false}).send_stop);
+    CHECK_FALSE(handle(S::Starting, E::ForceEnd, {false, false, true, false}).send_stop);
+    // A re-send is never a new stop.
+    for (auto s : kAllStates)
+        for (auto e : kAllEvents) {
+            const auto d = handle(s, e, {false, true, true, true});
+            CHECK_FALSE_MESSAGE((d.send_stop && d.resend_stop), to_string(s), " x ", to_string(e));
+        }
+}
+
+TEST_CASE("sessiond rules: a stop is re-sent until the pile confirms it or a record settles the session") {
+    const Facts out{false, true, true, true}; // a stop sent, not confirmed
+    for (auto s : {S::Stopping, S::Suspended}) {
+        // Not confirmed in time, or the pile is back: the same stop again (StopTimedOut no longer gives up).
+        CHECK(handle(s, E::StopTimedOut, out).resend_stop);
+        CHECK_FALSE(handle(s, E::StopTimedOut, out).clear_command);
+        CHECK(handle(s, E::PileOnline, out).resend_stop);
+        // The pile confirms: stop_port ok, evt/session_stopped, the socket idle.
+        for (auto e : {E::StopAccepted, E::PileStopped, E::SocketIdle}) {
+            const auto d = handle(s, e, out);
+            CHECK_MESSAGE(d.clear_command, to_string(s), " x ", to_string(e));
+            CHECK_FALSE(d.resend_stop);
+        }
+        // A record settles it: no more stops.
+        const auto rec = handle(s, E::RecordReceived, out);
+        CHECK(rec.commit_record);
+        CHECK(rec.clear_command);
+        const Facts settled{true, true, true, false};
+        CHECK_FALSE(handle(s, E::StopTimedOut, settled).resend_stop);
+        CHECK_FALSE(handle(s, E::PileOnline, settled).resend_stop);
+    }
+    // Nothing outstanding (confirmed already): nothing to resend.
+    const Facts confirmed{false, true, true, false};
+    CHECK_FALSE(handle(S::Stopping, E::PileOnline, confirmed).resend_stop);
+    CHECK_FALSE(handle(S::Stopping, E::StopTimedOut, confirmed).resend_stop);
+}
+
+TEST_CASE("sessiond rules: a session given up on is settled on its last report, with the reason it ended") {
+    const Facts suspended{false, true, false, false};
+    CHECK(handle(S::Suspended, E::SuspendTimedOut, suspended) == D('A', S::Settling, "FC"));
+    CHECK(handle(S::Suspended, E::SuspendTimedOut, {true, true, false, false}) == D('I', S::Suspended));
+    CHECK(handle(S::Stopping, E::SuspendTimedOut, {false, true, true, true}) == D('I', S::Stopping));
+    CHECK(synthesized_reason(S::Suspended, E::SuspendTimedOut, std::nullopt) == "power_loss");
+    CHECK(synthesized_reason(S::Suspended, E::RecordOverdue, std::string("user_stop")) == "power_loss");
+    CHECK(synthesized_reason(S::Stopping, E::RecordOverdue, std::string("user_stop")) == "remote_stop");
+    CHECK(synthesized_reason(S::Stopping, E::RecordOverdue, std::string("over_temp")) == "over_temp");
+    CHECK(synthesized_reason(S::Stopping, E::RecordOverdue, std::nullopt) == "other");
+    CHECK(synthesized_reason(S::Suspended, E::ForceEnd, std::nullopt) == "forced");
+    CHECK(synthesized_reason(S::Stopping, E::ForceEnd, std::string("user_stop")) == "forced");
+}
+
+TEST_CASE("sessiond time-outs: a suspended session is given up on after the later of its suspension and last report") {
+    const EpochMs t = 1'700'000'000'000;
+    CHECK(suspend_deadline(t, std::nullopt, 43'200'000) == t + 43'200'000);
+    CHECK(suspend_deadline(t, t - 60'000, 43'200'000) == t + 43'200'000);    // reported before it left
+    CHECK(suspend_deadline(t, t + 3'600'000, 43'200'000) == t + 46'800'000); // back and still reporting
 }
 
 TEST_CASE("sessiond rules: a record arriving again is acknowledged and changes nothing") {
     for (auto s : {S::Stopping, S::Settling}) {
-        const auto d = handle(s, E::RecordReceived, {true, true, true});
+        const auto d = handle(s, E::RecordReceived, {true, true, true, false});
         CHECK(d.verdict == Verdict::Ignore);
         CHECK(d.ack_record);
         CHECK_FALSE(d.commit_record);
         CHECK(d.next == s);
     }
-    CHECK(handle(S::Stopping, E::ForceEnd, {true, true, true}).verdict == Verdict::Ignore);
+    CHECK(handle(S::Stopping, E::ForceEnd, {true, true, true, false}).verdict == Verdict::Ignore);
 }
 
 // ---- pre-checks ----
@@ -283,7 +363,7 @@ StartFacts good() {
 
 TEST_CASE("sessiond records: a remote_stop asked for by an auto-stop rule ends with that rule's reason") {
     // autostopd asked; the pile only says it was told to stop.
-    for (const char *r : {"full", "no_load", "socket_overload", "device_overload", "quota_reached", "balance_low",
+    for (const char* r : {"full", "no_load", "socket_overload", "device_overload", "quota_reached", "balance_low",
                           "over_temp", "fault"})
         CHECK(ended_reason("remote_stop", std::string(r)) == r);
     // Rider and operator stops, and stops nobody asked for, keep the pile's word.
@@ -298,9 +378,9 @@ TEST_CASE("sessiond records: a remote_stop asked for by an auto-stop rule ends w
 TEST_CASE("sessiond pre-checks: each refusal carries its CONTRACT B code") {
     CHECK_FALSE(precheck(good()).has_value());
     struct Case {
-        const char *what;
-        void (*spoil)(StartFacts &);
-        const char *code;
+        const char* what;
+        void (*spoil)(StartFacts&);
+        const char* code;
     };
     const Case cases[] = {
         {"unknown socket", [](StartFacts &f) { f.socket_exists = false; }, "unknown_socket"},
@@ -314,7 +394,7 @@ TEST_CASE("sessiond pre-checks: each refusal carries its CONTRACT B code") {
         {"balance below the minimum", [](StartFacts &f) { f.available_fen = Fen(199); }, "balance_too_low"},
         {"no such account", [](StartFacts &f) { f.account_exists = false; }, "not_found"},
     };
-    for (const auto &c : cases) {
+    for (const auto& c : cases) {
         auto f = good();
         c.spoil(f);
         const auto code = precheck(f);
@@ -433,4 +513,59 @@ TEST_CASE("sessiond topics: presenced's verdict topic gives back its device id")
     CHECK(topics::device_of_presence(topics::presence("P1")) == std::nullopt);
     CHECK(topics::device_of_presence("ph/v1/svc/device/P1/presence/x") == std::nullopt);
     CHECK(topics::device_of_presence("ph/v1/svc/device/svc.x/presence") == std::nullopt);
+}
+
+// ---- device records against platform time and rated power ----
+
+TEST_CASE("sessiond records: a record beyond platform time or rated power is clamped to what the platform saw") {
+    const EpochMs t0 = 1'700'000'000'000;
+    struct Case {
+        const char* what;
+        std::int64_t duration_s;
+        std::int64_t energy_wh;
+        EpochMs started_at;       // offset from t0
+        std::int64_t reported_wh; // the last energy the pile reported
+        std::int64_t rated_w;     // the socket's rated power
+        std::int64_t scale;       // device time scale
+        bool clamped;
+        std::int64_t want_duration_s;
+        std::int64_t want_energy_wh;
+    };
+    // The platform created the session at t0 and the record arrives one hour later; tolerance 60 s.
+    const Case cases[] = {
+        {"plausible", 3590, 160, 2'000, 150, 600, 1, false, 3590, 160},
+        {"30 days (the codec's bound)", 30 * 86'400, 160, 2'000, 150, 600, 1, true, 3598, 160},
+        {"milliseconds read as seconds", 3'598'000, 160, 2'000, 150, 600, 1, true, 3598, 160},
+        {"within the tolerance", 3660, 160, 2'000, 150, 600, 1, false, 3660, 160},
+        {"just past the tolerance", 3661, 160, 2'000, 150, 600, 1, true, 3598, 160},
+        {"energy beyond rated power x time", 3590, 10'000'000, 2'000, 150, 600, 1, true, 3590, 150},
+        {"energy exactly at rated power x (time + tolerance)", 3590, 610, 2'000, 150, 600, 1, false, 3590, 610},
+        {"energy one Wh above it", 3590, 611, 2'000, 150, 600, 1, true, 3590, 150},
+        {"reports beyond the bound too: the bound", 3590, 9'000, 2'000, 5'000, 600, 1, true, 3590, 610},
+        {"both absurd", 2'592'000, 10'000'000, 2'000, 150, 600, 1, true, 3598, 150},
+        {"a pile clock behind: the platform's own start", 30 * 86'400, 160, -10'000, 150, 600, 1, true, 3600, 160},
+        {"a simulator at 10x: its time runs faster", 35'990, 1'600, 2'000, 1'500, 600, 10, false, 35'990, 1'600},
+        {"a simulator at 10x, still absurd", 30 * 86'400, 1'600, 2'000, 1'500, 600, 10, true, 35'980, 1'600},
+    };
+    for (const auto& c : cases) {
+        PlatformView v;
+        v.created_at = t0;
+        v.started_at = t0 + c.started_at;
+        v.now = t0 + 3'600'000;
+        v.reported_energy_wh = c.reported_wh;
+        v.rated_power_w = c.rated_w;
+        const auto r = check_record(c.duration_s, c.energy_wh, v, RecordSlack{60, c.scale});
+        CHECK_MESSAGE(r.clamped == c.clamped, c.what, ": ", r.why);
+        CHECK_MESSAGE(r.duration_s == c.want_duration_s, c.what);
+        CHECK_MESSAGE(r.energy_wh == c.want_energy_wh, c.what);
+        CHECK_MESSAGE(r.why.empty() == !c.clamped, c.what);
+    }
+}
+
+TEST_CASE("sessiond records: a session's pile limit follows its mode") {
+    CHECK(session_limit("time", 60) == payloads::ChargeLimit::time(60));
+    CHECK_FALSE(session_limit("time", std::nullopt).has_value());
+    CHECK(session_limit("power", std::nullopt) == payloads::ChargeLimit::full());
+    CHECK(session_limit("energy", std::nullopt) == payloads::ChargeLimit::full());
+    CHECK_FALSE(session_limit("warp", std::nullopt).has_value());
 }

@@ -11,16 +11,6 @@ using pilehub::test::World;
 using St = payloads::EbikeSocketStatus;
 using RS = payloads::ReplyStatus;
 
-namespace {
-
-std::int64_t count(db::Database &db, const std::string &sql) {
-    db::Statement q(db, sql);
-    q.step();
-    return q.int64(0);
-}
-
-} // namespace
-
 TEST_CASE("sessiond worker: a start sends start_port with the session's rid and exp; ok makes it charging") {
     World w;
     w.presence("P1", true, 1);
@@ -113,11 +103,11 @@ TEST_CASE("sessiond worker: start refusals, each with its CONTRACT B code") {
     w.start(w.rich, "P1-3"); // holds P1-3 and is rich's one app session
 
     struct Case {
-        const char *what;
+        const char* what;
         std::int64_t account;
-        const char *socket;
-        const char *mode;
-        const char *code;
+        const char* socket;
+        const char* mode;
+        const char* code;
     };
     const Case cases[] = {
         {"no such device", w.rich2, "P9-1", "power", "unknown_socket"},
@@ -138,7 +128,7 @@ TEST_CASE("sessiond worker: start refusals, each with its CONTRACT B code") {
         {"mode not in the tariff", w.rich2, "P1-5", "energy", "invalid_mode"},
         {"not a mode", w.rich2, "P1-5", "warp", "invalid_mode"},
     };
-    for (const auto &c : cases) {
+    for (const auto& c : cases) {
         const auto r = w.rpc(
             "start", fmt::format(R"({{"account_id":{},"socket":"{}","mode":"{}"}})", c.account, c.socket, c.mode));
         CHECK_MESSAGE(r.status == "rejected", c.what, ": ", r.payload);
@@ -151,7 +141,7 @@ TEST_CASE("sessiond worker: start refusals, each with its CONTRACT B code") {
         w.rpc("start", fmt::format(R"({{"account_id":{},"socket":"P1-5","mode":"time"}})", w.rich2));
     CHECK(no_minutes.code == "invalid_mode");
     // Nothing was created by any refusal.
-    CHECK(count(*w.db, "SELECT count(*) FROM sessions") == 1);
+    CHECK(w.count("SELECT count(*) FROM sessions") == 1);
 }
 
 TEST_CASE("sessiond worker: an autostopd stop ends with autostopd's reason although the pile says remote_stop") {
@@ -165,7 +155,7 @@ TEST_CASE("sessiond worker: an autostopd stop ends with autostopd's reason altho
     CHECK(w.row(sid).stop_requested == "no_load");
     CHECK(w.record("P1", 1, sid, "rec-1", 0, 600) == "ok"); // the pile: remote_stop
     const auto row = w.row(sid);
-    CHECK(row.stop_reason == "no_load"); // so billingd waives it (BILLING.md §2)
+    CHECK(row.stop_reason == "no_load");                        // so billingd waives it (BILLING.md §2)
     CHECK(w.events(sid, "reason = 'record:remote_stop'") == 1); // the pile's own word stays in the history
 }
 
@@ -186,6 +176,7 @@ TEST_CASE(
     w.cmd_reply("P1", "stop_port", sid + ".stop");
     CHECK_FALSE(w.row(sid).cmd_rid.has_value());
 
+    w.clock.advance_ms(600'000); // the ten minutes the record reports
     CHECK(w.record("P1", 1, sid, "rec-1", 120, 600) == "ok");
     auto row = w.row(sid);
     CHECK(row.state == State::Stopping);
@@ -305,13 +296,8 @@ TEST_CASE("sessiond worker: a session ends exactly once whatever mix of stops, r
     w.cmd_reply("P1", "start_port", sid + ".start");
     w.rpc("stop", fmt::format(R"({{"session_id":"{}","reason":"user_stop","actor":"rider"}})", sid));
     w.rpc("stop", fmt::format(R"({{"session_id":"{}","reason":"full","actor":"autostopd"}})", sid));
-    payloads::EbikeSessionStopped stopped;
-    stopped.n = 1;
-    stopped.sid = sid;
-    stopped.reason = payloads::EbikeStopReason::RemoteStop;
-    stopped.energy_wh = 80;
-    w.event("P1", "session_stopped", stopped, "ev-1");
-    w.event("P1", "session_stopped", stopped, "ev-1");
+    w.session_stopped("P1", 1, sid, 80, "ev-1");
+    w.session_stopped("P1", 1, sid, 80, "ev-1");
     w.conn("P1", 1, St::Idle);
     w.cmd_reply("P1", "stop_port", sid + ".stop");
     w.cmd_reply("P1", "stop_port", sid + ".stop");
@@ -404,7 +390,7 @@ TEST_CASE("sessiond worker: a card swipe is authorised once, starts a card sessi
     w.restart_worker();
     w.presence("P1", true, 1); // retained: arrives again on subscribe
     CHECK(w.authorize("P1", 1, "CARD0001", "auth-1")->sid == sid);
-    CHECK(count(*w.db, "SELECT count(*) FROM sessions WHERE method = 'card'") == 1);
+    CHECK(w.count("SELECT count(*) FROM sessions WHERE method = 'card'") == 1);
 
     payloads::EbikeSessionStarted started{1, sid, w.clock.now_ms()};
     w.event("P1", "session_started", started, "ev-s1");
@@ -547,7 +533,7 @@ TEST_CASE("sessiond worker: a message whose commit the database refuses is rethr
     }
     CHECK(w.state(sid) == State::Charging);
     CHECK(w.events(sid) == events);
-    CHECK(count(*w.db, "SELECT count(*) FROM processed_messages WHERE msg_id = 'ev-locked'") == 0);
+    CHECK(w.count("SELECT count(*) FROM processed_messages WHERE msg_id = 'ev-locked'") == 0);
     w.event("P1", "session_stopped", stopped, "ev-locked"); // the broker's redelivery
     w.event("P1", "session_stopped", stopped, "ev-locked");
     CHECK(w.state(sid) == State::Stopping);

@@ -177,6 +177,14 @@ TEST_CASE("sim: control lines are parsed, and bad ones say the expected form") {
     CHECK_FALSE(t->celsius.has_value());
     CHECK(parse_control("speed 60")->speed == 60);
     CHECK(parse_control("swipe e-0001 1 ABC123")->card_uid == "ABC123");
+    auto drop = parse_control("drop e-0001 stop_port 2");
+    REQUIRE(drop.ok());
+    CHECK(drop->op == ControlOp::Drop);
+    CHECK(drop->command == "stop_port");
+    CHECK(drop->count == 2);
+    CHECK_FALSE(parse_control("drop e-0001 stop_port").ok());
+    CHECK_FALSE(parse_control("drop e-0001 Stop-Port 1").ok());
+    CHECK_FALSE(parse_control("drop e-0001 stop_port -1").ok());
 
     auto bad = parse_control("overload e-0001 3");
     REQUIRE_FALSE(bad.ok());

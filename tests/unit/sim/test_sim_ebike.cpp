@@ -316,6 +316,46 @@ TEST_CASE("sim: a command past its exp is refused with expired and not executed"
     CHECK(h.count(topics::evt("e-0001", "session_started")) == 0);
 }
 
+TEST_CASE("sim: a command refused as expired runs when the same rid comes again with a fresh exp") {
+    Harness h;
+    h.connect();
+    start(h, 1, "S-late");
+    h.run_for(60'000);
+    // The platform's stop reaches the pile after its exp (queued while the pile was away)...
+    const auto rid = h.command("stop_port", stop_cmd(1, "S-late"), "S-late.stop", h.clock.now_ms() - 1);
+    CHECK(h.reply_to("stop_port", rid).data.status == RS::Expired);
+    CHECK(pile(h).socket_status(1) == EbikeSocketStatus::Charging);
+    // ...and is re-sent with the same rid and a fresh exp (CONTRACT A.6, retries): it runs, once.
+    h.command("stop_port", stop_cmd(1, "S-late"), rid);
+    CHECK(h.reply_to("stop_port", rid).data.status == RS::Ok);
+    CHECK(pile(h).socket_status(1) == EbikeSocketStatus::Idle);
+    h.command("stop_port", stop_cmd(1, "S-late"), rid);
+    CHECK(h.reply_to("stop_port", rid).data.status == RS::Ok);
+    CHECK(stops(h).size() == 1);
+}
+
+TEST_CASE("sim: control drop loses the next N commands of a kind: not executed, not answered, not remembered") {
+    Harness h;
+    h.connect();
+    start(h, 1, "S-drop");
+    h.run_for(10'000);
+    CHECK(h.control("drop e-0001 stop_port 2") == "");
+    h.command("query_device", payloads::EbikeQueryDevice{}); // another kind still gets through
+    CHECK(h.count(topics::cmd_reply("e-0001", "query_device")) == 1);
+    h.command("stop_port", stop_cmd(1, "S-drop"), "S-drop.stop");
+    h.command("stop_port", stop_cmd(1, "S-drop"), "S-drop.stop");
+    CHECK(h.count(topics::cmd_reply("e-0001", "stop_port")) == 0);
+    CHECK(pile(h).socket_status(1) == EbikeSocketStatus::Charging);
+    // The third one arrives: executed, and its rid was never seen before.
+    h.command("stop_port", stop_cmd(1, "S-drop"), "S-drop.stop");
+    CHECK(h.reply_to("stop_port", "S-drop.stop").data.status == RS::Ok);
+    CHECK(pile(h).socket_status(1) == EbikeSocketStatus::Idle);
+    // drop with 0 cancels what is left.
+    CHECK(h.control("drop e-0001 start_port 5") == "");
+    CHECK(h.control("drop e-0001 start_port 0") == "");
+    CHECK(h.reply_to("start_port", start(h, 2, "S-next")).data.status == RS::Ok);
+}
+
 TEST_CASE("sim: a duplicate rid is answered again but not executed twice") {
     Harness h;
     h.connect();

@@ -1,0 +1,92 @@
+#pragma once
+#include "common/clock.hpp"
+#include "common/db.hpp"
+#include "common/error_codes.hpp"
+#include "common/payloads.hpp"
+#include "common/socket_code.hpp"
+#include "workers/sessiond/sessiond_rules.hpp"
+#include "workers/sessiond/sessiond_store.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+
+/// Card authorisation (`req/authorize`, CONTRACT A.5): a swipe is decided once per request id, the
+/// card is checked, the start pre-check that app starts use too is run, and an accepted card creates
+/// its session (the pile starts it itself). Not thread-safe: the worker calls it under its lock.
+namespace pilehub::sessiond {
+
+/// A start that passed every pre-check.
+struct StartPlan {
+    SocketInfo socket;
+    std::int64_t tariff_id = 0;
+    ModeChoice mode;
+    payloads::ChargeLimit limit;
+    std::int64_t available_fen = 0;
+};
+
+/// A refusal of a start, with the wallet when known (card replies carry it).
+struct Refusal {
+    ErrorCode code = ErrorCode::Internal;
+    std::string msg;
+    std::optional<std::int64_t> available_fen;
+};
+
+/// The one start pre-check of app starts and card swipes (the socket in service, the account, the
+/// tariff's mode, presence, faults, occupancy, one session per method, the balance). `mode` is
+/// nothing for a card: the card mode of the tariff is chosen.
+using StartPlanner = std::function<std::variant<StartPlan, Refusal>(
+    std::int64_t account_id, const sockets::SocketRef& ref, const std::string& method, std::optional<ModeChoice> mode)>;
+
+/// The id of a card session: derived from the pile's request id, so a resent authorisation finds
+/// the session it created (`C` + 16 hex digits).
+std::string card_sid(const std::string& device_id, const std::string& msg_id);
+
+class CardAuth {
+public:
+    struct Options {
+        std::int64_t card_start_timeout_ms = 30'000; ///< an accepted card's session fails if the pile does not start it
+    };
+    /// `db` for the wallet, `store` for cards, sessions and handled message ids, `plan` the start pre-check.
+    CardAuth(db::Database& db, Store& store, const Clock& clock, Options options, StartPlanner plan);
+
+    /// The answer to one authorize request.
+    struct Answer {
+        payloads::AuthorizeReply reply;
+        std::optional<SessionRow> created; ///< the card session this request created, if it did
+    };
+
+    /// The reply text sent for the very same request before (QoS 1 redelivery), while it still holds:
+    /// the same card at the same socket, and the session it accepted still live. Nothing otherwise.
+    std::optional<std::string> repeat(const std::string& dev, const payloads::Message<payloads::EbikeAuthorize>& m);
+    /// Decides a request not answered in this process's memory. A request id handled before (a
+    /// restart, a pile that reuses ids) is accepted again only for its own card session, still live,
+    /// of the same card at the same socket; otherwise it is refused `duplicate`.
+    Answer decide(const std::string& dev, const payloads::Message<payloads::EbikeAuthorize>& m);
+    /// Remembers the reply text sent for a request, for repeat().
+    void remember(const std::string& dev, const payloads::Message<payloads::EbikeAuthorize>& m, const Answer& a,
+                  std::string text);
+
+private:
+    struct Sent {
+        std::string card_uid;
+        int n = 0;
+        std::optional<std::string> sid; ///< the session accepted
+        std::string text;
+    };
+    /// Whether an earlier accepted session still answers this request.
+    static bool still_holds(const SessionRow& row, const std::string& dev,
+                            const payloads::Message<payloads::EbikeAuthorize>& m);
+    std::int64_t available(std::int64_t account_id);
+
+    db::Database& db_;
+    Store& store_;
+    const Clock& clock_;
+    Options opts_;
+    StartPlanner plan_;
+    RecentAnswers<Sent> sent_; ///< dev/id → what was answered
+};
+
+} // namespace pilehub::sessiond

@@ -1,0 +1,90 @@
+#pragma once
+#include "common/clock.hpp"
+#include "common/error_codes.hpp"
+#include "common/mqtt.hpp"
+#include "common/payloads.hpp"
+#include "common/rpc.hpp"
+#include "workers/sessiond/sessiond_rules.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+/// The API's remote commands to a device (rpc `device_command`: reboot, set_time, query_port,
+/// query_device): sends `cmd/{name}` with its own rid (`dc-…`) and answers the rpc request when the
+/// device answers, or `timeout` after the command's exp + grace. Served beside rpc::Server because that
+/// class answers when its handler returns. Not thread-safe: the worker calls it under its lock.
+namespace pilehub::sessiond {
+
+/// Rids of device commands start with this; session commands are `<sid>.start|stop`.
+inline constexpr std::string_view kDeviceCommandPrefix = "dc-";
+
+/// An rpc refusal with a CONTRACT B code (status `rejected`), as every sessiond rpc method answers.
+rpc::Reply rpc_refusal(ErrorCode code, std::string msg);
+/// An rpc request that cannot be read (`invalid_request`, status `invalid`).
+rpc::Reply rpc_invalid(std::string msg);
+
+/// A reply's `status`, `code`, `msg` and raw `data` (device replies of any command).
+struct ReplyFields {
+    std::string status;
+    std::string code;
+    std::string msg;
+    std::string data_json = "{}";
+};
+/// Reads any command reply; nothing when it is unreadable.
+std::optional<ReplyFields> read_reply(std::string_view payload);
+
+class DeviceCommands {
+public:
+    /// What the relay asks of the platform around it.
+    struct Hooks {
+        std::function<bool(const std::string&)> device_exists; ///< registered (any kind)
+        std::function<bool(const std::string&)> device_online;
+        std::function<payloads::Envelope()> next_env; ///< the worker's downlink envelopes (one seq)
+    };
+    struct Options {
+        std::int64_t command_timeout_ms = 10'000; ///< a command's exp is this far ahead (or the request's exp)
+        std::int64_t reply_grace_ms = 2'000;      ///< after exp, how long a reply in flight is waited for
+    };
+    DeviceCommands(mqtt::Client& mqtt, const Clock& clock, Options options, Hooks hooks);
+
+    /// An rpc request on `ph/v1/svc/rpc/{service}/device_command`: answers a refusal at once, or sends
+    /// the command and answers when the device does. A repeated request (same from/rid) gets the
+    /// answer again, or waits for it.
+    void request(const mqtt::Message& m);
+    /// Whether a command reply's rid is one of ours.
+    static bool is_ours(std::string_view rid) { return rid.rfind(kDeviceCommandPrefix, 0) == 0; }
+    /// The device's `cmd-reply/{name}` to one of our rids: answers the rpc request (interim `accepted`
+    /// replies wait for the final one).
+    void reply(const std::string& dev, const std::string& rid, std::string_view payload);
+    /// Answers `timeout` for every command whose exp + grace has passed.
+    void tick();
+    /// The earliest time-out, if any.
+    std::optional<EpochMs> next_deadline() const { return deadlines_.next(); }
+    /// Commands waiting for their device.
+    std::size_t pending() const { return pending_.size(); }
+
+private:
+    struct Pending {
+        std::string device_id;
+        std::string name;
+        std::string rpc_rid;
+        std::string reply_to;
+        std::string key; ///< from/rid, for repeated requests
+    };
+    void answer(const Pending& p, const rpc::Reply& r);
+
+    mqtt::Client& mqtt_;
+    const Clock& clock_;
+    Options opts_;
+    Hooks hooks_;
+    Deadlines deadlines_;                    ///< by command rid
+    std::map<std::string, Pending> pending_; ///< by command rid
+    RecentAnswers<std::string> answered_;    ///< from/rid → reply text ("" while pending)
+    std::uint64_t counter_ = 0;
+};
+
+} // namespace pilehub::sessiond
