@@ -1,5 +1,6 @@
 #include "web-api/catalog_store.hpp"
 
+#include "common/in_service_sql.hpp"
 #include "common/tariff_store.hpp"
 #include "common/svc.hpp"
 
@@ -8,14 +9,9 @@
 namespace pilehub::api {
 namespace {
 
-// A station riders may see: enabled, and its property and provider (if it has them) enabled.
-#define PH_STATION_VISIBLE                                                                                             \
-    "(s.enabled = 1 AND (s.property_id IS NULL OR EXISTS (SELECT 1 FROM properties p JOIN providers v ON "             \
-    "v.id = p.provider_id WHERE p.id = s.property_id AND p.enabled = 1 AND v.enabled = 1)))"
-// A device riders may see: enabled, in an enabled area (or none).
-#define PH_DEVICE_VISIBLE                                                                                              \
-    "(d.enabled = 1 AND (d.area_id IS NULL OR EXISTS (SELECT 1 FROM areas a WHERE a.id = d.area_id AND a.enabled = "   \
-    "1)))"
+// Riders see only what is in service (common/in_service_sql.hpp).
+#define PH_STATION_VISIBLE PILEHUB_STATION_IN_SERVICE_SQL(s)
+#define PH_DEVICE_VISIBLE PILEHUB_DEVICE_IN_SERVICE_SQL(d)
 
 constexpr const char* kProviders = "SELECT id, name, contact, phone, enabled, created_at FROM providers ";
 constexpr const char* kAddProvider =

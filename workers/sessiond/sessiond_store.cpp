@@ -1,5 +1,7 @@
 #include "workers/sessiond/sessiond_store.hpp"
 
+#include "common/in_service_sql.hpp"
+
 #include <sqlite3.h>
 
 namespace pilehub::sessiond {
@@ -26,10 +28,7 @@ constexpr const char* kSelectLiveMethod =
 // In service: the socket, its device, the device's area (if any), the station, and the station's property
 // and provider (if any) all enabled. App starts and card swipes share this one check.
 constexpr const char* kSelectSocket =
-    "SELECT d.kind, d.enabled AND s.enabled AND st.enabled "
-    "AND (d.area_id IS NULL OR EXISTS (SELECT 1 FROM areas a WHERE a.id = d.area_id AND a.enabled = 1)) "
-    "AND (st.property_id IS NULL OR EXISTS (SELECT 1 FROM properties p JOIN providers v ON v.id = p.provider_id "
-    "WHERE p.id = st.property_id AND p.enabled = 1 AND v.enabled = 1)), "
+    "SELECT d.kind, s.enabled = 1 AND " PILEHUB_DEVICE_IN_SERVICE_SQL(d) " AND " PILEHUB_STATION_IN_SERVICE_SQL(st) ", "
     "d.station_id, d.area_id, s.socket_overload_w "
     "FROM sockets s JOIN devices d ON d.id = s.device_id JOIN stations st ON st.id = d.station_id "
     "WHERE s.device_id = ?1 AND s.n = ?2";
