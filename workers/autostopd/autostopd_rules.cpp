@@ -29,30 +29,6 @@ std::string_view to_string(Reason r) {
     return "other";
 }
 
-std::string_view to_string(Mode m) {
-    switch (m) {
-    case Mode::Unknown:
-        return "unknown";
-    case Mode::Time:
-        return "time";
-    case Mode::Power:
-        return "power";
-    case Mode::Energy:
-        return "energy";
-    }
-    return "unknown";
-}
-
-std::optional<Mode> parse_mode(std::string_view s) {
-    if (s == "time")
-        return Mode::Time;
-    if (s == "power")
-        return Mode::Power;
-    if (s == "energy")
-        return Mode::Energy;
-    return std::nullopt;
-}
-
 std::int64_t DeviceLimits::socket_overload_w(int n) const {
     for (const auto &o : config.socket_overrides)
         if (o.n == n && o.socket_overload_w)
@@ -98,7 +74,7 @@ void Rules::track(const SessionTerms &terms) {
     else if (s.terms.dev != terms.dev || s.terms.n != terms.n)
         unlink(terms.sid);
     s.terms = terms;
-    s.known = terms.mode != Mode::Unknown;
+    s.known = terms.mode.has_value();
     if (s.terms.start_ms == 0)
         s.terms.start_ms = clock_.now_ms();
     auto &d = device(terms.dev);

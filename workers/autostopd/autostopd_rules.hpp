@@ -1,6 +1,7 @@
 #pragma once
 #include "common/clock.hpp"
 #include "common/payloads.hpp"
+#include "common/tariff.hpp"
 
 #include <cstdint>
 #include <map>
@@ -21,11 +22,8 @@ enum class Reason { Fault, OverTemp, SocketOverload, DeviceOverload, BalanceLow,
 /// `quota_reached`, `no_load`, `full`.
 std::string_view to_string(Reason r);
 
-/// How the session is priced (BILLING.md §2); Unknown when the session row was not found, in
-/// which case only the rules that do not depend on the mode apply.
-enum class Mode { Unknown, Time, Power, Energy };
-std::string_view to_string(Mode m);
-std::optional<Mode> parse_mode(std::string_view s);
+/// How the session is priced (BILLING.md §2): the tariff's own modes (common/tariff.hpp).
+using Mode = billing::Mode;
 
 /// What the device is. Power rules (full, no load, overloads, temperature) are e-bike pile rules
 /// with e-bike configuration keys; an EV charger gets fault, balance and quota only.
@@ -52,7 +50,7 @@ struct SessionTerms {
     std::string sid;
     std::string dev;
     int n = 0;
-    Mode mode = Mode::Unknown;
+    std::optional<Mode> mode; ///< none when the session row was not found: only the mode-free rules apply
     EpochMs start_ms = 0;
     std::optional<std::int64_t> chosen_minutes; ///< time mode: the rider's duration
     std::optional<std::int64_t> max_minutes;    ///< tariff cap.max_minutes

@@ -49,7 +49,7 @@ std::optional<SessionRow> Store::session(const std::string& sid) {
     r.terms.sid = sid;
     r.terms.dev = st.text(0);
     r.terms.n = static_cast<int>(st.int64(1));
-    r.terms.mode = parse_mode(st.text(2)).value_or(Mode::Unknown);
+    r.terms.mode = billing::parse_mode(st.text(2));
     r.terms.chosen_minutes = st.opt_int64(3);
     r.state = st.text(4);
     r.terms.start_ms = st.int64(5);

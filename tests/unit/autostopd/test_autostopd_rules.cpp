@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char *kDev = "pile-1";
 
-SessionTerms session(const std::string &sid, int n, Mode mode, EpochMs start) {
+SessionTerms session(const std::string &sid, int n, std::optional<Mode> mode, EpochMs start) {
     SessionTerms t;
     t.sid = sid;
     t.dev = kDev;
@@ -312,7 +312,7 @@ TEST_CASE("autostop: which reasons apply in which mode (table)") {
         {"cap 3 min", [](SessionTerms &t) { t.max_minutes = 3; },
          [](Rules &r, ManualClock &c) { return run_reports(r, c, 100, 20, 200); }},
     };
-    const std::vector<Mode> modes{Mode::Unknown, Mode::Time, Mode::Power, Mode::Energy};
+    const std::vector<std::optional<Mode>> modes{std::nullopt, Mode::Time, Mode::Power, Mode::Energy};
     // rows: scenarios; columns: modes. "" = no stop.
     const std::vector<std::vector<std::string>> table{
         {"", "", "no_load", "no_load"},
@@ -326,7 +326,7 @@ TEST_CASE("autostop: which reasons apply in which mode (table)") {
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
         for (std::size_t j = 0; j < modes.size(); ++j) {
             CAPTURE(scenarios[i].name);
-            CAPTURE(to_string(modes[j]));
+            CAPTURE(modes[j] ? billing::to_string(*modes[j]) : std::string_view("unknown"));
             ManualClock clock;
             Rules rules(clock);
             auto t = session("S1", 1, modes[j], clock.now_ms());
