@@ -1,7 +1,9 @@
 // Sessions as operators see them (filters, detail with power curve and bill lines, force-end),
-// presence log and fault records.
+// presence log, fault records and incidents.
+#include "common/incidents.hpp"
 #include "common/log.hpp"
 #include "common/pricing.hpp"
+#include "web-api/monitor_store.hpp"
 #include "web-api/routes_common.hpp"
 
 #include <fmt/format.h>
@@ -86,6 +88,48 @@ void write_bill(json::Writer& w, Services& s, db::Database& core, const SessionR
         .key("detail");
     billing::write_bill(w, *bill);
     w.end_object();
+}
+
+/// The `kind` filter's words: every incident kind.
+std::vector<std::string> incident_kind_words() {
+    return {incidents::kKinds.begin(), incidents::kKinds.end()};
+}
+
+/// The filter of `GET /admin/incidents` from its query (the route table has checked each value).
+IncidentFilter incident_filter(const Services& s, const Request& req) {
+    IncidentFilter f;
+    f.kind = req.query("kind").value_or("");
+    f.device_id = req.query("device").value_or("");
+    f.station_id = req.query_int("station_id");
+    f.from = query_time(s, req, "from");
+    f.to = query_time(s, req, "to");
+    if (f.from && f.to && *f.from >= *f.to)
+        fail(ErrorCode::InvalidRequest, "from must be before to");
+    f.scope = scope_of(req.who);
+    f.limit = req.query_int("limit").value_or(50);
+    f.offset = req.query_int("offset").value_or(0);
+    return f;
+}
+
+/// `{incidents: [{id, kind, device_id, station_id, session_id, detail, at}]}`.
+std::string incidents_reply(const Services& s, const std::vector<IncidentRow>& rows) {
+    json::Writer w;
+    w.begin_object().key("incidents").begin_array();
+    for (const auto& r : rows) {
+        w.begin_object().field("id", r.id).field("kind", r.kind).field("device_id", r.device_id).key("station_id");
+        if (r.station_id)
+            w.value(*r.station_id);
+        else
+            w.null();
+        w.key("session_id");
+        if (r.session_id)
+            w.value(*r.session_id);
+        else
+            w.null();
+        w.field("detail", r.detail).field("at", when(s, r.at)).end_object();
+    }
+    w.end_array().end_object();
+    return w.str();
 }
 
 } // namespace
@@ -262,6 +306,23 @@ void add_admin_session_routes(Router& r, Services& s) {
                 w.end_array().end_object();
                 return Response::json(w.str());
             }));
+
+    r.add(Route::make(Method::Get, "/api/v1/admin/incidents", "admin.incidents", "admin-monitor",
+                      "Incidents operators should look at (sessions settled by a time-out, clamped session records), "
+                      "newest first")
+              .admin("monitor.read")
+              .q(str_enum("kind", false, incident_kind_words(), "One kind."))
+              .q(str("device", false, 48, "One device."))
+              .q(integer("station_id", false, 1, INT64_MAX, "One station (the device's)."))
+              .q(str("from", false, 40, "From (RFC 3339 or YYYY-MM-DD)."))
+              .q(str("to", false, 40, "Before (RFC 3339 or YYYY-MM-DD); after from."))
+              .q(limit_param())
+              .q(offset_param())
+              .handle([&s](Request& req) {
+                  const auto f = incident_filter(s, req);
+                  auto d = s.core->get();
+                  return Response::json(incidents_reply(s, MonitorStore(*d).incidents(f)));
+              }));
 }
 
 } // namespace pilehub::api

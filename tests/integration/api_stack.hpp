@@ -238,6 +238,18 @@ public:
         return l.str("token");
     }
 
+    /// Creates a staff account `name` (password `password-<name>`) with a role and a scope (the JSON
+    /// members `"all_stations":true` or `"station_ids":[...]`) and returns its token.
+    std::string staff(const std::string& admin_token, const std::string& name, const std::string& role,
+                      const std::string& scope) const {
+        auto r =
+            post("/api/v1/admin/admins",
+                 fmt::format(R"({{"username":"{}","password":"password-{}","role":"{}",{}}})", name, name, role, scope),
+                 admin_token);
+        REQUIRE_MESSAGE(r.status == 201, r);
+        return admin(name, "password-" + name);
+    }
+
     /// Creates a station (Shenzhen by default) and returns its id.
     std::int64_t station(const std::string& admin_token, const std::string& name, double lat = 22.543096,
                          double lon = 114.057865, const std::string& extra = "") const {

@@ -542,6 +542,109 @@ TEST_CASE("api admin: presence log and fault records are listed newest first wit
     (void)rider;
 }
 
+TEST_CASE("api admin: incidents are listed newest first to operators with monitor.read, in their scope, with "
+          "filters; bad parameters are refused with 400") {
+    Stack st;
+    const auto admin = st.admin();
+    const auto north = st.station(admin, "Inc North"), south = st.station(admin, "Inc South", 22.50, 114.00);
+    st.device(admin, "inc-n1", north, 10);
+    st.device(admin, "inc-s1", south, 10);
+    // The rows sessiond writes when it settles a stuck session or clamps a record (kind, device,
+    // session, detail, at), and one without a device.
+    constexpr EpochMs t0 = 1'732'183'200'000; // 2024-11-21T10:00:00Z
+    {
+        auto d = st.db();
+        const auto add = [&](const std::string& kind, const std::string& device, const std::string& sid, EpochMs at) {
+            db::Statement(d, "INSERT INTO incidents (kind, device_id, session_id, detail, at) VALUES (?, ?, ?, ?, ?)")
+                .bind_all(kind, device, sid, kind + " of " + sid, at)
+                .run();
+        };
+        add("record_clamped", "", "s-0", t0 - 1000);
+        add("suspend_timeout", "inc-n1", "s-1", t0);
+        add("record_overdue", "inc-n1", "s-2", t0 + 1000);
+        add("record_clamped", "inc-s1", "s-3", t0 + 2000);
+        add("suspend_timeout", "inc-s1", "s-4", t0 + 3000);
+    }
+    const auto sids = [](const Http& r) {
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < r.size("incidents"); ++i)
+            out.push_back(r.str(fmt::format("incidents.{}.session_id", i)));
+        return out;
+    };
+    using Sids = std::vector<std::string>;
+
+    // Every row, newest first, with the device's station and the time in the operator's zone.
+    auto all = st.get("/api/v1/admin/incidents", admin);
+    REQUIRE_MESSAGE(all.status == 200, all);
+    CHECK(sids(all) == Sids{"s-4", "s-3", "s-2", "s-1", "s-0"});
+    CHECK(all.str("incidents.0.kind") == "suspend_timeout");
+    CHECK(all.str("incidents.0.device_id") == "inc-s1");
+    CHECK(all.i64("incidents.0.station_id") == south);
+    CHECK(all.str("incidents.0.detail") == "suspend_timeout of s-4");
+    CHECK(all.str("incidents.0.at") == "2024-11-21T18:00:03+08:00");
+    CHECK(all.i64("incidents.0.id") > 0);
+    CHECK(all.str("incidents.4.device_id").empty());
+    CHECK(all.at("incidents.4.station_id")->IsNull());
+
+    // Filters: kind, device, station, time range [from, to), paging.
+    CHECK(sids(st.get("/api/v1/admin/incidents?kind=record_overdue", admin)) == Sids{"s-2"});
+    CHECK(sids(st.get("/api/v1/admin/incidents?kind=suspend_timeout", admin)) == Sids{"s-4", "s-1"});
+    CHECK(sids(st.get("/api/v1/admin/incidents?device=inc-n1", admin)) == Sids{"s-2", "s-1"});
+    CHECK(sids(st.get(fmt::format("/api/v1/admin/incidents?station_id={}", south), admin)) == Sids{"s-4", "s-3"});
+    CHECK(sids(st.get("/api/v1/admin/incidents?from=2024-11-21T10:00:01Z&to=2024-11-21T10:00:03Z", admin)) ==
+          Sids{"s-3", "s-2"});
+    CHECK(sids(st.get("/api/v1/admin/incidents?from=2024-11-21T18:00:02%2B08:00", admin)) == Sids{"s-4", "s-3"});
+    CHECK(st.get("/api/v1/admin/incidents?from=2024-11-21", admin).size("incidents") == 5);
+    CHECK(st.get("/api/v1/admin/incidents?to=2024-11-21", admin).size("incidents") == 0);
+    CHECK(sids(st.get(fmt::format("/api/v1/admin/incidents?station_id={}&kind=record_clamped", south), admin)) ==
+          Sids{"s-3"});
+    CHECK(sids(st.get("/api/v1/admin/incidents?limit=2", admin)) == Sids{"s-4", "s-3"});
+    CHECK(sids(st.get("/api/v1/admin/incidents?limit=2&offset=2", admin)) == Sids{"s-2", "s-1"});
+    CHECK(sids(st.get("/api/v1/admin/incidents?offset=4", admin)) == Sids{"s-0"});
+    CHECK(st.get("/api/v1/admin/incidents?device=nobody", admin).size("incidents") == 0);
+
+    // Authentication and the permission monitor.read are required.
+    auto anonymous = st.get("/api/v1/admin/incidents");
+    CHECK(anonymous.status == 401);
+    CHECK(anonymous.code() == "unauthorized");
+    CHECK(st.get("/api/v1/admin/incidents", "not-a-token").status == 401);
+    auto rider = st.get("/api/v1/admin/incidents", st.rider("13500000041"));
+    CHECK(rider.status == 403);
+    CHECK(rider.code() == "forbidden");
+    auto finance = st.get("/api/v1/admin/incidents", st.staff(admin, "inc-fin", "finance", R"("all_stations":true)"));
+    CHECK(finance.status == 403);
+    CHECK(finance.code() == "forbidden");
+    const auto viewer = st.staff(admin, "inc-viewer", "viewer", R"("all_stations":true)");
+    CHECK(st.get("/api/v1/admin/incidents", viewer).size("incidents") == 5);
+
+    // A station-scoped operator sees its stations' incidents only (not those without a device).
+    const auto maint = st.staff(admin, "inc-maint", "maintenance", fmt::format(R"("station_ids":[{}])", north));
+    CHECK(sids(st.get("/api/v1/admin/incidents", maint)) == Sids{"s-2", "s-1"});
+    CHECK(sids(st.get("/api/v1/admin/incidents?offset=1", maint)) == Sids{"s-1"});
+    CHECK(st.get(fmt::format("/api/v1/admin/incidents?station_id={}", south), maint).size("incidents") == 0);
+    CHECK(st.get("/api/v1/admin/incidents?device=inc-s1", maint).size("incidents") == 0);
+
+    // Bad parameters: 400 invalid_request naming what is wrong.
+    const auto refused = [&](const std::string& query, const std::string& names) {
+        auto r = st.get("/api/v1/admin/incidents?" + query, admin);
+        CHECK_MESSAGE(r.status == 400, query << " → " << r);
+        CHECK_MESSAGE(r.code() == "invalid_request", query << " → " << r);
+        CHECK_MESSAGE(r.str("error.message").find(names) != std::string::npos, query << " → " << r);
+    };
+    refused("kind=power_cut", "kind");
+    refused("from=yesterday", "from");
+    refused("to=2024-13-45T99:00:00Z", "to");
+    refused("from=2024-11-22&to=2024-11-21", "from must be before to");
+    refused("from=2024-11-21&to=2024-11-21", "from must be before to");
+    refused("limit=0", "limit");
+    refused("limit=501", "limit");
+    refused("limit=ten", "limit");
+    refused("offset=-1", "offset");
+    refused("station_id=0", "station_id");
+    refused("station_id=north", "station_id");
+    refused("device=" + std::string(49, 'x'), "device");
+}
+
 TEST_CASE("api admin: dashboard figures equal sums computed from the ledger and the sessions") {
     Stack st;
     FakeSessiond fake(st.broker(), st.dir() + "/pilehub.db");

@@ -74,18 +74,10 @@ TEST_CASE("api security: the RBAC matrix; a station-scoped operator never sees a
         auto d = st.db();
         db::Statement(d, "INSERT INTO presence_log(device_id, online, at) VALUES ('n-p1', 1, 1), ('s-p1', 1, 2)").run();
     }
-    const auto mk = [&](const std::string& name, const std::string& role, const std::string& scope) {
-        auto r = st.post(
-            "/api/v1/admin/admins",
-            fmt::format(R"({{"username":"{}","password":"password-{}","role":"{}",{}}})", name, name, role, scope),
-            admin);
-        REQUIRE_MESSAGE(r.status == 201, r);
-        return st.admin(name, "password-" + name);
-    };
-    const auto op1 = mk("op1", "operator", fmt::format(R"("station_ids":[{}])", s1));
-    const auto viewer = mk("viewer", "viewer", R"("all_stations":true)");
-    const auto fin = mk("fin", "finance", fmt::format(R"("station_ids":[{}])", s2));
-    const auto maint = mk("maint", "maintenance", fmt::format(R"("station_ids":[{}])", s2));
+    const auto op1 = st.staff(admin, "op1", "operator", fmt::format(R"("station_ids":[{}])", s1));
+    const auto viewer = st.staff(admin, "viewer", "viewer", R"("all_stations":true)");
+    const auto fin = st.staff(admin, "fin", "finance", fmt::format(R"("station_ids":[{}])", s2));
+    const auto maint = st.staff(admin, "maint", "maintenance", fmt::format(R"("station_ids":[{}])", s2));
     CHECK(st.post("/api/v1/admin/admins", R"({"username":"x","password":"password-x","role":"operator"})", admin)
               .code() == "invalid_request");
     CHECK(st.post("/api/v1/admin/admins",
@@ -116,6 +108,7 @@ TEST_CASE("api security: the RBAC matrix; a station-scoped operator never sees a
         {"POST", "/api/v1/admin/cards/SOUTH001/report-lost", "", {200, 404, 403, 403, 403}},
         {"GET", "/api/v1/admin/dashboard", "", {200, 200, 200, 200, 403}},
         {"GET", "/api/v1/admin/dashboard?station_id=" + S2, "", {200, 404, 200, 200, 403}},
+        {"GET", "/api/v1/admin/incidents", "", {200, 200, 200, 403, 200}},
         {"GET", "/api/v1/admin/audit-log", "", {200, 403, 403, 403, 403}},
         {"GET", "/api/v1/admin/admins", "", {200, 403, 403, 403, 403}},
         {"GET", "/api/v1/admin/exports/sessions", "", {200, 200, 200, 200, 403}},
