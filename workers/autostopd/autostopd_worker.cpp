@@ -152,7 +152,8 @@ void Worker::ensure_session(const std::string& sid, const std::string& dev, int 
     if (row->terms.dev != dev || (n > 0 && row->terms.n != n))
         log::warn(ctx, "the pile reports it on {}/{} but the session row says {}/{}: the row is used", dev, n,
                   row->terms.dev, row->terms.n);
-    log::debug(ctx, "watching: {} mode, socket {}", (row->terms.mode ? billing::to_string(*row->terms.mode) : std::string_view("unknown")), row->terms.n);
+    log::debug(ctx, "watching: {} mode, socket {}",
+               (row->terms.mode ? billing::to_string(*row->terms.mode) : std::string_view("unknown")), row->terms.n);
     rules_.track(row->terms);
 }
 
