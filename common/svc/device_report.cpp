@@ -1,4 +1,5 @@
 #include "common/svc/codec_detail.hpp"
+#include "common/topics.hpp"
 
 #include <fmt/format.h>
 
@@ -47,5 +48,20 @@ void write_body(json::Writer& w, const DeviceReport& x) {
 }
 
 } // namespace pilehub::svc::detail
+
+namespace pilehub::svc {
+
+Result<DeviceReport> decode_report(std::string_view topic, std::string_view payload) {
+    const auto dev = topics::device_of_report(topic);
+    if (!dev)
+        return Result<DeviceReport>::failure(fmt::format("{} is not a device report topic", topic.substr(0, 128)));
+    auto r = decode<DeviceReport>(payload);
+    if (r && r.value().device_id != *dev)
+        return Result<DeviceReport>::failure(
+            fmt::format("device_id {} is not the topic's {}", r.value().device_id, *dev));
+    return r;
+}
+
+} // namespace pilehub::svc
 
 PILEHUB_SVC_INSTANTIATE(pilehub::svc::DeviceReport)

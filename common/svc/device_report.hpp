@@ -53,4 +53,8 @@ template <> struct Traits<DeviceReport> {
     static constexpr bool kStrict = false;
 };
 
+/// Reads the report that arrived on `topic`: decoded, and its `device_id` the topic's `{id}`, the
+/// one check every reader makes. The reason otherwise, e.g. `device_id P2 is not the topic's P1`.
+Result<DeviceReport> decode_report(std::string_view topic, std::string_view payload);
+
 } // namespace pilehub::svc

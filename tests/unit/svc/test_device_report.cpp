@@ -64,6 +64,17 @@ TEST_CASE("device report: travels on ph/v1/svc/device/{id}/report, not retained,
     CHECK(topics::device_report("P1") == "ph/v1/svc/device/P1/report");
 }
 
+TEST_CASE("device report: a reader takes a report only from its own device's topic") {
+    const auto text = svc::encode(sample()); // P1's
+    CHECK(svc::decode_report(topics::device_report("P1"), text).ok());
+    const auto other = svc::decode_report(topics::device_report("P2"), text);
+    REQUIRE_FALSE(other.ok());
+    CHECK(other.error() == "device_id P1 is not the topic's P2");
+    CHECK(svc::decode_report(topics::device_presence("P1"), text).error() ==
+          "ph/v1/svc/device/P1/presence is not a device report topic");
+    CHECK_FALSE(svc::decode_report(topics::device_report("P1"), "{").ok());
+}
+
 TEST_CASE("device report: the decoder refuses every other shape, naming the field and the rule") {
     struct Bad {
         std::string text;
