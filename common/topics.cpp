@@ -68,40 +68,91 @@ bool valid_device_id(std::string_view id) {
     if (id.empty() || id.size() > 48)
         return false;
     for (char c : id) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
         if (!ok)
             return false;
     }
     return true;
 }
 
-std::string presence(std::string_view d) { return dev(d, "presence"); }
-std::string info(std::string_view d) { return dev(d, "info"); }
-std::string state(std::string_view d) { return dev(d, "state"); }
-std::string conn_state(std::string_view d, int n) { return numbered(d, "conn", n); }
-std::string space_state(std::string_view d, int n) { return numbered(d, "space", n); }
-std::string tele(std::string_view d) { return dev(d, "tele"); }
-std::string evt(std::string_view d, std::string_view t) { return named(d, "evt", t); }
-std::string req(std::string_view d, std::string_view n) { return named(d, "req", n); }
-std::string req_reply(std::string_view d, std::string_view n) { return named(d, "req-reply", n); }
-std::string cmd(std::string_view d, std::string_view n) { return named(d, "cmd", n); }
-std::string cmd_reply(std::string_view d, std::string_view n) { return named(d, "cmd-reply", n); }
-std::string cfg_desired(std::string_view d) { return dev(d, "cfg/desired"); }
-std::string cfg_reported(std::string_view d) { return dev(d, "cfg/reported"); }
-std::string device_all(std::string_view d) { return dev(d, "#"); }
+std::string presence(std::string_view d) {
+    return dev(d, "presence");
+}
+std::string info(std::string_view d) {
+    return dev(d, "info");
+}
+std::string state(std::string_view d) {
+    return dev(d, "state");
+}
+std::string conn_state(std::string_view d, int n) {
+    return numbered(d, "conn", n);
+}
+std::string space_state(std::string_view d, int n) {
+    return numbered(d, "space", n);
+}
+std::string tele(std::string_view d) {
+    return dev(d, "tele");
+}
+std::string evt(std::string_view d, std::string_view t) {
+    return named(d, "evt", t);
+}
+std::string req(std::string_view d, std::string_view n) {
+    return named(d, "req", n);
+}
+std::string req_reply(std::string_view d, std::string_view n) {
+    return named(d, "req-reply", n);
+}
+std::string cmd(std::string_view d, std::string_view n) {
+    return named(d, "cmd", n);
+}
+std::string cmd_reply(std::string_view d, std::string_view n) {
+    return named(d, "cmd-reply", n);
+}
+std::string cfg_desired(std::string_view d) {
+    return dev(d, "cfg/desired");
+}
+std::string cfg_reported(std::string_view d) {
+    return dev(d, "cfg/reported");
+}
+std::string device_all(std::string_view d) {
+    return dev(d, "#");
+}
 
 namespace any_device {
-std::string presence() { return topics::presence("+"); }
-std::string info() { return topics::info("+"); }
-std::string state() { return topics::state("+"); }
-std::string conn_state() { return dev("+", "conn/+/state"); }
-std::string space_state() { return dev("+", "space/+/state"); }
-std::string tele() { return topics::tele("+"); }
-std::string evt() { return topics::evt("+", "+"); }
-std::string req() { return topics::req("+", "+"); }
-std::string cmd_reply() { return topics::cmd_reply("+", "+"); }
-std::string cfg_reported() { return topics::cfg_reported("+"); }
-std::string all() { return dev("+", "#"); }
+std::string presence() {
+    return topics::presence("+");
+}
+std::string info() {
+    return topics::info("+");
+}
+std::string state() {
+    return topics::state("+");
+}
+std::string conn_state() {
+    return dev("+", "conn/+/state");
+}
+std::string space_state() {
+    return dev("+", "space/+/state");
+}
+std::string tele() {
+    return topics::tele("+");
+}
+std::string evt() {
+    return topics::evt("+", "+");
+}
+std::string req() {
+    return topics::req("+", "+");
+}
+std::string cmd_reply() {
+    return topics::cmd_reply("+", "+");
+}
+std::string cfg_reported() {
+    return topics::cfg_reported("+");
+}
+std::string all() {
+    return dev("+", "#");
+}
 } // namespace any_device
 
 std::string svc_status(std::string_view process) {
@@ -109,7 +160,9 @@ std::string svc_status(std::string_view process) {
     s.append(process).append("/status");
     return s;
 }
-std::string any_svc_status() { return svc_status("+"); }
+std::string any_svc_status() {
+    return svc_status("+");
+}
 
 std::string rpc(std::string_view service, std::string_view method) {
     std::string s(kSvcRoot);
@@ -117,7 +170,9 @@ std::string rpc(std::string_view service, std::string_view method) {
     s.append(method);
     return s;
 }
-std::string rpc_any(std::string_view service) { return rpc(service, "+"); }
+std::string rpc_any(std::string_view service) {
+    return rpc(service, "+");
+}
 std::string rpc_reply(std::string_view client_id) {
     std::string s(kSvcRoot);
     s.append("reply/").append(client_id);
@@ -133,15 +188,46 @@ std::string session_cost(std::string_view sid) {
     s.append("session/").append(sid).append("/cost");
     return s;
 }
-std::string device_presence(std::string_view dev) {
+namespace {
+std::string svc_device(std::string_view dev, std::string_view leaf) {
     std::string s(kSvcRoot);
-    s.append("device/").append(dev).append("/presence");
+    s.append("device/").append(dev).push_back('/');
+    s.append(leaf);
     return s;
 }
 
-std::string any_session_state() { return session_state("+"); }
-std::string any_session_cost() { return session_cost("+"); }
-std::string any_device_presence() { return device_presence("+"); }
+/// The device id in `ph/v1/svc/device/{id}/{leaf}`.
+std::optional<std::string> svc_device_of(std::string_view topic, std::string_view leaf) {
+    std::string prefix(kSvcRoot);
+    prefix.append("device/");
+    if (topic.substr(0, prefix.size()) != prefix)
+        return std::nullopt;
+    auto parts = split(topic.substr(prefix.size()));
+    if (parts.size() != 2 || parts[1] != leaf || !valid_device_id(parts[0]))
+        return std::nullopt;
+    return std::string(parts[0]);
+}
+} // namespace
+
+std::string device_presence(std::string_view dev) {
+    return svc_device(dev, "presence");
+}
+std::string device_report(std::string_view dev) {
+    return svc_device(dev, "report");
+}
+
+std::string any_session_state() {
+    return session_state("+");
+}
+std::string any_session_cost() {
+    return session_cost("+");
+}
+std::string any_device_presence() {
+    return device_presence("+");
+}
+std::string any_device_report() {
+    return device_report("+");
+}
 std::optional<std::string> session_of(std::string_view topic) {
     std::string prefix(kSvcRoot);
     prefix.append("session/");
@@ -154,14 +240,10 @@ std::optional<std::string> session_of(std::string_view topic) {
 }
 
 std::optional<std::string> device_of_presence(std::string_view topic) {
-    std::string prefix(kSvcRoot);
-    prefix.append("device/");
-    if (topic.substr(0, prefix.size()) != prefix)
-        return std::nullopt;
-    auto parts = split(topic.substr(prefix.size()));
-    if (parts.size() != 2 || parts[1] != "presence" || !valid_device_id(parts[0]))
-        return std::nullopt;
-    return std::string(parts[0]);
+    return svc_device_of(topic, "presence");
+}
+std::optional<std::string> device_of_report(std::string_view topic) {
+    return svc_device_of(topic, "report");
 }
 
 std::optional<DeviceTopic> parse_device_topic(std::string_view topic) {

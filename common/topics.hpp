@@ -67,10 +67,17 @@ std::string any_session_state();
 std::string any_session_cost();
 /// Every presence verdict: `ph/v1/svc/device/+/presence`.
 std::string any_device_presence();
+/// recorderd's report of one raw telemetry message, its sockets bound to their sessions:
+/// `ph/v1/svc/device/{id}/report`.
+std::string device_report(std::string_view dev);
+/// Every device report: `ph/v1/svc/device/+/report`.
+std::string any_device_report();
 /// The session id in `ph/v1/svc/session/{sid}/state` or `.../cost`; nullopt for any other topic.
 std::optional<std::string> session_of(std::string_view topic);
 /// The device id in `ph/v1/svc/device/{id}/presence`; nullopt for any other topic or a bad id.
 std::optional<std::string> device_of_presence(std::string_view topic);
+/// The device id in `ph/v1/svc/device/{id}/report`; nullopt for any other topic or a bad id.
+std::optional<std::string> device_of_report(std::string_view topic);
 
 /// What a device topic is.
 enum class Leaf {

@@ -18,27 +18,12 @@ std::string raw_text(const rapidjson::Value* v) {
     return w.str();
 }
 
-/// Reads one socket/gun entry of `tele.data.sockets[]` / `guns[]`.
-void read_port_tele(json::Object o, DeviceLive& d, EpochMs at) {
-    const auto n = o.opt_int("n", 1, 999);
-    if (!n)
-        return;
-    auto& p = d.ports[static_cast<int>(*n)];
-    if (auto st = o.opt_str("st", 32))
-        p.st = *st;
-    if (auto sid = o.opt_str("sid", 64))
-        p.sid = *sid;
-    p.power_w = o.opt_num("power_w", 0, 1e7);
-    p.energy_wh = o.opt_int("session_energy_wh", 0, INT64_MAX / 2);
-    p.tele_at = at;
-}
-
 } // namespace
 
 std::vector<std::string> DeviceCache::filters() {
-    return {topics::any_device::presence(), topics::any_device::state(),        topics::any_device::conn_state(),
-            topics::any_device::tele(),     topics::any_device::cfg_reported(), topics::any_device_presence(),
-            topics::any_session_state(),    topics::any_session_cost()};
+    return {topics::any_device::presence(),     topics::any_device::state(),   topics::any_device::conn_state(),
+            topics::any_device::cfg_reported(), topics::any_device_presence(), topics::any_session_state(),
+            topics::any_session_cost()};
 }
 
 void DeviceCache::apply_presence(DeviceLive& d, bool online, std::optional<std::int64_t> boot, EpochMs since) {
@@ -145,21 +130,6 @@ void DeviceCache::handle(const mqtt::Message& m) {
         for (std::size_t i = 0; i < f.size(); ++i)
             if (auto s = f.str_at(i, 64))
                 p.faults.push_back(*s);
-        if (p.sid.empty()) {
-            // Telemetry may leave idle sockets out: no session, no live figures.
-            p.power_w.reset();
-            p.energy_wh.reset();
-        }
-        break;
-    }
-    case topics::Leaf::Tele: {
-        d.tele_json = raw_text(root.raw("data"));
-        d.tele_at = at;
-        for (const char* key : {"sockets", "guns"}) {
-            auto arr = data.opt_arr(key, 64);
-            for (std::size_t i = 0; i < arr.size(); ++i)
-                read_port_tele(arr.obj(i), d, at);
-        }
         break;
     }
     case topics::Leaf::CfgReported:

@@ -14,18 +14,16 @@
 
 namespace pilehub::api {
 
-/// The latest known state of one socket / gun / space.
+/// The latest known state of one socket / gun / space (its retained `conn/{n}/state` or `space/{n}/state`).
 struct PortLive {
     std::string st;  ///< idle, charging, fault, available, ... as the device said
     std::string sid; ///< the session it runs, if any
     std::vector<std::string> faults;
     EpochMs since = 0;
-    std::optional<double> power_w;         ///< from the latest telemetry
-    std::optional<std::int64_t> energy_wh; ///< session energy from the latest telemetry
-    EpochMs tele_at = 0;
 };
 
-/// The latest known state of one device, from its retained topics and its telemetry.
+/// The latest known state of one device, from its retained topics. Its telemetry is not here: the
+/// API reads what recorderd stored (telemetry_store.hpp).
 struct DeviceLive {
     /// The device's own presence and presenced's verdicts (heartbeat time-outs included), folded
     /// into the platform's one view: the latest report wins, a late Will is ignored.
@@ -34,19 +32,17 @@ struct DeviceLive {
     EpochMs presence_at = 0; ///< since when: a verdict's `since`, else when the device's own report arrived
     std::string fw;
     std::string state_json = "{}"; ///< `state.data`
-    std::string tele_json = "{}";  ///< `tele.data`
-    EpochMs tele_at = 0;
-    std::string reported_json; ///< `cfg/reported.data`, empty if never reported
+    std::string reported_json;     ///< `cfg/reported.data`, empty if never reported
     std::map<int, PortLive> ports;
 
     /// Online or not; nullopt while no presence report has arrived.
     std::optional<bool> is_online() const { return presence.online(); }
 };
 
-/// What the API learns from the broker: devices' presence, socket states, telemetry and
-/// reported configuration, presenced's verdicts, billingd's running costs (forgotten when the
-/// session's transition says it ended). The ph/v1/svc payloads are read with their svc codecs;
-/// one in another shape is logged and ignored. Fed on the MQTT callback thread (handle() never
+/// What the API learns from the broker: devices' presence, socket states and reported
+/// configuration (never raw telemetry: recorderd is its one validator, docs/topics.md), presenced's verdicts,
+/// billingd's running costs (forgotten when the session's transition says it ended). The ph/v1/svc payloads are read
+/// with their svc codecs; one in another shape is logged and ignored. Fed on the MQTT callback thread (handle() never
 /// blocks); read by HTTP threads.
 class DeviceCache {
 public:

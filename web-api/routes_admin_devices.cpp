@@ -9,6 +9,7 @@
 #include "web-api/device_cache.hpp"
 #include "web-api/qr.hpp"
 #include "web-api/routes_common.hpp"
+#include "web-api/telemetry_store.hpp"
 
 #include <fmt/format.h>
 
@@ -222,7 +223,7 @@ void add_admin_device_routes(Router& r, Services& s) {
             }));
 
     r.add(Route::make(Method::Get, "/api/v1/admin/devices/{id}", "admin.devices.get", "admin-devices",
-                      "A device: presence, sockets with their state, last telemetry, open faults")
+                      "A device: presence, sockets with their state, last stored telemetry, open faults")
               .admin("devices.read")
               .param(key_param("id", "Device id."))
               .refuses({ErrorCode::UnknownDevice})
@@ -254,6 +255,10 @@ void add_admin_device_routes(Router& r, Services& s) {
                           w.field("fw", live->fw);
                   }
                   w.end_object();
+                  // Telemetry as recorderd stored it (the API reads no raw telemetry).
+                  std::optional<DbPool::Lease> tele;
+                  if (s.telemetry)
+                      tele.emplace(s.telemetry->get());
                   w.key("sockets").begin_array();
                   SocketStates states(s, cat, {dev.station_id});
                   for (const auto& p : cat.ports(dev.id)) {
@@ -267,22 +272,23 @@ void add_admin_device_routes(Router& r, Services& s) {
                       if (live) {
                           if (auto it = live->ports.find(p.n); it != live->ports.end()) {
                               w.field("reported_state", it->second.st).field("sid", it->second.sid);
-                              if (it->second.power_w)
-                                  w.field("power_w", *it->second.power_w);
-                              w.opt_field("session_energy_wh", it->second.energy_wh);
+                              const auto sample = tele && !it->second.sid.empty()
+                                                      ? latest_session_sample(**tele, it->second.sid)
+                                                      : std::nullopt;
+                              if (sample)
+                                  w.field("power_w", sample->power_w).field("session_energy_wh", sample->energy_wh);
                           }
                       }
                       w.end_object();
                   }
                   w.end_array();
                   w.key("telemetry");
-                  if (live && live->tele_at) {
-                      w.begin_object().field("at", when(s, live->tele_at)).key("data");
-                      if (auto doc = json::parse(live->tele_json); doc)
-                          w.raw_value(*doc);
-                      else
-                          w.null();
-                      w.end_object();
+                  if (const auto sample = tele ? latest_device_sample(**tele, dev.id) : std::nullopt) {
+                      w.begin_object().field("at", when(s, sample->t)).key("data").begin_object();
+                      if (sample->temp_dc)
+                          w.field("temp_c", static_cast<double>(*sample->temp_dc) / 10.0);
+                      w.opt_field("total_power_w", sample->total_power_w).opt_field("rssi_dbm", sample->rssi_dbm);
+                      w.end_object().end_object();
                   } else {
                       w.null();
                   }

@@ -343,14 +343,7 @@ void write_session(json::Writer& w, Services& s, const SessionRow& row, bool adm
     std::int64_t power = row.last_power_w, energy = row.energy_wh, duration = row.duration_s;
     std::optional<std::int64_t> cost = row.cost_fen;
     if (svc::holds_socket(row.state)) {
-        if (s.devices) {
-            if (auto p = s.devices->port(row.device_id, row.n); p && p->sid == row.id) {
-                if (p->power_w)
-                    power = static_cast<std::int64_t>(*p->power_w + 0.5);
-                if (p->energy_wh)
-                    energy = std::max(energy, *p->energy_wh);
-            }
-        }
+        // power and energy are the row's: sessiond writes them from every device report.
         if (row.started_at && svc::duration_grows(row.state))
             duration = std::max<std::int64_t>(duration, (s.now() - *row.started_at) / 1000);
         if (row.state == svc::SessionState::Starting)

@@ -66,6 +66,7 @@ const std::vector<Codec>& codecs() {
         entry<SessionTransition>(),    entry<RunningCost>(),    entry<PresenceVerdict>(),  entry<StartRequest>(),
         entry<StartReply>(),           entry<StopRequest>(),    entry<ForceEndRequest>(),  entry<SessionChangeReply>(),
         entry<DeviceCommandRequest>(), entry<QueryPortReply>(), entry<QueryDeviceReply>(), entry<CommandAck>(),
+        entry<DeviceReport>(),
     };
     return k;
 }

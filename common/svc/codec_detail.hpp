@@ -80,6 +80,7 @@ PILEHUB_SVC_BODY(DeviceCommandRequest)
 PILEHUB_SVC_BODY(QueryPortReply)
 PILEHUB_SVC_BODY(QueryDeviceReply)
 PILEHUB_SVC_BODY(CommandAck)
+PILEHUB_SVC_BODY(DeviceReport)
 #undef PILEHUB_SVC_BODY
 
 template <typename T> Result<T> decode_value(const rapidjson::Value& v) {

@@ -18,7 +18,7 @@ struct IngestOptions {
     int step_s = 6;        ///< seconds of load per step
     int devices = 8;       ///< blaster devices (one MQTT connection each)
     int blast_threads = 1; ///< threads of the blaster
-    bool api = true;       ///< run pilehub-api as well (it subscribes to raw telemetry)
+    bool api = true;       ///< run pilehub-api as well (a platform process; it reads stored samples, not raw telemetry)
     bool calibrate = true; ///< measure the generator alone (nothing subscribed)
     bool platform = true;  ///< the platform ramp (false: the bare ones only, with `consumers`)
     int consumers = 0;     ///< with platform = false: the K of the K-subscriber baseline

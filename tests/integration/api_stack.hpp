@@ -453,4 +453,14 @@ inline void add_sample(const std::string& dir, const std::string& sid, EpochMs t
         .run();
 }
 
+/// Writes a device-level reading (as recorderd would): the operator's device page shows the latest.
+inline void add_device_sample(const std::string& dir, const std::string& device_id, EpochMs t, std::int64_t temp_dc,
+                              std::int64_t total_power_w, std::int64_t rssi_dbm) {
+    db::Database tele(dir + "/telemetry.db");
+    db::Statement(tele,
+                  "INSERT INTO device_samples(device_id, t, temp_dc, total_power_w, rssi_dbm) VALUES (?, ?, ?, ?, ?)")
+        .bind_all(device_id, t, temp_dc, total_power_w, rssi_dbm)
+        .run();
+}
+
 } // namespace pilehub::test::api

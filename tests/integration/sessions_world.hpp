@@ -1,9 +1,10 @@
 #pragma once
 // The world of sessiond's integration tests: a real Mosquitto (pilehub::test::Broker), the real
-// pilehub-sim as a child process playing piles P1 and P2 (10 sockets each), the real sessiond (and
-// billingd, when it is built) as child processes on real SQLite files, and the test acting as the
-// API (user svc.pilehub-api: rpc requests, cfg/desired, reads of every topic). With
-// `WorldOptions::full_stack` also recorderd, presenced and autostopd (test_session_e2e.cpp).
+// pilehub-sim as a child process playing piles P1 and P2 (10 sockets each), the real sessiond,
+// recorderd (sessiond's telemetry is recorderd's device reports) and billingd (when it is built) as
+// child processes on real SQLite files, and the test acting as the API (user svc.pilehub-api: rpc
+// requests, cfg/desired, reads of every topic). With `WorldOptions::full_stack` also presenced and
+// autostopd (test_session_e2e.cpp).
 // Children are stopped by PID.
 #include "common/clock.hpp"
 #include "common/db.hpp"
@@ -122,7 +123,7 @@ struct WorldOptions {
     bool billingd = true; ///< also run billingd, when it is built
     std::int64_t tele_period_s = 10;
     const char* tariff = kTariff; ///< the station's tariff, version 1, in force from epoch 0
-    bool full_stack = false;      ///< also run recorderd, presenced and autostopd (REQUIREs them built)
+    bool full_stack = false;      ///< also run presenced and autostopd (REQUIREs them built)
     /// sessiond.device_time_scale: how much faster the piles' durations run (default: `speed`, rounded
     /// up), so that sessiond does not take the simulator's accelerated records for absurd ones.
     std::optional<std::int64_t> device_time_scale = std::nullopt;
@@ -171,15 +172,18 @@ public:
         sessiond_sets.insert(sessiond_sets.end(), o.sessiond_sets.begin(), o.sessiond_sets.end());
         sessiond.emplace("sessiond", broker_, dir_, sessiond_sets);
         sessiond->start();
+        // recorderd validates telemetry and binds it to sessions: sessiond's live figures (energy,
+        // power, last report) come from its device reports.
+        recorderd.emplace("recorderd", broker_, dir_, std::vector<std::string>{"recorderd.batch_ms=100"});
+        recorderd->start();
         if (o.billingd && fs::exists(Daemon::binary("billingd"))) {
             billingd.emplace("billingd", broker_, dir_, std::vector<std::string>{"billingd.scan_period_s=1"});
             billingd->start();
         }
         if (o.full_stack) {
-            recorderd.emplace("recorderd", broker_, dir_, std::vector<std::string>{"recorderd.batch_ms=100"});
             presenced.emplace("presenced", broker_, dir_, std::vector<std::string>{"presenced.tick_ms=100"});
             autostopd.emplace("autostopd", broker_, dir_, std::vector<std::string>{"autostopd.tick_ms=100"});
-            for (auto* d : {&recorderd, &presenced, &autostopd})
+            for (auto* d : {&presenced, &autostopd})
                 (*d)->start();
         }
         for (const auto* dev : {"P1", "P2"})
@@ -311,6 +315,8 @@ public:
         std::string s = "--- sessiond ---\n" + tail(sessiond->log(), lines);
         if (billingd)
             s += "--- billingd ---\n" + tail(billingd->log(), lines);
+        if (recorderd)
+            s += "--- recorderd ---\n" + tail(recorderd->log(), lines);
         if (autostopd)
             s += "--- autostopd ---\n" + tail(autostopd->log(), lines);
         s += "--- sim ---\n" + tail(slurp(dir_ + "/sim.log"), lines);
@@ -320,7 +326,7 @@ public:
     Inbox inbox;
     std::optional<Daemon> sessiond;
     std::optional<Daemon> billingd;
-    std::optional<Daemon> recorderd; ///< full_stack only
+    std::optional<Daemon> recorderd;
     std::optional<Daemon> presenced; ///< full_stack only
     std::optional<Daemon> autostopd; ///< full_stack only
     std::vector<std::int64_t> accounts;

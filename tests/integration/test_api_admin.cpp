@@ -132,22 +132,29 @@ TEST_CASE("api admin: stations and devices; the broker accepts new device creden
     auto c = connect_device(st, "cp-0001", dev.str("mqtt_password"));
     c->publish({topics::presence("cp-0001"), R"({"v":1,"online":true,"boot":3,"ts":1,"fw":"2.4.1"})", 1, true});
     c->publish(
-        {topics::tele("cp-0001"),
-         R"({"v":1,"ts":1732183200123,"boot":3,"seq":9,"data":{"temp_c":31.5,"total_power_w":180,"sockets":[{"n":2,"st":"charging","power_w":180.2,"session_energy_wh":12,"sid":"s-1"}]}})",
-         0, false});
+        {topics::conn_state("cp-0001", 2),
+         R"({"v":1,"ts":1732183200100,"boot":3,"seq":8,"data":{"st":"charging","sid":"s-1","since":1732183200000,"faults":[]}})",
+         1, true});
+    // The page's telemetry is what recorderd stored (the API reads no raw telemetry).
+    add_device_sample(st.dir(), "cp-0001", 1732183200123, 315, 180, -70);
+    add_sample(st.dir(), "s-1", 1732183200123, 180, 12);
     REQUIRE(eventually([&] { return st.get("/api/v1/admin/devices/cp-0001", admin).boolean("presence.online"); }));
     auto d = st.get("/api/v1/admin/devices/cp-0001", admin);
     REQUIRE(eventually([&] {
         d = st.get("/api/v1/admin/devices/cp-0001", admin);
-        return d.at("telemetry") && d.at("telemetry")->IsObject();
+        return d.at("telemetry") && d.at("telemetry")->IsObject() && d.at("sockets.1.power_w");
     }));
     CHECK(d.str("presence.fw") == "2.4.1");
     CHECK(d.size("sockets") == 10);
     CHECK(d.i64("port_count") == 10);
     CHECK(d.str("sockets.1.code") == "cp-0001-2");
     CHECK(d.str("sockets.1.reported_state") == "charging");
-    CHECK(d.num("sockets.1.power_w") == doctest::Approx(180.2));
+    CHECK(d.str("sockets.1.sid") == "s-1");
+    CHECK(d.i64("sockets.1.power_w") == 180);
+    CHECK(d.i64("sockets.1.session_energy_wh") == 12);
     CHECK(d.num("telemetry.data.temp_c") == doctest::Approx(31.5));
+    CHECK(d.i64("telemetry.data.total_power_w") == 180);
+    CHECK(d.i64("telemetry.data.rssi_dbm") == -70);
     CHECK(st.get("/api/v1/admin/devices/nope", admin).code() == "unknown_device");
     auto list = st.get(fmt::format("/api/v1/admin/devices?station_id={}", station), admin);
     REQUIRE(list.size("devices") == 1);

@@ -1,13 +1,15 @@
 // billingd as a real process against a real Mosquitto (tests/support/broker.hpp) and a real
 // SQLite file: a session whose record is committed is settled exactly once when its state is
 // published; replays change nothing; a session that ended while billingd was down is settled at
-// start-up; telemetry of a charging session produces its running cost; the audit stays clean.
+// start-up; a device report of a charging session (as recorderd publishes it) produces its running
+// cost; the audit stays clean.
 #include "tests/support/broker.hpp"
 #include "tests/support/process.hpp"
 #include "tests/unit/ledger/ledger_fixture.hpp"
 
 #include "common/clock.hpp"
 #include "common/ledger.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 
 #include <doctest/doctest.h>
@@ -28,7 +30,7 @@ namespace {
 const std::string kBin = PILEHUB_BINARY_DIR;
 constexpr EpochMs kMin = 60'000;
 
-std::string slurp(const std::string &path) {
+std::string slurp(const std::string& path) {
     std::ifstream in(path);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -38,7 +40,7 @@ std::string slurp(const std::string &path) {
 /// One billingd process on the fixture's databases and broker.
 class Billingd {
 public:
-    Billingd(const MoneyDb &m, const Broker &b) : m_(m), log_(m.dir.file("billingd.log")) {
+    Billingd(const MoneyDb& m, const Broker& b) : m_(m), log_(m.dir.file("billingd.log")) {
         const auto secrets = m.dir.file("secrets");
         std::filesystem::create_directories(secrets);
         pass_ = m.dir.file("secrets/svc.billingd.pass");
@@ -90,7 +92,7 @@ public:
     std::string log() const { return slurp(log_); }
 
 private:
-    const MoneyDb &m_;
+    const MoneyDb& m_;
     std::string log_;
     std::string pass_;
     std::string ready_file_;
@@ -103,10 +105,10 @@ struct Snapshot {
     std::int64_t balance, bonus, ledger_rows, events, settlements;
     std::string state;
     std::optional<std::int64_t> cost;
-    bool operator==(const Snapshot &) const = default;
+    bool operator==(const Snapshot&) const = default;
 };
 
-Snapshot snapshot(MoneyDb &m, std::int64_t account, const std::string &sid) {
+Snapshot snapshot(MoneyDb& m, std::int64_t account, const std::string& sid) {
     return {m.balance(account),
             m.bonus(account),
             m.ledger_rows(),
@@ -118,7 +120,7 @@ Snapshot snapshot(MoneyDb &m, std::int64_t account, const std::string &sid) {
 
 /// A session as sessiond leaves it once the pile's record is committed: the worked example of
 /// BILLING.md §2 (18 min at 180 W after the first minute → 9 fen).
-void ended_session(MoneyDb &m, const std::string &sid, std::int64_t account, int n, std::int64_t tariff_id) {
+void ended_session(MoneyDb& m, const std::string& sid, std::int64_t account, int n, std::int64_t tariff_id) {
     const EpochMs start = SystemClock::instance().now_ms() - 20 * kMin;
     m.session({.id = sid,
                .account_id = account,
@@ -135,20 +137,20 @@ void ended_session(MoneyDb &m, const std::string &sid, std::int64_t account, int
     m.sample(sid, start + 17 * kMin, 160, 51);
 }
 
-std::string state_message(const std::string &sid) {
+std::string state_message(const std::string& sid) {
     return fmt::format(R"({{"v":1,"sid":"{}","state":"stopping","from":"charging","reason":"full","actor":"pile"}})",
                        sid);
 }
 
-std::size_t count_on(const Inbox &inbox, const std::string &topic, std::string_view needle) {
+std::size_t count_on(const Inbox& inbox, const std::string& topic, std::string_view needle) {
     std::size_t n = 0;
-    for (const auto &m : inbox.messages())
+    for (const auto& m : inbox.messages())
         if (m.topic == topic && m.payload.find(needle) != std::string::npos)
             ++n;
     return n;
 }
 
-test::RunResult audit(const MoneyDb &m) {
+test::RunResult audit(const MoneyDb& m) {
     return test::run({kBin + "/workers/pilehubctl/pilehubctl", "--set", "data_dir=" + m.dir.path().string(), "--set",
                       "db.path=" + m.core_path(), "audit"},
                      60s);
@@ -214,7 +216,7 @@ TEST_CASE("billingd process: settles once on the session's state, ignores replay
     CHECK(m.count("SELECT count(*) FROM ledger WHERE idempotency_key LIKE 'settle:%'") == 3);
     CHECK(watched.wait_for(topics::session_state("s3"), "\"state\":\"completed\"", 10s));
 
-    // 4. A charging session's telemetry gives autostopd its running cost.
+    // 4. A charging session's telemetry (recorderd's device report of it) gives autostopd its running cost.
     const EpochMs now = SystemClock::instance().now_ms();
     m.session({.id = "live1",
                .account_id = a,
@@ -225,15 +227,17 @@ TEST_CASE("billingd process: settles once on the session's state, ignores replay
                .state = "charging",
                .started_at = now - 30 * kMin,
                .record_msg_id = std::nullopt});
-    auto pile = connect_client(broker.client_options("pile-1"));
-    const auto tele =
-        fmt::format(R"({{"v":1,"ts":{},"boot":1,"seq":7,"data":{{"total_power_w":120,"sockets":[)"
-                    R"({{"n":4,"st":"charging","power_w":120,"session_energy_wh":75,"sid":"live1"}}]}}}})",
-                    now);
+    auto recorderd = connect_client(broker.client_options("svc.recorderd"));
+    svc::DeviceReport report;
+    report.device_id = "pile-1";
+    report.device_ts = now;
+    report.received_at = now;
+    report.total_power_w = 120;
+    report.sockets = {{4, "live1", 120, 75}};
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     std::optional<mqtt::Message> cost;
     while (!cost && std::chrono::steady_clock::now() < deadline) {
-        pile->publish({topics::tele("pile-1"), tele, 0, false});
+        recorderd->publish({topics::device_report("pile-1"), svc::encode(report), 0, false});
         cost = watched.wait_for(topics::session_cost("live1"), "\"cost_fen\":50", 500ms);
     }
     REQUIRE_MESSAGE(cost, billingd.log());

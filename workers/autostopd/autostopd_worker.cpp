@@ -3,6 +3,7 @@
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/payloads.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 
 #include <memory>
@@ -51,7 +52,7 @@ Worker::Worker(mqtt::Client& mqtt, mqtt::Router& router, db::Database& core, con
         return rpc_.call(opts_.service, "stop", data, opts_.rpc_timeout);
     };
     auto h = [this](const mqtt::Message& m) { loop_.post(m); };
-    router.add(mqtt, topics::any_device::tele(), 0, h);
+    router.add(mqtt, topics::any_device_report(), 0, h);
     for (const auto& f : {topics::any_device::state(), topics::any_device::conn_state(), topics::any_device::evt(),
                           topics::any_device::cfg_reported(), topics::any_session_state()})
         router.add(mqtt, f, 1, h);
@@ -162,6 +163,10 @@ void Worker::handle(const mqtt::Message& m) {
         handle_session(*sid, m.topic == topics::session_cost(*sid), m);
         return;
     }
+    if (auto dev = topics::device_of_report(m.topic)) {
+        handle_report(*dev, m);
+        return;
+    }
     auto t = topics::parse_device_topic(m.topic);
     if (!t) {
         log::warn("ignored a message on {}: not a topic autostopd knows", m.topic);
@@ -234,55 +239,6 @@ void Worker::handle_device(const topics::DeviceTopic& t, const mqtt::Message& m)
     };
     const auto kind = kinds_[dev];
     switch (t.leaf) {
-    case topics::Leaf::Tele: {
-        auto env = payloads::peek_envelope(text);
-        if (!env) {
-            malformed("telemetry", env.error());
-            return;
-        }
-        auto& last = last_tele_[dev];
-        if (last.first != 0 || last.second != 0) {
-            if (env->boot < last.first || (env->boot == last.first && env->seq <= last.second)) {
-                if (warnings_.allow(dev, "order", clock_.now_ms()))
-                    log::warn(ctx, "telemetry boot {} seq {} is not after boot {} seq {}: {} dropped", env->boot,
-                              env->seq, last.first, last.second,
-                              env->boot == last.first && env->seq == last.second ? "replay" : "out-of-order report");
-                return;
-            }
-        }
-        Telemetry tele;
-        tele.dev = dev;
-        if (kind == Kind::EbikePile) {
-            auto e = payloads::decode<payloads::EbikeTele>(text);
-            if (!e) {
-                malformed("telemetry", e.error());
-                return;
-            }
-            tele.temp_c = e->data.temp_c;
-            tele.total_power_w = e->data.total_power_w;
-            for (const auto& s : e->data.sockets)
-                tele.ports.push_back({s.n, s.sid, s.power_w});
-        } else if (kind == Kind::EvCharger) {
-            auto v = payloads::decode<payloads::EvTele>(text);
-            if (!v) {
-                malformed("telemetry", v.error());
-                return;
-            }
-            tele.temp_c = v->data.temp_c;
-            tele.total_power_w = v->data.total_power_w;
-            for (const auto& g : v->data.guns)
-                tele.ports.push_back({g.n, g.sid, g.power_w});
-        } else {
-            return; // cameras have no sessions
-        }
-        last = {env->boot, env->seq};
-        for (const auto& p : tele.ports)
-            if (p.sid)
-                ensure_session(*p.sid, dev, p.n, 0);
-        drop_foreign(tele);
-        dispatch(rules_.on_tele(tele), arrived);
-        return;
-    }
     case topics::Leaf::State: {
         auto s = payloads::decode<payloads::DeviceState>(text);
         if (!s) {
@@ -388,20 +344,34 @@ void Worker::handle_device(const topics::DeviceTopic& t, const mqtt::Message& m)
     }
 }
 
-void Worker::drop_foreign(Telemetry& tele) {
-    std::erase_if(tele.ports, [&](const PortReading& p) {
-        if (!p.sid || !rules_.terms_known(*p.sid))
-            return false; // no session, or none in the database to check against (yet)
-        const auto terms = rules_.terms(*p.sid);
-        if (!terms || (terms->dev == tele.dev && terms->n == p.n))
-            return false;
-        ++foreign_;
-        if (warnings_.allow(tele.dev, "foreign", clock_.now_ms()))
-            log::warn(log::Ctx{tele.dev, *p.sid},
-                      "telemetry of socket {} claims a session that runs on {}/{}: reading dropped", p.n, terms->dev,
-                      terms->n);
-        return true;
-    });
+void Worker::handle_report(const std::string& dev, const mqtt::Message& m) {
+    const log::Ctx ctx{dev, {}};
+    auto r = svc::decode_report(m.topic, m.payload);
+    if (!r) {
+        if (warnings_.allow(dev, "malformed", clock_.now_ms()))
+            log::warn(ctx, "malformed device report ignored: {}", r.error());
+        return;
+    }
+    if (!known_device(dev)) {
+        if (warnings_.allow(dev, "unknown", clock_.now_ms()))
+            log::warn(ctx, "unknown device (not registered): {} ignored", m.topic);
+        return;
+    }
+    if (kinds_[dev] == Kind::Other)
+        return; // cameras have no sessions
+    // recorderd validated the raw message, dropped replays and bound every socket to its session
+    // (docs/topics.md, device reports): the report is taken as it is.
+    const auto& report = r.value();
+    Telemetry tele;
+    tele.dev = dev;
+    if (report.temp_dc)
+        tele.temp_c = static_cast<double>(*report.temp_dc) / 10.0;
+    tele.total_power_w = static_cast<double>(report.total_power_w);
+    for (const auto& s : report.sockets) {
+        tele.ports.push_back({s.n, s.sid, static_cast<double>(s.power_w)});
+        ensure_session(s.sid, dev, s.n, 0);
+    }
+    dispatch(rules_.on_tele(tele), loop_.current_posted_ms());
 }
 
 void Worker::dispatch(std::vector<Stop> stops, EpochMs arrived_ms) {

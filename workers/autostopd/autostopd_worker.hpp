@@ -24,8 +24,9 @@
 /// autostopd's glue. The MQTT callback thread only posts into the worker loop; its one thread
 /// decodes, looks sessions up, runs the rules and ticks them; a small pool of request threads asks
 /// sessiond to stop (rpc `sessiond/stop`, which blocks until sessiond answers) and posts the answers
-/// back into the loop. A telemetry reading counts for a session only when it comes from the
-/// session's own socket (its row in the database); others are dropped and logged.
+/// back into the loop. Telemetry comes as recorderd's device reports (ph/v1/svc/device/{id}/report):
+/// validated, replays dropped, each socket bound to its session by recorderd, so autostopd reads no
+/// raw telemetry and checks no binding.
 namespace pilehub::autostopd {
 
 /// Tunables (config keys `autostopd.*`).
@@ -72,8 +73,6 @@ public:
     std::size_t pending_requests();
     /// Sends every pending stop request with the caller and posts the answers (run drain() after).
     std::size_t send_requests();
-    /// Readings dropped because another device or socket claimed the session.
-    std::uint64_t foreign_readings() const { return foreign_; }
 
 private:
     struct Answered {
@@ -89,12 +88,12 @@ private:
     void handle(const mqtt::Message& m);
     void handle_device(const topics::DeviceTopic& t, const mqtt::Message& m);
     void handle_session(const std::string& sid, bool cost, const mqtt::Message& m);
+    /// recorderd's report of one telemetry message: the power, temperature and overload rules.
+    void handle_report(const std::string& dev, const mqtt::Message& m);
     void tick();
     void answered(const Answered& a);
     bool known_device(const std::string& dev);
     void ensure_session(const std::string& sid, const std::string& dev, int n, EpochMs start_hint);
-    /// Drops the readings whose session runs on another device or socket (logged, counted).
-    void drop_foreign(Telemetry& tele);
     void dispatch(std::vector<Stop> stops, EpochMs arrived_ms);
     void send(Request r);
     void request_loop();
@@ -118,8 +117,6 @@ private:
     std::map<std::string, EpochMs, std::less<>> unknown_;   ///< unknown device → when to look again
     std::map<std::string, Kind, std::less<>> kinds_;        ///< registered devices seen
     std::map<std::string, EpochMs, std::less<>> looked_up_; ///< sid → when it may be looked up again
-    std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>> last_tele_; ///< dev → (boot, seq)
-    std::uint64_t foreign_ = 0;
 
     std::vector<std::thread> request_threads_;
     worker::Loop loop_; ///< last: its thread stops before the members it uses go

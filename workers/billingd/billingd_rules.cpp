@@ -218,12 +218,7 @@ std::optional<std::int64_t> CostTracker::account_of(const std::string& sid) cons
     return it->second.session.account_id;
 }
 
-bool CostTracker::bound(const std::string &sid, std::string_view dev, int n) const {
-    auto it = tracked_.find(sid);
-    return it != tracked_.end() && it->second.session.device_id == dev && it->second.session.n == n;
-}
-
-bool CostTracker::on_reading(const std::string &sid, EpochMs at, std::optional<std::int64_t> energy_wh,
+bool CostTracker::on_reading(const std::string& sid, EpochMs at, std::optional<std::int64_t> energy_wh,
                              std::int64_t power_w) {
     auto it = tracked_.find(sid);
     if (it == tracked_.end())

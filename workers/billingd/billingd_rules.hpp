@@ -178,9 +178,6 @@ public:
     std::vector<std::string> sessions() const;
     /// The account a tracked session spends from.
     std::optional<std::int64_t> account_of(const std::string& sid) const;
-    /// Whether a report from socket `n` of `dev` may speak for the tracked session `sid`: only its
-    /// own socket's may (another pile claiming the sid must not move its bill).
-    bool bound(const std::string &sid, std::string_view dev, int n) const;
 
     /// A new reading of a tracked session (ignored for an untracked one, and for one older than
     /// the last); an absent energy reading repeats the last one. Returns true when its cost should

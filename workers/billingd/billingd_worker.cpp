@@ -2,20 +2,12 @@
 
 #include "common/json.hpp"
 #include "common/log.hpp"
-#include "common/payloads.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace pilehub::billing {
-namespace {
-
-std::int64_t watts(double w) {
-    return std::isfinite(w) && w > 0 ? std::llround(w) : 0;
-}
-
-} // namespace
 
 std::string encode_transition(const std::string& sid, const Settled& s, const std::string& reason,
                               const std::string& actor) {
@@ -61,7 +53,7 @@ Worker::~Worker() {
 void Worker::subscribe(mqtt::Router& router) {
     // Callback thread: post only (never throws; telemetry is dropped and counted when the queue is full).
     router.add(mqtt_, topics::any_session_state(), 1, [this](const mqtt::Message& m) { loop_.post(m); });
-    router.add(mqtt_, topics::any_device::tele(), 0, [this](const mqtt::Message& m) { loop_.post(m); });
+    router.add(mqtt_, topics::any_device_report(), 0, [this](const mqtt::Message& m) { loop_.post(m); });
 }
 
 void Worker::start() {
@@ -86,8 +78,13 @@ void Worker::handle(const mqtt::Message& m) {
         on_session_state(*sid);
         return;
     }
-    if (auto t = topics::parse_device_topic(m.topic); t && t->leaf == topics::Leaf::Tele)
-        on_tele(t->device_id, m.payload, loop_.current_posted_ms());
+    if (auto dev = topics::device_of_report(m.topic)) {
+        auto r = svc::decode_report(m.topic, m.payload);
+        if (r)
+            on_report(r.value());
+        else if (warnings_.allow(*dev, "malformed", clock_.now_ms()))
+            log::warn(log::Ctx{*dev, {}}, "device report ignored: {}", r.error());
+    }
 }
 
 void Worker::tick() {
@@ -223,50 +220,20 @@ void Worker::publish_cost(const std::string& sid) {
     ++stats_.costs_published;
 }
 
-void Worker::on_tele(const std::string& dev, const std::string& payload, EpochMs received_ms) {
+void Worker::on_report(const svc::DeviceReport& report) {
     {
         std::lock_guard lk(m_);
         ++stats_.telemetry;
     }
-    struct Reading {
-        std::string sid;
-        int n = 0;
-        std::optional<std::int64_t> energy_wh;
-        std::int64_t power_w;
-    };
-    std::vector<Reading> readings;
-    EpochMs at = received_ms;
-    if (auto e = payloads::decode<payloads::EbikeTele>(payload)) {
-        at = e->env.ts > 0 ? e->env.ts : received_ms;
-        for (const auto& s : e->data.sockets)
-            if (s.sid)
-                readings.push_back({*s.sid, s.n, s.session_energy_wh, watts(s.power_w)});
-    } else if (auto v = payloads::decode<payloads::EvTele>(payload)) {
-        at = v->env.ts > 0 ? v->env.ts : received_ms;
-        for (const auto& g : v->data.guns)
-            if (g.sid)
-                readings.push_back({*g.sid, g.n, g.session_energy_wh, watts(g.power_w)});
-    } else {
-        log::debug("telemetry not understood: {}", e.error());
-        return;
-    }
-    for (const auto& r : readings) {
-        if (!costs_.tracking(r.sid)) {
-            if (not_live_.count(r.sid) || !track(r.sid))
+    // recorderd bound each socket to its session (docs/topics.md, device reports): no check here.
+    const EpochMs at = report.at();
+    for (const auto& s : report.sockets) {
+        if (!costs_.tracking(s.sid)) {
+            if (not_live_.count(s.sid) || !track(s.sid))
                 continue;
         }
-        if (!costs_.bound(r.sid, dev, r.n)) {
-            {
-                std::lock_guard lk(m_);
-                ++stats_.foreign;
-            }
-            if (warnings_.allow(dev, "foreign", clock_.now_ms()))
-                log::warn(log::Ctx{dev, r.sid},
-                          "telemetry of socket {} claims a session that runs on another socket: reading dropped", r.n);
-            continue;
-        }
-        if (costs_.on_reading(r.sid, at, r.energy_wh, r.power_w))
-            publish_cost(r.sid);
+        if (costs_.on_reading(s.sid, at, s.energy_wh, s.power_w))
+            publish_cost(s.sid);
     }
 }
 

@@ -7,6 +7,7 @@
 #include "common/log.hpp"
 #include "common/mqtt.hpp"
 #include "common/mqtt_router.hpp"
+#include "common/svc.hpp"
 #include "common/worker_loop.hpp"
 
 #include <cstdint>
@@ -20,11 +21,12 @@
 /// billingd's glue: subscribes, decodes, calls the rules and the store, publishes.
 ///
 /// Threads: the MQTT callback thread only posts into the worker loop (common/worker_loop.hpp:
-/// session-state triggers and telemetry); its one consumer thread runs everything else (rules,
+/// session-state triggers and recorderd's device reports); its one consumer thread runs everything else (rules,
 /// database, publishing), so nothing needs a lock. A failed step is counted and skipped, never
 /// retried: a trigger lost (a failure, a crash) costs nothing, because the database scan at start-up
 /// and every scan period settles whatever is due, and the settlement transaction is conditional.
-/// A telemetry report counts for a session only when it comes from the session's own socket.
+/// Telemetry comes as recorderd's device reports (ph/v1/svc/device/{id}/report): validated, each
+/// socket already bound to its session, so billingd neither parses raw telemetry nor checks bindings.
 namespace pilehub::billing {
 
 /// A session transition as billingd publishes it on `ph/v1/svc/session/{sid}/state`:
@@ -52,11 +54,10 @@ public:
         std::uint64_t settled = 0;
         std::uint64_t deferred = 0; ///< settlements put off to wait for a session's telemetry
         std::uint64_t scans = 0;
-        std::uint64_t telemetry = 0;
+        std::uint64_t telemetry = 0; ///< device reports taken in
         std::uint64_t dropped = 0;
         std::uint64_t costs_published = 0;
         std::uint64_t errors = 0;
-        std::uint64_t foreign = 0; ///< readings dropped: another device or socket claimed the session
     };
 
     Worker(Store& store, mqtt::Client& mqtt, const Clock& clock, Options options);
@@ -64,7 +65,7 @@ public:
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
-    /// Subscribes through `router` to every session's state (QoS 1) and every device's telemetry
+    /// Subscribes through `router` to every session's state (QoS 1) and every device report
     /// (QoS 0). Call before the client starts.
     void subscribe(mqtt::Router& router);
     /// Starts the worker thread.
@@ -85,9 +86,9 @@ public:
     int settle_waiting();
     /// The sessions whose settlement is put off, with when it is retried.
     std::map<std::string, EpochMs> waiting() const { return waiting_; }
-    /// Telemetry of device `dev`: readings of tracked sessions on their own sockets (others are
-    /// dropped and logged); publishes the running costs now due.
-    void on_tele(const std::string& dev, const std::string& payload, EpochMs received_ms);
+    /// A device report: one reading per bound socket of a charging session (at the reading's time,
+    /// DeviceReport::at); publishes the running costs now due.
+    void on_report(const svc::DeviceReport& report);
     /// Periodic work: the settlement scan when its period is up, the live-set refresh, due costs.
     void on_tick();
     /// Re-reads the charging sessions: tracks new ones (with their recorded samples), drops ended ones.
@@ -96,7 +97,7 @@ public:
     Stats stats() const;
 
 private:
-    /// One message from the loop: a session-state trigger or a device's telemetry.
+    /// One message from the loop: a session-state trigger or a device report.
     void handle(const mqtt::Message& m);
     /// The loop's tick: put-off settlements, then the periodic work when its period is up.
     void tick();
@@ -109,7 +110,7 @@ private:
     const Clock& clock_;
     Options options_;
     CostTracker costs_;
-    std::set<std::string> not_live_;         ///< sids seen in telemetry that are not charging (cleared on refresh)
+    std::set<std::string> not_live_;         ///< sids seen in reports that are not charging (cleared on refresh)
     std::map<std::string, EpochMs> waiting_; ///< settlements put off: sid → when to retry (worker thread only)
     EpochMs next_scan_ = 0;
     EpochMs next_refresh_ = 0;

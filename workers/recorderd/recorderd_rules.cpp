@@ -21,7 +21,48 @@ std::optional<std::int64_t> scaled(std::optional<double> v, double factor) {
     return whole(*v * factor);
 }
 
+/// Power as a report carries it: whole watts, negative readings 0.
+std::int64_t report_watts(double w) {
+    return std::clamp<std::int64_t>(whole(w), 0, svc::kMaxReportPowerW);
+}
+
+/// The part every kind shares: one socket per port that still names a session; the device's draw
+/// is its own total or, when larger, the sum of every port (bound or not), as autostopd's
+/// device-overload rule took it from raw telemetry.
+template <typename Port>
+std::optional<svc::DeviceReport> report_of(const std::string& dev, const payloads::Envelope& env,
+                                           const std::vector<Port>& ports, std::optional<double> temp_c,
+                                           std::optional<double> total_power_w, EpochMs received) {
+    svc::DeviceReport r;
+    std::int64_t sum_w = 0;
+    for (const auto& p : ports) {
+        const auto w = report_watts(p.power_w);
+        sum_w += w;
+        if (p.sid)
+            r.sockets.push_back({p.n, *p.sid, w, p.session_energy_wh});
+    }
+    if (r.sockets.empty())
+        return std::nullopt;
+    r.device_id = dev;
+    r.device_ts = env.ts;
+    r.received_at = received;
+    r.temp_dc = scaled(temp_c, 10);
+    const auto total = total_power_w ? std::max<std::int64_t>(0, whole(*total_power_w)) : std::int64_t{0};
+    r.total_power_w = std::min(std::max(total, sum_w), svc::kMaxReportTotalW);
+    return r;
+}
+
 } // namespace
+
+std::optional<svc::DeviceReport> device_report(const std::string& dev, const payloads::Message<payloads::EbikeTele>& m,
+                                               EpochMs received) {
+    return report_of(dev, m.env, m.data.sockets, m.data.temp_c, m.data.total_power_w, received);
+}
+
+std::optional<svc::DeviceReport> device_report(const std::string& dev, const payloads::Message<payloads::EvTele>& m,
+                                               EpochMs received) {
+    return report_of(dev, m.env, m.data.guns, m.data.temp_c, m.data.total_power_w, received);
+}
 
 std::string_view to_string(Order o) {
     switch (o) {
@@ -44,7 +85,7 @@ std::string ev_fault_code(int bit) {
     return fmt::format("bit_{}", bit);
 }
 
-std::optional<TeleRows> TeleRecorder::check(const std::string &dev, const payloads::Envelope &env) {
+std::optional<TeleRows> TeleRecorder::check(const std::string& dev, const payloads::Envelope& env) {
     auto it = last_.find(dev);
     if (it == last_.end()) {
         last_.emplace(dev, std::make_pair(env.boot, env.seq));
@@ -67,24 +108,24 @@ std::optional<TeleRows> TeleRecorder::check(const std::string &dev, const payloa
     return r;
 }
 
-EpochMs TeleRecorder::when(const payloads::Envelope &env) const {
+EpochMs TeleRecorder::when(const payloads::Envelope& env) const {
     // CONTRACT A.3: ts 0 means the device has no clock; the platform then uses receive time.
     return env.ts != 0 ? env.ts : clock_.now_ms();
 }
 
-std::int64_t TeleRecorder::energy(const std::string &sid, std::optional<std::int64_t> reported, EpochMs t) {
+std::int64_t TeleRecorder::energy(const std::string& sid, std::optional<std::int64_t> reported, EpochMs t) {
     auto it = energy_.find(sid);
     if (it == energy_.end()) {
         if (energy_.size() >= kMaxRememberedSessions) {
             // Drop the tenth heard from longest ago (sessions that ended without telling us).
             std::vector<EpochMs> times;
             times.reserve(energy_.size());
-            for (const auto &[k, v] : energy_)
+            for (const auto& [k, v] : energy_)
                 times.push_back(v.second);
             auto cut = times.begin() + static_cast<std::ptrdiff_t>(times.size() / 10);
             std::nth_element(times.begin(), cut, times.end());
             const auto limit = *cut;
-            std::erase_if(energy_, [&](const auto &kv) { return kv.second.second <= limit; });
+            std::erase_if(energy_, [&](const auto& kv) { return kv.second.second <= limit; });
         }
         it = energy_.emplace(sid, std::make_pair(std::int64_t{0}, t)).first;
     }
@@ -94,12 +135,12 @@ std::int64_t TeleRecorder::energy(const std::string &sid, std::optional<std::int
     return it->second.first;
 }
 
-TeleRows TeleRecorder::on_ebike(const std::string &dev, const payloads::Message<payloads::EbikeTele> &m) {
+TeleRows TeleRecorder::on_ebike(const std::string& dev, const payloads::Message<payloads::EbikeTele>& m) {
     if (auto bad = check(dev, m.env))
         return std::move(*bad);
     TeleRows r;
     const auto t = when(m.env);
-    for (const auto &s : m.data.sockets) {
+    for (const auto& s : m.data.sockets) {
         if (!s.sid)
             continue;
         SessionSample x;
@@ -122,12 +163,12 @@ TeleRows TeleRecorder::on_ebike(const std::string &dev, const payloads::Message<
     return r;
 }
 
-TeleRows TeleRecorder::on_ev(const std::string &dev, const payloads::Message<payloads::EvTele> &m) {
+TeleRows TeleRecorder::on_ev(const std::string& dev, const payloads::Message<payloads::EvTele>& m) {
     if (auto bad = check(dev, m.env))
         return std::move(*bad);
     TeleRows r;
     const auto t = when(m.env);
-    for (const auto &g : m.data.guns) {
+    for (const auto& g : m.data.guns) {
         if (!g.sid)
             continue;
         SessionSample x;
@@ -150,7 +191,7 @@ TeleRows TeleRecorder::on_ev(const std::string &dev, const payloads::Message<pay
     return r;
 }
 
-bool FaultTracker::older(const std::string &key, const payloads::Envelope &env) {
+bool FaultTracker::older(const std::string& key, const payloads::Envelope& env) {
     auto it = last_.find(key);
     if (it != last_.end()) {
         const auto [boot, seq] = it->second;
@@ -163,10 +204,10 @@ bool FaultTracker::older(const std::string &key, const payloads::Envelope &env) 
     return false;
 }
 
-FaultVerdict FaultTracker::on_ebike(const std::string &dev, const payloads::Message<payloads::EbikeFault> &m,
-                                    const std::vector<std::string> &open_codes) {
+FaultVerdict FaultTracker::on_ebike(const std::string& dev, const payloads::Message<payloads::EbikeFault>& m,
+                                    const std::vector<std::string>& open_codes) {
     FaultVerdict v;
-    const auto &f = m.data;
+    const auto& f = m.data;
     if (older(fmt::format("{}/{}/{}", dev, f.n, f.code), m.env)) {
         v.order = Order::OutOfOrder;
         v.notes.push_back(fmt::format("fault {} on {} (boot {} seq {}) is older than one already applied: ignored",
@@ -188,10 +229,10 @@ FaultVerdict FaultTracker::on_ebike(const std::string &dev, const payloads::Mess
     return v;
 }
 
-FaultVerdict FaultTracker::on_ev(const std::string &dev, const payloads::Message<payloads::EvFaultEvent> &m,
-                                 const std::vector<std::string> &open_codes) {
+FaultVerdict FaultTracker::on_ev(const std::string& dev, const payloads::Message<payloads::EvFaultEvent>& m,
+                                 const std::vector<std::string>& open_codes) {
     FaultVerdict v;
-    const auto &f = m.data;
+    const auto& f = m.data;
     if (older(fmt::format("{}/{}", dev, f.n), m.env)) {
         v.order = Order::OutOfOrder;
         v.notes.push_back(fmt::format("fault set of {} (boot {} seq {}) is older than one already applied: ignored",
@@ -207,7 +248,7 @@ FaultVerdict FaultTracker::on_ev(const std::string &dev, const payloads::Message
             set.push_back(std::move(code));
         }
     }
-    for (const auto &code : open_codes)
+    for (const auto& code : open_codes)
         if (std::find(set.begin(), set.end(), code) == set.end())
             v.changes.push_back({FaultChange::Kind::Close, f.n, code, std::nullopt});
     return v;

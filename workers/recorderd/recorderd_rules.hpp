@@ -1,6 +1,7 @@
 #pragma once
 #include "common/clock.hpp"
 #include "common/payloads.hpp"
+#include "common/svc.hpp"
 
 #include <cstdint>
 #include <map>
@@ -24,7 +25,7 @@ struct SessionSample {
     std::optional<std::int64_t> voltage_dv;
     std::optional<std::int64_t> current_ma;
     std::optional<std::int64_t> soc_pct;
-    bool operator==(const SessionSample &) const = default;
+    bool operator==(const SessionSample&) const = default;
 };
 
 /// One device-level reading (`device_samples`).
@@ -34,7 +35,7 @@ struct DeviceSample {
     std::optional<std::int64_t> temp_dc; ///< deci-degrees Celsius
     std::optional<std::int64_t> total_power_w;
     std::optional<std::int64_t> rssi_dbm;
-    bool operator==(const DeviceSample &) const = default;
+    bool operator==(const DeviceSample&) const = default;
 };
 
 /// Where a message stands in its device's stream (`boot`, `seq` of the envelope).
@@ -57,24 +58,34 @@ struct TeleRows {
 /// energy (for reports that leave `session_energy_wh` out).
 class TeleRecorder {
 public:
-    explicit TeleRecorder(const Clock &clock) : clock_(clock) {}
+    explicit TeleRecorder(const Clock& clock) : clock_(clock) {}
 
     /// An e-bike pile's `tele`: one curve point per socket that reports a `sid`, one device reading.
-    TeleRows on_ebike(const std::string &dev, const payloads::Message<payloads::EbikeTele> &m);
+    TeleRows on_ebike(const std::string& dev, const payloads::Message<payloads::EbikeTele>& m);
     /// An EV charger's `tele`: one curve point per gun with a `sid`, one device reading.
-    TeleRows on_ev(const std::string &dev, const payloads::Message<payloads::EvTele> &m);
+    TeleRows on_ev(const std::string& dev, const payloads::Message<payloads::EvTele>& m);
     /// Sessions whose last energy is remembered (bounded).
     std::size_t remembered_sessions() const { return energy_.size(); }
 
 private:
-    std::optional<TeleRows> check(const std::string &dev, const payloads::Envelope &env);
-    EpochMs when(const payloads::Envelope &env) const;
-    std::int64_t energy(const std::string &sid, std::optional<std::int64_t> reported, EpochMs t);
+    std::optional<TeleRows> check(const std::string& dev, const payloads::Envelope& env);
+    EpochMs when(const payloads::Envelope& env) const;
+    std::int64_t energy(const std::string& sid, std::optional<std::int64_t> reported, EpochMs t);
 
-    const Clock &clock_;
+    const Clock& clock_;
     std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>> last_; ///< dev → (boot, seq)
     std::map<std::string, std::pair<std::int64_t, EpochMs>, std::less<>> energy_;    ///< sid → (energy, t)
 };
+
+/// The device report (docs/topics.md, `ph/v1/svc/device/{id}/report`) of one fresh e-bike pile
+/// telemetry message whose unbound claims were already taken out (their `sid` reset by the binding
+/// check): one socket per remaining `sid`, whole watts, the session energy as reported; nullopt
+/// when no socket is left. `received` is the platform's receive time.
+std::optional<svc::DeviceReport> device_report(const std::string& dev, const payloads::Message<payloads::EbikeTele>& m,
+                                               EpochMs received);
+/// The same for an EV charger's telemetry (one socket per gun with a `sid`).
+std::optional<svc::DeviceReport> device_report(const std::string& dev, const payloads::Message<payloads::EvTele>& m,
+                                               EpochMs received);
 
 /// One change to `fault_records`.
 struct FaultChange {
@@ -83,7 +94,7 @@ struct FaultChange {
     int n = 0; ///< 0 = the whole device
     std::string code;
     std::optional<int> bit;
-    bool operator==(const FaultChange &) const = default;
+    bool operator==(const FaultChange&) const = default;
 };
 
 /// What a fault event does, given the codes already open on its socket/gun.
@@ -98,15 +109,15 @@ struct FaultVerdict {
 class FaultTracker {
 public:
     /// `evt/fault` of an e-bike pile: `{code, bit, active, n}` raises or clears one fault.
-    FaultVerdict on_ebike(const std::string &dev, const payloads::Message<payloads::EbikeFault> &m,
-                          const std::vector<std::string> &open_codes);
+    FaultVerdict on_ebike(const std::string& dev, const payloads::Message<payloads::EbikeFault>& m,
+                          const std::vector<std::string>& open_codes);
     /// `evt/fault` of an EV charger: `{n, fault_bits}` is the complete set of gun n (0 = charger):
     /// faults set and not open are opened, open ones no longer set are closed.
-    FaultVerdict on_ev(const std::string &dev, const payloads::Message<payloads::EvFaultEvent> &m,
-                       const std::vector<std::string> &open_codes);
+    FaultVerdict on_ev(const std::string& dev, const payloads::Message<payloads::EvFaultEvent>& m,
+                       const std::vector<std::string>& open_codes);
 
 private:
-    bool older(const std::string &key, const payloads::Envelope &env);
+    bool older(const std::string& key, const payloads::Envelope& env);
     std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>> last_; ///< dev/n[/code] → (boot, seq)
 };
 

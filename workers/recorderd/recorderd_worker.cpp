@@ -3,6 +3,7 @@
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/payloads.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 
 #include <unistd.h>
@@ -214,6 +215,7 @@ void Worker::decode_one(const mqtt::Message& msg, EpochMs received) {
         sid.reset();
     };
     TeleRows rows;
+    std::optional<svc::DeviceReport> report;
     if (*kind == "ebike_pile") {
         auto m = payloads::decode<payloads::EbikeTele>(msg.payload);
         if (!m) {
@@ -226,6 +228,8 @@ void Worker::decode_one(const mqtt::Message& msg, EpochMs received) {
         for (auto& s : tele.data.sockets)
             foreign(s.sid, s.n);
         rows = tele_rules_.on_ebike(dev, tele);
+        if (rows.order == Order::Fresh)
+            report = device_report(dev, tele, received);
     } else if (*kind == "ev_charger") {
         auto m = payloads::decode<payloads::EvTele>(msg.payload);
         if (!m) {
@@ -238,6 +242,8 @@ void Worker::decode_one(const mqtt::Message& msg, EpochMs received) {
         for (auto& g : tele.data.guns)
             foreign(g.sid, g.n);
         rows = tele_rules_.on_ev(dev, tele);
+        if (rows.order == Order::Fresh)
+            report = device_report(dev, tele, received);
     } else {
         malformed_++;
         if (warnings_.allow(dev, "malformed", clock_.now_ms()))
@@ -250,6 +256,10 @@ void Worker::decode_one(const mqtt::Message& msg, EpochMs received) {
             log::warn(ctx, "{}", rows.why);
         return;
     }
+    // Published before the rows join their batch: the readers of the report wait for no commit
+    // (README, "Latency").
+    if (report)
+        publish_report(*report);
     if (batch_.oldest_received == 0) {
         batch_.oldest_received = received;
         batch_oldest_ = received;
@@ -263,6 +273,17 @@ void Worker::decode_one(const mqtt::Message& msg, EpochMs received) {
         batch_.devices.push_back(std::move(*rows.device));
     if (batch_.rows() >= opts_.batch_rows)
         hand_off();
+}
+
+void Worker::publish_report(const svc::DeviceReport& r) {
+    if (mqtt_.publish({topics::device_report(r.device_id), svc::encode(r), 0, false})) {
+        reports_++;
+        return;
+    }
+    reports_failed_++;
+    if (warnings_.allow(r.device_id, "report", clock_.now_ms()))
+        log::warn(log::Ctx{r.device_id, {}}, "device report not published (client queue full): {} so far",
+                  reports_failed_.load());
 }
 
 void Worker::hand_off() {
@@ -310,6 +331,8 @@ Stats Worker::stats() const {
     s.unknown_device = unknown_;
     s.out_of_order = out_of_order_;
     s.foreign = foreign_;
+    s.reports = reports_;
+    s.reports_failed = reports_failed_;
     s.rows_written = rows_written_;
     s.rows_ignored = rows_ignored_;
     s.batches = batches_;
@@ -354,6 +377,8 @@ std::string Worker::status_json() const {
         .field("out_of_order", static_cast<std::int64_t>(s.out_of_order))
         .field("unknown_device", static_cast<std::int64_t>(s.unknown_device))
         .field("foreign", static_cast<std::int64_t>(s.foreign))
+        .field("reports", static_cast<std::int64_t>(s.reports))
+        .field("reports_failed", static_cast<std::int64_t>(s.reports_failed))
         .end_object();
     return w.str();
 }
@@ -362,10 +387,10 @@ void Worker::publish_status() {
     const auto s = stats();
     mqtt_.publish({topics::svc_status("recorderd"), status_json(), 1, true});
     if (s.tele_received != logged_received_ || s.rows_written != logged_rows_ || s.queue != 0)
-        log::info("queue {} messages, {} rows pending, lag {} ms; {} telemetry received, {} rows written in {} "
-                  "batches, {} dropped, {} malformed, {} out of order, {} events",
-                  s.queue, s.pending_rows, s.lag_ms, s.tele_received, s.rows_written, s.batches, s.tele_dropped,
-                  s.malformed, s.out_of_order, s.events);
+        log::info("queue {} messages, {} rows pending, lag {} ms; {} telemetry received, {} reports published, {} "
+                  "rows written in {} batches, {} dropped, {} malformed, {} out of order, {} events",
+                  s.queue, s.pending_rows, s.lag_ms, s.tele_received, s.reports, s.rows_written, s.batches,
+                  s.tele_dropped, s.malformed, s.out_of_order, s.events);
     logged_received_ = s.tele_received;
     logged_rows_ = s.rows_written;
 }

@@ -22,8 +22,10 @@
 ///   event's row and its de-duplication record are written before the broker gets its PUBACK; an
 ///   event that cannot be committed is retried there, then the process exits without acknowledging
 ///   it, and the broker delivers it again;
-/// - the decode loop turns telemetry into rows and cuts them into batches; a reading counts for a
-///   session only when it comes from the session's own socket (others are dropped and logged);
+/// - the decode loop validates telemetry (the platform's one validator of raw telemetry), binds each
+///   socket to its session (a reading counts for a session only when it comes from the session's own
+///   socket; others are dropped and logged), publishes the device report of the bound sockets
+///   (ph/v1/svc/device/{id}/report, before any commit), then cuts the rows into batches;
 /// - the write loop commits each batch in one transaction (retried, then the process exits) and
 ///   publishes the status (queue, lag).
 namespace pilehub::recorderd {
@@ -48,8 +50,10 @@ struct Stats {
     std::uint64_t tele_dropped = 0; ///< queue full
     std::uint64_t malformed = 0;
     std::uint64_t unknown_device = 0;
-    std::uint64_t out_of_order = 0; ///< replays and out-of-order telemetry
-    std::uint64_t foreign = 0;      ///< readings dropped: not from the session's own socket
+    std::uint64_t out_of_order = 0;   ///< replays and out-of-order telemetry
+    std::uint64_t foreign = 0;        ///< readings dropped: not from the session's own socket
+    std::uint64_t reports = 0;        ///< device reports published (ph/v1/svc/device/{id}/report)
+    std::uint64_t reports_failed = 0; ///< device reports the client could not queue
     std::uint64_t rows_written = 0;
     std::uint64_t rows_ignored = 0; ///< duplicates of (session, t) / (device, t)
     std::uint64_t batches = 0;
@@ -87,6 +91,7 @@ private:
     void handle_event(const mqtt::Message& m);
     void decode_one(const mqtt::Message& m, EpochMs received);
     void decode_tick();
+    void publish_report(const svc::DeviceReport& r);
     void hand_off();
     void write(const Batch& b);
     void publish_status();
@@ -122,7 +127,8 @@ private:
     log::RateLimiter warnings_;
 
     std::atomic<std::uint64_t> tele_received_{0}, malformed_{0}, unknown_{0}, out_of_order_{0}, foreign_{0},
-        rows_written_{0}, rows_ignored_{0}, batches_{0}, events_n_{0}, duplicate_events_{0}, write_errors_{0};
+        rows_written_{0}, rows_ignored_{0}, batches_{0}, events_n_{0}, duplicate_events_{0}, write_errors_{0},
+        reports_{0}, reports_failed_{0};
 
     worker::Loop write_loop_;  ///< batches; stops after the decode loop
     worker::Loop decode_loop_; ///< telemetry messages; last member: stops first

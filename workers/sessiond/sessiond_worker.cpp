@@ -3,6 +3,7 @@
 #include "common/daemon.hpp"
 #include "common/ledger.hpp"
 #include "common/log.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 
 #include <fmt/format.h>
@@ -143,7 +144,7 @@ void Worker::attach() {
     router_.add(mqtt_, topics::any_device::evt(), 1, [this](const mqtt::Message& m) { on_event(m); });
     router_.add(mqtt_, topics::any_device::req(), 1, [this](const mqtt::Message& m) { on_request(m); });
     router_.add(mqtt_, topics::any_device::cmd_reply(), 1, [this](const mqtt::Message& m) { on_cmd_reply(m); });
-    router_.add(mqtt_, topics::any_device::tele(), 0, [this](const mqtt::Message& m) { on_tele(m); });
+    router_.add(mqtt_, topics::any_device_report(), 0, [this](const mqtt::Message& m) { on_report(m); });
     server_ = std::make_unique<rpc::Server>(mqtt_, router_, opts_.service, clock_);
     server_->handle("start", [this](rpc::Request& r) { return rpc_start(r); });
     server_->handle("stop", [this](rpc::Request& r) { return rpc_stop(r); });
@@ -211,7 +212,7 @@ void Worker::on_message(const mqtt::Message& m) {
     std::lock_guard l(m_);
     try {
         dispatch(m);
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
         // The worker loop that calls us decides (common/worker_loop.hpp): a storage failure is
         // retried, then the process exits without acknowledging the message; anything else is skipped.
         counters_.handler_errors++;
@@ -775,19 +776,22 @@ void Worker::on_event(const mqtt::Message& m) {
     }
 }
 
-void Worker::on_tele(const mqtt::Message& m) {
-    const auto t = topics::parse_device_topic(m.topic);
-    if (!t || t->leaf != topics::Leaf::Tele)
+void Worker::on_report(const mqtt::Message& m) {
+    const auto dev = topics::device_of_report(m.topic);
+    if (!dev)
         return;
-    const auto tele = payloads::decode<payloads::EbikeTele>(m.payload);
-    if (!tele)
-        return; // another kind's telemetry, or unreadable: recorderd reports those
+    const auto r = svc::decode_report(m.topic, m.payload);
+    if (!r) {
+        log::warn(log::Ctx{*dev, {}}, "device report ignored: {}", r.error());
+        return;
+    }
+    // recorderd bound each socket to its session (docs/topics.md, device reports).
     std::vector<Report> reports;
     const auto now = clock_.now_ms();
-    for (const auto& s : tele->data.sockets)
-        if (s.sid && s.session_energy_wh)
-            reports.push_back({*s.sid, *s.session_energy_wh, whole_watts(s.power_w), now});
-    store_.report(t->device_id, reports);
+    for (const auto& s : r.value().sockets)
+        if (s.energy_wh)
+            reports.push_back({s.sid, *s.energy_wh, s.power_w, now});
+    store_.report(*dev, reports);
 }
 
 void Worker::on_request(const mqtt::Message& m) {

@@ -58,7 +58,8 @@ struct Options {
     std::int64_t device_time_scale = 1;
 };
 
-/// Subscribes to device presence, conn states, events, requests, command replies and telemetry and
+/// Subscribes to device presence, conn states, events, requests, command replies, recorderd's device
+/// reports (telemetry validated and bound to its sessions: ph/v1/svc/device/{id}/report) and
 /// to `ph/v1/svc/rpc/sessiond/+`; decodes each message, asks the rules, commits the effect with the
 /// message id in one transaction inside the MQTT callback, then publishes commands, request
 /// replies and `ph/v1/svc/session/{sid}/state`. Card swipes go to CardAuth and the API's device
@@ -83,7 +84,7 @@ public:
     /// Runs every inbound message (what attach() installs; tests call it directly). A failure is
     /// counted, logged and rethrown: main runs this under worker::Loop::run_inline, which retries a
     /// storage failure and then exits without acknowledging the message.
-    void on_message(const mqtt::Message &m);
+    void on_message(const mqtt::Message& m);
     /// Runs after every connect (what attach() installs; tests call it directly).
     void on_connected();
     /// Fires the time-outs that are due by the clock (command time-outs and stop resends, suspended
@@ -137,7 +138,7 @@ private:
     void on_event(const mqtt::Message& m);
     void on_request(const mqtt::Message& m);
     void on_cmd_reply(const mqtt::Message& m);
-    void on_tele(const mqtt::Message& m);
+    void on_report(const mqtt::Message& m);
     void on_authorize(const std::string& dev, std::string_view payload);
     void on_record(const std::string& dev, std::string_view payload);
 

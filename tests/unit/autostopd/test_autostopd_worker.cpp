@@ -7,6 +7,7 @@
 #include "common/mqtt_router.hpp"
 #include "common/payloads.hpp"
 #include "common/registry.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 #include "tests/support/fake_mqtt.hpp"
 #include "workers/autostopd/autostopd_worker.hpp"
@@ -52,16 +53,15 @@ void seed(db::Database& d) {
                     dev.station_id, SystemClock::instance().now_ms()));
 }
 
-std::string overload_report(std::int64_t seq) {
-    payloads::EbikeTele t;
-    payloads::EbikeSocketTele s;
-    s.n = 2;
-    s.st = payloads::EbikeSocketStatus::Charging;
-    s.sid = "S1";
-    s.power_w = 900;
-    t.sockets.push_back(s);
-    t.total_power_w = 900;
-    return payloads::encode(payloads::Message<payloads::EbikeTele>{payloads::make_envelope(1, 1, seq), t});
+/// recorderd's report of pile-1's socket 2 (session S1) drawing `power_w`.
+std::string overload_report(std::int64_t power_w = 900, const std::string& dev = "pile-1") {
+    svc::DeviceReport r;
+    r.device_id = dev;
+    r.device_ts = 1;
+    r.received_at = 2;
+    r.total_power_w = power_w;
+    r.sockets = {{2, "S1", power_w, std::nullopt}};
+    return svc::encode(r);
 }
 
 } // namespace
@@ -80,12 +80,13 @@ TEST_CASE("autostop: the MQTT callback never waits for sessiond; one request goe
         calls.push_back(data);
         return rpc::Reply::success();
     });
-    CHECK(std::find(mqtt.filters.begin(), mqtt.filters.end(), topics::any_device::tele()) != mqtt.filters.end());
+    CHECK(std::find(mqtt.filters.begin(), mqtt.filters.end(), topics::any_device_report()) != mqtt.filters.end());
+    CHECK(std::find(mqtt.filters.begin(), mqtt.filters.end(), topics::any_device::tele()) == mqtt.filters.end());
     CHECK(std::find(mqtt.filters.begin(), mqtt.filters.end(), topics::any_session_cost()) != mqtt.filters.end());
 
     // The callback only queues: no rule runs and nothing is asked on the callback's thread.
     for (int i = 1; i <= 5; ++i)
-        mqtt.deliver({topics::tele("pile-1"), overload_report(i), 0, false});
+        mqtt.deliver({topics::device_report("pile-1"), overload_report(), 0, false});
     CHECK(worker.pending_requests() == 0);
     CHECK(calls.empty());
     // The rules decide once while the request is in flight (sessiond has not answered yet).
@@ -95,7 +96,7 @@ TEST_CASE("autostop: the MQTT callback never waits for sessiond; one request goe
     CHECK(worker.send_requests() == 1);
     worker.drain(); // the answer: accepted
     for (int i = 6; i <= 8; ++i)
-        mqtt.deliver({topics::tele("pile-1"), overload_report(i), 0, false});
+        mqtt.deliver({topics::device_report("pile-1"), overload_report(), 0, false});
     worker.drain();
     CHECK(worker.pending_requests() == 0);
     REQUIRE(calls.size() == 1);
@@ -111,62 +112,58 @@ TEST_CASE("autostop: unknown devices and malformed messages are dropped without 
     mqtt::Router router;
     autostopd::Worker worker(mqtt, router, core, SystemClock::instance(), {});
     router.attach(mqtt);
-    for (const auto& [topic, payload] : std::vector<std::pair<std::string, std::string>>{
-             {topics::tele("ghost"), overload_report(1)},
-             {topics::tele("pile-1"), "not json"},
-             {topics::tele("pile-1"),
-              R"({"v":1,"ts":1,"boot":1,"seq":1,"data":{"sockets":[{"n":2,"sid":"S1","power_w":-1}]}})"},
-             {topics::state("pile-1"), R"({"v":1})"},
-             {topics::evt("pile-1", "fault"), R"({"v":1,"ts":1,"boot":1,"seq":2,"id":"x","data":{"bit":99}})"},
-             {topics::session_cost("S1"), "[]"},
-             {topics::session_state("S1"), R"({"v":1})"},
-             {"ph/v1/dev/bad id/tele", "{}"},
-             {topics::tele("pile-1"), std::string(100'000, '[') + std::string(100'000, ']')},
-         })
+    for (
+        const auto& [topic, payload] : std::vector<std::pair<std::string, std::string>>{
+            {topics::device_report("ghost"), overload_report(900, "ghost")},
+            {topics::device_report("pile-1"), "not json"},
+            {topics::device_report("pile-1"), overload_report(900, "pile-2")}, // not its topic's device
+            {topics::device_report("pile-1"),
+             R"({"v":1,"device_id":"pile-1","device_ts":1,"received_at":2,"total_power_w":0,"sockets":[{"n":2,"sid":"S1","power_w":-1}]})"},
+            {topics::tele("pile-1"), overload_report()}, // raw telemetry is not read at all
+            {topics::state("pile-1"), R"({"v":1})"},
+            {topics::evt("pile-1", "fault"), R"({"v":1,"ts":1,"boot":1,"seq":2,"id":"x","data":{"bit":99}})"},
+            {topics::session_cost("S1"), "[]"},
+            {topics::session_state("S1"), R"({"v":1})"},
+            {"ph/v1/dev/bad id/tele", "{}"},
+            {topics::device_report("pile-1"), std::string(100'000, '[') + std::string(100'000, ']')},
+        })
         mqtt.deliver({topic, payload, 1, false});
     worker.drain();
     CHECK(worker.pending_requests() == 0);
     // A well-formed overload after all that still works.
-    mqtt.deliver({topics::tele("pile-1"), overload_report(5), 0, false});
+    mqtt.deliver({topics::device_report("pile-1"), overload_report(), 0, false});
     worker.drain();
     CHECK(worker.pending_requests() == 1);
 }
 
-TEST_CASE("autostop: another pile's or socket's telemetry claiming a session is dropped, logged, and stops nothing") {
+TEST_CASE("autostop: a report's temperature and device total reach the rules as the pile reported them") {
     log::set_level(log::Level::Error);
     TempDb tmp;
     db::Database core(tmp.path);
     seed(core);
-    {
-        registry::Store reg(core);
-        registry::Device other;
-        other.id = "pile-2";
-        other.station_id = 1;
-        other.ports = 10;
-        reg.add_device(other, "hash", 1);
-    }
     test::FakeMqtt mqtt{"svc.autostopd"};
     mqtt::Router router;
     autostopd::Worker worker(mqtt, router, core, SystemClock::instance(), {});
     router.attach(mqtt);
-    auto claim = [](int n, std::int64_t seq) {
-        payloads::EbikeTele t;
-        payloads::EbikeSocketTele s;
-        s.n = n;
-        s.st = payloads::EbikeSocketStatus::Charging;
-        s.sid = "S1"; // runs on pile-1 socket 2
-        s.power_w = 2000;
-        t.sockets.push_back(s);
-        t.total_power_w = 2000;
-        return payloads::encode(payloads::Message<payloads::EbikeTele>{payloads::make_envelope(1, 1, seq), t});
-    };
-    mqtt.deliver({topics::tele("pile-2"), claim(2, 1), 0, false}); // another pile
-    mqtt.deliver({topics::tele("pile-1"), claim(3, 2), 0, false}); // another socket of its pile
+    std::vector<std::string> calls;
+    worker.set_caller([&](const autostopd::Stop&, const std::string& data) {
+        calls.push_back(data);
+        return rpc::Reply::success();
+    });
+    svc::DeviceReport r;
+    r.device_id = "pile-1";
+    r.device_ts = 1;
+    r.received_at = 2;
+    r.total_power_w = 100;
+    r.sockets = {{2, "S1", 100, 1}};
+    r.temp_dc = 600; // 60.0 °C: below the default temp_stop_c
+    mqtt.deliver({topics::device_report("pile-1"), svc::encode(r), 0, false});
     worker.drain();
-    CHECK(worker.foreign_readings() == 2);
     CHECK(worker.pending_requests() == 0);
-    mqtt.deliver({topics::tele("pile-1"), claim(2, 3), 0, false}); // its own socket: the overload counts
+    r.temp_dc = 900; // 90.0 °C
+    mqtt.deliver({topics::device_report("pile-1"), svc::encode(r), 0, false});
     worker.drain();
-    CHECK(worker.foreign_readings() == 2);
-    CHECK(worker.pending_requests() == 1);
+    REQUIRE(worker.send_requests() == 1);
+    REQUIRE(calls.size() == 1);
+    CHECK(calls[0] == R"({"session_id":"S1","reason":"over_temp","actor":"autostopd"})");
 }

@@ -9,6 +9,7 @@
 #include "common/ledger.hpp"
 #include "common/log.hpp"
 #include "common/mqtt_router.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 
 #include <doctest/doctest.h>
@@ -276,7 +277,7 @@ TEST_CASE("billingd: a session without a tariff_id is priced by the station's ve
     CHECK(f.m.count("SELECT count(*) FROM settlements WHERE tariff_id = " + std::to_string(later)) == 1);
 }
 
-TEST_CASE("billingd: telemetry of a charging session publishes its running cost for autostopd") {
+TEST_CASE("billingd: a device report of a charging session publishes its running cost for autostopd") {
     Fixture f("billingd-cost", Worker::Options{.cost = {.min_interval_ms = 0, .period_ms = 15000}});
     const auto a = f.m.account(1, 60, 0);
     f.m.clock.set(kStart + 30 * kMin);
@@ -288,11 +289,13 @@ TEST_CASE("billingd: telemetry of a charging session publishes its running cost 
                  .state = "charging",
                  .started_at = kStart,
                  .record_msg_id = std::nullopt});
-    const std::string tele = R"({"v":1,"ts":)" + std::to_string(f.m.clock.now_ms()) +
-                             R"(,"boot":1,"seq":9,"data":{"total_power_w":120,"sockets":[)"
-                             R"({"n":1,"st":"charging","power_w":120.4,"session_energy_wh":75,"sid":"live1"},)"
-                             R"({"n":2,"st":"charging","power_w":80,"session_energy_wh":5,"sid":"unknown"}]}})";
-    f.worker.on_tele("pile-1", tele, f.m.clock.now_ms());
+    svc::DeviceReport report;
+    report.device_id = "pile-1";
+    report.device_ts = f.m.clock.now_ms();
+    report.received_at = f.m.clock.now_ms();
+    report.total_power_w = 200;
+    report.sockets = {{1, "live1", 120, 75}, {2, "unknown", 80, 5}};
+    f.worker.on_report(report);
     auto sent = f.mqtt.on(topics::session_cost("live1"));
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].qos == 0);
@@ -318,9 +321,10 @@ TEST_CASE("billingd: telemetry of a charging session publishes its running cost 
     CHECK(f.mqtt.on(topics::session_cost("live1")).size() == 2);
 }
 
-TEST_CASE("billingd: a reading counts only from the session's own pile and socket; others are dropped and counted") {
+TEST_CASE("billingd: device reports come through the worker loop; one that is malformed or names another device "
+          "than its topic's moves nothing") {
     log::set_level(log::Level::Error);
-    Fixture f("billingd-foreign", Worker::Options{.cost = {.min_interval_ms = 0, .period_ms = 15000}});
+    Fixture f("billingd-reports", Worker::Options{.cost = {.min_interval_ms = 0, .period_ms = 15000}});
     const auto a = f.m.account(1, 10'000, 0);
     f.m.clock.set(kStart + 30 * kMin);
     f.m.session({.id = "live1",
@@ -331,34 +335,37 @@ TEST_CASE("billingd: a reading counts only from the session's own pile and socke
                  .state = "charging",
                  .started_at = kStart,
                  .record_msg_id = std::nullopt});
-    auto report = [&](int n, int power_w, int energy_wh) {
-        return R"({"v":1,"ts":)" + std::to_string(f.m.clock.now_ms()) +
-               R"(,"boot":1,"seq":9,"data":{"total_power_w":1,"sockets":[{"n":)" + std::to_string(n) +
-               R"(,"st":"charging","power_w":)" + std::to_string(power_w) + R"(,"session_energy_wh":)" +
-               std::to_string(energy_wh) + R"(,"sid":"live1"}]}})";
+    auto report = [&](const std::string& dev, int power_w, int energy_wh) {
+        svc::DeviceReport r;
+        r.device_id = dev;
+        r.device_ts = f.m.clock.now_ms();
+        r.received_at = f.m.clock.now_ms();
+        r.total_power_w = power_w;
+        r.sockets = {{1, "live1", power_w, energy_wh}};
+        return svc::encode(r);
     };
     // Through the worker loop, as the MQTT callback would post them.
     mqtt::Router router;
     f.worker.subscribe(router);
     router.attach(f.mqtt);
-    f.mqtt.deliver({topics::tele("pile-2"), report(1, 2000, 5000), 0, false}); // another pile
-    f.mqtt.deliver({topics::tele("pile-1"), report(3, 2000, 5000), 0, false}); // another socket
+    f.mqtt.deliver({topics::device_report("pile-1"), report("pile-2", 2000, 5000), 0, false}); // not its topic's
+    f.mqtt.deliver({topics::device_report("pile-1"), R"({"v":1,"device_id":"pile-1"})", 0, false});
     CHECK(f.worker.drain() == 2);
-    CHECK(f.worker.stats().foreign == 2);
+    CHECK(f.worker.stats().telemetry == 0);
     for (const auto& m : f.mqtt.on(topics::session_cost("live1"))) // the periodic cost knows no reading
         CHECK(m.payload.find("\"energy_wh\":0") != std::string::npos);
 
-    f.mqtt.deliver({topics::tele("pile-1"), report(1, 150, 20), 0, false}); // its own socket
+    f.mqtt.deliver({topics::device_report("pile-1"), report("pile-1", 150, 20), 0, false});
     f.worker.drain();
     const auto sent = f.mqtt.on(topics::session_cost("live1"));
     REQUIRE_FALSE(sent.empty());
     CHECK(sent.back().payload.find("\"energy_wh\":20") != std::string::npos);
-    CHECK(f.worker.stats().foreign == 2);
+    CHECK(f.worker.stats().telemetry == 1);
 }
 
-TEST_CASE("billingd: the worker subscribes to session states and device telemetry") {
+TEST_CASE("billingd: telemetry comes from recorderd's device reports, never from raw device telemetry") {
     Fixture f("billingd-subscribe");
     mqtt::Router router;
     f.worker.subscribe(router);
-    CHECK(f.mqtt.filters == std::vector<std::string>{topics::any_session_state(), topics::any_device::tele()});
+    CHECK(f.mqtt.filters == std::vector<std::string>{topics::any_session_state(), topics::any_device_report()});
 }

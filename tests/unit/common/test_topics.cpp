@@ -85,3 +85,17 @@ TEST_CASE("topics: device topics are parsed back, and anything else is refused")
     CHECK_FALSE(topics::parse_device_topic("ph/v2/dev/e-1/tele"));
     CHECK_FALSE(topics::parse_device_topic("ph/v1/dev/e-1/evt/Bad-Name"));
 }
+
+TEST_CASE("topics: recorderd's device report is ph/v1/svc/device/{id}/report and only that parses back to its device") {
+    CHECK(topics::device_report("P1") == "ph/v1/svc/device/P1/report");
+    CHECK(topics::any_device_report() == "ph/v1/svc/device/+/report");
+    CHECK(topics::matches(topics::any_device_report(), topics::device_report("e-001")));
+    CHECK_FALSE(topics::matches(topics::any_device_report(), topics::device_presence("e-001")));
+    CHECK(topics::device_of_report(topics::device_report("P1")) == "P1");
+    CHECK(topics::device_of_report(topics::any_device_report()) == std::nullopt); // `+` is no device id
+    CHECK(topics::device_of_report(topics::device_presence("P1")) == std::nullopt);
+    CHECK(topics::device_of_report(topics::tele("P1")) == std::nullopt);
+    CHECK(topics::device_of_report("ph/v1/svc/device/P1/report/x") == std::nullopt);
+    CHECK(topics::device_of_report("ph/v1/svc/device/svc.x/report") == std::nullopt);
+    CHECK(topics::device_of_presence(topics::device_report("P1")) == std::nullopt);
+}

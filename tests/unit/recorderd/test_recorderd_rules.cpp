@@ -20,7 +20,7 @@ namespace {
 /// A temporary SQLite file, removed with its WAL files at the end of the test.
 struct TempDb {
     std::string path;
-    explicit TempDb(const char *name)
+    explicit TempDb(const char* name)
         : path((std::filesystem::temp_directory_path() /
                 (std::string("pilehub-recorderd-") + name + "-" + std::to_string(::getpid()) + ".db"))
                    .string()) {
@@ -28,13 +28,13 @@ struct TempDb {
     }
     ~TempDb() { clean(); }
     void clean() const {
-        for (const char *suffix : {"", "-wal", "-shm"})
+        for (const char* suffix : {"", "-wal", "-shm"})
             std::filesystem::remove(path + suffix);
     }
 };
 
 payloads::Message<payloads::EbikeTele> ebike_tele(std::int64_t boot, std::int64_t seq, EpochMs ts,
-                                                  const std::string &sockets, double total = 0) {
+                                                  const std::string& sockets, double total = 0) {
     auto m = payloads::decode<payloads::EbikeTele>(fmt::format(
         R"({{"v":1,"ts":{},"boot":{},"seq":{},"data":{{"temp_c":41.26,"total_power_w":{},"rssi_dbm":-70,"sockets":[{}]}}}})",
         ts, boot, seq, total, sockets));
@@ -42,7 +42,7 @@ payloads::Message<payloads::EbikeTele> ebike_tele(std::int64_t boot, std::int64_
     return m.value();
 }
 
-payloads::Message<payloads::EbikeFault> ebike_fault(std::int64_t seq, const char *code, bool active, int n = 3) {
+payloads::Message<payloads::EbikeFault> ebike_fault(std::int64_t seq, const char* code, bool active, int n = 3) {
     auto m = payloads::decode<payloads::EbikeFault>(fmt::format(
         R"({{"v":1,"ts":1732183200000,"boot":2,"seq":{},"id":"e-2-{}","data":{{"code":"{}","bit":2,"active":{},"n":{}}}}})",
         seq, seq, code, active ? "true" : "false", n));
@@ -55,7 +55,7 @@ payloads::Message<payloads::EvFaultEvent> ev_fault(std::int64_t seq, std::uint32
         R"({{"v":1,"ts":1732183200000,"boot":2,"seq":{},"id":"e-{}","data":{{"n":{},"fault_bits":{},"faults":[{}]}}}})",
         seq, seq, n, bits, [&] {
             std::string s;
-            for (const auto &name : payloads::ev_fault_names(bits))
+            for (const auto& name : payloads::ev_fault_names(bits))
                 s += (s.empty() ? "\"" : ",\"") + name + "\"";
             return s;
         }()));
@@ -63,7 +63,7 @@ payloads::Message<payloads::EvFaultEvent> ev_fault(std::int64_t seq, std::uint32
     return m.value();
 }
 
-std::vector<std::string> open_codes(db::Database &d, const std::string &dev, int n) {
+std::vector<std::string> open_codes(db::Database& d, const std::string& dev, int n) {
     std::vector<std::string> out;
     db::Statement st(d, kSqlOpenFaultCodes);
     st.bind_all(dev, n);
@@ -86,7 +86,7 @@ TEST_CASE("recorder: a socket with a session gives one point of its power curve 
             179.6));
     CHECK(rows.order == Order::Fresh);
     REQUIRE(rows.sessions.size() == 1);
-    const auto &s = rows.sessions[0];
+    const auto& s = rows.sessions[0];
     CHECK(s.session_id == "S1");
     CHECK(s.t == 1'732'183'200'500);
     CHECK(s.power_w == 180);
@@ -155,6 +155,63 @@ TEST_CASE("recorder: EV guns give curve points with state of charge") {
     CHECK_FALSE(rows.device->temp_dc);
 }
 
+TEST_CASE("recorder: a device report carries the sockets that still name a session, in whole numbers") {
+    struct Row {
+        const char* what;
+        std::string sockets;
+        double total;
+        std::vector<svc::ReportSocket> want; ///< empty: no report
+        std::int64_t want_total_w;
+    };
+    const std::vector<Row> table = {
+        {"one bound socket, rounded, energy as reported",
+         R"({"n":3,"st":"charging","power_w":198.6,"session_energy_wh":16,"sid":"S1"})",
+         198.6,
+         {{3, "S1", 199, 16}},
+         199},
+        {"a socket without sid is left out, its power still counts in the device's draw",
+         R"({"n":1,"st":"charging","power_w":120,"session_energy_wh":3,"sid":"S1"},{"n":2,"st":"charging","power_w":300})",
+         0,
+         {{1, "S1", 120, 3}},
+         420},
+        {"energy left out stays absent (the reader repeats its last)",
+         R"({"n":4,"st":"charging","power_w":5,"sid":"S4"})",
+         900,
+         {{4, "S4", 5, std::nullopt}},
+         900},
+        {"no socket names a session: no report", R"({"n":1,"st":"idle","power_w":0})", 10, {}, 0},
+        {"no sockets at all: no report", "", 0, {}, 0},
+    };
+    for (const auto& row : table) {
+        CAPTURE(row.what);
+        const auto m = ebike_tele(1, 1, 5'000, row.sockets, row.total);
+        const auto r = device_report("pile-1", m, 7'000);
+        if (row.want.empty()) {
+            CHECK_FALSE(r);
+            continue;
+        }
+        REQUIRE(r);
+        CHECK(r->device_id == "pile-1");
+        CHECK(r->device_ts == 5'000);
+        CHECK(r->received_at == 7'000);
+        CHECK(r->temp_dc == 413); // 41.26 °C
+        CHECK(r->sockets == row.want);
+        CHECK(r->total_power_w == row.want_total_w);
+    }
+}
+
+TEST_CASE("recorder: an EV charger's report has one socket per gun with a session") {
+    auto m = payloads::decode<payloads::EvTele>(
+        R"({"v":1,"ts":0,"boot":1,"seq":1,"data":{"guns":[{"n":1,"st":"charging","sid":"EV1","energy_register_wh":100000,"session_energy_wh":2500,"power_w":7012.4,"soc_pct":55},{"n":2,"st":"available","energy_register_wh":5,"power_w":0}]}})");
+    REQUIRE_MESSAGE(m.ok(), m.error());
+    const auto r = device_report("ev-1", *m, 9'000);
+    REQUIRE(r);
+    CHECK(r->sockets == std::vector<svc::ReportSocket>{{1, "EV1", 7012, 2500}});
+    CHECK(r->total_power_w == 7012); // no total reported: the sum of the guns
+    CHECK_FALSE(r->temp_dc);
+    CHECK(r->at() == 9'000); // no clock: the receive time
+}
+
 TEST_CASE("recorder: fault events, table of (open or not, raise or clear)") {
     FaultTracker f;
     struct Row {
@@ -171,7 +228,7 @@ TEST_CASE("recorder: fault events, table of (open or not, raise or clear)") {
         {false, false, 0, FaultChange::Kind::Close, 1} // clear of nothing: noted
     };
     std::int64_t seq = 1;
-    for (const auto &r : table) {
+    for (const auto& r : table) {
         CAPTURE(r.open);
         CAPTURE(r.active);
         const std::vector<std::string> open =
@@ -202,7 +259,7 @@ TEST_CASE("recorder: an EV fault set opens new bits and closes the ones gone") {
         payloads::ev_fault_mask(payloads::EvFault::Leakage) | payloads::ev_fault_mask(payloads::EvFault::Estop);
     auto v = f.on_ev("ev-1", ev_fault(1, bits), {"estop", "door_open"});
     std::vector<std::string> opened, closed;
-    for (const auto &c : v.changes)
+    for (const auto& c : v.changes)
         (c.kind == FaultChange::Kind::Open ? opened : closed).push_back(c.code);
     CHECK(opened == std::vector<std::string>{"leakage"});
     CHECK(closed == std::vector<std::string>{"door_open"});
@@ -216,8 +273,8 @@ TEST_CASE("recorder: a cleared fault closes its open record") {
     db::migrate(d, db::core_migrations());
     FaultStore store(d);
     FaultTracker rules;
-    auto apply = [&](const payloads::Message<payloads::EbikeFault> &m, EpochMs at) {
-        return store.record("pile-1", *m.env.id, m.data.n, at, [&](const std::vector<std::string> &open) {
+    auto apply = [&](const payloads::Message<payloads::EbikeFault>& m, EpochMs at) {
+        return store.record("pile-1", *m.env.id, m.data.n, at, [&](const std::vector<std::string>& open) {
             return rules.on_ebike("pile-1", m, open).changes;
         });
     };

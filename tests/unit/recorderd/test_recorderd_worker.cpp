@@ -7,6 +7,7 @@
 #include "common/mqtt_router.hpp"
 #include "common/payloads.hpp"
 #include "common/registry.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 #include "common/worker_loop.hpp"
 #include "tests/support/fake_mqtt.hpp"
@@ -17,7 +18,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,6 +89,65 @@ std::string fault(const std::string& id, std::int64_t seq, bool active) {
     env.id = id;
     return payloads::encode(payloads::Message<payloads::EbikeFault>{env, f});
 }
+
+/// A worker with default options on a fresh World, its fake client attached.
+struct Running {
+    World w;
+    test::FakeMqtt mqtt{"svc.recorderd"};
+    mqtt::Router router;
+    recorderd::Worker worker{mqtt, router, w.core_path, w.tele_path, 5000, SystemClock::instance(), {}};
+    Running() { router.attach(mqtt); }
+};
+
+/// The device reports published so far, decoded.
+std::vector<svc::DeviceReport> reports(test::FakeMqtt& mqtt) {
+    std::vector<svc::DeviceReport> out;
+    for (const auto& m : mqtt.published()) {
+        if (!topics::device_of_report(m.topic))
+            continue;
+        CHECK(m.qos == 0);
+        CHECK_FALSE(m.retained);
+        auto r = svc::decode<svc::DeviceReport>(m.payload);
+        REQUIRE_MESSAGE(r.ok(), r.error());
+        CHECK(m.topic == topics::device_report(r.value().device_id));
+        out.push_back(r.value());
+    }
+    return out;
+}
+
+/// What this process writes to stderr (the log) while it lives.
+class StderrCapture {
+public:
+    explicit StderrCapture(std::string path) : path_(std::move(path)) {
+        std::fflush(stderr);
+        saved_ = ::dup(2);
+        std::FILE* f = std::fopen(path_.c_str(), "w");
+        REQUIRE(f);
+        ::dup2(::fileno(f), 2);
+        std::fclose(f);
+    }
+    ~StderrCapture() { restore(); }
+    /// Stops capturing; returns what was written.
+    std::string text() {
+        restore();
+        std::ifstream in(path_);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }
+
+private:
+    void restore() {
+        if (saved_ < 0)
+            return;
+        std::fflush(stderr);
+        ::dup2(saved_, 2);
+        ::close(saved_);
+        saved_ = -1;
+    }
+    std::string path_;
+    int saved_ = -1;
+};
 
 } // namespace
 
@@ -186,4 +249,70 @@ TEST_CASE("recorder: an event the database refuses is retried, then the process 
     CHECK(count(core, "SELECT count(*) FROM fault_records WHERE code = 'leakage' AND cleared_at IS NULL") == 1);
     db::Database tele(w.tele_path);
     CHECK(count(tele, "SELECT count(*) FROM device_events WHERE msg_id = 'f-9'") == 1);
+}
+
+TEST_CASE("recorder: each fresh report publishes one device report of its bound sockets; foreign and unbound "
+          "sockets are left out") {
+    log::set_level(log::Level::Error);
+    Running r;
+    auto& [w, mqtt, router, worker] = r;
+    // S1 on its own socket 1; S3 claimed from socket 2 (it runs on 3); socket 4 without a session;
+    // "nobody" is no session at all.
+    auto text = report(1, {{1, "S1"}, {2, "S3"}, {5, "nobody"}}, 150.4, 10);
+    {
+        auto m = payloads::decode<payloads::EbikeTele>(text);
+        REQUIRE(m.ok());
+        auto t = m.value();
+        payloads::EbikeSocketTele idle;
+        idle.n = 4;
+        idle.power_w = 30;
+        t.data.sockets.push_back(idle);
+        text = payloads::encode(t);
+    }
+    mqtt.deliver({topics::tele("pile-1"), text, 0, false});
+    mqtt.deliver({topics::tele("pile-2"), report(1, {{1, "S1"}, {2, "S2"}}, 2000, 5000), 0, false}); // not pile-2's
+    mqtt.deliver({topics::tele("pile-1"), text, 0, false});                                          // a replay
+    mqtt.deliver({topics::tele("pile-1"), report(2, {{3, "S3"}, {5, "S5"}}, 90, 7), 0, false});
+    worker.drain();
+
+    const auto got = reports(mqtt);
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].device_id == "pile-1");
+    CHECK(got[0].device_ts == 10'001);
+    CHECK(got[0].received_at > 0);
+    CHECK(got[0].sockets == std::vector<svc::ReportSocket>{{1, "S1", 150, 10}});
+    CHECK(got[0].total_power_w == 480); // every socket's power, bound or not
+    CHECK(got[1].sockets == std::vector<svc::ReportSocket>{{3, "S3", 90, 7}, {5, "S5", 90, 7}});
+    const auto s = worker.stats();
+    CHECK(s.reports == 2);
+    CHECK(s.foreign ==
+          6); // S3 on 2 and nobody on 5 (twice: the replay is checked before it is found one), pile-2's two
+    CHECK(s.out_of_order == 1);
+    CHECK(worker.status_json().find("\"reports\":2") != std::string::npos);
+    // The samples follow the same binding.
+    db::Database tele(w.tele_path);
+    CHECK(count(tele, "SELECT count(*) FROM session_samples") == 3);
+}
+
+TEST_CASE("recorder: malformed or unknown raw telemetry publishes no report, and is logged and counted") {
+    Running r;
+    auto& [w, mqtt, router, worker] = r;
+    log::set_level(log::Level::Warn);
+    StderrCapture err(w.dir.path + "/stderr.log");
+    mqtt.deliver({topics::tele("pile-1"), "{", 0, false});
+    mqtt.deliver(
+        {topics::tele("pile-1"),
+         R"({"v":1,"ts":1,"boot":1,"seq":3,"data":{"total_power_w":1,"sockets":[{"n":1,"st":"charging","power_w":-4,"sid":"S1"}]}})",
+         0, false});
+    std::string deep(100'000, '[');
+    mqtt.deliver({topics::tele("pile-1"), deep, 0, false});
+    mqtt.deliver({topics::tele("ghost-9"), report(1, {{1, "S1"}}, 100, 1), 0, false}); // not registered
+    worker.drain();
+    const auto log = err.text();
+    log::set_level(log::Level::Error);
+    CHECK(reports(mqtt).empty());
+    CHECK(worker.stats().malformed == 3);
+    CHECK(worker.stats().unknown_device == 1);
+    CHECK(log.find("dev=pile-1 malformed telemetry ignored") != std::string::npos);
+    CHECK(log.find("dev=ghost-9 unknown device") != std::string::npos);
 }

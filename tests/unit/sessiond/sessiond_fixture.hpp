@@ -10,6 +10,7 @@
 #include "common/payloads.hpp"
 #include "common/registry.hpp"
 #include "common/rpc.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 #include "workers/sessiond/sessiond_store.hpp"
 #include "workers/sessiond/sessiond_worker.hpp"
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -277,18 +279,16 @@ struct World {
         REQUIRE(state(sid) == sessiond::State::Charging);
         return sid;
     }
-    /// The pile's telemetry for one running session.
-    void tele(const std::string& dev, int n, const std::string& sid, std::int64_t energy_wh, double power_w) {
-        payloads::EbikeTele t;
-        payloads::EbikeSocketTele s;
-        s.n = n;
-        s.st = payloads::EbikeSocketStatus::Charging;
-        s.power_w = power_w;
-        s.session_energy_wh = energy_wh;
-        s.sid = sid;
-        t.sockets.push_back(s);
-        t.total_power_w = power_w;
-        deliver(topics::tele(dev), payloads::encode(payloads::Message<payloads::EbikeTele>{env(), t}));
+    /// recorderd's report of the pile's telemetry for one running session (power rounded as
+    /// recorderd rounds it).
+    void report(const std::string& dev, int n, const std::string& sid, std::int64_t energy_wh, double power_w) {
+        svc::DeviceReport r;
+        r.device_id = dev;
+        r.device_ts = clock.now_ms();
+        r.received_at = clock.now_ms();
+        r.sockets = {{n, sid, static_cast<std::int64_t>(std::llround(power_w)), energy_wh}};
+        r.total_power_w = r.sockets[0].power_w;
+        deliver(topics::device_report(dev), svc::encode(r));
     }
     /// A stop over rpc as the API (rider) or autostopd sends it.
     SeenReply stop(const std::string& sid, const std::string& reason = "user_stop",

@@ -169,7 +169,7 @@ TEST_CASE("sessiond faults: a suspended session without news for suspend_timeout
     w.presence("P1", true, 1);
     const auto sid = w.charging(w.rich, "P1-1");
     w.clock.advance_ms(600'000);
-    w.tele("P1", 1, sid, 55, 151.6);
+    w.report("P1", 1, sid, 55, 151.6);
     const auto last_report = w.clock.now_ms();
     w.clock.advance_ms(30'000);
     w.presence("P1", false, 1, "lwt");
@@ -214,7 +214,7 @@ TEST_CASE("sessiond faults: a suspended pile that is back and still reporting th
     w.presence("P1", true, 2); // back, still charging this session: it stays suspended until its record
     w.conn("P1", 1, St::Charging, sid);
     w.clock.set(suspended_at + w.opts.suspend_timeout_s * 1000 - 10'000);
-    w.tele("P1", 1, sid, 300, 180);
+    w.report("P1", 1, sid, 300, 180);
     w.clock.set(suspended_at + w.opts.suspend_timeout_s * 1000 + 1);
     w.worker->tick();
     CHECK(w.state(sid) == State::Suspended);
@@ -233,7 +233,7 @@ TEST_CASE("sessiond faults: a stopping session whose pile shows the socket idle 
     w.presence("P1", true, 1);
     const auto sid = w.charging(w.rich, "P1-1");
     w.clock.advance_ms(300'000);
-    w.tele("P1", 1, sid, 20, 190);
+    w.report("P1", 1, sid, 20, 190);
     const auto last_report = w.clock.now_ms();
     w.stop(sid);
     w.conn("P1", 1, St::Idle); // stopped; the record is lost (the pile's flash was replaced)
@@ -294,7 +294,7 @@ TEST_CASE("sessiond faults: a record of 30 days for ten minutes of charging is c
     const auto sid = w.charging(w.rich, "P1-1");
     const auto started = w.row(sid).started_at.value();
     w.clock.advance_ms(600'000);
-    w.tele("P1", 1, sid, 30, 180);
+    w.report("P1", 1, sid, 30, 180);
     w.stop(sid);
     CHECK(w.record("P1", 1, sid, "rec-1", 10'000'000, 30 * 86'400) == "ok");
     const auto row = w.row(sid);
@@ -315,7 +315,7 @@ TEST_CASE("sessiond faults: the socket's rated power from the registry bounds a 
     w.presence("P1", true, 1);
     const auto sid = w.charging(w.rich, "P1-1");
     w.clock.advance_ms(kHour);
-    w.tele("P1", 1, sid, 280, 280);
+    w.report("P1", 1, sid, 280, 280);
     // 300 W for an hour and a minute is 305 Wh; 900 Wh cannot be.
     CHECK(w.record("P1", 1, sid, "rec-1", 900, 3600) == "ok");
     CHECK(w.row(sid).energy_wh == 280);

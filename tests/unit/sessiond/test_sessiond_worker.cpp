@@ -250,17 +250,8 @@ TEST_CASE("sessiond worker: an operator force-ends a suspended session on its la
     w.presence("P1", true, 1);
     const auto sid = w.start(w.rich, "P1-1");
     w.cmd_reply("P1", "start_port", sid + ".start");
-    payloads::EbikeTele tele;
-    payloads::EbikeSocketTele s;
-    s.n = 1;
-    s.st = St::Charging;
-    s.power_w = 151.6;
-    s.session_energy_wh = 55;
-    s.sid = sid;
-    tele.sockets.push_back(s);
-    tele.total_power_w = 151.6;
     w.clock.advance_ms(60'000);
-    w.deliver(topics::tele("P1"), payloads::encode(payloads::Message<payloads::EbikeTele>{w.env(), tele}));
+    w.report("P1", 1, sid, 55, 151.6);
     w.presence("P1", false, 1, "lwt");
     w.clock.advance_ms(600'000);
     const auto f = w.rpc("force_end", fmt::format(R"({{"session_id":"{}","operator":"alice"}})", sid));
@@ -525,7 +516,7 @@ TEST_CASE("sessiond worker: a message whose commit the database refuses is rethr
         bool retryable = false;
         try {
             w.event("P1", "session_stopped", stopped, "ev-locked");
-        } catch (const db::Error &e) {
+        } catch (const db::Error& e) {
             retryable = worker::retryable(e);
         }
         CHECK(retryable);

@@ -176,6 +176,14 @@ std::vector<Bad> bad_inputs() {
         {"sessiond_device_command_reply_query_device", R"({"sockets":[{"n":0,"st":"idle","since":0}]})",
          "sockets[0].n is 0, outside 1..64"},
         {"sessiond_device_command_reply_ack", "[]", "payload must be an object"},
+        // broadcasts: device_report (more in test_device_report.cpp)
+        {"device_report", R"({"v":1,"device_id":"P1","device_ts":1,"received_at":2,"total_power_w":0})",
+         "sockets is required"},
+        {"device_report", R"({"v":1,"device_id":"P1","device_ts":1,"received_at":2,"total_power_w":0,"sockets":{}})",
+         "sockets must be an array"},
+        {"device_report",
+         R"({"v":1,"device_id":"P1","device_ts":1,"received_at":2,"total_power_w":0,"sockets":[{"n":0,"sid":"S1","power_w":1}]})",
+         "sockets[0].n is 0, outside 1..64"},
     };
 }
 
