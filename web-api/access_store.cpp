@@ -20,8 +20,8 @@ constexpr const char* kSetAdminEnabled = "UPDATE admins SET enabled = ? WHERE id
 constexpr const char* kSetAdminPassword = "UPDATE admins SET password_hash = ? WHERE id = ?";
 constexpr const char* kAdminLogin = "SELECT id, password_hash, enabled, role FROM admins WHERE username = ?";
 constexpr const char* kAdminPassword = "SELECT password_hash FROM admins WHERE id = ?";
-constexpr const char* kRecordLogin = "INSERT INTO audit_log(at, admin_id, username, action, method, path, status, ip) "
-                                     "VALUES (?, ?, ?, 'admin.login', 'POST', ?, 200, ?)";
+constexpr const char* kRecord = "INSERT INTO audit_log(at, admin_id, username, action, method, path, target, status, "
+                                "detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kAudit =
     "SELECT id, at, admin_id, username, action, method, path, target, status, detail, ip FROM audit_log "
     "WHERE (?1 = '' OR username = ?1) AND (?2 = '' OR action = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at "
@@ -135,7 +135,13 @@ void AccessStore::set_password_hash(std::int64_t id, const std::string& hash) {
 
 void AccessStore::record_login(EpochMs at, std::int64_t admin_id, const std::string& username, const std::string& path,
                                const std::string& ip) {
-    db::Statement(db_, kRecordLogin).bind_all(at, admin_id, username, path, ip).run();
+    record(AuditRow{0, at, admin_id, username, "admin.login", "POST", path, "", 200, "{}", ip});
+}
+
+void AccessStore::record(const AuditRow& e) {
+    db::Statement(db_, kRecord)
+        .bind_all(e.at, e.admin_id, e.username, e.action, e.method, e.path, e.target, e.status, e.detail, e.ip)
+        .run();
 }
 
 std::vector<AuditRow> AccessStore::audit(const AuditFilter& f) {

@@ -100,6 +100,8 @@ public:
     /// The stored password hash of a staff account, if it exists.
     std::optional<std::string> password_hash(std::int64_t id);
     void set_password_hash(std::int64_t id, const std::string& hash);
+    /// Adds an entry to the audit log (its id is the log's).
+    void record(const AuditRow& e);
     /// Records a successful login in the audit log (action `admin.login`, POST, status 200).
     void record_login(EpochMs at, std::int64_t admin_id, const std::string& username, const std::string& path,
                       const std::string& ip);

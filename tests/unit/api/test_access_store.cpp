@@ -123,9 +123,8 @@ TEST_CASE("access: the audit log is read newest first through its filters") {
     const auto id = w.ann();
     w.access.record_login(1000, id, "ann", "/api/v1/admin/login", "10.0.0.1");
     w.access.record_login(2000, id, "bob", "/api/v1/admin/login", "10.0.0.2");
-    db::Statement(w.d, "INSERT INTO audit_log(at, admin_id, username, action, method, path, status, ip) VALUES (3000, "
-                       "NULL, 'ann', 'admin.roles.create', 'POST', '/api/v1/admin/roles', 201, '10.0.0.1')")
-        .run();
+    w.access.record(AuditRow{0, 3000, std::nullopt, "ann", "admin.roles.create", "POST", "/api/v1/admin/roles", "", 201,
+                             R"({"name":"night"})", "10.0.0.1"});
     const auto ids = [&](const AuditFilter& f) {
         std::vector<EpochMs> out;
         for (const auto& e : w.access.audit(f))
@@ -143,6 +142,9 @@ TEST_CASE("access: the audit log is read newest first through its filters") {
     CHECK(rows.back().status == 200);
     CHECK(rows.back().ip == "10.0.0.1");
     CHECK(rows.back().detail == "{}");
+    CHECK(rows.back().target.empty());
+    CHECK(rows.front().detail == R"({"name":"night"})");
+    CHECK(rows.front().status == 201);
     f.username = "ann";
     CHECK(ids(f) == Ats{3000, 1000});
     f.action = "admin.login";
