@@ -7,6 +7,7 @@ constexpr const char* kAccountCols =
     "SELECT a.id, a.phone, a.name, a.frozen, a.home_station_id, a.created_at, coalesce(w.balance_fen, 0), "
     "coalesce(w.bonus_fen, 0) FROM accounts a LEFT JOIN wallets w ON w.account_id = a.id ";
 constexpr const char* kSetName = "UPDATE accounts SET name = ? WHERE id = ?";
+constexpr const char* kSetHome = "UPDATE accounts SET home_station_id = ? WHERE id = ?";
 constexpr const char* kPackageEnabled = "UPDATE recharge_packages SET enabled = ? WHERE id = ?";
 
 constexpr const char* kLedgerCols = "SELECT l.id, l.account_id, l.kind, l.real_fen, l.bonus_fen, l.real_after, "
@@ -106,6 +107,10 @@ bool AccountStore::set_name(std::int64_t id, const std::string& name) {
     return db::Statement(db_, kSetName).bind_all(name, id).run() > 0;
 }
 
+void AccountStore::set_home_station(std::int64_t id, std::int64_t station_id) {
+    db::Statement(db_, kSetHome).bind_all(station_id, id).run();
+}
+
 std::vector<LedgerRow> AccountStore::ledger(std::int64_t account_id, std::int64_t limit,
                                             std::optional<std::int64_t> before_id) {
     std::vector<LedgerRow> out;
@@ -186,6 +191,56 @@ bool AccountStore::set_card_status(const std::string& card_no, const std::string
 
 bool AccountStore::unbind_card(const std::string& card_no) {
     return db::Statement(db_, kUnbindCard).bind_all(card_no).run() > 0;
+}
+
+ledger::Posting AccountStore::charge(db::Transaction& tx, const std::string& card_no, const CardFee& fee,
+                                     const Clock& clock) {
+    if (fee.fee_fen <= 0)
+        return ledger::Posting{ledger::Outcome::Applied, std::nullopt};
+    ledger::Debit debit;
+    debit.account_id = fee.account_id;
+    debit.amount_fen = Fen(fee.fee_fen);
+    debit.kind = ledger::Kind::CardFee;
+    debit.meta = ledger::Meta{fee.idempotency_key, card_no, fee.actor, "card fee"};
+    return ledger::Ledger(db_, clock).debit(tx, debit);
+}
+
+CardChange AccountStore::issue_card(const CardRow& c, const std::optional<CardFee>& fee, const Clock& clock) {
+    CardChange out;
+    db::Transaction tx(db_);
+    add_card(c);
+    if (fee)
+        out.fee = charge(tx, c.card_no, *fee, clock);
+    if (out.done())
+        tx.commit();
+    return out;
+}
+
+CardChange AccountStore::bind_card_charging(const std::string& card_no, std::int64_t account_id,
+                                            const std::string& name, EpochMs now, const std::optional<CardFee>& fee,
+                                            const Clock& clock) {
+    CardChange out;
+    db::Transaction tx(db_);
+    out.card_changed = bind_card(card_no, account_id, name, now);
+    if (out.card_changed && fee)
+        out.fee = charge(tx, card_no, *fee, clock);
+    if (out.done())
+        tx.commit();
+    return out;
+}
+
+CardChange AccountStore::replace_card(const std::string& old_card_no, const std::string& from_status,
+                                      const CardRow& new_card, const CardFee& fee, const Clock& clock) {
+    CardChange out;
+    db::Transaction tx(db_);
+    out.card_changed = set_card_status(old_card_no, from_status, "replaced");
+    if (!out.card_changed)
+        return out;
+    add_card(new_card);
+    out.fee = charge(tx, new_card.card_no, fee, clock);
+    if (out.done())
+        tx.commit();
+    return out;
 }
 
 bool AccountStore::set_package_enabled(std::int64_t id, bool enabled) {

@@ -1,5 +1,7 @@
 #pragma once
+#include "common/clock.hpp"
 #include "common/db.hpp"
+#include "common/ledger.hpp"
 #include "common/money.hpp"
 
 #include <cstdint>
@@ -42,6 +44,24 @@ struct CardRow {
     std::optional<std::int64_t> station_id;
 };
 
+/// An IC card's fee, debited (`card_fee`, real money only, the card as ref, through
+/// common/ledger.hpp) in the transaction of the card change that asks for it; nothing for a fee
+/// of 0. Every path that binds a card to an account charges through here: the operator's issue,
+/// bind and replace, and the rider's own bind.
+struct CardFee {
+    std::int64_t account_id = 0;
+    std::int64_t fee_fen = 0;
+    std::string idempotency_key;
+    std::string actor; ///< staff user name, or `rider`
+};
+
+/// How a card change that owns its transaction ended: nothing was written unless done().
+struct CardChange {
+    bool card_changed = true; ///< false: the card changed meanwhile (its conditional update matched nothing)
+    ledger::Posting fee{ledger::Outcome::Applied, std::nullopt}; ///< the fee's debit (Applied when none was due)
+    bool done() const { return card_changed && fee.ok(); }
+};
+
 /// Filters of the operators' account list.
 struct AccountFilter {
     std::string q; ///< phone or name contains
@@ -58,6 +78,8 @@ public:
     std::optional<AccountRow> by_phone(const std::string& phone);
     std::vector<AccountRow> accounts(const AccountFilter& f);
     bool set_name(std::int64_t id, const std::string& name);
+    /// Sets the station an account was opened at (the scope operators see it in).
+    void set_home_station(std::int64_t id, std::int64_t station_id);
 
     std::vector<LedgerRow> ledger(std::int64_t account_id, std::int64_t limit, std::optional<std::int64_t> before_id);
     /// Every ledger row in [from, to), newest first (admins; exports), optionally of accounts in scope.
@@ -74,12 +96,24 @@ public:
     bool set_card_status(const std::string& card_no, const std::string& from_status, const std::string& to_status);
     /// An active card leaves its account (status unbound); it may be bound again later.
     bool unbind_card(const std::string& card_no);
+    /// Issues a card and debits its fee, if any, in one transaction.
+    CardChange issue_card(const CardRow& c, const std::optional<CardFee>& fee, const Clock& clock);
+    /// Binds a card (as bind_card) and debits its fee, if any, in one transaction.
+    CardChange bind_card_charging(const std::string& card_no, std::int64_t account_id, const std::string& name,
+                                  EpochMs now, const std::optional<CardFee>& fee, const Clock& clock);
+    /// Retires a card (status `from_status` to replaced), issues its successor and debits the new
+    /// card's fee, in one transaction.
+    CardChange replace_card(const std::string& old_card_no, const std::string& from_status, const CardRow& new_card,
+                            const CardFee& fee, const Clock& clock);
 
     // packages
     /// Enables or disables a recharge package. false if there is none.
     bool set_package_enabled(std::int64_t id, bool enabled);
 
 private:
+    /// Debits `fee` for `card_no` inside `tx`.
+    ledger::Posting charge(db::Transaction& tx, const std::string& card_no, const CardFee& fee, const Clock& clock);
+
     db::Database& db_;
 };
 

@@ -1,6 +1,7 @@
 #include "web-api/app.hpp"
 
 #include "common/log.hpp"
+#include "web-api/access_store.hpp"
 #include "web-api/auth.hpp"
 #include "web-api/openapi.hpp"
 #include "web-api/rbac.hpp"
@@ -12,9 +13,6 @@
 
 namespace pilehub::api {
 namespace {
-
-constexpr const char* kAudit = "INSERT INTO audit_log(at, admin_id, username, action, method, path, target, status, "
-                               "detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 bool secret_key(std::string_view k) {
     for (auto word : {"password", "secret", "token", "code"})
@@ -60,10 +58,9 @@ std::unique_ptr<Router> build_router(Services& s) {
     auto audit = [&s](const Request& req, const Route& route, int status) {
         s.station_counts.invalidate(); // an operator changed something a rider's list may show
         auto d = s.core->get();
-        db::Statement(*d, kAudit)
-            .bind_all(s.now(), req.who.id, req.who.name, route.operation_id, std::string(to_string(route.method)),
-                      req.path, req.target(), status, redacted(req.document()), req.ip)
-            .run();
+        AccessStore(*d).record(AuditRow{0, s.now(), req.who.id, req.who.name, route.operation_id,
+                                        std::string(to_string(route.method)), req.path, req.target(), status,
+                                        redacted(req.document()), req.ip});
     };
     auto r = std::make_unique<Router>(authenticator, audit);
     add_system_routes(*r, s);

@@ -1,8 +1,8 @@
 #include "web-api/catalog_store.hpp"
 
 #include "common/in_service_sql.hpp"
-#include "common/tariff_store.hpp"
 #include "common/svc.hpp"
+#include "common/tariff_store.hpp"
 
 #include <fmt/format.h>
 
@@ -386,6 +386,14 @@ TariffRow CatalogStore::add_tariff(std::int64_t station_id, const std::string& d
     const auto id = db_.last_insert_rowid();
     tx.commit();
     return TariffRow{id, station_id, version, document, effective_from, now, by};
+}
+
+std::optional<TariffRow> CatalogStore::tariff(std::int64_t id) {
+    db::Statement st(db_, kTariffById);
+    st.bind_all(id);
+    if (!st.step())
+        return std::nullopt;
+    return read_tariff(st);
 }
 
 std::optional<std::pair<TariffRow, billing::Tariff>>

@@ -128,6 +128,8 @@ public:
 
     // tariffs
     std::vector<TariffRow> tariffs(std::int64_t station_id);
+    /// One tariff version by id (any station or area).
+    std::optional<TariffRow> tariff(std::int64_t id);
     /// Saves a new version (number = previous + 1); returns the row.
     TariffRow add_tariff(std::int64_t station_id, const std::string& document, EpochMs effective_from, EpochMs now,
                          const std::string& by);

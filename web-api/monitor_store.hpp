@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
-/// Read access to what operators monitor: the incidents sessiond records (`incidents`,
-/// schema/core/006_session_faults.sql).
+/// Read access to what operators monitor: devices' presence (`device_presence`, `presence_log`,
+/// written by presenced), their fault records (`fault_records`, written by recorderd) and the
+/// incidents sessiond records (`incidents`, schema/core/006_session_faults.sql).
 namespace pilehub::api {
 
 /// One `incidents` row with the station of its device (nullopt: no such device, e.g. an incident
@@ -33,9 +34,61 @@ struct IncidentFilter {
     std::int64_t limit = 50, offset = 0;
 };
 
+/// presenced's current verdict on one device.
+struct PresenceRow {
+    bool online = false;
+    std::int64_t boot = 0;
+    EpochMs since = 0, last_seen = 0;
+    std::string reason;
+};
+
+/// One online/offline transition of a device.
+struct PresenceLogRow {
+    std::int64_t id = 0;
+    std::string device_id;
+    bool online = false;
+    std::int64_t boot = 0;
+    EpochMs at = 0;
+    std::string reason;
+    std::int64_t station_id = 0; ///< the device's
+};
+
+/// One fault record of a device's socket (n 0: the device itself).
+struct FaultRow {
+    std::int64_t id = 0;
+    std::string device_id;
+    std::int64_t n = 0;
+    std::string code;
+    std::optional<std::int64_t> bit;
+    EpochMs opened_at = 0;
+    std::optional<EpochMs> cleared_at;
+    std::int64_t station_id = 0; ///< the device's
+};
+
+/// Filters of the presence log and the fault list.
+struct MonitorFilter {
+    std::string device_id;                       ///< empty: any
+    std::optional<std::int64_t> station_id;      ///< the device's station
+    bool open_only = false;                      ///< faults: only those not cleared yet
+    std::optional<EpochMs> from, to;             ///< `at` (faults: `opened_at`) in [from, to)
+    std::optional<std::set<std::int64_t>> scope; ///< stations in scope (nullopt: every station)
+    std::int64_t limit = 50, offset = 0;
+};
+
 class MonitorStore {
 public:
     explicit MonitorStore(db::Database& d) : db_(d) {}
+    /// Asks the database a trivial question (the health route's liveness); throws db::Error if it
+    /// cannot answer.
+    void ping();
+    /// presenced's stored verdict on a device, if it has one.
+    std::optional<PresenceRow> presence(const std::string& device_id);
+    /// A device's faults not cleared yet, oldest first.
+    std::vector<FaultRow> open_faults(const std::string& device_id);
+    /// The presence transitions of a filter, newest first, one page (open_only is ignored).
+    std::vector<PresenceLogRow> presence_log(const MonitorFilter& f);
+    /// The fault records of a filter, newest first, one page.
+    std::vector<FaultRow> faults(const MonitorFilter& f);
     /// The incidents of a filter, newest first, one page.
     std::vector<IncidentRow> incidents(const IncidentFilter& f);
 

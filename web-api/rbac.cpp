@@ -6,7 +6,8 @@ namespace {
 constexpr const char* kUpsertRole = "INSERT INTO roles(name, description, builtin, created_at) VALUES (?, ?, 1, ?) "
                                     "ON CONFLICT(name) DO UPDATE SET description = excluded.description, builtin = 1";
 constexpr const char* kClearPermissions = "DELETE FROM role_permissions WHERE role = ?";
-constexpr const char* kAddPermission = "INSERT OR IGNORE INTO role_permissions(role, permission) VALUES (?, ?)";
+constexpr const char* kAddPermission =
+    "INSERT INTO role_permissions(role, permission) VALUES (?, ?) ON CONFLICT DO NOTHING";
 constexpr const char* kRolePermissions = "SELECT permission FROM role_permissions WHERE role = ?";
 constexpr const char* kRoleExists = "SELECT 1 FROM roles WHERE name = ?";
 constexpr const char* kAccess = "SELECT all_stations FROM admin_access WHERE admin_id = ?";
@@ -21,7 +22,8 @@ constexpr const char* kUpsertAccess =
     "ON CONFLICT(admin_id) DO UPDATE SET all_stations = excluded.all_stations, display_name = excluded.display_name, "
     "updated_at = excluded.updated_at";
 constexpr const char* kClearScopes = "DELETE FROM admin_scopes WHERE admin_id = ?";
-constexpr const char* kAddScope = "INSERT OR IGNORE INTO admin_scopes(admin_id, kind, ref_id) VALUES (?, ?, ?)";
+constexpr const char* kAddScope =
+    "INSERT INTO admin_scopes(admin_id, kind, ref_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
 
 } // namespace
 

@@ -1,6 +1,7 @@
 // Operators' staff: accounts, roles with permissions, station scopes, the audit log.
 #include "common/password.hpp"
 #include "common/registry.hpp"
+#include "web-api/access_store.hpp"
 #include "web-api/auth.hpp"
 #include "web-api/rbac.hpp"
 #include "web-api/routes_common.hpp"
@@ -9,24 +10,6 @@
 
 namespace pilehub::api {
 namespace {
-
-constexpr const char* kRoles = "SELECT name, description, builtin FROM roles ORDER BY name";
-constexpr const char* kAddRole = "INSERT INTO roles(name, description, builtin, created_at) VALUES (?, ?, 0, ?)";
-constexpr const char* kRoleBuiltin = "SELECT builtin FROM roles WHERE name = ?";
-constexpr const char* kSetRoleDescription = "UPDATE roles SET description = ? WHERE name = ?";
-constexpr const char* kClearRolePermissions = "DELETE FROM role_permissions WHERE role = ?";
-constexpr const char* kAddRolePermission = "INSERT OR IGNORE INTO role_permissions(role, permission) VALUES (?, ?)";
-constexpr const char* kAdmins =
-    "SELECT a.id, a.username, a.role, a.enabled, a.created_at, coalesce(x.display_name, '') "
-    "FROM admins a LEFT JOIN admin_access x ON x.admin_id = a.id ";
-constexpr const char* kSetAdminRole = "UPDATE admins SET role = ? WHERE id = ?";
-constexpr const char* kSetAdminEnabled = "UPDATE admins SET enabled = ? WHERE id = ?";
-constexpr const char* kSetAdminPassword = "UPDATE admins SET password_hash = ? WHERE id = ?";
-constexpr const char* kAudit =
-    "SELECT id, at, admin_id, username, action, method, path, target, status, detail, ip FROM audit_log "
-    "WHERE (?1 = '' OR username = ?1) AND (?2 = '' OR action = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at "
-    "< ?4) "
-    "ORDER BY id DESC LIMIT ?5 OFFSET ?6";
 
 bool valid_name(std::string_view s, std::size_t max) {
     if (s.empty() || s.size() > max)
@@ -76,11 +59,10 @@ std::optional<std::pair<bool, std::vector<rbac::ScopeEntry>>> read_scope(json::O
     return std::make_pair(all.value_or(false), entries);
 }
 
-void write_admin(json::Writer& w, db::Database& d, db::Statement& st) {
-    const auto id = st.int64(0);
-    w.begin_object().field("id", id).field("username", st.text(1)).field("role", st.text(2));
-    w.field("enabled", st.int64(3) != 0).field("display_name", st.text(5));
-    const auto access = rbac::load_access(d, id);
+/// `{id, username, role, enabled, display_name, all_stations, scope: [{kind, id}], station_ids}`.
+void write_admin(json::Writer& w, const AdminRow& a, const rbac::Access& access) {
+    w.begin_object().field("id", a.id).field("username", a.username).field("role", a.role);
+    w.field("enabled", a.enabled).field("display_name", a.display_name);
     w.field("all_stations", access.all_stations);
     w.key("scope").begin_array();
     for (const auto& e : access.entries)
@@ -114,14 +96,13 @@ void add_admin_access_routes(Router& r, Services& s) {
                   auto d = s.core->get();
                   json::Writer w;
                   w.begin_object().key("roles").begin_array();
-                  db::Statement st(*d, kRoles);
-                  while (st.step()) {
+                  for (const auto& role : AccessStore(*d).roles()) {
                       w.begin_object()
-                          .field("name", st.text(0))
-                          .field("description", st.text(1))
-                          .field("builtin", st.int64(2) != 0);
+                          .field("name", role.name)
+                          .field("description", role.description)
+                          .field("builtin", role.builtin);
                       w.key("permissions").begin_array();
-                      for (const auto& p : rbac::role_permissions(*d, st.text(0)))
+                      for (const auto& p : rbac::role_permissions(*d, role.name))
                           w.value(p);
                       w.end_array().end_object();
                   }
@@ -148,11 +129,7 @@ void add_admin_access_routes(Router& r, Services& s) {
                   auto d = s.core->get();
                   if (rbac::role_exists(*d, name))
                       fail(ErrorCode::Duplicate, "a role with this name exists");
-                  db::Transaction tx(*d);
-                  db::Statement(*d, kAddRole).bind_all(name, desc, s.now()).run();
-                  for (const auto& p : perms)
-                      db::Statement(*d, kAddRolePermission).bind_all(name, p).run();
-                  tx.commit();
+                  AccessStore(*d).add_role(name, desc, perms, s.now());
                   json::Writer w;
                   w.begin_object().field("name", name).end_object();
                   return Response::json(w.str(), 201);
@@ -174,22 +151,13 @@ void add_admin_access_routes(Router& r, Services& s) {
                   req.check_body();
                   const auto name = req.param("name");
                   auto d = s.core->get();
-                  db::Statement st(*d, kRoleBuiltin);
-                  st.bind_all(name);
-                  if (!st.step())
+                  AccessStore access(*d);
+                  const auto builtin = access.role_builtin(name);
+                  if (!builtin)
                       fail(ErrorCode::NotFound, "no such role");
-                  if (st.int64(0) != 0)
+                  if (*builtin)
                       fail(ErrorCode::Conflict, "built-in roles cannot be changed; create a custom role");
-                  st.reset();
-                  db::Transaction tx(*d);
-                  if (desc)
-                      db::Statement(*d, kSetRoleDescription).bind_all(*desc, name).run();
-                  if (has_perms) {
-                      db::Statement(*d, kClearRolePermissions).bind_all(name).run();
-                      for (const auto& p : perms)
-                          db::Statement(*d, kAddRolePermission).bind_all(name, p).run();
-                  }
-                  tx.commit();
+                  access.update_role(name, desc, has_perms ? std::optional(perms) : std::nullopt);
                   json::Writer w;
                   w.begin_object().field("name", name).field("updated", true).end_object();
                   return Response::json(w.str());
@@ -202,9 +170,8 @@ void add_admin_access_routes(Router& r, Services& s) {
                   auto d = s.core->get();
                   json::Writer w;
                   w.begin_object().key("admins").begin_array();
-                  db::Statement st(*d, std::string(kAdmins) + "ORDER BY a.id");
-                  while (st.step())
-                      write_admin(w, *d, st);
+                  for (const auto& a : AccessStore(*d).admins())
+                      write_admin(w, a, rbac::load_access(*d, a.id));
                   w.end_array().end_object();
                   return Response::json(w.str());
               }));
@@ -245,12 +212,9 @@ void add_admin_access_routes(Router& r, Services& s) {
                   registry::Store reg(*d);
                   if (reg.admin_exists(username))
                       fail(ErrorCode::Duplicate, "this user name is taken");
-                  const auto hash = password::hash(pw);
-                  db::Transaction tx(*d);
-                  const auto id = reg.add_admin(username, hash, role,
-                                                reg.ensure_operator(s.settings.operator_name, s.now()), s.now());
-                  rbac::save_access(*d, id, scope->first, scope->second, display, s.now());
-                  tx.commit();
+                  NewAdmin admin{username,     password::hash(pw), role, display, s.settings.operator_name,
+                                 scope->first, scope->second};
+                  const auto id = AccessStore(*d).add_admin(admin, s.now());
                   json::Writer w;
                   w.begin_object().field("id", id).field("username", username).field("role", role).end_object();
                   return Response::json(w.str(), 201);
@@ -282,40 +246,22 @@ void add_admin_access_routes(Router& r, Services& s) {
                   auto scope = read_scope(b, cat);
                   req.check_body();
                   const auto id = req.param_int("id");
-                  db::Statement st(*d, std::string(kAdmins) + "WHERE a.id = ?");
-                  st.bind_all(id);
-                  if (!st.step())
+                  AccessStore access(*d);
+                  if (!access.admin(id))
                       fail(ErrorCode::NotFound, "no such staff account");
-                  const auto current_display = st.text(5);
-                  st.reset();
                   if (role && !rbac::role_exists(*d, *role))
                       fail(ErrorCode::NotFound, "no such role");
                   if (const auto why = pw ? password::password_problem(*pw) : std::nullopt)
                       fail(ErrorCode::InvalidRequest, "password " + *why);
                   if (id == req.who.id && ((enabled && !*enabled) || (role && *role != req.who.role)))
                       fail(ErrorCode::Conflict, "you cannot disable yourself or change your own role");
-                  const auto hash = pw ? std::optional<std::string>(password::hash(*pw)) : std::nullopt;
-                  db::Transaction tx(*d);
-                  if (role)
-                      db::Statement(*d, kSetAdminRole).bind_all(*role, id).run();
-                  if (enabled)
-                      db::Statement(*d, kSetAdminEnabled).bind_all(*enabled ? 1 : 0, id).run();
-                  if (hash)
-                      db::Statement(*d, kSetAdminPassword).bind_all(*hash, id).run();
-                  if (scope || display) {
-                      const auto access = rbac::load_access(*d, id);
-                      rbac::save_access(*d, id, scope ? scope->first : access.all_stations,
-                                        scope ? scope->second : access.entries, display.value_or(current_display),
-                                        s.now());
-                  }
-                  tx.commit();
-                  if (hash || (enabled && !*enabled))
+                  AdminChange change{role, enabled, pw ? std::optional(password::hash(*pw)) : std::nullopt, display,
+                                     scope};
+                  access.update_admin(id, change, s.now());
+                  if (change.password_hash || (enabled && !*enabled))
                       auth::TokenStore(*d, *s.clock).revoke_all("admin", id);
-                  db::Statement again(*d, std::string(kAdmins) + "WHERE a.id = ?");
-                  again.bind_all(id);
-                  again.step();
                   json::Writer w;
-                  write_admin(w, *d, again);
+                  write_admin(w, *access.admin(id), rbac::load_access(*d, id));
                   return Response::json(w.str());
               }));
 
@@ -331,30 +277,30 @@ void add_admin_access_routes(Router& r, Services& s) {
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "reading the audit log");
                   auto d = s.core->get();
-                  db::Statement st(*d, kAudit);
-                  st.bind(1, req.query("username").value_or(""));
-                  st.bind(2, req.query("action").value_or(""));
-                  st.bind(3, query_time(s, req, "from"));
-                  st.bind(4, query_time(s, req, "to"));
-                  st.bind(5, req.query_int("limit").value_or(50));
-                  st.bind(6, req.query_int("offset").value_or(0));
+                  AuditFilter f;
+                  f.username = req.query("username").value_or("");
+                  f.action = req.query("action").value_or("");
+                  f.from = query_time(s, req, "from");
+                  f.to = query_time(s, req, "to");
+                  f.limit = req.query_int("limit").value_or(50);
+                  f.offset = req.query_int("offset").value_or(0);
                   json::Writer w;
                   w.begin_object().key("entries").begin_array();
-                  while (st.step()) {
-                      w.begin_object().field("id", st.int64(0)).field("at", when(s, st.int64(1)));
+                  for (const auto& e : AccessStore(*d).audit(f)) {
+                      w.begin_object().field("id", e.id).field("at", when(s, e.at));
                       w.key("admin_id");
-                      if (st.is_null(2))
-                          w.null();
+                      if (e.admin_id)
+                          w.value(*e.admin_id);
                       else
-                          w.value(st.int64(2));
-                      w.field("username", st.text(3)).field("action", st.text(4)).field("method", st.text(5));
-                      w.field("path", st.text(6)).field("target", st.text(7)).field("status", st.int64(8));
+                          w.null();
+                      w.field("username", e.username).field("action", e.action).field("method", e.method);
+                      w.field("path", e.path).field("target", e.target).field("status", e.status);
                       w.key("detail");
-                      if (auto doc = json::parse(st.text(9)); doc)
+                      if (auto doc = json::parse(e.detail); doc)
                           w.raw_value(*doc);
                       else
                           w.null();
-                      w.field("ip", st.text(10)).end_object();
+                      w.field("ip", e.ip).end_object();
                   }
                   w.end_array().end_object();
                   return Response::json(w.str());

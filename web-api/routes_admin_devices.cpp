@@ -7,6 +7,8 @@
 #include "common/socket_code.hpp"
 #include "common/topics.hpp"
 #include "web-api/device_cache.hpp"
+#include "web-api/device_config_store.hpp"
+#include "web-api/monitor_store.hpp"
 #include "web-api/qr.hpp"
 #include "web-api/routes_common.hpp"
 #include "web-api/telemetry_store.hpp"
@@ -18,16 +20,6 @@
 namespace pilehub::api {
 namespace {
 
-constexpr const char* kConfig = "SELECT desired_version, desired, reported_version, reported, reported_status, "
-                                "updated_at FROM device_config WHERE device_id = ?";
-constexpr const char* kSaveDesired =
-    "INSERT INTO device_config(device_id, desired_version, desired, updated_at) VALUES (?1, ?2, ?3, ?4) "
-    "ON CONFLICT(device_id) DO UPDATE SET desired_version = ?2, desired = ?3, updated_at = ?4";
-constexpr const char* kOpenFaults =
-    "SELECT n, code, bit, opened_at FROM fault_records WHERE device_id = ? AND cleared_at IS NULL ORDER BY opened_at";
-constexpr const char* kPresence =
-    "SELECT online, boot, since, last_seen, reason FROM device_presence WHERE device_id = ?";
-
 DeviceRow device_in_scope(CatalogStore& cat, const Principal& who, const std::string& id) {
     auto d = cat.device(id);
     if (!d || !who.sees_station(d->station_id))
@@ -36,11 +28,9 @@ DeviceRow device_in_scope(CatalogStore& cat, const Principal& who, const std::st
 }
 
 /// The current desired data object (version and values), defaults if none was ever saved.
-std::pair<std::int64_t, std::string> current_desired(db::Database& d, const std::string& device) {
-    db::Statement st(d, kConfig);
-    st.bind_all(device);
-    if (st.step() && st.int64(0) > 0)
-        return {st.int64(0), st.text(1)};
+DesiredConfig current_desired(const std::optional<DesiredConfig>& stored) {
+    if (stored)
+        return *stored;
     payloads::EbikeCfgDesired def;
     def.version = 0;
     payloads::Message<payloads::EbikeCfgDesired> m{payloads::make_envelope(0, 0, 0), def};
@@ -51,10 +41,11 @@ std::pair<std::int64_t, std::string> current_desired(db::Database& d, const std:
     return {0, w.str()};
 }
 
-/// Builds, validates and stores the next cfg/desired document; returns (version, message text).
-std::pair<std::int64_t, std::string> next_desired(Services& s, db::Database& d, const std::string& device,
-                                                  const rapidjson::Value* changes) {
-    auto [version, data] = current_desired(d, device);
+/// Builds and validates the cfg/desired document that follows `stored` with `changes` applied;
+/// returns its data object (to save) and the message text (to publish).
+std::pair<DesiredConfig, std::string> next_desired(Services& s, const std::optional<DesiredConfig>& stored,
+                                                   const rapidjson::Value* changes) {
+    auto [version, data] = current_desired(stored);
     rapidjson::Document doc;
     doc.Parse(data.c_str());
     if (!doc.IsObject())
@@ -85,17 +76,29 @@ std::pair<std::int64_t, std::string> next_desired(Services& s, db::Database& d, 
     auto enc = json::parse(text);
     json::Writer dw;
     dw.raw_value((*enc)["data"]);
-    db::Statement(d, kSaveDesired).bind_all(device, next, dw.str(), s.now()).run();
-    return {next, text};
+    return {DesiredConfig{next, dw.str()}, text};
+}
+
+/// Builds, validates and saves (one transaction) the next cfg/desired document; returns (version,
+/// message text).
+std::pair<std::int64_t, std::string> save_next_desired(Services& s, db::Database& d, const std::string& device,
+                                                       const rapidjson::Value* changes) {
+    std::string message;
+    const auto saved =
+        DeviceConfigStore(d).update_desired(device, s.now(), [&](const std::optional<DesiredConfig>& stored) {
+            auto [next, text] = next_desired(s, stored, changes);
+            message = std::move(text);
+            return next;
+        });
+    return {saved.version, message};
 }
 
 void write_config(json::Writer& w, Services& s, db::Database& d, const std::string& device) {
-    db::Statement st(d, kConfig);
-    st.bind_all(device);
-    const bool have = st.step();
+    const auto row = DeviceConfigStore(d).config(device);
+    const bool have = row.has_value();
     w.key("desired");
-    if (have && st.int64(0) > 0) {
-        auto doc = json::parse(st.text(1));
+    if (have && row->desired.version > 0) {
+        auto doc = json::parse(row->desired.data);
         if (doc)
             w.raw_value(*doc);
         else
@@ -107,8 +110,8 @@ void write_config(json::Writer& w, Services& s, db::Database& d, const std::stri
     if (s.devices)
         if (auto live = s.devices->device(device))
             reported = live->reported_json;
-    if (reported.empty() && have && !st.is_null(3))
-        reported = st.text(3);
+    if (reported.empty() && have && row->reported)
+        reported = *row->reported;
     w.key("reported");
     if (auto doc = json::parse(reported); !reported.empty() && doc)
         w.raw_value(*doc);
@@ -117,7 +120,7 @@ void write_config(json::Writer& w, Services& s, db::Database& d, const std::stri
     bool in_sync = false;
     if (auto rep = json::parse(reported); !reported.empty() && rep && rep->IsObject() && have) {
         auto v = rep->FindMember("version");
-        in_sync = v != rep->MemberEnd() && v->value.IsInt64() && v->value.GetInt64() == st.int64(0);
+        in_sync = v != rep->MemberEnd() && v->value.IsInt64() && v->value.GetInt64() == row->desired.version;
     }
     w.field("in_sync", in_sync);
 }
@@ -209,7 +212,7 @@ void add_admin_device_routes(Router& r, Services& s) {
                     log::warn(log::Ctx{dev.id, {}}, "broker not reloaded: {}", why);
                 if (dev.kind == registry::DeviceKind::EbikePile && s.publish) {
                     // The device finds its full configuration retained when it first connects.
-                    auto [version, text] = next_desired(s, *d, dev.id, nullptr);
+                    const auto [version, text] = save_next_desired(s, *d, dev.id, nullptr);
                     s.publish(mqtt::Message{topics::cfg_desired(dev.id), text, 1, true});
                 }
                 json::Writer w;
@@ -239,13 +242,11 @@ void add_admin_device_routes(Router& r, Services& s) {
                   write_device(w, s, dev);
                   w.key("presence").begin_object().field("online", device_online(s, cat, dev.id));
                   {
-                      db::Statement p(*d, kPresence);
-                      p.bind_all(dev.id);
-                      if (p.step()) {
-                          w.field("boot", p.int64(1))
-                              .field("since", when(s, p.int64(2)))
-                              .field("last_seen", when(s, p.int64(3)));
-                          w.field("reason", p.text(4));
+                      if (const auto p = MonitorStore(*d).presence(dev.id)) {
+                          w.field("boot", p->boot)
+                              .field("since", when(s, p->since))
+                              .field("last_seen", when(s, p->last_seen));
+                          w.field("reason", p->reason);
                       } else if (live) {
                           w.field("boot", live->boot);
                           if (live->presence_at)
@@ -298,18 +299,14 @@ void add_admin_device_routes(Router& r, Services& s) {
                   else
                       w.null();
                   w.key("open_faults").begin_array();
-                  {
-                      db::Statement f(*d, kOpenFaults);
-                      f.bind_all(dev.id);
-                      while (f.step()) {
-                          w.begin_object().field("n", f.int64(0)).field("code", f.text(1));
-                          w.key("bit");
-                          if (f.is_null(2))
-                              w.null();
-                          else
-                              w.value(f.int64(2));
-                          w.field("opened_at", when(s, f.int64(3))).end_object();
-                      }
+                  for (const auto& f : MonitorStore(*d).open_faults(dev.id)) {
+                      w.begin_object().field("n", f.n).field("code", f.code);
+                      w.key("bit");
+                      if (f.bit)
+                          w.value(*f.bit);
+                      else
+                          w.null();
+                      w.field("opened_at", when(s, f.opened_at)).end_object();
                   }
                   w.end_array().end_object();
                   return Response::json(w.str());
@@ -417,12 +414,8 @@ void add_admin_device_routes(Router& r, Services& s) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
                   const auto dev = device_in_scope(cat, req.who, req.param("id"));
-                  {
-                      db::Statement used(*d, "SELECT 1 FROM sessions WHERE device_id = ? LIMIT 1");
-                      used.bind_all(dev.id);
-                      if (used.step())
-                          fail(ErrorCode::Conflict, "the device has sessions; disable it instead");
-                  }
+                  if (SessionStore(*d).device_has_sessions(dev.id))
+                      fail(ErrorCode::Conflict, "the device has sessions; disable it instead");
                   registry::Store reg(*d);
                   reg.remove_device(dev.id);
                   std::string why;
@@ -507,18 +500,13 @@ void add_admin_device_routes(Router& r, Services& s) {
                 // version even when two changes race.
                 static std::mutex publish_order;
                 std::lock_guard order(publish_order);
-                std::pair<std::int64_t, std::string> next;
-                {
-                    db::Transaction tx(*d);
-                    next = next_desired(s, *d, dev.id, req.document());
-                    tx.commit();
-                }
+                const auto [version, message] = save_next_desired(s, *d, dev.id, req.document());
                 const bool published =
-                    s.publish && s.publish(mqtt::Message{topics::cfg_desired(dev.id), next.second, 1, true});
+                    s.publish && s.publish(mqtt::Message{topics::cfg_desired(dev.id), message, 1, true});
                 if (!published)
-                    log::warn(log::Ctx{dev.id, {}}, "cfg/desired v{} saved but not published", next.first);
+                    log::warn(log::Ctx{dev.id, {}}, "cfg/desired v{} saved but not published", version);
                 json::Writer w;
-                w.begin_object().field("device_id", dev.id).field("version", next.first).field("published", published);
+                w.begin_object().field("device_id", dev.id).field("version", version).field("published", published);
                 write_config(w, s, *d, dev.id);
                 w.end_object();
                 return Response::json(w.str());

@@ -11,19 +11,6 @@
 namespace pilehub::api {
 namespace {
 
-constexpr const char* kSettlement =
-    "SELECT priced_fen, debited_fen, shortfall_fen, bill, note, settled_at FROM settlements WHERE session_id = ?";
-constexpr const char* kTariffDoc = "SELECT document, version FROM tariffs WHERE id = ?";
-constexpr const char* kPresenceLog =
-    "SELECT l.id, l.device_id, l.online, l.boot, l.at, l.reason, d.station_id FROM presence_log l JOIN devices d ON "
-    "d.id = l.device_id WHERE (?1 = '' OR l.device_id = ?1) AND (?2 IS NULL OR d.station_id = ?2) AND (?3 IS NULL OR "
-    "l.at >= ?3) AND (?4 IS NULL OR l.at < ?4) ORDER BY l.at DESC, l.id DESC";
-constexpr const char* kFaults =
-    "SELECT f.id, f.device_id, f.n, f.code, f.bit, f.opened_at, f.cleared_at, d.station_id FROM fault_records f JOIN "
-    "devices d ON d.id = f.device_id WHERE (?1 = '' OR f.device_id = ?1) AND (?2 IS NULL OR d.station_id = ?2) AND "
-    "(?3 = 0 OR f.cleared_at IS NULL) AND (?4 IS NULL OR f.opened_at >= ?4) AND (?5 IS NULL OR f.opened_at < ?5) "
-    "ORDER BY f.opened_at DESC, f.id DESC";
-
 SessionRow session_in_scope(SessionStore& store, const Principal& who, const std::string& id) {
     auto row = store.session(id);
     if (!row || !who.sees_station(row->station_id))
@@ -34,32 +21,30 @@ SessionRow session_in_scope(SessionStore& store, const Principal& who, const std
 /// The bill: billingd's settlement if there is one, else the same engine run on what is recorded.
 void write_bill(json::Writer& w, Services& s, db::Database& core, const SessionRow& row,
                 const std::vector<SampleRow>& curve) {
-    db::Statement st(core, kSettlement);
-    st.bind_all(row.id);
-    if (st.step()) {
-        w.key("bill").begin_object().field("source", "settlement").field("priced_fen", st.int64(0));
-        w.field("debited_fen", st.int64(1)).field("shortfall_fen", st.int64(2)).field("note", st.text(4));
-        w.field("settled_at", when(s, st.int64(5))).key("detail");
-        if (auto doc = json::parse(st.text(3)); doc)
+    if (const auto settled = SessionStore(core).settlement(row.id)) {
+        w.key("bill").begin_object().field("source", "settlement").field("priced_fen", settled->priced_fen);
+        w.field("debited_fen", settled->debited_fen)
+            .field("shortfall_fen", settled->shortfall_fen)
+            .field("note", settled->note);
+        w.field("settled_at", when(s, settled->settled_at)).key("detail");
+        if (auto doc = json::parse(settled->bill); doc)
             w.raw_value(*doc);
         else
             w.null();
         w.end_object();
         return;
     }
-    st.reset();
     w.key("bill");
     if (!row.tariff_id || !row.started_at) {
         w.null();
         return;
     }
-    db::Statement t(core, kTariffDoc);
-    t.bind_all(*row.tariff_id);
-    if (!t.step()) {
+    const auto stored = CatalogStore(core).tariff(*row.tariff_id);
+    if (!stored) {
         w.null();
         return;
     }
-    auto tariff = billing::parse_tariff(t.text(0));
+    auto tariff = billing::parse_tariff(stored->document);
     auto mode = billing::parse_mode(row.mode);
     if (!tariff || !mode) {
         w.null();
@@ -84,10 +69,24 @@ void write_bill(json::Writer& w, Services& s, db::Database& core, const SessionR
     }
     w.begin_object()
         .field("source", svc::holds_socket(row.state) ? "running" : "recomputed")
-        .field("tariff_version", t.int64(1))
+        .field("tariff_version", stored->version)
         .key("detail");
     billing::write_bill(w, *bill);
     w.end_object();
+}
+
+/// The filter of `GET /admin/presence-log` and `GET /admin/faults` from their query (the route
+/// table has checked each value), scoped to the caller's stations.
+MonitorFilter monitor_filter(const Services& s, const Request& req) {
+    MonitorFilter f;
+    f.device_id = req.query("device").value_or("");
+    f.station_id = req.query_int("station_id");
+    f.from = query_time(s, req, "from");
+    f.to = query_time(s, req, "to");
+    f.scope = scope_of(req.who);
+    f.limit = req.query_int("limit").value_or(50);
+    f.offset = req.query_int("offset").value_or(0);
+    return f;
 }
 
 /// The `kind` filter's words: every incident kind.
@@ -236,30 +235,13 @@ void add_admin_session_routes(Router& r, Services& s) {
               .q(limit_param())
               .q(offset_param())
               .handle([&s](Request& req) {
+                  const auto f = monitor_filter(s, req);
                   auto d = s.core->get();
-                  db::Statement st(*d, kPresenceLog);
-                  st.bind(1, req.query("device").value_or(""));
-                  st.bind(2, req.query_int("station_id"));
-                  st.bind(3, query_time(s, req, "from"));
-                  st.bind(4, query_time(s, req, "to"));
-                  const auto limit = req.query_int("limit").value_or(50), offset = req.query_int("offset").value_or(0);
-                  std::int64_t skipped = 0, n = 0;
                   json::Writer w;
                   w.begin_object().key("entries").begin_array();
-                  while (n < limit && st.step()) {
-                      if (!req.who.sees_station(st.int64(6)))
-                          continue;
-                      if (skipped++ < offset)
-                          continue;
-                      ++n;
-                      w.begin_object()
-                          .field("id", st.int64(0))
-                          .field("device_id", st.text(1))
-                          .field("online", st.int64(2) != 0);
-                      w.field("boot", st.int64(3))
-                          .field("at", when(s, st.int64(4)))
-                          .field("reason", st.text(5))
-                          .end_object();
+                  for (const auto& e : MonitorStore(*d).presence_log(f)) {
+                      w.begin_object().field("id", e.id).field("device_id", e.device_id).field("online", e.online);
+                      w.field("boot", e.boot).field("at", when(s, e.at)).field("reason", e.reason).end_object();
                   }
                   w.end_array().end_object();
                   return Response::json(w.str());
@@ -276,31 +258,20 @@ void add_admin_session_routes(Router& r, Services& s) {
             .q(limit_param())
             .q(offset_param())
             .handle([&s](Request& req) {
+                auto f = monitor_filter(s, req);
+                f.open_only = req.query_bool("open").value_or(false);
                 auto d = s.core->get();
-                db::Statement st(*d, kFaults);
-                st.bind(1, req.query("device").value_or(""));
-                st.bind(2, req.query_int("station_id"));
-                st.bind(3, req.query_bool("open").value_or(false) ? 1 : 0);
-                st.bind(4, query_time(s, req, "from"));
-                st.bind(5, query_time(s, req, "to"));
-                const auto limit = req.query_int("limit").value_or(50), offset = req.query_int("offset").value_or(0);
-                std::int64_t skipped = 0, n = 0;
                 json::Writer w;
                 w.begin_object().key("faults").begin_array();
-                while (n < limit && st.step()) {
-                    if (!req.who.sees_station(st.int64(7)))
-                        continue;
-                    if (skipped++ < offset)
-                        continue;
-                    ++n;
-                    w.begin_object().field("id", st.int64(0)).field("device_id", st.text(1)).field("n", st.int64(2));
-                    w.field("code", st.text(3)).key("bit");
-                    if (st.is_null(4))
-                        w.null();
+                for (const auto& e : MonitorStore(*d).faults(f)) {
+                    w.begin_object().field("id", e.id).field("device_id", e.device_id).field("n", e.n);
+                    w.field("code", e.code).key("bit");
+                    if (e.bit)
+                        w.value(*e.bit);
                     else
-                        w.value(st.int64(4));
-                    w.field("opened_at", when(s, st.int64(5)));
-                    write_time(w, s, "cleared_at", st.opt_int64(6));
+                        w.null();
+                    w.field("opened_at", when(s, e.opened_at));
+                    write_time(w, s, "cleared_at", e.cleared_at);
                     w.end_object();
                 }
                 w.end_array().end_object();

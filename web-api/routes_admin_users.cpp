@@ -10,8 +10,6 @@
 namespace pilehub::api {
 namespace {
 
-constexpr const char* kSetHome = "UPDATE accounts SET home_station_id = ? WHERE id = ?";
-
 AccountRow user_in_scope(AccountStore& accounts, const Principal& who, std::int64_t id) {
     auto a = accounts.account(id);
     // A station-scoped operator sees the accounts opened at its stations only.
@@ -160,7 +158,7 @@ void add_admin_user_routes(Router& r, Services& s) {
                   if (opened.outcome != ledger::Outcome::Applied)
                       fail(ErrorCode::InvalidRequest, "this phone number cannot hold an account");
                   if (station)
-                      db::Statement(*d, kSetHome).bind_all(*station, opened.account_id).run();
+                      AccountStore(*d).set_home_station(opened.account_id, *station);
                   return user_reply(s, *d, opened.account_id, 201);
               }));
 
@@ -391,12 +389,11 @@ void add_admin_user_routes(Router& r, Services& s) {
                   c.account_id = account;
                   if (account)
                       c.bound_at = s.now();
-                  db::Transaction tx(*d);
-                  accounts.add_card(c);
-                  if (account)
-                      charge_card_fee(s, *d, tx, *account, c.card_no, c.fee_fen,
-                                      staff_key(req, "card_fee:" + c.card_no), req.who.name);
-                  tx.commit();
+                  const auto fee = account
+                                       ? std::optional(CardFee{*account, c.fee_fen,
+                                                               staff_key(req, "card_fee:" + c.card_no), req.who.name})
+                                       : std::nullopt;
+                  check_posting(accounts.issue_card(c, fee, *s.clock).fee);
                   json::Writer w;
                   write_card(w, s, *accounts.card(c.card_no));
                   return Response::json(w.str(), 201);
@@ -425,12 +422,9 @@ void add_admin_user_routes(Router& r, Services& s) {
                       fail(ErrorCode::Conflict, "the card is bound to another account");
                   if (auto mine = accounts.active_card(*account); mine && mine->card_no != c.card_no)
                       fail(ErrorCode::Conflict, "the account already has a card");
-                  db::Transaction tx(*d);
-                  if (!accounts.bind_card(c.card_no, *account, c.name, s.now()))
-                      fail(ErrorCode::Conflict, "the card changed meanwhile");
-                  charge_card_fee(s, *d, tx, *account, c.card_no, c.fee_fen, staff_key(req, "card_fee:" + c.card_no),
-                                  req.who.name);
-                  tx.commit();
+                  const CardFee fee{*account, c.fee_fen, staff_key(req, "card_fee:" + c.card_no), req.who.name};
+                  check_card_change(accounts.bind_card_charging(c.card_no, *account, c.name, s.now(), fee, *s.clock),
+                                    "the card changed meanwhile");
                   json::Writer w;
                   write_card(w, s, *accounts.card(c.card_no));
                   return Response::json(w.str());
@@ -491,9 +485,6 @@ void add_admin_user_routes(Router& r, Services& s) {
                       fail(ErrorCode::Conflict, "only a card of an account can be replaced, once");
                   if (accounts.card(new_no))
                       fail(ErrorCode::Duplicate, "a card with the new number exists");
-                  db::Transaction tx(*d);
-                  if (!accounts.set_card_status(old.card_no, old.status, "replaced"))
-                      fail(ErrorCode::Conflict, "the card changed meanwhile");
                   CardRow c;
                   c.card_no = new_no;
                   c.account_id = old.account_id;
@@ -503,10 +494,9 @@ void add_admin_user_routes(Router& r, Services& s) {
                   c.issued_at = s.now();
                   c.bound_at = s.now();
                   c.station_id = old.station_id;
-                  accounts.add_card(c);
-                  charge_card_fee(s, *d, tx, *old.account_id, new_no, fee, staff_key(req, "card_fee:" + new_no),
-                                  req.who.name);
-                  tx.commit();
+                  const CardFee card_fee{*old.account_id, fee, staff_key(req, "card_fee:" + new_no), req.who.name};
+                  check_card_change(accounts.replace_card(old.card_no, old.status, c, card_fee, *s.clock),
+                                    "the card changed meanwhile");
                   json::Writer w;
                   w.begin_object().key("old");
                   write_card(w, s, *accounts.card(old.card_no));

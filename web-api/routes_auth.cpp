@@ -2,7 +2,9 @@
 #include "common/ledger.hpp"
 #include "common/log.hpp"
 #include "common/password.hpp"
+#include "web-api/access_store.hpp"
 #include "web-api/auth.hpp"
+#include "web-api/monitor_store.hpp"
 #include "web-api/openapi.hpp"
 #include "web-api/rbac.hpp"
 #include "web-api/routes_common.hpp"
@@ -11,8 +13,6 @@
 
 namespace pilehub::api {
 namespace {
-
-constexpr const char* kAdminLogin = "SELECT id, password_hash, enabled, role FROM admins WHERE username = ?";
 
 Response rate_limited(const std::string& message, std::int64_t retry_after_s) {
     auto r = Response::json(error_body(ErrorCode::RateLimited, message), http_status(ErrorCode::RateLimited));
@@ -36,8 +36,7 @@ void add_system_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Get, "/api/v1/health", "health", "system", "Liveness: database reachable")
               .handle([&s](Request&) {
                   auto d = s.core->get();
-                  db::Statement st(*d, "SELECT 1");
-                  st.step();
+                  MonitorStore(*d).ping();
                   json::Writer w;
                   w.begin_object()
                       .field("status", "ok")
@@ -145,35 +144,22 @@ void add_auth_routes(Router& r, Services& s) {
                       log::warn("admin login for {} from {} throttled ({} s)", username, req.ip, wait);
                       return rate_limited(fmt::format("too many failed logins; try again in {} s", wait), wait);
                   }
-                  std::int64_t id = 0;
-                  std::string hash, role;
-                  bool enabled = false, found = false;
-                  {
-                      db::Statement st(*d, kAdminLogin);
-                      st.bind_all(username);
-                      if (st.step()) {
-                          found = true;
-                          id = st.int64(0);
-                          hash = st.text(1);
-                          enabled = st.int64(2) != 0;
-                          role = st.text(3);
-                      }
-                  }
-                  const bool ok = found ? password::verify(pw, hash) : (burn_time(pw), false);
+                  AccessStore access(*d);
+                  const auto login = access.login(username);
+                  const bool ok = login ? password::verify(pw, login->password_hash) : (burn_time(pw), false);
                   if (!ok) {
                       throttle.record_failure(username, req.ip);
                       log::warn("admin login for {} from {} failed", username, req.ip);
                       fail(ErrorCode::Unauthorized, "wrong user name or password");
                   }
-                  if (!enabled)
+                  const auto id = login->id;
+                  const auto& role = login->role;
+                  if (!login->enabled)
                       fail(ErrorCode::Forbidden, "this operator account is disabled");
                   throttle.clear(username);
                   auth::TokenStore tokens(*d, *s.clock);
                   const auto token = tokens.issue("admin", id, s.settings.admin_token_ttl_ms);
-                  db::Statement(*d, "INSERT INTO audit_log(at, admin_id, username, action, method, path, status, ip) "
-                                    "VALUES (?, ?, ?, 'admin.login', 'POST', ?, 200, ?)")
-                      .bind_all(s.now(), id, username, req.path, req.ip)
-                      .run();
+                  access.record_login(s.now(), id, username, req.path, req.ip);
                   json::Writer w;
                   w.begin_object().field("token", token).field("token_type", "Bearer");
                   w.field("expires_at", when(s, s.now() + s.settings.admin_token_ttl_ms));
@@ -225,14 +211,11 @@ void add_auth_routes(Router& r, Services& s) {
                   if (const auto why = password::password_problem(new_pw))
                       fail(ErrorCode::InvalidRequest, "new_password " + *why);
                   auto d = s.core->get();
-                  db::Statement st(*d, "SELECT password_hash FROM admins WHERE id = ?");
-                  st.bind_all(req.who.id);
-                  if (!st.step() || !password::verify(old_pw, st.text(0)))
+                  AccessStore access(*d);
+                  const auto hash = access.password_hash(req.who.id);
+                  if (!hash || !password::verify(old_pw, *hash))
                       fail(ErrorCode::Unauthorized, "old_password is wrong");
-                  st.reset();
-                  db::Statement(*d, "UPDATE admins SET password_hash = ? WHERE id = ?")
-                      .bind_all(password::hash(new_pw), req.who.id)
-                      .run();
+                  access.set_password_hash(req.who.id, password::hash(new_pw));
                   auth::TokenStore tokens(*d, *s.clock);
                   tokens.revoke_all("admin", req.who.id);
                   return Response::json(R"({"changed":true,"relogin":true})");

@@ -102,17 +102,10 @@ void check_posting(const ledger::Posting& p) {
     }
 }
 
-void charge_card_fee(Services& s, db::Database& d, db::Transaction& tx, std::int64_t account,
-                     const std::string& card_no, std::int64_t fee_fen, const std::string& key,
-                     const std::string& actor) {
-    if (fee_fen <= 0)
-        return;
-    ledger::Debit debit;
-    debit.account_id = account;
-    debit.amount_fen = Fen(fee_fen);
-    debit.kind = ledger::Kind::CardFee;
-    debit.meta = ledger::Meta{key, card_no, actor, "card fee"};
-    check_posting(ledger::Ledger(d, *s.clock).debit(tx, debit));
+void check_card_change(const CardChange& c, std::string_view changed_message) {
+    if (!c.card_changed)
+        fail(ErrorCode::Conflict, std::string(changed_message));
+    check_posting(c.fee);
 }
 
 bool device_online(Services& s, CatalogStore& cat, const std::string& device_id) {

@@ -78,14 +78,9 @@ template <typename Rep> Rep reply_data(const rpc::Reply& r) {
 /// Maps a refused ledger change to the API's error (balance_too_low, account_frozen, ...);
 /// returns for an applied or duplicate one.
 void check_posting(const ledger::Posting& p);
-/// Debits an IC card's fee (`card_fee`, real money only, `card_no` as ref) inside `tx` under the
-/// idempotency key `key`; nothing for a fee of 0. Refuses balance_too_low when the wallet cannot
-/// pay it and account_frozen for a frozen account (the caller's transaction, and with it the
-/// binding, then rolls back). Every path that binds a card to an account charges through here:
-/// the operator's issue, bind and replace, and the rider's own bind.
-void charge_card_fee(Services& s, db::Database& d, db::Transaction& tx, std::int64_t account,
-                     const std::string& card_no, std::int64_t fee_fen, const std::string& key,
-                     const std::string& actor);
+/// Maps a card change that did not happen to the API's error: conflict with `changed_message`
+/// when the card changed meanwhile, else the fee's refusal (check_posting); returns for a done one.
+void check_card_change(const CardChange& c, std::string_view changed_message);
 
 /// Rider-facing socket states of the sockets of some stations: live sessions, open faults and
 /// presence read once, then asked per socket (sockets::socket_availability, the rule sessiond's

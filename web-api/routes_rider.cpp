@@ -555,15 +555,15 @@ void add_rider_routes(Router& r, Services& s) {
                       fail(ErrorCode::Conflict, "this card is bound to another account");
                   if (auto mine = accounts.active_card(req.who.id); mine && mine->card_no != card_no)
                       fail(ErrorCode::Conflict, "the account already has a card; unbind it first");
-                  db::Transaction tx(*d);
-                  if (!accounts.bind_card(card_no, req.who.id, name, s.now()))
-                      fail(ErrorCode::Conflict, "the card changed meanwhile; try again");
                   // The rider pays the card's fee like a bind at the counter: once per card and rider, and not
                   // again for a card already bound to this account (its binder paid it then).
-                  if (!(c->account_id == req.who.id && c->status == "active"))
-                      charge_card_fee(s, *d, tx, req.who.id, card_no, c->fee_fen,
-                                      fmt::format("card_fee:{}:rider:{}", card_no, req.who.id), "rider");
-                  tx.commit();
+                  const auto fee =
+                      c->account_id == req.who.id && c->status == "active"
+                          ? std::nullopt
+                          : std::optional(CardFee{req.who.id, c->fee_fen,
+                                                  fmt::format("card_fee:{}:rider:{}", card_no, req.who.id), "rider"});
+                  check_card_change(accounts.bind_card_charging(card_no, req.who.id, name, s.now(), fee, *s.clock),
+                                    "the card changed meanwhile; try again");
                   json::Writer w;
                   w.begin_object().key("card");
                   write_card(w, s, *accounts.card(card_no));

@@ -19,6 +19,9 @@ constexpr const char* kSessionFilter =
     "s.created_at < ?7) ORDER BY s.created_at DESC, s.id DESC";
 constexpr const char* kEvents =
     "SELECT at, from_state, to_state, reason, actor FROM session_events WHERE session_id = ? ORDER BY id";
+constexpr const char* kSettlement =
+    "SELECT priced_fen, debited_fen, shortfall_fen, bill, note, settled_at FROM settlements WHERE session_id = ?";
+constexpr const char* kDeviceHasSessions = "SELECT 1 FROM sessions WHERE device_id = ? LIMIT 1";
 constexpr const char* kSamples = "SELECT t, power_w, energy_wh FROM session_samples WHERE session_id = ? ORDER BY t";
 
 SessionRow read_session(db::Statement& st) {
@@ -98,6 +101,20 @@ std::vector<SessionEventRow> SessionStore::events(const std::string& id) {
     while (st.step())
         out.push_back(SessionEventRow{st.int64(0), st.opt_text(1), st.text(2), st.text(3), st.text(4)});
     return out;
+}
+
+std::optional<SettlementRow> SessionStore::settlement(const std::string& session_id) {
+    db::Statement st(db_, kSettlement);
+    st.bind_all(session_id);
+    if (!st.step())
+        return std::nullopt;
+    return SettlementRow{st.int64(0), st.int64(1), st.int64(2), st.text(3), st.text(4), st.int64(5)};
+}
+
+bool SessionStore::device_has_sessions(const std::string& device_id) {
+    db::Statement st(db_, kDeviceHasSessions);
+    st.bind_all(device_id);
+    return st.step();
 }
 
 std::vector<SampleRow> session_samples(db::Database& telemetry, const std::string& session_id, std::size_t max_points) {

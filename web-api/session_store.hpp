@@ -48,6 +48,14 @@ struct SampleRow {
     std::int64_t energy_wh = 0;
 };
 
+/// billingd's settlement of a session (schema/core/004_settlements.sql).
+struct SettlementRow {
+    std::int64_t priced_fen = 0, debited_fen = 0, shortfall_fen = 0;
+    std::string bill; ///< the bill's JSON text
+    std::string note;
+    EpochMs settled_at = 0;
+};
+
 struct SessionFilter {
     std::optional<std::int64_t> account_id;
     std::optional<std::int64_t> station_id;
@@ -65,6 +73,10 @@ public:
     std::optional<SessionRow> session(const std::string& id);
     std::vector<SessionRow> sessions(const SessionFilter& f);
     std::vector<SessionEventRow> events(const std::string& id);
+    /// The settlement of a session, once billingd has settled it.
+    std::optional<SettlementRow> settlement(const std::string& session_id);
+    /// Whether any session, of any state, was ever started on the device.
+    bool device_has_sessions(const std::string& device_id);
 
 private:
     db::Database& db_;
