@@ -104,6 +104,43 @@ Reply Client::call(const std::string& service, const std::string& method, const 
     return r;
 }
 
+struct Responder::State {
+    Server* server = nullptr;
+    std::string rid;
+    std::string from;
+    std::string reply_to;
+    std::string method;
+    std::mutex m;
+    bool answered = false;
+};
+
+bool Responder::reply(const Reply& r) {
+    {
+        std::lock_guard l(s_->m);
+        if (s_->answered) {
+            log::warn("rpc {}: {} from {} (rid {}) is answered already: reply {} {} not sent", s_->server->service_,
+                      s_->method, s_->from, s_->rid, r.status, r.code);
+            return false;
+        }
+        s_->answered = true;
+    }
+    s_->server->answer(s_->from + "/" + s_->rid, s_->reply_to, encode_reply(s_->rid, r));
+    return true;
+}
+
+bool Responder::answered() const {
+    std::lock_guard l(s_->m);
+    return s_->answered;
+}
+
+const std::string& Responder::rid() const {
+    return s_->rid;
+}
+
+const std::string& Responder::from() const {
+    return s_->from;
+}
+
 Server::Server(mqtt::Client& mqtt, mqtt::Router& router, std::string service, const Clock& clock)
     : mqtt_(mqtt), service_(std::move(service)), clock_(clock) {
     router.add(mqtt, topics::rpc_any(service_), 1, [this](const mqtt::Message& m) { on_request(m); });
@@ -111,6 +148,28 @@ Server::Server(mqtt::Client& mqtt, mqtt::Router& router, std::string service, co
 
 void Server::handle(const std::string& method, Handler h) {
     handlers_[method] = std::move(h);
+}
+
+void Server::handle_async(const std::string& method, AsyncHandler h) {
+    async_handlers_[method] = std::move(h);
+}
+
+void Server::answer(const std::string& key, const std::string& reply_to, const std::string& text) {
+    {
+        std::lock_guard l(m_);
+        auto [it, fresh] = recent_.try_emplace(key, text);
+        if (fresh) {
+            recent_order_.push_back(key);
+            if (recent_order_.size() > kRememberedReplies) {
+                recent_.erase(recent_order_.front());
+                recent_order_.pop_front();
+            }
+        } else {
+            it->second = text; // the pending answer of an asynchronous handler arrives
+        }
+    }
+    if (!text.empty())
+        mqtt_.publish({reply_to, text, 1, false});
 }
 
 void Server::on_request(const mqtt::Message& m) {
@@ -131,26 +190,14 @@ void Server::on_request(const mqtt::Message& m) {
                   err.empty() ? reply_to : err);
         return;
     }
-    auto answer = [&](const Reply& r) {
-        const auto text = encode_reply(rid, r);
-        {
-            std::lock_guard l(m_);
-            const auto key = from + "/" + rid;
-            if (recent_.emplace(key, text).second) {
-                recent_order_.push_back(key);
-                if (recent_order_.size() > kRememberedReplies) {
-                    recent_.erase(recent_order_.front());
-                    recent_order_.pop_front();
-                }
-            }
-        }
-        mqtt_.publish({reply_to, text, 1, false});
-    };
+    const auto key = from + "/" + rid;
+    auto answer = [&](const Reply& r) { this->answer(key, reply_to, encode_reply(rid, r)); };
     {
         std::lock_guard l(m_);
-        auto it = recent_.find(from + "/" + rid);
+        auto it = recent_.find(key);
         if (it != recent_.end()) {
-            mqtt_.publish({reply_to, it->second, 1, false});
+            if (!it->second.empty()) // else an asynchronous handler answers when it can
+                mqtt_.publish({reply_to, it->second, 1, false});
             return;
         }
     }
@@ -163,7 +210,8 @@ void Server::on_request(const mqtt::Message& m) {
         return;
     }
     auto h = handlers_.find(method);
-    if (h == handlers_.end()) {
+    auto ah = async_handlers_.find(method);
+    if (h == handlers_.end() && ah == async_handlers_.end()) {
         answer(Reply::refuse("unsupported", fmt::format("{} has no method {}", service_, method), "unsupported"));
         return;
     }
@@ -173,7 +221,25 @@ void Server::on_request(const mqtt::Message& m) {
     const auto* data = o.raw("data");
     if (!data)
         data = &kEmpty;
-    Request req{method, rid, from, json::Object(data, "data", &data_err), data};
+    Request req{method, rid, from, json::Object(data, "data", &data_err), data, exp};
+    if (ah != async_handlers_.end()) {
+        auto state = std::make_shared<Responder::State>();
+        state->server = this;
+        state->rid = rid;
+        state->from = from;
+        state->reply_to = reply_to;
+        state->method = method;
+        this->answer(key, reply_to, ""); // pending: a repeated request waits for the answer
+        Responder responder(state);
+        try {
+            ah->second(req, responder);
+        } catch (const std::exception& e) {
+            log::error("rpc {}: {} failed: {}", service_, method, e.what());
+            if (!responder.answered())
+                responder.reply(Reply::refuse("internal", "internal error", "failed"));
+        }
+        return;
+    }
     try {
         Reply r = h->second(req);
         if (!data_err.empty() && r.ok())

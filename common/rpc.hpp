@@ -3,12 +3,14 @@
 #include "common/json.hpp"
 #include "common/mqtt.hpp"
 #include "common/mqtt_router.hpp"
+#include "common/svc/codec.hpp"
 
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -42,6 +44,12 @@ public:
     /// Sends `data_json` to `service`/`method`; a reply `timeout` status "timeout" if none arrives in time.
     Reply call(const std::string& service, const std::string& method, const std::string& data_json,
                std::chrono::milliseconds timeout);
+    /// Sends one svc request (svc::StopRequest, ...) to `service`: the method is the request's
+    /// (svc::Traits<Req>::kMethod), the data its svc encoding, so a requester spells neither.
+    template <typename Req>
+    Reply call(const std::string& service, const Req& request, std::chrono::milliseconds timeout) {
+        return call(service, std::string(svc::Traits<Req>::kMethod), svc::encode(request), timeout);
+    }
 
 private:
     void on_reply(const mqtt::Message& m);
@@ -64,26 +72,65 @@ struct Request {
     json::Object data;
     /// The request's `data` as parsed; never null (an absent `data` is an empty object).
     const rapidjson::Value* data_value = nullptr;
+    /// The request's `exp` (epoch ms), if it has one; a request past it never reaches a handler.
+    std::optional<std::int64_t> exp;
+};
+
+class Server;
+
+/// Answers one request of an asynchronous handler (Server::handle_async), once, whenever the
+/// answer is known: at once or later (a device's reply, a time-out). A copy answers the same
+/// request; only the first reply() is sent, a later one is refused and logged. Must not outlive
+/// the Server that made it.
+class Responder {
+public:
+    /// Sends `r` as the reply. True the first time; false (nothing sent, a warning logged) once the
+    /// request is answered.
+    bool reply(const Reply& r);
+    /// Whether the request has been answered.
+    bool answered() const;
+    /// The request's rid and sender (for logs).
+    const std::string& rid() const;
+    const std::string& from() const;
+
+private:
+    friend class Server;
+    struct State;
+    explicit Responder(std::shared_ptr<State> s) : s_(std::move(s)) {}
+    std::shared_ptr<State> s_;
 };
 
 /// Serves requests for one service. Handlers run on the MQTT callback thread and must commit
 /// before returning. A request past its `exp` is answered `expired` and not run; a repeated `rid`
-/// gets the first answer again without running twice.
+/// gets the first answer again without running twice (or, while an asynchronous handler has not
+/// answered yet, gets that answer when it comes).
 class Server {
 public:
     using Handler = std::function<Reply(Request&)>;
+    /// Receives the request (valid during the call only: decode what is needed) and the Responder
+    /// that answers it, now or later. A handler that throws before answering is answered `internal`.
+    using AsyncHandler = std::function<void(Request&, Responder)>;
     Server(mqtt::Client& mqtt, mqtt::Router& router, std::string service, const Clock& clock = SystemClock::instance());
-    /// Registers the handler of `method`. Call before mqtt.start().
+    /// Registers the handler of `method`, answered with what it returns. Call before mqtt.start().
     void handle(const std::string& method, Handler h);
+    /// Registers the asynchronous handler of `method`, answered through its Responder (a relay that
+    /// answers when something else does). Call before mqtt.start().
+    void handle_async(const std::string& method, AsyncHandler h);
+    /// Runs one request (what the router delivers; a worker that orders its inbound messages itself
+    /// calls it directly).
+    void on_request(const mqtt::Message& m);
 
 private:
-    void on_request(const mqtt::Message& m);
+    friend class Responder;
+    /// Remembers `text` as the answer for `key` ("" = pending) and publishes a non-empty one.
+    void answer(const std::string& key, const std::string& reply_to, const std::string& text);
     mqtt::Client& mqtt_;
     std::string service_;
     const Clock& clock_;
     std::map<std::string, Handler> handlers_;
+    std::map<std::string, AsyncHandler> async_handlers_;
     std::mutex m_;
-    std::map<std::string, std::string> recent_; ///< "from/rid" → reply JSON
+    std::map<std::string, std::string> recent_; ///< "from/rid" → reply JSON ("" while an async answer is pending)
     std::deque<std::string> recent_order_;
 };
 

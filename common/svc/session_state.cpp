@@ -36,4 +36,13 @@ bool duration_grows(SessionState s) {
     return s == SessionState::Charging || s == SessionState::Stopping;
 }
 
+bool takes_reports(SessionState s) {
+    return s == SessionState::Starting || s == SessionState::Charging || s == SessionState::Stopping ||
+           s == SessionState::Suspended;
+}
+
+bool awaits_settlement(SessionState s) {
+    return s == SessionState::Stopping || s == SessionState::Settling;
+}
+
 } // namespace pilehub::svc

@@ -11,6 +11,7 @@
 #include "common/payloads.hpp"
 #include "common/registry.hpp"
 #include "common/rpc.hpp"
+#include "common/svc.hpp"
 #include "common/topics.hpp"
 #include "tests/support/broker.hpp"
 #include "tests/support/daemon.hpp"
@@ -353,10 +354,12 @@ TEST_CASE("autostop: decisions reach the pile within 1 s of the report, once per
 
     // --- 5. balance_low from billingd's running cost ---
     auto billingd = test::connect_client(broker.client_options("svc.billingd"));
-    billingd->publish(
-        {topics::session_cost("A10"),
-         R"({"v":1,"cost_fen":120,"balance_fen":0,"bonus_fen":0,"available_fen":0,"balance_low":true,"cap_reached":false})",
-         0, false});
+    svc::RunningCost low;
+    low.sid = "A10";
+    low.ts = SystemClock::instance().now_ms();
+    low.cost_fen = Fen(120);
+    low.balance_low = true;
+    billingd->publish({topics::session_cost("A10"), svc::encode(low), 0, false});
     REQUIRE(stops.wait("A10", 3s));
     CHECK(requests.of("A10") == std::vector<std::string>{"balance_low by autostopd"});
 

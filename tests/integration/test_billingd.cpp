@@ -137,9 +137,20 @@ void ended_session(MoneyDb& m, const std::string& sid, std::int64_t account, int
     m.sample(sid, start + 17 * kMin, 160, 51);
 }
 
+/// sessiond's transition as the pile's record is committed (svc::SessionTransition, record true).
 std::string state_message(const std::string& sid) {
-    return fmt::format(R"({{"v":1,"sid":"{}","state":"stopping","from":"charging","reason":"full","actor":"pile"}})",
-                       sid);
+    return svc::encode(svc::SessionTransition{.sid = sid,
+                                              .state = svc::SessionState::Stopping,
+                                              .prev = svc::SessionState::Stopping,
+                                              .reason = "record:full",
+                                              .actor = "pile",
+                                              .ts = SystemClock::instance().now_ms(),
+                                              .record = true,
+                                              .device_id = "P1",
+                                              .n = 1,
+                                              .account_id = 1,
+                                              .method = svc::SessionMethod::App,
+                                              .settlement = std::nullopt});
 }
 
 std::size_t count_on(const Inbox& inbox, const std::string& topic, std::string_view needle) {

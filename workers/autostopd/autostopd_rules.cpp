@@ -7,30 +7,34 @@
 
 namespace pilehub::autostopd {
 
-std::string_view to_string(Reason r) {
+svc::StopCause stop_cause(Reason r) {
     switch (r) {
     case Reason::Fault:
-        return "fault";
+        return svc::StopCause::Fault;
     case Reason::OverTemp:
-        return "over_temp";
+        return svc::StopCause::OverTemp;
     case Reason::SocketOverload:
-        return "socket_overload";
+        return svc::StopCause::SocketOverload;
     case Reason::DeviceOverload:
-        return "device_overload";
+        return svc::StopCause::DeviceOverload;
     case Reason::BalanceLow:
-        return "balance_low";
+        return svc::StopCause::BalanceLow;
     case Reason::QuotaReached:
-        return "quota_reached";
+        return svc::StopCause::QuotaReached;
     case Reason::NoLoad:
-        return "no_load";
+        return svc::StopCause::NoLoad;
     case Reason::Full:
-        return "full";
+        return svc::StopCause::Full;
     }
-    return "other";
+    return svc::StopCause::Fault;
+}
+
+std::string_view to_string(Reason r) {
+    return svc::to_string(stop_cause(r));
 }
 
 std::int64_t DeviceLimits::socket_overload_w(int n) const {
-    for (const auto &o : config.socket_overrides)
+    for (const auto& o : config.socket_overrides)
         if (o.n == n && o.socket_overload_w)
             return *o.socket_overload_w;
     if (auto it = registry_overload_w.find(n); it != registry_overload_w.end())
@@ -39,36 +43,36 @@ std::int64_t DeviceLimits::socket_overload_w(int n) const {
 }
 
 std::int64_t DeviceLimits::full_stop_w(int n) const {
-    for (const auto &o : config.socket_overrides)
+    for (const auto& o : config.socket_overrides)
         if (o.n == n && o.full_stop_w)
             return *o.full_stop_w;
     return config.full_stop_w;
 }
 
-Rules::Rules(const Clock &clock, std::uint32_t unsafe_fault_bits, EpochMs retry_ms, EpochMs forget_ms)
+Rules::Rules(const Clock& clock, std::uint32_t unsafe_fault_bits, EpochMs retry_ms, EpochMs forget_ms)
     : clock_(clock), unsafe_(unsafe_fault_bits), retry_ms_(retry_ms), forget_ms_(forget_ms) {}
 
-Rules::Device &Rules::device(const std::string &dev) {
+Rules::Device& Rules::device(const std::string& dev) {
     auto it = devices_.find(dev);
     if (it == devices_.end())
         it = devices_.emplace(dev, Device{}).first;
     return it->second;
 }
 
-void Rules::set_limits(const std::string &dev, DeviceLimits limits) {
-    auto &d = device(dev);
+void Rules::set_limits(const std::string& dev, DeviceLimits limits) {
+    auto& d = device(dev);
     d.limits = std::move(limits);
     d.has_limits = true;
 }
 
-bool Rules::has_limits(const std::string &dev) const {
+bool Rules::has_limits(const std::string& dev) const {
     auto it = devices_.find(dev);
     return it != devices_.end() && it->second.has_limits;
 }
 
-void Rules::track(const SessionTerms &terms) {
+void Rules::track(const SessionTerms& terms) {
     auto [it, fresh] = sessions_.try_emplace(terms.sid);
-    auto &s = it->second;
+    auto& s = it->second;
     if (fresh)
         s.last_activity = clock_.now_ms();
     else if (s.terms.dev != terms.dev || s.terms.n != terms.n)
@@ -77,33 +81,33 @@ void Rules::track(const SessionTerms &terms) {
     s.known = terms.mode.has_value();
     if (s.terms.start_ms == 0)
         s.terms.start_ms = clock_.now_ms();
-    auto &d = device(terms.dev);
+    auto& d = device(terms.dev);
     d.sids.insert(terms.sid);
     if (terms.n > 0) {
-        auto &port = d.ports[terms.n];
+        auto& port = d.ports[terms.n];
         if (!port.empty() && port != terms.sid)
             end(std::string(port)); // the socket runs another session now
         d.ports[terms.n] = terms.sid;
     }
 }
 
-bool Rules::tracks(const std::string &sid) const {
+bool Rules::tracks(const std::string& sid) const {
     return sessions_.count(sid) != 0;
 }
 
-bool Rules::terms_known(const std::string &sid) const {
+bool Rules::terms_known(const std::string& sid) const {
     auto it = sessions_.find(sid);
     return it != sessions_.end() && it->second.known;
 }
 
-std::optional<SessionTerms> Rules::terms(const std::string &sid) const {
+std::optional<SessionTerms> Rules::terms(const std::string& sid) const {
     auto it = sessions_.find(sid);
     if (it == sessions_.end())
         return std::nullopt;
     return it->second.terms;
 }
 
-void Rules::unlink(const std::string &sid) {
+void Rules::unlink(const std::string& sid) {
     auto it = sessions_.find(sid);
     if (it == sessions_.end())
         return;
@@ -115,17 +119,17 @@ void Rules::unlink(const std::string &sid) {
         p = p->second == sid ? dit->second.ports.erase(p) : std::next(p);
 }
 
-void Rules::end(const std::string &sid) {
+void Rules::end(const std::string& sid) {
     unlink(sid);
     sessions_.erase(sid);
 }
 
-void Rules::stopping(const std::string &sid) {
+void Rules::stopping(const std::string& sid) {
     if (auto it = sessions_.find(sid); it != sessions_.end())
         it->second.stopping = true;
 }
 
-void Rules::port_idle(const std::string &dev, int n) {
+void Rules::port_idle(const std::string& dev, int n) {
     auto dit = devices_.find(dev);
     if (dit == devices_.end())
         return;
@@ -134,16 +138,16 @@ void Rules::port_idle(const std::string &dev, int n) {
         end(std::string(p->second));
 }
 
-bool Rules::busy(const Session &s) const {
+bool Rules::busy(const Session& s) const {
     if (s.stopping)
         return true;
-    for (const auto &[r, a] : s.asked)
+    for (const auto& [r, a] : s.asked)
         if (a.state == Ask::InFlight)
             return true;
     return false;
 }
 
-bool Rules::may_ask(const Session &s, Reason r, EpochMs now) const {
+bool Rules::may_ask(const Session& s, Reason r, EpochMs now) const {
     if (busy(s))
         return false;
     auto it = s.asked.find(r);
@@ -152,18 +156,18 @@ bool Rules::may_ask(const Session &s, Reason r, EpochMs now) const {
     return it->second.state == Ask::Failed && now >= it->second.retry_at;
 }
 
-std::optional<Stop> Rules::ask(Session &s, Reason r, std::string detail, EpochMs now) {
+std::optional<Stop> Rules::ask(Session& s, Reason r, std::string detail, EpochMs now) {
     if (!may_ask(s, r, now))
         return std::nullopt;
     s.asked[r] = Asked{Ask::InFlight, 0};
     return Stop{s.terms.sid, s.terms.dev, s.terms.n, r, std::move(detail)};
 }
 
-void Rules::answered(const std::string &sid, Reason r, Answer a) {
+void Rules::answered(const std::string& sid, Reason r, Answer a) {
     auto it = sessions_.find(sid);
     if (it == sessions_.end())
         return;
-    auto &s = it->second;
+    auto& s = it->second;
     switch (a) {
     case Answer::Accepted:
         s.asked[r] = Asked{Ask::Accepted, 0};
@@ -178,14 +182,14 @@ void Rules::answered(const std::string &sid, Reason r, Answer a) {
     }
 }
 
-std::optional<Stop> Rules::evaluate(Session &s, Device &d, EpochMs now) {
+std::optional<Stop> Rules::evaluate(Session& s, Device& d, EpochMs now) {
     if (busy(s))
         return std::nullopt;
-    const auto &t = s.terms;
-    const auto &lim = d.limits;
+    const auto& t = s.terms;
+    const auto& lim = d.limits;
     const bool ebike = lim.kind == Kind::EbikePile;
     std::optional<Stop> out;
-    auto consider = [&](Reason r, auto &&detail) {
+    auto consider = [&](Reason r, auto&& detail) {
         if (!out && may_ask(s, r, now))
             out = ask(s, r, detail(), now);
     };
@@ -253,31 +257,31 @@ std::optional<Stop> Rules::evaluate(Session &s, Device &d, EpochMs now) {
     return out;
 }
 
-void Rules::device_overload(const std::string &dev, Device &d, const std::set<std::string> &reported, double total_w,
-                            EpochMs now, std::vector<Stop> &out) {
+void Rules::device_overload(const std::string& dev, Device& d, const std::set<std::string>& reported, double total_w,
+                            EpochMs now, std::vector<Stop>& out) {
     const auto limit = static_cast<double>(d.limits.config.device_overload_w);
     if (total_w <= limit)
         return;
     struct Candidate {
-        Session *s;
+        Session* s;
         double power_w;
     };
     std::vector<Candidate> candidates;
     double remaining = total_w;
     // Only sockets in this report: their power is part of its total, and is current.
-    for (const auto &sid : reported) {
+    for (const auto& sid : reported) {
         auto it = sessions_.find(sid);
         if (it == sessions_.end() || !it->second.has_power)
             continue;
-        auto &s = it->second;
+        auto& s = it->second;
         if (busy(s))
             remaining -= s.power_w; // being stopped already: its power is going away
         else
             candidates.push_back({&s, s.power_w});
     }
     std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const Candidate &a, const Candidate &b) { return a.power_w > b.power_w; });
-    for (const auto &c : candidates) {
+                     [](const Candidate& a, const Candidate& b) { return a.power_w > b.power_w; });
+    for (const auto& c : candidates) {
         if (remaining <= limit)
             break;
         auto stop = ask(*c.s, Reason::DeviceOverload,
@@ -292,11 +296,11 @@ void Rules::device_overload(const std::string &dev, Device &d, const std::set<st
     }
 }
 
-std::vector<Stop> Rules::evaluate_device(const std::string &dev, EpochMs now) {
+std::vector<Stop> Rules::evaluate_device(const std::string& dev, EpochMs now) {
     std::vector<Stop> out;
-    auto &d = device(dev);
+    auto& d = device(dev);
     const std::vector<std::string> sids(d.sids.begin(), d.sids.end());
-    for (const auto &sid : sids) {
+    for (const auto& sid : sids) {
         auto it = sessions_.find(sid);
         if (it == sessions_.end())
             continue;
@@ -306,14 +310,14 @@ std::vector<Stop> Rules::evaluate_device(const std::string &dev, EpochMs now) {
     return out;
 }
 
-std::vector<Stop> Rules::on_tele(const Telemetry &t) {
+std::vector<Stop> Rules::on_tele(const Telemetry& t) {
     const auto now = clock_.now_ms();
-    auto &d = device(t.dev);
+    auto& d = device(t.dev);
     if (t.temp_c)
         d.temp_c = t.temp_c;
     double sum_w = 0;
     std::set<std::string> reported;
-    for (const auto &p : t.ports) {
+    for (const auto& p : t.ports) {
         sum_w += p.power_w;
         if (p.sid)
             reported.insert(*p.sid);
@@ -340,7 +344,7 @@ std::vector<Stop> Rules::on_tele(const Telemetry &t) {
             terms.n = p.n;
             track(terms);
         }
-        auto &s = it->second;
+        auto& s = it->second;
         d.ports[p.n] = *p.sid;
         d.sids.insert(*p.sid);
         s.last_activity = now;
@@ -361,11 +365,11 @@ std::vector<Stop> Rules::on_tele(const Telemetry &t) {
     return out;
 }
 
-std::vector<Stop> Rules::on_cost(const Cost &c) {
+std::vector<Stop> Rules::on_cost(const Cost& c) {
     auto it = sessions_.find(c.sid);
     if (it == sessions_.end())
         return {};
-    auto &s = it->second;
+    auto& s = it->second;
     s.cost = c;
     s.last_activity = clock_.now_ms();
     std::vector<Stop> out;
@@ -374,21 +378,21 @@ std::vector<Stop> Rules::on_cost(const Cost &c) {
     return out;
 }
 
-std::vector<Stop> Rules::on_fault(const std::string &dev, int n, int bit, bool active) {
+std::vector<Stop> Rules::on_fault(const std::string& dev, int n, int bit, bool active) {
     if (bit < 0 || bit > 31)
         return {};
-    auto &bits = device(dev).faults[n];
+    auto& bits = device(dev).faults[n];
     const auto mask = std::uint32_t{1} << bit;
     bits = active ? (bits | mask) : (bits & ~mask);
     return evaluate_device(dev, clock_.now_ms());
 }
 
-std::vector<Stop> Rules::on_fault_set(const std::string &dev, int n, std::uint32_t bits) {
+std::vector<Stop> Rules::on_fault_set(const std::string& dev, int n, std::uint32_t bits) {
     device(dev).faults[n] = bits;
     return evaluate_device(dev, clock_.now_ms());
 }
 
-std::vector<Stop> Rules::on_temp(const std::string &dev, double temp_c) {
+std::vector<Stop> Rules::on_temp(const std::string& dev, double temp_c) {
     device(dev).temp_c = temp_c;
     return evaluate_device(dev, clock_.now_ms());
 }
@@ -396,14 +400,14 @@ std::vector<Stop> Rules::on_temp(const std::string &dev, double temp_c) {
 std::vector<Stop> Rules::tick() {
     const auto now = clock_.now_ms();
     std::vector<std::string> stale;
-    for (const auto &[sid, s] : sessions_)
+    for (const auto& [sid, s] : sessions_)
         if (now - s.last_activity >= forget_ms_)
             stale.push_back(sid);
-    for (const auto &sid : stale)
+    for (const auto& sid : stale)
         end(sid);
     std::vector<Stop> out;
-    for (auto &[dev, d] : devices_)
-        for (auto &s : evaluate_device(dev, now))
+    for (auto& [dev, d] : devices_)
+        for (auto& s : evaluate_device(dev, now))
             out.push_back(std::move(s));
     return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 #include "common/clock.hpp"
 #include "common/payloads.hpp"
+#include "common/svc.hpp"
 #include "common/tariff.hpp"
 
 #include <cstdint>
@@ -18,7 +19,9 @@ namespace pilehub::autostopd {
 
 /// Why a session is stopped, in the order they are checked (the first that applies wins).
 enum class Reason { Fault, OverTemp, SocketOverload, DeviceOverload, BalanceLow, QuotaReached, NoLoad, Full };
-/// The wire word: `fault`, `over_temp`, `socket_overload`, `device_overload`, `balance_low`,
+/// The stop cause sessiond is sent for the reason (svc::StopCause: every reason is an auto-stop).
+svc::StopCause stop_cause(Reason r);
+/// The wire word, svc's: `fault`, `over_temp`, `socket_overload`, `device_overload`, `balance_low`,
 /// `quota_reached`, `no_load`, `full`.
 std::string_view to_string(Reason r);
 
@@ -57,7 +60,7 @@ struct SessionTerms {
     std::optional<std::int64_t> max_fen;        ///< tariff cap.max_fen
     std::optional<std::int64_t> tier_limit_w;   ///< power mode: the last tier's up_to_w (above it: overload)
     std::int64_t tier_ignore_first_s = 0;       ///< power mode: the start-up spike window
-    bool operator==(const SessionTerms &) const = default;
+    bool operator==(const SessionTerms&) const = default;
 };
 
 /// One socket or gun in a telemetry report.
@@ -104,43 +107,43 @@ class Rules {
 public:
     /// `unsafe_fault_bits`: the fault bits that stop a socket. `retry_ms`: delay before a failed
     /// request is repeated. `forget_ms`: a session silent this long is forgotten.
-    explicit Rules(const Clock &clock, std::uint32_t unsafe_fault_bits = kDefaultUnsafeFaultBits,
+    explicit Rules(const Clock& clock, std::uint32_t unsafe_fault_bits = kDefaultUnsafeFaultBits,
                    EpochMs retry_ms = 10'000, EpochMs forget_ms = 3'600'000);
 
     /// Sets a device's limits (replaces what was there).
-    void set_limits(const std::string &dev, DeviceLimits limits);
-    bool has_limits(const std::string &dev) const;
+    void set_limits(const std::string& dev, DeviceLimits limits);
+    bool has_limits(const std::string& dev) const;
     /// Starts (or updates) watching a session.
-    void track(const SessionTerms &terms);
-    bool tracks(const std::string &sid) const;
+    void track(const SessionTerms& terms);
+    bool tracks(const std::string& sid) const;
     /// Whether the session's terms came from its row (mode known).
-    bool terms_known(const std::string &sid) const;
+    bool terms_known(const std::string& sid) const;
     /// The session ended or left our hands (completed, failed, suspended, settling): forget it.
-    void end(const std::string &sid);
+    void end(const std::string& sid);
     /// sessiond is stopping the session anyway: ask nothing more.
-    void stopping(const std::string &sid);
+    void stopping(const std::string& sid);
     /// Socket/gun n reports no session (an idle conn state): whatever ran there has ended.
-    void port_idle(const std::string &dev, int n);
+    void port_idle(const std::string& dev, int n);
 
     /// A telemetry report: power rules per socket, then the pile's total.
-    std::vector<Stop> on_tele(const Telemetry &t);
+    std::vector<Stop> on_tele(const Telemetry& t);
     /// A running cost: balance_low and cap.max_fen.
-    std::vector<Stop> on_cost(const Cost &c);
+    std::vector<Stop> on_cost(const Cost& c);
     /// An e-bike fault event: one bit raised or cleared on socket n (0 = the whole pile).
-    std::vector<Stop> on_fault(const std::string &dev, int n, int bit, bool active);
+    std::vector<Stop> on_fault(const std::string& dev, int n, int bit, bool active);
     /// The complete fault set of socket/gun n (0 = the device): EV fault events, states.
-    std::vector<Stop> on_fault_set(const std::string &dev, int n, std::uint32_t bits);
+    std::vector<Stop> on_fault_set(const std::string& dev, int n, std::uint32_t bits);
     /// The device's temperature (from its `state`).
-    std::vector<Stop> on_temp(const std::string &dev, double temp_c);
+    std::vector<Stop> on_temp(const std::string& dev, double temp_c);
     /// Time-outs: full wait, no-load window, chosen time, cap.max_minutes, retries.
     std::vector<Stop> tick();
     /// sessiond's answer to a Stop this class decided.
-    void answered(const std::string &sid, Reason r, Answer a);
+    void answered(const std::string& sid, Reason r, Answer a);
 
     /// Sessions watched.
     std::size_t sessions() const { return sessions_.size(); }
     /// The session's terms, if watched.
-    std::optional<SessionTerms> terms(const std::string &sid) const;
+    std::optional<SessionTerms> terms(const std::string& sid) const;
 
 private:
     enum class Ask { InFlight, Accepted, Rejected, Failed };
@@ -170,17 +173,17 @@ private:
         std::optional<double> temp_c;
     };
 
-    Device &device(const std::string &dev);
-    bool busy(const Session &s) const;
-    bool may_ask(const Session &s, Reason r, EpochMs now) const;
-    std::optional<Stop> ask(Session &s, Reason r, std::string detail, EpochMs now);
-    std::optional<Stop> evaluate(Session &s, Device &d, EpochMs now);
-    std::vector<Stop> evaluate_device(const std::string &dev, EpochMs now);
-    void device_overload(const std::string &dev, Device &d, const std::set<std::string> &reported, double total_w,
-                         EpochMs now, std::vector<Stop> &out);
-    void unlink(const std::string &sid);
+    Device& device(const std::string& dev);
+    bool busy(const Session& s) const;
+    bool may_ask(const Session& s, Reason r, EpochMs now) const;
+    std::optional<Stop> ask(Session& s, Reason r, std::string detail, EpochMs now);
+    std::optional<Stop> evaluate(Session& s, Device& d, EpochMs now);
+    std::vector<Stop> evaluate_device(const std::string& dev, EpochMs now);
+    void device_overload(const std::string& dev, Device& d, const std::set<std::string>& reported, double total_w,
+                         EpochMs now, std::vector<Stop>& out);
+    void unlink(const std::string& sid);
 
-    const Clock &clock_;
+    const Clock& clock_;
     std::uint32_t unsafe_;
     EpochMs retry_ms_;
     EpochMs forget_ms_;

@@ -6,10 +6,6 @@
 
 namespace pilehub::autostopd {
 
-bool is_live(std::string_view state) {
-    return state == "starting" || state == "charging";
-}
-
 void apply_tariff(const billing::Tariff& t, SessionTerms& terms) {
     if (t.cap.max_minutes)
         terms.max_minutes = *t.cap.max_minutes;
@@ -51,7 +47,8 @@ std::optional<SessionRow> Store::session(const std::string& sid) {
     r.terms.n = static_cast<int>(st.int64(1));
     r.terms.mode = billing::parse_mode(st.text(2));
     r.terms.chosen_minutes = st.opt_int64(3);
-    r.state = st.text(4);
+    // The column's CHECK admits the state words only.
+    r.state = svc::parse_session_state(st.text(4)).value_or(svc::SessionState::Failed);
     r.terms.start_ms = st.int64(5);
     const auto station = st.int64(6);
     st.reset();

@@ -22,12 +22,9 @@ inline constexpr std::string_view kSqlDesiredConfig = "SELECT desired FROM devic
 /// A session row as autostopd needs it.
 struct SessionRow {
     SessionTerms terms;
-    std::string state;        ///< starting, charging, stopping, suspended, settling, completed, failed
+    svc::SessionState state = svc::SessionState::Starting;
     std::string tariff_error; ///< why the tariff could not be read (terms then lack its caps)
 };
-
-/// Whether a session state is one autostopd watches (`starting`, `charging`).
-bool is_live(std::string_view state);
 
 /// Reads the session's terms out of a tariff (caps, power tiers).
 void apply_tariff(const billing::Tariff& tariff, SessionTerms& terms);

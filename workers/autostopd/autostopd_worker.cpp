@@ -1,6 +1,5 @@
 #include "workers/autostopd/autostopd_worker.hpp"
 
-#include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/payloads.hpp"
 #include "common/svc.hpp"
@@ -21,14 +20,8 @@ Answer classify(const rpc::Reply& r) {
 
 } // namespace
 
-std::string stop_request_json(const Stop& s) {
-    json::Writer w;
-    w.begin_object()
-        .field("session_id", s.sid)
-        .field("reason", to_string(s.reason))
-        .field("actor", "autostopd")
-        .end_object();
-    return w.str();
+svc::StopRequest stop_request(const Stop& s) {
+    return svc::StopRequest{s.sid, stop_cause(s.reason), "autostopd"};
 }
 
 namespace {
@@ -48,9 +41,7 @@ Worker::Worker(mqtt::Client& mqtt, mqtt::Router& router, db::Database& core, con
       rules_(clock, opts_.unsafe_fault_bits, opts_.retry_ms, opts_.forget_ms), rpc_(mqtt, router, clock),
       loop_(
           clock, loop_options(opts_), [this](const mqtt::Message& m) { handle(m); }, [this] { tick(); }) {
-    caller_ = [this](const Stop&, const std::string& data) {
-        return rpc_.call(opts_.service, "stop", data, opts_.rpc_timeout);
-    };
+    caller_ = [this](const svc::StopRequest& r) { return rpc_.call(opts_.service, r, opts_.rpc_timeout); };
     auto h = [this](const mqtt::Message& m) { loop_.post(m); };
     router.add(mqtt, topics::any_device_report(), 0, h);
     for (const auto& f : {topics::any_device::state(), topics::any_device::conn_state(), topics::any_device::evt(),
@@ -137,13 +128,13 @@ void Worker::ensure_session(const std::string& sid, const std::string& dev, int 
         }
         return;
     }
-    if (!is_live(row->state)) {
-        if (row->state == "stopping") {
+    if (!svc::is_running(row->state)) {
+        if (row->state == svc::SessionState::Stopping) {
             rules_.track(row->terms);
             rules_.stopping(sid);
         } else {
             if (rules_.tracks(sid))
-                log::info(ctx, "session is {}: no longer watched", row->state);
+                log::info(ctx, "session is {}: no longer watched", svc::to_string(row->state));
             rules_.end(sid);
         }
         return;
@@ -182,46 +173,37 @@ void Worker::handle(const mqtt::Message& m) {
 
 void Worker::handle_session(const std::string& sid, bool cost, const mqtt::Message& m) {
     const log::Ctx ctx{{}, sid};
-    auto doc = json::parse(m.payload);
-    if (!doc || !doc->IsObject()) {
-        log::warn(ctx, "malformed {} ignored: {}", cost ? "running cost" : "session transition",
-                  doc ? std::string("not an object") : doc.error());
-        return;
-    }
-    std::string err;
-    auto o = json::Object::root(*doc, &err);
     if (cost) {
-        Cost c;
-        c.sid = sid;
-        c.cost_fen = o.req_int("cost_fen", 0);
-        c.balance_low = o.opt_bool("balance_low").value_or(false);
-        c.cap_reached = o.opt_bool("cap_reached").value_or(false);
-        if (!o.ok()) {
-            log::warn(ctx, "malformed running cost ignored: {}", err);
+        const auto rc = svc::decode<svc::RunningCost>(m.payload);
+        if (!rc || rc->sid != sid) {
+            log::warn(ctx, "malformed running cost ignored: {}", rc ? "it names another session" : rc.error());
             return;
         }
+        Cost c;
+        c.sid = sid;
+        c.cost_fen = rc->cost_fen.value();
+        c.balance_low = rc->balance_low;
+        c.cap_reached = rc->cap_reached;
         if (!rules_.tracks(sid)) {
             auto row = store_.session(sid);
-            if (!row || !is_live(row->state))
+            if (!row || !svc::is_running(row->state))
                 return; // not a session we watch (or not yet charging)
             ensure_session(sid, row->terms.dev, row->terms.n, 0);
         }
         dispatch(rules_.on_cost(c), loop_.current_posted_ms());
         return;
     }
-    auto state = o.opt_str("state", 32);
-    if (!state)
-        state = o.opt_str("to", 32);
-    if (!state || !o.ok()) {
-        log::warn(ctx, "session transition without a readable state ignored: {}", err.empty() ? m.payload : err);
+    const auto t = svc::decode<svc::SessionTransition>(m.payload);
+    if (!t || t->sid != sid) {
+        log::warn(ctx, "malformed session transition ignored: {}", t ? "it names another session" : t.error());
         return;
     }
-    if (*state == "starting" || *state == "charging") {
+    if (svc::is_running(t->state)) {
         if (!rules_.tracks(sid)) {
             if (auto row = store_.session(sid))
                 ensure_session(sid, row->terms.dev, row->terms.n, 0);
         }
-    } else if (*state == "stopping") {
+    } else if (t->state == svc::SessionState::Stopping) {
         rules_.stopping(sid);
     } else {
         rules_.end(sid);
@@ -418,7 +400,7 @@ void Worker::send(Request r) {
     const auto t0 = monotonic_ms();
     rpc::Reply reply;
     try {
-        reply = caller_(r.stop, stop_request_json(r.stop));
+        reply = caller_(stop_request(r.stop));
     } catch (const std::exception& e) {
         reply = rpc::Reply::refuse("internal", e.what(), "failed");
     }

@@ -42,15 +42,15 @@ struct Options {
     std::string service = "sessiond"; ///< who is asked to stop
 };
 
-/// The data of a stop request: `{"session_id":..,"reason":..,"actor":"autostopd"}`.
-std::string stop_request_json(const Stop& s);
+/// The stop request sent to sessiond for `s` (actor `autostopd`).
+svc::StopRequest stop_request(const Stop& s);
 
 /// Runs autostopd. Construct before mqtt.start() (it subscribes through `router`).
 class Worker {
 public:
     /// Sends one stop request and waits for the answer (rpc::Client::call by default; tests may
     /// replace it).
-    using Caller = std::function<rpc::Reply(const Stop& stop, const std::string& data_json)>;
+    using Caller = std::function<rpc::Reply(const svc::StopRequest& request)>;
 
     Worker(mqtt::Client& mqtt, mqtt::Router& router, db::Database& core, const Clock& clock, Options opts);
     ~Worker();

@@ -27,7 +27,7 @@ SettlementPlan zero(const TariffChoice& t, std::string note) {
 } // namespace
 
 bool settleable(const SessionFacts& s) {
-    return s.record_msg_id.has_value() && !s.cost_fen.has_value() && (s.state == "stopping" || s.state == "settling");
+    return s.record_msg_id.has_value() && !s.cost_fen.has_value() && svc::awaits_settlement(s.state);
 }
 
 TelemetryEvidence evidence_of(const std::vector<Sample>& recorded) {
@@ -150,25 +150,19 @@ Amounts settle_amounts(Fen priced, Fen available) {
     return {debit, std::max(priced, Fen(0)) - debit};
 }
 
-std::string encode(const CostUpdate& u) {
-    json::Writer w;
-    w.begin_object()
-        .field("v", 1)
-        .field("sid", u.sid)
-        .field("ts", u.at)
-        .field("cost_fen", u.cost_fen.value())
-        .field("balance_fen", u.balance_fen.value())
-        .field("bonus_fen", u.bonus_fen.value())
-        .field("available_fen", u.available_fen.value())
-        .field("balance_low", u.balance_low)
-        .field("cap_reached", u.cap_reached);
-    if (u.quota)
-        w.field("quota", to_string(*u.quota));
-    w.field("elapsed_s", u.elapsed_s).field("energy_wh", u.energy_wh);
-    if (!u.error.empty())
-        w.field("error", u.error);
-    w.end_object();
-    return w.str();
+svc::RunningCost running_cost(const CostUpdate& u) {
+    return svc::RunningCost{.sid = u.sid,
+                            .ts = u.at,
+                            .cost_fen = u.cost_fen,
+                            .balance_fen = u.balance_fen,
+                            .bonus_fen = u.bonus_fen,
+                            .available_fen = u.available_fen,
+                            .balance_low = u.balance_low,
+                            .cap_reached = u.cap_reached,
+                            .quota = u.quota,
+                            .elapsed_s = u.elapsed_s,
+                            .energy_wh = u.energy_wh,
+                            .error = u.error.empty() ? std::nullopt : std::optional<std::string>(u.error)};
 }
 
 CostTracker::CostTracker(const Clock& clock, Options options) : clock_(clock), options_(options) {}

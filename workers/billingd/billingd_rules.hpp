@@ -2,6 +2,7 @@
 #include "common/clock.hpp"
 #include "common/money.hpp"
 #include "common/pricing.hpp"
+#include "common/svc.hpp"
 #include "common/tariff.hpp"
 
 #include <cstdint>
@@ -23,8 +24,8 @@ struct SessionFacts {
     std::string id;
     std::int64_t account_id = 0;
     std::int64_t station_id = 0;
-    std::string state; ///< wire name: starting, charging, stopping, suspended, settling, completed, failed
-    std::string mode;  ///< wire name: time, power, energy
+    svc::SessionState state = svc::SessionState::Starting;
+    std::string mode; ///< wire name: time, power, energy
     std::optional<std::int64_t> minutes;
     std::optional<std::int64_t> tariff_id;
     EpochMs created_at = 0;
@@ -41,11 +42,14 @@ struct SessionFacts {
     EpochMs committed_at = 0;
     /// When the platform first asked the pile to stop (rider, operator, auto-stop; the platform's clock).
     std::optional<EpochMs> stop_requested_at;
+    std::string device_id; ///< the socket the session ran on (for the `completed` transition)
+    int n = 1;
+    svc::SessionMethod method = svc::SessionMethod::App;
 };
 
-/// Whether a session's row allows a settlement: its record is committed (record_msg_id set), it is
-/// `stopping` or `settling`, and it has no cost yet. The settlement transaction re-checks this
-/// under the write lock.
+/// Whether a session's row allows a settlement: its record is committed (record_msg_id set), it
+/// awaits settlement (svc::awaits_settlement: `stopping` or `settling`), and it has no cost yet. The settlement
+/// transaction re-checks this under the write lock.
 bool settleable(const SessionFacts& s);
 
 /// What billingd knows of a session's telemetry when it considers settling it: the time of the
@@ -151,9 +155,8 @@ struct CostUpdate {
     std::int64_t energy_wh = 0;
     std::string error; ///< non-empty when the session cannot be priced (cost 0, flags false)
 };
-/// `{"v":1,"sid","ts","cost_fen","balance_fen","bonus_fen","available_fen","balance_low",
-/// "cap_reached","quota"?,"elapsed_s","energy_wh","error"?}`.
-std::string encode(const CostUpdate& u);
+/// What is published on `ph/v1/svc/session/{sid}/cost` for `u` (sent with svc::encode).
+svc::RunningCost running_cost(const CostUpdate& u);
 
 /// Tracks live sessions and decides when their running cost is published: at once after a new
 /// reading (but at most once per `min_interval_ms` per session), and every `period_ms` without

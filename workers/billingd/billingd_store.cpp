@@ -8,9 +8,9 @@ namespace {
 constexpr std::string_view kSessionColumns =
     "SELECT id, account_id, station_id, state, mode, minutes, tariff_id, created_at, started_at, ended_at, "
     "energy_wh, duration_s, max_power_w, coalesce(stop_reason, ''), record_msg_id, cost_fen, updated_at, "
-    "stop_requested_at FROM sessions ";
+    "stop_requested_at, device_id, n, method FROM sessions ";
 constexpr std::string_view kDueWhere = "WHERE record_msg_id IS NOT NULL AND cost_fen IS NULL "
-                                       "AND state IN ('stopping', 'settling') ORDER BY updated_at, id LIMIT ?";
+                                       "AND state IN " PILEHUB_AWAITS_SETTLEMENT_SQL " ORDER BY updated_at, id LIMIT ?";
 constexpr std::string_view kLiveColumns =
     "SELECT id, account_id, mode, minutes, started_at, device_id, n FROM sessions "
     "WHERE state = 'charging' AND started_at IS NOT NULL AND record_msg_id IS NULL ";
@@ -18,7 +18,7 @@ constexpr std::string_view kSamples =
     "SELECT t, energy_wh, power_w FROM session_samples WHERE session_id = ? ORDER BY t";
 constexpr std::string_view kCompleteSession =
     "UPDATE sessions SET cost_fen = ?, state = 'completed', updated_at = ? "
-    "WHERE id = ? AND cost_fen IS NULL AND record_msg_id IS NOT NULL AND state IN ('stopping', 'settling')";
+    "WHERE id = ? AND cost_fen IS NULL AND record_msg_id IS NOT NULL AND state IN " PILEHUB_AWAITS_SETTLEMENT_SQL;
 constexpr std::string_view kStateOf = "SELECT state FROM sessions WHERE id = ?";
 constexpr std::string_view kInsertEvent = "INSERT INTO session_events (session_id, at, from_state, to_state, reason, "
                                           "actor) VALUES (?, ?, ?, 'completed', ?, ?)";
@@ -31,7 +31,8 @@ SessionFacts read_session(const db::Statement& st) {
     s.id = st.text(0);
     s.account_id = st.int64(1);
     s.station_id = st.int64(2);
-    s.state = st.text(3);
+    // The column's CHECK admits the state words only.
+    s.state = svc::parse_session_state(st.text(3)).value_or(svc::SessionState::Failed);
     s.mode = st.text(4);
     s.minutes = st.opt_int64(5);
     s.tariff_id = st.opt_int64(6);
@@ -46,6 +47,9 @@ SessionFacts read_session(const db::Statement& st) {
     s.cost_fen = st.opt_int64(15);
     s.committed_at = st.int64(16);
     s.stop_requested_at = st.opt_int64(17);
+    s.device_id = st.text(18);
+    s.n = static_cast<int>(st.int64(19));
+    s.method = svc::parse_session_method(st.text(20)).value_or(svc::SessionMethod::App);
     return s;
 }
 

@@ -1,6 +1,5 @@
 #include "billingd_worker.hpp"
 
-#include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/svc.hpp"
 #include "common/topics.hpp"
@@ -9,22 +8,22 @@
 
 namespace pilehub::billing {
 
-std::string encode_transition(const std::string& sid, const Settled& s, const std::string& reason,
-                              const std::string& actor) {
-    json::Writer w;
-    w.begin_object()
-        .field("v", 1)
-        .field("sid", sid)
-        .field("state", "completed")
-        .field("from", s.from_state)
-        .field("reason", reason)
-        .field("actor", actor)
-        .field("ts", s.at)
-        .field("cost_fen", s.cost_fen.value())
-        .field("priced_fen", s.priced_fen.value())
-        .field("shortfall_fen", s.shortfall_fen.value())
-        .end_object();
-    return w.str();
+svc::SessionTransition completed_transition(const SessionFacts& s, const Settled& settled, const std::string& reason,
+                                            const std::string& actor) {
+    svc::SessionTransition t;
+    t.sid = s.id;
+    t.state = svc::SessionState::Completed;
+    t.prev = svc::parse_session_state(settled.from_state);
+    t.reason = reason.empty() ? "settled" : reason; // the contract's reason is never empty
+    t.actor = actor;
+    t.ts = settled.at;
+    t.record = true; // only a session with a committed record is settled
+    t.device_id = s.device_id;
+    t.n = s.n;
+    t.account_id = s.account_id;
+    t.method = s.method;
+    t.settlement = svc::SettlementAmounts{settled.cost_fen, settled.priced_fen, settled.shortfall_fen};
+    return t;
 }
 
 namespace {
@@ -75,7 +74,7 @@ Worker::Stats Worker::stats() const {
 
 void Worker::handle(const mqtt::Message& m) {
     if (auto sid = topics::session_of(m.topic)) {
-        on_session_state(*sid);
+        on_transition(*sid, m.payload);
         return;
     }
     if (auto dev = topics::device_of_report(m.topic)) {
@@ -126,7 +125,8 @@ bool Worker::settle_one(const SessionFacts& s) {
               r.priced_fen.value(), r.cost_fen.value(),
               r.shortfall_fen > Fen(0) ? fmt::format(", shortfall {} fen", r.shortfall_fen.value()) : std::string(),
               plan.note.empty() ? std::string() : " (" + plan.note + ")");
-    mqtt_.publish({topics::session_state(s.id), encode_transition(s.id, r, s.stop_reason, options_.actor), 1, false});
+    mqtt_.publish({topics::session_state(s.id), svc::encode(completed_transition(s, r, s.stop_reason, options_.actor)),
+                   1, false});
     return true;
 }
 
@@ -158,6 +158,24 @@ int Worker::settle_due() {
     return settled;
 }
 
+void Worker::on_transition(const std::string& topic_sid, std::string_view payload) {
+    const auto t = svc::decode<svc::SessionTransition>(payload);
+    if (!t) {
+        log::warn(log::Ctx{{}, topic_sid}, "unreadable session transition ignored: {}", t.error());
+        return;
+    }
+    if (t->sid != topic_sid) {
+        log::warn(log::Ctx{{}, topic_sid}, "session transition for {} on another session's topic ignored", t->sid);
+        return;
+    }
+    if (svc::is_ended(t->state)) { // ours coming back, or a failed start: nothing to settle or price
+        waiting_.erase(t->sid);
+        costs_.forget(t->sid);
+        return;
+    }
+    on_session_state(t->sid);
+}
+
 bool Worker::on_session_state(const std::string& sid) {
     const auto s = store_.session(sid);
     if (!s)
@@ -165,7 +183,7 @@ bool Worker::on_session_state(const std::string& sid) {
     if (settleable(*s))
         return settle_one(*s);
     waiting_.erase(sid);
-    if (s->state == "charging" && s->started_at && !s->record_msg_id) {
+    if (s->state == svc::SessionState::Charging && s->started_at && !s->record_msg_id) {
         if (!costs_.tracking(sid))
             track(sid);
     } else {
@@ -215,7 +233,7 @@ void Worker::publish_cost(const std::string& sid) {
     const auto u = costs_.compute(sid, store_.wallet(*account));
     if (!u)
         return;
-    mqtt_.publish({topics::session_cost(sid), encode(*u), 0, false});
+    mqtt_.publish({topics::session_cost(sid), svc::encode(running_cost(*u)), 0, false});
     std::lock_guard lk(m_);
     ++stats_.costs_published;
 }

@@ -29,11 +29,11 @@
 /// socket already bound to its session, so billingd neither parses raw telemetry nor checks bindings.
 namespace pilehub::billing {
 
-/// A session transition as billingd publishes it on `ph/v1/svc/session/{sid}/state`:
-/// `{"v":1,"sid","state":"completed","from","reason","actor":"billingd","ts","cost_fen",
-/// "priced_fen","shortfall_fen"}`.
-std::string encode_transition(const std::string& sid, const Settled& s, const std::string& reason,
-                              const std::string& actor);
+/// The `completed` transition billingd publishes on `ph/v1/svc/session/{sid}/state` once the
+/// settlement of `s` committed as `settled` (prev: the state it was settled from, record: true, the
+/// settlement amounts); sent with svc::encode.
+svc::SessionTransition completed_transition(const SessionFacts& s, const Settled& settled, const std::string& reason,
+                                            const std::string& actor);
 
 class Worker {
 public:
@@ -79,7 +79,11 @@ public:
     /// Settles every due session (start-up catch-up and periodic scan); a settleable one whose
     /// telemetry may still be on its way is retried when its settle delay is up. Returns how many.
     int settle_due();
-    /// A session-state message: settles the session if it is due (else retries it when its settle
+    /// A session transition (svc::SessionTransition; one that does not decode is logged and
+    /// ignored): an ended session is forgotten, any other is looked at in the database
+    /// (on_session_state).
+    void on_transition(const std::string& topic_sid, std::string_view payload);
+    /// A session-state trigger: settles the session if it is due (else retries it when its settle
     /// delay is up); tracks or forgets it for running costs.
     bool on_session_state(const std::string& sid);
     /// Retries the settlements put off whose settle delay is up. Returns how many were settled.

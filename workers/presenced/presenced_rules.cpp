@@ -36,10 +36,10 @@ std::string_view to_string(Outcome o) {
     return "duplicate";
 }
 
-Rules::Rules(const Clock &clock, int silence_periods)
+Rules::Rules(const Clock& clock, int silence_periods)
     : clock_(clock), silence_periods_(silence_periods < 1 ? 1 : silence_periods) {}
 
-Rules::Device &Rules::device(const std::string &dev) {
+Rules::Device& Rules::device(const std::string& dev) {
     auto it = devices_.find(dev);
     if (it == devices_.end()) {
         it = devices_.emplace(dev, Device{}).first;
@@ -49,20 +49,20 @@ Rules::Device &Rules::device(const std::string &dev) {
 }
 
 void Rules::restore(Record r) {
-    auto &d = device(r.device_id);
+    auto& d = device(r.device_id);
     d.rec = std::move(r);
     d.rec.last_seen = clock_.now_ms();
 }
 
-void Rules::set_periods(const std::string &dev, Periods p) {
+void Rules::set_periods(const std::string& dev, Periods p) {
     device(dev).periods = p;
 }
 
-void Rules::set_watch_silence(const std::string &dev, bool watch) {
+void Rules::set_watch_silence(const std::string& dev, bool watch) {
     device(dev).watch = watch;
 }
 
-Decision Rules::go(Device &d, Outcome o, Status s, std::int64_t boot, std::string reason, std::string why) {
+Decision Rules::go(Device& d, Outcome o, Status s, std::int64_t boot, std::string reason, std::string why) {
     const auto now = clock_.now_ms();
     if (o == Outcome::WentOnline || o == Outcome::WentOffline) {
         d.rec.status = s;
@@ -75,8 +75,8 @@ Decision Rules::go(Device &d, Outcome o, Status s, std::int64_t boot, std::strin
     return Decision{o, d.rec, std::move(why)};
 }
 
-Decision Rules::on_presence(const std::string &dev, const payloads::Presence &p) {
-    auto &d = device(dev);
+Decision Rules::on_presence(const std::string& dev, const payloads::Presence& p) {
+    auto& d = device(dev);
     const auto b = p.boot;
     const auto have = d.rec.boot;
     const auto st = d.rec.status;
@@ -97,7 +97,8 @@ Decision Rules::on_presence(const std::string &dev, const payloads::Presence &p)
     const std::string reason = p.reason.value_or("offline");
     if (st == Status::Unknown)
         return go(d, Outcome::WentOffline, Status::Offline, b, reason, fmt::format("offline ({}), boot {}", reason, b));
-    if (b < have)
+    // CONTRACT A.4's late-Will guard, against the latest boot held (svc::is_late_will, the one rule).
+    if (svc::is_late_will(false, b, have))
         return Decision{
             Outcome::LateWill, d.rec,
             fmt::format("late Will ignored: online:false ({}) with boot {} is lower than the latest boot {}", reason, b,
@@ -111,8 +112,8 @@ Decision Rules::on_presence(const std::string &dev, const payloads::Presence &p)
               fmt::format("offline ({}) with a newer boot {} (was {})", reason, b, have));
 }
 
-Decision Rules::on_traffic(const std::string &dev, std::int64_t boot, std::optional<bool> active) {
-    auto &d = device(dev);
+Decision Rules::on_traffic(const std::string& dev, std::int64_t boot, std::optional<bool> active) {
+    auto& d = device(dev);
     const auto have = d.rec.boot;
     const auto st = d.rec.status;
     if (st != Status::Unknown && boot < have)
@@ -140,7 +141,7 @@ Decision Rules::on_traffic(const std::string &dev, std::int64_t boot, std::optio
                                 d.rec.reason)};
 }
 
-EpochMs Rules::silence_timeout_ms(const std::string &dev) const {
+EpochMs Rules::silence_timeout_ms(const std::string& dev) const {
     auto it = devices_.find(dev);
     const Periods p = it == devices_.end() ? Periods{} : it->second.periods;
     const bool active = it != devices_.end() && it->second.active;
@@ -150,7 +151,7 @@ EpochMs Rules::silence_timeout_ms(const std::string &dev) const {
 std::vector<Decision> Rules::tick() {
     std::vector<Decision> out;
     const auto now = clock_.now_ms();
-    for (auto &[dev, d] : devices_) {
+    for (auto& [dev, d] : devices_) {
         if (d.rec.status != Status::Online || !d.watch)
             continue;
         const auto limit = silence_timeout_ms(dev);
@@ -169,7 +170,7 @@ std::vector<Decision> Rules::tick() {
     return out;
 }
 
-std::optional<Record> Rules::record(const std::string &dev) const {
+std::optional<Record> Rules::record(const std::string& dev) const {
     auto it = devices_.find(dev);
     if (it == devices_.end() || it->second.rec.status == Status::Unknown)
         return std::nullopt;
@@ -178,7 +179,7 @@ std::optional<Record> Rules::record(const std::string &dev) const {
 
 std::vector<Record> Rules::records() const {
     std::vector<Record> out;
-    for (const auto &[dev, d] : devices_)
+    for (const auto& [dev, d] : devices_)
         if (d.rec.status != Status::Unknown)
             out.push_back(d.rec);
     return out;
@@ -186,7 +187,7 @@ std::vector<Record> Rules::records() const {
 
 std::vector<std::pair<std::string, EpochMs>> Rules::take_seen() {
     std::vector<std::pair<std::string, EpochMs>> out;
-    for (auto &[dev, d] : devices_) {
+    for (auto& [dev, d] : devices_) {
         if (d.seen_dirty && d.rec.status != Status::Unknown)
             out.emplace_back(dev, d.rec.last_seen);
         d.seen_dirty = false;
@@ -207,7 +208,7 @@ std::optional<Periods> periods_from_config(std::string_view text) {
     auto values = root.opt_obj("values");
     auto data = root.opt_obj("data");
     auto data_values = data.opt_obj("values");
-    for (auto *o : {&data_values, &data, &values, &root}) {
+    for (auto* o : {&data_values, &data, &values, &root}) {
         if (!o->present() || !(o->has("tele_period_s") || o->has("idle_tele_period_s")))
             continue;
         Periods p;

@@ -1,6 +1,7 @@
 #pragma once
 #include "common/clock.hpp"
 #include "common/payloads.hpp"
+#include "common/svc.hpp"
 
 #include <cstdint>
 #include <map>
@@ -27,7 +28,7 @@ struct Record {
     EpochMs since = 0;     ///< when `status` was entered
     EpochMs last_seen = 0; ///< last message of any kind from the device
     std::string reason;    ///< connect, resumed, shutdown, lwt, silent, or the device's own word
-    bool operator==(const Record &) const = default;
+    bool operator==(const Record&) const = default;
 };
 
 /// What an event did.
@@ -56,37 +57,37 @@ struct Decision {
 struct Periods {
     std::int64_t tele_period_s = 60;       ///< while any socket/gun is active
     std::int64_t idle_tele_period_s = 300; ///< otherwise
-    bool operator==(const Periods &) const = default;
+    bool operator==(const Periods&) const = default;
 };
 
 /// The presence rules of every device.
 class Rules {
 public:
     /// `silence_periods`: how many telemetry periods without any message mark a device offline (3).
-    explicit Rules(const Clock &clock, int silence_periods = 3);
+    explicit Rules(const Clock& clock, int silence_periods = 3);
 
     /// Takes a record loaded at start-up. Its silence clock starts now (we were not listening).
     void restore(Record r);
     /// Sets a device's telemetry periods (cfg/reported, else desired, else the CONTRACT defaults).
-    void set_periods(const std::string &dev, Periods p);
+    void set_periods(const std::string& dev, Periods p);
     /// Whether silence counts for this device (devices that send telemetry: piles and chargers).
-    void set_watch_silence(const std::string &dev, bool watch);
+    void set_watch_silence(const std::string& dev, bool watch);
 
     /// A `presence` message.
-    Decision on_presence(const std::string &dev, const payloads::Presence &p);
+    Decision on_presence(const std::string& dev, const payloads::Presence& p);
     /// Any other message from the device with the `boot` of its envelope; `active` when it is
     /// telemetry showing a busy socket or gun (the shorter period applies), nullopt when the
     /// message says nothing about activity.
-    Decision on_traffic(const std::string &dev, std::int64_t boot, std::optional<bool> active);
+    Decision on_traffic(const std::string& dev, std::int64_t boot, std::optional<bool> active);
     /// Devices whose silence has lasted `silence_periods` telemetry periods go offline (`silent`).
     std::vector<Decision> tick();
 
     /// The current record of a device, if any.
-    std::optional<Record> record(const std::string &dev) const;
+    std::optional<Record> record(const std::string& dev) const;
     /// Every record.
     std::vector<Record> records() const;
     /// The silence time-out of a device now, in ms.
-    EpochMs silence_timeout_ms(const std::string &dev) const;
+    EpochMs silence_timeout_ms(const std::string& dev) const;
     /// Devices heard from since the last call, with their last_seen (for a periodic flush).
     std::vector<std::pair<std::string, EpochMs>> take_seen();
 
@@ -98,10 +99,10 @@ private:
         bool active = false;
         bool seen_dirty = false;
     };
-    Device &device(const std::string &dev);
-    Decision go(Device &d, Outcome o, Status s, std::int64_t boot, std::string reason, std::string why);
+    Device& device(const std::string& dev);
+    Decision go(Device& d, Outcome o, Status s, std::int64_t boot, std::string reason, std::string why);
 
-    const Clock &clock_;
+    const Clock& clock_;
     int silence_periods_;
     std::map<std::string, Device, std::less<>> devices_;
 };

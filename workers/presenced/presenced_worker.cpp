@@ -1,6 +1,5 @@
 #include "workers/presenced/presenced_worker.hpp"
 
-#include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/payloads.hpp"
 #include "common/topics.hpp"
@@ -26,16 +25,8 @@ bool ev_active(const payloads::EvTele& t) {
 
 } // namespace
 
-std::string encode_verdict(const Record& r) {
-    json::Writer w;
-    w.begin_object()
-        .field("v", 1)
-        .field("online", r.status == Status::Online)
-        .field("boot", r.boot)
-        .field("since", r.since)
-        .field("reason", r.reason)
-        .end_object();
-    return w.str();
+svc::PresenceVerdict verdict(const Record& r) {
+    return svc::PresenceVerdict{r.status == Status::Online, r.boot, r.since, r.reason};
 }
 
 namespace {
@@ -77,7 +68,7 @@ void Worker::restore() {
         known(dev);
         // Republishing is idempotent and repairs a crash between a commit and its publish.
         if (auto rec = rules_.record(dev))
-            mqtt_.publish({topics::device_presence(dev), encode_verdict(*rec), 1, true});
+            mqtt_.publish({topics::device_presence(dev), svc::encode(verdict(*rec)), 1, true});
     }
     log::info("presence of {} devices restored", rules_.records().size());
     next_flush_ = clock_.now_ms() + opts_.flush.count();
@@ -218,7 +209,7 @@ void Worker::apply(const Decision& d) {
     // would find a duplicate). If it never commits the process exits, and the spooled message
     // replays the transition against the state restored from the database.
     loop_.with_retry("recording a presence transition", [&] { store_.save(d); });
-    mqtt_.publish({topics::device_presence(r.device_id), encode_verdict(r), 1, true});
+    mqtt_.publish({topics::device_presence(r.device_id), svc::encode(verdict(r)), 1, true});
     log::info(ctx, "{} ({}): {}", to_string(r.status), r.reason, d.why);
 }
 

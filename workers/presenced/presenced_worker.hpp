@@ -36,8 +36,8 @@ struct Options {
     std::function<void(std::chrono::milliseconds)> sleep;
 };
 
-/// The verdict payload: `{"v":1,"online":true,"boot":17,"since":<ms>,"reason":"connect"}`.
-std::string encode_verdict(const Record& r);
+/// The verdict published for `r` on `ph/v1/svc/device/{id}/presence` (sent with svc::encode).
+svc::PresenceVerdict verdict(const Record& r);
 
 /// Runs presenced. Construct before mqtt.start() (it subscribes through `router`).
 class Worker {

@@ -32,7 +32,7 @@ CardAuth::CardAuth(db::Database& db, Store& store, const Clock& clock, Options o
 
 bool CardAuth::still_holds(const SessionRow& row, const std::string& dev,
                            const payloads::Message<payloads::EbikeAuthorize>& m) {
-    return is_live(row.state) && row.method == "card" && row.device_id == dev && row.n == m.data.n &&
+    return svc::holds_socket(row.state) && row.method == "card" && row.device_id == dev && row.n == m.data.n &&
            row.card_no == m.data.card_uid;
 }
 

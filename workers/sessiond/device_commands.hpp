@@ -4,6 +4,7 @@
 #include "common/mqtt.hpp"
 #include "common/payloads.hpp"
 #include "common/rpc.hpp"
+#include "common/svc.hpp"
 #include "workers/sessiond/sessiond_rules.hpp"
 
 #include <cstdint>
@@ -14,9 +15,10 @@
 #include <string_view>
 
 /// The API's remote commands to a device (rpc `device_command`: reboot, set_time, query_port,
-/// query_device): sends `cmd/{name}` with its own rid (`dc-…`) and answers the rpc request when the
-/// device answers, or `timeout` after the command's exp + grace. Served beside rpc::Server because that
-/// class answers when its handler returns. Not thread-safe: the worker calls it under its lock.
+/// query_device, svc::DeviceCommandRequest): sends `cmd/{name}` with its own rid (`dc-…`) and answers
+/// the rpc request through its rpc::Responder when the device answers, or `timeout` after the
+/// command's exp + grace. rpc::Server reads the envelope, answers expired and repeated requests, and
+/// calls request() (Server::handle_async). Not thread-safe: the worker calls it under its lock.
 namespace pilehub::sessiond {
 
 /// Rids of device commands start with this; session commands are `<sid>.start|stop`.
@@ -51,10 +53,9 @@ public:
     };
     DeviceCommands(mqtt::Client& mqtt, const Clock& clock, Options options, Hooks hooks);
 
-    /// An rpc request on `ph/v1/svc/rpc/{service}/device_command`: answers a refusal at once, or sends
-    /// the command and answers when the device does. A repeated request (same from/rid) gets the
-    /// answer again, or waits for it.
-    void request(const mqtt::Message& m);
+    /// An rpc `device_command` request (rpc::Server::handle_async): answers a refusal at once, or
+    /// sends the command and answers through `responder` when the device does.
+    void request(rpc::Request& r, rpc::Responder responder);
     /// Whether a command reply's rid is one of ours.
     static bool is_ours(std::string_view rid) { return rid.rfind(kDeviceCommandPrefix, 0) == 0; }
     /// The device's `cmd-reply/{name}` to one of our rids: answers the rpc request (interim `accepted`
@@ -71,11 +72,8 @@ private:
     struct Pending {
         std::string device_id;
         std::string name;
-        std::string rpc_rid;
-        std::string reply_to;
-        std::string key; ///< from/rid, for repeated requests
+        rpc::Responder responder;
     };
-    void answer(const Pending& p, const rpc::Reply& r);
 
     mqtt::Client& mqtt_;
     const Clock& clock_;
@@ -83,7 +81,6 @@ private:
     Hooks hooks_;
     Deadlines deadlines_;                    ///< by command rid
     std::map<std::string, Pending> pending_; ///< by command rid
-    RecentAnswers<std::string> answered_;    ///< from/rid → reply text ("" while pending)
     std::uint64_t counter_ = 0;
 };
 

@@ -7,37 +7,6 @@
 
 namespace pilehub::sessiond {
 
-std::string_view to_string(State s) {
-    switch (s) {
-    case State::Starting:
-        return "starting";
-    case State::Charging:
-        return "charging";
-    case State::Stopping:
-        return "stopping";
-    case State::Suspended:
-        return "suspended";
-    case State::Settling:
-        return "settling";
-    case State::Completed:
-        return "completed";
-    case State::Failed:
-        return "failed";
-    }
-    return "failed";
-}
-
-std::optional<State> parse_state(std::string_view s) {
-    for (auto st : kAllStates)
-        if (to_string(st) == s)
-            return st;
-    return std::nullopt;
-}
-
-bool is_live(State s) {
-    return s != State::Completed && s != State::Failed;
-}
-
 std::string_view to_string(Event e) {
     switch (e) {
     case Event::StartAccepted:
@@ -355,7 +324,7 @@ std::string synthesized_reason(State s, Event e, const std::optional<std::string
 
 // ---- pre-checks ---------------------------------------------------------------------------
 
-std::optional<ErrorCode> precheck(const StartFacts &f) {
+std::optional<ErrorCode> precheck(const StartFacts& f) {
     using A = sockets::Availability;
     if (!f.socket_exists || f.socket == A::Disabled)
         return ErrorCode::UnknownSocket;
@@ -429,10 +398,9 @@ std::optional<ModeChoice> card_mode(const billing::Tariff& tariff, billing::Mode
     return std::nullopt;
 }
 
-std::string ended_reason(std::string_view record_reason, const std::optional<std::string> &stop_requested) {
-    static constexpr std::string_view kAutoStop[] = {"full",          "no_load",       "socket_overload",
-                                                     "device_overload", "quota_reached", "balance_low",
-                                                     "over_temp",     "fault"};
+std::string ended_reason(std::string_view record_reason, const std::optional<std::string>& stop_requested) {
+    static constexpr std::string_view kAutoStop[] = {
+        "full", "no_load", "socket_overload", "device_overload", "quota_reached", "balance_low", "over_temp", "fault"};
     // The pile only knows it was told to stop; the platform knows why.
     if (record_reason == "remote_stop" && stop_requested &&
         std::find(std::begin(kAutoStop), std::end(kAutoStop), *stop_requested) != std::end(kAutoStop))
@@ -440,7 +408,7 @@ std::string ended_reason(std::string_view record_reason, const std::optional<std
     return std::string(record_reason);
 }
 
-std::optional<Event> conn_event(const payloads::EbikeConnState &s, std::string_view sid) {
+std::optional<Event> conn_event(const payloads::EbikeConnState& s, std::string_view sid) {
     using St = payloads::EbikeSocketStatus;
     const bool ours = s.sid && *s.sid == sid;
     switch (s.st) {
@@ -551,20 +519,4 @@ std::optional<EpochMs> Deadlines::deadline(const std::string& sid) const {
         return std::nullopt;
     return it->second;
 }
-
-// ---- presence -----------------------------------------------------------------------------
-
-std::optional<bool> apply_presence(PresenceView& view, bool online, std::optional<std::int64_t> boot) {
-    if (!online && boot && *boot < view.latest_online_boot)
-        return std::nullopt; // a late Will from an earlier connection
-    if (online && boot)
-        view.latest_online_boot = std::max(view.latest_online_boot, *boot);
-    const bool changed = !view.known || view.online != online;
-    view.known = true;
-    view.online = online;
-    if (!changed)
-        return std::nullopt;
-    return online;
-}
-
 } // namespace pilehub::sessiond

@@ -3,6 +3,7 @@
 #include "common/money.hpp"
 #include "common/payloads.hpp"
 #include "common/socket_availability.hpp"
+#include "common/svc.hpp"
 #include "common/tariff.hpp"
 
 #include <algorithm>
@@ -19,18 +20,10 @@
 /// CONTRACT B refusal codes) and command time-outs. Pure: no MQTT, no SQL, time only as numbers.
 namespace pilehub::sessiond {
 
-/// A session's state (CONTRACT B `state`). sessiond sets every one of them except `Completed`,
-/// which billingd sets in the settlement transaction.
-enum class State { Starting, Charging, Stopping, Suspended, Settling, Completed, Failed };
-/// Every state, in declaration order (for the table test).
-inline constexpr std::array<State, 7> kAllStates{State::Starting, State::Charging,  State::Stopping, State::Suspended,
-                                                 State::Settling, State::Completed, State::Failed};
-/// The wire word: `starting`, `charging`, ...
-std::string_view to_string(State s);
-/// The state for a wire word; nullopt for anything else.
-std::optional<State> parse_state(std::string_view s);
-/// Whether a session in `s` still holds its socket (the partial unique indexes' state list).
-bool is_live(State s);
+/// A session's state: the platform's one list (svc::SessionState, common/svc/session_state.hpp),
+/// with its words (`to_string`, `svc::parse_session_state`) and questions (`svc::holds_socket`, ...).
+/// sessiond sets every state except `Completed`, which billingd sets in the settlement transaction.
+using State = svc::SessionState;
 
 /// Something that happened to a session.
 enum class Event {
@@ -118,9 +111,9 @@ struct StartFacts {
     /// sockets::socket_availability(): Disabled refuses unknown_socket, Offline device_offline,
     /// Faulted socket_faulted, Busy socket_busy.
     sockets::Availability socket = sockets::Availability::Offline;
-    bool method_in_use = false;  ///< the account already has a live session started the same way
-    Fen available_fen;           ///< balance + bonus
-    Fen min_start_balance_fen;   ///< from the tariff in force
+    bool method_in_use = false; ///< the account already has a live session started the same way
+    Fen available_fen;          ///< balance + bonus
+    Fen min_start_balance_fen;  ///< from the tariff in force
 };
 
 /// The refusal for a start, in CONTRACT B's codes, or nothing if it may start. Checked in this
@@ -263,19 +256,5 @@ private:
     std::map<std::string, EpochMs> by_sid_;
     std::multimap<EpochMs, std::string> by_time_;
 };
-
-// ---- presence -------------------------------------------------------------------------------
-
-/// The platform's view of one pile's presence, with the boot guard of CONTRACT A.4.
-struct PresenceView {
-    bool known = false;
-    bool online = false;
-    std::int64_t latest_online_boot = -1;
-};
-
-/// Folds one presence report into `view`. Returns the change (true = came online, false = went
-/// offline) or nothing when the report changes nothing or is a late Will (online:false with a boot
-/// lower than the latest online:true).
-std::optional<bool> apply_presence(PresenceView& view, bool online, std::optional<std::int64_t> boot);
 
 } // namespace pilehub::sessiond

@@ -1,14 +1,12 @@
 #include "workers/sessiond/sessiond_store.hpp"
 
 #include "common/in_service_sql.hpp"
+#include "common/svc.hpp"
 
 #include <sqlite3.h>
 
 namespace pilehub::sessiond {
 namespace {
-
-// The states that hold a socket: the partial unique indexes of schema/core/003.
-#define PH_LIVE_STATES "('starting', 'charging', 'stopping', 'suspended', 'settling')"
 
 constexpr const char* kSessionColumns =
     "id, account_id, method, card_no, device_id, n, station_id, mode, minutes, tariff_id, state, stop_reason, "
@@ -16,30 +14,32 @@ constexpr const char* kSessionColumns =
     "last_report_at, record_msg_id, cost_fen, cmd_rid, cmd_exp, updated_at, stop_requested_at";
 
 constexpr const char* kSelectSession = "SELECT {} FROM sessions WHERE id = ?1";
-constexpr const char* kSelectOpen = "SELECT {} FROM sessions WHERE state IN " PH_LIVE_STATES " ORDER BY created_at, id";
+constexpr const char* kSelectOpen =
+    "SELECT {} FROM sessions WHERE state IN " PILEHUB_HOLDS_SOCKET_SQL " ORDER BY created_at, id";
 constexpr const char* kSelectLiveOnSocket =
-    "SELECT {} FROM sessions WHERE device_id = ?1 AND n = ?2 AND state IN " PH_LIVE_STATES;
+    "SELECT {} FROM sessions WHERE device_id = ?1 AND n = ?2 AND state IN " PILEHUB_HOLDS_SOCKET_SQL;
 constexpr const char* kSelectLiveOnDevice =
-    "SELECT {} FROM sessions WHERE device_id = ?1 AND state IN " PH_LIVE_STATES " ORDER BY n";
+    "SELECT {} FROM sessions WHERE device_id = ?1 AND state IN " PILEHUB_HOLDS_SOCKET_SQL " ORDER BY n";
 
 constexpr const char* kSelectLiveMethod =
-    "SELECT 1 FROM sessions WHERE account_id = ?1 AND method = ?2 AND state IN " PH_LIVE_STATES " LIMIT 1";
+    "SELECT 1 FROM sessions WHERE account_id = ?1 AND method = ?2 AND state IN " PILEHUB_HOLDS_SOCKET_SQL " LIMIT 1";
 
 // In service: the socket, its device, the device's area (if any), the station, and the station's property
 // and provider (if any) all enabled. App starts and card swipes share this one check.
 constexpr const char* kSelectSocket =
-    "SELECT d.kind, s.enabled = 1 AND " PILEHUB_DEVICE_IN_SERVICE_SQL(d) " AND " PILEHUB_STATION_IN_SERVICE_SQL(st) ", "
-    "d.station_id, d.area_id, s.socket_overload_w "
-    "FROM sockets s JOIN devices d ON d.id = s.device_id JOIN stations st ON st.id = d.station_id "
-    "WHERE s.device_id = ?1 AND s.n = ?2";
+    "SELECT d.kind, s.enabled = 1 AND " PILEHUB_DEVICE_IN_SERVICE_SQL(d) " AND " PILEHUB_STATION_IN_SERVICE_SQL(
+        st) ", "
+            "d.station_id, d.area_id, s.socket_overload_w "
+            "FROM sockets s JOIN devices d ON d.id = s.device_id JOIN stations st ON st.id = d.station_id "
+            "WHERE s.device_id = ?1 AND s.n = ?2";
 
 constexpr const char* kSelectOpenFault =
     "SELECT 1 FROM fault_records WHERE device_id = ?1 AND (n = ?2 OR n = 0) AND cleared_at IS NULL LIMIT 1";
 
 constexpr const char* kSelectCard = "SELECT card_no, account_id, status FROM cards WHERE card_no = ?1";
 
-constexpr const char *kSelectPresence = "SELECT online FROM device_presence WHERE device_id = ?1";
-constexpr const char *kSelectDevice = "SELECT 1 FROM devices WHERE id = ?1";
+constexpr const char* kSelectPresence = "SELECT online FROM device_presence WHERE device_id = ?1";
+constexpr const char* kSelectDevice = "SELECT 1 FROM devices WHERE id = ?1";
 
 constexpr const char* kSelectProcessed =
     "SELECT 1 FROM processed_messages WHERE consumer = ?1 AND device_id = ?2 AND msg_id = ?3";
@@ -90,9 +90,7 @@ constexpr const char* kUpdateReport = R"(UPDATE sessions SET
     last_report_at = ?5,
     updated_at     = ?5
 WHERE id = ?1 AND device_id = ?2 AND record_msg_id IS NULL
-  AND state IN ('starting', 'charging', 'stopping', 'suspended'))";
-
-#undef PH_LIVE_STATES
+  AND state IN )" PILEHUB_TAKES_REPORTS_SQL;
 
 std::string with_columns(const char* sql) {
     std::string s(sql);
@@ -112,7 +110,7 @@ SessionRow read_row(const db::Statement& q) {
     r.mode = q.text(7);
     r.minutes = q.opt_int64(8);
     r.tariff_id = q.opt_int64(9);
-    r.state = parse_state(q.text(10)).value_or(State::Failed);
+    r.state = svc::parse_session_state(q.text(10)).value_or(State::Failed);
     r.stop_reason = q.opt_text(11);
     r.stop_requested = q.opt_text(12);
     r.failure = q.opt_text(13);
@@ -230,7 +228,7 @@ std::optional<CardInfo> Store::card(const std::string& card_no) {
     return CardInfo{q.text(0), q.opt_int64(1), q.text(2)};
 }
 
-std::optional<bool> Store::presence(const std::string &device_id) {
+std::optional<bool> Store::presence(const std::string& device_id) {
     db::Statement q(db_, kSelectPresence);
     q.bind(1, device_id);
     if (!q.step())

@@ -78,45 +78,44 @@ RecordData synthesized_record(const SessionRow& row, std::string stop_reason, Ep
 
 // ---- wire shapes ----------------------------------------------------------------------------
 
-void write_session(json::Writer& w, const SessionRow& row) {
-    w.begin_object()
-        .field("id", row.id)
-        .field("state", to_string(row.state))
-        .field("socket", sockets::socket_code({row.device_id, row.n}))
-        .field("mode", row.mode)
-        .opt_field("minutes", row.minutes)
-        .field("method", row.method)
-        .field("account_id", row.account_id)
-        .field("created_at", row.created_at)
-        .opt_field("started_at", row.started_at)
-        .opt_field("ended_at", row.ended_at)
-        .field("energy_wh", row.energy_wh)
-        .field("duration_s", row.duration_s)
-        .field("max_power_w", row.max_power_w)
-        .opt_field("stop_reason", row.stop_reason)
-        .opt_field("failure", row.failure)
-        .opt_field("cost_fen", row.cost_fen)
-        .end_object();
+svc::SessionView session_view(const SessionRow& row) {
+    svc::SessionView v;
+    v.id = row.id;
+    v.state = row.state;
+    v.socket = sockets::socket_code({row.device_id, row.n});
+    // The row's mode and method are written by sessiond from these enums (and checked by the schema).
+    v.mode = billing::parse_mode(row.mode).value_or(billing::Mode::Power);
+    v.minutes = row.minutes;
+    v.method = svc::parse_session_method(row.method).value_or(svc::SessionMethod::App);
+    v.account_id = row.account_id;
+    v.created_at = row.created_at;
+    v.started_at = row.started_at;
+    v.ended_at = row.ended_at;
+    v.energy_wh = row.energy_wh;
+    v.duration_s = row.duration_s;
+    v.max_power_w = row.max_power_w;
+    v.stop_reason = row.stop_reason;
+    v.failure = row.failure;
+    if (row.cost_fen)
+        v.cost_fen = Fen(*row.cost_fen);
+    return v;
 }
 
-std::string session_state_payload(const SessionRow& row, std::optional<State> prev, const std::string& reason,
-                                  const std::string& actor, EpochMs ts) {
-    json::Writer w;
-    w.begin_object().field("v", 1).field("sid", row.id).field("state", to_string(row.state)).key("prev");
-    if (prev)
-        w.value(to_string(*prev));
-    else
-        w.null();
-    w.field("reason", reason)
-        .field("actor", actor)
-        .field("ts", ts)
-        .field("record", row.record_msg_id.has_value())
-        .field("device_id", row.device_id)
-        .field("n", row.n)
-        .field("account_id", row.account_id)
-        .field("method", row.method)
-        .end_object();
-    return w.str();
+svc::SessionTransition session_transition(const SessionRow& row, std::optional<State> prev, const std::string& reason,
+                                          const std::string& actor, EpochMs ts) {
+    svc::SessionTransition t;
+    t.sid = row.id;
+    t.state = row.state;
+    t.prev = prev;
+    t.reason = reason;
+    t.actor = actor;
+    t.ts = ts;
+    t.record = row.record_msg_id.has_value();
+    t.device_id = row.device_id;
+    t.n = row.n;
+    t.account_id = row.account_id;
+    t.method = svc::parse_session_method(row.method).value_or(svc::SessionMethod::App);
+    return t;
 }
 
 // ---- life cycle -----------------------------------------------------------------------------
@@ -146,9 +145,15 @@ void Worker::attach() {
     router_.add(mqtt_, topics::any_device::cmd_reply(), 1, [this](const mqtt::Message& m) { on_cmd_reply(m); });
     router_.add(mqtt_, topics::any_device_report(), 0, [this](const mqtt::Message& m) { on_report(m); });
     server_ = std::make_unique<rpc::Server>(mqtt_, router_, opts_.service, clock_);
-    server_->handle("start", [this](rpc::Request& r) { return rpc_start(r); });
-    server_->handle("stop", [this](rpc::Request& r) { return rpc_stop(r); });
-    server_->handle("force_end", [this](rpc::Request& r) { return rpc_force_end(r); });
+    // The method words are the requests' own (svc::Traits<Req>::kMethod).
+    auto method = [](auto tag) { return std::string(svc::Traits<decltype(tag)>::kMethod); };
+    server_->handle(method(svc::StartRequest{}), [this](rpc::Request& r) { return rpc_start(r); });
+    server_->handle(method(svc::StopRequest{}), [this](rpc::Request& r) { return rpc_stop(r); });
+    server_->handle(method(svc::ForceEndRequest{}), [this](rpc::Request& r) { return rpc_force_end(r); });
+    // Answered when the device answers (or its command times out), through the Responder.
+    server_->handle_async(method(svc::DeviceCommandRequest{}), [this](rpc::Request& r, rpc::Responder responder) {
+        device_commands_->request(r, std::move(responder));
+    });
     mqtt_.on_message([this](const mqtt::Message& m) { on_message(m); });
     mqtt_.on_connect([this] { on_connected(); });
 }
@@ -228,11 +233,7 @@ void Worker::dispatch(const mqtt::Message& m) {
         early_rpc_.push_back(m);
         return;
     }
-    // device_command answers later, when the device does; rpc::Server answers when the handler returns.
-    if (m.topic == topics::rpc(opts_.service, "device_command"))
-        device_commands_->request(m);
-    else
-        router_.dispatch(m);
+    router_.dispatch(m);
 }
 
 void Worker::tick() {
@@ -266,7 +267,7 @@ void Worker::tick() {
 
 void Worker::command_due(const std::string& sid, EpochMs now) {
     auto row = store_.session(sid);
-    if (!row || !is_live(row->state))
+    if (!row || !svc::holds_socket(row->state))
         return;
     if (row->facts().stop_outstanding) {
         // Not confirmed a resend period after it was (re)sent: the rules resend it (or fail a session
@@ -317,8 +318,8 @@ Worker::Result Worker::process(const std::string& sid, Event e, const Cause& cau
         res.row = row;
         const auto now = clock_.now_ms();
         const bool has_cmd = row->cmd_rid || row->cmd_exp;
-        const bool track_stop = d.send_stop && is_live(d.next);
-        const bool clear = has_cmd && !track_stop && (d.clear_command || !is_live(d.next));
+        const bool track_stop = d.send_stop && svc::holds_socket(d.next);
+        const bool clear = has_cmd && !track_stop && (d.clear_command || !svc::holds_socket(d.next));
         const bool record_missing = (d.commit_record && !cause.record);
         const bool write = !record_missing && (d.verdict == Verdict::Apply || d.send_stop || clear);
         if (!write) {
@@ -421,7 +422,7 @@ void Worker::arm_suspend(const SessionRow& row) {
 }
 
 void Worker::resend_stop(const SessionRow& row) {
-    if (!row.facts().stop_outstanding || !is_live(row.state))
+    if (!row.facts().stop_outstanding || !svc::holds_socket(row.state))
         return;
     const auto now = clock_.now_ms();
     deadlines_.arm(row.id, now + opts_.stop_resend_ms);
@@ -495,23 +496,14 @@ void Worker::prune(EpochMs now) {
 // ---- rpc ------------------------------------------------------------------------------------
 
 rpc::Reply Worker::rpc_start(rpc::Request& r) {
-    const auto account_id = r.data.req_int("account_id", 1);
-    const auto socket = r.data.req_str("socket", 64);
-    const auto mode_word = r.data.req_str("mode", 16);
-    const auto minutes = r.data.opt_int("minutes", 1, 2880);
-    const auto method = r.data.opt_str("method", 16).value_or("app");
-    if (!r.data.ok())
-        return invalid("start needs account_id, socket and mode");
-    if (method != "app")
-        return invalid("only app sessions start over rpc; card sessions start at the pile");
-    const auto ref = sockets::parse_socket_code(socket);
+    const auto req = svc::decode<svc::StartRequest>(*r.data_value);
+    if (!req)
+        return invalid(req.error());
+    const auto account_id = req->account_id;
+    const auto ref = sockets::parse_socket_code(req->socket);
     if (!ref)
-        return refuse(ErrorCode::UnknownSocket, fmt::format("`{}` is not a socket code", socket));
-    const auto mode = billing::parse_mode(mode_word);
-    if (!mode)
-        return refuse(ErrorCode::InvalidMode, fmt::format("`{}` is not a charging mode", mode_word));
-
-    auto plan = plan_start(account_id, *ref, "app", ModeChoice{*mode, minutes});
+        return refuse(ErrorCode::UnknownSocket, fmt::format("`{}` is not a socket code", req->socket));
+    auto plan = plan_start(account_id, *ref, "app", ModeChoice{req->mode, req->minutes});
     if (const auto* no = std::get_if<Refusal>(&plan)) {
         log::info(log::Ctx{ref->device_id, {}}, "start refused for account {}: {}", account_id, to_string(no->code));
         return refuse(no->code, no->msg);
@@ -551,44 +543,31 @@ rpc::Reply Worker::rpc_start(rpc::Request& r) {
     publish_state(*row, std::nullopt, s.reason, s.actor);
     log::info(log::Ctx{s.device_id, s.id}, "session created for account {} ({} {})", account_id, s.mode,
               s.minutes ? fmt::format("{} min", *s.minutes) : std::string("until full"));
-    json::Writer w;
-    w.begin_object().key("session");
-    write_session(w, *row);
-    w.end_object();
-    return rpc::Reply::success(w.str());
+    return rpc::Reply::success(svc::encode(svc::StartReply{session_view(*row)}));
 }
 
 rpc::Reply Worker::rpc_stop(rpc::Request& r) {
-    const auto sid = r.data.req_str("session_id", 64);
-    const auto reason = r.data.opt_str("reason", 32).value_or("user_stop");
-    const auto actor = r.data.opt_str("actor", 64).value_or("rider");
-    if (!r.data.ok() || sid.empty() || reason.empty())
-        return invalid("stop needs session_id (and optionally reason, actor)");
-    const auto res = process(sid, Event::StopRequested, Cause{reason, actor});
+    const auto req = svc::decode<svc::StopRequest>(*r.data_value);
+    if (!req)
+        return invalid(req.error());
+    const auto& sid = req->session_id;
+    const auto res = process(sid, Event::StopRequested, Cause{std::string(svc::to_string(req->reason)), req->actor});
     if (!res.row)
         return refuse(ErrorCode::NotFound, fmt::format("no session {}", sid));
-    json::Writer w;
-    w.begin_object().key("session");
-    write_session(w, *res.row);
-    w.field("changed", res.verdict == Verdict::Apply).end_object();
-    return rpc::Reply::success(w.str());
+    return rpc::Reply::success(svc::encode(svc::StopReply{session_view(*res.row), res.verdict == Verdict::Apply}));
 }
 
 rpc::Reply Worker::rpc_force_end(rpc::Request& r) {
-    const auto sid = r.data.req_str("session_id", 64);
-    const auto op = r.data.req_str("operator", 64);
-    if (!r.data.ok() || sid.empty() || op.empty())
-        return invalid("force_end needs session_id and operator");
-    const auto res = process(sid, Event::ForceEnd, Cause{"forced", "operator:" + op});
+    const auto req = svc::decode<svc::ForceEndRequest>(*r.data_value);
+    if (!req)
+        return invalid(req.error());
+    const auto& sid = req->session_id;
+    const auto res = process(sid, Event::ForceEnd, Cause{"forced", "operator:" + req->operator_name});
     if (!res.row)
         return refuse(ErrorCode::NotFound, fmt::format("no session {}", sid));
     if (res.verdict == Verdict::Refuse)
         return refuse(ErrorCode::Conflict, fmt::format("session {} is already {}", sid, to_string(res.row->state)));
-    json::Writer w;
-    w.begin_object().key("session");
-    write_session(w, *res.row);
-    w.field("changed", res.verdict == Verdict::Apply).end_object();
-    return rpc::Reply::success(w.str());
+    return rpc::Reply::success(svc::encode(svc::ForceEndReply{session_view(*res.row), res.verdict == Verdict::Apply}));
 }
 
 // ---- pre-checks -----------------------------------------------------------------------------
@@ -655,8 +634,8 @@ PlatformView Worker::platform_view(const SessionRow& row, EpochMs now) {
 // ---- presence -------------------------------------------------------------------------------
 
 bool Worker::device_online(const std::string& device_id) {
-    if (auto it = presence_.find(device_id); it != presence_.end() && it->second.known)
-        return it->second.online;
+    if (auto it = presence_.find(device_id); it != presence_.end() && it->second.known())
+        return *it->second.online();
     return store_.presence(device_id).value_or(false);
 }
 
@@ -669,28 +648,23 @@ void Worker::on_device_presence(const mqtt::Message& m) {
         log::warn(log::Ctx{t->device_id, {}}, "unreadable presence: {}", p.error());
         return;
     }
-    if (auto change = apply_presence(presence_[t->device_id], p->online, p->boot))
-        presence_changed(t->device_id, *change, p->reason.value_or(p->online ? "online" : "offline"), "pile");
+    const auto change = presence_[t->device_id].apply(*p);
+    if (change == svc::PresenceChange::CameOnline || change == svc::PresenceChange::WentOffline)
+        presence_changed(t->device_id, p->online, p->reason.value_or(p->online ? "online" : "offline"), "pile");
 }
 
 void Worker::on_presence_verdict(const mqtt::Message& m) {
     const auto dev = topics::device_of_presence(m.topic);
     if (!dev || m.payload.empty())
         return;
-    auto doc = json::parse(m.payload);
-    if (!doc)
-        return;
-    std::string err;
-    auto o = json::Object::root(*doc, &err);
-    const bool online = o.req_bool("online");
-    const auto boot = o.opt_int("boot", 0);
-    const auto reason = o.opt_str("reason", 64).value_or(online ? "online" : "offline");
-    if (!o.ok()) {
-        log::warn(log::Ctx{*dev, {}}, "unreadable presence verdict: {}", err);
+    const auto v = svc::decode<svc::PresenceVerdict>(m.payload);
+    if (!v) {
+        log::warn(log::Ctx{*dev, {}}, "unreadable presence verdict: {}", v.error());
         return;
     }
-    if (auto change = apply_presence(presence_[*dev], online, boot))
-        presence_changed(*dev, *change, reason, "presenced");
+    const auto change = presence_[*dev].apply(*v);
+    if (change == svc::PresenceChange::CameOnline || change == svc::PresenceChange::WentOffline)
+        presence_changed(*dev, v->online, v->reason, "presenced");
 }
 
 void Worker::presence_changed(const std::string& dev, bool online, const std::string& reason,
@@ -969,8 +943,8 @@ void Worker::send_stop(const SessionRow& row, const std::string& rid, EpochMs ex
 
 void Worker::publish_state(const SessionRow& row, std::optional<State> prev, const std::string& reason,
                            const std::string& actor) {
-    mqtt_.publish(
-        {topics::session_state(row.id), session_state_payload(row, prev, reason, actor, clock_.now_ms()), 1, false});
+    mqtt_.publish({topics::session_state(row.id),
+                   svc::encode(session_transition(row, prev, reason, actor, clock_.now_ms())), 1, false});
 }
 
 void Worker::reply_device(const std::string& dev, std::string_view name, const std::string& payload) {

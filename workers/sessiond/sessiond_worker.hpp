@@ -7,6 +7,7 @@
 #include "common/payloads.hpp"
 #include "common/rpc.hpp"
 #include "common/socket_code.hpp"
+#include "common/svc.hpp"
 #include "common/tariff_store.hpp"
 #include "workers/sessiond/card_auth.hpp"
 #include "workers/sessiond/device_commands.hpp"
@@ -187,7 +188,7 @@ private:
     Deadlines suspend_deadlines_; ///< suspended sessions, by sid
     Deadlines record_waits_;      ///< sessions whose pile shows the socket idle, awaiting the record, by sid
     std::map<std::string, EpochMs> idle_seen_;                             ///< when that wait began, by sid
-    std::map<std::string, PresenceView> presence_;                         ///< by device id
+    std::map<std::string, svc::PresenceView> presence_;                    ///< by device id
     std::map<std::pair<std::string, int>, payloads::EbikeConnState> conn_; ///< retained conn states
     billing::TariffStore tariffs_; ///< the version in force (the lookup billingd and autostopd share)
     std::unique_ptr<CardAuth> card_auth_;
@@ -202,13 +203,12 @@ private:
     Counters counters_;
 };
 
-/// Writes a session as the rpc replies carry it: `{id, state, socket, mode, minutes, method,
-/// account_id, created_at, started_at, ended_at, energy_wh, duration_s, max_power_w, stop_reason}`.
-void write_session(json::Writer& w, const SessionRow& row);
+/// A session as the rpc replies carry it (`session` of svc::StartReply, StopReply, ForceEndReply).
+svc::SessionView session_view(const SessionRow& row);
 
-/// The payload of `ph/v1/svc/session/{sid}/state`: `{"v":1,"sid","state","prev","reason","actor",
-/// "ts","record":bool,"device_id","n","account_id","method"}` (prev is null for a new session).
-std::string session_state_payload(const SessionRow& row, std::optional<State> prev, const std::string& reason,
-                                  const std::string& actor, EpochMs ts);
+/// The transition published on `ph/v1/svc/session/{sid}/state` for `row` in its state now (prev is
+/// absent for a new session); sent with svc::encode.
+svc::SessionTransition session_transition(const SessionRow& row, std::optional<State> prev, const std::string& reason,
+                                          const std::string& actor, EpochMs ts);
 
 } // namespace pilehub::sessiond

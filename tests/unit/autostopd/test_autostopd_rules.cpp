@@ -15,9 +15,9 @@ using namespace pilehub::autostopd;
 
 namespace {
 
-constexpr const char *kDev = "pile-1";
+constexpr const char* kDev = "pile-1";
 
-SessionTerms session(const std::string &sid, int n, std::optional<Mode> mode, EpochMs start) {
+SessionTerms session(const std::string& sid, int n, std::optional<Mode> mode, EpochMs start) {
     SessionTerms t;
     t.sid = sid;
     t.dev = kDev;
@@ -37,31 +37,31 @@ Telemetry tele(std::vector<PortReading> ports, std::optional<double> temp = std:
     return t;
 }
 
-std::vector<std::string> reasons(const std::vector<Stop> &stops) {
+std::vector<std::string> reasons(const std::vector<Stop>& stops) {
     std::vector<std::string> out;
-    for (const auto &s : stops)
+    for (const auto& s : stops)
         out.push_back(std::string(to_string(s.reason)));
     return out;
 }
 
-std::vector<std::string> sids(const std::vector<Stop> &stops) {
+std::vector<std::string> sids(const std::vector<Stop>& stops) {
     std::vector<std::string> out;
-    for (const auto &s : stops)
+    for (const auto& s : stops)
         out.push_back(s.sid);
     std::sort(out.begin(), out.end());
     return out;
 }
 
 /// A report of socket 1 every `every_s` seconds at `power_w`, for `for_s` seconds; returns every stop.
-std::vector<Stop> run_reports(Rules &r, ManualClock &c, double power_w, std::int64_t every_s, std::int64_t for_s,
-                              const char *sid = "S1", int n = 1) {
+std::vector<Stop> run_reports(Rules& r, ManualClock& c, double power_w, std::int64_t every_s, std::int64_t for_s,
+                              const char* sid = "S1", int n = 1) {
     std::vector<Stop> all;
     for (std::int64_t t = 0; t < for_s; t += every_s) {
-        for (auto &s : r.on_tele(tele({{n, sid, power_w}})))
+        for (auto& s : r.on_tele(tele({{n, sid, power_w}})))
             all.push_back(std::move(s));
         for (std::int64_t k = 0; k < every_s; ++k) {
             c.advance_ms(1000);
-            for (auto &s : r.tick())
+            for (auto& s : r.tick())
                 all.push_back(std::move(s));
         }
     }
@@ -290,27 +290,27 @@ TEST_CASE("autostop: the chosen time and cap.max_minutes stop the session as quo
 TEST_CASE("autostop: which reasons apply in which mode (table)") {
     // Each scenario drives a fresh session on socket 1 for 200 s and returns the stops.
     struct Scenario {
-        const char *name;
-        std::function<void(SessionTerms &)> terms;
-        std::function<std::vector<Stop>(Rules &, ManualClock &)> run;
+        const char* name;
+        std::function<void(SessionTerms&)> terms;
+        std::function<std::vector<Stop>(Rules&, ManualClock&)> run;
     };
     const std::vector<Scenario> scenarios{
-        {"under 5 W from the start", [](SessionTerms &) {},
-         [](Rules &r, ManualClock &c) { return run_reports(r, c, 1, 20, 200); }},
-        {"610 W", [](SessionTerms &) {}, [](Rules &r, ManualClock &c) { return run_reports(r, c, 610, 20, 40); }},
-        {"80 C", [](SessionTerms &) {},
-         [](Rules &r, ManualClock &) {
+        {"under 5 W from the start", [](SessionTerms&) {},
+         [](Rules& r, ManualClock& c) { return run_reports(r, c, 1, 20, 200); }},
+        {"610 W", [](SessionTerms&) {}, [](Rules& r, ManualClock& c) { return run_reports(r, c, 610, 20, 40); }},
+        {"80 C", [](SessionTerms&) {},
+         [](Rules& r, ManualClock&) {
              return r.on_tele(tele({{1, "S1", 100}}, 80.0));
          }},
-        {"leakage", [](SessionTerms &) {}, [](Rules &r, ManualClock &) { return r.on_fault(kDev, 1, 9, true); }},
-        {"balance low", [](SessionTerms &) {},
-         [](Rules &r, ManualClock &) {
+        {"leakage", [](SessionTerms&) {}, [](Rules& r, ManualClock&) { return r.on_fault(kDev, 1, 9, true); }},
+        {"balance low", [](SessionTerms&) {},
+         [](Rules& r, ManualClock&) {
              return r.on_cost({"S1", 10, true, false});
          }},
-        {"3 min chosen", [](SessionTerms &t) { t.chosen_minutes = 3; },
-         [](Rules &r, ManualClock &c) { return run_reports(r, c, 100, 20, 200); }},
-        {"cap 3 min", [](SessionTerms &t) { t.max_minutes = 3; },
-         [](Rules &r, ManualClock &c) { return run_reports(r, c, 100, 20, 200); }},
+        {"3 min chosen", [](SessionTerms& t) { t.chosen_minutes = 3; },
+         [](Rules& r, ManualClock& c) { return run_reports(r, c, 100, 20, 200); }},
+        {"cap 3 min", [](SessionTerms& t) { t.max_minutes = 3; },
+         [](Rules& r, ManualClock& c) { return run_reports(r, c, 100, 20, 200); }},
     };
     const std::vector<std::optional<Mode>> modes{std::nullopt, Mode::Time, Mode::Power, Mode::Energy};
     // rows: scenarios; columns: modes. "" = no stop.
@@ -419,7 +419,7 @@ TEST_CASE("autostop: configuration documents in their stored and published shape
 }
 
 TEST_CASE("autostop: the tariff gives the caps and, in power mode, the overload tier") {
-    const char *doc = R"({"name":"t","timezone":"Asia/Shanghai","modes":["power"],
+    const char* doc = R"({"name":"t","timezone":"Asia/Shanghai","modes":["power"],
         "power":{"tiers":[{"up_to_w":150,"fen_per_hour":25},{"up_to_w":2000,"fen_per_hour":100}],"ignore_first_s":60},
         "cap":{"max_minutes":720,"max_fen":1000},"min_start_balance_fen":200,"stop_below_balance_fen":0})";
     SessionTerms t;
@@ -438,7 +438,7 @@ TEST_CASE("autostop: the tariff gives the caps and, in power mode, the overload 
 
 TEST_CASE("autostop: the stop request names the session, the reason and the actor") {
     Stop s{"S-42", kDev, 3, Reason::DeviceOverload, "x"};
-    CHECK(stop_request_json(s) == R"({"session_id":"S-42","reason":"device_overload","actor":"autostopd"})");
+    CHECK(svc::encode(stop_request(s)) == R"({"session_id":"S-42","reason":"device_overload","actor":"autostopd"})");
 }
 
 TEST_CASE("autostop: device overload counts only the sockets of the report that carries the total") {

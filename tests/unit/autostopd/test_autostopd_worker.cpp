@@ -76,8 +76,8 @@ TEST_CASE("autostop: the MQTT callback never waits for sessiond; one request goe
     autostopd::Worker worker(mqtt, router, core, SystemClock::instance(), {});
     router.attach(mqtt);
     std::vector<std::string> calls;
-    worker.set_caller([&](const autostopd::Stop&, const std::string& data) {
-        calls.push_back(data);
+    worker.set_caller([&](const svc::StopRequest& r) {
+        calls.push_back(svc::encode(r));
         return rpc::Reply::success();
     });
     CHECK(std::find(mqtt.filters.begin(), mqtt.filters.end(), topics::any_device_report()) != mqtt.filters.end());
@@ -146,8 +146,8 @@ TEST_CASE("autostop: a report's temperature and device total reach the rules as 
     autostopd::Worker worker(mqtt, router, core, SystemClock::instance(), {});
     router.attach(mqtt);
     std::vector<std::string> calls;
-    worker.set_caller([&](const autostopd::Stop&, const std::string& data) {
-        calls.push_back(data);
+    worker.set_caller([&](const svc::StopRequest& req) {
+        calls.push_back(svc::encode(req));
         return rpc::Reply::success();
     });
     svc::DeviceReport r;

@@ -33,7 +33,7 @@ SessionFacts ended(std::string mode, std::int64_t duration_s, std::int64_t energ
     s.id = "s1";
     s.account_id = 1;
     s.station_id = 1;
-    s.state = "stopping";
+    s.state = svc::SessionState::Stopping;
     s.mode = std::move(mode);
     s.tariff_id = 7;
     s.created_at = kStart - 2000;
@@ -61,13 +61,14 @@ TEST_CASE(
     "billingd: a session is settled only once its record is committed, while stopping or settling, without a cost") {
     auto s = ended("power", 600);
     CHECK(settleable(s));
-    s.state = "settling";
+    s.state = svc::SessionState::Settling;
     CHECK(settleable(s));
-    for (const char* st : {"starting", "charging", "suspended", "completed", "failed"}) {
+    for (auto st : {svc::SessionState::Starting, svc::SessionState::Charging, svc::SessionState::Suspended,
+                    svc::SessionState::Completed, svc::SessionState::Failed}) {
         s.state = st;
-        CHECK_MESSAGE(!settleable(s), st);
+        CHECK_MESSAGE(!settleable(s), svc::to_string(st));
     }
-    s.state = "stopping";
+    s.state = svc::SessionState::Stopping;
     s.record_msg_id.reset();
     CHECK_FALSE(settleable(s));
     s.record_msg_id = "forced:s1";
@@ -341,7 +342,7 @@ TEST_CASE(
     u = costs.compute("s1", {Fen(1000), Fen(0)});
     CHECK(u->energy_wh == 11);
     CHECK(u->cost_fen == Fen(50)); // 30 min 16 s × 100 fen/h = 50.44 → 50
-    const auto text = encode(*u);
+    const auto text = svc::encode(running_cost(*u));
     CHECK(text.find("\"cost_fen\":50") != std::string::npos);
     CHECK(text.find("\"balance_low\":false") != std::string::npos);
     CHECK(text.find("\"cap_reached\":false") != std::string::npos);
@@ -389,7 +390,7 @@ TEST_CASE("billingd: cap_reached once the running cost reaches cap.max_fen") {
     CHECK(u->cap_reached);
     REQUIRE(u->quota);
     CHECK(*u->quota == Quota::MaxFen);
-    CHECK(encode(*u).find("\"quota\":\"max_fen\"") != std::string::npos);
+    CHECK(svc::encode(running_cost(*u)).find("\"quota\":\"max_fen\"") != std::string::npos);
 }
 
 TEST_CASE("billingd: the chosen time of a time-mode session is reported as its quota") {

@@ -72,6 +72,32 @@ struct Fixture {
 
 } // namespace
 
+TEST_CASE("billingd: a transition is read as svc::SessionTransition only; one that does not decode, or names another "
+          "session, settles nothing") {
+    Fixture f("billingd-transition");
+    const auto a = f.m.account(1, 1000, 0);
+    f.worked_example("s1", a);
+    f.worker.on_transition("s1", R"({"v":1,"sid":"s1","to":"stopping","reason":"full","actor":"pile"})");
+    CHECK(f.m.session_state("s1") == "stopping");
+    const svc::SessionTransition t{.sid = "s1",
+                                   .state = svc::SessionState::Stopping,
+                                   .prev = svc::SessionState::Stopping,
+                                   .reason = "record:full",
+                                   .actor = "pile",
+                                   .ts = f.m.clock.now_ms(),
+                                   .record = true,
+                                   .device_id = "P1",
+                                   .n = 1,
+                                   .account_id = 1,
+                                   .method = svc::SessionMethod::App,
+                                   .settlement = std::nullopt};
+    f.worker.on_transition("s2", svc::encode(t));
+    CHECK(f.m.session_state("s1") == "stopping");
+    f.worker.on_transition("s1", svc::encode(t));
+    CHECK(f.m.session_state("s1") == "completed");
+    CHECK(f.m.balance(a) == 1000 - 9);
+}
+
 TEST_CASE(
     "billingd: a due session is settled once: ledger, wallet, cost_fen, completed, event, settlement, transition") {
     Fixture f("billingd-settle");
@@ -96,9 +122,17 @@ TEST_CASE(
     const auto sent = f.mqtt.on(topics::session_state("s1"));
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].qos == 1);
-    CHECK(sent[0].payload.find("\"state\":\"completed\"") != std::string::npos);
-    CHECK(sent[0].payload.find("\"from\":\"stopping\"") != std::string::npos);
-    CHECK(sent[0].payload.find("\"cost_fen\":9") != std::string::npos);
+    // A whole svc::SessionTransition: what every reader decodes.
+    const auto t = svc::decode<svc::SessionTransition>(sent[0].payload);
+    REQUIRE_MESSAGE(t, sent[0].payload);
+    CHECK(t->sid == "s1");
+    CHECK(t->state == svc::SessionState::Completed);
+    CHECK(t->prev == svc::SessionState::Stopping);
+    CHECK(t->record);
+    CHECK(t->actor == "billingd");
+    CHECK(t->reason == "full");
+    CHECK(t->account_id == a);
+    CHECK(t->settlement == svc::SettlementAmounts{Fen(9), Fen(9), Fen(0)});
 
     // The same session_state replayed (and billingd's own transition coming back): nothing changes.
     const auto before = f.snapshot(a, "s1");

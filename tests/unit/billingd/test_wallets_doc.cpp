@@ -50,11 +50,15 @@ TEST_CASE("docs: every JSON example of docs/wallets.md parses; the payload examp
     for (const auto& b : blocks)
         CHECK_MESSAGE(json::parse(b).ok(), b);
 
+    billing::SessionFacts f;
+    f.id = "s1";
+    f.account_id = 17;
+    f.device_id = "P1";
     billing::Settled s;
     s.from_state = "stopping";
-    CHECK(keys(blocks[1]) == keys(billing::encode_transition("s1", s, "full", "billingd")));
+    CHECK(keys(blocks[1]) == keys(svc::encode(billing::completed_transition(f, s, "full", "billingd"))));
 
     billing::CostUpdate u;
     u.sid = "s1";
-    CHECK(keys(blocks[2]) == keys(billing::encode(u)));
+    CHECK(keys(blocks[2]) == keys(svc::encode(billing::running_cost(u))));
 }

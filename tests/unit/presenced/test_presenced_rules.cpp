@@ -18,7 +18,7 @@ using namespace pilehub::presenced;
 
 namespace {
 
-constexpr const char *kDev = "pile-1";
+constexpr const char* kDev = "pile-1";
 
 payloads::Presence online(std::int64_t boot) {
     payloads::Presence p;
@@ -27,7 +27,7 @@ payloads::Presence online(std::int64_t boot) {
     return p;
 }
 
-payloads::Presence offline(std::int64_t boot, const char *reason) {
+payloads::Presence offline(std::int64_t boot, const char* reason) {
     payloads::Presence p;
     p.online = false;
     p.boot = boot;
@@ -37,20 +37,20 @@ payloads::Presence offline(std::int64_t boot, const char *reason) {
 
 /// The states of the table: how to bring a fresh Rules into each.
 struct StateSetup {
-    const char *name;
-    std::function<void(Rules &, ManualClock &)> enter;
+    const char* name;
+    std::function<void(Rules&, ManualClock&)> enter;
 };
 
 /// The events of the table.
 struct Event {
-    const char *name;
-    std::function<Decision(Rules &)> apply;
+    const char* name;
+    std::function<Decision(Rules&)> apply;
 };
 
 /// A temporary SQLite file, removed with its WAL files at the end of the test.
 struct TempDb {
     std::string path;
-    explicit TempDb(const char *name)
+    explicit TempDb(const char* name)
         : path((std::filesystem::temp_directory_path() /
                 (std::string("pilehub-presenced-") + name + "-" + std::to_string(::getpid()) + ".db"))
                    .string()) {
@@ -58,12 +58,12 @@ struct TempDb {
     }
     ~TempDb() { clean(); }
     void clean() const {
-        for (const char *suffix : {"", "-wal", "-shm"})
+        for (const char* suffix : {"", "-wal", "-shm"})
             std::filesystem::remove(path + suffix);
     }
 };
 
-void register_device(db::Database &d, const std::string &id, registry::DeviceKind kind) {
+void register_device(db::Database& d, const std::string& id, registry::DeviceKind kind) {
     registry::Store reg(d);
     const auto op = reg.ensure_operator("op", 1);
     registry::Station st;
@@ -82,37 +82,37 @@ void register_device(db::Database &d, const std::string &id, registry::DeviceKin
 
 TEST_CASE("presence: every (state, event) pair of the table") {
     const std::vector<StateSetup> states{
-        {"unknown", [](Rules &, ManualClock &) {}},
-        {"online b5", [](Rules &r, ManualClock &) { r.on_presence(kDev, online(5)); }},
+        {"unknown", [](Rules&, ManualClock&) {}},
+        {"online b5", [](Rules& r, ManualClock&) { r.on_presence(kDev, online(5)); }},
         {"offline(lwt) b5",
-         [](Rules &r, ManualClock &) {
+         [](Rules& r, ManualClock&) {
              r.on_presence(kDev, online(5));
              r.on_presence(kDev, offline(5, "lwt"));
          }},
         {"offline(silent) b5",
-         [](Rules &r, ManualClock &c) {
+         [](Rules& r, ManualClock& c) {
              r.on_presence(kDev, online(5));
              c.advance_ms(3 * 300 * 1000);
              REQUIRE(r.tick().size() == 1);
          }},
     };
     const std::vector<Event> events{
-        {"online b4", [](Rules &r) { return r.on_presence(kDev, online(4)); }},
-        {"online b5", [](Rules &r) { return r.on_presence(kDev, online(5)); }},
-        {"online b6", [](Rules &r) { return r.on_presence(kDev, online(6)); }},
-        {"lwt b4", [](Rules &r) { return r.on_presence(kDev, offline(4, "lwt")); }},
-        {"lwt b5", [](Rules &r) { return r.on_presence(kDev, offline(5, "lwt")); }},
-        {"lwt b6", [](Rules &r) { return r.on_presence(kDev, offline(6, "lwt")); }},
-        {"shutdown b5", [](Rules &r) { return r.on_presence(kDev, offline(5, "shutdown")); }},
-        {"traffic b4", [](Rules &r) { return r.on_traffic(kDev, 4, std::nullopt); }},
-        {"traffic b5", [](Rules &r) { return r.on_traffic(kDev, 5, std::nullopt); }},
-        {"traffic b6", [](Rules &r) { return r.on_traffic(kDev, 6, std::nullopt); }},
+        {"online b4", [](Rules& r) { return r.on_presence(kDev, online(4)); }},
+        {"online b5", [](Rules& r) { return r.on_presence(kDev, online(5)); }},
+        {"online b6", [](Rules& r) { return r.on_presence(kDev, online(6)); }},
+        {"lwt b4", [](Rules& r) { return r.on_presence(kDev, offline(4, "lwt")); }},
+        {"lwt b5", [](Rules& r) { return r.on_presence(kDev, offline(5, "lwt")); }},
+        {"lwt b6", [](Rules& r) { return r.on_presence(kDev, offline(6, "lwt")); }},
+        {"shutdown b5", [](Rules& r) { return r.on_presence(kDev, offline(5, "shutdown")); }},
+        {"traffic b4", [](Rules& r) { return r.on_traffic(kDev, 4, std::nullopt); }},
+        {"traffic b5", [](Rules& r) { return r.on_traffic(kDev, 5, std::nullopt); }},
+        {"traffic b6", [](Rules& r) { return r.on_traffic(kDev, 6, std::nullopt); }},
     };
     struct Expect {
         Outcome outcome;
         Status status;
         std::int64_t boot;
-        const char *reason;
+        const char* reason;
     };
     using O = Outcome;
     using S = Status;
@@ -173,7 +173,7 @@ TEST_CASE("presence: every (state, event) pair of the table") {
             Rules rules(clock);
             states[i].enter(rules, clock);
             const auto d = events[j].apply(rules);
-            const auto &e = table[i][j];
+            const auto& e = table[i][j];
             CHECK(to_string(d.outcome) == to_string(e.outcome));
             CHECK(to_string(d.record.status) == to_string(e.status));
             CHECK(d.record.boot == e.boot);
@@ -294,7 +294,7 @@ TEST_CASE("presence: telemetry periods are read from cfg documents in any of the
 
 TEST_CASE("presence: the verdict carries online, boot, since and reason") {
     Record r{kDev, Status::Offline, 17, 1'732'183'200'000, 1'732'183'200'000, "lwt"};
-    CHECK(encode_verdict(r) == R"({"v":1,"online":false,"boot":17,"since":1732183200000,"reason":"lwt"})");
+    CHECK(svc::encode(verdict(r)) == R"({"v":1,"online":false,"boot":17,"since":1732183200000,"reason":"lwt"})");
 }
 
 TEST_CASE("presence: repeated retained messages after a restart add no log rows") {
@@ -306,7 +306,7 @@ TEST_CASE("presence: repeated retained messages after a restart add no log rows"
     {
         Rules rules(clock);
         Store store(d);
-        for (const auto &p : {online(1), online(1), offline(1, "lwt"), online(2), offline(1, "lwt")}) {
+        for (const auto& p : {online(1), online(1), offline(1, "lwt"), online(2), offline(1, "lwt")}) {
             auto dec = rules.on_presence(kDev, p);
             if (dec.persists())
                 store.save(dec);
@@ -316,9 +316,9 @@ TEST_CASE("presence: repeated retained messages after a restart add no log rows"
     // presenced restarts: the broker hands it the retained messages again.
     Rules rules(clock);
     Store store(d);
-    for (auto &r : store.load())
+    for (auto& r : store.load())
         rules.restore(r);
-    for (const auto &p : {offline(1, "lwt"), online(2)}) {
+    for (const auto& p : {offline(1, "lwt"), online(2)}) {
         auto dec = rules.on_presence(kDev, p);
         if (dec.persists())
             store.save(dec);

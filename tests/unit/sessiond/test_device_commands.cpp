@@ -1,5 +1,6 @@
 // The device-command relay (DeviceCommands) on its own: a fake MQTT client, a ManualClock, stub
 // lookups, no database.
+#include "tests/support/rpc_answers.hpp"
 #include "tests/unit/sessiond/sessiond_fixture.hpp"
 
 #include <doctest/doctest.h>
@@ -22,25 +23,24 @@ struct Relay {
                       DeviceCommands::Hooks{[this](const std::string& d) { return known.count(d) > 0; },
                                             [this](const std::string& d) { return online.count(d) > 0; },
                                             [this] { return payloads::make_envelope(clock.now_ms(), 0, ++seq); }}};
+    mqtt::Router router;
+    rpc::Server server{mq, router, "sessiond", clock};
+
+    Relay() {
+        server.handle_async("device_command", [this](rpc::Request& req, rpc::Responder responder) {
+            dc.request(req, std::move(responder));
+        });
+    }
 
     /// An rpc request as the API sends it; `exp` 0 means five seconds ahead.
     void request(const std::string& rid, const std::string& data_json, EpochMs exp = 0) {
         const auto text = fmt::format(R"({{"v":1,"rid":"{}","from":"svc.api","reply_to":"{}","exp":{},"data":{}}})",
                                       rid, topics::rpc_reply("svc.api"), exp ? exp : clock.now_ms() + 5'000, data_json);
-        dc.request({topics::rpc("sessiond", "device_command"), text, 1, false});
+        server.on_request({topics::rpc("sessiond", "device_command"), text, 1, false});
     }
     /// The answers published for rpc `rid`, as (status, code).
     std::vector<std::pair<std::string, std::string>> answers(const std::string& rid) const {
-        std::vector<std::pair<std::string, std::string>> out;
-        for (const auto& m : mq.on(topics::rpc_reply("svc.api"))) {
-            auto doc = json::parse(m.payload);
-            REQUIRE(doc.ok());
-            std::string err;
-            auto o = json::Object::root(*doc, &err);
-            if (o.req_str("rid", 64) == rid)
-                out.emplace_back(o.req_str("status", 32), o.opt_str("code", 64).value_or(""));
-        }
-        return out;
+        return test::rpc_answers(mq.on(topics::rpc_reply("svc.api")), rid);
     }
     std::vector<payloads::Envelope> sent(const std::string& dev, const std::string& name) const {
         std::vector<payloads::Envelope> r;

@@ -222,7 +222,7 @@ TEST_CASE("sessiond rules: the table covers every (state, event) pair exactly on
     for (const auto& r : kTable)
         CHECK_MESSAGE(seen.insert({static_cast<int>(r.state), static_cast<int>(r.event)}).second, to_string(r.state),
                       " x ", to_string(r.event), " listed twice");
-    CHECK(seen.size() == kAllStates.size() * kAllEvents.size());
+    CHECK(seen.size() == svc::kAllSessionStates.size() * kAllEvents.size());
 }
 
 TEST_CASE("sessiond rules: every (state, event) pair decides as the table says") {
@@ -235,7 +235,7 @@ TEST_CASE("sessiond rules: every (state, event) pair decides as the table says")
 
 TEST_CASE("sessiond rules: a session ends once: only one event per session ever commits a record") {
     // From any state, after the record is committed (has_record), no event commits another one.
-    for (auto s : kAllStates) {
+    for (auto s : svc::kAllSessionStates) {
         Facts f = typical(s);
         f.has_record = true;
         for (auto e : kAllEvents) {
@@ -280,7 +280,7 @@ TEST_CASE("sessiond rules: one stop rid per session: a new stop is sent once, th
     CHECK_FALSE(handle(S::Failed, E::PileStarted, {false, false, true, false}).send_stop);
     CHECK_FALSE(handle(S::Starting, E::ForceEnd, {false, false, true, false}).send_stop);
     // A re-send is never a new stop.
-    for (auto s : kAllStates)
+    for (auto s : svc::kAllSessionStates)
         for (auto e : kAllEvents) {
             const auto d = handle(s, e, {false, true, true, true});
             CHECK_FALSE_MESSAGE((d.send_stop && d.resend_stop), to_string(s), " x ", to_string(e));
@@ -383,16 +383,16 @@ TEST_CASE("sessiond pre-checks: each refusal carries its CONTRACT B code") {
         const char* code;
     };
     const Case cases[] = {
-        {"unknown socket", [](StartFacts &f) { f.socket_exists = false; }, "unknown_socket"},
-        {"frozen account", [](StartFacts &f) { f.account_frozen = true; }, "account_frozen"},
-        {"mode not offered", [](StartFacts &f) { f.mode_offered = false; }, "invalid_mode"},
-        {"socket disabled", [](StartFacts &f) { f.socket = sockets::Availability::Disabled; }, "unknown_socket"},
-        {"pile offline", [](StartFacts &f) { f.socket = sockets::Availability::Offline; }, "device_offline"},
-        {"socket faulted", [](StartFacts &f) { f.socket = sockets::Availability::Faulted; }, "socket_faulted"},
-        {"socket busy", [](StartFacts &f) { f.socket = sockets::Availability::Busy; }, "socket_busy"},
-        {"second session of the kind", [](StartFacts &f) { f.method_in_use = true; }, "session_limit"},
-        {"balance below the minimum", [](StartFacts &f) { f.available_fen = Fen(199); }, "balance_too_low"},
-        {"no such account", [](StartFacts &f) { f.account_exists = false; }, "not_found"},
+        {"unknown socket", [](StartFacts& f) { f.socket_exists = false; }, "unknown_socket"},
+        {"frozen account", [](StartFacts& f) { f.account_frozen = true; }, "account_frozen"},
+        {"mode not offered", [](StartFacts& f) { f.mode_offered = false; }, "invalid_mode"},
+        {"socket disabled", [](StartFacts& f) { f.socket = sockets::Availability::Disabled; }, "unknown_socket"},
+        {"pile offline", [](StartFacts& f) { f.socket = sockets::Availability::Offline; }, "device_offline"},
+        {"socket faulted", [](StartFacts& f) { f.socket = sockets::Availability::Faulted; }, "socket_faulted"},
+        {"socket busy", [](StartFacts& f) { f.socket = sockets::Availability::Busy; }, "socket_busy"},
+        {"second session of the kind", [](StartFacts& f) { f.method_in_use = true; }, "session_limit"},
+        {"balance below the minimum", [](StartFacts& f) { f.available_fen = Fen(199); }, "balance_too_low"},
+        {"no such account", [](StartFacts& f) { f.account_exists = false; }, "not_found"},
     };
     for (const auto& c : cases) {
         auto f = good();
@@ -492,19 +492,6 @@ TEST_CASE("sessiond time-outs: a command expires at exp and times out after the 
     clock.set(sent + 60'000);
     CHECK(d.due(clock.now_ms()).empty());
     CHECK_FALSE(d.next().has_value());
-}
-
-TEST_CASE("sessiond presence: a late Will never takes a pile offline") {
-    PresenceView v;
-    CHECK(apply_presence(v, true, 17) == true);
-    CHECK_FALSE(apply_presence(v, true, 17).has_value());  // no change
-    CHECK_FALSE(apply_presence(v, false, 16).has_value()); // the Will of boot 16 arriving late
-    CHECK(v.online);
-    CHECK(apply_presence(v, false, 17) == false);
-    CHECK(apply_presence(v, true, 18) == true);
-    CHECK(apply_presence(v, false, std::nullopt) == false); // presenced's silence verdict has no guard
-    PresenceView fresh;
-    CHECK(apply_presence(fresh, false, 3) == false); // first news counts
 }
 
 TEST_CASE("sessiond topics: presenced's verdict topic gives back its device id") {

@@ -17,17 +17,20 @@ struct Row {
     bool running;
     bool ended;
     bool duration_grows;
+    bool takes_reports;
+    bool awaits_settlement;
 };
 
 // The table of docs/topics.md "Session states".
 constexpr Row kTable[] = {
-    {SessionState::Starting, "starting", true, true, false, false},
-    {SessionState::Charging, "charging", true, true, false, true},
-    {SessionState::Stopping, "stopping", true, false, false, true},
-    {SessionState::Suspended, "suspended", true, false, false, false},
-    {SessionState::Settling, "settling", true, false, false, false},
-    {SessionState::Completed, "completed", false, false, true, false},
-    {SessionState::Failed, "failed", false, false, true, false},
+    //                                    holds  running ended  grows  reports settlement
+    {SessionState::Starting, "starting", true, true, false, false, true, false},
+    {SessionState::Charging, "charging", true, true, false, true, true, false},
+    {SessionState::Stopping, "stopping", true, false, false, true, true, true},
+    {SessionState::Suspended, "suspended", true, false, false, false, true, false},
+    {SessionState::Settling, "settling", true, false, false, false, false, true},
+    {SessionState::Completed, "completed", false, false, true, false, false, false},
+    {SessionState::Failed, "failed", false, false, true, false, false, false},
 };
 
 std::string holds_socket_sql_from_the_enum() {
@@ -59,7 +62,7 @@ std::size_t count(const std::string& text, const std::string& what) {
 } // namespace
 
 TEST_CASE("session state: every state has its word and its answers to holds_socket, is_running, is_ended, "
-          "duration_grows") {
+          "duration_grows, takes_reports, awaits_settlement") {
     REQUIRE(std::size(kTable) == svc::kAllSessionStates.size());
     for (std::size_t i = 0; i < std::size(kTable); ++i) {
         const auto& r = kTable[i];
@@ -71,6 +74,10 @@ TEST_CASE("session state: every state has its word and its answers to holds_sock
         CHECK(svc::is_running(r.state) == r.running);
         CHECK(svc::is_ended(r.state) == r.ended);
         CHECK(svc::duration_grows(r.state) == r.duration_grows);
+        CHECK(svc::takes_reports(r.state) == r.takes_reports);
+        CHECK(svc::awaits_settlement(r.state) == r.awaits_settlement);
+        if (svc::takes_reports(r.state) || svc::awaits_settlement(r.state))
+            CHECK(svc::holds_socket(r.state));
         if (svc::duration_grows(r.state))
             CHECK(svc::holds_socket(r.state));
         CHECK(svc::holds_socket(r.state) != svc::is_ended(r.state));
@@ -87,6 +94,14 @@ TEST_CASE("session state: a word that is not a state is refused") {
 TEST_CASE("session state: kHoldsSocketSql is holds_socket() over every state, in SQL") {
     CHECK(svc::kHoldsSocketSql == holds_socket_sql_from_the_enum());
     CHECK(std::string_view(PILEHUB_HOLDS_SOCKET_SQL) == svc::kHoldsSocketSql);
+}
+
+TEST_CASE("session state: kTakesReportsSql and kAwaitsSettlementSql are their questions over every state, in SQL") {
+    CHECK(svc::kTakesReportsSql == svc::states_sql(svc::takes_reports));
+    CHECK(std::string_view(PILEHUB_TAKES_REPORTS_SQL) == svc::kTakesReportsSql);
+    CHECK(svc::kAwaitsSettlementSql == svc::states_sql(svc::awaits_settlement));
+    CHECK(std::string_view(PILEHUB_AWAITS_SETTLEMENT_SQL) == svc::kAwaitsSettlementSql);
+    CHECK(svc::kHoldsSocketSql == svc::states_sql(svc::holds_socket));
 }
 
 TEST_CASE("session state: the partial unique indexes of the core schema use exactly kHoldsSocketSql") {

@@ -1,5 +1,6 @@
-// The svc codecs read exactly what today's producers write (workers/ and web-api/ before they move
-// to common/svc), and write what today's readers read.
+// The svc codecs read exactly what the producers wrote by hand before they moved to common/svc (the
+// functions named below, in workers/ and web-api/, are gone: the texts are kept as the wire the
+// codecs must stay compatible with), and write what those readers read.
 #include "svc_test_support.hpp"
 
 #include "common/ledger.hpp"
