@@ -125,7 +125,7 @@ struct Report {
 
 /// Something an operator should look at (the `incidents` table).
 struct Incident {
-    std::string kind; ///< suspend_timeout, record_overdue, record_clamped
+    std::string kind; ///< one of incidents::kKinds (common/incidents.hpp)
     std::string device_id;
     std::optional<std::string> session_id;
     std::string detail;

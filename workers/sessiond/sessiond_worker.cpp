@@ -1,6 +1,7 @@
 #include "workers/sessiond/sessiond_worker.hpp"
 
 #include "common/daemon.hpp"
+#include "common/incidents.hpp"
 #include "common/ledger.hpp"
 #include "common/log.hpp"
 #include "common/svc.hpp"
@@ -444,7 +445,7 @@ void Worker::give_up_suspended(const std::string& sid, EpochMs now) {
         suspend_deadlines_.arm(sid, at); // reported since: not stuck yet
         return;
     }
-    settle_on_last_report(*row, Event::SuspendTimedOut, "suspend_timeout", since,
+    settle_on_last_report(*row, Event::SuspendTimedOut, std::string(incidents::kSuspendTimeout), since,
                           fmt::format("socket {}: no sign of the session for {} s since its pile left", row->n,
                                       (now - std::max(since, row->last_report_at.value_or(since))) / 1000),
                           now);
@@ -460,7 +461,7 @@ void Worker::give_up_record(const std::string& sid, EpochMs now) {
     if (auto cs = conn_.find({row->device_id, row->n});
         cs != conn_.end() && conn_event(cs->second, sid) != Event::SocketIdle)
         return;
-    settle_on_last_report(*row, Event::RecordOverdue, "record_overdue", since,
+    settle_on_last_report(*row, Event::RecordOverdue, std::string(incidents::kRecordOverdue), since,
                           fmt::format("socket {} idle for {} s and no session record", row->n, (now - since) / 1000),
                           now);
 }
@@ -838,7 +839,7 @@ void Worker::on_record(const std::string& dev, std::string_view payload) {
         r.duration_s = check.duration_s;
         r.energy_wh = check.energy_wh;
         r.ended_at = std::min(r.ended_at, now);
-        c.incident = Incident{"record_clamped", dev, rec.sid,
+        c.incident = Incident{std::string(incidents::kRecordClamped), dev, rec.sid,
                               fmt::format("record {}: {}; committed duration_s {} and energy_wh {}", r.msg_id,
                                           check.why, r.duration_s, r.energy_wh),
                               now};

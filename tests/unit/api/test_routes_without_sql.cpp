@@ -6,31 +6,25 @@
 // line of every web-api/routes_* file; `caught` are lines the route files once held (so the rule
 // can fail), `passed` are legitimate route lines it must let through. Full-line comments are
 // skipped.
-#include <doctest/doctest.h>
-#include <fmt/format.h>
+#include "tests/support/grep_rules.hpp"
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <regex>
 #include <string>
 #include <vector>
 
-namespace fs = std::filesystem;
-
 namespace {
 
-struct Rule {
-    const char* what;                ///< the rule, for the failure message
-    const char* pattern;             ///< ECMAScript regex, matched per line
-    std::vector<std::string> caught; ///< old route lines the pattern must match
-    std::vector<std::string> passed; ///< legitimate route lines it must not match
-};
+namespace grep = pilehub::test::grep;
+using grep::Rule;
+
+/// Where every rule searches: the route files, web-api/routes_*.
+const std::vector<std::string> kRoutes{"web-api/routes_*"};
 
 const std::vector<Rule>& rules() {
     static const std::vector<Rule> k{
         {"a route runs no statement (call a store function)",
          "db::Statement\\b",
+         kRoutes,
+         {},
          {R"(                  db::Statement st(*d, kRoles);)",
           R"(    db::Statement(d, kSaveDesired).bind_all(device, next, dw.str(), s.now()).run();)",
           R"(void write_admin(json::Writer& w, db::Database& d, db::Statement& st) {)"},
@@ -38,16 +32,22 @@ const std::vector<Rule>& rules() {
           R"(void write_config(json::Writer& w, Services& s, db::Database& d, const std::string& device) {)"}},
         {"a route opens no transaction (the store function that needs one owns it)",
          "db::Transaction\\b",
+         kRoutes,
+         {},
          {R"(                  db::Transaction tx(*d);)",
           R"(void charge_card_fee(Services& s, db::Database& d, db::Transaction& tx, std::int64_t account,)"},
          {R"(                  check_posting(accounts.issue_card(c, fee, *s.clock).fee);)"}},
         {"a route executes no SQL text",
          "\\bexec\\s*\\(",
+         kRoutes,
+         {},
          {R"(                  d->exec("DELETE FROM sms_codes");)", R"(    db.exec(kSchema);)"},
          {R"(                  const auto [version, message] = save_next_desired(s, *d, dev.id, req.document());)"}},
         {"a route spells no SQL (named constants live next to the store that uses them)",
          "\"[^\"]*\\b(SELECT|INSERT|UPDATE|DELETE|REPLACE|PRAGMA|CREATE|DROP|ALTER|FROM|WHERE|JOIN|VALUES|SET|ORDER "
          "BY|GROUP BY|ON CONFLICT|RETURNING)\\b",
+         kRoutes,
+         {},
          {R"(constexpr const char* kRoles = "SELECT name, description, builtin FROM roles ORDER BY name";)",
           R"(constexpr const char* kSetHome = "UPDATE accounts SET home_station_id = ? WHERE id = ?";)",
           R"(    "INSERT INTO device_config(device_id, desired_version, desired, updated_at) VALUES (?1, ?2, ?3, ?4) ")",
@@ -65,60 +65,16 @@ const std::vector<Rule>& rules() {
     return k;
 }
 
-/// The route files: web-api/routes_*, relative to the source tree.
-std::vector<std::string> route_files() {
-    const fs::path root(PILEHUB_SOURCE_DIR);
-    std::vector<std::string> out;
-    for (const auto& f : fs::directory_iterator(root / "web-api"))
-        if (f.is_regular_file() && f.path().filename().string().rfind("routes_", 0) == 0)
-            out.push_back(fs::relative(f.path(), root).generic_string());
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-bool comment_line(const std::string& line) {
-    const auto at = line.find_first_not_of(" \t");
-    return at != std::string::npos &&
-           (line.compare(at, 2, "//") == 0 || line.compare(at, 1, "*") == 0 || line.compare(at, 2, "/*") == 0);
-}
-
 } // namespace
 
 TEST_CASE("routes without SQL: every rule's pattern catches the old route lines and lets handler lines pass") {
-    for (const auto& r : rules()) {
-        const std::string what = r.what;
-        CAPTURE(what);
-        const std::regex re(r.pattern);
-        REQUIRE_FALSE(r.caught.empty());
-        for (const auto& old : r.caught)
-            CHECK_MESSAGE(std::regex_search(old, re), "not caught: " << old);
-        for (const auto& fine : r.passed)
-            CHECK_MESSAGE(!std::regex_search(fine, re), "wrongly caught: " << fine);
-    }
-    CHECK(comment_line("    // the store runs SELECT ... FROM presence_log"));
-    CHECK_FALSE(comment_line(R"(    "SELECT 1" // liveness)"));
+    grep::check_patterns(rules());
+    CHECK(grep::comment_line("    // the store runs SELECT ... FROM presence_log"));
+    CHECK_FALSE(grep::comment_line(R"(    "SELECT 1" // liveness)"));
 }
 
 TEST_CASE("routes without SQL: no route file touches the database but through a store") {
-    const auto files = route_files();
     // routes_common.{hpp,cpp} and one file per route module (app.cpp registers them).
-    REQUIRE(files.size() >= 10);
-    for (const auto& r : rules()) {
-        const std::string what = r.what;
-        CAPTURE(what);
-        const std::regex re(r.pattern);
-        std::vector<std::string> found;
-        for (const auto& rel : files) {
-            std::ifstream in(fs::path(PILEHUB_SOURCE_DIR) / rel);
-            REQUIRE(in);
-            std::string line;
-            for (int n = 1; std::getline(in, line); ++n)
-                if (!comment_line(line) && std::regex_search(line, re))
-                    found.push_back(fmt::format("{}:{}: {}", rel, n, line));
-        }
-        std::string report;
-        for (const auto& f : found)
-            report += "\n  " + f;
-        CHECK_MESSAGE(found.empty(), what << report);
-    }
+    REQUIRE(grep::files_of(kRoutes).size() >= 10);
+    grep::check_tree(rules(), 10);
 }

@@ -6,27 +6,15 @@
 // skipped (docs may quote a topic). Every rule searches common/, web-api/ and workers/: the workers
 // read and write svc payloads through the codecs, ask the svc state questions and send svc
 // requests through rpc::Client's typed call, like the API.
-#include <doctest/doctest.h>
-#include <fmt/format.h>
+#include "tests/support/grep_rules.hpp"
 
-#include <filesystem>
-#include <fstream>
-#include <regex>
 #include <string>
 #include <vector>
 
-namespace fs = std::filesystem;
-
 namespace {
 
-struct Rule {
-    const char* what;                ///< the rule, for the failure message
-    const char* pattern;             ///< ECMAScript regex, matched per line
-    std::vector<std::string> roots;  ///< files or folders searched
-    std::vector<std::string> allow;  ///< files or folders where the pattern is the one spelling
-    std::vector<std::string> caught; ///< old spellings the pattern must match (so the rule can fail)
-    std::vector<std::string> passed; ///< legitimate lines it must not match
-};
+namespace grep = pilehub::test::grep;
+using grep::Rule;
 
 #define PH_STATE_WORD "(starting|charging|stopping|suspended|settling|completed|failed)"
 
@@ -105,82 +93,17 @@ const std::vector<Rule>& rules() {
 
 #undef PH_STATE_WORD
 
-/// Whether `rel` (a path relative to the source tree) is `entry` or lies under the folder `entry`.
-bool covered(const std::string& rel, const std::string& entry) {
-    return entry.back() == '/' ? rel.rfind(entry, 0) == 0 : rel == entry;
-}
-
-bool is_source(const fs::path& p) {
-    const auto ext = p.extension().string();
-    return ext == ".cpp" || ext == ".hpp" || ext == ".h";
-}
-
-/// The source files a rule searches, relative to the source tree.
-std::vector<std::string> files_of(const Rule& r) {
-    const fs::path root(PILEHUB_SOURCE_DIR);
-    std::vector<std::string> out;
-    for (const auto& entry : r.roots) {
-        const auto p = root / entry;
-        REQUIRE_MESSAGE(fs::exists(p), entry << " does not exist: fix the rule's roots");
-        if (fs::is_regular_file(p)) {
-            out.push_back(entry);
-            continue;
-        }
-        for (const auto& f : fs::recursive_directory_iterator(p))
-            if (f.is_regular_file() && is_source(f.path()))
-                out.push_back(fs::relative(f.path(), root).generic_string());
-    }
-    return out;
-}
-
-bool comment_line(const std::string& line) {
-    const auto at = line.find_first_not_of(" \t");
-    return at != std::string::npos &&
-           (line.compare(at, 2, "//") == 0 || line.compare(at, 1, "*") == 0 || line.compare(at, 2, "/*") == 0);
-}
-
 } // namespace
 
 TEST_CASE("single spelling: every rule's pattern catches the old spellings and lets legitimate lines pass") {
-    for (const auto& r : rules()) {
-        CAPTURE(r.what);
-        const std::regex re(r.pattern);
-        REQUIRE_FALSE(r.caught.empty());
-        for (const auto& old : r.caught)
-            CHECK_MESSAGE(std::regex_search(old, re), "not caught: " << old);
-        for (const auto& fine : r.passed)
-            CHECK_MESSAGE(!std::regex_search(fine, re), "wrongly caught: " << fine);
-    }
+    grep::check_patterns(rules());
     // Comments may quote what code must not spell.
-    CHECK(comment_line(R"(/// Request: `{"reply_to":"ph/v1/svc/reply/svc.pilehub-api"}`)"));
-    CHECK(comment_line("    // state IN ('starting', 'charging')"));
-    CHECK(comment_line(" * 'starting', 'charging'"));
-    CHECK_FALSE(comment_line(R"~(    "AND state IN ('starting', 'charging')" // the live states)~"));
+    CHECK(grep::comment_line(R"(/// Request: `{"reply_to":"ph/v1/svc/reply/svc.pilehub-api"}`)"));
+    CHECK(grep::comment_line("    // state IN ('starting', 'charging')"));
+    CHECK(grep::comment_line(" * 'starting', 'charging'"));
+    CHECK_FALSE(grep::comment_line(R"~(    "AND state IN ('starting', 'charging')" // the live states)~"));
 }
 
 TEST_CASE("single spelling: the svc contract's facts are spelled in their one place only") {
-    for (const auto& r : rules()) {
-        CAPTURE(r.what);
-        const std::regex re(r.pattern);
-        const auto files = files_of(r);
-        CHECK(files.size() >= r.roots.size());
-        std::vector<std::string> found;
-        for (const auto& rel : files) {
-            bool allowed = false;
-            for (const auto& a : r.allow)
-                allowed = allowed || covered(rel, a);
-            if (allowed)
-                continue;
-            std::ifstream in(fs::path(PILEHUB_SOURCE_DIR) / rel);
-            REQUIRE(in);
-            std::string line;
-            for (int n = 1; std::getline(in, line); ++n)
-                if (!comment_line(line) && std::regex_search(line, re))
-                    found.push_back(fmt::format("{}:{}: {}", rel, n, line));
-        }
-        std::string report;
-        for (const auto& f : found)
-            report += "\n  " + f;
-        CHECK_MESSAGE(found.empty(), r.what << report);
-    }
+    grep::check_tree(rules());
 }
