@@ -2,11 +2,11 @@
 // lines (see bench_util.hpp) and progress on stderr.
 //
 //   pilehub-bench ingest   --bin-dir D --rates R,R,.. --bare-rates R,R,.. --refine N --step-s S
-//                          [--devices N] [--blast-threads T] [--api 0|1] [--calibrate 0|1]
+//                          [--devices N] [--blast-threads T] [--charging S] [--api 0|1] [--calibrate 0|1]
 //                          [--platform 0 --consumers K]   ingest: the platform, bare 1 and K subscribers
 //   pilehub-bench subscriber --port P --user U --password-file F --counter FILE   (ingest's child)
 //   pilehub-bench bare     --samples N                            bare Mosquitto: pub→sub round trip
-//   pilehub-bench platform --bin-dir D --samples N [--background R]   the real daemons: auto-stop latency
+//   pilehub-bench platform --bin-dir D --samples N [--background R] [--charging S]   auto-stop latency
 //   pilehub-bench money    --bin-dir D --sessions N                billingd settlements/s (synchronous=FULL)
 //   pilehub-bench debit    --n N                                   bare SQLite FULL-sync debit loop
 //   pilehub-bench http     --port P                                bare cpp-httplib endpoint reading one row
@@ -141,6 +141,12 @@ int cmd_platform(const Args& a) {
     say(fmt::format("platform: broker on port {}, data {}", broker.port(), st.dir));
     const auto [tariff, station] = seed_core(st.dir + "/pilehub.db", all, 10);
     add_charging_sessions(st.dir + "/pilehub.db", probes, 10, tariff, station);
+    // The background piles charge `--charging` sessions each, so their reports reach autostopd.
+    const int charging = a.num("charging", 3);
+    if (charging < 0 || charging > 10)
+        throw std::runtime_error("--charging is 0..10 (sockets charging per background pile)");
+    if (charging > 0)
+        add_charging_sessions(st.dir + "/pilehub.db", blasters, charging, tariff, station);
     {
         db::Database tele(st.dir + "/telemetry.db");
         db::migrate(tele, db::telemetry_migrations());
@@ -171,7 +177,7 @@ int cmd_platform(const Args& a) {
             piles[i]->client().publish({topics::presence(probes[i]), payloads::encode_presence(pr), 1, true});
         }
     }
-    Blaster blaster(broker, blasters);
+    Blaster blaster(broker, blasters, 1, charging);
     std::this_thread::sleep_for(2s);
 
     // --- auto-stop latency: overload report published by the pile → stop_port received by it ---
@@ -518,6 +524,9 @@ int main(int argc, char** argv) {
             o.step_s = a.num("step-s", o.step_s);
             o.devices = a.num("devices", o.devices);
             o.blast_threads = a.num("blast-threads", o.blast_threads);
+            o.charging = a.num("charging", o.charging);
+            if (o.charging < 0 || o.charging > 10)
+                throw std::runtime_error("--charging is 0..10 (sockets charging per blaster device)");
             o.api = a.num("api", 1) != 0;
             o.calibrate = a.num("calibrate", 1) != 0;
             o.platform = a.num("platform", 1) != 0;

@@ -269,7 +269,9 @@ struct Platform {
 void start_platform(Platform& p, const IngestOptions& o, const test::Broker& broker,
                     const std::vector<std::string>& devices) {
     p.dir = make_temp_dir("pilehub-bench-ingest");
-    seed_core(p.dir + "/pilehub.db", devices, 10);
+    const auto [tariff, station] = seed_core(p.dir + "/pilehub.db", devices, 10);
+    if (o.charging > 0)
+        add_charging_sessions(p.dir + "/pilehub.db", devices, o.charging, tariff, station);
     {
         db::Database tele(p.dir + "/telemetry.db");
         db::migrate(tele, db::telemetry_migrations());
@@ -343,6 +345,8 @@ RampOutcome platform_ramp(const IngestOptions& o, Blaster& blaster, const test::
                     const auto before = s0.find(ps.name);
                     if (now->tele_received && before != s0.end() && before->second.tele_received)
                         ps.received = *now->tele_received - *before->second.tele_received;
+                    if (now->reports && before != s0.end() && before->second.reports)
+                        ps.reports = *now->reports - *before->second.reports;
                     ps.dropped = now->dropped - (before != s0.end() ? before->second.dropped : 0);
                 }
                 all = caught_up(ps, sent) && all;
@@ -400,16 +404,19 @@ RampOutcome platform_ramp(const IngestOptions& o, Blaster& blaster, const test::
             .num("sent", double(step.sent))
             .num("pass", why.empty());
         for (const auto& ps : step.processes) {
-            detail += fmt::format("{} {:.0f}% (thread {:.0f}%) idle@{}ms backlog {}B{}{}; ", ps.name, 100 * ps.cpu,
+            detail += fmt::format("{} {:.0f}% (thread {:.0f}%) idle@{}ms backlog {}B{}{}{}; ", ps.name, 100 * ps.cpu,
                                   100 * ps.busiest_thread, ps.idle_after_ms, ps.backlog_bytes,
                                   ps.after && ps.after->queue ? fmt::format(" queue {}", *ps.after->queue) : "",
-                                  ps.received ? fmt::format(" took {}", *ps.received) : "");
+                                  ps.received ? fmt::format(" took {}", *ps.received) : "",
+                                  ps.reports ? fmt::format(" reported {}", *ps.reports) : "");
             r.num("cpu_" + ps.name, ps.cpu)
                 .num("thread_cpu_" + ps.name, ps.busiest_thread)
                 .num("idle_ms_" + ps.name, ps.idle_after_ms)
                 .num("backlog_" + ps.name, double(ps.backlog_bytes));
             if (ps.after && ps.after->queue)
                 r.num("queue_" + ps.name, double(*ps.after->queue));
+            if (ps.reports)
+                r.num("reports_" + ps.name, double(*ps.reports));
         }
         r.num("cpu_mosquitto", cpu["mosquitto"])
             .num("cpu_pilehub-bench", cpu["pilehub-bench"])
@@ -507,7 +514,9 @@ int run_ingest_bench(const IngestOptions& o) {
     }
     const auto sample_topic = topics::tele(devices.front());
     Result("ingest_tele")
-        .num("payload_bytes", double(tele_template(10).first.size() + tele_template(10).second.size() + 1))
+        .num("payload_bytes", double(tele_template(10, devices.front(), o.charging).first.size() +
+                                     tele_template(10, devices.front(), o.charging).second.size() + 1))
+        .num("charging_sockets_per_device", o.charging)
         .print();
 
     // --- the platform: every platform process, the consumers of raw telemetry, the ramp ---
@@ -533,7 +542,7 @@ int run_ingest_bench(const IngestOptions& o) {
             .str("processes", joined(names))
             .print();
         StatusBoard board(broker);
-        Blaster blaster(broker, devices, o.blast_threads);
+        Blaster blaster(broker, devices, o.blast_threads, o.charging);
         std::this_thread::sleep_for(2s); // every retained status in
         const auto r = platform_ramp(o, blaster, broker, p, board);
         platform = r.best;
@@ -560,13 +569,13 @@ int run_ingest_bench(const IngestOptions& o) {
     if (o.calibrate) {
         DiscardSink sink;
         Blaster to_sink(
-            sink.port(), devices, [](const std::string&) { return std::string("any"); }, o.blast_threads);
+            sink.port(), devices, [](const std::string&) { return std::string("any"); }, o.blast_threads, o.charging);
         gen = bare_ramp("generator", calibration, o.bare_rates, to_sink, nullptr, {});
     }
     // --- the bare baselines, on that fresh broker: 1 subscriber, K subscribers ---
     test::Broker broker(creds);
     say(fmt::format("ingest: bare broker on port {}", broker.port()));
-    Blaster blaster(broker, devices, o.blast_threads);
+    Blaster blaster(broker, devices, o.blast_threads, o.charging);
     if (o.calibrate) {
         intake = bare_ramp("intake", calibration, o.bare_rates, blaster, &broker, {});
         Result("ingest_generator")
@@ -595,6 +604,7 @@ int run_ingest_bench(const IngestOptions& o) {
         .num("bare_1_msgs_per_s", bare1.best)
         .num("bare_k_msgs_per_s", barek.best)
         .num("k", k)
+        .num("charging", o.charging)
         .num("ratio_k", barek.best > 0 ? platform / barek.best : 0)
         .num("ratio_1", bare1.best > 0 ? platform / bare1.best : 0)
         .num("piles_at_30s", platform * 30)

@@ -18,6 +18,7 @@ struct IngestOptions {
     int step_s = 6;        ///< seconds of load per step
     int devices = 8;       ///< blaster devices (one MQTT connection each)
     int blast_threads = 1; ///< threads of the blaster
+    int charging = 0;      ///< sockets charging a seeded session on every blaster device (0..10; 0: an idle fleet)
     bool api = true;       ///< run pilehub-api as well (a platform process; it reads stored samples, not raw telemetry)
     bool calibrate = true; ///< measure the generator alone (nothing subscribed)
     bool platform = true;  ///< the platform ramp (false: the bare ones only, with `consumers`)

@@ -201,6 +201,8 @@ std::optional<StatusView> parse_status(std::string_view payload) {
             v.lag_ms = n;
         else if (k == "tele_received")
             v.tele_received = n;
+        else if (k == "reports")
+            v.reports = n;
         else if (k.size() >= 7 && k.substr(k.size() - 7) == "dropped")
             v.dropped += n;
     }

@@ -67,6 +67,8 @@ struct StatusView {
     std::optional<std::int64_t> lag_ms;
     /// Raw telemetry taken in since start (`tele_received`), if reported.
     std::optional<std::int64_t> tele_received;
+    /// Device reports published since start (`reports`: recorderd's derived per-session reports), if reported.
+    std::optional<std::int64_t> reports;
     /// Sum of every integer field whose name ends in `dropped` (messages given up).
     std::int64_t dropped = 0;
 };
@@ -86,6 +88,8 @@ struct ProcessStep {
     std::optional<StatusView> after;
     /// `tele_received` growth over the step (nullopt: not reported).
     std::optional<std::int64_t> received;
+    /// `reports` growth over the step (nullopt: not reported).
+    std::optional<std::int64_t> reports;
     /// Growth of the status's dropped counters over the step.
     std::int64_t dropped = 0;
     /// The fewest bytes seen on the way to it during the drain window (-1: no connection found).

@@ -141,7 +141,7 @@ void ProbePile::tele(int n, const std::string& sid, double watts) {
     client_->publish({topics::tele(id_), text, 0, false});
 }
 
-std::pair<std::string, std::string> tele_template(int sockets) {
+std::pair<std::string, std::string> tele_template(int sockets, const std::string& device, int charging) {
     payloads::EbikeTele t;
     t.temp_c = 31.5;
     t.rssi_dbm = -67;
@@ -152,6 +152,14 @@ std::pair<std::string, std::string> tele_template(int sockets) {
         s.voltage_v = 220.4;
         s.current_a = 0;
         s.power_w = 0;
+        if (n <= charging) {
+            s.st = payloads::EbikeSocketStatus::Charging;
+            s.current_a = 0.82;
+            s.power_w = 180;
+            s.session_energy_wh = 6;
+            s.sid = fmt::format("{}-{}", device, n);
+            t.total_power_w += s.power_w;
+        }
         t.sockets.push_back(s);
     }
     constexpr std::int64_t kMark = 987654321987;
@@ -162,15 +170,17 @@ std::pair<std::string, std::string> tele_template(int sockets) {
     return {text.substr(0, at), text.substr(at + mark.size())};
 }
 
-Blaster::Blaster(const test::Broker& broker, const std::vector<std::string>& devices, int threads)
+Blaster::Blaster(const test::Broker& broker, const std::vector<std::string>& devices, int threads, int charging)
     : Blaster(
-          broker.port(), devices, [&broker](const std::string& d) { return broker.password(d); }, threads) {}
+          broker.port(), devices, [&broker](const std::string& d) { return broker.password(d); }, threads, charging) {}
 
 Blaster::Blaster(int port, const std::vector<std::string>& devices,
-                 const std::function<std::string(const std::string&)>& password, int threads) {
-    std::tie(prefix_, suffix_) = tele_template(10);
-    for (const auto& d : devices)
-        devices_.push_back({topics::tele(d), std::make_unique<RawPublisher>(port, d, password(d)), 0});
+                 const std::function<std::string(const std::string&)>& password, int threads, int charging) {
+    for (const auto& d : devices) {
+        auto [prefix, suffix] = tele_template(10, d, charging);
+        devices_.push_back({topics::tele(d), std::make_unique<RawPublisher>(port, d, password(d)), std::move(prefix),
+                            std::move(suffix), 0});
+    }
     const auto n = static_cast<std::size_t>(std::clamp<int>(threads, 1, static_cast<int>(devices_.size())));
     for (std::size_t t = 0; t < n; ++t) {
         // Thread t owns devices t, t + n, ...: its share of the rate follows its share of devices.
@@ -235,8 +245,8 @@ void Blaster::run(std::size_t first, std::size_t stride, double share) {
                 ++placed;
                 char digits[24];
                 const auto end = std::to_chars(digits, digits + sizeof digits, ++d.seq).ptr;
-                d.conn->add(d.topic, prefix_, std::string_view(digits, static_cast<std::size_t>(end - digits)),
-                            suffix_);
+                d.conn->add(d.topic, d.prefix, std::string_view(digits, static_cast<std::size_t>(end - digits)),
+                            d.suffix);
             }
             skipped_ += owed - placed;
             done += owed;
@@ -283,7 +293,11 @@ void add_charging_sessions(const std::string& core_path, const std::vector<std::
     db::Database core(core_path);
     const auto now = SystemClock::instance().now_ms();
     db::Transaction tx(core);
-    std::int64_t account = 1000;
+    // New accounts after every existing one (above 1000), so that the function can be called again.
+    db::Statement last(core, "SELECT coalesce(max(id), 0) FROM accounts");
+    last.step();
+    const std::int64_t first = std::max<std::int64_t>(1000, last.int64(0)) + 1;
+    std::int64_t account = first - 1;
     for (const auto& pile : piles)
         for (int n = 1; n <= ports; ++n) {
             ++account;
@@ -302,7 +316,7 @@ void add_charging_sessions(const std::string& core_path, const std::vector<std::
     // Funded through the ledger like a rider's recharge: with an empty wallet, autostopd rightly
     // stops every session as balance_low once billingd publishes its first running cost.
     ledger::Ledger money(core);
-    for (std::int64_t a = 1001; a <= account; ++a) {
+    for (std::int64_t a = first; a <= account; ++a) {
         ledger::Credit c;
         c.account_id = a;
         c.real_fen = Fen(100'000);

@@ -98,7 +98,8 @@ private:
     std::unique_ptr<mqtt::Client> client_;
 };
 
-/// Publishes e-bike telemetry (10 sockets each, every socket idle, `seq` increasing) from
+/// Publishes e-bike telemetry (10 sockets each, `seq` increasing; sockets 1..`charging` of every
+/// device charging their session `<device>-<n>` at 180 W, the others idle) from
 /// `devices` users at a paced total rate, QoS 0, over raw MQTT connections (RawPublisher: one per
 /// device, the frames due in each 1 ms slot written with one non-blocking send per connection).
 /// Each of `threads` threads owns every threads-th device and paces its share of the rate. A
@@ -106,11 +107,11 @@ private:
 /// gives up the excess instead of bursting later, so sent() over a step is what was really offered.
 class Blaster {
 public:
-    Blaster(const test::Broker& broker, const std::vector<std::string>& devices, int threads = 1);
+    Blaster(const test::Broker& broker, const std::vector<std::string>& devices, int threads = 1, int charging = 0);
     /// The same towards any MQTT server on 127.0.0.1:`port` (e.g. a DiscardSink), logging in
     /// with `password(device)`.
     Blaster(int port, const std::vector<std::string>& devices,
-            const std::function<std::string(const std::string&)>& password, int threads = 1);
+            const std::function<std::string(const std::string&)>& password, int threads = 1, int charging = 0);
     ~Blaster();
     /// Starts publishing `rate` messages/s in total (0 stops).
     void set_rate(double rate);
@@ -123,19 +124,20 @@ private:
     struct Device {
         std::string topic;
         std::unique_ptr<RawPublisher> conn;
+        std::string prefix, suffix; ///< its tele payload around `seq` (tele_template)
         std::int64_t seq = 0;
     };
     void run(std::size_t first, std::size_t stride, double share);
     std::vector<Device> devices_;
-    std::string prefix_, suffix_;
     std::atomic<double> rate_{0};
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> sent_{0}, skipped_{0};
     std::vector<std::thread> threads_;
 };
 
-/// The e-bike tele payload a blaster device sends, split around its `seq`.
-std::pair<std::string, std::string> tele_template(int sockets);
+/// The e-bike tele payload a blaster device sends, split around its `seq`: `sockets` sockets, of
+/// which 1..`charging` charge the sessions `<device>-<n>` (add_charging_sessions) at 180 W.
+std::pair<std::string, std::string> tele_template(int sockets, const std::string& device = {}, int charging = 0);
 
 /// Seeds a core database: operator, station, power tariff, `devices` with `ports` sockets each.
 /// Returns the tariff id and the station id.

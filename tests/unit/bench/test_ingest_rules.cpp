@@ -73,19 +73,22 @@ TEST_CASE("ingest: the bytes on their way to a process are its unread bytes plus
     CHECK(backlog_toward(rows, {5555}, 1883) == -1);
 }
 
-TEST_CASE("ingest: a status gives its queue, lag, telemetry count and every dropped counter summed") {
-    const auto s = parse_status(R"({"v":1,"online":true,"pid":7,"ts":1700000000123,"queue":12,"lag_ms":40,)"
-                                R"("tele_received":900,"tele_dropped":3,"rpc_dropped":2,"rows_written":5})");
+TEST_CASE("ingest: a status gives its queue, lag, telemetry and report counts and every dropped counter summed") {
+    const auto s =
+        parse_status(R"({"v":1,"online":true,"pid":7,"ts":1700000000123,"queue":12,"lag_ms":40,)"
+                     R"("tele_received":900,"reports":700,"tele_dropped":3,"rpc_dropped":2,"rows_written":5})");
     REQUIRE(s);
     CHECK(s->ts_ms == 1700000000123);
     CHECK(s->queue == 12);
     CHECK(s->lag_ms == 40);
     CHECK(s->tele_received == 900);
+    CHECK(s->reports == 700);
     CHECK(s->dropped == 5);
     const auto bare = parse_status(R"({"v":1,"online":true,"pid":7,"ts":5})");
     REQUIRE(bare);
     CHECK_FALSE(bare->queue);
     CHECK_FALSE(bare->tele_received);
+    CHECK_FALSE(bare->reports);
     CHECK(bare->dropped == 0);
     CHECK_FALSE(parse_status("[1,2]"));
     CHECK_FALSE(parse_status("not json"));
