@@ -41,6 +41,10 @@ void add_keys(ConfigSchema& s) {
     s.add_int("sessiond.device_time_scale", 1, 1, 10000,
               "How many times faster than platform time a device's durations may run: 1 in service; a simulator's "
               "--speed in tests.");
+    s.add_int("sessiond.report_flush_ms", 1000, 0, 60000,
+              "Live figures from device reports (energy, power, last report) are written to the session rows at most "
+              "this often, merged per session; any other message and every time-out write them first (0: each "
+              "report at once).");
 }
 
 class Service final : public daemon::Service {
@@ -57,6 +61,7 @@ public:
         opts.processed_keep_days = cfg.get_int("sessiond.processed_keep_days");
         opts.record_tolerance_s = cfg.get_int("sessiond.record_tolerance_s");
         opts.device_time_scale = cfg.get_int("sessiond.device_time_scale");
+        opts.report_flush_ms = cfg.get_int("sessiond.report_flush_ms");
         const auto mode = billing::parse_mode(cfg.get_string("sessiond.card_mode"));
         if (!mode)
             throw ConfigError("config: sessiond.card_mode must be time, power or energy");
@@ -93,6 +98,7 @@ public:
     void stop() override {
         loop_->stop();
         mqtt_->stop(daemon::status_message("sessiond", false, "shutdown"));
+        worker_->flush(); // the live figures of the last report_flush_ms
     }
 
 private:

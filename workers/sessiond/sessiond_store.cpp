@@ -86,7 +86,7 @@ WHERE id = ?1 AND state = ?2 AND (NOT ?7 OR record_msg_id IS NULL))";
 constexpr const char* kUpdateReport = R"(UPDATE sessions SET
     energy_wh      = MAX(energy_wh, ?3),
     last_power_w   = ?4,
-    max_power_w    = MAX(max_power_w, ?4),
+    max_power_w    = MAX(max_power_w, ?6),
     last_report_at = ?5,
     updated_at     = ?5
 WHERE id = ?1 AND device_id = ?2 AND record_msg_id IS NULL
@@ -344,7 +344,14 @@ int Store::prune_processed(EpochMs before, int limit) {
     return n;
 }
 
-int Store::report(const std::string& device_id, const std::vector<Report>& reports) {
+void Report::merge(const Report& later) {
+    energy_wh = std::max(energy_wh, later.energy_wh);
+    power_w = later.power_w;
+    max_power_w = std::max({max_power_w, later.max_power_w, later.power_w});
+    at = std::max(at, later.at);
+}
+
+int Store::report(const std::vector<Report>& reports) {
     if (reports.empty())
         return 0;
     db::Transaction tx(db_);
@@ -352,7 +359,7 @@ int Store::report(const std::string& device_id, const std::vector<Report>& repor
     int changed = 0;
     for (const auto& r : reports) {
         q.reset();
-        q.bind_all(r.sid, device_id, r.energy_wh, r.power_w, r.at);
+        q.bind_all(r.sid, r.device_id, r.energy_wh, r.power_w, r.at, std::max(r.max_power_w, r.power_w));
         changed += q.run();
     }
     tx.commit();

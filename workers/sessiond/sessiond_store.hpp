@@ -115,12 +115,16 @@ struct RecordData {
     EpochMs ended_at = 0;
 };
 
-/// One socket's report in a telemetry message.
+/// A session's latest live figures from its pile's reports (one report, or several merged).
 struct Report {
+    std::string device_id;
     std::string sid;
-    std::int64_t energy_wh = 0;
-    std::int64_t power_w = 0;
-    EpochMs at = 0;
+    std::int64_t energy_wh = 0;   ///< energy so far (the highest reported)
+    std::int64_t power_w = 0;     ///< power now (the latest reported)
+    std::int64_t max_power_w = 0; ///< the highest power among the merged reports
+    EpochMs at = 0;               ///< when the latest was received
+    /// Folds a later report of the same session in: energy and max power only grow, power and time are the latest.
+    void merge(const Report& later);
 };
 
 /// Something an operator should look at (the `incidents` table).
@@ -203,9 +207,9 @@ public:
     /// Forgets up to `limit` of sessiond's handled message ids older than `before`, in one short
     /// transaction; returns how many.
     int prune_processed(EpochMs before, int limit);
-    /// The pile's latest reports (one telemetry message) of live sessions without a record, in one
-    /// transaction: energy so far, power now (max power follows). Returns how many rows changed.
-    int report(const std::string& device_id, const std::vector<Report>& reports);
+    /// Live sessions' latest figures (each only into a row of its device that has no record yet),
+    /// in one transaction: energy so far, power now, max power. Returns how many rows changed.
+    int report(const std::vector<Report>& reports);
 
 private:
     db::Database& db_;

@@ -228,6 +228,9 @@ void Worker::on_message(const mqtt::Message& m) {
 }
 
 void Worker::dispatch(const mqtt::Message& m) {
+    // Whatever else arrives may read or end a session: its live figures are written first.
+    if (!pending_reports_.empty() && !topics::device_of_report(m.topic))
+        flush_reports();
     if (!warm_ && topics::matches(topics::rpc_any(opts_.service), m.topic)) {
         // Requests queued by the broker while we were down arrive before the retained presence
         // and conn states: checking a start against an empty picture would refuse it wrongly.
@@ -241,9 +244,18 @@ void Worker::tick() {
     std::lock_guard l(m_);
     const auto now = clock_.now_ms();
     // One session's failure never stops the others' time-outs.
+    if (now >= next_report_flush_) {
+        try {
+            flush_reports();
+        } catch (const std::exception& ex) { // kept for the next tick
+            counters_.handler_errors++;
+            log::error("writing live figures of {} session(s): {}", pending_reports_.size(), ex.what());
+        }
+    }
     auto each_due = [&](Deadlines& d, std::string_view what, auto&& fire) {
         for (const auto& sid : d.due(now)) {
             try {
+                flush_reports(); // a time-out reads the session's last report
                 fire(sid);
             } catch (const std::exception& ex) {
                 counters_.handler_errors++;
@@ -745,7 +757,8 @@ void Worker::on_event(const mqtt::Message& m) {
         }
         if (!belongs(ev->data.sid, ev->data.n))
             return;
-        store_.report(dev, {Report{ev->data.sid, ev->data.energy_wh, 0, clock_.now_ms()}});
+        const auto now = clock_.now_ms();
+        store_.report({Report{dev, ev->data.sid, ev->data.energy_wh, 0, 0, now}});
         process(ev->data.sid, Event::PileStopped,
                 Cause{std::string(payloads::to_string(ev->data.reason)), "pile", MessageKey{dev, *ev->env.id}});
     }
@@ -760,13 +773,40 @@ void Worker::on_report(const mqtt::Message& m) {
         log::warn(log::Ctx{*dev, {}}, "device report ignored: {}", r.error());
         return;
     }
-    // recorderd bound each socket to its session (docs/topics.md, device reports).
-    std::vector<Report> reports;
+    // recorderd bound each socket to its session (docs/topics.md, device reports). Merged per
+    // session and written by flush_reports().
     const auto now = clock_.now_ms();
-    for (const auto& s : r.value().sockets)
-        if (s.energy_wh)
-            reports.push_back({s.sid, *s.energy_wh, s.power_w, now});
-    store_.report(*dev, reports);
+    for (const auto& s : r.value().sockets) {
+        if (!s.energy_wh)
+            continue;
+        const Report one{*dev, s.sid, *s.energy_wh, s.power_w, s.power_w, now};
+        auto [it, fresh] = pending_reports_.try_emplace({*dev, s.sid}, one);
+        if (!fresh)
+            it->second.merge(one);
+    }
+    if (opts_.report_flush_ms == 0)
+        flush_reports();
+}
+
+void Worker::flush() {
+    std::lock_guard l(m_);
+    try {
+        flush_reports();
+    } catch (const std::exception& ex) {
+        log::error("writing live figures of {} session(s) at shutdown: {}", pending_reports_.size(), ex.what());
+    }
+}
+
+void Worker::flush_reports() {
+    next_report_flush_ = clock_.now_ms() + opts_.report_flush_ms;
+    if (pending_reports_.empty())
+        return;
+    std::vector<Report> all;
+    all.reserve(pending_reports_.size());
+    for (const auto& [key, r] : pending_reports_)
+        all.push_back(r);
+    store_.report(all); // throws when it cannot commit: the figures stay pending
+    pending_reports_.clear();
 }
 
 void Worker::on_request(const mqtt::Message& m) {

@@ -57,6 +57,9 @@ struct Options {
     std::int64_t record_tolerance_s = 60;
     /// Device time may run this many times faster than platform time (a simulator's --speed; 1 in service).
     std::int64_t device_time_scale = 1;
+    /// Live figures from device reports are written at most this often, merged per session (0: at
+    /// once). Any other message, and every time-out, writes them first.
+    std::int64_t report_flush_ms = 1'000;
 };
 
 /// Subscribes to device presence, conn states, events, requests, command replies, recorderd's device
@@ -92,6 +95,8 @@ public:
     /// sessions and overdue records given up on, device commands) and forgets handled message ids past
     /// their window (the ticker calls it; tests call it directly).
     void tick();
+    /// Writes the live figures still pending (at shutdown; tick() and every other message do it otherwise).
+    void flush();
     /// The earliest armed deadline, if any.
     std::optional<EpochMs> next_deadline();
     /// Commands sent, record acknowledgements, etc. since start (for logs and tests).
@@ -140,6 +145,8 @@ private:
     void on_request(const mqtt::Message& m);
     void on_cmd_reply(const mqtt::Message& m);
     void on_report(const mqtt::Message& m);
+    /// Writes the merged live figures of every session reported since the last write (one transaction).
+    void flush_reports();
     void on_authorize(const std::string& dev, std::string_view payload);
     void on_record(const std::string& dev, std::string_view payload);
 
@@ -196,6 +203,10 @@ private:
     std::mt19937_64 rng_;
     std::int64_t seq_ = 0;
     EpochMs next_prune_at_ = 0;
+    /// Live figures not yet written, by (device, session): reports arrive by the thousand per second,
+    /// a row is written once per report_flush_ms (sessiond's database syncs every commit).
+    std::map<std::pair<std::string, std::string>, Report> pending_reports_;
+    EpochMs next_report_flush_ = 0;
     bool resumed_ = false;
     bool first_connect_ = true;
     bool warm_ = false;                    ///< the first connect's retained snapshot has been taken in

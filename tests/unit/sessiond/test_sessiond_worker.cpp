@@ -538,3 +538,52 @@ TEST_CASE("sessiond worker: a message whose commit the database refuses is rethr
     CHECK(w.state(sid) == State::Stopping);
     CHECK(w.events(sid) == events + 1);
 }
+
+TEST_CASE("sessiond worker: device reports are merged per session and written once per report_flush_ms; any other "
+          "message writes them first") {
+    World w;
+    w.presence("P1", true, 1);
+    const auto sid = w.charging(w.rich, "P1-1");
+    const auto before = w.row(sid);
+    w.worker->tick(); // the first tick writes what is pending (nothing) and arms the next write
+    w.report("P1", 1, sid, 10, 150.4);
+    w.report("P1", 1, sid, 12, 230);
+    w.report("P1", 1, sid, 11, 170); // energy never falls; power is the latest, max the highest
+    const auto reported_at = w.clock.now_ms();
+    // Not written yet: reports arrive by the thousand, the row is written once per report_flush_ms.
+    CHECK(w.row(sid).energy_wh == before.energy_wh);
+    CHECK(w.row(sid).last_report_at == before.last_report_at);
+    w.clock.advance_ms(w.opts.report_flush_ms - 1);
+    w.worker->tick();
+    CHECK(w.row(sid).energy_wh == before.energy_wh);
+    w.clock.advance_ms(1);
+    w.worker->tick();
+    auto row = w.row(sid);
+    CHECK(row.energy_wh == 12);
+    CHECK(row.last_power_w == 170);
+    CHECK(row.max_power_w == 230);
+    CHECK(row.last_report_at == reported_at);
+
+    // Any other message (here the rider's stop) writes the pending figures before it is handled.
+    w.clock.advance_ms(10);
+    w.report("P1", 1, sid, 40, 250);
+    w.stop(sid);
+    row = w.row(sid);
+    CHECK(row.energy_wh == 40);
+    CHECK(row.max_power_w == 250);
+    CHECK(row.last_report_at == w.clock.now_ms());
+}
+
+TEST_CASE("sessiond store: a later report folds into a pending one: energy and max power only grow") {
+    Report a{"P1", "S1", 100, 200, 200, 1'000};
+    a.merge({"P1", "S1", 90, 120, 120, 2'000}); // a stale energy reading, lower power
+    CHECK(a.energy_wh == 100);
+    CHECK(a.power_w == 120);
+    CHECK(a.max_power_w == 200);
+    CHECK(a.at == 2'000);
+    a.merge({"P1", "S1", 130, 260, 260, 1'500}); // received out of order: time stays the latest
+    CHECK(a.energy_wh == 130);
+    CHECK(a.power_w == 260);
+    CHECK(a.max_power_w == 260);
+    CHECK(a.at == 2'000);
+}
