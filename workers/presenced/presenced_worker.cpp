@@ -156,25 +156,27 @@ void Worker::handle(const mqtt::Message& m) {
         apply(rules_.on_presence(dev, *p));
         return;
     }
-    auto env = payloads::peek_envelope(m.payload);
-    if (!env) {
-        if (warnings_.allow(dev, "malformed", clock_.now_ms()))
-            log::warn(ctx, "malformed payload on {} ignored: {}", m.topic, env.error());
-        return;
-    }
+    // Telemetry is decoded once, envelope and all (its `boot`, and whether a socket is active,
+    // which picks the silence period); anything else, or telemetry that does not decode, only needs
+    // its envelope: it still counts as traffic.
+    std::optional<std::int64_t> boot;
     std::optional<bool> active;
     if (t->leaf == topics::Leaf::Tele) {
         std::string err;
         if (*kind == "ebike_pile") {
-            if (auto e = payloads::decode<payloads::EbikeTele>(m.payload))
+            if (auto e = payloads::decode<payloads::EbikeTele>(m.payload)) {
                 active = ebike_active(e->data);
-            else
+                boot = e->env.boot;
+            } else {
                 err = e.error();
+            }
         } else if (*kind == "ev_charger") {
-            if (auto v = payloads::decode<payloads::EvTele>(m.payload))
+            if (auto v = payloads::decode<payloads::EvTele>(m.payload)) {
                 active = ev_active(v->data);
-            else
+                boot = v->env.boot;
+            } else {
                 err = v.error();
+            }
         }
         if (!err.empty() && warnings_.allow(dev, "malformed", clock_.now_ms()))
             log::warn(ctx, "malformed telemetry (counted as traffic only): {}", err);
@@ -182,7 +184,16 @@ void Worker::handle(const mqtt::Message& m) {
         if (auto p = periods_from_config(m.payload))
             rules_.set_periods(dev, *p);
     }
-    apply(rules_.on_traffic(dev, env->boot, active));
+    if (!boot) {
+        auto env = payloads::peek_envelope(m.payload);
+        if (!env) {
+            if (warnings_.allow(dev, "malformed", clock_.now_ms()))
+                log::warn(ctx, "malformed payload on {} ignored: {}", m.topic, env.error());
+            return;
+        }
+        boot = env->boot;
+    }
+    apply(rules_.on_traffic(dev, *boot, active));
 }
 
 void Worker::apply(const Decision& d) {
