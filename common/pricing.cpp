@@ -424,6 +424,8 @@ std::string_view to_string(Quota q) {
         return "max_minutes";
     case Quota::MaxFen:
         return "max_fen";
+    case Quota::Prepaid:
+        return "prepaid";
     }
     return "?";
 }

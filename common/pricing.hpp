@@ -99,7 +99,8 @@ std::vector<std::int64_t> apportion_mwh(std::int64_t total_mwh, std::span<const 
 enum class Quota {
     ChosenTime, ///< time mode: the rider's minutes are used up
     MaxMinutes, ///< cap.max_minutes
-    MaxFen      ///< cap.max_fen
+    MaxFen,     ///< cap.max_fen
+    Prepaid     ///< the session's own max_fen, the rider's prepaid amount (CONTRACT D.1)
 };
 std::string_view to_string(Quota q);
 

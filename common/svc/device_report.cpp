@@ -25,6 +25,10 @@ void read_body(json::Object& o, const rapidjson::Value&, DeviceReport& out) {
         r.sid = payloads::detail::req_token(s, "sid", kMaxSessionIdLen);
         r.power_w = s.req_int("power_w", 0, kMaxReportPowerW);
         r.energy_wh = s.opt_int("energy_wh", 0, kMaxReportEnergyWh);
+        r.register_wh = s.opt_int("register_wh", 0, kMaxReportRegisterWh);
+        if (auto soc = s.opt_int("soc_pct", 0, 100))
+            r.soc_pct = static_cast<int>(*soc);
+        r.ev_status = payloads::detail::opt_enum<payloads::EvGunStatus>(s, "ev_status");
         if (!o.ok())
             break;
         if (seen.test(static_cast<std::size_t>(r.n))) {
@@ -42,7 +46,12 @@ void write_body(json::Writer& w, const DeviceReport& x) {
     w.key("sockets").begin_array();
     for (const auto& s : x.sockets) {
         w.begin_object().field("n", s.n).field("sid", s.sid).field("power_w", s.power_w);
-        w.opt_field("energy_wh", s.energy_wh).end_object();
+        w.opt_field("energy_wh", s.energy_wh).opt_field("register_wh", s.register_wh);
+        if (s.soc_pct)
+            w.field("soc_pct", *s.soc_pct);
+        if (s.ev_status)
+            w.field("ev_status", payloads::to_string(*s.ev_status));
+        w.end_object();
     }
     w.end_array();
 }

@@ -1,5 +1,6 @@
 #pragma once
 #include "common/clock.hpp"
+#include "common/payloads/ev.hpp"
 #include "common/svc/codec.hpp"
 
 #include <cstdint>
@@ -19,14 +20,25 @@ inline constexpr std::int64_t kMaxReportPowerW = 1'000'000;    ///< one socket o
 inline constexpr std::int64_t kMaxReportTotalW = 100'000'000;  ///< a device: at most 64 sockets' worth
 inline constexpr std::int64_t kMaxReportEnergyWh = 10'000'000; ///< session energy (CONTRACT A.5)
 inline constexpr std::int64_t kMinReportTempDc = -500, kMaxReportTempDc = 2'000;
+inline constexpr std::int64_t kMaxReportRegisterWh = 10'000'000'000'000; ///< an EV meter register (CONTRACT A.5)
 
 /// One socket (or gun) of a report, bound to its session: the session's row in `sessions` names
 /// this device and this socket. Whole numbers only.
 struct ReportSocket {
+    ReportSocket() = default;
+    /// An e-bike socket (the EV members stay absent).
+    ReportSocket(int n_, std::string sid_, std::int64_t power_w_, std::optional<std::int64_t> energy_wh_ = std::nullopt)
+        : n(n_), sid(std::move(sid_)), power_w(power_w_), energy_wh(energy_wh_) {}
     int n = 1;                             ///< socket/gun number, 1..64
     std::string sid;                       ///< the session running on it, `[A-Za-z0-9_.:-]{1,64}`
     std::int64_t power_w = 0;              ///< power now, rounded to whole watts, 0..1 000 000
     std::optional<std::int64_t> energy_wh; ///< session energy as the device reported it; absent when it left it out
+    /// EV guns only: the meter register (`energy_register_wh`), 0..10^13 Wh.
+    std::optional<std::int64_t> register_wh;
+    /// EV guns only: the car's state of charge, 0..100 (DC guns report it).
+    std::optional<int> soc_pct;
+    /// EV guns only: the gun's OCPP status word (`charging`, `suspended_ev`, ...; payloads::EvGunStatus).
+    std::optional<payloads::EvGunStatus> ev_status;
     bool operator==(const ReportSocket&) const = default;
 };
 

@@ -16,8 +16,8 @@ std::optional<SessionMethod> parse_session_method(std::string_view s) {
 namespace detail {
 namespace {
 
-constexpr std::array<billing::Quota, 3> kQuotas{billing::Quota::ChosenTime, billing::Quota::MaxMinutes,
-                                                billing::Quota::MaxFen};
+constexpr std::array<billing::Quota, 4> kQuotas{billing::Quota::ChosenTime, billing::Quota::MaxMinutes,
+                                                billing::Quota::MaxFen, billing::Quota::Prepaid};
 
 } // namespace
 
@@ -35,6 +35,7 @@ void read_body(json::Object& o, const rapidjson::Value&, SessionTransition& out)
     out.n = payloads::detail::req_n(o, "n", 1, payloads::kMaxSockets);
     out.account_id = o.req_int("account_id", 1);
     out.method = req_enum(o, "method", kAllSessionMethods);
+    out.max_fen = opt_fen(o, "max_fen", 1, kMaxPrepaidFen);
     const bool completed = out.state == SessionState::Completed;
     for (auto key : {"cost_fen", "priced_fen", "shortfall_fen"}) {
         if (!o.ok())
@@ -58,6 +59,8 @@ void write_body(json::Writer& w, const SessionTransition& x) {
     w.field("reason", x.reason).field("actor", x.actor).field("ts", x.ts).field("record", x.record);
     w.field("device_id", x.device_id).field("n", x.n).field("account_id", x.account_id);
     w.field("method", to_string(x.method));
+    if (x.max_fen)
+        w.field("max_fen", x.max_fen->value());
     if (x.settlement) {
         w.field("cost_fen", x.settlement->cost_fen.value()).field("priced_fen", x.settlement->priced_fen.value());
         w.field("shortfall_fen", x.settlement->shortfall_fen.value());

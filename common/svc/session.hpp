@@ -45,6 +45,7 @@ struct SessionTransition {
     int n = 1;                        ///< the socket, 1..64
     std::int64_t account_id = 1;      ///< the rider's account, ≥ 1
     SessionMethod method = SessionMethod::App;
+    std::optional<Fen> max_fen; ///< the rider's prepaid amount, if the session has one (CONTRACT D.1)
     /// Present exactly when `state` is `completed` (written flat: cost_fen, priced_fen, shortfall_fen).
     std::optional<SettlementAmounts> settlement;
     bool operator==(const SessionTransition&) const = default;
@@ -61,17 +62,18 @@ template <> struct Traits<SessionTransition> {
 /// the API (the live cost shown to the rider). Unknown members are ignored.
 struct RunningCost {
     std::string sid;
-    EpochMs ts = 0;                      ///< when it was computed, UTC epoch ms
-    Fen cost_fen;                        ///< the bill so far, 0..10^11 (0 when it cannot be priced: see `error`)
-    Fen balance_fen;                     ///< the wallet's real money now (not yet debited)
-    Fen bonus_fen;                       ///< the wallet's bonus now
-    Fen available_fen;                   ///< balance + bonus
-    bool balance_low = false;            ///< available − cost < the tariff's stop_below_balance_fen
-    bool cap_reached = false;            ///< the tariff's cap.max_fen is reached
-    std::optional<billing::Quota> quota; ///< the first quota reached: `chosen_time`, `max_minutes`, `max_fen`
-    std::int64_t elapsed_s = 0;          ///< since the pile confirmed the start, ≥ 0
-    std::int64_t energy_wh = 0;          ///< session energy of the latest reading, 0..10^7
-    std::optional<std::string> error;    ///< why the session cannot be priced (then cost 0, flags false)
+    EpochMs ts = 0;           ///< when it was computed, UTC epoch ms
+    Fen cost_fen;             ///< the bill so far, 0..10^11 (0 when it cannot be priced: see `error`)
+    Fen balance_fen;          ///< the wallet's real money now (not yet debited)
+    Fen bonus_fen;            ///< the wallet's bonus now
+    Fen available_fen;        ///< balance + bonus
+    bool balance_low = false; ///< available − cost < the tariff's stop_below_balance_fen
+    bool cap_reached = false; ///< the tariff's cap.max_fen is reached
+    std::optional<billing::Quota>
+        quota;                        ///< the first quota reached: `chosen_time`, `max_minutes`, `max_fen`, `prepaid`
+    std::int64_t elapsed_s = 0;       ///< since the pile confirmed the start, ≥ 0
+    std::int64_t energy_wh = 0;       ///< session energy of the latest reading, 0..10^7
+    std::optional<std::string> error; ///< why the session cannot be priced (then cost 0, flags false)
     bool operator==(const RunningCost&) const = default;
 };
 template <> struct Traits<RunningCost> {

@@ -10,9 +10,9 @@ namespace {
 
 constexpr std::array<std::string_view, kAllStopCauses.size()> kStopCauseWords{
     "user_stop", "full",  "no_load",     "socket_overload", "device_overload",
-    "over_temp", "fault", "balance_low", "quota_reached"};
-constexpr std::array<std::string_view, kAllDeviceCommandNames.size()> kCommandWords{"query_port", "query_device",
-                                                                                    "reboot", "set_time"};
+    "over_temp", "fault", "balance_low", "quota_reached",   "unplugged"};
+constexpr std::array<std::string_view, kAllDeviceCommandNames.size()> kCommandWords{
+    "query_port", "query_device", "reboot", "set_time", "reset", "unlock", "set_availability", "set_tariff"};
 
 template <typename E, std::size_t N> std::optional<E> parse_word(std::string_view s, const std::array<E, N>& all) {
     for (E e : all)
@@ -51,6 +51,10 @@ static_assert(std::is_same_v<std::variant_alternative_t<0, DeviceCommand>, paylo
 static_assert(std::is_same_v<std::variant_alternative_t<1, DeviceCommand>, payloads::EbikeQueryDevice>);
 static_assert(std::is_same_v<std::variant_alternative_t<2, DeviceCommand>, payloads::CmdReboot>);
 static_assert(std::is_same_v<std::variant_alternative_t<3, DeviceCommand>, SetTimeArgs>);
+static_assert(std::is_same_v<std::variant_alternative_t<4, DeviceCommand>, payloads::EvReset>);
+static_assert(std::is_same_v<std::variant_alternative_t<5, DeviceCommand>, payloads::EvUnlock>);
+static_assert(std::is_same_v<std::variant_alternative_t<6, DeviceCommand>, payloads::EvSetAvailability>);
+static_assert(std::is_same_v<std::variant_alternative_t<7, DeviceCommand>, payloads::EvSetTariff>);
 
 namespace detail {
 namespace {
@@ -93,6 +97,7 @@ void read_body(json::Object& o, const rapidjson::Value&, SessionView& out) {
     out.stop_reason = opt_quote(o, "stop_reason", kMaxStopReasonLen);
     out.failure = opt_quote(o, "failure", kMaxFailureLen);
     out.cost_fen = opt_fen(o, "cost_fen", 0, kMaxFen);
+    out.max_fen = opt_fen(o, "max_fen", 1, kMaxPrepaidFen);
 }
 
 void write_body(json::Writer& w, const SessionView& x) {
@@ -104,6 +109,8 @@ void write_body(json::Writer& w, const SessionView& x) {
     w.opt_field("stop_reason", x.stop_reason).opt_field("failure", x.failure);
     if (x.cost_fen)
         w.field("cost_fen", x.cost_fen->value());
+    if (x.max_fen)
+        w.field("max_fen", x.max_fen->value());
 }
 
 void read_body(json::Object& o, const rapidjson::Value& v, StartRequest& out) {
@@ -166,6 +173,16 @@ void write_body(json::Writer& w, const SessionChangeReply& x) {
 
 namespace {
 
+/// An EV command's data, strictly: only `members`, read by the device payload's codec.
+template <typename C>
+C read_ev_command(json::Object& d, const rapidjson::Value& dv, std::initializer_list<std::string_view> members,
+                  const std::string& what) {
+    refuse_unknown(d, dv, members, what);
+    C c;
+    payloads::detail::read_data(d, c);
+    return c;
+}
+
 /// One command's data, strictly: `d` reads `dv` (absent: `{}`).
 void read_command(json::Object& d, const rapidjson::Value& dv, DeviceCommandName name, DeviceCommand& out) {
     const auto what = fmt::format("the {} command", to_string(name));
@@ -191,6 +208,18 @@ void read_command(json::Object& d, const rapidjson::Value& dv, DeviceCommandName
     case DeviceCommandName::SetTime:
         refuse_unknown(d, dv, {"epoch_ms"}, what);
         out = SetTimeArgs{payloads::detail::opt_ts(d, "epoch_ms")};
+        break;
+    case DeviceCommandName::Reset:
+        out = read_ev_command<payloads::EvReset>(d, dv, {"type"}, what);
+        break;
+    case DeviceCommandName::Unlock:
+        out = read_ev_command<payloads::EvUnlock>(d, dv, {"n"}, what);
+        break;
+    case DeviceCommandName::SetAvailability:
+        out = read_ev_command<payloads::EvSetAvailability>(d, dv, {"n", "operative"}, what);
+        break;
+    case DeviceCommandName::SetTariff:
+        out = read_ev_command<payloads::EvSetTariff>(d, dv, {"elec_e4", "service_e4", "text"}, what);
         break;
     }
 }
@@ -259,6 +288,10 @@ Result<DeviceCommandReply> decode_device_command_reply(DeviceCommandName name, s
         return wrap(decode<QueryDeviceReply>(data_json));
     case DeviceCommandName::Reboot:
     case DeviceCommandName::SetTime:
+    case DeviceCommandName::Reset:
+    case DeviceCommandName::Unlock:
+    case DeviceCommandName::SetAvailability:
+    case DeviceCommandName::SetTariff:
         return wrap(decode<CommandAck>(data_json));
     }
     return Result<DeviceCommandReply>::failure("unknown command");

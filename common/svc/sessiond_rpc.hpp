@@ -39,6 +39,7 @@ struct SessionView {
     std::optional<std::string> stop_reason; ///< at most 64 bytes
     std::optional<std::string> failure;     ///< why a start failed, at most 512 bytes
     std::optional<Fen> cost_fen;            ///< set by the settlement only
+    std::optional<Fen> max_fen;             ///< the rider's prepaid amount, if any (CONTRACT D.1)
     bool operator==(const SessionView&) const = default;
 };
 
@@ -53,7 +54,7 @@ struct StartRequest {
     std::string socket;          ///< socket code, `[A-Za-z0-9_.:-]{1,64}`
     billing::Mode mode = billing::Mode::Power;
     std::optional<std::int64_t> minutes; ///< kMinMinutes..kMaxMinutes
-    std::optional<Fen> max_fen; ///< the rider's prepaid amount, 1..kMaxPrepaidFen (CONTRACT D.1; not enforced yet)
+    std::optional<Fen> max_fen;          ///< the rider's prepaid amount, 1..kMaxPrepaidFen (CONTRACT D.1)
     bool operator==(const StartRequest&) const = default;
 };
 template <> struct Traits<StartRequest> {
@@ -86,13 +87,14 @@ enum class StopCause {
     OverTemp,
     Fault,
     BalanceLow,
-    QuotaReached
+    QuotaReached,
+    Unplugged ///< EV: the car was unplugged (`evt/plug_out`) while its session was live
 };
-inline constexpr std::array<StopCause, 9> kAllStopCauses{
+inline constexpr std::array<StopCause, 10> kAllStopCauses{
     StopCause::UserStop, StopCause::Full,  StopCause::NoLoad,     StopCause::SocketOverload, StopCause::DeviceOverload,
-    StopCause::OverTemp, StopCause::Fault, StopCause::BalanceLow, StopCause::QuotaReached};
+    StopCause::OverTemp, StopCause::Fault, StopCause::BalanceLow, StopCause::QuotaReached,   StopCause::Unplugged};
 /// `user_stop`, `full`, `no_load`, `socket_overload`, `device_overload`, `over_temp`, `fault`,
-/// `balance_low`, `quota_reached`.
+/// `balance_low`, `quota_reached`, `unplugged`.
 std::string_view to_string(StopCause c);
 std::optional<StopCause> parse_stop_cause(std::string_view s);
 /// Whether the stop is an auto-stop (every cause but `user_stop`): the platform, not the pile,
@@ -147,11 +149,16 @@ template <> struct Traits<SessionChangeReply> {
 // ---- device_command ------------------------------------------------------------------------------
 
 /// The device commands sessiond relays for the API. Another name is answered `unsupported`.
-enum class DeviceCommandName { QueryPort, QueryDevice, Reboot, SetTime };
-inline constexpr std::array<DeviceCommandName, 4> kAllDeviceCommandNames{
-    DeviceCommandName::QueryPort, DeviceCommandName::QueryDevice, DeviceCommandName::Reboot,
-    DeviceCommandName::SetTime};
-/// `query_port`, `query_device`, `reboot`, `set_time` (the `cmd/{name}` leaf, CONTRACT A.5).
+/// query_port and query_device are e-bike pile commands; reset, unlock, set_availability and
+/// set_tariff are EV charger commands (CONTRACT A.5, D.1); reboot and set_time go to either kind
+/// that has them (sessiond answers `unsupported` for a command the device's kind does not have).
+enum class DeviceCommandName { QueryPort, QueryDevice, Reboot, SetTime, Reset, Unlock, SetAvailability, SetTariff };
+inline constexpr std::array<DeviceCommandName, 8> kAllDeviceCommandNames{
+    DeviceCommandName::QueryPort,       DeviceCommandName::QueryDevice, DeviceCommandName::Reboot,
+    DeviceCommandName::SetTime,         DeviceCommandName::Reset,       DeviceCommandName::Unlock,
+    DeviceCommandName::SetAvailability, DeviceCommandName::SetTariff};
+/// `query_port`, `query_device`, `reboot`, `set_time`, `reset`, `unlock`, `set_availability`,
+/// `set_tariff` (the `cmd/{name}` leaf, CONTRACT A.5).
 std::string_view to_string(DeviceCommandName n);
 std::optional<DeviceCommandName> parse_device_command_name(std::string_view s);
 
@@ -161,9 +168,11 @@ struct SetTimeArgs {
     bool operator==(const SetTimeArgs&) const = default;
 };
 /// A device command's data, by name: query_port `{n}` (n required), query_device `{}`,
-/// reboot `{when?}` (absent = `now`), set_time `{epoch_ms?}`.
+/// reboot `{when?}` (absent = `now`), set_time `{epoch_ms?}`, reset `{type}`, unlock `{n}`,
+/// set_availability `{n, operative}`, set_tariff `{elec_e4, service_e4, text?}`.
 using DeviceCommand =
-    std::variant<payloads::EbikeQueryPort, payloads::EbikeQueryDevice, payloads::CmdReboot, SetTimeArgs>;
+    std::variant<payloads::EbikeQueryPort, payloads::EbikeQueryDevice, payloads::CmdReboot, SetTimeArgs,
+                 payloads::EvReset, payloads::EvUnlock, payloads::EvSetAvailability, payloads::EvSetTariff>;
 /// The name of a command.
 DeviceCommandName name_of(const DeviceCommand& c);
 /// Reads the data of the command `name` (the `data` member of a device_command request, `{}` when
@@ -190,7 +199,7 @@ template <> struct Traits<DeviceCommandRequest> {
 
 /// The reply's `status`, `code` and `msg` are the device's; its `data` is the device's reply data:
 /// query_port → the socket (QueryPortReply), query_device → the device and every socket
-/// (QueryDeviceReply), reboot and set_time → `{}` (CommandAck).
+/// (QueryDeviceReply), every other command → `{}` (CommandAck).
 struct QueryPortReply {
     payloads::EbikePortStatus port;
     bool operator==(const QueryPortReply&) const = default;
@@ -214,7 +223,8 @@ struct CommandAck {
 };
 template <> struct Traits<CommandAck> {
     static constexpr std::string_view kName = "sessiond_device_command_reply_ack";
-    static constexpr std::string_view kTopic = "ph/v1/svc/reply/{client id} (to device_command reboot, set_time)";
+    static constexpr std::string_view kTopic =
+        "ph/v1/svc/reply/{client id} (to device_command reboot, set_time and the EV commands)";
     static constexpr bool kStrict = false;
 };
 /// A device command's reply data, by the command's name.
