@@ -18,7 +18,7 @@ inline constexpr std::int64_t kI64Max = std::numeric_limits<std::int64_t>::max()
 inline constexpr double kMaxTempC = 200, kMinTempC = -50;
 inline constexpr double kMaxSocketPowerW = static_cast<double>(kMaxEbikeSocketPowerW);
 inline constexpr double kMaxPileTotalPowerW = 200'000;
-inline constexpr double kMaxEvPowerW = 1'000'000;
+inline constexpr double kMaxEvPowerW = static_cast<double>(kMaxEvGunPowerW);
 inline constexpr double kMaxDeviceTotalPowerW = 2'000'000;
 inline constexpr double kMaxEbikeVoltageV = 500, kMaxEbikeCurrentA = 100;
 inline constexpr double kMaxEvVoltageV = 1'500, kMaxEvCurrentA = 1'000;

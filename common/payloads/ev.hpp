@@ -9,6 +9,9 @@
 /// `ev_charger` payloads (CONTRACT A.5): AC/DC chargers with guns numbered 1..16.
 namespace pilehub::payloads {
 
+/// The most power one gun may report (`power_w`, 1 MW: the codecs' bound).
+inline constexpr std::int64_t kMaxEvGunPowerW = 1'000'000;
+
 /// Gun `st`: OCPP 1.6 ChargePointStatus in snake case.
 enum class EvGunStatus {
     Available,     ///< `available`

@@ -236,8 +236,9 @@ void read_body(json::Object& o, const rapidjson::Value& v, DeviceCommandRequest&
     const rapidjson::Value& dv = d.present() ? *o.raw("data") : kEmpty;
     if (!o.ok())
         return;
-    if (name == DeviceCommandName::QueryPort && !d.present()) {
-        o.fail("data", "is required for query_port (it names the socket n)");
+    if (!d.present() && name != DeviceCommandName::QueryDevice && name != DeviceCommandName::Reboot &&
+        name != DeviceCommandName::SetTime) {
+        o.fail("data", fmt::format("is required for {} (it has required members)", to_string(name)));
         return;
     }
     read_command(d, dv, name, out.command);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 namespace pilehub::recorderd {
 namespace {
@@ -38,8 +39,15 @@ std::optional<svc::DeviceReport> report_of(const std::string& dev, const payload
     for (const auto& p : ports) {
         const auto w = report_watts(p.power_w);
         sum_w += w;
-        if (p.sid)
-            r.sockets.push_back({p.n, *p.sid, w, p.session_energy_wh});
+        if (p.sid) {
+            svc::ReportSocket one(p.n, *p.sid, w, p.session_energy_wh);
+            if constexpr (std::is_same_v<Port, payloads::EvGunTele>) {
+                one.register_wh = p.energy_register_wh;
+                one.soc_pct = p.soc_pct;
+                one.ev_status = p.st;
+            }
+            r.sockets.push_back(std::move(one));
+        }
     }
     if (r.sockets.empty())
         return std::nullopt;

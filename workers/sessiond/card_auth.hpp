@@ -34,11 +34,20 @@ struct Refusal {
     std::optional<std::int64_t> available_fen;
 };
 
-/// The one start pre-check of app starts and card swipes (the socket in service, the account, the
-/// tariff's mode, presence, faults, occupancy, one session per method, the balance). `mode` is
-/// nothing for a card: the card mode of the tariff is chosen.
+/// Who starts a session: a rider in the app, a card swiped at a pile (or an id tag authorised at a
+/// charger), or a charger that started a card session itself (`req/start_session`: its gun is in use
+/// by that very session, so its reported status does not make it busy).
+enum class StartBy { App, Card, Charger };
+/// The session method of a start (`app`, `card`).
+inline std::string method_of(StartBy by) {
+    return by == StartBy::App ? "app" : "card";
+}
+
+/// The one start pre-check of app starts, card swipes and charger starts (the socket in service, the
+/// account, the tariff's mode, presence, faults, occupancy, one session per method, the balance).
+/// `mode` is nothing for a card: the card mode of the tariff is chosen.
 using StartPlanner = std::function<std::variant<StartPlan, Refusal>(
-    std::int64_t account_id, const sockets::SocketRef& ref, const std::string& method, std::optional<ModeChoice> mode)>;
+    std::int64_t account_id, const sockets::SocketRef& ref, StartBy by, std::optional<ModeChoice> mode)>;
 
 /// The id of a card session: derived from the pile's request id, so a resent authorisation finds
 /// the session it created (`C` + 16 hex digits).
@@ -69,6 +78,24 @@ public:
     void remember(const std::string& dev, const payloads::Message<payloads::EbikeAuthorize>& m, const Answer& a,
                   std::string text);
 
+    // --- EV chargers (CONTRACT D.1): the card's number is the OCPP id tag ---
+
+    /// `req/authorize {id_tag, n}`: the card and the start pre-check; nothing is created (the charger
+    /// then sends `req/start_session`). Deciding again is harmless, so repeats are decided again.
+    payloads::AuthorizeReply authorize_tag(const std::string& dev, const payloads::Message<payloads::EvAuthorize>& m);
+
+    /// The answer to one `req/start_session`.
+    struct ChargerStart {
+        payloads::EvStartSessionReply reply;
+        std::optional<SessionRow> created; ///< the card session this request created, if it did
+    };
+    /// `req/start_session {n, id_tag, meter_start_wh}`: the charger started a session for a card; it
+    /// becomes a card session of the account the card is bound to (the same checks as a swipe, one
+    /// card session per account), its id derived from the request id, its meter start recorded. A
+    /// request id handled before answers with its own session again (same card, same gun), else
+    /// `duplicate`.
+    ChargerStart start_at_charger(const std::string& dev, const payloads::Message<payloads::EvStartSessionReq>& m);
+
 private:
     struct Sent {
         std::string card_uid;
@@ -80,6 +107,11 @@ private:
     static bool still_holds(const SessionRow& row, const std::string& dev,
                             const payloads::Message<payloads::EbikeAuthorize>& m);
     std::int64_t available(std::int64_t account_id);
+    /// The row of a card session that passed its pre-check `p` (no command: the device starts it).
+    NewSession card_session(const std::string& sid, std::int64_t account_id, const std::string& card_no,
+                            const sockets::SocketRef& ref, const StartPlan& p, EpochMs now) const;
+    /// The account a card (id tag) may start for, or why not (unknown_card, card_lost).
+    std::variant<std::int64_t, ErrorCode> card_account(const std::string& card_no);
 
     db::Database& db_;
     Store& store_;

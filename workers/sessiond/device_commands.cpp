@@ -72,8 +72,15 @@ void DeviceCommands::request(rpc::Request& r, rpc::Responder responder) {
         return;
     }
     const auto& dev = req->device_id;
-    if (!hooks_.device_exists(dev)) {
+    const auto kind = hooks_.device_kind(dev);
+    if (!kind) {
         responder.reply(rpc_refusal(ErrorCode::UnknownDevice, fmt::format("no device {}", dev)));
+        return;
+    }
+    if (const auto cmd = svc::name_of(req->command); !kind_has_command(*kind, cmd)) {
+        responder.reply(rpc::Reply::refuse(
+            "unsupported", fmt::format("a device of kind {} has no command {}", *kind, svc::to_string(cmd)),
+            "unsupported"));
         return;
     }
     if (!hooks_.device_online(dev)) {

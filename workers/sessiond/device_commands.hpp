@@ -43,7 +43,8 @@ class DeviceCommands {
 public:
     /// What the relay asks of the platform around it.
     struct Hooks {
-        std::function<bool(const std::string&)> device_exists; ///< registered (any kind)
+        /// The device's registered kind (`ebike_pile`, `ev_charger`, ...); nothing if unknown.
+        std::function<std::optional<std::string>(const std::string&)> device_kind;
         std::function<bool(const std::string&)> device_online;
         std::function<payloads::Envelope()> next_env; ///< the worker's downlink envelopes (one seq)
     };

@@ -399,12 +399,10 @@ std::optional<ModeChoice> card_mode(const billing::Tariff& tariff, billing::Mode
 }
 
 std::string ended_reason(std::string_view record_reason, const std::optional<std::string>& stop_requested) {
-    static constexpr std::string_view kAutoStop[] = {
-        "full", "no_load", "socket_overload", "device_overload", "quota_reached", "balance_low", "over_temp", "fault"};
-    // The pile only knows it was told to stop; the platform knows why.
-    if (record_reason == "remote_stop" && stop_requested &&
-        std::find(std::begin(kAutoStop), std::end(kAutoStop), *stop_requested) != std::end(kAutoStop))
-        return *stop_requested;
+    // The pile only knows it was told to stop; the platform knows why (every svc::StopCause but user_stop).
+    if (record_reason == "remote_stop" && stop_requested)
+        if (const auto cause = svc::parse_stop_cause(*stop_requested); cause && svc::is_auto_stop(*cause))
+            return *stop_requested;
     return std::string(record_reason);
 }
 
@@ -423,6 +421,79 @@ std::optional<Event> conn_event(const payloads::EbikeConnState& s, std::string_v
         return Event::SocketIdle;
     }
     return std::nullopt;
+}
+
+std::optional<Event> conn_event(const payloads::EvConnState& s, std::string_view sid) {
+    using St = payloads::EvGunStatus;
+    const bool ours = s.sid && *s.sid == sid;
+    switch (s.st) {
+    case St::Charging:
+    case St::SuspendedEv:
+    case St::SuspendedEvse:
+        if (ours)
+            return Event::PileStarted;
+        return s.sid ? std::optional<Event>(Event::SocketIdle) : std::nullopt;
+    case St::Preparing:
+        return s.sid && !ours ? std::optional<Event>(Event::SocketIdle) : std::nullopt;
+    case St::Available:
+    case St::Finishing:
+    case St::Reserved:
+    case St::Unavailable:
+    case St::Faulted:
+        return Event::SocketIdle;
+    }
+    return std::nullopt;
+}
+
+std::optional<Event> conn_event(const ConnState& s, std::string_view sid) {
+    return std::visit([sid](const auto& x) { return conn_event(x, sid); }, s);
+}
+
+sockets::Reported reported(const ConnState& s) {
+    if (const auto* ev = std::get_if<payloads::EvConnState>(&s))
+        return sockets::reported(ev->st);
+    return sockets::reported(std::get<payloads::EbikeConnState>(s));
+}
+
+std::string platform_stop_reason(payloads::EvStopReason r) {
+    using R = payloads::EvStopReason;
+    switch (r) {
+    case R::EvDisconnected:
+        return "unplugged";
+    case R::Remote:
+    case R::UnlockCommand:
+        return "remote_stop";
+    case R::Local:
+        return "user_stop";
+    case R::EmergencyStop:
+        return "fault";
+    case R::PowerLoss:
+        return "power_loss";
+    case R::QuotaReached:
+        return "quota_reached";
+    case R::DeAuthorized:
+    case R::HardReset:
+    case R::SoftReset:
+    case R::Reboot:
+    case R::Other:
+        return "other";
+    }
+    return "other";
+}
+
+std::string app_id_tag(std::int64_t account_id) {
+    return fmt::format("APP{}", account_id);
+}
+
+bool kind_has_command(std::string_view device_kind, svc::DeviceCommandName name) {
+    using N = svc::DeviceCommandName;
+    if (name == N::SetTime)
+        return device_kind == "ebike_pile" || device_kind == "ev_charger";
+    if (device_kind == "ebike_pile")
+        return name == N::QueryPort || name == N::QueryDevice || name == N::Reboot;
+    if (device_kind == "ev_charger")
+        return name == N::Reset || name == N::Unlock || name == N::SetAvailability || name == N::SetTariff;
+    return false;
 }
 
 // ---- device records -----------------------------------------------------------------------
@@ -445,7 +516,8 @@ RecordCheck check_record(std::int64_t duration_s, std::int64_t energy_wh, const 
         r.why = fmt::format("duration_s {} > {} s the platform saw (+{} s)", duration_s, alive_s, tolerance_s);
     }
     // At rated power for as long as it can have run (+ the tolerance), rounded up to whole Wh.
-    const std::int64_t rated_w = std::clamp<std::int64_t>(p.rated_power_w, 1, payloads::kMaxEbikeSocketPowerW);
+    // (The bound of any port the codecs accept: an EV gun's 1 MW.)
+    const std::int64_t rated_w = std::clamp<std::int64_t>(p.rated_power_w, 1, payloads::kMaxEvGunPowerW);
     const std::int64_t max_wh = (rated_w * (alive_s + tolerance_s) + 3599) / 3600;
     if (energy_wh > max_wh) {
         r.clamped = true;

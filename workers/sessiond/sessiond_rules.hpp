@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 /// The charging-session state machine (BILLING.md §3), the start pre-checks (BILLING.md §4,
@@ -104,7 +105,7 @@ inline EpochMs suspend_deadline(EpochMs suspended_at, std::optional<EpochMs> las
 
 /// Everything known about a start request when it is checked.
 struct StartFacts {
-    bool socket_exists = false; ///< the socket (and its device) is registered and an e-bike socket
+    bool socket_exists = false; ///< the socket or gun (and its device) is registered
     bool account_exists = false;
     bool account_frozen = false;
     bool mode_offered = false; ///< the tariff in force offers the mode (and the minutes, in time mode)
@@ -150,6 +151,34 @@ std::string ended_reason(std::string_view record_reason, const std::optional<std
 /// PileStarted when it runs `sid` (charging, full_wait); SocketIdle when it runs nothing or another
 /// session; nothing while it is `starting` this sid.
 std::optional<Event> conn_event(const payloads::EbikeConnState& s, std::string_view sid);
+/// The same for an EV gun's OCPP status: PileStarted when it runs `sid` (charging, suspended_ev,
+/// suspended_evse); SocketIdle when the transaction is over or never was (available, finishing,
+/// reserved, unavailable, faulted) or the gun runs another session; nothing while it is `preparing`
+/// (the car is plugged in, the start is on its way) or charging without naming a session.
+std::optional<Event> conn_event(const payloads::EvConnState& s, std::string_view sid);
+
+/// A socket's or gun's last retained conn state, of either device kind.
+using ConnState = std::variant<payloads::EbikeConnState, payloads::EvConnState>;
+std::optional<Event> conn_event(const ConnState& s, std::string_view sid);
+/// What the conn state says for availability (sockets::reported of either kind).
+sockets::Reported reported(const ConnState& s);
+
+// ---- EV chargers (CONTRACT A.5 `ev_charger`, D.1) ---------------------------------------------
+
+/// The platform's stop reason (CONTRACT A.5 words, as e-bike piles use them) for an OCPP stop reason:
+/// `ev_disconnected` → `unplugged`, `remote` and `unlock_command` → `remote_stop`, `local` →
+/// `user_stop`, `emergency_stop` → `fault`, `power_loss` and `quota_reached` as they are; resets,
+/// reboots, `de_authorized` and `other` → `other` (the table test lists every one).
+std::string platform_stop_reason(payloads::EvStopReason r);
+
+/// The id tag an app session is started with at a charger (`cmd/start_session.id_tag`, at most 20
+/// bytes): `APP` + the account id, so the charger's display and records show whose session it is.
+std::string app_id_tag(std::int64_t account_id);
+
+/// The device commands a kind has (the relay answers `unsupported` for the others): an e-bike pile
+/// takes query_port, query_device, reboot, set_time; an EV charger reset, unlock, set_availability,
+/// set_tariff, set_time.
+bool kind_has_command(std::string_view device_kind, svc::DeviceCommandName name);
 
 // ---- device records against what the platform saw -----------------------------------------
 

@@ -11,7 +11,9 @@ namespace {
 constexpr const char* kSessionColumns =
     "id, account_id, method, card_no, device_id, n, station_id, mode, minutes, tariff_id, state, stop_reason, "
     "stop_requested, failure, created_at, started_at, ended_at, energy_wh, duration_s, max_power_w, last_power_w, "
-    "last_report_at, record_msg_id, cost_fen, cmd_rid, cmd_exp, updated_at, stop_requested_at";
+    "last_report_at, record_msg_id, cost_fen, cmd_rid, cmd_exp, updated_at, stop_requested_at, max_fen, "
+    "meter_start_wh, "
+    "meter_stop_wh, soc_pct";
 
 constexpr const char* kSelectSession = "SELECT {} FROM sessions WHERE id = ?1";
 constexpr const char* kSelectOpen =
@@ -24,14 +26,21 @@ constexpr const char* kSelectLiveOnDevice =
 constexpr const char* kSelectLiveMethod =
     "SELECT 1 FROM sessions WHERE account_id = ?1 AND method = ?2 AND state IN " PILEHUB_HOLDS_SOCKET_SQL " LIMIT 1";
 
-// In service: the socket, its device, the device's area (if any), the station, and the station's property
-// and provider (if any) all enabled. App starts and card swipes share this one check.
+// In service: the socket (an e-bike pile's) or gun (an EV charger's), its device, the device's area (if
+// any), the station, and the station's property and provider (if any) all enabled. App starts and card
+// swipes share this one check. A device's ports are in one of the two tables, by its kind.
 constexpr const char* kSelectSocket =
     "SELECT d.kind, s.enabled = 1 AND " PILEHUB_DEVICE_IN_SERVICE_SQL(d) " AND " PILEHUB_STATION_IN_SERVICE_SQL(
         st) ", "
             "d.station_id, d.area_id, s.socket_overload_w "
             "FROM sockets s JOIN devices d ON d.id = s.device_id JOIN stations st ON st.id = d.station_id "
-            "WHERE s.device_id = ?1 AND s.n = ?2";
+            "WHERE s.device_id = ?1 AND s.n = ?2 "
+            "UNION ALL "
+            "SELECT d.kind, g.enabled = 1 AND " PILEHUB_DEVICE_IN_SERVICE_SQL(d) " AND " PILEHUB_STATION_IN_SERVICE_SQL(
+                st) ", "
+                    "d.station_id, d.area_id, g.max_power_w "
+                    "FROM guns g JOIN devices d ON d.id = g.device_id JOIN stations st ON st.id = d.station_id "
+                    "WHERE g.device_id = ?1 AND g.n = ?2";
 
 constexpr const char* kSelectOpenFault =
     "SELECT 1 FROM fault_records WHERE device_id = ?1 AND (n = ?2 OR n = 0) AND cleared_at IS NULL LIMIT 1";
@@ -40,6 +49,9 @@ constexpr const char* kSelectCard = "SELECT card_no, account_id, status FROM car
 
 constexpr const char* kSelectPresence = "SELECT online FROM device_presence WHERE device_id = ?1";
 constexpr const char* kSelectDevice = "SELECT 1 FROM devices WHERE id = ?1";
+constexpr const char* kSetMeterStart =
+    "UPDATE sessions SET meter_start_wh = ?2, updated_at = ?3 WHERE id = ?1 AND meter_start_wh IS NULL";
+constexpr const char* kSelectDeviceKind = "SELECT kind FROM devices WHERE id = ?1";
 
 constexpr const char* kSelectProcessed =
     "SELECT 1 FROM processed_messages WHERE consumer = ?1 AND device_id = ?2 AND msg_id = ?3";
@@ -58,8 +70,8 @@ constexpr const char* kSelectIncidents =
 
 constexpr const char* kInsertSession =
     "INSERT INTO sessions (id, account_id, method, card_no, device_id, n, station_id, mode, minutes, tariff_id, "
-    "state, created_at, cmd_rid, cmd_exp, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'starting', ?11, ?12, ?13, ?11)";
+    "state, created_at, cmd_rid, cmd_exp, updated_at, max_fen, meter_start_wh) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'starting', ?11, ?12, ?13, ?11, ?14, ?15)";
 
 constexpr const char* kInsertEvent =
     "INSERT INTO session_events (session_id, at, from_state, to_state, reason, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -80,11 +92,15 @@ constexpr const char* kUpdateTransition = R"(UPDATE sessions SET
     record_msg_id  = CASE WHEN ?7 THEN ?13 ELSE record_msg_id END,
     cmd_rid        = CASE ?14 WHEN 0 THEN cmd_rid WHEN 1 THEN NULL ELSE ?16 END,
     cmd_exp        = CASE ?14 WHEN 0 THEN cmd_exp WHEN 1 THEN NULL ELSE ?17 END,
+    meter_start_wh = COALESCE(meter_start_wh, ?18),
+    meter_stop_wh  = CASE WHEN ?7 THEN ?19 ELSE meter_stop_wh END,
     updated_at     = ?15
 WHERE id = ?1 AND state = ?2 AND (NOT ?7 OR record_msg_id IS NULL))";
 
+// An EV gun that reports only its meter register: the session's energy is its rise since meter_start_wh.
 constexpr const char* kUpdateReport = R"(UPDATE sessions SET
-    energy_wh      = MAX(energy_wh, ?3),
+    energy_wh      = MAX(energy_wh, COALESCE(?3, CASE WHEN ?7 >= meter_start_wh THEN ?7 - meter_start_wh END, 0)),
+    soc_pct        = COALESCE(?8, soc_pct),
     last_power_w   = ?4,
     max_power_w    = MAX(max_power_w, ?6),
     last_report_at = ?5,
@@ -128,6 +144,11 @@ SessionRow read_row(const db::Statement& q) {
     r.cmd_exp = q.opt_int64(25);
     r.updated_at = q.int64(26);
     r.stop_requested_at = q.opt_int64(27);
+    r.max_fen = q.opt_int64(28);
+    r.meter_start_wh = q.opt_int64(29);
+    r.meter_stop_wh = q.opt_int64(30);
+    if (const auto soc = q.opt_int64(31))
+        r.soc_pct = static_cast<int>(*soc);
     return r;
 }
 
@@ -242,6 +263,14 @@ bool Store::processed(const MessageKey& key) {
     return q.step();
 }
 
+std::optional<std::string> Store::device_kind(const std::string& device_id) {
+    db::Statement q(db_, kSelectDeviceKind);
+    q.bind(1, device_id);
+    if (!q.step())
+        return std::nullopt;
+    return q.text(0);
+}
+
 bool Store::device_exists(const std::string& device_id) {
     db::Statement q(db_, kSelectDevice);
     q.bind(1, device_id);
@@ -283,7 +312,9 @@ CreateOutcome Store::create(const NewSession& s, const std::optional<MessageKey>
             .bind(10, s.tariff_id)
             .bind(11, s.created_at)
             .bind(12, s.cmd_rid)
-            .bind(13, s.cmd_exp);
+            .bind(13, s.cmd_exp)
+            .bind(14, s.max_fen)
+            .bind(15, s.meter_start_wh);
         q.run();
     } catch (const db::Error& e) {
         if (!e.is_constraint())
@@ -319,6 +350,8 @@ Applied Store::apply(const Change& c) {
     q.bind(14, c.command == CommandChange::Keep ? 0 : c.command == CommandChange::Clear ? 1 : 2);
     q.bind(15, c.at);
     q.bind(16, c.cmd_rid).bind(17, c.cmd_exp);
+    q.bind(18, c.record ? c.record->meter_start_wh : std::nullopt);
+    q.bind(19, c.record ? c.record->meter_stop_wh : std::nullopt);
     if (q.run() != 1)
         return Applied::Stale; // rolled back: the caller re-reads and decides again
     insert_event(db_, c.sid, c.at, c.from, c.to, c.reason, c.actor);
@@ -326,6 +359,14 @@ Applied Store::apply(const Change& c) {
         insert_incident(db_, *c.incident);
     tx.commit();
     return Applied::Done;
+}
+
+void Store::set_meter_start(const std::string& sid, std::int64_t meter_start_wh, EpochMs now) {
+    db::Transaction tx(db_);
+    db::Statement q(db_, kSetMeterStart);
+    q.bind_all(sid, meter_start_wh, now);
+    q.run();
+    tx.commit();
 }
 
 bool Store::mark_processed(const MessageKey& key, EpochMs now) {
@@ -345,7 +386,12 @@ int Store::prune_processed(EpochMs before, int limit) {
 }
 
 void Report::merge(const Report& later) {
-    energy_wh = std::max(energy_wh, later.energy_wh);
+    if (later.energy_wh)
+        energy_wh = std::max(energy_wh.value_or(0), *later.energy_wh);
+    if (later.register_wh)
+        register_wh = std::max(register_wh.value_or(0), *later.register_wh);
+    if (later.soc_pct)
+        soc_pct = later.soc_pct;
     power_w = later.power_w;
     max_power_w = std::max({max_power_w, later.max_power_w, later.power_w});
     at = std::max(at, later.at);
@@ -359,7 +405,8 @@ int Store::report(const std::vector<Report>& reports) {
     int changed = 0;
     for (const auto& r : reports) {
         q.reset();
-        q.bind_all(r.sid, r.device_id, r.energy_wh, r.power_w, r.at, std::max(r.max_power_w, r.power_w));
+        q.bind_all(r.sid, r.device_id, r.energy_wh, r.power_w, r.at, std::max(r.max_power_w, r.power_w), r.register_wh,
+                   r.soc_pct ? std::optional<std::int64_t>(*r.soc_pct) : std::nullopt);
         changed += q.run();
     }
     tx.commit();

@@ -30,7 +30,11 @@ struct SessionRow {
     State state = State::Starting;
     std::optional<std::string> stop_reason;
     std::optional<std::string> stop_requested;
-    std::optional<EpochMs> stop_requested_at; ///< when the platform first asked the pile to stop (its clock)
+    std::optional<EpochMs> stop_requested_at;   ///< when the platform first asked the pile to stop (its clock)
+    std::optional<std::int64_t> max_fen;        ///< the rider's prepaid amount (CONTRACT D.1)
+    std::optional<std::int64_t> meter_start_wh; ///< EV: the meter register at the start
+    std::optional<std::int64_t> meter_stop_wh;  ///< EV: the meter register at the stop (with the record)
+    std::optional<int> soc_pct;                 ///< EV: the car's state of charge in the latest report
     std::optional<std::string> failure;
     EpochMs created_at = 0;
     std::optional<EpochMs> started_at;
@@ -53,7 +57,7 @@ struct SessionRow {
     }
 };
 
-/// A registered e-bike socket with what the pre-checks need.
+/// A registered e-bike socket or EV gun with what the pre-checks need.
 struct SocketInfo {
     std::string device_id;
     int n = 0;
@@ -61,7 +65,8 @@ struct SocketInfo {
     bool enabled = false; ///< in service: socket, device, its area, station, property and provider all enabled
     std::int64_t station_id = 0;
     std::optional<std::int64_t> area_id;
-    std::optional<std::int64_t> rated_power_w; ///< sockets.socket_overload_w, when the registry sets one
+    std::optional<std::int64_t>
+        rated_power_w; ///< sockets.socket_overload_w when the registry sets one; a gun's max_power_w
 };
 
 /// A card by its number (= reader UID).
@@ -92,8 +97,10 @@ struct NewSession {
     std::optional<std::string> cmd_rid; ///< the start command (app) or none (card: the pile starts itself)
     EpochMs cmd_exp = 0;                ///< the command's exp, or the deadline for the pile to start
     EpochMs created_at = 0;
-    std::string actor;  ///< rider | card
-    std::string reason; ///< start | card
+    std::optional<std::int64_t> max_fen;        ///< the rider's prepaid amount
+    std::optional<std::int64_t> meter_start_wh; ///< EV card sessions started at the charger: its register
+    std::string actor;                          ///< rider | card
+    std::string reason;                         ///< start | card
 };
 
 /// What became of create().
@@ -113,16 +120,21 @@ struct RecordData {
     std::int64_t max_power_w = 0;
     std::optional<EpochMs> started_at;
     EpochMs ended_at = 0;
+    std::optional<std::int64_t> meter_start_wh; ///< EV records: the register at the start and the stop
+    std::optional<std::int64_t> meter_stop_wh;
 };
 
 /// A session's latest live figures from its pile's reports (one report, or several merged).
 struct Report {
     std::string device_id;
     std::string sid;
-    std::int64_t energy_wh = 0;   ///< energy so far (the highest reported)
-    std::int64_t power_w = 0;     ///< power now (the latest reported)
-    std::int64_t max_power_w = 0; ///< the highest power among the merged reports
-    EpochMs at = 0;               ///< when the latest was received
+    std::optional<std::int64_t> energy_wh; ///< energy so far (the highest reported), if the device reported it
+    std::int64_t power_w = 0;              ///< power now (the latest reported)
+    std::int64_t max_power_w = 0;          ///< the highest power among the merged reports
+    EpochMs at = 0;                        ///< when the latest was received
+    std::optional<std::int64_t> register_wh =
+        std::nullopt;                          ///< EV: the meter register (energy = its rise since meter_start_wh)
+    std::optional<int> soc_pct = std::nullopt; ///< EV: the car's state of charge, the latest reported
     /// Folds a later report of the same session in: energy and max power only grow, power and time are the latest.
     void merge(const Report& later);
 };
@@ -181,15 +193,17 @@ public:
     std::vector<SessionRow> live_on_device(const std::string& device_id);
     /// Whether the account has a live session started by `method`.
     bool has_live_method(std::int64_t account_id, const std::string& method);
-    /// An e-bike socket of the registry, with its station; nothing if unknown.
+    /// An e-bike socket or EV gun of the registry, with its station; nothing if unknown.
     std::optional<SocketInfo> socket(const std::string& device_id, int n);
     /// Whether a fault record is open on the socket or on the whole device.
-    bool has_open_fault(const std::string &device_id, int n);
-    std::optional<CardInfo> card(const std::string &card_no);
+    bool has_open_fault(const std::string& device_id, int n);
+    std::optional<CardInfo> card(const std::string& card_no);
     /// presenced's last word on the device (device_presence.online), if it wrote one.
     std::optional<bool> presence(const std::string& device_id);
     /// Whether a device message id was already handled.
     bool processed(const MessageKey& key);
+    /// A registered device's kind (`ebike_pile`, `ev_charger`, `camera`); nothing if unknown.
+    std::optional<std::string> device_kind(const std::string& device_id);
     /// Whether a device is registered (any kind).
     bool device_exists(const std::string& device_id);
     /// When the session last entered `state` (its session_events), if it ever did.
@@ -202,6 +216,8 @@ public:
     CreateOutcome create(const NewSession& s, const std::optional<MessageKey>& msg);
     /// One conditional transition; see Change.
     Applied apply(const Change& c);
+    /// An EV session's meter register at its start, if the row has none yet (one short transaction).
+    void set_meter_start(const std::string& sid, std::int64_t meter_start_wh, EpochMs now);
     /// Records a message id handled without any other effect; false if it was already recorded.
     bool mark_processed(const MessageKey& key, EpochMs now);
     /// Forgets up to `limit` of sessiond's handled message ids older than `before`, in one short

@@ -72,6 +72,10 @@ RecordData synthesized_record(const SessionRow& row, std::string stop_reason, Ep
     r.ended_at = row.last_report_at.value_or(fallback_end);
     if (row.started_at && r.ended_at > *row.started_at)
         r.duration_s = (r.ended_at - *row.started_at) / 1000;
+    if (row.meter_start_wh) { // EV: the register as far as the reports took it
+        r.meter_start_wh = row.meter_start_wh;
+        r.meter_stop_wh = *row.meter_start_wh + row.energy_wh;
+    }
     return r;
 }
 
@@ -99,6 +103,8 @@ svc::SessionView session_view(const SessionRow& row) {
     v.failure = row.failure;
     if (row.cost_fen)
         v.cost_fen = Fen(*row.cost_fen);
+    if (row.max_fen)
+        v.max_fen = Fen(*row.max_fen);
     return v;
 }
 
@@ -116,6 +122,8 @@ svc::SessionTransition session_transition(const SessionRow& row, std::optional<S
     t.n = row.n;
     t.account_id = row.account_id;
     t.method = svc::parse_session_method(row.method).value_or(svc::SessionMethod::App);
+    if (row.max_fen)
+        t.max_fen = Fen(*row.max_fen);
     return t;
 }
 
@@ -126,11 +134,12 @@ Worker::Worker(db::Database& db, mqtt::Client& mqtt, const Clock& clock, Options
       rng_(std::random_device{}()) {
     card_auth_ = std::make_unique<CardAuth>(
         db_, store_, clock_, CardAuth::Options{opts_.card_start_timeout_ms},
-        [this](std::int64_t account_id, const sockets::SocketRef& ref, const std::string& method,
-               std::optional<ModeChoice> mode) { return plan_start(account_id, ref, method, mode); });
+        [this](std::int64_t account_id, const sockets::SocketRef& ref, StartBy by, std::optional<ModeChoice> mode) {
+            return plan_start(account_id, ref, by, mode);
+        });
     device_commands_ = std::make_unique<DeviceCommands>(
         mqtt_, clock_, DeviceCommands::Options{opts_.command_timeout_ms, opts_.reply_grace_ms},
-        DeviceCommands::Hooks{[this](const std::string& dev) { return store_.device_exists(dev); },
+        DeviceCommands::Hooks{[this](const std::string& dev) { return device_kind(dev); },
                               [this](const std::string& dev) { return device_online(dev); },
                               [this] { return next_env(); }});
 }
@@ -516,7 +525,7 @@ rpc::Reply Worker::rpc_start(rpc::Request& r) {
     const auto ref = sockets::parse_socket_code(req->socket);
     if (!ref)
         return refuse(ErrorCode::UnknownSocket, fmt::format("`{}` is not a socket code", req->socket));
-    auto plan = plan_start(account_id, *ref, "app", ModeChoice{req->mode, req->minutes});
+    auto plan = plan_start(account_id, *ref, StartBy::App, ModeChoice{req->mode, req->minutes});
     if (const auto* no = std::get_if<Refusal>(&plan)) {
         log::info(log::Ctx{ref->device_id, {}}, "start refused for account {}: {}", account_id, to_string(no->code));
         return refuse(no->code, no->msg);
@@ -533,6 +542,8 @@ rpc::Reply Worker::rpc_start(rpc::Request& r) {
     s.mode = std::string(billing::to_string(p.mode.mode));
     s.minutes = p.mode.minutes;
     s.tariff_id = p.tariff_id;
+    if (req->max_fen)
+        s.max_fen = req->max_fen->value();
     s.cmd_rid = command_rid(s.id, CommandKind::Start);
     s.cmd_exp = command_exp(now, opts_.command_timeout_ms);
     s.created_at = now;
@@ -585,8 +596,9 @@ rpc::Reply Worker::rpc_force_end(rpc::Request& r) {
 
 // ---- pre-checks -----------------------------------------------------------------------------
 
-std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, const sockets::SocketRef& ref,
-                                                    const std::string& method, std::optional<ModeChoice> mode) {
+std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, const sockets::SocketRef& ref, StartBy by,
+                                                    std::optional<ModeChoice> mode) {
+    const auto method = method_of(by);
     const auto now = clock_.now_ms();
     StartFacts f;
     StartPlan p;
@@ -595,7 +607,7 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
     f.account_frozen = wallet && wallet->frozen;
     f.available_fen = wallet ? wallet->available() : Fen(0);
     const auto sock = store_.socket(ref.device_id, ref.n);
-    f.socket_exists = sock && sock->kind == "ebike_pile";
+    f.socket_exists = sock && (sock->kind == "ebike_pile" || sock->kind == "ev_charger");
     if (f.socket_exists) {
         p.socket = *sock;
         const auto tariff = tariffs_.in_force(sock->station_id, sock->area_id, now);
@@ -617,11 +629,14 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
         sockets::SocketFacts sf;
         sf.enabled = sock->enabled;
         // A pile asking to authorise a card is online, whatever a late presence report says.
-        sf.device_online = method == "card" || device_online(ref.device_id);
+        sf.device_online = by != StartBy::App || device_online(ref.device_id);
         sf.fault_open = store_.has_open_fault(ref.device_id, ref.n);
         sf.session_live = store_.live_on_socket(ref.device_id, ref.n).has_value();
         if (const auto cs = conn_.find({ref.device_id, ref.n}); cs != conn_.end())
-            sf.reported = sockets::reported(cs->second);
+            sf.reported = reported(cs->second);
+        // A charger asking to start a card session runs it already: its gun being in use is that session.
+        if (by == StartBy::Charger && sf.reported == sockets::Reported::InUse)
+            sf.reported.reset();
         f.socket = sockets::socket_availability(sf);
     }
     if (f.account_exists)
@@ -640,7 +655,9 @@ PlatformView Worker::platform_view(const SessionRow& row, EpochMs now) {
     v.now = now;
     v.reported_energy_wh = row.energy_wh;
     const auto sock = store_.socket(row.device_id, row.n);
-    v.rated_power_w = sock && sock->rated_power_w ? *sock->rated_power_w : payloads::kMaxEbikeSocketPowerW;
+    v.rated_power_w = sock && sock->rated_power_w          ? *sock->rated_power_w
+                      : sock && sock->kind == "ev_charger" ? payloads::kMaxEvGunPowerW
+                                                           : payloads::kMaxEbikeSocketPowerW;
     return v;
 }
 
@@ -650,6 +667,19 @@ bool Worker::device_online(const std::string& device_id) {
     if (auto it = presence_.find(device_id); it != presence_.end() && it->second.known())
         return *it->second.online();
     return store_.presence(device_id).value_or(false);
+}
+
+std::optional<std::string> Worker::device_kind(const std::string& device_id) {
+    if (auto it = kinds_.find(device_id); it != kinds_.end())
+        return it->second;
+    auto kind = store_.device_kind(device_id);
+    if (kind)
+        kinds_.emplace(device_id, *kind); // a device's kind does not change
+    return kind;
+}
+
+bool Worker::is_charger(const std::string& device_id) {
+    return device_kind(device_id) == "ev_charger";
 }
 
 void Worker::on_device_presence(const mqtt::Message& m) {
@@ -702,23 +732,43 @@ void Worker::on_conn_state(const mqtt::Message& m) {
         conn_.erase(key);
         return;
     }
-    const auto cs = payloads::decode<payloads::EbikeConnState>(m.payload);
-    if (!cs) {
-        log::debug(log::Ctx{t->device_id, {}}, "conn/{}/state not an e-bike socket state: {}", t->n, cs.error());
-        return;
+    std::optional<ConnState> decoded;
+    std::string word;
+    EpochMs since = 0;
+    std::optional<std::string> running;
+    if (is_charger(t->device_id)) {
+        const auto cs = payloads::decode<payloads::EvConnState>(m.payload);
+        if (!cs) {
+            log::warn(log::Ctx{t->device_id, {}}, "conn/{}/state is not a gun state: {}", t->n, cs.error());
+            return;
+        }
+        decoded = cs->data;
+        word = payloads::to_string(cs->data.st);
+        since = cs->data.since;
+        running = cs->data.sid;
+    } else {
+        const auto cs = payloads::decode<payloads::EbikeConnState>(m.payload);
+        if (!cs) {
+            log::debug(log::Ctx{t->device_id, {}}, "conn/{}/state not an e-bike socket state: {}", t->n, cs.error());
+            return;
+        }
+        decoded = cs->data;
+        word = payloads::to_string(cs->data.st);
+        since = cs->data.since;
+        running = cs->data.sid;
     }
-    const auto& st = cs->data;
+    const auto& st = *decoded;
     conn_[key] = st;
-    Cause c{fmt::format("conn_state:{}", payloads::to_string(st.st)), "pile"};
-    if (st.since > 0)
-        c.started_at = st.since;
+    Cause c{fmt::format("conn_state:{}", word), "pile"};
+    if (since > 0)
+        c.started_at = since;
     const auto live = store_.live_on_socket(t->device_id, t->n);
     if (live)
         if (auto e = conn_event(st, live->id))
             process(live->id, *e, c);
-    if (st.sid && (!live || live->id != *st.sid)) {
+    if (running && (!live || live->id != *running)) {
         // The pile runs (or ran) a session that no longer holds the socket here, e.g. one we failed.
-        const auto other = store_.session(*st.sid);
+        const auto other = store_.session(*running);
         if (other && other->device_id == t->device_id && other->n == t->n)
             if (auto e = conn_event(st, other->id))
                 process(other->id, *e, c);
@@ -737,6 +787,8 @@ void Worker::on_event(const mqtt::Message& m) {
         log::warn(log::Ctx{dev, sid}, "evt/{} for a session this socket does not hold", t->name);
         return false;
     };
+    if (is_charger(dev))
+        return on_ev_event(dev, t->name, m.payload);
     if (t->name == "session_started") {
         const auto ev = payloads::decode<payloads::EbikeSessionStarted>(m.payload);
         if (!ev) {
@@ -764,6 +816,52 @@ void Worker::on_event(const mqtt::Message& m) {
     }
 }
 
+bool Worker::runs_here(const std::string& dev, const std::string& sid, int n, std::string_view what) {
+    const auto row = store_.session(sid);
+    if (row && row->device_id == dev && row->n == n)
+        return true;
+    log::warn(log::Ctx{dev, sid}, "{} for a session this socket does not hold", what);
+    return false;
+}
+
+void Worker::on_ev_event(const std::string& dev, const std::string& name, std::string_view payload) {
+    if (name == "session_started") {
+        const auto ev = payloads::decode<payloads::EvSessionStarted>(payload);
+        if (!ev) {
+            log::warn(log::Ctx{dev, {}}, "evt/session_started unreadable: {}", ev.error());
+            return;
+        }
+        if (!runs_here(dev, ev->data.sid, ev->data.n, "evt/session_started"))
+            return;
+        Cause c{"session_started", "pile", MessageKey{dev, *ev->env.id}};
+        if (ev->data.start_ts > 0)
+            c.started_at = ev->data.start_ts;
+        // Whatever state the session is in by now (a start reply may have confirmed it first), its
+        // meter start is the charger's word: written once.
+        store_.set_meter_start(ev->data.sid, ev->data.meter_start_wh, clock_.now_ms());
+        process(ev->data.sid, Event::PileStarted, c);
+    } else if (name == "session_stopped") {
+        const auto ev = payloads::decode<payloads::EvSessionStopped>(payload);
+        if (!ev) {
+            log::warn(log::Ctx{dev, {}}, "evt/session_stopped unreadable: {}", ev.error());
+            return;
+        }
+        if (!runs_here(dev, ev->data.sid, ev->data.n, "evt/session_stopped"))
+            return;
+        // The meter at the stop is the session's energy so far; the record settles it.
+        const auto row = store_.session(ev->data.sid);
+        Report r{dev, ev->data.sid, std::nullopt, 0, 0, clock_.now_ms()};
+        r.register_wh = ev->data.meter_stop_wh;
+        if (row && !row->meter_start_wh)
+            r.energy_wh = ev->data.meter_stop_wh - ev->data.meter_start_wh;
+        store_.report({r});
+        process(ev->data.sid, Event::PileStopped,
+                Cause{platform_stop_reason(ev->data.reason), "pile", MessageKey{dev, *ev->env.id}});
+    }
+    // plug_in, plug_out (autostopd stops a live session as `unplugged`) and fault (recorderd,
+    // autostopd) change no session here.
+}
+
 void Worker::on_report(const mqtt::Message& m) {
     const auto dev = topics::device_of_report(m.topic);
     if (!dev)
@@ -777,9 +875,11 @@ void Worker::on_report(const mqtt::Message& m) {
     // session and written by flush_reports().
     const auto now = clock_.now_ms();
     for (const auto& s : r.value().sockets) {
-        if (!s.energy_wh)
+        if (!s.energy_wh && !s.register_wh)
             continue;
-        const Report one{*dev, s.sid, *s.energy_wh, s.power_w, s.power_w, now};
+        Report one{*dev, s.sid, s.energy_wh, s.power_w, s.power_w, now};
+        one.register_wh = s.register_wh;
+        one.soc_pct = s.soc_pct;
         auto [it, fresh] = pending_reports_.try_emplace({*dev, s.sid}, one);
         if (!fresh)
             it->second.merge(one);
@@ -813,23 +913,40 @@ void Worker::on_request(const mqtt::Message& m) {
     const auto t = topics::parse_device_topic(m.topic);
     if (!t || t->leaf != topics::Leaf::Req)
         return;
-    if (t->name == "authorize")
+    if (is_charger(t->device_id)) {
+        if (t->name == "authorize")
+            return on_ev_authorize(t->device_id, m.payload);
+        if (t->name == "start_session")
+            return on_ev_start_session(t->device_id, m.payload);
+        if (t->name == "session_record")
+            return on_ev_record(t->device_id, m.payload);
+    } else if (t->name == "authorize") {
         return on_authorize(t->device_id, m.payload);
-    if (t->name == "session_record")
+    } else if (t->name == "session_record") {
         return on_record(t->device_id, m.payload);
+    }
     // Every request gets an answer within 5 s (CONTRACT A.6), even one we do not serve.
     if (const auto env = payloads::peek_envelope(m.payload); env && env->rid)
         reply_plain(t->device_id, t->name, *env->rid, ReplyStatus::Unsupported, ErrorCode::Unsupported,
                     fmt::format("the platform does not serve req/{}", t->name));
 }
 
+template <typename T>
+std::optional<payloads::Message<T>> Worker::read_request(const std::string& dev, std::string_view name,
+                                                         std::string_view payload) {
+    auto m = payloads::decode<T>(payload);
+    if (m)
+        return std::move(m).value();
+    // Every request is answered (CONTRACT A.6): one that does not decode, `invalid` with the reason.
+    if (const auto env = payloads::peek_envelope(payload); env && env->rid)
+        reply_plain(dev, name, *env->rid, ReplyStatus::Invalid, ErrorCode::InvalidRequest, m.error());
+    return std::nullopt;
+}
+
 void Worker::on_authorize(const std::string& dev, std::string_view payload) {
-    const auto m = payloads::decode<payloads::EbikeAuthorize>(payload);
-    if (!m) {
-        if (const auto env = payloads::peek_envelope(payload); env && env->rid)
-            reply_plain(dev, "authorize", *env->rid, ReplyStatus::Invalid, ErrorCode::InvalidRequest, m.error());
+    const auto m = read_request<payloads::EbikeAuthorize>(dev, "authorize", payload);
+    if (!m)
         return;
-    }
     if (const auto again = card_auth_->repeat(dev, *m))
         return reply_device(dev, "authorize", *again);
     const auto a = card_auth_->decide(dev, *m);
@@ -844,62 +961,113 @@ void Worker::on_authorize(const std::string& dev, std::string_view payload) {
 }
 
 void Worker::on_record(const std::string& dev, std::string_view payload) {
-    const auto m = payloads::decode<payloads::EbikeSessionRecord>(payload);
-    if (!m) {
-        if (const auto env = payloads::peek_envelope(payload); env && env->rid)
-            reply_plain(dev, "session_record", *env->rid, ReplyStatus::Invalid, ErrorCode::InvalidRequest, m.error());
+    const auto m = read_request<payloads::EbikeSessionRecord>(dev, "session_record", payload);
+    if (!m)
         return;
-    }
     const auto& rec = m->data;
-    const auto row = store_.session(rec.sid);
-    if (!row || row->device_id != dev || row->n != rec.n) {
-        // Never acknowledged: the pile keeps it, and an operator can look into it.
-        log::error(log::Ctx{dev, rec.sid}, "session_record {} for a session this socket never ran", *m->env.id);
-        reply_plain(dev, "session_record", *m->env.rid, ReplyStatus::Rejected, ErrorCode::NotFound,
-                    fmt::format("no session {} on socket {}", rec.sid, rec.n));
-        return;
-    }
-    const auto now = clock_.now_ms();
-    const auto reason = std::string(payloads::to_string(rec.reason));
-    Cause c{"record:" + reason, "pile", MessageKey{dev, *m->env.id}};
     RecordData r;
     r.msg_id = *m->env.id;
-    r.stop_reason = ended_reason(reason, row->stop_requested);
+    r.stop_reason = std::string(payloads::to_string(rec.reason));
     r.energy_wh = rec.energy_wh;
     r.duration_s = rec.duration_s;
     r.max_power_w = whole_watts(rec.max_power_w);
     if (rec.start_ts > 0)
         r.started_at = rec.start_ts;
-    r.ended_at = rec.stop_ts > 0 ? rec.stop_ts : now;
+    r.ended_at = rec.stop_ts > 0 ? rec.stop_ts : clock_.now_ms();
+    answer_record(dev, *m->env.rid, rec.sid, rec.n, std::move(r),
+                  [&] { return payloads::encode(payloads::make_reply(*m, next_env(), ReplyStatus::Ok)); });
+}
+
+void Worker::on_ev_record(const std::string& dev, std::string_view payload) {
+    const auto m = read_request<payloads::EvSessionRecord>(dev, "session_record", payload);
+    if (!m)
+        return;
+    const auto& rec = m->data;
+    RecordData r;
+    r.msg_id = *m->env.id;
+    r.stop_reason = platform_stop_reason(rec.reason);
+    // CONTRACT D.1: an EV session's energy is its meter's rise (the codec checks stop >= start).
+    r.energy_wh = rec.meter_stop_wh - rec.meter_start_wh;
+    r.meter_start_wh = rec.meter_start_wh;
+    r.meter_stop_wh = rec.meter_stop_wh;
+    r.duration_s = (rec.stop_ts - rec.start_ts) / 1000;
+    r.max_power_w = rec.max_power_w ? whole_watts(*rec.max_power_w) : 0;
+    if (rec.start_ts > 0)
+        r.started_at = rec.start_ts;
+    r.ended_at = rec.stop_ts > 0 ? rec.stop_ts : clock_.now_ms();
+    answer_record(dev, *m->env.rid, rec.sid, rec.n, std::move(r),
+                  [&] { return payloads::encode(payloads::make_reply(*m, next_env(), ReplyStatus::Ok)); });
+}
+
+void Worker::answer_record(const std::string& dev, const std::string& rid, const std::string& sid, int n, RecordData r,
+                           const std::function<std::string()>& ack) {
+    const auto row = store_.session(sid);
+    if (!row || row->device_id != dev || row->n != n) {
+        // Never acknowledged: the pile keeps it, and an operator can look into it.
+        log::error(log::Ctx{dev, sid}, "session_record {} for a session this socket never ran", r.msg_id);
+        reply_plain(dev, "session_record", rid, ReplyStatus::Rejected, ErrorCode::NotFound,
+                    fmt::format("no session {} on socket {}", sid, n));
+        return;
+    }
+    const auto now = clock_.now_ms();
+    Cause c{"record:" + r.stop_reason, "pile", MessageKey{dev, r.msg_id}};
+    r.stop_reason = ended_reason(r.stop_reason, row->stop_requested);
     // Never bill beyond what the platform saw: a duration past platform time, or energy past rated
     // power over it, is clamped to the platform's own view and flagged.
-    const auto check = check_record(rec.duration_s, rec.energy_wh, platform_view(*row, now),
+    const auto check = check_record(r.duration_s, r.energy_wh, platform_view(*row, now),
                                     RecordSlack{opts_.record_tolerance_s, opts_.device_time_scale});
     if (check.clamped) {
         r.duration_s = check.duration_s;
         r.energy_wh = check.energy_wh;
         r.ended_at = std::min(r.ended_at, now);
-        c.incident = Incident{std::string(incidents::kRecordClamped), dev, rec.sid,
+        if (r.meter_start_wh)
+            r.meter_stop_wh = *r.meter_start_wh + r.energy_wh; // the meter as far as the platform believes it
+        c.incident = Incident{std::string(incidents::kRecordClamped), dev, sid,
                               fmt::format("record {}: {}; committed duration_s {} and energy_wh {}", r.msg_id,
                                           check.why, r.duration_s, r.energy_wh),
                               now};
     }
-    c.record = r;
-    const auto res = process(rec.sid, Event::RecordReceived, c);
+    const auto msg_id = r.msg_id;
+    c.record = std::move(r);
+    const auto res = process(sid, Event::RecordReceived, c);
     if (res.gave_up) {
         // Nothing was committed: the pile keeps the record and sends it again.
-        log::error(log::Ctx{dev, rec.sid}, "session_record {} not committed: not acknowledged", r.msg_id);
+        log::error(log::Ctx{dev, sid}, "session_record {} not committed: not acknowledged", msg_id);
         return;
     }
     if (res.duplicate)
-        log::info(log::Ctx{dev, rec.sid}, "session_record {} again: acknowledged, nothing changed", r.msg_id);
-    else if (check.clamped && res.row && res.row->record_msg_id == r.msg_id) {
+        log::info(log::Ctx{dev, sid}, "session_record {} again: acknowledged, nothing changed", msg_id);
+    else if (check.clamped && res.row && res.row->record_msg_id == msg_id) {
         counters_.records_clamped++;
-        log::warn(log::Ctx{dev, rec.sid}, "session_record {} is absurd ({}): clamped to what the platform saw",
-                  r.msg_id, check.why);
+        log::warn(log::Ctx{dev, sid}, "session_record {} is absurd ({}): clamped to what the platform saw", msg_id,
+                  check.why);
     }
     // Only now, with the record (or its id) committed, is the pile told it may forget it.
-    reply_device(dev, "session_record", payloads::encode(payloads::make_reply(*m, next_env(), ReplyStatus::Ok)));
+    reply_device(dev, "session_record", ack());
+}
+
+void Worker::on_ev_authorize(const std::string& dev, std::string_view payload) {
+    const auto m = read_request<payloads::EvAuthorize>(dev, "authorize", payload);
+    if (!m)
+        return;
+    const auto reply = card_auth_->authorize_tag(dev, *m);
+    reply_device(dev, "authorize", payloads::encode(payloads::make_reply(*m, next_env(), ReplyStatus::Ok, reply)));
+}
+
+void Worker::on_ev_start_session(const std::string& dev, std::string_view payload) {
+    const auto m = read_request<payloads::EvStartSessionReq>(dev, "start_session", payload);
+    if (!m)
+        return;
+    const auto a = card_auth_->start_at_charger(dev, *m);
+    if (a.created) {
+        publish_state(*a.created, std::nullopt, "card", "card");
+        // The charger reports a transaction it has started: the session runs from its start.
+        Cause c{"start_session", "pile"};
+        c.started_at = m->data.start_ts.value_or(clock_.now_ms());
+        process(a.created->id, Event::PileStarted, c);
+    }
+    reply_device(dev, "start_session",
+                 payloads::encode(payloads::make_reply(*m, next_env(), ReplyStatus::Ok, a.reply)));
 }
 
 void Worker::on_cmd_reply(const mqtt::Message& m) {
@@ -916,7 +1084,7 @@ void Worker::on_cmd_reply(const mqtt::Message& m) {
     if (!k)
         return;
     const bool is_start = k->second == CommandKind::Start;
-    if (t->name != (is_start ? "start_port" : "stop_port"))
+    if (t->name != session_command_name(t->device_id, k->second))
         return;
     const auto f = read_reply(m.payload);
     if (!f || f->status == "accepted")
@@ -943,6 +1111,12 @@ void Worker::on_cmd_reply(const mqtt::Message& m) {
 
 // ---- publishing -----------------------------------------------------------------------------
 
+std::string_view Worker::session_command_name(const std::string& device_id, CommandKind kind) {
+    if (is_charger(device_id))
+        return kind == CommandKind::Start ? "start_session" : "stop_session";
+    return kind == CommandKind::Start ? "start_port" : "stop_port";
+}
+
 payloads::Envelope Worker::next_env() {
     return payloads::make_envelope(clock_.now_ms(), 0, ++seq_);
 }
@@ -960,11 +1134,16 @@ void Worker::send_start(const SessionRow& row, bool resend) {
     auto env = next_env();
     env.rid = *row.cmd_rid;
     env.exp = *row.cmd_exp;
-    const payloads::EbikeStartPort d{row.n, row.id, *limit};
-    mqtt_.publish({topics::cmd(row.device_id, "start_port"),
-                   payloads::encode(payloads::Message<payloads::EbikeStartPort>{env, d}), 1, false});
+    const auto name = session_command_name(row.device_id, CommandKind::Start);
+    std::string text;
+    if (is_charger(row.device_id))
+        text = payloads::encode(
+            payloads::Message<payloads::EvStartSessionCmd>{env, {row.n, row.id, app_id_tag(row.account_id), *limit}});
+    else
+        text = payloads::encode(payloads::Message<payloads::EbikeStartPort>{env, {row.n, row.id, *limit}});
+    mqtt_.publish({topics::cmd(row.device_id, name), text, 1, false});
     (resend ? counters_.commands_resent : counters_.commands_sent)++;
-    log::info(log::Ctx{row.device_id, row.id}, "{} start_port socket {} (rid {})", resend ? "resent" : "sent", row.n,
+    log::info(log::Ctx{row.device_id, row.id}, "{} {} socket {} (rid {})", resend ? "resent" : "sent", name, row.n,
               *env.rid);
 }
 
@@ -974,11 +1153,15 @@ void Worker::send_stop(const SessionRow& row, const std::string& rid, EpochMs ex
     auto env = next_env();
     env.rid = rid;
     env.exp = exp;
-    const payloads::EbikeStopPort d{row.n, row.id};
-    mqtt_.publish({topics::cmd(row.device_id, "stop_port"),
-                   payloads::encode(payloads::Message<payloads::EbikeStopPort>{env, d}), 1, false});
+    const auto name = session_command_name(row.device_id, CommandKind::Stop);
+    std::string text;
+    if (is_charger(row.device_id))
+        text = payloads::encode(payloads::Message<payloads::EvStopSessionCmd>{env, {row.id}});
+    else
+        text = payloads::encode(payloads::Message<payloads::EbikeStopPort>{env, {row.n, row.id}});
+    mqtt_.publish({topics::cmd(row.device_id, name), text, 1, false});
     (resend ? counters_.commands_resent : counters_.commands_sent)++;
-    log::info(log::Ctx{row.device_id, row.id}, "{} stop_port socket {} (rid {})", resend ? "resent" : "sent", row.n,
+    log::info(log::Ctx{row.device_id, row.id}, "{} {} socket {} (rid {})", resend ? "resent" : "sent", name, row.n,
               rid);
 }
 

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -147,13 +148,35 @@ private:
     void on_report(const mqtt::Message& m);
     /// Writes the merged live figures of every session reported since the last write (one transaction).
     void flush_reports();
+    /// A device request decoded with its codec; one that does not decode is answered `invalid`.
+    template <typename T>
+    std::optional<payloads::Message<T>> read_request(const std::string& dev, std::string_view name,
+                                                     std::string_view payload);
     void on_authorize(const std::string& dev, std::string_view payload);
     void on_record(const std::string& dev, std::string_view payload);
+    // EV chargers (CONTRACT A.5 `ev_charger`, D.1)
+    void on_ev_event(const std::string& dev, const std::string& name, std::string_view payload);
+    void on_ev_authorize(const std::string& dev, std::string_view payload);
+    void on_ev_start_session(const std::string& dev, std::string_view payload);
+    void on_ev_record(const std::string& dev, std::string_view payload);
+    /// The one path of a session record of either kind: checked against what the platform saw
+    /// (clamped and flagged if absurd), committed once, then acknowledged with `ack()`'s text; a record
+    /// of a session the socket never ran is refused `not_found` (the pile keeps it).
+    void answer_record(const std::string& dev, const std::string& rid, const std::string& sid, int n, RecordData r,
+                       const std::function<std::string()>& ack);
 
     // helpers
-    std::variant<StartPlan, Refusal> plan_start(std::int64_t account_id, const sockets::SocketRef& ref,
-                                                const std::string& method, std::optional<ModeChoice> mode);
+    std::variant<StartPlan, Refusal> plan_start(std::int64_t account_id, const sockets::SocketRef& ref, StartBy by,
+                                                std::optional<ModeChoice> mode);
     bool device_online(const std::string& device_id);
+    /// A registered device's kind (cached: a kind never changes); nothing for an unknown device.
+    std::optional<std::string> device_kind(const std::string& device_id);
+    bool is_charger(const std::string& device_id);
+    /// Whether `sid` runs on (dev, n); logs `what` when it does not.
+    bool runs_here(const std::string& dev, const std::string& sid, int n, std::string_view what);
+    /// The command leaf that starts or stops a session on the device: start_port/stop_port (e-bike
+    /// piles), start_session/stop_session (EV chargers).
+    std::string_view session_command_name(const std::string& device_id, CommandKind kind);
     Result process(const std::string& sid, Event e, const Cause& cause);
     /// The deadlines a session's new row calls for: the record wait, the suspension, none once ended.
     void follow_up(const SessionRow& row, const Decision& d);
@@ -194,9 +217,10 @@ private:
     Deadlines deadlines_;         ///< session commands (a start's time-out, a stop's resend), by sid
     Deadlines suspend_deadlines_; ///< suspended sessions, by sid
     Deadlines record_waits_;      ///< sessions whose pile shows the socket idle, awaiting the record, by sid
-    std::map<std::string, EpochMs> idle_seen_;                             ///< when that wait began, by sid
-    std::map<std::string, svc::PresenceView> presence_;                    ///< by device id
-    std::map<std::pair<std::string, int>, payloads::EbikeConnState> conn_; ///< retained conn states
+    std::map<std::string, EpochMs> idle_seen_;              ///< when that wait began, by sid
+    std::map<std::string, svc::PresenceView> presence_;     ///< by device id
+    std::map<std::pair<std::string, int>, ConnState> conn_; ///< retained conn states (either kind)
+    std::map<std::string, std::string> kinds_;              ///< device kinds, by id
     billing::TariffStore tariffs_; ///< the version in force (the lookup billingd and autostopd share)
     std::unique_ptr<CardAuth> card_auth_;
     std::unique_ptr<DeviceCommands> device_commands_;

@@ -90,6 +90,7 @@ TEST_CASE("billingd: a transition is read as svc::SessionTransition only; one th
                                    .n = 1,
                                    .account_id = 1,
                                    .method = svc::SessionMethod::App,
+                                   .max_fen = std::nullopt,
                                    .settlement = std::nullopt};
     f.worker.on_transition("s2", svc::encode(t));
     CHECK(f.m.session_state("s1") == "stopping");

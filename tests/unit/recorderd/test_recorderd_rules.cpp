@@ -206,7 +206,11 @@ TEST_CASE("recorder: an EV charger's report has one socket per gun with a sessio
     REQUIRE_MESSAGE(m.ok(), m.error());
     const auto r = device_report("ev-1", *m, 9'000);
     REQUIRE(r);
-    CHECK(r->sockets == std::vector<svc::ReportSocket>{{1, "EV1", 7012, 2500}});
+    svc::ReportSocket gun(1, "EV1", 7012, 2500);
+    gun.register_wh = 100'000; // the meter, the SoC and the OCPP status go along for sessiond and autostopd
+    gun.soc_pct = 55;
+    gun.ev_status = payloads::EvGunStatus::Charging;
+    CHECK(r->sockets == std::vector<svc::ReportSocket>{gun});
     CHECK(r->total_power_w == 7012); // no total reported: the sum of the guns
     CHECK_FALSE(r->temp_dc);
     CHECK(r->at() == 9'000); // no clock: the receive time

@@ -25,9 +25,9 @@ struct Auth {
     int calls = 0;
     Store store{*w.db};
     CardAuth auth{*w.db, store, w.clock, CardAuth::Options{30'000},
-                  [this](std::int64_t, const sockets::SocketRef&, const std::string& method, std::optional<ModeChoice> mode) {
+                  [this](std::int64_t, const sockets::SocketRef&, StartBy by, std::optional<ModeChoice> mode) {
                       ++calls;
-                      CHECK(method == "card");
+                      CHECK(by == StartBy::Card);
                       CHECK_FALSE(mode.has_value());
                       return answer;
                   }};

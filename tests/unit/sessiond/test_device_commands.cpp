@@ -16,11 +16,15 @@ namespace {
 struct Relay {
     FakeMqtt mq;
     ManualClock clock;
-    std::set<std::string> known{"P1", "P2"};
-    std::set<std::string> online{"P1"};
+    std::map<std::string, std::string> known{{"P1", "ebike_pile"}, {"P2", "ebike_pile"}, {"EV1", "ev_charger"}};
+    std::set<std::string> online{"P1", "EV1"};
     std::int64_t seq = 0;
     DeviceCommands dc{mq, clock, DeviceCommands::Options{10'000, 2'000},
-                      DeviceCommands::Hooks{[this](const std::string& d) { return known.count(d) > 0; },
+                      DeviceCommands::Hooks{[this](const std::string& d) -> std::optional<std::string> {
+                                                if (auto it = known.find(d); it != known.end())
+                                                    return it->second;
+                                                return std::nullopt;
+                                            },
                                             [this](const std::string& d) { return online.count(d) > 0; },
                                             [this] { return payloads::make_envelope(clock.now_ms(), 0, ++seq); }}};
     mqtt::Router router;
@@ -98,6 +102,12 @@ TEST_CASE("device commands: refusals come at once, each with its code") {
         {R"({"device_id":"P1","name":"selfdestruct"})", "unsupported", "unsupported"},
         {R"({"device_id":"P1","name":"reboot","data":{"when":"later"}})", "invalid", "invalid_request"},
         {R"({"device_id":"P1","name":"query_port","data":{"n":65}})", "invalid", "invalid_request"},
+        // A command the device's kind does not have.
+        {R"({"device_id":"P1","name":"unlock","data":{"n":1}})", "unsupported", "unsupported"},
+        {R"({"device_id":"EV1","name":"query_port","data":{"n":1}})", "unsupported", "unsupported"},
+        {R"({"device_id":"EV1","name":"reboot"})", "unsupported", "unsupported"},
+        {R"({"device_id":"EV1","name":"reset","data":{"type":"warm"}})", "invalid", "invalid_request"},
+        {R"({"device_id":"EV1","name":"unlock"})", "invalid", "invalid_request"},
     };
     int i = 0;
     for (const auto& c : cases) {
@@ -111,6 +121,40 @@ TEST_CASE("device commands: refusals come at once, each with its code") {
     r.request("late", R"({"device_id":"P1","name":"reboot"})", r.clock.now_ms() - 1);
     CHECK(r.answers("late").at(0).first == "expired");
     CHECK(r.mq.matching("ph/v1/dev/+/cmd/+").empty());
+}
+
+TEST_CASE("device commands: an EV charger gets its own commands in their CONTRACT A.5 shape, and its reply is the "
+          "answer") {
+    Relay r;
+    const struct {
+        const char* request;
+        const char* name;
+        const char* data;
+    } cases[] = {
+        {R"({"device_id":"EV1","name":"reset","data":{"type":"hard"}})", "reset", R"({"type":"hard"})"},
+        {R"({"device_id":"EV1","name":"unlock","data":{"n":2}})", "unlock", R"({"n":2})"},
+        {R"({"device_id":"EV1","name":"set_availability","data":{"n":1,"operative":false}})", "set_availability",
+         R"({"n":1,"operative":false})"},
+        {R"({"device_id":"EV1","name":"set_tariff","data":{"elec_e4":7000,"service_e4":6000}})", "set_tariff",
+         R"({"elec_e4":7000,"service_e4":6000})"},
+        {R"({"device_id":"EV1","name":"set_time","data":{"epoch_ms":1732183200000}})", "set_time",
+         R"({"epoch_ms":1732183200000})"},
+    };
+    int i = 0;
+    for (const auto& c : cases) {
+        const auto rid = fmt::format("ev-{}", ++i);
+        r.request(rid, c.request);
+        const auto out = r.mq.on(topics::cmd("EV1", c.name));
+        REQUIRE_MESSAGE(out.size() == 1, c.name);
+        const auto doc = json::parse(out[0].payload);
+        REQUIRE(doc);
+        json::Writer data;
+        data.raw_value((*doc)["data"]);
+        CHECK_MESSAGE(data.str() == c.data, c.name);
+        r.device_reply("EV1", c.name, *payloads::peek_envelope(out[0].payload)->rid, "rejected");
+        REQUIRE(r.answers(rid).size() == 1);
+        CHECK_MESSAGE(r.answers(rid)[0].first == "rejected", c.name); // the charger's own word
+    }
 }
 
 TEST_CASE("device commands: a device that does not answer by exp + grace gets the request answered timeout") {

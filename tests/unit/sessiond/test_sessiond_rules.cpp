@@ -364,7 +364,7 @@ StartFacts good() {
 TEST_CASE("sessiond records: a remote_stop asked for by an auto-stop rule ends with that rule's reason") {
     // autostopd asked; the pile only says it was told to stop.
     for (const char* r : {"full", "no_load", "socket_overload", "device_overload", "quota_reached", "balance_low",
-                          "over_temp", "fault"})
+                          "over_temp", "fault", "unplugged"})
         CHECK(ended_reason("remote_stop", std::string(r)) == r);
     // Rider and operator stops, and stops nobody asked for, keep the pile's word.
     CHECK(ended_reason("remote_stop", std::string("user_stop")) == "remote_stop");
@@ -451,6 +451,60 @@ TEST_CASE("sessiond: which session event a socket's conn state is") {
     s.st = St::Idle;
     s.sid.reset();
     CHECK(conn_event(s, "S1") == E::SocketIdle);
+}
+
+TEST_CASE("sessiond: which session event a gun's OCPP status is, for every status, ours, another's or none") {
+    using St = payloads::EvGunStatus;
+    struct Row {
+        St st;
+        std::optional<E> ours, other, none;
+    };
+    const std::optional<E> wait, start = E::PileStarted, idle = E::SocketIdle;
+    const Row table[] = {
+        {St::Available, idle, idle, idle},      {St::Preparing, wait, idle, wait},    {St::Charging, start, idle, wait},
+        {St::SuspendedEvse, start, idle, wait}, {St::SuspendedEv, start, idle, wait}, {St::Finishing, idle, idle, idle},
+        {St::Reserved, idle, idle, idle},       {St::Unavailable, idle, idle, idle},  {St::Faulted, idle, idle, idle},
+    };
+    CHECK(std::size(table) == 9); // every OCPP 1.6 ChargePointStatus
+    for (const auto& r : table) {
+        payloads::EvConnState s;
+        s.st = r.st;
+        s.sid = "S1";
+        CHECK_MESSAGE(conn_event(s, "S1") == r.ours, payloads::to_string(r.st));
+        CHECK_MESSAGE(conn_event(s, "S2") == r.other, payloads::to_string(r.st));
+        s.sid.reset();
+        CHECK_MESSAGE(conn_event(s, "S1") == r.none, payloads::to_string(r.st));
+    }
+}
+
+TEST_CASE("sessiond EV: every OCPP stop reason has the platform's word") {
+    using R = payloads::EvStopReason;
+    const std::pair<R, const char*> table[] = {
+        {R::EmergencyStop, "fault"}, {R::EvDisconnected, "unplugged"},
+        {R::HardReset, "other"},     {R::Local, "user_stop"},
+        {R::Other, "other"},         {R::PowerLoss, "power_loss"},
+        {R::Reboot, "other"},        {R::Remote, "remote_stop"},
+        {R::SoftReset, "other"},     {R::UnlockCommand, "remote_stop"},
+        {R::DeAuthorized, "other"},  {R::QuotaReached, "quota_reached"},
+    };
+    for (const auto& [r, word] : table) {
+        CHECK_MESSAGE(platform_stop_reason(r) == word, payloads::to_string(r));
+        CHECK(billing::is_stop_reason(word)); // a CONTRACT A.5 stop reason
+    }
+}
+
+TEST_CASE("sessiond: each device kind has its own commands") {
+    using N = svc::DeviceCommandName;
+    for (auto n : svc::kAllDeviceCommandNames) {
+        const bool ebike = n == N::QueryPort || n == N::QueryDevice || n == N::Reboot || n == N::SetTime;
+        const bool ev =
+            n == N::Reset || n == N::Unlock || n == N::SetAvailability || n == N::SetTariff || n == N::SetTime;
+        CHECK_MESSAGE(kind_has_command("ebike_pile", n) == ebike, svc::to_string(n));
+        CHECK_MESSAGE(kind_has_command("ev_charger", n) == ev, svc::to_string(n));
+        CHECK_FALSE(kind_has_command("camera", n));
+    }
+    CHECK(app_id_tag(17) == "APP17");
+    CHECK(app_id_tag(99'999'999'999'999'999).size() <= 20); // an OCPP idTag
 }
 
 // ---- commands, time-outs, presence ----
