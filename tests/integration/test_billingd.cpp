@@ -150,6 +150,7 @@ std::string state_message(const std::string& sid) {
                                               .n = 1,
                                               .account_id = 1,
                                               .method = svc::SessionMethod::App,
+                                              .max_fen = std::nullopt,
                                               .settlement = std::nullopt});
 }
 
