@@ -341,7 +341,8 @@ Result<Bill> price_impl(const Tariff& t, const PricingInput& in) {
         (l.kind == LineKind::Energy ? b.electricity_exact : b.service_exact) += l.exact;
     b.charges_exact = b.electricity_exact + b.service_exact;
 
-    // Waivers cancel the charges (one line, so the charges stay visible); then the cap.
+    // Waivers cancel the charges (one line, so the charges stay visible); then the cap, then the
+    // session's prepaid amount.
     std::optional<std::string> waiver;
     if (t.free)
         waiver = "free station";
@@ -398,7 +399,7 @@ void write_line(json::Writer& w, const BillLine& l) {
         w.field("seconds", l.seconds);
     if (l.period) { // a per-slot line: electricity, or service by energy
         w.field("energy_mwh", l.energy_mwh);
-        w.field("period", l.period ? to_string(*l.period) : std::string_view("?"));
+        w.field("period", to_string(*l.period));
         w.field("from_ms", l.from_ms).field("to_ms", l.to_ms);
     }
     w.end_object();
