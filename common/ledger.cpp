@@ -68,11 +68,18 @@ constexpr std::string_view kAuditSettlementRows =
     "SELECT st.session_id, st.debited_fen, st.priced_fen, st.shortfall_fen, l.real_fen + l.bonus_fen, s.cost_fen "
     "FROM settlements st JOIN ledger l ON l.id = st.ledger_id LEFT JOIN sessions s ON s.id = st.session_id";
 
+constexpr std::string_view kAuditSettlementSplit =
+    "SELECT session_id, priced_fen, electricity_fen, service_fen FROM settlements "
+    "WHERE electricity_fen IS NOT NULL OR service_fen IS NOT NULL";
+constexpr std::string_view kAuditMeterDelta = "SELECT id, energy_wh, meter_start_wh, meter_stop_wh FROM sessions "
+                                              "WHERE meter_start_wh IS NOT NULL AND meter_stop_wh IS NOT NULL";
+constexpr std::string_view kColumnExists = "SELECT 1 FROM pragma_table_info(?) WHERE name = ?";
+
 // ---- helpers --------------------------------------------------------------------------------
 
 constexpr std::array<std::string_view, 6> kKindNames = {"recharge", "bonus", "charge", "refund", "adjust", "card_fee"};
 
-Entry read_entry(const db::Statement &st) {
+Entry read_entry(const db::Statement& st) {
     Entry e;
     e.id = st.int64(0);
     e.account_id = st.int64(1);
@@ -89,7 +96,7 @@ Entry read_entry(const db::Statement &st) {
     return e;
 }
 
-Package read_package(const db::Statement &st) {
+Package read_package(const db::Statement& st) {
     Package p;
     p.id = st.int64(0);
     p.operator_id = st.opt_int64(1);
@@ -104,18 +111,26 @@ bool amount_in_range(Fen f) {
     return f.value() >= -kMaxAmountFen && f.value() <= kMaxAmountFen;
 }
 
-bool table_exists(db::Database &db, std::string_view name) {
+bool table_exists(db::Database& db, std::string_view name) {
     db::Statement st(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
     st.bind(1, name);
     return st.step();
 }
 
-bool valid_key(const Meta &m) {
+// Databases older than a migration are audited on what they have.
+bool column_exists(db::Database& db, std::string_view table, std::string_view column) {
+    db::Statement st(db, kColumnExists);
+    st.bind(1, table);
+    st.bind(2, column);
+    return st.step();
+}
+
+bool valid_key(const Meta& m) {
     return !m.idempotency_key.empty() && m.idempotency_key.size() <= kMaxKeyLen;
 }
 
 // Commits when the change was applied; otherwise the destructor rolls back (nothing was written).
-Posting finish(db::Transaction &tx, Posting p) {
+Posting finish(db::Transaction& tx, Posting p) {
     if (p.outcome == Outcome::Applied)
         tx.commit();
     return p;
@@ -184,7 +199,7 @@ std::string_view to_string(StartCheck c) {
     return "unknown_account";
 }
 
-StartCheck check_start(const Wallet &w, Fen min_start_balance_fen) {
+StartCheck check_start(const Wallet& w, Fen min_start_balance_fen) {
     if (w.frozen)
         return StartCheck::Frozen;
     if (w.available() < min_start_balance_fen)
@@ -211,9 +226,9 @@ Split split_debit(Fen amount, Fen balance, Fen bonus, DebitOrder order) {
     return s;
 }
 
-Ledger::Ledger(db::Database &db, const Clock &clock) : db_(db), clock_(clock) {}
+Ledger::Ledger(db::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
-Opened Ledger::open_account(const NewAccount &a) {
+Opened Ledger::open_account(const NewAccount& a) {
     if (a.phone.size() < 5 || a.phone.size() > 20)
         return {Outcome::InvalidRequest, 0};
     db::Transaction tx(db_);
@@ -269,7 +284,7 @@ std::optional<Wallet> Ledger::wallet_in_tx(std::int64_t account_id) {
     return std::nullopt;
 }
 
-Posting Ledger::post(Kind kind, std::int64_t account_id, Fen real_delta, Fen bonus_delta, const Meta &meta) {
+Posting Ledger::post(Kind kind, std::int64_t account_id, Fen real_delta, Fen bonus_delta, const Meta& meta) {
     const EpochMs now = clock_.now_ms();
     db::Statement up(db_, kUpdateWallet);
     up.bind_all(real_delta.value(), bonus_delta.value(), now, account_id);
@@ -296,12 +311,12 @@ Posting Ledger::post(Kind kind, std::int64_t account_id, Fen real_delta, Fen bon
     return {Outcome::Applied, std::move(e)};
 }
 
-Posting Ledger::credit(const Credit &c) {
+Posting Ledger::credit(const Credit& c) {
     db::Transaction tx(db_);
     return finish(tx, credit(tx, c));
 }
 
-Posting Ledger::credit(db::Transaction &, const Credit &c) {
+Posting Ledger::credit(db::Transaction&, const Credit& c) {
     if (!valid_key(c.meta))
         return {Outcome::InvalidRequest, std::nullopt};
     if (auto e = entry_by_key(c.meta.idempotency_key))
@@ -323,7 +338,7 @@ Posting Ledger::credit(db::Transaction &, const Credit &c) {
     return post(c.kind, c.account_id, c.real_fen, c.bonus_fen, c.meta);
 }
 
-Posting Ledger::recharge_package(std::int64_t account_id, std::int64_t package_id, const Meta &meta,
+Posting Ledger::recharge_package(std::int64_t account_id, std::int64_t package_id, const Meta& meta,
                                  bool allow_frozen) {
     db::Transaction tx(db_);
     if (!valid_key(meta))
@@ -345,12 +360,12 @@ Posting Ledger::recharge_package(std::int64_t account_id, std::int64_t package_i
     return finish(tx, credit(tx, c));
 }
 
-Posting Ledger::debit(const Debit &d) {
+Posting Ledger::debit(const Debit& d) {
     db::Transaction tx(db_);
     return finish(tx, debit(tx, d));
 }
 
-Posting Ledger::debit(db::Transaction &, const Debit &d) {
+Posting Ledger::debit(db::Transaction&, const Debit& d) {
     if (!valid_key(d.meta))
         return {Outcome::InvalidRequest, std::nullopt};
     if (auto e = entry_by_key(d.meta.idempotency_key))
@@ -376,12 +391,12 @@ Posting Ledger::debit(db::Transaction &, const Debit &d) {
     return post(d.kind, d.account_id, -s.real_fen, -s.bonus_fen, d.meta);
 }
 
-Posting Ledger::refund(const Refund &r) {
+Posting Ledger::refund(const Refund& r) {
     db::Transaction tx(db_);
     return finish(tx, refund(tx, r));
 }
 
-Posting Ledger::refund(db::Transaction &, const Refund &r) {
+Posting Ledger::refund(db::Transaction&, const Refund& r) {
     if (!valid_key(r.meta) || r.meta.operator_name.empty())
         return {Outcome::InvalidRequest, std::nullopt};
     if (auto e = entry_by_key(r.meta.idempotency_key))
@@ -395,12 +410,12 @@ Posting Ledger::refund(db::Transaction &, const Refund &r) {
     return post(Kind::Refund, r.account_id, -r.amount_fen, Fen(0), r.meta);
 }
 
-Posting Ledger::adjust(const Adjustment &a) {
+Posting Ledger::adjust(const Adjustment& a) {
     db::Transaction tx(db_);
     return finish(tx, adjust(tx, a));
 }
 
-Posting Ledger::adjust(db::Transaction &, const Adjustment &a) {
+Posting Ledger::adjust(db::Transaction&, const Adjustment& a) {
     if (!valid_key(a.meta) || a.meta.operator_name.empty() || a.meta.note.empty())
         return {Outcome::InvalidRequest, std::nullopt};
     if (auto e = entry_by_key(a.meta.idempotency_key))
@@ -477,7 +492,7 @@ std::vector<Entry> Ledger::entries(std::int64_t account_id, int limit, std::int6
     return out;
 }
 
-std::int64_t Ledger::add_package(const Package &p) {
+std::int64_t Ledger::add_package(const Package& p) {
     db::Statement(db_, kInsertPackage)
         .bind_all(p.operator_id, p.name, p.pay_fen.value(), p.bonus_fen.value(), std::int64_t{p.enabled ? 1 : 0},
                   clock_.now_ms())
@@ -504,7 +519,7 @@ std::vector<Package> Ledger::packages(bool enabled_only) {
 
 // ---- audit ----------------------------------------------------------------------------------
 
-std::vector<Violation> audit(db::Database &db) {
+std::vector<Violation> audit(db::Database& db) {
     std::vector<Violation> out;
     const auto add = [&out](std::string s) { out.push_back({std::move(s)}); };
 
@@ -588,7 +603,7 @@ std::vector<Violation> audit(db::Database &db) {
                 else if (st.int64(7) != -delta)
                     add(fmt::format("session {}: cost_fen {} != its settlement's debit {}", sid, st.int64(7), -delta));
             }
-            for (const auto &[sid, n] : per_session)
+            for (const auto& [sid, n] : per_session)
                 if (n > 1)
                     add(fmt::format("session {}: {} settlement entries", sid, n));
         }
@@ -618,6 +633,34 @@ std::vector<Violation> audit(db::Database &db) {
                 if (st.is_null(5) || st.int64(5) != debited)
                     add(fmt::format("settlement {}: debited_fen {} != the session's cost_fen {}", sid, debited,
                                     st.is_null(5) ? std::string("NULL") : std::to_string(st.int64(5))));
+            }
+        }
+        if (table_exists(db, "settlements") && column_exists(db, "settlements", "electricity_fen")) {
+            // Invoices split the bill (BILLING §5): where a settlement has the split, it adds up.
+            db::Statement st(db, kAuditSettlementSplit);
+            while (st.step()) {
+                const auto sid = st.text(0);
+                if (st.is_null(2) || st.is_null(3)) {
+                    add(fmt::format("settlement {}: has only one of electricity_fen and service_fen", sid));
+                    continue;
+                }
+                const auto priced = st.int64(1), electricity = st.int64(2), service = st.int64(3);
+                if (electricity + service != priced)
+                    add(fmt::format("settlement {}: electricity_fen {} + service_fen {} != priced_fen {}", sid,
+                                    electricity, service, priced));
+            }
+        }
+        if (column_exists(db, "sessions", "meter_stop_wh")) {
+            // An EV session's energy is its charger's meter delta (sessiond writes both with the record).
+            db::Statement st(db, kAuditMeterDelta);
+            while (st.step()) {
+                const auto sid = st.text(0);
+                const auto energy = st.int64(1), start = st.int64(2), stop = st.int64(3);
+                if (stop < start)
+                    add(fmt::format("session {}: meter_stop_wh {} is below meter_start_wh {}", sid, stop, start));
+                else if (energy != stop - start)
+                    add(fmt::format("session {}: energy_wh {} != meter_stop_wh - meter_start_wh = {}", sid, energy,
+                                    stop - start));
             }
         }
     } catch (...) {

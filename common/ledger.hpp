@@ -167,7 +167,7 @@ struct Opened {
 enum class StartCheck { Ok, UnknownAccount, Frozen, BalanceTooLow };
 std::string_view to_string(StartCheck c);
 /// Frozen first, then balance + bonus ≥ min_start_balance_fen.
-StartCheck check_start(const Wallet &w, Fen min_start_balance_fen);
+StartCheck check_start(const Wallet& w, Fen min_start_balance_fen);
 
 /// How a debit of `amount` splits over a wallet: real and bonus parts (both ≥ 0) and what is left
 /// uncovered. Pure; the one place the debit order is applied.
@@ -186,26 +186,26 @@ Split split_debit(Fen amount, Fen balance, Fen bonus, DebitOrder order);
 /// on the balances staying ≥ 0. Not thread-safe: one Ledger per thread.
 class Ledger {
 public:
-    explicit Ledger(db::Database &db, const Clock &clock = SystemClock::instance());
+    explicit Ledger(db::Database& db, const Clock& clock = SystemClock::instance());
 
     /// Opens an account and its empty wallet in one transaction.
-    Opened open_account(const NewAccount &a);
+    Opened open_account(const NewAccount& a);
     /// Freezes or unfreezes (no ledger row: the balances do not change). Applied or UnknownAccount.
     Outcome set_frozen(std::int64_t account_id, bool frozen);
     /// Sets which balance sessions draw on first. Applied or UnknownAccount.
     Outcome set_debit_order(std::int64_t account_id, DebitOrder order);
 
-    Posting credit(const Credit &c);
-    Posting credit(db::Transaction &tx, const Credit &c);
+    Posting credit(const Credit& c);
+    Posting credit(db::Transaction& tx, const Credit& c);
     /// A recharge by package: real = pay_fen, bonus = the package's bonus_fen.
-    Posting recharge_package(std::int64_t account_id, std::int64_t package_id, const Meta &meta,
+    Posting recharge_package(std::int64_t account_id, std::int64_t package_id, const Meta& meta,
                              bool allow_frozen = false);
-    Posting debit(const Debit &d);
-    Posting debit(db::Transaction &tx, const Debit &d);
-    Posting refund(const Refund &r);
-    Posting refund(db::Transaction &tx, const Refund &r);
-    Posting adjust(const Adjustment &a);
-    Posting adjust(db::Transaction &tx, const Adjustment &a);
+    Posting debit(const Debit& d);
+    Posting debit(db::Transaction& tx, const Debit& d);
+    Posting refund(const Refund& r);
+    Posting refund(db::Transaction& tx, const Refund& r);
+    Posting adjust(const Adjustment& a);
+    Posting adjust(db::Transaction& tx, const Adjustment& a);
 
     /// The wallet and its flags (balance pre-check); nothing for an unknown account.
     std::optional<Wallet> wallet(std::int64_t account_id);
@@ -224,16 +224,16 @@ public:
     std::vector<Entry> entries(std::int64_t account_id, int limit = 50, std::int64_t before_id = 0);
 
     /// Adds a recharge package; returns its id.
-    std::int64_t add_package(const Package &p);
+    std::int64_t add_package(const Package& p);
     std::optional<Package> package(std::int64_t id);
     /// Every package, or only the enabled ones.
     std::vector<Package> packages(bool enabled_only = true);
 
 private:
     std::optional<Wallet> wallet_in_tx(std::int64_t account_id);
-    Posting post(Kind kind, std::int64_t account_id, Fen real_delta, Fen bonus_delta, const Meta &meta);
-    db::Database &db_;
-    const Clock &clock_;
+    Posting post(Kind kind, std::int64_t account_id, Fen real_delta, Fen bonus_delta, const Meta& meta);
+    db::Database& db_;
+    const Clock& clock_;
 };
 
 /// One broken invariant found by audit().
@@ -245,7 +245,9 @@ struct Violation {
 /// bonus equal the sums of its entries; nothing negative; each account's real_after/bonus_after
 /// chain is consistent entry by entry; exactly one settlement entry (`settle:<sid>`) per completed
 /// session and none for any other session; each completed session's cost_fen equals its
-/// settlement's debit (and its settlements row, when there is one). Read-only.
-std::vector<Violation> audit(db::Database &db);
+/// settlement's debit (and its settlements row, when there is one); each settlements row has
+/// priced = debited + shortfall and, where set, electricity_fen + service_fen = priced_fen; a session
+/// with a charger's meter readings has energy_wh = meter_stop_wh − meter_start_wh. Read-only.
+std::vector<Violation> audit(db::Database& db);
 
 } // namespace pilehub::ledger

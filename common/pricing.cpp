@@ -1,5 +1,7 @@
 #include "common/pricing.hpp"
 
+#include "common/svc/codec.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -180,6 +182,8 @@ Result<Bill> price_impl(const Tariff& t, const PricingInput& in) {
         return Result<Bill>::failure(fmt::format("mode {} is not offered by this tariff", to_string(in.mode)));
     if (in.stop_ms < in.start_ms)
         return Result<Bill>::failure("the session stops before it starts");
+    if (in.max_fen && *in.max_fen < Fen(1))
+        return Result<Bill>::failure(fmt::format("max_fen {} must be at least 1 fen", in.max_fen->value()));
     if (in.mode == Mode::Time && in.minutes) {
         const auto& opts = t.time->options_minutes;
         if (std::find(opts.begin(), opts.end(), *in.minutes) == opts.end())
@@ -287,28 +291,31 @@ Result<Bill> price_impl(const Tariff& t, const PricingInput& in) {
         }
         const bool several_days =
             local_of(in.start_ms, off_ms).day != local_of(std::max(in.start_ms, window_end - 1), off_ms).day;
+        const bool with_service = en.service_by == ServiceBy::Energy;
         for (const auto& [key, mwh] : slot_mwh) {
             if (mwh == 0)
                 continue;
             const auto period = en.slots[static_cast<std::size_t>(floor_mod(key, kSlotsPerDay))];
             const PeriodPrice& pp = en.price(period);
-            const bool with_service = en.service_by == ServiceBy::Energy;
-            const std::int64_t rate = pp.elec_e4 + (with_service ? pp.service_e4 : 0);
             const EpochMs from = key * kSlotMs - off_ms;
             const auto lf = local_of(from, off_ms);
-            const auto price_text = with_service ? fmt::format("({}+{})", yuan_e4(pp.elec_e4), yuan_e4(pp.service_e4))
-                                                 : yuan_e4(pp.elec_e4);
-            BillLine l = line(LineKind::Energy,
-                              fmt::format("{} {}{}–{}: {} × {} yuan/kWh", to_string(period),
-                                          several_days ? lf.date + " " : std::string(), hhmm(lf.ms_of_day),
-                                          hhmm(lf.ms_of_day + kSlotMs), wh_text(mwh), price_text),
-                              ExactFen::from_mwh_at_e4(mwh, rate));
-            l.energy_mwh = mwh;
-            l.from_ms = from;
-            l.to_ms = from + kSlotMs;
-            l.period = period;
+            const auto slot_text =
+                fmt::format("{} {}{}–{}: {}", to_string(period), several_days ? lf.date + " " : std::string(),
+                            hhmm(lf.ms_of_day), hhmm(lf.ms_of_day + kSlotMs), wh_text(mwh));
+            // Electricity and service are separate lines of the same slot (BILLING §5: invoices split them).
+            const auto slot_line = [&](LineKind kind, std::string_view what, std::int64_t e4) {
+                BillLine l = line(kind, fmt::format("{} {} × {} yuan/kWh", slot_text, what, yuan_e4(e4)),
+                                  ExactFen::from_mwh_at_e4(mwh, e4));
+                l.energy_mwh = mwh;
+                l.from_ms = from;
+                l.to_ms = from + kSlotMs;
+                l.period = period;
+                charges.push_back(std::move(l));
+            };
+            slot_line(LineKind::Energy, "electricity", pp.elec_e4);
+            if (with_service && pp.service_e4 > 0)
+                slot_line(LineKind::Service, "service", pp.service_e4);
             b.energy_mwh += mwh;
-            charges.push_back(std::move(l));
         }
         b.uncharged_energy_mwh = uncharged;
         if (b.energy_mwh == 0)
@@ -331,9 +338,11 @@ Result<Bill> price_impl(const Tariff& t, const PricingInput& in) {
     }
 
     for (const auto& l : charges)
-        b.charges_exact += l.exact;
+        (l.kind == LineKind::Energy ? b.electricity_exact : b.service_exact) += l.exact;
+    b.charges_exact = b.electricity_exact + b.service_exact;
 
-    // Waivers cancel the charges (one line, so the charges stay visible); then the cap.
+    // Waivers cancel the charges (one line, so the charges stay visible); then the cap, then the
+    // session's prepaid amount.
     std::optional<std::string> waiver;
     if (t.free)
         waiver = "free station";
@@ -355,6 +364,15 @@ Result<Bill> price_impl(const Tariff& t, const PricingInput& in) {
                                                t.cap.max_fen->yuan_string(), t.cap.max_fen->value()),
                                    ExactFen::from_fen(*t.cap.max_fen) - b.uncapped_exact));
     }
+    // The rider's prepaid amount bounds what is left after the tariff's cap (its own line).
+    const ExactFen bounded = b.cap_applied ? ExactFen::from_fen(*t.cap.max_fen) : b.uncapped_exact;
+    if (in.max_fen && bounded > ExactFen::from_fen(*in.max_fen)) {
+        b.prepaid_applied = true;
+        adjustments.push_back(line(LineKind::Cap,
+                                   fmt::format("prepaid amount reached: at most {} yuan (max_fen {})",
+                                               in.max_fen->yuan_string(), in.max_fen->value()),
+                                   ExactFen::from_fen(*in.max_fen) - bounded));
+    }
 
     for (auto* group : {&charges, &c.notes, &notes, &adjustments})
         for (auto& l : *group)
@@ -362,6 +380,12 @@ Result<Bill> price_impl(const Tariff& t, const PricingInput& in) {
     for (const auto& l : b.lines)
         b.exact_total += l.exact;
     b.cost_fen = b.exact_total.floor_fen(); // the one rounding of the bill
+    // The split rounds nothing again: electricity is its own charges floored (none when waived), never
+    // more than the cost; service is the rest. So a bound lowers service first, and the fraction of a
+    // fen that the single rounding keeps lands in service.
+    const Fen electricity = b.waived ? Fen(0) : b.electricity_exact.floor_fen();
+    b.electricity_fen = std::clamp(electricity, Fen(0), std::max(b.cost_fen, Fen(0)));
+    b.service_fen = b.cost_fen - b.electricity_fen;
     return Result<Bill>(std::move(b));
 }
 
@@ -373,9 +397,9 @@ void write_line(json::Writer& w, const BillLine& l) {
         .field("exact_units", l.exact.units());
     if (l.seconds)
         w.field("seconds", l.seconds);
-    if (l.kind == LineKind::Energy) {
+    if (l.period) { // a per-slot line: electricity, or service by energy
         w.field("energy_mwh", l.energy_mwh);
-        w.field("period", l.period ? to_string(*l.period) : std::string_view("?"));
+        w.field("period", to_string(*l.period));
         w.field("from_ms", l.from_ms).field("to_ms", l.to_ms);
     }
     w.end_object();
@@ -483,6 +507,10 @@ bool cap_reached(const Tariff& t, const Bill& running) {
     return t.cap.max_fen && running.uncapped_exact >= ExactFen::from_fen(*t.cap.max_fen);
 }
 
+bool prepaid_reached(const PricingInput& in, const Bill& running) {
+    return in.max_fen && running.uncapped_exact >= ExactFen::from_fen(*in.max_fen);
+}
+
 std::optional<Quota> quota_reached(const Tariff& t, const PricingInput& in, const Bill& running) {
     if (in.mode == Mode::Time && in.minutes && running.elapsed_s >= *in.minutes * 60)
         return Quota::ChosenTime;
@@ -490,6 +518,8 @@ std::optional<Quota> quota_reached(const Tariff& t, const PricingInput& in, cons
         return Quota::MaxMinutes;
     if (cap_reached(t, running))
         return Quota::MaxFen;
+    if (prepaid_reached(in, running))
+        return Quota::Prepaid;
     return std::nullopt;
 }
 
@@ -517,8 +547,8 @@ Result<QuoteRequest> parse_quote_request(std::string_view body) {
     if (!err.empty())
         return Result<QuoteRequest>::failure(err);
     for (auto it = doc.value().MemberBegin(); it != doc.value().MemberEnd(); ++it) {
-        static constexpr std::array<std::string_view, 7> kKnown = {"tariff",  "mode",  "samples", "stop_reason",
-                                                                   "minutes", "start", "stop"};
+        static constexpr std::array<std::string_view, 8> kKnown = {"tariff",  "mode",    "samples", "stop_reason",
+                                                                   "minutes", "max_fen", "start",   "stop"};
         const std::string_view k(it->name.GetString(), it->name.GetStringLength());
         if (std::find(kKnown.begin(), kKnown.end(), k) == kKnown.end())
             return Result<QuoteRequest>::failure(fmt::format("{} is not a known field", k));
@@ -530,7 +560,7 @@ Result<QuoteRequest> parse_quote_request(std::string_view body) {
     if (!tariff)
         return Result<QuoteRequest>::failure(tariff.error());
 
-    QuoteRequest q{std::move(tariff).value(), Mode::Power, {}, {}, {}, 0, 0};
+    QuoteRequest q{std::move(tariff).value(), Mode::Power, {}, {}, {}, 0, 0, {}};
     const auto mode = o.req_str("mode", 16);
     if (const auto m = parse_mode(mode))
         q.mode = *m;
@@ -552,6 +582,8 @@ Result<QuoteRequest> parse_quote_request(std::string_view body) {
     if (!q.stop_reason.empty() && !is_stop_reason(q.stop_reason))
         o.fail("stop_reason", fmt::format("is \"{}\", not a known stop reason", q.stop_reason));
     q.minutes = o.opt_int("minutes", 1, 48 * 60);
+    if (const auto max_fen = o.opt_int("max_fen", 1, svc::kMaxPrepaidFen))
+        q.max_fen = Fen(*max_fen);
     const auto start = read_when(o, "start"), stop = read_when(o, "stop");
     if (!err.empty())
         return Result<QuoteRequest>::failure(err);
@@ -572,12 +604,15 @@ Result<Bill> price_quote(const QuoteRequest& q) {
     in.minutes = q.minutes;
     in.samples = q.samples;
     in.stop_reason = q.stop_reason;
+    in.max_fen = q.max_fen;
     return price(q.tariff, in);
 }
 
 void write_bill(json::Writer& w, const Bill& b) {
     w.begin_object()
         .field("cost_fen", b.cost_fen.value())
+        .field("electricity_fen", b.electricity_fen.value())
+        .field("service_fen", b.service_fen.value())
         .field("exact_units", b.exact_total.units())
         .field("units_per_fen", ExactFen::kUnitsPerFen);
     w.key("lines").begin_array();
@@ -591,6 +626,7 @@ void write_bill(json::Writer& w, const Bill& b) {
     w.field("overload", b.overload)
         .field("waived", b.waived)
         .field("cap_applied", b.cap_applied)
+        .field("prepaid_applied", b.prepaid_applied)
         .field("time_limited", b.time_limited)
         .field("elapsed_s", b.elapsed_s)
         .field("charged_s", b.charged_s)

@@ -32,16 +32,19 @@ struct PricingInput {
     std::optional<std::int64_t> minutes; ///< time mode: the duration the rider chose
     std::span<const Sample> samples;
     std::string_view stop_reason; ///< wire name (`no_load`, `full`, …); empty while running
+    /// The session's own prepaid amount (`sessions.max_fen`, CONTRACT D.1, BILLING §5): bounds the cost
+    /// like cap.max_fen (its own line) and reaches Quota::Prepaid. At least 1 fen when set.
+    std::optional<Fen> max_fen;
 };
 
 /// What a bill line is.
 enum class LineKind {
-    Time,    ///< time mode charge
-    Power,   ///< power mode charge (one tier × charged time)
-    Energy,  ///< energy in one TOU half-hour slot
-    Service, ///< service fee of an energy session (by hour or by power tier)
+    Time,    ///< time mode charge (counts as service: no metered electricity price)
+    Power,   ///< power mode charge (one tier × charged time; counts as service)
+    Energy,  ///< electricity of the energy in one TOU half-hour slot (energy × elec_e4)
+    Service, ///< service fee of an energy session: per slot (energy × service_e4), by hour or by power tier
     Waiver,  ///< free station, no load, free minutes: cancels the charges
-    Cap,     ///< cap.max_fen bounds the cost
+    Cap,     ///< cap.max_fen, or the session's prepaid amount (max_fen), bounds the cost
     Note     ///< an explanation with no amount (tier choice, limits, ignored readings)
 };
 std::string_view to_string(LineKind k);
@@ -52,19 +55,27 @@ struct BillLine {
     std::string text;
     ExactFen exact;               ///< the amount that counts
     Fen fen;                      ///< exact.floor_fen(), display only: never summed
-    std::int64_t seconds = 0;     ///< Time / Power / Service lines: charged seconds
-    std::int64_t energy_mwh = 0;  ///< Energy lines: energy in the slot
-    EpochMs from_ms = 0;          ///< Energy lines: the slot's start
-    EpochMs to_ms = 0;            ///< Energy lines: the slot's end
-    std::optional<Period> period; ///< Energy lines
+    std::int64_t seconds = 0;     ///< Time / Power / hourly and power-tier Service lines: charged seconds
+    std::int64_t energy_mwh = 0;  ///< per-slot lines (Energy, Service by energy): energy in the slot
+    EpochMs from_ms = 0;          ///< per-slot lines: the slot's start
+    EpochMs to_ms = 0;            ///< per-slot lines: the slot's end
+    std::optional<Period> period; ///< per-slot lines (set exactly on them)
 };
 
-/// A priced session. Invariants: exact_total == Σ lines[i].exact and cost_fen == exact_total.floor_fen().
+/// A priced session. Invariants: exact_total == Σ lines[i].exact, cost_fen == exact_total.floor_fen(),
+/// charges_exact == electricity_exact + service_exact and electricity_fen + service_fen == cost_fen.
 struct Bill {
     Fen cost_fen;
     ExactFen exact_total;
-    ExactFen charges_exact;  ///< Σ of Time/Power/Energy/Service lines (before waivers and cap)
-    ExactFen uncapped_exact; ///< charges plus waiver (what cap.max_fen is compared with)
+    ExactFen charges_exact;     ///< Σ of Time/Power/Energy/Service lines (before waivers and bounds)
+    ExactFen electricity_exact; ///< Σ of Energy lines (before waivers and bounds)
+    ExactFen service_exact;     ///< Σ of Service, Time and Power lines (before waivers and bounds)
+    /// The cost split for invoices (docs/billing.md, "Electricity and service"): electricity is its
+    /// charges after the waiver, floored, never above cost_fen; service is the rest of cost_fen. So a
+    /// waiver zeroes both and a bound (cap.max_fen, max_fen) lowers the service share first.
+    Fen electricity_fen;
+    Fen service_fen;
+    ExactFen uncapped_exact; ///< charges plus waiver (what cap.max_fen and max_fen are compared with)
     std::vector<BillLine> lines;
     std::int64_t elapsed_s = 0;            ///< whole seconds from start to stop
     std::int64_t charged_s = 0;            ///< elapsed_s bounded by the chosen time and cap.max_minutes
@@ -75,6 +86,7 @@ struct Bill {
     bool overload = false;             ///< power above the last tier: priced at the last tier; stop as socket_overload
     bool waived = false;               ///< free station, no load or free minutes
     bool cap_applied = false;          ///< cap.max_fen lowered the cost
+    bool prepaid_applied = false;      ///< the session's max_fen lowered the cost
     bool time_limited = false;         ///< the chosen time or cap.max_minutes shortened the charged time
     std::vector<std::string> warnings; ///< ignored readings (energy falling, samples out of order)
 };
@@ -110,6 +122,9 @@ std::optional<Quota> quota_reached(const Tariff& t, const PricingInput& in, cons
 bool time_quota_reached(const Tariff& t, const PricingInput& in, std::int64_t elapsed_s);
 /// Whether cap.max_fen is reached by `running`.
 bool cap_reached(const Tariff& t, const Bill& running);
+/// Whether the session's own prepaid amount (in.max_fen) is reached by `running` (its cost before
+/// the bounds, like cap_reached).
+bool prepaid_reached(const PricingInput& in, const Bill& running);
 /// balance_low: `available` (what the wallet can spend: balance + bonus) minus the running cost is
 /// below stop_below_balance_fen.
 bool balance_low(const Tariff& t, Fen available, Fen running_cost);
@@ -122,8 +137,8 @@ bool can_start(const Tariff& t, Fen available);
 bool is_stop_reason(std::string_view s);
 
 /// A parsed quote request: `{tariff, mode, samples: [{t, energy_wh, power_w}], stop_reason?,
-/// minutes?, start?, stop?}`. Times are RFC 3339 strings or epoch ms; start and stop default to
-/// the first and the last sample.
+/// minutes?, max_fen?, start?, stop?}`. Times are RFC 3339 strings or epoch ms; start and stop default to
+/// the first and the last sample; max_fen is the session's prepaid amount (1..100 000 000 fen).
 struct QuoteRequest {
     Tariff tariff;
     Mode mode = Mode::Power;
@@ -132,6 +147,7 @@ struct QuoteRequest {
     std::optional<std::int64_t> minutes;
     EpochMs start_ms = 0;
     EpochMs stop_ms = 0;
+    std::optional<Fen> max_fen;
 };
 
 /// Reads a quote request; the error names the field (`tariff.energy.slots must have 48 entries`,
@@ -140,8 +156,9 @@ Result<QuoteRequest> parse_quote_request(std::string_view body);
 /// Prices a quote request with the same engine that settles sessions.
 Result<Bill> price_quote(const QuoteRequest& q);
 
-/// `{cost_fen, exact_units, units_per_fen, lines: [{kind, text, fen, exact_units, …}], warnings,
-/// overload, waived, cap_applied, time_limited, charged_s, energy_mwh, max_power_w}`.
+/// `{cost_fen, electricity_fen, service_fen, exact_units, units_per_fen, lines: [{kind, text, fen,
+/// exact_units, …}], warnings, overload, waived, cap_applied, prepaid_applied, time_limited, charged_s,
+/// energy_mwh, max_power_w}`.
 void write_bill(json::Writer& w, const Bill& b);
 std::string to_json(const Bill& b);
 

@@ -2,6 +2,7 @@
 #include "common/log.hpp"
 #include "common/pricing.hpp"
 #include "common/registry.hpp"
+#include "common/svc.hpp"
 #include "web-api/geo.hpp"
 #include "web-api/rbac.hpp"
 #include "web-api/routes_common.hpp"
@@ -491,6 +492,9 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(array("samples", true, "[{t, energy_wh, power_w}], t RFC 3339 or epoch ms."))
               .field(str("stop_reason", false, 32, "How the session ended (e.g. no_load)."))
               .field(integer("minutes", false, 1, 2880, "Time mode: the chosen duration."))
+              .field(integer("max_fen", false, 1, svc::kMaxPrepaidFen,
+                             "The session's prepaid amount: bounds the cost (the reply shows electricity_fen and "
+                             "service_fen, their sum cost_fen)."))
               .open()
               .handle([](Request& req) {
                   auto q = billing::parse_quote_request(req.body_text());

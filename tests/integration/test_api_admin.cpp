@@ -324,6 +324,19 @@ TEST_CASE(
         fmt::format(R"({{"tariff":{},"mode":"power","samples":[{}],"stop_reason":"no_load"}})", tariff, samples),
         admin);
     CHECK(waived.i64("cost_fen") == 0);
+    // A prepaid amount bounds the quote; the reply splits the cost (power mode: all of it is service).
+    auto prepaid = st.post(
+        "/api/v1/admin/tariff-quote",
+        fmt::format(R"({{"tariff":{},"mode":"power","samples":[{}],"stop_reason":"quota_reached","max_fen":5}})",
+                    tariff, samples),
+        admin);
+    REQUIRE_MESSAGE(prepaid.status == 200, prepaid);
+    CHECK(prepaid.i64("cost_fen") == 5);
+    CHECK(prepaid.i64("electricity_fen") == 0);
+    CHECK(prepaid.i64("service_fen") == 5);
+    CHECK(st.post("/api/v1/admin/tariff-quote",
+                  fmt::format(R"({{"tariff":{},"mode":"power","samples":[{}],"max_fen":0}})", tariff, samples), admin)
+              .code() == "invalid_request");
     CHECK(st.post("/api/v1/admin/tariff-quote",
                   fmt::format(R"({{"tariff":{},"mode":"energy","samples":[{}]}})", tariff, samples), admin)
               .code() == "invalid_request");

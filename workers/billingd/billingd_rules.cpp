@@ -135,11 +135,14 @@ SettlementPlan plan_settlement(const SessionFacts& s, const TariffChoice& t, std
     in.minutes = s.minutes;
     in.samples = samples;
     in.stop_reason = s.stop_reason;
+    in.max_fen = s.max_fen;
     auto bill = price(*t.tariff, in);
     if (!bill)
         return zero(t, fmt::format("cannot be priced with tariff {} ({}): settled at 0", *t.id, bill.error()));
     SettlementPlan p;
     p.priced_fen = std::max(bill->cost_fen, Fen(0));
+    p.electricity_fen = bill->electricity_fen;
+    p.service_fen = bill->service_fen;
     p.tariff_id = t.id;
     p.bill_json = to_json(*bill);
     return p;
@@ -281,6 +284,7 @@ std::optional<CostUpdate> CostTracker::compute(const std::string& sid, const Wal
     in.stop_ms = std::max(now, t.session.start_ms);
     in.minutes = t.session.minutes;
     in.samples = t.samples;
+    in.max_fen = t.session.max_fen;
     auto bill = running_cost(*t.tariff, in, now);
     if (!bill) {
         u.error = bill.error();

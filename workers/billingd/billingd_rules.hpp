@@ -45,6 +45,11 @@ struct SessionFacts {
     std::string device_id; ///< the socket the session ran on (for the `completed` transition)
     int n = 1;
     svc::SessionMethod method = svc::SessionMethod::App;
+    std::optional<Fen> max_fen = std::nullopt; ///< the rider's prepaid amount (sessions.max_fen): bounds the bill
+    /// An EV session's meter register at its start and stop (the charger's record). sessiond writes
+    /// energy_wh = meter_stop_wh − meter_start_wh with them, and the bill takes energy_wh.
+    std::optional<std::int64_t> meter_start_wh = std::nullopt;
+    std::optional<std::int64_t> meter_stop_wh = std::nullopt;
 };
 
 /// Whether a session's row allows a settlement: its record is committed (record_msg_id set), it
@@ -99,13 +104,16 @@ std::vector<Sample> settlement_samples(const SessionFacts& s, const Tariff* t, s
 
 /// What one settlement will be.
 struct SettlementPlan {
-    Fen priced_fen;        ///< the bill's cost (what the rider owes)
+    Fen priced_fen;      ///< the bill's cost (what the rider owes)
+    Fen electricity_fen; ///< the bill's split (Bill::electricity_fen): electricity + service = priced
+    Fen service_fen;
     std::string bill_json; ///< the bill (pricing's to_json), or `{"cost_fen":0,"lines":[],"error":…}`
     std::optional<std::int64_t> tariff_id;
     std::string note; ///< why it is 0 when it is not priced (no tariff, unreadable tariff, pricing error)
 };
 
-/// Prices an ended session with the version in force at its start. A session that cannot be
+/// Prices an ended session with the version in force at its start, bounded by its prepaid amount
+/// (max_fen). A session that cannot be
 /// priced (no tariff in force, an unreadable document, a mode the tariff does not offer) is
 /// settled at 0 with the reason in `note`, so that it completes and frees its socket; the
 /// operator sees it in the settlement row and can charge it with an adjustment.
@@ -137,6 +145,7 @@ struct LiveSession {
     EpochMs start_ms = 0;
     std::string device_id; ///< the socket the session runs on: only its reports count
     int n = 0;
+    std::optional<Fen> max_fen = std::nullopt; ///< the rider's prepaid amount: reaching it is Quota::Prepaid
 };
 
 /// The running cost of a live session, published on `ph/v1/svc/session/{sid}/cost` for autostopd.
@@ -150,7 +159,7 @@ struct CostUpdate {
     Fen available_fen;          ///< balance + bonus
     bool balance_low = false;   ///< available − cost < the tariff's stop_below_balance_fen
     bool cap_reached = false;   ///< cap.max_fen reached by the cost
-    std::optional<Quota> quota; ///< the first quota reached (chosen time, cap.max_minutes, cap.max_fen)
+    std::optional<Quota> quota; ///< the first quota reached (chosen time, cap.max_minutes, cap.max_fen, prepaid)
     std::int64_t elapsed_s = 0;
     std::int64_t energy_wh = 0;
     std::string error; ///< non-empty when the session cannot be priced (cost 0, flags false)

@@ -2,17 +2,19 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace pilehub::billing {
 namespace {
 
 constexpr std::string_view kSessionColumns =
     "SELECT id, account_id, station_id, state, mode, minutes, tariff_id, created_at, started_at, ended_at, "
     "energy_wh, duration_s, max_power_w, coalesce(stop_reason, ''), record_msg_id, cost_fen, updated_at, "
-    "stop_requested_at, device_id, n, method FROM sessions ";
+    "stop_requested_at, device_id, n, method, max_fen, meter_start_wh, meter_stop_wh FROM sessions ";
 constexpr std::string_view kDueWhere = "WHERE record_msg_id IS NOT NULL AND cost_fen IS NULL "
                                        "AND state IN " PILEHUB_AWAITS_SETTLEMENT_SQL " ORDER BY updated_at, id LIMIT ?";
 constexpr std::string_view kLiveColumns =
-    "SELECT id, account_id, mode, minutes, started_at, device_id, n FROM sessions "
+    "SELECT id, account_id, mode, minutes, started_at, device_id, n, max_fen FROM sessions "
     "WHERE state = 'charging' AND started_at IS NOT NULL AND record_msg_id IS NULL ";
 constexpr std::string_view kSamples =
     "SELECT t, energy_wh, power_w FROM session_samples WHERE session_id = ? ORDER BY t";
@@ -24,7 +26,7 @@ constexpr std::string_view kInsertEvent = "INSERT INTO session_events (session_i
                                           "actor) VALUES (?, ?, ?, 'completed', ?, ?)";
 constexpr std::string_view kInsertSettlement =
     "INSERT INTO settlements (session_id, account_id, ledger_id, tariff_id, priced_fen, debited_fen, shortfall_fen, "
-    "bill, note, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "electricity_fen, service_fen, bill, note, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 SessionFacts read_session(const db::Statement& st) {
     SessionFacts s;
@@ -50,6 +52,10 @@ SessionFacts read_session(const db::Statement& st) {
     s.device_id = st.text(18);
     s.n = static_cast<int>(st.int64(19));
     s.method = svc::parse_session_method(st.text(20)).value_or(svc::SessionMethod::App);
+    if (const auto max_fen = st.opt_int64(21))
+        s.max_fen = Fen(*max_fen);
+    s.meter_start_wh = st.opt_int64(22);
+    s.meter_stop_wh = st.opt_int64(23);
     return s;
 }
 
@@ -62,6 +68,8 @@ LiveSession read_live(const db::Statement& st) {
     s.start_ms = st.int64(4);
     s.device_id = st.text(5);
     s.n = static_cast<int>(st.int64(6));
+    if (const auto max_fen = st.opt_int64(7))
+        s.max_fen = Fen(*max_fen);
     return s;
 }
 
@@ -177,9 +185,13 @@ Settled Store::settle(const SessionFacts& s, const SettlementPlan& plan, std::op
     if (r.shortfall_fen > Fen(0))
         note += fmt::format("{}shortfall {} fen: the wallet held less than the bill", note.empty() ? "" : "; ",
                             r.shortfall_fen.value());
+    // The split of what is recorded as priced: the plan's, with anything debited beyond it (an entry
+    // written by hand, above) counted as service, so electricity + service = priced_fen always.
+    const Fen electricity = std::clamp(plan.electricity_fen, Fen(0), r.priced_fen);
     db::Statement(core_, kInsertSettlement)
         .bind_all(s.id, s.account_id, posting.entry->id, plan.tariff_id, r.priced_fen.value(), debited.value(),
-                  r.shortfall_fen.value(), plan.bill_json, note, r.at)
+                  r.shortfall_fen.value(), electricity.value(), (r.priced_fen - electricity).value(), plan.bill_json,
+                  note, r.at)
         .run();
     tx.commit();
     r.outcome = Settled::Outcome::Settled;

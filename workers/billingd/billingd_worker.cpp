@@ -22,6 +22,7 @@ svc::SessionTransition completed_transition(const SessionFacts& s, const Settled
     t.n = s.n;
     t.account_id = s.account_id;
     t.method = s.method;
+    t.max_fen = s.max_fen;
     t.settlement = svc::SettlementAmounts{settled.cost_fen, settled.priced_fen, settled.shortfall_fen};
     return t;
 }

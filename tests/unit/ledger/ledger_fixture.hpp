@@ -18,7 +18,7 @@
 namespace pilehub::test {
 
 /// The tariff of BILLING.md §1 without its energy mode: time and power, 5 free minutes, a cap.
-inline constexpr const char *kPowerTariff = R"({
+inline constexpr const char* kPowerTariff = R"({
   "name": "Residential e-bike",
   "timezone": "Asia/Shanghai",
   "modes": ["time", "power"],
@@ -36,7 +36,7 @@ inline constexpr const char *kPowerTariff = R"({
 /// A unique temporary directory, removed at the end unless PILEHUB_KEEP_TEST_DIRS=1.
 class TempDir {
 public:
-    explicit TempDir(const std::string &name) {
+    explicit TempDir(const std::string& name) {
         static std::atomic<int> counter{0};
         path_ = std::filesystem::temp_directory_path() /
                 fmt::format("pilehub-{}-{}-{}", name, ::getpid(), counter.fetch_add(1));
@@ -44,16 +44,16 @@ public:
         std::filesystem::create_directories(path_);
     }
     ~TempDir() {
-        const char *keep = std::getenv("PILEHUB_KEEP_TEST_DIRS");
+        const char* keep = std::getenv("PILEHUB_KEEP_TEST_DIRS");
         if (!keep || std::string(keep) != "1") {
             std::error_code ec;
             std::filesystem::remove_all(path_, ec);
         }
     }
-    TempDir(const TempDir &) = delete;
-    TempDir &operator=(const TempDir &) = delete;
-    std::string file(const std::string &name) const { return (path_ / name).string(); }
-    const std::filesystem::path &path() const { return path_; }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+    const std::filesystem::path& path() const { return path_; }
 
 private:
     std::filesystem::path path_;
@@ -67,7 +67,7 @@ struct MoneyDb {
     std::unique_ptr<db::Database> telemetry;
     std::unique_ptr<ledger::Ledger> ledger;
 
-    explicit MoneyDb(const std::string &name) : dir(name) {
+    explicit MoneyDb(const std::string& name) : dir(name) {
         db::Database::Options o;
         o.sync = db::Sync::Full;
         core = std::make_unique<db::Database>(core_path(), o);
@@ -95,7 +95,7 @@ struct MoneyDb {
         return o.account_id;
     }
 
-    std::int64_t count(const std::string &sql) {
+    std::int64_t count(const std::string& sql) {
         db::Statement st(*core, sql);
         return st.step() ? st.int64(0) : -1;
     }
@@ -113,7 +113,7 @@ struct MoneyDb {
     }
 
     /// A tariff version of station 1; returns its id.
-    std::int64_t tariff(const std::string &document, EpochMs effective_from = 0, int version = 1) {
+    std::int64_t tariff(const std::string& document, EpochMs effective_from = 0, int version = 1) {
         station();
         db::Statement(*core, "INSERT INTO tariffs (station_id, version, document, effective_from, created_at) "
                              "VALUES (1, ?, ?, ?, ?)")
@@ -137,37 +137,41 @@ struct MoneyDb {
         std::int64_t max_power_w = 0;
         std::string stop_reason = "full";
         std::optional<std::string> record_msg_id = std::string("rec-1");
+        std::optional<std::int64_t> max_fen = std::nullopt;        ///< the rider's prepaid amount
+        std::optional<std::int64_t> meter_start_wh = std::nullopt; ///< an EV charger's meter register
+        std::optional<std::int64_t> meter_stop_wh = std::nullopt;
     };
 
     /// Inserts a session as sessiond leaves it (ended with its record committed, by default).
-    void session(const SessionRow &s) {
+    void session(const SessionRow& s) {
         station();
         const bool ended = s.record_msg_id.has_value();
         db::Statement(
             *core, "INSERT INTO sessions (id, account_id, method, device_id, n, station_id, mode, minutes, tariff_id, "
                    "state, stop_reason, created_at, started_at, ended_at, energy_wh, duration_s, max_power_w, "
-                   "record_msg_id, updated_at) VALUES (?, ?, 'app', 'pile-1', ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                   "?, ?, ?)")
+                   "record_msg_id, updated_at, max_fen, meter_start_wh, meter_stop_wh) VALUES (?, ?, 'app', 'pile-1', "
+                   "?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind_all(s.id, s.account_id, std::int64_t{s.n}, s.mode, s.minutes, s.tariff_id, s.state,
                       ended ? std::optional<std::string>(s.stop_reason) : std::nullopt, s.started_at, s.started_at,
                       ended ? std::optional<EpochMs>(s.started_at + s.duration_s * 1000) : std::nullopt, s.energy_wh,
-                      s.duration_s, s.max_power_w, s.record_msg_id, s.started_at)
+                      s.duration_s, s.max_power_w, s.record_msg_id, s.started_at, s.max_fen, s.meter_start_wh,
+                      s.meter_stop_wh)
             .run();
     }
 
     /// A power-curve sample in the telemetry database.
-    void sample(const std::string &sid, EpochMs t, std::int64_t power_w, std::int64_t energy_wh) {
+    void sample(const std::string& sid, EpochMs t, std::int64_t power_w, std::int64_t energy_wh) {
         db::Statement(*telemetry, "INSERT INTO session_samples (session_id, t, power_w, energy_wh) VALUES (?, ?, ?, ?)")
             .bind_all(sid, t, power_w, energy_wh)
             .run();
     }
 
-    std::string session_state(const std::string &sid) {
+    std::string session_state(const std::string& sid) {
         db::Statement st(*core, "SELECT state FROM sessions WHERE id = ?");
         st.bind(1, sid);
         return st.step() ? st.text(0) : std::string();
     }
-    std::optional<std::int64_t> session_cost(const std::string &sid) {
+    std::optional<std::int64_t> session_cost(const std::string& sid) {
         db::Statement st(*core, "SELECT cost_fen FROM sessions WHERE id = ?");
         st.bind(1, sid);
         return st.step() ? st.opt_int64(0) : std::nullopt;

@@ -110,6 +110,8 @@ Case build(const Row& row, const std::map<std::string, Tariff>& tariffs) {
             c.reason = value;
         } else if (key == "minutes") {
             c.in.minutes = std::stoll(value);
+        } else if (key == "max_fen") {
+            c.in.max_fen = Fen(std::stoll(value));
         } else if (key == "samples") {
             for (const auto& s : split(value, ",")) {
                 const auto f = split(s, ":");
@@ -145,6 +147,8 @@ std::string flags_of(const Bill& b) {
         f.insert("waived");
     if (b.cap_applied)
         f.insert("cap");
+    if (b.prepaid_applied)
+        f.insert("prepaid");
     if (b.time_limited)
         f.insert("time_limited");
     if (!b.warnings.empty())
@@ -157,6 +161,23 @@ std::string expected_flags(const std::string& cell) {
         return cell;
     const auto parts = split(cell, ",");
     return spelled(std::set<std::string>(parts.begin(), parts.end()));
+}
+
+// "5831 = 3190 + 2641" (cost, electricity, service) or just "5831".
+struct Cost {
+    std::int64_t total = 0;
+    std::optional<std::pair<std::int64_t, std::int64_t>> split;
+};
+Cost cost_of(const std::string& cell) {
+    const auto eq = split(cell, "=");
+    Cost c{std::stoll(eq[0]), std::nullopt};
+    if (eq.size() == 2) {
+        const auto parts = split(eq[1], "+");
+        if (parts.size() != 2)
+            throw std::runtime_error("a split cost is `total = electricity + service`: " + cell);
+        c.split = std::make_pair(std::stoll(parts[0]), std::stoll(parts[1]));
+    }
+    return c;
 }
 
 } // namespace
@@ -181,7 +202,13 @@ TEST_CASE("golden bills: every worked bill in docs/billing.md costs what the pag
         for (const auto& l : bill->lines)
             text += "\n  [" + std::string(to_string(l.kind)) + "] " + l.text + " = " + std::to_string(l.fen.value());
         INFO("lines:", text);
-        CHECK(bill->cost_fen.value() == std::stoll(row.cost_fen));
+        const Cost cost = cost_of(row.cost_fen);
+        CHECK(bill->cost_fen.value() == cost.total);
+        if (cost.split) {
+            CHECK(bill->electricity_fen.value() == cost.split->first);
+            CHECK(bill->service_fen.value() == cost.split->second);
+        }
+        CHECK(bill->electricity_fen + bill->service_fen == bill->cost_fen);
         CHECK(flags_of(*bill) == expected_flags(row.flags));
         // Whatever the row, the bill adds up and is rounded once.
         ExactFen sum;

@@ -30,6 +30,7 @@ struct Run {
     std::vector<Sample> samples; // times relative to start
     std::string reason;
     std::optional<std::int64_t> minutes;
+    std::optional<Fen> max_fen = {}; // the session's prepaid amount
 };
 
 Result<Bill> run(const Tariff& t, Run r) {
@@ -42,6 +43,7 @@ Result<Bill> run(const Tariff& t, Run r) {
     in.samples = r.samples;
     in.stop_reason = r.reason;
     in.minutes = r.minutes;
+    in.max_fen = r.max_fen;
     return price(t, in);
 }
 
@@ -128,18 +130,39 @@ TEST_CASE("pricing: minutes charged are whole seconds / 60, exactly, and millise
     CHECK(has_line(c, "time at 100 fen/h × 6 min 59 s"));
 }
 
-TEST_CASE("pricing: a TOU energy line names its period, slot and prices") {
+TEST_CASE("pricing: a TOU slot has an electricity line and a service line, each naming its period, slot and price") {
     const EpochMs start = shanghai("2024-11-21 09:00");
     const auto b =
         must(run(fixture("residential"), {Mode::Energy, start, start + 30 * kMin, {{30 * kMin, 300, 600}}, "full"}));
-    const auto lines = of_kind(b, LineKind::Energy);
-    REQUIRE(lines.size() == 1);
-    CHECK(lines[0]->text == "flat 09:00–09:30: 300 Wh × (0.7000+0.6000) yuan/kWh");
-    CHECK(lines[0]->energy_mwh == 300'000);
-    CHECK(lines[0]->period == Period::Flat);
-    CHECK(lines[0]->from_ms == start);
-    CHECK(lines[0]->to_ms == start + 30 * kMin);
-    CHECK(lines[0]->fen == Fen(39));
+    const auto elec = of_kind(b, LineKind::Energy);
+    const auto service = of_kind(b, LineKind::Service);
+    REQUIRE(elec.size() == 1);
+    REQUIRE(service.size() == 1);
+    CHECK(elec[0]->text == "flat 09:00–09:30: 300 Wh electricity × 0.7000 yuan/kWh");
+    CHECK(service[0]->text == "flat 09:00–09:30: 300 Wh service × 0.6000 yuan/kWh");
+    for (const auto* l : {elec[0], service[0]}) {
+        CHECK(l->energy_mwh == 300'000);
+        CHECK(l->period == Period::Flat);
+        CHECK(l->from_ms == start);
+        CHECK(l->to_ms == start + 30 * kMin);
+    }
+    CHECK(elec[0]->fen == Fen(21));
+    CHECK(service[0]->fen == Fen(18));
+    CHECK(b.cost_fen == Fen(39));
+    CHECK(b.electricity_fen == Fen(21));
+    CHECK(b.service_fen == Fen(18));
+    // The service line follows its slot's electricity line.
+    CHECK(&b.lines[0] == elec[0]);
+    CHECK(&b.lines[1] == service[0]);
+}
+
+TEST_CASE("pricing: a period without a service price has no service line") {
+    const EpochMs start = shanghai("2024-11-21 09:00"); // 01:00 UTC: valley
+    const auto b = must(run(fixture("utc-tou"), {Mode::Energy, start, start + 20 * kMin, {{20 * kMin, 200, 600}}}));
+    CHECK(of_kind(b, LineKind::Energy).size() == 1);
+    CHECK(of_kind(b, LineKind::Service).empty());
+    CHECK(b.service_fen == Fen(0));
+    CHECK(b.electricity_fen == b.cost_fen);
 }
 
 TEST_CASE("pricing: energy lines carry the date when the session spans local midnight") {
@@ -147,8 +170,9 @@ TEST_CASE("pricing: energy lines carry the date when the session spans local mid
     const auto b = must(run(fixture("residential"), {Mode::Energy, start, start + 20 * kMin, {{20 * kMin, 100, 300}}}));
     const auto lines = of_kind(b, LineKind::Energy);
     REQUIRE(lines.size() == 2);
-    CHECK(lines[0]->text == "valley 2024-11-21 23:30–24:00: 50 Wh × (0.3500+0.4000) yuan/kWh");
-    CHECK(lines[1]->text == "valley 2024-11-22 00:00–00:30: 50 Wh × (0.3500+0.4000) yuan/kWh");
+    CHECK(lines[0]->text == "valley 2024-11-21 23:30–24:00: 50 Wh electricity × 0.3500 yuan/kWh");
+    CHECK(lines[1]->text == "valley 2024-11-22 00:00–00:30: 50 Wh electricity × 0.3500 yuan/kWh");
+    CHECK(of_kind(b, LineKind::Service)[1]->text == "valley 2024-11-22 00:00–00:30: 50 Wh service × 0.4000 yuan/kWh");
 }
 
 TEST_CASE("pricing: an increase split across slots gives whole mWh that add up to the increase") {
@@ -159,7 +183,7 @@ TEST_CASE("pricing: an increase split across slots gives whole mWh that add up t
     REQUIRE(lines.size() == 2);
     CHECK(lines[0]->energy_mwh == 333);
     CHECK(lines[1]->energy_mwh == 667);
-    CHECK(lines[0]->text == "valley 07:30–08:00: 0.333 Wh × (0.3500+0.4000) yuan/kWh");
+    CHECK(lines[0]->text == "valley 07:30–08:00: 0.333 Wh electricity × 0.3500 yuan/kWh");
     CHECK(b.charges_exact == ExactFen::from_mwh_at_e4(333, 7500) + ExactFen::from_mwh_at_e4(667, 13000));
     CHECK(b.waived); // 3 minutes: within the free minutes
 }
@@ -291,6 +315,201 @@ TEST_CASE("pricing: cap.max_fen bounds the cost exactly") {
     CHECK(has_line(c, "cap applied: at most 5.55 yuan (cap.max_fen 555)"));
 }
 
+// ---- EV sessions: electricity and service apart, the prepaid amount ---------------------------
+
+namespace {
+
+// docs/billing.md §3a: a DC session 10:10–10:50 on ev-dc (flat until 10:30, then peak), its energy the
+// meter delta 1 288 007 − 1 250 000 = 38 007 Wh, reported at 10:15 (5 000 Wh) and 10:35 (25 000 Wh).
+Run ev_session(std::string reason = "full") {
+    const EpochMs start = shanghai("2024-11-21 10:10");
+    const std::int64_t meter_start_wh = 1'250'000, meter_stop_wh = 1'288'007;
+    return {Mode::Energy,
+            start,
+            start + 40 * kMin,
+            {{5 * kMin, 5'000, 60'000}, {25 * kMin, 25'000, 60'000}, {40 * kMin, meter_stop_wh - meter_start_wh, 0}},
+            std::move(reason)};
+}
+
+Result<Bill> run_prepaid(const Tariff& t, Run r, std::optional<Fen> max_fen) {
+    r.max_fen = max_fen;
+    return run(t, std::move(r));
+}
+
+} // namespace
+
+TEST_CASE("pricing: an EV energy session across a slot boundary — hand-computed electricity and service lines") {
+    const auto b = must(run(fixture("ev-dc"), ev_session()));
+    // 10:15–10:35 crosses 10:30: its 20 000 Wh split 15 000 flat / 5 000 peak by time.
+    struct Expected {
+        LineKind kind;
+        std::string text;
+        std::int64_t mwh;
+        Period period;
+        ExactFen exact;
+    };
+    const std::vector<Expected> expected = {
+        {LineKind::Energy, "flat 10:00–10:30: 20000 Wh electricity × 0.6500 yuan/kWh", 20'000'000, Period::Flat,
+         ExactFen::from_fen(Fen(1300))},
+        {LineKind::Service, "flat 10:00–10:30: 20000 Wh service × 0.6000 yuan/kWh", 20'000'000, Period::Flat,
+         ExactFen::from_fen(Fen(1200))},
+        {LineKind::Energy, "peak 10:30–11:00: 18007 Wh electricity × 1.0500 yuan/kWh", 18'007'000, Period::Peak,
+         ExactFen::from_mwh_at_e4(18'007'000, 10500)}, // 1890.735 fen
+        {LineKind::Service, "peak 10:30–11:00: 18007 Wh service × 0.8000 yuan/kWh", 18'007'000, Period::Peak,
+         ExactFen::from_mwh_at_e4(18'007'000, 8000)}, // 1440.56 fen
+    };
+    REQUIRE(b.lines.size() == expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        INFO("line ", i, ": ", b.lines[i].text);
+        CHECK(b.lines[i].kind == expected[i].kind);
+        CHECK(b.lines[i].text == expected[i].text);
+        CHECK(b.lines[i].energy_mwh == expected[i].mwh);
+        CHECK(b.lines[i].period == expected[i].period);
+        CHECK(b.lines[i].exact == expected[i].exact);
+    }
+    CHECK(b.lines[2].from_ms == shanghai("2024-11-21 10:30"));
+    CHECK(b.lines[2].to_ms == shanghai("2024-11-21 11:00"));
+    CHECK(b.lines[1].fen == Fen(1200));
+    CHECK(b.lines[2].fen == Fen(1890));
+    CHECK(b.lines[3].fen == Fen(1440));
+    CHECK(b.energy_mwh == 38'007'000);
+    // ⌊5831.295⌋; electricity ⌊3190.735⌋, service the rest (one fen more than its own ⌊2640.56⌋).
+    CHECK(b.cost_fen == Fen(5831));
+    CHECK(b.electricity_fen == Fen(3190));
+    CHECK(b.service_fen == Fen(2641));
+    CHECK(b.electricity_exact == ExactFen::from_fen(Fen(1300)) + ExactFen::from_mwh_at_e4(18'007'000, 10500));
+
+    // The calculator's JSON writes a service line's slot too.
+    const auto parsed = json::parse(to_json(b));
+    REQUIRE(parsed.ok());
+    std::string err;
+    auto o = json::Object::root(parsed.value(), &err);
+    CHECK(o.req_int("electricity_fen") == 3190);
+    CHECK(o.req_int("service_fen") == 2641);
+    auto lines = o.req_arr("lines");
+    auto service = lines.obj(3);
+    CHECK(service.req_str("kind") == "service");
+    CHECK(service.req_str("period") == "peak");
+    CHECK(service.req_int("energy_mwh") == 18'007'000);
+    CHECK(service.req_int("from_ms") == shanghai("2024-11-21 10:30"));
+    CHECK(service.req_int("to_ms") == shanghai("2024-11-21 11:00"));
+    CHECK(err.empty());
+}
+
+TEST_CASE("pricing: the split rule — electricity is its charges floored, at most the cost; service is the rest") {
+    const auto& ev = fixture("ev-dc");
+    auto capped = ev;
+    capped.cap.max_fen = Fen(4000);
+    struct Case {
+        const char* name;
+        const Tariff* tariff;
+        std::string reason;
+        std::optional<Fen> max_fen;
+        Fen cost, electricity, service;
+        bool waived, cap, prepaid;
+    };
+    const std::vector<Case> cases = {
+        {"no bound: service takes the rounding fen",
+         &ev,
+         "full",
+         {},
+         Fen(5831),
+         Fen(3190),
+         Fen(2641),
+         false,
+         false,
+         false},
+        {"no_load waiver zeroes both", &ev, "no_load", {}, Fen(0), Fen(0), Fen(0), true, false, false},
+        {"a waiver wins over the prepaid amount", &ev, "no_load", Fen(100), Fen(0), Fen(0), Fen(0), true, false, false},
+        {"cap.max_fen lowers service first",
+         &capped,
+         "quota_reached",
+         {},
+         Fen(4000),
+         Fen(3190),
+         Fen(810),
+         false,
+         true,
+         false},
+        {"prepaid above the cost changes nothing", &ev, "full", Fen(6000), Fen(5831), Fen(3190), Fen(2641), false,
+         false, false},
+        {"prepaid exactly the whole fen of the cost: only the fraction is cut", &ev, "full", Fen(5831), Fen(5831),
+         Fen(3190), Fen(2641), false, false, true}, // 5831.295 > 5831: a line of 0.295 fen
+        {"prepaid lowers service first", &ev, "quota_reached", Fen(5000), Fen(5000), Fen(3190), Fen(1810), false, false,
+         true},
+        {"prepaid below the electricity: service 0", &ev, "quota_reached", Fen(3000), Fen(3000), Fen(3000), Fen(0),
+         false, false, true},
+        {"prepaid below the cap: both lines, then the prepaid bound", &capped, "quota_reached", Fen(3500), Fen(3500),
+         Fen(3190), Fen(310), false, true, true},
+        {"cap below the prepaid amount: the cap alone", &capped, "quota_reached", Fen(4500), Fen(4000), Fen(3190),
+         Fen(810), false, true, false},
+    };
+    for (const auto& c : cases) {
+        INFO(c.name);
+        const auto b = must(run_prepaid(*c.tariff, ev_session(c.reason), c.max_fen));
+        CHECK(b.cost_fen == c.cost);
+        CHECK(b.electricity_fen == c.electricity);
+        CHECK(b.service_fen == c.service);
+        CHECK(b.electricity_fen + b.service_fen == b.cost_fen);
+        CHECK(b.waived == c.waived);
+        CHECK(b.cap_applied == c.cap);
+        CHECK(b.prepaid_applied == c.prepaid);
+        CHECK(b.exact_total.floor_fen() == b.cost_fen);
+    }
+    // The prepaid amount has its own line, of kind cap.
+    const auto b = must(run_prepaid(ev, ev_session("quota_reached"), Fen(5000)));
+    const auto caps = of_kind(b, LineKind::Cap);
+    REQUIRE(caps.size() == 1);
+    CHECK(caps[0]->text == "prepaid amount reached: at most 50.00 yuan (max_fen 5000)");
+    CHECK(caps[0]->exact == ExactFen::from_fen(Fen(5000)) - b.charges_exact);
+    const auto both = must(run_prepaid(capped, ev_session("quota_reached"), Fen(3500)));
+    REQUIRE(of_kind(both, LineKind::Cap).size() == 2);
+    CHECK(of_kind(both, LineKind::Cap)[0]->text == "cap applied: at most 40.00 yuan (cap.max_fen 4000)");
+    CHECK(of_kind(both, LineKind::Cap)[1]->exact == ExactFen::from_fen(Fen(-500)));
+    // Time and power charges are service: no metered electricity price.
+    const EpochMs start = shanghai("2024-11-21 10:00");
+    const auto time = must(run(fixture("residential"), {Mode::Time, start, start + 60 * kMin, {}, "", 60}));
+    CHECK(time.electricity_fen == Fen(0));
+    CHECK(time.service_fen == Fen(100));
+    CHECK(run_prepaid(ev, ev_session(), Fen(0)).error() == "max_fen 0 must be at least 1 fen");
+}
+
+TEST_CASE("stop rules: the session's prepaid amount reaches the quota as `prepaid`, after the tariff's own limits") {
+    const auto& t = fixture("ev-dc");
+    const EpochMs start = shanghai("2024-11-21 10:10");
+    // 60 kW: 1 000 Wh a minute at flat (0.65 + 0.60) = 125 fen a minute; the first 5 minutes are free.
+    std::vector<Sample> samples;
+    for (int m = 1; m <= 10; ++m)
+        samples.push_back({start + m * kMin, m * 1000, 60'000});
+    PricingInput in;
+    in.mode = Mode::Energy;
+    in.start_ms = start;
+    in.samples = samples;
+    in.max_fen = Fen(1000);
+    const auto at = [&](int minute) {
+        PricingInput now = in;
+        const std::span<const Sample> seen(samples.data(), static_cast<std::size_t>(minute));
+        now.samples = seen;
+        return must(running_cost(t, now, start + minute * kMin));
+    };
+    CHECK_FALSE(quota_reached(t, in, at(7)).has_value()); // 875 fen
+    CHECK_FALSE(prepaid_reached(in, at(7)));
+    CHECK(quota_reached(t, in, at(8)) == Quota::Prepaid); // 1000 fen: reached
+    CHECK(prepaid_reached(in, at(8)));
+    CHECK(at(9).cost_fen == Fen(1000)); // a late stop never bills above it
+    CHECK(at(9).prepaid_applied);
+    CHECK(to_string(Quota::Prepaid) == "prepaid");
+    // The tariff's cap, when it is lower, is reached first and named.
+    auto capped = t;
+    capped.cap.max_fen = Fen(900);
+    CHECK(quota_reached(capped, in, at(8)) == Quota::MaxFen);
+    // Within the free minutes nothing is owed yet.
+    CHECK_FALSE(quota_reached(t, in, at(5)).has_value());
+    // Without a prepaid amount nothing stops it.
+    in.max_fen.reset();
+    CHECK_FALSE(quota_reached(t, in, at(10)).has_value());
+}
+
 TEST_CASE("pricing: service by the hour and by power tier are separate lines of an energy bill") {
     const EpochMs start = shanghai("2024-11-21 14:00");
     const auto hour = must(run(fixture("energy-hour"), {Mode::Energy, start, start + 90 * kMin, {{90 * kMin, 0, 0}}}));
@@ -301,7 +520,12 @@ TEST_CASE("pricing: service by the hour and by power tier are separate lines of 
         must(run(fixture("energy-power"), {Mode::Energy, start, start + 90 * kMin, {{2 * kMin, 10, 1500}}}));
     REQUIRE(of_kind(power, LineKind::Service).size() == 1);
     CHECK(of_kind(power, LineKind::Service)[0]->text == "service: power tier ≤2000 W at 40 fen/h × 90 min 00 s");
-    CHECK(of_kind(power, LineKind::Energy)[0]->text == "flat 14:00–14:30: 10 Wh × 0.6000 yuan/kWh");
+    CHECK(of_kind(power, LineKind::Energy)[0]->text == "flat 14:00–14:30: 10 Wh electricity × 0.6000 yuan/kWh");
+    // Service by hour or by tier is one line without a slot; the slot lines are electricity alone.
+    CHECK_FALSE(of_kind(power, LineKind::Service)[0]->period.has_value());
+    CHECK(hour.electricity_exact == ExactFen());
+    CHECK(hour.service_exact == ExactFen::from_seconds_at(90 * 60, 20));
+    CHECK(power.electricity_exact == ExactFen::from_mwh_at_e4(10'000, 6000));
 }
 
 TEST_CASE("pricing: rounding happens once — the total is not the sum of rounded lines") {
@@ -457,6 +681,8 @@ TEST_CASE("calculator: a bad quote request is refused with the field named") {
          "stop_reason is \"bored\", not a known stop reason"},
         {quote_body(R"("mode": "power", "speed": 1, "samples": [])"), "speed is not a known field"},
         {R"({"mode": "power", "samples": []})", "tariff is required"},
+        {quote_body(R"("mode": "power", "max_fen": 0, "samples": [{"t": 0, "energy_wh": 0, "power_w": 0}])"),
+         "max_fen is 0"},
         {R"({"tariff": {"name": "x"}, "mode": "power", "samples": []})", "tariff.timezone is required"},
     };
     for (const auto& [body, error] : cases) {
@@ -466,4 +692,25 @@ TEST_CASE("calculator: a bad quote request is refused with the field named") {
         INFO("got: ", q.error());
         CHECK(q.error().find(error) != std::string::npos);
     }
+}
+
+TEST_CASE("calculator: a quote with max_fen is bounded by it and shows electricity and service") {
+    const auto q = parse_quote_request(quote_body(R"("mode": "energy", "max_fen": 30, "samples": [
+        {"t": "2024-11-21T09:00:00+08:00", "energy_wh": 0, "power_w": 0},
+        {"t": "2024-11-21T09:30:00+08:00", "energy_wh": 300, "power_w": 600}])"));
+    const bool ok = q.ok();
+    REQUIRE_MESSAGE(ok, (ok ? std::string() : q.error()));
+    CHECK(q->max_fen == Fen(30));
+    const auto b = must(price_quote(*q)); // 39 fen: electricity 21 + service 18, bounded to 30
+    CHECK(b.cost_fen == Fen(30));
+    CHECK(b.prepaid_applied);
+    const auto parsed = json::parse(to_json(b));
+    REQUIRE(parsed.ok());
+    std::string err;
+    auto o = json::Object::root(parsed.value(), &err);
+    CHECK(o.req_int("cost_fen") == 30);
+    CHECK(o.req_int("electricity_fen") == 21);
+    CHECK(o.req_int("service_fen") == 9);
+    CHECK(o.req_bool("prepaid_applied"));
+    CHECK(err.empty());
 }

@@ -44,7 +44,7 @@ const std::vector<Scenario> kScenarios = {
     {"residential", Mode::Power},    {"residential", Mode::Energy},  {"residential", Mode::Time},
     {"energy-hour", Mode::Energy},   {"energy-power", Mode::Energy}, {"capped", Mode::Power},
     {"capped", Mode::Time},          {"utc-tou", Mode::Energy},      {"free-station", Mode::Power},
-    {"residential-v2", Mode::Power},
+    {"residential-v2", Mode::Power}, {"ev-dc", Mode::Energy},
 };
 
 constexpr int kSessionsPerScenario = 150;
@@ -156,10 +156,12 @@ TEST_CASE("pricing properties: a TOU bill is the sum of its per-slot exact amoun
             const Bill b = priced(t, s.in);
             ExactFen energy_lines, service_lines;
             std::int64_t mwh = 0;
+            std::int64_t service_mwh = 0;
             for (const auto& l : b.lines) {
-                if (l.kind == LineKind::Energy) {
-                    // Each slot line is its energy at its own period's price, in the right slot.
-                    REQUIRE(l.period.has_value());
+                if (l.period) {
+                    // Each slot line is its energy at its own period's price (electricity or service), in
+                    // the right slot.
+                    REQUIRE((l.kind == LineKind::Energy || l.kind == LineKind::Service));
                     const auto local = l.from_ms + off_ms;
                     CHECK(local % (30 * 60'000) == 0);
                     CHECK(l.to_ms - l.from_ms == 30 * 60'000);
@@ -167,16 +169,25 @@ TEST_CASE("pricing properties: a TOU bill is the sum of its per-slot exact amoun
                         static_cast<std::size_t>(((local % 86'400'000) + 86'400'000) % 86'400'000 / (30 * 60'000));
                     CHECK(en.slots[slot] == *l.period);
                     const auto& pp = en.price(*l.period);
-                    const std::int64_t rate = pp.elec_e4 + (en.service_by == ServiceBy::Energy ? pp.service_e4 : 0);
-                    CHECK(l.exact == ExactFen::from_mwh_at_e4(l.energy_mwh, rate));
+                    const bool elec = l.kind == LineKind::Energy;
+                    CHECK(l.exact == ExactFen::from_mwh_at_e4(l.energy_mwh, elec ? pp.elec_e4 : pp.service_e4));
                     CHECK(l.energy_mwh > 0);
-                    energy_lines += l.exact;
-                    mwh += l.energy_mwh;
-                } else if (l.kind == LineKind::Service) {
-                    service_lines += l.exact;
+                    (elec ? mwh : service_mwh) += l.energy_mwh;
                 }
+                if (l.kind == LineKind::Energy)
+                    energy_lines += l.exact;
+                else if (l.kind == LineKind::Service)
+                    service_lines += l.exact;
             }
+            CHECK(energy_lines == b.electricity_exact);
+            CHECK(service_lines == b.service_exact);
             CHECK(energy_lines + service_lines == b.charges_exact);
+            CHECK(b.electricity_fen + b.service_fen == b.cost_fen);
+            // With service by energy, every slot with a service price has its service line.
+            if (en.service_by != ServiceBy::Energy)
+                CHECK(service_mwh == 0);
+            else
+                CHECK(service_mwh <= mwh);
             CHECK(sum_of_lines(b) == b.exact_total);
             CHECK(mwh == b.energy_mwh);
             // Every Wh above the high-water mark is either charged or reported as after the limit.
@@ -185,7 +196,7 @@ TEST_CASE("pricing properties: a TOU bill is the sum of its per-slot exact amoun
                 high = std::max(high, x.energy_wh);
             CHECK(b.energy_mwh + b.uncharged_energy_mwh == high * 1000);
             if (en.service_by == ServiceBy::Energy && !b.waived && !b.cap_applied)
-                CHECK(b.exact_total == energy_lines);
+                CHECK(b.exact_total == energy_lines + service_lines);
             ++bills;
         }
     }
@@ -219,7 +230,51 @@ TEST_CASE("pricing properties: a bill is rounded once — floor of the exact sum
     }
     CHECK(bills >= 3000);
     CHECK(differs > 0); // proof that rounding per line would give other bills
+}
 
+TEST_CASE("pricing properties: electricity + service is the cost; a prepaid amount bounds it, service first") {
+    Rng rng(1010);
+    int bills = 0, bounded = 0;
+    for (const auto& sc : kScenarios) {
+        const Tariff& t = fixtures().at(sc.tariff);
+        for (int i = 0; i < kSessionsPerScenario; ++i) {
+            Session s = random_session(rng, t, sc.mode);
+            s.in.samples = s.samples;
+            INFO("scenario ", sc.tariff, "/", to_string(sc.mode), " session ", i);
+            const Bill b = priced(t, s.in);
+            const auto check_split = [](const Bill& x) {
+                CHECK(x.electricity_fen + x.service_fen == x.cost_fen);
+                CHECK(x.electricity_fen >= Fen(0));
+                CHECK(x.service_fen >= Fen(0));
+                CHECK(x.electricity_exact + x.service_exact == x.charges_exact);
+                CHECK(x.electricity_fen <= (x.waived ? Fen(0) : x.electricity_exact.floor_fen()));
+                if (x.waived)
+                    CHECK(x.cost_fen == Fen(0));
+            };
+            check_split(b);
+            if (sc.mode != Mode::Energy)
+                CHECK(b.electricity_fen == Fen(0));
+            // The same session with a prepaid amount somewhere around its cost.
+            PricingInput in = s.in;
+            in.max_fen = Fen(rng.range(1, b.cost_fen.value() + 50));
+            const Bill p = priced(t, in);
+            check_split(p);
+            CHECK(p.cost_fen <= *in.max_fen);
+            CHECK(p.cost_fen == std::min(b.cost_fen, *in.max_fen));
+            CHECK(p.prepaid_applied == (b.exact_total > ExactFen::from_fen(*in.max_fen)));
+            if (p.prepaid_applied) {
+                ++bounded;
+                // Service goes first: electricity keeps its share while the cost still covers it.
+                CHECK(p.electricity_fen == std::min(b.electricity_fen, p.cost_fen));
+            }
+            ++bills;
+        }
+    }
+    CHECK(bills >= 1500);
+    CHECK(bounded > 100);
+}
+
+TEST_CASE("pricing properties: a small example of rounding once") {
     // A small example: two slot lines each under a fen (display 0 + 0) make a bill of 1 fen.
     const Tariff& energy_hour = fixtures().at("energy-hour");
     const EpochMs start = parse_local_datetime("2024-11-21 12:30", 8 * 3600).value();
