@@ -67,11 +67,37 @@ inline std::string tail(const std::string& text, std::size_t lines = 40) {
     return pos == std::string::npos ? text : text.substr(pos + 1);
 }
 
+/// Car chargers (CONTRACT A.5 `ev_charger`) price by energy with TOU (BILLING §1, §5): two periods that
+/// alternate every half hour (valley at :00-:30, peak at :30-:00 local time), so that a session of a few
+/// minutes can cross a slot boundary.
+inline std::string ev_tariff() {
+    std::string slots;
+    for (int i = 0; i < 48; ++i)
+        slots += fmt::format(R"({}"{}")", i ? "," : "", i % 2 ? "peak" : "valley");
+    return fmt::format(R"({{"name": "Car park", "timezone": "Asia/Shanghai", "modes": ["energy"],
+  "energy": {{"periods": {{"peak": {{"elec_e4": 10000, "service_e4": 8000}},
+                          "valley": {{"elec_e4": 3500, "service_e4": 4000}}}},
+             "slots": [{}], "service_by": "energy"}},
+  "min_start_balance_fen": 200, "stop_below_balance_fen": 0}})",
+                       slots);
+}
+
+/// libfaketime (Debian `libfaketime`, scripts/install-deps): the environment that shifts a child's
+/// wall clock by `offset_s` seconds (its monotonic clock stays real). Every process of a world gets the
+/// same shift, so they agree on "now" among themselves.
+inline std::vector<std::string> clock_shift_env(std::optional<std::int64_t> offset_s) {
+    if (!offset_s)
+        return {};
+    return {"LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+            fmt::format("FAKETIME={:+}s", *offset_s), "FAKETIME_DONT_FAKE_MONOTONIC=1", "FAKETIME_NO_CACHE=1"};
+}
+
 /// A PileHub daemon run as a child process on the shared data directory, signalled by its PID.
 class Daemon {
 public:
-    Daemon(std::string name, const Broker& broker, std::string data_dir, std::vector<std::string> sets = {})
-        : name_(std::move(name)), data_dir_(std::move(data_dir)), sets_(std::move(sets)) {
+    Daemon(std::string name, const Broker& broker, std::string data_dir, std::vector<std::string> sets = {},
+           std::vector<std::string> env = {})
+        : name_(std::move(name)), data_dir_(std::move(data_dir)), sets_(std::move(sets)), env_(std::move(env)) {
         fs::create_directories(data_dir_ + "/secrets");
         std::ofstream(data_dir_ + "/secrets/svc." + name_ + ".pass") << broker.password("svc." + name_) << "\n";
         sets_.push_back("data_dir=" + data_dir_);
@@ -92,6 +118,7 @@ public:
         }
         SpawnOptions o;
         o.output = log_path();
+        o.env = env_;
         proc_ = Process::spawn(argv, o);
         for (int i = 0; i < 400 && !fs::exists(ready); ++i) {
             if (!proc_.running())
@@ -112,14 +139,16 @@ private:
     std::string name_;
     std::string data_dir_;
     std::vector<std::string> sets_;
+    std::vector<std::string> env_;
     Process proc_;
 };
 
 /// How a world is set up.
 struct WorldOptions {
     const char* name = "sessions";
-    double speed = 10;    ///< the simulator's time acceleration
-    int accounts = 4;     ///< accounts with 1000 fen each
+    double speed = 10; ///< the simulator's time acceleration
+    int accounts = 4;  ///< accounts with account_fen each
+    std::int64_t account_fen = 1000;
     bool billingd = true; ///< also run billingd, when it is built
     std::int64_t tele_period_s = 10;
     const char* tariff = kTariff; ///< the station's tariff, version 1, in force from epoch 0
@@ -128,12 +157,23 @@ struct WorldOptions {
     /// up), so that sessiond does not take the simulator's accelerated records for absurd ones.
     std::optional<std::int64_t> device_time_scale = std::nullopt;
     std::vector<std::string> sessiond_sets = {}; ///< more `--set key=value` for sessiond
+    /// Also car chargers at the same station, in area "Car park" priced by ev_tariff(): EV1 (DC, 2 guns,
+    /// 120 kW each) and EV2 (AC, 1 gun, 7 kW), simulated; EV3 (DC, 1 gun) registered with broker
+    /// credentials but not simulated (the test plays it with raw MQTT).
+    bool cars = false;
+    /// Shift every child's wall clock by this many seconds (clock_shift_env): to place a session
+    /// across a TOU slot boundary.
+    std::optional<std::int64_t> clock_offset_s = std::nullopt;
 };
 
-/// One test's world. Devices P1, P2 simulated (10 sockets each); P3 registered but never online.
+/// One test's world. Devices P1, P2 simulated (10 sockets each); P3 registered but never online; with
+/// `cars`, EV1 and EV2 simulated and EV3 registered.
 class World {
 public:
-    explicit World(WorldOptions o) : opts_(o), broker_({{"P1", ""}, {"P2", ""}}) {
+    explicit World(WorldOptions o)
+        : opts_(o),
+          broker_(o.cars ? std::vector<Credential>{{"P1", ""}, {"P2", ""}, {"EV1", ""}, {"EV2", ""}, {"EV3", ""}}
+                         : std::vector<Credential>{{"P1", ""}, {"P2", ""}}) {
         std::string templ = (fs::temp_directory_path() / fmt::format("pilehub-{}-XXXXXX", o.name)).string();
         REQUIRE(::mkdtemp(templ.data()) != nullptr);
         dir_ = templ;
@@ -142,12 +182,18 @@ public:
         // The simulator: P1 and P2 with the secrets the broker knows.
         {
             std::ofstream f(dir_ + "/fleet.json");
+            std::string cars;
+            if (o.cars)
+                cars = fmt::format(R"(,{{"id":"EV1","kind":"ev_charger","guns":2,"dc":true,"password":"{}"}},)"
+                                   R"({{"id":"EV2","kind":"ev_charger","guns":1,"password":"{}"}})",
+                                   broker_.password("EV1"), broker_.password("EV2"));
             f << fmt::format(R"({{"devices":[{{"id":"P1","kind":"ebike_pile","sockets":10,"password":"{}"}},)"
-                             R"({{"id":"P2","kind":"ebike_pile","sockets":10,"password":"{}"}}]}})",
-                             broker_.password("P1"), broker_.password("P2"));
+                             R"({{"id":"P2","kind":"ebike_pile","sockets":10,"password":"{}"}}{}]}})",
+                             broker_.password("P1"), broker_.password("P2"), cars);
         }
         SpawnOptions so;
         so.output = dir_ + "/sim.log";
+        so.env = clock_shift_env(o.clock_offset_s);
         sim_ = Process::spawn({std::string(PILEHUB_BINARY_DIR) + "/workers/pilehub-sim/pilehub-sim", "--fleet",
                                dir_ + "/fleet.json", "--state-dir", dir_ + "/sim", "--port",
                                std::to_string(broker_.port()), "--speed", fmt::format("{}", o.speed), "--tele-period-s",
@@ -170,23 +216,27 @@ public:
             fmt::format("sessiond.device_time_scale={}",
                         o.device_time_scale.value_or(static_cast<std::int64_t>(std::ceil(o.speed))))};
         sessiond_sets.insert(sessiond_sets.end(), o.sessiond_sets.begin(), o.sessiond_sets.end());
-        sessiond.emplace("sessiond", broker_, dir_, sessiond_sets);
+        const auto env = clock_shift_env(o.clock_offset_s);
+        sessiond.emplace("sessiond", broker_, dir_, sessiond_sets, env);
         sessiond->start();
         // recorderd validates telemetry and binds it to sessions: sessiond's live figures (energy,
         // power, last report) come from its device reports.
-        recorderd.emplace("recorderd", broker_, dir_, std::vector<std::string>{"recorderd.batch_ms=100"});
+        recorderd.emplace("recorderd", broker_, dir_, std::vector<std::string>{"recorderd.batch_ms=100"}, env);
         recorderd->start();
         if (o.billingd && fs::exists(Daemon::binary("billingd"))) {
-            billingd.emplace("billingd", broker_, dir_, std::vector<std::string>{"billingd.scan_period_s=1"});
+            billingd.emplace("billingd", broker_, dir_, std::vector<std::string>{"billingd.scan_period_s=1"}, env);
             billingd->start();
         }
         if (o.full_stack) {
-            presenced.emplace("presenced", broker_, dir_, std::vector<std::string>{"presenced.tick_ms=100"});
-            autostopd.emplace("autostopd", broker_, dir_, std::vector<std::string>{"autostopd.tick_ms=100"});
+            presenced.emplace("presenced", broker_, dir_, std::vector<std::string>{"presenced.tick_ms=100"}, env);
+            autostopd.emplace("autostopd", broker_, dir_, std::vector<std::string>{"autostopd.tick_ms=100"}, env);
             for (auto* d : {&presenced, &autostopd})
                 (*d)->start();
         }
-        for (const auto* dev : {"P1", "P2"})
+        std::vector<std::string> simulated{"P1", "P2"};
+        if (o.cars)
+            simulated.insert(simulated.end(), {"EV1", "EV2"});
+        for (const auto& dev : simulated)
             REQUIRE_MESSAGE(inbox.wait_for(topics::presence(dev), R"("online":true)", 15s).has_value(),
                             dev << " never came online:\n"
                                 << tail(slurp(dir_ + "/sim.log")));
@@ -357,6 +407,8 @@ private:
         db::Statement t(d, "INSERT INTO tariffs (station_id, version, document, effective_from, created_at) "
                            "VALUES (?1, 1, ?2, 0, 0)");
         t.bind(1, station).bind(2, std::string(opts_.tariff)).run();
+        if (opts_.cars)
+            seed_cars(d, station, now);
         ledger::Ledger l(d);
         auto account = [&](int i, std::int64_t fen) {
             const auto a = l.open_account({fmt::format("139{:08}", i), "", std::nullopt, ledger::DebitOrder::RealFirst})
@@ -369,13 +421,43 @@ private:
             return a;
         };
         for (int i = 0; i < opts_.accounts; ++i)
-            accounts.push_back(account(i, 1000));
+            accounts.push_back(account(i, opts_.account_fen));
         frozen = account(900, 1000);
         REQUIRE(l.set_frozen(frozen, true) == ledger::Outcome::Applied);
         poor = account(901, 100);
         db::Statement c(d, "INSERT INTO cards (card_no, account_id, status, issued_at) VALUES ('CARD0001', ?1, "
                            "'active', 0)");
         c.bind(1, accounts.at(0)).run();
+    }
+
+    /// The car park: an area of the station with its own energy tariff, chargers EV1..EV3 in it.
+    void seed_cars(db::Database& d, std::int64_t station, EpochMs now) {
+        {
+            db::Statement a(
+                d, "INSERT INTO areas (station_id, name, created_at) VALUES (?1, 'Car park', ?2) RETURNING id");
+            a.bind(1, station).bind(2, now);
+            REQUIRE(a.step());
+            car_area_ = a.int64(0);
+        }
+        registry::Store reg(d);
+        for (const auto& [id, guns] : {std::pair{"EV1", 2}, std::pair{"EV2", 1}, std::pair{"EV3", 1}}) {
+            registry::Device dev;
+            dev.id = id;
+            dev.kind = registry::DeviceKind::EvCharger;
+            dev.station_id = station;
+            dev.ports = guns;
+            reg.add_device(dev, "$7$unused", now);
+        }
+        db::Statement area(d, "UPDATE devices SET area_id = ?1 WHERE kind = 'ev_charger'");
+        area.bind(1, car_area_).run();
+        db::Statement dc(d, "UPDATE guns SET max_power_w = 120000, current_type = 'dc', connector_type = 'gbt_dc' "
+                            "WHERE device_id IN ('EV1', 'EV3')");
+        dc.run();
+        db::Statement ac(d, "UPDATE guns SET connector_type = 'gbt_ac' WHERE device_id = 'EV2'");
+        ac.run();
+        db::Statement t(d, "INSERT INTO tariffs (station_id, area_id, version, document, effective_from, created_at) "
+                           "VALUES (?1, ?2, 1, ?3, 0, 0)");
+        t.bind(1, station).bind(2, car_area_).bind(3, ev_tariff()).run();
     }
 
     WorldOptions opts_;
@@ -387,6 +469,7 @@ private:
     std::unique_ptr<rpc::Client> rpc_;
     std::unique_ptr<db::Database> db_;
     std::int64_t station_id_ = 0;
+    std::int64_t car_area_ = 0;
 };
 
 } // namespace pilehub::test::sessions
