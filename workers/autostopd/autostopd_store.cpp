@@ -87,8 +87,8 @@ std::optional<Kind> Store::device_kind(const std::string& dev) {
     return k == "ebike_pile" ? Kind::EbikePile : k == "ev_charger" ? Kind::EvCharger : Kind::Other;
 }
 
-std::optional<std::string> Store::live_session(const std::string& dev, int n) {
-    db::Statement st(db_, kSqlLiveSessionOn);
+std::optional<std::string> Store::session_on(const std::string& dev, int n) {
+    db::Statement st(db_, kSqlSessionOn);
     st.bind(1, dev);
     st.bind(2, static_cast<std::int64_t>(n));
     if (!st.step())

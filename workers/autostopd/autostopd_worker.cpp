@@ -308,9 +308,10 @@ void Worker::handle_device(const topics::DeviceTopic& t, const mqtt::Message& m)
             auto v = payloads::decode<payloads::EvPlugOut>(text);
             if (!v)
                 return malformed("plug_out", v.error());
-            // A session autostopd has not seen yet (it just started) is looked up on the gun.
+            // A session autostopd has not seen yet (it just started) is looked up on the gun;
+            // ensure_session watches it only while it is starting or charging.
             if (!rules_.session_on(dev, v->data.n))
-                if (auto sid = store_.live_session(dev, v->data.n))
+                if (auto sid = store_.session_on(dev, v->data.n))
                     ensure_session(*sid, dev, v->data.n, 0);
             dispatch(rules_.on_plug_out(dev, v->data.n), arrived);
         } else if (t.name == "fault") {
