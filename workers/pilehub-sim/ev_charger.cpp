@@ -170,7 +170,6 @@ void EvCharger::plug_in(Gun& g) {
     g.plugged = true;
     g.last_sid.clear();
     g.battery = EvBattery::arriving(rng());
-    g.forced_full = false;
     publish_event("plug_in", payloads::EvPlugIn{g.n});
     settle(g);
 }
@@ -268,8 +267,7 @@ void EvCharger::advance(std::int64_t dt_ms) {
             g.elapsed_ms += step;
             // A hot charger halves its output (its power modules derate); the stop is the platform's.
             const double max_w = temp_c() >= static_cast<double>(config().temp_warn_c) ? rated_w_ / 2 : rated_w_;
-            double p =
-                g.forced_full || g.asleep ? 0.0 : g.battery.accepted_power_w(max_w, dc_) * rng().uniform(0.99, 1.01);
+            double p = g.asleep ? 0.0 : g.battery.accepted_power_w(max_w, dc_) * rng().uniform(0.99, 1.01);
             p = std::min(p, max_w);
             g.power_w = p;
             g.max_power_w = std::max(g.max_power_w, p);
@@ -482,7 +480,7 @@ std::string EvCharger::on_control(const ControlCommand& c) {
         auto& g = at(c.n);
         if (!g.active())
             return fmt::format("gun {} has no session", c.n);
-        g.forced_full = true; // the car stops taking current: suspended_ev
+        g.battery.set_soc_pct(100); // the car stops taking current: suspended_ev
         return {};
     }
     case ControlOp::NoLoad: {

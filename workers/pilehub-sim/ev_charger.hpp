@@ -75,7 +75,6 @@ private:
         double power_w = 0;
         double max_power_w = 0;
         double voltage_v = 0;
-        bool forced_full = false;
         bool asleep = false; // the car takes nothing (control `noload`) until it is unplugged
         bool active() const { return !sid.empty(); }
         std::int64_t register_wh() const { return reg_base_wh + reg.wh(); }
