@@ -28,12 +28,13 @@ DeviceRow device_in_scope(CatalogStore& cat, const Principal& who, const std::st
 }
 
 /// The current desired data object (version and values), defaults if none was ever saved.
-DesiredConfig current_desired(const std::optional<DesiredConfig>& stored) {
+/// `Desired` is the kind's cfg/desired payload (payloads::EbikeCfgDesired, payloads::EvCfgDesired).
+template <typename Desired> DesiredConfig current_desired(const std::optional<DesiredConfig>& stored) {
     if (stored)
         return *stored;
-    payloads::EbikeCfgDesired def;
+    Desired def;
     def.version = 0;
-    payloads::Message<payloads::EbikeCfgDesired> m{payloads::make_envelope(0, 0, 0), def};
+    payloads::Message<Desired> m{payloads::make_envelope(0, 0, 0), def};
     // The data object of the encoded defaults.
     auto doc = json::parse(payloads::encode(m));
     json::Writer w;
@@ -42,17 +43,24 @@ DesiredConfig current_desired(const std::optional<DesiredConfig>& stored) {
 }
 
 /// Builds and validates the cfg/desired document that follows `stored` with `changes` applied;
-/// returns its data object (to save) and the message text (to publish).
+/// returns its data object (to save) and the message text (to publish). A key the kind's document
+/// does not have (an e-bike key for a charger, or the other way round) is refused.
+template <typename Desired>
 std::pair<DesiredConfig, std::string> next_desired(Services& s, const std::optional<DesiredConfig>& stored,
-                                                   const rapidjson::Value* changes) {
-    auto [version, data] = current_desired(stored);
+                                                   const rapidjson::Value* changes, std::string_view kind) {
+    auto [version, data] = current_desired<Desired>(stored);
     rapidjson::Document doc;
     doc.Parse(data.c_str());
     if (!doc.IsObject())
         doc.SetObject();
+    // The codec writes every key, so the defaults name every key of the kind.
+    rapidjson::Document keys;
+    keys.Parse(current_desired<Desired>(std::nullopt).data.c_str());
     if (changes) {
         for (auto it = changes->MemberBegin(); it != changes->MemberEnd(); ++it) {
             const std::string key(it->name.GetString(), it->name.GetStringLength());
+            if (!keys.IsObject() || !keys.HasMember(key.c_str()))
+                fail(ErrorCode::InvalidRequest, fmt::format("{} is not a configuration key of an {}", key, kind));
             rapidjson::Value v;
             v.CopyFrom(it->value, doc.GetAllocator());
             if (doc.HasMember(key.c_str()))
@@ -69,7 +77,7 @@ std::pair<DesiredConfig, std::string> next_desired(Services& s, const std::optio
     json::Writer w;
     w.begin_object().field("v", payloads::kVersion).field("ts", s.now()).field("boot", 0).field("seq", next);
     w.key("data").raw_value(doc).end_object();
-    auto decoded = payloads::decode<payloads::EbikeCfgDesired>(w.str());
+    auto decoded = payloads::decode<Desired>(w.str());
     if (!decoded)
         fail(ErrorCode::InvalidRequest, decoded.error());
     const auto text = payloads::encode(*decoded);
@@ -79,14 +87,17 @@ std::pair<DesiredConfig, std::string> next_desired(Services& s, const std::optio
     return {DesiredConfig{next, dw.str()}, text};
 }
 
-/// Builds, validates and saves (one transaction) the next cfg/desired document; returns (version,
-/// message text).
+/// Builds, validates and saves (one transaction) the next cfg/desired document of a device of
+/// `kind` (`ebike_pile` or `ev_charger`); returns (version, message text).
 std::pair<std::int64_t, std::string> save_next_desired(Services& s, db::Database& d, const std::string& device,
-                                                       const rapidjson::Value* changes) {
+                                                       const rapidjson::Value* changes,
+                                                       std::string_view kind = "ebike_pile") {
     std::string message;
     const auto saved =
         DeviceConfigStore(d).update_desired(device, s.now(), [&](const std::optional<DesiredConfig>& stored) {
-            auto [next, text] = next_desired(s, stored, changes);
+            auto [next, text] = kind == "ev_charger"
+                                    ? next_desired<payloads::EvCfgDesired>(s, stored, changes, kind)
+                                    : next_desired<payloads::EbikeCfgDesired>(s, stored, changes, kind);
             message = std::move(text);
             return next;
         });
@@ -476,15 +487,21 @@ void add_admin_device_routes(Router& r, Services& s) {
 
     r.add(
         Route::make(Method::Put, "/api/v1/admin/devices/{id}/config", "admin.devices.config.put", "admin-devices",
-                    "Change configuration keys: publishes the full cfg/desired document (retained) with a new version")
+                    "Change configuration keys (an e-bike pile's or an EV charger's, by its kind): publishes the full "
+                    "cfg/desired document (retained) with a new version")
             .admin("devices.config")
             .param(key_param("id", "Device id."))
-            .field(integer("full_stop_w", false, 0, 255, "Below this power a battery is full, W."))
-            .field(integer("full_wait_s", false, 0, 86400, "How long below full_stop_w before stopping."))
-            .field(integer("no_load_wait_s", false, 0, 3600, "No load detection window after start."))
-            .field(integer("socket_overload_w", false, 1, 10000, "Socket overload threshold, W."))
-            .field(integer("device_overload_w", false, 1, 200000, "Device overload threshold, W."))
-            .field(array("socket_overrides", false, "Per-socket overrides [{n, socket_overload_w?, full_stop_w?}]."))
+            .field(integer("full_stop_w", false, 0, 255, "E-bike pile: below this power a battery is full, W."))
+            .field(integer("full_wait_s", false, 0, 86400, "E-bike pile: how long below full_stop_w before stopping."))
+            .field(integer("no_load_wait_s", false, 0, 3600, "E-bike pile: no load detection window after start."))
+            .field(integer("socket_overload_w", false, 1, 10000, "E-bike pile: socket overload threshold, W."))
+            .field(integer("device_overload_w", false, 1, 200000, "E-bike pile: device overload threshold, W."))
+            .field(array("socket_overrides", false,
+                         "E-bike pile: per-socket overrides [{n, socket_overload_w?, full_stop_w?}]."))
+            .field(integer("ev_full_wait_s", false, 0, 86400,
+                           "EV charger: a gun suspended_ev this long is full (default 180)."))
+            .field(integer("ev_no_load_wait_s", false, 0, 3600,
+                           "EV charger: no energy this long after the start is no_load (default 90)."))
             .field(integer("temp_warn_c", false, 0, 150, "Temperature warning, °C."))
             .field(integer("temp_stop_c", false, 0, 150, "Temperature stop, °C."))
             .field(integer("tele_period_s", false, 5, 3600, "Telemetry period while charging."))
@@ -494,13 +511,13 @@ void add_admin_device_routes(Router& r, Services& s) {
                 auto d = s.core->get();
                 CatalogStore cat(*d);
                 const auto dev = device_in_scope(cat, req.who, req.param("id"));
-                if (dev.kind != "ebike_pile")
-                    fail(ErrorCode::Unsupported, "configuration documents exist for e-bike piles only");
+                if (dev.kind != "ebike_pile" && dev.kind != "ev_charger")
+                    fail(ErrorCode::Unsupported, "configuration documents exist for e-bike piles and EV chargers only");
                 // Save and publish under one lock, so the retained document is always the latest
                 // version even when two changes race.
                 static std::mutex publish_order;
                 std::lock_guard order(publish_order);
-                const auto [version, message] = save_next_desired(s, *d, dev.id, req.document());
+                const auto [version, message] = save_next_desired(s, *d, dev.id, req.document(), dev.kind);
                 const bool published =
                     s.publish && s.publish(mqtt::Message{topics::cfg_desired(dev.id), message, 1, true});
                 if (!published)

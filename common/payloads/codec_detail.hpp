@@ -97,7 +97,7 @@ template <typename E> std::string enum_choices() {
 }
 
 // --- field readers on top of json::Object (first error wins, with its path) ---
-template <typename E> std::optional<E> opt_enum(json::Object &o, std::string_view key) {
+template <typename E> std::optional<E> opt_enum(json::Object& o, std::string_view key) {
     auto s = o.opt_str(key, 64);
     if (!s)
         return std::nullopt;
@@ -106,7 +106,7 @@ template <typename E> std::optional<E> opt_enum(json::Object &o, std::string_vie
         o.fail(key, "must be one of " + enum_choices<E>());
     return e;
 }
-template <typename E> E req_enum(json::Object &o, std::string_view key) {
+template <typename E> E req_enum(json::Object& o, std::string_view key) {
     if (!o.has(key)) {
         if (o.present())
             o.fail(key, "is required");
@@ -116,35 +116,35 @@ template <typename E> E req_enum(json::Object &o, std::string_view key) {
 }
 
 /// Identifiers (id, rid, sid, card uid, id tag): `[A-Za-z0-9_.:-]{1,max}`; `alnum_only` drops `_.:-`.
-std::optional<std::string> opt_token(json::Object &o, std::string_view key, std::size_t max_len = kMaxIdLen,
+std::optional<std::string> opt_token(json::Object& o, std::string_view key, std::size_t max_len = kMaxIdLen,
                                      bool alnum_only = false);
-std::string req_token(json::Object &o, std::string_view key, std::size_t max_len = kMaxIdLen, bool alnum_only = false);
+std::string req_token(json::Object& o, std::string_view key, std::size_t max_len = kMaxIdLen, bool alnum_only = false);
 /// Human text: non-empty, no control characters, at most `max_len` bytes (UTF-8 checked by the parser).
-std::optional<std::string> opt_text(json::Object &o, std::string_view key, std::size_t max_len = kMaxTextLen);
-std::string req_text(json::Object &o, std::string_view key, std::size_t max_len = kMaxTextLen);
+std::optional<std::string> opt_text(json::Object& o, std::string_view key, std::size_t max_len = kMaxTextLen);
+std::string req_text(json::Object& o, std::string_view key, std::size_t max_len = kMaxTextLen);
 /// A snake_case word `[a-z0-9_]{1,32}` (fault codes, presence reasons).
-std::optional<std::string> opt_word(json::Object &o, std::string_view key);
-std::string req_word(json::Object &o, std::string_view key);
+std::optional<std::string> opt_word(json::Object& o, std::string_view key);
+std::string req_word(json::Object& o, std::string_view key);
 /// An optional array of snake_case words (absent = empty).
-std::vector<std::string> opt_words(json::Object &o, std::string_view key, std::size_t max_items = kMaxFaults);
+std::vector<std::string> opt_words(json::Object& o, std::string_view key, std::size_t max_items = kMaxFaults);
 /// An http(s) URL without spaces or control characters.
-std::optional<std::string> opt_url(json::Object &o, std::string_view key);
-std::string req_url(json::Object &o, std::string_view key);
+std::optional<std::string> opt_url(json::Object& o, std::string_view key);
+std::string req_url(json::Object& o, std::string_view key);
 /// Epoch ms in 0..kMaxEpochMs.
-EpochMs req_ts(json::Object &o, std::string_view key);
-std::optional<EpochMs> opt_ts(json::Object &o, std::string_view key);
+EpochMs req_ts(json::Object& o, std::string_view key);
+std::optional<EpochMs> opt_ts(json::Object& o, std::string_view key);
 /// A socket/gun/space number in lo..hi.
-int req_n(json::Object &o, std::string_view key, int lo, int hi);
-std::optional<int> opt_small(json::Object &o, std::string_view key, int lo, int hi);
-std::uint32_t opt_bits(json::Object &o, std::string_view key);
-std::optional<ErrorCode> opt_code(json::Object &o, std::string_view key);
+int req_n(json::Object& o, std::string_view key, int lo, int hi);
+std::optional<int> opt_small(json::Object& o, std::string_view key, int lo, int hi);
+std::uint32_t opt_bits(json::Object& o, std::string_view key);
+std::optional<ErrorCode> opt_code(json::Object& o, std::string_view key);
 
-void write_words(json::Writer &w, std::string_view key, const std::vector<std::string> &words);
+void write_words(json::Writer& w, std::string_view key, const std::vector<std::string>& words);
 
 // --- data readers/writers: read fills `out` from the `data` object; write emits its members ---
 #define PILEHUB_DATA_CODEC(T)                                                                                          \
-    void read_data(json::Object &d, T &out);                                                                           \
-    void write_data(json::Writer &w, const T &v);
+    void read_data(json::Object& d, T& out);                                                                           \
+    void write_data(json::Writer& w, const T& v);
 PILEHUB_DATA_CODEC(Empty)
 PILEHUB_DATA_CODEC(DeviceInfo)
 PILEHUB_DATA_CODEC(DeviceState)
@@ -187,6 +187,8 @@ PILEHUB_DATA_CODEC(EvReset)
 PILEHUB_DATA_CODEC(EvUnlock)
 PILEHUB_DATA_CODEC(EvSetAvailability)
 PILEHUB_DATA_CODEC(EvSetTariff)
+PILEHUB_DATA_CODEC(EvCfgDesired)
+PILEHUB_DATA_CODEC(EvCfgReported)
 PILEHUB_DATA_CODEC(LockState)
 PILEHUB_DATA_CODEC(CameraSpaceState)
 PILEHUB_DATA_CODEC(CameraPlate)
@@ -198,33 +200,69 @@ PILEHUB_DATA_CODEC(CameraSnapshotResult)
 #undef PILEHUB_DATA_CODEC
 
 /// A nested object member: `key: {...}` through read_data / write_data.
-template <typename T> void write_obj(json::Writer &w, std::string_view key, const T &v) {
+template <typename T> void write_obj(json::Writer& w, std::string_view key, const T& v) {
     w.key(key).begin_object();
     write_data(w, v);
     w.end_object();
 }
 
+// --- configuration documents (cfg/desired, cfg/reported) of the kinds that have one ---
+/// A kind's configuration values: a missing key reads as its default; every key is written
+/// (ebike.cpp, ev.cpp).
+void read_config(json::Object& d, EbikeConfig& c);
+void write_config(json::Writer& w, const EbikeConfig& c);
+void read_config(json::Object& d, EvConfig& c);
+void write_config(json::Writer& w, const EvConfig& c);
+
+/// `cfg/desired` data: `version` (>= 1) plus every configuration key, flat.
+template <typename Desired> void read_cfg_desired(json::Object& d, Desired& out) {
+    out.version = d.req_int("version", 1, kI64Max);
+    read_config(d, out.values);
+}
+template <typename Desired> void write_cfg_desired(json::Writer& w, const Desired& v) {
+    w.field("version", v.version);
+    write_config(w, v.values);
+}
+/// `cfg/reported` data: `{version, status, values, rejected, msg}`.
+template <typename Reported> void read_cfg_reported(json::Object& d, Reported& out) {
+    out.version = d.req_int("version", 0, kI64Max);
+    out.status = req_enum<CfgStatus>(d, "status");
+    auto values = d.req_obj("values");
+    if (values.present())
+        read_config(values, out.values);
+    out.rejected = opt_words(d, "rejected", 16);
+    out.msg = opt_text(d, "msg", kMaxMsgLen);
+}
+template <typename Reported> void write_cfg_reported(json::Writer& w, const Reported& v) {
+    w.field("version", v.version).field("status", enum_name(v.status));
+    w.key("values").begin_object();
+    write_config(w, v.values);
+    w.end_object();
+    write_words(w, "rejected", v.rejected);
+    w.opt_field("msg", v.msg);
+}
+
 // --- envelope ---
-void read_envelope(json::Object &root, Flow flow, Envelope &e);
-void write_envelope(json::Writer &w, const Envelope &e);
-void read_raw(json::Object &root, RawData &out);
-void write_raw(json::Writer &w, const RawData &v);
+void read_envelope(json::Object& root, Flow flow, Envelope& e);
+void write_envelope(json::Writer& w, const Envelope& e);
+void read_raw(json::Object& root, RawData& out);
+void write_raw(json::Writer& w, const RawData& v);
 
 /// How the body (everything after the envelope) of a payload is read and written.
 template <typename T> struct Body {
-    static void read(json::Object &root, T &out) {
+    static void read(json::Object& root, T& out) {
         auto d = root.req_obj("data");
         if (d.present())
             read_data(d, out);
     }
-    static void write(json::Writer &w, const T &v) { write_obj(w, "data", v); }
+    static void write(json::Writer& w, const T& v) { write_obj(w, "data", v); }
 };
 template <> struct Body<RawData> {
-    static void read(json::Object &root, RawData &out) { read_raw(root, out); }
-    static void write(json::Writer &w, const RawData &v) { write_raw(w, v); }
+    static void read(json::Object& root, RawData& out) { read_raw(root, out); }
+    static void write(json::Writer& w, const RawData& v) { write_raw(w, v); }
 };
 template <typename D> struct Body<Reply<D>> {
-    static void read(json::Object &root, Reply<D> &out) {
+    static void read(json::Object& root, Reply<D>& out) {
         out.status = req_enum<ReplyStatus>(root, "status");
         out.code = opt_code(root, "code");
         out.msg = opt_text(root, "msg", kMaxMsgLen);
@@ -235,7 +273,7 @@ template <typename D> struct Body<Reply<D>> {
             out.data = std::move(x);
         }
     }
-    static void write(json::Writer &w, const Reply<D> &v) {
+    static void write(json::Writer& w, const Reply<D>& v) {
         w.field("status", enum_name(v.status));
         if (v.code)
             w.field("code", to_string(*v.code));
@@ -260,7 +298,7 @@ template <typename T> Result<Message<T>> decode_impl(std::string_view text) {
     return Result<Message<T>>(std::move(m));
 }
 
-template <typename T> std::string encode_impl(const Message<T> &m) {
+template <typename T> std::string encode_impl(const Message<T>& m) {
     json::Writer w;
     w.begin_object();
     write_envelope(w, m.env);
@@ -295,7 +333,7 @@ namespace pilehub::payloads {
 template <typename T> Result<Message<T>> decode(std::string_view text) {
     return detail::decode_impl<T>(text);
 }
-template <typename T> std::string encode(const Message<T> &m) {
+template <typename T> std::string encode(const Message<T>& m) {
     return detail::encode_impl<T>(m);
 }
 
@@ -304,4 +342,4 @@ template <typename T> std::string encode(const Message<T> &m) {
 /// Explicit instantiation of decode/encode for one payload type (once, in its kind's .cpp).
 #define PILEHUB_INSTANTIATE_PAYLOAD(T)                                                                                 \
     template pilehub::Result<pilehub::payloads::Message<T>> pilehub::payloads::decode<T>(std::string_view);            \
-    template std::string pilehub::payloads::encode<T>(const pilehub::payloads::Message<T> &);
+    template std::string pilehub::payloads::encode<T>(const pilehub::payloads::Message<T>&);

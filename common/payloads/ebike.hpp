@@ -40,7 +40,7 @@ struct EbikeConnState {
     std::optional<std::string> sid;  ///< the running session, if any
     EpochMs since = 0;               ///< when `st` was entered
     std::vector<std::string> faults; ///< snake_case fault words, at most 32
-    bool operator==(const EbikeConnState &) const = default;
+    bool operator==(const EbikeConnState&) const = default;
 };
 
 /// One socket in `tele.data.sockets[]` (sparse: only sockets worth reporting).
@@ -52,7 +52,7 @@ struct EbikeSocketTele {
     double power_w = 0;                            ///< 0..20 000
     std::optional<std::int64_t> session_energy_wh; ///< 0..10 000 000
     std::optional<std::string> sid;
-    bool operator==(const EbikeSocketTele &) const = default;
+    bool operator==(const EbikeSocketTele&) const = default;
 };
 
 /// `tele` data (schema `ebike_tele`): `{temp_c, total_power_w, rssi_dbm, sockets[]}`, at most 64 sockets.
@@ -61,14 +61,14 @@ struct EbikeTele {
     double total_power_w = 0;     ///< 0..200 000
     std::optional<int> rssi_dbm;  ///< -150..0
     std::vector<EbikeSocketTele> sockets;
-    bool operator==(const EbikeTele &) const = default;
+    bool operator==(const EbikeTele&) const = default;
 };
 
 /// `evt/card_swipe` data `{card_uid, n}` (schema `ebike_evt_card_swipe`); card_uid `[A-Za-z0-9]{1,32}`.
 struct EbikeCardSwipe {
     std::string card_uid;
     int n = 1;
-    bool operator==(const EbikeCardSwipe &) const = default;
+    bool operator==(const EbikeCardSwipe&) const = default;
 };
 
 /// `evt/session_started` data `{n, sid, start_ts}` (schema `ebike_evt_session_started`).
@@ -76,7 +76,7 @@ struct EbikeSessionStarted {
     int n = 1;
     std::string sid;
     EpochMs start_ts = 0;
-    bool operator==(const EbikeSessionStarted &) const = default;
+    bool operator==(const EbikeSessionStarted&) const = default;
 };
 
 /// `evt/session_stopped` data `{n, sid, reason, energy_wh, duration_s, max_power_w}`
@@ -88,7 +88,7 @@ struct EbikeSessionStopped {
     std::int64_t energy_wh = 0;  ///< 0..10 000 000
     std::int64_t duration_s = 0; ///< 0..2 592 000 (30 days)
     double max_power_w = 0;      ///< 0..20 000
-    bool operator==(const EbikeSessionStopped &) const = default;
+    bool operator==(const EbikeSessionStopped&) const = default;
 };
 
 /// `evt/fault` data `{code, bit, active, n}` (schema `ebike_evt_fault`); `n` 0 = whole pile.
@@ -97,14 +97,14 @@ struct EbikeFault {
     int bit = 0;      ///< 0..31
     bool active = true;
     int n = 0; ///< 0..64
-    bool operator==(const EbikeFault &) const = default;
+    bool operator==(const EbikeFault&) const = default;
 };
 
 /// `req/authorize` data `{card_uid, n}` (schema `ebike_req_authorize`); replied with AuthorizeReply.
 struct EbikeAuthorize {
     std::string card_uid;
     int n = 1;
-    bool operator==(const EbikeAuthorize &) const = default;
+    bool operator==(const EbikeAuthorize&) const = default;
 };
 
 /// `req/session_record` data (schema `ebike_req_session_record`): the pile's final record of a
@@ -118,7 +118,7 @@ struct EbikeSessionRecord {
     double max_power_w = 0;
     EpochMs start_ts = 0;
     EpochMs stop_ts = 0; ///< >= start_ts
-    bool operator==(const EbikeSessionRecord &) const = default;
+    bool operator==(const EbikeSessionRecord&) const = default;
 };
 
 /// `cmd/start_port` data `{n, sid, limit}` (schema `ebike_cmd_start_port`).
@@ -126,25 +126,25 @@ struct EbikeStartPort {
     int n = 1;
     std::string sid;
     ChargeLimit limit;
-    bool operator==(const EbikeStartPort &) const = default;
+    bool operator==(const EbikeStartPort&) const = default;
 };
 
 /// `cmd/stop_port` data `{n, sid}` (schema `ebike_cmd_stop_port`); without `sid` it stops whatever runs.
 struct EbikeStopPort {
     int n = 1;
     std::optional<std::string> sid;
-    bool operator==(const EbikeStopPort &) const = default;
+    bool operator==(const EbikeStopPort&) const = default;
 };
 
 /// `cmd/query_port` data `{n}` (schema `ebike_cmd_query_port`).
 struct EbikeQueryPort {
     int n = 1;
-    bool operator==(const EbikeQueryPort &) const = default;
+    bool operator==(const EbikeQueryPort&) const = default;
 };
 
 /// `cmd/query_device` data `{}` (schema `ebike_cmd_query_device`).
 struct EbikeQueryDevice {
-    bool operator==(const EbikeQueryDevice &) const = default;
+    bool operator==(const EbikeQueryDevice&) const = default;
 };
 
 /// One socket as answered to query_port / query_device: conn state plus live measurements
@@ -159,14 +159,14 @@ struct EbikePortStatus {
     std::optional<double> current_a;
     std::optional<double> power_w;
     std::optional<std::int64_t> session_energy_wh;
-    bool operator==(const EbikePortStatus &) const = default;
+    bool operator==(const EbikePortStatus&) const = default;
 };
 
 /// query_device reply data: the device state fields flat, plus `sockets[]` (every socket).
 struct EbikeDeviceReport {
     DeviceState device;
     std::vector<EbikePortStatus> sockets;
-    bool operator==(const EbikeDeviceReport &) const = default;
+    bool operator==(const EbikeDeviceReport&) const = default;
 };
 
 /// A per-socket override in `cfg.socket_overrides[]`, e.g. `{"n": 3, "socket_overload_w": 3500}`.
@@ -174,7 +174,7 @@ struct SocketOverride {
     int n = 1;                                     ///< 1..64, unique in the list
     std::optional<std::int64_t> socket_overload_w; ///< 1..10 000
     std::optional<std::int64_t> full_stop_w;       ///< 0..255
-    bool operator==(const SocketOverride &) const = default;
+    bool operator==(const SocketOverride&) const = default;
 };
 
 /// The ebike pile's configuration values (CONTRACT A.5), each with its default. A missing key
@@ -190,19 +190,15 @@ struct EbikeConfig {
     std::int64_t temp_stop_c = 75;                ///< 0..150
     std::int64_t tele_period_s = 60;              ///< 5..3 600
     std::int64_t idle_tele_period_s = 300;        ///< 5..86 400
-    bool operator==(const EbikeConfig &) const = default;
+    bool operator==(const EbikeConfig&) const = default;
 };
 
 /// `cfg/desired` data (schema `ebike_cfg_desired`): `version` (>= 1) plus every EbikeConfig key, flat.
 struct EbikeCfgDesired {
     std::int64_t version = 1;
     EbikeConfig values;
-    bool operator==(const EbikeCfgDesired &) const = default;
+    bool operator==(const EbikeCfgDesired&) const = default;
 };
-
-/// `cfg/reported.status`.
-enum class CfgStatus { Applied, Partial, Rejected };
-std::string_view to_string(CfgStatus s);
 
 /// `cfg/reported` data (schema `ebike_cfg_reported`): `{version, status, values, rejected, msg}`;
 /// `values` = configuration in force; `rejected` = keys not applied (partial / rejected).
@@ -212,7 +208,7 @@ struct EbikeCfgReported {
     EbikeConfig values;
     std::vector<std::string> rejected;
     std::optional<std::string> msg;
-    bool operator==(const EbikeCfgReported &) const = default;
+    bool operator==(const EbikeCfgReported&) const = default;
 };
 
 // --- traits ---

@@ -51,7 +51,7 @@ constexpr std::uint32_t ev_fault_mask(EvFault f) {
 /// The names of the set bits that have a name, lowest bit first (bits 13..30 have none).
 std::vector<std::string> ev_fault_names(std::uint32_t fault_bits);
 /// The bits of a list of names; nullopt if any name is not in the table.
-std::optional<std::uint32_t> ev_fault_bits(const std::vector<std::string> &names);
+std::optional<std::uint32_t> ev_fault_bits(const std::vector<std::string>& names);
 
 /// Why an EV session stopped: OCPP 1.6 Reason in snake case, plus `quota_reached` (the start
 /// command's limit was reached).
@@ -78,7 +78,7 @@ struct EvConnState {
     std::optional<std::string> sid;
     EpochMs since = 0;
     std::uint32_t fault_bits = 0;
-    bool operator==(const EvConnState &) const = default;
+    bool operator==(const EvConnState&) const = default;
 };
 
 /// One gun in `tele.data.guns[]`.
@@ -92,7 +92,7 @@ struct EvGunTele {
     std::optional<double> current_a;               ///< 0..1 000
     std::optional<double> voltage_v;               ///< 0..1 500
     std::optional<int> soc_pct;                    ///< 0..100 (DC only)
-    bool operator==(const EvGunTele &) const = default;
+    bool operator==(const EvGunTele&) const = default;
 };
 
 /// `tele` data (schema `ev_tele`): `{guns[], temp_c, total_power_w}`.
@@ -100,19 +100,19 @@ struct EvTele {
     std::vector<EvGunTele> guns; ///< at most 16
     std::optional<double> temp_c;
     std::optional<double> total_power_w;
-    bool operator==(const EvTele &) const = default;
+    bool operator==(const EvTele&) const = default;
 };
 
 /// `evt/plug_in` data `{n}` (schema `ev_evt_plug_in`).
 struct EvPlugIn {
     int n = 1;
-    bool operator==(const EvPlugIn &) const = default;
+    bool operator==(const EvPlugIn&) const = default;
 };
 
 /// `evt/plug_out` data `{n}` (schema `ev_evt_plug_out`).
 struct EvPlugOut {
     int n = 1;
-    bool operator==(const EvPlugOut &) const = default;
+    bool operator==(const EvPlugOut&) const = default;
 };
 
 /// `evt/session_started` data `{n, sid, id_tag, meter_start_wh, start_ts}` (schema `ev_evt_session_started`).
@@ -122,7 +122,7 @@ struct EvSessionStarted {
     std::optional<std::string> id_tag; ///< OCPP idTag, at most 20 bytes
     std::int64_t meter_start_wh = 0;
     EpochMs start_ts = 0;
-    bool operator==(const EvSessionStarted &) const = default;
+    bool operator==(const EvSessionStarted&) const = default;
 };
 
 /// `evt/session_stopped` data `{n, sid, reason, meter_start_wh, meter_stop_wh, stop_ts}`
@@ -134,7 +134,7 @@ struct EvSessionStopped {
     std::int64_t meter_start_wh = 0;
     std::int64_t meter_stop_wh = 0;
     std::optional<EpochMs> stop_ts;
-    bool operator==(const EvSessionStopped &) const = default;
+    bool operator==(const EvSessionStopped&) const = default;
 };
 
 /// `evt/fault` data `{n, fault_bits, faults, vendor_code}` (schema `ev_evt_fault`): the complete
@@ -143,14 +143,14 @@ struct EvFaultEvent {
     int n = 0;
     std::uint32_t fault_bits = 0;
     std::optional<std::string> vendor_code; ///< at most 64 bytes
-    bool operator==(const EvFaultEvent &) const = default;
+    bool operator==(const EvFaultEvent&) const = default;
 };
 
 /// `req/authorize` data `{id_tag, n}` (schema `ev_req_authorize`); replied with AuthorizeReply.
 struct EvAuthorize {
     std::string id_tag; ///< at most 20 bytes
     int n = 1;
-    bool operator==(const EvAuthorize &) const = default;
+    bool operator==(const EvAuthorize&) const = default;
 };
 
 /// `req/start_session` data `{n, id_tag, meter_start_wh}` (schema `ev_req_start_session`):
@@ -160,7 +160,7 @@ struct EvStartSessionReq {
     std::string id_tag;
     std::int64_t meter_start_wh = 0;
     std::optional<EpochMs> start_ts;
-    bool operator==(const EvStartSessionReq &) const = default;
+    bool operator==(const EvStartSessionReq&) const = default;
 };
 
 /// `req-reply/start_session` data `{sid, decision, reason}` (schema `ev_req_reply_start_session`);
@@ -169,7 +169,7 @@ struct EvStartSessionReply {
     Decision decision = Decision::Reject;
     std::optional<std::string> sid;
     std::optional<ErrorCode> reason;
-    bool operator==(const EvStartSessionReply &) const = default;
+    bool operator==(const EvStartSessionReply&) const = default;
 };
 
 /// `req/session_record` data (schema `ev_req_session_record`): final record, resent with the
@@ -184,7 +184,7 @@ struct EvSessionRecord {
     EpochMs start_ts = 0;
     EpochMs stop_ts = 0; ///< >= start_ts
     std::optional<double> max_power_w;
-    bool operator==(const EvSessionRecord &) const = default;
+    bool operator==(const EvSessionRecord&) const = default;
 };
 
 /// `cmd/start_session` data `{n, sid, id_tag, limit}` (schema `ev_cmd_start_session`).
@@ -193,13 +193,13 @@ struct EvStartSessionCmd {
     std::string sid;
     std::string id_tag;
     std::optional<ChargeLimit> limit;
-    bool operator==(const EvStartSessionCmd &) const = default;
+    bool operator==(const EvStartSessionCmd&) const = default;
 };
 
 /// `cmd/stop_session` data `{sid}` (schema `ev_cmd_stop_session`).
 struct EvStopSessionCmd {
     std::string sid;
-    bool operator==(const EvStopSessionCmd &) const = default;
+    bool operator==(const EvStopSessionCmd&) const = default;
 };
 
 /// `reset.type`.
@@ -209,20 +209,20 @@ std::string_view to_string(ResetType t);
 /// `cmd/reset` data `{type: soft|hard}` (schema `ev_cmd_reset`).
 struct EvReset {
     ResetType type = ResetType::Soft;
-    bool operator==(const EvReset &) const = default;
+    bool operator==(const EvReset&) const = default;
 };
 
 /// `cmd/unlock` data `{n}` (schema `ev_cmd_unlock`).
 struct EvUnlock {
     int n = 1;
-    bool operator==(const EvUnlock &) const = default;
+    bool operator==(const EvUnlock&) const = default;
 };
 
 /// `cmd/set_availability` data `{n, operative}` (schema `ev_cmd_set_availability`); n 0 = whole charger.
 struct EvSetAvailability {
     int n = 0;
     bool operative = true;
-    bool operator==(const EvSetAvailability &) const = default;
+    bool operator==(const EvSetAvailability&) const = default;
 };
 
 /// `cmd/set_tariff` data (schema `ev_cmd_set_tariff`): the price the charger shows, per kWh in
@@ -231,7 +231,41 @@ struct EvSetTariff {
     std::int64_t elec_e4 = 0;        ///< 0..10 000 000
     std::int64_t service_e4 = 0;     ///< 0..10 000 000
     std::optional<std::string> text; ///< at most 256 bytes
-    bool operator==(const EvSetTariff &) const = default;
+    bool operator==(const EvSetTariff&) const = default;
+};
+
+/// An EV charger's configuration values (the platform's extension of CONTRACT A.5, which gives
+/// chargers none), each with its default. A missing key decodes as its default; encode writes every
+/// key. The defaults: the car's own "full" (OCPP `suspended_ev`, the S2 switch open) is believed
+/// after 3 min (seed 003 FAQ 8), a sleeping car after 90 s (seed 003 FAQ 3.6); DC power modules
+/// derate around 70 °C and the charger stops at 85 °C; telemetry every 30 s while a gun charges
+/// (at 120 kW that is 1 kWh a message, enough for running cost and `max_fen`), 5 min when idle.
+struct EvConfig {
+    std::int64_t ev_full_wait_s = 180;     ///< 0..86 400: `suspended_ev` this long → `full`
+    std::int64_t ev_no_load_wait_s = 90;   ///< 0..3 600: no energy this long after the start → `no_load`
+    std::int64_t temp_warn_c = 70;         ///< 0..150, <= temp_stop_c
+    std::int64_t temp_stop_c = 85;         ///< 0..150
+    std::int64_t tele_period_s = 30;       ///< 5..3 600, while any gun has a session
+    std::int64_t idle_tele_period_s = 300; ///< 5..86 400
+    bool operator==(const EvConfig&) const = default;
+};
+
+/// `cfg/desired` data of a charger (schema `ev_cfg_desired`): `version` (>= 1) plus every EvConfig key, flat.
+struct EvCfgDesired {
+    std::int64_t version = 1;
+    EvConfig values;
+    bool operator==(const EvCfgDesired&) const = default;
+};
+
+/// `cfg/reported` data of a charger (schema `ev_cfg_reported`): `{version, status, values, rejected, msg}`;
+/// `values` = configuration in force; `rejected` = keys not applied (partial / rejected).
+struct EvCfgReported {
+    std::int64_t version = 0;
+    CfgStatus status = CfgStatus::Applied;
+    EvConfig values;
+    std::vector<std::string> rejected;
+    std::optional<std::string> msg;
+    bool operator==(const EvCfgReported&) const = default;
 };
 
 // --- traits ---
@@ -328,6 +362,16 @@ template <> struct PayloadTraits<EvSetTariff> {
     static constexpr Flow kFlow = Flow::Command;
     static constexpr std::string_view kLeaf = "cmd/set_tariff";
     using ReplyData = Empty;
+};
+template <> struct PayloadTraits<EvCfgDesired> {
+    static constexpr std::string_view kName = "ev_cfg_desired";
+    static constexpr Flow kFlow = Flow::Config;
+    static constexpr std::string_view kLeaf = "cfg/desired";
+};
+template <> struct PayloadTraits<EvCfgReported> {
+    static constexpr std::string_view kName = "ev_cfg_reported";
+    static constexpr Flow kFlow = Flow::Config;
+    static constexpr std::string_view kLeaf = "cfg/reported";
 };
 
 } // namespace pilehub::payloads

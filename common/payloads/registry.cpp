@@ -34,23 +34,23 @@ template <typename... T> std::vector<PayloadCodec> entries() {
 
 } // namespace
 
-const std::vector<PayloadCodec> &payload_codecs() {
+const std::vector<PayloadCodec>& payload_codecs() {
     static const std::vector<PayloadCodec> k = [] {
         std::vector<PayloadCodec> v{{"presence", Flow::Status, "presence", &recode_presence, &presence_round_trips}};
-        for (auto &e : entries<RawData, Reply<Empty>, DeviceInfo, DeviceState, Reply<AuthorizeReply>, CmdReboot,
+        for (auto& e : entries<RawData, Reply<Empty>, DeviceInfo, DeviceState, Reply<AuthorizeReply>, CmdReboot,
                                CmdSetTime, CmdOta>())
             v.push_back(e);
-        for (auto &e : entries<EbikeConnState, EbikeTele, EbikeCardSwipe, EbikeSessionStarted, EbikeSessionStopped,
+        for (auto& e : entries<EbikeConnState, EbikeTele, EbikeCardSwipe, EbikeSessionStarted, EbikeSessionStopped,
                                EbikeFault, EbikeAuthorize, EbikeSessionRecord, EbikeStartPort, EbikeStopPort,
                                EbikeQueryPort, EbikeQueryDevice, Reply<EbikePortStatus>, Reply<EbikeDeviceReport>,
                                EbikeCfgDesired, EbikeCfgReported>())
             v.push_back(e);
-        for (auto &e :
-             entries<EvConnState, EvTele, EvPlugIn, EvPlugOut, EvSessionStarted, EvSessionStopped, EvFaultEvent,
-                     EvAuthorize, EvStartSessionReq, Reply<EvStartSessionReply>, EvSessionRecord, EvStartSessionCmd,
-                     EvStopSessionCmd, EvReset, EvUnlock, EvSetAvailability, EvSetTariff>())
+        for (auto& e : entries<EvConnState, EvTele, EvPlugIn, EvPlugOut, EvSessionStarted, EvSessionStopped,
+                               EvFaultEvent, EvAuthorize, EvStartSessionReq, Reply<EvStartSessionReply>,
+                               EvSessionRecord, EvStartSessionCmd, EvStopSessionCmd, EvReset, EvUnlock,
+                               EvSetAvailability, EvSetTariff, EvCfgDesired, EvCfgReported>())
             v.push_back(e);
-        for (auto &e : entries<CameraSpaceState, CameraPlate, CameraSpace, CameraLockEvent, CameraLockCmd,
+        for (auto& e : entries<CameraSpaceState, CameraPlate, CameraSpace, CameraLockEvent, CameraLockCmd,
                                Reply<LockState>, CameraSnapshotCmd, Reply<CameraSnapshotResult>>())
             v.push_back(e);
         return v;
@@ -58,8 +58,8 @@ const std::vector<PayloadCodec> &payload_codecs() {
     return k;
 }
 
-const PayloadCodec *find_codec(std::string_view name) {
-    for (const auto &c : payload_codecs())
+const PayloadCodec* find_codec(std::string_view name) {
+    for (const auto& c : payload_codecs())
         if (c.name == name)
             return &c;
     return nullptr;
@@ -148,7 +148,7 @@ constexpr std::array kNamedLeaves{
 
 } // namespace
 
-std::optional<std::string_view> schema_for(DeviceKind kind, const topics::DeviceTopic &topic) {
+std::optional<std::string_view> schema_for(DeviceKind kind, const topics::DeviceTopic& topic) {
     switch (topic.leaf) {
     case Leaf::Presence:
         return "presence";
@@ -175,17 +175,21 @@ std::optional<std::string_view> schema_for(DeviceKind kind, const topics::Device
     case Leaf::CfgDesired:
         if (kind == E)
             return "ebike_cfg_desired";
+        if (kind == V)
+            return "ev_cfg_desired";
         return std::nullopt;
     case Leaf::CfgReported:
         if (kind == E)
             return "ebike_cfg_reported";
+        if (kind == V)
+            return "ev_cfg_reported";
         return std::nullopt;
     case Leaf::Evt:
     case Leaf::Req:
     case Leaf::ReqReply:
     case Leaf::Cmd:
     case Leaf::CmdReply:
-        for (const auto &l : kNamedLeaves)
+        for (const auto& l : kNamedLeaves)
             if (l.kind == kind && l.leaf == topic.leaf && l.name == topic.name)
                 return l.schema;
         return std::nullopt;

@@ -23,14 +23,14 @@ struct Presence {
     std::optional<EpochMs> ts;
     std::optional<std::string> fw;     ///< firmware version, at most 64 bytes
     std::optional<std::string> reason; ///< `lwt`, `shutdown`, or another snake_case word (at most 32 bytes)
-    bool operator==(const Presence &) const = default;
+    bool operator==(const Presence&) const = default;
 };
 /// Parses a presence payload (schema `presence`); the reason names the field.
 Result<Presence> decode_presence(std::string_view text);
 /// Writes a presence payload.
-std::string encode_presence(const Presence &p);
+std::string encode_presence(const Presence& p);
 /// Consumers ignore an `online:false` whose `boot` is lower than the latest `online:true` (a late Will).
-inline bool is_late_will(const Presence &p, std::int64_t latest_online_boot) {
+inline bool is_late_will(const Presence& p, std::int64_t latest_online_boot) {
     return !p.online && p.boot < latest_online_boot;
 }
 
@@ -47,7 +47,7 @@ struct DeviceInfo {
     std::optional<int> gun_count;      ///< ev_charger
     std::optional<int> space_count;    ///< camera
     std::optional<double> max_power_w; ///< rated power of the whole device
-    bool operator==(const DeviceInfo &) const = default;
+    bool operator==(const DeviceInfo&) const = default;
 };
 
 /// `state` data, device level (schema `device_state`): faults, temperature, total power.
@@ -59,7 +59,7 @@ struct DeviceState {
     std::optional<double> temp_c;        ///< -50..200
     std::optional<double> total_power_w; ///< 0..2 000 000
     std::optional<int> rssi_dbm;         ///< -150..0
-    bool operator==(const DeviceState &) const = default;
+    bool operator==(const DeviceState&) const = default;
 };
 
 /// `limit.kind` of a start command or authorisation.
@@ -72,7 +72,7 @@ struct ChargeLimit {
     LimitKind kind = LimitKind::Full;
     std::optional<std::int64_t> minutes;
     std::optional<std::int64_t> wh;
-    bool operator==(const ChargeLimit &) const = default;
+    bool operator==(const ChargeLimit&) const = default;
     static ChargeLimit time(std::int64_t minutes) { return {LimitKind::Time, minutes, std::nullopt}; }
     static ChargeLimit energy(std::int64_t wh) { return {LimitKind::Energy, std::nullopt, wh}; }
     static ChargeLimit full() { return {LimitKind::Full, std::nullopt, std::nullopt}; }
@@ -91,8 +91,12 @@ struct AuthorizeReply {
     std::optional<std::int64_t> balance_fen; ///< real + bonus, fen
     std::optional<std::string> sid;
     std::optional<ChargeLimit> limit;
-    bool operator==(const AuthorizeReply &) const = default;
+    bool operator==(const AuthorizeReply&) const = default;
 };
+
+/// `cfg/reported.status` (every kind with a configuration document: `ebike_pile`, `ev_charger`).
+enum class CfgStatus { Applied, Partial, Rejected };
+std::string_view to_string(CfgStatus s);
 
 /// `reboot.when`.
 enum class RebootWhen { Now, WhenIdle };
@@ -101,13 +105,13 @@ std::string_view to_string(RebootWhen w);
 /// `cmd/reboot` data `{when: now|when_idle}` (schema `cmd_reboot`); absent `when` means `now`.
 struct CmdReboot {
     RebootWhen when = RebootWhen::Now;
-    bool operator==(const CmdReboot &) const = default;
+    bool operator==(const CmdReboot&) const = default;
 };
 
 /// `cmd/set_time` data `{epoch_ms}` (schema `cmd_set_time`).
 struct CmdSetTime {
     EpochMs epoch_ms = 0;
-    bool operator==(const CmdSetTime &) const = default;
+    bool operator==(const CmdSetTime&) const = default;
 };
 
 /// `cmd/ota` data `{url, version, sha256}` (schema `cmd_ota`); `url` http(s), at most 1024
@@ -116,7 +120,7 @@ struct CmdOta {
     std::string url;
     std::string version;
     std::string sha256;
-    bool operator==(const CmdOta &) const = default;
+    bool operator==(const CmdOta&) const = default;
 };
 
 // --- traits ---

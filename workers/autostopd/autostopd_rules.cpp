@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 namespace pilehub::autostopd {
@@ -13,6 +14,8 @@ svc::StopCause stop_cause(Reason r) {
         return svc::StopCause::Fault;
     case Reason::OverTemp:
         return svc::StopCause::OverTemp;
+    case Reason::Unplugged:
+        return svc::StopCause::Unplugged;
     case Reason::SocketOverload:
         return svc::StopCause::SocketOverload;
     case Reason::DeviceOverload:
@@ -40,6 +43,18 @@ std::int64_t DeviceLimits::socket_overload_w(int n) const {
     if (auto it = registry_overload_w.find(n); it != registry_overload_w.end())
         return it->second;
     return config.socket_overload_w;
+}
+
+std::optional<std::int64_t> DeviceLimits::temp_stop_c() const {
+    switch (kind) {
+    case Kind::EbikePile:
+        return config.temp_stop_c;
+    case Kind::EvCharger:
+        return ev_config.temp_stop_c;
+    case Kind::Other:
+        break;
+    }
+    return std::nullopt;
 }
 
 std::int64_t DeviceLimits::full_stop_w(int n) const {
@@ -188,6 +203,7 @@ std::optional<Stop> Rules::evaluate(Session& s, Device& d, EpochMs now) {
     const auto& t = s.terms;
     const auto& lim = d.limits;
     const bool ebike = lim.kind == Kind::EbikePile;
+    const bool ev = lim.kind == Kind::EvCharger;
     std::optional<Stop> out;
     auto consider = [&](Reason r, auto&& detail) {
         if (!out && may_ask(s, r, now))
@@ -204,10 +220,14 @@ std::optional<Stop> Rules::evaluate(Session& s, Device& d, EpochMs now) {
         consider(Reason::Fault,
                  [&] { return fmt::format("unsafe fault bits 0x{:x} on socket {} or the device", unsafe, t.n); });
 
-    if (ebike && d.temp_c && *d.temp_c >= static_cast<double>(lim.config.temp_stop_c))
+    if (const auto stop_c = lim.temp_stop_c(); stop_c && d.temp_c && *d.temp_c >= static_cast<double>(*stop_c))
         consider(Reason::OverTemp, [&] {
-            return fmt::format("pile temperature {:.1f} C >= temp_stop_c {} C", *d.temp_c, lim.config.temp_stop_c);
+            return fmt::format("{} temperature {:.1f} C >= temp_stop_c {} C", ev ? "charger" : "pile", *d.temp_c,
+                               *stop_c);
         });
+
+    if (ev && s.unplugged)
+        consider(Reason::Unplugged, [&] { return fmt::format("the car was unplugged from gun {}", t.n); });
 
     if (ebike && s.has_power) {
         const auto limit = lim.socket_overload_w(t.n);
@@ -240,6 +260,16 @@ std::optional<Stop> Rules::evaluate(Session& s, Device& d, EpochMs now) {
             return fmt::format("cap.max_fen reached (running cost {} fen, cap {} fen)", s.cost->cost_fen,
                                t.max_fen.value_or(0));
         });
+    if (s.cost && (s.cost->quota == billing::Quota::Prepaid || (t.prepaid_fen && s.cost->cost_fen >= *t.prepaid_fen)))
+        consider(Reason::QuotaReached, [&] {
+            return fmt::format("the prepaid max_fen is reached (running cost {} fen, prepaid {} fen)", s.cost->cost_fen,
+                               t.prepaid_fen.value_or(0));
+        });
+    if (s.cost && s.cost->quota)
+        consider(Reason::QuotaReached, [&] {
+            return fmt::format("billingd reports quota {} reached (running cost {} fen)",
+                               billing::to_string(*s.cost->quota), s.cost->cost_fen);
+        });
 
     const bool watches_charge = ebike && (t.mode == Mode::Power || t.mode == Mode::Energy);
     const auto window_ms = lim.config.no_load_wait_s * 1000;
@@ -254,7 +284,61 @@ std::optional<Stop> Rules::evaluate(Session& s, Device& d, EpochMs now) {
             return fmt::format("socket {} below {} W for {} s (full_wait_s {})", t.n, lim.full_stop_w(t.n),
                                (now - *s.below_since) / 1000, lim.config.full_wait_s);
         });
+
+    if (ev) {
+        // The sleeping car: a report shows the session's energy at 0 once the window is over (every
+        // mode: a car that takes nothing gains nothing from waiting; BILLING prices it 0).
+        const auto ev_window_ms = lim.ev_config.ev_no_load_wait_s * 1000;
+        if (!s.energy_seen && s.idle_evidence && elapsed >= ev_window_ms)
+            consider(Reason::NoLoad, [&] {
+                return fmt::format("no energy on gun {} within ev_no_load_wait_s {} s of the start ({} s elapsed)", t.n,
+                                   lim.ev_config.ev_no_load_wait_s, elapsed / 1000);
+            });
+        if (s.soc_pct && *s.soc_pct >= 100)
+            consider(Reason::Full, [&] { return fmt::format("gun {}: the car reports {} % SoC", t.n, *s.soc_pct); });
+        if (s.suspended_ev_since && (s.energy_seen || elapsed >= ev_window_ms) &&
+            now - *s.suspended_ev_since >= lim.ev_config.ev_full_wait_s * 1000)
+            consider(Reason::Full, [&] {
+                return fmt::format("gun {} suspended_ev for {} s (ev_full_wait_s {})", t.n,
+                                   (now - *s.suspended_ev_since) / 1000, lim.ev_config.ev_full_wait_s);
+            });
+    }
     return out;
+}
+
+void Rules::gun_status(Session& s, payloads::EvGunStatus st, EpochMs now) {
+    if (st != payloads::EvGunStatus::SuspendedEv)
+        s.suspended_ev_since.reset();
+    else if (!s.suspended_ev_since)
+        s.suspended_ev_since = now;
+}
+
+void Rules::ev_reading(Session& s, const DeviceLimits& lim, const PortReading& p, EpochMs now) {
+    if (p.ev_status)
+        gun_status(s, *p.ev_status, now);
+    if (p.soc_pct)
+        s.soc_pct = p.soc_pct;
+    if (p.energy_wh) {
+        if (*p.energy_wh > 0)
+            s.energy_seen = true;
+        else
+            s.idle_evidence = true;
+    }
+    if (p.register_wh) {
+        if (s.terms.meter_start_wh) {
+            if (*p.register_wh > *s.terms.meter_start_wh)
+                s.energy_seen = true;
+            else
+                s.idle_evidence = true;
+        } else if (!s.first_register) {
+            s.first_register = p.register_wh;
+            // A register read inside the window is the base the window's energy is measured from.
+            if (now - s.terms.start_ms <= lim.ev_config.ev_no_load_wait_s * 1000)
+                s.idle_evidence = true;
+        } else if (*p.register_wh > *s.first_register) {
+            s.energy_seen = true;
+        }
+    }
 }
 
 void Rules::device_overload(const std::string& dev, Device& d, const std::set<std::string>& reported, double total_w,
@@ -358,6 +442,8 @@ std::vector<Stop> Rules::on_tele(const Telemetry& t) {
         } else if (!s.below_since) {
             s.below_since = now;
         }
+        if (d.limits.kind == Kind::EvCharger)
+            ev_reading(s, d.limits, p, now);
     }
     auto out = evaluate_device(t.dev, now);
     if (d.limits.kind == Kind::EbikePile)
@@ -395,6 +481,40 @@ std::vector<Stop> Rules::on_fault_set(const std::string& dev, int n, std::uint32
 std::vector<Stop> Rules::on_temp(const std::string& dev, double temp_c) {
     device(dev).temp_c = temp_c;
     return evaluate_device(dev, clock_.now_ms());
+}
+
+std::optional<std::string> Rules::session_on(const std::string& dev, int n) const {
+    auto dit = devices_.find(dev);
+    if (dit == devices_.end())
+        return std::nullopt;
+    auto p = dit->second.ports.find(n);
+    if (p == dit->second.ports.end())
+        return std::nullopt;
+    return p->second;
+}
+
+std::vector<Stop> Rules::on_port(const std::string& dev, int n, const std::function<void(Session&, EpochMs)>& change) {
+    const auto sid = session_on(dev, n);
+    if (!sid)
+        return {};
+    auto it = sessions_.find(*sid);
+    if (it == sessions_.end())
+        return {};
+    const auto now = clock_.now_ms();
+    it->second.last_activity = now;
+    change(it->second, now);
+    std::vector<Stop> out;
+    if (auto stop = evaluate(it->second, device(dev), now))
+        out.push_back(std::move(*stop));
+    return out;
+}
+
+std::vector<Stop> Rules::on_gun_status(const std::string& dev, int n, payloads::EvGunStatus st) {
+    return on_port(dev, n, [&](Session& s, EpochMs now) { gun_status(s, st, now); });
+}
+
+std::vector<Stop> Rules::on_plug_out(const std::string& dev, int n) {
+    return on_port(dev, n, [](Session& s, EpochMs) { s.unplugged = true; });
 }
 
 std::vector<Stop> Rules::tick() {

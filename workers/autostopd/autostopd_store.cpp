@@ -25,15 +25,29 @@ std::optional<std::string> apply_tariff(std::string_view document, SessionTerms&
     return std::nullopt;
 }
 
-std::optional<payloads::EbikeConfig> config_from_document(std::string_view text) {
-    if (auto m = payloads::decode<payloads::EbikeCfgDesired>(text))
+namespace {
+
+/// A kind's configuration values from a `cfg/desired` message or a bare document.
+template <typename Desired, typename Reported>
+std::optional<decltype(Desired::values)> values_from_document(std::string_view text) {
+    if (auto m = payloads::decode<Desired>(text))
         return m->data.values;
     // A bare document (the stored `data`, with or without `version`): read it as the values of a report.
     const auto wrapped =
         fmt::format(R"({{"v":1,"ts":0,"boot":0,"seq":0,"data":{{"version":0,"status":"applied","values":{}}}}})", text);
-    if (auto m = payloads::decode<payloads::EbikeCfgReported>(wrapped))
+    if (auto m = payloads::decode<Reported>(wrapped))
         return m->data.values;
     return std::nullopt;
+}
+
+} // namespace
+
+std::optional<payloads::EbikeConfig> config_from_document(std::string_view text) {
+    return values_from_document<payloads::EbikeCfgDesired, payloads::EbikeCfgReported>(text);
+}
+
+std::optional<payloads::EvConfig> ev_config_from_document(std::string_view text) {
+    return values_from_document<payloads::EvCfgDesired, payloads::EvCfgReported>(text);
 }
 
 std::optional<SessionRow> Store::session(const std::string& sid) {
@@ -51,6 +65,8 @@ std::optional<SessionRow> Store::session(const std::string& sid) {
     r.state = svc::parse_session_state(st.text(4)).value_or(svc::SessionState::Failed);
     r.terms.start_ms = st.int64(5);
     const auto station = st.int64(6);
+    r.terms.prepaid_fen = st.opt_int64(7);
+    r.terms.meter_start_wh = st.opt_int64(8);
     st.reset();
     const auto tariff = tariffs_.for_session(sid);
     if (tariff.tariff)
@@ -71,6 +87,15 @@ std::optional<Kind> Store::device_kind(const std::string& dev) {
     return k == "ebike_pile" ? Kind::EbikePile : k == "ev_charger" ? Kind::EvCharger : Kind::Other;
 }
 
+std::optional<std::string> Store::session_on(const std::string& dev, int n) {
+    db::Statement st(db_, kSqlSessionOn);
+    st.bind(1, dev);
+    st.bind(2, static_cast<std::int64_t>(n));
+    if (!st.step())
+        return std::nullopt;
+    return st.text(0);
+}
+
 std::optional<DeviceLimits> Store::limits(const std::string& dev) {
     auto kind = device_kind(dev);
     if (!kind)
@@ -86,9 +111,14 @@ std::optional<DeviceLimits> Store::limits(const std::string& dev) {
     db::Statement st(db_, kSqlDesiredConfig);
     st.bind(1, dev);
     if (st.step())
-        if (auto text = st.opt_text(0))
-            if (auto c = config_from_document(*text))
+        if (auto text = st.opt_text(0)) {
+            if (l.kind == Kind::EvCharger) {
+                if (auto c = ev_config_from_document(*text))
+                    l.ev_config = *c;
+            } else if (auto c = config_from_document(*text)) {
                 l.config = *c;
+            }
+        }
     return l;
 }
 

@@ -5,6 +5,8 @@
 #include "common/svc.hpp"
 #include "common/topics.hpp"
 
+#include <fmt/format.h>
+
 #include <memory>
 
 namespace pilehub::autostopd {
@@ -16,6 +18,18 @@ Answer classify(const rpc::Reply& r) {
     if (r.status == "timeout" || r.status == "failed" || r.status == "busy" || r.status == "expired")
         return Answer::Failed;
     return Answer::Rejected;
+}
+
+/// The limits in force, for the log.
+std::string describe(const DeviceLimits& l) {
+    if (l.kind == Kind::EvCharger)
+        return fmt::format("ev_full_wait_s {} ev_no_load_wait_s {} temp_stop_c {}", l.ev_config.ev_full_wait_s,
+                           l.ev_config.ev_no_load_wait_s, l.ev_config.temp_stop_c);
+    const auto& c = l.config;
+    return fmt::format("full_stop_w {} full_wait_s {} no_load_wait_s {} socket_overload_w {} device_overload_w {} "
+                       "temp_stop_c {}",
+                       c.full_stop_w, c.full_wait_s, c.no_load_wait_s, c.socket_overload_w, c.device_overload_w,
+                       c.temp_stop_c);
 }
 
 } // namespace
@@ -184,6 +198,7 @@ void Worker::handle_session(const std::string& sid, bool cost, const mqtt::Messa
         c.cost_fen = rc->cost_fen.value();
         c.balance_low = rc->balance_low;
         c.cap_reached = rc->cap_reached;
+        c.quota = rc->quota;
         if (!rules_.tracks(sid)) {
             auto row = store_.session(sid);
             if (!row || !svc::is_running(row->state))
@@ -256,7 +271,10 @@ void Worker::handle_device(const topics::DeviceTopic& t, const mqtt::Message& m)
                 ensure_session(*v->data.sid, dev, t.n, 0);
             else if (v->data.st == payloads::EvGunStatus::Available)
                 rules_.port_idle(dev, t.n);
-            dispatch(rules_.on_fault_set(dev, t.n, v->data.fault_bits), arrived);
+            auto stops = rules_.on_fault_set(dev, t.n, v->data.fault_bits);
+            for (auto& x : rules_.on_gun_status(dev, t.n, v->data.st))
+                stops.push_back(std::move(x));
+            dispatch(std::move(stops), arrived);
         }
         return;
     }
@@ -286,6 +304,16 @@ void Worker::handle_device(const topics::DeviceTopic& t, const mqtt::Message& m)
                     return malformed("session_stopped", v.error());
                 rules_.end(v->data.sid);
             }
+        } else if (t.name == "plug_out" && ev) {
+            auto v = payloads::decode<payloads::EvPlugOut>(text);
+            if (!v)
+                return malformed("plug_out", v.error());
+            // A session autostopd has not seen yet (it just started) is looked up on the gun;
+            // ensure_session watches it only while it is starting or charging.
+            if (!rules_.session_on(dev, v->data.n))
+                if (auto sid = store_.session_on(dev, v->data.n))
+                    ensure_session(*sid, dev, v->data.n, 0);
+            dispatch(rules_.on_plug_out(dev, v->data.n), arrived);
         } else if (t.name == "fault") {
             if (!ev) {
                 auto e = payloads::decode<payloads::EbikeFault>(text);
@@ -302,23 +330,31 @@ void Worker::handle_device(const topics::DeviceTopic& t, const mqtt::Message& m)
         return;
     }
     case topics::Leaf::CfgReported: {
-        auto r = payloads::decode<payloads::EbikeCfgReported>(text);
-        if (!r) {
-            malformed("cfg/reported", r.error());
-            return;
-        }
-        // Whatever the status, `values` is the configuration in force on the device.
         auto limits = store_.limits(dev);
         if (!limits)
             return;
-        limits->config = r->data.values;
+        // Whatever the status, `values` is the configuration in force on the device.
+        std::int64_t version = 0;
+        std::string error;
+        if (kind == Kind::EvCharger) {
+            if (auto r = payloads::decode<payloads::EvCfgReported>(text)) {
+                limits->ev_config = r->data.values;
+                version = r->data.version;
+            } else {
+                error = r.error();
+            }
+        } else if (auto r = payloads::decode<payloads::EbikeCfgReported>(text)) {
+            limits->config = r->data.values;
+            version = r->data.version;
+        } else {
+            error = r.error();
+        }
+        if (!error.empty()) {
+            malformed("cfg/reported", error);
+            return;
+        }
+        log::info(ctx, "limits from cfg/reported version {}: {}", version, describe(*limits));
         rules_.set_limits(dev, std::move(*limits));
-        log::info(ctx,
-                  "limits from cfg/reported version {}: full_stop_w {} full_wait_s {} no_load_wait_s {} "
-                  "socket_overload_w {} device_overload_w {} temp_stop_c {}",
-                  r->data.version, r->data.values.full_stop_w, r->data.values.full_wait_s,
-                  r->data.values.no_load_wait_s, r->data.values.socket_overload_w, r->data.values.device_overload_w,
-                  r->data.values.temp_stop_c);
         return;
     }
     default:
@@ -350,7 +386,8 @@ void Worker::handle_report(const std::string& dev, const mqtt::Message& m) {
         tele.temp_c = static_cast<double>(*report.temp_dc) / 10.0;
     tele.total_power_w = static_cast<double>(report.total_power_w);
     for (const auto& s : report.sockets) {
-        tele.ports.push_back({s.n, s.sid, static_cast<double>(s.power_w)});
+        tele.ports.push_back(
+            {s.n, s.sid, static_cast<double>(s.power_w), s.energy_wh, s.register_wh, s.soc_pct, s.ev_status});
         ensure_session(s.sid, dev, s.n, 0);
     }
     dispatch(rules_.on_tele(tele), loop_.current_posted_ms());

@@ -69,7 +69,8 @@ std::string_view control_usage() {
     return "noload <dev> <n> | overload <dev> <n> <watts> | fault <dev> <n|0> <code> [clear] | "
            "temp <dev> <celsius|auto> | disconnect <dev|all> <seconds> | unplug <dev> <n> | full <dev> <n> | "
            "swipe <dev> <n> <card_uid> | plate <cam> <space> <plate> in|out | speed <factor> | "
-           "disable <dev> <n> on|off | plug <dev> <n> | lockjam <cam> <space> on|off | drop <dev> <command> <count>";
+           "disable <dev> <n> on|off | plug <dev> <n> | lockjam <cam> <space> on|off | drop <dev> <command> <count> | "
+           "soc <dev> <n> <pct>";
 }
 
 Result<ControlCommand> parse_control(std::string_view line) {
@@ -124,6 +125,16 @@ Result<ControlCommand> parse_control(std::string_view line) {
                 e = fmt::format("\"{}\" is not a power in watts (usage: {})", w[3], form);
             else
                 c.watts = *v;
+        }
+    } else if (verb == "soc") {
+        constexpr std::string_view form = "soc <dev> <n> <pct>";
+        c.op = ControlOp::Soc;
+        if (!(e = want(4, 4, form)) && !(e = device(form)) && !(e = port(w[2], 1, form))) {
+            auto v = to_num(w[3], 0, 100);
+            if (!v)
+                e = fmt::format("\"{}\" is not a state of charge 0..100 (usage: {})", w[3], form);
+            else
+                c.soc_pct = *v;
         }
     } else if (verb == "fault") {
         constexpr std::string_view form = "fault <dev> <n|0> <code> [clear]";

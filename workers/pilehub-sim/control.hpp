@@ -24,6 +24,7 @@ enum class ControlOp {
     Plug,       ///< `plug <dev> <n>`: EV: a car is plugged in (gun `preparing`)
     LockJam,    ///< `lockjam <cam> <space> on|off`: the space's ground lock jams (next move fails)
     Drop,       ///< `drop <dev> <command> <count>`: the next `count` `cmd/<command>` are lost (0: none)
+    Soc,        ///< `soc <dev> <n> <pct>`: EV: the state of charge of the car at gun n
 };
 
 /// One parsed control line.
@@ -46,6 +47,8 @@ struct ControlCommand {
     /// drop: the command name (`stop_port`) and how many of the next ones are lost.
     std::string command;
     int count = 0;
+    /// soc: the car's state of charge, 0..100.
+    double soc_pct = 0;
 };
 
 /// Parses one control line (words separated by blanks; `#` starts a comment). The failure says

@@ -39,7 +39,7 @@ double EbikeCurve::power_at(std::int64_t t) const {
 }
 
 EvBattery EvBattery::arriving(Rng& rng) {
-    return EvBattery(rng.uniform(40'000, 75'000), rng.uniform(10, 50));
+    return EvBattery(rng.uniform(40'000, 100'000), rng.uniform(10, 50));
 }
 
 double EvBattery::accepted_power_w(double charger_max_w, bool dc) const {
@@ -51,10 +51,14 @@ double EvBattery::accepted_power_w(double charger_max_w, bool dc) const {
         // Linear from full power at 95 % to 15 % of it at 100 %.
         return charger_max_w * (1.0 - 0.85 * (soc_pct_ - 95.0) / 5.0);
     }
-    if (soc_pct_ < 80.0)
+    if (soc_pct_ < kDcTaperFromPct)
         return charger_max_w;
     // DC: the car cuts the current hard above 80 %: to 10 % of full power at 100 %.
-    return charger_max_w * (1.0 - 0.9 * (soc_pct_ - 80.0) / 20.0);
+    return charger_max_w * (1.0 - 0.9 * (soc_pct_ - kDcTaperFromPct) / (100.0 - kDcTaperFromPct));
+}
+
+void EvBattery::set_soc_pct(double pct) {
+    soc_pct_ = std::clamp(pct, 0.0, 100.0);
 }
 
 void EvBattery::charge_wh(double wh) {

@@ -53,13 +53,17 @@ class EvBattery {
 public:
     EvBattery() = default;
     EvBattery(double capacity_wh, double soc_pct) : capacity_wh_(capacity_wh), soc_pct_(soc_pct) {}
-    /// A car arriving: 40–75 kWh, 10–50 % charged.
+    /// DC charging tapers above this state of charge.
+    static constexpr double kDcTaperFromPct = 80;
+    /// A car arriving: a 40–100 kWh battery, 10–50 % charged (one draw per session from `rng`).
     static EvBattery arriving(Rng& rng);
     /// The power the car takes from a charger able to give `charger_max_w`: AC chargers run flat to
-    /// 95 %, DC ones taper from 80 %; 0 at 100 %.
+    /// 95 %, DC ones taper above 80 % (linearly to a tenth of it at 100 %); 0 at 100 %.
     double accepted_power_w(double charger_max_w, bool dc) const;
-    /// Adds `wh` to the battery.
+    /// Adds `wh` to the battery: the state of charge rises by 100 × wh / capacity.
     void charge_wh(double wh);
+    /// Sets the state of charge (0..100; tests and the `soc` control line).
+    void set_soc_pct(double pct);
     double soc_pct() const { return soc_pct_; }
     double capacity_wh() const { return capacity_wh_; }
     bool full() const { return soc_pct_ >= 100.0; }

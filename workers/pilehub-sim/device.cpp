@@ -167,8 +167,20 @@ void Device::on_request_reply(std::string_view name, std::string_view) {
 }
 
 void Device::on_cfg(std::string_view) {
-    log::debug(log::Ctx{id_, {}}, "cfg/desired ignored: CONTRACT A.5 defines no configuration for {}",
-               to_string(kind_));
+    log::debug(log::Ctx{id_, {}}, "cfg/desired ignored: a {} has no configuration document", to_string(kind_));
+}
+
+void Device::log_cfg_refused(std::int64_t version, const std::string& why) const {
+    log::warn(log::Ctx{id_, {}}, "cfg/desired version {} rejected: {}", version, why);
+}
+
+std::int64_t Device::refused_cfg_version(std::string_view text) {
+    auto doc = json::parse(text);
+    if (!doc)
+        return 0;
+    std::string err;
+    auto data = json::Object::root(*doc, &err).opt_obj("data");
+    return data.opt_int("version", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
 }
 
 EpochMs Device::tick() {

@@ -28,6 +28,32 @@ struct Settings {
     std::string firmware = "sim-1.0.0";
 };
 
+/// A device's configuration document (CONTRACT A.5 `cfg/desired`, reported on `cfg/reported`):
+/// `Reported` is the kind's cfg/reported payload (payloads::EbikeCfgReported, payloads::EvCfgReported),
+/// whose `values` are the configuration in force; version 0 = none yet.
+template <typename Reported> struct ConfigDocument {
+    Reported report;
+    const auto& values() const { return report.values; }
+    std::int64_t version() const { return report.version; }
+    /// Version `version` is in force with `values` (what the hardware takes); `clamped` names the
+    /// keys it could not take as sent (then `partial`, `why` says how).
+    void applied(std::int64_t version, decltype(Reported::values) values, std::vector<std::string> clamped,
+                 std::string_view why) {
+        report.version = version;
+        report.values = std::move(values);
+        report.status = clamped.empty() ? payloads::CfgStatus::Applied : payloads::CfgStatus::Partial;
+        report.msg = clamped.empty() ? std::nullopt : std::optional<std::string>(why);
+        report.rejected = std::move(clamped);
+    }
+    /// A document the codec refused: `rejected`, its version echoed, the values in force stay.
+    void refused(std::int64_t version, const std::string& why) {
+        report.version = version;
+        report.status = payloads::CfgStatus::Rejected;
+        report.rejected.clear();
+        report.msg = why.substr(0, 256);
+    }
+};
+
 /// What a device asks of its transport after a command.
 enum class TransportAction {
     None,
@@ -190,12 +216,47 @@ protected:
     void emit(mqtt::Message m);
     /// Marks telemetry as due soon (a socket became active).
     void telemetry_soon();
+    /// A `cfg/desired` for a kind with a configuration document: decoded as `Desired`, applied by
+    /// `apply(data)` (which sets `doc`, clamping what the hardware cannot do) and kept on flash; a
+    /// document the codec refuses is reported `rejected` with its version (read on its own) and the
+    /// old values stay. The report is published either way. Returns whether it was applied.
+    template <typename Desired, typename Reported, typename Apply>
+    bool receive_cfg(std::string_view text, ConfigDocument<Reported>& doc, Apply&& apply) {
+        auto m = payloads::decode<Desired>(text);
+        if (!m) {
+            doc.refused(refused_cfg_version(text), m.error());
+            log_cfg_refused(doc.version(), m.error());
+            publish_cfg(doc);
+            return false;
+        }
+        apply(m->data);
+        if (snap_.cfg_desired != text) {
+            snap_.cfg_desired = std::string(text);
+            save_snapshot();
+        }
+        publish_cfg(doc);
+        return true;
+    }
+    /// The configuration kept on flash (the last one applied), decoded as `Desired`.
+    template <typename Desired> std::optional<Desired> stored_cfg() const {
+        if (snap_.cfg_desired.empty())
+            return std::nullopt;
+        auto m = payloads::decode<Desired>(snap_.cfg_desired);
+        return m ? std::optional<Desired>(m->data) : std::nullopt;
+    }
+    /// Publishes `doc`'s report (retained), if a configuration is in force.
+    template <typename Reported> void publish_cfg(const ConfigDocument<Reported>& doc) {
+        if (doc.version() != 0)
+            publish_status(topics::cfg_reported(id_), doc.report, true);
+    }
 
 private:
     /// The text of a reply without data (not remembered, not sent).
     std::string plain_reply(const std::string& rid, payloads::ReplyStatus st, std::optional<ErrorCode> code,
                             std::optional<std::string> msg);
     std::string make_id(std::int64_t seq) const;
+    static std::int64_t refused_cfg_version(std::string_view text);
+    void log_cfg_refused(std::int64_t version, const std::string& why) const;
     EpochMs resend_period_ms() const;
     EpochMs tele_interval_ms() const;
     void advance_to_now();

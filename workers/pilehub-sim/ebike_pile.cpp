@@ -54,11 +54,8 @@ EbikePile::EbikePile(const FleetDevice& d, const Clock& clock, const Settings& s
     temp_c_ = ambient_c_;
     rssi_dbm_ = static_cast<int>(rng().between(-95, -60));
     // The configuration kept on flash is in force before the retained cfg/desired arrives again.
-    if (!snapshot().cfg_desired.empty()) {
-        auto m = payloads::decode<payloads::EbikeCfgDesired>(snapshot().cfg_desired);
-        if (m)
-            apply_cfg(m->data, true);
-    }
+    if (auto kept = stored_cfg<payloads::EbikeCfgDesired>())
+        apply_cfg(*kept, true);
 }
 
 int EbikePile::active_sessions() const {
@@ -77,17 +74,17 @@ double EbikePile::total_power_w() const {
 }
 
 std::int64_t EbikePile::overload_w(int n) const {
-    for (const auto& o : cfg_.socket_overrides)
+    for (const auto& o : config().socket_overrides)
         if (o.n == n && o.socket_overload_w)
             return *o.socket_overload_w;
-    return cfg_.socket_overload_w;
+    return config().socket_overload_w;
 }
 
 std::int64_t EbikePile::full_stop_w(int n) const {
-    for (const auto& o : cfg_.socket_overrides)
+    for (const auto& o : config().socket_overrides)
         if (o.n == n && o.full_stop_w)
             return *o.full_stop_w;
-    return cfg_.full_stop_w;
+    return config().full_stop_w;
 }
 
 std::vector<std::string> EbikePile::faults_of(const Socket& s) const {
@@ -165,15 +162,7 @@ void EbikePile::publish_tele() {
 }
 
 void EbikePile::publish_cfg_reported() {
-    if (cfg_version_ == 0)
-        return;
-    payloads::EbikeCfgReported r;
-    r.version = cfg_version_;
-    r.status = cfg_status_;
-    r.values = cfg_;
-    r.rejected = cfg_rejected_;
-    r.msg = cfg_msg_;
-    publish_status(topics::cfg_reported(id()), r, true);
+    publish_cfg(cfg_);
 }
 
 void EbikePile::raise_fault(int n, const std::string& code, bool active) {
@@ -297,13 +286,13 @@ void EbikePile::update_temperature() {
 
 void EbikePile::check_temperature() {
     update_temperature();
-    const bool hot = temp_c_ >= static_cast<double>(cfg_.temp_stop_c);
+    const bool hot = temp_c_ >= static_cast<double>(config().temp_stop_c);
     if (hot && !over_temp_) {
         over_temp_ = true;
         add_unique(device_faults_, "over_temp");
         raise_fault(0, "over_temp", true);
         log::warn(log::Ctx{id(), {}}, "over temperature {} °C >= {} °C: stopping every socket", temp_c_,
-                  cfg_.temp_stop_c);
+                  config().temp_stop_c);
         for (auto& s : sockets_)
             stop_session(s, EbikeStopReason::OverTemp);
         for (auto& s : sockets_)
@@ -317,7 +306,7 @@ void EbikePile::check_temperature() {
             settle_state(s);
         publish_device_state();
     }
-    const bool warn = !over_temp_ && temp_c_ >= static_cast<double>(cfg_.temp_warn_c);
+    const bool warn = !over_temp_ && temp_c_ >= static_cast<double>(config().temp_warn_c);
     if (warn != temp_warning_) {
         temp_warning_ = warn;
         raise_fault(0, "temp_warning", warn);
@@ -333,9 +322,9 @@ std::int64_t EbikePile::ms_to_next_rule(const Socket& s) const {
         r = std::min(r, *s.limit.minutes * 60'000 - s.elapsed_ms);
     if (s.limit.kind != LimitKind::Time && s.st != EbikeSocketStatus::Starting) {
         if (!s.seen_load)
-            r = std::min(r, cfg_.no_load_wait_s * 1000 - s.relay_ms);
+            r = std::min(r, config().no_load_wait_s * 1000 - s.relay_ms);
         else if (s.st == EbikeSocketStatus::FullWait)
-            r = std::min(r, cfg_.full_wait_s * 1000 - s.below_ms);
+            r = std::min(r, config().full_wait_s * 1000 - s.below_ms);
     }
     return std::max<std::int64_t>(r, 1);
 }
@@ -390,7 +379,7 @@ void EbikePile::step(std::int64_t dt) {
             stop_session(s, EbikeStopReason::SocketOverload);
         }
     // Device overload: the highest socket goes first, until the pile is back under its limit.
-    while (total_power_w() > static_cast<double>(cfg_.device_overload_w)) {
+    while (total_power_w() > static_cast<double>(config().device_overload_w)) {
         Socket* top = nullptr;
         for (auto& s : sockets_)
             if (s.active() && (!top || s.power_w > top->power_w))
@@ -398,7 +387,7 @@ void EbikePile::step(std::int64_t dt) {
         if (!top)
             break;
         log::warn(log::Ctx{id(), top->sid}, "pile draws {:.0f} W > {} W: stopping socket {} ({:.0f} W)",
-                  total_power_w(), cfg_.device_overload_w, top->n, top->power_w);
+                  total_power_w(), config().device_overload_w, top->n, top->power_w);
         stop_session(*top, EbikeStopReason::DeviceOverload);
     }
     for (auto& s : sockets_) {
@@ -423,13 +412,13 @@ void EbikePile::step(std::int64_t dt) {
         if (s.limit.kind == LimitKind::Time)
             continue; // a time session runs its time, full or not (BILLING.md §2)
         if (!s.seen_load) {
-            if (s.relay_ms >= cfg_.no_load_wait_s * 1000)
+            if (s.relay_ms >= config().no_load_wait_s * 1000)
                 stop_session(s, EbikeStopReason::NoLoad);
             continue;
         }
         s.below_ms += dt;
         set_state(s, EbikeSocketStatus::FullWait);
-        if (s.below_ms >= cfg_.full_wait_s * 1000)
+        if (s.below_ms >= config().full_wait_s * 1000)
             stop_session(s, EbikeStopReason::Full);
     }
     maybe_reboot_when_idle();
@@ -637,42 +626,16 @@ void EbikePile::apply_cfg(const payloads::EbikeCfgDesired& d, bool from_store) {
         v.temp_warn_c = v.temp_stop_c;
         rejected.push_back("temp_warn_c");
     }
-    cfg_ = v;
-    cfg_version_ = d.version;
-    cfg_status_ = rejected.empty() ? payloads::CfgStatus::Applied : payloads::CfgStatus::Partial;
-    cfg_msg_ = rejected.empty() ? std::nullopt
-                                : std::optional<std::string>("clamped to the pile's hardware limits (socket 600 W, "
-                                                             "override 3500 W, pile 6000 W, warn <= stop)");
-    cfg_rejected_ = std::move(rejected);
+    cfg_.applied(d.version, v, std::move(rejected),
+                 "clamped to the pile's hardware limits (socket 600 W, override 3500 W, pile 6000 W, warn <= stop)");
     if (!from_store)
-        log::info(log::Ctx{id(), {}}, "cfg version {} {}", cfg_version_, payloads::to_string(cfg_status_));
+        log::info(log::Ctx{id(), {}}, "cfg version {} {}", cfg_.version(), payloads::to_string(cfg_.report.status));
 }
 
 void EbikePile::on_cfg(std::string_view text) {
-    auto m = payloads::decode<payloads::EbikeCfgDesired>(text);
-    if (!m) {
-        // The document is refused whole; its version is still echoed so the platform knows which one.
-        std::int64_t version = 0;
-        if (auto doc = json::parse(text)) {
-            std::string err;
-            auto data = json::Object::root(*doc, &err).opt_obj("data");
-            version = data.opt_int("version", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
-        }
-        log::warn(log::Ctx{id(), {}}, "cfg/desired version {} rejected: {}", version, m.error());
-        cfg_version_ = version;
-        cfg_status_ = payloads::CfgStatus::Rejected;
-        cfg_rejected_.clear();
-        cfg_msg_ = m.error().substr(0, 256);
-        publish_cfg_reported();
-        return;
-    }
-    apply_cfg(m->data, false);
-    if (snapshot().cfg_desired != text) {
-        snapshot().cfg_desired = std::string(text);
-        save_snapshot();
-    }
-    publish_cfg_reported();
-    check_temperature();
+    if (receive_cfg<payloads::EbikeCfgDesired>(text, cfg_,
+                                               [&](const payloads::EbikeCfgDesired& d) { apply_cfg(d, false); }))
+        check_temperature();
 }
 
 // --- control lines ---

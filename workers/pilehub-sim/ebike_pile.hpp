@@ -25,8 +25,8 @@ public:
     int active_sessions() const override;
 
     // --- observation (tests, status) ---
-    const payloads::EbikeConfig& config() const { return cfg_; }
-    std::int64_t config_version() const { return cfg_version_; }
+    const payloads::EbikeConfig& config() const { return cfg_.values(); }
+    std::int64_t config_version() const { return cfg_.version(); }
     int socket_count() const { return static_cast<int>(sockets_.size()); }
     payloads::EbikeSocketStatus socket_status(int n) const { return at(n).st; }
     std::string socket_sid(int n) const { return at(n).sid; }
@@ -47,8 +47,8 @@ protected:
     EpochMs next_wake() const override;
     std::string on_control(const ControlCommand& c) override;
     std::string reencode_record(const PendingRecord& r, const payloads::Envelope& env) override;
-    std::int64_t tele_period_s() const override { return cfg_.tele_period_s; }
-    std::int64_t idle_tele_period_s() const override { return cfg_.idle_tele_period_s; }
+    std::int64_t tele_period_s() const override { return config().tele_period_s; }
+    std::int64_t idle_tele_period_s() const override { return config().idle_tele_period_s; }
 
 private:
     /// What the charger plugged into a socket does (control lines change it).
@@ -117,11 +117,7 @@ private:
     void maybe_reboot_when_idle();
 
     std::vector<Socket> sockets_;
-    payloads::EbikeConfig cfg_;
-    std::int64_t cfg_version_ = 0;
-    payloads::CfgStatus cfg_status_ = payloads::CfgStatus::Applied;
-    std::vector<std::string> cfg_rejected_;
-    std::optional<std::string> cfg_msg_;
+    ConfigDocument<payloads::EbikeCfgReported> cfg_;
     std::vector<std::string> device_faults_;
     std::vector<PendingAuth> auths_;
     std::optional<double> temp_override_;

@@ -30,7 +30,8 @@ double round2(double x) {
 } // namespace
 
 EvCharger::EvCharger(const FleetDevice& d, const Clock& clock, const Settings& settings, DeviceStore& store)
-    : Device(d.id, Kind::EvCharger, clock, settings, store), dc_(d.dc) {
+    : Device(d.id, Kind::EvCharger, clock, settings, store), dc_(d.dc),
+      rated_w_(d.power_w > 0 ? static_cast<double>(d.power_w) : (d.dc ? kDcMaxW : kAcMaxW)) {
     guns_.resize(static_cast<std::size_t>(d.ports));
     auto& meters = snapshot().meters_wh;
     const bool fresh = meters.size() != guns_.size();
@@ -47,6 +48,9 @@ EvCharger::EvCharger(const FleetDevice& d, const Clock& clock, const Settings& s
     if (fresh)
         save_snapshot();
     ambient_c_ = round1(rng().uniform(20, 32));
+    // The configuration kept on flash is in force before the retained cfg/desired arrives again.
+    if (auto kept = stored_cfg<payloads::EvCfgDesired>())
+        apply_cfg(*kept, true);
 }
 
 int EvCharger::active_sessions() const {
@@ -63,6 +67,10 @@ double EvCharger::total_power_w() const {
     return p;
 }
 
+double EvCharger::temp_c() const {
+    return temp_override_.value_or(ambient_c_ + 10.0 * total_power_w() / (rated_w_ * gun_count()));
+}
+
 void EvCharger::save_meters() {
     auto& meters = snapshot().meters_wh;
     for (const auto& g : guns_)
@@ -75,12 +83,12 @@ void EvCharger::save_meters() {
 void EvCharger::publish_connect_states() {
     payloads::DeviceInfo info;
     info.kind = payloads::DeviceKind::EvCharger;
-    info.model = dc_ ? "SIM-DC60K" : "SIM-AC7K";
+    info.model = fmt::format("SIM-{}{}K", dc_ ? "DC" : "AC", std::llround(rated_w_ / 1000));
     info.firmware = settings().firmware;
     info.vendor = "PileHub simulator";
     info.serial = id();
     info.gun_count = gun_count();
-    info.max_power_w = (dc_ ? kDcMaxW : kAcMaxW) * gun_count();
+    info.max_power_w = rated_w_ * gun_count();
     publish_status(topics::info(id()), info, true);
     publish_device_state();
     for (const auto& g : guns_)
@@ -91,8 +99,7 @@ void EvCharger::publish_device_state() {
     payloads::DeviceState st;
     st.fault_bits = device_fault_bits_;
     st.faults = payloads::ev_fault_names(device_fault_bits_);
-    const double max_total = (dc_ ? kDcMaxW : kAcMaxW) * gun_count();
-    st.temp_c = round1(temp_override_.value_or(ambient_c_ + 10.0 * total_power_w() / max_total));
+    st.temp_c = round1(temp_c());
     st.total_power_w = round1(total_power_w());
     publish_status(topics::state(id()), st, true);
 }
@@ -125,8 +132,7 @@ void EvCharger::publish_tele() {
         }
         t.guns.push_back(std::move(gt));
     }
-    const double max_total = (dc_ ? kDcMaxW : kAcMaxW) * gun_count();
-    t.temp_c = round1(temp_override_.value_or(ambient_c_ + 10.0 * total_power_w() / max_total));
+    t.temp_c = round1(temp_c());
     t.total_power_w = round1(total_power_w());
     publish_status(topics::tele(id()), t, false, 0);
     if (any_active())
@@ -164,7 +170,6 @@ void EvCharger::plug_in(Gun& g) {
     g.plugged = true;
     g.last_sid.clear();
     g.battery = EvBattery::arriving(rng());
-    g.forced_full = false;
     publish_event("plug_in", payloads::EvPlugIn{g.n});
     settle(g);
 }
@@ -173,6 +178,7 @@ void EvCharger::plug_out(Gun& g) {
     if (!g.plugged)
         return;
     g.plugged = false;
+    g.asleep = false; // the next car is awake
     publish_event("plug_out", payloads::EvPlugOut{g.n});
     g.last_sid.clear();
     settle(g);
@@ -259,8 +265,9 @@ void EvCharger::advance(std::int64_t dt_ms) {
             if (!g.active())
                 continue;
             g.elapsed_ms += step;
-            const double max_w = dc_ ? kDcMaxW : kAcMaxW;
-            double p = g.forced_full ? 0.0 : g.battery.accepted_power_w(max_w, dc_) * rng().uniform(0.99, 1.01);
+            // A hot charger halves its output (its power modules derate); the stop is the platform's.
+            const double max_w = temp_c() >= static_cast<double>(config().temp_warn_c) ? rated_w_ / 2 : rated_w_;
+            double p = g.asleep ? 0.0 : g.battery.accepted_power_w(max_w, dc_) * rng().uniform(0.99, 1.01);
             p = std::min(p, max_w);
             g.power_w = p;
             g.max_power_w = std::max(g.max_power_w, p);
@@ -469,12 +476,28 @@ std::string EvCharger::on_control(const ControlCommand& c) {
         plug_out(g);
         return {};
     }
-    case ControlOp::Full:
-    case ControlOp::NoLoad: {
+    case ControlOp::Full: {
         auto& g = at(c.n);
         if (!g.active())
             return fmt::format("gun {} has no session", c.n);
-        g.forced_full = true; // the car stops taking current: suspended_ev
+        g.battery.set_soc_pct(100); // the car stops taking current: suspended_ev
+        return {};
+    }
+    case ControlOp::NoLoad: {
+        // The sleeping car: it takes nothing now and for the session to come, until it is unplugged.
+        auto& g = at(c.n);
+        g.asleep = true;
+        if (g.active()) {
+            g.power_w = 0;
+            settle(g);
+        }
+        return {};
+    }
+    case ControlOp::Soc: {
+        auto& g = at(c.n);
+        if (!g.plugged)
+            return fmt::format("no car at gun {}", c.n);
+        g.battery.set_soc_pct(c.soc_pct);
         return {};
     }
     case ControlOp::Swipe: {
@@ -534,6 +557,30 @@ std::string EvCharger::on_control(const ControlCommand& c) {
     default:
         return "not a control for an ev_charger";
     }
+}
+
+// --- configuration ---
+
+void EvCharger::apply_cfg(const payloads::EvCfgDesired& d, bool from_store) {
+    auto v = d.values;
+    std::vector<std::string> clamped;
+    if (v.temp_stop_c > kHwTempStopMaxC) {
+        v.temp_stop_c = kHwTempStopMaxC;
+        v.temp_warn_c = std::min(v.temp_warn_c, v.temp_stop_c);
+        clamped.push_back("temp_stop_c");
+    }
+    cfg_.applied(d.version, v, std::move(clamped),
+                 fmt::format("temp_stop_c clamped to the power modules' {} C", kHwTempStopMaxC));
+    if (!from_store)
+        log::info(log::Ctx{id(), {}}, "cfg version {} {}", cfg_.version(), payloads::to_string(cfg_.report.status));
+}
+
+void EvCharger::on_cfg(std::string_view text) {
+    receive_cfg<payloads::EvCfgDesired>(text, cfg_, [&](const payloads::EvCfgDesired& d) { apply_cfg(d, false); });
+}
+
+void EvCharger::publish_cfg_reported() {
+    publish_cfg(cfg_);
 }
 
 std::string EvCharger::reencode_record(const PendingRecord& r, const payloads::Envelope& env) {

@@ -4,13 +4,19 @@
 namespace pilehub::sim {
 
 /// An AC or DC car charger (CONTRACT A.5 `ev_charger`), guns with OCPP 1.6 statuses. A car plugged
-/// in starts at 10–50 % state of charge; AC guns give 7 kW flat to 95 %, DC guns 60 kW tapering from
-/// 80 %; at 100 % the car stops drawing (`suspended_ev`) until the session is stopped. Each gun has
-/// an energy register that never goes back (kept in the state directory).
+/// in has a 40–100 kWh battery at 10–50 % state of charge; AC guns give 7 kW flat to 95 %, DC guns
+/// their rated power (60 kW unless the fleet says `power_w`) tapering above 80 %; the state of
+/// charge rises by energy / battery size; at 100 % the car stops drawing (`suspended_ev`) until the
+/// session is stopped. Each gun has an energy register that never goes back (kept in the state
+/// directory). The EV configuration (`ev_cfg_desired`) is applied and reported; full, no-load and
+/// over-temperature stops are left to the platform (seed 003 FAQ 13: the charger's own full stop is
+/// off by default), the charger only halves its output at `temp_warn_c`.
 class EvCharger final : public Device {
 public:
     static constexpr double kAcMaxW = 7000;
     static constexpr double kDcMaxW = 60000;
+    /// The highest `temp_stop_c` the simulated power modules accept; above it the report is partial.
+    static constexpr std::int64_t kHwTempStopMaxC = 95;
     /// Authorisation and start requests unanswered after this are dropped (wall ms).
     static constexpr EpochMs kRequestTimeoutMs = 10'000;
 
@@ -24,7 +30,12 @@ public:
     double gun_power_w(int n) const { return at(n).power_w; }
     std::int64_t gun_register_wh(int n) const { return at(n).register_wh(); }
     double gun_soc_pct(int n) const { return at(n).battery.soc_pct(); }
+    double gun_battery_wh(int n) const { return at(n).battery.capacity_wh(); }
     int gun_count() const { return static_cast<int>(guns_.size()); }
+    /// Each gun's rated power, W.
+    double rated_power_w() const { return rated_w_; }
+    const payloads::EvConfig& config() const { return cfg_.values(); }
+    std::int64_t config_version() const { return cfg_.version(); }
 
 protected:
     void publish_connect_states() override;
@@ -32,6 +43,10 @@ protected:
     bool any_active() const override { return active_sessions() > 0; }
     void on_command(std::string_view name, const std::string& rid, std::string_view text) override;
     void on_request_reply(std::string_view name, std::string_view text) override;
+    void on_cfg(std::string_view text) override;
+    void publish_cfg_reported() override;
+    std::int64_t tele_period_s() const override { return config().tele_period_s; }
+    std::int64_t idle_tele_period_s() const override { return config().idle_tele_period_s; }
     void advance(std::int64_t dt_ms) override;
     EpochMs next_wake() const override;
     std::string on_control(const ControlCommand& c) override;
@@ -60,7 +75,7 @@ private:
         double power_w = 0;
         double max_power_w = 0;
         double voltage_v = 0;
-        bool forced_full = false;
+        bool asleep = false; // the car takes nothing (control `noload`) until it is unplugged
         bool active() const { return !sid.empty(); }
         std::int64_t register_wh() const { return reg_base_wh + reg.wh(); }
     };
@@ -90,9 +105,13 @@ private:
     void save_meters();
     std::uint32_t all_faults(const Gun& g) const { return g.fault_bits | device_fault_bits_; }
     double total_power_w() const;
+    double temp_c() const;
+    void apply_cfg(const payloads::EvCfgDesired& d, bool from_store);
 
     std::vector<Gun> guns_;
     bool dc_ = false;
+    double rated_w_ = kAcMaxW;
+    ConfigDocument<payloads::EvCfgReported> cfg_;
     std::uint32_t device_fault_bits_ = 0;
     std::vector<PendingReq> pending_;
     std::optional<double> temp_override_;

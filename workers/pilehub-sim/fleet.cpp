@@ -97,8 +97,10 @@ Result<std::vector<FleetDevice>> parse_fleet(std::string_view text) {
         d.ports = static_cast<int>(*ports);
         if (d.password.empty())
             return R::failure(fmt::format("{} ({}): password is empty", where, d.id));
-        if (d.kind == Kind::EvCharger)
+        if (d.kind == Kind::EvCharger) {
             d.dc = o.opt_bool("dc").value_or(false);
+            d.power_w = o.opt_int("power_w", 1'000, 400'000).value_or(0);
+        }
         if (!err.empty())
             return R::failure(fmt::format("fleet: {} ({})", err, d.id));
         out.push_back(std::move(d));

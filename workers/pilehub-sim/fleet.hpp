@@ -1,6 +1,7 @@
 #pragma once
 #include "common/json.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,9 @@ struct FleetDevice {
     std::string password;
     /// EV chargers only: a DC fast charger instead of an AC wallbox (optional `"dc": true`).
     bool dc = false;
+    /// EV chargers only: each gun's rated power (optional `"power_w"`, 1000..400000); 0 = the
+    /// default, 7 kW AC or 60 kW DC.
+    std::int64_t power_w = 0;
 };
 
 /// Parses a fleet document `{"devices":[{"id","kind","sockets"|"guns"|"spaces","password"}, ...]}`.

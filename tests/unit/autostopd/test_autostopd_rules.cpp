@@ -52,12 +52,13 @@ std::vector<std::string> sids(const std::vector<Stop>& stops) {
     return out;
 }
 
-/// A report of socket 1 every `every_s` seconds at `power_w`, for `for_s` seconds; returns every stop.
-std::vector<Stop> run_reports(Rules& r, ManualClock& c, double power_w, std::int64_t every_s, std::int64_t for_s,
-                              const char* sid = "S1", int n = 1) {
+/// The report made by `report(t)` (t in s since the first) every `every_s` seconds for `for_s`
+/// seconds, ticking every second in between; returns every stop.
+std::vector<Stop> run_every(Rules& r, ManualClock& c, std::int64_t every_s, std::int64_t for_s,
+                            const std::function<Telemetry(std::int64_t)>& report) {
     std::vector<Stop> all;
     for (std::int64_t t = 0; t < for_s; t += every_s) {
-        for (auto& s : r.on_tele(tele({{n, sid, power_w}})))
+        for (auto& s : r.on_tele(report(t)))
             all.push_back(std::move(s));
         for (std::int64_t k = 0; k < every_s; ++k) {
             c.advance_ms(1000);
@@ -66,6 +67,46 @@ std::vector<Stop> run_reports(Rules& r, ManualClock& c, double power_w, std::int
         }
     }
     return all;
+}
+
+/// A report of socket 1 every `every_s` seconds at `power_w`, for `for_s` seconds; returns every stop.
+std::vector<Stop> run_reports(Rules& r, ManualClock& c, double power_w, std::int64_t every_s, std::int64_t for_s,
+                              const char* sid = "S1", int n = 1) {
+    return run_every(r, c, every_s, for_s, [&](std::int64_t) { return tele({{n, sid, power_w}}); });
+}
+
+/// One row of a rules table: a fresh session's terms and what happens to it.
+struct Scenario {
+    const char* name;
+    std::function<void(SessionTerms&)> terms;
+    std::function<std::vector<Stop>(Rules&, ManualClock&)> run;
+};
+
+/// Runs every scenario (rows) in every mode (columns: unknown, time, power, energy) on a fresh
+/// session `sid` on socket 1 of a device prepared by `setup`, and checks the one reason asked for
+/// ("" = none).
+void check_table(const std::vector<Scenario>& scenarios, const std::vector<std::vector<std::string>>& table,
+                 const char* sid, const std::function<void(Rules&)>& setup = {}) {
+    const std::vector<std::optional<Mode>> modes{std::nullopt, Mode::Time, Mode::Power, Mode::Energy};
+    REQUIRE(table.size() == scenarios.size());
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+        for (std::size_t j = 0; j < modes.size(); ++j) {
+            CAPTURE(scenarios[i].name);
+            CAPTURE(modes[j] ? billing::to_string(*modes[j]) : std::string_view("unknown"));
+            ManualClock clock;
+            Rules rules(clock);
+            if (setup)
+                setup(rules);
+            auto t = session(sid, 1, modes[j], clock.now_ms());
+            scenarios[i].terms(t);
+            rules.track(t);
+            const auto out = reasons(scenarios[i].run(rules, clock));
+            if (table[i][j].empty())
+                CHECK(out.empty());
+            else
+                CHECK(out == std::vector<std::string>{table[i][j]});
+        }
+    }
 }
 
 } // namespace
@@ -289,11 +330,6 @@ TEST_CASE("autostop: the chosen time and cap.max_minutes stop the session as quo
 
 TEST_CASE("autostop: which reasons apply in which mode (table)") {
     // Each scenario drives a fresh session on socket 1 for 200 s and returns the stops.
-    struct Scenario {
-        const char* name;
-        std::function<void(SessionTerms&)> terms;
-        std::function<std::vector<Stop>(Rules&, ManualClock&)> run;
-    };
     const std::vector<Scenario> scenarios{
         {"under 5 W from the start", [](SessionTerms&) {},
          [](Rules& r, ManualClock& c) { return run_reports(r, c, 1, 20, 200); }},
@@ -312,7 +348,6 @@ TEST_CASE("autostop: which reasons apply in which mode (table)") {
         {"cap 3 min", [](SessionTerms& t) { t.max_minutes = 3; },
          [](Rules& r, ManualClock& c) { return run_reports(r, c, 100, 20, 200); }},
     };
-    const std::vector<std::optional<Mode>> modes{std::nullopt, Mode::Time, Mode::Power, Mode::Energy};
     // rows: scenarios; columns: modes. "" = no stop.
     const std::vector<std::vector<std::string>> table{
         {"", "", "no_load", "no_load"},
@@ -323,34 +358,245 @@ TEST_CASE("autostop: which reasons apply in which mode (table)") {
         {"", "quota_reached", "", ""},
         {"quota_reached", "quota_reached", "quota_reached", "quota_reached"},
     };
-    for (std::size_t i = 0; i < scenarios.size(); ++i) {
-        for (std::size_t j = 0; j < modes.size(); ++j) {
-            CAPTURE(scenarios[i].name);
-            CAPTURE(modes[j] ? billing::to_string(*modes[j]) : std::string_view("unknown"));
-            ManualClock clock;
-            Rules rules(clock);
-            auto t = session("S1", 1, modes[j], clock.now_ms());
-            scenarios[i].terms(t);
-            rules.track(t);
-            const auto out = reasons(scenarios[i].run(rules, clock));
-            if (table[i][j].empty())
-                CHECK(out.empty());
-            else
-                CHECK(out == std::vector<std::string>{table[i][j]});
-        }
-    }
+    check_table(scenarios, table, "S1");
 }
 
-TEST_CASE("autostop: an EV charger gets fault, balance and quota rules only") {
-    ManualClock clock;
-    Rules rules(clock);
+namespace {
+
+using payloads::EvGunStatus;
+
+/// A charger (CONTRACT A.5 `ev_charger`) with `config` in force.
+void ev_charger(Rules& r, payloads::EvConfig config = {}) {
     DeviceLimits lim;
     lim.kind = Kind::EvCharger;
-    rules.set_limits(kDev, lim);
+    lim.ev_config = config;
+    r.set_limits(kDev, lim);
+}
+
+/// Gun 1 of the charger in a report: session E1, `power_w`, session energy, status, SoC.
+PortReading gun(double power_w, std::optional<std::int64_t> energy_wh, EvGunStatus st = EvGunStatus::Charging,
+                std::optional<int> soc = std::nullopt, std::optional<std::int64_t> register_wh = std::nullopt) {
+    PortReading p;
+    p.n = 1;
+    p.sid = "E1";
+    p.power_w = power_w;
+    p.energy_wh = energy_wh;
+    p.register_wh = register_wh;
+    p.soc_pct = soc;
+    p.ev_status = st;
+    return p;
+}
+
+/// Reports of gun 1 every `every_s` seconds for `for_s` seconds, each made by `at(t)` (t in s since
+/// the first), ticking every second in between; returns every stop.
+std::vector<Stop> run_gun(Rules& r, ManualClock& c, std::int64_t every_s, std::int64_t for_s,
+                          const std::function<PortReading(std::int64_t)>& at) {
+    return run_every(r, c, every_s, for_s, [&](std::int64_t t) { return tele({at(t)}); });
+}
+
+/// A car charging at 7 kW: its energy grows with every report.
+PortReading charging_7kw(std::int64_t t) {
+    return gun(7000, 100 + t * 7000 / 3600);
+}
+
+} // namespace
+
+TEST_CASE("autostop: every EV stop reason, in every mode (table)") {
+    // Each scenario drives a fresh session E1 on gun 1 of a charger with the default configuration
+    // (ev_full_wait_s 180, ev_no_load_wait_s 90, temp_stop_c 85) and returns the stops.
+    auto none = [](SessionTerms&) {};
+    const std::vector<Scenario> scenarios{
+        {"charging at 7 kW for 10 min", none,
+         [](Rules& r, ManualClock& c) { return run_gun(r, c, 30, 600, charging_7kw); }},
+        {"the car reports 100 % SoC", none,
+         [](Rules& r, ManualClock& c) {
+             return run_gun(r, c, 30, 60, [](std::int64_t t) {
+                 return gun(50'000, 2000 + t * 14, EvGunStatus::Charging, t < 30 ? 99 : 100);
+             });
+         }},
+        {"suspended_ev for 180 s after charging", none,
+         [](Rules& r, ManualClock& c) {
+             return run_gun(r, c, 30, 330, [](std::int64_t t) {
+                 return t < 150 ? charging_7kw(t) : gun(0, 400, EvGunStatus::SuspendedEv);
+             });
+         }},
+        {"suspended_ev for 150 s only", none,
+         [](Rules& r, ManualClock& c) {
+             return run_gun(r, c, 30, 300, [](std::int64_t t) {
+                 return t < 150 ? charging_7kw(t) : gun(0, 400, EvGunStatus::SuspendedEv);
+             });
+         }},
+        {"the sleeping car: no energy for 90 s", none,
+         [](Rules& r, ManualClock& c) {
+             return run_gun(r, c, 30, 120, [](std::int64_t) { return gun(0, 0, EvGunStatus::SuspendedEv); });
+         }},
+        {"no session energy, but the register rises", none,
+         [](Rules& r, ManualClock& c) {
+             return run_gun(r, c, 30, 300, [](std::int64_t t) {
+                 return gun(7000, std::nullopt, EvGunStatus::Charging, std::nullopt, 1'000'000 + t * 2);
+             });
+         }},
+        {"neither session energy nor register rises", none,
+         [](Rules& r, ManualClock& c) {
+             return run_gun(r, c, 30, 120, [](std::int64_t) {
+                 return gun(0, std::nullopt, EvGunStatus::Preparing, std::nullopt, 1'000'000);
+             });
+         }},
+        {"the car is unplugged", none,
+         [](Rules& r, ManualClock& c) {
+             run_gun(r, c, 30, 60, charging_7kw);
+             return r.on_plug_out(kDev, 1);
+         }},
+        {"charger at 85 C", none, [](Rules& r, ManualClock&) { return r.on_tele(tele({charging_7kw(0)}, 85.0)); }},
+        {"charger at 84.9 C", none, [](Rules& r, ManualClock&) { return r.on_tele(tele({charging_7kw(0)}, 84.9)); }},
+        {"estop", none,
+         [](Rules& r, ManualClock&) {
+             return r.on_fault_set(kDev, 1, payloads::ev_fault_mask(payloads::EvFault::Estop));
+         }},
+        {"door open (not unsafe by default)", none,
+         [](Rules& r, ManualClock&) {
+             return r.on_fault_set(kDev, 0, payloads::ev_fault_mask(payloads::EvFault::DoorOpen));
+         }},
+        {"balance low", none,
+         [](Rules& r, ManualClock&) {
+             return r.on_cost({"E1", 10, true, false});
+         }},
+        {"running cost reaches the prepaid max_fen", [](SessionTerms& t) { t.prepaid_fen = 3000; },
+         [](Rules& r, ManualClock&) {
+             auto below = r.on_cost({"E1", 2999, false, false});
+             CHECK(below.empty());
+             return r.on_cost({"E1", 3000, false, false});
+         }},
+        {"billingd says quota prepaid", none,
+         [](Rules& r, ManualClock&) {
+             return r.on_cost({"E1", 3000, false, false, billing::Quota::Prepaid});
+         }},
+        {"cap.max_fen", [](SessionTerms& t) { t.max_fen = 5000; },
+         [](Rules& r, ManualClock&) {
+             return r.on_cost({"E1", 5000, false, false});
+         }},
+        {"3 min chosen", [](SessionTerms& t) { t.chosen_minutes = 3; },
+         [](Rules& r, ManualClock& c) { return run_gun(r, c, 30, 240, charging_7kw); }},
+        {"cap 3 min", [](SessionTerms& t) { t.max_minutes = 3; },
+         [](Rules& r, ManualClock& c) { return run_gun(r, c, 30, 240, charging_7kw); }},
+        {"120 kW on a gun (overloads are e-bike rules)", none,
+         [](Rules& r, ManualClock&) { return r.on_tele(tele({gun(120'000, 100)}, 40.0, 120'000.0)); }},
+    };
+    // rows: scenarios; columns: modes. "" = no stop.
+    const std::vector<std::vector<std::string>> table{
+        {"", "", "", ""},
+        {"full", "full", "full", "full"},
+        {"full", "full", "full", "full"},
+        {"", "", "", ""},
+        {"no_load", "no_load", "no_load", "no_load"},
+        {"", "", "", ""},
+        {"no_load", "no_load", "no_load", "no_load"},
+        {"unplugged", "unplugged", "unplugged", "unplugged"},
+        {"over_temp", "over_temp", "over_temp", "over_temp"},
+        {"", "", "", ""},
+        {"fault", "fault", "fault", "fault"},
+        {"", "", "", ""},
+        {"balance_low", "balance_low", "balance_low", "balance_low"},
+        {"quota_reached", "quota_reached", "quota_reached", "quota_reached"},
+        {"quota_reached", "quota_reached", "quota_reached", "quota_reached"},
+        {"quota_reached", "quota_reached", "quota_reached", "quota_reached"},
+        {"", "quota_reached", "", ""},
+        {"quota_reached", "quota_reached", "quota_reached", "quota_reached"},
+        {"", "", "", ""},
+    };
+    check_table(scenarios, table, "E1", [](Rules& r) { ev_charger(r); });
+    CHECK(stop_cause(Reason::Unplugged) == svc::StopCause::Unplugged);
+}
+
+TEST_CASE("autostop: EV full asks for suspended_ev without a break for exactly ev_full_wait_s") {
+    ManualClock clock;
+    Rules rules(clock);
+    ev_charger(rules);
     rules.track(session("E1", 1, Mode::Energy, clock.now_ms()));
-    CHECK(rules.on_tele(tele({{1, "E1", 7000}}, 90.0, 7000.0)).empty());
-    CHECK(run_reports(rules, clock, 0, 60, 4000, "E1").empty());
-    CHECK(reasons(rules.on_fault_set(kDev, 1, 1u << 1)) == std::vector<std::string>{"fault"});
+    CHECK(rules.on_tele(tele({charging_7kw(0)})).empty());
+    clock.advance_ms(600'000);
+    // The gun's own state says suspended_ev; a charging moment in between starts the wait again.
+    CHECK(rules.on_gun_status(kDev, 1, EvGunStatus::SuspendedEv).empty());
+    clock.advance_ms(170'000);
+    CHECK(rules.tick().empty());
+    CHECK(rules.on_gun_status(kDev, 1, EvGunStatus::Charging).empty());
+    CHECK(rules.on_gun_status(kDev, 1, EvGunStatus::SuspendedEv).empty());
+    const auto from = clock.now_ms();
+    clock.advance_ms(179'999);
+    CHECK(rules.tick().empty());
+    // A report saying the same does not restart it.
+    CHECK(rules.on_tele(tele({gun(0, 1300, EvGunStatus::SuspendedEv)})).empty());
+    clock.advance_ms(1);
+    const auto out = rules.tick();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].reason == Reason::Full);
+    CHECK(out[0].sid == "E1");
+    CHECK(clock.now_ms() - from == 180'000);
+}
+
+TEST_CASE("autostop: EV limits come from the charger's configuration") {
+    ManualClock clock;
+    Rules rules(clock);
+    payloads::EvConfig cfg;
+    cfg.ev_no_load_wait_s = 30;
+    cfg.ev_full_wait_s = 60;
+    cfg.temp_warn_c = 50;
+    cfg.temp_stop_c = 60;
+    ev_charger(rules, cfg);
+    rules.track(session("E1", 1, Mode::Energy, clock.now_ms()));
+    rules.track(session("E2", 2, Mode::Energy, clock.now_ms()));
+    auto sleeping = gun(0, 0, EvGunStatus::SuspendedEv);
+    auto charging = gun(7000, 50, EvGunStatus::Charging);
+    charging.n = 2;
+    charging.sid = "E2";
+    CHECK(rules.on_tele(tele({sleeping, charging}, 59.9)).empty());
+    clock.advance_ms(29'999);
+    CHECK(rules.tick().empty());
+    clock.advance_ms(1);
+    auto out = rules.tick();
+    CHECK(sids(out) == std::vector<std::string>{"E1"});
+    CHECK(reasons(out) == std::vector<std::string>{"no_load"});
+    charging.ev_status = EvGunStatus::SuspendedEv;
+    CHECK(rules.on_tele(tele({charging})).empty());
+    clock.advance_ms(60'000);
+    CHECK(reasons(rules.tick()) == std::vector<std::string>{"full"});
+    rules.track(session("E3", 3, Mode::Energy, clock.now_ms()));
+    auto third = gun(7000, 10);
+    third.n = 3;
+    third.sid = "E3";
+    CHECK(reasons(rules.on_tele(tele({third}, 60.0))) == std::vector<std::string>{"over_temp"});
+}
+
+TEST_CASE("autostop: an EV session first seen late is no_load only if its energy is still 0") {
+    ManualClock clock;
+    Rules rules(clock);
+    ev_charger(rules);
+    // autostopd restarted: the rows say both started an hour ago.
+    auto a = session("E1", 1, Mode::Energy, clock.now_ms() - 3'600'000);
+    a.meter_start_wh = 1'000'000;
+    rules.track(a);
+    CHECK(rules.on_tele(tele({gun(7000, std::nullopt, EvGunStatus::Charging, std::nullopt, 1'030'000)})).empty());
+    auto b = session("E2", 2, Mode::Energy, clock.now_ms() - 3'600'000);
+    rules.track(b);
+    auto asleep = gun(0, 0, EvGunStatus::SuspendedEv);
+    asleep.n = 2;
+    asleep.sid = "E2";
+    const auto out = rules.on_tele(tele({asleep}));
+    CHECK(sids(out) == std::vector<std::string>{"E2"});
+    CHECK(reasons(out) == std::vector<std::string>{"no_load"});
+}
+
+TEST_CASE("autostop: plug_out of a gun without a live session asks nothing") {
+    ManualClock clock;
+    Rules rules(clock);
+    ev_charger(rules);
+    CHECK(rules.on_plug_out(kDev, 1).empty());
+    rules.track(session("E1", 1, Mode::Energy, clock.now_ms()));
+    CHECK(rules.on_plug_out(kDev, 2).empty());
+    CHECK(rules.session_on(kDev, 1) == "E1");
+    CHECK_FALSE(rules.session_on(kDev, 2));
+    rules.port_idle(kDev, 1);
+    CHECK(rules.on_plug_out(kDev, 1).empty());
 }
 
 TEST_CASE("autostop: sessiond's answers: accepted ends the asking, refused ends that reason, failed is retried") {
@@ -416,6 +662,17 @@ TEST_CASE("autostop: configuration documents in their stored and published shape
     REQUIRE(message->socket_overrides.size() == 1);
     CHECK_FALSE(config_from_document(R"({"full_stop_w": 900})")); // out of range
     CHECK_FALSE(config_from_document("{"));
+    // A charger's document, stored or published.
+    auto ev = ev_config_from_document(R"({"version": 3, "ev_full_wait_s": 300, "temp_stop_c": 80})");
+    REQUIRE(ev);
+    CHECK(ev->ev_full_wait_s == 300);
+    CHECK(ev->ev_no_load_wait_s == 90); // default
+    CHECK(ev->temp_stop_c == 80);
+    auto ev_message =
+        ev_config_from_document(R"({"v":1,"ts":1,"boot":0,"seq":0,"data":{"version":2,"ev_no_load_wait_s":120}})");
+    REQUIRE(ev_message);
+    CHECK(ev_message->ev_no_load_wait_s == 120);
+    CHECK_FALSE(ev_config_from_document(R"({"ev_no_load_wait_s": 4000})"));
 }
 
 TEST_CASE("autostop: the tariff gives the caps and, in power mode, the overload tier") {

@@ -7,7 +7,7 @@ using namespace pilehub::payloads;
 
 namespace {
 
-constexpr const char *kTele =
+constexpr const char* kTele =
     R"({"v":1,"ts":1732183200123,"boot":17,"seq":4411,"data":{"temp_c":41.5,"total_power_w":200.7,"rssi_dbm":-71,)"
     R"("sockets":[{"n":3,"st":"charging","voltage_v":229.8,"current_a":0.86,"power_w":197.6,)"
     R"("session_energy_wh":152,"sid":"s-1"},{"n":7,"st":"full_wait","power_w":3.1}]}})";
@@ -180,6 +180,35 @@ TEST_CASE("payloads: cfg/desired fills missing keys with their defaults and refu
     CHECK(why<EbikeCfgDesired>(R"({"v":1,"ts":1,"boot":1,"seq":1,"data":{}})") == "data.version is required");
 }
 
+TEST_CASE("payloads: an EV charger's cfg/desired has its own keys and defaults, versioned like the e-bike one") {
+    const std::string base = R"({"v":1,"ts":1,"boot":1,"seq":1,"data":{"version":3)";
+    const auto m = ok<EvCfgDesired>(base + R"(,"ev_no_load_wait_s":120}})");
+    CHECK(m.data.version == 3);
+    EvConfig defaults;
+    CHECK(defaults.ev_full_wait_s == 180);
+    CHECK(defaults.ev_no_load_wait_s == 90);
+    CHECK(defaults.temp_warn_c == 70);
+    CHECK(defaults.temp_stop_c == 85);
+    CHECK(defaults.tele_period_s == 30);
+    CHECK(defaults.idle_tele_period_s == 300);
+    defaults.ev_no_load_wait_s = 120;
+    CHECK(m.data.values == defaults);
+    // The encoder writes every key.
+    CHECK(encode(m).find(R"("version":3,"ev_full_wait_s":180,"ev_no_load_wait_s":120,"temp_warn_c":70,)"
+                         R"("temp_stop_c":85,"tele_period_s":30,"idle_tele_period_s":300)") != std::string::npos);
+    CHECK(why<EvCfgDesired>(base + R"(,"ev_no_load_wait_s":3601}})") ==
+          "data.ev_no_load_wait_s is 3601, outside 0..3600");
+    CHECK(why<EvCfgDesired>(base + R"(,"temp_warn_c":90}})") == "data.temp_warn_c (90) is above temp_stop_c (85)");
+    CHECK(why<EvCfgDesired>(R"({"v":1,"ts":1,"boot":1,"seq":1,"data":{}})") == "data.version is required");
+    const auto r = ok<EvCfgReported>(
+        R"({"v":1,"ts":1,"boot":1,"seq":1,"data":{"version":3,"status":"partial","values":{"temp_stop_c":80},)"
+        R"("rejected":["ev_full_wait_s"]}})");
+    CHECK(r.data.status == CfgStatus::Partial);
+    CHECK(r.data.values.temp_stop_c == 80);
+    CHECK(r.data.values.ev_full_wait_s == 180);
+    CHECK(r.data.rejected == std::vector<std::string>{"ev_full_wait_s"});
+}
+
 TEST_CASE("payloads: presence has its own shape; a late Will is recognised") {
     const auto will = decode_presence(R"({"v":1,"online":false,"boot":17,"reason":"lwt"})");
     REQUIRE(will.ok());
@@ -240,6 +269,9 @@ TEST_CASE("payloads: schema_for maps a device topic of each kind to its schema")
     CHECK(of(DeviceKind::EbikePile, "ph/v1/dev/e1/cmd-reply/start_port") == "reply");
     CHECK(of(DeviceKind::Camera, "ph/v1/dev/e1/cmd/lock") == "camera_cmd_lock");
     CHECK(of(DeviceKind::EbikePile, "ph/v1/dev/e1/cfg/desired") == "ebike_cfg_desired");
+    CHECK(of(DeviceKind::EvCharger, "ph/v1/dev/e1/cfg/desired") == "ev_cfg_desired");
+    CHECK(of(DeviceKind::EvCharger, "ph/v1/dev/e1/cfg/reported") == "ev_cfg_reported");
+    CHECK(of(DeviceKind::Camera, "ph/v1/dev/e1/cfg/desired") == std::nullopt);
     // every schema schema_for names has a codec
     for (auto k : {DeviceKind::EbikePile, DeviceKind::EvCharger, DeviceKind::Camera})
         for (auto leaf :

@@ -68,8 +68,10 @@ struct Harness {
         dev->handle({topics::req_reply(dev->id(), name), payloads::encode(r), 1, false});
         drain();
     }
-    void cfg(const payloads::EbikeConfig& values, std::int64_t version) {
-        payloads::Message<payloads::EbikeCfgDesired> m;
+    /// Sends cfg/desired: an e-bike pile's (EbikeCfgDesired) or a charger's (EvCfgDesired) values.
+    template <typename Desired = payloads::EbikeCfgDesired>
+    void cfg(const decltype(Desired::values)& values, std::int64_t version) {
+        payloads::Message<Desired> m;
         m.env = payloads::make_envelope(clock.now_ms(), 0, 0);
         m.data.version = version;
         m.data.values = values;

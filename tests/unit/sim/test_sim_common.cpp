@@ -111,9 +111,12 @@ TEST_CASE("sim: fleet files are parsed and bad entries refused with a clear mess
     auto ok = parse_fleet(R"({"devices":[
         {"id":"e-0001","kind":"ebike_pile","sockets":10,"password":"p1"},
         {"id":"ev-01","kind":"ev_charger","guns":2,"password":"p2","dc":true},
-        {"id":"cam-01","kind":"camera","spaces":4,"password":"p3"}]})");
+        {"id":"cam-01","kind":"camera","spaces":4,"password":"p3"},
+        {"id":"ev-02","kind":"ev_charger","guns":2,"password":"p4","dc":true,"power_w":120000}]})");
     REQUIRE_MESSAGE(ok.ok(), ok.error());
-    REQUIRE(ok->size() == 3);
+    REQUIRE(ok->size() == 4);
+    CHECK((*ok)[1].power_w == 0); // the default: 60 kW for DC
+    CHECK((*ok)[3].power_w == 120'000);
     CHECK((*ok)[0].kind == Kind::EbikePile);
     CHECK((*ok)[0].ports == 10);
     CHECK((*ok)[1].kind == Kind::EvCharger);
@@ -135,6 +138,9 @@ TEST_CASE("sim: fleet files are parsed and bad entries refused with a clear mess
     auto ports = parse_fleet(R"({"devices":[{"id":"a","kind":"ebike_pile","sockets":0,"password":"p"}]})");
     REQUIRE_FALSE(ports.ok());
     CHECK(ports.error().find("sockets") != std::string::npos);
+    auto power = parse_fleet(R"({"devices":[{"id":"a","kind":"ev_charger","guns":1,"password":"p","power_w":500}]})");
+    REQUIRE_FALSE(power.ok());
+    CHECK(power.error().find("power_w") != std::string::npos);
     auto missing = parse_fleet(R"({"devices":[{"id":"a","kind":"ev_charger","password":"p"}]})");
     REQUIRE_FALSE(missing.ok());
     CHECK(missing.error().find("guns") != std::string::npos);
@@ -190,6 +196,10 @@ TEST_CASE("sim: control lines are parsed, and bad ones say the expected form") {
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.error().find("usage: overload <dev> <n> <watts>") != std::string::npos);
     CHECK_FALSE(parse_control("noload e-0001 0").ok());
+    CHECK(parse_control("soc ev-01 2 79.5")->soc_pct == 79.5);
+    CHECK(parse_control("soc ev-01 2 79.5")->op == ControlOp::Soc);
+    CHECK_FALSE(parse_control("soc ev-01 2 101").ok());
+    CHECK_FALSE(parse_control("soc ev-01 2").ok());
     CHECK_FALSE(parse_control("swipe e-0001 1 AB-12").ok());
     CHECK_FALSE(parse_control("fault e-0001 1 Bad-Code").ok());
     CHECK_FALSE(parse_control("speed 0").ok());
@@ -219,6 +229,44 @@ TEST_CASE("sim: an e-bike curve holds its current, tapers under 5 W when full, a
     CHECK(m.wh() == 100);
     m.add(0.4, 1000); // 0.11 mWh: rounds to nothing, never backwards
     CHECK(m.wh() == 100);
+}
+
+TEST_CASE("sim: an arriving car has a 40-100 kWh battery at 10-50 %, drawn from the device's seeded RNG") {
+    Rng a(Rng::seed_of("ev-01")), b(Rng::seed_of("ev-01"));
+    double smallest = 1e9, largest = 0;
+    for (int i = 0; i < 500; ++i) {
+        const auto car = EvBattery::arriving(a);
+        CHECK(car.capacity_wh() >= 40'000);
+        CHECK(car.capacity_wh() < 100'000);
+        CHECK(car.soc_pct() >= 10);
+        CHECK(car.soc_pct() < 50);
+        CHECK(EvBattery::arriving(b).capacity_wh() == car.capacity_wh()); // the same seed, the same cars
+        smallest = std::min(smallest, car.capacity_wh());
+        largest = std::max(largest, car.capacity_wh());
+    }
+    CHECK(smallest < 50'000);
+    CHECK(largest > 90'000);
+}
+
+TEST_CASE("sim: the state of charge rises by energy / battery size; DC tapers linearly above 80 %") {
+    EvBattery big(100'000, 20), small(40'000, 20);
+    big.charge_wh(10'000);
+    small.charge_wh(10'000);
+    CHECK(big.soc_pct() == doctest::Approx(30));   // 10 kWh of 100
+    CHECK(small.soc_pct() == doctest::Approx(45)); // 10 kWh of 40
+    // 120 kW DC: full power up to 80 %, then linearly down to a tenth at 100 %.
+    EvBattery car(80'000, 79.9);
+    CHECK(car.accepted_power_w(120'000, true) == 120'000);
+    car.set_soc_pct(80);
+    CHECK(car.accepted_power_w(120'000, true) == doctest::Approx(120'000));
+    car.set_soc_pct(90);
+    CHECK(car.accepted_power_w(120'000, true) == doctest::Approx(66'000));
+    car.set_soc_pct(99);
+    CHECK(car.accepted_power_w(120'000, true) == doctest::Approx(17'400));
+    car.set_soc_pct(100);
+    CHECK(car.accepted_power_w(120'000, true) == 0);
+    car.set_soc_pct(150);
+    CHECK(car.soc_pct() == 100);
 }
 
 TEST_CASE("sim: an EV battery takes full AC power to 95 %, DC tapers from 80 %, nothing when full") {

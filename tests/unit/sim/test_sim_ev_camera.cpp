@@ -198,3 +198,136 @@ TEST_CASE("sim: a camera reports plates and occupancy; a raise onto a car fails 
     CHECK(snap.data.status == RS::Ok);
     CHECK(snap.data.data->image_url.find("cam-02") != std::string::npos);
 }
+
+TEST_CASE("sim: a 120 kW DC gun charges at its rating below 80 %, tapers above, and SoC rises by energy / battery") {
+    Harness h;
+    h.make(FleetDevice{"ev-dc", Kind::EvCharger, 1, "pw", true, 120'000});
+    h.connect();
+    auto info = h.decoded<payloads::DeviceInfo>(topics::info("ev-dc"));
+    REQUIRE(info.size() == 1);
+    CHECK(info[0].data.model == "SIM-DC120K");
+    CHECK(info[0].data.max_power_w == 120'000);
+    h.command("start_session", ev_start(1, "EV-DC"));
+    CHECK(h.control("soc ev-dc 1 40") == "");
+    const auto reg0 = ev(h).gun_register_wh(1);
+    h.run_for(5 * 60'000);
+    CHECK(ev(h).gun_power_w(1) == doctest::Approx(120'000).epsilon(0.02));
+    const auto wh = static_cast<double>(ev(h).gun_register_wh(1) - reg0);
+    CHECK(wh == doctest::Approx(10'000).epsilon(0.03)); // 5 min at 120 kW
+    CHECK(ev(h).gun_soc_pct(1) == doctest::Approx(40 + 100 * wh / ev(h).gun_battery_wh(1)).epsilon(0.01));
+    auto tele = h.decoded<payloads::EvTele>(topics::tele("ev-dc"));
+    REQUIRE(!tele.empty());
+    REQUIRE(tele.back().data.guns[0].soc_pct);
+    CHECK(*tele.back().data.guns[0].soc_pct > 40); // the last report, a little behind the car
+    CHECK(*tele.back().data.guns[0].soc_pct <= static_cast<int>(ev(h).gun_soc_pct(1)));
+    // Above 80 % the car takes less: at 90 % about 55 % of the rating.
+    CHECK(h.control("soc ev-dc 1 90") == "");
+    h.run_for(5'000);
+    CHECK(ev(h).gun_power_w(1) > 0.5 * 120'000);
+    CHECK(ev(h).gun_power_w(1) < 0.6 * 120'000);
+    // Full: the car stops taking current, the gun shows suspended_ev until the platform stops it.
+    CHECK(h.control("soc ev-dc 1 100") == "");
+    h.run_for(10'000);
+    CHECK(ev(h).gun_power_w(1) == 0);
+    CHECK(ev(h).gun_status(1) == EvGunStatus::SuspendedEv);
+    h.clear();
+    h.run_for(120'000);
+    CHECK(h.decoded<payloads::EvTele>(topics::tele("ev-dc")).back().data.guns[0].soc_pct == 100);
+}
+
+TEST_CASE("sim: a DC charger without power_w has 60 kW guns; an AC gun gives 7 kW and reports no soc_pct") {
+    Harness dc;
+    dc.make(FleetDevice{"ev-dc", Kind::EvCharger, 2, "pw", true});
+    CHECK(ev(dc).rated_power_w() == 60'000);
+    Harness ac(Kind::EvCharger, 1, "ev-ac");
+    ac.connect();
+    CHECK(ev(ac).rated_power_w() == 7'000);
+    ac.command("start_session", ev_start(1, "EV-AC"));
+    ac.run_for(120'000);
+    auto tele = ac.decoded<payloads::EvTele>(topics::tele("ev-ac"));
+    REQUIRE(!tele.empty());
+    CHECK(tele.back().data.guns[0].power_w == doctest::Approx(7000).epsilon(0.02));
+    CHECK_FALSE(tele.back().data.guns[0].soc_pct);
+    CHECK(ac.control("soc ev-ac 1 50") == "");
+    CHECK(ac.control("unplug ev-ac 1") == "");
+    CHECK(ac.control("soc ev-ac 1 50") == "no car at gun 1");
+}
+
+TEST_CASE("sim: a sleeping car (noload) draws nothing: suspended_ev, no energy, and the charger leaves the stop to "
+          "the platform") {
+    Harness h(Kind::EvCharger, 1, "ev-03");
+    h.connect();
+    CHECK(h.control("noload ev-03 1") == ""); // the car that comes is asleep
+    const auto reg0 = ev(h).gun_register_wh(1);
+    h.command("start_session", ev_start(1, "EV-Z"));
+    h.run_for(10 * 60'000);
+    CHECK(ev(h).gun_sid(1) == "EV-Z");
+    CHECK(ev(h).gun_power_w(1) == 0);
+    CHECK(ev(h).gun_status(1) == EvGunStatus::SuspendedEv);
+    CHECK(ev(h).gun_register_wh(1) == reg0);
+    auto tele = h.decoded<payloads::EvTele>(topics::tele("ev-03"));
+    REQUIRE(!tele.empty());
+    CHECK(tele.back().data.guns[0].session_energy_wh == 0);
+    CHECK(h.count(topics::evt("ev-03", "session_stopped")) == 0);
+    h.command("stop_session", payloads::EvStopSessionCmd{"EV-Z"});
+    // Another car is awake again.
+    h.control("unplug ev-03 1");
+    h.command("start_session", ev_start(1, "EV-Y"));
+    h.run_for(60'000);
+    CHECK(ev(h).gun_power_w(1) > 6000);
+    CHECK(ev(h).gun_status(1) == EvGunStatus::Charging);
+}
+
+TEST_CASE("sim: the charger applies the EV cfg/desired, reports it, keeps it across restarts and uses its periods") {
+    Harness h(Kind::EvCharger, 1, "ev-04");
+    h.connect();
+    CHECK(h.count(topics::cfg_reported("ev-04")) == 0); // nothing in force yet
+    payloads::EvConfig c;
+    c.ev_full_wait_s = 240;
+    c.tele_period_s = 10;
+    h.cfg<payloads::EvCfgDesired>(c, 3);
+    auto rep = h.decoded<payloads::EvCfgReported>(topics::cfg_reported("ev-04"));
+    REQUIRE(rep.size() == 1);
+    CHECK(rep[0].data.version == 3);
+    CHECK(rep[0].data.status == payloads::CfgStatus::Applied);
+    CHECK(rep[0].data.values == c);
+    CHECK(h.on(topics::cfg_reported("ev-04"))[0].retained);
+    // Telemetry every 10 s while charging.
+    h.command("start_session", ev_start(1, "EV-T"));
+    h.run_for(3'000);
+    h.clear();
+    h.run_for(60'000);
+    CHECK(h.count(topics::tele("ev-04")) == 6);
+    // More than the power modules take: clamped, reported partial.
+    c.temp_warn_c = 90;
+    c.temp_stop_c = 120;
+    h.cfg<payloads::EvCfgDesired>(c, 4);
+    rep = h.decoded<payloads::EvCfgReported>(topics::cfg_reported("ev-04"));
+    CHECK(rep.back().data.status == payloads::CfgStatus::Partial);
+    CHECK(rep.back().data.rejected == std::vector<std::string>{"temp_stop_c"});
+    CHECK(rep.back().data.values.temp_stop_c == 95);
+    // A document the codec refuses: rejected, its version echoed, the old values stay.
+    h.dev->handle({topics::cfg_desired("ev-04"),
+                   R"({"v":1,"ts":1,"boot":0,"seq":5,"data":{"version":5,"ev_no_load_wait_s":99999}})", 1, true});
+    h.drain();
+    rep = h.decoded<payloads::EvCfgReported>(topics::cfg_reported("ev-04"));
+    CHECK(rep.back().data.status == payloads::CfgStatus::Rejected);
+    CHECK(rep.back().data.version == 5);
+    CHECK(ev(h).config().ev_full_wait_s == 240);
+    // A restarted simulator has version 4 in force before the broker sends it again.
+    h.make(FleetDevice{"ev-04", Kind::EvCharger, 1, "pw", false});
+    CHECK(ev(h).config_version() == 4);
+    CHECK(ev(h).config().temp_stop_c == 95);
+}
+
+TEST_CASE("sim: a charger at temp_warn_c halves its output") {
+    Harness h(Kind::EvCharger, 1, "ev-05");
+    h.connect();
+    h.command("start_session", ev_start(1, "EV-H"));
+    h.run_for(10'000);
+    CHECK(ev(h).gun_power_w(1) == doctest::Approx(7000).epsilon(0.02));
+    h.control("temp ev-05 72");
+    h.run_for(10'000);
+    CHECK(ev(h).gun_power_w(1) == doctest::Approx(3500).epsilon(0.02));
+    CHECK(ev(h).gun_sid(1) == "EV-H"); // the stop is the platform's (autostopd over_temp)
+}
