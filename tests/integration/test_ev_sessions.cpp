@@ -24,11 +24,13 @@ constexpr const char* kBikeTariff = R"({
             "ignore_first_s": 60},
   "min_start_balance_fen": 200, "stop_below_balance_fen": 0})";
 
-/// The clock shift that puts the next local half-hour boundary `lead_ms` from now.
+/// The clock shift that puts a local half-hour boundary `lead_ms` from now: backwards (the children's
+/// clocks run behind the test's), so that what the test sends with its own clock (an rpc request's
+/// `exp`) is never already past for them.
 std::int64_t shift_to_boundary_s(std::int64_t lead_ms) {
     const auto now = SystemClock::instance().now_ms();
     const auto into_slot = (now + kShanghaiMs) % kHalfHourMs;
-    return (kHalfHourMs - lead_ms - into_slot) / 1000;
+    return -(into_slot + lead_ms) / 1000;
 }
 
 WorldOptions cars(const char* name, double speed) {
@@ -151,7 +153,15 @@ TEST_CASE("EV sessions: the rider's prepaid amount stops the session as quota_re
     World w(cars("ev-stops", 30));
     // A fast DC gun and a 5 yuan prepaid amount.
     const auto prepaid = start_ok(w, start_json(w.accounts.at(0), "EV1-1", "energy", 500));
-    // The AC gun's car is asleep: it draws nothing.
+    // The AC gun's car is asleep: it draws nothing. Its charger is told to wait 5 s for energy (cfg/desired,
+    // as the operator's PUT /admin/devices/EV2/config publishes it) and reports it in force.
+    w.publish({topics::cfg_desired("EV2"),
+               fmt::format(R"({{"v":1,"ts":{},"boot":0,"seq":1,"data":{{"version":2,"ev_full_wait_s":180,)"
+                           R"("ev_no_load_wait_s":5,"temp_warn_c":70,"temp_stop_c":85,"tele_period_s":30,)"
+                           R"("idle_tele_period_s":300}}}})",
+                           SystemClock::instance().now_ms()),
+               1, true});
+    REQUIRE_MESSAGE(w.inbox.wait_for(topics::cfg_reported("EV2"), R"("version":2)", 10s).has_value(), w.logs());
     w.control("noload EV2 1");
     const auto asleep = start_ok(w, start_json(w.accounts.at(1), "EV2-1", "energy"));
     REQUIRE_MESSAGE(w.wait_state(prepaid, "completed", 90s), w.logs());
@@ -165,6 +175,7 @@ TEST_CASE("EV sessions: the rider's prepaid amount stops the session as quota_re
 
     const auto unplugged = start_ok(w, start_json(w.accounts.at(2), "EV1-2", "energy"));
     REQUIRE_MESSAGE(w.wait_state(unplugged, "charging", 15s), w.logs());
+    REQUIRE(w.eventually([&] { return w.number("SELECT energy_wh FROM sessions WHERE id = ?1", unplugged) > 0; }, 15s));
     w.control("unplug EV1 2");
     REQUIRE_MESSAGE(w.wait_state(unplugged, "completed", 30s), w.logs());
     CHECK(w.text("SELECT stop_reason FROM sessions WHERE id = ?1", unplugged) == "unplugged");
