@@ -36,6 +36,8 @@ constexpr std::array kCodes{
     CodeInfo{ErrorCode::Internal, "internal", 500},
     CodeInfo{ErrorCode::Unsupported, "unsupported", 501},
     CodeInfo{ErrorCode::Duplicate, "duplicate", 409},
+    CodeInfo{ErrorCode::InvalidAmount, "invalid_amount", 422},
+    CodeInfo{ErrorCode::InvalidConnector, "invalid_connector", 422},
 };
 
 constexpr std::array<ErrorCode, kCodes.size()> make_all() {
@@ -66,7 +68,7 @@ std::string_view to_string(ErrorCode c) {
 }
 
 std::optional<ErrorCode> parse_error_code(std::string_view s) {
-    for (const auto &row : kCodes)
+    for (const auto& row : kCodes)
         if (row.word == s)
             return row.code;
     return std::nullopt;

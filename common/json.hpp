@@ -140,6 +140,11 @@ public:
             key(k).value(*v);
         return *this;
     }
+    /// `k: v`, or `k: null` when v is empty (a member every reply has, known or not).
+    template <typename T> Writer& nullable_field(std::string_view k, const std::optional<T>& v) {
+        key(k);
+        return v ? value(*v) : null();
+    }
     /// The text written so far.
     std::string str() const;
 

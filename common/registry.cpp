@@ -1,9 +1,16 @@
 #include "common/registry.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
 namespace pilehub::registry {
 namespace {
 
-constexpr const char* kEnsureOperator = "INSERT INTO operators(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING";
+constexpr const char* kEnsureOperator =
+    "INSERT INTO operators(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING";
 constexpr const char* kFindOperator = "SELECT id FROM operators WHERE name = ?";
 constexpr const char* kAddStation =
     "INSERT INTO stations(operator_id, name, address, lat_e6, lon_e6, open_hours, timezone, enabled, created_at) "
@@ -14,14 +21,17 @@ constexpr const char* kAddDevice =
     "INSERT INTO devices(id, kind, station_id, name, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?)";
 constexpr const char* kAddSocket = "INSERT INTO sockets(device_id, n) VALUES (?, ?)";
 constexpr const char* kAddGun = "INSERT INTO guns(device_id, n) VALUES (?, ?)";
+constexpr const char* kAddRatedGun =
+    "INSERT INTO guns(device_id, n, max_power_w, current_type, connector_type) VALUES (?, ?, ?, ?, ?)";
 constexpr const char* kAddSpace = "INSERT INTO spaces(device_id, n) VALUES (?, ?)";
-constexpr const char* kAddCredential = "INSERT INTO device_credentials(device_id, password_hash, created_at) VALUES (?, ?, ?)";
+constexpr const char* kAddCredential =
+    "INSERT INTO device_credentials(device_id, password_hash, created_at) VALUES (?, ?, ?)";
 constexpr const char* kSetCredential =
     "UPDATE device_credentials SET password_hash = ?, rotated_at = ? WHERE device_id = ?";
-constexpr const char* kDeviceCols =
-    "SELECT d.id, d.kind, d.station_id, d.name, d.enabled, d.created_at, "
-    "(SELECT count(*) FROM sockets s WHERE s.device_id = d.id) + (SELECT count(*) FROM guns g WHERE g.device_id = d.id) + "
-    "(SELECT count(*) FROM spaces p WHERE p.device_id = d.id) FROM devices d ";
+constexpr const char* kDeviceCols = "SELECT d.id, d.kind, d.station_id, d.name, d.enabled, d.created_at, "
+                                    "(SELECT count(*) FROM sockets s WHERE s.device_id = d.id) + (SELECT count(*) FROM "
+                                    "guns g WHERE g.device_id = d.id) + "
+                                    "(SELECT count(*) FROM spaces p WHERE p.device_id = d.id) FROM devices d ";
 constexpr const char* kRemoveDevice = "DELETE FROM devices WHERE id = ?";
 constexpr const char* kSetService =
     "INSERT INTO service_credentials(username, password_hash, created_at) VALUES (?, ?, ?) "
@@ -70,7 +80,73 @@ std::optional<DeviceKind> parse_kind(std::string_view s) {
     return std::nullopt;
 }
 
-int max_ports(DeviceKind k) { return k == DeviceKind::EbikePile ? 64 : 16; }
+int max_ports(DeviceKind k) {
+    return k == DeviceKind::EbikePile ? 64 : 16;
+}
+
+const char* to_string(ConnectorType t) {
+    switch (t) {
+    case ConnectorType::GbtDc:
+        return "gbt_dc";
+    case ConnectorType::GbtAc:
+        return "gbt_ac";
+    case ConnectorType::Ccs2:
+        return "ccs2";
+    case ConnectorType::Type2:
+        return "type2";
+    }
+    return "?";
+}
+
+std::optional<ConnectorType> parse_connector_type(std::string_view s) {
+    for (auto t : {ConnectorType::GbtDc, ConnectorType::GbtAc, ConnectorType::Ccs2, ConnectorType::Type2})
+        if (s == to_string(t))
+            return t;
+    return std::nullopt;
+}
+
+const char* current_type(ConnectorType t) {
+    return t == ConnectorType::GbtDc || t == ConnectorType::Ccs2 ? "dc" : "ac";
+}
+
+std::int64_t max_rated_power_w(ConnectorType t) {
+    return std::string_view(current_type(t)) == "dc" ? 1'000'000 : 44'000;
+}
+
+std::optional<std::string> connectors_problem(const std::vector<Connector>& connectors, int guns) {
+    std::set<int> seen;
+    for (const auto& c : connectors) {
+        if (c.n < 1 || c.n > guns)
+            return fmt::format("connector for gun {}: the charger has guns 1..{}", c.n, guns);
+        if (!seen.insert(c.n).second)
+            return fmt::format("gun {} is given twice", c.n);
+        if (c.rated_power_w < kMinRatedPowerW || c.rated_power_w > max_rated_power_w(c.type))
+            return fmt::format("gun {}: a {} gun is rated {}..{} W, not {}", c.n, to_string(c.type), kMinRatedPowerW,
+                               max_rated_power_w(c.type), c.rated_power_w);
+    }
+    return std::nullopt;
+}
+
+std::optional<Connector> parse_connector_arg(std::string_view text, std::string* why) {
+    const auto a = text.find(':');
+    const auto b = a == std::string_view::npos ? a : text.find(':', a + 1);
+    auto number = [](std::string_view s, std::int64_t& out) {
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+        return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+    };
+    std::int64_t n = 0, watts = 0;
+    if (b == std::string_view::npos || !number(text.substr(0, a), n) || !number(text.substr(b + 1), watts) || n < 1 ||
+        n > 999) {
+        *why = fmt::format("a connector is n:type:watts (e.g. 1:gbt_dc:120000), not `{}`", text);
+        return std::nullopt;
+    }
+    const auto type = parse_connector_type(text.substr(a + 1, b - a - 1));
+    if (!type) {
+        *why = fmt::format("connector type `{}` is not gbt_dc, gbt_ac, ccs2 or type2", text.substr(a + 1, b - a - 1));
+        return std::nullopt;
+    }
+    return Connector{static_cast<int>(n), *type, watts};
+}
 
 std::int64_t Store::ensure_operator(const std::string& name, EpochMs now) {
     db::Statement(db_, kEnsureOperator).bind_all(name, now).run();
@@ -116,11 +192,24 @@ void Store::add_device(const Device& d, const std::string& password_hash, EpochM
     db::Statement(db_, kAddDevice)
         .bind_all(d.id, std::string(to_string(d.kind)), d.station_id, d.name, static_cast<std::int64_t>(d.enabled), now)
         .run();
-    const char* port_sql = d.kind == DeviceKind::EbikePile ? kAddSocket : d.kind == DeviceKind::EvCharger ? kAddGun : kAddSpace;
+    const char* port_sql = d.kind == DeviceKind::EbikePile   ? kAddSocket
+                           : d.kind == DeviceKind::EvCharger ? kAddGun
+                                                             : kAddSpace;
     db::Statement port(db_, port_sql);
+    db::Statement rated(db_, kAddRatedGun);
     for (int n = 1; n <= d.ports; ++n) {
-        port.bind_all(d.id, n).run();
-        port.reset();
+        const auto c =
+            std::find_if(d.connectors.begin(), d.connectors.end(), [n](const Connector& x) { return x.n == n; });
+        if (d.kind == DeviceKind::EvCharger && c != d.connectors.end()) {
+            rated
+                .bind_all(d.id, n, c->rated_power_w, std::string(current_type(c->type)),
+                          std::string(to_string(c->type)))
+                .run();
+            rated.reset();
+        } else {
+            port.bind_all(d.id, n).run();
+            port.reset();
+        }
     }
     db::Statement(db_, kAddCredential).bind_all(d.id, password_hash, now).run();
     tx.commit();
@@ -136,7 +225,8 @@ std::optional<Device> Store::device(const std::string& id) {
 
 std::vector<Device> Store::devices(std::optional<std::int64_t> station_id) {
     std::vector<Device> out;
-    db::Statement st(db_, std::string(kDeviceCols) + (station_id ? "WHERE d.station_id = ? ORDER BY d.id" : "ORDER BY d.id"));
+    db::Statement st(db_, std::string(kDeviceCols) +
+                              (station_id ? "WHERE d.station_id = ? ORDER BY d.id" : "ORDER BY d.id"));
     if (station_id)
         st.bind(1, *station_id);
     while (st.step())
@@ -144,7 +234,9 @@ std::vector<Device> Store::devices(std::optional<std::int64_t> station_id) {
     return out;
 }
 
-bool Store::remove_device(const std::string& id) { return db::Statement(db_, kRemoveDevice).bind(1, id).run() > 0; }
+bool Store::remove_device(const std::string& id) {
+    return db::Statement(db_, kRemoveDevice).bind(1, id).run() > 0;
+}
 
 bool Store::set_device_password(const std::string& id, const std::string& hash, EpochMs now) {
     return db::Statement(db_, kSetCredential).bind_all(hash, now, id).run() > 0;
@@ -194,7 +286,8 @@ bool Store::set_admin_password(const std::string& username, const std::string& h
 
 namespace pilehub::registry {
 
-bool sync_broker_credentials(Store& store, const std::string& password_file, const std::string& pid_file, std::string* why) {
+bool sync_broker_credentials(Store& store, const std::string& password_file, const std::string& pid_file,
+                             std::string* why) {
     std::filesystem::create_directories(std::filesystem::path(password_file).parent_path());
     broker::write_password_file(password_file, store.broker_users());
     return broker::reload_broker(pid_file, why);

@@ -16,6 +16,31 @@ std::optional<DeviceKind> parse_kind(std::string_view s);
 /// How many ports a kind may have: sockets 1..64, guns 1..16, spaces 1..16.
 int max_ports(DeviceKind k);
 
+/// A gun's connector (CONTRACT D.1 registration `connectors`; `guns.connector_type`).
+enum class ConnectorType { GbtDc, GbtAc, Ccs2, Type2 };
+/// `gbt_dc`, `gbt_ac`, `ccs2`, `type2`.
+const char* to_string(ConnectorType t);
+std::optional<ConnectorType> parse_connector_type(std::string_view s);
+/// The gun's `current_type`: `dc` for gbt_dc and ccs2, `ac` for gbt_ac and type2.
+const char* current_type(ConnectorType t);
+/// The rated power a gun with this connector may be registered with, W: AC 1 000..44 000 (three
+/// phases at 63 A), DC 1 000..1 000 000.
+inline constexpr std::int64_t kMinRatedPowerW = 1'000;
+std::int64_t max_rated_power_w(ConnectorType t);
+
+/// One gun's connector and rating as the operator registers it.
+struct Connector {
+    int n = 1;
+    ConnectorType type = ConnectorType::GbtAc;
+    std::int64_t rated_power_w = 7'000;
+    bool operator==(const Connector&) const = default;
+};
+/// Why a charger with `guns` guns cannot be registered with these connectors (a gun number outside
+/// 1..guns, a gun given twice, a power outside its connector's range), or nullopt when they are fine.
+std::optional<std::string> connectors_problem(const std::vector<Connector>& connectors, int guns);
+/// Reads `n:type:watts` (pilehubctl's `--connector 1:gbt_dc:120000`); nullopt with `why` set.
+std::optional<Connector> parse_connector_arg(std::string_view text, std::string* why);
+
 struct Station {
     std::int64_t id = 0;
     std::int64_t operator_id = 0;
@@ -32,7 +57,8 @@ struct Device {
     std::string id;
     DeviceKind kind = DeviceKind::EbikePile;
     std::int64_t station_id = 0;
-    int ports = 0; ///< sockets, guns or spaces
+    int ports = 0;                     ///< sockets, guns or spaces
+    std::vector<Connector> connectors; ///< EV chargers: the guns' connectors (others keep the defaults)
     std::string name;
     bool enabled = true;
     EpochMs created_at = 0;
@@ -51,7 +77,8 @@ public:
     std::int64_t add_station(const Station& s, EpochMs now);
     std::optional<Station> station(std::int64_t id);
 
-    /// Inserts a device with its ports and its broker password hash, in one transaction.
+    /// Inserts a device with its ports (guns with their connectors) and its broker password hash, in
+    /// one transaction. Check connectors_problem first.
     void add_device(const Device& d, const std::string& password_hash, EpochMs now);
     std::optional<Device> device(const std::string& id);
     std::vector<Device> devices(std::optional<std::int64_t> station_id = std::nullopt);
@@ -85,6 +112,7 @@ namespace pilehub::registry {
 /// Rewrites the broker's password file from the database (services and devices) and sends the
 /// running broker SIGHUP so new credentials take effect without a restart. Returns false with
 /// `why` when no broker is running (the file is written anyway; the broker reads it at start).
-bool sync_broker_credentials(Store& store, const std::string& password_file, const std::string& pid_file, std::string* why);
+bool sync_broker_credentials(Store& store, const std::string& password_file, const std::string& pid_file,
+                             std::string* why);
 
 } // namespace pilehub::registry

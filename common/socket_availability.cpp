@@ -32,6 +32,7 @@ Reported reported(payloads::EvGunStatus st) {
     case St::Available:
         return Reported::Idle;
     case St::Preparing:
+        return Reported::Plugged;
     case St::Charging:
     case St::SuspendedEvse:
     case St::SuspendedEv:

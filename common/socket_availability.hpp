@@ -14,7 +14,9 @@ namespace pilehub::sockets {
 /// What a socket's (gun's) own last status report says, in words both device kinds share.
 enum class Reported {
     Idle,     ///< nothing runs and nothing is wrong
-    InUse,    ///< a session starts, runs or waits (e-bike starting/charging/full_wait; EV preparing..reserved)
+    InUse,    ///< a session starts, runs or waits (e-bike starting/charging/full_wait; EV charging..reserved)
+    Plugged,  ///< an EV gun's `preparing`: a car is plugged in, waiting to be authorised; busy only while a
+              ///< live session holds the gun (a car parked plugged without a session does not block riders)
     Fault,    ///< the device reports a fault (e-bike `fault`, or fault words on an idle socket; EV `faulted`)
     Disabled, ///< the device took the socket out of service (e-bike `disabled`; EV `unavailable`)
 };
@@ -47,7 +49,8 @@ struct SocketFacts {
 
 /// The first that applies: not enabled → Disabled; device offline → Offline; an open fault
 /// record or a reported fault → Faulted; reported disabled → Disabled; a live session or reported
-/// in use → Busy; otherwise Free.
+/// in use → Busy; otherwise Free (so an EV gun `preparing` with no live session is Free: CONTRACT
+/// D.1 counts a gun free when it is `available`, or `preparing` with no session, and online).
 Availability socket_availability(const SocketFacts& f);
 
 /// The rider API's word (docs/api.md): free, busy, faulted, offline, unavailable.

@@ -628,6 +628,12 @@ std::string format_rfc3339(EpochMs t, std::int32_t utc_offset_s) {
                        secs % 60, frac, zone);
 }
 
+Period period_at(const EnergyPricing& e, EpochMs t, std::int32_t utc_offset_s) {
+    const std::int64_t off_ms = static_cast<std::int64_t>(utc_offset_s) * 1000;
+    const std::int64_t in_day = t + off_ms - floor_div(t + off_ms, kMsPerDay) * kMsPerDay;
+    return e.slots[static_cast<std::size_t>(in_day / (kMsPerDay / static_cast<std::int64_t>(kSlotsPerDay)))];
+}
+
 EpochMs next_local_midnight(EpochMs t, std::int32_t utc_offset_s) {
     const std::int64_t off_ms = static_cast<std::int64_t>(utc_offset_s) * 1000;
     return (floor_div(t + off_ms, kMsPerDay) + 1) * kMsPerDay - off_ms;

@@ -72,6 +72,10 @@ struct EnergyPricing {
     bool operator==(const EnergyPricing&) const = default;
 };
 
+/// The TOU period in force at `t`: the period of the half-hour slot holding `t`'s local time at
+/// `utc_offset_s` (the tariff's zone).
+Period period_at(const EnergyPricing& e, EpochMs t, std::int32_t utc_offset_s);
+
 /// What stops a session as `quota_reached` and bounds its cost.
 struct Cap {
     std::optional<std::int64_t> max_minutes; ///< 1..2880 (48 h)

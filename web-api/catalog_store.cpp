@@ -66,6 +66,13 @@ constexpr const char* kBusyPorts =
 constexpr const char* kFaultedPorts =
     "SELECT f.device_id, f.n FROM fault_records f JOIN devices d ON d.id = f.device_id WHERE d.station_id = ? AND "
     "f.cleared_at IS NULL";
+constexpr const char* kGuns = "SELECT n, enabled, max_power_w, current_type, connector_type FROM guns WHERE "
+                              "device_id = ? ORDER BY n";
+constexpr const char* kPrepaidAmounts =
+    "SELECT amount_fen FROM station_prepaid_amounts WHERE station_id = ? ORDER BY amount_fen";
+constexpr const char* kClearPrepaidAmounts = "DELETE FROM station_prepaid_amounts WHERE station_id = ?";
+constexpr const char* kAddPrepaidAmount =
+    "INSERT INTO station_prepaid_amounts(station_id, amount_fen) VALUES (?, ?) ON CONFLICT DO NOTHING";
 constexpr const char* kStoredPresence = "SELECT online FROM device_presence WHERE device_id = ?";
 constexpr const char* kPortVisible =
     "SELECT 1 FROM devices d JOIN stations s ON s.id = d.station_id WHERE d.id = ?1 AND " PH_DEVICE_VISIBLE
@@ -349,6 +356,42 @@ std::set<std::pair<std::string, int>> CatalogStore::faulted_ports(const std::vec
         st.reset();
     }
     return out;
+}
+
+std::vector<GunRow> CatalogStore::guns(const std::string& device_id) {
+    std::vector<GunRow> out;
+    db::Statement st(db_, kGuns);
+    st.bind_all(device_id);
+    while (st.step())
+        out.push_back(GunRow{static_cast<int>(st.int64(0)), st.int64(1) != 0, st.int64(2), st.text(3), st.opt_text(4)});
+    return out;
+}
+
+std::optional<GunRow> CatalogStore::gun(const std::string& device_id, int n) {
+    for (auto& g : guns(device_id))
+        if (g.n == n)
+            return g;
+    return std::nullopt;
+}
+
+std::vector<std::int64_t> CatalogStore::prepaid_amounts(std::int64_t station_id) {
+    std::vector<std::int64_t> out;
+    db::Statement st(db_, kPrepaidAmounts);
+    st.bind_all(station_id);
+    while (st.step())
+        out.push_back(st.int64(0));
+    return out;
+}
+
+void CatalogStore::set_prepaid_amounts(std::int64_t station_id, const std::vector<std::int64_t>& amounts_fen) {
+    db::Transaction tx(db_);
+    db::Statement(db_, kClearPrepaidAmounts).bind_all(station_id).run();
+    db::Statement add(db_, kAddPrepaidAmount);
+    for (auto a : amounts_fen) {
+        add.bind_all(station_id, a).run();
+        add.reset();
+    }
+    tx.commit();
 }
 
 std::optional<bool> CatalogStore::stored_presence(const std::string& device_id) {

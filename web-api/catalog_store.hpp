@@ -66,6 +66,15 @@ struct PortRow {
     std::int64_t station_id = 0;
 };
 
+/// A gun of an EV charger with its rating (schema/core/001 and 007).
+struct GunRow {
+    int n = 0;
+    bool enabled = true;
+    std::int64_t rated_power_w = 0;            ///< `guns.max_power_w`
+    std::string current_type;                  ///< ac or dc
+    std::optional<std::string> connector_type; ///< gbt_dc, gbt_ac, ccs2, type2; nullopt when not registered
+};
+
 /// A stored tariff version.
 struct TariffRow {
     std::int64_t id = 0;
@@ -121,10 +130,18 @@ public:
     std::set<std::pair<std::string, int>> busy_ports(const std::vector<std::int64_t>& station_ids);
     /// (device_id, n) with an open fault (n = 0: the whole device) at these stations.
     std::set<std::pair<std::string, int>> faulted_ports(const std::vector<std::int64_t>& station_ids);
+    /// The guns of a charger with their connectors and ratings, by number (none for other kinds).
+    std::vector<GunRow> guns(const std::string& device_id);
+    std::optional<GunRow> gun(const std::string& device_id, int n);
     /// presenced's stored verdict on a device, if any.
     std::optional<bool> stored_presence(const std::string& device_id);
     /// Whether the socket's device, area and station are all enabled and the port too.
     bool port_visible(const std::string& device_id, int n);
+
+    /// The prepaid amounts riders pick from at a station (seed 003 预付值), ascending; empty: any amount.
+    std::vector<std::int64_t> prepaid_amounts(std::int64_t station_id);
+    /// Replaces a station's prepaid amounts (one transaction); the caller checked them (prepaid_amounts_problem).
+    void set_prepaid_amounts(std::int64_t station_id, const std::vector<std::int64_t>& amounts_fen);
 
     // tariffs
     std::vector<TariffRow> tariffs(std::int64_t station_id);

@@ -4,6 +4,7 @@
 #include "common/registry.hpp"
 #include "common/svc.hpp"
 #include "web-api/geo.hpp"
+#include "web-api/prepaid_amounts.hpp"
 #include "web-api/rbac.hpp"
 #include "web-api/routes_common.hpp"
 
@@ -63,6 +64,25 @@ void write_tariff_row(json::Writer& w, const Services& s, const TariffRow& t) {
 std::int64_t micro_degrees(double deg) {
     return std::llround(deg * 1e6);
 } // coordinates, never money
+
+/// The station's id when the operator sees it; else not_found (a scoped operator cannot tell another
+/// station's from none).
+std::int64_t station_in_scope(CatalogStore& cat, const Principal& who, std::int64_t id) {
+    if (!cat.station(id))
+        fail(ErrorCode::NotFound, "no such station");
+    require_station(who, id);
+    return id;
+}
+
+/// `{station_id, amounts_fen: [...]}`.
+std::string prepaid_amounts_reply(std::int64_t station, const std::vector<std::int64_t>& amounts) {
+    json::Writer w;
+    w.begin_object().field("station_id", station).key("amounts_fen").begin_array();
+    for (auto a : amounts)
+        w.value(a);
+    w.end_array().end_object();
+    return w.str();
+}
 
 } // namespace
 
@@ -424,6 +444,44 @@ void add_admin_catalog_routes(Router& r, Services& s) {
                       .field("enabled", a->enabled)
                       .end_object();
                   return Response::json(w.str());
+              }));
+
+    // ---- prepaid amounts (seed 003 预付值) ----
+    r.add(Route::make(Method::Get, "/api/v1/admin/stations/{id}/prepaid-amounts", "admin.stations.prepaid.get",
+                      "admin-hierarchy", "The prepaid amounts riders of a station pick their max_fen from")
+              .admin("stations.read")
+              .param(id_param())
+              .refuses({ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  CatalogStore cat(*d);
+                  const auto station = station_in_scope(cat, req.who, req.param_int("id"));
+                  return Response::json(prepaid_amounts_reply(station, cat.prepaid_amounts(station)));
+              }));
+
+    r.add(Route::make(Method::Put, "/api/v1/admin/stations/{id}/prepaid-amounts", "admin.stations.prepaid.put",
+                      "admin-hierarchy",
+                      "Replace a station's prepaid amounts: 1..12 distinct amounts, each 1..100000000 fen "
+                      "(invalid_amount otherwise); riders starting there must pick one as max_fen")
+              .admin("stations.write")
+              .param(id_param())
+              .field(array("amounts_fen", true, "The amounts, fen (any order; stored ascending)."))
+              .refuses({ErrorCode::NotFound, ErrorCode::InvalidAmount})
+              .handle([&s](Request& req) {
+                  auto b = req.body();
+                  auto arr = b.req_arr("amounts_fen", 64);
+                  std::vector<std::int64_t> amounts;
+                  for (std::size_t i = 0; i < arr.size(); ++i)
+                      if (auto a = arr.int_at(i, INT64_MIN, INT64_MAX))
+                          amounts.push_back(*a);
+                  req.check_body();
+                  if (const auto why = prepaid_amounts_problem(amounts))
+                      fail(ErrorCode::InvalidAmount, *why);
+                  auto d = s.core->get();
+                  CatalogStore cat(*d);
+                  const auto station = station_in_scope(cat, req.who, req.param_int("id"));
+                  cat.set_prepaid_amounts(station, amounts);
+                  return Response::json(prepaid_amounts_reply(station, cat.prepaid_amounts(station)));
               }));
 
     // ---- tariffs ----

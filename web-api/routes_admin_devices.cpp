@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <mutex>
 
 namespace pilehub::api {
@@ -136,6 +137,48 @@ void write_config(json::Writer& w, Services& s, db::Database& d, const std::stri
     w.field("in_sync", in_sync);
 }
 
+/// `connectors` of a registration: each `{n, type, rated_power_w}`. Shape errors are the body's
+/// (invalid_request); a type that is not a connector word, a gun number or a power out of range
+/// are invalid_connector (registry::connectors_problem).
+std::vector<registry::Connector> read_connectors(json::Object& body) {
+    std::vector<registry::Connector> out;
+    auto arr = body.opt_arr("connectors", 16);
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+        auto o = arr.obj(i);
+        const auto n = o.req_int("n");
+        const auto type_word = o.req_str("type", 16);
+        const auto watts = o.req_int("rated_power_w");
+        if (!o.ok())
+            break;
+        const auto type = registry::parse_connector_type(type_word);
+        if (!type)
+            fail(ErrorCode::InvalidConnector,
+                 fmt::format("connectors[{}].type `{}` is not gbt_dc, gbt_ac, ccs2 or type2", i, type_word));
+        // Gun numbers far out of range stay out of range as an int.
+        out.push_back(registry::Connector{static_cast<int>(std::clamp<std::int64_t>(n, -1, 1000)), *type, watts});
+    }
+    return out;
+}
+
+/// `guns: [{n, code, enabled, connector_type, current_type, rated_power_w[, ocpp_status]}]`; with
+/// `with_status`, each gun's OCPP status: its last `conn/{n}/state` st in `live`, null before it reported one.
+void write_guns(json::Writer& w, const std::string& device_id, const std::vector<GunRow>& guns, bool with_status,
+                const DeviceLive* live) {
+    w.key("guns").begin_array();
+    for (const auto& g : guns) {
+        w.begin_object().field("n", g.n).field("code", sockets::socket_code({device_id, g.n}));
+        w.field("enabled", g.enabled).nullable_field("connector_type", g.connector_type);
+        w.field("current_type", g.current_type).field("rated_power_w", g.rated_power_w);
+        if (with_status) {
+            const auto p = live ? live->ports.find(g.n) : std::map<int, PortLive>::const_iterator{};
+            const bool known = live && p != live->ports.end() && !p->second.st.empty();
+            w.nullable_field("ocpp_status", known ? std::optional(p->second.st) : std::nullopt);
+        }
+        w.end_object();
+    }
+    w.end_array();
+}
+
 std::string qr_text(const Services& s, const std::string& code) {
     return s.settings.qr_base_url + code;
 }
@@ -164,164 +207,193 @@ void add_admin_device_routes(Router& r, Services& s) {
                   return Response::json(w.str());
               }));
 
-    r.add(
-        Route::make(
-            Method::Post, "/api/v1/admin/devices", "admin.devices.create", "admin-devices",
-            "Register a device: returns its MQTT credentials (shown once); the broker accepts them without a restart")
-            .admin("devices.write")
-            .field(str("id", true, 48, "Device id [A-Za-z0-9_-]{1,48}: MQTT username and client id."))
-            .field(str_enum("kind", true, {"ebike_pile", "ev_charger", "camera"}, "Device kind."))
-            .field(integer("station_id", true, 1, INT64_MAX, "The station."))
-            .field(integer("sockets", true, 1, 64,
-                           "Ports: sockets (e-bike pile, 1..64), guns (EV charger, 1..16) or spaces (camera, 1..16)."))
-            .field(integer("area_id", false, 1, INT64_MAX, "An area of the station."))
-            .field(str("name", false, 100, "Name."))
-            .field(str("model", false, 64, "Model."))
-            .ok(201)
-            .refuses({ErrorCode::NotFound, ErrorCode::Duplicate})
-            .handle([&s](Request& req) {
-                auto b = req.body();
-                registry::Device dev;
-                dev.id = b.req_str("id", 48);
-                const auto kind = registry::parse_kind(b.req_str("kind", 16));
-                dev.station_id = b.req_int("station_id", 1, INT64_MAX);
-                dev.ports = static_cast<int>(b.req_int("sockets", 1, 64));
-                const auto area = b.opt_int("area_id", 1, INT64_MAX);
-                dev.name = b.opt_str("name", 100).value_or("");
-                const auto model = b.opt_str("model", 64).value_or("");
-                req.check_body();
-                if (!topics::valid_device_id(dev.id))
-                    fail(ErrorCode::InvalidRequest, "id must be [A-Za-z0-9_-]{1,48}");
-                dev.kind = *kind;
-                if (dev.ports > registry::max_ports(dev.kind))
-                    fail(ErrorCode::InvalidRequest, fmt::format("a {} has 1..{} ports", registry::to_string(dev.kind),
-                                                                registry::max_ports(dev.kind)));
-                auto d = s.core->get();
-                CatalogStore cat(*d);
-                if (!cat.station(dev.station_id) || !req.who.sees_station(dev.station_id))
-                    fail(ErrorCode::NotFound, "no such station");
-                if (area) {
-                    auto a = cat.area(*area);
-                    if (!a || a->station_id != dev.station_id)
-                        fail(ErrorCode::NotFound, "no such area in this station");
-                }
-                registry::Store reg(*d);
-                if (reg.device(dev.id))
-                    fail(ErrorCode::Duplicate, "a device with this id exists");
-                const auto secret = broker::random_secret();
-                reg.add_device(dev, broker::hash_password(secret), s.now());
-                if (area || !model.empty()) {
-                    auto row = cat.device(dev.id);
-                    row->area_id = area;
-                    row->model = model;
-                    cat.update_device(*row);
-                }
-                std::string why;
-                const bool reloaded =
-                    registry::sync_broker_credentials(reg, s.settings.password_file, s.settings.pid_file, &why);
-                if (!reloaded)
-                    log::warn(log::Ctx{dev.id, {}}, "broker not reloaded: {}", why);
-                if (dev.kind == registry::DeviceKind::EbikePile && s.publish) {
-                    // The device finds its full configuration retained when it first connects.
-                    const auto [version, text] = save_next_desired(s, *d, dev.id, nullptr);
-                    s.publish(mqtt::Message{topics::cfg_desired(dev.id), text, 1, true});
-                }
-                json::Writer w;
-                w.begin_object()
-                    .field("id", dev.id)
-                    .field("kind", registry::to_string(dev.kind))
-                    .field("station_id", dev.station_id);
-                w.field("sockets", dev.ports).field("mqtt_username", dev.id).field("mqtt_password", secret);
-                w.field("broker_reloaded", reloaded).end_object();
-                return Response::json(w.str(), 201);
-            }));
-
-    r.add(Route::make(Method::Get, "/api/v1/admin/devices/{id}", "admin.devices.get", "admin-devices",
-                      "A device: presence, sockets with their state, last stored telemetry, open faults")
-              .admin("devices.read")
-              .param(key_param("id", "Device id."))
-              .refuses({ErrorCode::UnknownDevice})
+    r.add(Route::make(
+              Method::Post, "/api/v1/admin/devices", "admin.devices.create", "admin-devices",
+              "Register a device: returns its MQTT credentials (shown once); the broker accepts them without a restart")
+              .admin("devices.write")
+              .field(str("id", true, 48, "Device id [A-Za-z0-9_-]{1,48}: MQTT username and client id."))
+              .field(str_enum("kind", true, {"ebike_pile", "ev_charger", "camera"}, "Device kind."))
+              .field(integer("station_id", true, 1, INT64_MAX, "The station."))
+              .field(integer("sockets", false, 1, 64,
+                             "Ports: sockets (e-bike pile, 1..64), guns (EV charger, 1..16) or spaces (camera, 1..16). "
+                             "Give this or guns."))
+              .field(integer("guns", false, 1, 16,
+                             "EV chargers: the number of guns (CONTRACT D.1; sockets is a synonym)."))
+              .field(array("connectors", false,
+                           "EV chargers: guns' connectors [{n, type: gbt_dc|gbt_ac|ccs2|type2, rated_power_w}] "
+                           "(AC 1000..44000 W, DC 1000..1000000 W; invalid_connector otherwise). Guns not listed "
+                           "keep 7000 W AC with no connector type."))
+              .field(integer("area_id", false, 1, INT64_MAX, "An area of the station."))
+              .field(str("name", false, 100, "Name."))
+              .field(str("model", false, 64, "Model."))
+              .ok(201)
+              .refuses({ErrorCode::NotFound, ErrorCode::Duplicate, ErrorCode::InvalidConnector})
               .handle([&s](Request& req) {
+                  auto b = req.body();
+                  registry::Device dev;
+                  dev.id = b.req_str("id", 48);
+                  const auto kind = registry::parse_kind(b.req_str("kind", 16));
+                  dev.station_id = b.req_int("station_id", 1, INT64_MAX);
+                  const auto sockets = b.opt_int("sockets", 1, 64);
+                  const auto guns = b.opt_int("guns", 1, 16);
+                  auto connectors = read_connectors(b);
+                  const auto area = b.opt_int("area_id", 1, INT64_MAX);
+                  dev.name = b.opt_str("name", 100).value_or("");
+                  const auto model = b.opt_str("model", 64).value_or("");
+                  req.check_body();
+                  dev.kind = *kind;
+                  if (guns && dev.kind != registry::DeviceKind::EvCharger)
+                      fail(ErrorCode::InvalidRequest, "guns is for ev_charger devices; give sockets");
+                  if (!sockets && !guns)
+                      fail(ErrorCode::InvalidRequest,
+                           dev.kind == registry::DeviceKind::EvCharger ? "guns is required" : "sockets is required");
+                  if (sockets && guns && *sockets != *guns)
+                      fail(ErrorCode::InvalidRequest, "sockets and guns name the same count; give one");
+                  dev.ports = static_cast<int>(guns.value_or(sockets.value_or(0)));
+                  if (!connectors.empty() && dev.kind != registry::DeviceKind::EvCharger)
+                      fail(ErrorCode::InvalidRequest, "connectors are for ev_charger devices");
+                  if (!topics::valid_device_id(dev.id))
+                      fail(ErrorCode::InvalidRequest, "id must be [A-Za-z0-9_-]{1,48}");
+                  dev.kind = *kind;
+                  if (dev.ports > registry::max_ports(dev.kind))
+                      fail(ErrorCode::InvalidRequest, fmt::format("a {} has 1..{} ports", registry::to_string(dev.kind),
+                                                                  registry::max_ports(dev.kind)));
+                  if (const auto why = registry::connectors_problem(connectors, dev.ports))
+                      fail(ErrorCode::InvalidConnector, *why);
+                  dev.connectors = std::move(connectors);
                   auto d = s.core->get();
                   CatalogStore cat(*d);
-                  const auto dev = device_in_scope(cat, req.who, req.param("id"));
-                  std::optional<DeviceLive> live;
-                  if (s.devices)
-                      live = s.devices->device(dev.id);
+                  if (!cat.station(dev.station_id) || !req.who.sees_station(dev.station_id))
+                      fail(ErrorCode::NotFound, "no such station");
+                  if (area) {
+                      auto a = cat.area(*area);
+                      if (!a || a->station_id != dev.station_id)
+                          fail(ErrorCode::NotFound, "no such area in this station");
+                  }
+                  registry::Store reg(*d);
+                  if (reg.device(dev.id))
+                      fail(ErrorCode::Duplicate, "a device with this id exists");
+                  const auto secret = broker::random_secret();
+                  reg.add_device(dev, broker::hash_password(secret), s.now());
+                  if (area || !model.empty()) {
+                      auto row = cat.device(dev.id);
+                      row->area_id = area;
+                      row->model = model;
+                      cat.update_device(*row);
+                  }
+                  std::string why;
+                  const bool reloaded =
+                      registry::sync_broker_credentials(reg, s.settings.password_file, s.settings.pid_file, &why);
+                  if (!reloaded)
+                      log::warn(log::Ctx{dev.id, {}}, "broker not reloaded: {}", why);
+                  if (dev.kind == registry::DeviceKind::EbikePile && s.publish) {
+                      // The device finds its full configuration retained when it first connects.
+                      const auto [version, text] = save_next_desired(s, *d, dev.id, nullptr);
+                      s.publish(mqtt::Message{topics::cfg_desired(dev.id), text, 1, true});
+                  }
                   json::Writer w;
-                  w.begin_object();
-                  write_device(w, s, dev);
-                  w.key("presence").begin_object().field("online", device_online(s, cat, dev.id));
-                  {
-                      if (const auto p = MonitorStore(*d).presence(dev.id)) {
-                          w.field("boot", p->boot)
-                              .field("since", when(s, p->since))
-                              .field("last_seen", when(s, p->last_seen));
-                          w.field("reason", p->reason);
-                      } else if (live) {
-                          w.field("boot", live->boot);
-                          if (live->presence_at)
-                              w.field("since", when(s, live->presence_at));
-                      }
-                      if (live && !live->fw.empty())
-                          w.field("fw", live->fw);
-                  }
-                  w.end_object();
-                  // Telemetry as recorderd stored it (the API reads no raw telemetry).
-                  std::optional<DbPool::Lease> tele;
-                  if (s.telemetry)
-                      tele.emplace(s.telemetry->get());
-                  w.key("sockets").begin_array();
-                  SocketStates states(s, cat, {dev.station_id});
-                  for (const auto& p : cat.ports(dev.id)) {
-                      w.begin_object()
-                          .field("n", p.n)
-                          .field("code", sockets::socket_code({dev.id, p.n}))
-                          .field("enabled", p.enabled);
-                      w.opt_field("socket_overload_w", p.socket_overload_w);
-                      if (dev.kind != "camera")
-                          w.field("state", states.state(dev.id, p.n, p.enabled && dev.visible));
-                      if (live) {
-                          if (auto it = live->ports.find(p.n); it != live->ports.end()) {
-                              w.field("reported_state", it->second.st).field("sid", it->second.sid);
-                              const auto sample = tele && !it->second.sid.empty()
-                                                      ? latest_session_sample(**tele, it->second.sid)
-                                                      : std::nullopt;
-                              if (sample)
-                                  w.field("power_w", sample->power_w).field("session_energy_wh", sample->energy_wh);
-                          }
-                      }
-                      w.end_object();
-                  }
-                  w.end_array();
-                  w.key("telemetry");
-                  if (const auto sample = tele ? latest_device_sample(**tele, dev.id) : std::nullopt) {
-                      w.begin_object().field("at", when(s, sample->t)).key("data").begin_object();
-                      if (sample->temp_dc)
-                          w.field("temp_c", static_cast<double>(*sample->temp_dc) / 10.0);
-                      w.opt_field("total_power_w", sample->total_power_w).opt_field("rssi_dbm", sample->rssi_dbm);
-                      w.end_object().end_object();
-                  } else {
-                      w.null();
-                  }
-                  w.key("state");
-                  if (auto doc = json::parse(live ? live->state_json : "{}"); doc)
-                      w.raw_value(*doc);
-                  else
-                      w.null();
-                  w.key("open_faults").begin_array();
-                  for (const auto& f : MonitorStore(*d).open_faults(dev.id)) {
-                      w.begin_object().field("n", f.n).field("code", f.code);
-                      w.key("bit");
-                      if (f.bit)
-                          w.value(*f.bit);
-                      else
-                          w.null();
-                      w.field("opened_at", when(s, f.opened_at)).end_object();
-                  }
-                  w.end_array().end_object();
-                  return Response::json(w.str());
+                  w.begin_object()
+                      .field("id", dev.id)
+                      .field("kind", registry::to_string(dev.kind))
+                      .field("station_id", dev.station_id);
+                  w.field("sockets", dev.ports);
+                  if (dev.kind == registry::DeviceKind::EvCharger)
+                      write_guns(w, dev.id, cat.guns(dev.id), false, nullptr);
+                  w.field("mqtt_username", dev.id).field("mqtt_password", secret);
+                  w.field("broker_reloaded", reloaded).end_object();
+                  return Response::json(w.str(), 201);
               }));
+
+    r.add(
+        Route::make(Method::Get, "/api/v1/admin/devices/{id}", "admin.devices.get", "admin-devices",
+                    "A device: presence, sockets with their state (a charger also its guns with connector, rating and "
+                    "OCPP status), last stored telemetry, open faults")
+            .admin("devices.read")
+            .param(key_param("id", "Device id."))
+            .refuses({ErrorCode::UnknownDevice})
+            .handle([&s](Request& req) {
+                auto d = s.core->get();
+                CatalogStore cat(*d);
+                const auto dev = device_in_scope(cat, req.who, req.param("id"));
+                std::optional<DeviceLive> live;
+                if (s.devices)
+                    live = s.devices->device(dev.id);
+                json::Writer w;
+                w.begin_object();
+                write_device(w, s, dev);
+                w.key("presence").begin_object().field("online", device_online(s, cat, dev.id));
+                {
+                    if (const auto p = MonitorStore(*d).presence(dev.id)) {
+                        w.field("boot", p->boot)
+                            .field("since", when(s, p->since))
+                            .field("last_seen", when(s, p->last_seen));
+                        w.field("reason", p->reason);
+                    } else if (live) {
+                        w.field("boot", live->boot);
+                        if (live->presence_at)
+                            w.field("since", when(s, live->presence_at));
+                    }
+                    if (live && !live->fw.empty())
+                        w.field("fw", live->fw);
+                }
+                w.end_object();
+                // Telemetry as recorderd stored it (the API reads no raw telemetry).
+                std::optional<DbPool::Lease> tele;
+                if (s.telemetry)
+                    tele.emplace(s.telemetry->get());
+                w.key("sockets").begin_array();
+                SocketStates states(s, cat, {dev.station_id});
+                for (const auto& p : cat.ports(dev.id)) {
+                    w.begin_object()
+                        .field("n", p.n)
+                        .field("code", sockets::socket_code({dev.id, p.n}))
+                        .field("enabled", p.enabled);
+                    w.opt_field("socket_overload_w", p.socket_overload_w);
+                    if (dev.kind != "camera")
+                        w.field("state", states.state(dev.id, p.n, p.enabled && dev.visible));
+                    if (live) {
+                        if (auto it = live->ports.find(p.n); it != live->ports.end()) {
+                            w.field("reported_state", it->second.st).field("sid", it->second.sid);
+                            const auto sample = tele && !it->second.sid.empty()
+                                                    ? latest_session_sample(**tele, it->second.sid)
+                                                    : std::nullopt;
+                            if (sample)
+                                w.field("power_w", sample->power_w).field("session_energy_wh", sample->energy_wh);
+                        }
+                    }
+                    w.end_object();
+                }
+                w.end_array();
+                if (dev.kind == "ev_charger")
+                    write_guns(w, dev.id, cat.guns(dev.id), true, live ? &*live : nullptr);
+                w.key("telemetry");
+                if (const auto sample = tele ? latest_device_sample(**tele, dev.id) : std::nullopt) {
+                    w.begin_object().field("at", when(s, sample->t)).key("data").begin_object();
+                    if (sample->temp_dc)
+                        w.field("temp_c", static_cast<double>(*sample->temp_dc) / 10.0);
+                    w.opt_field("total_power_w", sample->total_power_w).opt_field("rssi_dbm", sample->rssi_dbm);
+                    w.end_object().end_object();
+                } else {
+                    w.null();
+                }
+                w.key("state");
+                if (auto doc = json::parse(live ? live->state_json : "{}"); doc)
+                    w.raw_value(*doc);
+                else
+                    w.null();
+                w.key("open_faults").begin_array();
+                for (const auto& f : MonitorStore(*d).open_faults(dev.id)) {
+                    w.begin_object().field("n", f.n).field("code", f.code);
+                    w.key("bit");
+                    if (f.bit)
+                        w.value(*f.bit);
+                    else
+                        w.null();
+                    w.field("opened_at", when(s, f.opened_at)).end_object();
+                }
+                w.end_array().end_object();
+                return Response::json(w.str());
+            }));
 
     r.add(Route::make(Method::Put, "/api/v1/admin/devices/{id}", "admin.devices.update", "admin-devices",
                       "Rename, move to an area, enable or disable a device (a disabled device disappears from riders)")
@@ -438,8 +510,10 @@ void add_admin_device_routes(Router& r, Services& s) {
 
     r.add(Route::make(Method::Post, "/api/v1/admin/devices/{id}/commands/{name}", "admin.devices.command",
                       "admin-devices",
-                      "A remote command through sessiond (query_port, query_device, reboot, set_time; a kind's "
-                      "other commands, ota, unlock, reset, set_availability, lock, snapshot, are unsupported for now)")
+                      "A remote command through sessiond, answered with the device's reply: e-bike piles query_port, "
+                      "query_device, reboot, set_time; EV chargers reset {type}, unlock {n}, set_availability {n, "
+                      "operative}, set_tariff {elec_e4, service_e4, text?}, set_time (ota, lock and snapshot are "
+                      "unsupported for now)")
               .admin("devices.command")
               .param(key_param("id", "Device id."))
               .param(key_param("name", "Command name."))

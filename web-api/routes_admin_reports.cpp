@@ -89,7 +89,8 @@ void add_admin_report_routes(Router& r, Services& s) {
               }));
 
     r.add(Route::make(Method::Get, "/api/v1/admin/exports/sessions", "admin.exports.sessions", "admin-reports",
-                      "Sessions (orders) as CSV or XLSX")
+                      "Sessions (orders) as CSV or XLSX: e-bike and car orders apart (kind), electricity and service "
+                      "amounts of settled ones")
               .admin("exports.read")
               .q(format_param())
               .q(str("from", false, 40, "Created from (RFC 3339 or YYYY-MM-DD)."))
@@ -97,9 +98,11 @@ void add_admin_report_routes(Router& r, Services& s) {
               .q(integer("station_id", false, 1, INT64_MAX, "One station."))
               .q(str_enum("state", false, session_state_words(svc::is_ended),
                           "Only this state: active (every state that holds its socket), completed or failed."))
+              .q(session_kind_param())
               .produce("text/csv")
               .handle([&s](Request& req) {
                   SessionFilter f;
+                  f.kind = req.query("kind").value_or("");
                   f.from = query_time(s, req, "from");
                   f.to = query_time(s, req, "to");
                   f.station_id = req.query_int("station_id");
@@ -111,10 +114,12 @@ void add_admin_report_routes(Router& r, Services& s) {
                   std::map<std::int64_t, std::string> station_names;
                   exports::Table t;
                   t.name = "sessions";
-                  t.headers = {"session_id", "state",      "method",     "account_id", "phone",     "card_no",
-                               "station_id", "station",    "device_id",  "socket",     "mode",      "minutes",
-                               "created_at", "started_at", "ended_at",   "duration_s", "energy_wh", "max_power_w",
-                               "cost_fen",   "cost_yuan",  "stop_reason"};
+                  // Columns added for cars go at the end, so older readers of the export keep theirs.
+                  t.headers = {"session_id",      "state",      "method",      "account_id", "phone",     "card_no",
+                               "station_id",      "station",    "device_id",   "socket",     "mode",      "minutes",
+                               "created_at",      "started_at", "ended_at",    "duration_s", "energy_wh", "max_power_w",
+                               "cost_fen",        "cost_yuan",  "stop_reason", "kind",       "max_fen",   "soc_pct",
+                               "electricity_fen", "service_fen"};
                   for (const auto& row : SessionStore(*d).sessions(f)) {
                       auto it = station_names.find(row.station_id);
                       if (it == station_names.end()) {
@@ -122,6 +127,9 @@ void add_admin_report_routes(Router& r, Services& s) {
                           it = station_names.emplace(row.station_id, st ? st->name : "").first;
                       }
                       auto opt_time = [&](std::optional<EpochMs> v) { return v ? when(s, *v) : std::string(); };
+                      auto opt_int = [](std::optional<std::int64_t> v) {
+                          return v ? exports::Cell(*v) : exports::Cell(std::string());
+                      };
                       t.rows.push_back({row.id,
                                         std::string(svc::to_string(row.state)),
                                         row.method,
@@ -133,16 +141,21 @@ void add_admin_report_routes(Router& r, Services& s) {
                                         row.device_id,
                                         std::int64_t{row.n},
                                         row.mode,
-                                        row.minutes ? exports::Cell(*row.minutes) : exports::Cell(std::string()),
+                                        opt_int(row.minutes),
                                         when(s, row.created_at),
                                         opt_time(row.started_at),
                                         opt_time(row.ended_at),
                                         row.duration_s,
                                         row.energy_wh,
                                         row.max_power_w,
-                                        row.cost_fen ? exports::Cell(*row.cost_fen) : exports::Cell(std::string()),
+                                        opt_int(row.cost_fen),
                                         row.cost_fen ? fen_text(*row.cost_fen) : std::string(),
-                                        row.stop_reason.value_or("")});
+                                        row.stop_reason.value_or(""),
+                                        row.kind,
+                                        opt_int(row.max_fen),
+                                        opt_int(row.soc_pct),
+                                        opt_int(row.electricity_fen),
+                                        opt_int(row.service_fen)});
                   }
                   return send(t, req.query("format").value_or("csv"), "sessions");
               }));

@@ -134,33 +134,37 @@ std::string incidents_reply(const Services& s, const std::vector<IncidentRow>& r
 } // namespace
 
 void add_admin_session_routes(Router& r, Services& s) {
-    r.add(Route::make(Method::Get, "/api/v1/admin/sessions", "admin.sessions.list", "admin-sessions",
-                      "Sessions in scope by station, device, rider, state, start method and date, newest first")
-              .admin("sessions.read")
-              .q(integer("station_id", false, 1, INT64_MAX, "One station."))
-              .q(str("device_id", false, 48, "One device."))
-              .q(integer("account_id", false, 1, INT64_MAX, "One rider."))
-              .q(str_enum("state", false, session_state_words([](svc::SessionState) { return true; }),
-                          "A state, or active (every state that holds its socket)."))
-              .q(str_enum("method", false, {"app", "card"}, "How it was started."))
-              .q(str("from", false, 40, "Created from (RFC 3339 or YYYY-MM-DD)."))
-              .q(str("to", false, 40, "Created before (RFC 3339 or YYYY-MM-DD)."))
-              .q(limit_param())
-              .q(offset_param())
-              .handle([&s](Request& req) {
-                  SessionFilter f;
-                  f.station_id = req.query_int("station_id");
-                  f.device_id = req.query("device_id").value_or("");
-                  f.account_id = req.query_int("account_id");
-                  f.state = req.query("state").value_or("");
-                  f.method = req.query("method").value_or("");
-                  f.from = query_time(s, req, "from");
-                  f.to = query_time(s, req, "to");
-                  f.scope = scope_of(req.who);
-                  f.limit = req.query_int("limit").value_or(50);
-                  f.offset = req.query_int("offset").value_or(0);
-                  return Response::json(sessions_reply(s, f, true));
-              }));
+    r.add(
+        Route::make(Method::Get, "/api/v1/admin/sessions", "admin.sessions.list", "admin-sessions",
+                    "Sessions in scope by station, device, rider, state, start method, kind (e-bike or car) and date, "
+                    "newest first")
+            .admin("sessions.read")
+            .q(integer("station_id", false, 1, INT64_MAX, "One station."))
+            .q(str("device_id", false, 48, "One device."))
+            .q(integer("account_id", false, 1, INT64_MAX, "One rider."))
+            .q(str_enum("state", false, session_state_words([](svc::SessionState) { return true; }),
+                        "A state, or active (every state that holds its socket)."))
+            .q(str_enum("method", false, {"app", "card"}, "How it was started."))
+            .q(session_kind_param())
+            .q(str("from", false, 40, "Created from (RFC 3339 or YYYY-MM-DD)."))
+            .q(str("to", false, 40, "Created before (RFC 3339 or YYYY-MM-DD)."))
+            .q(limit_param())
+            .q(offset_param())
+            .handle([&s](Request& req) {
+                SessionFilter f;
+                f.kind = req.query("kind").value_or("");
+                f.station_id = req.query_int("station_id");
+                f.device_id = req.query("device_id").value_or("");
+                f.account_id = req.query_int("account_id");
+                f.state = req.query("state").value_or("");
+                f.method = req.query("method").value_or("");
+                f.from = query_time(s, req, "from");
+                f.to = query_time(s, req, "to");
+                f.scope = scope_of(req.who);
+                f.limit = req.query_int("limit").value_or(50);
+                f.offset = req.query_int("offset").value_or(0);
+                return Response::json(sessions_reply(s, f, true));
+            }));
 
     r.add(Route::make(Method::Get, "/api/v1/admin/sessions/{id}", "admin.sessions.get", "admin-sessions",
                       "A session with its transitions, power curve and bill lines")

@@ -67,6 +67,8 @@ void require_unscoped(const Principal& p, std::string_view what) {
         fail(ErrorCode::InvalidRequest, r.msg.empty() ? "the service refused the request as invalid" : r.msg);
     if (r.status == "unsupported")
         fail(ErrorCode::Unsupported, r.msg.empty() ? "not supported" : r.msg);
+    if (r.status == "rejected") // a device's own refusal of a relayed command, without a code of ours
+        fail(ErrorCode::Conflict, r.msg.empty() ? "the device refused" : "the device refused: " + r.msg);
     log::warn("sessiond answered {} with unknown code `{}`: {}", r.status, r.code, r.msg);
     fail(ErrorCode::Internal, "the session service failed");
 }
@@ -155,7 +157,18 @@ std::string socket_state(Services& s, CatalogStore& cat, const std::string& devi
     return std::string(states.state(device_id, n, visible));
 }
 
-void write_modes(json::Writer& w, const billing::Tariff& t) {
+std::string_view rider_port_kind(std::string_view device_kind) {
+    return device_kind == "ev_charger" ? "ev_gun" : "socket";
+}
+
+void write_prepaid_amounts(json::Writer& w, const std::vector<std::int64_t>& amounts_fen) {
+    w.key("prepaid_amounts_fen").begin_array();
+    for (auto a : amounts_fen)
+        w.value(a);
+    w.end_array();
+}
+
+void write_modes(json::Writer& w, const billing::Tariff& t, EpochMs now) {
     w.key("modes").begin_array();
     for (auto m : t.modes) {
         w.begin_object().field("mode", billing::to_string(m));
@@ -185,6 +198,9 @@ void write_modes(json::Writer& w, const billing::Tariff& t) {
             }
             w.end_object();
             w.field("service_by", billing::to_string(t.energy->service_by));
+            const auto tz = billing::find_time_zone(t.timezone);
+            w.field("current_period",
+                    billing::to_string(billing::period_at(*t.energy, now, tz ? tz->utc_offset_s : 0)));
             if (t.energy->service_by == billing::ServiceBy::Hour)
                 w.field("service_fen_per_hour", t.energy->service_fen_per_hour);
         }
@@ -327,9 +343,10 @@ std::optional<std::int64_t> running_cost_fen(Services& s, const SessionRow& row)
 void write_session(json::Writer& w, Services& s, const SessionRow& row, bool admin) {
     w.field("id", row.id).field("state", svc::to_string(row.state));
     w.field("socket", sockets::socket_code({row.device_id, row.n})).field("device_id", row.device_id).field("n", row.n);
-    w.field("station_id", row.station_id).field("mode", row.mode);
+    w.field("station_id", row.station_id).field("kind", row.kind).field("mode", row.mode);
     w.opt_field("minutes", row.minutes);
     w.field("method", row.method);
+    w.nullable_field("max_fen", row.max_fen).nullable_field("soc_pct", row.soc_pct);
     w.field("created_at", when(s, row.created_at));
     write_time(w, s, "started_at", row.started_at);
     write_time(w, s, "ended_at", row.ended_at);
@@ -351,6 +368,8 @@ void write_session(json::Writer& w, Services& s, const SessionRow& row, bool adm
     else
         w.null();
     w.field("settled", row.cost_fen.has_value());
+    // The settlement's split (BILLING §5); null until settled, and on sessions settled before it existed.
+    w.nullable_field("electricity_fen", row.electricity_fen).nullable_field("service_fen", row.service_fen);
     w.key("stop_reason");
     if (row.stop_reason)
         w.value(*row.stop_reason);
@@ -398,6 +417,10 @@ std::vector<std::string> session_state_words(bool (*include)(svc::SessionState))
         if (include(st))
             out.emplace_back(svc::to_string(st));
     return out;
+}
+
+FieldSpec session_kind_param() {
+    return str_enum("kind", false, {"ebike", "ev"}, "ebike (e-bike sockets) or ev (car guns).");
 }
 
 FieldSpec limit_param() {

@@ -106,14 +106,20 @@ private:
     const Device& device(const std::string& device_id);
     std::map<std::string, Device> devices_;
 };
+/// The rider-facing kind of a port: `ev_gun` for a charger's gun, `socket` for anything else.
+std::string_view rider_port_kind(std::string_view device_kind);
 /// The state of one socket (see SocketStates).
 std::string socket_state(Services& s, CatalogStore& cat, const std::string& device_id, int n);
 /// Whether a device is online: the device cache's one presence view (the device's own presence
 /// and presenced's verdicts), else, while the cache has heard nothing of it, presenced's stored verdict.
 bool device_online(Services& s, CatalogStore& cat, const std::string& device_id);
 
-/// The modes a tariff offers with their prices (rider socket view).
-void write_modes(json::Writer& w, const billing::Tariff& t);
+/// The modes a tariff offers with their prices (rider socket view); energy mode names each TOU
+/// period's electricity and service price per kWh (`elec_e4`, `service_e4`: 0.0001 yuan) and
+/// `current_period`, the period in force at `now`.
+void write_modes(json::Writer& w, const billing::Tariff& t, EpochMs now);
+/// `prepaid_amounts_fen`: the amounts riders pick their `max_fen` from (empty: any amount).
+void write_prepaid_amounts(json::Writer& w, const std::vector<std::int64_t>& amounts_fen);
 
 // ---- JSON shapes ----
 void write_station(json::Writer& w, const Services& s, const StationRow& st);
@@ -132,6 +138,9 @@ void write_curve(json::Writer& w, const Services& s, const std::vector<SampleRow
 /// The words of a `state` filter of session lists: `active` (every state that holds its socket,
 /// SessionFilter) followed by the svc state words for which `include` is true.
 std::vector<std::string> session_state_words(bool (*include)(svc::SessionState));
+
+/// The `kind` filter of operator session lists and exports: `ebike` (e-bike sockets) or `ev` (car guns).
+FieldSpec session_kind_param();
 
 /// Paging parameters shared by list routes.
 FieldSpec limit_param();

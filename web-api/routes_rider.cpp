@@ -6,6 +6,7 @@
 #include "common/socket_code.hpp"
 #include "web-api/device_cache.hpp"
 #include "web-api/geo.hpp"
+#include "web-api/prepaid_amounts.hpp"
 #include "web-api/routes_common.hpp"
 
 #include <fmt/format.h>
@@ -17,12 +18,12 @@
 namespace pilehub::api {
 namespace {
 
-/// Free and total sockets of stations, from the registry, live sessions, open faults, presence
-/// and the sockets' last reported state; served from s.station_counts for stations counted within
-/// settings.station_counts_ttl_ms.
-std::map<std::int64_t, SocketCounts> socket_counts(Services& s, CatalogStore& cat,
-                                                   const std::vector<std::int64_t>& ids) {
-    std::map<std::int64_t, SocketCounts> out;
+/// Free and total sockets and guns of stations (StationCounts: together and per kind), from the
+/// registry, live sessions, open faults, presence and the ports' last reported state; served from
+/// s.station_counts for stations counted within settings.station_counts_ttl_ms.
+std::map<std::int64_t, StationCounts> station_counts(Services& s, CatalogStore& cat,
+                                                     const std::vector<std::int64_t>& ids) {
+    std::map<std::int64_t, StationCounts> out;
     const auto now = s.now();
     std::vector<std::int64_t> missing;
     for (auto id : ids) {
@@ -34,16 +35,12 @@ std::map<std::int64_t, SocketCounts> socket_counts(Services& s, CatalogStore& ca
     if (missing.empty())
         return out;
     const auto generation = s.station_counts.generation();
-    std::map<std::int64_t, SocketCounts> counted;
+    std::map<std::int64_t, StationCounts> counted;
     for (auto id : missing)
-        counted[id] = SocketCounts{};
+        counted[id] = StationCounts{};
     SocketStates states(s, cat, missing);
-    for (const auto& p : cat.rider_ports(missing)) {
-        auto& c = counted[p.station_id];
-        ++c.total;
-        if (states.state(p.device_id, p.n) == "free")
-            ++c.free;
-    }
+    for (const auto& p : cat.rider_ports(missing))
+        counted[p.station_id].add(p.kind, states.availability(p.device_id, p.n) == sockets::Availability::Free);
     for (const auto& [id, c] : counted) {
         s.station_counts.put(id, c, now, generation);
         out[id] = c;
@@ -51,9 +48,39 @@ std::map<std::int64_t, SocketCounts> socket_counts(Services& s, CatalogStore& ca
     return out;
 }
 
+/// `free_sockets`, `total_sockets` (every socket and gun, as before cars), then `ebike` and `ev`:
+/// `{free, total}` each.
+void write_counts(json::Writer& w, const StationCounts& c) {
+    w.field("free_sockets", c.all.free).field("total_sockets", c.all.total);
+    for (const auto& [key, k] : {std::pair{"ebike", &c.ebike}, std::pair{"ev", &c.ev}})
+        w.key(key).begin_object().field("free", k->free).field("total", k->total).end_object();
+}
+
+/// A gun's OCPP status (its last `conn/{n}/state` st; null before it reported one), connector and rating.
+void write_gun(json::Writer& w, Services& s, CatalogStore& cat, const std::string& device_id, int n) {
+    const auto live = s.devices ? s.devices->port(device_id, n) : std::nullopt;
+    w.nullable_field("ocpp_status", live && !live->st.empty() ? std::optional(live->st) : std::nullopt);
+    const auto gun = cat.gun(device_id, n);
+    w.nullable_field("rated_power_w", gun ? std::optional(gun->rated_power_w) : std::nullopt);
+    w.nullable_field("connector_type", gun ? gun->connector_type : std::nullopt);
+    w.nullable_field("current_type", gun ? std::optional(gun->current_type) : std::nullopt);
+}
+
 /// The longest `mode` text a start request may carry (longer: invalid_request); a word that is
 /// not a billing::Mode is invalid_mode.
 constexpr std::size_t kMaxModeWordLen = 16;
+
+/// `max_fen`: any integer reaches the handler, so a value out of range is `invalid_amount` (422)
+/// like one the station does not offer, rather than the generic invalid_request.
+FieldSpec max_fen_field() {
+    auto f = integer("max_fen", false, 1, svc::kMaxPrepaidFen,
+                     "The rider's prepaid amount, fen: the session stops as quota_reached when its cost reaches it. "
+                     "One of the station's prepaid_amounts_fen when it has some; else any amount in range "
+                     "(invalid_amount otherwise).");
+    f.min.reset();
+    f.max.reset();
+    return f;
+}
 
 const SessionRow& own_session(const std::optional<SessionRow>& row, const Principal& who) {
     // Another rider's session is indistinguishable from none at all.
@@ -133,67 +160,69 @@ void add_rider_routes(Router& r, Services& s) {
                   return Response::json(R"({"updated":true})");
               }));
 
-    r.add(Route::make(Method::Get, "/api/v1/stations/nearby", "stations.nearby", "rider",
-                      "Stations within a radius, nearest first, with free and total sockets and open_now")
-              .rider()
-              .q(number("lat", true, -90, 90, "Latitude, degrees (WGS 84)."))
-              .q(number("lon", true, -180, 180, "Longitude, degrees."))
-              .q(integer("radius_m", false, 1, 50000, "Search radius in metres (default 5000)."))
-              .q(integer("limit", false, 1, 200, "At most this many stations (default 50)."))
-              .handle([&s](Request& req) {
-                  const double lat = *req.query_num("lat"), lon = *req.query_num("lon");
-                  const double radius =
-                      static_cast<double>(req.query_int("radius_m").value_or(s.settings.default_radius_m));
-                  const auto limit = static_cast<std::size_t>(req.query_int("limit").value_or(50));
-                  const auto box = geo::bounding_box(lat, lon, radius);
-                  auto d = s.core->get();
-                  CatalogStore cat(*d);
-                  struct Hit {
-                      StationRow st;
-                      double dist;
-                  };
-                  std::vector<Hit> hits;
-                  for (auto& st : cat.visible_stations_in_box(box.lat_min_e6, box.lat_max_e6, box.lon_min_e6,
-                                                              box.lon_max_e6, box.lon_wraps, box.all_lon)) {
-                      const double dist = geo::distance_m(lat, lon, static_cast<double>(st.lat_e6) / 1e6,
-                                                          static_cast<double>(st.lon_e6) / 1e6);
-                      if (dist <= radius)
-                          hits.push_back(Hit{std::move(st), dist});
-                  }
-                  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
-                      return a.dist != b.dist ? a.dist < b.dist : a.st.id < b.st.id;
-                  });
-                  if (hits.size() > limit)
-                      hits.resize(limit);
-                  std::vector<std::int64_t> ids;
-                  for (const auto& h : hits)
-                      ids.push_back(h.st.id);
-                  const auto counts = socket_counts(s, cat, ids);
-                  const auto now = s.now();
-                  json::Writer w;
-                  w.begin_object().key("stations").begin_array();
-                  for (const auto& h : hits) {
-                      const auto& st = h.st;
-                      const auto hours = geo::parse_open_hours(st.open_hours);
-                      const auto tz = billing::find_time_zone(st.timezone);
-                      const bool open =
-                          hours && geo::open_at(*hours, now, tz ? tz->utc_offset_s : s.settings.utc_offset_s);
-                      auto c = counts.find(st.id);
-                      w.begin_object().field("id", st.id).field("name", st.name).field("address", st.address);
-                      w.field("lat", static_cast<double>(st.lat_e6) / 1e6)
-                          .field("lon", static_cast<double>(st.lon_e6) / 1e6);
-                      w.field("distance_m", static_cast<std::int64_t>(std::llround(h.dist)));
-                      w.field("open_hours", st.open_hours).field("open_now", open);
-                      w.field("free_sockets", c == counts.end() ? 0 : c->second.free);
-                      w.field("total_sockets", c == counts.end() ? 0 : c->second.total);
-                      w.end_object();
-                  }
-                  w.end_array().end_object();
-                  return Response::json(w.str());
-              }));
+    r.add(
+        Route::make(Method::Get, "/api/v1/stations/nearby", "stations.nearby", "rider",
+                    "Stations within a radius, nearest first, with free and total sockets (also e-bike and car apart) "
+                    "and open_now")
+            .rider()
+            .q(number("lat", true, -90, 90, "Latitude, degrees (WGS 84)."))
+            .q(number("lon", true, -180, 180, "Longitude, degrees."))
+            .q(integer("radius_m", false, 1, 50000, "Search radius in metres (default 5000)."))
+            .q(integer("limit", false, 1, 200, "At most this many stations (default 50)."))
+            .handle([&s](Request& req) {
+                const double lat = *req.query_num("lat"), lon = *req.query_num("lon");
+                const double radius =
+                    static_cast<double>(req.query_int("radius_m").value_or(s.settings.default_radius_m));
+                const auto limit = static_cast<std::size_t>(req.query_int("limit").value_or(50));
+                const auto box = geo::bounding_box(lat, lon, radius);
+                auto d = s.core->get();
+                CatalogStore cat(*d);
+                struct Hit {
+                    StationRow st;
+                    double dist;
+                };
+                std::vector<Hit> hits;
+                for (auto& st : cat.visible_stations_in_box(box.lat_min_e6, box.lat_max_e6, box.lon_min_e6,
+                                                            box.lon_max_e6, box.lon_wraps, box.all_lon)) {
+                    const double dist = geo::distance_m(lat, lon, static_cast<double>(st.lat_e6) / 1e6,
+                                                        static_cast<double>(st.lon_e6) / 1e6);
+                    if (dist <= radius)
+                        hits.push_back(Hit{std::move(st), dist});
+                }
+                std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+                    return a.dist != b.dist ? a.dist < b.dist : a.st.id < b.st.id;
+                });
+                if (hits.size() > limit)
+                    hits.resize(limit);
+                std::vector<std::int64_t> ids;
+                for (const auto& h : hits)
+                    ids.push_back(h.st.id);
+                const auto counts = station_counts(s, cat, ids);
+                const auto now = s.now();
+                json::Writer w;
+                w.begin_object().key("stations").begin_array();
+                for (const auto& h : hits) {
+                    const auto& st = h.st;
+                    const auto hours = geo::parse_open_hours(st.open_hours);
+                    const auto tz = billing::find_time_zone(st.timezone);
+                    const bool open =
+                        hours && geo::open_at(*hours, now, tz ? tz->utc_offset_s : s.settings.utc_offset_s);
+                    const auto c = counts.find(st.id);
+                    w.begin_object().field("id", st.id).field("name", st.name).field("address", st.address);
+                    w.field("lat", static_cast<double>(st.lat_e6) / 1e6)
+                        .field("lon", static_cast<double>(st.lon_e6) / 1e6);
+                    w.field("distance_m", static_cast<std::int64_t>(std::llround(h.dist)));
+                    w.field("open_hours", st.open_hours).field("open_now", open);
+                    write_counts(w, c == counts.end() ? StationCounts{} : c->second);
+                    w.end_object();
+                }
+                w.end_array().end_object();
+                return Response::json(w.str());
+            }));
 
     r.add(Route::make(Method::Get, "/api/v1/stations/{id}", "stations.get", "rider",
-                      "A station with its sockets and their states")
+                      "A station with its sockets and guns, their states, free counts per kind, prepaid amounts and "
+                      "tariff")
               .rider()
               .param(id_param())
               .handle([&s](Request& req) {
@@ -212,18 +241,20 @@ void add_rider_routes(Router& r, Services& s) {
                   w.field("open_hours", st->open_hours);
                   w.field("open_now",
                           hours && geo::open_at(*hours, s.now(), tz ? tz->utc_offset_s : s.settings.utc_offset_s));
+                  write_counts(w, station_counts(s, cat, {st->id})[st->id]);
                   w.key("sockets").begin_array();
                   SocketStates states(s, cat, {st->id});
                   for (const auto& p : cat.rider_ports({st->id}))
                       w.begin_object()
                           .field("code", sockets::socket_code({p.device_id, p.n}))
-                          .field("kind", p.kind == "ev_charger" ? "gun" : "socket")
+                          .field("kind", rider_port_kind(p.kind))
                           .field("state", states.state(p.device_id, p.n))
                           .end_object();
                   w.end_array();
+                  write_prepaid_amounts(w, cat.prepaid_amounts(st->id));
                   if (auto t = cat.tariff_in_force(st->id, std::nullopt, s.now())) {
                       w.key("tariff").begin_object().field("name", t->second.name).field("version", t->first.version);
-                      write_modes(w, t->second);
+                      write_modes(w, t->second, s.now());
                       w.end_object();
                   } else {
                       w.key("tariff").null();
@@ -233,7 +264,8 @@ void add_rider_routes(Router& r, Services& s) {
               }));
 
     r.add(Route::make(Method::Get, "/api/v1/sockets/{code}", "sockets.get", "rider",
-                      "A socket by the code in its QR (<device_id>-<n>): state, station, modes with prices")
+                      "A socket or EV gun by the code in its QR (<device_id>-<n>): state (a gun also its OCPP status, "
+                      "connector and rating), station, prepaid amounts, modes with prices")
               .rider()
               .param(key_param("code", "The socket code, e.g. demo-e00001-3."))
               .refuses({ErrorCode::UnknownSocket})
@@ -250,21 +282,24 @@ void add_rider_routes(Router& r, Services& s) {
                   auto st = cat.station(dev->station_id);
                   json::Writer w;
                   w.begin_object().field("code", code).field("device_id", dev->id).field("n", parsed->n);
-                  w.field("kind", dev->kind == "ev_charger" ? "gun" : "socket");
+                  w.field("kind", rider_port_kind(dev->kind));
                   w.field("state", socket_state(s, cat, dev->id, parsed->n));
+                  if (dev->kind == "ev_charger")
+                      write_gun(w, s, cat, dev->id, parsed->n);
                   w.key("station")
                       .begin_object()
                       .field("id", st->id)
                       .field("name", st->name)
                       .field("address", st->address);
                   w.field("open_hours", st->open_hours).end_object();
+                  write_prepaid_amounts(w, cat.prepaid_amounts(st->id));
                   if (auto t = cat.tariff_in_force(st->id, dev->area_id, s.now())) {
                       w.key("tariff")
                           .begin_object()
                           .field("name", t->second.name)
                           .field("version", t->first.version)
                           .end_object();
-                      write_modes(w, t->second);
+                      write_modes(w, t->second, s.now());
                   } else {
                       w.key("tariff").null();
                       w.key("modes").begin_array().end_array();
@@ -280,15 +315,17 @@ void add_rider_routes(Router& r, Services& s) {
               .field(str("mode", true, kMaxModeWordLen, "time, power or energy (as the socket's tariff offers)."))
               .field(integer("minutes", false, svc::kMinMinutes, svc::kMaxMinutes,
                              "Time mode: the duration chosen from the tariff's options."))
+              .field(max_fen_field())
               .ok(202)
               .refuses({ErrorCode::UnknownSocket, ErrorCode::SocketBusy, ErrorCode::SessionLimit,
                         ErrorCode::DeviceOffline, ErrorCode::BalanceTooLow, ErrorCode::AccountFrozen,
-                        ErrorCode::SocketFaulted, ErrorCode::InvalidMode, ErrorCode::Timeout})
+                        ErrorCode::SocketFaulted, ErrorCode::InvalidMode, ErrorCode::InvalidAmount, ErrorCode::Timeout})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto socket = b.req_str("socket", svc::kMaxSocketCodeLen);
                   const auto mode_word = b.req_str("mode", kMaxModeWordLen);
                   const auto minutes = b.opt_int("minutes", svc::kMinMinutes, svc::kMaxMinutes);
+                  const auto max_fen = b.opt_int("max_fen");
                   req.check_body();
                   auto parsed = sockets::parse_socket_code(socket);
                   if (!parsed)
@@ -300,14 +337,21 @@ void add_rider_routes(Router& r, Services& s) {
                       fail(ErrorCode::InvalidMode, "time mode needs minutes");
                   {
                       auto d = s.core->get();
-                      if (!CatalogStore(*d).port_visible(parsed->device_id, parsed->n))
+                      CatalogStore cat(*d);
+                      if (!cat.port_visible(parsed->device_id, parsed->n))
                           fail(ErrorCode::UnknownSocket, "no such socket");
+                      if (max_fen)
+                          if (const auto why = max_fen_problem(
+                                  *max_fen, cat.prepaid_amounts(cat.device(parsed->device_id)->station_id)))
+                              fail(ErrorCode::InvalidAmount, *why);
                   }
                   svc::StartRequest start;
                   start.account_id = req.who.id;
                   start.socket = socket;
                   start.mode = *mode;
                   start.minutes = minutes;
+                  if (max_fen)
+                      start.max_fen = Fen(*max_fen);
                   const auto started =
                       reply_data<svc::StartReply>(call_sessiond(s, start, s.settings.rpc_timeout_ms)).session;
                   auto d = s.core->get();
@@ -317,6 +361,8 @@ void add_rider_routes(Router& r, Services& s) {
                   out.begin_object().key("session").begin_object().field("id", started.id);
                   out.field("state", svc::to_string(started.state)).field("socket", started.socket);
                   out.field("mode", billing::to_string(started.mode)).opt_field("minutes", started.minutes);
+                  if (started.max_fen)
+                      out.field("max_fen", started.max_fen->value());
                   out.end_object().end_object();
                   return Response::json(out.str(), 202);
               }));

@@ -10,13 +10,15 @@ namespace {
 constexpr const char* kSessionCols =
     "SELECT s.id, s.account_id, s.method, s.card_no, s.device_id, s.n, s.station_id, s.mode, s.minutes, s.tariff_id, "
     "s.state, s.stop_reason, s.stop_requested, s.failure, s.created_at, s.started_at, s.ended_at, s.energy_wh, "
-    "s.duration_s, s.max_power_w, s.last_power_w, s.last_report_at, s.cost_fen, s.updated_at, a.phone "
-    "FROM sessions s JOIN accounts a ON a.id = s.account_id ";
+    "s.duration_s, s.max_power_w, s.last_power_w, s.last_report_at, s.cost_fen, s.updated_at, a.phone, "
+    "s.max_fen, s.soc_pct, (SELECT d.kind FROM devices d WHERE d.id = s.device_id), x.electricity_fen, x.service_fen "
+    "FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN settlements x ON x.session_id = s.id ";
 constexpr const char* kSessionFilter =
     "WHERE (?1 IS NULL OR s.account_id = ?1) AND (?2 IS NULL OR s.station_id = ?2) AND (?3 = '' OR s.device_id = ?3) "
     "AND (?4 = '' OR s.state = ?4 OR (?4 = 'active' AND s.state IN " PILEHUB_HOLDS_SOCKET_SQL
     ")) AND (?5 = '' OR s.method = ?5) AND (?6 IS NULL OR s.created_at >= ?6) AND (?7 IS NULL OR "
-    "s.created_at < ?7) ORDER BY s.created_at DESC, s.id DESC";
+    "s.created_at < ?7) AND (?8 = '' OR (?8 = 'ev') = EXISTS (SELECT 1 FROM devices d WHERE d.id = s.device_id AND "
+    "d.kind = 'ev_charger')) ORDER BY s.created_at DESC, s.id DESC";
 constexpr const char* kEvents =
     "SELECT at, from_state, to_state, reason, actor FROM session_events WHERE session_id = ? ORDER BY id";
 constexpr const char* kSettlement =
@@ -55,6 +57,11 @@ SessionRow read_session(db::Statement& st) {
     s.cost_fen = st.opt_int64(22);
     s.updated_at = st.int64(23);
     s.phone = st.text(24);
+    s.max_fen = st.opt_int64(25);
+    s.soc_pct = st.opt_int64(26);
+    s.kind = st.opt_text(27).value_or("") == "ev_charger" ? "ev" : "ebike";
+    s.electricity_fen = st.opt_int64(28);
+    s.service_fen = st.opt_int64(29);
     return s;
 }
 
@@ -78,6 +85,7 @@ std::vector<SessionRow> SessionStore::sessions(const SessionFilter& f) {
     st.bind(5, f.method);
     st.bind(6, f.from);
     st.bind(7, f.to);
+    st.bind(8, f.kind);
     std::int64_t skipped = 0;
     while (st.step()) {
         auto s = read_session(st);

@@ -32,7 +32,12 @@ struct SessionRow {
     std::optional<EpochMs> last_report_at;
     std::optional<std::int64_t> cost_fen;
     EpochMs updated_at = 0;
-    std::string phone; ///< the account's
+    std::string phone;                   ///< the account's
+    std::string kind;                    ///< `ebike` (a socket of an e-bike pile) or `ev` (a gun of a charger)
+    std::optional<std::int64_t> max_fen; ///< the rider's prepaid amount (CONTRACT D.1)
+    std::optional<std::int64_t> soc_pct; ///< the car's state of charge in the latest report
+    /// The settlement's split of the priced amount (BILLING §5), once settled (NULL on older rows).
+    std::optional<std::int64_t> electricity_fen, service_fen;
 };
 
 struct SessionEventRow {
@@ -62,6 +67,7 @@ struct SessionFilter {
     std::string device_id;
     std::string state;               ///< a state word, `active` (every state that holds its socket) or empty (any)
     std::string method;              ///< app, card or empty
+    std::string kind;                ///< ebike, ev or empty (either)
     std::optional<EpochMs> from, to; ///< created_at range
     std::optional<std::set<std::int64_t>> scope; ///< stations in scope (nullopt: every station)
     std::int64_t limit = 50, offset = 0;

@@ -2,7 +2,16 @@
 
 namespace pilehub::api {
 
-std::optional<SocketCounts> StationCountsCache::get(std::int64_t station, EpochMs now, EpochMs ttl_ms) const {
+void StationCounts::add(std::string_view device_kind, bool free) {
+    auto& kind = device_kind == "ev_charger" ? ev : ebike;
+    for (auto* c : {&all, &kind}) {
+        ++c->total;
+        if (free)
+            ++c->free;
+    }
+}
+
+std::optional<StationCounts> StationCountsCache::get(std::int64_t station, EpochMs now, EpochMs ttl_ms) const {
     if (ttl_ms <= 0)
         return std::nullopt;
     const auto gen = generation();
@@ -13,7 +22,7 @@ std::optional<SocketCounts> StationCountsCache::get(std::int64_t station, EpochM
     return it->second.counts;
 }
 
-void StationCountsCache::put(std::int64_t station, SocketCounts counts, EpochMs now, std::uint64_t generation) {
+void StationCountsCache::put(std::int64_t station, StationCounts counts, EpochMs now, std::uint64_t generation) {
     std::lock_guard l(m_);
     if (generation != generation_.load(std::memory_order_acquire))
         return; // counted across an operator's change: not worth keeping

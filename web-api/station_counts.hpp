@@ -5,14 +5,24 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 
 namespace pilehub::api {
 
-/// Free and total sockets of one station as a rider's list shows them.
+/// Free and total sockets (or guns) as a rider's list shows them.
 struct SocketCounts {
     int free = 0;
     int total = 0;
+};
+
+/// A station's counts for riders: every socket and gun (`free_sockets`, `total_sockets`), and
+/// e-bike sockets and car guns apart (`ebike`, `ev`).
+struct StationCounts {
+    SocketCounts all, ebike, ev;
+    /// Counts one socket or gun of a device of `device_kind` (`ev_charger` guns count as ev, every
+    /// other port as ebike); `free` is whether riders may start it (sockets::Availability::Free).
+    void add(std::string_view device_kind, bool free);
 };
 
 /// A short-lived memory of each station's socket counts for the rider's station lists
@@ -25,17 +35,17 @@ struct SocketCounts {
 class StationCountsCache {
 public:
     /// The count of `station` if one was stored less than `ttl_ms` ago and since the last invalidate().
-    std::optional<SocketCounts> get(std::int64_t station, EpochMs now, EpochMs ttl_ms) const;
+    std::optional<StationCounts> get(std::int64_t station, EpochMs now, EpochMs ttl_ms) const;
     /// The generation to pass to put(): read it before counting, so a count that raced with an
     /// operator's change is never used.
     std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
-    void put(std::int64_t station, SocketCounts counts, EpochMs now, std::uint64_t generation);
+    void put(std::int64_t station, StationCounts counts, EpochMs now, std::uint64_t generation);
     /// Forgets every count (an operator changed data).
     void invalidate();
 
 private:
     struct Entry {
-        SocketCounts counts;
+        StationCounts counts;
         EpochMs at = 0;
         std::uint64_t generation = 0;
     };

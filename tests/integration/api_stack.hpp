@@ -9,6 +9,7 @@
 #include "common/clock.hpp"
 #include "common/db.hpp"
 #include "common/json.hpp"
+#include "common/ledger.hpp"
 #include "common/mqtt.hpp"
 #include "common/mqtt_router.hpp"
 #include "common/registry.hpp"
@@ -283,7 +284,8 @@ private:
 /// creates the session row sessiond would and answers the session; `stop` and `force_end` move a
 /// running session (svc::is_running) to `stopping`, as sessiond does, and refuse an ended one;
 /// `device_command` answers query_port with socket n idle, query_device with one idle socket, and
-/// reboot and set_time with `{}`.
+/// every other command (reboot, set_time, the EV commands) with `{}`, or with the device's refusal
+/// set by device_answers().
 class FakeSessiond {
 public:
     FakeSessiond(Broker& broker, std::string db_path) : db_path_(std::move(db_path)) {
@@ -321,6 +323,20 @@ public:
     int calls() {
         std::lock_guard l(m_);
         return calls_;
+    }
+    /// The last device_command request's data, as the svc codec writes it.
+    std::string last_command() {
+        std::lock_guard l(m_);
+        return last_command_;
+    }
+    /// Every device_command on `device` is answered with the device's `status` and `code` (empty status:
+    /// answered ok), as sessiond relays a device's own answer.
+    void device_answers(const std::string& device, const std::string& status, const std::string& code = "") {
+        std::lock_guard l(m_);
+        if (status.empty())
+            answers_.erase(device);
+        else
+            answers_[device] = {status, code};
     }
 
 private:
@@ -387,10 +403,10 @@ private:
         const auto sid = fmt::format("s-fake-{}-{}", now, ++seq_);
         try {
             db::Statement(
-                d, "INSERT INTO sessions(id, account_id, method, device_id, n, station_id, mode, minutes, state, "
-                   "created_at, updated_at) VALUES (?, ?, 'app', ?, ?, ?, ?, ?, 'starting', ?, ?)")
+                d, "INSERT INTO sessions(id, account_id, method, device_id, n, station_id, mode, minutes, max_fen, "
+                   "state, created_at, updated_at) VALUES (?, ?, 'app', ?, ?, ?, ?, ?, ?, 'starting', ?, ?)")
                 .bind_all(sid, req.account_id, dev, n, station, std::string(billing::to_string(req.mode)), req.minutes,
-                          now, now)
+                          req.max_fen ? std::optional(req.max_fen->value()) : std::nullopt, now, now)
                 .run();
         } catch (const db::Error& e) {
             return rpc::Reply::refuse(e.is_constraint() ? "socket_busy" : "internal", e.what());
@@ -422,6 +438,12 @@ private:
             return invalid(q.error());
         if (auto refused = refusal(q.value().device_id))
             return *refused;
+        {
+            std::lock_guard l(m_);
+            last_command_ = svc::encode(q.value());
+            if (auto it = answers_.find(q.value().device_id); it != answers_.end())
+                return rpc::Reply::refuse(it->second.second, "refused by the device", it->second.first);
+        }
         svc::DeviceCommandReply reply = svc::CommandAck{};
         if (const auto* port = std::get_if<payloads::EbikeQueryPort>(&q.value().command)) {
             payloads::EbikePortStatus idle;
@@ -439,10 +461,56 @@ private:
     std::unique_ptr<rpc::Server> server_;
     std::mutex m_;
     std::map<std::string, std::string> refusals_;
-    std::string last_start_;
+    std::map<std::string, std::pair<std::string, std::string>> answers_;
+    std::string last_start_, last_command_;
     int calls_ = 0;
     int seq_ = 0;
 };
+
+/// `f()` within `limit`, asked every 50 ms.
+template <typename F> bool eventually(F f, std::chrono::milliseconds limit = 5s) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+        if (f())
+            return true;
+        std::this_thread::sleep_for(50ms);
+    }
+    return f();
+}
+
+/// A device connected to the broker with the credentials the API issued.
+inline std::unique_ptr<mqtt::Client> connect_device(Stack& st, const std::string& id, const std::string& password) {
+    auto o = st.broker().client_options(id);
+    o.password = password;
+    auto c = mqtt::make_client(o);
+    c->start();
+    REQUIRE_MESSAGE(c->wait_ready(10s), "the broker refused the credentials the API issued for " << id);
+    return c;
+}
+
+/// A device connected (connect_device) that has said it is online (retained presence, boot 1).
+inline std::unique_ptr<mqtt::Client> bring_online(Stack& st, const std::string& id, const std::string& password) {
+    auto c = connect_device(st, id, password);
+    c->publish({topics::presence(id), R"({"v":1,"online":true,"boot":1,"ts":1,"fw":"1.0"})", 1, true});
+    return c;
+}
+
+/// Debits a session's cost the way billingd does (the ledger entry `settle:<sid>`, partial: the
+/// wallet pays what it can); returns the entry's id.
+inline std::int64_t debit_settlement(db::Database& d, const std::string& sid, std::int64_t account,
+                                     std::int64_t cost_fen) {
+    ledger::Ledger l(d);
+    ledger::Debit debit;
+    debit.account_id = account;
+    debit.amount_fen = Fen(cost_fen);
+    debit.kind = ledger::Kind::Charge;
+    debit.meta = ledger::Meta{"settle:" + sid, sid, "billingd", ""};
+    debit.partial = true;
+    const auto posted = l.debit(debit);
+    REQUIRE(posted.ok());
+    REQUIRE(posted.entry.has_value());
+    return posted.entry->id;
+}
 
 /// Writes a telemetry sample (as recorderd would) for a session's power curve.
 inline void add_sample(const std::string& dir, const std::string& sid, EpochMs t, std::int64_t power_w,

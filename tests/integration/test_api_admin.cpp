@@ -25,37 +25,11 @@ constexpr const char* kTariff = R"({"tariff": {
   "free_minutes": 5, "cap": {"max_minutes": 720, "max_fen": 1000},
   "min_start_balance_fen": 200, "stop_below_balance_fen": 0}})";
 
-std::unique_ptr<mqtt::Client> connect_device(Stack& st, const std::string& id, const std::string& password) {
-    auto o = st.broker().client_options(id);
-    o.password = password;
-    auto c = mqtt::make_client(o);
-    c->start();
-    REQUIRE_MESSAGE(c->wait_ready(10s), "the broker refused " << id);
-    return c;
-}
-
-template <typename F> bool eventually(F f, std::chrono::milliseconds limit = 5s) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (f())
-            return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return f();
-}
-
 /// Settles a session the way billingd does: the ledger entry `settle:<sid>` and the session row.
 void settle(Stack& st, const std::string& sid, std::int64_t account, std::int64_t cost, std::int64_t energy_wh,
             std::int64_t duration_s, EpochMs ended_at) {
     auto d = st.db();
-    ledger::Ledger l(d);
-    ledger::Debit debit;
-    debit.account_id = account;
-    debit.amount_fen = Fen(cost);
-    debit.kind = ledger::Kind::Charge;
-    debit.meta = ledger::Meta{"settle:" + sid, sid, "billingd", ""};
-    debit.partial = true;
-    REQUIRE(l.debit(debit).ok());
+    debit_settlement(d, sid, account, cost);
     db::Statement(
         d, "UPDATE sessions SET state = 'completed', cost_fen = ?, energy_wh = ?, duration_s = ?, started_at = ?, "
            "ended_at = ?, stop_reason = 'full' WHERE id = ?")

@@ -49,16 +49,6 @@ private:
     Process proc_;
 };
 
-template <typename F> bool eventually(F f, std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (f())
-            return true;
-        std::this_thread::sleep_for(100ms);
-    }
-    return f();
-}
-
 } // namespace
 
 TEST_CASE("api e2e: a rider recharges in the sandbox, charges in power mode at a pile registered through the API, "

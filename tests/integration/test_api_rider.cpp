@@ -18,27 +18,6 @@ constexpr const char* kTariff = R"({"tariff": {
   "free_minutes": 5, "cap": {"max_minutes": 720, "max_fen": 1000},
   "min_start_balance_fen": 200, "stop_below_balance_fen": 0}})";
 
-/// A device online on the broker with the credentials the API issued.
-std::unique_ptr<mqtt::Client> bring_online(Stack& st, const std::string& id, const std::string& password) {
-    auto o = st.broker().client_options(id);
-    o.password = password;
-    auto c = mqtt::make_client(o);
-    c->start();
-    REQUIRE_MESSAGE(c->wait_ready(10s), "the broker refused the credentials the API issued for " << id);
-    c->publish({topics::presence(id), R"({"v":1,"online":true,"boot":1,"ts":1,"fw":"1.0"})", 1, true});
-    return c;
-}
-
-template <typename F> bool eventually(F f, std::chrono::milliseconds limit = 5s) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (f())
-            return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return f();
-}
-
 } // namespace
 
 TEST_CASE("api rider: SMS login registers the account and its wallet on first login, then logs in again") {

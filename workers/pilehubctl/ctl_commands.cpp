@@ -69,7 +69,7 @@ struct NewDevice {
 };
 
 NewDevice add_device(registry::Store& store, const std::string& id, registry::DeviceKind kind, std::int64_t station,
-                     int ports, const std::string& name) {
+                     int ports, const std::string& name, const std::vector<registry::Connector>& connectors = {}) {
     if (!topics::valid_device_id(id))
         throw ConfigError(fmt::format("device id `{}` is not [A-Za-z0-9_-]{{1,48}}", id));
     if (!store.station(station))
@@ -77,6 +77,10 @@ NewDevice add_device(registry::Store& store, const std::string& id, registry::De
     if (ports < 1 || ports > registry::max_ports(kind))
         throw ConfigError(
             fmt::format("a {} has 1..{} ports, not {}", registry::to_string(kind), registry::max_ports(kind), ports));
+    if (!connectors.empty() && kind != registry::DeviceKind::EvCharger)
+        throw ConfigError("--connector is for ev_charger devices");
+    if (const auto why = registry::connectors_problem(connectors, ports))
+        throw ConfigError(*why);
     if (store.device(id))
         throw ConfigError(fmt::format("device {} already exists", id));
     NewDevice d{id, kind, ports, broker::random_secret()};
@@ -85,6 +89,7 @@ NewDevice add_device(registry::Store& store, const std::string& id, registry::De
     rec.kind = kind;
     rec.station_id = station;
     rec.ports = ports;
+    rec.connectors = connectors;
     rec.name = name;
     store.add_device(rec, broker::hash_password(d.secret), now());
     return d;
@@ -200,8 +205,19 @@ int cmd_device(const Config& cfg, const Args& a) {
         const int def_ports = *kind == registry::DeviceKind::EbikePile   ? 10
                               : *kind == registry::DeviceKind::EvCharger ? 2
                                                                          : 4;
-        const auto ports = static_cast<int>(a.get_int("ports", def_ports, 1, registry::max_ports(*kind)));
-        auto nd = add_device(store, id, *kind, a.get_int("station", 0, 1, INT64_MAX), ports, a.get("name"));
+        // A charger's ports are its guns (CONTRACT D.1 names the count `guns`).
+        const auto ports_flag = *kind == registry::DeviceKind::EvCharger && a.has("guns") ? "guns" : "ports";
+        const auto ports = static_cast<int>(a.get_int(ports_flag, def_ports, 1, registry::max_ports(*kind)));
+        std::vector<registry::Connector> connectors;
+        if (auto it = a.lists.find("connector"); it != a.lists.end())
+            for (const auto& text : it->second) {
+                std::string why;
+                const auto c = registry::parse_connector_arg(text, &why);
+                if (!c)
+                    throw ConfigError("--connector: " + why);
+                connectors.push_back(*c);
+            }
+        auto nd = add_device(store, id, *kind, a.get_int("station", 0, 1, INT64_MAX), ports, a.get("name"), connectors);
         sync_broker(cfg, store);
         std::cout << fmt::format("mqtt_username={}\nmqtt_password={}\n", nd.id, nd.secret);
         return 0;

@@ -10,7 +10,8 @@ namespace pilehub::ctl {
 /// A parsed command line: positional words and `--flag value` / `--flag` options.
 struct Args {
     std::vector<std::string> words;
-    std::map<std::string, std::string> flags;
+    std::map<std::string, std::string> flags;              ///< the last value of each flag
+    std::map<std::string, std::vector<std::string>> lists; ///< every value of each flag, in order (repeatable flags)
     /// The flag's value, or `def`; throws ConfigError if required and missing.
     std::string get(const std::string& name, const std::string& def = "") const;
     std::string require(const std::string& name) const;

@@ -14,7 +14,10 @@ constexpr const char* kUsage = R"(usage: pilehubctl [--config FILE] [--set key=v
   operator add NAME                         create an operator (idempotent)
   station add --operator NAME --name NAME --lat DEG --lon DEG [--address TEXT] [--open-hours HH:MM-HH:MM]
   device add ID --kind ebike_pile|ev_charger|camera --station ID [--ports N] [--name TEXT]
-                                            prints the device's MQTT username and secret (shown once)
+             [--guns N] [--connector N:TYPE:WATTS]...
+                                            prints the device's MQTT username and secret (shown once);
+                                            chargers: --guns is --ports, each --connector gives a gun's
+                                            type (gbt_dc|gbt_ac|ccs2|type2) and rated power, e.g. 1:gbt_dc:120000
   device list [--station ID]
   device remove ID
   device rotate ID                          issue a new secret (the old one stops working at once)
@@ -67,6 +70,7 @@ int main(int argc, char** argv) {
                 args.flags[name] = argv[++i];
             else
                 args.flags[name] = "";
+            args.lists[name].push_back(args.flags[name]);
         } else {
             args.words.push_back(a);
         }

@@ -42,7 +42,7 @@ TEST_CASE("socket availability: what an EV gun's OCPP status reports") {
         Reported want;
     };
     const Row rows[] = {
-        {St::Available, Reported::Idle},      {St::Preparing, Reported::InUse},      {St::Charging, Reported::InUse},
+        {St::Available, Reported::Idle},      {St::Preparing, Reported::Plugged},    {St::Charging, Reported::InUse},
         {St::SuspendedEvse, Reported::InUse}, {St::SuspendedEv, Reported::InUse},    {St::Finishing, Reported::InUse},
         {St::Reserved, Reported::InUse},      {St::Unavailable, Reported::Disabled}, {St::Faulted, Reported::Fault},
     };
@@ -55,8 +55,8 @@ TEST_CASE("socket availability: what an EV gun's OCPP status reports") {
 }
 
 TEST_CASE("socket availability: every combination of facts, first rule that applies wins") {
-    const std::optional<Reported> reports[] = {std::nullopt, Reported::Idle, Reported::InUse, Reported::Fault,
-                                               Reported::Disabled};
+    const std::optional<Reported> reports[] = {std::nullopt,      Reported::Idle,  Reported::InUse,
+                                               Reported::Plugged, Reported::Fault, Reported::Disabled};
     std::set<Availability> seen;
     int combinations = 0;
     for (bool enabled : {false, true})
@@ -84,8 +84,40 @@ TEST_CASE("socket availability: every combination of facts, first rule that appl
                         seen.insert(got);
                         ++combinations;
                     }
-    CHECK(combinations == 80);
+    CHECK(combinations == 96);
     CHECK(seen.size() == 5); // every value is reachable
+}
+
+TEST_CASE("socket availability: an EV gun is free only when available, or preparing with no session, and online") {
+    using St = payloads::EvGunStatus;
+    using A = Availability;
+    struct Row {
+        St st;
+        A no_session;   ///< charger online, no live session on the gun
+        A with_session; ///< charger online, a live session holds the gun
+    };
+    const Row rows[] = {
+        {St::Available, A::Free, A::Busy},     {St::Preparing, A::Free, A::Busy},
+        {St::Charging, A::Busy, A::Busy},      {St::SuspendedEvse, A::Busy, A::Busy},
+        {St::SuspendedEv, A::Busy, A::Busy},   {St::Finishing, A::Busy, A::Busy},
+        {St::Reserved, A::Busy, A::Busy},      {St::Unavailable, A::Disabled, A::Disabled},
+        {St::Faulted, A::Faulted, A::Faulted},
+    };
+    CHECK(std::size(rows) == 9); // every OCPP 1.6 ChargePointStatus of CONTRACT A.5
+    for (const auto& r : rows) {
+        CAPTURE(payloads::to_string(r.st));
+        sockets::SocketFacts f;
+        f.device_online = true;
+        f.reported = sockets::reported(r.st);
+        CHECK(sockets::socket_availability(f) == r.no_session);
+        f.session_live = true;
+        CHECK(sockets::socket_availability(f) == r.with_session);
+        // An offline charger offers nothing, whatever its guns last said.
+        f.device_online = false;
+        CHECK(sockets::socket_availability(f) == A::Offline);
+        f.session_live = false;
+        CHECK(sockets::socket_availability(f) == A::Offline);
+    }
 }
 
 TEST_CASE("socket availability: the cases sessiond and the rider lists used to disagree on") {

@@ -9,7 +9,7 @@ using namespace pilehub;
 
 TEST_CASE("error codes: every code spells a unique snake_case word that parses back to it") {
     std::set<std::string_view> words;
-    REQUIRE(all_error_codes().size() == 22);
+    REQUIRE(all_error_codes().size() == 24);
     for (auto c : all_error_codes()) {
         const auto w = to_string(c);
         CAPTURE(w);
@@ -22,10 +22,11 @@ TEST_CASE("error codes: every code spells a unique snake_case word that parses b
 }
 
 TEST_CASE("error codes: the list holds every code the contract names") {
-    for (const char *w : {"invalid_request", "unauthorized",   "forbidden",     "not_found",      "unknown_socket",
-                          "unknown_device",  "socket_busy",    "session_limit", "device_offline", "balance_too_low",
-                          "account_frozen",  "socket_faulted", "invalid_mode",  "expired",        "timeout",
-                          "conflict",        "rate_limited",   "internal",      "unsupported",    "duplicate"}) {
+    for (const char* w :
+         {"invalid_request", "unauthorized",  "forbidden",      "not_found",        "unknown_socket", "unknown_device",
+          "socket_busy",     "session_limit", "device_offline", "balance_too_low",  "account_frozen", "socket_faulted",
+          "invalid_mode",    "expired",       "timeout",        "conflict",         "rate_limited",   "internal",
+          "unsupported",     "duplicate",     "invalid_amount", "invalid_connector"}) {
         CAPTURE(w);
         CHECK(parse_error_code(w).has_value());
     }
@@ -49,6 +50,8 @@ TEST_CASE("error codes: map to the HTTP statuses of CONTRACT B") {
     CHECK(http_status(ErrorCode::AccountFrozen) == 403);
     CHECK(http_status(ErrorCode::SocketFaulted) == 409);
     CHECK(http_status(ErrorCode::InvalidMode) == 422);
+    CHECK(http_status(ErrorCode::InvalidAmount) == 422);
+    CHECK(http_status(ErrorCode::InvalidConnector) == 422);
     CHECK(http_status(ErrorCode::InvalidRequest) == 400);
     CHECK(http_status(ErrorCode::Unauthorized) == 401);
     CHECK(http_status(ErrorCode::Forbidden) == 403);
