@@ -241,16 +241,21 @@ void add_rider_routes(Router& r, Services& s) {
                   w.field("open_hours", st->open_hours);
                   w.field("open_now",
                           hours && geo::open_at(*hours, s.now(), tz ? tz->utc_offset_s : s.settings.utc_offset_s));
-                  write_counts(w, station_counts(s, cat, {st->id})[st->id]);
+                  // The station's own view counts live, from the states it lists (no shared count).
+                  StationCounts counts;
                   w.key("sockets").begin_array();
                   SocketStates states(s, cat, {st->id});
-                  for (const auto& p : cat.rider_ports({st->id}))
+                  for (const auto& p : cat.rider_ports({st->id})) {
+                      const auto a = states.availability(p.device_id, p.n);
+                      counts.add(p.kind, a == sockets::Availability::Free);
                       w.begin_object()
                           .field("code", sockets::socket_code({p.device_id, p.n}))
                           .field("kind", rider_port_kind(p.kind))
-                          .field("state", states.state(p.device_id, p.n))
+                          .field("state", sockets::rider_word(a))
                           .end_object();
+                  }
                   w.end_array();
+                  write_counts(w, counts);
                   write_prepaid_amounts(w, cat.prepaid_amounts(st->id));
                   if (auto t = cat.tariff_in_force(st->id, std::nullopt, s.now())) {
                       w.key("tariff").begin_object().field("name", t->second.name).field("version", t->first.version);
