@@ -160,6 +160,28 @@ std::vector<registry::Connector> read_connectors(json::Object& body) {
     return out;
 }
 
+/// A registration's ports: `sockets`, or for a charger `guns` (the same count under its D.1 name),
+/// and a charger's connectors (registry::connectors_problem: `invalid_connector`).
+void set_ports(registry::Device& dev, std::optional<std::int64_t> sockets, std::optional<std::int64_t> guns,
+               std::vector<registry::Connector> connectors) {
+    const bool charger = dev.kind == registry::DeviceKind::EvCharger;
+    if (guns && !charger)
+        fail(ErrorCode::InvalidRequest, "guns is for ev_charger devices; give sockets");
+    if (!connectors.empty() && !charger)
+        fail(ErrorCode::InvalidRequest, "connectors are for ev_charger devices");
+    if (!sockets && !guns)
+        fail(ErrorCode::InvalidRequest, charger ? "guns is required" : "sockets is required");
+    if (sockets && guns && *sockets != *guns)
+        fail(ErrorCode::InvalidRequest, "sockets and guns name the same count; give one");
+    dev.ports = static_cast<int>(guns.value_or(sockets.value_or(0)));
+    if (dev.ports > registry::max_ports(dev.kind))
+        fail(ErrorCode::InvalidRequest,
+             fmt::format("a {} has 1..{} ports", registry::to_string(dev.kind), registry::max_ports(dev.kind)));
+    if (const auto why = registry::connectors_problem(connectors, dev.ports))
+        fail(ErrorCode::InvalidConnector, *why);
+    dev.connectors = std::move(connectors);
+}
+
 /// `guns: [{n, code, enabled, connector_type, current_type, rated_power_w[, ocpp_status]}]`; with
 /// `with_status`, each gun's OCPP status: its last `conn/{n}/state` st in `live`, null before it reported one.
 void write_guns(json::Writer& w, const std::string& device_id, const std::vector<GunRow>& guns, bool with_status,
@@ -241,26 +263,10 @@ void add_admin_device_routes(Router& r, Services& s) {
                   dev.name = b.opt_str("name", 100).value_or("");
                   const auto model = b.opt_str("model", 64).value_or("");
                   req.check_body();
-                  dev.kind = *kind;
-                  if (guns && dev.kind != registry::DeviceKind::EvCharger)
-                      fail(ErrorCode::InvalidRequest, "guns is for ev_charger devices; give sockets");
-                  if (!sockets && !guns)
-                      fail(ErrorCode::InvalidRequest,
-                           dev.kind == registry::DeviceKind::EvCharger ? "guns is required" : "sockets is required");
-                  if (sockets && guns && *sockets != *guns)
-                      fail(ErrorCode::InvalidRequest, "sockets and guns name the same count; give one");
-                  dev.ports = static_cast<int>(guns.value_or(sockets.value_or(0)));
-                  if (!connectors.empty() && dev.kind != registry::DeviceKind::EvCharger)
-                      fail(ErrorCode::InvalidRequest, "connectors are for ev_charger devices");
                   if (!topics::valid_device_id(dev.id))
                       fail(ErrorCode::InvalidRequest, "id must be [A-Za-z0-9_-]{1,48}");
                   dev.kind = *kind;
-                  if (dev.ports > registry::max_ports(dev.kind))
-                      fail(ErrorCode::InvalidRequest, fmt::format("a {} has 1..{} ports", registry::to_string(dev.kind),
-                                                                  registry::max_ports(dev.kind)));
-                  if (const auto why = registry::connectors_problem(connectors, dev.ports))
-                      fail(ErrorCode::InvalidConnector, *why);
-                  dev.connectors = std::move(connectors);
+                  set_ports(dev, sockets, guns, std::move(connectors));
                   auto d = s.core->get();
                   CatalogStore cat(*d);
                   if (!cat.station(dev.station_id) || !req.who.sees_station(dev.station_id))
