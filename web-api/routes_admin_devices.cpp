@@ -292,9 +292,11 @@ void add_admin_device_routes(Router& r, Services& s) {
                       registry::sync_broker_credentials(reg, s.settings.password_file, s.settings.pid_file, &why);
                   if (!reloaded)
                       log::warn(log::Ctx{dev.id, {}}, "broker not reloaded: {}", why);
-                  if (dev.kind == registry::DeviceKind::EbikePile && s.publish) {
+                  if ((dev.kind == registry::DeviceKind::EbikePile || dev.kind == registry::DeviceKind::EvCharger) &&
+                      s.publish) {
                       // The device finds its full configuration retained when it first connects.
-                      const auto [version, text] = save_next_desired(s, *d, dev.id, nullptr);
+                      const auto [version, text] =
+                          save_next_desired(s, *d, dev.id, nullptr, registry::to_string(dev.kind));
                       s.publish(mqtt::Message{topics::cfg_desired(dev.id), text, 1, true});
                   }
                   json::Writer w;

@@ -245,20 +245,21 @@ TEST_CASE("api admin: an EV charger's PUT config takes the EV keys and publishes
     Inbox inbox;
     auto monitor = connect_client(st.broker().client_options("svc.monitor"), {topics::cfg_desired("cfg-ev1")}, &inbox);
     {
+        // Registered with the charger defaults, version 1, like a pile.
         const auto before = st.get("/api/v1/admin/devices/cfg-ev1/config", admin);
-        REQUIRE(before.at("desired"));
-        CHECK(before.at("desired")->IsNull());
+        CHECK(before.i64("desired.version") == 1);
+        CHECK(before.i64("desired.ev_no_load_wait_s") == 90);
     }
 
-    // The first change starts from the charger defaults: version 1, every EV key, no e-bike key.
+    // A change keeps every other default: version 2, every EV key, no e-bike key.
     auto put = st.put("/api/v1/admin/devices/cfg-ev1/config", R"({"ev_no_load_wait_s":120,"temp_stop_c":80})", admin);
     REQUIRE_MESSAGE(put.status == 200, put);
-    CHECK(put.i64("version") == 1);
+    CHECK(put.i64("version") == 2);
     CHECK(put.boolean("published"));
     CHECK(put.i64("desired.ev_no_load_wait_s") == 120);
     CHECK(put.i64("desired.ev_full_wait_s") == 180);
     CHECK(put.i64("desired.temp_stop_c") == 80);
-    auto v1 = inbox.wait_for(topics::cfg_desired("cfg-ev1"), R"("version":1)");
+    auto v1 = inbox.wait_for(topics::cfg_desired("cfg-ev1"), R"("version":2)");
     REQUIRE(v1);
     for (const char* key : {"\"ev_full_wait_s\":180", "\"ev_no_load_wait_s\":120", "\"temp_warn_c\":70",
                             "\"temp_stop_c\":80", "\"tele_period_s\":30", "\"idle_tele_period_s\":300"})
@@ -268,20 +269,20 @@ TEST_CASE("api admin: an EV charger's PUT config takes the EV keys and publishes
 
     auto put2 = st.put("/api/v1/admin/devices/cfg-ev1/config", R"({"ev_full_wait_s":300})", admin);
     REQUIRE_MESSAGE(put2.status == 200, put2);
-    CHECK(put2.i64("version") == 2);
-    CHECK(put2.i64("desired.ev_no_load_wait_s") == 120); // kept from version 1
+    CHECK(put2.i64("version") == 3);
+    CHECK(put2.i64("desired.ev_no_load_wait_s") == 120); // kept from version 2
     // The charger, connecting later, finds the latest full document retained and reports it.
     Inbox late;
     auto o = st.broker().client_options("cfg-ev1");
     o.password = dev.str("mqtt_password");
     auto c = connect_client(o, {topics::cfg_desired("cfg-ev1")}, &late);
-    auto got = late.wait_for(topics::cfg_desired("cfg-ev1"), R"("version":2)");
+    auto got = late.wait_for(topics::cfg_desired("cfg-ev1"), R"("version":3)");
     REQUIRE(got);
     CHECK(got->retained);
     CHECK(got->payload.find(R"("ev_full_wait_s":300)") != std::string::npos);
     c->publish(
         {topics::cfg_reported("cfg-ev1"),
-         R"({"v":1,"ts":1,"boot":1,"seq":1,"data":{"version":2,"status":"applied","values":{"ev_full_wait_s":300}}})",
+         R"({"v":1,"ts":1,"boot":1,"seq":1,"data":{"version":3,"status":"applied","values":{"ev_full_wait_s":300}}})",
          1, true});
     REQUIRE(eventually([&] { return st.get("/api/v1/admin/devices/cfg-ev1/config", admin).boolean("in_sync"); }));
     CHECK(st.get("/api/v1/admin/devices/cfg-ev1/config", admin).i64("reported.values.ev_full_wait_s") == 300);
@@ -291,7 +292,7 @@ TEST_CASE("api admin: an EV charger's PUT config takes the EV keys and publishes
     CHECK(st.put("/api/v1/admin/devices/cfg-ev1/config", R"({"ev_no_load_wait_s":4000})", admin).code() ==
           "invalid_request");
     CHECK(st.put("/api/v1/admin/devices/cfg-ev1/config", R"({"temp_warn_c":90})", admin).code() == "invalid_request");
-    CHECK(st.get("/api/v1/admin/devices/cfg-ev1/config", admin).i64("desired.version") == 2);
+    CHECK(st.get("/api/v1/admin/devices/cfg-ev1/config", admin).i64("desired.version") == 3);
     // And the EV keys are not an e-bike pile's.
     st.device(admin, "cfg-p9", station, 10);
     CHECK(st.put("/api/v1/admin/devices/cfg-p9/config", R"({"ev_full_wait_s":60})", admin).code() == "invalid_request");

@@ -97,6 +97,9 @@ TEST_CASE("api ev: a charger registers its guns with connectors and ratings; bad
     CHECK(reg.i64("guns.0.rated_power_w") == 120000);
     CHECK(reg.str("guns.1.connector_type") == "type2");
     CHECK(reg.str("guns.1.current_type") == "ac");
+    // Like a pile, the charger finds its whole configuration (the EV defaults, version 1) retained.
+    CHECK(st.get("/api/v1/admin/devices/cp-1/config", admin).i64("desired.version") == 1);
+    CHECK(st.get("/api/v1/admin/devices/cp-1/config", admin).i64("desired.ev_no_load_wait_s") == 90);
 
     struct Bad {
         const char* body_tail; ///< after `"station_id":<id>`
