@@ -258,6 +258,11 @@ TEST_CASE("api e2e: a car and an e-bike charge at the same station at the same t
     CHECK(bike_done.i64("cost_fen") > 0);
     CHECK(st.get("/api/v1/me", driver).i64("wallet.balance_fen") == 50000 - 2000);
     CHECK(st.get("/api/v1/me", cyclist).i64("wallet.balance_fen") == 50000 - bike_done.i64("cost_fen"));
+    // An operator's command reaches the real charger through sessiond and comes back with its reply.
+    auto cmd = st.post("/api/v1/admin/devices/mix-ev1/commands/set_tariff",
+                       R"({"data":{"elec_e4":10000,"service_e4":8000}})", admin);
+    CHECK_MESSAGE(cmd.status == 200, cmd);
+    CHECK(cmd.str("status") == "ok");
     // The operator sees the orders apart.
     CHECK(st.get(fmt::format("/api/v1/admin/sessions?kind=ev&station_id={}", station), admin).size("sessions") == 1);
     CHECK(st.get(fmt::format("/api/v1/admin/sessions?kind=ebike&station_id={}", station), admin).size("sessions") == 1);
