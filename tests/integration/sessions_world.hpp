@@ -170,10 +170,7 @@ struct WorldOptions {
 /// `cars`, EV1 and EV2 simulated and EV3 registered.
 class World {
 public:
-    explicit World(WorldOptions o)
-        : opts_(o),
-          broker_(o.cars ? std::vector<Credential>{{"P1", ""}, {"P2", ""}, {"EV1", ""}, {"EV2", ""}, {"EV3", ""}}
-                         : std::vector<Credential>{{"P1", ""}, {"P2", ""}}) {
+    explicit World(WorldOptions o) : opts_(o), broker_(broker_users(o.cars)) {
         std::string templ = (fs::temp_directory_path() / fmt::format("pilehub-{}-XXXXXX", o.name)).string();
         REQUIRE(::mkdtemp(templ.data()) != nullptr);
         dir_ = templ;
@@ -234,8 +231,10 @@ public:
                 (*d)->start();
         }
         std::vector<std::string> simulated{"P1", "P2"};
-        if (o.cars)
-            simulated.insert(simulated.end(), {"EV1", "EV2"});
+        if (o.cars) {
+            simulated.push_back("EV1");
+            simulated.push_back("EV2");
+        }
         for (const auto& dev : simulated)
             REQUIRE_MESSAGE(inbox.wait_for(topics::presence(dev), R"("online":true)", 15s).has_value(),
                             dev << " never came online:\n"
@@ -428,6 +427,15 @@ private:
         db::Statement c(d, "INSERT INTO cards (card_no, account_id, status, issued_at) VALUES ('CARD0001', ?1, "
                            "'active', 0)");
         c.bind(1, accounts.at(0)).run();
+    }
+
+    /// The devices the broker knows: the piles, and with `cars` the chargers.
+    static std::vector<Credential> broker_users(bool cars) {
+        std::vector<Credential> users;
+        for (const char* id : {"P1", "P2", "EV1", "EV2", "EV3"})
+            if (cars || id[0] == 'P')
+                users.push_back(Credential{id, ""});
+        return users;
     }
 
     /// The car park: an area of the station with its own energy tariff, chargers EV1..EV3 in it.
