@@ -462,6 +462,7 @@ std::string platform_stop_reason(payloads::EvStopReason r) {
         return "unplugged";
     case R::Remote:
     case R::UnlockCommand:
+    case R::DeAuthorized: // CONTRACT D.2: the platform withdrew the authorisation
         return "remote_stop";
     case R::Local:
         return "user_stop";
@@ -471,7 +472,6 @@ std::string platform_stop_reason(payloads::EvStopReason r) {
         return "power_loss";
     case R::QuotaReached:
         return "quota_reached";
-    case R::DeAuthorized:
     case R::HardReset:
     case R::SoftReset:
     case R::Reboot:

@@ -166,9 +166,9 @@ sockets::Reported reported(const ConnState& s);
 // ---- EV chargers (CONTRACT A.5 `ev_charger`, D.1) ---------------------------------------------
 
 /// The platform's stop reason (CONTRACT A.5 words, as e-bike piles use them) for an OCPP stop reason:
-/// `ev_disconnected` → `unplugged`, `remote` and `unlock_command` → `remote_stop`, `local` →
-/// `user_stop`, `emergency_stop` → `fault`, `power_loss` and `quota_reached` as they are; resets,
-/// reboots, `de_authorized` and `other` → `other` (the table test lists every one).
+/// `ev_disconnected` → `unplugged`, `remote`, `unlock_command` and `de_authorized` → `remote_stop`,
+/// `local` → `user_stop`, `emergency_stop` → `fault`, `power_loss` and `quota_reached` as they are;
+/// resets, reboots and `other` → `other` (CONTRACT D.2's table; the table test lists every one).
 std::string platform_stop_reason(payloads::EvStopReason r);
 
 /// The id tag an app session is started with at a charger (`cmd/start_session.id_tag`, at most 20

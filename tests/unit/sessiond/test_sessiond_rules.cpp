@@ -480,12 +480,18 @@ TEST_CASE("sessiond: which session event a gun's OCPP status is, for every statu
 TEST_CASE("sessiond EV: every OCPP stop reason has the platform's word") {
     using R = payloads::EvStopReason;
     const std::pair<R, const char*> table[] = {
-        {R::EmergencyStop, "fault"}, {R::EvDisconnected, "unplugged"},
-        {R::HardReset, "other"},     {R::Local, "user_stop"},
-        {R::Other, "other"},         {R::PowerLoss, "power_loss"},
-        {R::Reboot, "other"},        {R::Remote, "remote_stop"},
-        {R::SoftReset, "other"},     {R::UnlockCommand, "remote_stop"},
-        {R::DeAuthorized, "other"},  {R::QuotaReached, "quota_reached"},
+        {R::EmergencyStop, "fault"},
+        {R::EvDisconnected, "unplugged"},
+        {R::HardReset, "other"},
+        {R::Local, "user_stop"},
+        {R::Other, "other"},
+        {R::PowerLoss, "power_loss"},
+        {R::Reboot, "other"},
+        {R::Remote, "remote_stop"},
+        {R::SoftReset, "other"},
+        {R::UnlockCommand, "remote_stop"},
+        {R::DeAuthorized, "remote_stop"},
+        {R::QuotaReached, "quota_reached"},
     };
     for (const auto& [r, word] : table) {
         CHECK_MESSAGE(platform_stop_reason(r) == word, payloads::to_string(r));
