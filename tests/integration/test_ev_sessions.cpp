@@ -24,13 +24,23 @@ constexpr const char* kBikeTariff = R"({
             "ignore_first_s": 60},
   "min_start_balance_fen": 200, "stop_below_balance_fen": 0})";
 
-/// The clock shift that puts a local half-hour boundary `lead_ms` from now: backwards (the children's
-/// clocks run behind the test's), so that what the test sends with its own clock (an rpc request's
-/// `exp`) is never already past for them.
-std::int64_t shift_to_boundary_s(std::int64_t lead_ms) {
+/// A shift of the children's clocks that puts a local half-hour boundary `lead_ms` ahead of now.
+struct ClockShift {
+    std::int64_t offset_s = 0;                      ///< for WorldOptions::clock_offset_s (negative)
+    EpochMs boundary_ms = 0;                        ///< the boundary on the children's (shifted) clock
+    std::chrono::steady_clock::time_point boundary; ///< when it comes, on the test's clock
+};
+/// Backwards (the children's clocks run behind the test's), so that what the test sends with its own
+/// clock (an rpc request's `exp`) is never already past for them.
+ClockShift shift_to_boundary(std::int64_t lead_ms) {
     const auto now = SystemClock::instance().now_ms();
-    const auto into_slot = (now + kShanghaiMs) % kHalfHourMs;
-    return -(into_slot + lead_ms) / 1000;
+    const auto steady = std::chrono::steady_clock::now();
+    const auto slot_start = now - (now + kShanghaiMs) % kHalfHourMs; // a local half-hour boundary
+    ClockShift c;
+    c.offset_s = -(now - slot_start + lead_ms) / 1000;
+    c.boundary_ms = slot_start;
+    c.boundary = steady + std::chrono::milliseconds(slot_start - c.offset_s * 1000 - now);
+    return c;
 }
 
 WorldOptions cars(const char* name, double speed) {
@@ -92,17 +102,20 @@ std::string start_ok(World& w, const std::string& json) {
 
 TEST_CASE("EV sessions: a rider's energy session runs to full by SoC across a TOU slot boundary and is billed per "
           "period with electricity and service lines, while an e-bike at the same station is billed by time") {
-    // Everybody's clock says a local half hour ends 25 s from now: valley (0.35 + 0.40) before, peak
+    // Every child's clock says a local half hour ends 40 s from now: valley (0.35 + 0.40) before, peak
     // (1.00 + 0.80 yuan/kWh) after.
+    const auto shift = shift_to_boundary(40'000);
     auto o = cars("ev-tou", 20);
-    o.clock_offset_s = shift_to_boundary_s(25'000);
+    o.clock_offset_s = shift.offset_s;
     World w(o);
     const auto car = start_ok(w, start_json(w.accounts.at(0), "EV1-1", "energy"));
     const auto bike = start_ok(w, World::start_json(w.accounts.at(1), "P1-1", "time", 60));
     REQUIRE_MESSAGE(w.wait_state(car, "charging", 15s), w.logs());
     REQUIRE(w.wait_state(bike, "charging", 15s));
-    // Past the boundary (the shifted clock), the car is nearly full: it fills up and autostopd stops it.
-    std::this_thread::sleep_for(30s);
+    REQUIRE_MESSAGE(w.number("SELECT started_at FROM sessions WHERE id = ?1", car) < shift.boundary_ms,
+                    "the world took too long to start: the session began after the boundary");
+    // Past the boundary, the car is nearly full: it fills up and autostopd stops it.
+    std::this_thread::sleep_until(shift.boundary + 10s);
     w.control("soc EV1 1 99");
     REQUIRE_MESSAGE(w.wait_state(car, "completed", 60s), w.logs());
     CHECK(w.text("SELECT stop_reason FROM sessions WHERE id = ?1", car) == "full");
