@@ -1058,6 +1058,20 @@ void Worker::on_ev_start_session(const std::string& dev, std::string_view payloa
     const auto m = read_request<payloads::EvStartSessionReq>(dev, "start_session", payload);
     if (!m)
         return;
+    // The transaction of an app start (CONTRACT D.2: the charger's StartTransaction with the id tag of
+    // our cmd/start_session, on that gun, is that session): confirmed, never a second session.
+    if (const auto live = store_.live_on_socket(dev, m->data.n);
+        live && live->method == "app" && m->data.id_tag == app_id_tag(live->account_id)) {
+        store_.set_meter_start(live->id, m->data.meter_start_wh, clock_.now_ms());
+        Cause c{"start_session", "pile", MessageKey{dev, *m->env.id}};
+        c.started_at = m->data.start_ts.value_or(clock_.now_ms());
+        process(live->id, Event::PileStarted, c);
+        payloads::EvStartSessionReply ok;
+        ok.decision = payloads::Decision::Accept;
+        ok.sid = live->id;
+        reply_device(dev, "start_session", payloads::encode(payloads::make_reply(*m, next_env(), ReplyStatus::Ok, ok)));
+        return;
+    }
     const auto a = card_auth_->start_at_charger(dev, *m);
     if (a.created) {
         publish_state(*a.created, std::nullopt, "card", "card");

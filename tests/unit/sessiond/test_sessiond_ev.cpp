@@ -286,6 +286,28 @@ TEST_CASE("sessiond EV: req/start_session creates a card session of the card's a
     CHECK_FALSE(bad->sid.has_value());
 }
 
+TEST_CASE("sessiond EV: a charger that reports our app start as req/start_session (the OCPP way: StartTransaction "
+          "with the id tag we sent) gets that session back, started, and no card session is made") {
+    EvWorld w;
+    const auto sid = w.start(w.rich, "EV1-2", "energy");
+    const auto r = w.start_at_charger(2, app_id_tag(w.rich), 55'000, "st-1");
+    REQUIRE(r.has_value());
+    CHECK(r->decision == payloads::Decision::Accept);
+    CHECK(r->sid == sid);
+    CHECK(w.state(sid) == State::Charging);
+    CHECK(w.row(sid).meter_start_wh == 55'000);
+    CHECK(w.count("SELECT count(*) FROM sessions") == 1);
+    // Sent again (QoS 1): the same answer, nothing new.
+    const auto again = w.start_at_charger(2, app_id_tag(w.rich), 55'000, "st-1");
+    REQUIRE(again.has_value());
+    CHECK(again->sid == sid);
+    CHECK(w.count("SELECT count(*) FROM sessions") == 1);
+    // Another account's tag on that gun is not this session: a card start, refused (the gun is taken).
+    const auto other = w.start_at_charger(2, "CARD0001", 55'000, "st-2");
+    REQUIRE(other.has_value());
+    CHECK(other->decision == payloads::Decision::Reject);
+}
+
 TEST_CASE("sessiond EV: one app and one card session per account hold across e-bikes and cars") {
     EvWorld w;
     w.charging(w.rich, "P1-1"); // an app session on an e-bike
