@@ -73,6 +73,8 @@ constexpr std::string_view kAuditSettlementSplit =
     "WHERE electricity_fen IS NOT NULL OR service_fen IS NOT NULL";
 constexpr std::string_view kAuditMeterDelta = "SELECT id, energy_wh, meter_start_wh, meter_stop_wh FROM sessions "
                                               "WHERE meter_start_wh IS NOT NULL AND meter_stop_wh IS NOT NULL";
+// SQLite-only (as table_exists' sqlite_master): PostgreSQL spells it
+// `SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = $2`.
 constexpr std::string_view kColumnExists = "SELECT 1 FROM pragma_table_info(?) WHERE name = ?";
 
 // ---- helpers --------------------------------------------------------------------------------

@@ -88,8 +88,15 @@ inline std::string ev_tariff() {
 inline std::vector<std::string> clock_shift_env(std::optional<std::int64_t> offset_s) {
     if (!offset_s)
         return {};
-    return {"LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
-            fmt::format("FAKETIME={:+}s", *offset_s), "FAKETIME_DONT_FAKE_MONOTONIC=1", "FAKETIME_NO_CACHE=1"};
+    // Debian installs it under the architecture's multiarch directory (x86_64-linux-gnu, aarch64-linux-gnu, ...).
+    std::string lib;
+    for (const auto& dir : fs::directory_iterator("/usr/lib"))
+        if (const auto p = dir.path() / "faketime" / "libfaketimeMT.so.1"; fs::exists(p))
+            lib = p.string();
+    REQUIRE_MESSAGE(!lib.empty(), "libfaketimeMT.so.1 not found under /usr/lib/*/faketime: scripts/install-deps "
+                                  "installs the Debian package libfaketime");
+    return {"LD_PRELOAD=" + lib, fmt::format("FAKETIME={:+}s", *offset_s), "FAKETIME_DONT_FAKE_MONOTONIC=1",
+            "FAKETIME_NO_CACHE=1"};
 }
 
 /// A PileHub daemon run as a child process on the shared data directory, signalled by its PID.

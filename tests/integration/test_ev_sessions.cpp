@@ -246,7 +246,7 @@ TEST_CASE("EV sessions: a charger dropping mid-session suspends it, comes back w
     auto ev3 = mqtt::make_client(w.broker().client_options("EV3"));
     test::Inbox in;
     mqtt::Router router;
-    router.add(*ev3, "ph/v1/dev/EV3/req-reply/+", 1, in.handler());
+    router.add(*ev3, topics::req_reply("EV3", "+"), 1, in.handler());
     router.attach(*ev3);
     ev3->start();
     REQUIRE(ev3->wait_ready(10s));
