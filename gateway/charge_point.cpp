@@ -23,6 +23,10 @@ namespace {
 /// again and not carried out twice.
 constexpr std::size_t kAnsweredKept = 64;
 
+/// How long the id tag of our RemoteStartTransaction is taken as authorised when the charger asks
+/// (a charger waits for the car at most a few minutes, OCPP's ConnectionTimeOut).
+constexpr EpochMs kRemoteTagMs = 10 * 60'000;
+
 /// The CALLs a charge point sends (OCPP 1.6 core, firmware and diagnostics); every other action of
 /// the 1.6 set is the central system's and is NotSupported from a charger.
 constexpr std::array<std::string_view, 10> kChargerActions{"Authorize",
@@ -386,6 +390,10 @@ void ChargePoint::status_notification(const Call& c, const rapidjson::Value& p) 
 }
 
 void ChargePoint::authorize(const Call& c, const rapidjson::Value& p) {
+    const std::string id_tag(str(p, "idTag"));
+    if (const auto it = remote_tags_.find(id_tag);
+        it != remote_tags_.end() && clock_.now_ms() - it->second <= kRemoteTagMs)
+        return answer(c, id_tag_info("Accepted")); // our own RemoteStartTransaction's tag
     // OCPP's Authorize names no connector: the gun a car was plugged into most recently is the one.
     int n = 1;
     EpochMs latest = -1;
@@ -399,7 +407,7 @@ void ChargePoint::authorize(const Call& c, const rapidjson::Value& p) {
     payloads::Message<payloads::EvAuthorize> m;
     const auto rid = fmt::format("au-{}-{}", boot_, seq_ + 1);
     m.env = payloads::make_request_envelope(clock_.now_ms(), boot_, ++seq_, rid, rid);
-    m.data.id_tag = std::string(str(p, "idTag"));
+    m.data.id_tag = id_tag;
     m.data.n = n;
     publish(topics::req(id_, "authorize"), m, false);
     requests_[rid] = Request{c.unique_id, c.action, 0, clock_.now_ms() + opt_.platform_timeout_ms};
@@ -667,6 +675,8 @@ void ChargePoint::on_command(const std::string& name, const mqtt::Message& m) {
             return command_done(pending, RS::Invalid, PErr::UnknownSocket,
                                 fmt::format("gun {} does not exist (1..{})", c->data.n, guns_count_));
         w.begin_object().field("connectorId", c->data.n).field("idTag", c->data.id_tag).end_object();
+        std::erase_if(remote_tags_, [&](const auto& kv) { return clock_.now_ms() - kv.second > kRemoteTagMs; });
+        remote_tags_[c->data.id_tag] = clock_.now_ms();
         return call("RemoteStartTransaction", w.str(), pending);
     }
     if (name == "stop_session") {

@@ -144,7 +144,10 @@ private:
     std::map<std::string, OutCall> calls_;        ///< by our CALL's unique id
     std::deque<Answered> answered_;               ///< recent command replies, by rid
     std::map<std::string, EpochMs> records_sent_; ///< record rid → when last sent
-    std::optional<payloads::EvCfgDesired> cfg_;   ///< the desired configuration, once received
+    /// Id tags of our RemoteStartTransactions → when sent: a charger that authorises remote starts
+    /// (AuthorizeRemoteTxRequests) asks about them, and the platform already has.
+    std::map<std::string, EpochMs> remote_tags_;
+    std::optional<payloads::EvCfgDesired> cfg_; ///< the desired configuration, once received
     std::int64_t cfg_sent_version_ = 0;
     std::vector<std::string> cfg_failed_; ///< payloads of the ChangeConfiguration calls refused
     Effects out_;

@@ -259,6 +259,15 @@ TEST_CASE("Authorize asks the platform and answers the charger its decision in O
     }
 }
 
+TEST_CASE("a charger that authorises remote starts is answered Accepted for our own RemoteStart's tag") {
+    World w;
+    w.boot();
+    call_out(w.command("start_session", "S1.start", R"({"n":2,"sid":"S1","id_tag":"APP7"})"));
+    const auto e = w.charger_calls("Authorize", R"({"idTag":"APP7"})");
+    CHECK(published(e, "req/authorize").empty());
+    CHECK(field(result(e).payload_json, "idTagInfo.status") == "Accepted");
+}
+
 TEST_CASE("StartTransaction maps a transactionId to the session, once, however often the charger sends it") {
     World w;
     w.boot();
