@@ -478,6 +478,48 @@ template <typename F> bool eventually(F f, std::chrono::milliseconds limit = 5s)
     return f();
 }
 
+/// A worker daemon on the stack's data directory (its MQTT password is there already).
+class Worker {
+public:
+    Worker(const Stack& st, std::string name, std::vector<std::string> sets = {})
+        : name_(std::move(name)), dir_(st.dir()) {
+        std::vector<std::string> argv{binary(name_), "--set", "data_dir=" + dir_, "--set",
+                                      fmt::format("mqtt.port={}", const_cast<Stack&>(st).broker().port())};
+        for (const auto& s : sets) {
+            argv.push_back("--set");
+            argv.push_back(s);
+        }
+        const auto ready = dir_ + "/run/" + name_ + ".ready";
+        fs::remove(ready);
+        SpawnOptions o;
+        o.output = dir_ + "/" + name_ + ".log";
+        proc_ = Process::spawn(argv, o);
+        for (int i = 0; i < 600 && !fs::exists(ready); ++i) {
+            if (!proc_.running())
+                FAIL(name_ << " exited during start-up:\n" << tail(slurp(o.output)));
+            std::this_thread::sleep_for(25ms);
+        }
+        REQUIRE_MESSAGE(fs::exists(ready), name_ << " not ready:\n" << tail(slurp(o.output)));
+    }
+    ~Worker() { stop(); }
+    /// Stops it (SIGTERM, by PID) and waits.
+    void stop() {
+        if (proc_.pid())
+            proc_.stop();
+    }
+    /// Where the build put `name`: the gateway's own folder for pilehub-ocpp, workers/ for the rest.
+    static std::string binary(const std::string& name) {
+        if (name == "pilehub-ocpp")
+            return std::string(PILEHUB_BINARY_DIR) + "/gateway/pilehub-ocpp";
+        return std::string(PILEHUB_BINARY_DIR) + "/workers/" + name + "/" + name;
+    }
+    static bool built(const std::string& name) { return fs::exists(binary(name)); }
+
+private:
+    std::string name_, dir_;
+    Process proc_;
+};
+
 /// A device connected to the broker with the credentials the API issued.
 inline std::unique_ptr<mqtt::Client> connect_device(Stack& st, const std::string& id, const std::string& password) {
     auto o = st.broker().client_options(id);
