@@ -4,17 +4,20 @@
 //   node mini_csms.mjs <port> [<tls dir with broker.crt, broker.key>]
 //
 // Accepts identity CP1 with Basic-auth password "secret" and subprotocol ocpp1.6 (anything else:
-// HTTP 401); answers BootNotification Accepted and Heartbeat. Reports on stdout, one JSON object a
-// line: {"event":"listening"}, {"event":"client","identity":…}, {"event":"disconnect","code":…},
-// {"event":"remote_start_result","ok":…,"result"|"error":…}. Each line on stdin
-// ({"op":"remote_start","idTag":…}) sends the connected charge point a RemoteStartTransaction;
-// EOF on stdin ends the process.
+// HTTP 401); answers BootNotification Accepted and Heartbeat, and Authorize with a CALLRESULT the
+// schema refuses (idTagInfo.status "Bogus", sent raw past its own strict mode); never answers
+// DataTransfer. Reports on stdout, one JSON object a line: {"event":"listening"},
+// {"event":"client","identity":…}, {"event":"disconnect","code":…},
+// {"event":"remote_start_result","ok":…,"result"|"error":…}, and {"event":"unmatched","text":…}
+// (a frame answering none of its calls: the reply to a raw one).
+// Lines on stdin: {"op":"remote_start","idTag":…} sends the connected charge point a
+// RemoteStartTransaction, {"op":"raw","text":…} sends it one unvalidated frame; EOF ends the process.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { createInterface } from 'node:readline';
 import rpc from 'ocpp-rpc';
 
-const { RPCServer } = rpc;
+const { RPCServer, NOREPLY } = rpc;
 const [port, tlsDir] = process.argv.slice(2);
 
 function emit(obj) {
@@ -38,6 +41,12 @@ server.on('client', (client) => {
         interval: 300,
     }));
     client.handle('Heartbeat', () => ({ currentTime: new Date().toISOString() }));
+    client.handle('Authorize', ({ messageId }) => {
+        client.sendRaw(JSON.stringify([3, messageId, { idTagInfo: { status: 'Bogus' } }]));
+        return NOREPLY;
+    });
+    client.handle('DataTransfer', () => NOREPLY);
+    client.on('badMessage', ({ buffer }) => emit({ event: 'unmatched', text: buffer.toString('utf8') }));
     client.on('close', ({ code }) => emit({ event: 'disconnect', identity: client.identity, code }));
 });
 
@@ -45,6 +54,7 @@ const commands = createInterface({ input: process.stdin });
 commands.on('close', () => process.exit(0)); // the test is done with us
 commands.on('line', async (line) => {
     const req = JSON.parse(line);
+    if (req.op === 'raw' && current) return current.sendRaw(req.text);
     if (req.op !== 'remote_start' || !current) return emit({ event: 'log', message: `ignored ${line}` });
     try {
         const result = await current.call('RemoteStartTransaction', { idTag: req.idTag, connectorId: 1 });

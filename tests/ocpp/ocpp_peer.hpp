@@ -19,8 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -71,18 +73,22 @@ public:
         dir_ = tmpl;
         const auto in_path = dir_ + "/in", out_path = dir_ + "/out";
         if (::mkfifo(in_path.c_str(), 0600) != 0 || ::mkfifo(out_path.c_str(), 0600) != 0)
-            fail_setup("mkfifo");
+            fail_setup(std::string("mkfifo: ") + std::strerror(errno));
         // Reader first: the child's `>out` then opens at once, and until the child has opened it
         // poll() reports nothing (Linux reports POLLHUP only after a writer has come and gone).
         out_fd_ = ::open(out_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (out_fd_ < 0)
-            fail_setup("open " + out_path);
+            fail_setup("open " + out_path + ": " + std::strerror(errno));
         std::vector<std::string> shell{"/bin/sh", "-c", "exec \"$@\" <\"$LINE_CHILD_IN\" >\"$LINE_CHILD_OUT\"", "sh"};
         shell.insert(shell.end(), argv.begin(), argv.end());
         SpawnOptions so;
         so.env = {"LINE_CHILD_IN=" + in_path, "LINE_CHILD_OUT=" + out_path};
         so.output = log_file;
-        proc_ = Process::spawn(shell, so);
+        try {
+            proc_ = Process::spawn(shell, so);
+        } catch (const std::exception& e) {
+            fail_setup(e.what());
+        }
         // The writer can open only once the child has opened its end for reading (ENXIO before).
         const auto deadline = std::chrono::steady_clock::now() + start_timeout;
         while ((in_fd_ = ::open(in_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
@@ -167,7 +173,7 @@ public:
 
 private:
     [[noreturn]] void fail_setup(const std::string& what) {
-        const auto reason = what + ": " + std::strerror(errno) + why();
+        const auto reason = what + why();
         if (in_fd_ >= 0)
             ::close(in_fd_);
         if (out_fd_ >= 0)

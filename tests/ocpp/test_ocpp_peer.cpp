@@ -122,6 +122,38 @@ TEST_CASE_FIXTURE(Connected, "ocpp peer: strict mode refuses our invalid payload
     CHECK(wrong_type.error_code == "TypeConstraintViolation");
 }
 
+TEST_CASE_FIXTURE(Connected, "ocpp peer: strict mode refuses the central system's invalid CALLRESULT and reports it") {
+    // mini_csms answers Authorize with idTagInfo.status "Bogus", outside the schema's enum.
+    const auto auth = cp.call("Authorize", R"({"idTag":"CARD-1"})");
+    CHECK_FALSE(auth.ok);
+    CHECK(auth.error_kind == "invalid_response");
+    const auto violation = cp.wait_event("strict_violation");
+    REQUIRE(violation);
+    CHECK(json_text_at(*violation, "isCall") == "false");
+    CHECK(json_text_at(*violation, "action") == "Authorize");
+}
+
+TEST_CASE_FIXTURE(Connected, "ocpp peer: an invalid CALL from the central system is reported and refused") {
+    cp.handle("RemoteStartTransaction", R"({"status":"Accepted"})");
+    csms.node->send(R"({"op":"raw","text":"[2,\"s-1\",\"RemoteStartTransaction\",{\"connectorId\":1}]"})");
+
+    const auto call = cp.wait_call("RemoteStartTransaction"); // reported before validation
+    REQUIRE(call);
+    CHECK(json_text_at(*call, "connectorId") == "1");
+    const auto violation = cp.wait_event("strict_violation");
+    REQUIRE(violation);
+    CHECK(json_text_at(*violation, "isCall") == "true");
+    CHECK(json_text_at(*violation, "uniqueId") == "s-1");
+    CHECK(json_text_at(*violation, "code") == "OccurenceConstraintViolation"); // ocpp-rpc's spelling
+    // On the wire ocpp-rpc spells it as the OCPP 1.6 errata do.
+    const auto reply = csms.next("unmatched");
+    REQUIRE(reply);
+    const auto frame = json_text_at(*reply, "text");
+    REQUIRE(frame);
+    CHECK(json_text_at(*frame, "1") == "s-1");
+    CHECK(json_text_at(*frame, "2") == "OccurrenceConstraintViolation");
+}
+
 TEST_CASE_FIXTURE(Connected, "ocpp peer: a CALLERROR from the central system is reported with its code") {
     // Valid, but mini_csms handles only BootNotification and Heartbeat.
     const auto status =
@@ -129,6 +161,13 @@ TEST_CASE_FIXTURE(Connected, "ocpp peer: a CALLERROR from the central system is 
     CHECK_FALSE(status.ok);
     CHECK(status.error_kind == "callerror");
     CHECK(status.error_code == "NotImplemented");
+}
+
+TEST_CASE_FIXTURE(Connected, "ocpp peer: a CALL the central system never answers times out") {
+    const auto dt = cp.call("DataTransfer", R"({"vendorId":"PileHub"})", 300ms);
+    CHECK_FALSE(dt.ok);
+    CHECK(dt.error_kind == "timeout");
+    CHECK(cp.call("Heartbeat", "{}").ok); // the connection is still usable
 }
 
 TEST_CASE_FIXTURE(Connected, "ocpp peer: a raw frame bypasses validation and the reply comes back as raw_message") {
