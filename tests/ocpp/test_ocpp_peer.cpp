@@ -71,6 +71,14 @@ ConnectOptions cp1(const MiniCsms& csms, std::string password = "secret") {
 
 const char* kBoot = R"({"chargePointVendor":"PileHub","chargePointModel":"Bridge"})";
 
+/// The frame (JSON text) an event reports in "text"; fails the test if the event did not come.
+std::string frame_of(const std::optional<std::string>& event) {
+    REQUIRE(event);
+    const auto text = json_text_at(*event, "text");
+    REQUIRE(text);
+    return *text;
+}
+
 /// CP1 connected to a mini_csms that has seen it arrive.
 struct Connected {
     TestDir dir;
@@ -146,12 +154,9 @@ TEST_CASE_FIXTURE(Connected, "ocpp peer: an invalid CALL from the central system
     CHECK(json_text_at(*violation, "uniqueId") == "s-1");
     CHECK(json_text_at(*violation, "code") == "OccurenceConstraintViolation"); // ocpp-rpc's spelling
     // On the wire ocpp-rpc spells it as the OCPP 1.6 errata do.
-    const auto reply = csms.next("unmatched");
-    REQUIRE(reply);
-    const auto frame = json_text_at(*reply, "text");
-    REQUIRE(frame);
-    CHECK(json_text_at(*frame, "1") == "s-1");
-    CHECK(json_text_at(*frame, "2") == "OccurrenceConstraintViolation");
+    const auto frame = frame_of(csms.next("unmatched"));
+    CHECK(json_text_at(frame, "1") == "s-1");
+    CHECK(json_text_at(frame, "2") == "OccurrenceConstraintViolation");
 }
 
 TEST_CASE_FIXTURE(Connected, "ocpp peer: a CALLERROR from the central system is reported with its code") {
@@ -172,13 +177,10 @@ TEST_CASE_FIXTURE(Connected, "ocpp peer: a CALL the central system never answers
 
 TEST_CASE_FIXTURE(Connected, "ocpp peer: a raw frame bypasses validation and the reply comes back as raw_message") {
     cp.raw(R"([2,"raw-1","Heartbeat",{"unexpected":1}])");
-    const auto reply = cp.wait_event("raw_message");
-    REQUIRE(reply);
-    const auto text = json_text_at(*reply, "text");
-    REQUIRE(text);
-    CHECK(json_text_at(*text, "0") == "4");
-    CHECK(json_text_at(*text, "1") == "raw-1");
-    CHECK(json_text_at(*text, "2") == "PropertyConstraintViolation");
+    const auto frame = frame_of(cp.wait_event("raw_message"));
+    CHECK(json_text_at(frame, "0") == "4");
+    CHECK(json_text_at(frame, "1") == "raw-1");
+    CHECK(json_text_at(frame, "2") == "PropertyConstraintViolation");
 }
 
 TEST_CASE_FIXTURE(
