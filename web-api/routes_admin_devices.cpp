@@ -205,7 +205,8 @@ void write_guns(json::Writer& w, const std::string& device_id, const std::vector
 void write_issued(json::Writer& w, const Services& s, const std::string& device_id,
                   const registry::IssuedSecrets& issued) {
     if (!issued.ocpp_password.empty()) {
-        w.field("ocpp_url", s.settings.ocpp.url(device_id)).field("ocpps_url", s.settings.ocpp.tls_url(device_id));
+        w.field("ocpp_url", s.settings.ocpp.url(device_id))
+            .nullable_field("ocpps_url", s.settings.ocpp.tls_url(device_id));
         w.field("ocpp_password", issued.ocpp_password);
     } else {
         w.field("mqtt_username", device_id).field("mqtt_password", issued.mqtt_password);
@@ -265,7 +266,8 @@ void add_admin_device_routes(Router& r, Services& s) {
               .ok(201)
               .answers("{id, kind, protocol, station_id, sockets, guns (EV chargers), broker_reloaded} and, for mqtt, "
                        "{mqtt_username, mqtt_password}; for ocpp1.6 instead {ocpp_url, ocpps_url, ocpp_password}: the "
-                       "charge point's ws:// and wss:// URLs (<ocpp.public_url>/<id>, <ocpp.public_tls_url>/<id>) "
+                       "charge point's ws:// and wss:// URLs (<ocpp.public_url>/<id>, <ocpp.public_tls_url>/<id>, null "
+                       "without a TLS listener) "
                        "and its HTTP Basic password (user = id). Secrets are shown once.")
               .refuses({ErrorCode::NotFound, ErrorCode::Duplicate, ErrorCode::InvalidConnector})
               .handle([&s](Request& req) {

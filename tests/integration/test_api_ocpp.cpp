@@ -134,17 +134,22 @@ TEST_CASE("api ocpp: protocol ocpp1.6 is for ev_charger; other words are refused
 }
 
 TEST_CASE("api ocpp: rotating an OCPP charger's credentials replaces its key and keeps its MQTT identity") {
-    Stack st;
+    StackOptions o;
+    o.sets = {"ocpp.tls_port=-1"}; // a gateway without its TLS listener
+    Stack st(o);
     const auto admin = st.admin();
     const auto station = st.station(admin, "Cars");
     auto reg = charger(st, admin, "cp-o2", station, "ocpp1.6");
     REQUIRE_MESSAGE(reg.status == 201, reg);
+    REQUIRE(reg.at("ocpps_url"));
+    CHECK(reg.at("ocpps_url")->IsNull());
     const auto old_key = reg.str("ocpp_password");
 
     auto rot = st.post("/api/v1/admin/devices/cp-o2/credentials", "{}", admin);
     REQUIRE_MESSAGE(rot.status == 200, rot);
     CHECK(rot.str("ocpp_url") == "ws://127.0.0.1:18090/ocpp/cp-o2"); // the default plain base
-    CHECK(rot.str("ocpps_url") == "wss://localhost:18453/ocpp/cp-o2");
+    REQUIRE(rot.at("ocpps_url"));
+    CHECK(rot.at("ocpps_url")->IsNull());
     const auto new_key = rot.str("ocpp_password");
     CHECK(new_key.size() >= 24);
     CHECK(new_key != old_key);

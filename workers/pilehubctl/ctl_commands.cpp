@@ -76,8 +76,10 @@ struct NewDevice {
 void print_issued(const Config& cfg, const std::string& id, const registry::IssuedSecrets& issued) {
     if (!issued.ocpp_password.empty()) {
         const auto ends = ocpp_endpoints::Endpoints::from(cfg);
-        std::cout << fmt::format("ocpp_url={}\nocpps_url={}\nocpp_password={}\n", ends.url(id), ends.tls_url(id),
-                                 issued.ocpp_password);
+        std::cout << fmt::format("ocpp_url={}\n", ends.url(id));
+        if (const auto tls = ends.tls_url(id))
+            std::cout << fmt::format("ocpps_url={}\n", *tls);
+        std::cout << fmt::format("ocpp_password={}\n", issued.ocpp_password);
     } else {
         std::cout << fmt::format("mqtt_username={}\nmqtt_password={}\n", id, issued.mqtt_password);
     }

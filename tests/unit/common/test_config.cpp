@@ -70,6 +70,13 @@ TEST_CASE("config: OCPP chargers are given <public url>/<id>; the defaults follo
         s, {"ocpp.public_url=ws://cp.example.com/ocpp/", "ocpp.public_tls_url=wss://cp.example.com:443/ocpp"}));
     CHECK(pub.url("cp-1") == "ws://cp.example.com/ocpp/cp-1");
     CHECK(pub.tls_url("cp-1") == "wss://cp.example.com:443/ocpp/cp-1");
+    // Without a TLS listener the default names no TLS URL; one given (a TLS proxy in front) is kept.
+    const auto plain = ocpp_endpoints::Endpoints::from(Config::from_overrides(s, {"ocpp.tls_port=-1"}));
+    CHECK_FALSE(plain.tls_url("cp-1"));
+    CHECK(plain.url("cp-1") == "ws://127.0.0.1:18090/ocpp/cp-1");
+    const auto proxied = ocpp_endpoints::Endpoints::from(
+        Config::from_overrides(s, {"ocpp.tls_port=-1", "ocpp.public_tls_url=wss://cp.example.com/ocpp"}));
+    CHECK(proxied.tls_url("cp-1") == "wss://cp.example.com/ocpp/cp-1");
     for (const char* bad : {"ocpp.public_url=http://x/ocpp", "ocpp.public_url=ws://", "ocpp.public_tls_url=ws://x/ocpp",
                             "ocpp.public_tls_url="}) {
         CAPTURE(bad);
