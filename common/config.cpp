@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -45,7 +46,7 @@ std::string substitute(const std::map<std::string, std::string, std::less<>>& va
 } // namespace
 
 const std::vector<std::string>& known_programs() {
-    static const std::vector<std::string> k{"sessiond", "autostopd",  "billingd",   "presenced",   "parkingd",
+    static const std::vector<std::string> k{"sessiond",  "autostopd",   "billingd",     "presenced",  "parkingd",
                                             "recorderd", "pilehub-api", "pilehub-ocpp", "pilehubctl", "pilehub-sim"};
     return k;
 }
@@ -66,11 +67,13 @@ ConfigSchema ConfigSchema::common(std::string process) {
     s.add_string("mqtt.client_id", "svc." + process, "Stable MQTT client id (persistent session).");
     s.add_int("mqtt.keepalive_s", 60, 5, 1200, "MQTT keep-alive.");
     s.add_string("log.level", "info", "debug, info, warn or error.");
-    s.add_bool("dev_mode", false, "Development mode (PILEHUB_DEV=1): dev SMS codes, sandbox payments. Never in production.");
+    s.add_bool("dev_mode", false,
+               "Development mode (PILEHUB_DEV=1): dev SMS codes, sandbox payments. Never in production.");
     return s;
 }
 
-ConfigSchema& ConfigSchema::add_int(std::string name, std::int64_t def, std::int64_t min, std::int64_t max, std::string doc) {
+ConfigSchema& ConfigSchema::add_int(std::string name, std::int64_t def, std::int64_t min, std::int64_t max,
+                                    std::string doc) {
     keys_.push_back({std::move(name), ConfigType::Int, std::to_string(def), std::move(doc), min, max});
     return *this;
 }
@@ -102,7 +105,8 @@ std::string ConfigSchema::describe() const {
     return out;
 }
 
-void Config::set(const ConfigSchema& schema, const std::string& key, const std::string& value, const std::string& where) {
+void Config::set(const ConfigSchema& schema, const std::string& key, const std::string& value,
+                 const std::string& where) {
     const auto* k = schema.find(key);
     if (!k) {
         const auto dot = key.find('.');
@@ -111,6 +115,12 @@ void Config::set(const ConfigSchema& schema, const std::string& key, const std::
             for (const auto& p : known_programs())
                 if (p == prefix && p != schema.process())
                     return; // another program's key in a shared file
+            // Keys some programs share (the broker's files, the OCPP gateway's endpoints): a program
+            // that reads none of the group skips them; one that reads the group refuses a typo in it.
+            const bool shared_group = prefix == "broker" || prefix == "ocpp";
+            if (shared_group && std::none_of(schema.keys().begin(), schema.keys().end(),
+                                             [&](const ConfigKey& c) { return c.name.rfind(prefix + ".", 0) == 0; }))
+                return;
         }
         throw ConfigError(fmt::format("config {}: unknown key `{}` for {}", where, key, schema.process()));
     }
@@ -185,7 +195,9 @@ const std::string& Config::get_string(std::string_view key) const {
     return it->second;
 }
 
-bool Config::get_bool(std::string_view key) const { return get_string(key) == "true"; }
+bool Config::get_bool(std::string_view key) const {
+    return get_string(key) == "true";
+}
 
 std::string Config::dump() const {
     std::string out;

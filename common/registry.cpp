@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <stdexcept>
 
 namespace pilehub::registry {
 namespace {
@@ -18,7 +19,7 @@ constexpr const char* kAddStation =
 constexpr const char* kStation = "SELECT id, operator_id, name, address, lat_e6, lon_e6, open_hours, timezone, enabled "
                                  "FROM stations WHERE id = ?";
 constexpr const char* kAddDevice =
-    "INSERT INTO devices(id, kind, station_id, name, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+    "INSERT INTO devices(id, kind, station_id, name, enabled, created_at, protocol) VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kAddSocket = "INSERT INTO sockets(device_id, n) VALUES (?, ?)";
 constexpr const char* kAddGun = "INSERT INTO guns(device_id, n) VALUES (?, ?)";
 constexpr const char* kAddRatedGun =
@@ -28,10 +29,15 @@ constexpr const char* kAddCredential =
     "INSERT INTO device_credentials(device_id, password_hash, created_at) VALUES (?, ?, ?)";
 constexpr const char* kSetCredential =
     "UPDATE device_credentials SET password_hash = ?, rotated_at = ? WHERE device_id = ?";
-constexpr const char* kDeviceCols = "SELECT d.id, d.kind, d.station_id, d.name, d.enabled, d.created_at, "
-                                    "(SELECT count(*) FROM sockets s WHERE s.device_id = d.id) + (SELECT count(*) FROM "
-                                    "guns g WHERE g.device_id = d.id) + "
-                                    "(SELECT count(*) FROM spaces p WHERE p.device_id = d.id) FROM devices d ";
+constexpr const char* kSetOcppKey =
+    "INSERT INTO ocpp_credentials(device_id, key_hash, issued_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (device_id) DO UPDATE SET key_hash = excluded.key_hash, issued_at = excluded.issued_at";
+constexpr const char* kOcppKeyHash = "SELECT key_hash FROM ocpp_credentials WHERE device_id = ?";
+constexpr const char* kDeviceCols =
+    "SELECT d.id, d.kind, d.station_id, d.name, d.enabled, d.created_at, "
+    "(SELECT count(*) FROM sockets s WHERE s.device_id = d.id) + (SELECT count(*) FROM "
+    "guns g WHERE g.device_id = d.id) + "
+    "(SELECT count(*) FROM spaces p WHERE p.device_id = d.id), d.protocol FROM devices d ";
 constexpr const char* kRemoveDevice = "DELETE FROM devices WHERE id = ?";
 constexpr const char* kSetService =
     "INSERT INTO service_credentials(username, password_hash, created_at) VALUES (?, ?, ?) "
@@ -53,6 +59,7 @@ Device read_device(db::Statement& st) {
     d.enabled = st.int64(4) != 0;
     d.created_at = st.int64(5);
     d.ports = static_cast<int>(st.int64(6));
+    d.protocol = parse_protocol(st.text(7)).value_or(Protocol::Mqtt);
     return d;
 }
 
@@ -77,6 +84,24 @@ std::optional<DeviceKind> parse_kind(std::string_view s) {
         return DeviceKind::EvCharger;
     if (s == "camera")
         return DeviceKind::Camera;
+    return std::nullopt;
+}
+
+const char* to_string(Protocol p) {
+    return p == Protocol::Ocpp16 ? "ocpp1.6" : "mqtt";
+}
+
+std::optional<Protocol> parse_protocol(std::string_view s) {
+    if (s == "mqtt")
+        return Protocol::Mqtt;
+    if (s == "ocpp1.6")
+        return Protocol::Ocpp16;
+    return std::nullopt;
+}
+
+std::optional<std::string> protocol_problem(DeviceKind kind, Protocol p) {
+    if (p == Protocol::Ocpp16 && kind != DeviceKind::EvCharger)
+        return std::string("protocol ocpp1.6 is for ev_charger");
     return std::nullopt;
 }
 
@@ -187,10 +212,14 @@ std::optional<Station> Store::station(std::int64_t id) {
     return s;
 }
 
-void Store::add_device(const Device& d, const std::string& password_hash, EpochMs now) {
+void Store::add_device(const Device& d, const std::string& password_hash, EpochMs now,
+                       const std::optional<std::string>& ocpp_key_hash) {
+    if (const auto why = protocol_problem(d.kind, d.protocol))
+        throw std::invalid_argument(*why);
     db::Transaction tx(db_);
     db::Statement(db_, kAddDevice)
-        .bind_all(d.id, std::string(to_string(d.kind)), d.station_id, d.name, static_cast<std::int64_t>(d.enabled), now)
+        .bind_all(d.id, std::string(to_string(d.kind)), d.station_id, d.name, static_cast<std::int64_t>(d.enabled), now,
+                  std::string(to_string(d.protocol)))
         .run();
     const char* port_sql = d.kind == DeviceKind::EbikePile   ? kAddSocket
                            : d.kind == DeviceKind::EvCharger ? kAddGun
@@ -212,6 +241,8 @@ void Store::add_device(const Device& d, const std::string& password_hash, EpochM
         }
     }
     db::Statement(db_, kAddCredential).bind_all(d.id, password_hash, now).run();
+    if (ocpp_key_hash)
+        set_ocpp_key(d.id, *ocpp_key_hash, now);
     tx.commit();
 }
 
@@ -240,6 +271,18 @@ bool Store::remove_device(const std::string& id) {
 
 bool Store::set_device_password(const std::string& id, const std::string& hash, EpochMs now) {
     return db::Statement(db_, kSetCredential).bind_all(hash, now, id).run() > 0;
+}
+
+void Store::set_ocpp_key(const std::string& device_id, const std::string& key_hash, EpochMs now) {
+    db::Statement(db_, kSetOcppKey).bind_all(device_id, key_hash, now).run();
+}
+
+std::optional<std::string> Store::ocpp_key_hash(const std::string& device_id) {
+    db::Statement st(db_, kOcppKeyHash);
+    st.bind(1, device_id);
+    if (!st.step())
+        return std::nullopt;
+    return st.text(0);
 }
 
 void Store::set_service_credential(const std::string& username, const std::string& hash, EpochMs now) {
@@ -281,6 +324,7 @@ bool Store::set_admin_password(const std::string& username, const std::string& h
 } // namespace pilehub::registry
 
 #include "common/broker_auth.hpp"
+#include "common/ocpp_identity.hpp"
 
 #include <filesystem>
 
@@ -291,6 +335,39 @@ bool sync_broker_credentials(Store& store, const std::string& password_file, con
     std::filesystem::create_directories(std::filesystem::path(password_file).parent_path());
     broker::write_password_file(password_file, store.broker_users());
     return broker::reload_broker(pid_file, why);
+}
+
+std::string ocpp_mqtt_password(const std::string& data_dir, const std::string& device_id) {
+    const auto key = ocpp_identity::load_or_create_key(ocpp_identity::key_path(data_dir));
+    return ocpp_identity::mqtt_password(key, device_id);
+}
+
+IssuedSecrets register_device(Store& store, const Device& d, const std::string& data_dir, EpochMs now) {
+    IssuedSecrets out;
+    if (d.protocol == Protocol::Ocpp16) {
+        out.ocpp_password = broker::random_secret();
+        store.add_device(d, broker::hash_password(ocpp_mqtt_password(data_dir, d.id)), now,
+                         broker::hash_password(out.ocpp_password));
+    } else {
+        out.mqtt_password = broker::random_secret();
+        store.add_device(d, broker::hash_password(out.mqtt_password), now);
+    }
+    return out;
+}
+
+std::optional<IssuedSecrets> rotate_secret(Store& store, const std::string& device_id, EpochMs now) {
+    const auto d = store.device(device_id);
+    if (!d)
+        return std::nullopt;
+    IssuedSecrets out;
+    if (d->protocol == Protocol::Ocpp16) {
+        out.ocpp_password = broker::random_secret();
+        store.set_ocpp_key(device_id, broker::hash_password(out.ocpp_password), now);
+    } else {
+        out.mqtt_password = broker::random_secret();
+        store.set_device_password(device_id, broker::hash_password(out.mqtt_password), now);
+    }
+    return out;
 }
 
 } // namespace pilehub::registry

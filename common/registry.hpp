@@ -16,6 +16,15 @@ std::optional<DeviceKind> parse_kind(std::string_view s);
 /// How many ports a kind may have: sockets 1..64, guns 1..16, spaces 1..16.
 int max_ports(DeviceKind k);
 
+/// How a device reaches the platform (`devices.protocol`, schema/core/008): every device speaks MQTT
+/// (CONTRACT A) unless it is an EV charger speaking OCPP 1.6-J through the gateway (CONTRACT D.2).
+enum class Protocol { Mqtt, Ocpp16 };
+/// `mqtt`, `ocpp1.6`.
+const char* to_string(Protocol p);
+std::optional<Protocol> parse_protocol(std::string_view s);
+/// Why a device of `kind` cannot speak `p` (only an ev_charger speaks ocpp1.6), or nullopt.
+std::optional<std::string> protocol_problem(DeviceKind kind, Protocol p);
+
 /// A gun's connector (CONTRACT D.1 registration `connectors`; `guns.connector_type`).
 enum class ConnectorType { GbtDc, GbtAc, Ccs2, Type2 };
 /// `gbt_dc`, `gbt_ac`, `ccs2`, `type2`.
@@ -59,6 +68,7 @@ struct Device {
     std::int64_t station_id = 0;
     int ports = 0;                     ///< sockets, guns or spaces
     std::vector<Connector> connectors; ///< EV chargers: the guns' connectors (others keep the defaults)
+    Protocol protocol = Protocol::Mqtt;
     std::string name;
     bool enabled = true;
     EpochMs created_at = 0;
@@ -77,15 +87,22 @@ public:
     std::int64_t add_station(const Station& s, EpochMs now);
     std::optional<Station> station(std::int64_t id);
 
-    /// Inserts a device with its ports (guns with their connectors) and its broker password hash, in
-    /// one transaction. Check connectors_problem first.
-    void add_device(const Device& d, const std::string& password_hash, EpochMs now);
+    /// Inserts a device with its protocol, its ports (guns with their connectors), its broker password
+    /// hash and, for an OCPP charger, the hash of its OCPP key, in one transaction. Check
+    /// connectors_problem and protocol_problem first (a protocol problem throws std::invalid_argument).
+    void add_device(const Device& d, const std::string& password_hash, EpochMs now,
+                    const std::optional<std::string>& ocpp_key_hash = std::nullopt);
     std::optional<Device> device(const std::string& id);
     std::vector<Device> devices(std::optional<std::int64_t> station_id = std::nullopt);
     /// Removes a device, its ports and credentials. false if it did not exist.
     bool remove_device(const std::string& id);
     /// Replaces a device's broker password hash. false if it does not exist.
     bool set_device_password(const std::string& id, const std::string& password_hash, EpochMs now);
+
+    /// Creates or replaces the hash of an OCPP charger's key (its HTTP Basic password at the gateway).
+    void set_ocpp_key(const std::string& device_id, const std::string& key_hash, EpochMs now);
+    /// The hash of an OCPP charger's key; nullopt when none was issued (MQTT devices).
+    std::optional<std::string> ocpp_key_hash(const std::string& device_id);
 
     /// Creates or replaces the credential of one of our processes (`svc.<name>`).
     void set_service_credential(const std::string& username, const std::string& password_hash, EpochMs now);
@@ -114,5 +131,24 @@ namespace pilehub::registry {
 /// `why` when no broker is running (the file is written anyway; the broker reads it at start).
 bool sync_broker_credentials(Store& store, const std::string& password_file, const std::string& pid_file,
                              std::string* why);
+
+/// The secrets handed out once, at registration or rotation.
+struct IssuedSecrets {
+    std::string mqtt_password; ///< an MQTT device's broker password; empty for an OCPP charger (it never speaks MQTT)
+    std::string ocpp_password; ///< an OCPP charger's key (HTTP Basic password at the gateway); empty otherwise
+};
+
+/// The broker password of OCPP charger `device_id`: ocpp_identity::mqtt_password with the gateway
+/// key in `data_dir` (created if it does not exist yet, so the gateway finds the same key).
+std::string ocpp_mqtt_password(const std::string& data_dir, const std::string& device_id);
+
+/// Registers `d` (Store::add_device) with new credentials: an MQTT device a random broker secret;
+/// an OCPP charger the broker password derived for it (ocpp_mqtt_password), so only the gateway
+/// can connect as it, and a random OCPP key. The caller then syncs the broker credentials.
+IssuedSecrets register_device(Store& store, const Device& d, const std::string& data_dir, EpochMs now);
+
+/// Issues a new secret, the old one refused at once: an MQTT device's broker password, or an OCPP
+/// charger's key (its MQTT identity, derived from the gateway key, stays). nullopt if there is no such device.
+std::optional<IssuedSecrets> rotate_secret(Store& store, const std::string& device_id, EpochMs now);
 
 } // namespace pilehub::registry

@@ -43,7 +43,8 @@ constexpr const char* kDevices =
     "(SELECT count(*) FROM sockets x WHERE x.device_id = d.id) + (SELECT count(*) FROM guns x WHERE x.device_id = "
     "d.id) "
     "+ (SELECT count(*) FROM spaces x WHERE x.device_id = d.id), " PH_DEVICE_VISIBLE
-    " AND EXISTS (SELECT 1 FROM stations s WHERE s.id = d.station_id AND " PH_STATION_VISIBLE ") FROM devices d ";
+    " AND EXISTS (SELECT 1 FROM stations s WHERE s.id = d.station_id AND " PH_STATION_VISIBLE
+    "), d.protocol FROM devices d ";
 constexpr const char* kUpdateDevice = "UPDATE devices SET name = ?, model = ?, area_id = ?, enabled = ? WHERE id = ?";
 constexpr const char* kPorts =
     "SELECT x.device_id, d.kind, x.n, x.enabled, x.socket_overload_w, d.station_id FROM sockets x JOIN devices d ON "
@@ -123,6 +124,7 @@ DeviceRow read_device(db::Statement& st) {
     d.created_at = st.int64(7);
     d.ports = static_cast<int>(st.int64(8));
     d.visible = st.int64(9) != 0;
+    d.protocol = st.text(10);
     return d;
 }
 PortRow read_port(db::Statement& st) {

@@ -48,6 +48,7 @@ struct AreaRow {
 
 struct DeviceRow {
     std::string id, kind, name, model;
+    std::string protocol = "mqtt"; ///< `mqtt` or `ocpp1.6` (registry::Protocol)
     std::int64_t station_id = 0;
     std::optional<std::int64_t> area_id;
     bool enabled = true;

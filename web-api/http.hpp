@@ -169,6 +169,7 @@ struct Route {
     std::vector<FieldSpec> body;
     bool body_open = false; ///< the body may carry fields beyond `body` (free-form documents)
     int success_status = 200;
+    std::string answer; ///< what the success answer holds (the OpenAPI response description); empty: the status text
     std::string produces = "application/json";
     std::vector<ErrorCode> errors; ///< refusals besides the generic ones
     bool audit = false;            ///< write an audit row when it succeeds (set for admin writes)
@@ -204,6 +205,11 @@ struct Route {
     }
     Route& ok(int status) {
         success_status = status;
+        return *this;
+    }
+    /// Describes the success answer's members (e.g. which appear for which kind of request).
+    Route& answers(std::string doc) {
+        answer = std::move(doc);
         return *this;
     }
     Route& produce(std::string type) {

@@ -186,7 +186,7 @@ std::string openapi_document(const std::vector<Route>& routes, const std::string
             w.key("responses").begin_object();
             w.key(std::to_string(r->success_status))
                 .begin_object()
-                .field("description", status_text(r->success_status));
+                .field("description", r->answer.empty() ? std::string(status_text(r->success_status)) : r->answer);
             w.key("content").begin_object().key(r->produces).begin_object();
             if (r->produces == "application/json")
                 w.key("schema").begin_object().field("type", "object").end_object();

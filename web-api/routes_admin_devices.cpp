@@ -1,6 +1,5 @@
 // Devices and their sockets: registration with MQTT credentials, live state, remote commands,
 // configuration (cfg/desired), QR codes.
-#include "common/broker_auth.hpp"
 #include "common/log.hpp"
 #include "common/payloads.hpp"
 #include "common/registry.hpp"
@@ -201,6 +200,19 @@ void write_guns(json::Writer& w, const std::string& device_id, const std::vector
     w.end_array();
 }
 
+/// The secrets just issued to a device: `mqtt_username, mqtt_password` for an MQTT device, or an
+/// OCPP charger's `ocpp_url, ocpps_url, ocpp_password` (it never speaks MQTT itself).
+void write_issued(json::Writer& w, const Services& s, const std::string& device_id,
+                  const registry::IssuedSecrets& issued) {
+    if (!issued.ocpp_password.empty()) {
+        w.field("ocpp_url", s.settings.ocpp.url(device_id))
+            .nullable_field("ocpps_url", s.settings.ocpp.tls_url(device_id));
+        w.field("ocpp_password", issued.ocpp_password);
+    } else {
+        w.field("mqtt_username", device_id).field("mqtt_password", issued.mqtt_password);
+    }
+}
+
 std::string qr_text(const Services& s, const std::string& code) {
     return s.settings.qr_base_url + code;
 }
@@ -229,9 +241,9 @@ void add_admin_device_routes(Router& r, Services& s) {
                   return Response::json(w.str());
               }));
 
-    r.add(Route::make(
-              Method::Post, "/api/v1/admin/devices", "admin.devices.create", "admin-devices",
-              "Register a device: returns its MQTT credentials (shown once); the broker accepts them without a restart")
+    r.add(Route::make(Method::Post, "/api/v1/admin/devices", "admin.devices.create", "admin-devices",
+                      "Register a device: returns its MQTT credentials, or an OCPP charger's URL and key (shown once); "
+                      "the broker accepts them without a restart")
               .admin("devices.write")
               .field(str("id", true, 48, "Device id [A-Za-z0-9_-]{1,48}: MQTT username and client id."))
               .field(str_enum("kind", true, {"ebike_pile", "ev_charger", "camera"}, "Device kind."))
@@ -248,7 +260,15 @@ void add_admin_device_routes(Router& r, Services& s) {
               .field(integer("area_id", false, 1, INT64_MAX, "An area of the station."))
               .field(str("name", false, 100, "Name."))
               .field(str("model", false, 64, "Model."))
+              .field(str_enum("protocol", false, {"mqtt", "ocpp1.6"},
+                              "How the device reaches the platform: mqtt (default) or ocpp1.6 (EV chargers only: an "
+                              "OCPP 1.6-J charge point behind the gateway, CONTRACT D.2)."))
               .ok(201)
+              .answers("{id, kind, protocol, station_id, sockets, guns (EV chargers), broker_reloaded} and, for mqtt, "
+                       "{mqtt_username, mqtt_password}; for ocpp1.6 instead {ocpp_url, ocpps_url, ocpp_password}: the "
+                       "charge point's ws:// and wss:// URLs (<ocpp.public_url>/<id>, <ocpp.public_tls_url>/<id>, null "
+                       "without a TLS listener) "
+                       "and its HTTP Basic password (user = id). Secrets are shown once.")
               .refuses({ErrorCode::NotFound, ErrorCode::Duplicate, ErrorCode::InvalidConnector})
               .handle([&s](Request& req) {
                   auto b = req.body();
@@ -262,10 +282,14 @@ void add_admin_device_routes(Router& r, Services& s) {
                   const auto area = b.opt_int("area_id", 1, INT64_MAX);
                   dev.name = b.opt_str("name", 100).value_or("");
                   const auto model = b.opt_str("model", 64).value_or("");
+                  const auto protocol = registry::parse_protocol(b.opt_str("protocol", 16).value_or("mqtt"));
                   req.check_body();
                   if (!topics::valid_device_id(dev.id))
                       fail(ErrorCode::InvalidRequest, "id must be [A-Za-z0-9_-]{1,48}");
                   dev.kind = *kind;
+                  dev.protocol = *protocol;
+                  if (const auto why = registry::protocol_problem(dev.kind, dev.protocol))
+                      fail(ErrorCode::InvalidRequest, *why);
                   set_ports(dev, sockets, guns, std::move(connectors));
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -279,8 +303,7 @@ void add_admin_device_routes(Router& r, Services& s) {
                   registry::Store reg(*d);
                   if (reg.device(dev.id))
                       fail(ErrorCode::Duplicate, "a device with this id exists");
-                  const auto secret = broker::random_secret();
-                  reg.add_device(dev, broker::hash_password(secret), s.now());
+                  const auto issued = registry::register_device(reg, dev, s.settings.data_dir, s.now());
                   if (area || !model.empty()) {
                       auto row = cat.device(dev.id);
                       row->area_id = area;
@@ -303,11 +326,12 @@ void add_admin_device_routes(Router& r, Services& s) {
                   w.begin_object()
                       .field("id", dev.id)
                       .field("kind", registry::to_string(dev.kind))
+                      .field("protocol", registry::to_string(dev.protocol))
                       .field("station_id", dev.station_id);
                   w.field("sockets", dev.ports);
                   if (dev.kind == registry::DeviceKind::EvCharger)
                       write_guns(w, dev.id, cat.guns(dev.id), false, nullptr);
-                  w.field("mqtt_username", dev.id).field("mqtt_password", secret);
+                  write_issued(w, s, dev.id, issued);
                   w.field("broker_reloaded", reloaded).end_object();
                   return Response::json(w.str(), 201);
               }));
@@ -473,26 +497,31 @@ void add_admin_device_routes(Router& r, Services& s) {
             }));
 
     r.add(Route::make(Method::Post, "/api/v1/admin/devices/{id}/credentials", "admin.devices.rotate", "admin-devices",
-                      "Issue a new MQTT secret (the old one stops working at once)")
+                      "Issue a new secret, the old one refused at once: a device's MQTT password, or an OCPP charger's "
+                      "key (for new connections; its MQTT identity at the gateway stays)")
               .admin("devices.write")
               .param(key_param("id", "Device id."))
+              .answers("{mqtt_username, mqtt_password, broker_reloaded}; for an ocpp1.6 charger {ocpp_url, ocpps_url, "
+                       "ocpp_password}. Shown once.")
               .refuses({ErrorCode::UnknownDevice})
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
                   const auto dev = device_in_scope(cat, req.who, req.param("id"));
                   registry::Store reg(*d);
-                  const auto secret = broker::random_secret();
-                  reg.set_device_password(dev.id, broker::hash_password(secret), s.now());
-                  std::string why;
-                  const bool reloaded =
-                      registry::sync_broker_credentials(reg, s.settings.password_file, s.settings.pid_file, &why);
+                  const auto issued = registry::rotate_secret(reg, dev.id, s.now());
+                  if (!issued)
+                      fail(ErrorCode::UnknownDevice, "no such device");
                   json::Writer w;
-                  w.begin_object()
-                      .field("mqtt_username", dev.id)
-                      .field("mqtt_password", secret)
-                      .field("broker_reloaded", reloaded)
-                      .end_object();
+                  w.begin_object();
+                  write_issued(w, s, dev.id, *issued);
+                  if (!issued->mqtt_password.empty()) {
+                      // The gateway checks an OCPP key in the database; only MQTT secrets are the broker's.
+                      std::string why;
+                      w.field("broker_reloaded", registry::sync_broker_credentials(reg, s.settings.password_file,
+                                                                                   s.settings.pid_file, &why));
+                  }
+                  w.end_object();
                   return Response::json(w.str());
               }));
 

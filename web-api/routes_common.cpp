@@ -229,7 +229,11 @@ void write_station(json::Writer& w, const Services& s, const StationRow& st) {
 }
 
 void write_device(json::Writer& w, const Services& s, const DeviceRow& d) {
-    w.field("id", d.id).field("kind", d.kind).field("name", d.name).field("model", d.model);
+    w.field("id", d.id)
+        .field("kind", d.kind)
+        .field("protocol", d.protocol)
+        .field("name", d.name)
+        .field("model", d.model);
     w.field("station_id", d.station_id);
     w.key("area_id");
     if (d.area_id)

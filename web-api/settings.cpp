@@ -51,6 +51,7 @@ void add_keys(ConfigSchema& s) {
     s.add_string("broker.password_file", "${data_dir}/broker/passwd",
                  "The Mosquitto password file rewritten when devices are registered.");
     s.add_string("broker.pid_file", "${run_dir}/mosquitto.pid", "The running broker's pid, for SIGHUP reloads.");
+    ocpp_endpoints::add_keys(s);
 }
 
 bool is_loopback_address(std::string_view host) {
@@ -124,6 +125,7 @@ Settings Settings::from(const Config& cfg) {
     s.payment_secret_file = cfg.get_string("pilehub-api.payment_secret_file");
     s.password_file = cfg.get_string("broker.password_file");
     s.pid_file = cfg.get_string("broker.pid_file");
+    s.ocpp = ocpp_endpoints::Endpoints::from(cfg);
     return s;
 }
 

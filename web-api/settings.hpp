@@ -1,6 +1,7 @@
 #pragma once
 #include "common/config.hpp"
 #include "common/money.hpp"
+#include "common/ocpp_endpoints.hpp"
 
 #include <cstdint>
 #include <string>
@@ -8,7 +9,8 @@
 
 namespace pilehub::api {
 
-/// Every `pilehub-api.*` key (and the broker file keys shared with pilehubctl), documented.
+/// Every `pilehub-api.*` key (and the broker file keys shared with pilehubctl, the `ocpp.*` keys
+/// shared with the OCPP gateway), documented.
 void add_keys(ConfigSchema& schema);
 
 /// The API's typed configuration, read once at start.
@@ -46,6 +48,7 @@ struct Settings {
     EpochMs station_counts_ttl_ms = 1000; ///< how long a station's socket counts serve rider lists
     int max_radius_m = 50000;
     std::string operator_name = "default";
+    ocpp_endpoints::Endpoints ocpp; ///< where registered OCPP chargers are told to connect
 
     /// Reads and checks the settings. Throws ConfigError for a bad combination, e.g. the dev SMS
     /// provider or the sandbox payment provider outside development mode, or development mode with

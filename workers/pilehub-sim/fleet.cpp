@@ -66,19 +66,32 @@ Result<std::vector<FleetDevice>> parse_fleet(std::string_view text) {
     std::vector<FleetDevice> out;
     out.reserve(arr.size());
     std::set<std::string, std::less<>> seen;
+    std::size_t skipped = 0;
     for (std::size_t i = 0; i < arr.size(); ++i) {
         auto o = arr.obj(i);
         const auto where = fmt::format("fleet: devices[{}]", i);
         FleetDevice d;
         d.id = o.req_str("id", 48);
         const auto kind = o.req_str("kind", 32);
-        d.password = o.req_str("password", 1024);
+        const auto protocol = o.opt_str("protocol", 16).value_or("mqtt");
         if (!err.empty())
             return R::failure("fleet: " + err);
         if (!topics::valid_device_id(d.id))
             return R::failure(fmt::format("{}: id \"{}\" is not [A-Za-z0-9_-]{{1,48}}", where, d.id));
         if (!seen.insert(d.id).second)
             return R::failure(fmt::format("{}: id \"{}\" appears twice", where, d.id));
+        if (protocol == "ocpp1.6") {
+            // An OCPP charger (pilehubctl fleet provision --ocpp): the simulator does not speak OCPP yet.
+            if (kind != "ev_charger")
+                return R::failure(fmt::format("{} ({}): protocol ocpp1.6 is for ev_charger", where, d.id));
+            ++skipped;
+            continue;
+        }
+        if (protocol != "mqtt")
+            return R::failure(fmt::format("{} ({}): protocol \"{}\" is not mqtt or ocpp1.6", where, d.id, protocol));
+        d.password = o.req_str("password", 1024);
+        if (!err.empty())
+            return R::failure("fleet: " + err);
         auto k = parse_kind(kind);
         if (!k)
             return R::failure(
@@ -106,7 +119,8 @@ Result<std::vector<FleetDevice>> parse_fleet(std::string_view text) {
         out.push_back(std::move(d));
     }
     if (out.empty())
-        return R::failure("fleet: devices is empty");
+        return R::failure(skipped ? "fleet: every device is an OCPP charger, which pilehub-sim does not play"
+                                  : "fleet: devices is empty");
     return R(std::move(out));
 }
 

@@ -35,6 +35,8 @@ struct FleetDevice {
 /// Parses a fleet document `{"devices":[{"id","kind","sockets"|"guns"|"spaces","password"}, ...]}`.
 /// Every entry is checked (id syntax, unique ids, known kind, port count 1..64 sockets or 1..16
 /// guns/spaces, non-empty password); the first bad entry refuses the whole file with its path.
+/// Entries with `"protocol": "ocpp1.6"` (OCPP chargers, with `ocpp_password` instead of `password`)
+/// are left out: the simulator speaks MQTT only. `"protocol": "mqtt"` is the default.
 Result<std::vector<FleetDevice>> parse_fleet(std::string_view text);
 
 /// Reads and parses a fleet file.

@@ -5,6 +5,8 @@
 #include "common/db.hpp"
 #include "common/files.hpp"
 #include "common/json.hpp"
+#include "common/ocpp_endpoints.hpp"
+#include "common/ocpp_identity.hpp"
 #include "common/password.hpp"
 #include "common/registry.hpp"
 #include "common/topics.hpp"
@@ -64,12 +66,29 @@ bool valid_open_hours(const std::string& s) {
 struct NewDevice {
     std::string id;
     registry::DeviceKind kind;
+    registry::Protocol protocol;
     int ports;
-    std::string secret;
+    registry::IssuedSecrets secrets;
 };
 
-NewDevice add_device(registry::Store& store, const std::string& id, registry::DeviceKind kind, std::int64_t station,
-                     int ports, const std::string& name, const std::vector<registry::Connector>& connectors = {}) {
+/// Prints what a device was just issued, `key=value` lines: an MQTT device's username and password, or an
+/// OCPP charger's URLs and key (it never speaks MQTT itself).
+void print_issued(const Config& cfg, const std::string& id, const registry::IssuedSecrets& issued) {
+    if (!issued.ocpp_password.empty()) {
+        const auto ends = ocpp_endpoints::Endpoints::from(cfg);
+        std::cout << fmt::format("ocpp_url={}\n", ends.url(id));
+        if (const auto tls = ends.tls_url(id))
+            std::cout << fmt::format("ocpps_url={}\n", *tls);
+        std::cout << fmt::format("ocpp_password={}\n", issued.ocpp_password);
+    } else {
+        std::cout << fmt::format("mqtt_username={}\nmqtt_password={}\n", id, issued.mqtt_password);
+    }
+}
+
+NewDevice add_device(const Config& cfg, registry::Store& store, const std::string& id, registry::DeviceKind kind,
+                     std::int64_t station, int ports, const std::string& name,
+                     const std::vector<registry::Connector>& connectors = {},
+                     registry::Protocol protocol = registry::Protocol::Mqtt) {
     if (!topics::valid_device_id(id))
         throw ConfigError(fmt::format("device id `{}` is not [A-Za-z0-9_-]{{1,48}}", id));
     if (!store.station(station))
@@ -81,18 +100,20 @@ NewDevice add_device(registry::Store& store, const std::string& id, registry::De
         throw ConfigError("--connector is for ev_charger devices");
     if (const auto why = registry::connectors_problem(connectors, ports))
         throw ConfigError(*why);
+    if (const auto why = registry::protocol_problem(kind, protocol))
+        throw ConfigError(*why);
     if (store.device(id))
         throw ConfigError(fmt::format("device {} already exists", id));
-    NewDevice d{id, kind, ports, broker::random_secret()};
     registry::Device rec;
     rec.id = id;
     rec.kind = kind;
+    rec.protocol = protocol;
     rec.station_id = station;
     rec.ports = ports;
     rec.connectors = connectors;
     rec.name = name;
-    store.add_device(rec, broker::hash_password(d.secret), now());
-    return d;
+    return NewDevice{id, kind, protocol, ports,
+                     registry::register_device(store, rec, cfg.get_string("data_dir"), now())};
 }
 
 } // namespace
@@ -126,6 +147,7 @@ void add_keys(ConfigSchema& s) {
                  "The Mosquitto password file pilehubctl rewrites.");
     s.add_string("broker.pid_file", "${run_dir}/mosquitto.pid", "The running broker's pid, for SIGHUP reloads.");
     s.add_string("secrets_dir", "${data_dir}/secrets", "Where the passwords of our own processes are written (0600).");
+    ocpp_endpoints::add_keys(s);
 }
 
 int cmd_migrate(const Config& cfg, const Args&) {
@@ -189,8 +211,9 @@ int cmd_device(const Config& cfg, const Args& a) {
         if (a.has("station"))
             station = a.get_int("station", 0, 1, INT64_MAX);
         for (const auto& dev : store.devices(station))
-            std::cout << fmt::format("{}\t{}\tstation={}\tports={}\t{}\n", dev.id, registry::to_string(dev.kind),
-                                     dev.station_id, dev.ports, dev.enabled ? "enabled" : "disabled");
+            std::cout << fmt::format("{}\t{}\t{}\tstation={}\tports={}\t{}\n", dev.id, registry::to_string(dev.kind),
+                                     registry::to_string(dev.protocol), dev.station_id, dev.ports,
+                                     dev.enabled ? "enabled" : "disabled");
         return 0;
     }
     if (a.words.size() != 3)
@@ -217,9 +240,13 @@ int cmd_device(const Config& cfg, const Args& a) {
                     throw ConfigError("--connector: " + why);
                 connectors.push_back(*c);
             }
-        auto nd = add_device(store, id, *kind, a.get_int("station", 0, 1, INT64_MAX), ports, a.get("name"), connectors);
+        const auto protocol = registry::parse_protocol(a.get("protocol", "mqtt"));
+        if (!protocol)
+            throw ConfigError("--protocol must be mqtt or ocpp1.6");
+        auto nd = add_device(cfg, store, id, *kind, a.get_int("station", 0, 1, INT64_MAX), ports, a.get("name"),
+                             connectors, *protocol);
         sync_broker(cfg, store);
-        std::cout << fmt::format("mqtt_username={}\nmqtt_password={}\n", nd.id, nd.secret);
+        print_issued(cfg, nd.id, nd.secrets);
         return 0;
     }
     if (sub == "remove") {
@@ -231,13 +258,15 @@ int cmd_device(const Config& cfg, const Args& a) {
         return 0;
     }
     if (sub == "rotate") {
-        const auto secret = broker::random_secret();
-        if (!store.set_device_password(id, broker::hash_password(secret), now())) {
+        const auto issued = registry::rotate_secret(store, id, now());
+        if (!issued) {
             std::cerr << "pilehubctl: no device " << id << "\n";
             return 1;
         }
-        sync_broker(cfg, store);
-        std::cout << fmt::format("mqtt_username={}\nmqtt_password={}\n", id, secret);
+        // An OCPP key is checked by the gateway in the database; only MQTT secrets are the broker's.
+        if (!issued->mqtt_password.empty())
+            sync_broker(cfg, store);
+        print_issued(cfg, id, *issued);
         return 0;
     }
     throw ConfigError("unknown device command `" + sub + "`");
@@ -289,6 +318,9 @@ int cmd_services(const Config& cfg, const Args& a) {
         store.set_service_credential(user, broker::hash_password(secret), now());
         ++created;
     }
+    // The OCPP gateway's key, from which its chargers' MQTT passwords are derived (common/ocpp_identity.hpp),
+    // exists before the gateway first starts.
+    ocpp_identity::load_or_create_key(ocpp_identity::key_path(cfg.get_string("data_dir")));
     sync_broker(cfg, store);
     std::cout << fmt::format("{} service credentials created, {} kept, in {}\n", created,
                              broker::service_users().size() - static_cast<std::size_t>(created), dir);
@@ -316,19 +348,25 @@ int cmd_fleet(const Config& cfg, const Args& a) {
     const auto sockets = a.get_int("ebike-sockets", 10, 1, 64);
     const auto ev = a.get_int("ev", 0, 0, 10000);
     const auto guns = a.get_int("guns", 2, 1, 16);
+    const auto ocpp = a.get_int("ocpp", 0, 0, 10000);
     const auto cams = a.get_int("camera", 0, 0, 10000);
     const auto spaces = a.get_int("spaces", 4, 1, 16);
     std::vector<NewDevice> made;
     // One transaction per device keeps each registration atomic; fine for thousands.
     for (std::int64_t i = 1; i <= ebike; ++i)
-        made.push_back(add_device(store, fmt::format("{}-e{:05}", prefix, i), registry::DeviceKind::EbikePile, station,
-                                  static_cast<int>(sockets), "simulated e-bike pile"));
+        made.push_back(add_device(cfg, store, fmt::format("{}-e{:05}", prefix, i), registry::DeviceKind::EbikePile,
+                                  station, static_cast<int>(sockets), "simulated e-bike pile"));
     for (std::int64_t i = 1; i <= ev; ++i)
-        made.push_back(add_device(store, fmt::format("{}-ev{:03}", prefix, i), registry::DeviceKind::EvCharger, station,
-                                  static_cast<int>(guns), "simulated EV charger"));
+        made.push_back(add_device(cfg, store, fmt::format("{}-ev{:03}", prefix, i), registry::DeviceKind::EvCharger,
+                                  station, static_cast<int>(guns), "simulated EV charger"));
+    for (std::int64_t i = 1; i <= ocpp; ++i)
+        made.push_back(add_device(cfg, store, fmt::format("{}-ocpp-{:03}", prefix, i), registry::DeviceKind::EvCharger,
+                                  station, static_cast<int>(guns), "simulated OCPP charger", {},
+                                  registry::Protocol::Ocpp16));
     for (std::int64_t i = 1; i <= cams; ++i)
-        made.push_back(add_device(store, fmt::format("{}-cam{:03}", prefix, i), registry::DeviceKind::Camera, station,
-                                  static_cast<int>(spaces), "simulated camera"));
+        made.push_back(add_device(cfg, store, fmt::format("{}-cam{:03}", prefix, i), registry::DeviceKind::Camera,
+                                  station, static_cast<int>(spaces), "simulated camera"));
+    const auto ends = ocpp_endpoints::Endpoints::from(cfg);
     json::Writer w;
     w.begin_object().key("devices").begin_array();
     for (const auto& m : made) {
@@ -337,7 +375,13 @@ int cmd_fleet(const Config& cfg, const Args& a) {
                 : m.kind == registry::DeviceKind::EvCharger ? "guns"
                                                             : "spaces",
                 m.ports);
-        w.field("password", m.secret).end_object();
+        if (m.protocol == registry::Protocol::Ocpp16)
+            w.field("protocol", registry::to_string(m.protocol))
+                .field("ocpp_url", ends.url(m.id))
+                .field("ocpp_password", m.secrets.ocpp_password);
+        else
+            w.field("password", m.secrets.mqtt_password);
+        w.end_object();
     }
     w.end_array().end_object();
     files::write_private_file_atomically(out, w.str() + "\n");

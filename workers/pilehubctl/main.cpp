@@ -14,21 +14,29 @@ constexpr const char* kUsage = R"(usage: pilehubctl [--config FILE] [--set key=v
   operator add NAME                         create an operator (idempotent)
   station add --operator NAME --name NAME --lat DEG --lon DEG [--address TEXT] [--open-hours HH:MM-HH:MM]
   device add ID --kind ebike_pile|ev_charger|camera --station ID [--ports N] [--name TEXT]
-             [--guns N] [--connector N:TYPE:WATTS]...
+             [--guns N] [--connector N:TYPE:WATTS]... [--protocol mqtt|ocpp1.6]
                                             prints the device's MQTT username and secret (shown once);
                                             chargers: --guns is --ports, each --connector gives a gun's
-                                            type (gbt_dc|gbt_ac|ccs2|type2) and rated power, e.g. 1:gbt_dc:120000
+                                            type (gbt_dc|gbt_ac|ccs2|type2) and rated power, e.g. 1:gbt_dc:120000;
+                                            --protocol ocpp1.6 (chargers only): an OCPP 1.6-J charge point
+                                            behind the gateway; prints its ocpp_url, ocpps_url and ocpp_password
+                                            (its HTTP Basic key; user = ID) instead of MQTT credentials
   device list [--station ID]
   device remove ID
-  device rotate ID                          issue a new secret (the old one stops working at once)
+  device rotate ID                          issue a new secret (the old one stops working at once): the
+                                            MQTT password, or an OCPP charger's key
   admin create USERNAME [--password-file F] [--role ROLE] [--operator NAME]
                                             a random password is printed if none is given
   services init                             credentials for our own processes (svc.*), written to
-                                            <data_dir>/secrets/svc.<name>.pass; existing ones are kept
+                                            <data_dir>/secrets/svc.<name>.pass, and the OCPP gateway's key
+                                            <data_dir>/secrets/ocpp-gateway.key; existing ones are kept
   broker sync                               rewrite the broker password file from the database and reload
   fleet provision --station ID --out FILE [--prefix P] [--ebike N] [--ebike-sockets 10|20]
-                  [--ev N] [--guns N] [--camera N] [--spaces N]
-                                            register a simulated fleet and write its secrets for pilehub-sim
+                  [--ev N] [--guns N] [--ocpp N] [--camera N] [--spaces N]
+                                            register a simulated fleet and write its secrets for pilehub-sim;
+                                            --ocpp N adds N OCPP chargers (<prefix>-ocpp-NNN, --guns guns),
+                                            written with protocol, ocpp_url and ocpp_password (pilehub-sim
+                                            skips them)
   audit                                     check the wallets against the ledger and the settlements
                                             (BILLING.md §4); prints each violation, exit 1 if any
 

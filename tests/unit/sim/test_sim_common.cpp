@@ -107,6 +107,37 @@ TEST_CASE("sim: the snapshot file reads back what was written") {
     CHECK_FALSE(FileStore::decode("{not json").has_value());
 }
 
+TEST_CASE("sim: OCPP chargers in a fleet file are skipped (the simulator speaks MQTT only)") {
+    auto ok = parse_fleet(R"({"devices":[
+        {"id":"e-0001","kind":"ebike_pile","sockets":10,"password":"p1"},
+        {"id":"f-ocpp-001","kind":"ev_charger","guns":2,"protocol":"ocpp1.6",
+         "ocpp_url":"ws://127.0.0.1:18090/ocpp/f-ocpp-001","ocpp_password":"k1"},
+        {"id":"ev-01","kind":"ev_charger","guns":2,"protocol":"mqtt","password":"p2"}]})");
+    REQUIRE_MESSAGE(ok.ok(), ok.error());
+    REQUIRE(ok->size() == 2);
+    CHECK((*ok)[0].id == "e-0001");
+    CHECK((*ok)[1].id == "ev-01");
+
+    struct Bad {
+        const char* entries;
+        const char* says;
+    };
+    const Bad bad[] = {
+        {R"({"id":"a","kind":"ebike_pile","sockets":2,"protocol":"ocpp1.6","ocpp_password":"k"})", "ev_charger"},
+        {R"({"id":"a","kind":"ev_charger","guns":2,"protocol":"ocpp2.0.1","password":"p"})", "ocpp2.0.1"},
+        {R"({"id":"a","kind":"ev_charger","guns":2,"protocol":"ocpp1.6","ocpp_password":"k"},
+            {"id":"a","kind":"camera","spaces":1,"password":"p"})",
+         "twice"},
+        {R"({"id":"a","kind":"ev_charger","guns":2,"protocol":"ocpp1.6","ocpp_password":"k"})", "OCPP"},
+    };
+    for (const auto& b : bad) {
+        CAPTURE(b.entries);
+        const auto r = parse_fleet(std::string(R"({"devices":[)") + b.entries + "]}");
+        REQUIRE_FALSE(r.ok());
+        CHECK_MESSAGE(r.error().find(b.says) != std::string::npos, r.error());
+    }
+}
+
 TEST_CASE("sim: fleet files are parsed and bad entries refused with a clear message") {
     auto ok = parse_fleet(R"({"devices":[
         {"id":"e-0001","kind":"ebike_pile","sockets":10,"password":"p1"},
