@@ -3,6 +3,7 @@
 #include "common/daemon.hpp"
 #include "common/db.hpp"
 #include "common/log.hpp"
+#include "common/ocpp_endpoints.hpp"
 #include "common/ocpp_identity.hpp"
 #include "gateway/ocpp_gateway.hpp"
 #include "gateway/ocpp_server.hpp"
@@ -72,8 +73,9 @@ private:
     ocpp::ServerOptions server_options(const Config& cfg) {
         ocpp::ServerOptions o;
         o.bind = bind_ = cfg.get_string("pilehub-ocpp.bind");
-        o.port = cfg.get_int32("ocpp.port");
-        o.tls_port = cfg.get_int32("ocpp.tls_port");
+        const auto endpoints = ocpp_endpoints::Endpoints::from(cfg);
+        o.port = endpoints.port;
+        o.tls_port = endpoints.tls_port;
         o.tls_cert_file = cfg.get_string("pilehub-ocpp.tls_cert_file");
         o.tls_key_file = cfg.get_string("pilehub-ocpp.tls_key_file");
         o.max_message_bytes = static_cast<std::size_t>(cfg.get_int("pilehub-ocpp.max_message_bytes"));
@@ -95,10 +97,7 @@ int main(int argc, char** argv) {
     daemon::Spec spec;
     spec.name = "pilehub-ocpp";
     spec.add_keys = [](ConfigSchema& s) {
-        s.add_int("ocpp.port", 18090, 0, 65535,
-                  "The OCPP-J WebSocket port (ws://, security profile 1); 0 = any free port.");
-        s.add_int("ocpp.tls_port", 18453, -1, 65535,
-                  "The OCPP-J port over TLS 1.2+ (wss://, security profile 2); -1 = none, 0 = any free port.");
+        ocpp_endpoints::add_keys(s); // ocpp.port, ocpp.tls_port (shared with the registration paths)
         s.add_string("pilehub-ocpp.bind", "0.0.0.0", "The address both OCPP listeners bind to.");
         s.add_string("pilehub-ocpp.tls_cert_file", "${data_dir}/tls/broker.crt",
                      "The TLS certificate chain (PEM) of the wss:// listener (the broker's by default).");

@@ -69,13 +69,19 @@ void Gateway::opened(const std::shared_ptr<Link>& link) {
             }
         });
     });
-    c.mqtt->on_connect([this, id, serial] {
+    // Presence goes first (queued before the client connects, so the broker gets it before anything
+    // the charger says); after a lost MQTT connection it is said again with the stops not acknowledged.
+    auto connects = std::make_shared<int>(0);
+    c.mqtt->on_connect([this, id, serial, connects] {
+        if ((*connects)++ == 0)
+            return;
         net::post(ioc_, [this, id, serial] {
             if (auto* conn = current(id, serial))
                 apply(*conn, conn->cp->connected());
         });
     });
     c.mqtt->on_lost([id](const std::string& why) { log::warn(log::Ctx{id, {}}, "MQTT connection lost: {}", why); });
+    apply(c, c.cp->connected());
     c.mqtt->start();
     log::info(log::Ctx{id, {}}, "connected ({}, boot {})", link->tls() ? "wss" : "ws", boot);
     conns_.emplace(id, std::move(c));
