@@ -26,7 +26,7 @@ struct Registry {
         db::migrate(core, db::core_migrations());
         registry::Station st;
         st.operator_id = store.ensure_operator("op", 1);
-        st.name = "S";
+        st.name = std::string(1, 'S'); // moved in: GCC 12 -O2 warns falsely (-Wrestrict) on assigning "S" here
         station = store.add_station(st, 1);
     }
     registry::Device device(const std::string& id, DeviceKind kind, Protocol protocol) const {
