@@ -383,3 +383,64 @@ TEST_CASE("ocpp: the gateway restarts mid-session; the charger reconnects and th
     CHECK(w.charges_for(sid) == 1);
     CHECK_FALSE(after->wait_event("strict_violation", 0ms));
 }
+
+TEST_CASE("ocpp: the desired configuration becomes ChangeConfiguration and is reported applied; an operator's "
+          "reset, unlock and availability reach the charger as OCPP calls and come back with its answers") {
+    OcppWorld w;
+    OcppPeer cp(w.st.dir() + "/cp.log");
+    cp.handle("ChangeConfiguration", R"({"status":"Accepted"})");
+    cp.handle("Reset", R"({"status":"Accepted"})");
+    cp.handle("UnlockConnector", R"({"status":"Unlocked"})");
+    cp.handle("ChangeAvailability", R"({"status":"Accepted"})");
+    REQUIRE(cp.connect(w.plain()).ok);
+    w.boot(cp);
+
+    // Registration published the charger's first desired configuration (version 1).
+    const auto first = cp.wait_call("ChangeConfiguration", 10s);
+    REQUIRE_MESSAGE(first, w.logs());
+    CHECK(at(*first, "key") == "MeterValueSampleInterval");
+    CHECK(at(*first, "value") == "30");
+    const auto second = cp.wait_call("ChangeConfiguration", 10s);
+    REQUIRE(second);
+    CHECK(at(*second, "key") == "HeartbeatInterval");
+    REQUIRE_MESSAGE(
+        eventually([&] { return w.st.get("/api/v1/admin/devices/oc1/config", w.admin).boolean("in_sync"); }, 10s),
+        w.st.get("/api/v1/admin/devices/oc1/config", w.admin));
+    CHECK(w.st.get("/api/v1/admin/devices/oc1/config", w.admin).str("reported.status") == "applied");
+
+    // A changed configuration goes out again.
+    REQUIRE(w.st.put("/api/v1/admin/devices/oc1/config", R"({"tele_period_s":15})", w.admin).ok());
+    const auto changed = cp.wait_call("ChangeConfiguration", 10s);
+    REQUIRE(changed);
+    CHECK(at(*changed, "value") == "15");
+
+    auto cmd = w.st.post("/api/v1/admin/devices/oc1/commands/reset", R"({"data":{"type":"soft"}})", w.admin);
+    CHECK_MESSAGE(cmd.status == 200, cmd);
+    CHECK(cmd.str("status") == "ok");
+    const auto reset = cp.wait_call("Reset", 1s);
+    REQUIRE(reset);
+    CHECK(at(*reset, "type") == "Soft");
+
+    cmd = w.st.post("/api/v1/admin/devices/oc1/commands/unlock", R"({"data":{"n":2}})", w.admin);
+    CHECK(cmd.str("status") == "ok");
+    const auto unlock = cp.wait_call("UnlockConnector", 1s);
+    REQUIRE(unlock);
+    CHECK(at(*unlock, "connectorId") == "2");
+
+    cmd = w.st.post("/api/v1/admin/devices/oc1/commands/set_availability", R"({"data":{"n":1,"operative":false}})",
+                    w.admin);
+    CHECK(cmd.str("status") == "ok");
+    const auto avail = cp.wait_call("ChangeAvailability", 1s);
+    REQUIRE(avail);
+    CHECK(at(*avail, "type") == "Inoperative");
+
+    // A charger that refuses: the operator sees the refusal.
+    cp.handle("Reset", R"({"status":"Rejected"})", true);
+    cmd = w.st.post("/api/v1/admin/devices/oc1/commands/reset", R"({"data":{"type":"hard"}})", w.admin);
+    CHECK_MESSAGE(cmd.status >= 400, cmd);
+    // No OCPP 1.6 equivalent: unsupported, and nothing is sent.
+    cmd =
+        w.st.post("/api/v1/admin/devices/oc1/commands/set_tariff", R"({"data":{"elec_e4":1,"service_e4":1}})", w.admin);
+    CHECK(cmd.code() == "unsupported");
+    CHECK_FALSE(cp.wait_event("strict_violation", 0ms));
+}
