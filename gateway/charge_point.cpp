@@ -105,8 +105,9 @@ payloads::Envelope ChargePoint::event_env(std::string id) {
     return payloads::make_event_envelope(clock_.now_ms(), boot_, ++seq_, std::move(id));
 }
 
-template <typename T> void ChargePoint::publish(std::string topic, const payloads::Message<T>& m, bool retained) {
-    out_.publish.push_back({std::move(topic), payloads::encode(m), 1, retained});
+template <typename T>
+void ChargePoint::publish(std::string topic, const payloads::Message<T>& m, bool retained, int qos) {
+    out_.publish.push_back({std::move(topic), payloads::encode(m), qos, retained});
 }
 
 std::optional<TransactionRow> ChargePoint::open_tx(int n) {
@@ -155,7 +156,7 @@ void ChargePoint::publish_tele(int n, const MeterReading& r, const std::optional
     payloads::Message<payloads::EvTele> m;
     m.env = env(r.ts);
     m.data.guns.push_back(std::move(t));
-    publish(topics::tele(id_), m, false);
+    publish(topics::tele(id_), m, false, 0); // CONTRACT A.2: telemetry is QoS 0
 }
 
 void ChargePoint::publish_record(const TransactionRow& tx) {

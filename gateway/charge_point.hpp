@@ -124,7 +124,7 @@ private:
     // publishing
     payloads::Envelope env(EpochMs ts);
     payloads::Envelope event_env(std::string id);
-    template <typename T> void publish(std::string topic, const payloads::Message<T>& m, bool retained);
+    template <typename T> void publish(std::string topic, const payloads::Message<T>& m, bool retained, int qos = 1);
     void publish_conn_state(int n, EpochMs since);
     void publish_tele(int n, const MeterReading& r, const std::optional<TransactionRow>& tx);
     void publish_record(const TransactionRow& tx);

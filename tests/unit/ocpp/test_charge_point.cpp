@@ -318,6 +318,9 @@ TEST_CASE("MeterValues become telemetry: kWh exactly in Wh, phases summed, the s
           {{"value":"55","measurand":"SoC","unit":"Percent","location":"EV"}}]}}]}})",
                                                               tx));
     const auto tele = one(e, "tele");
+    for (const auto& m : e.publish)
+        if (m.topic == topics::tele(kId))
+            CHECK(m.qos == 0); // CONTRACT A.2
     CHECK(field(tele, "data.guns").find(R"("energy_register_wh":12345)") != std::string::npos);
     CHECK(field(tele, "data.guns").find(R"("session_energy_wh":2345)") != std::string::npos);
     CHECK(field(tele, "data.guns").find(R"("power_w":6900)") != std::string::npos);
