@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -66,12 +67,20 @@ struct Span {
     std::int64_t rss = 0; ///< at the end
     std::vector<double> rtts;
     std::map<pid_t, double> others_cpu_s; ///< other processes' CPU over the span
+    std::vector<double> thread_pct;       ///< the measured process's threads, % of a core, busiest first
 
     double per_msg_us() const { return msgs ? cpu_s / static_cast<double>(msgs) * 1e6 : 0; }
     double cpu_pct() const { return secs > 0 ? cpu_s / secs * 100 : 0; }
     double gen_pct() const { return secs > 0 ? gen_cpu_s / secs * 100 : 0; }
     double msgs_per_s() const { return secs > 0 ? static_cast<double>(msgs) / secs : 0; }
 };
+
+std::string thread_text(const std::vector<double>& pct) {
+    std::string t;
+    for (const auto p : pct)
+        t += fmt::format("{}{:.1f}", t.empty() ? "" : " ", p);
+    return t.empty() ? "-" : t;
+}
 
 double thread_cpu(int tid) {
     return tid ? sample_stat_file(fmt::format("/proc/self/task/{}/stat", tid)).cpu_s : 0;
@@ -86,13 +95,22 @@ Span measure(pid_t pid, OcppLoad& load, double secs, const std::vector<pid_t>& o
     load.take_rtts();
     const auto c0 = load.counters();
     const auto p0 = sample_proc(pid);
+    const auto th0 = sample_threads(pid);
     const auto g0 = thread_cpu(load.thread_id());
     const auto t0 = now_us();
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<std::int64_t>(secs * 1e6)));
     const auto p1 = sample_proc(pid);
+    const auto th1 = sample_threads(pid);
     const auto g1 = thread_cpu(load.thread_id());
     const auto c1 = load.counters();
     s.secs = static_cast<double>(now_us() - t0) / 1e6;
+    for (const auto& [tid, cpu] : th1) {
+        const auto b = th0.find(tid);
+        const double pct = (cpu - (b == th0.end() ? 0.0 : b->second)) / s.secs * 100;
+        if (pct > 0)
+            s.thread_pct.push_back(pct);
+    }
+    std::sort(s.thread_pct.rbegin(), s.thread_pct.rend());
     for (const auto p : others)
         s.others_cpu_s[p] = sample_proc(p).cpu_s - before[p];
     s.rtts = load.take_rtts();
@@ -148,17 +166,18 @@ Result span_result(const std::string& bench, const std::string& phase, const Spa
         .num("cpu_pct", s.cpu_pct())
         .num("cpu_us_per_msg", s.per_msg_us())
         .num("generator_cpu_pct", s.gen_pct())
-        .num("rss_mb", mb(s.rss));
+        .num("rss_mb", mb(s.rss))
+        .str("threads_pct", thread_text(s.thread_pct));
     add_quantiles(r, "rtt", s.rtts);
     return r;
 }
 
 void say_span(const std::string& what, const Span& s) {
     say(fmt::format("{}: {:.1f} s, {} messages ({:.1f}/s; {} MeterValues, {} server CALLs, {} CALLERRORs), CPU "
-                    "{:.3f} s = {:.1f} % of a core = {:.1f} µs per message; generator thread {:.1f} %; RSS {:.1f} "
-                    "MB; MeterValues round trip {}",
+                    "{:.3f} s = {:.1f} % of a core (by thread: {}) = {:.1f} µs per message; generator thread {:.1f} "
+                    "%; RSS {:.1f} MB; MeterValues round trip {}",
                     what, s.secs, s.msgs, s.msgs_per_s(), s.meter_values, s.server_calls, s.errors, s.cpu_s,
-                    s.cpu_pct(), s.per_msg_us(), s.gen_pct(), mb(s.rss), q3(s.rtts)));
+                    s.cpu_pct(), thread_text(s.thread_pct), s.per_msg_us(), s.gen_pct(), mb(s.rss), q3(s.rtts)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,8 +371,9 @@ int platform_phase(const OcppBenchOptions& o, std::pair<double, double> echo_us)
     if (!o.perf_out.empty()) {
         test::SpawnOptions so;
         so.output = dir + "/perf.log";
-        perf = test::Process::spawn(
-            {"perf", "record", "-F", "999", "-g", "-p", std::to_string(gateway.pid()), "-o", o.perf_out}, so);
+        perf = test::Process::spawn({"perf", "record", "-F", "499", "--call-graph", "dwarf,16384", "-p",
+                                     std::to_string(gateway.pid()), "-o", o.perf_out},
+                                    so);
         std::this_thread::sleep_for(1s);
     }
 
