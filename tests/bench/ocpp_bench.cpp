@@ -245,8 +245,9 @@ std::pair<double, double> echo_phase(const OcppBenchOptions& o) {
 // ---------------------------------------------------------------------------------------------
 
 /// The core database: an EV station with the energy tariff, `chargers` registered as OCPP
-/// chargers (one gun each) the way registration stores them: the device with its broker password
-/// hash, `protocol = 'ocpp1.6'`, the hash of its Basic-auth key.
+/// chargers (one gun each) the way registration stores them (registry::Store::add_device with
+/// protocol ocpp1.6): the broker password hash of the MQTT identity derived from the gateway key,
+/// and the hash of the charger's Basic-auth key.
 void seed_ocpp(const std::string& dir, const std::vector<OcppChargerSpec>& chargers, const std::string& gateway_key) {
     db::Database core(dir + "/pilehub.db");
     db::migrate(core, db::core_migrations());
@@ -260,22 +261,16 @@ void seed_ocpp(const std::string& dir, const std::vector<OcppChargerSpec>& charg
         registry::Device d;
         d.id = c.id;
         d.kind = registry::DeviceKind::EvCharger;
+        d.protocol = registry::Protocol::Ocpp16;
         d.station_id = station;
         d.ports = 1;
-        reg.add_device(d, broker::hash_password(ocpp_identity::mqtt_password(gateway_key, c.id)), now);
-    }
-    db::Transaction tx(core);
-    for (const auto& c : chargers) {
-        db::Statement(core, "UPDATE devices SET protocol = 'ocpp1.6' WHERE id = ?1").bind_all(c.id).run();
-        db::Statement(core, "INSERT INTO ocpp_credentials (device_id, key_hash, issued_at) VALUES (?1, ?2, ?3)")
-            .bind_all(c.id, broker::hash_password(c.key), now)
-            .run();
+        reg.add_device(d, broker::hash_password(ocpp_identity::mqtt_password(gateway_key, c.id)), now,
+                       broker::hash_password(c.key));
     }
     db::Statement(core, "INSERT INTO tariffs (station_id, version, document, effective_from, created_at) "
                         "VALUES (?1, 1, ?2, 0, 0)")
         .bind_all(station, energy_tariff())
         .run();
-    tx.commit();
     db::Database tele(dir + "/telemetry.db");
     db::migrate(tele, db::telemetry_migrations());
 }
