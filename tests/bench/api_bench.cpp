@@ -4,11 +4,9 @@
 // that one address may register the few hundred riders the start round trips need.
 #include "api_bench.hpp"
 
+#include "api_client.hpp"
 #include "platform.hpp"
-#include "tests/support/json_path.hpp"
 #include "tests/support/loopback.hpp"
-
-#include <httplib.h>
 
 #include <cctype>
 #include <cstdio>
@@ -24,74 +22,8 @@ constexpr std::int64_t kLatE6 = 22'543'096;
 constexpr std::int64_t kLonE6 = 114'057'865;
 constexpr const char* kSearch = "lat=22.5431&lon=114.0579";
 
-std::string tail(const std::string& text, std::size_t lines = 20) {
-    std::size_t pos = text.size();
-    for (std::size_t n = 0; n <= lines && pos != std::string::npos && pos > 0; ++n)
-        pos = text.rfind('\n', pos - 1);
-    return pos == std::string::npos ? text : text.substr(pos + 1);
-}
-
 double ms(std::int64_t us) {
     return static_cast<double>(us) / 1000.0;
-}
-
-/// One HTTP exchange; the body parsed when it is JSON.
-struct Reply {
-    int status = 0; ///< 0: no answer at all
-    std::string body;
-    rapidjson::Document json;
-
-    /// The value at a dotted path (`session.id`, `stations.0.name`), or nullptr.
-    const rapidjson::Value* at(const std::string& path) const { return test::json_at(json, path); }
-    std::string str(const std::string& path) const {
-        auto v = at(path);
-        return v && v->IsString() ? v->GetString() : std::string();
-    }
-    std::size_t size(const std::string& path) const {
-        auto v = at(path);
-        return v && v->IsArray() ? v->Size() : 0;
-    }
-    std::string brief() const { return fmt::format("{} {}", status, body.substr(0, 300)); }
-};
-
-/// A keep-alive connection to the API, as the rider's app holds one (not thread-safe).
-class ApiClient {
-public:
-    explicit ApiClient(int port) : c_("127.0.0.1", port) {
-        c_.set_keep_alive(true);
-        c_.set_tcp_nodelay(true);
-        c_.set_connection_timeout(5, 0);
-        c_.set_read_timeout(15, 0);
-    }
-    Reply get(const std::string& path, const std::string& token = "") { return wrap(c_.Get(path, headers(token))); }
-    Reply post(const std::string& path, const std::string& body, const std::string& token = "") {
-        return wrap(c_.Post(path, headers(token), body, "application/json"));
-    }
-
-private:
-    static httplib::Headers headers(const std::string& token) {
-        httplib::Headers h;
-        if (!token.empty())
-            h.emplace("Authorization", "Bearer " + token);
-        return h;
-    }
-    static Reply wrap(const httplib::Result& r) {
-        Reply out;
-        if (!r)
-            return out;
-        out.status = r->status;
-        out.body = r->body;
-        if (r->get_header_value("Content-Type").find("json") != std::string::npos)
-            out.json.Parse(out.body.c_str(), out.body.size());
-        return out;
-    }
-    httplib::Client c_;
-};
-
-Reply expect(Reply r, int status, const std::string& what) {
-    if (r.status != status)
-        throw std::runtime_error(fmt::format("{}: expected {}, got {}", what, status, r.brief()));
-    return r;
 }
 
 /// When each step of a start crossed the bus, as svc.monitor (reads ph/v1/#) saw it; monotonic µs.
@@ -235,26 +167,12 @@ WrkOutcome run_wrk(int port, const std::string& path, const std::string& token, 
     return w;
 }
 
-/// p50 / p99 / max of `v` into `r` as `<name>_p50_ms` etc.
-void add_quantiles(Result& r, const std::string& name, const std::vector<double>& v) {
-    r.num(name + "_p50_ms", quantile(v, 0.5))
-        .num(name + "_p99_ms", quantile(v, 0.99))
-        .num(name + "_max_ms", quantile(v, 1.0));
-}
-
-std::string q3(const std::vector<double>& v) {
-    return fmt::format("p50 {:.2f} / p99 {:.2f} / max {:.2f} ms", quantile(v, 0.5), quantile(v, 0.99),
-                       quantile(v, 1.0));
-}
-
 } // namespace
 
 int run_api_bench(const ApiBenchOptions& o) {
-    const std::string api_bin = o.bin_dir + "/web-api/pilehub-api";
     const std::string sim_bin = o.bin_dir + "/workers/pilehub-sim/pilehub-sim";
-    for (const auto& b : {api_bin, sim_bin})
-        if (!fs::exists(b))
-            throw std::runtime_error(b + " is not built");
+    if (!fs::exists(sim_bin))
+        throw std::runtime_error(sim_bin + " is not built");
     const int starts_total = o.warmup + o.starts;
     // One fresh rider and one fresh socket per start: no session_limit, no socket_busy, no stop in between.
     const int pile_count = std::max(20, (starts_total + 9) / 10);
@@ -290,31 +208,8 @@ int run_api_bench(const ApiBenchOptions& o) {
     say("api: every daemon ready");
     Monitor monitor(broker);
 
-    std::ofstream(dir + "/secrets/svc.pilehub-api.pass") << broker.password("svc.pilehub-api") << "\n";
     const int port = test::free_tcp_port();
-    test::SpawnOptions api_so;
-    api_so.output = dir + "/pilehub-api.log";
-    api_so.env.push_back("PILEHUB_ADMIN_PASSWORD=bench-admin-password-1");
-    std::vector<std::string> api_argv{api_bin};
-    for (const auto& s :
-         {"data_dir=" + dir, fmt::format("mqtt.port={}", broker.port()), fmt::format("pilehub-api.http_port={}", port),
-          std::string("dev_mode=true"),
-          // Setup only: one address registers every rider (production: 30 codes/h per address).
-          std::string("pilehub-api.sms_min_interval_s=0"), std::string("pilehub-api.sms_max_per_hour=1000"),
-          std::string("pilehub-api.sms_max_per_ip_hour=100000"),
-          std::string("pilehub-api.login_max_failures_per_ip=100000")}) {
-        api_argv.push_back("--set");
-        api_argv.push_back(s);
-    }
-    fs::remove(dir + "/run/pilehub-api.ready");
-    auto api = test::Process::spawn(api_argv, api_so);
-    for (int i = 0; i < 800 && !fs::exists(dir + "/run/pilehub-api.ready"); ++i) {
-        if (!api.running())
-            throw std::runtime_error("pilehub-api exited during start-up:\n" + tail(slurp(api_so.output)));
-        std::this_thread::sleep_for(25ms);
-    }
-    if (!fs::exists(dir + "/run/pilehub-api.ready"))
-        throw std::runtime_error("pilehub-api not ready in 20 s:\n" + tail(slurp(api_so.output)));
+    auto api = start_api(o.bin_dir, broker, dir, port);
     say(fmt::format("api: pilehub-api on 127.0.0.1:{}", port));
 
     {
@@ -334,20 +229,8 @@ int run_api_bench(const ApiBenchOptions& o) {
 
     // --- riders: SMS code (dev), login, sandbox recharge of 50 yuan, confirmed ---
     ApiClient http(port);
-    std::vector<std::string> tokens;
     const auto t_riders = now_us();
-    for (int i = 0; i < starts_total; ++i) {
-        const auto phone = fmt::format("1380{:07d}", i);
-        auto c = expect(http.post("/api/v1/auth/sms-code", fmt::format(R"({{"phone":"{}"}})", phone)), 200, "sms-code");
-        auto l = expect(
-            http.post("/api/v1/auth/login", fmt::format(R"({{"phone":"{}","code":"{}"}})", phone, c.str("dev_code"))),
-            200, "login");
-        tokens.push_back(l.str("token"));
-        auto pay =
-            expect(http.post("/api/v1/wallet/recharge", R"({"amount_fen":5000})", tokens.back()), 201, "recharge");
-        expect(http.post("/api/v1/pay/sandbox/" + pay.str("payment.id") + "/confirm", "{}", tokens.back()), 200,
-               "sandbox confirm");
-    }
+    const auto tokens = funded_riders(http, starts_total, 5000);
     say(fmt::format("api: {} riders logged in and funded (5000 fen each) in {:.1f} s", starts_total,
                     static_cast<double>(now_us() - t_riders) / 1e6));
 
@@ -481,13 +364,13 @@ int run_api_bench(const ApiBenchOptions& o) {
         if (name == "stations_nearby" && check.size("stations") != 1)
             throw std::runtime_error("nearby does not find the bench station: " + check.brief());
         say(fmt::format("api: wrk -t2 -c{} -d{}s on GET {} ({} B body)", o.wrk_c, o.wrk_s, path, check.body.size()));
-        const auto log0 = fs::file_size(api_so.output);
+        const auto log0 = fs::file_size(dir + "/pilehub-api.log");
         const auto cpu0 = sample_proc(api.pid());
         const auto t0 = now_us();
         const auto w = run_wrk(port, path, reader.token, o.wrk_c, o.wrk_s, dir + "/wrk-" + name + ".txt");
         const double secs = static_cast<double>(now_us() - t0) / 1e6;
         const auto cpu1 = sample_proc(api.pid());
-        const auto log_mb = static_cast<double>(fs::file_size(api_so.output) - log0) / 1048576.0;
+        const auto log_mb = static_cast<double>(fs::file_size(dir + "/pilehub-api.log") - log0) / 1048576.0;
         if (!w.parsed)
             throw std::runtime_error("wrk output not understood:\n" + slurp(dir + "/wrk-" + name + ".txt"));
         const double cpu_pct = (cpu1.cpu_s - cpu0.cpu_s) / secs * 100;

@@ -12,9 +12,14 @@
 //   pilehub-bench http     --port P                                bare cpp-httplib endpoint reading one row
 //   pilehub-bench scale    --bin-dir D --piles N --window-s W      pilehub-sim fleet: connect time, CPU, RSS, DB
 //   pilehub-bench api      --bin-dir D --wrk-s S --starts N        pilehub-api: start round trip, wrk on reads
+//   pilehub-bench ocpp     --bin-dir D [--chargers N] [--window-s W] [--starts K] [--saturate-s S] [--idle-s I]
+//                          [--echo 0|1] [--platform 0|1] [--perf-out FILE]   OCPP gateway vs a bare Beast echo
+//   pilehub-bench ocpp-echo --port P                               the bare echo (ocpp's child)
 #include "api_bench.hpp"
 #include "bench_util.hpp"
 #include "ingest.hpp"
+#include "ocpp_bench.hpp"
+#include "ocpp_load.hpp"
 #include "platform.hpp"
 
 #include "common/ledger.hpp"
@@ -501,8 +506,10 @@ int cmd_scale(const Args& a) {
 int main(int argc, char** argv) {
     using namespace pilehub::bench;
     if (argc < 2) {
-        std::cerr << "usage: pilehub-bench ingest|bare|platform|money|debit|http|scale|api [--key value]...\n"
-                     "  api --bin-dir DIR --wrk-s S --starts N [--warmup N] [--wrk-c C]: the API half of benchmark 3\n";
+        std::cerr
+            << "usage: pilehub-bench ingest|bare|platform|money|debit|http|scale|api|ocpp|ocpp-echo [--key value]...\n"
+               "  api --bin-dir DIR --wrk-s S --starts N [--warmup N] [--wrk-c C]: the API half of benchmark 3\n"
+               "  ocpp --bin-dir DIR [--chargers N] [--window-s W] [--starts K] [--saturate-s S]: the OCPP gateway\n";
         return 2;
     }
     ::signal(SIGPIPE, SIG_IGN);
@@ -562,6 +569,25 @@ int main(int argc, char** argv) {
             o.warmup = a.num("warmup", o.warmup);
             return run_api_bench(o);
         }
+        if (cmd == "ocpp") {
+            OcppBenchOptions o;
+            o.bin_dir = a.get("bin-dir", o.bin_dir);
+            o.self = std::filesystem::read_symlink("/proc/self/exe").string();
+            o.chargers = a.num("chargers", o.chargers);
+            o.window_s = a.num("window-s", o.window_s);
+            o.idle_s = a.num("idle-s", o.idle_s);
+            o.meter_period_s = a.num("meter-period-s", o.meter_period_s);
+            o.saturate_s = a.num("saturate-s", o.saturate_s);
+            o.starts = a.num("starts", o.starts);
+            o.start_rate = std::stod(a.get("start-rate", "10"));
+            o.connect_rate = std::stod(a.get("connect-rate", "200"));
+            o.echo = a.num("echo", 1) != 0;
+            o.platform = a.num("platform", 1) != 0;
+            o.perf_out = a.get("perf-out", "");
+            return run_ocpp_bench(o);
+        }
+        if (cmd == "ocpp-echo")
+            return run_ocpp_echo(a.num("port", 0));
     } catch (const std::exception& e) {
         std::cerr << "pilehub-bench " << cmd << ": " << e.what() << "\n";
         return 1;

@@ -120,4 +120,17 @@ private:
     std::string body_;
 };
 
+/// p50 / p99 / max of `v` (ms) into `r` as `<name>_p50_ms`, `<name>_p99_ms`, `<name>_max_ms`.
+inline void add_quantiles(Result& r, const std::string& name, const std::vector<double>& v) {
+    r.num(name + "_p50_ms", quantile(v, 0.5))
+        .num(name + "_p99_ms", quantile(v, 0.99))
+        .num(name + "_max_ms", quantile(v, 1.0));
+}
+
+/// "p50 … / p99 … / max … ms" of `v` (ms), for progress lines.
+inline std::string q3(const std::vector<double>& v) {
+    return fmt::format("p50 {:.2f} / p99 {:.2f} / max {:.2f} ms", quantile(v, 0.5), quantile(v, 0.99),
+                       quantile(v, 1.0));
+}
+
 } // namespace pilehub::bench

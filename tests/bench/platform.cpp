@@ -37,7 +37,8 @@ void remove_temp_dir(const std::string& dir) {
 }
 
 std::string platform_binary(const std::string& bin_dir, const std::string& name) {
-    for (const auto& p : {bin_dir + "/workers/" + name + "/" + name, bin_dir + "/web-api/" + name})
+    for (const auto& p :
+         {bin_dir + "/workers/" + name + "/" + name, bin_dir + "/web-api/" + name, bin_dir + "/gateway/" + name})
         if (fs::exists(p))
             return p;
     return {};

@@ -41,9 +41,9 @@ void remove_temp_dir(const std::string& dir);
 /// The power tariff the sessions of the benchmarks use.
 extern const char* const kTariff;
 
-/// One platform process (a worker daemon, or pilehub-api) as our child: its binary is
-/// `<bin_dir>/workers/<name>/<name>`, else `<bin_dir>/web-api/<name>`; its MQTT user `svc.<name>`
-/// with the broker's password; `--set data_dir=… mqtt.port=…` plus `sets`; `env` added to ours.
+/// One platform process (a worker daemon, pilehub-api or pilehub-ocpp) as our child: its binary is
+/// `<bin_dir>/workers/<name>/<name>`, else `<bin_dir>/web-api/<name>`, else `<bin_dir>/gateway/<name>`; its MQTT user
+/// `svc.<name>` with the broker's password; `--set data_dir=… mqtt.port=…` plus `sets`; `env` added to ours.
 class Daemon {
 public:
     Daemon(std::string bin_dir, std::string name, const test::Broker& broker, std::string data_dir,
