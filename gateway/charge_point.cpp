@@ -80,10 +80,15 @@ std::string id_tag_info(std::string_view status) {
 ChargePoint::ChargePoint(std::string id, int guns, std::int64_t boot, GatewayStore& store, const Clock& clock,
                          ChargePointOptions options)
     : id_(std::move(id)), guns_count_(std::clamp(guns, 1, payloads::kMaxGuns)), boot_(boot), store_(store),
-      clock_(clock), opt_(options), guns_(static_cast<std::size_t>(guns_count_)) {}
+      clock_(clock), opt_(options), guns_(static_cast<std::size_t>(guns_count_)) {
+    for (auto& t : store_.open(id_))
+        if (t.accepted && t.sid && t.connector <= guns_count_)
+            open_[t.connector] = std::move(t); // the newest wins
+    for (auto& t : store_.unacked(id_))
+        unacked_[t.id] = PendingRecord{std::move(t), 0};
+}
 
 std::vector<std::string> ChargePoint::subscriptions() const {
-    const std::string base = topics::device_all(id_);
     return {topics::cmd(id_, "+"), topics::req_reply(id_, "+"), topics::cfg_desired(id_)};
 }
 
@@ -110,12 +115,11 @@ void ChargePoint::publish(std::string topic, const payloads::Message<T>& m, bool
     out_.publish.push_back({std::move(topic), payloads::encode(m), qos, retained});
 }
 
-std::optional<TransactionRow> ChargePoint::open_tx(int n) {
-    std::optional<TransactionRow> found;
-    for (auto& t : store_.open(id_))
-        if (t.connector == n && t.accepted && t.sid)
-            found = std::move(t); // the newest wins
-    return found;
+std::optional<TransactionRow> ChargePoint::open_tx(int n) const {
+    const auto it = open_.find(n);
+    if (it == open_.end())
+        return std::nullopt;
+    return it->second;
 }
 
 void ChargePoint::publish_conn_state(int n, EpochMs since) {
@@ -176,7 +180,7 @@ void ChargePoint::publish_record(const TransactionRow& tx) {
     if (g.max_power_w > 0)
         m.data.max_power_w = g.max_power_w;
     publish(topics::req(id_, "session_record"), m, false);
-    records_sent_[rid] = clock_.now_ms();
+    unacked_[tx.id] = PendingRecord{tx, clock_.now_ms()};
 }
 
 // ---- connection ----------------------------------------------------------------------------------
@@ -187,7 +191,10 @@ Effects ChargePoint::connected() {
     p.boot = boot_;
     p.ts = clock_.now_ms();
     out_.publish.push_back({topics::presence(id_), payloads::encode_presence(p), 1, true});
-    for (const auto& tx : store_.unacked(id_))
+    std::vector<TransactionRow> again;
+    for (const auto& [tid, r] : unacked_)
+        again.push_back(r.tx);
+    for (const auto& tx : again)
         publish_record(tx);
     return std::exchange(out_, {});
 }
@@ -218,12 +225,12 @@ Effects ChargePoint::tick() {
         else
             command_done(c, RS::Failed, PErr::Timeout, fmt::format("no answer to {} from the charger", c.action));
     }
-    for (const auto& tx : store_.unacked(id_)) {
-        const auto rid = fmt::format("rec-{}", tx.id);
-        const auto sent = records_sent_.find(rid);
-        if (sent == records_sent_.end() || now - sent->second >= opt_.record_resend_ms)
-            publish_record(tx);
-    }
+    std::vector<TransactionRow> due;
+    for (const auto& [tid, r] : unacked_)
+        if (now - r.sent_at >= opt_.record_resend_ms)
+            due.push_back(r.tx);
+    for (const auto& tx : due)
+        publish_record(tx);
     return std::exchange(out_, {});
 }
 
@@ -468,9 +475,14 @@ void ChargePoint::meter_values(const Call& c, const rapidjson::Value& p) {
         return answer(c, "{}");
     std::optional<TransactionRow> tx;
     if (const auto tid = opt_integer(p, "transactionId")) {
-        tx = store_.transaction(*tid);
-        if (tx && tx->device_id != id_)
-            tx.reset();
+        for (const auto& [gun, t] : open_)
+            if (t.id == *tid)
+                tx = t;
+        if (!tx) { // not running here: a late one (its stop may be known), or not this charger's
+            tx = store_.transaction(*tid);
+            if (tx && tx->device_id != id_)
+                tx.reset();
+        }
     }
     if (!tx)
         tx = open_tx(n);
@@ -501,6 +513,8 @@ void ChargePoint::stop_transaction(const Call& c, const rapidjson::Value& p) {
     const auto stop_ts = std::max(tx->start_ts, billing::parse_rfc3339(str(p, "timestamp")).value_or(clock_.now_ms()));
     const bool first = store_.stop(tid, meter_stop, stop_ts, std::string(payloads::to_string(reason)));
     tx = store_.transaction(tid);
+    if (const auto it = open_.find(tx->connector); it != open_.end() && it->second.id == tid)
+        open_.erase(it);
     if (!tx->sid || !tx->accepted) {
         // sessiond refused the start (or never answered): there is no session to end.
         log::info(log::Ctx{id_, {}}, "StopTransaction of transaction {} without a session", tid);
@@ -557,7 +571,7 @@ void ChargePoint::on_request_reply(const std::string& name, const mqtt::Message&
         }
         const auto tid = std::strtoll(rid.c_str() + 4, nullptr, 10);
         store_.ack_record(tid, clock_.now_ms());
-        records_sent_.erase(rid);
+        unacked_.erase(tid);
         return;
     }
     const auto it = requests_.find(rid);
@@ -585,6 +599,8 @@ void ChargePoint::on_request_reply(const std::string& name, const mqtt::Message&
             tx = store_.transaction(tx->id);
             if (!tx->accepted || !tx->sid) // a different earlier answer stands
                 return answer_start(r, *tx, "Invalid");
+            if (!tx->stopped())
+                open_[tx->connector] = *tx;
             payloads::Message<payloads::EvSessionStarted> s;
             s.env = event_env(fmt::format("ss-{}", tx->id));
             s.data.n = tx->connector;

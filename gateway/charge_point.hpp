@@ -128,7 +128,7 @@ private:
     void publish_conn_state(int n, EpochMs since);
     void publish_tele(int n, const MeterReading& r, const std::optional<TransactionRow>& tx);
     void publish_record(const TransactionRow& tx);
-    std::optional<TransactionRow> open_tx(int n);
+    std::optional<TransactionRow> open_tx(int n) const;
 
     std::string id_;
     int guns_count_;
@@ -140,10 +140,18 @@ private:
     std::int64_t call_counter_ = 0;
     bool booted_ = false;
     std::vector<Gun> guns_;
-    std::map<std::string, Request> requests_;     ///< by the request's rid
-    std::map<std::string, OutCall> calls_;        ///< by our CALL's unique id
-    std::deque<Answered> answered_;               ///< recent command replies, by rid
-    std::map<std::string, EpochMs> records_sent_; ///< record rid → when last sent
+    std::map<std::string, Request> requests_; ///< by the request's rid
+    std::map<std::string, OutCall> calls_;    ///< by our CALL's unique id
+    std::deque<Answered> answered_;           ///< recent command replies, by rid
+    /// The accepted, running transaction of each gun (the database's, kept here so that telemetry
+    /// and states need no query).
+    std::map<int, TransactionRow> open_;
+    /// Stopped transactions whose record sessiond has not acknowledged, with when it was last sent.
+    struct PendingRecord {
+        TransactionRow tx;
+        EpochMs sent_at = 0;
+    };
+    std::map<std::int64_t, PendingRecord> unacked_;
     /// Id tags of our RemoteStartTransactions → when sent: a charger that authorises remote starts
     /// (AuthorizeRemoteTxRequests) asks about them, and the platform already has.
     std::map<std::string, EpochMs> remote_tags_;
