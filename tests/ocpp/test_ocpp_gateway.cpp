@@ -224,6 +224,17 @@ TEST_CASE("ocpp: the handshake refuses a wrong key, an unknown charger and a mis
     CHECK(second.call("Heartbeat", "{}").ok);
     CHECK_FALSE(cp.wait_event("strict_violation", 0ms));
     CHECK_FALSE(second.wait_event("strict_violation", 0ms));
+    second.close();
+
+    // The operator rotates the key: the old one is refused from the next connection on, the new one works.
+    const auto rotated = w.st.post("/api/v1/admin/devices/oc1/credentials", "{}", w.admin);
+    REQUIRE_MESSAGE(rotated.ok(), rotated);
+    const auto new_key = rotated.str("ocpp_password");
+    CHECK(new_key != w.password);
+    OcppPeer third(w.st.dir() + "/cp3.log");
+    CHECK(third.connect(w.plain("oc1", w.password)).http_status == 401);
+    CHECK(third.connect(w.plain("oc1", new_key)).ok);
+    CHECK(third.call("Heartbeat", "{}").ok);
 }
 
 TEST_CASE("ocpp: a rider starts a car from the API: RemoteStart, StartTransaction, MeterValues, the rider's stop, "
