@@ -56,6 +56,17 @@ mqtt::Options mqtt_options(const Config& cfg) {
     return o;
 }
 
+db::Database::Options db_options(const Config& cfg) {
+    db::Database::Options o;
+    o.busy_timeout_ms = cfg.get_int32("db.busy_timeout_ms");
+    return o;
+}
+
+void migrate_core(const Config& cfg) {
+    db::Database core(cfg.get_string("db.path"));
+    db::migrate(core, db::core_migrations());
+}
+
 namespace {
 
 void usage(const Spec& spec) {

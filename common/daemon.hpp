@@ -1,5 +1,6 @@
 #pragma once
 #include "common/config.hpp"
+#include "common/db.hpp"
 #include "common/mqtt.hpp"
 
 #include <atomic>
@@ -62,5 +63,11 @@ int run(int argc, char** argv, const Spec& spec);
 mqtt::Options mqtt_options(const Config& cfg);
 /// The retained status message of a process.
 mqtt::Message status_message(const std::string& process, bool online, const std::string& reason = "");
+
+/// Database options from the common `db.*` keys (the busy time-out).
+db::Database::Options db_options(const Config& cfg);
+
+/// Brings the core database (`db.path`) up to this build's migrations, as every daemon does at start.
+void migrate_core(const Config& cfg);
 
 } // namespace pilehub::daemon

@@ -23,7 +23,7 @@ namespace net = boost::asio;
 class Service final : public daemon::Service {
 public:
     explicit Service(const Config& cfg)
-        : db_(cfg.get_string("db.path"), db_options(cfg)),
+        : db_(cfg.get_string("db.path"), daemon::db_options(cfg)),
           gateway_(ioc_, db_, SystemClock::instance(), gateway_options(cfg)),
           server_(ioc_, server_options(cfg), gateway_.hooks()) {}
 
@@ -52,11 +52,6 @@ public:
     }
 
 private:
-    static db::Database::Options db_options(const Config& cfg) {
-        db::Database::Options o;
-        o.busy_timeout_ms = cfg.get_int32("db.busy_timeout_ms");
-        return o;
-    }
     static ocpp::GatewayOptions gateway_options(const Config& cfg) {
         ocpp::GatewayOptions o;
         o.charge_point.heartbeat_s = cfg.get_int32("pilehub-ocpp.heartbeat_s");
@@ -118,10 +113,7 @@ int main(int argc, char** argv) {
                   "The largest WebSocket message accepted from a charger.");
     };
     spec.start = [](daemon::Context& ctx) -> std::unique_ptr<daemon::Service> {
-        {
-            db::Database core(ctx.config.get_string("db.path"));
-            db::migrate(core, db::core_migrations());
-        }
+        daemon::migrate_core(ctx.config);
         auto svc = std::make_unique<Service>(ctx.config);
         svc->start();
         ctx.ready();

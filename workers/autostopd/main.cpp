@@ -14,7 +14,7 @@ using namespace pilehub;
 class Service final : public daemon::Service {
 public:
     explicit Service(const Config &cfg)
-        : db_(cfg.get_string("db.path"), db_options(cfg)), mqtt_(mqtt::make_client(daemon::mqtt_options(cfg))),
+        : db_(cfg.get_string("db.path"), daemon::db_options(cfg)), mqtt_(mqtt::make_client(daemon::mqtt_options(cfg))),
           worker_(*mqtt_, router_, db_, SystemClock::instance(), options(cfg)) {
         router_.attach(*mqtt_);
     }
@@ -32,11 +32,6 @@ public:
     }
 
 private:
-    static db::Database::Options db_options(const Config &cfg) {
-        db::Database::Options o;
-        o.busy_timeout_ms = cfg.get_int32("db.busy_timeout_ms");
-        return o;
-    }
     static autostopd::Options options(const Config &cfg) {
         autostopd::Options o;
         o.tick = std::chrono::milliseconds(cfg.get_int("autostopd.tick_ms"));
@@ -72,10 +67,7 @@ int main(int argc, char **argv) {
                   "over_voltage, estop, over_temp, leakage (0x34F = 847).");
     };
     spec.start = [](daemon::Context &ctx) -> std::unique_ptr<daemon::Service> {
-        {
-            db::Database core(ctx.config.get_string("db.path"));
-            db::migrate(core, db::core_migrations());
-        }
+        daemon::migrate_core(ctx.config);
         auto svc = std::make_unique<Service>(ctx.config);
         svc->start();
         ctx.ready();

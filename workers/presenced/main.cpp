@@ -15,7 +15,7 @@ using namespace pilehub;
 class Service final : public daemon::Service {
 public:
     explicit Service(const Config& cfg)
-        : db_(cfg.get_string("db.path"), db_options(cfg)), mqtt_(mqtt::make_client(daemon::mqtt_options(cfg))),
+        : db_(cfg.get_string("db.path"), daemon::db_options(cfg)), mqtt_(mqtt::make_client(daemon::mqtt_options(cfg))),
           worker_(*mqtt_, router_, db_, SystemClock::instance(), options(cfg)) {
         router_.attach(*mqtt_);
     }
@@ -33,11 +33,6 @@ public:
     }
 
 private:
-    static db::Database::Options db_options(const Config& cfg) {
-        db::Database::Options o;
-        o.busy_timeout_ms = cfg.get_int32("db.busy_timeout_ms");
-        return o;
-    }
     static presenced::Options options(const Config& cfg) {
         presenced::Options o;
         o.silence_periods = cfg.get_int32("presenced.silence_periods");
@@ -65,10 +60,7 @@ int main(int argc, char** argv) {
         s.add_int("presenced.flush_s", 30, 1, 3'600, "How often device_presence.last_seen is written.");
     };
     spec.start = [](daemon::Context& ctx) -> std::unique_ptr<daemon::Service> {
-        {
-            db::Database core(ctx.config.get_string("db.path"));
-            db::migrate(core, db::core_migrations());
-        }
+        daemon::migrate_core(ctx.config);
         auto svc = std::make_unique<Service>(ctx.config);
         svc->start();
         ctx.ready();
