@@ -456,6 +456,35 @@ TEST_CASE("platform commands become OCPP CALLs and the charger's answers their r
         const auto e = w.cp->on_text(fmt::format(R"([4,"{}","NotSupported","no lock",{{}}])", c.unique_id));
         CHECK(field(one(e, "cmd-reply/unlock"), "status") == "unsupported");
     }
+    SUBCASE("set_time asks for a Heartbeat (its conf sets the charger's clock); query_port for a StatusNotification") {
+        auto c = call_out(w.command("set_time", "r7", R"({"epoch_ms":1796000000000})"));
+        CHECK(c.action == "TriggerMessage");
+        CHECK(field(c.payload_json, "requestedMessage") == "Heartbeat");
+        CHECK(field(one(w.cp->on_text(fmt::format(R"([3,"{}",{{"status":"Accepted"}}])", c.unique_id)),
+                        "cmd-reply/set_time"),
+                    "status") == "ok");
+        c = call_out(w.command("query_port", "r8", R"({"n":2})"));
+        CHECK(field(c.payload_json, "requestedMessage") == "StatusNotification");
+        CHECK(field(c.payload_json, "connectorId") == "2");
+        CHECK(field(one(w.cp->on_text(fmt::format(R"([3,"{}",{{"status":"NotImplemented"}}])", c.unique_id)),
+                        "cmd-reply/query_port"),
+                    "status") == "unsupported");
+    }
+    SUBCASE("ota is UpdateFirmware; the charger's FirmwareStatusNotifications are acknowledged") {
+        const auto c = call_out(w.command(
+            "ota", "r9",
+            R"({"url":"https://fw.example/dc60-2.0.bin","version":"2.0","sha256":"0000000000000000000000000000000000000000000000000000000000000000"})"));
+        CHECK(c.action == "UpdateFirmware");
+        CHECK(field(c.payload_json, "location") == "https://fw.example/dc60-2.0.bin");
+        CHECK(field(c.payload_json, "retrieveDate").size() >= 20);
+        CHECK(field(one(w.cp->on_text(fmt::format(R"([3,"{}",{{}}])", c.unique_id)), "cmd-reply/ota"), "status") ==
+              "ok");
+        for (const char* st : {"Downloading", "Downloaded", "Installing", "Installed"})
+            CHECK(result(w.charger_calls("FirmwareStatusNotification", fmt::format(R"({{"status":"{}"}})", st)))
+                      .payload_json == "{}");
+        CHECK(error(w.charger_calls("FirmwareStatusNotification", R"({"status":"Exploded"})")).code ==
+              OcppError::PropertyConstraintViolation);
+    }
     SUBCASE("a command with no OCPP 1.6 equivalent is unsupported") {
         const auto e = w.command("set_tariff", "r6", R"({"elec_e4":1,"service_e4":1})");
         CHECK(e.send.empty());
