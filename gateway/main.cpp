@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "common/ocpp_endpoints.hpp"
 #include "common/ocpp_identity.hpp"
+#include "gateway/mqtt_asio.hpp"
 #include "gateway/ocpp_gateway.hpp"
 #include "gateway/ocpp_server.hpp"
 
@@ -24,20 +25,26 @@ class Service final : public daemon::Service {
 public:
     explicit Service(const Config& cfg)
         : db_(cfg.get_string("db.path"), daemon::db_options(cfg)),
-          gateway_(ioc_, db_, SystemClock::instance(), gateway_options(cfg)),
+          gateway_(ioc_, db_, SystemClock::instance(), gateway_options(cfg),
+                   // Each charger's MQTT connection lives on the io_context too: no threads of its own.
+                   [this](const mqtt::Options& o) { return ocpp::make_asio_client(ioc_, o); }),
           server_(ioc_, server_options(cfg), gateway_.hooks()) {}
 
     void start() {
         server_.start();
         gateway_.start();
-        thread_ = std::thread([this] { ioc_.run(); });
+        thread_ = std::thread([this] {
+            ioc_.run();
+            ran_out_.set_value();
+        });
         log::info("pilehub-ocpp listening: ws://{}:{}/ocpp/<id>{}", bind_, server_.port(),
                   server_.tls_port() ? fmt::format(", wss://{}:{}/ocpp/<id>", bind_, server_.tls_port()) : "");
     }
 
     void stop() override {
         // On the io thread: stop accepting, tell every charger's MQTT identity `shutdown`, close the
-        // links; then give the close frames a moment and stop the loop.
+        // links; then let the loop finish that (each client waits at most 2 s for the broker's
+        // acknowledgement, then disconnects) and stop it if it has not run out of work by then.
         std::promise<void> done;
         net::post(ioc_, [this, &done] {
             server_.stop();
@@ -45,7 +52,7 @@ public:
             done.set_value();
         });
         done.get_future().wait_for(std::chrono::seconds(30));
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        ran_out_.get_future().wait_for(std::chrono::seconds(3));
         ioc_.stop();
         if (thread_.joinable())
             thread_.join();
@@ -83,6 +90,7 @@ private:
     net::io_context ioc_{1};
     ocpp::Gateway gateway_;
     ocpp::Server server_;
+    std::promise<void> ran_out_;
     std::thread thread_;
 };
 
