@@ -206,6 +206,10 @@ private:
         socket_.async_connect(endpoint, [self = shared_from_this(), gen](const boost::system::error_code& e) {
             self->on_tcp_connected(gen, e);
         });
+        // The TCP connect, like the CONNACK after it, is due within a keep-alive.
+        last_write_ = SteadyClock::now();
+        ping_sent_ = last_write_;
+        arm_keepalive();
     }
 
     void on_tcp_connected(std::uint64_t gen, const boost::system::error_code& ec) {

@@ -7,9 +7,12 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <doctest/doctest.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -46,6 +49,63 @@ struct IoThread {
         return result.get();
     }
 };
+
+/// A fake broker on loopback for what the real one never does: it answers every CONNECT with
+/// CONNACK 0 followed by `after_connack`, then reads nothing more (so no PINGRESP) and keeps the
+/// connection open. Counts connections.
+class FakeBroker {
+public:
+    explicit FakeBroker(std::string after_connack) : after_connack_(std::move(after_connack)) {
+        accept();
+        thread_ = std::thread([this] { ioc_.run(); });
+    }
+    ~FakeBroker() {
+        ioc_.stop();
+        thread_.join();
+    }
+    int port() const { return port_; }
+    int accepted() const { return accepted_; }
+
+private:
+    using tcp = net::ip::tcp;
+    void accept() {
+        acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket s) {
+            if (ec)
+                return;
+            ++accepted_;
+            auto sock = std::make_shared<tcp::socket>(std::move(s));
+            open_.push_back(sock); // kept open until the fake stops
+            auto buf = std::make_shared<std::array<char, 1024>>();
+            sock->async_read_some(
+                net::buffer(*buf), [this, sock, buf](const boost::system::error_code& e, std::size_t) {
+                    if (e)
+                        return;
+                    auto out = std::make_shared<std::string>(std::string{0x20, 2, 0, 0} + after_connack_);
+                    net::async_write(*sock, net::buffer(*out),
+                                     [sock, out](const boost::system::error_code&, std::size_t) {});
+                });
+            accept();
+        });
+    }
+    std::string after_connack_;
+    net::io_context ioc_;
+    tcp::acceptor acceptor_{ioc_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)};
+    int port_ = acceptor_.local_endpoint().port();
+    std::atomic<int> accepted_{0};
+    std::vector<std::shared_ptr<tcp::socket>> open_;
+    std::thread thread_;
+};
+
+mqtt::Options fake_options(const FakeBroker& fake) {
+    mqtt::Options o;
+    o.host = "127.0.0.1";
+    o.port = fake.port();
+    o.client_id = o.username = "pile-fake";
+    o.password = "x";
+    o.reconnect_min = 50ms;
+    o.reconnect_max = 200ms;
+    return o;
+}
 
 /// Polls `pred` until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 10s) {
@@ -286,4 +346,41 @@ TEST_CASE("mqtt_asio: a persistent session gets the QoS 1 sent while the client 
     dev->start();
     CHECK(dev_inbox.wait_for(topics::cmd(kDev, "reset"), "while away", 5s));
     dev->stop();
+}
+
+TEST_CASE("mqtt_asio: a malformed packet from the broker closes the connection and it reconnects") {
+    struct Row {
+        const char* what;
+        std::string bytes;
+    };
+    const Row rows[] = {
+        {"a fifth remaining-length byte", std::string("\x30\xff\xff\xff\xff\x01", 6)},
+        {"a packet over 1 MB", std::string("\x30\x80\x80\x80\x01", 5)},
+        {"a QoS 2 PUBLISH", std::string("\x34\x05\x00\x01t\x00\x01", 7)},
+        {"a packet type a client never receives (CONNECT)", std::string("\x10\x00", 2)},
+        {"a PUBACK of the wrong size", std::string("\x40\x03\x00\x01\x00", 5)},
+        {"a PUBLISH whose topic runs past its end", std::string("\x30\x03\x00\x09t", 5)},
+    };
+    for (const auto& row : rows) {
+        CAPTURE(row.what);
+        IoThread io;
+        FakeBroker fake(row.bytes);
+        auto c = ocpp::make_asio_client(io.ioc, fake_options(fake));
+        c->start();
+        CHECK(eventually([&] { return fake.accepted() >= 2; }, 5s));
+        CHECK(c->stats().connects >= 1);
+        c->stop();
+    }
+}
+
+TEST_CASE("mqtt_asio: a PINGREQ after a quiet keep-alive, and no answer within the next one reconnects") {
+    IoThread io;
+    FakeBroker fake("");
+    auto o = fake_options(fake);
+    o.keepalive_s = 1;
+    auto c = ocpp::make_asio_client(io.ioc, o);
+    c->start();
+    REQUIRE(eventually([&] { return c->connected(); }, 5s));
+    CHECK(eventually([&] { return fake.accepted() >= 2; }, 5s));
+    c->stop();
 }

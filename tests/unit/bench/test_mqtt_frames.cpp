@@ -94,3 +94,29 @@ TEST_CASE("mqtt_frames: PINGREQ and DISCONNECT are two bytes; CONNACK gives its 
     CHECK_FALSE(mqtt_frames::connack_code(bytes({0x20, 2, 0})));
     CHECK_FALSE(mqtt_frames::connack_code(bytes({0xd0, 0, 0, 0})));
 }
+
+TEST_CASE("mqtt_frames: a CONNECT with a Will sets the Will flag, its QoS and retain, and carries topic and message "
+          "after the client id") {
+    mqtt_frames::Connect c;
+    c.client_id = "a";
+    c.keepalive_s = 60;
+    c.clean_session = false;
+    c.will = mqtt_frames::Will{"w", "x", 1, true};
+    CHECK(mqtt_frames::connect(c) ==
+          bytes({0x10, 19, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x2c, 0, 60, 0, 1, 'a', 0, 1, 'w', 0, 1, 'x'}));
+}
+
+TEST_CASE("mqtt_frames: QoS 1 PUBLISH carries its packet id (DUP settable later), PUBACK and SUBSCRIBE as in MQTT "
+          "3.1.1 §3.3, §3.4, §3.8") {
+    std::string out;
+    mqtt_frames::append_publish(out, "t", "p", 1, true, false, 0x0102);
+    CHECK(out == bytes({0x33, 6, 0, 1, 't', 1, 2, 'p'}));
+    mqtt_frames::set_dup(out);
+    CHECK(static_cast<std::uint8_t>(out[0]) == 0x3b);
+    std::string q0;
+    mqtt_frames::append_publish(q0, "t", "p", 0, false, false, 7);
+    CHECK(q0 == bytes({0x30, 4, 0, 1, 't', 'p'}));
+    CHECK(mqtt_frames::puback(0x0102) == bytes({0x40, 2, 1, 2}));
+    CHECK(mqtt_frames::subscribe(5, "a/+", 1) == bytes({0x82, 8, 0, 5, 0, 3, 'a', '/', '+', 1}));
+    CHECK(mqtt_frames::read_u16(bytes({0xff, 0x01, 0x02}), 1) == 0x0102);
+}
