@@ -89,8 +89,8 @@ public:
     bool wait_ready(std::chrono::milliseconds timeout) {
         std::unique_lock lock(m_);
         if (ioc_.get_executor().running_in_this_thread())
-            return phase_ == Phase::Ready; // waiting here would wait for ourselves
-        return ready_cv_.wait_for(lock, timeout, [this] { return phase_ == Phase::Ready; });
+            return ready_; // waiting here would wait for ourselves
+        return ready_cv_.wait_for(lock, timeout, [this] { return ready_; });
     }
 
     bool publish(const mqtt::Message& m) {
@@ -222,8 +222,7 @@ private:
         socket_.set_option(tcp::no_delay(true), ignored);
         rx_.clear();
         out_ = connect_packet_;
-        last_read_ = SteadyClock::now();
-        ping_sent_ = last_read_; // the CONNACK is due within a keep-alive like a PINGRESP
+        ping_sent_ = SteadyClock::now(); // the CONNACK is due within a keep-alive like a PINGRESP
         flush(lock);
         read();
         arm_keepalive();
@@ -243,8 +242,7 @@ private:
             if (ec)
                 return drop(lock, ec == net::error::eof ? "closed by the broker" : "read: " + ec.message());
             rx_.append(rbuf_.data(), n);
-            last_read_ = SteadyClock::now();
-            ping_sent_.reset();
+            ping_sent_.reset(); // anything read answers the keep-alive
         }
         std::size_t at = 0;
         for (;;) {
@@ -412,7 +410,6 @@ private:
     /// Subscriptions acknowledged: queued messages go out in order, then the owner hears of it.
     void become_ready(std::unique_lock<std::mutex>& lock) {
         phase_ = Phase::Ready;
-        ready_cv_.notify_all();
         send_queued();
         flush(lock);
         const auto handler = stopping_ ? mqtt::ConnectHandler{} : on_connect_;
@@ -424,6 +421,11 @@ private:
                 log::error(ctx(), "MQTT: the connect handler threw: {}", e.what());
             }
             lock.lock();
+        }
+        // Ready for wait_ready() once the owner has heard of the connection too.
+        if (phase_ == Phase::Ready) {
+            ready_ = true;
+            ready_cv_.notify_all();
         }
         maybe_finish_stop(lock);
     }
@@ -584,6 +586,7 @@ private:
         rx_.clear();
         pending_subacks_.clear();
         ping_sent_.reset();
+        ready_ = false;
         if (phase_ != Phase::Closed)
             phase_ = Phase::Waiting;
     }
@@ -660,6 +663,7 @@ private:
     std::vector<std::pair<std::string, int>> subs_;
 
     Phase phase_ = Phase::Idle;
+    bool ready_ = false; // Ready and the connect handler has run
     bool stopping_ = false;
     bool disconnecting_ = false;
     std::uint64_t gen_ = 0; // the connection a completion belongs to
@@ -677,7 +681,6 @@ private:
     bool writing_ = false;
     std::array<char, 4096> rbuf_{};
     std::string rx_;
-    SteadyClock::time_point last_read_{};
     SteadyClock::time_point last_write_{};
     std::optional<SteadyClock::time_point> ping_sent_;
 
