@@ -19,7 +19,9 @@
 /// The glue of pilehub-ocpp: each authenticated WebSocket link gets a ChargePoint and an MQTT
 /// connection under the charger's own identity (common/ocpp_identity.hpp); frames, MQTT messages
 /// and a one-second tick are fed to the ChargePoint on the io_context's one thread, and what it
-/// produces is sent and published. MQTT callbacks (Paho's threads) only post into the io_context.
+/// produces is sent and published. The daemon's MQTT clients (mqtt_asio) call back on that thread
+/// already; MQTT callbacks are still posted into the io_context, so a client on threads of its own
+/// (the Paho one, `mqtt::make_client`) is safe too.
 namespace pilehub::ocpp {
 
 struct GatewayOptions {
@@ -47,7 +49,7 @@ public:
     using MqttFactory = std::function<std::unique_ptr<mqtt::Client>(const mqtt::Options&)>;
 
     Gateway(boost::asio::io_context& ioc, db::Database& db, const Clock& clock, GatewayOptions options,
-            MqttFactory make_mqtt = mqtt::make_client);
+            MqttFactory make_mqtt);
     ~Gateway();
 
     /// The hooks the WebSocket server calls.
