@@ -40,31 +40,6 @@ constexpr std::array<std::string_view, 10> kChargerActions{"Authorize",
                                                            "StatusNotification",
                                                            "StopTransaction"};
 
-std::string_view str(const rapidjson::Value& o, const char* key) {
-    const auto it = o.FindMember(key);
-    if (it == o.MemberEnd() || !it->value.IsString())
-        return {};
-    return {it->value.GetString(), it->value.GetStringLength()};
-}
-std::optional<std::string> opt_str(const rapidjson::Value& o, const char* key) {
-    const auto it = o.FindMember(key);
-    if (it == o.MemberEnd() || !it->value.IsString())
-        return std::nullopt;
-    return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-std::int64_t integer(const rapidjson::Value& o, const char* key, std::int64_t fallback = 0) {
-    const auto it = o.FindMember(key);
-    if (it == o.MemberEnd() || !it->value.IsInt64())
-        return fallback;
-    return it->value.GetInt64();
-}
-std::optional<std::int64_t> opt_integer(const rapidjson::Value& o, const char* key) {
-    const auto it = o.FindMember(key);
-    if (it == o.MemberEnd() || !it->value.IsInt64())
-        return std::nullopt;
-    return it->value.GetInt64();
-}
-
 std::string now_text(EpochMs now) {
     return billing::format_rfc3339(now, 0);
 }
@@ -304,14 +279,14 @@ void ChargePoint::on_call(const Call& c) {
         return answer(c, R"({"status":"UnknownVendorId"})");
     // FirmwareStatusNotification, DiagnosticsStatusNotification: logged (the OTA events of issue 14
     // will carry the firmware status onto the bus).
-    log::info(log::Ctx{id_, {}}, "{} {}", c.action, str(p, "status"));
+    log::info(log::Ctx{id_, {}}, "{} {}", c.action, member_str(p, "status"));
     answer(c, "{}");
 }
 
 void ChargePoint::boot_notification(const Call& c, const rapidjson::Value& p) {
-    const std::string vendor(str(p, "chargePointVendor")), model(str(p, "chargePointModel"));
-    const auto serial = opt_str(p, "chargePointSerialNumber");
-    const auto firmware = opt_str(p, "firmwareVersion");
+    const std::string vendor(member_str(p, "chargePointVendor")), model(member_str(p, "chargePointModel"));
+    const auto serial = member_opt_str(p, "chargePointSerialNumber");
+    const auto firmware = member_opt_str(p, "firmwareVersion");
     store_.save_boot(id_, vendor, model, serial, firmware, clock_.now_ms());
     payloads::Message<payloads::DeviceInfo> info;
     info.env = env(clock_.now_ms());
@@ -340,15 +315,15 @@ void ChargePoint::boot_notification(const Call& c, const rapidjson::Value& p) {
 }
 
 void ChargePoint::status_notification(const Call& c, const rapidjson::Value& p) {
-    const auto n = static_cast<int>(integer(p, "connectorId"));
+    const auto n = static_cast<int>(member_int(p, "connectorId"));
     if (n > guns_count_)
         return answer_error(c, ErrorCode::PropertyConstraintViolation,
                             fmt::format("connectorId {} is beyond the {} guns registered", n, guns_count_));
-    const auto st = parse_status(str(p, "status"));
-    const auto bits = fault_bits_of(str(p, "errorCode"));
+    const auto st = parse_status(member_str(p, "status"));
+    const auto bits = fault_bits_of(member_str(p, "errorCode"));
     if (!st || !bits) // the schema's enums make this unreachable; kept for safety
         return answer_error(c, ErrorCode::PropertyConstraintViolation, "status or errorCode unknown");
-    const auto since = billing::parse_rfc3339(str(p, "timestamp")).value_or(clock_.now_ms());
+    const auto since = billing::parse_rfc3339(member_str(p, "timestamp")).value_or(clock_.now_ms());
     if (n == 0) {
         payloads::Message<payloads::DeviceState> m;
         m.env = env(clock_.now_ms());
@@ -387,10 +362,10 @@ void ChargePoint::status_notification(const Call& c, const rapidjson::Value& p) 
         m.env = event_env(fmt::format("fault-{}-{}", boot_, seq_ + 1));
         m.data.n = n;
         m.data.fault_bits = *bits;
-        if (const auto vendor = opt_str(p, "vendorErrorCode"))
+        if (const auto vendor = member_opt_str(p, "vendorErrorCode"))
             m.data.vendor_code = vendor;
-        else if (str(p, "errorCode") != "NoError")
-            m.data.vendor_code = std::string(str(p, "errorCode"));
+        else if (member_str(p, "errorCode") != "NoError")
+            m.data.vendor_code = std::string(member_str(p, "errorCode"));
         publish(topics::evt(id_, "fault"), m, false);
     }
     publish_conn_state(n, since);
@@ -398,7 +373,7 @@ void ChargePoint::status_notification(const Call& c, const rapidjson::Value& p) 
 }
 
 void ChargePoint::authorize(const Call& c, const rapidjson::Value& p) {
-    const std::string id_tag(str(p, "idTag"));
+    const std::string id_tag(member_str(p, "idTag"));
     if (const auto it = remote_tags_.find(id_tag);
         it != remote_tags_.end() && clock_.now_ms() - it->second <= kRemoteTagMs)
         return answer(c, id_tag_info("Accepted")); // our own RemoteStartTransaction's tag
@@ -423,15 +398,17 @@ void ChargePoint::authorize(const Call& c, const rapidjson::Value& p) {
 
 void ChargePoint::start_transaction(const Call& c, const rapidjson::Value& p) {
     StartKey key;
-    key.connector = static_cast<int>(integer(p, "connectorId"));
+    key.connector = static_cast<int>(member_int(p, "connectorId"));
     if (key.connector < 1 || key.connector > guns_count_)
         return answer_error(c, ErrorCode::PropertyConstraintViolation,
                             fmt::format("connectorId {} is not a gun (1..{})", key.connector, guns_count_));
-    key.id_tag = std::string(str(p, "idTag"));
-    key.meter_start_wh = integer(p, "meterStart");
-    if (key.meter_start_wh < 0)
-        return answer_error(c, ErrorCode::PropertyConstraintViolation, "meterStart is negative");
-    key.start_ts = billing::parse_rfc3339(str(p, "timestamp")).value_or(clock_.now_ms());
+    key.id_tag = std::string(member_str(p, "idTag"));
+    key.meter_start_wh = member_int(p, "meterStart");
+    if (key.meter_start_wh < 0 || key.meter_start_wh > payloads::kMaxRegisterWh)
+        return answer_error(
+            c, ErrorCode::PropertyConstraintViolation,
+            fmt::format("meterStart {} is outside 0..{} Wh", key.meter_start_wh, payloads::kMaxRegisterWh));
+    key.start_ts = billing::parse_rfc3339(member_str(p, "timestamp")).value_or(clock_.now_ms());
     const auto tx = store_.begin(id_, key, clock_.now_ms());
     auto& g = guns_.at(static_cast<std::size_t>(key.connector - 1));
     g.register_wh = std::max(g.register_wh.value_or(0), key.meter_start_wh);
@@ -458,7 +435,7 @@ void ChargePoint::answer_start(const Request& r, const TransactionRow& tx, std::
 }
 
 void ChargePoint::meter_values(const Call& c, const rapidjson::Value& p) {
-    const auto n = static_cast<int>(integer(p, "connectorId"));
+    const auto n = static_cast<int>(member_int(p, "connectorId"));
     if (n > guns_count_)
         return answer_error(c, ErrorCode::PropertyConstraintViolation,
                             fmt::format("connectorId {} is beyond the {} guns registered", n, guns_count_));
@@ -474,7 +451,7 @@ void ChargePoint::meter_values(const Call& c, const rapidjson::Value& p) {
     if (n == 0) // the charger's own meter: not a gun's
         return answer(c, "{}");
     std::optional<TransactionRow> tx;
-    if (const auto tid = opt_integer(p, "transactionId")) {
+    if (const auto tid = member_opt_int(p, "transactionId")) {
         for (const auto& [gun, t] : open_)
             if (t.id == *tid)
                 tx = t;
@@ -492,8 +469,8 @@ void ChargePoint::meter_values(const Call& c, const rapidjson::Value& p) {
 }
 
 void ChargePoint::stop_transaction(const Call& c, const rapidjson::Value& p) {
-    const auto tid = integer(p, "transactionId");
-    const auto id_tag = opt_str(p, "idTag");
+    const auto tid = member_int(p, "transactionId");
+    const auto id_tag = member_opt_str(p, "idTag");
     const std::string reply = id_tag ? id_tag_info("Accepted") : "{}";
     auto tx = store_.transaction(tid);
     if (!tx || tx->device_id != id_) {
@@ -501,16 +478,20 @@ void ChargePoint::stop_transaction(const Call& c, const rapidjson::Value& p) {
                   tid);
         return answer(c, id_tag ? id_tag_info("Invalid") : "{}");
     }
-    const auto reason_word = str(p, "reason");
+    const auto reason_word = member_str(p, "reason");
     const auto reason = reason_word.empty() ? payloads::EvStopReason::Local
                                             : parse_stop_reason(reason_word).value_or(payloads::EvStopReason::Other);
-    auto meter_stop = integer(p, "meterStop");
+    auto meter_stop = member_int(p, "meterStop");
+    if (meter_stop < 0 || meter_stop > payloads::kMaxRegisterWh)
+        return answer_error(c, ErrorCode::PropertyConstraintViolation,
+                            fmt::format("meterStop {} is outside 0..{} Wh", meter_stop, payloads::kMaxRegisterWh));
     if (meter_stop < tx->meter_start_wh) {
         log::warn(log::Ctx{id_, tx->sid.value_or("")}, "transaction {}: meterStop {} below meterStart {}: no energy",
                   tid, meter_stop, tx->meter_start_wh);
         meter_stop = tx->meter_start_wh;
     }
-    const auto stop_ts = std::max(tx->start_ts, billing::parse_rfc3339(str(p, "timestamp")).value_or(clock_.now_ms()));
+    const auto stop_ts =
+        std::max(tx->start_ts, billing::parse_rfc3339(member_str(p, "timestamp")).value_or(clock_.now_ms()));
     const bool first = store_.stop(tid, meter_stop, stop_ts, std::string(payloads::to_string(reason)));
     tx = store_.transaction(tid);
     if (const auto it = open_.find(tx->connector); it != open_.end() && it->second.id == tid)
@@ -775,7 +756,7 @@ void ChargePoint::on_call_result(const CallResult& r) {
         return command_done(c, RS::Failed, PErr::Internal, "the charger's answer is invalid: " + v->description);
     }
     const auto doc = json::parse(r.payload_json);
-    const auto status = doc ? std::string(str(*doc, "status")) : std::string();
+    const auto status = doc ? std::string(member_str(*doc, "status")) : std::string();
     if (c.command.empty())
         return cfg_done(c, status == "Accepted" || status == "RebootRequired",
                         status == "Accepted" ? std::nullopt
@@ -866,7 +847,7 @@ void ChargePoint::cfg_done(const OutCall& c, bool applied, std::optional<std::st
     r.data.values = cfg_->values;
     for (const auto& payload : cfg_failed_) {
         const auto doc = json::parse(payload);
-        const auto key = doc ? str(*doc, "key") : std::string_view();
+        const auto key = doc ? member_str(*doc, "key") : std::string_view();
         r.data.rejected.push_back(key == "MeterValueSampleInterval" ? "tele_period_s" : "idle_tele_period_s");
     }
     r.data.status = r.data.rejected.empty() ? payloads::CfgStatus::Applied : payloads::CfgStatus::Partial;

@@ -176,4 +176,29 @@ std::optional<std::int64_t> parse_decimal_scaled(std::string_view text, int scal
     return negative ? -mantissa : mantissa;
 }
 
+std::string_view member_str(const rapidjson::Value& o, const char* key) {
+    const auto it = o.FindMember(key);
+    if (it == o.MemberEnd() || !it->value.IsString())
+        return {};
+    return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+std::optional<std::string> member_opt_str(const rapidjson::Value& o, const char* key) {
+    const auto it = o.FindMember(key);
+    if (it == o.MemberEnd() || !it->value.IsString())
+        return std::nullopt;
+    return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+std::int64_t member_int(const rapidjson::Value& o, const char* key, std::int64_t fallback) {
+    return member_opt_int(o, key).value_or(fallback);
+}
+
+std::optional<std::int64_t> member_opt_int(const rapidjson::Value& o, const char* key) {
+    const auto it = o.FindMember(key);
+    if (it == o.MemberEnd() || !it->value.IsInt64())
+        return std::nullopt;
+    return it->value.GetInt64();
+}
+
 } // namespace pilehub::ocpp

@@ -1,5 +1,6 @@
 #pragma once
 #include "common/error_codes.hpp"
+#include "common/json.hpp"
 #include "common/money.hpp"
 #include "common/payloads.hpp"
 
@@ -43,5 +44,12 @@ bool in_transaction(payloads::EvGunStatus s);
 /// as an integer; nullopt when it is not a number or does not fit. Energy goes through here so that
 /// `"12.345"` kWh is exactly 12 345 Wh, with no floating point.
 std::optional<std::int64_t> parse_decimal_scaled(std::string_view text, int scale);
+
+/// Members of a payload the schema has already checked (ocpp_schema): a string member's text (empty when
+/// absent), an optional string, an integer (`fallback` when absent or not an int64), an optional integer.
+std::string_view member_str(const rapidjson::Value& o, const char* key);
+std::optional<std::string> member_opt_str(const rapidjson::Value& o, const char* key);
+std::int64_t member_int(const rapidjson::Value& o, const char* key, std::int64_t fallback = 0);
+std::optional<std::int64_t> member_opt_int(const rapidjson::Value& o, const char* key);
 
 } // namespace pilehub::ocpp

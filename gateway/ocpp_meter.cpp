@@ -1,5 +1,6 @@
 #include "gateway/ocpp_meter.hpp"
 
+#include "common/payloads.hpp"
 #include "common/tariff.hpp"
 #include "gateway/ocpp_mapping.hpp"
 
@@ -41,13 +42,6 @@ struct Acc {
     }
 };
 
-std::string_view str_member(const rapidjson::Value& o, const char* key) {
-    const auto it = o.FindMember(key);
-    if (it == o.MemberEnd() || !it->value.IsString())
-        return {};
-    return {it->value.GetString(), it->value.GetStringLength()};
-}
-
 /// The unit's factor to the contract's base unit, as a power of ten; nullopt if the unit does not
 /// belong to the measurand.
 std::optional<int> unit_scale(Measurand m, std::string_view unit) {
@@ -81,7 +75,7 @@ Result<MeterReading> read_meter_value(const rapidjson::Value& mv) {
     if (!mv.IsObject())
         return R::failure("a meter value is not an object");
     MeterReading out;
-    const auto ts = billing::parse_rfc3339(str_member(mv, "timestamp"));
+    const auto ts = billing::parse_rfc3339(member_str(mv, "timestamp"));
     if (!ts)
         return R::failure("timestamp is not an RFC 3339 time");
     out.ts = *ts;
@@ -93,24 +87,24 @@ Result<MeterReading> read_meter_value(const rapidjson::Value& mv) {
         const auto& s = sv->value[i];
         if (!s.IsObject())
             return R::failure(fmt::format("sampledValue[{}] is not an object", i));
-        if (str_member(s, "format") == "SignedData" || str_member(s, "location") == "Inlet")
+        if (member_str(s, "format") == "SignedData" || member_str(s, "location") == "Inlet")
             continue;
-        const auto measurand_word = str_member(s, "measurand");
+        const auto measurand_word = member_str(s, "measurand");
         const auto m = measurand_of(measurand_word.empty() ? "Energy.Active.Import.Register" : measurand_word);
         if (!m)
             continue;
-        const auto scale = unit_scale(*m, str_member(s, "unit"));
+        const auto scale = unit_scale(*m, member_str(s, "unit"));
         if (!scale)
-            return R::failure(fmt::format("sampledValue[{}]: unit {} does not measure {}", i, str_member(s, "unit"),
+            return R::failure(fmt::format("sampledValue[{}]: unit {} does not measure {}", i, member_str(s, "unit"),
                                           measurand_word.empty() ? "Energy.Active.Import.Register" : measurand_word));
         // Energy is kept exactly in Wh; the measurements to a thousandth of their unit.
         const int extra = *m == Measurand::Energy ? 0 : 3;
-        const auto v = parse_decimal_scaled(str_member(s, "value"), *scale + extra);
+        const auto v = parse_decimal_scaled(member_str(s, "value"), *scale + extra);
         if (!v)
             return R::failure(
-                fmt::format("sampledValue[{}].value \"{}\" is not a decimal number", i, str_member(s, "value")));
+                fmt::format("sampledValue[{}].value \"{}\" is not a decimal number", i, member_str(s, "value")));
         auto& a = acc[static_cast<int>(*m)];
-        const auto phase = str_member(s, "phase");
+        const auto phase = member_str(s, "phase");
         if (phase.empty())
             a.total_milli = *v;
         else if (phase != "N") {
@@ -119,8 +113,8 @@ Result<MeterReading> read_meter_value(const rapidjson::Value& mv) {
         }
     }
     if (const auto e = acc[static_cast<int>(Measurand::Energy)].value_milli()) {
-        if (*e < 0)
-            return R::failure(fmt::format("the energy register is negative ({} Wh)", *e));
+        if (*e < 0 || *e > payloads::kMaxRegisterWh)
+            return R::failure(fmt::format("the energy register {} Wh is outside 0..{}", *e, payloads::kMaxRegisterWh));
         out.register_wh = *e;
     }
     if (const auto p = acc[static_cast<int>(Measurand::Power)].value_milli())

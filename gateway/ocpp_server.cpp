@@ -3,6 +3,7 @@
 
 #include "common/crypto.hpp"
 #include "common/log.hpp"
+#include "common/topics.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -32,15 +33,6 @@ namespace {
 
 constexpr std::string_view kPathPrefix = "/ocpp/";
 constexpr std::string_view kSubprotocol = "ocpp1.6";
-
-bool valid_id(std::string_view id) {
-    if (id.empty() || id.size() > 48)
-        return false;
-    for (char c : id)
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    return true;
-}
 
 /// Whether a comma-separated Sec-WebSocket-Protocol list offers `ocpp1.6`.
 bool offers_ocpp16(std::string_view list) {
@@ -256,7 +248,7 @@ private:
         if (target.substr(0, kPathPrefix.size()) != kPathPrefix)
             return refuse(http::status::not_found, "the OCPP endpoint is /ocpp/<charge point id>");
         const std::string id(target.substr(kPathPrefix.size()));
-        if (!valid_id(id))
+        if (!topics::valid_device_id(id))
             return refuse(http::status::not_found, "not a charge point id");
         if (!websocket::is_upgrade(req))
             return refuse(http::status::upgrade_required, "this endpoint speaks WebSocket (OCPP-J) only");

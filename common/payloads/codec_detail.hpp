@@ -23,7 +23,6 @@ inline constexpr double kMaxDeviceTotalPowerW = 2'000'000;
 inline constexpr double kMaxEbikeVoltageV = 500, kMaxEbikeCurrentA = 100;
 inline constexpr double kMaxEvVoltageV = 1'500, kMaxEvCurrentA = 1'000;
 inline constexpr std::int64_t kMaxSessionEnergyWh = 10'000'000;
-inline constexpr std::int64_t kMaxRegisterWh = 10'000'000'000'000;
 inline constexpr std::int64_t kMaxDurationS = 30 * 86'400;
 inline constexpr std::int64_t kMaxFen = 100'000'000'000;
 inline constexpr std::size_t kMaxFaults = 32, kMaxWordLen = 32;

@@ -11,6 +11,9 @@ namespace pilehub::payloads {
 
 /// The most power one gun may report (`power_w`, 1 MW: the codecs' bound).
 inline constexpr std::int64_t kMaxEvGunPowerW = 1'000'000;
+/// The highest energy register a meter may report (`energy_register_wh`, `meter_start_wh`, `meter_stop_wh`):
+/// 10^13 Wh, the codecs' bound.
+inline constexpr std::int64_t kMaxRegisterWh = 10'000'000'000'000;
 
 /// Gun `st`: OCPP 1.6 ChargePointStatus in snake case.
 enum class EvGunStatus {

@@ -6,6 +6,7 @@
 #include "tests/ocpp/ocpp_peer.hpp"
 
 #include "common/ledger.hpp"
+#include "common/tariff.hpp"
 
 using namespace pilehub;
 using namespace pilehub::test;
@@ -13,16 +14,9 @@ using namespace pilehub::test::api;
 
 namespace {
 
-/// The time now as an OCPP charger writes it, to the millisecond (the test's sessions last seconds).
+/// The time now as an OCPP charger writes it (UTC, to the millisecond: the test's sessions last seconds).
 std::string now_text(std::chrono::milliseconds ago = 0ms) {
-    const auto t = std::chrono::system_clock::now() - ago;
-    const auto s = std::chrono::system_clock::to_time_t(t);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&s, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return fmt::format("{}.{:03}Z", buf, ms);
+    return billing::format_rfc3339(SystemClock::instance().now_ms() - ago.count(), 0);
 }
 
 std::string at(const std::string& json, const std::string& path) {

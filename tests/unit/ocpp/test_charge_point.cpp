@@ -191,6 +191,20 @@ TEST_CASE("invalid CALLs get the CALLERROR the specification names, and the char
                                     R"({"connectorId":1,"idTag":"A","meterStart":0,"timestamp":"yesterday"})"))
                   .code == OcppError::PropertyConstraintViolation);
     }
+    SUBCASE("a meter beyond what any meter holds (10^13 Wh)") {
+        CHECK(error(w.charger_calls("StartTransaction", R"({"connectorId":1,"idTag":"A","meterStart":10000000000001,
+            "timestamp":"2026-11-30T10:00:00Z"})"))
+                  .code == OcppError::PropertyConstraintViolation);
+        CHECK(
+            error(w.charger_calls("MeterValues", R"({"connectorId":1,"meterValue":[{"timestamp":"2026-11-30T10:00:00Z",
+            "sampledValue":[{"value":"10000000000.001","unit":"kWh"}]}]})"))
+                .code == OcppError::PropertyConstraintViolation);
+        const auto tx = start_tx(w, 1, "S1");
+        CHECK(error(w.charger_calls("StopTransaction", fmt::format(R"({{"transactionId":{},"meterStop":-1,
+            "timestamp":"2026-11-30T11:00:00Z"}})",
+                                                                   tx)))
+                  .code == OcppError::PropertyConstraintViolation);
+    }
     SUBCASE("a connector the charger does not have") {
         CHECK(error(w.charger_calls("StatusNotification",
                                     R"({"connectorId":3,"errorCode":"NoError","status":"Available"})"))
