@@ -105,8 +105,12 @@ void Database::exec(std::string_view sql) {
     }
 }
 
-std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-int Database::changes() const { return sqlite3_changes(db_); }
+std::int64_t Database::last_insert_rowid() const {
+    return sqlite3_last_insert_rowid(db_);
+}
+int Database::changes() const {
+    return sqlite3_changes(db_);
+}
 
 int Database::user_version() {
     Statement st(*this, "PRAGMA user_version");
@@ -114,14 +118,18 @@ int Database::user_version() {
     return static_cast<int>(st.int64(0));
 }
 
-Statement::Statement(Database& db, std::string_view sql) : db_(&db) { std::tie(st_, home_) = db.take(sql); }
+Statement::Statement(Database& db, std::string_view sql) : db_(&db) {
+    std::tie(st_, home_) = db.take(sql);
+}
 
 Statement::~Statement() {
     if (st_)
         db_->give_back(st_, home_);
 }
 
-Statement::Statement(Statement&& o) noexcept : db_(o.db_), st_(o.st_), home_(o.home_) { o.st_ = nullptr; }
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), st_(o.st_), home_(o.home_) {
+    o.st_ = nullptr;
+}
 
 Statement& Statement::bind(int i, std::int64_t v) {
     if (int rc = sqlite3_bind_int64(st_, i, v); rc != SQLITE_OK)
@@ -174,9 +182,15 @@ void Statement::reset() {
     sqlite3_clear_bindings(st_);
 }
 
-bool Statement::is_null(int c) const { return sqlite3_column_type(st_, c) == SQLITE_NULL; }
-std::int64_t Statement::int64(int c) const { return sqlite3_column_int64(st_, c); }
-double Statement::real(int c) const { return sqlite3_column_double(st_, c); }
+bool Statement::is_null(int c) const {
+    return sqlite3_column_type(st_, c) == SQLITE_NULL;
+}
+std::int64_t Statement::int64(int c) const {
+    return sqlite3_column_int64(st_, c);
+}
+double Statement::real(int c) const {
+    return sqlite3_column_double(st_, c);
+}
 std::string Statement::text(int c) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, c))) : std::string();
@@ -192,7 +206,9 @@ std::optional<std::string> Statement::opt_text(int c) const {
     return text(c);
 }
 
-Transaction::Transaction(Database& db) : db_(db) { Statement(db_, "BEGIN IMMEDIATE").run(); }
+Transaction::Transaction(Database& db) : db_(db) {
+    Statement(db_, "BEGIN IMMEDIATE").run();
+}
 
 Transaction::~Transaction() {
     if (!done_) {
@@ -209,6 +225,11 @@ void Transaction::commit() {
     done_ = true;
 }
 
+namespace {
+/// The first line of a migration that rebuilds a referenced table (see migrate()).
+constexpr std::string_view kRebuildsTables = "-- pilehub: rebuilds tables";
+} // namespace
+
 int migrate(Database& db, const std::vector<Migration>& migrations) {
     const int have = db.user_version();
     const int known = static_cast<int>(migrations.size());
@@ -218,10 +239,29 @@ int migrate(Database& db, const std::vector<Migration>& migrations) {
                     SQLITE_ERROR);
     int applied = 0;
     for (int i = have; i < known; ++i) {
-        Transaction tx(db);
-        db.exec(migrations[static_cast<std::size_t>(i)].sql);
-        db.exec(fmt::format("PRAGMA user_version={}", i + 1));
-        tx.commit();
+        const auto& m = migrations[static_cast<std::size_t>(i)];
+        const bool rebuilds = m.sql.starts_with(kRebuildsTables);
+        if (rebuilds)
+            db.exec("PRAGMA foreign_keys=OFF"); // a no-op inside a transaction: set before BEGIN
+        try {
+            Transaction tx(db);
+            db.exec(m.sql);
+            if (rebuilds) {
+                Statement check(db, "PRAGMA foreign_key_check");
+                if (check.step())
+                    throw Error(
+                        fmt::format("migration {} leaves a foreign key of table {} dangling", m.name, check.text(0)),
+                        SQLITE_CONSTRAINT);
+            }
+            db.exec(fmt::format("PRAGMA user_version={}", i + 1));
+            tx.commit();
+        } catch (...) {
+            if (rebuilds)
+                db.exec("PRAGMA foreign_keys=ON");
+            throw;
+        }
+        if (rebuilds)
+            db.exec("PRAGMA foreign_keys=ON");
         log::info("migration {} ({}) applied to {}", i + 1, migrations[static_cast<std::size_t>(i)].name, db.path());
         ++applied;
     }
@@ -244,7 +284,11 @@ std::vector<Migration> from_embedded(const std::vector<schema::EmbeddedFile>& fi
 }
 } // namespace
 
-std::vector<Migration> core_migrations() { return from_embedded(schema::core_migrations()); }
-std::vector<Migration> telemetry_migrations() { return from_embedded(schema::telemetry_migrations()); }
+std::vector<Migration> core_migrations() {
+    return from_embedded(schema::core_migrations());
+}
+std::vector<Migration> telemetry_migrations() {
+    return from_embedded(schema::telemetry_migrations());
+}
 
 } // namespace pilehub::db

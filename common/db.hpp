@@ -91,9 +91,7 @@ public:
     Statement& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
     Statement& bind_blob(int i, std::string_view bytes);
     Statement& bind_null(int i);
-    template <typename T> Statement& bind(int i, const std::optional<T>& v) {
-        return v ? bind(i, *v) : bind_null(i);
-    }
+    template <typename T> Statement& bind(int i, const std::optional<T>& v) { return v ? bind(i, *v) : bind_null(i); }
     /// Binds all arguments from index 1.
     template <typename... A> Statement& bind_all(const A&... a) {
         int i = 0;
@@ -142,7 +140,9 @@ struct Migration {
 
 /// Applies every migration above PRAGMA user_version, each in its own transaction that also
 /// sets user_version. Refuses a database newer than the migrations it knows.
-/// Returns how many were applied.
+/// Returns how many were applied. A migration that rebuilds a table others reference starts with
+/// the line `-- pilehub: rebuilds tables`: it then runs with foreign keys off and must leave
+/// PRAGMA foreign_key_check empty before it commits (SQLite's recipe for altering a table).
 int migrate(Database& db, const std::vector<Migration>& migrations);
 
 /// The core (business) database's migrations from schema/core, in order.

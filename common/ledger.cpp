@@ -36,7 +36,7 @@ constexpr std::string_view kEntryColumns = "SELECT id, account_id, kind, real_fe
 constexpr std::string_view kRefundBasis =
     "SELECT "
     "  coalesce(sum(CASE WHEN kind = 'recharge' AND real_fen > 0 THEN real_fen ELSE 0 END), 0), "
-    "  coalesce(sum(CASE WHEN kind IN ('charge', 'card_fee', 'refund') AND real_fen < 0 THEN -real_fen "
+    "  coalesce(sum(CASE WHEN kind IN ('charge', 'card_fee', 'refund', 'parking') AND real_fen < 0 THEN -real_fen "
     "                    WHEN kind = 'adjust' AND real_fen < 0 THEN -real_fen ELSE 0 END), 0) "
     "FROM ledger WHERE account_id = ?";
 constexpr std::string_view kInsertPackage = "INSERT INTO recharge_packages (operator_id, name, pay_fen, bonus_fen, "
@@ -79,7 +79,8 @@ constexpr std::string_view kColumnExists = "SELECT 1 FROM pragma_table_info(?) W
 
 // ---- helpers --------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 6> kKindNames = {"recharge", "bonus", "charge", "refund", "adjust", "card_fee"};
+constexpr std::array<std::string_view, 7> kKindNames = {"recharge", "bonus",    "charge", "refund",
+                                                        "adjust",   "card_fee", "parking"};
 
 Entry read_entry(const db::Statement& st) {
     Entry e;
@@ -372,7 +373,7 @@ Posting Ledger::debit(db::Transaction&, const Debit& d) {
         return {Outcome::InvalidRequest, std::nullopt};
     if (auto e = entry_by_key(d.meta.idempotency_key))
         return {Outcome::Duplicate, std::move(e)};
-    if (d.kind != Kind::Charge && d.kind != Kind::CardFee)
+    if (d.kind != Kind::Charge && d.kind != Kind::CardFee && d.kind != Kind::Parking)
         return {Outcome::InvalidRequest, std::nullopt};
     if (!amount_in_range(d.amount_fen) || d.amount_fen < Fen(0) || (d.amount_fen == Fen(0) && !d.partial))
         return {Outcome::InvalidAmount, std::nullopt};

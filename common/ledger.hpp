@@ -18,8 +18,8 @@
 namespace pilehub::ledger {
 
 /// What a ledger entry is (the `kind` column).
-enum class Kind { Recharge, Bonus, Charge, Refund, Adjust, CardFee };
-/// `recharge`, `bonus`, `charge`, `refund`, `adjust`, `card_fee`.
+enum class Kind { Recharge, Bonus, Charge, Refund, Adjust, CardFee, Parking };
+/// `recharge`, `bonus`, `charge`, `refund`, `adjust`, `card_fee`, `parking` (an occupancy fee, CONTRACT E.1).
 std::string_view to_string(Kind k);
 std::optional<Kind> parse_kind(std::string_view s);
 
@@ -109,8 +109,8 @@ struct Credit {
     bool allow_frozen = false;
 };
 
-/// Money out for a session (kind Charge, split by the debit order) or an IC card's fee (kind
-/// CardFee, real money only; refused for a frozen account).
+/// Money out for a session (kind Charge, split by the debit order), a parking fee (kind Parking,
+/// likewise) or an IC card's fee (kind CardFee, real money only; refused for a frozen account).
 struct Debit {
     std::int64_t account_id = 0;
     Fen amount_fen;

@@ -19,6 +19,7 @@ constexpr std::int64_t kMaxMinutes = 48 * 60; // BILLING.md: cap.max_minutes at 
 constexpr std::int64_t kMaxFreeMinutes = 24 * 60;
 constexpr std::int64_t kMaxCapFen = 10'000'000; // 100 000 yuan
 constexpr std::int64_t kMaxBalanceRuleFen = 1'000'000;
+constexpr std::int64_t kMaxRaiseDelayS = 3'600;
 constexpr std::size_t kMaxTiers = 16;
 constexpr std::size_t kMaxOptions = 16;
 constexpr std::size_t kMaxNameBytes = 100;
@@ -366,6 +367,19 @@ std::optional<std::string> validate_at(const Tariff& t, std::string_view prefix)
 
     if (!in(t.free_minutes, 0, kMaxFreeMinutes))
         return range_error(f("free_minutes"), t.free_minutes, 0, kMaxFreeMinutes, " minutes");
+    if (const auto& pk = t.parking) {
+        if (!in(pk->free_minutes, 0, kMaxFreeMinutes))
+            return range_error(f("parking.free_minutes"), pk->free_minutes, 0, kMaxFreeMinutes, " minutes");
+        if (!in(pk->fen_per_hour, 0, kMaxFenPerHour))
+            return range_error(f("parking.fen_per_hour"), pk->fen_per_hour, 0, kMaxFenPerHour, " fen per hour");
+        if (pk->max_fen && !in(pk->max_fen->value(), 1, kMaxCapFen))
+            return range_error(f("parking.max_fen"), pk->max_fen->value(), 1, kMaxCapFen, " fen");
+        if (!in(pk->raise_delay_s, 0, kMaxRaiseDelayS))
+            return range_error(f("parking.raise_delay_s"), pk->raise_delay_s, 0, kMaxRaiseDelayS, " s");
+        if (!in(pk->reservation_hold_minutes, 1, kMaxFreeMinutes))
+            return range_error(f("parking.reservation_hold_minutes"), pk->reservation_hold_minutes, 1, kMaxFreeMinutes,
+                               " minutes");
+    }
     if (!in(t.min_start_balance_fen.value(), 0, kMaxBalanceRuleFen))
         return range_error(f("min_start_balance_fen"), t.min_start_balance_fen.value(), 0, kMaxBalanceRuleFen, " fen");
     if (!in(t.stop_below_balance_fen.value(), 0, kMaxBalanceRuleFen))
@@ -446,8 +460,10 @@ Result<Tariff> parse_tariff(const rapidjson::Value& v, std::string_view path) {
         return Result<Tariff>::failure(path.empty() ? "the tariff must be a JSON object" : err);
     refuse_unknown(&v, path,
                    {"name", "timezone", "modes", "time", "power", "energy", "free", "free_minutes", "cap",
-                    "min_start_balance_fen", "stop_below_balance_fen", "effective_from"},
+                    "min_start_balance_fen", "stop_below_balance_fen", "effective_from", "parking"},
                    &err);
+    refuse_unknown(o.raw("parking"), join(path, "parking"),
+                   {"free_minutes", "fen_per_hour", "max_fen", "raise_delay_s", "reservation_hold_minutes"}, &err);
     refuse_unknown(o.raw("time"), join(path, "time"), {"fen_per_hour", "options_minutes"}, &err);
     refuse_unknown(o.raw("power"), join(path, "power"), {"tiers", "ignore_first_s"}, &err);
     refuse_unknown(o.raw("energy"), join(path, "energy"), {"periods", "slots", "service_by", "service_fen_per_hour"},
@@ -477,6 +493,16 @@ Result<Tariff> parse_tariff(const rapidjson::Value& v, std::string_view path) {
     t.cap.max_minutes = cap.opt_int("max_minutes");
     if (const auto mf = cap.opt_int("max_fen"))
         t.cap.max_fen = Fen(*mf);
+    if (auto pk = o.opt_obj("parking"); pk.present()) {
+        ParkingPricing p;
+        p.free_minutes = pk.opt_int("free_minutes").value_or(p.free_minutes);
+        p.fen_per_hour = pk.opt_int("fen_per_hour").value_or(p.fen_per_hour);
+        if (const auto mf = pk.opt_int("max_fen"))
+            p.max_fen = Fen(*mf);
+        p.raise_delay_s = pk.opt_int("raise_delay_s").value_or(p.raise_delay_s);
+        p.reservation_hold_minutes = pk.opt_int("reservation_hold_minutes").value_or(p.reservation_hold_minutes);
+        t.parking = p;
+    }
     t.min_start_balance_fen = Fen(o.opt_int("min_start_balance_fen").value_or(kDefaultMinStartBalanceFen.value()));
     t.stop_below_balance_fen = Fen(o.opt_int("stop_below_balance_fen").value_or(kDefaultStopBelowBalanceFen.value()));
     if (const auto ef = o.opt_str("effective_from", 64)) {
@@ -544,6 +570,14 @@ void write_tariff(json::Writer& w, const Tariff& t) {
         if (t.cap.max_fen)
             w.field("max_fen", t.cap.max_fen->value());
         w.end_object();
+    }
+    if (const auto& pk = t.parking) {
+        w.key("parking").begin_object().field("free_minutes", pk->free_minutes).field("fen_per_hour", pk->fen_per_hour);
+        if (pk->max_fen)
+            w.field("max_fen", pk->max_fen->value());
+        w.field("raise_delay_s", pk->raise_delay_s)
+            .field("reservation_hold_minutes", pk->reservation_hold_minutes)
+            .end_object();
     }
     w.field("min_start_balance_fen", t.min_start_balance_fen.value());
     w.field("stop_below_balance_fen", t.stop_below_balance_fen.value());

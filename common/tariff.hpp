@@ -101,6 +101,18 @@ struct EffectiveFrom {
 inline constexpr Fen kDefaultMinStartBalanceFen{200};
 inline constexpr Fen kDefaultStopBelowBalanceFen{200};
 
+/// The `parking` section (CONTRACT E.1): what a car on one of the station's spaces pays for the
+/// time it is not charging. Fee = billable seconds × fen_per_hour / 3600, capped by max_fen,
+/// rounded down once.
+struct ParkingPricing {
+    std::int64_t free_minutes = 30;              ///< 0..1440 free minutes per stay
+    std::int64_t fen_per_hour = 0;               ///< 0..kMaxFenPerHour
+    std::optional<Fen> max_fen;                  ///< cap per stay, 1..kMaxCapFen
+    std::int64_t raise_delay_s = 30;             ///< the lock rises this long after departure, 0..3600
+    std::int64_t reservation_hold_minutes = 120; ///< a reservation times out after this, 1..1440
+    bool operator==(const ParkingPricing&) const = default;
+};
+
 /// One tariff document (BILLING.md §1). Build it with parse_tariff(), or check a hand-made one
 /// with validate_tariff(); the pricing engine assumes a valid tariff.
 struct Tariff {
@@ -113,6 +125,7 @@ struct Tariff {
     bool free = false;             ///< a free station: every session costs 0
     std::int64_t free_minutes = 0; ///< a session that ends within this many minutes costs 0
     Cap cap;
+    std::optional<ParkingPricing> parking; ///< the station's parking fees (CONTRACT E.1); none = parking is free
     Fen min_start_balance_fen{kDefaultMinStartBalanceFen};
     Fen stop_below_balance_fen{kDefaultStopBelowBalanceFen};
     EffectiveFrom effective_from;

@@ -183,6 +183,14 @@ std::string session_state(std::string_view sid) {
     s.append("session/").append(sid).append("/state");
     return s;
 }
+std::string alert(std::string_view kind) {
+    std::string s(kSvcRoot);
+    s.append("alert/").append(kind);
+    return s;
+}
+std::string all_alerts() {
+    return alert("+");
+}
 std::string session_cost(std::string_view sid) {
     std::string s(kSvcRoot);
     s.append("session/").append(sid).append("/cost");

@@ -72,6 +72,11 @@ std::string any_device_presence();
 std::string device_report(std::string_view dev);
 /// Every device report: `ph/v1/svc/device/+/report`.
 std::string any_device_report();
+/// An alert of one kind (CONTRACT G), not retained: `ph/v1/svc/alert/{kind}`.
+std::string alert(std::string_view kind);
+/// Every alert: `ph/v1/svc/alert/+`.
+std::string all_alerts();
+
 /// The session id in `ph/v1/svc/session/{sid}/state` or `.../cost`; nullopt for any other topic.
 std::optional<std::string> session_of(std::string_view topic);
 /// The device id in `ph/v1/svc/device/{id}/presence`; nullopt for any other topic or a bad id.

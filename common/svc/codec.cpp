@@ -66,7 +66,8 @@ const std::vector<Codec>& codecs() {
         entry<SessionTransition>(),    entry<RunningCost>(),    entry<PresenceVerdict>(),  entry<StartRequest>(),
         entry<StartReply>(),           entry<StopRequest>(),    entry<ForceEndRequest>(),  entry<SessionChangeReply>(),
         entry<DeviceCommandRequest>(), entry<QueryPortReply>(), entry<QueryDeviceReply>(), entry<CommandAck>(),
-        entry<DeviceReport>(),
+        entry<DeviceReport>(),         entry<LockRequest>(),    entry<LockReply>(),        entry<SnapshotRequest>(),
+        entry<SnapshotReply>(),        entry<Alert>(),
     };
     return k;
 }

@@ -81,6 +81,11 @@ PILEHUB_SVC_BODY(QueryPortReply)
 PILEHUB_SVC_BODY(QueryDeviceReply)
 PILEHUB_SVC_BODY(CommandAck)
 PILEHUB_SVC_BODY(DeviceReport)
+PILEHUB_SVC_BODY(LockRequest)
+PILEHUB_SVC_BODY(LockReply)
+PILEHUB_SVC_BODY(SnapshotRequest)
+PILEHUB_SVC_BODY(SnapshotReply)
+PILEHUB_SVC_BODY(Alert)
 #undef PILEHUB_SVC_BODY
 
 template <typename T> Result<T> decode_value(const rapidjson::Value& v) {

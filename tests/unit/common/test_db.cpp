@@ -9,7 +9,8 @@ using namespace pilehub;
 
 namespace {
 std::string temp_db(const char* name) {
-    auto p = std::filesystem::temp_directory_path() / (std::string("pilehub-test-") + name + "-" + std::to_string(::getpid()) + ".db");
+    auto p = std::filesystem::temp_directory_path() /
+             (std::string("pilehub-test-") + name + "-" + std::to_string(::getpid()) + ".db");
     std::filesystem::remove(p);
     std::filesystem::remove(p.string() + "-wal");
     std::filesystem::remove(p.string() + "-shm");
@@ -78,8 +79,9 @@ TEST_CASE("db: constraint violations surface as db::Error with is_constraint") {
     }
     // The device id rule is also enforced by the schema.
     db::Statement(d, "INSERT INTO stations(operator_id, name, lat_e6, lon_e6, created_at) VALUES (1,'s',0,0,1)").run();
-    CHECK_THROWS_AS(db::Statement(d, "INSERT INTO devices(id, kind, station_id, created_at) VALUES ('a/b','camera',1,1)").run(),
-                    db::Error);
+    CHECK_THROWS_AS(
+        db::Statement(d, "INSERT INTO devices(id, kind, station_id, created_at) VALUES ('a/b','camera',1,1)").run(),
+        db::Error);
 }
 
 TEST_CASE("db: statements bind text safely (no SQL from values)") {
@@ -147,4 +149,43 @@ TEST_CASE("db: a statement is prepared once per connection and comes back reset,
     CHECK(d.cached_statements() <= 256);
     db::Statement(d, kInsert).bind_all(5, "v5").run(); // the early texts are still served
     CHECK(db::Statement(d, kSelect).bind(1, 5).step());
+}
+
+TEST_CASE("db: 009 rebuilds the ledger for the kind parking and keeps its rows and the settlements pointing at them") {
+    const auto path = temp_db("rebuild");
+    db::Database d(path);
+    auto migs = db::core_migrations();
+    REQUIRE(migs.size() >= 9);
+    REQUIRE(migs[8].name.rfind("009_", 0) == 0);
+    const std::vector<db::Migration> up_to_8(migs.begin(), migs.begin() + 8);
+    db::migrate(d, up_to_8);
+    d.exec("INSERT INTO operators (id, name, created_at) VALUES (1, 'op', 0)");
+    d.exec("INSERT INTO stations (id, operator_id, name, lat_e6, lon_e6, created_at) VALUES (1, 1, 's', 0, 0, 0)");
+    d.exec("INSERT INTO devices (id, kind, station_id, created_at) VALUES ('P1', 'ebike_pile', 1, 0)");
+    d.exec("INSERT INTO accounts (id, phone, created_at) VALUES (7, '13800000007', 0)");
+    d.exec("INSERT INTO wallets (account_id, balance_fen, updated_at) VALUES (7, 900, 0)");
+    d.exec("INSERT INTO ledger (id, account_id, kind, real_fen, bonus_fen, real_after, bonus_after, at, "
+           "idempotency_key) VALUES (1, 7, 'recharge', 1000, 0, 1000, 0, 0, 'r1'), "
+           "(2, 7, 'charge', -100, 0, 900, 0, 1, 'settle:S1')");
+    d.exec("INSERT INTO sessions (id, account_id, method, device_id, n, station_id, mode, state, created_at, "
+           "updated_at) VALUES ('S1', 7, 'app', 'P1', 1, 1, 'power', 'completed', 0, 0)");
+    d.exec("INSERT INTO settlements (session_id, account_id, ledger_id, priced_fen, debited_fen, shortfall_fen, bill, "
+           "settled_at) VALUES ('S1', 7, 2, 100, 100, 0, '{}', 1)");
+
+    CHECK(db::migrate(d, migs) == static_cast<int>(migs.size()) - 8);
+    db::Statement rows(d, "SELECT count(*), sum(real_fen) FROM ledger");
+    REQUIRE(rows.step());
+    CHECK(rows.int64(0) == 2);
+    CHECK(rows.int64(1) == 900);
+    db::Statement fk(d, "PRAGMA foreign_key_check");
+    CHECK_FALSE(fk.step());
+    db::Statement on(d, "PRAGMA foreign_keys");
+    REQUIRE(on.step());
+    CHECK(on.int64(0) == 1); // switched back on after the rebuild
+    d.exec("INSERT INTO ledger (account_id, kind, real_fen, bonus_fen, real_after, bonus_after, at, idempotency_key) "
+           "VALUES (7, 'parking', -50, 0, 850, 0, 2, 'park:1')");
+    d.exec("DELETE FROM settlements");
+    CHECK_THROWS_AS(d.exec("INSERT INTO settlements (session_id, account_id, ledger_id, priced_fen, debited_fen, "
+                           "shortfall_fen, bill, settled_at) VALUES ('S1', 7, 999, 1, 1, 0, '{}', 1)"),
+                    db::Error); // the reference to the rebuilt ledger is enforced again
 }

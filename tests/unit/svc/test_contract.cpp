@@ -47,7 +47,7 @@ TEST_CASE("svc contract: one codec per schema file in schema/svc and one schema 
         CHECK(svc::find_codec(c.name) == &c);
     }
     CHECK(schema_names == codec_names);
-    CHECK(codec_names.size() == 13);
+    CHECK(codec_names.size() == 18);
     CHECK(svc::find_codec("no_such_payload") == nullptr);
 }
 

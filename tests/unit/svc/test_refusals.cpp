@@ -184,6 +184,38 @@ std::vector<Bad> bad_inputs() {
         {"sessiond_device_command_reply_query_device", R"({"sockets":[{"n":0,"st":"idle","since":0}]})",
          "sockets[0].n is 0, outside 1..64"},
         {"sessiond_device_command_reply_ack", "[]", "payload must be an object"},
+        // parkingd_lock_request
+        {"parkingd_lock_request", R"({"action":"lower","operator":"alice"})", "space is required"},
+        {"parkingd_lock_request", R"({"space":"cam-1","action":"open","operator":"alice"})",
+         "action must be one of raise|lower"},
+        {"parkingd_lock_request", R"({"space":"cam-1","action":"lower","operator":7})", "operator must be a string"},
+        {"parkingd_lock_request", R"({"space":"cam-1","action":"lower","operator":"alice","rid":"x"})",
+         "rid is not a field of a parkingd lock request"},
+        // parkingd_lock_reply
+        {"parkingd_lock_reply", R"({"space":"cam-1"})", "lock is required"},
+        {"parkingd_lock_reply", R"({"space":"cam-1","lock":{"st":"up"}})", "lock.st must be one of raised|lowered"},
+        {"parkingd_lock_reply", R"({"space":"cam-1","lock":{"st":"raised","alarm":"no"}})",
+         "lock.alarm must be true or false"},
+        // parkingd_snapshot_request
+        {"parkingd_snapshot_request", R"({"operator":"alice"})", "space is required"},
+        {"parkingd_snapshot_request", R"({"space":"cam 1","operator":"alice"})", "space must be"},
+        {"parkingd_snapshot_request", R"({"space":["cam-1"],"operator":"alice"})", "space must be a string"},
+        {"parkingd_snapshot_request", R"({"space":"cam-1","operator":"alice","space_n":1})",
+         "space_n is not a field of a parkingd snapshot request"},
+        {"parkingd_snapshot_request", R"({"space":")" + std::string(52, 'a') + R"(","operator":"alice"})",
+         "space is longer than 51 bytes"},
+        // parkingd_snapshot_reply
+        {"parkingd_snapshot_reply", R"({})", "capture is required"},
+        {"parkingd_snapshot_reply", R"({"capture":{"id":0,"image_url":"http://x/1.jpg"}})",
+         "capture.id is 0, outside 1.."},
+        {"parkingd_snapshot_reply", R"({"capture":{"id":"1","image_url":"http://x/1.jpg"}})",
+         "capture.id must be a number"},
+        // alert
+        {"alert", R"({"v":1,"kind":"lock_fault","device_id":"c1","subject":"c1-1","state":"open"})", "at is required"},
+        {"alert", R"({"v":1,"kind":"lock_fault","device_id":"c1","subject":"c1-1","state":"gone","at":1})",
+         "state must be one of open|resolved"},
+        {"alert", R"({"v":1,"kind":"lock_fault","device_id":"c1","subject":"c1-1","state":"open","at":-1})",
+         "at is -1, outside 0.."},
         // broadcasts: device_report (more in test_device_report.cpp)
         {"device_report", R"({"v":1,"device_id":"P1","device_ts":1,"received_at":2,"total_power_w":0})",
          "sockets is required"},
@@ -231,7 +263,7 @@ TEST_CASE("svc readers: every decoder is tested with a missing field, a wrong ty
         CHECK(k.count("is required") == 1);
         CHECK((k.count("must be a") + k.count("must be an") + k.count("must be true or false") +
                k.count("must be one of")) >= 1);
-        if (c.name != "sessiond_force_end_request") // no number in it
+        if (c.name != "sessiond_force_end_request" && c.name != "parkingd_snapshot_request") // no number in them
             CHECK((k.count(", outside ") + k.count("must be one of")) >= 1);
         if (c.strict)
             CHECK(k.count("is not a field of") == 1);
