@@ -38,6 +38,13 @@ constexpr std::array kCodes{
     CodeInfo{ErrorCode::Duplicate, "duplicate", 409},
     CodeInfo{ErrorCode::InvalidAmount, "invalid_amount", 422},
     CodeInfo{ErrorCode::InvalidConnector, "invalid_connector", 422},
+    CodeInfo{ErrorCode::UnknownSpace, "unknown_space", 404},
+    CodeInfo{ErrorCode::SpaceBusy, "space_busy", 409},
+    CodeInfo{ErrorCode::ReservationLimit, "reservation_limit", 409},
+    CodeInfo{ErrorCode::PlateNotCertified, "plate_not_certified", 422},
+    CodeInfo{ErrorCode::PlateTaken, "plate_taken", 409},
+    CodeInfo{ErrorCode::SpaceReserved, "space_reserved", 409},
+    CodeInfo{ErrorCode::DeviceFailed, "device_failed", 502},
 };
 
 constexpr std::array<ErrorCode, kCodes.size()> make_all() {
