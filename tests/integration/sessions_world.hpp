@@ -171,6 +171,10 @@ struct WorldOptions {
     /// Shift every child's wall clock by this many seconds (clock_shift_env): to place a session
     /// across a TOU slot boundary.
     std::optional<std::int64_t> clock_offset_s = std::nullopt;
+    /// Also parking (CONTRACT E; needs `cars`): camera CAM1 simulated with 3 spaces in the car park
+    /// (space 1 serves gun EV1-1, space 3 has no lock), the car park tariff gains this `parking`
+    /// section, and parkingd runs.
+    std::optional<std::string> parking = std::nullopt;
 };
 
 /// One test's world. Devices P1, P2 simulated (10 sockets each); P3 registered but never online; with
@@ -191,6 +195,9 @@ public:
                 cars = fmt::format(R"(,{{"id":"EV1","kind":"ev_charger","guns":2,"dc":true,"password":"{}"}},)"
                                    R"({{"id":"EV2","kind":"ev_charger","guns":1,"password":"{}"}})",
                                    broker_.password("EV1"), broker_.password("EV2"));
+            if (o.parking)
+                cars += fmt::format(R"(,{{"id":"CAM1","kind":"camera","spaces":3,"password":"{}"}})",
+                                    broker_.password("CAM1"));
             f << fmt::format(R"({{"devices":[{{"id":"P1","kind":"ebike_pile","sockets":10,"password":"{}"}},)"
                              R"({{"id":"P2","kind":"ebike_pile","sockets":10,"password":"{}"}}{}]}})",
                              broker_.password("P1"), broker_.password("P2"), cars);
@@ -207,9 +214,10 @@ public:
         // The test is the API: rpc requests, and it reads every topic.
         api_ = mqtt::make_client(broker_.client_options("svc.pilehub-api"));
         rpc_ = std::make_unique<rpc::Client>(*api_, router_);
-        for (const auto* filter : {"ph/v1/svc/session/+/state", "ph/v1/dev/+/presence", "ph/v1/dev/+/conn/+/state",
-                                   "ph/v1/dev/+/cmd/+", "ph/v1/dev/+/cmd-reply/+", "ph/v1/dev/+/req/+",
-                                   "ph/v1/dev/+/req-reply/+", "ph/v1/dev/+/evt/+", "ph/v1/dev/+/cfg/reported"})
+        for (const auto* filter :
+             {"ph/v1/svc/session/+/state", "ph/v1/svc/alert/+", "ph/v1/dev/+/space/+/state", "ph/v1/dev/+/presence",
+              "ph/v1/dev/+/conn/+/state", "ph/v1/dev/+/cmd/+", "ph/v1/dev/+/cmd-reply/+", "ph/v1/dev/+/req/+",
+              "ph/v1/dev/+/req-reply/+", "ph/v1/dev/+/evt/+", "ph/v1/dev/+/cfg/reported"})
             router_.add(*api_, filter, 1, inbox.handler());
         router_.attach(*api_);
         api_->start();
@@ -237,11 +245,20 @@ public:
             for (auto* d : {&presenced, &autostopd})
                 (*d)->start();
         }
+        if (o.parking) {
+            parkingd.emplace("parkingd", broker_, dir_,
+                             std::vector<std::string>{"log.level=info", "parkingd.tick_ms=50",
+                                                      "parkingd.lock_retry_s=2", "parkingd.lock_exp_s=5"},
+                             env);
+            parkingd->start();
+        }
         std::vector<std::string> simulated{"P1", "P2"};
         if (o.cars) {
             simulated.push_back("EV1");
             simulated.push_back("EV2");
         }
+        if (o.parking)
+            simulated.push_back("CAM1");
         for (const auto& dev : simulated)
             REQUIRE_MESSAGE(inbox.wait_for(topics::presence(dev), R"("online":true)", 15s).has_value(),
                             dev << " never came online:\n"
@@ -252,7 +269,7 @@ public:
     }
 
     ~World() {
-        for (auto* d : {&autostopd, &presenced, &recorderd})
+        for (auto* d : {&parkingd, &autostopd, &presenced, &recorderd})
             if (*d)
                 (*d)->stop();
         if (billingd)
@@ -375,6 +392,8 @@ public:
             s += "--- recorderd ---\n" + tail(recorderd->log(), lines);
         if (autostopd)
             s += "--- autostopd ---\n" + tail(autostopd->log(), lines);
+        if (parkingd)
+            s += "--- parkingd ---\n" + tail(parkingd->log(), lines);
         s += "--- sim ---\n" + tail(slurp(dir_ + "/sim.log"), lines);
         return s;
     }
@@ -385,6 +404,7 @@ public:
     std::optional<Daemon> recorderd;
     std::optional<Daemon> presenced; ///< full_stack only
     std::optional<Daemon> autostopd; ///< full_stack only
+    std::optional<Daemon> parkingd;  ///< parking only
     std::vector<std::int64_t> accounts;
     std::int64_t frozen = 0;
     std::int64_t poor = 0;
@@ -442,6 +462,8 @@ private:
         for (const char* id : {"P1", "P2", "EV1", "EV2", "EV3"})
             if (cars || id[0] == 'P')
                 users.push_back(Credential{id, ""});
+        if (cars)
+            users.push_back(Credential{"CAM1", ""});
         return users;
     }
 
@@ -470,9 +492,23 @@ private:
         dc.run();
         db::Statement ac(d, "UPDATE guns SET connector_type = 'gbt_ac' WHERE device_id = 'EV2'");
         ac.run();
+        auto doc = ev_tariff();
+        if (opts_.parking) {
+            // the car park's tariff with its parking section; CAM1 watches the car park
+            doc.insert(doc.rfind('}'), R"(, "parking": )" + *opts_.parking);
+            registry::Device cam;
+            cam.id = "CAM1";
+            cam.kind = registry::DeviceKind::Camera;
+            cam.station_id = station;
+            cam.ports = 3;
+            reg.add_device(cam, "$7$unused", now);
+            db::Statement(d, "UPDATE devices SET area_id = ?1 WHERE id = 'CAM1'").bind(1, car_area_).run();
+            d.exec("UPDATE spaces SET ev_gun = 'EV1-1' WHERE device_id = 'CAM1' AND n = 1");
+            d.exec("UPDATE spaces SET has_lock = 0 WHERE device_id = 'CAM1' AND n = 3");
+        }
         db::Statement t(d, "INSERT INTO tariffs (station_id, area_id, version, document, effective_from, created_at) "
                            "VALUES (?1, ?2, 1, ?3, 0, 0)");
-        t.bind(1, station).bind(2, car_area_).bind(3, ev_tariff()).run();
+        t.bind(1, station).bind(2, car_area_).bind(3, doc).run();
     }
 
     WorldOptions opts_;

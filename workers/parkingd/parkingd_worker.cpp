@@ -409,9 +409,12 @@ void Worker::lock_seen(Space& s, const payloads::LockState& l, std::string_view 
         return;
     bool fault_opened = false;
     bool fault_closed = false;
+    // A car admitted at a raised lock pushes against it until the lock is down: its alarm then is
+    // what the arrival looks like, not a fault.
+    const bool admitted_car = l.st == LockStatus::Raised && l.alarm && s.cmd && s.cmd->action == LockAction::Lower;
     loop_.with_retry("lock state", [&] {
         db::Transaction tx(db_);
-        if (!healthy(l))
+        if (!healthy(l) && !admitted_car)
             fault_opened = store_.open_fault(s.cfg.id, "alarm",
                                              fmt::format("{} reports the lock {}{}", source, payloads::to_string(l.st),
                                                          l.alarm ? " with its alarm" : ""),

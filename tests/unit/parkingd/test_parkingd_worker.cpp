@@ -343,6 +343,23 @@ TEST_CASE("parkingd: a jammed lock opens a fault and an alert; healthy again, bo
     CHECK_FALSE(svc::decode<svc::Alert>(alerts[1].payload).value().open);
 }
 
+TEST_CASE("parkingd: an admitted car pushing against the lock on its way down is no fault; a refused one is") {
+    World w;
+    w.plate(2, kNev, PlateColor::Green, true);
+    REQUIRE(w.worker->pending_lock({kCam, 2}));
+    w.event("lock", payloads::CameraLockEvent{2, LockStatus::Raised, true});
+    CHECK(w.scalar("SELECT count(*) FROM lock_faults") == 0);
+    CHECK(w.mqtt.on(topics::alert("lock_fault")).empty());
+    w.event("lock", payloads::CameraLockEvent{2, LockStatus::Lowered, false});
+    w.plate(2, kNev, PlateColor::Green, false);
+
+    w.plate(1, kBlue, PlateColor::Blue, true);
+    CHECK_FALSE(w.worker->pending_lock({kCam, 1}));
+    w.event("lock", payloads::CameraLockEvent{1, LockStatus::Raised, true});
+    CHECK(w.scalar("SELECT count(*) FROM lock_faults WHERE space = 1 AND cause = 'alarm'") == 1);
+    CHECK(w.mqtt.on(topics::alert("lock_fault")).size() == 1);
+}
+
 TEST_CASE("parkingd: a reservation keeps another NEV out, lets its plate in, completes; an unclaimed one times "
           "out") {
     World w;
