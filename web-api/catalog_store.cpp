@@ -44,8 +44,10 @@ constexpr const char* kDevices =
     "d.id) "
     "+ (SELECT count(*) FROM spaces x WHERE x.device_id = d.id), " PH_DEVICE_VISIBLE
     " AND EXISTS (SELECT 1 FROM stations s WHERE s.id = d.station_id AND " PH_STATION_VISIBLE
-    "), d.protocol FROM devices d ";
-constexpr const char* kUpdateDevice = "UPDATE devices SET name = ?, model = ?, area_id = ?, enabled = ? WHERE id = ?";
+    "), d.protocol, d.factory_id, d.sim, d.ip FROM devices d ";
+constexpr const char* kUpdateDevice =
+    "UPDATE devices SET name = ?, model = ?, area_id = ?, enabled = ?, factory_id = ?, "
+    "sim = ?, ip = ? WHERE id = ?";
 constexpr const char* kPorts =
     "SELECT x.device_id, d.kind, x.n, x.enabled, x.socket_overload_w, d.station_id FROM sockets x JOIN devices d ON "
     "d.id = x.device_id WHERE x.device_id = ?1 UNION ALL "
@@ -125,6 +127,9 @@ DeviceRow read_device(db::Statement& st) {
     d.ports = static_cast<int>(st.int64(8));
     d.visible = st.int64(9) != 0;
     d.protocol = st.text(10);
+    d.factory_id = st.opt_text(11);
+    d.sim = st.opt_text(12);
+    d.ip = st.opt_text(13);
     return d;
 }
 PortRow read_port(db::Statement& st) {
@@ -295,7 +300,9 @@ std::vector<DeviceRow> CatalogStore::devices(const std::optional<std::set<std::i
 }
 
 void CatalogStore::update_device(const DeviceRow& d) {
-    db::Statement(db_, kUpdateDevice).bind_all(d.name, d.model, d.area_id, d.enabled ? 1 : 0, d.id).run();
+    db::Statement(db_, kUpdateDevice)
+        .bind_all(d.name, d.model, d.area_id, d.enabled ? 1 : 0, d.factory_id, d.sim, d.ip, d.id)
+        .run();
 }
 
 std::vector<PortRow> CatalogStore::ports(const std::string& device_id) {

@@ -55,6 +55,9 @@ struct DeviceRow {
     bool visible = true; ///< enabled, its area enabled, its station visible
     EpochMs created_at = 0;
     int ports = 0;
+    std::optional<std::string> factory_id; ///< the maker's serial, ≤ 64
+    std::optional<std::string> sim;        ///< the SIM card's ICCID, ≤ 32
+    std::optional<std::string> ip;         ///< the device's IP address (IPv4 or IPv6 text)
 };
 
 /// One socket (e-bike pile), gun (EV charger) or parking space (camera).

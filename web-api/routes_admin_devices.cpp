@@ -14,7 +14,11 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 
 namespace pilehub::api {
@@ -213,6 +217,42 @@ void write_issued(json::Writer& w, const Services& s, const std::string& device_
     }
 }
 
+/// What identifies a device in the field (seed 003 相机管理, seed 004 设备管理): the factory's serial,
+/// the SIM's ICCID and the IP address, each optional; "" clears one.
+struct Identity {
+    std::optional<std::string> factory_id, sim, ip;
+};
+
+Identity read_identity(json::Object& b) {
+    Identity id;
+    id.factory_id = b.opt_str("factory_id", 64);
+    id.sim = b.opt_str("sim", 32);
+    id.ip = b.opt_str("ip", 45);
+    return id;
+}
+
+/// Checks an identity (after check_body) and applies it to `d`.
+void apply_identity(const Identity& id, DeviceRow& d) {
+    auto set = [](const std::optional<std::string>& v, std::optional<std::string>& out) {
+        if (v)
+            out = v->empty() ? std::nullopt : v;
+    };
+    if (id.sim && !id.sim->empty() &&
+        !std::all_of(id.sim->begin(), id.sim->end(), [](unsigned char c) { return std::isalnum(c) != 0; }))
+        fail(ErrorCode::InvalidRequest, "sim must be the SIM card's ICCID: letters and digits, at most 32");
+    if (id.ip && !id.ip->empty()) {
+        unsigned char buf[sizeof(in6_addr)];
+        if (::inet_pton(AF_INET, id.ip->c_str(), buf) != 1 && ::inet_pton(AF_INET6, id.ip->c_str(), buf) != 1)
+            fail(ErrorCode::InvalidRequest, "ip must be an IPv4 or IPv6 address");
+    }
+    if (id.factory_id && !id.factory_id->empty() &&
+        std::any_of(id.factory_id->begin(), id.factory_id->end(), [](unsigned char c) { return c < 0x20; }))
+        fail(ErrorCode::InvalidRequest, "factory_id must not hold control characters");
+    set(id.factory_id, d.factory_id);
+    set(id.sim, d.sim);
+    set(id.ip, d.ip);
+}
+
 std::string qr_text(const Services& s, const std::string& code) {
     return s.settings.qr_base_url + code;
 }
@@ -260,6 +300,9 @@ void add_admin_device_routes(Router& r, Services& s) {
               .field(integer("area_id", false, 1, INT64_MAX, "An area of the station."))
               .field(str("name", false, 100, "Name."))
               .field(str("model", false, 64, "Model."))
+              .field(str("factory_id", false, 64, "The maker's serial number (出厂编号)."))
+              .field(str("sim", false, 32, "The SIM card's ICCID, letters and digits."))
+              .field(str("ip", false, 45, "The device's IP address (IPv4 or IPv6), e.g. a camera's."))
               .field(str_enum("protocol", false, {"mqtt", "ocpp1.6"},
                               "How the device reaches the platform: mqtt (default) or ocpp1.6 (EV chargers only: an "
                               "OCPP 1.6-J charge point behind the gateway, CONTRACT D.2)."))
@@ -282,8 +325,11 @@ void add_admin_device_routes(Router& r, Services& s) {
                   const auto area = b.opt_int("area_id", 1, INT64_MAX);
                   dev.name = b.opt_str("name", 100).value_or("");
                   const auto model = b.opt_str("model", 64).value_or("");
+                  const auto identity = read_identity(b);
                   const auto protocol = registry::parse_protocol(b.opt_str("protocol", 16).value_or("mqtt"));
                   req.check_body();
+                  DeviceRow checked;
+                  apply_identity(identity, checked);
                   if (!topics::valid_device_id(dev.id))
                       fail(ErrorCode::InvalidRequest, "id must be [A-Za-z0-9_-]{1,48}");
                   dev.kind = *kind;
@@ -304,10 +350,11 @@ void add_admin_device_routes(Router& r, Services& s) {
                   if (reg.device(dev.id))
                       fail(ErrorCode::Duplicate, "a device with this id exists");
                   const auto issued = registry::register_device(reg, dev, s.settings.data_dir, s.now());
-                  if (area || !model.empty()) {
+                  if (area || !model.empty() || checked.factory_id || checked.sim || checked.ip) {
                       auto row = cat.device(dev.id);
                       row->area_id = area;
                       row->model = model;
+                      apply_identity(identity, *row);
                       cat.update_device(*row);
                   }
                   std::string why;
@@ -435,6 +482,9 @@ void add_admin_device_routes(Router& r, Services& s) {
               .field(str("model", false, 64, "Model."))
               .field(integer("area_id", false, 0, INT64_MAX, "Area of its station; 0 = none."))
               .field(boolean("enabled", false, "Enabled."))
+              .field(str("factory_id", false, 64, "The maker's serial number; \"\" clears it."))
+              .field(str("sim", false, 32, "The SIM card's ICCID; \"\" clears it."))
+              .field(str("ip", false, 45, "The device's IP address; \"\" clears it."))
               .refuses({ErrorCode::UnknownDevice, ErrorCode::NotFound})
               .handle([&s](Request& req) {
                   auto d = s.core->get();
@@ -445,7 +495,9 @@ void add_admin_device_routes(Router& r, Services& s) {
                   dev.model = b.opt_str("model", 64).value_or(dev.model);
                   const auto area = b.opt_int("area_id", 0, INT64_MAX);
                   dev.enabled = b.opt_bool("enabled").value_or(dev.enabled);
+                  const auto identity = read_identity(b);
                   req.check_body();
+                  apply_identity(identity, dev);
                   if (area) {
                       if (*area == 0) {
                           dev.area_id.reset();

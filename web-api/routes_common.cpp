@@ -241,6 +241,13 @@ void write_device(json::Writer& w, const Services& s, const DeviceRow& d) {
     else
         w.null();
     w.field("port_count", d.ports).field("enabled", d.enabled).field("visible", d.visible);
+    for (const auto& [key, value] : {std::pair{"factory_id", &d.factory_id}, {"sim", &d.sim}, {"ip", &d.ip}}) {
+        w.key(key);
+        if (*value)
+            w.value(**value);
+        else
+            w.null();
+    }
     w.field("created_at", when(s, d.created_at));
 }
 

@@ -798,3 +798,39 @@ TEST_CASE("api admin: dashboard figures equal sums computed from the ledger and 
     CHECK(attachment);
     CHECK(st.get("/api/v1/admin/exports/sessions?format=pdf", admin).code() == "invalid_request");
 }
+
+TEST_CASE("api admin: a camera is registered with its factory id, SIM and IP; an operator corrects or clears them") {
+    Stack st;
+    const auto admin = st.admin();
+    auto s = st.post("/api/v1/admin/stations", R"({"name":"Car park","lat":22.5,"lon":114.0})", admin);
+    REQUIRE_MESSAGE(s.status == 201, s);
+    const auto station = s.i64("id");
+    auto cam =
+        st.post("/api/v1/admin/devices",
+                fmt::format(R"({{"id":"cam-01","kind":"camera","station_id":{},"sockets":2,)"
+                            R"("factory_id":"HK-DS-2CD7A26","sim":"89860412345678901234","ip":"192.168.10.21"}})",
+                            station),
+                admin);
+    REQUIRE_MESSAGE(cam.status == 201, cam);
+    auto got = st.get("/api/v1/admin/devices/cam-01", admin);
+    REQUIRE_MESSAGE(got.ok(), got);
+    CHECK(got.str("factory_id") == "HK-DS-2CD7A26");
+    CHECK(got.str("sim") == "89860412345678901234");
+    CHECK(got.str("ip") == "192.168.10.21");
+
+    CHECK(st.put("/api/v1/admin/devices/cam-01", R"({"ip":"fe80::1"})", admin).str("ip") == "fe80::1");
+    CHECK(st.put("/api/v1/admin/devices/cam-01", R"({"ip":"192.168.10.300"})", admin).code() == "invalid_request");
+    CHECK(st.put("/api/v1/admin/devices/cam-01", R"({"sim":"8986 0412"})", admin).code() == "invalid_request");
+    auto cleared = st.put("/api/v1/admin/devices/cam-01", R"({"sim":""})", admin);
+    REQUIRE_MESSAGE(cleared.ok(), cleared);
+    const auto* sim = cleared.at("sim");
+    REQUIRE(sim);
+    CHECK(sim->IsNull());
+    CHECK(cleared.str("factory_id") == "HK-DS-2CD7A26"); // untouched
+    CHECK(st.post("/api/v1/admin/devices",
+                  fmt::format(R"({{"id":"cam-02","kind":"camera","station_id":{},"sockets":2,"ip":"camera.local"}})",
+                              station),
+                  admin)
+              .code() == "invalid_request");
+    CHECK(st.get("/api/v1/admin/devices/cam-02", admin).status == 404); // nothing registered by the refusal
+}

@@ -488,7 +488,9 @@ std::string app_id_tag(std::int64_t account_id) {
 bool kind_has_command(std::string_view device_kind, svc::DeviceCommandName name) {
     using N = svc::DeviceCommandName;
     if (name == N::SetTime)
-        return device_kind == "ebike_pile" || device_kind == "ev_charger";
+        return device_kind == "ebike_pile" || device_kind == "ev_charger" || device_kind == "camera";
+    if (device_kind == "camera") // its lock and snapshot are parkingd's (CONTRACT E)
+        return name == N::Reboot;
     if (device_kind == "ebike_pile")
         return name == N::QueryPort || name == N::QueryDevice || name == N::Reboot;
     if (device_kind == "ev_charger")

@@ -177,7 +177,7 @@ std::string app_id_tag(std::int64_t account_id);
 
 /// The device commands a kind has (the relay answers `unsupported` for the others): an e-bike pile
 /// takes query_port, query_device, reboot, set_time; an EV charger reset, unlock, set_availability,
-/// set_tariff, set_time.
+/// set_tariff, set_time; a camera reboot and set_time (its lock and snapshot go through parkingd).
 bool kind_has_command(std::string_view device_kind, svc::DeviceCommandName name);
 
 // ---- device records against what the platform saw -----------------------------------------
