@@ -73,6 +73,17 @@ constexpr std::string_view kAuditSettlementSplit =
     "WHERE electricity_fen IS NOT NULL OR service_fen IS NOT NULL";
 constexpr std::string_view kAuditMeterDelta = "SELECT id, energy_wh, meter_start_wh, meter_stop_wh FROM sessions "
                                               "WHERE meter_start_wh IS NOT NULL AND meter_stop_wh IS NOT NULL";
+// Parking fees (CONTRACT E.1): every `park:<id>` entry is the fee of a paid stay, debited whole, once;
+// every paid stay has its entry; an unpaid stay owes its fee; a free stay has nothing to pay.
+constexpr std::string_view kAuditParkingEntries =
+    "SELECT l.id, l.idempotency_key, l.kind, -(l.real_fen + l.bonus_fen), l.account_id, o.id, o.state, o.fee_fen, "
+    "o.ledger_id, o.account_id FROM ledger l LEFT JOIN occupancies o ON 'park:' || o.id = l.idempotency_key "
+    "WHERE l.idempotency_key LIKE 'park:%' OR l.kind = 'parking' ORDER BY l.id";
+constexpr std::string_view kAuditParkingStays =
+    "SELECT o.id, o.state, coalesce(o.fee_fen, 0), o.owed_fen, o.ledger_id FROM occupancies o WHERE o.state <> 'open' "
+    "AND (o.state = 'paid' AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.idempotency_key = 'park:' || o.id) "
+    "OR o.state = 'unpaid' AND o.owed_fen <> o.fee_fen OR o.state = 'free' AND coalesce(o.fee_fen, 0) <> 0 "
+    "OR o.state <> 'unpaid' AND o.owed_fen <> 0)";
 // SQLite-only (as table_exists' sqlite_master): PostgreSQL spells it
 // `SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = $2`.
 constexpr std::string_view kColumnExists = "SELECT 1 FROM pragma_table_info(?) WHERE name = ?";
@@ -665,6 +676,31 @@ std::vector<Violation> audit(db::Database& db) {
                     add(fmt::format("session {}: energy_wh {} != meter_stop_wh - meter_start_wh = {}", sid, energy,
                                     stop - start));
             }
+        }
+        if (column_exists(db, "occupancies", "owed_fen")) {
+            db::Statement st(db, kAuditParkingEntries);
+            while (st.step()) {
+                const auto id = st.int64(0);
+                const auto key = st.text(1);
+                if (st.text(2) != "parking" || !st.opt_int64(5)) {
+                    add(fmt::format("ledger {} ({}): a parking entry must be kind parking with the key of a stay", id,
+                                    key));
+                    continue;
+                }
+                const auto debit = st.int64(3), stay = st.int64(5);
+                if (st.text(6) != "paid" || st.opt_int64(8) != id)
+                    add(fmt::format("ledger {}: stay {} is {} but its fee was debited", id, stay, st.text(6)));
+                if (debit != st.opt_int64(7).value_or(-1))
+                    add(fmt::format("ledger {}: debited {} fen for stay {} whose fee is {}", id, debit, stay,
+                                    st.opt_int64(7).value_or(-1)));
+                if (st.opt_int64(9) != st.int64(4))
+                    add(fmt::format("ledger {}: stay {} debited from account {} but paid by {}", id, stay, st.int64(4),
+                                    st.opt_int64(9).value_or(0)));
+            }
+            db::Statement stays(db, kAuditParkingStays);
+            while (stays.step())
+                add(fmt::format("stay {} is {} with fee {} and owed {} but no matching ledger entry or owed amount",
+                                stays.int64(0), stays.text(1), stays.int64(2), stays.int64(3)));
         }
     } catch (...) {
         db.exec("ROLLBACK");

@@ -247,7 +247,9 @@ struct Violation {
 /// session and none for any other session; each completed session's cost_fen equals its
 /// settlement's debit (and its settlements row, when there is one); each settlements row has
 /// priced = debited + shortfall and, where set, electricity_fen + service_fen = priced_fen; a session
-/// with a charger's meter readings has energy_wh = meter_stop_wh − meter_start_wh. Read-only.
+/// with a charger's meter readings has energy_wh = meter_stop_wh − meter_start_wh; each parking fee
+/// entry (`park:<id>`, kind parking) is the whole fee of a paid stay, debited once from the account
+/// the stay names, every paid stay has one, an unpaid stay owes exactly its fee. Read-only.
 std::vector<Violation> audit(db::Database& db);
 
 } // namespace pilehub::ledger

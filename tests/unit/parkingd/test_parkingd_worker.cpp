@@ -201,6 +201,7 @@ TEST_CASE("parkingd: an NEV car arrives, the lock is lowered; it leaves, pays fo
     CHECK(w.scalar("SELECT fee_fen FROM occupancies") == 605);
     CHECK(w.scalar(fmt::format("SELECT balance_fen FROM wallets WHERE account_id = {}", account)) == 10'000 - 605);
     CHECK(w.scalar("SELECT count(*) FROM ledger WHERE kind = 'parking' AND idempotency_key LIKE 'park:%'") == 1);
+    CHECK(ledger::audit(*w.db).empty()); // pilehubctl audit: the fee is the stay's, once
 
     CHECK(w.locks().size() == 1); // not yet: the car may still be backing out
     w.clock.advance_ms(29'000);
@@ -266,6 +267,12 @@ TEST_CASE("parkingd: an unknown plate's stay is unpaid, and a space without a lo
     CHECK(w.text("SELECT state FROM occupancies") == "unpaid");
     CHECK(w.scalar("SELECT owed_fen FROM occupancies") == 600);
     CHECK(w.scalar("SELECT count(*) FROM ledger WHERE kind = 'parking'") == 0);
+    CHECK(ledger::audit(*w.db).empty());
+    // the audit notices a stay marked paid without its entry, or owing other than its fee
+    w.db->exec("UPDATE occupancies SET state = 'paid', owed_fen = 0");
+    const auto v = ledger::audit(*w.db);
+    REQUIRE(v.size() == 1);
+    CHECK(v[0].what.find("no matching ledger entry") != std::string::npos);
 }
 
 TEST_CASE("parkingd: a duplicated event (same id) is handled once; bad payloads and unknown spaces are dropped") {
