@@ -216,4 +216,10 @@ TEST_CASE("parking: NEV cars, a blue plate, the whitelist, a reservation, an unk
     CHECK(w.number("SELECT owed_fen FROM occupancies WHERE plate = ?1", stranger) ==
           w.number("SELECT fee_fen FROM occupancies WHERE plate = ?1", stranger));
     CHECK(w.number("SELECT count(*) FROM lock_commands WHERE space = 3") == 0);
+
+    // pilehubctl audit's invariants hold: every fee debited once, every stay's money accounted for
+    const auto violations = ledger::audit(w.db());
+    for (const auto& v : violations)
+        MESSAGE(v.what);
+    CHECK(violations.empty());
 }
