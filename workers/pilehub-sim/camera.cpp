@@ -60,7 +60,8 @@ char pick(Rng& rng, std::string_view from) {
 // A Chinese plate: a province, the city letter, then 5 characters (7 in all), or for new-energy
 // cars D (electric) or F (hybrid), a letter or digit and 4 digits (8 in all).
 std::string random_plate(Rng& rng, PlateColor color) {
-    std::string p(kProvinces[static_cast<std::size_t>(rng.between(0, std::size(kProvinces) - 1))]);
+    std::string p(
+        kProvinces[static_cast<std::size_t>(rng.between(0, static_cast<std::int64_t>(std::size(kProvinces)) - 1))]);
     p += pick(rng, kLetters);
     if (new_energy(color)) {
         p += rng.between(0, 1) ? 'D' : 'F';
@@ -161,7 +162,8 @@ void Camera::finish_move(Space& s) {
     }
     set_lock(s, end.st, end.alarm);
     s.jam_fault = s.move_jams;
-    s.repair_left_ms = kRepairMs;
+    if (s.jam_fault)
+        s.repair_left_ms = kRepairMs;
     if (s.car.phase == CarPhase::Waiting && end.st == LockStatus::Lowered) {
         s.car.phase = CarPhase::Parking;
         s.car_timer_ms = kParkMs;
@@ -341,9 +343,8 @@ void Camera::ask_gun(const Space& s, ControlOp op) {
 }
 
 void Camera::forget_car(Space& s) {
-    if (s.car.plugged) {
+    if (s.car.plugged)
         ask_gun(s, ControlOp::Unplug);
-    }
     s.car = Car{};
     s.car_timer_ms.reset();
 }
@@ -359,8 +360,8 @@ void Camera::on_command(std::string_view name, const std::string& rid, std::stri
                          fmt::format("space {} does not exist (1..{})", d.space, space_count()));
         auto& s = at(d.space);
         if (s.moving && s.rid == rid) {
-            // The platform's retry of the move under way (the device already knew the rid unless it
-            // reconnected meanwhile): answered once, when the move ends.
+            // The platform's retry of the move under way. Device::handle drops duplicates of a deferred
+            // rid, but a reconnect forgets them: deferred again, answered once, when the move ends.
             defer(rid);
             return;
         }
