@@ -292,7 +292,7 @@ void Camera::car_step(Space& s) {
             s.car.plugged = true;
         }
         log::debug(log::Ctx{id(), {}}, "space {}: {} parked{}", s.n, s.plate,
-                   s.car.plugged ? fmt::format(", plugged in at {}-{}", s.gun->device, s.gun->n) : "");
+                   s.car.plugged ? ", plugged in at " + sockets::socket_code(*s.gun) : "");
         return;
     case CarPhase::Parked:
         if (s.car.plugged) {
@@ -337,7 +337,7 @@ void Camera::car_leaves(Space& s) {
 void Camera::ask_gun(const Space& s, ControlOp op) {
     ControlCommand c;
     c.op = op;
-    c.device = s.gun->device;
+    c.device = s.gun->device_id;
     c.n = s.gun->n;
     ask_peer(std::move(c));
 }

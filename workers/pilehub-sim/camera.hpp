@@ -90,7 +90,7 @@ private:
         // traffic
         Car car;
         std::optional<std::int64_t> car_timer_ms; // until the car's next step (or the next arrival)
-        std::optional<GunRef> gun;                // the EV gun the space serves (fleet file)
+        std::optional<sockets::SocketRef> gun;    // the EV gun the space serves (fleet file)
     };
 
     const Space& at(int n) const { return spaces_.at(static_cast<std::size_t>(n - 1)); }

@@ -66,17 +66,11 @@ std::string read_space_guns(const rapidjson::Value* v, FleetDevice& d) {
             return fmt::format("guns: space \"{}\" is not a space of this camera (1..{})", key, d.ports);
         if (!it->value.IsString())
             return fmt::format("guns[\"{}\"] is not a string \"<charger id>-<n>\"", key);
-        const std::string_view gun(it->value.GetString(), it->value.GetStringLength());
-        const auto dash = gun.rfind('-');
-        int n = 0;
-        if (dash != std::string_view::npos) {
-            auto [q, ec2] = std::from_chars(gun.data() + dash + 1, gun.data() + gun.size(), n);
-            if (ec2 != std::errc() || q != gun.data() + gun.size())
-                n = 0;
-        }
-        if (n < 1 || !topics::valid_device_id(gun.substr(0, dash)))
-            return fmt::format("guns[\"{}\"]: \"{}\" is not \"<charger id>-<n>\"", key, gun);
-        d.guns[space] = GunRef{std::string(gun.substr(0, dash)), n};
+        const std::string_view text(it->value.GetString(), it->value.GetStringLength());
+        auto gun = sockets::parse_socket_code(text);
+        if (!gun)
+            return fmt::format("guns[\"{}\"]: \"{}\" is not \"<charger id>-<n>\"", key, text);
+        d.guns[space] = std::move(*gun);
     }
     return {};
 }
@@ -86,21 +80,21 @@ std::string check_space_guns(const std::vector<FleetDevice>& devices, const std:
     std::map<std::string, const FleetDevice*, std::less<>> by_id;
     for (const auto& d : devices)
         by_id.emplace(d.id, &d);
-    std::map<std::pair<std::string, int>, std::string> served; // gun → "<camera>-<space>"
+    std::map<sockets::SocketRef, std::string> served; // gun → "<camera>-<space>"
     for (const auto& cam : devices) {
         for (const auto& [space, gun] : cam.guns) {
-            const auto where = fmt::format("fleet: {} guns[\"{}\"] = \"{}-{}\"", cam.id, space, gun.device, gun.n);
-            auto it = by_id.find(gun.device);
+            const auto where = fmt::format("fleet: {} guns[\"{}\"] = \"{}\"", cam.id, space, sockets::socket_code(gun));
+            auto it = by_id.find(gun.device_id);
             if (it == by_id.end())
                 return fmt::format("{}: {}", where,
-                                   ocpp.count(gun.device) ? "an OCPP charger, which pilehub-sim does not play"
-                                                          : "no such device in this file");
+                                   ocpp.count(gun.device_id) ? "an OCPP charger, which pilehub-sim does not play"
+                                                             : "no such device in this file");
             const auto& ev = *it->second;
             if (ev.kind != Kind::EvCharger)
                 return fmt::format("{}: {} is a {}, not an ev_charger", where, ev.id, to_string(ev.kind));
             if (gun.n > ev.ports)
                 return fmt::format("{}: {} has guns 1..{}", where, ev.id, ev.ports);
-            auto [at, fresh] = served.emplace(std::pair(gun.device, gun.n), fmt::format("{}-{}", cam.id, space));
+            auto [at, fresh] = served.emplace(gun, sockets::socket_code({cam.id, space}));
             if (!fresh)
                 return fmt::format("{}: that gun already serves space {}", where, at->second);
         }

@@ -1,5 +1,6 @@
 #pragma once
 #include "common/json.hpp"
+#include "common/socket_code.hpp"
 
 #include <cstdint>
 #include <map>
@@ -18,13 +19,6 @@ std::string_view to_string(Kind k);
 /// The kind for a contract word; nullopt for anything else.
 std::optional<Kind> parse_kind(std::string_view s);
 
-/// An EV charger's gun, `<charger id>-<n>` (the gun a parking space serves, CONTRACT E.1).
-struct GunRef {
-    std::string device;
-    int n = 1;
-    bool operator==(const GunRef&) const = default;
-};
-
 /// One device of the fleet file written by `pilehubctl fleet provision`.
 struct FleetDevice {
     std::string id;
@@ -40,7 +34,7 @@ struct FleetDevice {
     std::int64_t power_w = 0;
     /// Cameras only: the EV gun each space serves (optional `"guns": {"1": "<charger id>-<n>", ...}`);
     /// a car of the camera's traffic that parks there with a new-energy plate plugs in at that gun.
-    std::map<int, GunRef> guns{};
+    std::map<int, sockets::SocketRef> guns{};
 };
 
 /// Parses a fleet document `{"devices":[{"id","kind","sockets"|"guns"|"spaces","password"}, ...]}`.

@@ -323,7 +323,7 @@ TEST_CASE("sim parking: a new-energy car parked on a space mapped to a gun plugs
     h.settings.car_gap_s = 60;
     h.settings.car_stay_s = 600;
     FleetDevice c{"cam-p", Kind::Camera, 2, "pw", false};
-    c.guns[1] = GunRef{"ev-p", 1};
+    c.guns[1] = sockets::SocketRef{"ev-p", 1};
     h.make(c);
     h.connect();
     auto& charger = dynamic_cast<EvCharger&>(h.add_peer(FleetDevice{"ev-p", Kind::EvCharger, 2, "pw", false}));
@@ -376,7 +376,7 @@ TEST_CASE("sim parking: a plate line on a space overrides its traffic car, which
     Harness h;
     h.settings.parking_traffic = true;
     FleetDevice c{"cam-o", Kind::Camera, 1, "pw", false};
-    c.guns[1] = GunRef{"ev-o", 2};
+    c.guns[1] = sockets::SocketRef{"ev-o", 2};
     h.make(c);
     h.connect();
     auto& charger = dynamic_cast<EvCharger&>(h.add_peer(FleetDevice{"ev-o", Kind::EvCharger, 2, "pw", false}));
@@ -408,8 +408,8 @@ TEST_CASE("sim parking: a camera's guns in the fleet file name guns of EV charge
     REQUIRE_MESSAGE(ok.ok(), ok.error());
     const auto& c = ok->back();
     CHECK(c.guns.size() == 2);
-    CHECK(c.guns.at(1) == GunRef{"ev-1", 1});
-    CHECK(c.guns.at(3) == GunRef{"ev-1", 2});
+    CHECK(c.guns.at(1) == sockets::SocketRef{"ev-1", 1});
+    CHECK(c.guns.at(3) == sockets::SocketRef{"ev-1", 2});
     CHECK(fleet("{}").ok());
     // A charger listed after the camera is found too.
     auto later = parse_fleet(R"({"devices":[{"id":"cam-1","kind":"camera","spaces":1,"password":"p",
