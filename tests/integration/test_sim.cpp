@@ -336,6 +336,18 @@ TEST_CASE("sim: a camera with parking traffic has cars arrive and leave, and new
     // Timestamps stay wall-clock at any speed.
     const auto ts = payloads::decode<payloads::CameraPlate>(in->payload)->env.ts;
     CHECK(std::llabs(ts - now_ms()) < 60'000);
+    // Traffic off through the control FIFO: no car arrives any more (those there finish their visit).
+    control(state_dir, "traffic all off");
+    bool quiet = false;
+    for (int i = 0; i < 100 && !quiet; ++i) {
+        std::this_thread::sleep_for(100ms);
+        quiet = sim_log().find("traffic off") != std::string::npos;
+    }
+    REQUIRE_MESSAGE(quiet, sim_log());
+    std::this_thread::sleep_for(500ms); // what was on its way
+    const auto arrivals = count_on(inbox, topics::evt(cam, "plate"), R"("direction":"in")");
+    std::this_thread::sleep_for(2s);
+    CHECK(count_on(inbox, topics::evt(cam, "plate"), R"("direction":"in")") == arrivals);
     CHECK(sim.stop(15s) == 0);
     remove_test_dir(dir);
 }
