@@ -1,6 +1,7 @@
 #include "workers/pilehub-sim/camera.hpp"
 
 #include "common/log.hpp"
+#include "common/parking.hpp"
 
 #include <fmt/format.h>
 
@@ -25,11 +26,6 @@ PlateColor color_of(const std::string& plate) {
     for (unsigned char c : plate)
         chars += (c & 0xC0) != 0x80 ? 1 : 0;
     return chars == 8 ? PlateColor::Green : PlateColor::Blue;
-}
-
-// CONTRACT E.1: green and yellow_green are new-energy plates.
-bool new_energy(PlateColor c) {
-    return c == PlateColor::Green || c == PlateColor::YellowGreen;
 }
 
 // The traffic's mix of plate colours, per cent.
@@ -63,7 +59,7 @@ std::string random_plate(Rng& rng, PlateColor color) {
     std::string p(
         kProvinces[static_cast<std::size_t>(rng.between(0, static_cast<std::int64_t>(std::size(kProvinces)) - 1))]);
     p += pick(rng, kLetters);
-    if (new_energy(color)) {
+    if (parking::is_nev(color)) {
         p += rng.between(0, 1) ? 'D' : 'F';
         p += rng.between(0, 3) ? pick(rng, kDigits) : pick(rng, kLetters);
         for (int i = 0; i < 4; ++i)
@@ -287,7 +283,7 @@ void Camera::car_step(Space& s) {
     case CarPhase::Parking:
         s.car.phase = CarPhase::Parked;
         s.car_timer_ms = rng().exponential(settings().car_stay_s * 1000);
-        if (s.gun && new_energy(s.car.color)) {
+        if (s.gun && parking::is_nev(s.car.color)) {
             ask_gun(s, ControlOp::Plug);
             s.car.plugged = true;
         }

@@ -1,5 +1,6 @@
 #include "workers/pilehub-sim/control.hpp"
 
+#include "common/parking.hpp"
 #include "common/topics.hpp"
 
 #include <fmt/format.h>
@@ -201,9 +202,8 @@ Result<ControlCommand> parse_control(std::string_view line) {
             else
                 e = fmt::format("expected in or out (usage: {})", form);
             if (w.size() == 6 && !e) {
-                // `unknown` is what a camera says when it cannot tell; a line names a real colour.
-                c.plate_color = payloads::parse_enum<payloads::PlateColor>(w[5]);
-                if (!c.plate_color || *c.plate_color == payloads::PlateColor::Unknown)
+                c.plate_color = parking::parse_plate_color(w[5]);
+                if (!c.plate_color)
                     e = fmt::format("\"{}\" is not a plate colour (usage: {})", w[5], form);
             }
         }

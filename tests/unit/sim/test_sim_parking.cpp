@@ -1,5 +1,6 @@
 // Cameras with traffic: plate colours, lock retries and jams, cars that arrive, park, plug in at the
 // space's EV gun and leave (CONTRACT A.5 camera, A.6 retries, E).
+#include "common/parking.hpp"
 #include "sim_harness.hpp"
 #include "workers/pilehub-sim/camera.hpp"
 #include "workers/pilehub-sim/control.hpp"
@@ -38,14 +39,10 @@ std::size_t utf8_chars(const std::string& s) {
     return n;
 }
 
-bool new_energy(PlateColor c) {
-    return c == PlateColor::Green || c == PlateColor::YellowGreen;
-}
-
 /// A plate of the traffic: province, letter, then 5 characters, or for new-energy colours D/F and 5 more.
 void check_plate(const std::string& plate, PlateColor color) {
     CAPTURE(plate);
-    if (new_energy(color)) {
+    if (parking::is_nev(color)) {
         CHECK(utf8_chars(plate) == 8);
         const char after_letter = plate.at(4); // a province is 3 bytes of UTF-8, then the city letter
         CHECK((after_letter == 'D' || after_letter == 'F'));
@@ -336,7 +333,7 @@ TEST_CASE("sim parking: a new-energy car parked on a space mapped to a gun plugs
         if (parked && !was_parked) {
             auto in = plates(h, 1, PlateDirection::In);
             REQUIRE(!in.empty());
-            const bool nev = new_energy(in.back().data.color);
+            const bool nev = parking::is_nev(in.back().data.color);
             CHECK(cam(h).car_plugged(1) == nev);
             CHECK(charger.gun_status(1) == (nev ? payloads::EvGunStatus::Preparing : payloads::EvGunStatus::Available));
             if (nev) {
