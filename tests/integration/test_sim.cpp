@@ -42,6 +42,30 @@ std::string make_temp_dir() {
     return templ;
 }
 
+/// Starts the fleet file entry `{id, kind, <ports_key>: ports, password}`, as `pilehubctl fleet provision`
+/// writes it; the caller ends it.
+json::Writer& fleet_entry(json::Writer& w, const Broker& broker, const std::string& id, std::string_view kind,
+                          std::string_view ports_key, int ports) {
+    return w.begin_object()
+        .field("id", id)
+        .field("kind", kind)
+        .field(ports_key, ports)
+        .field("password", broker.password(id));
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void remove_test_dir(const std::string& dir) {
+    std::error_code ec;
+    if (!std::getenv("PILEHUB_KEEP_TEST_DIRS"))
+        fs::remove_all(dir, ec);
+}
+
 /// Appends one line to the simulator's control FIFO.
 void control(const std::string& state_dir, const std::string& line) {
     const int fd = ::open((state_dir + "/control").c_str(), O_WRONLY | O_NONBLOCK);
@@ -82,10 +106,7 @@ std::size_t count_on(const Inbox& inbox, const std::string& topic, std::string_v
 
 /// pending_records of one device in status.json (-1 if unreadable).
 std::int64_t pending_in_status(const std::string& state_dir, const std::string& dev) {
-    std::ifstream in(state_dir + "/status.json");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto doc = json::parse(ss.str(), 1 << 24);
+    auto doc = json::parse(read_text(state_dir + "/status.json"), 1 << 24);
     if (!doc)
         return -1;
     std::string err;
@@ -108,24 +129,9 @@ TEST_CASE("sim: a simulated fleet follows the device contract against a real bro
     // The fleet file, as `pilehubctl fleet provision` writes it.
     json::Writer w;
     w.begin_object().key("devices").begin_array();
-    w.begin_object()
-        .field("id", kPile)
-        .field("kind", "ebike_pile")
-        .field("sockets", 10)
-        .field("password", broker.password(kPile))
-        .end_object();
-    w.begin_object()
-        .field("id", kOther)
-        .field("kind", "ebike_pile")
-        .field("sockets", 20)
-        .field("password", broker.password(kOther))
-        .end_object();
-    w.begin_object()
-        .field("id", kCam)
-        .field("kind", "camera")
-        .field("spaces", 4)
-        .field("password", broker.password(kCam))
-        .end_object();
+    fleet_entry(w, broker, kPile, "ebike_pile", "sockets", 10).end_object();
+    fleet_entry(w, broker, kOther, "ebike_pile", "sockets", 20).end_object();
+    fleet_entry(w, broker, kCam, "camera", "spaces", 4).end_object();
     w.end_array().end_object();
     const auto fleet = dir + "/fleet.json";
     std::ofstream(fleet) << w.str();
@@ -154,12 +160,7 @@ TEST_CASE("sim: a simulated fleet follows the device contract against a real bro
                                "--state-dir", state_dir, "--host", broker.host(), "--port",
                                std::to_string(broker.port()), "--speed", "60", "--log-level", "debug"},
                               so);
-    auto sim_log = [&] {
-        std::ifstream in(dir + "/sim.log");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return ss.str();
-    };
+    auto sim_log = [&] { return read_text(dir + "/sim.log"); };
 
     // 1. Every device comes online with boot 1 (retained presence), then info, state, sockets.
     for (const auto& dev : {kPile, kOther, kCam}) {
@@ -285,9 +286,70 @@ TEST_CASE("sim: a simulated fleet follows the device contract against a real bro
     CHECK(inbox.wait_for(topics::presence(kPile), R"("boot":3)", 15s).has_value());
     CHECK(again.stop(15s) == 0);
 
-    std::error_code ec;
-    if (!std::getenv("PILEHUB_KEEP_TEST_DIRS"))
-        fs::remove_all(dir, ec);
+    remove_test_dir(dir);
+}
+
+TEST_CASE("sim: a camera with parking traffic has cars arrive and leave, and new-energy cars plug in at the mapped "
+          "gun, on a real broker") {
+    const std::string cam = "sim-it-cam2";
+    const std::string charger = "sim-it-ev1";
+    Broker broker{{cam, ""}, {charger, ""}};
+    const auto dir = make_temp_dir();
+    const auto state_dir = dir + "/state";
+    json::Writer w;
+    w.begin_object().key("devices").begin_array();
+    fleet_entry(w, broker, charger, "ev_charger", "guns", 2).end_object();
+    fleet_entry(w, broker, cam, "camera", "spaces", 4)
+        .key("guns")
+        .begin_object()
+        .field("1", charger + "-1")
+        .field("2", charger + "-2")
+        .end_object();
+    w.end_object();
+    w.end_array().end_object();
+    const auto fleet = dir + "/fleet.json";
+    std::ofstream(fleet) << w.str();
+
+    Inbox inbox;
+    auto platform = connect_client(broker.client_options("svc.sessiond"), {topics::device_all("+")}, &inbox);
+    // x200: a car every 60 s (0.3 s) per free space, parked 30 s (0.15 s) later, staying 120 s (0.6 s).
+    SpawnOptions so;
+    so.output = dir + "/sim.log";
+    auto sim = Process::spawn({std::string(PILEHUB_BINARY_DIR) + "/workers/pilehub-sim/pilehub-sim", "--fleet", fleet,
+                               "--state-dir", state_dir, "--host", broker.host(), "--port",
+                               std::to_string(broker.port()), "--speed", "200", "--parking-traffic", "--car-gap-s",
+                               "60", "--car-stay-s", "120", "--log-level", "debug"},
+                              so);
+    auto sim_log = [&] { return read_text(dir + "/sim.log"); };
+    auto in = inbox.wait_for(topics::evt(cam, "plate"), R"("direction":"in")", 20s);
+    REQUIRE_MESSAGE(in.has_value(), sim_log());
+    auto plate = payloads::decode<payloads::CameraPlate>(in->payload);
+    REQUIRE_MESSAGE(plate.ok(), plate.error());
+    CHECK(plate->data.color != payloads::PlateColor::Unknown);
+    CHECK(plate->data.image_url.has_value());
+    CHECK(inbox.wait_for(topics::evt(cam, "space"), R"("occupied":true)", 10s).has_value());
+    CHECK_MESSAGE(inbox.wait_for(topics::evt(cam, "plate"), R"("direction":"out")", 20s).has_value(), sim_log());
+    CHECK(inbox.wait_for(topics::evt(cam, "space"), R"("occupied":false)", 10s).has_value());
+    // The charger hears from the camera's cars through the simulator: plugged in, then out.
+    CHECK_MESSAGE(inbox.wait_for(topics::evt(charger, "plug_in"), "", 30s).has_value(), sim_log());
+    CHECK_MESSAGE(inbox.wait_for(topics::evt(charger, "plug_out"), "", 30s).has_value(), sim_log());
+    // Timestamps stay wall-clock at any speed.
+    const auto ts = payloads::decode<payloads::CameraPlate>(in->payload)->env.ts;
+    CHECK(std::llabs(ts - now_ms()) < 60'000);
+    // Traffic off through the control FIFO: no car arrives any more (those there finish their visit).
+    control(state_dir, "traffic all off");
+    bool quiet = false;
+    for (int i = 0; i < 100 && !quiet; ++i) {
+        std::this_thread::sleep_for(100ms);
+        quiet = sim_log().find("traffic off") != std::string::npos;
+    }
+    REQUIRE_MESSAGE(quiet, sim_log());
+    std::this_thread::sleep_for(500ms); // what was on its way
+    const auto arrivals = count_on(inbox, topics::evt(cam, "plate"), R"("direction":"in")");
+    std::this_thread::sleep_for(2s);
+    CHECK(count_on(inbox, topics::evt(cam, "plate"), R"("direction":"in")") == arrivals);
+    CHECK(sim.stop(15s) == 0);
+    remove_test_dir(dir);
 }
 
 TEST_CASE("sim: bad command lines and bad fleet files exit with code 2") {
@@ -299,9 +361,14 @@ TEST_CASE("sim: bad command lines and bad fleet files exit with code 2") {
     r = run({bin, "--fleet", dir + "/bad.json", "--state-dir", dir + "/st"});
     CHECK(r.exit_code == 2);
     CHECK(r.output.find("x/y") != std::string::npos);
+    r = run({bin, "--fleet", dir + "/bad.json", "--state-dir", dir + "/st", "--lock-jam-pct", "101"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("--lock-jam-pct") != std::string::npos);
     r = run({bin, "--help"});
     CHECK(r.exit_code == 0);
     CHECK(r.output.find("disconnect <dev|all> <seconds>") != std::string::npos);
+    CHECK(r.output.find("traffic <cam|all> on|off") != std::string::npos);
+    CHECK(r.output.find("--parking-traffic") != std::string::npos);
     std::error_code ec;
     fs::remove_all(dir, ec);
 }

@@ -1,5 +1,6 @@
 #include "workers/pilehub-sim/control.hpp"
 
+#include "common/parking.hpp"
 #include "common/topics.hpp"
 
 #include <fmt/format.h>
@@ -68,9 +69,11 @@ bool alnum(std::string_view s, std::size_t max) {
 std::string_view control_usage() {
     return "noload <dev> <n> | overload <dev> <n> <watts> | fault <dev> <n|0> <code> [clear] | "
            "temp <dev> <celsius|auto> | disconnect <dev|all> <seconds> | unplug <dev> <n> | full <dev> <n> | "
-           "swipe <dev> <n> <card_uid> | plate <cam> <space> <plate> in|out | speed <factor> | "
+           "swipe <dev> <n> <card_uid> | plate <cam> <space> <plate> in|out "
+           "[blue|yellow|green|white|black|yellow_green] | "
+           "speed <factor> | "
            "disable <dev> <n> on|off | plug <dev> <n> | lockjam <cam> <space> on|off | drop <dev> <command> <count> | "
-           "soc <dev> <n> <pct>";
+           "soc <dev> <n> <pct> | traffic <cam|all> on|off";
 }
 
 Result<ControlCommand> parse_control(std::string_view line) {
@@ -89,6 +92,12 @@ Result<ControlCommand> parse_control(std::string_view line) {
         if (!topics::valid_device_id(w[1]))
             return fmt::format("\"{}\" is not a device id (usage: {})", w[1], form);
         c.device = std::string(w[1]);
+        return std::nullopt;
+    };
+    auto device_or_all = [&](std::string_view form) -> std::optional<std::string> {
+        if (w[1] != "all")
+            return device(form);
+        c.device = "all";
         return std::nullopt;
     };
     auto port = [&](std::string_view s, int lo, std::string_view form) -> std::optional<std::string> {
@@ -163,18 +172,12 @@ Result<ControlCommand> parse_control(std::string_view line) {
     } else if (verb == "disconnect") {
         constexpr std::string_view form = "disconnect <dev|all> <seconds>";
         c.op = ControlOp::Disconnect;
-        if (!(e = want(3, 3, form))) {
-            if (w[1] == "all")
-                c.device = "all";
+        if (!(e = want(3, 3, form)) && !(e = device_or_all(form))) {
+            auto s = to_int(w[2], 0, 86400);
+            if (!s)
+                e = fmt::format("\"{}\" is not a number of seconds 0..86400 (usage: {})", w[2], form);
             else
-                e = device(form);
-            if (!e) {
-                auto s = to_int(w[2], 0, 86400);
-                if (!s)
-                    e = fmt::format("\"{}\" is not a number of seconds 0..86400 (usage: {})", w[2], form);
-                else
-                    c.seconds = *s;
-            }
+                c.seconds = *s;
         }
     } else if (verb == "swipe") {
         constexpr std::string_view form = "swipe <dev> <n> <card_uid>";
@@ -185,9 +188,10 @@ Result<ControlCommand> parse_control(std::string_view line) {
             c.card_uid = std::string(w[3]);
         }
     } else if (verb == "plate") {
-        constexpr std::string_view form = "plate <cam> <space> <plate> in|out";
+        constexpr std::string_view form =
+            "plate <cam> <space> <plate> in|out [blue|yellow|green|white|black|yellow_green]";
         c.op = ControlOp::Plate;
-        if (!(e = want(5, 5, form)) && !(e = device(form)) && !(e = port(w[2], 1, form))) {
+        if (!(e = want(5, 6, form)) && !(e = device(form)) && !(e = port(w[2], 1, form))) {
             if (w[3].empty() || w[3].size() > 32)
                 e = fmt::format("a plate is 1..32 bytes (usage: {})", form);
             c.plate = std::string(w[3]);
@@ -197,7 +201,17 @@ Result<ControlCommand> parse_control(std::string_view line) {
                 c.clear = true;
             else
                 e = fmt::format("expected in or out (usage: {})", form);
+            if (w.size() == 6 && !e) {
+                c.plate_color = parking::parse_plate_color(w[5]);
+                if (!c.plate_color)
+                    e = fmt::format("\"{}\" is not a plate colour (usage: {})", w[5], form);
+            }
         }
+    } else if (verb == "traffic") {
+        constexpr std::string_view form = "traffic <cam|all> on|off";
+        c.op = ControlOp::Traffic;
+        if (!(e = want(3, 3, form)) && !(e = device_or_all(form)))
+            e = on_off(w[2], form);
     } else if (verb == "speed") {
         constexpr std::string_view form = "speed <factor>";
         c.op = ControlOp::Speed;

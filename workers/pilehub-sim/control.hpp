@@ -1,5 +1,6 @@
 #pragma once
 #include "common/json.hpp"
+#include "common/payloads/camera.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -18,31 +19,34 @@ enum class ControlOp {
     Unplug,     ///< `unplug <dev> <n>`: the plug is pulled out
     Full,       ///< `full <dev> <n>`: the battery is full now
     Swipe,      ///< `swipe <dev> <n> <card_uid>`: a card (EV: an id tag) at socket/gun n
-    Plate,      ///< `plate <cam> <space> <plate> in|out`: a car enters or leaves a space
+    Plate,      ///< `plate <cam> <space> <plate> in|out [colour]`: a car enters or leaves a space
     Speed,      ///< `speed <factor>`: time acceleration of the whole fleet
     Disable,    ///< `disable <dev> <n> on|off`: take a socket out of service (st `disabled`)
     Plug,       ///< `plug <dev> <n>`: EV: a car is plugged in (gun `preparing`)
     LockJam,    ///< `lockjam <cam> <space> on|off`: the space's ground lock jams (next move fails)
     Drop,       ///< `drop <dev> <command> <count>`: the next `count` `cmd/<command>` are lost (0: none)
     Soc,        ///< `soc <dev> <n> <pct>`: EV: the state of charge of the car at gun n
+    Traffic,    ///< `traffic <cam|all> on|off`: cars arrive at the camera's free spaces, park and leave
 };
 
 /// One parsed control line.
 struct ControlCommand {
     ControlOp op = ControlOp::Speed;
-    /// Device id, or `all` (disconnect only).
+    /// Device id, or `all` (disconnect and traffic only).
     std::string device;
     /// Socket, gun or space; 0 = the whole device (fault only).
     int n = 0;
     double watts = 0;
     std::string code;
-    /// fault: `clear`; disable/lockjam: `off`; plate: `out`.
+    /// fault: `clear`; disable/lockjam/traffic: `off`; plate: `out`.
     bool clear = false;
     /// temp: the temperature; nullopt = `auto`.
     std::optional<double> celsius;
     std::int64_t seconds = 0;
     std::string card_uid;
     std::string plate;
+    /// plate: the colour given on the line; nullopt = guessed from the plate (8 characters: green, else blue).
+    std::optional<payloads::PlateColor> plate_color;
     double speed = 1;
     /// drop: the command name (`stop_port`) and how many of the next ones are lost.
     std::string command;

@@ -14,6 +14,12 @@ std::uint32_t Rng::seed_of(const char* s, std::uint32_t salt) {
     return h ? h : 1u;
 }
 
+std::int64_t Rng::exponential(std::int64_t mean) {
+    // 1 - u is in (0, 1]: the logarithm is finite.
+    const double x = -static_cast<double>(mean) * std::log(1.0 - uniform(0, 1));
+    return std::max<std::int64_t>(1, std::llround(x));
+}
+
 EbikeCurve::EbikeCurve(double cc_power_w, std::int64_t full_after_ms, double trickle_w)
     : cc_power_w_(cc_power_w), full_after_ms_(std::max<std::int64_t>(full_after_ms, 1000)), trickle_w_(trickle_w) {
     // Constant current for the first 60 %, then the charger's voltage phase tapers the current.

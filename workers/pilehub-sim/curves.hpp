@@ -20,6 +20,8 @@ public:
     std::int64_t between(std::int64_t lo, std::int64_t hi) {
         return lo + static_cast<std::int64_t>(next() % static_cast<std::uint32_t>(hi - lo + 1));
     }
+    /// Exponentially distributed with this mean (the gaps between independent arrivals); at least 1.
+    std::int64_t exponential(std::int64_t mean);
     /// A seed derived from a string (FNV-1a), so one device always behaves the same way.
     static std::uint32_t seed_of(const char* s, std::uint32_t salt = 0);
 

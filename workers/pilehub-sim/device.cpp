@@ -81,6 +81,8 @@ std::string Device::control(const ControlCommand& c) {
             drop_next_.erase(c.command);
         return {};
     }
+    if (c.op == ControlOp::Traffic && kind_ != Kind::Camera)
+        return "traffic is for cameras";
     return on_control(c);
 }
 
@@ -211,6 +213,12 @@ TransportAction Device::take_action() {
     auto a = action_;
     action_ = TransportAction::None;
     return a;
+}
+
+std::vector<ControlCommand> Device::take_peer_controls() {
+    std::vector<ControlCommand> out;
+    out.swap(peer_controls_);
+    return out;
 }
 
 std::vector<std::string> Device::pending_record_ids() const {

@@ -26,6 +26,15 @@ struct Settings {
     std::int64_t tele_period_override_s = 0;
     /// Firmware version announced in presence and info.
     std::string firmware = "sim-1.0.0";
+    /// Cameras: each lock move jams (ends in `fault`) with this probability, per cent 0..100.
+    int lock_jam_pct = 0;
+    /// Cameras: traffic (cars arriving, parking, leaving) is on from the start (`--parking-traffic`).
+    bool parking_traffic = false;
+    /// Cameras with traffic: the mean gap before a free space gets its next car (simulated seconds,
+    /// exponentially distributed).
+    std::int64_t car_gap_s = 20 * 60;
+    /// Cameras with traffic: the mean time a parked car stays (simulated seconds, exponential).
+    std::int64_t car_stay_s = 90 * 60;
 };
 
 /// A device's configuration document (CONTRACT A.5 `cfg/desired`, reported on `cfg/reported`):
@@ -110,6 +119,9 @@ public:
     std::vector<mqtt::Message> take_outbox();
     /// A transport action a command asked for (cleared by reading).
     TransportAction take_action();
+    /// What this device asked of other devices since the last call, in order (the runner applies each
+    /// as that device's control line, on its own thread: the models need no locks).
+    std::vector<ControlCommand> take_peer_controls();
 
     /// Sessions running now.
     virtual int active_sessions() const = 0;
@@ -212,6 +224,8 @@ protected:
     void send_reply(std::string_view name, const std::string& rid, std::string payload);
     /// Asks the runner for a transport action after this command.
     void request_action(TransportAction a) { action_ = a; }
+    /// Asks the runner to apply `c` to the device `c.device` (which may not be in this run: then nothing).
+    void ask_peer(ControlCommand c) { peer_controls_.push_back(std::move(c)); }
     /// Appends a message (dropped while offline: a real device does not queue them).
     void emit(mqtt::Message m);
     /// Marks telemetry as due soon (a socket became active).
@@ -287,6 +301,7 @@ private:
     std::map<std::string, int, std::less<>> drop_next_; ///< command name → how many more to lose (control `drop`)
     std::vector<mqtt::Message> outbox_;
     TransportAction action_ = TransportAction::None;
+    std::vector<ControlCommand> peer_controls_;
 };
 
 /// Creates the model of one fleet entry.

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -50,6 +51,57 @@ const char* port_key(Kind k) {
     return "sockets";
 }
 
+// A camera's `guns` member: space number → `<charger id>-<n>`; whether the charger exists is checked
+// once the whole file is read. Empty when fine, else why not.
+std::string read_space_guns(const rapidjson::Value* v, FleetDevice& d) {
+    if (!v)
+        return {};
+    if (!v->IsObject())
+        return "guns is not an object {\"<space>\": \"<charger id>-<n>\"}";
+    for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
+        const std::string_view key(it->name.GetString(), it->name.GetStringLength());
+        int space = 0;
+        auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), space);
+        if (ec != std::errc() || p != key.data() + key.size() || space < 1 || space > d.ports)
+            return fmt::format("guns: space \"{}\" is not a space of this camera (1..{})", key, d.ports);
+        if (!it->value.IsString())
+            return fmt::format("guns[\"{}\"] is not a string \"<charger id>-<n>\"", key);
+        const std::string_view text(it->value.GetString(), it->value.GetStringLength());
+        auto gun = sockets::parse_socket_code(text);
+        if (!gun)
+            return fmt::format("guns[\"{}\"]: \"{}\" is not \"<charger id>-<n>\"", key, text);
+        d.guns[space] = std::move(*gun);
+    }
+    return {};
+}
+
+// Every camera's guns name a gun of an ev_charger this file plays, and no gun serves two spaces.
+std::string check_space_guns(const std::vector<FleetDevice>& devices, const std::set<std::string, std::less<>>& ocpp) {
+    std::map<std::string, const FleetDevice*, std::less<>> by_id;
+    for (const auto& d : devices)
+        by_id.emplace(d.id, &d);
+    std::map<sockets::SocketRef, std::string> served; // gun → "<camera>-<space>"
+    for (const auto& cam : devices) {
+        for (const auto& [space, gun] : cam.guns) {
+            const auto where = fmt::format("fleet: {} guns[\"{}\"] = \"{}\"", cam.id, space, sockets::socket_code(gun));
+            auto it = by_id.find(gun.device_id);
+            if (it == by_id.end())
+                return fmt::format("{}: {}", where,
+                                   ocpp.count(gun.device_id) ? "an OCPP charger, which pilehub-sim does not play"
+                                                             : "no such device in this file");
+            const auto& ev = *it->second;
+            if (ev.kind != Kind::EvCharger)
+                return fmt::format("{}: {} is a {}, not an ev_charger", where, ev.id, to_string(ev.kind));
+            if (gun.n > ev.ports)
+                return fmt::format("{}: {} has guns 1..{}", where, ev.id, ev.ports);
+            auto [at, fresh] = served.emplace(gun, sockets::socket_code({cam.id, space}));
+            if (!fresh)
+                return fmt::format("{}: that gun already serves space {}", where, at->second);
+        }
+    }
+    return {};
+}
+
 } // namespace
 
 Result<std::vector<FleetDevice>> parse_fleet(std::string_view text) {
@@ -66,7 +118,7 @@ Result<std::vector<FleetDevice>> parse_fleet(std::string_view text) {
     std::vector<FleetDevice> out;
     out.reserve(arr.size());
     std::set<std::string, std::less<>> seen;
-    std::size_t skipped = 0;
+    std::set<std::string, std::less<>> ocpp;
     for (std::size_t i = 0; i < arr.size(); ++i) {
         auto o = arr.obj(i);
         const auto where = fmt::format("fleet: devices[{}]", i);
@@ -84,7 +136,7 @@ Result<std::vector<FleetDevice>> parse_fleet(std::string_view text) {
             // An OCPP charger (pilehubctl fleet provision --ocpp): the simulator does not speak OCPP yet.
             if (kind != "ev_charger")
                 return R::failure(fmt::format("{} ({}): protocol ocpp1.6 is for ev_charger", where, d.id));
-            ++skipped;
+            ocpp.insert(d.id);
             continue;
         }
         if (protocol != "mqtt")
@@ -114,13 +166,18 @@ Result<std::vector<FleetDevice>> parse_fleet(std::string_view text) {
             d.dc = o.opt_bool("dc").value_or(false);
             d.power_w = o.opt_int("power_w", 1'000, 400'000).value_or(0);
         }
+        if (d.kind == Kind::Camera)
+            if (auto why = read_space_guns(o.raw("guns"), d); !why.empty())
+                return R::failure(fmt::format("{} ({}): {}", where, d.id, why));
         if (!err.empty())
             return R::failure(fmt::format("fleet: {} ({})", err, d.id));
         out.push_back(std::move(d));
     }
     if (out.empty())
-        return R::failure(skipped ? "fleet: every device is an OCPP charger, which pilehub-sim does not play"
-                                  : "fleet: devices is empty");
+        return R::failure(!ocpp.empty() ? "fleet: every device is an OCPP charger, which pilehub-sim does not play"
+                                        : "fleet: devices is empty");
+    if (auto why = check_space_guns(out, ocpp); !why.empty())
+        return R::failure(why);
     return R(std::move(out));
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 #include "common/json.hpp"
+#include "common/socket_code.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,11 +32,16 @@ struct FleetDevice {
     /// EV chargers only: each gun's rated power (optional `"power_w"`, 1000..400000); 0 = the
     /// default, 7 kW AC or 60 kW DC.
     std::int64_t power_w = 0;
+    /// Cameras only: the EV gun each space serves (optional `"guns": {"1": "<charger id>-<n>", ...}`);
+    /// a car of the camera's traffic that parks there with a new-energy plate plugs in at that gun.
+    std::map<int, sockets::SocketRef> guns{};
 };
 
 /// Parses a fleet document `{"devices":[{"id","kind","sockets"|"guns"|"spaces","password"}, ...]}`.
 /// Every entry is checked (id syntax, unique ids, known kind, port count 1..64 sockets or 1..16
-/// guns/spaces, non-empty password); the first bad entry refuses the whole file with its path.
+/// guns/spaces, non-empty password; a camera's `guns` maps spaces that exist to guns that exist on
+/// ev_charger entries of the same file, each gun to one space at most); the first bad entry refuses
+/// the whole file with its path.
 /// Entries with `"protocol": "ocpp1.6"` (OCPP chargers, with `ocpp_password` instead of `password`)
 /// are left out: the simulator speaks MQTT only. `"protocol": "mqtt"` is the default.
 Result<std::vector<FleetDevice>> parse_fleet(std::string_view text);

@@ -32,6 +32,10 @@ A simulated fleet of e-bike piles, EV chargers and cameras speaking the PileHub 
   --only ID,...         simulate only these devices of the fleet file
   --tele-period-s N     telemetry every N s (before --speed) whatever cfg/desired says
   --connect-rate N      new connections per second (default 200)
+  --parking-traffic     cameras start with traffic on: cars arrive, park (and charge) and leave
+  --car-gap-s N         traffic: mean gap before a free space gets a car, simulated s (default 1200)
+  --car-stay-s N        traffic: mean stay of a parked car, simulated s (default 5400)
+  --lock-jam-pct P      per cent of ground-lock moves that jam and end in fault, 0..100 (default 0)
   --log-level L         debug, info, warn, error (default info)
 
 Control lines, written to DIR/control (a FIFO), one per line:
@@ -92,6 +96,10 @@ int main(int argc, char** argv) {
             o.tls = true;
             continue;
         }
+        if (a == "--parking-traffic") {
+            o.parking_traffic = true;
+            continue;
+        }
         if (!has_value)
             return bad(fmt::format("unknown argument or missing value: {}", a));
         const char* v = argv[++i];
@@ -119,6 +127,16 @@ int main(int argc, char** argv) {
         } else if (a == "--connect-rate") {
             if (!parse_double(v, 0.1, 1e6, o.connect_rate))
                 return bad("--connect-rate must be 0.1..1000000");
+        } else if (a == "--car-gap-s") {
+            if (!parse_int(v, 1, 7 * 86400, o.car_gap_s))
+                return bad("--car-gap-s must be 1..604800");
+        } else if (a == "--car-stay-s") {
+            if (!parse_int(v, 1, 7 * 86400, o.car_stay_s))
+                return bad("--car-stay-s must be 1..604800");
+        } else if (a == "--lock-jam-pct") {
+            if (!parse_int(v, 0, 100, n))
+                return bad("--lock-jam-pct must be 0..100");
+            o.lock_jam_pct = static_cast<int>(n);
         } else if (a == "--log-level")
             level = v;
         else

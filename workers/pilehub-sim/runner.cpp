@@ -29,6 +29,10 @@ Runner::Runner(std::vector<FleetDevice> fleet, RunnerOptions opts, ClientFactory
     store_ = std::make_unique<FileStore>(opts_.state_dir);
     settings_.speed = opts_.speed;
     settings_.tele_period_override_s = opts_.tele_period_s;
+    settings_.lock_jam_pct = opts_.lock_jam_pct;
+    settings_.parking_traffic = opts_.parking_traffic;
+    settings_.car_gap_s = opts_.car_gap_s;
+    settings_.car_stay_s = opts_.car_stay_s;
     slots_.reserve(fleet_.size());
     for (std::size_t i = 0; i < fleet_.size(); ++i) {
         auto s = std::make_unique<Slot>();
@@ -225,6 +229,14 @@ void Runner::control(const std::string& line) {
                 disconnect(i, c->seconds);
         return;
     }
+    if (c->op == ControlOp::Traffic && c->device == "all") {
+        for (std::size_t i = 0; i < slots_.size(); ++i)
+            if (slots_[i]->dev->kind() == Kind::Camera) {
+                slots_[i]->dev->control(*c);
+                after(i);
+            }
+        return;
+    }
     auto it = index_.find(c->device);
     if (it == index_.end()) {
         log::warn("control \"{}\": no device {} in this fleet", line, c->device);
@@ -295,23 +307,34 @@ void Runner::start_client(std::size_t i) {
 }
 
 void Runner::after(std::size_t i) {
+    flush(i);
+    reschedule(i);
+}
+
+void Runner::flush(std::size_t i) {
     auto& s = *slots_[i];
     for (auto& m : s.dev->take_outbox())
         if (s.client)
             s.client->publish(m);
     if (s.dev->take_action() == TransportAction::Reboot)
         reboot(i);
-    reschedule(i);
+    for (auto& c : s.dev->take_peer_controls()) {
+        auto it = index_.find(c.device);
+        if (it == index_.end()) {
+            log::debug(log::Ctx{s.dev->id(), {}}, "{} is not simulated in this run: nothing to plug or unplug",
+                       c.device);
+            continue;
+        }
+        if (auto err = slots_[it->second]->dev->control(c); !err.empty())
+            log::warn(log::Ctx{c.device, {}}, "asked by {}: {}", s.dev->id(), err);
+        after(it->second);
+    }
 }
 
 void Runner::reschedule(std::size_t i) {
     auto& s = *slots_[i];
     const auto next = s.dev->tick();
-    for (auto& m : s.dev->take_outbox())
-        if (s.client)
-            s.client->publish(m);
-    if (s.dev->take_action() == TransportAction::Reboot)
-        reboot(i);
+    flush(i);
     if (next != s.due) {
         s.due = next;
         if (next != kNever)

@@ -36,6 +36,12 @@ struct RunnerOptions {
     int keepalive_s = 60;
     /// How often status.json is rewritten (wall ms).
     int status_period_ms = 1000;
+    /// Cameras: per cent of lock moves that jam (`--lock-jam-pct`).
+    int lock_jam_pct = 0;
+    /// Cameras: traffic on from the start (`--parking-traffic`); mean gap and stay (simulated seconds).
+    bool parking_traffic = false;
+    std::int64_t car_gap_s = 20 * 60;
+    std::int64_t car_stay_s = 90 * 60;
 };
 
 /// Creates one MQTT client (the Paho one in the program; tests may pass a fake).
@@ -45,7 +51,9 @@ using ClientFactory = std::function<std::unique_ptr<mqtt::Client>(const mqtt::Op
 /// scheduler thread for all of them. MQTT callbacks only enqueue; the scheduler thread owns every
 /// device model, ticks each one when it asked to be ticked (a min-heap of due times), publishes
 /// what the models return, paces new connections (`connect_rate`), reads control lines from the
-/// FIFO `<state_dir>/control` and rewrites `<state_dir>/status.json`. A second small thread does the
+/// FIFO `<state_dir>/control` and rewrites `<state_dir>/status.json`. What a device asks of another one
+/// (a camera's car plugging in at a charger's gun) is applied there too, as that device's control line.
+/// A second small thread does the
 /// blocking transport work (dropping a connection, rebooting), so a `disconnect all` never stalls
 /// the fleet's clock.
 class Runner {
@@ -92,6 +100,8 @@ private:
     void connect_some(EpochMs now);
     void start_client(std::size_t i);
     void after(std::size_t i);
+    /// Publishes what device i produced, does its transport action and applies what it asked of others.
+    void flush(std::size_t i);
     void reschedule(std::size_t i);
     void disconnect(std::size_t i, std::int64_t seconds);
     void reboot(std::size_t i);

@@ -367,6 +367,15 @@ int cmd_fleet(const Config& cfg, const Args& a) {
         made.push_back(add_device(cfg, store, fmt::format("{}-cam{:03}", prefix, i), registry::DeviceKind::Camera,
                                   station, static_cast<int>(spaces), "simulated camera"));
     const auto ends = ocpp_endpoints::Endpoints::from(cfg);
+    // For pilehub-sim's parking traffic: the cameras' spaces serve the MQTT chargers' guns in order
+    // (camera 1 space 1 → charger 1 gun 1, space 2 → gun 2, …, then the next camera goes on where it
+    // stopped) as far as there are guns. Only the fleet file says so; the registry's spaces are not set here.
+    std::vector<std::string> free_guns;
+    for (const auto& m : made)
+        if (m.kind == registry::DeviceKind::EvCharger && m.protocol == registry::Protocol::Mqtt)
+            for (int n = 1; n <= m.ports; ++n)
+                free_guns.push_back(fmt::format("{}-{}", m.id, n));
+    std::size_t next_gun = 0;
     json::Writer w;
     w.begin_object().key("devices").begin_array();
     for (const auto& m : made) {
@@ -381,6 +390,12 @@ int cmd_fleet(const Config& cfg, const Args& a) {
                 .field("ocpp_password", m.secrets.ocpp_password);
         else
             w.field("password", m.secrets.mqtt_password);
+        if (m.kind == registry::DeviceKind::Camera && next_gun < free_guns.size()) {
+            w.key("guns").begin_object();
+            for (int space = 1; space <= m.ports && next_gun < free_guns.size(); ++space)
+                w.field(std::to_string(space), free_guns[next_gun++]);
+            w.end_object();
+        }
         w.end_object();
     }
     w.end_array().end_object();

@@ -20,6 +20,9 @@ struct Harness {
     std::unique_ptr<Device> dev;
     std::vector<mqtt::Message> out; // everything published so far
     int rid_counter = 0;
+    /// Other devices on the same clock and store; what `dev` asks of them (ask_peer) is applied as the
+    /// runner applies it, and what they publish lands in `out` too.
+    std::vector<std::unique_ptr<Device>> peers;
 
     explicit Harness(Kind kind = Kind::EbikePile, int ports = 10, std::string id = "e-0001") {
         make(FleetDevice{std::move(id), kind, ports, "secret", false});
@@ -32,9 +35,23 @@ struct Harness {
         drain();
         return boot;
     }
+    /// Adds a peer device, connected.
+    Device& add_peer(const FleetDevice& fd) {
+        auto& p = *peers.emplace_back(make_device(fd, clock, settings, *store));
+        p.connected(store->next_boot(p.id()));
+        drain();
+        return p;
+    }
     void drain() {
         for (auto& m : dev->take_outbox())
             out.push_back(std::move(m));
+        for (const auto& c : dev->take_peer_controls())
+            for (auto& p : peers)
+                if (p->id() == c.device)
+                    REQUIRE_MESSAGE(p->control(c).empty(), "peer control refused");
+        for (auto& p : peers)
+            for (auto& m : p->take_outbox())
+                out.push_back(std::move(m));
     }
     /// Moves the clock in steps of `step_ms`, ticking the device when it asked to be ticked.
     void run_for(std::int64_t ms, std::int64_t step_ms = 1000) {
@@ -42,6 +59,8 @@ struct Harness {
         while (clock.now_ms() < end) {
             clock.advance_ms(std::min<std::int64_t>(step_ms, end - clock.now_ms()));
             dev->tick();
+            for (auto& p : peers)
+                p->tick();
             drain();
         }
     }
