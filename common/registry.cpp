@@ -25,6 +25,7 @@ constexpr const char* kAddGun = "INSERT INTO guns(device_id, n) VALUES (?, ?)";
 constexpr const char* kAddRatedGun =
     "INSERT INTO guns(device_id, n, max_power_w, current_type, connector_type) VALUES (?, ?, ?, ?, ?)";
 constexpr const char* kAddSpace = "INSERT INTO spaces(device_id, n) VALUES (?, ?)";
+constexpr const char* kSetSpaceGun = "UPDATE spaces SET ev_gun = ? WHERE device_id = ? AND n = ?";
 constexpr const char* kAddCredential =
     "INSERT INTO device_credentials(device_id, password_hash, created_at) VALUES (?, ?, ?)";
 constexpr const char* kSetCredential =
@@ -271,6 +272,11 @@ bool Store::remove_device(const std::string& id) {
 
 bool Store::set_device_password(const std::string& id, const std::string& hash, EpochMs now) {
     return db::Statement(db_, kSetCredential).bind_all(hash, now, id).run() > 0;
+}
+
+bool Store::set_space_gun(const std::string& camera, int n, const std::string& gun) {
+    db::Statement(db_, kSetSpaceGun).bind_all(gun, camera, n).run();
+    return db_.changes() == 1;
 }
 
 void Store::set_ocpp_key(const std::string& device_id, const std::string& key_hash, EpochMs now) {

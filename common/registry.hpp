@@ -96,6 +96,9 @@ public:
     std::vector<Device> devices(std::optional<std::int64_t> station_id = std::nullopt);
     /// Removes a device, its ports and credentials. false if it did not exist.
     bool remove_device(const std::string& id);
+    /// Says which EV gun (`<charger id>-<n>`) space `n` of camera `camera` serves (CONTRACT E.1).
+    /// false if there is no such space.
+    bool set_space_gun(const std::string& camera, int n, const std::string& gun);
     /// Replaces a device's broker password hash. false if it does not exist.
     bool set_device_password(const std::string& id, const std::string& password_hash, EpochMs now);
 

@@ -367,9 +367,10 @@ int cmd_fleet(const Config& cfg, const Args& a) {
         made.push_back(add_device(cfg, store, fmt::format("{}-cam{:03}", prefix, i), registry::DeviceKind::Camera,
                                   station, static_cast<int>(spaces), "simulated camera"));
     const auto ends = ocpp_endpoints::Endpoints::from(cfg);
-    // For pilehub-sim's parking traffic: the cameras' spaces serve the MQTT chargers' guns in order
-    // (camera 1 space 1 → charger 1 gun 1, space 2 → gun 2, …, then the next camera goes on where it
-    // stopped) as far as there are guns. Only the fleet file says so; the registry's spaces are not set here.
+    // The cameras' spaces serve the MQTT chargers' guns in order (camera 1 space 1 → charger 1 gun 1,
+    // space 2 → gun 2, …, then the next camera goes on where it stopped) as far as there are guns: in
+    // the registry (spaces.ev_gun, what parkingd deducts charging time by) and in the fleet file (where
+    // pilehub-sim's parking traffic plugs its cars in).
     std::vector<std::string> free_guns;
     for (const auto& m : made)
         if (m.kind == registry::DeviceKind::EvCharger && m.protocol == registry::Protocol::Mqtt)
@@ -392,8 +393,10 @@ int cmd_fleet(const Config& cfg, const Args& a) {
             w.field("password", m.secrets.mqtt_password);
         if (m.kind == registry::DeviceKind::Camera && next_gun < free_guns.size()) {
             w.key("guns").begin_object();
-            for (int space = 1; space <= m.ports && next_gun < free_guns.size(); ++space)
+            for (int space = 1; space <= m.ports && next_gun < free_guns.size(); ++space) {
+                store.set_space_gun(m.id, space, free_guns[next_gun]);
                 w.field(std::to_string(space), free_guns[next_gun++]);
+            }
             w.end_object();
         }
         w.end_object();
