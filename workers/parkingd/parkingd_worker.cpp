@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace pilehub::parkingd {
 namespace {
 
@@ -82,6 +84,7 @@ void Worker::restore() {
         t.has_lock = it->second.cfg.has_lock;
         it->second.track = t;
         it->second.occupied = t.stay.has_value();
+        it->second.saved_occupied = it->second.occupied;
     }
     for (auto& p : store_.pending_lock_commands()) {
         auto it = spaces_.find(p.space);
@@ -380,8 +383,14 @@ std::vector<MoveLock> Worker::run(db::Transaction& tx, Space& s, const SpaceEven
             moves.push_back(*mv);
         }
     }
+    // A camera repeats itself (retained states at every reconnect): an unchanged space writes nothing.
+    const bool changed = !(out.track == s.track) || s.occupied != s.saved_occupied;
     s.track = out.track;
-    store_.save_track(s.cfg.id, s.track, s.occupied, clock_.now_ms());
+    if (changed) {
+        store_.save_track(s.cfg.id, s.track, s.occupied, clock_.now_ms());
+        s.saved_occupied = s.occupied;
+        s.dirty = false;
+    }
     return moves;
 }
 
@@ -421,10 +430,13 @@ void Worker::lock_seen(Space& s, const payloads::LockState& l, std::string_view 
                                              clock_.now_ms());
         else if (l.st == LockStatus::Raised || l.st == LockStatus::Lowered)
             fault_closed = store_.close_fault(s.cfg.id, clock_.now_ms());
-        if (changed)
-            store_.save_track(s.cfg.id, s.track, s.occupied, clock_.now_ms());
         tx.commit();
     });
+    // The lock's position is written with the next tick's batch (space_states is what operators see;
+    // a position lost in a crash is the camera's next retained state): thousands of cameras reporting
+    // at once cost a few synced commits, not one each.
+    if (changed)
+        s.dirty = true;
     if (fault_opened)
         alert(s, true, fmt::format("lock {}{}", payloads::to_string(l.st), l.alarm ? ", alarm" : ""));
     if (fault_closed)
@@ -673,6 +685,7 @@ void Worker::tick() {
         for (const auto& g : gone)
             log::info(log::Ctx{g.space.camera, {}}, "reservation {} of space {} timed out", g.id, g.space.n);
     }
+    flush_dirty(now);
     for (auto& [id, s] : spaces_) {
         if (s.track.raise_due_at && *s.track.raise_due_at <= now) {
             auto out = parkingd::tick(s.track, now);
@@ -702,6 +715,23 @@ void Worker::tick() {
             ++it;
         }
     }
+}
+
+void Worker::flush_dirty(EpochMs now) {
+    if (std::none_of(spaces_.begin(), spaces_.end(), [](const auto& x) { return x.second.dirty; }))
+        return;
+    loop_.with_retry("space states", [&] {
+        db::Transaction tx(db_);
+        for (auto& [id, s] : spaces_)
+            if (s.dirty)
+                store_.save_track(id, s.track, s.occupied, now);
+        tx.commit();
+    });
+    for (auto& [id, s] : spaces_)
+        if (s.dirty) {
+            s.dirty = false;
+            s.saved_occupied = s.occupied;
+        }
 }
 
 payloads::Envelope Worker::next_env() {

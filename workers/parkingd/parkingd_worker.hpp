@@ -87,7 +87,9 @@ private:
     struct Space {
         SpaceConfig cfg;
         Track track;
-        bool occupied = false; ///< what the camera last said
+        bool occupied = false;       ///< what the camera last said
+        bool saved_occupied = false; ///< what space_states holds
+        bool dirty = false;          ///< a lock position not yet written (flush_dirty)
         std::optional<LockCommand> cmd;
         std::optional<Waiter> waiter; ///< an operator's lock request waiting for the camera
     };
@@ -142,6 +144,8 @@ private:
     /// Commands the lock where it should be when nothing else moves it (camera back, our start).
     void sync(Space& s);
     void alert(const Space& s, bool open, const std::string& msg);
+    /// Writes every space whose lock position changed since the last tick, in one transaction.
+    void flush_dirty(EpochMs now);
     payloads::Envelope next_env();
 
     mqtt::Client& mqtt_;

@@ -451,3 +451,24 @@ TEST_CASE("parkingd: the retained space state after a reconnect synchronises the
     CHECK(cmds[0].data.action == LockAction::Raise);
     CHECK(w.text("SELECT cause FROM lock_commands") == "sync");
 }
+
+TEST_CASE("parkingd: lock positions are written in the tick's batch, and a repeated retained state writes nothing") {
+    World w;
+    auto state = [&](LockStatus st) {
+        payloads::CameraSpaceState s;
+        s.since = w.clock.now_ms();
+        s.lock = payloads::LockState{st, false};
+        payloads::Message<payloads::CameraSpaceState> m{payloads::make_envelope(w.clock.now_ms(), 1, ++w.seq), s};
+        w.mqtt.deliver({topics::space_state(kCam, 2), payloads::encode(m), 1, true});
+        w.worker->drain();
+    };
+    state(LockStatus::Raised);
+    w.worker->tick_now();
+    CHECK(w.text("SELECT lock_st FROM space_states WHERE camera_id = 'cam1' AND space = 2") == "raised");
+    const auto written = w.scalar("SELECT updated_at FROM space_states WHERE camera_id = 'cam1' AND space = 2");
+    w.clock.advance_ms(60'000);
+    state(LockStatus::Raised); // the camera reconnected: the same word again
+    w.worker->tick_now();
+    CHECK(w.scalar("SELECT updated_at FROM space_states WHERE camera_id = 'cam1' AND space = 2") == written);
+    CHECK(w.locks().empty()); // a free space with its lock up: nothing to command
+}
