@@ -344,30 +344,68 @@ int run_parking_bench(const ParkingBenchOptions& o) {
     }
 
     // --- 2. parkingd ---
+    const auto slot_count = cams.size() * kSpaces;
+    // The last camera's last space is the start-up probe's; the others take the window's cars,
+    // camera-major: consecutive arrivals go to different cameras.
+    const auto probe_key = slot_count - 1;
+    std::deque<std::size_t> free_spaces;
+    for (std::size_t s = 0; s < kSpaces; ++s)
+        for (std::size_t c = 0; c < cams.size(); ++c)
+            if (c * kSpaces + s != probe_key)
+                free_spaces.push_back(c * kSpaces + s);
+    std::vector<char> leaving(slot_count, 0);
+
     Daemon parkingd(o.bin_dir, "parkingd", broker, dir, {"log.level=warn"});
     parkingd.start();
     const auto rss_ready = sample_proc(parkingd.pid()).rss;
-    // It takes every camera's retained presence and space states; nothing to synchronise.
-    for (int i = 0; i < 300; ++i) {
+    // At its start parkingd takes every camera's retained presence and space states (nothing to
+    // synchronise: every lock is up on a free space). A car arriving right after ready waits
+    // behind them: the probe measures how long, and the window starts once it is answered.
+    double startup_ms = -1;
+    {
+        const auto cam = probe_key / kSpaces;
+        const int space = static_cast<int>(probe_key % kSpaces) + 1;
+        const auto text = plate_event(cams[cam], space, nev_plate(9'999'999), payloads::PlateDirection::In, "probe-1");
+        {
+            std::lock_guard l(mon.m);
+            mon.waiting[probe_key] = now_us();
+        }
+        fleet.publish(cam, topics::evt(cams[cam].id, "plate"), text);
+        fleet.flush();
+        const auto deadline = now_us() + 300'000'000;
+        while (now_us() < deadline) {
+            answer_locks(mon, cams, fleet, free_spaces, leaving);
+            fleet.flush();
+            {
+                std::lock_guard l(mon.m);
+                if (!mon.waiting.count(probe_key)) {
+                    startup_ms = mon.lock_ms.empty() ? -1 : mon.lock_ms.back();
+                    break;
+                }
+            }
+            std::this_thread::sleep_for(1ms);
+        }
+        if (startup_ms < 0)
+            throw std::runtime_error("parkingd did not lower the probe's lock in 300 s; see " + parkingd.log_path());
+    }
+    for (int i = 0; i < 100; ++i) {
+        answer_locks(mon, cams, fleet, free_spaces, leaving);
         fleet.flush();
         std::this_thread::sleep_for(10ms);
     }
     std::uint64_t sync_commands = 0;
     {
         std::lock_guard l(mon.m);
-        sync_commands = mon.lowers + mon.raises;
+        sync_commands = mon.lowers + mon.raises - 1; // all but the probe's
         mon.lowers = mon.raises = mon.unmatched_lowers = 0;
-        mon.to_answer.clear();
+        mon.lock_ms.clear();
+        mon.lock_at.clear();
+        mon.plate_ms.clear();
     }
-    say(fmt::format("parking: parkingd pid {} ready; {} lock commands while it read the retained states",
-                    parkingd.pid(), sync_commands));
+    say(fmt::format("parking: parkingd pid {} ready; a car arriving just after waited {:.0f} ms for its lock (behind "
+                    "{} retained presence and space states); {} other lock commands meanwhile",
+                    parkingd.pid(), startup_ms, cams.size() * (kSpaces + 1), sync_commands));
 
-    const auto slot_count = cams.size() * kSpaces;
-    std::deque<std::size_t> free_spaces; // camera-major interleaving: consecutive arrivals, other cameras
-    for (std::size_t s = 0; s < kSpaces; ++s)
-        for (std::size_t c = 0; c < cams.size(); ++c)
-            free_spaces.push_back(c * kSpaces + s);
-    std::vector<char> leaving(slot_count, 0);
     struct Departure {
         std::int64_t due;
         std::size_t key;
@@ -480,7 +518,8 @@ int run_parking_bench(const ParkingBenchOptions& o) {
         .num("unmatched_lowers", static_cast<double>(unmatched))
         .num("lost", static_cast<double>(lost))
         .num("raises", static_cast<double>(raises))
-        .num("sync_commands", static_cast<double>(sync_commands));
+        .num("sync_commands", static_cast<double>(sync_commands))
+        .num("startup_ms", startup_ms);
     add_quantiles(r, "lock", lock_ms);
     add_quantiles(r, "bare", bare_ms);
     add_quantiles(r, "plate_hop", plate_ms);
