@@ -15,11 +15,14 @@
 //   pilehub-bench ocpp     --bin-dir D [--chargers N] [--window-s W] [--starts K] [--saturate-s S] [--idle-s I]
 //                          [--echo 0|1] [--platform 0|1] [--perf-out FILE]   OCPP gateway vs a bare Beast echo
 //   pilehub-bench ocpp-echo --port P                               the bare echo (ocpp's child)
+//   pilehub-bench parking  --bin-dir D [--cameras N] [--window-s W] [--rate R] [--bare-s B] [--stay-s S]
+//                          plate in → parkingd's cmd/lock vs the bare evt/plate round trip
 #include "api_bench.hpp"
 #include "bench_util.hpp"
 #include "ingest.hpp"
 #include "ocpp_bench.hpp"
 #include "ocpp_load.hpp"
+#include "parking_bench.hpp"
 #include "platform.hpp"
 
 #include "common/ledger.hpp"
@@ -507,9 +510,11 @@ int main(int argc, char** argv) {
     using namespace pilehub::bench;
     if (argc < 2) {
         std::cerr
-            << "usage: pilehub-bench ingest|bare|platform|money|debit|http|scale|api|ocpp|ocpp-echo [--key value]...\n"
+            << "usage: pilehub-bench ingest|bare|platform|money|debit|http|scale|api|ocpp|ocpp-echo|parking [--key "
+               "value]...\n"
                "  api --bin-dir DIR --wrk-s S --starts N [--warmup N] [--wrk-c C]: the API half of benchmark 3\n"
-               "  ocpp --bin-dir DIR [--chargers N] [--window-s W] [--starts K] [--saturate-s S]: the OCPP gateway\n";
+               "  ocpp --bin-dir DIR [--chargers N] [--window-s W] [--starts K] [--saturate-s S]: the OCPP gateway\n"
+               "  parking --bin-dir DIR [--cameras N] [--window-s W] [--rate R]: plate in → cmd/lock latency\n";
         return 2;
     }
     ::signal(SIGPIPE, SIG_IGN);
@@ -588,6 +593,16 @@ int main(int argc, char** argv) {
         }
         if (cmd == "ocpp-echo")
             return run_ocpp_echo(a.num("port", 0));
+        if (cmd == "parking") {
+            ParkingBenchOptions o;
+            o.bin_dir = a.get("bin-dir", o.bin_dir);
+            o.cameras = a.num("cameras", o.cameras);
+            o.window_s = a.num("window-s", o.window_s);
+            o.bare_s = a.num("bare-s", o.bare_s);
+            o.rate = std::stod(a.get("rate", "50"));
+            o.stay_s = a.num("stay-s", o.stay_s);
+            return run_parking_bench(o);
+        }
     } catch (const std::exception& e) {
         std::cerr << "pilehub-bench " << cmd << ": " << e.what() << "\n";
         return 1;

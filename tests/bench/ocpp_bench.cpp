@@ -251,11 +251,8 @@ std::pair<double, double> echo_phase(const OcppBenchOptions& o) {
 void seed_ocpp(const std::string& dir, const std::vector<OcppChargerSpec>& chargers, const std::string& gateway_key) {
     db::Database core(dir + "/pilehub.db");
     db::migrate(core, db::core_migrations());
+    const auto station = add_station_with_tariff(core, "Bench Car Park", energy_tariff()).first;
     registry::Store reg(core);
-    registry::Station st;
-    st.operator_id = reg.ensure_operator("bench", 1);
-    st.name = "Bench Car Park";
-    const auto station = reg.add_station(st, 1);
     const auto now = SystemClock::instance().now_ms();
     for (const auto& c : chargers) {
         registry::Device d;
@@ -267,10 +264,6 @@ void seed_ocpp(const std::string& dir, const std::vector<OcppChargerSpec>& charg
         reg.add_device(d, broker::hash_password(ocpp_identity::mqtt_password(gateway_key, c.id)), now,
                        broker::hash_password(c.key));
     }
-    db::Statement(core, "INSERT INTO tariffs (station_id, version, document, effective_from, created_at) "
-                        "VALUES (?1, 1, ?2, 0, 0)")
-        .bind_all(station, energy_tariff())
-        .run();
     db::Database tele(dir + "/telemetry.db");
     db::migrate(tele, db::telemetry_migrations());
 }

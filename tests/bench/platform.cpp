@@ -266,15 +266,26 @@ void Blaster::run(std::size_t first, std::size_t stride, double share) {
     }
 }
 
+std::pair<std::int64_t, std::int64_t> add_station_with_tariff(db::Database& core, const std::string& name,
+                                                              const std::string& tariff) {
+    registry::Store reg(core);
+    registry::Station st;
+    st.operator_id = reg.ensure_operator("bench", 1);
+    st.name = name;
+    const auto station = reg.add_station(st, 1);
+    db::Statement(core, "INSERT INTO tariffs (station_id, version, document, effective_from, created_at) "
+                        "VALUES (?1, 1, ?2, 0, 0)")
+        .bind_all(station, tariff)
+        .run();
+    return {station, core.last_insert_rowid()};
+}
+
 std::pair<std::int64_t, std::int64_t> seed_core(const std::string& core_path, const std::vector<std::string>& devices,
                                                 int ports) {
     db::Database core(core_path);
     db::migrate(core, db::core_migrations());
+    const auto [station, tariff] = add_station_with_tariff(core, "Bench Garden", kTariff);
     registry::Store reg(core);
-    registry::Station st;
-    st.operator_id = reg.ensure_operator("bench", 1);
-    st.name = "Bench Garden";
-    const auto station = reg.add_station(st, 1);
     // add_device is its own transaction; synchronous=NORMAL in WAL keeps this quick.
     for (const auto& id : devices) {
         registry::Device d;
@@ -283,10 +294,7 @@ std::pair<std::int64_t, std::int64_t> seed_core(const std::string& core_path, co
         d.ports = ports;
         reg.add_device(d, "unused-hash", 1);
     }
-    db::Statement tariff(core, "INSERT INTO tariffs (station_id, version, document, effective_from, created_at) "
-                               "VALUES (?1, 1, ?2, 0, 0)");
-    tariff.bind_all(station, std::string(kTariff)).run();
-    return {core.last_insert_rowid(), station};
+    return {tariff, station};
 }
 
 void add_charging_sessions(const std::string& core_path, const std::vector<std::string>& piles, int ports,

@@ -139,6 +139,11 @@ private:
 /// which 1..`charging` charge the sessions `<device>-<n>` (add_charging_sessions) at 180 W.
 std::pair<std::string, std::string> tele_template(int sockets, const std::string& device = {}, int charging = 0);
 
+/// In a migrated core database: operator "bench", a station named `name`, and `tariff` (a tariff
+/// document) in force from the start. Returns the station id and the tariff id.
+std::pair<std::int64_t, std::int64_t> add_station_with_tariff(db::Database& core, const std::string& name,
+                                                              const std::string& tariff);
+
 /// Seeds a core database: operator, station, power tariff, `devices` with `ports` sockets each.
 /// Returns the tariff id and the station id.
 std::pair<std::int64_t, std::int64_t> seed_core(const std::string& core_path, const std::vector<std::string>& devices,

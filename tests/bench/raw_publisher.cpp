@@ -78,6 +78,19 @@ void RawPublisher::add(std::string_view topic, std::string_view p1, std::string_
     ++frames_added_;
 }
 
+void RawPublisher::publish(std::string_view topic, std::string_view payload, int qos, bool retained) {
+    if (fd_ < 0) {
+        ++lost_;
+        return;
+    }
+    if (qos > 0 && ++packet_id_ == 0)
+        packet_id_ = 1;
+    const auto before = out_.size();
+    frames::append_publish(out_, topic, payload, qos > 0 ? 1 : 0, retained, false, packet_id_);
+    bytes_added_ += out_.size() - before;
+    ++frames_added_;
+}
+
 std::size_t RawPublisher::flush() {
     if (fd_ < 0)
         return 0;
@@ -116,7 +129,7 @@ std::size_t RawPublisher::flush() {
         frames_done_ = marks_.front().second;
         marks_.pop_front();
     }
-    // The broker only ever sends PINGRESP here (nothing is subscribed); 0 means it closed.
+    // The broker only ever sends PINGRESP and PUBACK here (nothing is subscribed); 0 means it closed.
     char sink[256];
     while (!broken) {
         const auto n = ::recv(fd_, sink, sizeof sink, MSG_DONTWAIT);

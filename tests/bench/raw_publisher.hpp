@@ -3,9 +3,9 @@
 // 127.0.0.1, written to directly, without Paho. Paho's publish path (a heap copy, a command queue,
 // a wake-up of its send thread and one write per message) caps one process at about 20 000 QoS 0
 // messages/s here, below what the broker delivers to one subscriber; this publisher appends many
-// PUBLISH frames to one buffer and hands it to the kernel with one non-blocking send(). It only
-// publishes QoS 0 (nothing to acknowledge, no session state) and keeps the connection alive with
-// PINGREQ.
+// PUBLISH frames to one buffer and hands it to the kernel with one non-blocking send(). It
+// publishes QoS 0, or QoS 1 whose PUBACKs it reads and throws away (clean session: nothing is
+// resent), and keeps the connection alive with PINGREQ.
 //
 // Non-blocking, because Mosquitto reads one packet per ready connection per turn of its event
 // loop: a generator that blocks on one full connection leaves the broker one connection to read
@@ -34,6 +34,9 @@ public:
     /// Appends one QoS 0 PUBLISH to the outgoing bytes; the payload is the concatenation of its
     /// parts (a template split around a counter needs no copy of its own).
     void add(std::string_view topic, std::string_view p1, std::string_view p2 = {}, std::string_view p3 = {});
+    /// Appends one PUBLISH of `payload` at `qos` (0 or 1; QoS 1 takes the next packet id, its
+    /// PUBACK is discarded by flush()), `retained` or not.
+    void publish(std::string_view topic, std::string_view payload, int qos, bool retained);
     /// Hands as much of the outgoing bytes to the kernel as it takes now, without waiting (plus a
     /// PINGREQ when half the keep-alive has passed since the last one), and discards what the
     /// broker sent (PINGRESPs). Returns how many PUBLISH frames were completely handed over by
@@ -58,6 +61,7 @@ private:
     std::uint64_t bytes_done_ = 0, bytes_added_ = 0, frames_added_ = 0, frames_done_ = 0;
     std::deque<std::pair<std::uint64_t, std::uint64_t>> marks_;
     std::uint64_t lost_ = 0;
+    std::uint16_t packet_id_ = 0;
     std::chrono::steady_clock::time_point last_ping_;
     std::chrono::milliseconds ping_every_;
 };

@@ -1,7 +1,8 @@
 // The benchmark's raw MQTT publisher (tests/bench/raw_publisher.hpp) against the real broker
 // configuration: it logs in as a device, its batched QoS 0 frames arrive whole and in order at a
-// Paho subscriber, and a wrong password is refused. And the discard sink that stands in for the
-// broker when the generator's own ceiling is measured takes every byte handed to it.
+// Paho subscriber, its QoS 1 and retained messages arrive (the retained one at a later subscriber)
+// while the broker's PUBACKs are read and dropped, and a wrong password is refused. And the discard sink that stands in
+// for the broker when the generator's own ceiling is measured takes every byte handed to it.
 #include "tests/bench/discard_sink.hpp"
 #include "tests/bench/raw_publisher.hpp"
 #include "tests/support/broker.hpp"
@@ -57,6 +58,34 @@ TEST_CASE("raw publisher: batched QoS 0 frames from a device user arrive whole a
             break;
         }
     }
+    sub->stop();
+}
+
+TEST_CASE("raw publisher: QoS 1 messages go out with their PUBACKs read and dropped; a retained one reaches a "
+          "later subscriber") {
+    test::Broker broker({{"raw-1", ""}});
+    bench::RawPublisher pub(broker.port(), "raw-1", broker.password("raw-1"));
+    pub.publish(topics::presence("raw-1"), R"({"v":1,"online":true,"boot":1})", 1, true);
+    constexpr int kEvents = 300;
+    for (int i = 0; i < kEvents; ++i)
+        pub.publish(topics::evt("raw-1", "plate"), "{\"i\":" + std::to_string(i) + "}", 1, false);
+    CHECK(pub.flush() == kEvents + 1);
+
+    // Subscribed after the presence was published: it arrives as the retained message.
+    test::Inbox inbox;
+    auto sub = test::connect_client(broker.client_options("svc.monitor"),
+                                    {topics::presence("raw-1"), topics::evt("raw-1", "plate")}, &inbox);
+    CHECK(inbox.wait_for(topics::presence("raw-1"), "\"online\":true", 5s));
+    // The broker's 301 PUBACKs are read by flush() without breaking the connection.
+    for (int i = 0; i < 20; ++i) {
+        pub.flush();
+        std::this_thread::sleep_for(10ms);
+    }
+    REQUIRE(pub.ok());
+    pub.publish(topics::evt("raw-1", "plate"), R"({"i":"after"})", 1, false);
+    CHECK(pub.flush() == 1);
+    CHECK(inbox.wait_for(topics::evt("raw-1", "plate"), "after", 5s));
+    CHECK(pub.ok());
     sub->stop();
 }
 
