@@ -695,3 +695,48 @@ TEST_CASE("api parking: the OpenAPI document lists every parking route") {
                           "space_reserved", "device_failed"})
         CHECK(codes.count(c) == 1);
 }
+
+TEST_CASE("api parking e2e: the real parkingd lowers a simulated camera's lock and takes a snapshot for the "
+          "operator") {
+    for (const char* w : {"parkingd", "pilehub-sim"}) {
+        if (!Worker::built(w)) {
+            MESSAGE("skipped: " << w << " is not built in " << PILEHUB_BINARY_DIR);
+            return;
+        }
+    }
+    Stack st;
+    const auto admin = st.admin();
+    const auto station = st.station(admin, "Parking E2E");
+    auto cam = st.device(admin, "e2e-cam", station, 2, "camera");
+    {
+        std::ofstream f(st.dir() + "/fleet.json");
+        f << fmt::format(R"({{"devices":[{{"id":"e2e-cam","kind":"camera","spaces":2,"password":"{}"}}]}})",
+                         cam.str("mqtt_password"));
+    }
+    Worker parkingd(st, "parkingd");
+    SpawnOptions so;
+    so.output = st.dir() + "/sim.log";
+    auto sim = Process::spawn({std::string(PILEHUB_BINARY_DIR) + "/workers/pilehub-sim/pilehub-sim", "--fleet",
+                               st.dir() + "/fleet.json", "--state-dir", st.dir() + "/sim", "--port",
+                               std::to_string(st.broker().port()), "--speed", "10"},
+                              so);
+    REQUIRE_MESSAGE(eventually(
+                        [&] {
+                            return st.get(fmt::format("/api/v1/admin/spaces?station_id={}", station), admin)
+                                .boolean("spaces.0.camera_online");
+                        },
+                        20s),
+                    "the simulated camera never came online:\n"
+                        << tail(slurp(st.dir() + "/sim.log")));
+    auto lowered = st.post("/api/v1/admin/spaces/e2e-cam-1/lock", R"({"action":"lower"})", admin);
+    REQUIRE_MESSAGE(lowered.status == 200, lowered << "\n" << tail(slurp(st.dir() + "/parkingd.log")));
+    CHECK(lowered.str("space") == "e2e-cam-1");
+    CHECK(lowered.str("lock.st") == "lowered");
+    auto snap = st.post("/api/v1/admin/spaces/e2e-cam-2/snapshot", "", admin);
+    REQUIRE_MESSAGE(snap.status == 200, snap << "\n" << tail(slurp(st.dir() + "/parkingd.log")));
+    CHECK(snap.i64("capture.id") > 0);
+    CHECK_FALSE(snap.str("capture.image_url").empty());
+    auto caps = st.get("/api/v1/admin/captures?device=e2e-cam", admin);
+    CHECK(caps.size("captures") >= 1);
+    sim.stop();
+}
