@@ -208,7 +208,7 @@ void add_admin_report_routes(Router& r, Services& s) {
               .admin("exports.read")
               .q(format_param())
               .q(integer("station_id", false, 1, INT64_MAX, "One station."))
-              .q(str_enum("state", false, {"open", "paid", "unpaid", "free"}, "One state."))
+              .q(str_enum("state", false, parking_order_states(), "One state."))
               .q(str("from", false, 40, "Arrived from (RFC 3339 or YYYY-MM-DD)."))
               .q(str("to", false, 40, "Arrived before (RFC 3339 or YYYY-MM-DD)."))
               .produce("text/csv")

@@ -37,6 +37,8 @@ void add_admin_report_routes(Router& r, Services& s);
 void add_parking_routes(Router& r, Services& s);
 void add_admin_parking_routes(Router& r, Services& s);
 
+/// The `state` filter of parking orders: the occupancy state words (parking::OccupancyState).
+std::vector<std::string> parking_order_states();
 /// The filter of the operator's parking-order list and export: `station_id` (in the operator's
 /// scope, else 404), `state`, `from`, `to` (arrival); the operator's scope.
 OrderFilter parking_order_filter(const Services& s, const Request& req);

@@ -17,10 +17,24 @@
 namespace pilehub::api {
 namespace {
 
-const std::vector<std::string> kPlateColors{"blue", "yellow", "green", "white", "black", "yellow_green"};
-const std::vector<std::string> kOrderStates{"open", "paid", "unpaid", "free"};
-const std::vector<std::string> kReservationStates{"active",    "reserved",  "occupying",
-                                                  "completed", "cancelled", "timed_out"};
+/// The colours a rider's plate may have: the words parking::parse_plate_color reads.
+std::vector<std::string> plate_colors() {
+    std::vector<std::string> out;
+    for (auto c : {payloads::PlateColor::Blue, payloads::PlateColor::Yellow, payloads::PlateColor::Green,
+                   payloads::PlateColor::White, payloads::PlateColor::Black, payloads::PlateColor::YellowGreen})
+        out.emplace_back(payloads::to_string(c));
+    return out;
+}
+
+/// The `state` filter of the operator's reservation list: `active` and every state word.
+std::vector<std::string> reservation_states() {
+    std::vector<std::string> out{"active"};
+    for (auto st : {parking::ReservationState::Reserved, parking::ReservationState::Occupying,
+                    parking::ReservationState::Completed, parking::ReservationState::Cancelled,
+                    parking::ReservationState::TimedOut})
+        out.emplace_back(parking::to_string(st));
+    return out;
+}
 
 /// A list's page: `limit` (default 50) and `offset`.
 template <typename Filter> void page(Filter& f, const Request& req) {
@@ -262,7 +276,7 @@ void add_parking_routes(Router& r, Services& s) {
               .answers("{plate, color, certified, certified_at, created_at}")
               .rider()
               .field(str("plate", true, 64, "The plate number, e.g. 京A12345."))
-              .field(str_enum("color", true, kPlateColors, "The plate's colour (green, yellow_green: new energy)."))
+              .field(str_enum("color", true, plate_colors(), "The plate's colour (green, yellow_green: new energy)."))
               .ok(201)
               .refuses({ErrorCode::PlateTaken})
               .handle([&s](Request& req) {
@@ -733,7 +747,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
                        "phone}]}")
               .admin("sessions.read")
               .q(integer("station_id", false, 1, INT64_MAX, "One station."))
-              .q(str_enum("state", false, kReservationStates, "active (reserved or occupying) or one state."))
+              .q(str_enum("state", false, reservation_states(), "active (reserved or occupying) or one state."))
               .q(limit_param())
               .q(offset_param())
               .refuses({ErrorCode::NotFound})
@@ -776,7 +790,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
                 "{orders: [{id, station_id, space, plate, ..., fee_fen, owed_fen, state, account_id, reservation_id}]}")
             .admin("sessions.read")
             .q(integer("station_id", false, 1, INT64_MAX, "One station."))
-            .q(str_enum("state", false, kOrderStates, "One state."))
+            .q(str_enum("state", false, parking_order_states(), "One state."))
             .q(str("from", false, 40, "Arrived from (RFC 3339 or YYYY-MM-DD)."))
             .q(str("to", false, 40, "Arrived before (RFC 3339 or YYYY-MM-DD)."))
             .q(limit_param())
@@ -787,6 +801,14 @@ void add_admin_parking_routes(Router& r, Services& s) {
                 page(f, req);
                 return Response::json(orders_reply(s, f, true));
             }));
+}
+
+std::vector<std::string> parking_order_states() {
+    std::vector<std::string> out;
+    for (auto st : {parking::OccupancyState::Open, parking::OccupancyState::Paid, parking::OccupancyState::Unpaid,
+                    parking::OccupancyState::Free})
+        out.emplace_back(parking::to_string(st));
+    return out;
 }
 
 OrderFilter parking_order_filter(const Services& s, const Request& req) {
