@@ -728,6 +728,15 @@ TEST_CASE("api parking e2e: the real parkingd lowers a simulated camera's lock a
                         20s),
                     "the simulated camera never came online:\n"
                         << tail(slurp(st.dir() + "/sim.log")));
+    // parkingd raises the free spaces' locks first (the simulator starts them down); a command that
+    // meets a moving lock is answered busy and waits for parkingd's next send.
+    REQUIRE_MESSAGE(eventually(
+                        [&] {
+                            auto sp = st.get(fmt::format("/api/v1/admin/spaces?station_id={}", station), admin);
+                            return sp.str("spaces.0.lock.st") == "raised" && sp.str("spaces.1.lock.st") == "raised";
+                        },
+                        20s),
+                    tail(slurp(st.dir() + "/parkingd.log")));
     auto lowered = st.post("/api/v1/admin/spaces/e2e-cam-1/lock", R"({"action":"lower"})", admin);
     REQUIRE_MESSAGE(lowered.status == 200, lowered << "\n" << tail(slurp(st.dir() + "/parkingd.log")));
     CHECK(lowered.str("space") == "e2e-cam-1");
