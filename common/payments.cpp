@@ -2,6 +2,7 @@
 
 #include "common/crypto.hpp"
 #include "common/files.hpp"
+#include "common/parking_fees.hpp"
 
 #include <fmt/format.h>
 
@@ -412,6 +413,8 @@ CallbackResult Payments::handle_callback(std::string_view provider, const Callba
     if (posting.outcome != ledger::Outcome::Applied)
         return refuse(CallbackStatus::OrderMismatch,
                       fmt::format("order {} cannot be credited: {}", o->id, ledger::to_string(posting.outcome)), o);
+    // Parking stays left unpaid are collected with the money that just came in (BILLING §5).
+    parking::collect_unpaid(tx, db_, led, o->account_id, clock_.now_ms());
     tx.commit();
     CallbackResult r;
     r.status = CallbackStatus::Credited;

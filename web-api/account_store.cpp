@@ -1,5 +1,7 @@
 #include "web-api/account_store.hpp"
 
+#include "common/parking_fees.hpp"
+
 namespace pilehub::api {
 namespace {
 
@@ -203,6 +205,18 @@ ledger::Posting AccountStore::charge(db::Transaction& tx, const std::string& car
     debit.kind = ledger::Kind::CardFee;
     debit.meta = ledger::Meta{fee.idempotency_key, card_no, fee.actor, "card fee"};
     return ledger::Ledger(db_, clock).debit(tx, debit);
+}
+
+ledger::Posting AccountStore::recharge(const ledger::Credit& c, const Clock& clock) {
+    db::Transaction tx(db_);
+    ledger::Ledger led(db_, clock);
+    auto p = led.credit(tx, c);
+    if (p.outcome != ledger::Outcome::Applied)
+        return p;
+    if (c.real_fen > Fen(0)) // real money came in: the stays its plates left unpaid are paid from it
+        parking::collect_unpaid(tx, db_, led, c.account_id, clock.now_ms());
+    tx.commit();
+    return p;
 }
 
 CardChange AccountStore::issue_card(const CardRow& c, const std::optional<CardFee>& fee, const Clock& clock) {

@@ -98,6 +98,9 @@ public:
     bool unbind_card(const std::string& card_no);
     /// Issues a card and debits its fee, if any, in one transaction.
     CardChange issue_card(const CardRow& c, const std::optional<CardFee>& fee, const Clock& clock);
+    /// A counter recharge: credits the wallet and, when real money came in, collects in the same
+    /// transaction the unpaid parking stays of the account's plates (parking::collect_unpaid, BILLING §5).
+    ledger::Posting recharge(const ledger::Credit& c, const Clock& clock);
     /// Binds a card (as bind_card) and debits its fee, if any, in one transaction.
     CardChange bind_card_charging(const std::string& card_no, std::int64_t account_id, const std::string& name,
                                   EpochMs now, const std::optional<CardFee>& fee, const Clock& clock);

@@ -1,11 +1,11 @@
 #pragma once
 #include "common/clock.hpp"
-#include "web-api/station_counts.hpp"
 #include "common/db.hpp"
 #include "common/mqtt.hpp"
 #include "common/payments.hpp"
 #include "common/rpc.hpp"
 #include "web-api/settings.hpp"
+#include "web-api/station_counts.hpp"
 
 #include <memory>
 #include <mutex>
@@ -91,6 +91,7 @@ struct Services {
     std::unique_ptr<DbPool> core;
     std::unique_ptr<DbPool> telemetry;
     SessionService* sessions = nullptr;   ///< may be null in tests: rpc routes answer 504
+    rpc::Client* rpc = nullptr;           ///< other workers' rpc (parkingd); may be null: those routes answer 504
     Publish publish;                      ///< may be empty in tests
     DeviceCache* devices = nullptr;       ///< may be null: live state then comes from the database only
     StationCountsCache station_counts;    ///< rider lists' socket counts, for settings.station_counts_ttl_ms

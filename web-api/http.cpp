@@ -97,6 +97,13 @@ FieldSpec key_param(std::string name, std::string doc) {
     return f;
 }
 
+FieldSpec text_param(std::string name, std::int64_t max_len, std::string doc) {
+    FieldSpec f = key_param(std::move(name), std::move(doc));
+    f.max = max_len;
+    f.any_text = true;
+    return f;
+}
+
 void fail(ErrorCode code, std::string message) {
     throw ApiError(code, std::move(message));
 }
@@ -219,6 +226,8 @@ std::string Request::target() const {
 std::string param_pattern(const FieldSpec& p) {
     if (p.type == FieldType::Integer)
         return "([0-9]{1,18})";
+    if (p.any_text)
+        return fmt::format("([^/]{{1,{}}})", p.max.value_or(64));
     return "([A-Za-z0-9_.:-]{1,64})";
 }
 

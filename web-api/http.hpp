@@ -53,6 +53,7 @@ struct FieldSpec {
     std::vector<std::string> one_of; ///< strings: the allowed words
     std::optional<double> num_min;   ///< numbers (coordinates): bounds
     std::optional<double> num_max;
+    bool any_text = false; ///< path parameters: any text but `/` (a plate: `京A12345`), up to `max` bytes
 };
 
 /// Builders for FieldSpec, so route tables read as one line per field.
@@ -226,6 +227,8 @@ struct Route {
     }
 };
 
+/// A path parameter of any text but `/` (percent-encoded in the URL), at most `max_len` bytes.
+FieldSpec text_param(std::string name, std::int64_t max_len, std::string doc);
 /// A path parameter holding a numeric id.
 FieldSpec id_param(std::string name = "id", std::string doc = "Numeric id.");
 /// A path parameter holding a textual key (device id, session id, card number, socket code).

@@ -51,6 +51,7 @@ public:
         mqtt_->on_connect([this] { mqtt_->publish(daemon::status_message(name_, true)); });
         sessions_ = std::make_unique<api::RpcSessionService>(*rpc_);
         s_.sessions = sessions_.get();
+        s_.rpc = rpc_.get();
         s_.devices = &cache_;
         s_.publish = [this](const mqtt::Message& m) { return mqtt_->publish(m); };
         mqtt_->start();

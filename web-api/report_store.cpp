@@ -15,6 +15,11 @@ constexpr const char* kChargeFigures =
     "SELECT coalesce(sum(-(l.real_fen + l.bonus_fen)), 0), coalesce(sum(-l.real_fen), 0) FROM ledger l "
     "LEFT JOIN sessions s ON s.id = l.ref WHERE l.kind = 'charge' AND l.at >= ?1 AND l.at < ?2 AND "
     "(?3 IS NULL OR s.station_id IN (SELECT value FROM json_each(?3)))";
+// A parking fee counts for the station of the stay it paid (occupancies.ledger_id).
+constexpr const char* kParkingFigures =
+    "SELECT coalesce(sum(-(l.real_fen + l.bonus_fen)), 0) FROM ledger l LEFT JOIN occupancies o ON o.ledger_id = l.id "
+    "WHERE l.kind = 'parking' AND l.at >= ?1 AND l.at < ?2 AND (?3 IS NULL OR o.station_id IN (SELECT value FROM "
+    "json_each(?3)))";
 constexpr const char* kSessionFigures =
     "SELECT coalesce(sum(energy_wh), 0), count(*), coalesce(sum(duration_s), 0) FROM sessions WHERE state = "
     "'completed' "
@@ -78,6 +83,12 @@ Figures ReportStore::figures(EpochMs from, EpochMs to, const std::optional<std::
         st.step();
         f.charge_fen = st.int64(0);
         f.charge_real_fen = st.int64(1);
+    }
+    {
+        db::Statement st(db_, kParkingFigures);
+        bind_period(st, from, to, sj);
+        st.step();
+        f.parking_fen = st.int64(0);
     }
     {
         db::Statement st(db_, kSessionFigures);

@@ -19,6 +19,7 @@ struct Figures {
     std::int64_t charge_real_fen = 0; ///< of which real money
     std::int64_t refund_fen = 0;      ///< Σ −real_fen of refunds
     std::int64_t card_fee_fen = 0;    ///< Σ −real_fen of card fees
+    std::int64_t parking_fen = 0;     ///< parking revenue: Σ −(real + bonus) of parking entries (the stay's station)
     std::int64_t energy_wh = 0;       ///< Σ energy of sessions that ended in the period
     std::int64_t sessions = 0;        ///< sessions that ended in the period (completed)
     std::int64_t charging_s = 0;      ///< Σ their duration

@@ -17,7 +17,8 @@ constexpr std::int64_t kMaxExportRows = 200'000;
 void write_figures(json::Writer& w, const Figures& f) {
     w.begin_object().field("recharge_fen", f.recharge_fen).field("bonus_given_fen", f.bonus_given_fen);
     w.field("charge_fen", f.charge_fen).field("charge_real_fen", f.charge_real_fen).field("refund_fen", f.refund_fen);
-    w.field("card_fee_fen", f.card_fee_fen).field("energy_wh", f.energy_wh).field("sessions", f.sessions);
+    w.field("card_fee_fen", f.card_fee_fen).field("parking_fen", f.parking_fen).field("energy_wh", f.energy_wh);
+    w.field("sessions", f.sessions);
     w.field("charging_s", f.charging_s).field("new_accounts", f.new_accounts).end_object();
 }
 
@@ -166,7 +167,8 @@ void add_admin_report_routes(Router& r, Services& s) {
               .q(format_param())
               .q(str("from", false, 40, "From (RFC 3339 or YYYY-MM-DD)."))
               .q(str("to", false, 40, "Before (RFC 3339 or YYYY-MM-DD)."))
-              .q(str_enum("kind", false, {"recharge", "bonus", "charge", "refund", "adjust", "card_fee"}, "One kind."))
+              .q(str_enum("kind", false, {"recharge", "bonus", "charge", "refund", "adjust", "card_fee", "parking"},
+                          "One kind."))
               .q(integer("account_id", false, 1, INT64_MAX, "One account."))
               .produce("text/csv")
               .handle([&s](Request& req) {
@@ -199,6 +201,39 @@ void add_admin_report_routes(Router& r, Services& s) {
                                         e.real_after, e.bonus_after, fen_text(e.real_fen), e.ref, e.op, e.note});
                   }
                   return send(t, req.query("format").value_or("csv"), "ledger");
+              }));
+
+    r.add(Route::make(Method::Get, "/api/v1/admin/exports/parking-orders", "admin.exports.parking_orders",
+                      "admin-reports", "Parking orders (stays and their fees) as CSV or XLSX")
+              .admin("exports.read")
+              .q(format_param())
+              .q(integer("station_id", false, 1, INT64_MAX, "One station."))
+              .q(str_enum("state", false, parking_order_states(), "One state."))
+              .q(str("from", false, 40, "Arrived from (RFC 3339 or YYYY-MM-DD)."))
+              .q(str("to", false, 40, "Arrived before (RFC 3339 or YYYY-MM-DD)."))
+              .produce("text/csv")
+              .refuses({ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  auto f = parking_order_filter(s, req);
+                  f.limit = kMaxExportRows;
+                  auto d = s.core->get();
+                  exports::Table t;
+                  t.name = "parking_orders";
+                  t.headers = {"id",       "station_id", "space",       "plate",      "color",   "arrived_at",
+                               "left_at",  "duration_s", "charging_s",  "billable_s", "fee_fen", "fee_yuan",
+                               "owed_fen", "state",      "whitelisted", "account_id", "paid_at"};
+                  auto opt_time = [&](std::optional<EpochMs> v) { return v ? when(s, *v) : std::string(); };
+                  auto opt_int = [](std::optional<std::int64_t> v) {
+                      return v ? exports::Cell(*v) : exports::Cell(std::string());
+                  };
+                  for (const auto& o : ParkingStore(*d).orders(f))
+                      t.rows.push_back({o.id, o.station_id, o.space.str(), o.plate.value_or(""), o.color.value_or(""),
+                                        when(s, o.arrived_at), opt_time(o.left_at), opt_int(o.duration_s),
+                                        opt_int(o.charging_s), opt_int(o.billable_s), opt_int(o.fee_fen),
+                                        o.fee_fen ? fen_text(*o.fee_fen) : std::string(), o.owed_fen, o.state,
+                                        std::int64_t{o.whitelisted ? 1 : 0}, opt_int(o.account_id),
+                                        opt_time(o.paid_at)});
+                  return send(t, req.query("format").value_or("csv"), "parking_orders");
               }));
 }
 

@@ -236,7 +236,7 @@ void add_admin_user_routes(Router& r, Services& s) {
                   c.bonus_fen = Fen(bonus);
                   c.kind = amount > 0 ? ledger::Kind::Recharge : ledger::Kind::Bonus;
                   c.meta = ledger::Meta{staff_key(req, "counter"), "", req.who.name, note};
-                  const auto p = ledger::Ledger(*d, *s.clock).credit(c);
+                  const auto p = accounts.recharge(c, *s.clock);
                   check_posting(p);
                   json::Writer w;
                   w.begin_object().field("duplicate", p.outcome == ledger::Outcome::Duplicate).key("entry");
@@ -300,7 +300,8 @@ void add_admin_user_routes(Router& r, Services& s) {
               .q(str("from", false, 40, "From (RFC 3339 or YYYY-MM-DD)."))
               .q(str("to", false, 40, "Before (RFC 3339 or YYYY-MM-DD)."))
               .q(integer("account_id", false, 1, INT64_MAX, "One account."))
-              .q(str_enum("kind", false, {"recharge", "bonus", "charge", "refund", "adjust", "card_fee"}, "One kind."))
+              .q(str_enum("kind", false, {"recharge", "bonus", "charge", "refund", "adjust", "card_fee", "parking"},
+                          "One kind."))
               .q(limit_param())
               .q(offset_param())
               .handle([&s](Request& req) {

@@ -10,6 +10,7 @@
 #include "web-api/catalog_store.hpp"
 #include "web-api/context.hpp"
 #include "web-api/http.hpp"
+#include "web-api/parking_store.hpp"
 #include "web-api/session_store.hpp"
 
 #include <map>
@@ -33,6 +34,14 @@ void add_admin_device_routes(Router& r, Services& s);
 void add_admin_user_routes(Router& r, Services& s);
 void add_admin_session_routes(Router& r, Services& s);
 void add_admin_report_routes(Router& r, Services& s);
+void add_parking_routes(Router& r, Services& s);
+void add_admin_parking_routes(Router& r, Services& s);
+
+/// The `state` filter of parking orders: the occupancy state words (parking::OccupancyState).
+std::vector<std::string> parking_order_states();
+/// The filter of the operator's parking-order list and export: `station_id` (in the operator's
+/// scope, else 404), `state`, `from`, `to` (arrival); the operator's scope.
+OrderFilter parking_order_filter(const Services& s, const Request& req);
 
 /// An RFC 3339 time in the operator's zone.
 std::string when(const Services& s, EpochMs t);

@@ -82,6 +82,13 @@ FieldSpec max_fen_field() {
     return f;
 }
 
+/// Whether the gun serves a parking space whose active reservation is another account's: such a
+/// gun is not offered to `account_id` (CONTRACT E.1).
+bool gun_reserved_for_other(db::Database& d, std::int64_t account_id, const std::string& device_id, int n) {
+    const auto holder = ParkingStore(d).gun_reserved_by(device_id, n);
+    return holder && *holder != account_id;
+}
+
 const SessionRow& own_session(const std::optional<SessionRow>& row, const Principal& who) {
     // Another rider's session is indistinguishable from none at all.
     if (!row || row->account_id != who.id)
@@ -289,6 +296,8 @@ void add_rider_routes(Router& r, Services& s) {
                   w.begin_object().field("code", code).field("device_id", dev->id).field("n", parsed->n);
                   w.field("kind", rider_port_kind(dev->kind));
                   w.field("state", socket_state(s, cat, dev->id, parsed->n));
+                  // A gun serving a space another rider has reserved is not offered to this one (CONTRACT E.1).
+                  w.field("reserved", gun_reserved_for_other(*d, req.who.id, dev->id, parsed->n));
                   if (dev->kind == "ev_charger")
                       write_gun(w, s, cat, dev->id, parsed->n);
                   w.key("station")
@@ -324,7 +333,8 @@ void add_rider_routes(Router& r, Services& s) {
               .ok(202)
               .refuses({ErrorCode::UnknownSocket, ErrorCode::SocketBusy, ErrorCode::SessionLimit,
                         ErrorCode::DeviceOffline, ErrorCode::BalanceTooLow, ErrorCode::AccountFrozen,
-                        ErrorCode::SocketFaulted, ErrorCode::InvalidMode, ErrorCode::InvalidAmount, ErrorCode::Timeout})
+                        ErrorCode::SocketFaulted, ErrorCode::InvalidMode, ErrorCode::InvalidAmount, ErrorCode::Timeout,
+                        ErrorCode::SpaceReserved})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto socket = b.req_str("socket", svc::kMaxSocketCodeLen);
@@ -345,6 +355,8 @@ void add_rider_routes(Router& r, Services& s) {
                       CatalogStore cat(*d);
                       if (!cat.port_visible(parsed->device_id, parsed->n))
                           fail(ErrorCode::UnknownSocket, "no such socket");
+                      if (gun_reserved_for_other(*d, req.who.id, parsed->device_id, parsed->n))
+                          fail(ErrorCode::SpaceReserved, "this gun serves a parking space reserved for another rider");
                       if (max_fen)
                           if (const auto why = max_fen_problem(
                                   *max_fen, cat.prepaid_amounts(cat.device(parsed->device_id)->station_id)))
