@@ -30,14 +30,14 @@ constexpr const char* kSpaceCols =
     "d.enabled AND coalesce(ar.enabled, 1) AND s.enabled, "
     "coalesce(ss.occupied, 0) OR EXISTS (SELECT 1 FROM occupancies o WHERE o.camera_id = x.device_id AND "
     "o.space = x.n AND o.state = 'open'), r.state, r.account_id, coalesce(ss.lock_st, 'unknown'), "
-    "coalesce(ss.lock_alarm, 0), f.cause, f.detail, f.opened_at "
+    "coalesce(ss.lock_alarm, 0), f.cause, f.detail, f.opened_at, x.side "
     "FROM spaces x JOIN devices d ON d.id = x.device_id JOIN stations s ON s.id = d.station_id "
     "LEFT JOIN areas ar ON ar.id = d.area_id "
     "LEFT JOIN space_states ss ON ss.camera_id = x.device_id AND ss.space = x.n "
     "LEFT JOIN reservations r ON r.camera_id = x.device_id AND r.space = x.n AND r.state IN " PH_ACTIVE " "
     "LEFT JOIN lock_faults f ON f.camera_id = x.device_id AND f.space = x.n AND f.closed_at IS NULL ";
 constexpr const char* kUpdateSpace =
-    "UPDATE spaces SET label = ?, has_lock = ?, ev_gun = ?, enabled = ? WHERE device_id = ? AND n = ?";
+    "UPDATE spaces SET label = ?, has_lock = ?, ev_gun = ?, enabled = ?, side = ? WHERE device_id = ? AND n = ?";
 constexpr const char* kGunAtStation = "SELECT 1 FROM guns g JOIN devices d ON d.id = g.device_id WHERE g.device_id = ? "
                                       "AND g.n = ? AND d.kind = 'ev_charger' AND d.station_id = ?";
 constexpr const char* kGunReservedBy = "SELECT r.account_id FROM spaces x JOIN reservations r ON r.camera_id = "
@@ -139,6 +139,7 @@ SpaceRow read_space(db::Statement& st) {
     s.fault_cause = st.opt_text(14);
     s.fault_detail = st.opt_text(15).value_or("");
     s.fault_opened_at = st.opt_int64(16);
+    s.side = st.opt_text(17);
     return s;
 }
 
@@ -278,7 +279,7 @@ std::vector<SpaceRow> ParkingStore::spaces(std::optional<std::int64_t> station_i
 
 void ParkingStore::update_space(const parking::SpaceId& id, const SpaceSettings& s) {
     db::Statement(db_, kUpdateSpace)
-        .bind_all(s.name, s.has_lock ? 1 : 0, s.ev_gun, s.enabled ? 1 : 0, id.camera, id.n)
+        .bind_all(s.name, s.has_lock ? 1 : 0, s.ev_gun, s.enabled ? 1 : 0, s.side, id.camera, id.n)
         .run();
 }
 

@@ -54,6 +54,7 @@ struct SpaceRow {
     std::optional<std::string> fault_cause; ///< its open lock fault, if any
     std::string fault_detail;
     std::optional<EpochMs> fault_opened_at;
+    std::optional<std::string> side; ///< which side of its camera: `left` or `right` (seed 003 相机管理)
 };
 
 /// The rider's and operator's word for a space (CONTRACT E.2): `disabled` (the space or its camera
@@ -66,6 +67,7 @@ struct SpaceSettings {
     bool has_lock = true;
     std::optional<std::string> ev_gun;
     bool enabled = true;
+    std::optional<std::string> side; ///< `left`, `right` or unset
 };
 
 struct ReservationRow {

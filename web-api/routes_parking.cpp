@@ -90,6 +90,7 @@ void write_space(json::Writer& w, const Services& s, const SpaceRow& sp, bool ad
     if (admin) {
         w.field("station_id", sp.station_id).field("camera_id", sp.id.camera).field("n", sp.id.n);
         w.field("lock_type", sp.has_lock ? "ground_lock" : "none").field("enabled", sp.enabled);
+        w.nullable_field("side", sp.side);
         w.field("camera_enabled", sp.camera_enabled).field("occupied", sp.occupied);
         w.nullable_field("reservation_state", sp.reservation_state);
         w.nullable_field("camera_online", online);
@@ -444,7 +445,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
 
     r.add(Route::make(Method::Put, "/api/v1/admin/spaces/{id}", "admin.spaces.update", "admin-parking",
                       "Change a space: name, lock type, the EV gun it serves (a gun of a charger at the same station; "
-                      "null: none), enabled. Members left out keep their value")
+                      "null: none), enabled, the side of its camera. Members left out keep their value")
               .answers("the space as GET /admin/spaces lists it")
               .admin("devices.write")
               .param(key_param("id", "Space id <camera id>-<n>."))
@@ -452,17 +453,21 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .field(str_enum("lock_type", false, {"ground_lock", "none"}, "ground_lock or none."))
               .field(str("ev_gun", false, svc::kMaxSocketCodeLen, "The gun <charger id>-<n> it serves; null: none."))
               .field(boolean("enabled", false, "Offered to riders."))
+              .field(str_enum("side", false, {"left", "right"},
+                              "Which side of its camera the space lies on (seed 003 相机管理)."))
               .refuses({ErrorCode::UnknownSpace, ErrorCode::InvalidConnector})
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   ParkingStore ps(*d);
                   const auto sp = space_in_scope(ps, req.who, req.param("id"));
                   auto b = req.body();
-                  SpaceSettings set{sp.name, sp.has_lock, sp.ev_gun, sp.enabled};
+                  SpaceSettings set{sp.name, sp.has_lock, sp.ev_gun, sp.enabled, sp.side};
                   set.name = b.opt_str("name", 64).value_or(set.name);
                   if (const auto lock = b.opt_str("lock_type", 16))
                       set.has_lock = *lock == "ground_lock";
                   set.enabled = b.opt_bool("enabled").value_or(set.enabled);
+                  if (const auto side = b.opt_str("side", 8))
+                      set.side = *side;
                   // `"ev_gun": null` clears the gun (the body reader treats null as absent).
                   const bool gun_given = req.document()->HasMember("ev_gun");
                   const auto gun = b.opt_str("ev_gun", svc::kMaxSocketCodeLen);

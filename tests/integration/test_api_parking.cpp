@@ -431,6 +431,9 @@ TEST_CASE("api parking: operators manage spaces, whitelist, plates, reservations
     auto cleared = st.put("/api/v1/admin/spaces/" + p.cam + "-2", R"({"ev_gun":null})", admin);
     CHECK(cleared.at("ev_gun")->IsNull());
     CHECK(cleared.str("name") == "B2");
+    CHECK(cleared.at("side")->IsNull());
+    CHECK(st.put("/api/v1/admin/spaces/" + p.cam + "-2", R"({"side":"left"})", admin).str("side") == "left");
+    CHECK(st.put("/api/v1/admin/spaces/" + p.cam + "-2", R"({"side":"middle"})", admin).code() == "invalid_request");
     CHECK(st.put("/api/v1/admin/spaces/" + p.cam + "-2", fmt::format(R"({{"ev_gun":"{}-9"}})", p.cp), admin).code() ==
           "invalid_connector");
     CHECK(st.put("/api/v1/admin/spaces/" + p.cam + "-2", fmt::format(R"({{"ev_gun":"{}-1"}})", p.cam), admin).code() ==

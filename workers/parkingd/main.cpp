@@ -71,8 +71,9 @@ int main(int argc, char** argv) {
                   "online; an offline camera gets it when it returns.");
         s.add_int("parkingd.lock_max_attempts", 6, 1, 1'000,
                   "Sends to an online camera without an answer before the command fails (a lock fault and an alert).");
-        s.add_int("parkingd.rpc_wait_ms", 15'000, 100, 120'000,
-                  "How long an operator's lock or snapshot request waits for the camera.");
+        s.add_int("parkingd.rpc_wait_ms", 6'000, 100, 120'000,
+                  "How long an operator's lock or snapshot request waits for the camera (below the API's "
+                  "pilehub-api.command_timeout_ms, so the operator hears parkingd's timeout, not the API's).");
         s.add_int("parkingd.config_refresh_s", 30, 1, 3'600,
                   "How often the spaces' settings (lock, gun, enabled) are read again.");
     };

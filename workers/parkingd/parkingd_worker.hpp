@@ -32,7 +32,7 @@ struct Options {
     EpochMs lock_exp_ms = 30'000;         ///< a lock command's `exp` after each send
     EpochMs lock_retry_ms = 10'000;       ///< an unanswered lock command is re-sent after this
     int lock_max_attempts = 6;            ///< sends while online before a command fails (`no answer`)
-    EpochMs rpc_wait_ms = 15'000;         ///< how long an operator's lock or snapshot request waits
+    EpochMs rpc_wait_ms = 6'000;          ///< how long an operator's lock or snapshot request waits
     EpochMs reservation_check_ms = 5'000; ///< how often reservation holds are checked
     EpochMs config_refresh_ms = 30'000;   ///< how often spaces (lock, gun, enabled) are read again
     EpochMs max_skew_ms = 600'000;        ///< a device `ts` further than this from ours is replaced by receive time

@@ -125,7 +125,8 @@ TEST_CASE("parking store: the gun of a reserved space is held for the reservatio
     CHECK_FALSE(w.ps.gun_at_station("cam", 1, w.station)); // a camera has no guns
     CHECK_FALSE(w.ps.gun_at_station("cp", 1, w.station + 1));
     auto s = *w.ps.space({"cam", 1});
-    w.ps.update_space(s.id, SpaceSettings{"A1", true, "cp-2", true});
+    w.ps.update_space(s.id, SpaceSettings{"A1", true, "cp-2", true, "right"});
+    CHECK(w.ps.space({"cam", 1})->side == "right");
     CHECK_FALSE(w.ps.gun_reserved_by("cp", 2));
     REQUIRE(w.ps.reserve(w.ask(w.b, 1, "B")).first == Reserve::Created);
     CHECK(w.ps.gun_reserved_by("cp", 2) == w.b);
