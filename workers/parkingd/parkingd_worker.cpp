@@ -228,19 +228,24 @@ void Worker::camera_event(const std::string& cam, int n, const payloads::Envelop
         return;
     }
     const auto at = event_time(env.ts);
-    std::vector<MoveLock> moves;
+    // The lock commands the event decides are stored in its own transaction: one synced commit
+    // stands between a plate read and its command.
+    std::vector<std::pair<LockCommand, std::string_view>> commands;
     loop_.with_retry(what, [&] {
+        commands.clear();
         db::Transaction tx(db_);
         if (!store_.first_time(cam, *env.id, clock_.now_ms())) {
             ++counters_.duplicates;
             return;
         }
-        moves = body(tx, *s, at);
+        for (const auto& mv : body(tx, *s, at))
+            if (auto c = store_command(*s, mv.action, mv.cause, "parkingd"))
+                commands.emplace_back(*c, mv.cause);
         tx.commit();
         ++counters_.events;
     });
-    for (const auto& mv : moves)
-        command(*s, mv.action, mv.cause, "parkingd");
+    for (const auto& [c, cause] : commands)
+        install(*s, c, cause, "parkingd");
 }
 
 void Worker::on_plate(const std::string& cam, const mqtt::Message& m) {
@@ -446,19 +451,19 @@ void Worker::lock_seen(Space& s, const payloads::LockState& l, std::string_view 
         finish(s, true, &l, {}, {});
 }
 
-void Worker::command(Space& s, LockAction a, std::string_view cause, std::string_view by) {
+std::optional<LockCommand> Worker::store_command(Space& s, LockAction a, std::string_view cause, std::string_view by) {
     if (!s.track.has_lock)
-        return;
+        return std::nullopt;
     if (s.cmd && s.cmd->action == a && by == "parkingd")
-        return; // already on its way
+        return std::nullopt; // already on its way
     LockCommand c;
     c.rid = fmt::format("lk{}-{}", clock_.now_ms(), ++rid_counter_);
     c.action = a;
-    loop_.with_retry("lock command", [&] {
-        db::Transaction tx(db_);
-        store_.new_lock_command(s.cfg.id, c, cause, by, clock_.now_ms());
-        tx.commit();
-    });
+    store_.new_lock_command(s.cfg.id, c, cause, by, clock_.now_ms());
+    return c;
+}
+
+void Worker::install(Space& s, const LockCommand& c, std::string_view cause, std::string_view by) {
     if (s.cmd)
         lock_rids_.erase(s.cmd->rid);
     if (s.waiter && by == "parkingd") {
@@ -468,8 +473,19 @@ void Worker::command(Space& s, LockAction a, std::string_view cause, std::string
     s.cmd = c;
     lock_rids_[c.rid] = s.cfg.id;
     log::info(log::Ctx{s.cfg.id.camera, {}}, "space {}: {} the lock ({}, {}), rid {}", s.cfg.id.n,
-              a == LockAction::Lower ? "lower" : "raise", cause, by, c.rid);
+              c.action == LockAction::Lower ? "lower" : "raise", cause, by, c.rid);
     send(s);
+}
+
+void Worker::command(Space& s, LockAction a, std::string_view cause, std::string_view by) {
+    std::optional<LockCommand> c;
+    loop_.with_retry("lock command", [&] {
+        db::Transaction tx(db_);
+        c = store_command(s, a, cause, by);
+        tx.commit();
+    });
+    if (c)
+        install(s, *c, cause, by);
 }
 
 void Worker::send(Space& s) {
@@ -492,13 +508,7 @@ void Worker::send(Space& s) {
     ++s.cmd->attempts;
     s.cmd->sent_at = now;
     ++counters_.lock_commands;
-    const auto attempts = s.cmd->attempts;
-    const auto rid = s.cmd->rid;
-    loop_.with_retry("lock sent", [&] {
-        db::Transaction tx(db_);
-        store_.lock_sent(rid, attempts, now);
-        tx.commit();
-    });
+    s.sent_dirty = true; // attempts and sent_at go with the next tick's batch: a crash only re-sends
 }
 
 void Worker::finish(Space& s, bool ok, const payloads::LockState* state, const std::string& code,
@@ -718,20 +728,25 @@ void Worker::tick() {
 }
 
 void Worker::flush_dirty(EpochMs now) {
-    if (std::none_of(spaces_.begin(), spaces_.end(), [](const auto& x) { return x.second.dirty; }))
+    if (std::none_of(spaces_.begin(), spaces_.end(),
+                     [](const auto& x) { return x.second.dirty || x.second.sent_dirty; }))
         return;
     loop_.with_retry("space states", [&] {
         db::Transaction tx(db_);
-        for (auto& [id, s] : spaces_)
+        for (auto& [id, s] : spaces_) {
             if (s.dirty)
                 store_.save_track(id, s.track, s.occupied, now);
+            if (s.sent_dirty && s.cmd)
+                store_.lock_sent(s.cmd->rid, s.cmd->attempts, s.cmd->sent_at);
+        }
         tx.commit();
     });
-    for (auto& [id, s] : spaces_)
-        if (s.dirty) {
-            s.dirty = false;
+    for (auto& [id, s] : spaces_) {
+        if (s.dirty)
             s.saved_occupied = s.occupied;
-        }
+        s.dirty = false;
+        s.sent_dirty = false;
+    }
 }
 
 payloads::Envelope Worker::next_env() {

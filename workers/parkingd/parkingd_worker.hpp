@@ -90,6 +90,7 @@ private:
         bool occupied = false;       ///< what the camera last said
         bool saved_occupied = false; ///< what space_states holds
         bool dirty = false;          ///< a lock position not yet written (flush_dirty)
+        bool sent_dirty = false;     ///< the command's attempts and sent_at not yet written (flush_dirty)
         std::optional<LockCommand> cmd;
         std::optional<Waiter> waiter; ///< an operator's lock request waiting for the camera
     };
@@ -139,6 +140,12 @@ private:
     void lock_seen(Space& s, const payloads::LockState& l, std::string_view source);
     /// Stores a new command for the space (superseding its pending one) and sends it.
     void command(Space& s, payloads::LockAction a, std::string_view cause, std::string_view by);
+    /// In the caller's transaction: the row of a new command (nothing when there is no lock, or
+    /// parkingd's own command for the same move is on its way).
+    std::optional<LockCommand> store_command(Space& s, payloads::LockAction a, std::string_view cause,
+                                             std::string_view by);
+    /// After its row committed: the command replaces the space's pending one and is sent.
+    void install(Space& s, const LockCommand& c, std::string_view cause, std::string_view by);
     void send(Space& s);
     void finish(Space& s, bool ok, const payloads::LockState* state, const std::string& code, const std::string& msg);
     /// Commands the lock where it should be when nothing else moves it (camera back, our start).
