@@ -8,7 +8,9 @@
 #include "common/tariff.hpp"
 
 #include <atomic>
+#include <fstream>
 #include <set>
+#include <thread>
 
 using namespace pilehub;
 using namespace pilehub::test;
@@ -750,5 +752,47 @@ TEST_CASE("api parking e2e: the real parkingd lowers a simulated camera's lock a
     CHECK_FALSE(snap.str("capture.image_url").empty());
     auto caps = st.get("/api/v1/admin/captures?device=e2e-cam", admin);
     CHECK(caps.size("captures") >= 1);
+
+    // An NEV car nobody registered parks on space 2: parkingd leaves its stay unpaid; once its owner
+    // registers the plate, their next recharge pays it, once.
+    constexpr const char* kPaidParking = R"({"tariff": {
+      "name": "Paid parking", "timezone": "Asia/Shanghai", "modes": ["time"],
+      "time": {"fen_per_hour": 100, "options_minutes": [60]},
+      "parking": {"free_minutes": 0, "fen_per_hour": 36000, "raise_delay_s": 1}}})";
+    REQUIRE(st.put(fmt::format("/api/v1/admin/stations/{}/tariff", station), kPaidParking, admin).status == 200);
+    auto control = [&](const std::string& line) { std::ofstream(st.dir() + "/sim/control") << line << "\n"; };
+    const std::string plate = "粤BD77777";
+    control("plate e2e-cam 2 " + plate + " in green");
+    REQUIRE_MESSAGE(eventually(
+                        [&] {
+                            return st.get(fmt::format("/api/v1/admin/spaces?station_id={}", station), admin)
+                                       .str("spaces.1.lock.st") == "lowered";
+                        },
+                        10s),
+                    tail(slurp(st.dir() + "/parkingd.log")));
+    std::this_thread::sleep_for(3s);
+    control("plate e2e-cam 2 " + plate + " out");
+    Http order;
+    REQUIRE_MESSAGE(eventually(
+                        [&] {
+                            order = st.get(fmt::format("/api/v1/admin/parking-orders?station_id={}", station), admin);
+                            return order.size("orders") == 1 && order.str("orders.0.state") == "unpaid";
+                        },
+                        10s),
+                    order << "\n"
+                          << tail(slurp(st.dir() + "/parkingd.log")));
+    const auto owed = order.i64("orders.0.owed_fen");
+    CHECK(owed >= 30); // at least 3 s at 10 fen a second
+    const auto rider = st.rider("13500000077");
+    REQUIRE(st.post("/api/v1/me/plates", fmt::format(R"({{"plate":"{}","color":"green"}})", plate), rider).status ==
+            201);
+    auto pay = st.post("/api/v1/wallet/recharge", R"({"amount_fen":5000})", rider);
+    REQUIRE_MESSAGE(pay.status == 201, pay);
+    REQUIRE(st.post("/api/v1/pay/sandbox/" + pay.str("payment.id") + "/confirm", "{}", rider).status == 200);
+    auto mine = st.get("/api/v1/parking/orders", rider);
+    REQUIRE(mine.size("orders") == 1);
+    CHECK(mine.str("orders.0.state") == "paid");
+    CHECK(st.get("/api/v1/me", rider).i64("wallet.balance_fen") == 5000 - owed);
+    CHECK(st.get("/api/v1/wallet/ledger", rider).str("entries.0.kind") == "parking");
     sim.stop();
 }
