@@ -263,12 +263,14 @@ void Device::reply_plain(std::string_view name, const std::string& rid, payloads
     send_reply(name, rid, plain_reply(rid, st, code, std::move(msg)));
 }
 
-void Device::send_reply(std::string_view name, const std::string& rid, std::string payload) {
+void Device::send_reply(std::string_view name, const std::string& rid, std::string payload, bool remember) {
     std::erase(deferred_, rid);
     auto topic = topics::cmd_reply(id_, name);
-    answered_.push_back({rid, topic, payload});
-    if (answered_.size() > kAnsweredKept)
-        answered_.pop_front();
+    if (remember) {
+        answered_.push_back({rid, topic, payload});
+        if (answered_.size() > kAnsweredKept)
+            answered_.pop_front();
+    }
     emit({std::move(topic), std::move(payload), 1, false});
 }
 

@@ -196,13 +196,14 @@ protected:
         emit({topics::req(id_, name), std::move(text), 1, false});
         return *env.id;
     }
-    /// Replies to a decoded command and remembers the reply under its rid.
+    /// Replies to a decoded command and remembers the reply under its rid, except `busy`: nothing
+    /// was executed, so the same rid sent again later runs (CONTRACT A.6, retries), as for `expired`.
     template <typename Cmd>
     void reply(std::string_view name, const payloads::Message<Cmd>& cmd, payloads::ReplyStatus st,
                std::optional<typename payloads::PayloadTraits<Cmd>::ReplyData> data = std::nullopt,
                std::optional<ErrorCode> code = std::nullopt, std::optional<std::string> msg = std::nullopt) {
         auto r = payloads::make_reply(cmd, next_env(), st, std::move(data), code, std::move(msg));
-        send_reply(name, *cmd.env.rid, payloads::encode(r));
+        send_reply(name, *cmd.env.rid, payloads::encode(r), st != payloads::ReplyStatus::Busy);
     }
     /// A reply without data to any command, by rid (refusals, plain ok).
     void reply_plain(std::string_view name, const std::string& rid, payloads::ReplyStatus st,
@@ -220,8 +221,8 @@ protected:
     }
     /// The reply to `rid` comes later (a lock that is moving); duplicates are ignored meanwhile.
     void defer(const std::string& rid) { deferred_.push_back(rid); }
-    /// Sends a reply that was deferred.
-    void send_reply(std::string_view name, const std::string& rid, std::string payload);
+    /// Sends a reply (one that was deferred, too); `remember` keeps it for a duplicate of the rid.
+    void send_reply(std::string_view name, const std::string& rid, std::string payload, bool remember = true);
     /// Asks the runner for a transport action after this command.
     void request_action(TransportAction a) { action_ = a; }
     /// Asks the runner to apply `c` to the device `c.device` (which may not be in this run: then nothing).

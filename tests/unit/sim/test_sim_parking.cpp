@@ -149,6 +149,15 @@ TEST_CASE("sim parking: the same rid again while its lock moves is answered once
     REQUIRE(replies.size() == 3);
     CHECK(replies[2].payload == replies[1].payload);
     CHECK(h.decoded<payloads::CameraLockEvent>(topics::evt("cam-r", "lock")).size() == 2); // moving, raised
+    // The rid that was busy ran nothing: sent again now that the lock is still, it lowers the lock.
+    h.command("lock", payloads::CameraLockCmd{1, LockAction::Lower}, other);
+    h.run_for(5'000, 100);
+    auto lowered = h.on(reply_topic).back();
+    const auto last = payloads::decode<payloads::Reply<payloads::LockState>>(lowered.payload);
+    REQUIRE(last.ok());
+    CHECK(*last.value().env.rid == other);
+    CHECK(last.value().data.status == RS::Ok);
+    CHECK(last.value().data.data->st == LockStatus::Lowered);
 }
 
 TEST_CASE("sim parking: a retry that comes after a reconnect, while the lock still moves, is not busy") {
