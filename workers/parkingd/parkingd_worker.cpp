@@ -587,7 +587,12 @@ void Worker::on_lock_reply(const std::string& cam, const mqtt::Message& m) {
                code.empty() ? std::string(to_string(ErrorCode::DeviceFailed)) : code, r.msg.value_or(""));
         break;
     case LockResult::Resend:
-        s.cmd->sent_at = r.status == payloads::ReplyStatus::Expired ? 0 : clock_.now_ms();
+        // expired: again at once with a fresh exp; busy (the lock still moving for an earlier
+        // command): again once a move is likely over, not a whole retry period later.
+        s.cmd->sent_at =
+            r.status == payloads::ReplyStatus::Expired
+                ? 0
+                : clock_.now_ms() - opts_.lock_retry_ms + std::min(opts_.busy_retry_ms, opts_.lock_retry_ms);
         send(s);
         break;
     case LockResult::Pending:

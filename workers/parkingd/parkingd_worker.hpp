@@ -31,6 +31,7 @@ struct Options {
     std::chrono::milliseconds tick{200};  ///< due lock rises, re-sends, time-outs are checked this often
     EpochMs lock_exp_ms = 30'000;         ///< a lock command's `exp` after each send
     EpochMs lock_retry_ms = 10'000;       ///< an unanswered lock command is re-sent after this
+    EpochMs busy_retry_ms = 2'000;        ///< a command answered busy (the lock moving) is re-sent after this
     int lock_max_attempts = 6;            ///< sends while online before a command fails (`no answer`)
     EpochMs rpc_wait_ms = 6'000;          ///< how long an operator's lock or snapshot request waits
     EpochMs reservation_check_ms = 5'000; ///< how often reservation holds are checked

@@ -325,6 +325,24 @@ TEST_CASE("parkingd: a lock command waits for an offline camera and goes with th
     CHECK_FALSE(w.worker->pending_lock({kCam, 2}));
 }
 
+TEST_CASE("parkingd: a command the camera answers busy (its lock still moving) goes again, same rid, 2 s later") {
+    World w;
+    w.plate(2, kNev, PlateColor::Green, true);
+    auto cmds = w.locks();
+    REQUIRE(cmds.size() == 1);
+    w.lock_reply(*cmds[0].env.rid, payloads::ReplyStatus::Busy, {LockStatus::Moving, false}, ErrorCode::SocketBusy);
+    CHECK(w.worker->pending_lock({kCam, 2}));
+    w.clock.advance_ms(1'900);
+    w.worker->tick_now();
+    CHECK(w.locks().size() == 1);
+    w.clock.advance_ms(100);
+    w.worker->tick_now();
+    cmds = w.locks();
+    REQUIRE(cmds.size() == 2);
+    CHECK(cmds[1].env.rid == cmds[0].env.rid);
+    CHECK(w.scalar("SELECT count(*) FROM lock_faults") == 0); // busy is no failure
+}
+
 TEST_CASE("parkingd: a jammed lock opens a fault and an alert; healthy again, both are closed") {
     World w;
     w.plate(2, kNev, PlateColor::Green, true);
