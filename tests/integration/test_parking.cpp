@@ -153,8 +153,13 @@ TEST_CASE("parking: NEV cars, a blue plate, the whitelist, a reservation, an unk
         w.logs());
     CHECK(w.number("SELECT count(*) FROM lock_faults WHERE camera_id = 'CAM1' AND space = 2 AND closed_at IS NULL") ==
           1);
-    CHECK(w.text("SELECT state FROM lock_commands WHERE camera_id = 'CAM1' AND space = 2 ORDER BY created_at DESC "
-                 "LIMIT 1") == "failed");
+    // the camera reports the jam (evt/lock, which opens the fault) just before its failed reply
+    CHECK(w.eventually(
+        [&] {
+            return w.text("SELECT state FROM lock_commands WHERE camera_id = 'CAM1' AND space = 2 ORDER BY created_at "
+                          "DESC LIMIT 1") == "failed";
+        },
+        3s));
     w.control("lockjam CAM1 2 off");
     w.control("plate CAM1 2 " + jammed + " out");
     // repaired: the rise after the departure works and the fault is resolved
