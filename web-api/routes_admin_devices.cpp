@@ -597,12 +597,12 @@ void add_admin_device_routes(Router& r, Services& s) {
                   return Response::json(w.str());
               }));
 
-    r.add(Route::make(Method::Post, "/api/v1/admin/devices/{id}/commands/{name}", "admin.devices.command",
-                      "admin-devices",
-                      "A remote command through sessiond, answered with the device's reply: e-bike piles query_port, "
-                      "query_device, reboot, set_time; EV chargers reset {type}, unlock {n}, set_availability {n, "
-                      "operative}, set_tariff {elec_e4, service_e4, text?}, set_time (ota, lock and snapshot are "
-                      "unsupported for now)")
+    r.add(Route::make(
+              Method::Post, "/api/v1/admin/devices/{id}/commands/{name}", "admin.devices.command", "admin-devices",
+              "A remote command through sessiond, answered with the device's reply: e-bike piles query_port, "
+              "query_device, reboot, set_time; EV chargers reset {type}, unlock {n}, set_availability {n, "
+              "operative}, set_tariff {elec_e4, service_e4, text?}, set_time; cameras reboot, set_time (a space's lock "
+              "and snapshot: POST /admin/spaces/{id}/lock and /snapshot; ota is unsupported for now)")
               .admin("devices.command")
               .param(key_param("id", "Device id."))
               .param(key_param("name", "Command name."))
@@ -613,7 +613,7 @@ void add_admin_device_routes(Router& r, Services& s) {
                   static const std::map<std::string, std::set<std::string>> kAllowed{
                       {"ebike_pile", {"query_port", "query_device", "reboot", "set_time", "ota"}},
                       {"ev_charger", {"reset", "unlock", "set_availability", "set_time", "ota", "set_tariff"}},
-                      {"camera", {"lock", "snapshot", "reboot", "set_time"}}};
+                      {"camera", {"reboot", "set_time"}}}; // its lock and snapshot: /admin/spaces/{id}/…
                   std::string kind;
                   {
                       auto d = s.core->get();

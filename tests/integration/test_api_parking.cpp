@@ -794,5 +794,14 @@ TEST_CASE("api parking e2e: the real parkingd lowers a simulated camera's lock a
     CHECK(mine.str("orders.0.state") == "paid");
     CHECK(st.get("/api/v1/me", rider).i64("wallet.balance_fen") == 5000 - owed);
     CHECK(st.get("/api/v1/wallet/ledger", rider).str("entries.0.kind") == "parking");
+
+    // Clock sync and reboot reach a camera as they reach piles (through sessiond's device commands).
+    Worker sessiond(st, "sessiond");
+    auto synced = st.post("/api/v1/admin/devices/e2e-cam/commands/set_time", "{}", admin);
+    REQUIRE_MESSAGE(synced.status == 200, synced << "\n" << tail(slurp(st.dir() + "/sessiond.log")));
+    CHECK(synced.str("status") == "ok");
+    auto rebooted = st.post("/api/v1/admin/devices/e2e-cam/commands/reboot", "{}", admin);
+    REQUIRE_MESSAGE(rebooted.status == 200, rebooted);
+    CHECK(rebooted.str("status") == "ok");
     sim.stop();
 }
