@@ -57,7 +57,9 @@ TEST_CASE("api e2e: a rider recharges in the sandbox, charges in power mode at a
     CHECK(std::chrono::steady_clock::now() - t0 < 1s);
     REQUIRE_MESSAGE(start.status == 202, start);
     const auto sid = start.str("session.id");
-    CHECK(start.str("session.state") == "starting");
+    // starting, or already charging when the simulated pile confirmed before the answer was written
+    const auto state = start.str("session.state");
+    CHECK_MESSAGE((state == "starting" || state == "charging"), state);
     CHECK(st.post("/api/v1/sessions", R"({"socket":"e2e-p1-1","mode":"time","minutes":60})", st.rider("13000000002"))
               .status >= 400);
     REQUIRE_MESSAGE(
