@@ -177,4 +177,18 @@ private:
     std::thread thread_;
 };
 
+/// A daemon's loop options from its own tunables: any `O` with the members `queue_max`, `tick`,
+/// `retry`, `spool`, `give_up` and `sleep` (presenced::Options, parkingd::Options).
+template <typename O> Loop::Options loop_options(std::string name, const O& o) {
+    Loop::Options l;
+    l.name = std::move(name);
+    l.queue_max = o.queue_max;
+    l.tick = o.tick;
+    l.retry = o.retry;
+    l.spool = o.spool;
+    l.give_up = o.give_up;
+    l.sleep = o.sleep;
+    return l;
+}
+
 } // namespace pilehub::worker

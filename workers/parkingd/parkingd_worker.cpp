@@ -15,18 +15,6 @@ using parking::SpaceId;
 using payloads::LockAction;
 using payloads::LockStatus;
 
-worker::Loop::Options loop_options(const Options& o) {
-    worker::Loop::Options l;
-    l.name = "parkingd";
-    l.queue_max = o.queue_max;
-    l.tick = o.tick;
-    l.retry = o.retry;
-    l.spool = o.spool;
-    l.give_up = o.give_up;
-    l.sleep = o.sleep;
-    return l;
-}
-
 bool healthy(const payloads::LockState& l) {
     return !l.alarm && l.st != LockStatus::Fault;
 }
@@ -44,7 +32,8 @@ std::string color_word(payloads::PlateColor c) {
 Worker::Worker(mqtt::Client& mqtt, mqtt::Router& router, db::Database& core, const Clock& clock, Options opts)
     : mqtt_(mqtt), db_(core), store_(core), ledger_(core, clock), clock_(clock), opts_(std::move(opts)),
       loop_(
-          clock, loop_options(opts_), [this](const mqtt::Message& m) { handle(m); }, [this] { tick(); }) {
+          clock, worker::loop_options("parkingd", opts_), [this](const mqtt::Message& m) { handle(m); },
+          [this] { tick(); }) {
     auto post = [this](const mqtt::Message& m) { loop_.post(m); };
     for (const auto& f : {topics::evt("+", "plate"), topics::evt("+", "space"), topics::evt("+", "lock"),
                           topics::cmd_reply("+", "lock"), topics::cmd_reply("+", "snapshot"),
@@ -183,6 +172,15 @@ Worker::Space* Worker::find(const SpaceId& id) {
     return &s;
 }
 
+Worker::Space* Worker::space_or_drop(const std::string& cam, int n, std::string_view what) {
+    if (Space* s = find(SpaceId{cam, n}))
+        return s;
+    ++counters_.rejected;
+    if (warnings_.allow(cam, what, clock_.now_ms()))
+        log::warn(log::Ctx{cam, {}}, "parkingd: {} for space {} that is not registered: dropped", what, n);
+    return nullptr;
+}
+
 bool Worker::offline(const std::string& cam) const {
     const auto it = cameras_.find(cam);
     return it != cameras_.end() && it->second.online() == false;
@@ -221,12 +219,9 @@ std::optional<payloads::Message<T>> Worker::decode_camera(const std::string& cam
 
 void Worker::camera_event(const std::string& cam, int n, const payloads::Envelope& env, std::string_view what,
                           const EventBody& body) {
-    Space* s = find(SpaceId{cam, n});
-    if (!s) {
-        ++counters_.rejected;
-        log::warn(log::Ctx{cam, {}}, "parkingd: {} for space {} that is not registered: dropped", what, n);
+    Space* s = space_or_drop(cam, n, what);
+    if (!s)
         return;
-    }
     const auto at = event_time(env.ts);
     // The lock commands the event decides are stored in its own transaction: one synced commit
     // stands between a plate read and its command.
@@ -288,7 +283,7 @@ void Worker::on_space_state(const std::string& cam, int n, const mqtt::Message& 
     const auto msg = decode_camera<payloads::CameraSpaceState>(cam, m, "space state");
     if (!msg)
         return;
-    Space* s = find(SpaceId{cam, n});
+    Space* s = space_or_drop(cam, n, "space state");
     if (!s)
         return;
     const auto& d = msg->data;
@@ -318,7 +313,7 @@ void Worker::on_lock_event(const std::string& cam, const mqtt::Message& m) {
     if (!msg)
         return;
     const auto& d = msg->data;
-    Space* s = find(SpaceId{cam, d.space});
+    Space* s = space_or_drop(cam, d.space, "evt/lock");
     if (!s)
         return;
     lock_seen(*s, payloads::LockState{d.st, d.alarm}, "evt/lock");
@@ -571,8 +566,13 @@ void Worker::on_lock_reply(const std::string& cam, const mqtt::Message& m) {
         return;
     const auto& rid = *msg->env.rid;
     const auto it = lock_rids_.find(rid);
-    if (it == lock_rids_.end() || it->second.camera != cam)
+    if (it == lock_rids_.end() || it->second.camera != cam) {
+        log::debug(log::Ctx{cam, {}},
+                   "parkingd: cmd-reply/lock for rid {} that no command waits for (superseded or "
+                   "answered before): ignored",
+                   rid);
         return; // a superseded or finished command's late answer
+    }
     auto& s = spaces_.at(it->second);
     const auto& r = msg->data;
     const auto code = r.code ? std::string(to_string(*r.code)) : std::string();

@@ -127,6 +127,8 @@ private:
     /// The space, reading its configuration again when it is not known yet.
     Space* find(const parking::SpaceId& id);
     bool is_camera(const std::string& cam);
+    /// The space, or nothing after counting the message rejected and logging it (rate-limited).
+    Space* space_or_drop(const std::string& cam, int n, std::string_view what);
     /// Whether the camera is known to be offline (unknown counts as online).
     bool offline(const std::string& cam) const;
     /// The event's time: the device's `ts` when sane, else when the message arrived.

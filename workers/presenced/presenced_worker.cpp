@@ -29,26 +29,11 @@ svc::PresenceVerdict verdict(const Record& r) {
     return svc::PresenceVerdict{r.status == Status::Online, r.boot, r.since, r.reason};
 }
 
-namespace {
-
-worker::Loop::Options loop_options(const Options& o) {
-    worker::Loop::Options l;
-    l.name = "presenced";
-    l.queue_max = o.queue_max;
-    l.tick = o.tick;
-    l.retry = o.retry;
-    l.spool = o.spool;
-    l.give_up = o.give_up;
-    l.sleep = o.sleep;
-    return l;
-}
-
-} // namespace
-
 Worker::Worker(mqtt::Client& mqtt, mqtt::Router& router, db::Database& core, const Clock& clock, Options opts)
     : mqtt_(mqtt), db_(core), store_(core), clock_(clock), opts_(std::move(opts)), rules_(clock, opts_.silence_periods),
       loop_(
-          clock, loop_options(opts_), [this](const mqtt::Message& m) { handle(m); }, [this] { tick(); }) {
+          clock, worker::loop_options("presenced", opts_), [this](const mqtt::Message& m) { handle(m); },
+          [this] { tick(); }) {
     auto h = [this](const mqtt::Message& m) { loop_.post(m); };
     for (const auto& f : {topics::any_device::presence(), topics::any_device::info(), topics::any_device::state(),
                           topics::any_device::conn_state(), topics::any_device::space_state(),

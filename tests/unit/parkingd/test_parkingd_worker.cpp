@@ -294,6 +294,17 @@ TEST_CASE("parkingd: a duplicated event (same id) is handled once; bad payloads 
     w.mqtt.deliver({topics::evt("nobody", "plate"), "{}", 1, false});
     w.worker->drain();
     CHECK(w.worker->counters().rejected == rejected + 3);
+    // a lock event and a retained state for a space the camera does not have are counted too
+    w.event("lock", payloads::CameraLockEvent{9, LockStatus::Fault, true});
+    payloads::CameraSpaceState st;
+    st.since = w.clock.now_ms();
+    w.mqtt.deliver({topics::space_state(kCam, 9),
+                    payloads::encode(payloads::Message<payloads::CameraSpaceState>{
+                        payloads::make_envelope(w.clock.now_ms(), 1, ++w.seq), st}),
+                    1, true});
+    w.worker->drain();
+    CHECK(w.worker->counters().rejected == rejected + 5);
+    CHECK(w.scalar("SELECT count(*) FROM lock_faults") == 0);
 }
 
 TEST_CASE("parkingd: a lock command waits for an offline camera and goes with the same rid and a fresh exp") {
