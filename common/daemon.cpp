@@ -62,6 +62,12 @@ db::Database::Options db_options(const Config& cfg) {
     return o;
 }
 
+db::Database::Options durable_db_options(const Config& cfg) {
+    auto o = db_options(cfg);
+    o.sync = db::Sync::Full;
+    return o;
+}
+
 void migrate_core(const Config& cfg) {
     db::Database core(cfg.get_string("db.path"));
     db::migrate(core, db::core_migrations());

@@ -66,6 +66,9 @@ mqtt::Message status_message(const std::string& process, bool online, const std:
 
 /// Database options from the common `db.*` keys (the busy time-out).
 db::Database::Options db_options(const Config& cfg);
+/// The same with synchronous=FULL: for a connection that writes money or acknowledges what a device
+/// may then forget (common/ledger.hpp), i.e. billingd, sessiond and parkingd.
+db::Database::Options durable_db_options(const Config& cfg);
 
 /// Brings the core database (`db.path`) up to this build's migrations, as every daemon does at start.
 void migrate_core(const Config& cfg);

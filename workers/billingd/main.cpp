@@ -18,7 +18,7 @@ namespace {
 
 using namespace pilehub;
 
-void add_keys(ConfigSchema &s) {
+void add_keys(ConfigSchema& s) {
     s.add_int("billingd.scan_period_s", 30, 1, 3600, "How often the database is scanned for sessions to settle.");
     s.add_int("billingd.settle_delay_ms", 2000, 0, 600000,
               "A session is settled this long after its record was committed (sessions.updated_at), or sooner "
@@ -37,13 +37,11 @@ void add_keys(ConfigSchema &s) {
 
 class Billingd final : public daemon::Service {
 public:
-    explicit Billingd(daemon::Context &ctx) : name_(ctx.name()) {
-        const auto &cfg = ctx.config;
+    explicit Billingd(daemon::Context& ctx) : name_(ctx.name()) {
+        const auto& cfg = ctx.config;
         const auto core_path = cfg.get_string("db.path");
         std::filesystem::create_directories(std::filesystem::path(core_path).parent_path());
-        db::Database::Options money;
-        money.sync = db::Sync::Full;
-        money.busy_timeout_ms = cfg.get_int32("db.busy_timeout_ms");
+        const auto money = daemon::durable_db_options(cfg);
         core_ = std::make_unique<db::Database>(core_path, money);
         db::migrate(*core_, db::core_migrations());
         db::Database::Options tele;
@@ -101,8 +99,8 @@ private:
 
 } // namespace
 
-int main(int argc, char **argv) {
-    return daemon::run(argc, argv, {"billingd", add_keys, [](daemon::Context &ctx) -> std::unique_ptr<daemon::Service> {
+int main(int argc, char** argv) {
+    return daemon::run(argc, argv, {"billingd", add_keys, [](daemon::Context& ctx) -> std::unique_ptr<daemon::Service> {
                                         return std::make_unique<Billingd>(ctx);
                                     }});
 }

@@ -12,17 +12,11 @@ namespace {
 
 using namespace pilehub;
 
-/// Fees are debited on this connection: synchronous=FULL, as every money writer (common/ledger.hpp).
-db::Database::Options money_options(const Config& cfg) {
-    auto o = daemon::db_options(cfg);
-    o.sync = db::Sync::Full;
-    return o;
-}
-
 class Service final : public daemon::Service {
 public:
     explicit Service(const Config& cfg)
-        : db_(cfg.get_string("db.path"), money_options(cfg)), mqtt_(mqtt::make_client(daemon::mqtt_options(cfg))),
+        : db_(cfg.get_string("db.path"), daemon::durable_db_options(cfg)), // fees are money
+          mqtt_(mqtt::make_client(daemon::mqtt_options(cfg))),
           worker_(*mqtt_, router_, db_, SystemClock::instance(), options(cfg)) {
         router_.attach(*mqtt_);
     }

@@ -67,10 +67,8 @@ public:
             throw ConfigError("config: sessiond.card_mode must be time, power or energy");
         opts.card_mode = *mode;
 
-        db::Database::Options dbo;
-        dbo.sync = db::Sync::Full; // a record is acknowledged to the pile only once it is on disk
-        dbo.busy_timeout_ms = cfg.get_int32("db.busy_timeout_ms");
-        db_ = std::make_unique<db::Database>(cfg.get_string("db.path"), dbo);
+        // a record is acknowledged to the pile only once it is on disk
+        db_ = std::make_unique<db::Database>(cfg.get_string("db.path"), daemon::durable_db_options(cfg));
         db::migrate(*db_, db::core_migrations());
 
         mqtt_ = mqtt::make_client(daemon::mqtt_options(cfg));
