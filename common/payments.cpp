@@ -98,6 +98,14 @@ std::string_view to_string(CallbackStatus s) {
         return "account_mismatch";
     case CallbackStatus::OrderMismatch:
         return "order_mismatch";
+    case CallbackStatus::MerchantMismatch:
+        return "merchant_mismatch";
+    case CallbackStatus::CurrencyMismatch:
+        return "currency_mismatch";
+    case CallbackStatus::NotPaid:
+        return "not_paid";
+    case CallbackStatus::RefundSettled:
+        return "refund_settled";
     }
     return "malformed";
 }
@@ -105,6 +113,7 @@ std::string_view to_string(CallbackStatus s) {
 std::optional<ErrorCode> error_code(CallbackStatus s) {
     switch (s) {
     case CallbackStatus::Credited:
+    case CallbackStatus::RefundSettled:
         return std::nullopt;
     case CallbackStatus::Replayed:
         return ErrorCode::Duplicate;
@@ -118,13 +127,32 @@ std::optional<ErrorCode> error_code(CallbackStatus s) {
     case CallbackStatus::AmountMismatch:
     case CallbackStatus::AccountMismatch:
     case CallbackStatus::OrderMismatch:
+    case CallbackStatus::MerchantMismatch:
+    case CallbackStatus::CurrencyMismatch:
+    case CallbackStatus::NotPaid:
         return ErrorCode::Conflict;
     }
     return ErrorCode::InvalidRequest;
 }
 
 bool acknowledge(CallbackStatus s) {
-    return s == CallbackStatus::Credited || s == CallbackStatus::Replayed;
+    return s == CallbackStatus::Credited || s == CallbackStatus::Replayed || s == CallbackStatus::RefundSettled;
+}
+
+std::string_view to_string(RefundState s) {
+    switch (s) {
+    case RefundState::Processing:
+        return "processing";
+    case RefundState::Succeeded:
+        return "succeeded";
+    case RefundState::Failed:
+        return "failed";
+    }
+    return "failed";
+}
+
+int Provider::ack_status(CallbackStatus s) const {
+    return acknowledge(s) ? 200 : (s == CallbackStatus::BadSignature ? 401 : 400);
 }
 
 std::string Provider::ack_body(CallbackStatus s) const {
@@ -206,7 +234,24 @@ CallbackRequest SandboxProvider::confirm_callback(const Order& order) const {
     return make_callback(n);
 }
 
-std::variant<Notification, CallbackStatus> SandboxProvider::verify(const CallbackRequest& cb) const {
+Result<TradeQuery> SandboxProvider::query(const Order&) {
+    return TradeQuery{TradeState::NotPaid, std::nullopt, "{}"};
+}
+
+Result<bool> SandboxProvider::close(const Order&) {
+    return true;
+}
+
+Result<RefundAccepted> SandboxProvider::refund(const RefundRequest& r) {
+    return RefundAccepted{RefundState::Succeeded,
+                          "sbxr_" + crypto::hmac_sha256_hex(secret_, "refund:" + r.part_id).substr(0, 24), "{}"};
+}
+
+Result<RefundAccepted> SandboxProvider::query_refund(const RefundRequest& r) {
+    return refund(r);
+}
+
+Verified SandboxProvider::verify(const CallbackRequest& cb) const {
     auto doc = json::parse(cb.body, 4096);
     if (!doc)
         return CallbackStatus::Malformed;
@@ -224,6 +269,9 @@ std::variant<Notification, CallbackStatus> SandboxProvider::verify(const Callbac
     const auto expected = crypto::hmac_sha256_hex(secret_, canonical(n));
     if (!crypto::equal_constant_time(sign, expected))
         return CallbackStatus::BadSignature;
+    n.merchant = merchant();
+    n.trade_state = "SUCCESS";
+    n.raw = cb.body;
     return n;
 }
 
@@ -353,7 +401,24 @@ CallbackResult Payments::handle_callback(std::string_view provider, const Callba
     if (auto* s = std::get_if<CallbackStatus>(&verified))
         return refuse(*s, *s == CallbackStatus::BadSignature ? "the signature does not verify"
                                                              : "not a notification of this provider");
-    const auto& n = std::get<Notification>(verified);
+    if (std::holds_alternative<RefundNotification>(verified))
+        return refuse(CallbackStatus::Malformed, "refund notifications are not handled here");
+    return settle_paid(*p, std::get<Notification>(verified));
+}
+
+CallbackResult Payments::settle_paid(const Provider& p, const Notification& n) {
+    const std::string_view provider = p.name();
+    const auto us = p.merchant();
+    if (!us.merchant_id.empty() && n.merchant.merchant_id != us.merchant_id)
+        return refuse(CallbackStatus::MerchantMismatch, fmt::format("the trade is merchant `{}`'s, not ours (`{}`)",
+                                                                    n.merchant.merchant_id, us.merchant_id));
+    if (n.merchant.app_id != us.app_id)
+        return refuse(CallbackStatus::MerchantMismatch,
+                      fmt::format("the trade is app `{}`'s, not ours (`{}`)", n.merchant.app_id, us.app_id));
+    if (n.currency != "CNY")
+        return refuse(CallbackStatus::CurrencyMismatch, fmt::format("paid in `{}`, not CNY", n.currency));
+    if (!n.paid)
+        return refuse(CallbackStatus::NotPaid, fmt::format("the trade's state is `{}`, not paid", n.trade_state));
 
     db::Transaction tx(db_);
     auto o = order(n.payment_id);

@@ -48,6 +48,9 @@ struct Order {
     std::optional<std::string> provider_txn;
     EpochMs created_at = 0;
     std::optional<EpochMs> paid_at;
+    /// The payer at the provider, when it needs one: WeChat JSAPI `payer.openid`, Alipay mini-program
+    /// `buyer_id` (the rider's linked identity, CONTRACT F.1).
+    std::string payer_id;
 };
 
 /// What the app needs to pay an order with its provider: JSON text, provider-specific.
@@ -62,37 +65,98 @@ struct CallbackRequest {
     std::map<std::string, std::string> headers; ///< names in lower case
 };
 
-/// A notification whose signature the provider verified.
+/// Who a provider's trade belongs to: the merchant and the app the money was paid to. Payments
+/// compares what a notification or query states with what the provider is configured as.
+struct Merchant {
+    std::string merchant_id; ///< WeChat Pay `mchid`; Alipay `seller_id` (empty: not checked); sandbox `sandbox`
+    std::string app_id;      ///< WeChat `appid`; Alipay `app_id`; sandbox `sandbox`
+};
+
+/// A payment notification (or a query's answer) whose signature the provider verified.
 struct Notification {
-    std::string payment_id;   ///< our order id, echoed by the provider
+    std::string payment_id;   ///< our order id, echoed by the provider (`out_trade_no`)
     std::string provider_txn; ///< the provider's transaction id (unique per provider)
-    Fen amount_fen;           ///< what was actually paid
+    Fen amount_fen;           ///< what was actually paid (WeChat `amount.total`, Alipay `total_amount`)
     /// The account, when the provider echoes it (the sandbox does); checked against the order.
     std::optional<std::int64_t> account_id;
     EpochMs paid_at = 0;
+    Merchant merchant;            ///< as the provider states it (empty fields: not stated)
+    std::string currency = "CNY"; ///< ISO 4217 as the provider states it
+    bool paid = true;             ///< the trade state is a success (WeChat SUCCESS; Alipay TRADE_SUCCESS/FINISHED)
+    std::string trade_state;      ///< the provider's own word, for logs and the operator's view
+    std::string raw;              ///< the verified content (decrypted resource, form), kept with the order
+};
+
+/// A refund notification whose signature the provider verified.
+struct RefundNotification {
+    std::string part_id;            ///< our refund part id, echoed (`out_refund_no`, Alipay `out_biz_no`)
+    std::string payment_id;         ///< our order id (`out_trade_no`)
+    std::string provider_refund_id; ///< WeChat `refund_id`; Alipay the trade number (`trade_no`)
+    bool succeeded = false;         ///< WeChat REFUND.SUCCESS; Alipay a `refund_fee` notification
+    Fen amount_fen;                 ///< the refund's amount
+    Merchant merchant;
+    std::string state; ///< the provider's own word (SUCCESS, ABNORMAL, CLOSED)
+    std::string raw;
+};
+
+/// A trade as the provider's query reports it.
+enum class TradeState {
+    Paid,    ///< paid: `paid` holds the same facts a notification would
+    NotPaid, ///< created, not (yet) paid: WeChat NOTPAY/USERPAYING; Alipay WAIT_BUYER_PAY
+    Closed,  ///< closed or revoked without payment; or unknown at the provider (never paid)
+};
+struct TradeQuery {
+    TradeState state = TradeState::NotPaid;
+    std::optional<Notification> paid;
+    std::string raw;
+};
+
+/// One part of a balance refund: money back to the channel one payment came in by.
+struct RefundRequest {
+    std::string part_id;      ///< ours, `rfp_` + hex: the provider's `out_refund_no` / `out_request_no`
+    std::string payment_id;   ///< the order refunded (`out_trade_no`)
+    std::string provider_txn; ///< its transaction id
+    Fen amount_fen;           ///< this part
+    Fen total_fen;            ///< the order's amount
+    std::string reason;
+};
+enum class RefundState { Processing, Succeeded, Failed };
+std::string_view to_string(RefundState s);
+struct RefundAccepted {
+    RefundState state = RefundState::Processing;
+    std::string provider_refund_id;
+    std::string raw;
 };
 
 /// What became of a callback. Everything but Credited changed nothing.
 enum class CallbackStatus {
-    Credited,        ///< the order is paid and the wallet credited (once)
-    Replayed,        ///< this transaction was already credited: nothing changed
-    BadSignature,    ///< the signature does not verify: forged or corrupted
-    Malformed,       ///< not a notification this provider sends
-    UnknownProvider, ///< no provider of that name is registered
-    UnknownOrder,    ///< no such payment order
-    AmountMismatch,  ///< the amount paid is not the order's amount
-    AccountMismatch, ///< the account named is not the order's account
-    OrderMismatch,   ///< the order belongs to another provider, is already paid by another
-                     ///< transaction, has failed, or the transaction id already paid another order
+    Credited,         ///< the order is paid and the wallet credited (once)
+    Replayed,         ///< this transaction was already credited: nothing changed
+    BadSignature,     ///< the signature does not verify: forged or corrupted
+    Malformed,        ///< not a notification this provider sends
+    UnknownProvider,  ///< no provider of that name is registered
+    UnknownOrder,     ///< no such payment order
+    AmountMismatch,   ///< the amount paid is not the order's amount
+    AccountMismatch,  ///< the account named is not the order's account
+    OrderMismatch,    ///< the order belongs to another provider, is already paid by another
+                      ///< transaction, has failed, or the transaction id already paid another order
+    MerchantMismatch, ///< the trade is another merchant's or another app's
+    CurrencyMismatch, ///< not paid in CNY
+    NotPaid,          ///< a verified notification whose trade state is not a success
+    RefundSettled,    ///< a refund notification settled (or had already settled) its part
 };
 /// `credited`, `replayed`, `bad_signature`, `malformed`, `unknown_provider`, `unknown_order`,
-/// `amount_mismatch`, `account_mismatch`, `order_mismatch`.
+/// `amount_mismatch`, `account_mismatch`, `order_mismatch`, `merchant_mismatch`, `currency_mismatch`,
+/// `not_paid`, `refund_settled`.
 std::string_view to_string(CallbackStatus s);
 /// The shared error code an HTTP reply carries for a refused callback (Credited → nothing).
 std::optional<ErrorCode> error_code(CallbackStatus s);
-/// Whether the provider should be told "received" so that it stops resending: Credited and
-/// Replayed (the money is in the wallet either way).
+/// Whether the provider should be told "received" so that it stops resending: Credited, Replayed
+/// (the money is in the wallet either way) and RefundSettled.
 bool acknowledge(CallbackStatus s);
+
+/// What verify() read from a callback: a payment, a refund, or why it is refused.
+using Verified = std::variant<Notification, RefundNotification, CallbackStatus>;
 
 /// One payment provider. Implementations must be safe to call from several threads at once.
 class Provider {
@@ -100,12 +164,27 @@ public:
     virtual ~Provider() = default;
     /// The registry name and payments.provider value: `sandbox`, `wechat`, `alipay`.
     virtual std::string_view name() const = 0;
+    /// The merchant and app this installation is at the provider.
+    virtual Merchant merchant() const = 0;
     /// Creates the order at the provider; what the app needs to pay it, or why not.
     virtual Result<PayParams> create(const Order& order) = 0;
-    /// Verifies the callback's signature and reads it; or BadSignature / Malformed.
-    virtual std::variant<Notification, CallbackStatus> verify(const CallbackRequest& cb) const = 0;
-    /// The HTTP response body the provider expects for `s`.
+    /// Verifies the callback's signature and reads it: a payment or a refund notification; or
+    /// BadSignature / Malformed. Never touches the database.
+    virtual Verified verify(const CallbackRequest& cb) const = 0;
+    /// The HTTP status and body the provider expects for `s` (WeChat: 200/204 or 4xx/5xx with a JSON
+    /// `{code, message}`; Alipay: 200 `success` or `fail`).
     virtual std::string ack_body(CallbackStatus s) const;
+    virtual int ack_status(CallbackStatus s) const;
+    /// The MIME type of ack_body.
+    virtual std::string ack_content_type() const { return "application/json"; }
+    /// Asks the provider how the order stands (an order whose notification never came).
+    virtual Result<TradeQuery> query(const Order& order) = 0;
+    /// Closes an unpaid order at the provider so that it can no longer be paid.
+    virtual Result<bool> close(const Order& order) = 0;
+    /// Refunds one part of a paid order through the channel it came in by.
+    virtual Result<RefundAccepted> refund(const RefundRequest& r) = 0;
+    /// Asks how a refund part stands (one whose notification never came).
+    virtual Result<RefundAccepted> query_refund(const RefundRequest& r) = 0;
 };
 
 /// Providers by name. Filled at start-up (the sandbox only in development mode), then read-only.
@@ -138,9 +217,16 @@ class SandboxProvider final : public Provider {
 public:
     explicit SandboxProvider(std::string secret, const Clock& clock = SystemClock::instance());
     std::string_view name() const override { return "sandbox"; }
+    Merchant merchant() const override { return {"sandbox", "sandbox"}; }
     /// `{"provider":"sandbox","payment_id","amount_fen","confirm_path":"/api/v1/pay/sandbox/<id>/confirm"}`.
     Result<PayParams> create(const Order& order) override;
-    std::variant<Notification, CallbackStatus> verify(const CallbackRequest& cb) const override;
+    Verified verify(const CallbackRequest& cb) const override;
+    /// The sandbox keeps no trades: an order that was never confirmed is not paid.
+    Result<TradeQuery> query(const Order& order) override;
+    Result<bool> close(const Order& order) override;
+    /// Refunds succeed at once (there is no money to move).
+    Result<RefundAccepted> refund(const RefundRequest& r) override;
+    Result<RefundAccepted> query_refund(const RefundRequest& r) override;
     /// The signed callback for paying `order` in full now. Its transaction id is derived from
     /// the order id, so confirming twice replays the same transaction (credited once).
     CallbackRequest confirm_callback(const Order& order) const;
@@ -206,6 +292,9 @@ public:
     /// Verifies, checks against the order and credits once, in one transaction with the order
     /// turning `paid`. Any refusal changes nothing.
     CallbackResult handle_callback(std::string_view provider, const CallbackRequest& cb);
+    /// A verified payment (from a notification or a query): checks it against our merchant and app,
+    /// CNY, a paid state and the order, and credits once. Any refusal changes nothing.
+    CallbackResult settle_paid(const Provider& p, const Notification& n);
     /// The sandbox's confirm button: builds the sandbox callback for the order and handles it.
     /// UnknownProvider when no sandbox is registered (production).
     CallbackResult sandbox_confirm(const std::string& payment_id);

@@ -239,13 +239,24 @@ TEST_CASE("payments: an order of one provider cannot be paid by another provider
         Result<payments::PayParams> create(const payments::Order&) override {
             return payments::PayParams{"lenient", "{}"};
         }
-        std::variant<payments::Notification, payments::CallbackStatus>
-        verify(const payments::CallbackRequest& cb) const override {
+        payments::Merchant merchant() const override { return {"", "lenient"}; }
+        payments::Verified verify(const payments::CallbackRequest& cb) const override {
             payments::Notification n;
             n.payment_id = cb.body;
             n.provider_txn = "lenient-1";
             n.amount_fen = Fen(3000);
+            n.merchant.app_id = "lenient";
             return n;
+        }
+        Result<payments::TradeQuery> query(const payments::Order&) override {
+            return Result<payments::TradeQuery>::failure("not used");
+        }
+        Result<bool> close(const payments::Order&) override { return true; }
+        Result<payments::RefundAccepted> refund(const payments::RefundRequest&) override {
+            return Result<payments::RefundAccepted>::failure("not used");
+        }
+        Result<payments::RefundAccepted> query_refund(const payments::RefundRequest&) override {
+            return Result<payments::RefundAccepted>::failure("not used");
         }
     };
     f.providers.add(std::make_shared<Lenient>());
