@@ -4,9 +4,11 @@
 #include "common/mqtt.hpp"
 #include "common/payments.hpp"
 #include "common/rpc.hpp"
+#include "web-api/identity.hpp"
 #include "web-api/settings.hpp"
 #include "web-api/station_counts.hpp"
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -97,7 +99,9 @@ struct Services {
     StationCountsCache station_counts;    ///< rider lists' socket counts, for settings.station_counts_ttl_ms
     std::unique_ptr<SmsProvider> sms;     ///< null: SMS login unavailable (production without a provider)
     payments::ProviderRegistry providers; ///< the sandbox only in development mode
-    std::string payment_provider;         ///< the provider new orders use; empty: online recharge unavailable
+    std::string payment_provider;         ///< the channel new orders use by default; empty: online recharge unavailable
+    /// Mini-program login providers by name (`wechat`, `alipay`); empty in development mode without them.
+    std::map<std::string, std::unique_ptr<identity::LoginProvider>, std::less<>> logins;
     std::string version = "0.1.0";
 
     EpochMs now() const { return clock->now_ms(); }

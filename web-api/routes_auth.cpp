@@ -4,6 +4,7 @@
 #include "common/password.hpp"
 #include "web-api/access_store.hpp"
 #include "web-api/auth.hpp"
+#include "web-api/identity_store.hpp"
 #include "web-api/monitor_store.hpp"
 #include "web-api/openapi.hpp"
 #include "web-api/rbac.hpp"
@@ -26,6 +27,80 @@ Response rate_limited(const std::string& message, std::int64_t retry_after_s) {
 void burn_time(const std::string& password) {
     static const std::string kDummy = password::hash("pilehub-dummy-password");
     (void)password::verify(password, kDummy);
+}
+
+struct OpenedRider {
+    std::int64_t account_id = 0;
+    bool created = false;
+};
+
+/// Opens the phone's account and wallet, or finds the existing one.
+OpenedRider open_rider(Services& s, db::Database& d, const std::string& phone) {
+    ledger::Ledger wallets(d, *s.clock);
+    const auto opened =
+        wallets.open_account(ledger::NewAccount{phone, "", std::nullopt, ledger::DebitOrder::RealFirst});
+    if (opened.outcome != ledger::Outcome::Applied && opened.outcome != ledger::Outcome::Duplicate)
+        fail(ErrorCode::InvalidRequest, "this phone number cannot hold an account");
+    return {opened.account_id, opened.outcome == ledger::Outcome::Applied};
+}
+
+/// A rider's login answer: a new token and the account.
+std::string login_reply(Services& s, db::Database& d, std::int64_t account_id, bool created) {
+    AccountStore accounts(d);
+    auto acc = accounts.account(account_id);
+    if (!acc)
+        fail(ErrorCode::Internal, "the account could not be read");
+    auth::TokenStore tokens(d, *s.clock);
+    const auto token = tokens.issue("rider", acc->id, s.settings.rider_token_ttl_ms);
+    json::Writer w;
+    w.begin_object().field("token", token).field("token_type", "Bearer");
+    w.field("expires_at", when(s, s.now() + s.settings.rider_token_ttl_ms));
+    w.key("user").begin_object().field("id", acc->id).field("phone", acc->phone).field("name", acc->name);
+    w.field("frozen", acc->frozen).field("registered", created).end_object();
+    w.end_object();
+    return w.str();
+}
+
+/// `POST /api/v1/auth/<provider>` (CONTRACT F.1): the provider's code names the rider there; a known
+/// rider logs in; an unknown one is linked to (or opens) its phone's account when the phone button's
+/// code is given, else the answer is `{needs_phone: true}`.
+void add_mini_program_login(Router& r, Services& s, const std::string& provider, const std::string& code_field,
+                            const std::string& phone_field, const std::string& summary) {
+    r.add(Route::make(Method::Post, "/api/v1/auth/" + provider, "auth." + provider, "auth", summary)
+              .field(str(code_field, true, 256, "The mini-program's login code (single use)."))
+              .field(str(phone_field, false, 4096, "The phone button's answer, for a rider not yet linked."))
+              .refuses({ErrorCode::Unsupported})
+              .handle([&s, provider, code_field, phone_field](Request& req) {
+                  auto b = req.body();
+                  const auto code = b.req_str(code_field, 256);
+                  const auto phone_code = b.opt_str(phone_field, 4096);
+                  req.check_body();
+                  auto it = s.logins.find(provider);
+                  if (it == s.logins.end())
+                      fail(ErrorCode::Unsupported, provider + " login is not configured on this installation");
+                  const auto who = it->second->exchange(code);
+                  if (!who) {
+                      log::warn("{} login refused: {}", provider, who.error());
+                      fail(ErrorCode::Unauthorized, provider + " did not accept the login code: " + who.error());
+                  }
+                  auto d = s.core->get();
+                  IdentityStore ids(*d);
+                  if (auto account = ids.login(provider, who->id, s.now()))
+                      return Response::json(login_reply(s, *d, *account, false));
+                  if (!phone_code || phone_code->empty())
+                      return Response::json(R"({"needs_phone":true})");
+                  const auto phone = it->second->phone(*phone_code);
+                  if (!phone) {
+                      log::warn("{} phone number refused: {}", provider, phone.error());
+                      fail(ErrorCode::Unauthorized, provider + " did not give the phone number: " + phone.error());
+                  }
+                  if (!auth::valid_phone(*phone))
+                      fail(ErrorCode::InvalidRequest, "the provider's phone number is not one we can hold");
+                  const auto opened = open_rider(s, *d, *phone);
+                  const auto account = ids.link(provider, who->id, who->union_id, opened.account_id, s.now());
+                  log::info("{} identity linked to account {}{}", provider, account, opened.created ? " (new)" : "");
+                  return Response::json(login_reply(s, *d, account, opened.created));
+              }));
 }
 
 } // namespace
@@ -98,27 +173,17 @@ void add_auth_routes(Router& r, Services& s) {
                           return rate_limited(out.message, 0);
                       fail(out.code, out.message);
                   }
-                  AccountStore accounts(*d);
-                  ledger::Ledger wallets(*d, *s.clock);
-                  // Opens the account and its wallet, or finds the phone's existing one.
-                  const auto opened =
-                      wallets.open_account(ledger::NewAccount{phone, "", std::nullopt, ledger::DebitOrder::RealFirst});
-                  if (opened.outcome != ledger::Outcome::Applied && opened.outcome != ledger::Outcome::Duplicate)
-                      fail(ErrorCode::InvalidRequest, "this phone number cannot hold an account");
-                  const bool created = opened.outcome == ledger::Outcome::Applied;
-                  auto acc = accounts.account(opened.account_id);
-                  if (!acc)
-                      fail(ErrorCode::Internal, "the account could not be read");
-                  auth::TokenStore tokens(*d, *s.clock);
-                  const auto token = tokens.issue("rider", acc->id, s.settings.rider_token_ttl_ms);
-                  json::Writer w;
-                  w.begin_object().field("token", token).field("token_type", "Bearer");
-                  w.field("expires_at", when(s, s.now() + s.settings.rider_token_ttl_ms));
-                  w.key("user").begin_object().field("id", acc->id).field("phone", acc->phone).field("name", acc->name);
-                  w.field("frozen", acc->frozen).field("registered", created).end_object();
-                  w.end_object();
-                  return Response::json(w.str());
+                  const auto opened = open_rider(s, *d, phone);
+                  return Response::json(login_reply(s, *d, opened.account_id, opened.created));
               }));
+
+    add_mini_program_login(r, s, "wechat", "code", "phone_code",
+                           "Log in from the WeChat mini-program: wx.login's code (jscode2session); an unknown openid "
+                           "needs phone_code from the phone button (getuserphonenumber) to link or open its account");
+    add_mini_program_login(
+        r, s, "alipay", "auth_code", "phone_code",
+        "Log in from the Alipay mini-program: my.getAuthCode's authCode (alipay.system.oauth.token); "
+        "an unknown user needs phone_code (my.getPhoneNumber's response) to link or open its account");
 
     r.add(Route::make(Method::Post, "/api/v1/auth/logout", "auth.logout", "auth", "Revoke the rider's token")
               .rider()

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <netinet/in.h>
 
 namespace pilehub::api {
@@ -19,10 +20,13 @@ void add_keys(ConfigSchema& s) {
     s.add_int("pilehub-api.max_body_bytes", 1 << 20, 1024, 64 << 20, "Largest request body accepted.");
     s.add_int("pilehub-api.read_timeout_s", 10, 1, 300, "Time-out reading a request.");
     s.add_int("pilehub-api.write_timeout_s", 10, 1, 300, "Time-out writing a response.");
-    s.add_string("pilehub-api.sms_provider", "auto",
-                 "auto (dev in development mode, none otherwise), dev (logs codes; development only) or none.");
+    s.add_string(
+        "pilehub-api.sms_provider", "auto",
+        "auto (aliyun when pilehub-api.sms.provider is set, else dev in development mode, none otherwise), dev "
+        "(logs codes; development only), aliyun or none.");
     s.add_string("pilehub-api.payment_provider", "auto",
-                 "auto (sandbox in development mode, none otherwise), sandbox (development only) or none.");
+                 "The default payment channel: auto (wechat, else alipay when configured, else sandbox in development "
+                 "mode, else none), wechat, alipay, sandbox (development only) or none.");
     s.add_int("pilehub-api.rider_token_ttl_s", 30 * 86400, 60, 365 * 86400, "Lifetime of a rider's bearer token.");
     s.add_int("pilehub-api.admin_token_ttl_s", 12 * 3600, 60, 30 * 86400, "Lifetime of an operator's bearer token.");
     s.add_int("pilehub-api.sms_code_ttl_s", 300, 30, 3600, "Lifetime of an SMS login code.");
@@ -52,6 +56,7 @@ void add_keys(ConfigSchema& s) {
                  "The Mosquitto password file rewritten when devices are registered.");
     s.add_string("broker.pid_file", "${run_dir}/mosquitto.pid", "The running broker's pid, for SIGHUP reloads.");
     ocpp_endpoints::add_keys(s);
+    add_provider_keys(s);
 }
 
 bool is_loopback_address(std::string_view host) {
@@ -83,20 +88,50 @@ Settings Settings::from(const Config& cfg) {
     s.dev_mode = cfg.get_bool("dev_mode");
     s.sms_provider = cfg.get_string("pilehub-api.sms_provider");
     s.payment_provider = cfg.get_string("pilehub-api.payment_provider");
+    s.providers = ProviderSettings::from(cfg);
+    const auto channels = s.providers.payment_channels();
     if (s.sms_provider == "auto")
-        s.sms_provider = s.dev_mode ? "dev" : "none";
+        s.sms_provider = s.providers.sms.enabled() ? "aliyun" : s.dev_mode ? "dev" : "none";
     if (s.payment_provider == "auto")
-        s.payment_provider = s.dev_mode ? "sandbox" : "none";
-    if (s.sms_provider != "dev" && s.sms_provider != "none")
-        throw ConfigError("config: pilehub-api.sms_provider must be auto, dev or none");
-    if (s.payment_provider != "sandbox" && s.payment_provider != "none")
-        throw ConfigError("config: pilehub-api.payment_provider must be auto, sandbox or none");
+        s.payment_provider = !channels.empty() ? channels.front() : s.dev_mode ? "sandbox" : "none";
+    if (s.sms_provider != "dev" && s.sms_provider != "none" && s.sms_provider != "aliyun")
+        throw ConfigError("config: pilehub-api.sms_provider must be auto, dev, aliyun or none");
+    if (s.sms_provider == "aliyun" && !s.providers.sms.enabled())
+        throw ConfigError("config: pilehub-api.sms_provider is aliyun but pilehub-api.sms.provider is not set");
+    if (s.payment_provider != "sandbox" && s.payment_provider != "none" && s.payment_provider != "wechat" &&
+        s.payment_provider != "alipay")
+        throw ConfigError("config: pilehub-api.payment_provider must be auto, wechat, alipay, sandbox or none");
+    if ((s.payment_provider == "wechat" && !s.providers.wechatpay.enabled()) ||
+        (s.payment_provider == "alipay" && !s.providers.alipay.enabled()))
+        throw ConfigError(fmt::format("config: pilehub-api.payment_provider is {} but that channel is not configured "
+                                      "(pilehub-api.{})",
+                                      s.payment_provider,
+                                      s.payment_provider == "wechat" ? "wechatpay.mchid" : "alipay.app_id"));
     if (!s.dev_mode && s.sms_provider == "dev")
         throw ConfigError(
             "config: the dev SMS provider reveals login codes; it is refused outside development mode (dev_mode)");
     if (!s.dev_mode && s.payment_provider == "sandbox")
         throw ConfigError(
             "config: the sandbox payment provider credits wallets for free; it is refused outside development mode");
+    if (!s.dev_mode) {
+        const bool login = s.sms_provider == "aliyun" || s.providers.wechat.enabled() || s.providers.alipay.enabled();
+        std::vector<std::string> missing;
+        if (!login)
+            missing.push_back("a rider login: pilehub-api.sms.provider = aliyun (with pilehub-api.sms.access_key_id, "
+                              ".access_key_secret_file, .sign_name, .template_code), or pilehub-api.wechat.appid (with "
+                              ".secret_file), or pilehub-api.alipay.app_id (with its key files)");
+        if (channels.empty())
+            missing.push_back("a payment channel: pilehub-api.wechatpay.mchid (with .merchant_serial, "
+                              ".merchant_key_file, .apiv3_key_file, .platform_public_key_file, .platform_serial) or "
+                              "pilehub-api.alipay.app_id (with .app_private_key_file, .alipay_public_key_file), and "
+                              "pilehub-api.public_url for their notifications");
+        if (!missing.empty())
+            throw ConfigError(
+                fmt::format("config: production (dev_mode = false) needs {}; development mode (dev_mode = "
+                            "true, loopback only) uses the development SMS codes and the payment sandbox "
+                            "instead",
+                            fmt::join(missing, "; and ")));
+    }
     if (s.dev_mode && !is_loopback_address(s.bind))
         throw ConfigError(fmt::format(
             "config: development mode (dev_mode) reveals SMS codes and credits wallets for free, so the API listens on "

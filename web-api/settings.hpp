@@ -2,6 +2,7 @@
 #include "common/config.hpp"
 #include "common/money.hpp"
 #include "common/ocpp_endpoints.hpp"
+#include "web-api/provider_settings.hpp"
 
 #include <cstdint>
 #include <string>
@@ -23,8 +24,9 @@ struct Settings {
     int read_timeout_s = 10;
     int write_timeout_s = 10;
     bool dev_mode = false;
-    std::string sms_provider = "dev";         ///< dev (logs the code, returns dev_code) or none
-    std::string payment_provider = "sandbox"; ///< sandbox or none
+    std::string sms_provider = "dev";         ///< dev (logs the code, returns dev_code), aliyun or none
+    std::string payment_provider = "sandbox"; ///< the default channel: wechat, alipay, sandbox or none
+    ProviderSettings providers;               ///< WeChat, WeChat Pay, Alipay, Aliyun SMS (CONTRACT F.4)
     EpochMs rider_token_ttl_ms = 30LL * 86400 * 1000;
     EpochMs admin_token_ttl_ms = 12LL * 3600 * 1000;
     int sms_code_ttl_s = 300;
@@ -51,8 +53,9 @@ struct Settings {
     ocpp_endpoints::Endpoints ocpp; ///< where registered OCPP chargers are told to connect
 
     /// Reads and checks the settings. Throws ConfigError for a bad combination, e.g. the dev SMS
-    /// provider or the sandbox payment provider outside development mode, or development mode with
-    /// a listen address that is not loopback.
+    /// provider or the sandbox payment provider outside development mode, development mode with
+    /// a listen address that is not loopback, or production (dev_mode off) without any rider login
+    /// provider or without any payment channel (the message names the keys to set).
     static Settings from(const Config& cfg);
 };
 
