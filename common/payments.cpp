@@ -15,14 +15,41 @@ namespace {
 // ---- SQL ------------------------------------------------------------------------------------
 
 constexpr std::string_view kInsertOrder =
-    "INSERT INTO payments (id, account_id, amount_fen, bonus_fen, package_id, provider, status, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)";
-constexpr std::string_view kSelectOrder = "SELECT id, account_id, amount_fen, bonus_fen, package_id, provider, status, "
-                                          "provider_txn, created_at, paid_at FROM payments WHERE id = ?";
+    "INSERT INTO payments (id, account_id, amount_fen, bonus_fen, package_id, provider, status, created_at, payer_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)";
+constexpr std::string_view kSelectOrder =
+    "SELECT id, account_id, amount_fen, bonus_fen, package_id, provider, status, provider_txn, created_at, paid_at, "
+    "payer_id, provider_ref, queried_at, closed_at, refunded_fen, anomaly FROM payments WHERE id = ?";
+constexpr std::string_view kDueForQuery =
+    "SELECT id, account_id, amount_fen, bonus_fen, package_id, provider, status, provider_txn, created_at, paid_at, "
+    "payer_id, provider_ref, queried_at, closed_at, refunded_fen, anomaly FROM payments WHERE status = 'pending' "
+    "AND created_at < ? AND (queried_at IS NULL OR queried_at < ?) ORDER BY created_at LIMIT ?";
+constexpr std::string_view kListOrders =
+    "SELECT id, account_id, amount_fen, bonus_fen, package_id, provider, status, provider_txn, created_at, paid_at, "
+    "payer_id, provider_ref, queried_at, closed_at, refunded_fen, anomaly FROM payments "
+    "WHERE (? = '' OR status = ?) AND (? = '' OR provider = ?) AND (? IS NULL OR account_id = ?) "
+    "AND (? = 0 OR anomaly <> '') AND created_at >= ? AND created_at < ? "
+    "ORDER BY created_at DESC, id LIMIT ? OFFSET ?";
+constexpr std::string_view kCallbacks =
+    "SELECT id, provider, kind, payment_id, part_id, verdict, detail, content, received_at FROM payment_callbacks "
+    "WHERE payment_id = ? ORDER BY id";
+constexpr std::string_view kSetRef = "UPDATE payments SET provider_ref = ? WHERE id = ?";
+constexpr std::string_view kMarkQueried = "UPDATE payments SET queried_at = ? WHERE id = ?";
+constexpr std::string_view kCloseExpired =
+    "UPDATE payments SET status = 'expired', closed_at = ? WHERE id = ? AND status = 'pending'";
+constexpr std::string_view kFlag = "UPDATE payments SET anomaly = CASE WHEN anomaly = '' THEN ? ELSE anomaly || '; ' "
+                                   "|| ? END WHERE id = ?";
+constexpr std::string_view kMarkRefused =
+    "UPDATE payments SET status = 'failed', anomaly = CASE WHEN anomaly = '' THEN ? ELSE anomaly || '; ' || ? END "
+    "WHERE id = ? AND status = 'pending'";
+constexpr std::string_view kInsertCallback =
+    "INSERT INTO payment_callbacks (provider, kind, payment_id, part_id, verdict, detail, content, received_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr std::string_view kOrderByTxn = "SELECT id FROM payments WHERE provider_txn = ? AND id <> ?";
 constexpr std::string_view kMarkFailed = "UPDATE payments SET status = 'failed' WHERE id = ? AND status = 'pending'";
-constexpr std::string_view kMarkPaid = "UPDATE payments SET status = 'paid', provider_txn = ?, paid_at = ? "
-                                       "WHERE id = ? AND status IN ('pending', 'expired') AND provider_txn IS NULL";
+constexpr std::string_view kMarkPaid =
+    "UPDATE payments SET status = 'paid', provider_txn = ?, paid_at = ? "
+    "WHERE id = ? AND status IN ('pending', 'expired', 'failed') AND provider_txn IS NULL";
 constexpr std::string_view kExpire =
     "UPDATE payments SET status = 'expired' WHERE status = 'pending' AND created_at < ?";
 
@@ -40,6 +67,12 @@ Order read_order(const db::Statement& st) {
     o.provider_txn = st.opt_text(7);
     o.created_at = st.int64(8);
     o.paid_at = st.opt_int64(9);
+    o.payer_id = st.text(10);
+    o.provider_ref = st.text(11);
+    o.queried_at = st.opt_int64(12);
+    o.closed_at = st.opt_int64(13);
+    o.refunded_fen = Fen(st.int64(14));
+    o.anomaly = st.text(15);
     return o;
 }
 
@@ -203,7 +236,7 @@ Result<PayParams> SandboxProvider::create(const Order& order) {
         .field("amount_fen", order.amount_fen.value())
         .field("confirm_path", fmt::format(kSandboxConfirmPath, order.id))
         .end_object();
-    return PayParams{"sandbox", w.str()};
+    return PayParams{"sandbox", w.str(), ""};
 }
 
 std::string SandboxProvider::canonical(const Notification& n) {
@@ -368,8 +401,10 @@ Created Payments::create_order(const OrderRequest& r) {
     o.id = "pay_" + crypto::random_hex(16);
     o.created_at = clock_.now_ms();
     db::Statement(db_, kInsertOrder)
-        .bind_all(o.id, o.account_id, o.amount_fen.value(), o.bonus_fen.value(), o.package_id, o.provider, o.created_at)
+        .bind_all(o.id, o.account_id, o.amount_fen.value(), o.bonus_fen.value(), o.package_id, o.provider, o.created_at,
+                  r.payer_id)
         .run();
+    o.payer_id = r.payer_id;
     auto params = p->create(o);
     if (!params) {
         db::Statement(db_, kMarkFailed).bind_all(o.id).run();
@@ -378,6 +413,10 @@ Created Payments::create_order(const OrderRequest& r) {
         c.detail = params.error();
         c.order = std::move(o);
         return c;
+    }
+    if (!params->provider_ref.empty()) {
+        db::Statement(db_, kSetRef).bind_all(params->provider_ref, o.id).run();
+        o.provider_ref = params->provider_ref;
     }
     c.status = CreateStatus::Created;
     c.order = std::move(o);
@@ -450,8 +489,6 @@ CallbackResult Payments::settle_paid(const Provider& p, const Notification& n) {
         return refuse(CallbackStatus::OrderMismatch,
                       fmt::format("order {} was already paid by transaction {}", o->id, o->provider_txn.value_or("?")),
                       o);
-    if (o->status == Status::Failed)
-        return refuse(CallbackStatus::OrderMismatch, fmt::format("order {} failed at creation", o->id), o);
     if (n.account_id && *n.account_id != o->account_id)
         return refuse(
             CallbackStatus::AccountMismatch,
@@ -464,6 +501,12 @@ CallbackResult Payments::settle_paid(const Provider& p, const Notification& n) {
     const EpochMs paid_at = n.paid_at > 0 ? n.paid_at : clock_.now_ms();
     if (db::Statement(db_, kMarkPaid).bind_all(n.provider_txn, paid_at, o->id).run() != 1)
         return refuse(CallbackStatus::OrderMismatch, fmt::format("order {} is no longer payable", o->id), o);
+    // The rider paid an order we had given up on: the money goes in, and an operator sees it.
+    if (o->status == Status::Failed || o->status == Status::Expired) {
+        const auto why =
+            fmt::format("paid after it {} (credited)", o->status == Status::Failed ? "failed at creation" : "expired");
+        db::Statement(db_, kFlag).bind_all(why, why, o->id).run();
+    }
     ledger::Credit c;
     c.account_id = o->account_id;
     c.real_fen = o->amount_fen;
@@ -501,6 +544,70 @@ CallbackResult Payments::sandbox_confirm(const std::string& payment_id) {
 
 int Payments::expire_pending(EpochMs created_before) {
     return db::Statement(db_, kExpire).bind_all(created_before).run();
+}
+
+std::vector<Order> Payments::list(const PaymentFilter& f) {
+    db::Statement st(db_, kListOrders);
+    st.bind_all(f.state, f.state, f.channel, f.channel, f.account_id, f.account_id, f.anomaly_only ? 1 : 0, f.from,
+                f.to, f.limit, f.offset);
+    std::vector<Order> out;
+    while (st.step())
+        out.push_back(read_order(st));
+    return out;
+}
+
+std::vector<CallbackRecord> Payments::callbacks(const std::string& payment_id) {
+    db::Statement st(db_, kCallbacks);
+    st.bind(1, payment_id);
+    std::vector<CallbackRecord> out;
+    while (st.step()) {
+        CallbackRecord c;
+        c.id = st.int64(0);
+        c.provider = st.text(1);
+        c.kind = st.text(2);
+        c.payment_id = st.text(3);
+        c.part_id = st.text(4);
+        c.verdict = st.text(5);
+        c.detail = st.text(6);
+        c.content = st.text(7);
+        c.received_at = st.int64(8);
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+std::vector<Order> Payments::due_for_query(EpochMs created_before, EpochMs queried_before, int limit) {
+    db::Statement st(db_, kDueForQuery);
+    st.bind_all(created_before, queried_before, limit);
+    std::vector<Order> out;
+    while (st.step())
+        out.push_back(read_order(st));
+    return out;
+}
+
+void Payments::mark_queried(const std::string& id) {
+    db::Statement(db_, kMarkQueried).bind_all(clock_.now_ms(), id).run();
+}
+
+bool Payments::close_expired(const std::string& id) {
+    return db::Statement(db_, kCloseExpired).bind_all(clock_.now_ms(), id).run() == 1;
+}
+
+void Payments::mark_refused(const std::string& id, const std::string& anomaly) {
+    db::Statement(db_, kMarkRefused).bind_all(anomaly, anomaly, id).run();
+}
+
+void Payments::flag(const std::string& id, const std::string& anomaly) {
+    db::Statement(db_, kFlag).bind_all(anomaly, anomaly, id).run();
+}
+
+void Payments::record_callback(std::string_view provider, std::string_view kind, std::string_view payment_id,
+                               std::string_view part_id, std::string_view verdict, std::string_view detail,
+                               std::string_view content) {
+    db::Statement(db_, kInsertCallback)
+        .bind_all(std::string(provider), std::string(kind), std::string(payment_id), std::string(part_id),
+                  std::string(verdict), std::string(detail), std::string(content), clock_.now_ms())
+        .run();
 }
 
 } // namespace pilehub::payments

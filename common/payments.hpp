@@ -6,6 +6,7 @@
 #include "common/ledger.hpp"
 #include "common/money.hpp"
 
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,12 +52,20 @@ struct Order {
     /// The payer at the provider, when it needs one: WeChat JSAPI `payer.openid`, Alipay mini-program
     /// `buyer_id` (the rider's linked identity, CONTRACT F.1).
     std::string payer_id;
+    std::string provider_ref;          ///< the provider's reference from create (WeChat prepay_id, Alipay trade_no)
+    std::optional<EpochMs> queried_at; ///< last asked at the provider (no notification came)
+    std::optional<EpochMs> closed_at;  ///< closed at the provider and expired here
+    Fen refunded_fen;                  ///< what balance refunds have sent back through this order
+    /// What an operator must look at, empty when nothing: paid after it failed or expired (credited),
+    /// or paid at the provider but refused here (amount, currency, merchant).
+    std::string anomaly;
 };
 
 /// What the app needs to pay an order with its provider: JSON text, provider-specific.
 struct PayParams {
     std::string provider;
     std::string json;
+    std::string provider_ref; ///< kept with the order (WeChat prepay_id, Alipay trade_no); may be empty
 };
 
 /// A provider's callback (payment notification) as received over HTTP.
@@ -262,6 +271,7 @@ struct OrderRequest {
     std::optional<Fen> amount_fen;
     std::optional<std::int64_t> package_id;
     std::string provider;
+    std::string payer_id; ///< the rider at the provider (Order::payer_id); required by wechat and alipay
 };
 
 struct Created {
@@ -276,6 +286,31 @@ struct CallbackResult {
     std::optional<Order> order;         ///< the order, as it is after the callback
     std::optional<ledger::Entry> entry; ///< the credit (the original one when Replayed)
     std::string detail;
+};
+
+/// The operators' list of payment orders (seed 003 §3.4.3): every filter optional.
+struct PaymentFilter {
+    std::string state;   ///< pending, paid, failed, expired
+    std::string channel; ///< the provider
+    std::optional<std::int64_t> account_id;
+    bool anomaly_only = false;
+    EpochMs from = 0; ///< created at or after
+    EpochMs to = std::numeric_limits<EpochMs>::max();
+    std::int64_t limit = 50;
+    std::int64_t offset = 0;
+};
+
+/// What a provider said about an order, as kept (payment_callbacks).
+struct CallbackRecord {
+    std::int64_t id = 0;
+    std::string provider;
+    std::string kind; ///< payment, refund, query
+    std::string payment_id;
+    std::string part_id;
+    std::string verdict;
+    std::string detail;
+    std::string content;
+    EpochMs received_at = 0;
 };
 
 /// Payment orders and callbacks over the core database (a db::Sync::Full connection).
@@ -299,9 +334,32 @@ public:
     /// UnknownProvider when no sandbox is registered (production).
     CallbackResult sandbox_confirm(const std::string& payment_id);
     std::optional<Order> order(const std::string& id);
+    /// Orders newest first.
+    std::vector<Order> list(const PaymentFilter& f);
+    /// What the providers said about an order (notifications, query answers), oldest first.
+    std::vector<CallbackRecord> callbacks(const std::string& payment_id);
     /// Marks pending orders created before `created_before` as expired; returns how many. A late
     /// callback for an expired order still credits it (the rider has paid).
     int expire_pending(EpochMs created_before);
+
+    // ---- the reconciler's and the operator's view (web-api/reconciler) ----
+    /// Pending orders created before `created_before` and not asked about since `queried_before`
+    /// (or never), oldest first.
+    std::vector<Order> due_for_query(EpochMs created_before, EpochMs queried_before, int limit);
+    /// Notes that the order was asked about at its provider now.
+    void mark_queried(const std::string& id);
+    /// A pending order closed at its provider: expired here, with when. False if it was no longer pending.
+    bool close_expired(const std::string& id);
+    /// Records what an operator must look at on the order (appended to what is there).
+    void flag(const std::string& id, const std::string& anomaly);
+    /// A pending order paid at its provider that the platform refuses (another amount, currency or
+    /// merchant): failed, with the anomaly an operator must resolve (refund it at the provider).
+    void mark_refused(const std::string& id, const std::string& anomaly);
+    /// Keeps what a provider said about a payment or refund, with our verdict (the order's
+    /// "provider callback" in the operator's detail).
+    void record_callback(std::string_view provider, std::string_view kind, std::string_view payment_id,
+                         std::string_view part_id, std::string_view verdict, std::string_view detail,
+                         std::string_view content);
 
 private:
     db::Database& db_;

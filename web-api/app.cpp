@@ -72,6 +72,7 @@ std::unique_ptr<Router> build_router(Services& s) {
     add_admin_user_routes(*r, s);
     add_admin_session_routes(*r, s);
     add_admin_report_routes(*r, s);
+    add_admin_money_routes(*r, s);
     add_parking_routes(*r, s);
     add_admin_parking_routes(*r, s);
     return r;

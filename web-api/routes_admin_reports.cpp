@@ -30,17 +30,6 @@ std::string fen_text(std::int64_t fen) {
     return Fen(fen).yuan_string();
 }
 
-Response send(const exports::Table& t, const std::string& format, const std::string& base) {
-    if (format == "xlsx")
-        return Response::file(exports::to_xlsx(t), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                              base + ".xlsx");
-    return Response::file(exports::to_csv(t), "text/csv; charset=utf-8", base + ".csv");
-}
-
-FieldSpec format_param() {
-    return str_enum("format", false, {"csv", "xlsx"}, "csv (default) or xlsx.");
-}
-
 } // namespace
 
 void add_admin_report_routes(Router& r, Services& s) {
@@ -158,7 +147,7 @@ void add_admin_report_routes(Router& r, Services& s) {
                                         opt_int(row.electricity_fen),
                                         opt_int(row.service_fen)});
                   }
-                  return send(t, req.query("format").value_or("csv"), "sessions");
+                  return send_table(t, req.query("format").value_or("csv"), "sessions");
               }));
 
     r.add(Route::make(Method::Get, "/api/v1/admin/exports/ledger", "admin.exports.ledger", "admin-reports",
@@ -200,7 +189,7 @@ void add_admin_report_routes(Router& r, Services& s) {
                       t.rows.push_back({e.id, when(s, e.at), e.account_id, e.phone, e.kind, e.real_fen, e.bonus_fen,
                                         e.real_after, e.bonus_after, fen_text(e.real_fen), e.ref, e.op, e.note});
                   }
-                  return send(t, req.query("format").value_or("csv"), "ledger");
+                  return send_table(t, req.query("format").value_or("csv"), "ledger");
               }));
 
     r.add(Route::make(Method::Get, "/api/v1/admin/exports/parking-orders", "admin.exports.parking_orders",
@@ -233,7 +222,7 @@ void add_admin_report_routes(Router& r, Services& s) {
                                         o.fee_fen ? fen_text(*o.fee_fen) : std::string(), o.owed_fen, o.state,
                                         std::int64_t{o.whitelisted ? 1 : 0}, opt_int(o.account_id),
                                         opt_time(o.paid_at)});
-                  return send(t, req.query("format").value_or("csv"), "parking_orders");
+                  return send_table(t, req.query("format").value_or("csv"), "parking_orders");
               }));
 }
 

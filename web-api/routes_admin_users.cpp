@@ -1,6 +1,6 @@
-// Riders' accounts as operators handle them: open, freeze, recharge at the counter, refund,
-// ledger; IC cards (issue with fee, bind, unbind, report lost, replace); recharge packages.
-// Every wallet change goes through common/ledger.hpp.
+// Riders' accounts as operators handle them: open, freeze, recharge at the counter, ledger
+// (balance refunds: routes_admin_money.cpp); IC cards (issue with fee, bind, unbind, report lost, replace); recharge
+// packages. Every wallet change goes through common/ledger.hpp.
 #include "common/ledger.hpp"
 #include "web-api/auth.hpp"
 #include "web-api/routes_common.hpp"
@@ -9,14 +9,6 @@
 
 namespace pilehub::api {
 namespace {
-
-AccountRow user_in_scope(AccountStore& accounts, const Principal& who, std::int64_t id) {
-    auto a = accounts.account(id);
-    // A station-scoped operator sees the accounts opened at its stations only.
-    if (!a || !(who.all_stations || (a->home_station_id && who.sees_station(*a->home_station_id))))
-        fail(ErrorCode::NotFound, "no such user");
-    return *a;
-}
 
 CardRow card_in_scope(AccountStore& accounts, const Principal& who, const std::string& card_no) {
     auto c = accounts.card(card_no);
@@ -237,35 +229,6 @@ void add_admin_user_routes(Router& r, Services& s) {
                   c.kind = amount > 0 ? ledger::Kind::Recharge : ledger::Kind::Bonus;
                   c.meta = ledger::Meta{staff_key(req, "counter"), "", req.who.name, note};
                   const auto p = accounts.recharge(c, *s.clock);
-                  check_posting(p);
-                  json::Writer w;
-                  w.begin_object().field("duplicate", p.outcome == ledger::Outcome::Duplicate).key("entry");
-                  write_entry(w, s, *p.entry);
-                  w.end_object();
-                  return Response::json(w.str());
-              }));
-
-    r.add(Route::make(Method::Post, "/api/v1/admin/users/{id}/refund", "admin.users.refund", "admin-users",
-                      "Refund real money (never more than paid in and not yet spent or refunded)")
-              .admin("wallet.refund")
-              .param(id_param())
-              .field(integer("amount_fen", true, 1, ledger::kMaxAmountFen, "Amount refunded, fen."))
-              .field(str("reason", true, 200, "Why."))
-              .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
-              .handle([&s](Request& req) {
-                  auto b = req.body();
-                  const auto amount = b.req_int("amount_fen", 1, ledger::kMaxAmountFen);
-                  const auto reason = b.req_str("reason", 200);
-                  req.check_body();
-                  auto d = s.core->get();
-                  AccountStore accounts(*d);
-                  const auto id = user_in_scope(accounts, req.who, req.param_int("id")).id;
-                  const auto key = staff_key(req, "refund");
-                  ledger::Refund rf;
-                  rf.account_id = id;
-                  rf.amount_fen = Fen(amount);
-                  rf.meta = ledger::Meta{key, key, req.who.name, reason};
-                  const auto p = ledger::Ledger(*d, *s.clock).refund(rf);
                   check_posting(p);
                   json::Writer w;
                   w.begin_object().field("duplicate", p.outcome == ledger::Outcome::Duplicate).key("entry");

@@ -49,6 +49,38 @@ void require_station(const Principal& p, std::int64_t station_id, std::string_vi
         fail(ErrorCode::NotFound, fmt::format("no such {}", what));
 }
 
+Response send_table(const exports::Table& t, const std::string& format, const std::string& base) {
+    if (format == "xlsx")
+        return Response::file(exports::to_xlsx(t), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                              base + ".xlsx");
+    return Response::file(exports::to_csv(t), "text/csv; charset=utf-8", base + ".csv");
+}
+
+FieldSpec format_param() {
+    return str_enum("format", false, {"csv", "xlsx"}, "csv (default) or xlsx.");
+}
+
+AccountRow user_in_scope(AccountStore& accounts, const Principal& who, std::int64_t id) {
+    auto a = accounts.account(id);
+    // A station-scoped operator sees the accounts opened at its stations only.
+    if (!a || !(who.all_stations || (a->home_station_id && who.sees_station(*a->home_station_id))))
+        fail(ErrorCode::NotFound, "no such user");
+    return *a;
+}
+
+std::string required_idempotency_key(const Request& req) {
+    auto h = req.header("Idempotency-Key");
+    if (!h)
+        fail(ErrorCode::InvalidRequest, "this route moves money: send an Idempotency-Key header (1..64 of "
+                                        "[A-Za-z0-9_-]; the same key again changes nothing)");
+    if (h->empty() || h->size() > 64)
+        fail(ErrorCode::InvalidRequest, "Idempotency-Key must be 1..64 characters");
+    for (char c : *h)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
+            fail(ErrorCode::InvalidRequest, "Idempotency-Key must be [A-Za-z0-9_-]");
+    return *h;
+}
+
 void require_unscoped(const Principal& p, std::string_view what) {
     if (!p.all_stations)
         fail(ErrorCode::Forbidden, fmt::format("{} needs an operator who manages every station", what));

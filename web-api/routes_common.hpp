@@ -9,6 +9,7 @@
 #include "web-api/account_store.hpp"
 #include "web-api/catalog_store.hpp"
 #include "web-api/context.hpp"
+#include "web-api/export_formats.hpp"
 #include "web-api/http.hpp"
 #include "web-api/parking_store.hpp"
 #include "web-api/session_store.hpp"
@@ -34,6 +35,7 @@ void add_admin_device_routes(Router& r, Services& s);
 void add_admin_user_routes(Router& r, Services& s);
 void add_admin_session_routes(Router& r, Services& s);
 void add_admin_report_routes(Router& r, Services& s);
+void add_admin_money_routes(Router& r, Services& s);
 void add_parking_routes(Router& r, Services& s);
 void add_admin_parking_routes(Router& r, Services& s);
 
@@ -57,6 +59,11 @@ std::optional<std::set<std::int64_t>> scope_of(const Principal& p);
 /// Refuses (404 not_found) unless the operator sees the station; a scoped operator cannot even
 /// learn that another station's things exist.
 void require_station(const Principal& p, std::int64_t station_id, std::string_view what = "station");
+/// The account, if the operator sees it (a station-scoped operator: accounts opened at its
+/// stations); else not_found.
+AccountRow user_in_scope(AccountStore& accounts, const Principal& who, std::int64_t id);
+/// The request's Idempotency-Key header (1..64 of [A-Za-z0-9_-]); invalid_request without one.
+std::string required_idempotency_key(const Request& req);
 /// Refuses unless the operator is unscoped (403 forbidden).
 void require_unscoped(const Principal& p, std::string_view what);
 
@@ -137,6 +144,10 @@ void write_account(json::Writer& w, const Services& s, const AccountRow& a);
 void write_ledger_entry(json::Writer& w, const Services& s, const LedgerRow& l, bool with_account);
 void write_card(json::Writer& w, const Services& s, const CardRow& c);
 void write_payment(json::Writer& w, const Services& s, const payments::Order& p);
+/// An export as the operator asked for it (`format` csv or xlsx), downloaded as `base`.csv / .xlsx.
+Response send_table(const exports::Table& t, const std::string& format, const std::string& base);
+/// The exports' `format` query parameter.
+FieldSpec format_param();
 /// A session as the rider sees it (CONTRACT B): live figures for running sessions.
 void write_session(json::Writer& w, Services& s, const SessionRow& row, bool admin);
 /// `{sessions: [...]}`: the sessions of a filter, as the rider or (`admin`) the operator sees them.

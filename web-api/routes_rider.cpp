@@ -6,6 +6,8 @@
 #include "common/socket_code.hpp"
 #include "web-api/device_cache.hpp"
 #include "web-api/geo.hpp"
+#include "web-api/identity_store.hpp"
+#include "web-api/notifications.hpp"
 #include "web-api/prepaid_amounts.hpp"
 #include "web-api/routes_common.hpp"
 
@@ -17,6 +19,30 @@
 
 namespace pilehub::api {
 namespace {
+
+/// The rider at the channel's provider (WeChat openid, Alipay user_id): the identity they logged in
+/// with (CONTRACT F.1). The sandbox needs none.
+std::string payer_at(db::Database& d, std::int64_t account_id, const std::string& channel) {
+    if (channel == "sandbox")
+        return "";
+    auto subject = IdentityStore(d).subject_of(account_id, channel);
+    if (!subject)
+        fail(ErrorCode::Conflict,
+             fmt::format("paying with {} needs the rider's {} identity: log in once with the {} mini-program", channel,
+                         channel, channel));
+    return *subject;
+}
+
+/// A provider's notification as received: the body and the headers providers sign.
+payments::CallbackRequest callback_request(const Request& req) {
+    payments::CallbackRequest cb;
+    cb.body = req.body_text();
+    for (const char* h :
+         {"content-type", "wechatpay-signature", "wechatpay-timestamp", "wechatpay-nonce", "wechatpay-serial"})
+        if (auto v = req.header(h))
+            cb.headers[h] = *v;
+    return cb;
+}
 
 /// Free and total sockets and guns of stations (StationCounts: together and per kind), from the
 /// registry, live sessions, open faults, presence and the ports' last reported state; served from
@@ -475,38 +501,51 @@ void add_rider_routes(Router& r, Services& s) {
             }));
 
     r.add(Route::make(Method::Post, "/api/v1/wallet/recharge", "wallet.recharge", "rider",
-                      "Create a payment order for an amount or a recharge package; the provider's callback credits the "
-                      "wallet once")
+                      "Create a payment order for an amount or a recharge package through a channel; the provider's "
+                      "notification credits the wallet once")
               .rider()
               .field(integer("amount_fen", false, 1, payments::Payments::kMaxRechargeFen, "Amount to pay, fen."))
               .field(integer("package_id", false, 1, INT64_MAX, "Or a recharge package."))
+              .field(str_enum("channel", false, {"wechat", "alipay", "sandbox"},
+                              "wechat, alipay or sandbox (development); default: the installation's first channel."))
               .ok(201)
-              .refuses({ErrorCode::AccountFrozen, ErrorCode::NotFound, ErrorCode::Unsupported})
+              .answers("`{payment_id, channel, amount_fen, pay_params, payment}`: pay_params for wechat are "
+                       "wx.requestPayment's `{appId, timeStamp, nonceStr, package, signType, paySign}`, for alipay "
+                       "`{trade_no}`")
+              .refuses({ErrorCode::AccountFrozen, ErrorCode::NotFound, ErrorCode::Unsupported, ErrorCode::Conflict})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto amount = b.opt_int("amount_fen", 1, payments::Payments::kMaxRechargeFen);
                   const auto package = b.opt_int("package_id", 1, INT64_MAX);
+                  const auto channel = b.opt_str("channel", 16).value_or(s.payment_provider);
                   req.check_body();
                   if (amount.has_value() == package.has_value())
                       fail(ErrorCode::InvalidRequest, "give exactly one of amount_fen and package_id");
-                  if (s.payment_provider.empty())
+                  if (channel.empty())
                       fail(ErrorCode::Unsupported, "online recharge is not configured on this installation");
+                  if (!s.providers.find(channel))
+                      fail(ErrorCode::Unsupported,
+                           fmt::format("payment channel `{}` is not configured on this installation", channel));
                   auto d = s.core->get();
-                  payments::Payments pay(*d, s.providers, *s.clock);
                   payments::OrderRequest o;
                   o.account_id = req.who.id;
                   if (amount)
                       o.amount_fen = Fen(*amount);
                   o.package_id = package;
-                  o.provider = s.payment_provider;
-                  auto created = pay.create_order(o);
+                  o.provider = channel;
+                  o.payer_id = payer_at(*d, req.who.id, channel);
+                  auto created = payments::Payments(*d, s.providers, *s.clock).create_order(o);
                   if (created.status != payments::CreateStatus::Created) {
                       const auto code = payments::error_code(created.status).value_or(ErrorCode::Internal);
                       fail(code,
                            created.detail.empty() ? std::string(payments::to_string(created.status)) : created.detail);
                   }
                   json::Writer w;
-                  w.begin_object().key("payment");
+                  w.begin_object()
+                      .field("payment_id", created.order->id)
+                      .field("channel", created.order->provider)
+                      .field("amount_fen", created.order->amount_fen.value());
+                  w.key("payment");
                   write_payment(w, s, *created.order);
                   w.key("pay_params");
                   if (auto doc = json::parse(created.params->json); doc)
@@ -566,33 +605,44 @@ void add_rider_routes(Router& r, Services& s) {
               }));
 
     r.add(Route::make(Method::Post, "/api/v1/pay/{provider}/callback", "pay.callback", "payments",
-                      "A payment provider's signed notification; credits the wallet once")
+                      "A payment provider's signed notification (the sandbox's; wechat and alipay also have "
+                      "/pay/notify/{channel}); credits the wallet once")
               .param(key_param("provider", "Provider name (sandbox, wechat, alipay)."))
-              .open()
-              .refuses({ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::Unauthorized})
+              .refuses({ErrorCode::NotFound})
               .handle([&s](Request& req) {
                   auto* provider = s.providers.find(req.param("provider"));
                   if (!provider)
                       fail(ErrorCode::NotFound, "no such payment provider");
-                  payments::CallbackRequest cb;
-                  cb.body = req.body_text();
-                  for (const char* h : {"content-type", "wechatpay-signature", "wechatpay-timestamp", "wechatpay-nonce",
-                                        "wechatpay-serial"})
-                      if (auto v = req.header(h))
-                          cb.headers[h] = *v;
                   auto d = s.core->get();
-                  payments::Payments pay(*d, s.providers, *s.clock);
-                  auto res = pay.handle_callback(req.param("provider"), cb);
-                  auto out = Response::json(
-                      provider->ack_body(res.status),
-                      payments::acknowledge(res.status)
+                  const auto out = handle_notification(s, *d, *provider, callback_request(req));
+                  return Response::json(
+                      provider->ack_body(out.status),
+                      payments::acknowledge(out.status)
                           ? 200
-                          : http_status(payments::error_code(res.status).value_or(ErrorCode::InvalidRequest)));
-                  if (!payments::acknowledge(res.status))
-                      log::warn("payment callback from {} refused: {} {}", req.param("provider"),
-                                payments::to_string(res.status), res.detail);
-                  return out;
+                          : http_status(payments::error_code(out.status).value_or(ErrorCode::InvalidRequest)));
               }));
+
+    for (const char* channel : {"wechat", "alipay"}) {
+        r.add(Route::make(Method::Post, fmt::format("/api/v1/pay/notify/{}", channel),
+                          fmt::format("pay.notify.{}", channel), "payments",
+                          std::string(channel) == "wechat"
+                              ? "WeChat Pay API v3 notification (signed headers, AES-256-GCM resource): a payment "
+                                "credits once, a refund settles its part; answered as WeChat Pay expects"
+                              : "Alipay asynchronous notification (form-encoded, RSA2): a payment credits once, a "
+                                "refund settles its part; answered `success` or `fail`")
+                  .refuses({ErrorCode::NotFound})
+                  .handle([&s, channel](Request& req) {
+                      auto* provider = s.providers.find(channel);
+                      if (!provider)
+                          fail(ErrorCode::NotFound, fmt::format("payment channel `{}` is not configured", channel));
+                      auto d = s.core->get();
+                      const auto out = handle_notification(s, *d, *provider, callback_request(req));
+                      return Response{provider->ack_status(out.status),
+                                      provider->ack_body(out.status),
+                                      provider->ack_content_type(),
+                                      {}};
+                  }));
+    }
 
     // ---- IC cards ----
     r.add(Route::make(Method::Post, "/api/v1/cards/bind", "cards.bind", "rider",

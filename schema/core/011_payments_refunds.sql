@@ -66,7 +66,8 @@ CREATE TABLE refund_parts (
     detail             TEXT NOT NULL DEFAULT '',
     attempts           INTEGER NOT NULL DEFAULT 0,
     created_at         INTEGER NOT NULL,
-    settled_at         INTEGER
+    settled_at         INTEGER,
+    polled_at          INTEGER                        -- last sent or asked about at the provider
 );
 CREATE INDEX refund_parts_by_refund ON refund_parts(refund_id);
 CREATE INDEX refund_parts_by_payment ON refund_parts(payment_id);
