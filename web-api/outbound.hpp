@@ -1,6 +1,9 @@
 #pragma once
+#include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,6 +32,47 @@ class Client {
 public:
     virtual ~Client() = default;
     virtual Response send(const Request& r) = 0;
+};
+
+/// An absolute URL split for an HTTP client: where to connect and what to ask for.
+struct UrlParts {
+    std::string scheme; ///< `http` or `https`
+    std::string host;   ///< as written (an IPv6 literal without its brackets)
+    int port = 0;       ///< explicit, or 80 / 443 by scheme
+    std::string origin; ///< `scheme://host:port` (brackets kept for IPv6)
+    std::string target; ///< path and query, from the first `/` (`/` when the URL has none); no fragment
+};
+/// Splits `scheme://host[:port][/path][?query]`; nothing for another scheme, user info, an empty
+/// host or a bad port.
+std::optional<UrlParts> split_url(std::string_view url);
+/// Whether `host` is this machine's loopback (`127.x.x.x`, `::1`, `localhost`): the only hosts plain
+/// `http` may reach.
+bool is_loopback(std::string_view host);
+
+/// Name/value pairs as `application/x-www-form-urlencoded` text, each side percent-encoded
+/// (RFC 3986 unreserved kept; a space is `%20`), in the given order.
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& params);
+/// Parses a form body or a query string (`a=1&b=x%20y+z`: `+` is a space); a pair without `=` has an
+/// empty value. Nothing for a malformed escape.
+std::optional<std::vector<std::pair<std::string, std::string>>> form_decode(std::string_view text);
+
+/// Client over cpp-httplib (built with OpenSSL): https verifies the server's certificate against
+/// the system's CA bundle; plain http only to loopback (the test stubs). One connection per request
+/// (providers are called a few times a minute). Never throws: a failure is status 0 with `error`.
+class HttplibClient final : public Client {
+public:
+    struct Options {
+        int connect_timeout_s = 5;
+        int read_timeout_s = 10;                  ///< also the write time-out
+        std::size_t max_response_bytes = 1 << 20; ///< a longer body is an error (status 0)
+        std::string ca_file;                      ///< empty: the system bundle
+    };
+    HttplibClient() : HttplibClient(Options{}) {}
+    explicit HttplibClient(Options options);
+    Response send(const Request& r) override;
+
+private:
+    Options options_;
 };
 
 } // namespace pilehub::api::outbound
