@@ -285,8 +285,7 @@ std::string PrivateKey::generate_pem(int bits) {
     auto k = own(EVP_RSA_gen(static_cast<unsigned int>(bits)));
     if (!k)
         throw std::runtime_error("crypto: RSA key generation failed");
-    return to_pem(
-        [&](BIO* b) { return PEM_write_bio_PrivateKey(b, k.get(), nullptr, nullptr, 0, nullptr, nullptr); });
+    return to_pem([&](BIO* b) { return PEM_write_bio_PrivateKey(b, k.get(), nullptr, nullptr, 0, nullptr, nullptr); });
 }
 
 PublicKey::PublicKey(std::string_view pem) {
@@ -398,10 +397,10 @@ std::string aes_cbc_encrypt(std::string_view key, std::string_view iv, std::stri
     std::string out(plaintext.size() + 16, '\0');
     auto* o = reinterpret_cast<unsigned char*>(out.data());
     int len = 0, total = 0;
-    const bool ok = ctx && EVP_EncryptInit_ex(ctx.get(), cipher, nullptr, bytes_of(key), bytes_of(iv)) == 1 &&
-                    EVP_EncryptUpdate(ctx.get(), o, &len, bytes_of(plaintext), static_cast<int>(plaintext.size())) ==
-                        1 &&
-                    (total = len, EVP_EncryptFinal_ex(ctx.get(), o + total, &len) == 1);
+    const bool ok =
+        ctx && EVP_EncryptInit_ex(ctx.get(), cipher, nullptr, bytes_of(key), bytes_of(iv)) == 1 &&
+        EVP_EncryptUpdate(ctx.get(), o, &len, bytes_of(plaintext), static_cast<int>(plaintext.size())) == 1 &&
+        (total = len, EVP_EncryptFinal_ex(ctx.get(), o + total, &len) == 1);
     ERR_clear_error();
     if (!ok)
         throw std::runtime_error("crypto: AES-CBC encryption failed");
@@ -417,10 +416,10 @@ std::optional<std::string> aes_cbc_decrypt(std::string_view key, std::string_vie
     std::string out(ciphertext.size() + 16, '\0');
     auto* o = reinterpret_cast<unsigned char*>(out.data());
     int len = 0, total = 0;
-    const bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), cipher, nullptr, bytes_of(key), bytes_of(iv)) == 1 &&
-                    EVP_DecryptUpdate(ctx.get(), o, &len, bytes_of(ciphertext), static_cast<int>(ciphertext.size())) ==
-                        1 &&
-                    (total = len, EVP_DecryptFinal_ex(ctx.get(), o + total, &len) == 1);
+    const bool ok =
+        ctx && EVP_DecryptInit_ex(ctx.get(), cipher, nullptr, bytes_of(key), bytes_of(iv)) == 1 &&
+        EVP_DecryptUpdate(ctx.get(), o, &len, bytes_of(ciphertext), static_cast<int>(ciphertext.size())) == 1 &&
+        (total = len, EVP_DecryptFinal_ex(ctx.get(), o + total, &len) == 1);
     ERR_clear_error();
     if (!ok)
         return std::nullopt;

@@ -68,6 +68,16 @@ std::size_t skip_space(std::string_view text, std::size_t i) {
 
 } // namespace
 
+GatewayConfig gateway_config_from(const ProviderSettings& s) {
+    GatewayConfig c;
+    c.app_id = s.alipay.app_id;
+    c.app_private_key_pem = read_key_file("pilehub-api.alipay.app_private_key_file", s.alipay.app_private_key_file);
+    c.alipay_public_key_pem =
+        read_key_file("pilehub-api.alipay.alipay_public_key_file", s.alipay.alipay_public_key_file);
+    c.gateway_url = s.alipay.gateway_url;
+    return c;
+}
+
 json::Object Reply::fields(std::string* err) const {
     return json::Object::root(doc, err);
 }
@@ -193,7 +203,9 @@ std::optional<Fen> parse_yuan(std::string_view s) {
     const auto dot = s.find('.');
     const auto whole = s.substr(0, dot);
     const auto frac = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
-    auto digits = [](std::string_view d) { return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; }); };
+    auto digits = [](std::string_view d) {
+        return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
     if (whole.empty() || whole.size() > 12 || !digits(whole))
         return std::nullopt;
     if (dot != std::string_view::npos && (frac.empty() || frac.size() > 2 || !digits(frac)))

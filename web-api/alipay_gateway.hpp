@@ -4,6 +4,7 @@
 #include "common/json.hpp"
 #include "common/money.hpp"
 #include "web-api/outbound.hpp"
+#include "web-api/provider_settings.hpp"
 
 #include <optional>
 #include <string>
@@ -30,6 +31,9 @@ struct GatewayConfig {
     std::string alipay_public_key_pem; ///< pilehub-api.alipay.alipay_public_key_file
     std::string gateway_url = "https://openapi.alipay.com/gateway.do";
 };
+
+/// The gateway's part of the settings, key files read (ConfigError naming an unreadable one).
+GatewayConfig gateway_config_from(const ProviderSettings& s);
 
 /// One verified answer from the gateway.
 struct Reply {

@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <filesystem>
 #include <exception>
+#include <filesystem>
 
 namespace pilehub::api::outbound {
 namespace {
@@ -79,7 +79,22 @@ std::optional<UrlParts> split_url(std::string_view url) {
 }
 
 bool is_loopback(std::string_view host) {
-    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+    if (host == "localhost" || host == "::1")
+        return true;
+    // 127.0.0.0/8 as a dotted quad only: `127.example.com` is a name anyone can register.
+    if (host.rfind("127.", 0) != 0)
+        return false;
+    int dots = 0;
+    for (std::size_t i = 0; i < host.size(); ++i) {
+        if (host[i] == '.') {
+            if (i + 1 == host.size() || host[i + 1] == '.')
+                return false;
+            ++dots;
+        } else if (host[i] < '0' || host[i] > '9') {
+            return false;
+        }
+    }
+    return dots == 3;
 }
 
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& params) {
@@ -118,12 +133,14 @@ HttplibClient::HttplibClient(Options options) : options_(std::move(options)) {
 }
 
 Response HttplibClient::send(const Request& r) {
+    // Errors name the URL without its query: queries carry secrets (WeChat's `secret`, `access_token`).
+    const std::string shown(std::string_view(r.url).substr(0, r.url.find('?')));
     try {
         const auto url = split_url(r.url);
         if (!url)
-            return failure("not an absolute http(s) URL: " + r.url);
+            return failure("not an absolute http(s) URL: " + shown);
         if (url->scheme == "http" && !is_loopback(url->host))
-            return failure("plain http is allowed to loopback only: " + r.url);
+            return failure("plain http is allowed to loopback only: " + shown);
         httplib::Client cli(url->origin);
         cli.set_connection_timeout(options_.connect_timeout_s, 0);
         cli.set_read_timeout(options_.read_timeout_s, 0);
@@ -161,9 +178,9 @@ Response HttplibClient::send(const Request& r) {
         httplib::Error err = httplib::Error::Success;
         if (!cli.send(req, res, err)) {
             if (too_large)
-                return failure(fmt::format("{} {}: the answer is larger than {} bytes", r.method, r.url,
+                return failure(fmt::format("{} {}: the answer is larger than {} bytes", r.method, shown,
                                            options_.max_response_bytes));
-            return failure(fmt::format("{} {}: {}", r.method, r.url, httplib::to_string(err)));
+            return failure(fmt::format("{} {}: {}", r.method, shown, httplib::to_string(err)));
         }
         Response out;
         out.status = res.status;
@@ -172,7 +189,7 @@ Response HttplibClient::send(const Request& r) {
         out.body = std::move(body);
         return out;
     } catch (const std::exception& e) {
-        return failure(fmt::format("{} {}: {}", r.method, r.url, e.what()));
+        return failure(fmt::format("{} {}: {}", r.method, shown, e.what()));
     }
 }
 

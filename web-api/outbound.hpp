@@ -1,7 +1,12 @@
 #pragma once
+#include "common/clock.hpp"
+#include "common/config.hpp"
+
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,7 +50,7 @@ struct UrlParts {
 /// Splits `scheme://host[:port][/path][?query]`; nothing for another scheme, user info, an empty
 /// host or a bad port.
 std::optional<UrlParts> split_url(std::string_view url);
-/// Whether `host` is this machine's loopback (`127.x.x.x`, `::1`, `localhost`): the only hosts plain
+/// Whether `host` is this machine's loopback (a dotted quad `127.x.x.x`, `::1`, `localhost`): the only hosts plain
 /// `http` may reach.
 bool is_loopback(std::string_view host);
 
@@ -74,5 +79,18 @@ public:
 private:
     Options options_;
 };
+
+/// A provider client built from the settings at start-up: `P::config_from(settings)` (which reads
+/// the key files, throwing ConfigError naming an unreadable one), then `P(config, http, clock)`, whose
+/// std::invalid_argument (a bad key, size or URL, naming its configuration key) becomes a ConfigError.
+template <typename P, typename Settings>
+std::unique_ptr<P> build_checked(const Settings& settings, Client& http, const Clock& clock) {
+    auto config = P::config_from(settings);
+    try {
+        return std::make_unique<P>(std::move(config), http, clock);
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(std::string("config: ") + e.what());
+    }
+}
 
 } // namespace pilehub::api::outbound

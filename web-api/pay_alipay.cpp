@@ -30,6 +30,19 @@ AlipayProvider::AlipayProvider(AlipayConfig config, outbound::Client& http, cons
         throw std::invalid_argument("pilehub-api.alipay.notify_url: not an http(s) URL: " + config_.notify_url);
 }
 
+AlipayConfig AlipayProvider::config_from(const ProviderSettings& s) {
+    AlipayConfig c;
+    c.gateway = alipay::gateway_config_from(s);
+    c.seller_id = s.alipay.seller_id;
+    c.notify_url = s.alipay.notify_url;
+    return c;
+}
+
+std::unique_ptr<AlipayProvider> AlipayProvider::from(const ProviderSettings& s, outbound::Client& http,
+                                                     const Clock& clock) {
+    return outbound::build_checked<AlipayProvider>(s, http, clock);
+}
+
 Result<payments::PayParams> AlipayProvider::create(const payments::Order& order) {
     if (order.payer_id.empty())
         return Result<payments::PayParams>::failure("alipay: the rider has no Alipay user id (buyer_id)");
@@ -211,8 +224,8 @@ Result<payments::RefundAccepted> AlipayProvider::query_refund(const payments::Re
     std::string err;
     auto o = r->fields(&err);
     a.provider_refund_id = o.opt_str("trade_no", 64).value_or(req.provider_txn);
-    a.state = o.opt_str("refund_status", 32).value_or("") == "REFUND_SUCCESS" ? RefundState::Succeeded
-                                                                              : RefundState::Failed;
+    a.state =
+        o.opt_str("refund_status", 32).value_or("") == "REFUND_SUCCESS" ? RefundState::Succeeded : RefundState::Failed;
     return a;
 }
 

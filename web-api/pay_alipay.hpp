@@ -2,6 +2,7 @@
 #include "common/payments.hpp"
 #include "web-api/alipay_gateway.hpp"
 
+#include <memory>
 #include <string>
 
 /// Alipay mini-program payments (CONTRACT F.2, docs/providers.md §3; Alipay open platform:
@@ -37,13 +38,18 @@ struct AlipayConfig {
     std::string seller_id;  ///< pilehub-api.alipay.seller_id: the merchant's PID (2088…); empty: not checked
     std::string notify_url; ///< pilehub-api.alipay.notify_url
     std::string subject = "PileHub 充值"; ///< the trade's subject the rider sees
-    std::string op_app_id;               ///< `op_app_id` (the mini-program, when it differs from app_id); empty: none
+    std::string op_app_id;                ///< `op_app_id` (the mini-program, when it differs from app_id); empty: none
 };
 
 class AlipayProvider final : public payments::Provider {
 public:
     /// Throws std::invalid_argument naming the configuration key of a bad value.
     AlipayProvider(AlipayConfig config, outbound::Client& http, const Clock& clock = SystemClock::instance());
+    /// The configuration from the settings, key files read (ConfigError naming an unreadable one).
+    static AlipayConfig config_from(const ProviderSettings& s);
+    /// config_from() and the provider; a bad key or value is a ConfigError naming its key.
+    static std::unique_ptr<AlipayProvider> from(const ProviderSettings& s, outbound::Client& http,
+                                                const Clock& clock = SystemClock::instance());
     std::string_view name() const override { return "alipay"; }
     payments::Merchant merchant() const override { return {config_.seller_id, config_.gateway.app_id}; }
     Result<payments::PayParams> create(const payments::Order& order) override;

@@ -2,8 +2,10 @@
 #include "common/crypto.hpp"
 #include "common/payments.hpp"
 #include "web-api/outbound.hpp"
+#include "web-api/provider_settings.hpp"
 
 #include <map>
+#include <memory>
 #include <string>
 
 /// WeChat Pay API v3 for mini-programs (CONTRACT F.2, docs/providers.md §2; WeChat Pay
@@ -38,13 +40,13 @@
 namespace pilehub::api {
 
 struct WechatPayConfig {
-    std::string appid;                  ///< pilehub-api.wechat.appid (the mini-program)
-    std::string mchid;                  ///< pilehub-api.wechatpay.mchid
-    std::string merchant_serial;        ///< pilehub-api.wechatpay.merchant_serial (the API certificate's serial)
-    std::string merchant_key_pem;       ///< pilehub-api.wechatpay.merchant_key_file
-    std::string apiv3_key;              ///< pilehub-api.wechatpay.apiv3_key_file (32 bytes)
+    std::string appid;                   ///< pilehub-api.wechat.appid (the mini-program)
+    std::string mchid;                   ///< pilehub-api.wechatpay.mchid
+    std::string merchant_serial;         ///< pilehub-api.wechatpay.merchant_serial (the API certificate's serial)
+    std::string merchant_key_pem;        ///< pilehub-api.wechatpay.merchant_key_file
+    std::string apiv3_key;               ///< pilehub-api.wechatpay.apiv3_key_file (32 bytes)
     std::string platform_public_key_pem; ///< pilehub-api.wechatpay.platform_public_key_file (key or certificate)
-    std::string platform_serial;        ///< pilehub-api.wechatpay.platform_serial (`PUB_KEY_ID_…` or the certificate's)
+    std::string platform_serial; ///< pilehub-api.wechatpay.platform_serial (`PUB_KEY_ID_…` or the certificate's)
     std::string base_url = "https://api.mch.weixin.qq.com";
     std::string notify_url;                   ///< pilehub-api.wechatpay.notify_url
     std::string description = "PileHub 充值"; ///< the trade's description the rider sees
@@ -57,6 +59,11 @@ public:
 
     /// Throws std::invalid_argument naming the configuration key of a bad value.
     WechatPayProvider(WechatPayConfig config, outbound::Client& http, const Clock& clock = SystemClock::instance());
+    /// The configuration from the settings, key files read (ConfigError naming an unreadable one).
+    static WechatPayConfig config_from(const ProviderSettings& s);
+    /// config_from() and the provider; a bad key or value is a ConfigError naming its key.
+    static std::unique_ptr<WechatPayProvider> from(const ProviderSettings& s, outbound::Client& http,
+                                                   const Clock& clock = SystemClock::instance());
     std::string_view name() const override { return "wechat"; }
     payments::Merchant merchant() const override { return {config_.mchid, config_.appid}; }
     Result<payments::PayParams> create(const payments::Order& order) override;
