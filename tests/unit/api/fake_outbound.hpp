@@ -1,8 +1,10 @@
 #pragma once
+#include "common/crypto.hpp"
 #include "web-api/outbound.hpp"
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -71,6 +73,17 @@ inline std::string value_of(const std::vector<std::pair<std::string, std::string
         if (k == name)
             return v;
     return {};
+}
+
+/// Test RSA key `n` (PKCS#8 PEM), generated once per program: a merchant's, a platform's, an app's.
+inline const std::string& test_key_pem(int n) {
+    static std::mutex mutex;
+    static std::map<int, std::string> keys;
+    std::lock_guard lock(mutex);
+    auto& k = keys[n];
+    if (k.empty())
+        k = crypto::PrivateKey::generate_pem();
+    return k;
 }
 
 } // namespace pilehub::api::testutil
