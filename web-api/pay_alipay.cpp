@@ -196,6 +196,10 @@ Result<payments::RefundAccepted> AlipayProvider::refund(const payments::RefundRe
     payments::RefundAccepted a;
     a.raw = r->member;
     if (!r->success) {
+        // A business refusal (40004) moved no money; Alipay's own trouble (20000, ACQ.SYSTEM_ERROR) is
+        // asked again with the same out_request_no, which Alipay answers once.
+        if (r->code != "40004" || r->sub_code == "ACQ.SYSTEM_ERROR")
+            return Result<payments::RefundAccepted>::failure(r->why());
         a.state = RefundState::Failed;
         return a;
     }

@@ -28,8 +28,9 @@
 /// - close: true when closed (or unknown at Alipay), false when Alipay refuses because it is paid
 ///   (ACQ.TRADE_STATUS_ERROR).
 /// - refund: a 10000 answer leaves the part Processing (its notification or query settles it); a
-///   signed business refusal (40004) is Failed; the network, an `error_response` or a bad
-///   signature are a failure (try again later). query_refund: REFUND_SUCCESS → Succeeded; 10000
+///   signed business refusal (40004, but ACQ.SYSTEM_ERROR) is Failed; the network, another code
+///   (20000: Alipay busy), ACQ.SYSTEM_ERROR, an `error_response` or a bad signature are a failure
+///   (try again later). query_refund: REFUND_SUCCESS → Succeeded; 10000
 ///   without it (the refund did not happen) or ACQ.TRADE_NOT_EXIST → Failed.
 namespace pilehub::api {
 
