@@ -1,7 +1,7 @@
 // Shared pieces of the provider stub (providers.mjs): random values, the providers' time and
 // money formats, HTTP replies, and the delivery of notifications to a loopback notify_url.
 // Node 20 built-in modules only.
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { createSign, createVerify, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 
 export const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -189,3 +189,49 @@ export async function deliverTimes(times, concurrent, send) {
 
 // A control call's bad argument: the router answers 400 {"error": message}.
 export class BadCall extends Error {}
+
+export function nonEmptyString(v, name) {
+    if (typeof v !== 'string' || v === '') throw new BadCall(`${name} must be a non-empty string`);
+    return v;
+}
+
+// ---- signatures (SHA256withRSA, PKCS#1 v1.5, base64: WeChat Pay v3 and Alipay RSA2) ----
+
+export function rsaSign(privateKey, text) {
+    return createSign('RSA-SHA256').update(text, 'utf8').sign(privateKey, 'base64');
+}
+
+export function rsaVerify(publicKey, text, signatureB64) {
+    try {
+        return createVerify('RSA-SHA256').update(text, 'utf8').verify(publicKey, signatureB64, 'base64');
+    } catch {
+        return false;
+    }
+}
+
+// The signature with one byte flipped (tamper mode "signature").
+export function flipSignature(b64) {
+    const sig = Buffer.from(b64, 'base64');
+    sig[sig.length >> 1] ^= 0x01;
+    return sig.toString('base64');
+}
+
+// ---- the pay control call, the same for both payment providers ----
+
+export const TAMPERS = ['none', 'signature', 'mchid', 'appid', 'amount', 'currency', 'state', 'unknown_order'];
+
+// {"out_trade_no","tamper"?} of POST /_stub/<provider>/pay checked: the trade and the tamper mode.
+export function payCall(trades, b) {
+    const t = trades.get(b.out_trade_no);
+    if (!t) throw new BadCall(`no trade ${b.out_trade_no}`);
+    const tamper = b.tamper ?? 'none';
+    if (!TAMPERS.includes(tamper)) throw new BadCall(`tamper must be one of ${TAMPERS.join(' ')}`);
+    return { t, tamper };
+}
+
+// {"mode"} of POST /_stub/<provider>/refund-mode checked: what new refunds answer.
+export function refundModeCall(b) {
+    if (!['processing', 'success', 'reject'].includes(b.mode))
+        throw new BadCall('mode must be processing, success or reject');
+    return b.mode;
+}

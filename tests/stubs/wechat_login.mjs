@@ -4,7 +4,7 @@
 // Follows the mini-program server API reference: auth.code2Session
 // (GET /sns/jscode2session), auth.getAccessToken (GET /cgi-bin/token) and
 // phonenumber.getPhoneNumber (POST /wxa/business/getuserphonenumber).
-import { BadCall, jsonReply, randomString, randomUUID, nowSeconds } from './common.mjs';
+import { jsonReply, nonEmptyString as str, randomString, randomUUID, nowSeconds } from './common.mjs';
 
 export const APPID = 'wxa1b2c3d4e5f60001';
 
@@ -95,11 +95,6 @@ export function createWechatLogin({ secret }) {
         // The real API answers HTTP 200 with errcode in the body, success or not.
         return { reply: jsonReply(200, r.body), verified: r.verified, error: r.error };
     }
-
-    const str = (v, name) => {
-        if (typeof v !== 'string' || v === '') throw new BadCall(`${name} must be a non-empty string`);
-        return v;
-    };
 
     const control = {
         'POST codes': (b) => {

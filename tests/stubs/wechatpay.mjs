@@ -6,37 +6,30 @@
 // Follows pay.weixin.qq.com: "签名认证" (request signature), "验证应答签名" (response signature),
 // "JSAPI下单", "商户订单号查询订单", "关闭订单", "支付成功回调通知", "退款申请", "查询单笔退款",
 // "退款结果回调通知" and "证书和回调报文解密" (AES-256-GCM).
-import { createCipheriv, createSign, createVerify, randomUUID } from 'node:crypto';
+import { createCipheriv, randomUUID } from 'node:crypto';
 import {
     BadCall,
     deliver,
+    flipSignature,
     deliverTimes,
     jsonReply,
     loopbackUrlProblem,
     nowSeconds,
+    payCall,
     randomDigits,
     randomHex,
     randomString,
+    refundModeCall,
     reply,
     rfc3339Beijing,
+    rsaSign,
+    rsaVerify,
 } from './common.mjs';
 import { APPID } from './wechat_login.mjs';
 
 export const MCHID = '1900000109';
 const SIGNATURE_TYPE = 'WECHATPAY2-SHA256-RSA2048';
 const WINDOW_S = 300;
-
-export function rsaSign(privateKey, text) {
-    return createSign('RSA-SHA256').update(text, 'utf8').sign(privateKey, 'base64');
-}
-
-export function rsaVerify(publicKey, text, signatureB64) {
-    try {
-        return createVerify('RSA-SHA256').update(text, 'utf8').verify(publicKey, signatureB64, 'base64');
-    } catch {
-        return false;
-    }
-}
 
 // "k1="v1",k2="v2"" (spaces after commas allowed) -> {k1: v1, ...}; null when not that shape.
 function parseAuthorization(header) {
@@ -52,12 +45,6 @@ function parseAuthorization(header) {
         rest = rest.slice(m[0].length);
     }
     return fields;
-}
-
-function flipSignature(b64) {
-    const sig = Buffer.from(b64, 'base64');
-    sig[sig.length >> 1] ^= 0x01;
-    return sig.toString('base64');
 }
 
 const STATE_DESC = {
@@ -416,13 +403,8 @@ export function createWechatPay({ merchantPublicKey, platformPrivateKey, apiv3Ke
         );
     }
 
-    const TAMPERS = ['none', 'signature', 'mchid', 'appid', 'amount', 'currency', 'state', 'unknown_order'];
-
     async function controlPay(b) {
-        const t = trades.get(b.out_trade_no);
-        if (!t) throw new BadCall(`no trade ${b.out_trade_no}`);
-        const tamper = b.tamper ?? 'none';
-        if (!TAMPERS.includes(tamper)) throw new BadCall(`tamper must be one of ${TAMPERS.join(' ')}`);
+        const { t, tamper } = payCall(trades, b);
         if (t.state === 'CLOSED') throw new BadCall(`trade ${t.out_trade_no} is CLOSED`);
         const transactionId = t.transaction_id ?? `4200${randomDigits(24)}`;
         const now = Date.now();
@@ -490,12 +472,7 @@ export function createWechatPay({ merchantPublicKey, platformPrivateKey, apiv3Ke
 
     const control = {
         'POST pay': controlPay,
-        'POST refund-mode': (b) => {
-            if (!['processing', 'success', 'reject'].includes(b.mode))
-                throw new BadCall('mode must be processing, success or reject');
-            refundMode = b.mode;
-            return { mode: refundMode };
-        },
+        'POST refund-mode': (b) => ({ mode: (refundMode = refundModeCall(b)) }),
         'POST verify-pay-params': controlVerifyPayParams,
         // Parameterised: /_stub/wechatpay/refunds/{no}/settle, /_stub/wechatpay/trades/{no}
         'POST refunds/*/settle': (b, _url, no) => controlSettle(no, b),
