@@ -283,7 +283,7 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
         let params = {};
         try {
             for (const [k, v] of parseForm(query)) params[k] = v;
-            if (method === 'POST') {
+            if (method === 'POST' && bodyText !== '') {
                 const ct = headers['content-type'] ?? '';
                 if (!/^application\/x-www-form-urlencoded/i.test(ct))
                     return refuse(invalid('isv.invalid-content-type', `Content-Type ${ct} 不是 application/x-www-form-urlencoded`));
@@ -411,7 +411,7 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
             const body = notifyBody(p, tamper === 'signature');
             deliveries.push(...(await deliverTimes(b.times ?? 1, b.concurrent === true, () => post(t.notify_url, body))));
         }
-        return { trade_no: t.trade_no, deliveries };
+        return { trade_no: t.trade_no, transaction_id: t.trade_no, deliveries };
     }
 
     async function controlSettle(outRequestNo, b) {
