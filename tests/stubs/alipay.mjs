@@ -6,7 +6,7 @@
 // Follows opendocs.alipay.com: "自行实现签名" / "自行实现验签" (request signing, response and
 // notification verification), alipay.system.oauth.token, alipay.trade.create (JSAPI_PAY),
 // alipay.trade.query, alipay.trade.close, alipay.trade.refund, alipay.trade.fastpay.refund.query,
-// "异步通知" (trade_status_sync) and my.getPhoneNumber ("敏感信息加解密", AES/CBC/PKCS5, zero IV).
+// "异步通知" (trade_status_sync) and my.getPhoneNumber ("内容加密接入指引", docs.alipay.com/mini/introduce/aes: AES/CBC/PKCS5, zero IV).
 import { createCipheriv, createHash } from 'node:crypto';
 import {
     BadCall,
@@ -442,14 +442,18 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
         return { deliveries };
     }
 
-    // The text my.getPhoneNumber gives the mini-program, for phone.
+    // The text my.getPhoneNumber gives the mini-program, for phone. Alipay's guide "内容加密接入指引"
+    // (docs.alipay.com/mini/introduce/aes, its Java demo) verifies an encrypted response with quotes
+    // added around the ciphertext: sign = RSA2 over "\"" + response + "\"" (PROVIDERS-SPEC §3 said
+    // over the bare base64 text; the documentation wins).
     function phoneCode(phone) {
         const cipher = createCipheriv('aes-128-cbc', aesKey, Buffer.alloc(16));
         const plain = JSON.stringify({ code: '10000', msg: 'Success', mobile: phone });
         const response = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]).toString('base64');
         return JSON.stringify({
             response,
-            sign: rsaSign(alipayPrivateKey, response),
+            // Signed as the response member of an encrypted answer: the JSON string, quotes included.
+            sign: rsaSign(alipayPrivateKey, `"${response}"`),
             sign_type: 'RSA2',
             encrypt_type: 'AES',
             charset: 'UTF-8',

@@ -693,16 +693,18 @@ describe('Alipay open API', () => {
         await ok('POST', 'alipay/refund-mode', { mode: 'processing' });
     });
 
-    test('the phone text verifies with the Alipay key and decrypts (AES-128-CBC, zero IV) to the mobile', async () => {
+    test('the phone text verifies with the Alipay key (ciphertext in quotes) and decrypts (AES-128-CBC, zero IV) to the mobile', async () => {
         const { phone_code } = await ok('POST', 'alipay/phone', { phone: '13800000000' });
         const t = JSON.parse(phone_code);
         assert.equal(t.sign_type, 'RSA2');
         assert.equal(t.encrypt_type, 'AES');
-        assert.ok(rsa2Verify(stub.alipayKey, t.response, t.sign));
+        // Alipay's guide: an encrypted response is verified with double quotes around the ciphertext.
+        assert.ok(rsa2Verify(stub.alipayKey, `"${t.response}"`, t.sign));
+        assert.equal(rsa2Verify(stub.alipayKey, t.response, t.sign), false);
         const d = createDecipheriv('aes-128-cbc', stub.alipayAes, Buffer.alloc(16));
         const plain = Buffer.concat([d.update(Buffer.from(t.response, 'base64')), d.final()]).toString('utf8');
         assert.deepEqual(JSON.parse(plain), { code: '10000', msg: 'Success', mobile: '13800000000' });
-        assert.equal(rsa2Verify(stub.alipayKey, t.response, flipByte(t.sign)), false);
+        assert.equal(rsa2Verify(stub.alipayKey, `"${t.response}"`, flipByte(t.sign)), false);
     });
 
     test('the stub verified every Alipay request but the tampered one', async () => {
