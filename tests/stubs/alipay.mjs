@@ -108,13 +108,15 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
         return o;
     }
 
-    function refundAnswer(t, r) {
+    // fundChange: 'Y' the first time; a repeated out_request_no answers the same refund with 'N'
+    // (no money moved this time), as Alipay does.
+    function refundAnswer(t, r, fundChange = 'Y') {
         return ok({
             trade_no: t.trade_no,
             out_trade_no: t.out_trade_no,
             buyer_logon_id: '138******00',
             buyer_user_id: t.buyer_id,
-            fund_change: 'Y',
+            fund_change: fundChange,
             refund_fee: fenToYuan(r.cumulative),
             gmt_refund_pay: r.gmt_refund,
             send_back_fee: fenToYuan(r.fen),
@@ -243,7 +245,7 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
         const again = t.refunds.get(no);
         if (again) {
             if (again.fen !== fen) return bizFail('ACQ.REFUND_AMT_NOT_EQUAL_TOTAL', '退款金额与原请求不一致');
-            return refundAnswer(t, again);
+            return refundAnswer(t, again, 'N');
         }
         if (t.state !== 'TRADE_SUCCESS') return bizFail('ACQ.TRADE_STATUS_ERROR', '交易状态不合法');
         if (refundMode === 'reject') return bizFail('ACQ.SELLER_BALANCE_NOT_ENOUGH', '卖家余额不足');

@@ -649,7 +649,9 @@ describe('Alipay open API', () => {
         assert.ok(r1.signed);
         assert.equal(r1.json.code, '10000');
         assert.equal(r1.json.refund_fee, '4.00');
-        assert.deepEqual((await refund('ALIR-1', '4.00')).json, r1.json);
+        assert.equal(r1.json.fund_change, 'Y');
+        // The same out_request_no again: the same refund, no money moved this time.
+        assert.deepEqual((await refund('ALIR-1', '4.00')).json, { ...r1.json, fund_change: 'N' });
         assert.equal((await refund('ALIR-2', '6.01')).json.sub_code, 'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL');
         const queryRefund = (no) => gateway('alipay.trade.fastpay.refund.query', { out_trade_no: 'ALI-2', out_request_no: no });
         assert.equal((await queryRefund('ALIR-1')).json.refund_status, undefined); // processing
