@@ -5,10 +5,11 @@
 //   node tests/stubs/providers.mjs --dir DIR [--port 0]
 //
 // Generates every key and secret fresh, writes them and providers.conf into DIR (mode 0600), prints
-// one line {"port":N,"config":"DIR/providers.conf"} and serves until stdin closes or SIGTERM.
+// one line {"port":N,"config":"DIR/providers.conf"} and serves until SIGTERM, or until its stdin
+// closes when stdin is a pipe.
 // Node 20 built-in modules only. The protocols: PROVIDERS-SPEC (issue 13), tests/stubs/README.md.
 import { generateKeyPair, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, fstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -236,9 +237,15 @@ async function main() {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
-    process.stdin.on('end', stop);
-    process.stdin.on('close', stop);
-    process.stdin.resume();
+    // Its stdin closing stops it when stdin is a pipe or socket (the parent holds the other end);
+    // /dev/null (what tests/support's Process gives every child), a file or a terminal is not
+    // watched: SIGTERM stops it then.
+    const stdin = fstatSync(0);
+    if (stdin.isFIFO() || stdin.isSocket()) {
+        process.stdin.on('end', stop);
+        process.stdin.on('close', stop);
+        process.stdin.resume();
+    }
 }
 
 main().catch((e) => {

@@ -35,10 +35,11 @@ const received = { wechat: [], alipay: [] };
 let receiver;
 let notifyBase;
 
-function startStub(dir) {
+// stdin 'pipe': the stub stops when the pipe closes; 'ignore' (/dev/null): only on SIGTERM.
+function startStub(dir, stdin = 'pipe') {
     return new Promise((resolve, reject) => {
         const proc = spawn(process.execPath, [join(HERE, 'providers.mjs'), '--dir', dir, '--port', '0'], {
-            stdio: ['pipe', 'pipe', 'inherit'],
+            stdio: [stdin, 'pipe', 'inherit'],
         });
         let out = '';
         proc.stdout.setEncoding('utf8');
@@ -201,6 +202,21 @@ describe('the stub process and its files', () => {
         assert.match(text('wechatpay-platform-public.pem'), /^-----BEGIN PUBLIC KEY-----\n/);
         assert.match(text('alipay-public.pem'), /^-----BEGIN PUBLIC KEY-----\n/);
         for (const k of [stub.merchantKey, stub.alipayAppKey]) assert.equal(k.asymmetricKeyDetails.modulusLength, 2048);
+    });
+
+    test('with stdin /dev/null (as tests/support Process starts children) it serves until SIGTERM', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'provider-stub-null-'));
+        try {
+            const { proc, line } = await startStub(dir, 'ignore');
+            const exited = new Promise((ok) => proc.once('exit', (code, signal) => ok({ code, signal })));
+            const r = await fetch(`http://127.0.0.1:${JSON.parse(line).port}/_stub/log`);
+            assert.deepEqual(await r.json(), []);
+            assert.equal(proc.exitCode, null);
+            proc.kill('SIGTERM');
+            assert.deepEqual(await exited, { code: 0, signal: null });
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     test('a control call with a bad argument answers 400 {"error"}', async () => {
