@@ -6,7 +6,8 @@
 // Follows opendocs.alipay.com: "自行实现签名" / "自行实现验签" (request signing, response and
 // notification verification), alipay.system.oauth.token, alipay.trade.create (JSAPI_PAY),
 // alipay.trade.query, alipay.trade.close, alipay.trade.refund, alipay.trade.fastpay.refund.query,
-// "异步通知" (trade_status_sync) and my.getPhoneNumber ("内容加密接入指引", docs.alipay.com/mini/introduce/aes: AES/CBC/PKCS5, zero IV).
+// "异步通知" (trade_status_sync) and my.getPhoneNumber ("内容加密接入指引",
+// docs.alipay.com/mini/introduce/aes: AES/CBC/PKCS5, zero IV).
 import { createCipheriv, createHash } from 'node:crypto';
 import {
     BadCall,
@@ -213,6 +214,11 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
         return ok({ out_trade_no: t.out_trade_no, trade_no: t.trade_no });
     }
 
+    // The refund's out_request_no; without one Alipay takes the out_trade_no.
+    function requestNo(biz, t) {
+        return typeof biz.out_request_no === 'string' && biz.out_request_no !== '' ? biz.out_request_no : t.out_trade_no;
+    }
+
     function findTrade(biz) {
         if (typeof biz.out_trade_no === 'string') return trades.get(biz.out_trade_no);
         if (typeof biz.trade_no === 'string') return [...trades.values()].find((t) => t.trade_no === biz.trade_no);
@@ -240,8 +246,7 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
         if (fen === null || fen <= 0) return bizFail('ACQ.INVALID_PARAMETER', '参数无效: refund_amount');
         const t = findTrade(biz);
         if (!t) return bizFail('ACQ.TRADE_NOT_EXIST', '交易不存在');
-        // Without out_request_no Alipay takes the whole refund as the request number's default.
-        const no = typeof biz.out_request_no === 'string' && biz.out_request_no !== '' ? biz.out_request_no : t.out_trade_no;
+        const no = requestNo(biz, t);
         const again = t.refunds.get(no);
         if (again) {
             if (again.fen !== fen) return bizFail('ACQ.REFUND_AMT_NOT_EQUAL_TOTAL', '退款金额与原请求不一致');
@@ -267,7 +272,7 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
     function refundQuery(_p, biz) {
         const t = findTrade(biz);
         if (!t) return bizFail('ACQ.TRADE_NOT_EXIST', '交易不存在');
-        const no = typeof biz.out_request_no === 'string' && biz.out_request_no !== '' ? biz.out_request_no : t.out_trade_no;
+        const no = requestNo(biz, t);
         return refundQueryObject(t, no);
     }
 
@@ -288,7 +293,7 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
             if (method === 'POST' && bodyText !== '') {
                 const ct = headers['content-type'] ?? '';
                 if (!/^application\/x-www-form-urlencoded/i.test(ct))
-                    return refuse(invalid('isv.invalid-content-type', `Content-Type ${ct} 不是 application/x-www-form-urlencoded`));
+                    return refuse(invalid('isv.invalid-content-type', `Content-Type ${ct} 不是表单`));
                 for (const [k, v] of parseForm(bodyText)) params[k] = v;
             }
         } catch {
@@ -299,7 +304,8 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
                 return refuse(invalid(`isv.missing-${k.replace(/_/g, '-')}`, `缺少参数 ${k}`));
         if (params.app_id !== APP_ID) return refuse(invalid('isv.invalid-app-id', '无效的AppID参数'));
         if (params.sign_type !== 'RSA2') return refuse(invalid('isv.invalid-signature-type', '无效的签名类型'));
-        if (params.charset.toLowerCase() !== 'utf-8') return refuse(invalid('isv.invalid-charset', '字符集错误 (stub: utf-8)'));
+        if (params.charset.toLowerCase() !== 'utf-8')
+            return refuse(invalid('isv.invalid-charset', '字符集错误 (stub: utf-8)'));
         if (params.format !== undefined && params.format.toUpperCase() !== 'JSON')
             return refuse(invalid('isv.invalid-format', '无效的数据格式'));
         if (params.version !== '1.0') return refuse(invalid('isv.invalid-version', '无效的版本号'));
@@ -313,7 +319,8 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
             return answer('error_response', invalid('isv.invalid-method', '不存在的方法名'), true);
         const biz = parseBiz(params);
         const member = memberOf(params.method);
-        if (biz === null) return answer(member, invalid('isv.invalid-parameter', 'biz_content 不是 JSON 对象'), true);
+        if (biz === null)
+            return answer(member, invalid('isv.invalid-parameter', 'biz_content 不是 JSON 对象'), true);
         if (params.method === 'alipay.system.oauth.token') {
             const r = oauthToken(params);
             return r.error ? answer('error_response', r.error, true) : answer(member, r.body, true);
@@ -403,7 +410,7 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
         if (tamper === 'appid') (p.app_id = '2021000000009999'), (p.auth_app_id = p.app_id);
         if (tamper === 'amount') {
             const more = fenToYuan(t.total + 1);
-            Object.assign(p, { total_amount: more, receipt_amount: more, buyer_pay_amount: more, invoice_amount: more });
+            for (const k of ['total_amount', 'receipt_amount', 'buyer_pay_amount', 'invoice_amount']) p[k] = more;
         }
         if (tamper === 'currency') p.trans_currency = 'USD';
         if (tamper === 'state') (p.trade_status = 'WAIT_BUYER_PAY'), delete p.gmt_payment;
@@ -411,7 +418,8 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
         const deliveries = [];
         if (b.deliver !== false) {
             const body = notifyBody(p, tamper === 'signature');
-            deliveries.push(...(await deliverTimes(b.times ?? 1, b.concurrent === true, () => post(t.notify_url, body))));
+            const send = () => post(t.notify_url, body);
+            deliveries.push(...(await deliverTimes(b.times ?? 1, b.concurrent === true, send)));
         }
         return { trade_no: t.trade_no, transaction_id: t.trade_no, deliveries };
     }
@@ -439,7 +447,8 @@ export function createAlipay({ appPublicKey, alipayPrivateKey, aesKey }) {
                 gmt_refund: r.gmt_refund,
             });
             const body = notifyBody(p, false);
-            deliveries.push(...(await deliverTimes(b.times ?? 1, b.concurrent === true, () => post(t.notify_url, body))));
+            const send = () => post(t.notify_url, body);
+            deliveries.push(...(await deliverTimes(b.times ?? 1, b.concurrent === true, send)));
         }
         return { deliveries };
     }

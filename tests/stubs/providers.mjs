@@ -177,10 +177,23 @@ function makeRouter(providers) {
         const name = ['wechat', 'wechatpay', 'alipay', 'aliyun-sms'].find((x) => url.pathname.startsWith(`/${x}/`));
         if (!found) {
             const out = jsonReply(404, { error: `no such path ${req.method} ${url.pathname}` });
-            log.push({ provider: name === 'aliyun-sms' ? 'sms' : (name ?? 'none'), method: req.method, path: logged(raw), status: 404, verified: false, error: 'no such path' });
+            log.push({
+                provider: name === 'aliyun-sms' ? 'sms' : (name ?? 'none'),
+                method: req.method,
+                path: logged(raw),
+                status: 404,
+                verified: false,
+                error: 'no such path',
+            });
             return out;
         }
-        const entry = { provider: found.provider, method: req.method, path: logged(raw), status: found.r.reply.status, verified: found.r.verified };
+        const entry = {
+            provider: found.provider,
+            method: req.method,
+            path: logged(raw),
+            status: found.r.reply.status,
+            verified: found.r.verified,
+        };
         if (found.r.error) entry.error = found.r.error;
         log.push(entry);
         return found.r.reply;

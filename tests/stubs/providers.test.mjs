@@ -581,18 +581,25 @@ describe('Alipay open API', () => {
     const create = (no, amount = '12.34') =>
         gateway(
             'alipay.trade.create',
-            { out_trade_no: no, total_amount: amount, subject: 'PileHub charging', buyer_id: '2088000000000777', product_code: 'JSAPI_PAY' },
+            {
+                out_trade_no: no,
+                total_amount: amount,
+                subject: 'PileHub charging',
+                buyer_id: '2088000000000777',
+                product_code: 'JSAPI_PAY',
+            },
             { notify_url: `${notifyBase}/alipay` },
         );
 
     test('oauth.token answers the code user_id once, signed; again isv.code-invalid', async () => {
         await ok('POST', 'alipay/codes', { code: 'ali-code-1', user_id: '2088000000000777' });
-        const r = await gateway('alipay.system.oauth.token', undefined, { grant_type: 'authorization_code', code: 'ali-code-1' });
+        const oauth = { grant_type: 'authorization_code', code: 'ali-code-1' };
+        const r = await gateway('alipay.system.oauth.token', undefined, oauth);
         assert.ok(r.signed);
         assert.equal(r.member, 'alipay_system_oauth_token_response');
         assert.equal(r.json.user_id, '2088000000000777');
         assert.equal(typeof r.json.access_token, 'string');
-        const again = await gateway('alipay.system.oauth.token', undefined, { grant_type: 'authorization_code', code: 'ali-code-1' });
+        const again = await gateway('alipay.system.oauth.token', undefined, oauth);
         assert.equal(again.member, 'error_response');
         assert.equal(again.json.sub_code, 'isv.code-invalid');
     });
@@ -660,7 +667,12 @@ describe('Alipay open API', () => {
         await create('ALI-2', '10.00');
         await ok('POST', 'alipay/pay', { out_trade_no: 'ALI-2', deliver: false });
         const refund = (no, amount) =>
-            gateway('alipay.trade.refund', { out_trade_no: 'ALI-2', refund_amount: amount, out_request_no: no, refund_reason: 'unused' });
+            gateway('alipay.trade.refund', {
+                out_trade_no: 'ALI-2',
+                refund_amount: amount,
+                out_request_no: no,
+                refund_reason: 'unused',
+            });
         const r1 = await refund('ALIR-1', '4.00');
         assert.ok(r1.signed);
         assert.equal(r1.json.code, '10000');
@@ -669,7 +681,8 @@ describe('Alipay open API', () => {
         // The same out_request_no again: the same refund, no money moved this time.
         assert.deepEqual((await refund('ALIR-1', '4.00')).json, { ...r1.json, fund_change: 'N' });
         assert.equal((await refund('ALIR-2', '6.01')).json.sub_code, 'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL');
-        const queryRefund = (no) => gateway('alipay.trade.fastpay.refund.query', { out_trade_no: 'ALI-2', out_request_no: no });
+        const queryRefund = (no) =>
+            gateway('alipay.trade.fastpay.refund.query', { out_trade_no: 'ALI-2', out_request_no: no });
         assert.equal((await queryRefund('ALIR-1')).json.refund_status, undefined); // processing
 
         const n = received.alipay.length;
@@ -706,7 +719,11 @@ describe('Alipay open API', () => {
         await ok('POST', 'alipay/refund-mode', { mode: 'reject' });
         await create('ALI-3', '1.00');
         await ok('POST', 'alipay/pay', { out_trade_no: 'ALI-3', deliver: false });
-        const rejected = await gateway('alipay.trade.refund', { out_trade_no: 'ALI-3', refund_amount: '1.00', out_request_no: 'ALIR-5' });
+        const rejected = await gateway('alipay.trade.refund', {
+            out_trade_no: 'ALI-3',
+            refund_amount: '1.00',
+            out_request_no: 'ALIR-5',
+        });
         assert.equal(rejected.json.code, '40004');
         await ok('POST', 'alipay/refund-mode', { mode: 'processing' });
     });
@@ -826,7 +843,8 @@ describe('Aliyun SMS', () => {
         const reused = await send(p);
         assert.equal(reused.status, 400);
         assert.equal(reused.json.Code, 'SignatureNonceUsed');
-        const old = await send(sendParams('13800000043', { Timestamp: new Date(Date.now() - 16 * 60e3).toISOString().replace(/\.\d{3}Z$/, 'Z') }));
+        const stale = new Date(Date.now() - 16 * 60e3).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        const old = await send(sendParams('13800000043', { Timestamp: stale }));
         assert.equal(old.status, 400);
         assert.equal(old.json.Code, 'InvalidTimeStamp.Expired');
         const unknown = await send(sendParams('13800000043', { AccessKeyId: 'LTAI5tSomeoneElse' }));

@@ -417,7 +417,8 @@ export function createWechatPay({ merchantPublicKey, platformPrivateKey, apiv3Ke
             }
             plain = queryObject(t);
         } else {
-            plain = queryObject({ ...t, transaction_id: transactionId, state: 'SUCCESS', success_time: rfc3339Beijing(now) });
+            const paid = { transaction_id: transactionId, state: 'SUCCESS', success_time: rfc3339Beijing(now) };
+            plain = queryObject({ ...t, ...paid });
             if (tamper === 'mchid') plain.mchid = '1900000999';
             if (tamper === 'appid') plain.appid = 'wxa1b2c3d4e5f69999';
             if (tamper === 'amount') (plain.amount.total += 1), (plain.amount.payer_total += 1);
@@ -431,7 +432,8 @@ export function createWechatPay({ merchantPublicKey, platformPrivateKey, apiv3Ke
         const deliveries = [];
         if (b.deliver !== false) {
             const text = notificationBody('TRANSACTION.SUCCESS', '支付成功', 'transaction', plain);
-            deliveries.push(...(await deliverTimes(b.times ?? 1, b.concurrent === true, () => post(t.notify_url, text, tamper === 'signature'))));
+            const send = () => post(t.notify_url, text, tamper === 'signature');
+            deliveries.push(...(await deliverTimes(b.times ?? 1, b.concurrent === true, send)));
         }
         return { transaction_id: transactionId, deliveries };
     }
@@ -452,7 +454,8 @@ export function createWechatPay({ merchantPublicKey, platformPrivateKey, apiv3Ke
             if (!r.notify_url) throw new BadCall(`refund ${outRefundNo} carried no notify_url`);
             const summary = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭' }[status];
             const text = notificationBody(`REFUND.${status}`, summary, 'refund', refundNotifyPlain(r));
-            deliveries.push(...(await deliverTimes(b.times ?? 1, b.concurrent === true, () => post(r.notify_url, text, false))));
+            const send = () => post(r.notify_url, text, false);
+            deliveries.push(...(await deliverTimes(b.times ?? 1, b.concurrent === true, send)));
         }
         return { deliveries };
     }
@@ -479,7 +482,8 @@ export function createWechatPay({ merchantPublicKey, platformPrivateKey, apiv3Ke
         'GET trades/*': (_b, _url, no) => {
             const t = trades.get(no);
             if (!t) throw new BadCall(`no trade ${no}`);
-            return { request: t.request, trade: queryObject(t), refunds: t.refunds.map((x) => refundObject(refunds.get(x))) };
+            const list = t.refunds.map((x) => refundObject(refunds.get(x)));
+            return { request: t.request, trade: queryObject(t), refunds: list };
         },
     };
 
