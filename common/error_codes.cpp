@@ -45,6 +45,8 @@ constexpr std::array kCodes{
     CodeInfo{ErrorCode::PlateTaken, "plate_taken", 409},
     CodeInfo{ErrorCode::SpaceReserved, "space_reserved", 409},
     CodeInfo{ErrorCode::DeviceFailed, "device_failed", 502},
+    CodeInfo{ErrorCode::Arrears, "arrears", 402},
+    CodeInfo{ErrorCode::LimitExceeded, "limit_exceeded", 403},
 };
 
 constexpr std::array<ErrorCode, kCodes.size()> make_all() {

@@ -40,6 +40,8 @@ enum class ErrorCode {
     PlateTaken,        ///< `plate_taken` (409): another account holds the plate.
     SpaceReserved,     ///< `space_reserved` (409): the gun's space is reserved for someone else.
     DeviceFailed,      ///< `device_failed` (502): the device tried and failed (a lock that jammed).
+    Arrears,           ///< `arrears` (402): the account owes a bill its wallet could not cover; it starts nothing.
+    LimitExceeded,     ///< `limit_exceeded` (403): a staff money limit (counter recharge, refunds per day).
 };
 
 /// Every code, in declaration order.

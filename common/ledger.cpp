@@ -20,7 +20,8 @@ constexpr std::string_view kAccountByPhone = "SELECT id FROM accounts WHERE phon
 constexpr std::string_view kAccountExists = "SELECT 1 FROM accounts WHERE id = ?";
 constexpr std::string_view kSetFrozen = "UPDATE accounts SET frozen = ? WHERE id = ?";
 constexpr std::string_view kSetDebitOrder = "UPDATE accounts SET debit_order = ? WHERE id = ?";
-constexpr std::string_view kSelectWallet = "SELECT w.balance_fen, w.bonus_fen, w.updated_at, a.frozen, a.debit_order "
+constexpr std::string_view kSelectWallet = "SELECT w.balance_fen, w.bonus_fen, w.updated_at, a.frozen, a.debit_order, "
+                                           "a.arrears_fen "
                                            "FROM accounts a JOIN wallets w ON w.account_id = a.id WHERE a.id = ?";
 // The conditional update: it changes nothing (and returns no row) if a balance would go negative,
 // whatever another connection did in between.
@@ -35,8 +36,10 @@ constexpr std::string_view kEntryColumns = "SELECT id, account_id, kind, real_fe
                                            "ref, operator, note, at, idempotency_key FROM ledger ";
 constexpr std::string_view kRefundBasis =
     "SELECT "
-    "  coalesce(sum(CASE WHEN kind = 'recharge' AND real_fen > 0 THEN real_fen ELSE 0 END), 0), "
-    "  coalesce(sum(CASE WHEN kind IN ('charge', 'card_fee', 'refund', 'parking') AND real_fen < 0 THEN -real_fen "
+    "  coalesce(sum(CASE WHEN kind IN ('recharge', 'refund_order', 'refund_reversal') AND real_fen > 0 "
+    "                    THEN real_fen ELSE 0 END), 0), "
+    "  coalesce(sum(CASE WHEN kind IN ('charge', 'card_fee', 'refund', 'parking', 'arrears') AND real_fen < 0 "
+    "                    THEN -real_fen "
     "                    WHEN kind = 'adjust' AND real_fen < 0 THEN -real_fen ELSE 0 END), 0) "
     "FROM ledger WHERE account_id = ?";
 constexpr std::string_view kInsertPackage = "INSERT INTO recharge_packages (operator_id, name, pay_fen, bonus_fen, "
@@ -84,14 +87,30 @@ constexpr std::string_view kAuditParkingStays =
     "AND (o.state = 'paid' AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.idempotency_key = 'park:' || o.id) "
     "OR o.state = 'unpaid' AND o.owed_fen <> o.fee_fen OR o.state = 'free' AND coalesce(o.fee_fen, 0) <> 0 "
     "OR o.state <> 'unpaid' AND o.owed_fen <> 0)";
+// Arrears (BILLING §5): what an account owes is what its settlements could not collect minus what
+// its `arrears` entries paid; those entries only take money out.
+constexpr std::string_view kAuditArrears =
+    "SELECT a.id, a.arrears_fen, "
+    "  (SELECT coalesce(sum(st.shortfall_fen), 0) FROM settlements st WHERE st.account_id = a.id), "
+    "  (SELECT coalesce(sum(-(l.real_fen + l.bonus_fen)), 0) FROM ledger l WHERE l.account_id = a.id "
+    "   AND l.kind = 'arrears') "
+    "FROM accounts a ORDER BY a.id";
+constexpr std::string_view kAuditArrearsEntries =
+    "SELECT id, account_id, real_fen, bonus_fen FROM ledger WHERE kind = 'arrears' AND (real_fen > 0 OR bonus_fen > 0)";
+// Order refunds (CONTRACT F.3): credits of a completed session's account, never more than its cost.
+constexpr std::string_view kAuditOrderRefunds =
+    "SELECT l.ref, sum(l.real_fen + l.bonus_fen), min(min(l.real_fen, l.bonus_fen)), s.id, s.state, s.cost_fen, "
+    "       s.account_id, min(l.account_id), max(l.account_id) "
+    "FROM ledger l LEFT JOIN sessions s ON s.id = l.ref WHERE l.kind = 'refund_order' GROUP BY l.ref ORDER BY l.ref";
 // SQLite-only (as table_exists' sqlite_master): PostgreSQL spells it
 // `SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = $2`.
 constexpr std::string_view kColumnExists = "SELECT 1 FROM pragma_table_info(?) WHERE name = ?";
 
 // ---- helpers --------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 7> kKindNames = {"recharge", "bonus",    "charge", "refund",
-                                                        "adjust",   "card_fee", "parking"};
+constexpr std::array<std::string_view, 10> kKindNames = {"recharge",     "bonus",          "charge",  "refund",
+                                                         "adjust",       "card_fee",       "parking", "arrears",
+                                                         "refund_order", "refund_reversal"};
 
 Entry read_entry(const db::Statement& st) {
     Entry e;
@@ -207,6 +226,8 @@ std::string_view to_string(StartCheck c) {
         return "unknown_account";
     case StartCheck::Frozen:
         return "account_frozen";
+    case StartCheck::Arrears:
+        return "arrears";
     case StartCheck::BalanceTooLow:
         return "balance_too_low";
     }
@@ -216,6 +237,8 @@ std::string_view to_string(StartCheck c) {
 StartCheck check_start(const Wallet& w, Fen min_start_balance_fen) {
     if (w.frozen)
         return StartCheck::Frozen;
+    if (w.arrears_fen > Fen(0))
+        return StartCheck::Arrears;
     if (w.available() < min_start_balance_fen)
         return StartCheck::BalanceTooLow;
     return StartCheck::Ok;
@@ -236,6 +259,20 @@ Split split_debit(Fen amount, Fen balance, Fen bonus, DebitOrder order) {
         s.bonus_fen = take(bonus);
         s.real_fen = take(balance);
     }
+    s.shortfall_fen = left;
+    return s;
+}
+
+Split split_order_refund(Fen amount, Fen taken_real, Fen taken_bonus, Fen back_real, Fen back_bonus) {
+    Split s;
+    Fen left = std::max(amount, Fen(0));
+    const auto take = [&left](Fen have) {
+        const Fen t = std::min(left, std::max(have, Fen(0)));
+        left -= t;
+        return t;
+    };
+    s.real_fen = take(taken_real - back_real);
+    s.bonus_fen = take(taken_bonus - back_bonus);
     s.shortfall_fen = left;
     return s;
 }
@@ -285,6 +322,7 @@ std::optional<Wallet> Ledger::wallet_in_tx(std::int64_t account_id) {
                 w.updated_at = st.int64(2);
                 w.frozen = st.int64(3) != 0;
                 w.debit_order = parse_debit_order(st.text(4)).value_or(DebitOrder::RealFirst);
+                w.arrears_fen = Fen(st.int64(5));
                 return w;
             }
         }
@@ -335,12 +373,15 @@ Posting Ledger::credit(db::Transaction&, const Credit& c) {
         return {Outcome::InvalidRequest, std::nullopt};
     if (auto e = entry_by_key(c.meta.idempotency_key))
         return {Outcome::Duplicate, std::move(e)};
-    if (c.kind != Kind::Recharge && c.kind != Kind::Bonus)
+    if (c.kind != Kind::Recharge && c.kind != Kind::Bonus && c.kind != Kind::RefundOrder &&
+        c.kind != Kind::RefundReversal)
         return {Outcome::InvalidRequest, std::nullopt};
     if (!amount_in_range(c.real_fen) || !amount_in_range(c.bonus_fen) || c.real_fen < Fen(0) || c.bonus_fen < Fen(0) ||
         (c.real_fen + c.bonus_fen) == Fen(0))
         return {Outcome::InvalidAmount, std::nullopt};
     if (c.kind == Kind::Bonus && c.real_fen != Fen(0))
+        return {Outcome::InvalidAmount, std::nullopt};
+    if (c.kind == Kind::RefundReversal && c.bonus_fen != Fen(0))
         return {Outcome::InvalidAmount, std::nullopt};
     if (c.kind == Kind::Recharge && c.real_fen == Fen(0))
         return {Outcome::InvalidAmount, std::nullopt};
@@ -384,7 +425,7 @@ Posting Ledger::debit(db::Transaction&, const Debit& d) {
         return {Outcome::InvalidRequest, std::nullopt};
     if (auto e = entry_by_key(d.meta.idempotency_key))
         return {Outcome::Duplicate, std::move(e)};
-    if (d.kind != Kind::Charge && d.kind != Kind::CardFee && d.kind != Kind::Parking)
+    if (d.kind != Kind::Charge && d.kind != Kind::CardFee && d.kind != Kind::Parking && d.kind != Kind::Arrears)
         return {Outcome::InvalidRequest, std::nullopt};
     if (!amount_in_range(d.amount_fen) || d.amount_fen < Fen(0) || (d.amount_fen == Fen(0) && !d.partial))
         return {Outcome::InvalidAmount, std::nullopt};
@@ -461,6 +502,7 @@ std::optional<Wallet> Ledger::wallet(std::int64_t account_id) {
     w.updated_at = st.int64(2);
     w.frozen = st.int64(3) != 0;
     w.debit_order = parse_debit_order(st.text(4)).value_or(DebitOrder::RealFirst);
+    w.arrears_fen = Fen(st.int64(5));
     return w;
 }
 
@@ -701,6 +743,40 @@ std::vector<Violation> audit(db::Database& db) {
             while (stays.step())
                 add(fmt::format("stay {} is {} with fee {} and owed {} but no matching ledger entry or owed amount",
                                 stays.int64(0), stays.text(1), stays.int64(2), stays.int64(3)));
+        }
+        if (column_exists(db, "accounts", "arrears_fen") && table_exists(db, "settlements")) {
+            db::Statement st(db, kAuditArrears);
+            while (st.step()) {
+                const auto acc = st.int64(0);
+                const auto arrears = st.int64(1), shortfalls = st.int64(2), paid = st.int64(3);
+                if (arrears < 0)
+                    add(fmt::format("account {}: arrears_fen {} is negative", acc, arrears));
+                if (arrears != shortfalls - paid)
+                    add(fmt::format("account {}: arrears_fen {} != shortfalls {} - arrears paid {}", acc, arrears,
+                                    shortfalls, paid));
+            }
+            db::Statement entries(db, kAuditArrearsEntries);
+            while (entries.step())
+                add(fmt::format("ledger {} (account {}): an arrears entry credits real {} bonus {}", entries.int64(0),
+                                entries.int64(1), entries.int64(2), entries.int64(3)));
+            db::Statement refunds(db, kAuditOrderRefunds);
+            while (refunds.step()) {
+                const auto sid = refunds.text(0);
+                const auto refunded = refunds.int64(1);
+                if (refunds.int64(2) < 0)
+                    add(fmt::format("session {}: an order refund takes money out", sid));
+                if (refunds.is_null(3) || refunds.text(4) != "completed") {
+                    add(fmt::format("session {}: order refunds of a session that is {}", sid,
+                                    refunds.is_null(3) ? std::string("unknown") : refunds.text(4)));
+                    continue;
+                }
+                const auto cost = refunds.opt_int64(5).value_or(0);
+                if (refunded > cost)
+                    add(fmt::format("session {}: order refunds {} exceed its cost {}", sid, refunded, cost));
+                if (refunds.int64(7) != refunds.int64(6) || refunds.int64(8) != refunds.int64(6))
+                    add(fmt::format("session {}: order refunds credited another account than the session's {}", sid,
+                                    refunds.int64(6)));
+            }
         }
     } catch (...) {
         db.exec("ROLLBACK");

@@ -18,8 +18,10 @@
 namespace pilehub::ledger {
 
 /// What a ledger entry is (the `kind` column).
-enum class Kind { Recharge, Bonus, Charge, Refund, Adjust, CardFee, Parking };
-/// `recharge`, `bonus`, `charge`, `refund`, `adjust`, `card_fee`, `parking` (an occupancy fee, CONTRACT E.1).
+enum class Kind { Recharge, Bonus, Charge, Refund, Adjust, CardFee, Parking, Arrears, RefundOrder, RefundReversal };
+/// `recharge`, `bonus`, `charge`, `refund`, `adjust`, `card_fee`, `parking` (an occupancy fee, CONTRACT E.1),
+/// `arrears` (a debt paid from the wallet, common/arrears.hpp), `refund_order` (part of a session's cost given
+/// back, ref = the session), `refund_reversal` (a failed channel refund part puts its real money back).
 std::string_view to_string(Kind k);
 std::optional<Kind> parse_kind(std::string_view s);
 
@@ -60,6 +62,7 @@ struct Wallet {
     bool frozen = false;
     DebitOrder debit_order = DebitOrder::RealFirst;
     EpochMs updated_at = 0;
+    Fen arrears_fen; ///< what the account owes (accounts.arrears_fen): bills its wallet could not cover
     /// What a session may spend: balance + bonus.
     Fen available() const { return balance_fen + bonus_fen; }
 };
@@ -97,7 +100,9 @@ struct Meta {
 };
 
 /// Money in. kind Recharge: real money paid (online or at the counter), optionally with a bonus;
-/// kind Bonus: bonus only (a gift), real_fen must be 0.
+/// kind Bonus: bonus only (a gift), real_fen must be 0; kind RefundOrder: part of a session's cost
+/// given back (real and bonus as the order refund splits it; see Ledger::refund_order); kind
+/// RefundReversal: real money of a failed channel refund part put back (bonus_fen 0).
 struct Credit {
     std::int64_t account_id = 0;
     Fen real_fen;
@@ -110,7 +115,9 @@ struct Credit {
 };
 
 /// Money out for a session (kind Charge, split by the debit order), a parking fee (kind Parking,
-/// likewise) or an IC card's fee (kind CardFee, real money only; refused for a frozen account).
+/// likewise), arrears paid (kind Arrears, likewise; only common/arrears.cpp posts it, with the
+/// account's arrears_fen lowered in the same transaction) or an IC card's fee (kind CardFee, real
+/// money only; refused for a frozen account).
 struct Debit {
     std::int64_t account_id = 0;
     Fen amount_fen;
@@ -163,10 +170,11 @@ struct Opened {
     std::int64_t account_id = 0;
 };
 
-/// sessiond's pre-check before a start (BILLING.md §4).
-enum class StartCheck { Ok, UnknownAccount, Frozen, BalanceTooLow };
+/// sessiond's pre-check before a start (BILLING.md §4, §5).
+enum class StartCheck { Ok, UnknownAccount, Frozen, Arrears, BalanceTooLow };
 std::string_view to_string(StartCheck c);
-/// Frozen first, then balance + bonus ≥ min_start_balance_fen.
+/// Frozen first, then arrears (an account that owes starts nothing), then balance + bonus ≥
+/// min_start_balance_fen.
 StartCheck check_start(const Wallet& w, Fen min_start_balance_fen);
 
 /// How a debit of `amount` splits over a wallet: real and bonus parts (both ≥ 0) and what is left
@@ -177,6 +185,13 @@ struct Split {
     Fen shortfall_fen;
 };
 Split split_debit(Fen amount, Fen balance, Fen bonus, DebitOrder order);
+
+/// How an order refund of `amount` splits (CONTRACT F.3, docs/wallets.md "Order refunds"): real money
+/// back up to what the session's settlement took from real money and earlier order refunds have not
+/// yet given back, the rest as bonus. `taken_*` are the settlement's debits (≥ 0), `back_*` what
+/// earlier order refunds of the session returned (≥ 0). shortfall_fen is what exceeds the session's
+/// cost minus what was refunded (the refund is then refused). Pure.
+Split split_order_refund(Fen amount, Fen taken_real, Fen taken_bonus, Fen back_real, Fen back_bonus);
 
 /// The wallet and ledger store over one core-database connection. Open that connection with
 /// db::Sync::Full: this is money. Each public change runs in its own BEGIN IMMEDIATE transaction;
@@ -213,9 +228,10 @@ public:
     Fen available(std::int64_t account_id);
     /// sessiond's pre-check: UnknownAccount, Frozen, BalanceTooLow or Ok.
     StartCheck check_start(std::int64_t account_id, Fen min_start_balance_fen);
-    /// Real money that may be refunded: paid in (recharges) minus what was spent (charges, card
-    /// fees, negative adjustments) and refunded, at most the real balance, never below 0. Money an
-    /// operator added by adjustment is not refundable as cash.
+    /// Real money that may be refunded: paid in (recharges, and the real money order refunds and
+    /// reversed refund parts gave back) minus what was spent (charges, card fees, parking fees,
+    /// arrears, negative adjustments) and refunded, at most the real balance, never below 0. Money
+    /// an operator added by adjustment is not refundable as cash.
     Fen refundable(std::int64_t account_id);
 
     /// The row with this idempotency key, if any.
@@ -249,7 +265,10 @@ struct Violation {
 /// priced = debited + shortfall and, where set, electricity_fen + service_fen = priced_fen; a session
 /// with a charger's meter readings has energy_wh = meter_stop_wh − meter_start_wh; each parking fee
 /// entry (`park:<id>`, kind parking) is the whole fee of a paid stay, debited once from the account
-/// the stay names, every paid stay has one, an unpaid stay owes exactly its fee. Read-only.
+/// the stay names, every paid stay has one, an unpaid stay owes exactly its fee; every account's
+/// arrears_fen = Σ its settlements' shortfalls − Σ its `arrears` entries' debits, never negative,
+/// and `arrears` entries only debit; a session's `refund_order` entries credit the session's
+/// account, the session is completed and they sum to at most its cost_fen. Read-only.
 std::vector<Violation> audit(db::Database& db);
 
 } // namespace pilehub::ledger

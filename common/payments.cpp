@@ -1,5 +1,6 @@
 #include "common/payments.hpp"
 
+#include "common/arrears.hpp"
 #include "common/crypto.hpp"
 #include "common/files.hpp"
 #include "common/parking_fees.hpp"
@@ -522,6 +523,7 @@ CallbackResult Payments::settle_paid(const Provider& p, const Notification& n) {
         return refuse(CallbackStatus::OrderMismatch,
                       fmt::format("order {} cannot be credited: {}", o->id, ledger::to_string(posting.outcome)), o);
     // Parking stays left unpaid are collected with the money that just came in (BILLING §5).
+    arrears::collect(tx, db_, led, o->account_id, posting.entry->id); // arrears first (BILLING §5)
     parking::collect_unpaid(tx, db_, led, o->account_id, clock_.now_ms());
     tx.commit();
     CallbackResult r;

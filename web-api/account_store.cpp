@@ -1,5 +1,6 @@
 #include "web-api/account_store.hpp"
 
+#include "common/arrears.hpp"
 #include "common/parking_fees.hpp"
 
 namespace pilehub::api {
@@ -7,7 +8,7 @@ namespace {
 
 constexpr const char* kAccountCols =
     "SELECT a.id, a.phone, a.name, a.frozen, a.home_station_id, a.created_at, coalesce(w.balance_fen, 0), "
-    "coalesce(w.bonus_fen, 0) FROM accounts a LEFT JOIN wallets w ON w.account_id = a.id ";
+    "coalesce(w.bonus_fen, 0), a.arrears_fen FROM accounts a LEFT JOIN wallets w ON w.account_id = a.id ";
 constexpr const char* kSetName = "UPDATE accounts SET name = ? WHERE id = ?";
 constexpr const char* kSetHome = "UPDATE accounts SET home_station_id = ? WHERE id = ?";
 constexpr const char* kPackageEnabled = "UPDATE recharge_packages SET enabled = ? WHERE id = ?";
@@ -37,6 +38,7 @@ AccountRow read_account(db::Statement& st) {
     a.created_at = st.int64(5);
     a.balance_fen = st.int64(6);
     a.bonus_fen = st.int64(7);
+    a.arrears_fen = st.int64(8);
     return a;
 }
 
@@ -213,8 +215,10 @@ ledger::Posting AccountStore::recharge(const ledger::Credit& c, const Clock& clo
     auto p = led.credit(tx, c);
     if (p.outcome != ledger::Outcome::Applied)
         return p;
-    if (c.real_fen > Fen(0)) // real money came in: the stays its plates left unpaid are paid from it
+    if (c.real_fen > Fen(0)) { // real money came in: arrears first, then the stays its plates left unpaid
+        arrears::collect(tx, db_, led, c.account_id, p.entry->id);
         parking::collect_unpaid(tx, db_, led, c.account_id, clock.now_ms());
+    }
     tx.commit();
     return p;
 }

@@ -22,6 +22,7 @@ struct AccountRow {
     EpochMs created_at = 0;
     std::int64_t balance_fen = 0;
     std::int64_t bonus_fen = 0;
+    std::int64_t arrears_fen = 0; ///< what the account owes (BILLING §5)
 };
 
 struct LedgerRow {

@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "web-api/access_store.hpp"
 #include "web-api/auth.hpp"
+#include "web-api/money_controls.hpp"
 #include "web-api/openapi.hpp"
 #include "web-api/rbac.hpp"
 #include "web-api/routes_common.hpp"
@@ -63,6 +64,14 @@ std::unique_ptr<Router> build_router(Services& s) {
                                         redacted(req.document()), req.ip});
     };
     auto r = std::make_unique<Router>(authenticator, audit);
+    r->set_idempotency(IdempotencySink{[&s](const std::string& actor, const std::string& key) {
+                                           auto d = s.core->get();
+                                           return MoneyControls(*d).answer(actor, key);
+                                       },
+                                       [&s](const std::string& actor, const std::string& key, const StoredAnswer& a) {
+                                           auto d = s.core->get();
+                                           MoneyControls(*d).keep_answer(actor, key, a, s.now());
+                                       }});
     add_system_routes(*r, s);
     add_auth_routes(*r, s);
     add_rider_routes(*r, s);
@@ -84,6 +93,7 @@ ApiServer::ApiServer(Services& s) : s_(s), router_(build_router(s)), server_(std
     o.read_timeout_s = s.settings.read_timeout_s;
     o.write_timeout_s = s.settings.write_timeout_s;
     o.threads = static_cast<std::size_t>(s.settings.threads);
+    o.trusted_proxies = s.settings.trusted_proxies;
     router_->install(*server_, o);
 }
 

@@ -1,6 +1,7 @@
 #include "web-api/http.hpp"
 
 #include "common/clock.hpp"
+#include "common/crypto.hpp"
 #include "common/db.hpp"
 #include "common/log.hpp"
 #include "common/tariff.hpp"
@@ -211,6 +212,18 @@ void Request::check_body() const {
         fail(ErrorCode::InvalidRequest, body_err_);
 }
 
+std::optional<std::string> idempotency_key(const Request& req) {
+    auto h = req.header(kIdempotencyHeader);
+    if (!h)
+        return std::nullopt;
+    if (h->empty() || h->size() > 64)
+        fail(ErrorCode::InvalidRequest, "Idempotency-Key must be 1..64 characters");
+    for (char c : *h)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
+            fail(ErrorCode::InvalidRequest, "Idempotency-Key must be [A-Za-z0-9_-]");
+    return h;
+}
+
 std::string Request::target() const {
     std::string out;
     for (const auto& [k, v] : params_) {
@@ -402,6 +415,19 @@ std::optional<std::string> check_body_fields(const Route& r, const rapidjson::Va
 
 thread_local std::int64_t t_started_ms = 0;
 thread_local std::string t_who;
+thread_local std::string t_client; // the client's address (client_address), for the access log
+
+/// X-Forwarded-For as one list: every such header's value, joined by commas, in order.
+std::string forwarded_for(const httplib::Request& raw) {
+    std::string out;
+    const auto n = raw.get_header_value_count("X-Forwarded-For");
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!out.empty())
+            out += ',';
+        out += raw.get_header_value("X-Forwarded-For", i);
+    }
+    return out;
+}
 
 int status_for(ErrorCode c) {
     return http_status(c);
@@ -481,7 +507,35 @@ Response Router::dispatch(const Route& route, const httplib::Request& raw, const
                 req.doc_ = std::make_unique<rapidjson::Document>(std::move(doc).value());
             }
         }
+        // A money route: the key is required; the same key replays the first answer (nothing runs twice).
+        std::optional<std::string> money_key;
+        std::string request_hash;
+        const std::string actor = "admin:" + req.who.name;
+        if (route.money) {
+            money_key = idempotency_key(req);
+            if (!money_key)
+                fail(ErrorCode::InvalidRequest,
+                     "this route moves money: an Idempotency-Key header is required (1..64 of [A-Za-z0-9_-]; the "
+                     "same key again answers the first result and changes nothing)");
+            request_hash = crypto::sha256_hex(fmt::format("{} {}\n{}", to_string(route.method), raw.path, raw.body));
+            if (idempotency_.find) {
+                if (auto stored = idempotency_.find(actor, *money_key)) {
+                    if (stored->operation != route.operation_id || stored->request_hash != request_hash)
+                        fail(ErrorCode::Conflict, "this Idempotency-Key was used for another request");
+                    auto replay = std::move(stored->response);
+                    replay.headers.emplace_back("Idempotent-Replayed", "true");
+                    return replay;
+                }
+            }
+        }
         auto res = route.handler(req);
+        if (money_key && idempotency_.save && res.status < 400) {
+            try {
+                idempotency_.save(actor, *money_key, StoredAnswer{route.operation_id, request_hash, res});
+            } catch (const std::exception& e) {
+                log::error("answer of {} for its Idempotency-Key not kept: {}", route.operation_id, e.what());
+            }
+        }
         if (route.audit && audit_ && res.status < 400) {
             try {
                 audit_(req, route, res.status);
@@ -517,9 +571,11 @@ void Router::install(httplib::Server& server, const ServerOptions& o) {
     const auto threads = o.threads;
     server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
 
-    server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    const auto trusted = o.trusted_proxies;
+    server.set_pre_routing_handler([trusted](const httplib::Request& raw, httplib::Response&) {
         t_started_ms = monotonic_ms();
         t_who.clear();
+        t_client = client_address(raw.remote_addr, forwarded_for(raw), trusted);
         return httplib::Server::HandlerResponse::Unhandled;
     });
     server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
@@ -529,7 +585,7 @@ void Router::install(httplib::Server& server, const ServerOptions& o) {
             if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
                 c = '?'; // no forged log lines
         log::info("access {} {} {} {}B {}ms {} {}", req.method, path, res.status, res.body.size(),
-                  monotonic_ms() - t_started_ms, req.remote_addr,
+                  monotonic_ms() - t_started_ms, t_client.empty() ? req.remote_addr : t_client,
                   t_who.empty() ? std::string_view("-") : std::string_view(t_who));
     });
     server.set_error_handler(
@@ -568,7 +624,7 @@ void Router::install(httplib::Server& server, const ServerOptions& o) {
         auto h = [this, rp](const httplib::Request& raw, httplib::Response& res) {
             Response r;
             try {
-                r = dispatch(*rp, raw, raw.remote_addr);
+                r = dispatch(*rp, raw, t_client.empty() ? raw.remote_addr : t_client);
             } catch (...) {
                 r = Response::json(error_body(ErrorCode::Internal, "internal error"), 500);
             }

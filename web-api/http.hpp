@@ -2,6 +2,7 @@
 #include "common/error_codes.hpp"
 #include "common/json.hpp"
 #include "common/money.hpp"
+#include "web-api/client_addr.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -174,6 +175,9 @@ struct Route {
     std::string produces = "application/json";
     std::vector<ErrorCode> errors; ///< refusals besides the generic ones
     bool audit = false;            ///< write an audit row when it succeeds (set for admin writes)
+    /// A money-moving operator route (CONTRACT F.3): an `Idempotency-Key` header is required, and the
+    /// same key again (same operator, same request) replays the first successful answer.
+    bool money = false;
     Handler handler;
 
     /// Starts a public route; the builder calls below fill in the rest.
@@ -217,6 +221,11 @@ struct Route {
         produces = std::move(type);
         return *this;
     }
+    /// Marks a money-moving operator route (see `money`).
+    Route& moves_money() {
+        money = true;
+        return *this;
+    }
     Route& refuses(std::vector<ErrorCode> codes) {
         errors.insert(errors.end(), codes.begin(), codes.end());
         return *this;
@@ -246,8 +255,30 @@ using Authenticator = std::function<Principal(const std::string& token, Access n
 /// Writes one audit row for a successful operator write.
 using AuditSink = std::function<void(const Request& req, const Route& route, int status)>;
 
+/// A money route's answer kept for its Idempotency-Key (CONTRACT F.3).
+struct StoredAnswer {
+    std::string operation;    ///< the route's operation id
+    std::string request_hash; ///< SHA-256 of method, path and body
+    Response response;
+};
+/// Where money routes' answers are kept: find() the one for (actor, key), save() a new one (the
+/// first save for a key wins). Either may be empty (nothing is replayed; the ledger's own keys still
+/// apply every change once).
+struct IdempotencySink {
+    std::function<std::optional<StoredAnswer>(const std::string& actor, const std::string& key)> find;
+    std::function<void(const std::string& actor, const std::string& key, const StoredAnswer& answer)> save;
+};
+
+/// The header a money route requires, and its rule: 1..64 of [A-Za-z0-9_-].
+inline constexpr const char* kIdempotencyHeader = "Idempotency-Key";
+/// The Idempotency-Key of a request, checked: nothing when absent; throws invalid_request when it
+/// is not 1..64 of [A-Za-z0-9_-].
+std::optional<std::string> idempotency_key(const Request& req);
+
 /// Server-wide settings of the HTTP layer.
 struct ServerOptions {
+    /// Peers whose X-Forwarded-For is believed (client_address): empty = none.
+    TrustedProxies trusted_proxies;
     std::size_t max_body_bytes = 1 << 20;
     int read_timeout_s = 10;
     int write_timeout_s = 10;
@@ -262,6 +293,8 @@ struct ServerOptions {
 class Router {
 public:
     Router(Authenticator auth, AuditSink audit) : auth_(std::move(auth)), audit_(std::move(audit)) {}
+    /// Where money routes' answers are kept (before install()).
+    void set_idempotency(IdempotencySink sink) { idempotency_ = std::move(sink); }
     /// Adds a route (before install()).
     void add(Route r);
     /// Every route, in registration order (the OpenAPI document is generated from this list).
@@ -275,6 +308,7 @@ private:
     Response dispatch(const Route& route, const httplib::Request& raw, const std::string& ip);
     Authenticator auth_;
     AuditSink audit_;
+    IdempotencySink idempotency_;
     std::vector<Route> routes_;
     std::vector<std::pair<std::string, std::string>> registered_;
 };

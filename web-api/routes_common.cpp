@@ -291,7 +291,12 @@ void write_account(json::Writer& w, const Services& s, const AccountRow& a) {
     else
         w.null();
     w.field("created_at", when(s, a.created_at));
-    w.key("wallet").begin_object().field("balance_fen", a.balance_fen).field("bonus_fen", a.bonus_fen).end_object();
+    w.key("wallet")
+        .begin_object()
+        .field("balance_fen", a.balance_fen)
+        .field("bonus_fen", a.bonus_fen)
+        .field("arrears_fen", a.arrears_fen)
+        .end_object();
 }
 
 void write_ledger_entry(json::Writer& w, const Services& s, const LedgerRow& l, bool with_account) {

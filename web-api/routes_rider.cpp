@@ -159,6 +159,7 @@ void add_rider_routes(Router& r, Services& s) {
                       .begin_object()
                       .field("balance_fen", a->balance_fen)
                       .field("bonus_fen", a->bonus_fen)
+                      .field("arrears_fen", a->arrears_fen)
                       .end_object();
                   w.key("card");
                   if (auto c = accounts.active_card(a->id))
@@ -359,8 +360,8 @@ void add_rider_routes(Router& r, Services& s) {
               .ok(202)
               .refuses({ErrorCode::UnknownSocket, ErrorCode::SocketBusy, ErrorCode::SessionLimit,
                         ErrorCode::DeviceOffline, ErrorCode::BalanceTooLow, ErrorCode::AccountFrozen,
-                        ErrorCode::SocketFaulted, ErrorCode::InvalidMode, ErrorCode::InvalidAmount, ErrorCode::Timeout,
-                        ErrorCode::SpaceReserved})
+                        ErrorCode::Arrears, ErrorCode::SocketFaulted, ErrorCode::InvalidMode, ErrorCode::InvalidAmount,
+                        ErrorCode::Timeout, ErrorCode::SpaceReserved})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto socket = b.req_str("socket", svc::kMaxSocketCodeLen);
@@ -470,6 +471,7 @@ void add_rider_routes(Router& r, Services& s) {
                     .field("balance_fen", wallet->balance_fen.value())
                     .field("bonus_fen", wallet->bonus_fen.value());
                 w.field("available_fen", wallet->available().value()).field("frozen", wallet->frozen);
+                w.field("arrears_fen", wallet->arrears_fen.value());
                 w.field("refundable_fen", l.refundable(req.who.id).value());
                 w.key("packages").begin_array();
                 for (const auto& p : l.packages(true))

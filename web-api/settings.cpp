@@ -1,6 +1,8 @@
 #include "web-api/settings.hpp"
 
+#include "common/ledger.hpp"
 #include "common/tariff.hpp"
+#include "web-api/rbac.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -55,8 +57,36 @@ void add_keys(ConfigSchema& s) {
     s.add_string("broker.password_file", "${data_dir}/broker/passwd",
                  "The Mosquitto password file rewritten when devices are registered.");
     s.add_string("broker.pid_file", "${run_dir}/mosquitto.pid", "The running broker's pid, for SIGHUP reloads.");
+    s.add_string("pilehub-api.trusted_proxies", "",
+                 "Comma-separated addresses or CIDR networks of reverse proxies (e.g. 127.0.0.1, ::1): a request "
+                 "from one of them is the client at the right-most untrusted address of X-Forwarded-For (rate "
+                 "limits, logs); empty: the TCP peer is always the client.");
+    s.add_int("pilehub-api.limits.counter_recharge_max_fen", MoneyLimits{}.counter_recharge_max_fen, 1,
+              ledger::kMaxAmountFen, "Most real money one counter recharge may credit, fen.");
+    s.add_int("pilehub-api.limits.refund_day_max_fen", MoneyLimits{}.refund_day_max_fen, 0, ledger::kMaxAmountFen,
+              "Most one operator may refund (balance and order refunds) per day in pilehub-api.timezone, fen.");
+    for (const auto& role : rbac::builtin_roles()) {
+        s.add_int(fmt::format("pilehub-api.limits.{}.counter_recharge_max_fen", role.name), 0, 0, ledger::kMaxAmountFen,
+                  fmt::format("Counter recharge limit of the {} role, fen (0: the general limit).", role.name));
+        s.add_int(fmt::format("pilehub-api.limits.{}.refund_day_max_fen", role.name), 0, 0, ledger::kMaxAmountFen,
+                  fmt::format("Daily refund limit of the {} role, fen (0: the general limit).", role.name));
+    }
+    s.add_int("pilehub-api.packages.max_bonus_pct", 50, 0, 1000,
+              "A recharge package's bonus may be at most this percentage of its price (creating or updating one "
+              "above it is refused).");
     ocpp_endpoints::add_keys(s);
     add_provider_keys(s);
+}
+
+MoneyLimits Settings::limits_for(const std::string& role) const {
+    MoneyLimits out = limits;
+    if (const auto it = role_limits.find(role); it != role_limits.end()) {
+        if (it->second.counter_recharge_max_fen > 0)
+            out.counter_recharge_max_fen = it->second.counter_recharge_max_fen;
+        if (it->second.refund_day_max_fen > 0)
+            out.refund_day_max_fen = it->second.refund_day_max_fen;
+    }
+    return out;
 }
 
 bool is_loopback_address(std::string_view host) {
@@ -161,6 +191,20 @@ Settings Settings::from(const Config& cfg) {
     s.password_file = cfg.get_string("broker.password_file");
     s.pid_file = cfg.get_string("broker.pid_file");
     s.ocpp = ocpp_endpoints::Endpoints::from(cfg);
+    std::string bad_proxy;
+    s.trusted_proxies = TrustedProxies::parse(cfg.get_string("pilehub-api.trusted_proxies"), &bad_proxy);
+    if (!bad_proxy.empty())
+        throw ConfigError("config: pilehub-api.trusted_proxies: " + bad_proxy);
+    s.limits.counter_recharge_max_fen = cfg.get_int("pilehub-api.limits.counter_recharge_max_fen");
+    s.limits.refund_day_max_fen = cfg.get_int("pilehub-api.limits.refund_day_max_fen");
+    for (const auto& role : rbac::builtin_roles()) {
+        MoneyLimits l;
+        l.counter_recharge_max_fen =
+            cfg.get_int(fmt::format("pilehub-api.limits.{}.counter_recharge_max_fen", role.name));
+        l.refund_day_max_fen = cfg.get_int(fmt::format("pilehub-api.limits.{}.refund_day_max_fen", role.name));
+        s.role_limits[std::string(role.name)] = l;
+    }
+    s.package_max_bonus_pct = cfg.get_int32("pilehub-api.packages.max_bonus_pct");
     return s;
 }
 

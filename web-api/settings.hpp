@@ -2,9 +2,11 @@
 #include "common/config.hpp"
 #include "common/money.hpp"
 #include "common/ocpp_endpoints.hpp"
+#include "web-api/client_addr.hpp"
 #include "web-api/provider_settings.hpp"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -13,6 +15,12 @@ namespace pilehub::api {
 /// Every `pilehub-api.*` key (and the broker file keys shared with pilehubctl, the `ocpp.*` keys
 /// shared with the OCPP gateway), documented.
 void add_keys(ConfigSchema& schema);
+
+/// Staff money limits (REVIEW-reliability #8; docs/config.md "Staff money limits").
+struct MoneyLimits {
+    std::int64_t counter_recharge_max_fen = 200000; ///< one counter recharge's real money, at most
+    std::int64_t refund_day_max_fen = 500000;       ///< one operator's refunds (balance and order) per day, at most
+};
 
 /// The API's typed configuration, read once at start.
 struct Settings {
@@ -51,6 +59,14 @@ struct Settings {
     int max_radius_m = 50000;
     std::string operator_name = "default";
     ocpp_endpoints::Endpoints ocpp; ///< where registered OCPP chargers are told to connect
+    /// Peers whose X-Forwarded-For is believed (pilehub-api.trusted_proxies; client_addr.hpp).
+    TrustedProxies trusted_proxies;
+    MoneyLimits limits;                             ///< pilehub-api.limits.*
+    std::map<std::string, MoneyLimits> role_limits; ///< pilehub-api.limits.<built-in role>.* (0 = the general one)
+    /// pilehub-api.packages.max_bonus_pct: a package's bonus, at most this % of its price.
+    int package_max_bonus_pct = 50;
+    /// The limits for an operator of `role`: its own where set, else the general ones.
+    MoneyLimits limits_for(const std::string& role) const;
 
     /// Reads and checks the settings. Throws ConfigError for a bad combination, e.g. the dev SMS
     /// provider or the sandbox payment provider outside development mode, development mode with

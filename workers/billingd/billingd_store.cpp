@@ -1,5 +1,7 @@
 #include "billingd_store.hpp"
 
+#include "common/arrears.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -183,7 +185,8 @@ Settled Store::settle(const SessionFacts& s, const SettlementPlan& plan, std::op
     db::Statement(core_, kInsertEvent).bind_all(s.id, r.at, r.from_state, s.stop_reason, actor_).run();
     std::string note = plan.note;
     if (r.shortfall_fen > Fen(0))
-        note += fmt::format("{}shortfall {} fen: the wallet held less than the bill", note.empty() ? "" : "; ",
+        note += fmt::format("{}shortfall {} fen: the wallet held less than the bill; owed as arrears",
+                            note.empty() ? "" : "; ",
                             r.shortfall_fen.value());
     // The split of what is recorded as priced: the plan's, with anything debited beyond it (an entry
     // written by hand, above) counted as service, so electricity + service = priced_fen always.
@@ -193,6 +196,8 @@ Settled Store::settle(const SessionFacts& s, const SettlementPlan& plan, std::op
                   r.shortfall_fen.value(), electricity.value(), (r.priced_fen - electricity).value(), plan.bill_json,
                   note, r.at)
         .run();
+    // The uncovered part is not written off: the account owes it (BILLING §5), paid from its next money.
+    arrears::add_shortfall(core_, s.account_id, r.shortfall_fen);
     tx.commit();
     r.outcome = Settled::Outcome::Settled;
     r.entry = std::move(posting.entry);

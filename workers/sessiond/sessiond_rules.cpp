@@ -332,6 +332,8 @@ std::optional<ErrorCode> precheck(const StartFacts& f) {
         return ErrorCode::NotFound;
     if (f.account_frozen)
         return ErrorCode::AccountFrozen;
+    if (f.arrears_fen > Fen(0))
+        return ErrorCode::Arrears;
     if (!f.mode_offered)
         return ErrorCode::InvalidMode;
     if (f.socket == A::Offline)
@@ -345,6 +347,10 @@ std::optional<ErrorCode> precheck(const StartFacts& f) {
     if (f.available_fen < f.min_start_balance_fen)
         return ErrorCode::BalanceTooLow;
     return std::nullopt;
+}
+
+ErrorCode device_reason(ErrorCode code) {
+    return code == ErrorCode::Arrears ? ErrorCode::BalanceTooLow : code;
 }
 
 std::optional<payloads::ChargeLimit> limit_for(const billing::Tariff& tariff, const ModeChoice& choice) {

@@ -108,6 +108,7 @@ struct StartFacts {
     bool socket_exists = false; ///< the socket or gun (and its device) is registered
     bool account_exists = false;
     bool account_frozen = false;
+    Fen arrears_fen;           ///< what the account owes (BILLING §5): any arrears refuse the start
     bool mode_offered = false; ///< the tariff in force offers the mode (and the minutes, in time mode)
     /// sockets::socket_availability(): Disabled refuses unknown_socket, Offline device_offline,
     /// Faulted socket_faulted, Busy socket_busy.
@@ -118,9 +119,14 @@ struct StartFacts {
 };
 
 /// The refusal for a start, in CONTRACT B's codes, or nothing if it may start. Checked in this
-/// order: unknown_socket, not_found (account), account_frozen, invalid_mode, device_offline,
-/// socket_faulted, socket_busy, session_limit, balance_too_low.
+/// order: unknown_socket, not_found (account), account_frozen, arrears, invalid_mode,
+/// device_offline, socket_faulted, socket_busy, session_limit, balance_too_low.
 std::optional<ErrorCode> precheck(const StartFacts& f);
+
+/// The reason a pile's or charger's reply carries for a refusal: the device contract's codes
+/// (schema/payloads/reply.json) do not have `arrears`, which a pile shows as `balance_too_low` (the
+/// rider sees the arrears in the app); every other code as it is.
+ErrorCode device_reason(ErrorCode code);
 
 /// How the rider wants to charge, as parsed from a start request.
 struct ModeChoice {

@@ -55,6 +55,8 @@ std::string refusal_message(ErrorCode code, const sockets::SocketRef& ref) {
         return "the account already has a session of this kind running";
     case ErrorCode::BalanceTooLow:
         return "the wallet is below the minimum to start";
+    case ErrorCode::Arrears:
+        return "the account owes arrears (a bill its wallet could not cover): recharge first";
     default:
         return std::string(to_string(code));
     }
@@ -605,6 +607,7 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
     const auto wallet = ledger::Ledger(db_, clock_).wallet(account_id);
     f.account_exists = wallet.has_value();
     f.account_frozen = wallet && wallet->frozen;
+    f.arrears_fen = wallet ? wallet->arrears_fen : Fen(0);
     f.available_fen = wallet ? wallet->available() : Fen(0);
     const auto sock = store_.socket(ref.device_id, ref.n);
     f.socket_exists = sock && (sock->kind == "ebike_pile" || sock->kind == "ev_charger");
@@ -643,7 +646,7 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
         f.method_in_use = store_.has_live_method(account_id, method);
     p.available_fen = f.available_fen.value();
     if (const auto code = precheck(f))
-        return Refusal{*code, refusal_message(*code, ref),
+        return Refusal{by == StartBy::App ? *code : device_reason(*code), refusal_message(*code, ref),
                        wallet ? std::optional<std::int64_t>(f.available_fen.value()) : std::nullopt};
     return p;
 }

@@ -564,8 +564,11 @@ TEST_CASE("audit: covers EV sessions — priced = debited + shortfall, electrici
     };
     const std::vector<Case> cases = {
         // The table's CHECK refuses this one; a database written without it (by hand, an old tool) is audited.
-        {"PRAGMA ignore_check_constraints = ON; UPDATE settlements SET shortfall_fen = 3999",
-         "UPDATE settlements SET shortfall_fen = 4000; PRAGMA ignore_check_constraints = OFF",
+        // (the account's arrears follow the shortfall, so only the settlement's own rule is broken)
+        {"PRAGMA ignore_check_constraints = ON; UPDATE settlements SET shortfall_fen = 3999; "
+         "UPDATE accounts SET arrears_fen = 3999 WHERE arrears_fen = 4000",
+         "UPDATE settlements SET shortfall_fen = 4000; UPDATE accounts SET arrears_fen = 4000 WHERE arrears_fen = 3999; "
+         "PRAGMA ignore_check_constraints = OFF",
          "settlement ev1: debited 1000 + shortfall 3999 != priced 5000"},
         {"UPDATE settlements SET service_fen = service_fen + 1", "UPDATE settlements SET service_fen = service_fen - 1",
          "settlement ev1: electricity_fen 3190 + service_fen 1811 != priced_fen 5000"},
