@@ -68,7 +68,7 @@ Result<payments::PayParams> AlipayProvider::create(const payments::Order& order)
         return Result<payments::PayParams>::failure("alipay trade.create: " + err);
     json::Writer w;
     w.begin_object().field("trade_no", trade_no).end_object();
-    return payments::PayParams{"alipay", w.str()};
+    return payments::PayParams{"alipay", w.str(), trade_no};
 }
 
 payments::Verified AlipayProvider::verify(const payments::CallbackRequest& cb) const {

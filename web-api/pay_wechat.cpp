@@ -243,7 +243,8 @@ Result<payments::PayParams> WechatPayProvider::create(const payments::Order& ord
     const auto prepay_id = o.req_str("prepay_id", 64);
     if (!err.empty())
         return R::failure("wechatpay create: " + err);
-    return payments::PayParams{"wechat", pay_params(prepay_id, seconds(clock_.now_ms()), crypto::random_hex(16))};
+    return payments::PayParams{"wechat", pay_params(prepay_id, seconds(clock_.now_ms()), crypto::random_hex(16)),
+                               prepay_id};
 }
 
 payments::Verified WechatPayProvider::verify(const payments::CallbackRequest& cb) const {
