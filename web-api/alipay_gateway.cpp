@@ -195,7 +195,9 @@ Result<Reply> Gateway::call(std::string_view method, std::string_view biz_conten
     r.sub_msg = o.opt_str("sub_msg", 1024).value_or("");
     if (!err.empty())
         return Result<Reply>::failure(fmt::format("alipay {}: {}", method, err));
-    r.success = r.code == "10000";
+    // A business answer carries code 10000 (or a failure code); alipay.system.oauth.token's success
+    // answer carries no code at all (its failures come as error_response).
+    r.success = r.code == "10000" || (r.code.empty() && r.sub_code.empty());
     return r;
 }
 

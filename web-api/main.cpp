@@ -7,7 +7,15 @@
 #include "web-api/app.hpp"
 #include "web-api/auth.hpp"
 #include "web-api/device_cache.hpp"
+#include "web-api/login_alipay.hpp"
+#include "web-api/login_wechat.hpp"
+#include "web-api/outbound.hpp"
+#include "web-api/pay_alipay.hpp"
+#include "web-api/pay_wechat.hpp"
+#include "web-api/reconciler.hpp"
+#include "web-api/sms_aliyun.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace {
@@ -33,15 +41,7 @@ public:
                                           env ? std::optional<std::string>(env) : std::nullopt,
                                           s_.settings.initial_password_file, s_.now());
         }
-        if (s_.settings.sms_provider == "dev")
-            s_.sms = std::make_unique<api::DevSmsProvider>();
-        if (s_.settings.payment_provider == "sandbox") {
-            s_.providers.add(std::make_shared<payments::SandboxProvider>(
-                payments::load_or_create_secret(s_.settings.payment_secret_file), *s_.clock));
-            s_.payment_provider = "sandbox";
-        }
-        log::info("development mode {}; sms provider {}; payment provider {}", s_.settings.dev_mode ? "on" : "off",
-                  s_.settings.sms_provider, s_.settings.payment_provider);
+        start_providers();
 
         mqtt_ = mqtt::make_client(daemon::mqtt_options(ctx.config));
         rpc_ = std::make_unique<rpc::Client>(*mqtt_, router_);
@@ -56,6 +56,9 @@ public:
         s_.publish = [this](const mqtt::Message& m) { return mqtt_->publish(m); };
         mqtt_->start();
 
+        reconciler_ = std::make_unique<api::Reconciler>(s_);
+        if (!s_.providers.names().empty())
+            reconciler_->start();
         server_ = std::make_unique<api::ApiServer>(s_);
         server_->bind(s_.settings.bind, s_.settings.http_port);
         server_->start();
@@ -68,11 +71,51 @@ public:
     void stop() override {
         if (server_)
             server_->stop();
+        if (reconciler_)
+            reconciler_->stop();
         if (mqtt_)
             mqtt_->stop(daemon::status_message(name_, false, "shutdown"));
     }
 
 private:
+    /// The providers of rider identity and money (CONTRACT F.4): built from the settings, key files
+    /// read; a bad key refuses the start naming it.
+    void start_providers() {
+        const auto& ps = s_.settings.providers;
+        api::outbound::HttplibClient::Options ho;
+        ho.connect_timeout_s = std::max(1, (ps.connect_timeout_ms + 999) / 1000);
+        ho.read_timeout_s = std::max(1, (ps.read_timeout_ms + 999) / 1000);
+        http_ = std::make_unique<api::outbound::HttplibClient>(ho);
+        if (s_.settings.sms_provider == "dev")
+            s_.sms = std::make_unique<api::DevSmsProvider>();
+        else if (s_.settings.sms_provider == "aliyun")
+            s_.sms = api::outbound::build_checked<api::AliyunSmsProvider>(ps, *http_, *s_.clock);
+        if (ps.wechat.enabled())
+            s_.logins["wechat"] = api::outbound::build_checked<api::WechatLogin>(ps, *http_, *s_.clock);
+        if (ps.alipay.enabled())
+            s_.logins["alipay"] = api::outbound::build_checked<api::AlipayLogin>(ps, *http_, *s_.clock);
+        if (ps.wechatpay.enabled())
+            s_.providers.add(std::shared_ptr<payments::Provider>(
+                api::outbound::build_checked<api::WechatPayProvider>(ps, *http_, *s_.clock)));
+        if (ps.alipay.enabled())
+            s_.providers.add(std::shared_ptr<payments::Provider>(
+                api::outbound::build_checked<api::AlipayProvider>(ps, *http_, *s_.clock)));
+        if (s_.settings.dev_mode)
+            s_.providers.add(std::make_shared<payments::SandboxProvider>(
+                payments::load_or_create_secret(s_.settings.payment_secret_file), *s_.clock));
+        if (s_.settings.payment_provider != "none")
+            s_.payment_provider = s_.settings.payment_provider;
+        std::string logins;
+        for (const auto& [name, _] : s_.logins)
+            logins += (logins.empty() ? "" : ", ") + name;
+        std::string channels;
+        for (const auto& name : s_.providers.names())
+            channels += (channels.empty() ? "" : ", ") + name;
+        log::info("development mode {}; sms provider {}; mini-program logins [{}]; payment channels [{}], default {}",
+                  s_.settings.dev_mode ? "on" : "off", s_.settings.sms_provider, logins, channels,
+                  s_.payment_provider.empty() ? "none" : s_.payment_provider);
+    }
+
     std::string name_;
     api::Services s_;
     mqtt::Router router_;
@@ -80,6 +123,8 @@ private:
     std::unique_ptr<mqtt::Client> mqtt_;
     std::unique_ptr<rpc::Client> rpc_;
     std::unique_ptr<api::RpcSessionService> sessions_;
+    std::unique_ptr<api::outbound::HttplibClient> http_;
+    std::unique_ptr<api::Reconciler> reconciler_;
     std::unique_ptr<api::ApiServer> server_;
 };
 

@@ -74,7 +74,7 @@ void add_provider_keys(ConfigSchema& s) {
     s.add_int("pilehub-api.reconcile.interval_s", 15, 1, 3600, "How often pending orders and refunds are reconciled.");
     s.add_int("pilehub-api.reconcile.query_after_s", 60, 1, 86400,
               "A pending order without a notification is queried at its provider after this long.");
-    s.add_int("pilehub-api.reconcile.expire_after_s", 900, 60, 7 * 86400,
+    s.add_int("pilehub-api.reconcile.expire_after_s", 900, 1, 7 * 86400,
               "An order still unpaid after this long is closed at its provider and expires.");
     s.add_int("pilehub-api.reconcile.refund_query_after_s", 60, 1, 86400,
               "A refund part without a final answer is asked about (or re-sent) after this long.");

@@ -156,8 +156,7 @@ void add_admin_report_routes(Router& r, Services& s) {
               .q(format_param())
               .q(str("from", false, 40, "From (RFC 3339 or YYYY-MM-DD)."))
               .q(str("to", false, 40, "Before (RFC 3339 or YYYY-MM-DD)."))
-              .q(str_enum("kind", false, {"recharge", "bonus", "charge", "refund", "adjust", "card_fee", "parking"},
-                          "One kind."))
+              .q(str_enum("kind", false, ledger_kind_words(), "One kind."))
               .q(integer("account_id", false, 1, INT64_MAX, "One account."))
               .produce("text/csv")
               .handle([&s](Request& req) {

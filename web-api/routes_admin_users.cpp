@@ -263,8 +263,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .q(str("from", false, 40, "From (RFC 3339 or YYYY-MM-DD)."))
               .q(str("to", false, 40, "Before (RFC 3339 or YYYY-MM-DD)."))
               .q(integer("account_id", false, 1, INT64_MAX, "One account."))
-              .q(str_enum("kind", false, {"recharge", "bonus", "charge", "refund", "adjust", "card_fee", "parking"},
-                          "One kind."))
+              .q(str_enum("kind", false, ledger_kind_words(), "One kind."))
               .q(limit_param())
               .q(offset_param())
               .handle([&s](Request& req) {

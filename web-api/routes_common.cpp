@@ -56,6 +56,15 @@ Response send_table(const exports::Table& t, const std::string& format, const st
     return Response::file(exports::to_csv(t), "text/csv; charset=utf-8", base + ".csv");
 }
 
+std::vector<std::string> ledger_kind_words() {
+    std::vector<std::string> out;
+    for (auto k : {ledger::Kind::Recharge, ledger::Kind::Bonus, ledger::Kind::Charge, ledger::Kind::Refund,
+                   ledger::Kind::Adjust, ledger::Kind::CardFee, ledger::Kind::Parking, ledger::Kind::Arrears,
+                   ledger::Kind::RefundOrder, ledger::Kind::RefundReversal})
+        out.emplace_back(ledger::to_string(k));
+    return out;
+}
+
 FieldSpec format_param() {
     return str_enum("format", false, {"csv", "xlsx"}, "csv (default) or xlsx.");
 }

@@ -146,6 +146,8 @@ void write_card(json::Writer& w, const Services& s, const CardRow& c);
 void write_payment(json::Writer& w, const Services& s, const payments::Order& p);
 /// An export as the operator asked for it (`format` csv or xlsx), downloaded as `base`.csv / .xlsx.
 Response send_table(const exports::Table& t, const std::string& format, const std::string& base);
+/// Every ledger kind's word (the ledger lists' `kind` filter).
+std::vector<std::string> ledger_kind_words();
 /// The exports' `format` query parameter.
 FieldSpec format_param();
 /// A session as the rider sees it (CONTRACT B): live figures for running sessions.

@@ -412,16 +412,24 @@ TEST_CASE(
     REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/unfreeze", id), "{}", admin).status == 200);
     CHECK_FALSE(st.get(fmt::format("/api/v1/admin/users/{}", id), admin).boolean("frozen"));
 
-    auto refund = st.post(fmt::format("/api/v1/admin/users/{}/refund", id),
-                          R"({"amount_fen":300,"reason":"moving away"})", admin);
-    REQUIRE_MESSAGE(refund.status == 200, refund);
-    CHECK(refund.i64("entry.real_fen") == -300);
-    auto too_much =
-        st.post(fmt::format("/api/v1/admin/users/{}/refund", id), R"({"amount_fen":800,"reason":"x"})", admin);
+    // A balance refund of counter money is cash at the counter, done at once; it needs an Idempotency-Key.
+    auto refund_of = [&](const std::string& path, const std::string& body, const std::string& key) {
+        return st.request("POST", path, body, admin, {{"Idempotency-Key", key}});
+    };
+    const auto refund_url = fmt::format("/api/v1/admin/users/{}/refund", id);
+    CHECK(st.post(refund_url, R"({"amount_fen":300,"reason":"moving away"})", admin).code() == "invalid_request");
+    auto refund = refund_of(refund_url, R"({"amount_fen":300,"reason":"moving away"})", "rf-1");
+    REQUIRE_MESSAGE(refund.status == 201, refund);
+    CHECK(refund.i64("refund.amount_fen") == 300);
+    CHECK(refund.str("refund.state") == "succeeded");
+    REQUIRE(refund.size("refund.parts") == 1);
+    CHECK(refund.str("refund.parts.0.channel") == "counter");
+    CHECK(refund_of(refund_url, R"({"amount_fen":300,"reason":"moving away"})", "rf-1").str("refund.id") ==
+          refund.str("refund.id"));
+    auto too_much = refund_of(refund_url, R"({"amount_fen":800,"reason":"x"})", "rf-2");
     CHECK(too_much.code() == "conflict");
-    CHECK(st.post(fmt::format("/api/v1/admin/users/{}/refund", id), R"({"amount_fen":100})", admin).code() ==
-          "invalid_request");
-    CHECK(st.post("/api/v1/admin/users/9999/refund", R"({"amount_fen":100,"reason":"x"})", admin).code() ==
+    CHECK(refund_of(refund_url, R"({"amount_fen":100})", "rf-3").code() == "invalid_request");
+    CHECK(refund_of("/api/v1/admin/users/9999/refund", R"({"amount_fen":100,"reason":"x"})", "rf-4").code() ==
           "not_found");
 
     auto ledger = st.get(fmt::format("/api/v1/admin/users/{}/ledger", id), admin);
@@ -730,9 +738,9 @@ TEST_CASE("api admin: dashboard figures equal sums computed from the ledger and 
         REQUIRE(r.status == 202);
         settle(st, r.str("session.id"), st.rider_id(s.token), s.cost, s.wh, s.secs, now - 1000);
     }
-    REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/refund", st.rider_id(bob)),
-                    R"({"amount_fen":500,"reason":"r"})", admin)
-                .status == 200);
+    REQUIRE(st.request("POST", fmt::format("/api/v1/admin/users/{}/refund", st.rider_id(bob)),
+                       R"({"amount_fen":500,"reason":"r"})", admin, {{"Idempotency-Key", "dash-refund"}})
+                .status == 201);
 
     // The figures, computed here straight from the tables.
     std::int64_t recharge = 0, charge = 0, energy = 0, sessions = 0, secs = 0, accounts = 0;

@@ -311,26 +311,6 @@ TEST_CASE("api rider: a sandbox recharge credits the wallet exactly once; the le
     CHECK(st.post("/api/v1/pay/sandbox/pay_nope/confirm", "{}", rider).status == 404);
 }
 
-TEST_CASE("api rider: in production the sandbox and dev SMS codes are refused") {
-    // dev_mode=false with the default providers: no SMS login, no online recharge, no sandbox.
-    Stack st(StackOptions{false, {}, {}});
-    auto code = st.post("/api/v1/auth/sms-code", R"({"phone":"13900000009"})");
-    CHECK(code.status == 501);
-    CHECK(code.code() == "unsupported");
-    CHECK(st.post("/api/v1/pay/sandbox/pay_x/confirm", "{}").status == 401);
-    const auto admin = st.admin();
-    REQUIRE(st.post("/api/v1/admin/users", R"({"phone":"13900000009"})", admin).status == 201);
-    CHECK(st.post("/api/v1/wallet/recharge", R"({"amount_fen":100})", "no-token").status == 401);
-    // Asking for the development providers outside development mode is a configuration error (exit 2).
-    for (const char* provider : {"pilehub-api.sms_provider=dev", "pilehub-api.payment_provider=sandbox"}) {
-        auto r =
-            run({api_binary(), "--set", "data_dir=" + st.dir() + "/prod", "--set", "dev_mode=false", "--set", provider},
-                10s);
-        CHECK_MESSAGE(r.exit_code == 2, provider << ": " << r.output);
-        CHECK(r.output.find("development mode") != std::string::npos);
-    }
-}
-
 TEST_CASE("api rider: cards bind, unbind and report lost; a card binds to one account at most") {
     Stack st;
     const auto admin = st.admin();

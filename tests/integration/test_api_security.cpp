@@ -417,11 +417,24 @@ TEST_CASE("api security: development mode listens on loopback only; anything els
         {"127.0.0.1", true, 0}, {"127.0.0.2", true, 0},    {"::1", true, 0}, {"localhost", true, 0},
         {"0.0.0.0", false, 0},
     };
+    // Production needs a rider login and a payment channel: Alipay gives both (key files are read at
+    // start, not by --check-config).
+    const std::vector<std::string> alipay{"--set", "pilehub-api.alipay.app_id=2021000000000001",
+                                          "--set", "pilehub-api.alipay.app_private_key_file=/nonexistent/app.pem",
+                                          "--set", "pilehub-api.alipay.alipay_public_key_file=/nonexistent/ali.pem",
+                                          "--set", "pilehub-api.public_url=https://pay.example.com"};
     for (const auto& r : rows) {
-        auto out = run({api_binary(), "--set", "data_dir=" + dir.string(), "--set",
-                        std::string("dev_mode=") + (r.dev_mode ? "true" : "false"), "--set",
-                        std::string("pilehub-api.bind=") + r.bind, "--check-config"},
-                       10s);
+        std::vector<std::string> argv{api_binary(),
+                                      "--set",
+                                      "data_dir=" + dir.string(),
+                                      "--set",
+                                      std::string("dev_mode=") + (r.dev_mode ? "true" : "false"),
+                                      "--set",
+                                      std::string("pilehub-api.bind=") + r.bind,
+                                      "--check-config"};
+        if (!r.dev_mode)
+            argv.insert(argv.end() - 1, alipay.begin(), alipay.end());
+        auto out = run(argv, 10s);
         CHECK_MESSAGE(out.exit_code == r.exit_code, r.bind << " dev_mode=" << r.dev_mode << ": " << out.output);
         if (r.exit_code == 2)
             CHECK_MESSAGE(out.output.find("loopback") != std::string::npos, out.output);

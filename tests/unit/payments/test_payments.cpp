@@ -33,7 +33,7 @@ struct Fixture {
     }
 
     payments::Order order(std::int64_t amount_fen) {
-        auto c = pay.create_order({account, Fen(amount_fen), std::nullopt, "sandbox"});
+        auto c = pay.create_order({account, Fen(amount_fen), std::nullopt, "sandbox", ""});
         REQUIRE(c.status == payments::CreateStatus::Created);
         return *c.order;
     }
@@ -64,7 +64,7 @@ struct Fixture {
 
 TEST_CASE("payments: an order gets the provider's pay parameters and stays pending until paid") {
     Fixture f("pay-create");
-    const auto c = f.pay.create_order({f.account, Fen(2000), std::nullopt, "sandbox"});
+    const auto c = f.pay.create_order({f.account, Fen(2000), std::nullopt, "sandbox", ""});
     REQUIRE(c.status == payments::CreateStatus::Created);
     REQUIRE(c.order);
     REQUIRE(c.params);
@@ -80,21 +80,20 @@ TEST_CASE("payments: an order gets the provider's pay parameters and stays pendi
 
 TEST_CASE("payments: orders are refused for frozen or unknown accounts, bad amounts and unknown providers") {
     Fixture f("pay-refuse");
-    CHECK(f.pay.create_order({f.account, Fen(0), std::nullopt, "sandbox"}).status ==
+    CHECK(f.pay.create_order({f.account, Fen(0), std::nullopt, "sandbox", ""}).status ==
           payments::CreateStatus::InvalidAmount);
-    CHECK(
-        f.pay.create_order({f.account, Fen(payments::Payments::kMaxRechargeFen + 1), std::nullopt, "sandbox"}).status ==
-        payments::CreateStatus::InvalidAmount);
-    CHECK(f.pay.create_order({f.account, std::nullopt, std::nullopt, "sandbox"}).status ==
+    CHECK(f.pay.create_order({f.account, Fen(payments::Payments::kMaxRechargeFen + 1), std::nullopt, "sandbox", ""})
+              .status == payments::CreateStatus::InvalidAmount);
+    CHECK(f.pay.create_order({f.account, std::nullopt, std::nullopt, "sandbox", ""}).status ==
           payments::CreateStatus::InvalidAmount);
-    CHECK(f.pay.create_order({f.account, Fen(100), std::nullopt, "wechat"}).status ==
+    CHECK(f.pay.create_order({f.account, Fen(100), std::nullopt, "wechat", ""}).status ==
           payments::CreateStatus::UnknownProvider);
-    CHECK(f.pay.create_order({999, Fen(100), std::nullopt, "sandbox"}).status ==
+    CHECK(f.pay.create_order({999, Fen(100), std::nullopt, "sandbox", ""}).status ==
           payments::CreateStatus::UnknownAccount);
-    CHECK(f.pay.create_order({f.account, std::nullopt, 77, "sandbox"}).status ==
+    CHECK(f.pay.create_order({f.account, std::nullopt, 77, "sandbox", ""}).status ==
           payments::CreateStatus::UnknownPackage);
     REQUIRE(f.m.ledger->set_frozen(f.account, true) == ledger::Outcome::Applied);
-    CHECK(f.pay.create_order({f.account, Fen(100), std::nullopt, "sandbox"}).status ==
+    CHECK(f.pay.create_order({f.account, Fen(100), std::nullopt, "sandbox", ""}).status ==
           payments::CreateStatus::AccountFrozen);
     CHECK(f.m.count("SELECT count(*) FROM payments") == 0);
     CHECK(payments::error_code(payments::CreateStatus::AccountFrozen) == ErrorCode::AccountFrozen);
@@ -103,7 +102,7 @@ TEST_CASE("payments: orders are refused for frozen or unknown accounts, bad amou
 TEST_CASE("payments: a valid sandbox callback credits the wallet once, with the package bonus") {
     Fixture f("pay-valid");
     const auto pkg = f.m.ledger->add_package({0, std::nullopt, "50 get 1", Fen(5000), Fen(100), true});
-    const auto c = f.pay.create_order({f.account, std::nullopt, pkg, "sandbox"});
+    const auto c = f.pay.create_order({f.account, std::nullopt, pkg, "sandbox", ""});
     REQUIRE(c.status == payments::CreateStatus::Created);
     CHECK(c.order->amount_fen == Fen(5000));
     CHECK(c.order->bonus_fen == Fen(100));
@@ -237,7 +236,7 @@ TEST_CASE("payments: an order of one provider cannot be paid by another provider
     struct Lenient final : payments::Provider {
         std::string_view name() const override { return "lenient"; }
         Result<payments::PayParams> create(const payments::Order&) override {
-            return payments::PayParams{"lenient", "{}"};
+            return payments::PayParams{"lenient", "{}", ""};
         }
         payments::Merchant merchant() const override { return {"", "lenient"}; }
         payments::Verified verify(const payments::CallbackRequest& cb) const override {
