@@ -24,8 +24,8 @@ constexpr std::string_view kRefundColumns =
 constexpr std::string_view kSetRefundState =
     "UPDATE refunds SET state = ?, settled_at = CASE WHEN ? = 'processing' THEN NULL ELSE ? END WHERE id = ?";
 constexpr std::string_view kInsertPart =
-    "INSERT INTO refund_parts (id, refund_id, payment_id, channel, amount_fen, state, created_at, settled_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO refund_parts (id, refund_id, seq, payment_id, channel, amount_fen, state, created_at, settled_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr std::string_view kPartColumns =
     "SELECT id, refund_id, payment_id, channel, amount_fen, state, provider_refund_id, detail, attempts, created_at, "
     "settled_at, polled_at FROM refund_parts ";
@@ -156,11 +156,13 @@ RefundStarted Refunds::start(std::int64_t account_id, Fen amount, const std::str
             channel_of[o->id] = o->provider;
         }
     }
+    std::int64_t seq = 0;
     for (const auto& p : plan_refund(amount, orders)) {
         const std::string part_id = "rfp_" + crypto::random_hex(12);
+        ++seq;
         if (p.payment_id.empty()) {
             db::Statement(db_, kInsertPart)
-                .bind_all(part_id, id, std::optional<std::string>(), std::string(kCounter), p.amount_fen.value(),
+                .bind_all(part_id, id, seq, std::optional<std::string>(), std::string(kCounter), p.amount_fen.value(),
                           "succeeded", now, std::optional<EpochMs>(now))
                 .run();
             continue;
@@ -168,7 +170,7 @@ RefundStarted Refunds::start(std::int64_t account_id, Fen amount, const std::str
         if (db::Statement(db_, kReserve).bind_all(p.amount_fen.value(), p.payment_id, p.amount_fen.value()).run() != 1)
             throw std::runtime_error("refund: payment " + p.payment_id + " changed under the write lock");
         db::Statement(db_, kInsertPart)
-            .bind_all(part_id, id, std::optional<std::string>(p.payment_id), channel_of[p.payment_id],
+            .bind_all(part_id, id, seq, std::optional<std::string>(p.payment_id), channel_of[p.payment_id],
                       p.amount_fen.value(), "processing", now, std::optional<EpochMs>())
             .run();
     }
@@ -338,7 +340,7 @@ std::vector<RefundPart> Refunds::due(EpochMs before, int limit) {
 }
 
 std::vector<RefundPart> Refunds::parts(const std::string& refund_id) {
-    db::Statement st(db_, std::string(kPartColumns) + "WHERE refund_id = ? ORDER BY created_at, id");
+    db::Statement st(db_, std::string(kPartColumns) + "WHERE refund_id = ? ORDER BY seq");
     st.bind(1, refund_id);
     std::vector<RefundPart> out;
     while (st.step())
@@ -347,7 +349,7 @@ std::vector<RefundPart> Refunds::parts(const std::string& refund_id) {
 }
 
 std::vector<RefundPart> Refunds::parts_of_payment(const std::string& payment_id) {
-    db::Statement st(db_, std::string(kPartColumns) + "WHERE payment_id = ? ORDER BY created_at, id");
+    db::Statement st(db_, std::string(kPartColumns) + "WHERE payment_id = ? ORDER BY created_at, refund_id, seq");
     st.bind(1, payment_id);
     std::vector<RefundPart> out;
     while (st.step())

@@ -58,6 +58,7 @@ CREATE INDEX refunds_by_time ON refunds(created_at);
 CREATE TABLE refund_parts (
     id                 TEXT PRIMARY KEY,              -- rfp_ + hex: the provider's out_refund_no
     refund_id          TEXT NOT NULL REFERENCES refunds(id),
+    seq                INTEGER NOT NULL,              -- its place in the refund: newest payment first, the counter last
     payment_id         TEXT REFERENCES payments(id), -- NULL: cash at the counter
     channel            TEXT NOT NULL,                 -- wechat, alipay, sandbox, counter
     amount_fen         INTEGER NOT NULL CHECK (amount_fen > 0),
