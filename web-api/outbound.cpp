@@ -142,10 +142,9 @@ Response HttplibClient::send(const Request& r) {
         if (url->scheme == "http" && !is_loopback(url->host))
             return failure("plain http is allowed to loopback only: " + shown);
         httplib::Client cli(url->origin);
-        const auto timeout = [](int ms, auto set) { set(ms / 1000, (ms % 1000) * 1000); };
-        timeout(options_.connect_timeout_ms, [&](time_t s, time_t us) { cli.set_connection_timeout(s, us); });
-        timeout(options_.read_timeout_ms, [&](time_t s, time_t us) { cli.set_read_timeout(s, us); });
-        timeout(options_.read_timeout_ms, [&](time_t s, time_t us) { cli.set_write_timeout(s, us); });
+        cli.set_connection_timeout(options_.connect_timeout_s, 0);
+        cli.set_read_timeout(options_.read_timeout_s, 0);
+        cli.set_write_timeout(options_.read_timeout_s, 0);
         cli.set_follow_location(false);
         cli.set_keep_alive(false);
         if (url->scheme == "https") {

@@ -67,8 +67,8 @@ std::optional<std::vector<std::pair<std::string, std::string>>> form_decode(std:
 class HttplibClient final : public Client {
 public:
     struct Options {
-        int connect_timeout_ms = 5000;            ///< pilehub-api.outbound.connect_timeout_ms
-        int read_timeout_ms = 10000;              ///< pilehub-api.outbound.read_timeout_ms; also the write time-out
+        int connect_timeout_s = 5;
+        int read_timeout_s = 10;                  ///< also the write time-out
         std::size_t max_response_bytes = 1 << 20; ///< a longer body is an error (status 0)
         std::string ca_file;                      ///< empty: the system bundle
     };
