@@ -37,7 +37,7 @@ GatewayConfig gateway_config_from(const ProviderSettings& s);
 
 /// One verified answer from the gateway.
 struct Reply {
-    bool success = false; ///< code 10000
+    bool success = false; ///< code 10000, or no code at all (alipay.system.oauth.token's success)
     std::string code;     ///< `10000`, `40004`, …
     std::string msg;
     std::string sub_code; ///< business refusals: `ACQ.TRADE_NOT_EXIST`, …

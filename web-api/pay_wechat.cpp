@@ -316,8 +316,8 @@ Result<payments::TradeQuery> WechatPayProvider::query(const payments::Order& ord
         return R::failure(a.error());
     payments::TradeQuery q;
     q.raw = a->body;
-    if (a->status == 404) {
-        q.state = payments::TradeState::Closed; // never created (or long gone): never paid
+    if (a->status == 404 && a->code == "ORDER_NOT_EXIST") {
+        q.state = payments::TradeState::Closed; // never created: never paid
         return q;
     }
     if (a->status < 200 || a->status >= 300)
@@ -351,7 +351,7 @@ Result<bool> WechatPayProvider::close(const payments::Order& order) {
     auto a = call("POST", fmt::format("/v3/pay/transactions/out-trade-no/{}/close", out_trade_no(order.id)), w.str());
     if (!a)
         return Result<bool>::failure(a.error());
-    if ((a->status >= 200 && a->status < 300) || a->status == 404)
+    if ((a->status >= 200 && a->status < 300) || (a->status == 404 && a->code == "ORDER_NOT_EXIST"))
         return true;
     if (a->code == "ORDERPAID")
         return false;
@@ -360,8 +360,9 @@ Result<bool> WechatPayProvider::close(const payments::Order& order) {
 
 namespace {
 
-// A refund answer (or query answer) as RefundAccepted; a 4xx refusal is Failed (nothing moved), but 401
-// (our signature refused: configuration), 429 and 5xx are failures to retry.
+// A refund answer (or query answer) as RefundAccepted; WeChat's 4xx refusal (one with its error code)
+// is Failed: nothing moved. 401 (our signature refused: configuration), 429, 5xx and a 4xx without
+// WeChat's code (a proxy's page, a wrong base_url) are failures to retry.
 Result<payments::RefundAccepted> refund_answer(std::string_view what, int status, const std::string& body,
                                                const std::string& code, const std::string& message) {
     using R = Result<payments::RefundAccepted>;
@@ -379,7 +380,7 @@ Result<payments::RefundAccepted> refund_answer(std::string_view what, int status
             return R::failure(fmt::format("wechatpay {}: {}", what, err));
         return acc;
     }
-    if (status >= 400 && status < 500 && status != 401 && status != 429) {
+    if (status >= 400 && status < 500 && status != 401 && status != 429 && !code.empty()) {
         acc.state = RefundState::Failed;
         return acc;
     }

@@ -33,10 +33,12 @@
 /// - ack: 200 with an empty body when acknowledged; else 401 (bad signature) or 400 with
 ///   `{"code":"FAIL","message":…}` (WeChat resends).
 /// - query: SUCCESS / REFUND → Paid; NOTPAY / USERPAYING → NotPaid; CLOSED / REVOKED / PAYERROR and
-///   404 ORDER_NOT_EXIST → Closed. close: true when closed (204, or 404), false when ORDERPAID.
-/// - refund: PROCESSING → Processing, SUCCESS → Succeeded, ABNORMAL / CLOSED → Failed; a 4xx refusal
-///   (NOT_ENOUGH, RESOURCE_NOT_EXISTS, …) but 429 → Failed; the network, 429, 5xx or an answer that
-///   does not verify → a failure (ask again later). query_refund likewise; 404 → Failed.
+///   404 ORDER_NOT_EXIST → Closed. close: true when closed (204, or 404 ORDER_NOT_EXIST), false
+///   when ORDERPAID.
+/// - refund: PROCESSING → Processing, SUCCESS → Succeeded, ABNORMAL / CLOSED → Failed; WeChat's 4xx
+///   refusal with its code (NOT_ENOUGH, RESOURCE_NOT_EXISTS, …) → Failed; the network, 401, 429, 5xx,
+///   a 4xx without WeChat's code or an answer that does not verify → a failure (ask again later).
+///   query_refund likewise (404 RESOURCE_NOT_EXISTS → Failed).
 namespace pilehub::api {
 
 struct WechatPayConfig {

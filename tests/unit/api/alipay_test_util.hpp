@@ -51,7 +51,7 @@ struct AlipayGatewayFake {
                                              alipay_key().sign_sha256_base64(member)));
         };
     }
-    /// The biz_content of the last call, parsed.
+    /// The value of form parameter `name` in the last call ("" when absent).
     std::string last(std::string_view name) const { return value_of(forms.back(), name); }
 };
 

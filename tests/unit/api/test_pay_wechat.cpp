@@ -382,9 +382,13 @@ TEST_CASE("wechat pay: a query's trade state says paid, not paid or closed") {
         CHECK(merchant_signed(req,
                               "/v3/pay/transactions/out-trade-no/0123456789abcdef0123456789abcdef?mchid=1900000109"));
     }
-    World w;
-    w.answer(500, R"({"code":"SYSTEM_ERROR","message":"busy"})");
-    CHECK_FALSE(w.pay.query(order()).ok());
+    // Not WeChat's answer (a proxy's page, a wrong base_url): asked again, never taken as "never created".
+    for (const auto& [status, body] :
+         {std::pair{500, R"({"code":"SYSTEM_ERROR","message":"busy"})"}, std::pair{404, "<html>Not Found</html>"}}) {
+        World w;
+        w.answer(status, body);
+        CHECK_FALSE(w.pay.query(order()).ok());
+    }
 }
 
 TEST_CASE("wechat pay: close is true when closed or unknown, false when already paid") {
@@ -398,6 +402,7 @@ TEST_CASE("wechat pay: close is true when closed or unknown, false when already 
         {404, R"({"code":"ORDER_NOT_EXIST","message":"no"})", true},
         {400, R"({"code":"ORDERPAID","message":"paid"})", false},
         {500, R"({"code":"SYSTEM_ERROR","message":"busy"})", std::nullopt},
+        {404, "<html>Not Found</html>", std::nullopt},
     };
     for (const auto& r : rows) {
         World w;
@@ -434,6 +439,7 @@ TEST_CASE("wechat pay: a refund's answer says processing, succeeded or failed; a
         {429, R"({"code":"FREQUENCY_LIMITED","message":"slow"})", std::nullopt},
         {401, R"({"code":"SIGN_ERROR","message":"bad"})", std::nullopt},
         {500, R"({"code":"SYSTEM_ERROR","message":"busy"})", std::nullopt},
+        {404, "<html>Not Found</html>", std::nullopt},
     };
     payments::RefundRequest req;
     req.part_id = "rfp_00aa";
