@@ -381,8 +381,8 @@ Posting Ledger::credit(db::Transaction&, const Credit& c) {
         return {Outcome::InvalidRequest, std::nullopt};
     if (auto e = entry_by_key(c.meta.idempotency_key))
         return {Outcome::Duplicate, std::move(e)};
-    if (c.kind != Kind::Recharge && c.kind != Kind::Bonus && c.kind != Kind::RefundOrder &&
-        c.kind != Kind::RefundReversal)
+    // (an order refund is posted by refund_order only: it is bounded by its session)
+    if (c.kind != Kind::Recharge && c.kind != Kind::Bonus && c.kind != Kind::RefundReversal)
         return {Outcome::InvalidRequest, std::nullopt};
     if (!amount_in_range(c.real_fen) || !amount_in_range(c.bonus_fen) || c.real_fen < Fen(0) || c.bonus_fen < Fen(0) ||
         (c.real_fen + c.bonus_fen) == Fen(0))

@@ -102,9 +102,9 @@ struct Meta {
 };
 
 /// Money in. kind Recharge: real money paid (online or at the counter), optionally with a bonus;
-/// kind Bonus: bonus only (a gift), real_fen must be 0; kind RefundOrder: part of a session's cost
-/// given back (real and bonus as the order refund splits it; see Ledger::refund_order); kind
-/// RefundReversal: real money of a failed channel refund part put back (bonus_fen 0).
+/// kind Bonus: bonus only (a gift), real_fen must be 0; kind RefundReversal: real money of a failed
+/// channel refund part put back (bonus_fen 0). (Kind RefundOrder is refused here: order refunds are
+/// Ledger::refund_order's, bounded by their session.)
 struct Credit {
     std::int64_t account_id = 0;
     Fen real_fen;

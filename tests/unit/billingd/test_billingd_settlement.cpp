@@ -698,6 +698,14 @@ TEST_CASE("order refunds: a completed session's cost comes back to its wallet (r
     CHECK(f.m.bonus(a) == 100);
     CHECK(ledger::audit(*f.m.core).empty());
 
+    ledger::Credit unbounded; // an order refund by the generic credit would escape its session's bound
+    unbounded.account_id = a;
+    unbounded.real_fen = Fen(1);
+    unbounded.kind = ledger::Kind::RefundOrder;
+    unbounded.meta.idempotency_key = "r-credit";
+    unbounded.meta.operator_name = "fin";
+    CHECK(f.m.ledger->credit(unbounded).outcome == ledger::Outcome::InvalidRequest);
+
     CHECK(refund(1, "r5", "nosuch").outcome == ledger::Outcome::UnknownSession);
     f.m.session({.id = "s2", .account_id = a, .state = "charging", .record_msg_id = std::nullopt});
     CHECK(refund(1, "r6", "s2").outcome == ledger::Outcome::UnknownSession); // not completed and settled
