@@ -16,6 +16,12 @@ constexpr std::string_view kPayArrears =
 
 } // namespace
 
+ledger::Split payment(Fen arrears_fen, Fen balance_fen, Fen bonus_fen, ledger::DebitOrder order) {
+    if (arrears_fen <= Fen(0))
+        return {};
+    return ledger::split_debit(arrears_fen, std::max(balance_fen, Fen(0)), std::max(bonus_fen, Fen(0)), order);
+}
+
 std::string key(std::int64_t credit_entry_id) {
     return fmt::format("arrears:{}", credit_entry_id);
 }
@@ -32,7 +38,8 @@ std::optional<ledger::Entry> collect(db::Transaction& tx, db::Database& db, ledg
     const auto w = ledger.wallet(account_id);
     if (!w || w->arrears_fen <= Fen(0))
         return std::nullopt;
-    const Fen amount = std::min(w->arrears_fen, w->available());
+    const auto pay = payment(w->arrears_fen, w->balance_fen, w->bonus_fen, w->debit_order);
+    const Fen amount = pay.real_fen + pay.bonus_fen;
     if (amount <= Fen(0))
         return std::nullopt;
     ledger::Debit d;
@@ -48,8 +55,7 @@ std::optional<ledger::Entry> collect(db::Transaction& tx, db::Database& db, ledg
         return p.entry; // Duplicate: paid before from this credit
     if (db::Statement(db, kPayArrears).bind_all(amount.value(), account_id).run() != 1)
         throw db::Error(fmt::format("arrears of account {} changed underneath", account_id), SQLITE_ERROR);
-    log::info("account {}: {} fen of arrears paid ({} left)", account_id, amount.value(),
-              (w->arrears_fen - amount).value());
+    log::info("account {}: {} fen of arrears paid ({} left)", account_id, amount.value(), pay.shortfall_fen.value());
     return p.entry;
 }
 

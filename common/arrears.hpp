@@ -23,6 +23,10 @@
 /// - An account with arrears starts nothing (ledger::check_start, sessiond's pre-check).
 namespace pilehub::arrears {
 
+/// What a wallet pays of arrears: min(arrears, balance + bonus), split by the debit order (real_fen,
+/// bonus_fen); shortfall_fen is what is still owed after it. Nothing for arrears ≤ 0. Pure.
+ledger::Split payment(Fen arrears_fen, Fen balance_fen, Fen bonus_fen, ledger::DebitOrder order);
+
 /// The idempotency key of the arrears paid from a credit: `arrears:<credit entry id>`.
 std::string key(std::int64_t credit_entry_id);
 

@@ -47,6 +47,7 @@ constexpr std::array kCodes{
     CodeInfo{ErrorCode::DeviceFailed, "device_failed", 502},
     CodeInfo{ErrorCode::Arrears, "arrears", 402},
     CodeInfo{ErrorCode::LimitExceeded, "limit_exceeded", 403},
+    CodeInfo{ErrorCode::RefundExceedsCost, "refund_exceeds_cost", 409},
 };
 
 constexpr std::array<ErrorCode, kCodes.size()> make_all() {

@@ -42,6 +42,7 @@ enum class ErrorCode {
     DeviceFailed,      ///< `device_failed` (502): the device tried and failed (a lock that jammed).
     Arrears,           ///< `arrears` (402): the account owes a bill its wallet could not cover; it starts nothing.
     LimitExceeded,     ///< `limit_exceeded` (403): a staff money limit (counter recharge, refunds per day).
+    RefundExceedsCost, ///< `refund_exceeds_cost` (409): an order refund above the session's cost not yet refunded.
 };
 
 /// Every code, in declaration order.

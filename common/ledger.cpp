@@ -102,6 +102,10 @@ constexpr std::string_view kAuditOrderRefunds =
     "SELECT l.ref, sum(l.real_fen + l.bonus_fen), min(min(l.real_fen, l.bonus_fen)), s.id, s.state, s.cost_fen, "
     "       s.account_id, min(l.account_id), max(l.account_id) "
     "FROM ledger l LEFT JOIN sessions s ON s.id = l.ref WHERE l.kind = 'refund_order' GROUP BY l.ref ORDER BY l.ref";
+// Order refunds: the settlement's entry of a completed session, and what its order refunds gave back.
+constexpr std::string_view kSettledSession =
+    "SELECT s.account_id, l.real_fen, l.bonus_fen FROM sessions s JOIN settlements st ON st.session_id = s.id "
+    "JOIN ledger l ON l.id = st.ledger_id WHERE s.id = ? AND s.state = 'completed'";
 // SQLite-only (as table_exists' sqlite_master): PostgreSQL spells it
 // `SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = $2`.
 constexpr std::string_view kColumnExists = "SELECT 1 FROM pragma_table_info(?) WHERE name = ?";
@@ -214,6 +218,10 @@ std::string_view to_string(Outcome o) {
         return "invalid_request";
     case Outcome::UnknownPackage:
         return "unknown_package";
+    case Outcome::UnknownSession:
+        return "unknown_session";
+    case Outcome::ExceedsCost:
+        return "exceeds_cost";
     }
     return "invalid_request";
 }
@@ -373,8 +381,8 @@ Posting Ledger::credit(db::Transaction&, const Credit& c) {
         return {Outcome::InvalidRequest, std::nullopt};
     if (auto e = entry_by_key(c.meta.idempotency_key))
         return {Outcome::Duplicate, std::move(e)};
-    if (c.kind != Kind::Recharge && c.kind != Kind::Bonus && c.kind != Kind::RefundOrder &&
-        c.kind != Kind::RefundReversal)
+    // (an order refund is posted by refund_order only: it is bounded by its session)
+    if (c.kind != Kind::Recharge && c.kind != Kind::Bonus && c.kind != Kind::RefundReversal)
         return {Outcome::InvalidRequest, std::nullopt};
     if (!amount_in_range(c.real_fen) || !amount_in_range(c.bonus_fen) || c.real_fen < Fen(0) || c.bonus_fen < Fen(0) ||
         (c.real_fen + c.bonus_fen) == Fen(0))
@@ -463,6 +471,51 @@ Posting Ledger::refund(db::Transaction&, const Refund& r) {
     if (r.amount_fen > refundable(r.account_id))
         return {Outcome::NotRefundable, std::nullopt};
     return post(Kind::Refund, r.account_id, -r.amount_fen, Fen(0), r.meta);
+}
+
+Posting Ledger::refund_order(const OrderRefund& r) {
+    db::Transaction tx(db_);
+    return finish(tx, refund_order(tx, r));
+}
+
+Posting Ledger::refund_order(db::Transaction&, const OrderRefund& r) {
+    if (!valid_key(r.meta) || r.meta.operator_name.empty() || r.meta.note.empty() || r.session_id.empty())
+        return {Outcome::InvalidRequest, std::nullopt};
+    if (auto e = entry_by_key(r.meta.idempotency_key))
+        return {Outcome::Duplicate, std::move(e)};
+    if (!amount_in_range(r.amount_fen) || r.amount_fen <= Fen(0))
+        return {Outcome::InvalidAmount, std::nullopt};
+    const auto o = order_refunds(r.session_id);
+    if (!o)
+        return {Outcome::UnknownSession, std::nullopt};
+    const auto split = split_order_refund(r.amount_fen, o->taken_real, o->taken_bonus, o->back_real, o->back_bonus);
+    if (split.shortfall_fen > Fen(0))
+        return {Outcome::ExceedsCost, std::nullopt};
+    if (!wallet_in_tx(o->account_id))
+        return {Outcome::UnknownAccount, std::nullopt};
+    Meta meta = r.meta;
+    meta.ref = r.session_id;
+    return post(Kind::RefundOrder, o->account_id, split.real_fen, split.bonus_fen, meta);
+}
+
+std::optional<OrderRefunds> Ledger::order_refunds(std::string_view session_id) {
+    db::Statement st(db_, kSettledSession);
+    st.bind(1, session_id);
+    if (!st.step())
+        return std::nullopt;
+    OrderRefunds o;
+    o.account_id = st.int64(0);
+    o.taken_real = Fen(-st.int64(1));
+    o.taken_bonus = Fen(-st.int64(2));
+    db::Statement es(db_, std::string(kEntryColumns) + "WHERE kind = 'refund_order' AND ref = ? ORDER BY id");
+    es.bind(1, session_id);
+    while (es.step()) {
+        auto e = read_entry(es);
+        o.back_real += e.real_fen;
+        o.back_bonus += e.bonus_fen;
+        o.entries.push_back(std::move(e));
+    }
+    return o;
 }
 
 Posting Ledger::adjust(const Adjustment& a) {

@@ -78,9 +78,11 @@ enum class Outcome {
     InvalidAmount,     ///< refused: zero or negative where a positive amount is needed, or above kMaxAmountFen
     InvalidRequest,    ///< refused: missing or too long idempotency key, missing operator or note
     UnknownPackage,    ///< refused: no such recharge package, or it is disabled
+    UnknownSession,    ///< refused (order refund): no such session, or it is not completed and settled
+    ExceedsCost,       ///< refused (order refund): more than the session debited minus its earlier order refunds
 };
 /// `applied`, `duplicate`, `unknown_account`, `account_frozen`, `insufficient_funds`, `not_refundable`,
-/// `invalid_amount`, `invalid_request`, `unknown_package`.
+/// `invalid_amount`, `invalid_request`, `unknown_package`, `unknown_session`, `exceeds_cost`.
 std::string_view to_string(Outcome o);
 
 /// The result of a change: the outcome and, when Applied or Duplicate, the ledger row.
@@ -100,9 +102,9 @@ struct Meta {
 };
 
 /// Money in. kind Recharge: real money paid (online or at the counter), optionally with a bonus;
-/// kind Bonus: bonus only (a gift), real_fen must be 0; kind RefundOrder: part of a session's cost
-/// given back (real and bonus as the order refund splits it; see Ledger::refund_order); kind
-/// RefundReversal: real money of a failed channel refund part put back (bonus_fen 0).
+/// kind Bonus: bonus only (a gift), real_fen must be 0; kind RefundReversal: real money of a failed
+/// channel refund part put back (bonus_fen 0). (Kind RefundOrder is refused here: order refunds are
+/// Ledger::refund_order's, bounded by their session.)
 struct Credit {
     std::int64_t account_id = 0;
     Fen real_fen;
@@ -135,6 +137,26 @@ struct Refund {
     std::int64_t account_id = 0;
     Fen amount_fen;
     Meta meta;
+};
+
+/// An order refund (CONTRACT F.3): part or all of a completed session's cost back to the session's
+/// account (kind `refund_order`, ref = the session id; operator_name and note, the reason, required).
+struct OrderRefund {
+    std::string session_id;
+    Fen amount_fen;
+    Meta meta; ///< meta.ref is ignored: the entry's ref is the session id
+};
+
+/// What a session's settlement took and its order refunds gave back (Ledger::order_refunds).
+struct OrderRefunds {
+    std::int64_t account_id = 0; ///< the session's account
+    Fen taken_real;              ///< the settlement's real money debit (≥ 0)
+    Fen taken_bonus;             ///< the settlement's bonus debit (≥ 0)
+    Fen back_real;               ///< real money its order refunds credited
+    Fen back_bonus;              ///< bonus its order refunds credited
+    std::vector<Entry> entries;  ///< its `refund_order` entries, oldest first
+    /// What may still be refunded: debited minus refunded.
+    Fen refundable() const { return taken_real + taken_bonus - back_real - back_bonus; }
 };
 
 /// A signed correction by staff (operator_name and note required); never makes a balance negative.
@@ -219,6 +241,15 @@ public:
     Posting debit(db::Transaction& tx, const Debit& d);
     Posting refund(const Refund& r);
     Posting refund(db::Transaction& tx, const Refund& r);
+    /// An order refund, in its own transaction or the caller's: refused UnknownSession unless the
+    /// session is completed and settled, ExceedsCost when the amount is more than the session
+    /// debited minus what its earlier order refunds gave back (checked under the write lock, so two
+    /// operators cannot together refund more). Split by split_order_refund (real money back up to the
+    /// real money taken, the rest as bonus); credited to a frozen account too (it is the rider's).
+    Posting refund_order(const OrderRefund& r);
+    Posting refund_order(db::Transaction& tx, const OrderRefund& r);
+    /// A session's settlement debits and order refunds; nothing when the session is not settled.
+    std::optional<OrderRefunds> order_refunds(std::string_view session_id);
     Posting adjust(const Adjustment& a);
     Posting adjust(db::Transaction& tx, const Adjustment& a);
 

@@ -11,7 +11,8 @@ constexpr const char* kAccountCols =
     "coalesce(w.bonus_fen, 0), a.arrears_fen FROM accounts a LEFT JOIN wallets w ON w.account_id = a.id ";
 constexpr const char* kSetName = "UPDATE accounts SET name = ? WHERE id = ?";
 constexpr const char* kSetHome = "UPDATE accounts SET home_station_id = ? WHERE id = ?";
-constexpr const char* kPackageEnabled = "UPDATE recharge_packages SET enabled = ? WHERE id = ?";
+constexpr const char* kUpdatePackage =
+    "UPDATE recharge_packages SET name = ?, pay_fen = ?, bonus_fen = ?, enabled = ? WHERE id = ?";
 
 constexpr const char* kLedgerCols = "SELECT l.id, l.account_id, l.kind, l.real_fen, l.bonus_fen, l.real_after, "
                                     "l.bonus_after, l.ref, l.operator, l.note, l.idempotency_key, l.at, a.phone "
@@ -215,10 +216,25 @@ ledger::Posting AccountStore::recharge(const ledger::Credit& c, const Clock& clo
     auto p = led.credit(tx, c);
     if (p.outcome != ledger::Outcome::Applied)
         return p;
-    if (c.real_fen > Fen(0)) { // real money came in: arrears first, then the stays its plates left unpaid
-        arrears::collect(tx, db_, led, c.account_id, p.entry->id);
+    arrears::collect(tx, db_, led, c.account_id, p.entry->id); // any money in pays arrears first
+    if (c.real_fen > Fen(0)) // real money came in: the stays its plates left unpaid are paid from it
         parking::collect_unpaid(tx, db_, led, c.account_id, clock.now_ms());
-    }
+    tx.commit();
+    return p;
+}
+
+ledger::Posting AccountStore::refund_order(const ledger::OrderRefund& r, const Clock& clock,
+                                           const std::function<void()>& check) {
+    db::Transaction tx(db_);
+    ledger::Ledger led(db_, clock);
+    if (auto e = led.entry_by_key(r.meta.idempotency_key))
+        return {ledger::Outcome::Duplicate, std::move(e)};
+    if (check)
+        check();
+    auto p = led.refund_order(tx, r);
+    if (p.outcome != ledger::Outcome::Applied)
+        return p;
+    arrears::collect(tx, db_, led, p.entry->account_id, p.entry->id);
     tx.commit();
     return p;
 }
@@ -261,8 +277,10 @@ CardChange AccountStore::replace_card(const std::string& old_card_no, const std:
     return out;
 }
 
-bool AccountStore::set_package_enabled(std::int64_t id, bool enabled) {
-    return db::Statement(db_, kPackageEnabled).bind_all(enabled ? 1 : 0, id).run() > 0;
+bool AccountStore::update_package(const ledger::Package& p) {
+    return db::Statement(db_, kUpdatePackage)
+               .bind_all(p.name, p.pay_fen.value(), p.bonus_fen.value(), p.enabled ? 1 : 0, p.id)
+               .run() > 0;
 }
 
 } // namespace pilehub::api

@@ -5,6 +5,7 @@
 #include "common/money.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -99,9 +100,15 @@ public:
     bool unbind_card(const std::string& card_no);
     /// Issues a card and debits its fee, if any, in one transaction.
     CardChange issue_card(const CardRow& c, const std::optional<CardFee>& fee, const Clock& clock);
-    /// A counter recharge: credits the wallet and, when real money came in, collects in the same
-    /// transaction the unpaid parking stays of the account's plates (parking::collect_unpaid, BILLING §5).
+    /// A counter recharge: credits the wallet and, in the same transaction, pays the account's
+    /// arrears from it (arrears::collect) and, when real money came in, the unpaid parking stays of
+    /// the account's plates (parking::collect_unpaid, BILLING §5).
     ledger::Posting recharge(const ledger::Credit& c, const Clock& clock);
+    /// An order refund (ledger::Ledger::refund_order) and the arrears it pays, in one transaction.
+    /// `check` runs first inside it (under the write lock), e.g. the operator's daily refund limit:
+    /// what it throws refuses the refund and changes nothing.
+    ledger::Posting refund_order(const ledger::OrderRefund& r, const Clock& clock,
+                                 const std::function<void()>& check = {});
     /// Binds a card (as bind_card) and debits its fee, if any, in one transaction.
     CardChange bind_card_charging(const std::string& card_no, std::int64_t account_id, const std::string& name,
                                   EpochMs now, const std::optional<CardFee>& fee, const Clock& clock);
@@ -111,8 +118,8 @@ public:
                             const CardFee& fee, const Clock& clock);
 
     // packages
-    /// Enables or disables a recharge package. false if there is none.
-    bool set_package_enabled(std::int64_t id, bool enabled);
+    /// Replaces a package's name, price, bonus and enabled flag. false if there is none.
+    bool update_package(const ledger::Package& p);
 
 private:
     /// Debits `fee` for `card_no` inside `tx`.

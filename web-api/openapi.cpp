@@ -138,12 +138,20 @@ std::string openapi_document(const std::vector<Route>& routes, const std::string
                                                              : "admin");
             if (!r->permission.empty())
                 w.field("x-permission", r->permission);
-            if (!r->path_params.empty() || !r->query.empty()) {
+            if (r->money)
+                w.field("x-moves-money", true);
+            if (!r->path_params.empty() || !r->query.empty() || r->money) {
                 w.key("parameters").begin_array();
                 for (const auto& p : r->path_params)
                     write_param(w, p, "path");
                 for (const auto& q : r->query)
                     write_param(w, q, "query");
+                if (r->money) // CONTRACT F.3: the same key again answers the first answer
+                    write_param(w,
+                                str(kIdempotencyHeader, true, 64,
+                                    "Required: the same key again (same request) "
+                                    "answers the first answer and changes nothing."),
+                                "header");
                 w.end_array();
             }
             if (!r->body.empty() || r->body_open) {

@@ -1,8 +1,11 @@
 // Sessions as operators see them (filters, detail with power curve and bill lines, force-end),
 // presence log, fault records and incidents.
 #include "common/incidents.hpp"
+#include "common/ledger.hpp"
 #include "common/log.hpp"
 #include "common/pricing.hpp"
+#include "web-api/account_store.hpp"
+#include "web-api/money_controls.hpp"
 #include "web-api/monitor_store.hpp"
 #include "web-api/routes_common.hpp"
 
@@ -73,6 +76,26 @@ void write_bill(json::Writer& w, Services& s, db::Database& core, const SessionR
         .key("detail");
     billing::write_bill(w, *bill);
     w.end_object();
+}
+
+/// A session's order refunds (CONTRACT F.3) in its detail: what may still be refunded and each refund.
+void write_order_refunds(json::Writer& w, const Services& s, db::Database& core, const std::string& session_id) {
+    const auto o = ledger::Ledger(core, *s.clock).order_refunds(session_id);
+    w.key("refunds").begin_object();
+    w.field("refunded_fen", o ? (o->back_real + o->back_bonus).value() : 0);
+    w.field("refundable_fen", o ? o->refundable().value() : 0).key("entries").begin_array();
+    if (o)
+        for (const auto& e : o->entries)
+            w.begin_object()
+                .field("id", e.id)
+                .field("amount_fen", (e.real_fen + e.bonus_fen).value())
+                .field("real_fen", e.real_fen.value())
+                .field("bonus_fen", e.bonus_fen.value())
+                .field("reason", e.note)
+                .field("operator", e.operator_name)
+                .field("at", when(s, e.at))
+                .end_object();
+    w.end_array().end_object();
 }
 
 /// The filter of `GET /admin/presence-log` and `GET /admin/faults` from their query (the route
@@ -195,6 +218,7 @@ void add_admin_session_routes(Router& r, Services& s) {
                   }
                   w.end_array();
                   write_bill(w, s, *d, row, curve);
+                  write_order_refunds(w, s, *d, row.id);
                   std::vector<SampleRow> thin = curve;
                   if (thin.size() > 500) {
                       auto tele = s.telemetry->get();
@@ -228,6 +252,58 @@ void add_admin_session_routes(Router& r, Services& s) {
                   out.end_object().end_object();
                   return Response::json(out.str(), 202);
               }));
+
+    r.add(
+        Route::make(Method::Post, "/api/v1/admin/sessions/{id}/refund", "admin.sessions.refund", "admin-sessions",
+                    "Order refund: part or all of a completed session's cost back to the rider's wallet (real "
+                    "money back up to what the session took from real money, the rest as bonus; never more than "
+                    "its cost minus what was refunded of it). Requires an Idempotency-Key; counts toward the "
+                    "operator's daily refund limit")
+            .admin("wallet.refund")
+            .param(key_param("id", "Session id."))
+            .field(integer("amount_fen", true, 1, ledger::kMaxAmountFen, "Amount given back, fen."))
+            .field(str("reason", true, 200, "Why."))
+            .ok(201)
+            .moves_money()
+            .refuses({ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::RefundExceedsCost, ErrorCode::LimitExceeded})
+            .handle([&s](Request& req) {
+                auto b = req.body();
+                const auto amount = Fen(b.req_int("amount_fen", 1, ledger::kMaxAmountFen));
+                const auto reason = b.req_str("reason", 200);
+                req.check_body();
+                auto d = s.core->get();
+                SessionStore store(*d);
+                const auto row = session_in_scope(store, req.who, req.param("id"));
+                ledger::OrderRefund order;
+                order.session_id = row.id;
+                order.amount_fen = amount;
+                order.meta = ledger::Meta{fmt::format("refund_order:{}:{}", req.who.name, *idempotency_key(req)),
+                                          row.id, req.who.name, reason};
+                const auto p = AccountStore(*d).refund_order(order, *s.clock, [&] {
+                    if (auto refused =
+                            check_refund_day_limit(*d, s.settings, req.who.role, req.who.id, amount, s.now()))
+                        throw *refused;
+                });
+                if (p.outcome == ledger::Outcome::UnknownSession)
+                    fail(ErrorCode::Conflict, "only a completed, settled session can be refunded");
+                if (p.outcome == ledger::Outcome::ExceedsCost)
+                    fail(ErrorCode::RefundExceedsCost,
+                         "more than the session debited minus what was already refunded of it");
+                check_posting(p);
+                json::Writer w;
+                w.begin_object().key("refund").begin_object();
+                w.field("id", p.entry->id).field("session_id", row.id).field("account_id", p.entry->account_id);
+                w.field("amount_fen", (p.entry->real_fen + p.entry->bonus_fen).value())
+                    .field("real_fen", p.entry->real_fen.value())
+                    .field("bonus_fen", p.entry->bonus_fen.value())
+                    .field("reason", p.entry->note)
+                    .field("operator", p.entry->operator_name)
+                    .field("at", when(s, p.entry->at));
+                w.end_object();
+                write_order_refunds(w, s, *d, row.id);
+                w.end_object();
+                return Response::json(w.str(), 201);
+            }));
 
     r.add(Route::make(Method::Get, "/api/v1/admin/presence-log", "admin.presence_log", "admin-monitor",
                       "Devices' online/offline transitions, newest first")

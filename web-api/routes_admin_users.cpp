@@ -3,6 +3,7 @@
 // packages. Every wallet change goes through common/ledger.hpp.
 #include "common/ledger.hpp"
 #include "web-api/auth.hpp"
+#include "web-api/money_controls.hpp"
 #include "web-api/routes_common.hpp"
 
 #include <fmt/format.h>
@@ -35,15 +36,10 @@ bool valid_card_no(std::string_view s) {
 
 /// The idempotency key of a staff wallet change: the client's Idempotency-Key header (so a
 /// retried request changes nothing), or a fresh one.
+/// (Money routes, Route::moves_money(), always have the header: the Router requires it.)
 std::string staff_key(const Request& req, std::string_view what) {
-    if (auto h = req.header("Idempotency-Key")) {
-        if (h->empty() || h->size() > 64)
-            fail(ErrorCode::InvalidRequest, "Idempotency-Key must be 1..64 characters");
-        for (char c : *h)
-            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
-                fail(ErrorCode::InvalidRequest, "Idempotency-Key must be [A-Za-z0-9_-]");
+    if (auto h = idempotency_key(req))
         return fmt::format("{}:{}:{}", what, req.who.name, *h);
-    }
     return fmt::format("{}:{}", what, auth::new_token());
 }
 
@@ -203,31 +199,55 @@ void add_admin_user_routes(Router& r, Services& s) {
     }
 
     r.add(Route::make(Method::Post, "/api/v1/admin/users/{id}/recharge", "admin.users.recharge", "admin-users",
-                      "Recharge at the counter (real money, optionally a bonus); refused for a frozen account. "
-                      "An Idempotency-Key header makes a retry change nothing")
+                      "Recharge at the counter: real money (optionally a bonus), or a recharge package (its price "
+                      "paid, its bonus credited as bonus); refused for a frozen account and above the role's "
+                      "counter recharge limit. Requires an Idempotency-Key (a retry changes nothing)")
               .admin("wallet.recharge")
               .param(id_param())
-              .field(integer("amount_fen", true, 0, ledger::kMaxAmountFen, "Real money received, fen."))
+              .field(integer("amount_fen", false, 0, ledger::kMaxAmountFen,
+                             "Real money received, fen (required without package_id)."))
               .field(integer("bonus_fen", false, 0, ledger::kMaxAmountFen, "Bonus given on top, fen."))
+              .field(integer("package_id", false, 1, INT64_MAX,
+                             "A recharge package instead of amount_fen and bonus_fen (seed 002 §4)."))
               .field(str("note", false, 200, "Note (receipt number, ...)."))
-              .refuses({ErrorCode::NotFound, ErrorCode::AccountFrozen})
+              .moves_money()
+              .refuses({ErrorCode::NotFound, ErrorCode::AccountFrozen, ErrorCode::LimitExceeded})
               .handle([&s](Request& req) {
                   auto b = req.body();
-                  const auto amount = b.req_int("amount_fen", 0, ledger::kMaxAmountFen);
-                  const auto bonus = b.opt_int("bonus_fen", 0, ledger::kMaxAmountFen).value_or(0);
+                  const auto amount_in = b.opt_int("amount_fen", 0, ledger::kMaxAmountFen);
+                  const auto bonus_in = b.opt_int("bonus_fen", 0, ledger::kMaxAmountFen);
+                  const auto package_id = b.opt_int("package_id", 1, INT64_MAX);
                   const auto note = b.opt_str("note", 200).value_or("");
                   req.check_body();
-                  if (amount == 0 && bonus == 0)
-                      fail(ErrorCode::InvalidRequest, "amount_fen or bonus_fen must be positive");
+                  if (package_id && (amount_in || bonus_in))
+                      fail(ErrorCode::InvalidRequest, "package_id comes without amount_fen and bonus_fen");
+                  if (!package_id && !amount_in)
+                      fail(ErrorCode::InvalidRequest, "amount_fen or package_id is required");
                   auto d = s.core->get();
                   AccountStore accounts(*d);
                   const auto id = user_in_scope(accounts, req.who, req.param_int("id")).id;
+                  std::int64_t amount = amount_in.value_or(0), bonus = bonus_in.value_or(0);
+                  std::string what = note;
+                  if (package_id) {
+                      const auto pkg = ledger::Ledger(*d, *s.clock).package(*package_id);
+                      if (!pkg || !pkg->enabled)
+                          fail(ErrorCode::NotFound, "no such recharge package (or it is disabled)");
+                      amount = pkg->pay_fen.value();
+                      bonus = pkg->bonus_fen.value();
+                      if (what.empty())
+                          what = fmt::format("package {} ({})", pkg->id, pkg->name);
+                  }
+                  if (amount == 0 && bonus == 0)
+                      fail(ErrorCode::InvalidRequest, "amount_fen or bonus_fen must be positive");
+                  if (auto refused = check_counter_recharge_limit(s.settings, req.who.role, Fen(amount)))
+                      throw *refused;
                   ledger::Credit c;
                   c.account_id = id;
                   c.real_fen = Fen(amount);
                   c.bonus_fen = Fen(bonus);
                   c.kind = amount > 0 ? ledger::Kind::Recharge : ledger::Kind::Bonus;
-                  c.meta = ledger::Meta{staff_key(req, "counter"), "", req.who.name, note};
+                  c.meta = ledger::Meta{staff_key(req, "counter"),
+                                        package_id ? fmt::format("package:{}", *package_id) : "", req.who.name, what};
                   const auto p = accounts.recharge(c, *s.clock);
                   check_posting(p);
                   json::Writer w;
@@ -314,6 +334,7 @@ void add_admin_user_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Post, "/api/v1/admin/cards", "admin.cards.issue", "admin-cards",
                       "Issue an IC card, optionally bound to an account at once (its fee is debited from that wallet)")
               .admin("cards.write")
+              .moves_money()
               .field(str("card_no", true, 32, "Card number [A-Za-z0-9]{4,32} (printed number = reader UID)."))
               .field(str("name", false, 64, "Label."))
               .field(integer("fee_fen", false, 0, 100000, "Card fee, fen (debited when bound at issue)."))
@@ -365,6 +386,7 @@ void add_admin_user_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Post, "/api/v1/admin/cards/{card_no}/bind", "admin.cards.bind", "admin-cards",
                       "Bind an issued card to an account (its fee, if unpaid, is debited)")
               .admin("cards.write")
+              .moves_money()
               .param(key_param("card_no", "Card number."))
               .field(integer("account_id", false, 1, INT64_MAX, "The account."))
               .field(str("phone", false, 20, "Or the account with this phone."))
@@ -429,6 +451,7 @@ void add_admin_user_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Post, "/api/v1/admin/cards/{card_no}/replace", "admin.cards.replace", "admin-cards",
                       "Replace a card: the old one is retired, a new one is bound to the same account (fee optional)")
               .admin("cards.write")
+              .moves_money()
               .param(key_param("card_no", "The old card's number."))
               .field(str("new_card_no", true, 32, "The new card's number."))
               .field(integer("fee_fen", false, 0, 100000, "Fee for the new card, fen."))
@@ -489,7 +512,8 @@ void add_admin_user_routes(Router& r, Services& s) {
               }));
 
     r.add(Route::make(Method::Post, "/api/v1/admin/packages", "admin.packages.create", "admin-users",
-                      "Create a recharge package (pay X, get a bonus)")
+                      "Create a recharge package (pay X, get a bonus; the bonus at most "
+                      "pilehub-api.packages.max_bonus_pct percent of the price)")
               .admin("packages.write")
               .field(str("name", true, 64, "Name, e.g. pay 50 get 1."))
               .field(integer("pay_fen", true, 1, 500000, "Price, fen."))
@@ -503,6 +527,8 @@ void add_admin_user_routes(Router& r, Services& s) {
                   p.pay_fen = Fen(b.req_int("pay_fen", 1, 500000));
                   p.bonus_fen = Fen(b.opt_int("bonus_fen", 0, 500000).value_or(0));
                   req.check_body();
+                  if (auto refused = check_package_bonus(s.settings, p.pay_fen, p.bonus_fen))
+                      throw *refused;
                   auto d = s.core->get();
                   p.id = ledger::Ledger(*d, *s.clock).add_package(p);
                   json::Writer w;
@@ -517,21 +543,44 @@ void add_admin_user_routes(Router& r, Services& s) {
               }));
 
     r.add(Route::make(Method::Put, "/api/v1/admin/packages/{id}", "admin.packages.update", "admin-users",
-                      "Enable or disable a recharge package")
+                      "Change a recharge package (name, price, bonus) or enable or disable it; an enabled package's "
+                      "bonus is at most pilehub-api.packages.max_bonus_pct percent of its price")
               .admin("packages.write")
               .param(id_param())
-              .field(boolean("enabled", true, "Offered to riders."))
+              .field(boolean("enabled", false, "Offered to riders."))
+              .field(str("name", false, 64, "Name."))
+              .field(integer("pay_fen", false, 1, 500000, "Price, fen."))
+              .field(integer("bonus_fen", false, 0, 500000, "Bonus, fen."))
               .refuses({ErrorCode::NotFound})
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "recharge packages");
                   auto b = req.body();
-                  const auto enabled = b.req_bool("enabled");
+                  const auto enabled = b.opt_bool("enabled");
+                  const auto name = b.opt_str("name", 64);
+                  const auto pay = b.opt_int("pay_fen", 1, 500000);
+                  const auto bonus = b.opt_int("bonus_fen", 0, 500000);
                   req.check_body();
                   auto d = s.core->get();
-                  if (!AccountStore(*d).set_package_enabled(req.param_int("id"), enabled))
+                  auto p = ledger::Ledger(*d, *s.clock).package(req.param_int("id"));
+                  if (!p)
+                      fail(ErrorCode::NotFound, "no such package");
+                  p->enabled = enabled.value_or(p->enabled);
+                  p->name = name.value_or(p->name);
+                  p->pay_fen = pay ? Fen(*pay) : p->pay_fen;
+                  p->bonus_fen = bonus ? Fen(*bonus) : p->bonus_fen;
+                  if (p->enabled)
+                      if (auto refused = check_package_bonus(s.settings, p->pay_fen, p->bonus_fen))
+                          throw *refused;
+                  if (!AccountStore(*d).update_package(*p))
                       fail(ErrorCode::NotFound, "no such package");
                   json::Writer w;
-                  w.begin_object().field("id", req.param_int("id")).field("enabled", enabled).end_object();
+                  w.begin_object()
+                      .field("id", p->id)
+                      .field("name", p->name)
+                      .field("pay_fen", p->pay_fen.value())
+                      .field("bonus_fen", p->bonus_fen.value())
+                      .field("enabled", p->enabled)
+                      .end_object();
                   return Response::json(w.str());
               }));
 }

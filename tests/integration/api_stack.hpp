@@ -20,6 +20,7 @@
 #include "tests/support/json_path.hpp"
 #include "tests/support/process.hpp"
 
+#include <atomic>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <httplib.h>
@@ -221,6 +222,13 @@ public:
     }
     Http put(const std::string& path, const std::string& body, const std::string& token = "") const {
         return request("PUT", path, body, token);
+    }
+    /// POST to a money route (Route::moves_money): with `key` as its Idempotency-Key, a fresh one when empty.
+    Http money(const std::string& path, const std::string& body, const std::string& token, std::string key = "") const {
+        static std::atomic<int> n{0};
+        if (key.empty())
+            key = fmt::format("test-{}-{}", ::getpid(), ++n);
+        return request("POST", path, body, token, {{"Idempotency-Key", key}});
     }
 
     /// A rider's token: SMS code (dev mode) and login; the first login registers the account.

@@ -401,12 +401,15 @@ TEST_CASE(
     CHECK(r1.str("entry.operator") == "admin");
     auto retry = st.request("POST", url, R"({"amount_fen":1000,"bonus_fen":100,"note":"receipt 7"})", admin,
                             {{"Idempotency-Key", "rcpt-7"}});
-    CHECK(retry.boolean("duplicate"));
+    // The same key again answers the first answer and changes nothing (CONTRACT F.3).
+    REQUIRE_MESSAGE(retry.status == 200, retry);
+    CHECK(retry.i64("entry.id") == r1.i64("entry.id"));
+    CHECK(retry.headers.count("Idempotent-Replayed") == 1);
     CHECK(st.get(fmt::format("/api/v1/admin/users/{}", id), admin).i64("wallet.balance_fen") == 1000);
 
     REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/freeze", id), "{}", admin).status == 200);
     CHECK(st.get(fmt::format("/api/v1/admin/users/{}", id), admin).boolean("frozen"));
-    auto frozen = st.post(url, R"({"amount_fen":500})", admin);
+    auto frozen = st.money(url, R"({"amount_fen":500})", admin);
     CHECK(frozen.status == 403);
     CHECK(frozen.code() == "account_frozen");
     REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/unfreeze", id), "{}", admin).status == 200);
@@ -453,35 +456,35 @@ TEST_CASE("api admin: cards are issued with a fee, bound, unbound, reported lost
     auto u =
         st.post("/api/v1/admin/users", fmt::format(R"({{"phone":"13600000002","station_id":{}}})", station), admin);
     const auto id = u.i64("id");
-    auto poor = st.post("/api/v1/admin/cards",
-                        fmt::format(R"({{"card_no":"IC000001","account_id":{},"fee_fen":100}})", id), admin);
+    auto poor = st.money("/api/v1/admin/cards",
+                         fmt::format(R"({{"card_no":"IC000001","account_id":{},"fee_fen":100}})", id), admin);
     CHECK(poor.status == 402);
     CHECK(poor.code() == "balance_too_low");
     CHECK(st.get("/api/v1/admin/cards", admin).size("cards") == 0); // nothing half-done
-    REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/recharge", id), R"({"amount_fen":500})", admin).status == 200);
+    REQUIRE(st.money(fmt::format("/api/v1/admin/users/{}/recharge", id), R"({"amount_fen":500})", admin).status == 200);
     auto card =
-        st.post("/api/v1/admin/cards",
-                fmt::format(R"({{"card_no":"IC000001","phone":"13600000002","fee_fen":100,"name":"blue"}})"), admin);
+        st.money("/api/v1/admin/cards",
+                 fmt::format(R"({{"card_no":"IC000001","phone":"13600000002","fee_fen":100,"name":"blue"}})"), admin);
     REQUIRE_MESSAGE(card.status == 201, card);
     CHECK(card.str("status") == "active");
     CHECK(card.i64("account_id") == id);
     CHECK(st.get(fmt::format("/api/v1/admin/users/{}", id), admin).i64("wallet.balance_fen") == 400);
     CHECK(st.get(fmt::format("/api/v1/admin/users/{}/ledger", id), admin).str("entries.0.kind") == "card_fee");
-    CHECK(st.post("/api/v1/admin/cards", R"({"card_no":"IC000001"})", admin).code() == "duplicate");
-    CHECK(st.post("/api/v1/admin/cards", R"({"card_no":"bad card!"})", admin).code() == "invalid_request");
+    CHECK(st.money("/api/v1/admin/cards", R"({"card_no":"IC000001"})", admin).code() == "duplicate");
+    CHECK(st.money("/api/v1/admin/cards", R"({"card_no":"bad card!"})", admin).code() == "invalid_request");
 
-    auto replaced = st.post("/api/v1/admin/cards/IC000001/replace", R"({"new_card_no":"IC000002"})", admin);
+    auto replaced = st.money("/api/v1/admin/cards/IC000001/replace", R"({"new_card_no":"IC000002"})", admin);
     REQUIRE_MESSAGE(replaced.status == 201, replaced);
     CHECK(replaced.str("old.status") == "replaced");
     CHECK(replaced.str("new.status") == "active");
     CHECK(st.get(fmt::format("/api/v1/admin/users/{}", id), admin).str("card.card_no") == "IC000002");
-    CHECK(st.post("/api/v1/admin/cards/IC000001/bind", fmt::format(R"({{"account_id":{}}})", id), admin).code() ==
+    CHECK(st.money("/api/v1/admin/cards/IC000001/bind", fmt::format(R"({{"account_id":{}}})", id), admin).code() ==
           "card_lost");
     REQUIRE(st.post("/api/v1/admin/cards/IC000002/report-lost", "{}", admin).status == 200);
     CHECK(st.post("/api/v1/admin/cards/IC000002/report-lost", "{}", admin).code() == "conflict");
-    REQUIRE(st.post("/api/v1/admin/cards", fmt::format(R"({{"card_no":"IC000003","station_id":{}}})", station), admin)
+    REQUIRE(st.money("/api/v1/admin/cards", fmt::format(R"({{"card_no":"IC000003","station_id":{}}})", station), admin)
                 .status == 201);
-    REQUIRE(st.post("/api/v1/admin/cards/IC000003/bind", fmt::format(R"({{"account_id":{}}})", id), admin).status ==
+    REQUIRE(st.money("/api/v1/admin/cards/IC000003/bind", fmt::format(R"({{"account_id":{}}})", id), admin).status ==
             200);
     REQUIRE(st.post("/api/v1/admin/cards/IC000003/unbind", "{}", admin).status == 200);
     CHECK(st.post("/api/v1/admin/cards/IC000003/unbind", "{}", admin).code() == "conflict");
@@ -724,8 +727,8 @@ TEST_CASE("api admin: dashboard figures equal sums computed from the ledger and 
         auto p = st.post("/api/v1/wallet/recharge", fmt::format(R"({{"amount_fen":{}}})", amount), token);
         REQUIRE(st.post("/api/v1/pay/sandbox/" + p.str("payment.id") + "/confirm", "{}", token).status == 200);
     }
-    REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/recharge", u3.i64("id")),
-                    R"({"amount_fen":1500,"bonus_fen":50})", admin)
+    REQUIRE(st.money(fmt::format("/api/v1/admin/users/{}/recharge", u3.i64("id")),
+                     R"({"amount_fen":1500,"bonus_fen":50})", admin)
                 .status == 200);
     // Sessions settled as billingd does.
     const auto now = SystemClock::instance().now_ms();
@@ -841,4 +844,120 @@ TEST_CASE("api admin: a camera is registered with its factory id, SIM and IP; an
                   admin)
               .code() == "invalid_request");
     CHECK(st.get("/api/v1/admin/devices/cam-02", admin).status == 404); // nothing registered by the refusal
+}
+
+TEST_CASE("api admin: money routes need an Idempotency-Key (same key: the first answer, nothing twice; same key, "
+          "other request: 409), obey the role's limits, and packages keep their bonus within max_bonus_pct") {
+    StackOptions o;
+    o.sets = {"pilehub-api.limits.finance.counter_recharge_max_fen=100000",
+              "pilehub-api.limits.finance.refund_day_max_fen=110", "pilehub-api.packages.max_bonus_pct=10"};
+    Stack st(o);
+    FakeSessiond fake(st.broker(), st.dir() + "/pilehub.db");
+    const auto admin = st.admin();
+    const auto fin = st.staff(admin, "fin", "finance", R"("all_stations":true)");
+    const auto station = st.station(admin, "Money");
+    st.device(admin, "mo-p1", station, 10);
+    const auto rider = st.rider("13300000001");
+    const auto id = st.rider_id(rider);
+    const auto url = fmt::format("/api/v1/admin/users/{}/recharge", id);
+    const auto balance = [&] { return st.get("/api/v1/me", rider).i64("wallet.balance_fen"); };
+
+    // Idempotency-Key: required; the same key replays; the same key with another body is refused.
+    auto none = st.post(url, R"({"amount_fen":1000})", fin);
+    CHECK(none.status == 400);
+    CHECK(none.code() == "invalid_request");
+    auto first = st.money(url, R"({"amount_fen":1000})", fin, "desk-1");
+    REQUIRE_MESSAGE(first.status == 200, first);
+    auto again = st.money(url, R"({"amount_fen":1000})", fin, "desk-1");
+    CHECK(again.status == 200);
+    CHECK(again.body == first.body);
+    CHECK(again.headers.count("Idempotent-Replayed") == 1);
+    CHECK(st.money(url, R"({"amount_fen":2000})", fin, "desk-1").code() == "conflict");
+    CHECK(balance() == 1000);
+
+    // Limits: one counter recharge above the finance role's limit is refused; the admin role has the general one.
+    auto over = st.money(url, R"({"amount_fen":100001})", fin);
+    CHECK(over.status == 403);
+    CHECK(over.code() == "limit_exceeded");
+    CHECK(st.money(url, R"({"amount_fen":100001})", admin).status == 200);
+    CHECK(balance() == 101001);
+
+    // Packages: the bonus at most 10% of the price; a counter recharge by package pays its price and its bonus.
+    CHECK(
+        st.post("/api/v1/admin/packages", R"({"name":"too generous","pay_fen":5000,"bonus_fen":501})", admin).status ==
+        400);
+    auto pkg = st.post("/api/v1/admin/packages", R"({"name":"pay 50 get 5","pay_fen":5000,"bonus_fen":500})", admin);
+    REQUIRE_MESSAGE(pkg.status == 201, pkg);
+    const auto pkg_url = fmt::format("/api/v1/admin/packages/{}", pkg.i64("id"));
+    CHECK(st.put(pkg_url, R"({"bonus_fen":501})", admin).status == 400);
+    CHECK(st.put(pkg_url, R"({"enabled":false,"bonus_fen":800})", admin).status == 200); // a disabled one may
+    CHECK(st.put(pkg_url, R"({"enabled":true})", admin).status == 400);                  // but is not enabled so
+    REQUIRE(st.put(pkg_url, R"({"enabled":true,"bonus_fen":500})", admin).status == 200);
+    auto by_pkg = st.money(url, fmt::format(R"({{"package_id":{}}})", pkg.i64("id")), fin);
+    REQUIRE_MESSAGE(by_pkg.status == 200, by_pkg);
+    CHECK(by_pkg.i64("entry.real_fen") == 5000);
+    CHECK(by_pkg.i64("entry.bonus_fen") == 500);
+    CHECK(st.money(url, fmt::format(R"({{"package_id":{},"amount_fen":1}})", pkg.i64("id")), fin).status == 400);
+
+    // Order refunds: a settled session's cost back, never more than it debited, within the day's refund limit.
+    auto started = st.post("/api/v1/sessions", R"({"socket":"mo-p1-1","mode":"power"})", rider);
+    REQUIRE_MESSAGE(started.status == 202, started);
+    const auto sid = started.str("session.id");
+    const auto refund_url = "/api/v1/admin/sessions/" + sid + "/refund";
+    CHECK(st.money(refund_url, R"({"amount_fen":10,"reason":"early"})", fin).code() == "conflict"); // not settled
+    const auto now = SystemClock::instance().now_ms();
+    settle(st, sid, id, 120, 500, 3600, now - 1000);
+    {
+        auto d = st.db();
+        db::Statement(d, "INSERT INTO settlements(session_id, account_id, ledger_id, priced_fen, debited_fen, "
+                         "shortfall_fen, bill, settled_at) SELECT ?, ?, id, 120, 120, 0, '{}', ? FROM ledger WHERE "
+                         "idempotency_key = ?")
+            .bind_all(sid, id, now, "settle:" + sid)
+            .run();
+    }
+    const auto before = balance();
+    CHECK(st.post(refund_url, R"({"amount_fen":100,"reason":"pile fault"})", fin).status == 400); // no key
+    auto r1 = st.money(refund_url, R"({"amount_fen":100,"reason":"pile fault"})", fin, "ref-1");
+    REQUIRE_MESSAGE(r1.status == 201, r1);
+    CHECK(r1.i64("refund.amount_fen") == 100);
+    CHECK(r1.i64("refund.real_fen") == 100);
+    CHECK(r1.i64("refunds.refundable_fen") == 20);
+    CHECK(st.money(refund_url, R"({"amount_fen":100,"reason":"pile fault"})", fin, "ref-1").body == r1.body);
+    CHECK(balance() == before + 100);
+    auto too_much = st.money(refund_url, R"({"amount_fen":21,"reason":"x"})", admin);
+    CHECK(too_much.status == 409);
+    CHECK(too_much.code() == "refund_exceeds_cost");
+    auto limited = st.money(refund_url, R"({"amount_fen":20,"reason":"x"})", fin); // 100 + 20 > 110 today
+    CHECK(limited.status == 403);
+    CHECK(limited.code() == "limit_exceeded");
+    REQUIRE(st.money(refund_url, R"({"amount_fen":10,"reason":"x"})", fin).status == 201);
+    auto detail = st.get("/api/v1/admin/sessions/" + sid, admin);
+    CHECK(detail.i64("refunds.refunded_fen") == 110);
+    CHECK(detail.i64("refunds.refundable_fen") == 10);
+    CHECK(detail.size("refunds.entries") == 2);
+    CHECK(detail.str("refunds.entries.0.reason") == "pile fault");
+    CHECK(detail.str("refunds.entries.0.operator") == "fin");
+    CHECK(balance() == before + 110);
+}
+
+TEST_CASE("api: X-Forwarded-For names the client only when the peer is a trusted proxy") {
+    for (const bool trusted : {false, true}) {
+        CAPTURE(trusted);
+        StackOptions o;
+        if (trusted)
+            o.sets = {"pilehub-api.trusted_proxies=127.0.0.1/8"};
+        o.sets.push_back("pilehub-api.sms_max_per_ip_hour=1");
+        Stack st(o);
+        const auto sms = [&](const std::string& phone, const std::string& client) {
+            return st.request("POST", "/api/v1/auth/sms-code", fmt::format(R"({{"phone":"{}"}})", phone), "",
+                              {{"X-Forwarded-For", client}});
+        };
+        // One code per address and hour: a second client behind the proxy is another address only when trusted.
+        CHECK(sms("13200000001", "198.51.100.7").status == 200);
+        const auto second = sms("13200000002", "203.0.113.9");
+        CHECK(second.status == (trusted ? 200 : 429));
+        CHECK(sms("13200000003", "203.0.113.9").status == 429);
+        // The access log names the client.
+        CHECK((st.log().find("198.51.100.7") != std::string::npos) == trusted);
+    }
 }

@@ -73,7 +73,7 @@ void settle(Stack& st, const std::string& sid, std::int64_t account, std::int64_
 std::string rich_rider(const Stack& st, const std::string& admin, const std::string& phone) {
     const auto token = st.rider(phone);
     REQUIRE(
-        st.post(fmt::format("/api/v1/admin/users/{}/recharge", st.rider_id(token)), R"({"amount_fen":100000})", admin)
+        st.money(fmt::format("/api/v1/admin/users/{}/recharge", st.rider_id(token)), R"({"amount_fen":100000})", admin)
             .status == 200);
     return token;
 }

@@ -46,8 +46,8 @@ std::string rider_with_plate(Stack& st, const std::string& admin, const std::str
                              std::int64_t balance_fen = 1000) {
     const auto rider = st.rider(phone);
     if (balance_fen > 0)
-        REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/recharge", st.rider_id(rider)),
-                        fmt::format(R"({{"amount_fen":{}}})", balance_fen), admin)
+        REQUIRE(st.money(fmt::format("/api/v1/admin/users/{}/recharge", st.rider_id(rider)),
+                         fmt::format(R"({{"amount_fen":{}}})", balance_fen), admin)
                     .status == 200);
     REQUIRE(st.post("/api/v1/me/plates", fmt::format(R"({{"plate":"{}","color":"green"}})", plate), rider).status ==
             201);
@@ -187,7 +187,7 @@ TEST_CASE("api parking: a rider registers plates (normalised, colour required); 
     CHECK(st.request("DELETE", "/api/v1/me/plates/" + encoded, "", b).code() == "not_found");
     // Certified, reserved: the plate stays while the reservation is active.
     REQUIRE(
-        st.post("/api/v1/admin/users/" + std::to_string(st.rider_id(a)) + "/recharge", R"({"amount_fen":1000})", admin)
+        st.money("/api/v1/admin/users/" + std::to_string(st.rider_id(a)) + "/recharge", R"({"amount_fen":1000})", admin)
             .status == 200);
     REQUIRE(st.post("/api/v1/admin/plates/" + encoded + "/certify", "", admin).status == 200);
     auto r = reserve(st, a, p.cam + "-1", "粤B12345");
@@ -395,7 +395,7 @@ TEST_CASE("api parking: unpaid parking is collected once, in the transaction of 
     // At the counter: a stay larger than the wallet waits until the recharge covers it.
     const auto second = add_stay(st, p.station, p.cam, 3, "粤C00051", "unpaid", 6000, 6000);
     auto counter =
-        st.post(fmt::format("/api/v1/admin/users/{}/recharge", st.rider_id(rider)), R"({"amount_fen":2000})", admin);
+        st.money(fmt::format("/api/v1/admin/users/{}/recharge", st.rider_id(rider)), R"({"amount_fen":2000})", admin);
     REQUIRE_MESSAGE(counter.status == 200, counter);
     CHECK(counter.str("entry.kind") == "recharge");
     CHECK(occupancy_state(st, second) == "paid");
@@ -406,7 +406,7 @@ TEST_CASE("api parking: unpaid parking is collected once, in the transaction of 
     CHECK(kinds.size("entries") == 2);
     // Someone else's unpaid stay is not this rider's to pay.
     const auto foreign = add_stay(st, p.station, p.cam, 4, "粤C99999", "unpaid", 100, 100);
-    REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/recharge", st.rider_id(rider)), R"({"amount_fen":100})", admin)
+    REQUIRE(st.money(fmt::format("/api/v1/admin/users/{}/recharge", st.rider_id(rider)), R"({"amount_fen":100})", admin)
                 .status == 200);
     CHECK(occupancy_state(st, foreign) == "unpaid");
 }
@@ -490,8 +490,9 @@ TEST_CASE("api parking: operators manage spaces, whitelist, plates, reservations
     CHECK(st.get("/api/v1/me/plates", rider).boolean("plates.0.certified"));
 
     // Reservations: the operator ends an active one.
-    REQUIRE(st.post(fmt::format("/api/v1/admin/users/{}/recharge", st.rider_id(rider)), R"({"amount_fen":1000})", admin)
-                .status == 200);
+    REQUIRE(
+        st.money(fmt::format("/api/v1/admin/users/{}/recharge", st.rider_id(rider)), R"({"amount_fen":1000})", admin)
+            .status == 200);
     auto res = reserve(st, rider, p.cam + "-3", "粤P00061");
     REQUIRE(res.status == 201);
     auto listed = st.get(fmt::format("/api/v1/admin/reservations?station_id={}&state=active", p.station), admin);

@@ -316,9 +316,8 @@ TEST_CASE("api rider: cards bind, unbind and report lost; a card binds to one ac
     const auto admin = st.admin();
     const auto a = st.station(admin, "Garden A");
     for (const char* no : {"CARD0001", "CARD0002"})
-        REQUIRE(
-            st.post("/api/v1/admin/cards", fmt::format(R"({{"card_no":"{}","station_id":{}}})", no, a), admin).status ==
-            201);
+        REQUIRE(st.money("/api/v1/admin/cards", fmt::format(R"({{"card_no":"{}","station_id":{}}})", no, a), admin)
+                    .status == 201);
     const auto alice = st.rider("13900000010"), bob = st.rider("13900000011");
     auto bind = st.post("/api/v1/cards/bind", R"({"card_no":"CARD0001","name":"blue"})", alice);
     REQUIRE_MESSAGE(bind.status == 200, bind);
@@ -344,8 +343,8 @@ TEST_CASE("api rider: binding a card pays its fee as a bind at the counter does;
     Stack st;
     const auto admin = st.admin();
     const auto a = st.station(admin, "Garden A");
-    REQUIRE(st.post("/api/v1/admin/cards", fmt::format(R"({{"card_no":"FEE00001","station_id":{},"fee_fen":500}})", a),
-                    admin)
+    REQUIRE(st.money("/api/v1/admin/cards", fmt::format(R"({{"card_no":"FEE00001","station_id":{},"fee_fen":500}})", a),
+                     admin)
                 .status == 201);
     const auto rider = st.rider("13900000031");
     // An empty wallet cannot pay the fee: refused, and the card stays unbound.

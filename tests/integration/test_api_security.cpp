@@ -60,10 +60,10 @@ TEST_CASE("api security: the RBAC matrix; a station-scoped operator never sees a
     auto u1 = st.post("/api/v1/admin/users", fmt::format(R"({{"phone":"13300000001","station_id":{}}})", s1), admin);
     auto u2 = st.post("/api/v1/admin/users", fmt::format(R"({{"phone":"13300000002","station_id":{}}})", s2), admin);
     REQUIRE(
-        st.post("/api/v1/admin/cards", fmt::format(R"({{"card_no":"NORTH001","station_id":{}}})", s1), admin).status ==
+        st.money("/api/v1/admin/cards", fmt::format(R"({{"card_no":"NORTH001","station_id":{}}})", s1), admin).status ==
         201);
     REQUIRE(
-        st.post("/api/v1/admin/cards", fmt::format(R"({{"card_no":"SOUTH001","station_id":{}}})", s2), admin).status ==
+        st.money("/api/v1/admin/cards", fmt::format(R"({{"card_no":"SOUTH001","station_id":{}}})", s2), admin).status ==
         201);
     const auto r1 = st.rider("13300000001"), r2 = st.rider("13300000002");
     auto sess1 = st.post("/api/v1/sessions", R"({"socket":"n-p1-1","mode":"power"})", r1);
@@ -119,6 +119,7 @@ TEST_CASE("api security: the RBAC matrix; a station-scoped operator never sees a
     };
     const std::vector<std::pair<std::string, std::string>> who{
         {"admin", admin}, {"op1", op1}, {"viewer", viewer}, {"fin", fin}, {"maint", maint}};
+    int requests = 0;
     for (const auto& row : matrix)
         for (std::size_t i = 0; i < who.size(); ++i) {
             // Reset what a previous column changed, so each column sees the same state.
@@ -126,7 +127,9 @@ TEST_CASE("api security: the RBAC matrix; a station-scoped operator never sees a
                 auto d = st.db();
                 db::Statement(d, "UPDATE cards SET status = 'unbound' WHERE card_no = 'SOUTH001'").run();
             }
-            auto r = st.request(row.method, row.path, row.body.empty() ? "{}" : row.body, who[i].second);
+            // (every request carries a fresh Idempotency-Key: money routes require one)
+            auto r = st.request(row.method, row.path, row.body.empty() ? "{}" : row.body, who[i].second,
+                                {{"Idempotency-Key", fmt::format("matrix-{}", ++requests)}});
             if (row.path == "/api/v1/admin/stations" && r.status == 201) {
                 auto d = st.db();
                 db::Statement(d, "DELETE FROM stations WHERE name = 'New'").run();

@@ -7,6 +7,7 @@
 #include "tests/support/process.hpp"
 #include "tests/unit/ledger/ledger_fixture.hpp"
 
+#include "common/arrears.hpp"
 #include "common/clock.hpp"
 #include "common/ledger.hpp"
 #include "common/svc.hpp"
@@ -260,4 +261,57 @@ TEST_CASE("billingd process: settles once on the session's state, ignores replay
     const auto r = audit(m);
     CHECK_MESSAGE(r.exit_code == 0, r.output);
     CHECK(r.output.find("audit: OK") != std::string::npos);
+}
+
+TEST_CASE("billingd process: a session costing more than the wallet holds leaves arrears, a recharge pays them, and "
+          "pilehubctl audit proves priced = debited + arrears (and fails loudly when it does not hold)") {
+    Broker broker({{"pile-1", ""}});
+    MoneyDb m("billingd-arrears");
+    const auto tariff_id = m.tariff(kPowerTariff);
+    const auto a = m.account(1, 5, 0); // the session will cost 9
+
+    Inbox watched;
+    auto monitor = connect_client(broker.client_options("svc.monitor"), {topics::any_session_state()}, &watched);
+    auto sessiond = connect_client(broker.client_options("svc.sessiond"));
+    Billingd billingd(m, broker);
+    billingd.start();
+
+    ended_session(m, "s1", a, 1, tariff_id);
+    sessiond->publish({topics::session_state("s1"), state_message("s1"), 1, false});
+    REQUIRE_MESSAGE(watched.wait_for(topics::session_state("s1"), "\"state\":\"completed\"", 10s), billingd.log());
+    CHECK(m.session_cost("s1") == 5);
+    CHECK(m.balance(a) == 0);
+    CHECK(m.ledger->wallet(a)->arrears_fen == Fen(4));
+    CHECK(m.ledger->check_start(a, Fen(0)) == ledger::StartCheck::Arrears);
+    CHECK(billingd.stop() == 0);
+    auto r = audit(m);
+    CHECK_MESSAGE(r.exit_code == 0, r.output);
+
+    // A recharge as the API and payments post it: the credit, then the arrears it pays, in one transaction.
+    {
+        db::Transaction tx(*m.core);
+        ledger::Credit c;
+        c.account_id = a;
+        c.real_fen = Fen(100);
+        c.meta.idempotency_key = "pay:test:1";
+        c.meta.operator_name = "test";
+        const auto p = m.ledger->credit(tx, c);
+        REQUIRE(p.outcome == ledger::Outcome::Applied);
+        REQUIRE(arrears::collect(tx, *m.core, *m.ledger, a, p.entry->id));
+        tx.commit();
+    }
+    CHECK(m.balance(a) == 96);
+    CHECK(m.ledger->wallet(a)->arrears_fen == Fen(0));
+    CHECK(m.ledger->check_start(a, Fen(0)) == ledger::StartCheck::Ok);
+    r = audit(m);
+    CHECK_MESSAGE(r.exit_code == 0, r.output);
+    CHECK(r.output.find("audit: OK") != std::string::npos);
+
+    // Debt forgotten by hand: the audit names the account and fails.
+    m.core->exec(fmt::format("UPDATE accounts SET arrears_fen = 3 WHERE id = {}", a));
+    r = audit(m);
+    CHECK(r.exit_code != 0);
+    CHECK_MESSAGE(r.output.find(fmt::format("account {}: arrears_fen 3 != shortfalls 4 - arrears paid 4", a)) !=
+                      std::string::npos,
+                  r.output);
 }

@@ -186,8 +186,7 @@ Settled Store::settle(const SessionFacts& s, const SettlementPlan& plan, std::op
     std::string note = plan.note;
     if (r.shortfall_fen > Fen(0))
         note += fmt::format("{}shortfall {} fen: the wallet held less than the bill; owed as arrears",
-                            note.empty() ? "" : "; ",
-                            r.shortfall_fen.value());
+                            note.empty() ? "" : "; ", r.shortfall_fen.value());
     // The split of what is recorded as priced: the plan's, with anything debited beyond it (an entry
     // written by hand, above) counted as service, so electricity + service = priced_fen always.
     const Fen electricity = std::clamp(plan.electricity_fen, Fen(0), r.priced_fen);

@@ -6,6 +6,7 @@
 #include "tests/support/fake_mqtt.hpp"
 #include "tests/unit/ledger/ledger_fixture.hpp"
 
+#include "common/arrears.hpp"
 #include "common/ledger.hpp"
 #include "common/log.hpp"
 #include "common/mqtt_router.hpp"
@@ -69,6 +70,19 @@ struct Fixture {
                 m.session_cost(sid)};
     }
 };
+
+/// A 30-minute time-mode session of `account` priced 50 fen, settled by the worker.
+void settled_session(Fixture& f, const std::string& sid, std::int64_t account) {
+    f.m.session({.id = sid,
+                 .account_id = account,
+                 .mode = "time",
+                 .minutes = 60,
+                 .tariff_id = f.tariff_id,
+                 .state = "stopping",
+                 .started_at = kStart,
+                 .duration_s = 30 * 60});
+    REQUIRE(f.worker.on_session_state(sid));
+}
 
 } // namespace
 
@@ -248,15 +262,7 @@ TEST_CASE("billingd: a wallet that cannot cover the bill pays what it holds; cos
           "shortfall") {
     Fixture f("billingd-shortfall");
     const auto a = f.m.account(1, 20, 10);
-    f.m.session({.id = "s1",
-                 .account_id = a,
-                 .mode = "time",
-                 .minutes = 60,
-                 .tariff_id = f.tariff_id,
-                 .state = "stopping",
-                 .started_at = kStart,
-                 .duration_s = 30 * 60});
-    CHECK(f.worker.on_session_state("s1"));
+    settled_session(f, "s1", a);
     CHECK(f.m.balance(a) == 0);
     CHECK(f.m.bonus(a) == 0);
     CHECK(f.m.session_cost("s1") == 30);
@@ -567,7 +573,8 @@ TEST_CASE("audit: covers EV sessions — priced = debited + shortfall, electrici
         // (the account's arrears follow the shortfall, so only the settlement's own rule is broken)
         {"PRAGMA ignore_check_constraints = ON; UPDATE settlements SET shortfall_fen = 3999; "
          "UPDATE accounts SET arrears_fen = 3999 WHERE arrears_fen = 4000",
-         "UPDATE settlements SET shortfall_fen = 4000; UPDATE accounts SET arrears_fen = 4000 WHERE arrears_fen = 3999; "
+         "UPDATE settlements SET shortfall_fen = 4000; UPDATE accounts SET arrears_fen = 4000 WHERE arrears_fen = "
+         "3999; "
          "PRAGMA ignore_check_constraints = OFF",
          "settlement ev1: debited 1000 + shortfall 3999 != priced 5000"},
         {"UPDATE settlements SET service_fen = service_fen + 1", "UPDATE settlements SET service_fen = service_fen - 1",
@@ -591,4 +598,115 @@ TEST_CASE("audit: covers EV sessions — priced = debited + shortfall, electrici
     // A settlement from before the split (both NULL) is not a violation.
     f.m.core->exec("UPDATE settlements SET electricity_fen = NULL, service_fen = NULL");
     CHECK(ledger::audit(*f.m.core).empty());
+}
+
+namespace {
+
+/// Money in as the API and payments post it: the credit, then the arrears it pays, in one transaction.
+ledger::Posting pay_in(MoneyDb& m, std::int64_t account, std::int64_t real_fen, const std::string& key) {
+    db::Transaction tx(*m.core);
+    ledger::Credit c;
+    c.account_id = account;
+    c.real_fen = Fen(real_fen);
+    c.meta.idempotency_key = key;
+    c.meta.operator_name = "test";
+    auto p = m.ledger->credit(tx, c);
+    if (p.outcome == ledger::Outcome::Applied)
+        arrears::collect(tx, *m.core, *m.ledger, account, p.entry->id);
+    tx.commit();
+    return p;
+}
+
+} // namespace
+
+TEST_CASE("arrears: the uncovered part of a bill is owed, the account starts nothing, the next money in pays it first "
+          "(each credit once), and audit proves priced = debited + arrears throughout") {
+    Fixture f("billingd-arrears");
+    const auto a = f.m.account(1, 20, 10);
+    settled_session(f, "s1", a); // priced 50: 30 debited, 20 owed
+    CHECK(f.m.ledger->wallet(a)->arrears_fen == Fen(20));
+    CHECK(f.m.ledger->check_start(a, Fen(0)) == ledger::StartCheck::Arrears);
+    CHECK(ledger::audit(*f.m.core).empty());
+
+    auto p = pay_in(f.m, a, 15, "pay-1"); // all 15 go to the debt
+    REQUIRE(p.outcome == ledger::Outcome::Applied);
+    const auto paid = f.m.ledger->entry_by_key(arrears::key(p.entry->id));
+    REQUIRE(paid);
+    CHECK(paid->kind == ledger::Kind::Arrears);
+    CHECK(paid->real_fen == Fen(-15));
+    CHECK(f.m.balance(a) == 0);
+    CHECK(f.m.ledger->wallet(a)->arrears_fen == Fen(5));
+    CHECK(f.m.ledger->check_start(a, Fen(0)) == ledger::StartCheck::Arrears);
+    CHECK(ledger::audit(*f.m.core).empty());
+
+    // The same payment again (a redelivered notification) changes nothing.
+    const auto rows = f.m.ledger_rows();
+    CHECK(pay_in(f.m, a, 15, "pay-1").outcome == ledger::Outcome::Duplicate);
+    {
+        db::Transaction tx(*f.m.core);
+        arrears::collect(tx, *f.m.core, *f.m.ledger, a, p.entry->id); // paid from that credit already: nothing
+        tx.commit();
+    }
+    CHECK(f.m.ledger_rows() == rows);
+    CHECK(f.m.ledger->wallet(a)->arrears_fen == Fen(5));
+
+    pay_in(f.m, a, 100, "pay-2"); // 5 to the debt, 95 left
+    CHECK(f.m.balance(a) == 95);
+    CHECK(f.m.ledger->wallet(a)->arrears_fen == Fen(0));
+    CHECK(f.m.ledger->check_start(a, Fen(0)) == ledger::StartCheck::Ok);
+    pay_in(f.m, a, 10, "pay-3"); // nothing owed: no arrears entry
+    CHECK(f.m.count("SELECT count(*) FROM ledger WHERE kind = 'arrears'") == 2);
+    CHECK(ledger::audit(*f.m.core).empty());
+
+    // audit fails loudly when arrears disagree with the shortfalls and what paid them.
+    f.m.core->exec(fmt::format("UPDATE accounts SET arrears_fen = 7 WHERE id = {}", a));
+    const auto v = ledger::audit(*f.m.core);
+    REQUIRE(v.size() == 1);
+    CHECK(v[0].what == fmt::format("account {}: arrears_fen 7 != shortfalls 20 - arrears paid 20", a));
+}
+
+TEST_CASE("order refunds: a completed session's cost comes back to its wallet (real money up to the real money it "
+          "took, then bonus), never more in total than it debited; each key once") {
+    Fixture f("billingd-order-refund");
+    const auto a = f.m.account(1, 30, 100);
+    settled_session(f, "s1", a); // priced 50: 30 real + 20 bonus
+    REQUIRE(f.m.session_state("s1") == "completed");
+    const auto refund = [&](std::int64_t fen, const std::string& key, const std::string& sid = "s1") {
+        ledger::OrderRefund r;
+        r.session_id = sid;
+        r.amount_fen = Fen(fen);
+        r.meta.idempotency_key = key;
+        r.meta.operator_name = "fin";
+        r.meta.note = "pile fault";
+        return f.m.ledger->refund_order(r);
+    };
+    auto p = refund(40, "r1");
+    REQUIRE(p.outcome == ledger::Outcome::Applied);
+    CHECK(p.entry->kind == ledger::Kind::RefundOrder);
+    CHECK(p.entry->ref == "s1");
+    CHECK(p.entry->real_fen == Fen(30));
+    CHECK(p.entry->bonus_fen == Fen(10));
+    CHECK(refund(40, "r1").outcome == ledger::Outcome::Duplicate);
+    CHECK(refund(11, "r2").outcome == ledger::Outcome::ExceedsCost);
+    CHECK(refund(10, "r3").outcome == ledger::Outcome::Applied);
+    CHECK(refund(1, "r4").outcome == ledger::Outcome::ExceedsCost);
+    const auto o = f.m.ledger->order_refunds("s1");
+    REQUIRE(o);
+    CHECK(o->entries.size() == 2);
+    CHECK(o->refundable() == Fen(0));
+    CHECK(f.m.balance(a) == 30);
+    CHECK(f.m.bonus(a) == 100);
+    CHECK(ledger::audit(*f.m.core).empty());
+
+    ledger::Credit unbounded; // an order refund by the generic credit would escape its session's bound
+    unbounded.account_id = a;
+    unbounded.real_fen = Fen(1);
+    unbounded.kind = ledger::Kind::RefundOrder;
+    unbounded.meta.idempotency_key = "r-credit";
+    unbounded.meta.operator_name = "fin";
+    CHECK(f.m.ledger->credit(unbounded).outcome == ledger::Outcome::InvalidRequest);
+
+    CHECK(refund(1, "r5", "nosuch").outcome == ledger::Outcome::UnknownSession);
+    f.m.session({.id = "s2", .account_id = a, .state = "charging", .record_msg_id = std::nullopt});
+    CHECK(refund(1, "r6", "s2").outcome == ledger::Outcome::UnknownSession); // not completed and settled
 }

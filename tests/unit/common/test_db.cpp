@@ -189,3 +189,39 @@ TEST_CASE("db: 009 rebuilds the ledger for the kind parking and keeps its rows a
                            "shortfall_fen, bill, settled_at) VALUES ('S1', 7, 999, 1, 1, 0, '{}', 1)"),
                     db::Error); // the reference to the rebuilt ledger is enforced again
 }
+
+TEST_CASE("db: 012 keeps the ledger's rows, takes the new kinds, and turns earlier shortfalls into arrears") {
+    const auto path = temp_db("arrears");
+    db::Database d(path);
+    auto migs = db::core_migrations();
+    REQUIRE(migs.size() >= 12);
+    REQUIRE(migs[11].name.rfind("012_", 0) == 0);
+    db::migrate(d, std::vector<db::Migration>(migs.begin(), migs.begin() + 11));
+    d.exec("INSERT INTO operators (id, name, created_at) VALUES (1, 'op', 0)");
+    d.exec("INSERT INTO stations (id, operator_id, name, lat_e6, lon_e6, created_at) VALUES (1, 1, 's', 0, 0, 0)");
+    d.exec("INSERT INTO devices (id, kind, station_id, created_at) VALUES ('P1', 'ebike_pile', 1, 0)");
+    d.exec("INSERT INTO accounts (id, phone, created_at) VALUES (7, '13800000007', 0), (8, '13800000008', 0)");
+    d.exec("INSERT INTO wallets (account_id, balance_fen, updated_at) VALUES (7, 0, 0)");
+    d.exec("INSERT INTO ledger (id, account_id, kind, real_fen, bonus_fen, real_after, bonus_after, at, "
+           "idempotency_key) VALUES (1, 7, 'recharge', 30, 0, 30, 0, 0, 'r1'), "
+           "(2, 7, 'charge', -30, 0, 0, 0, 1, 'settle:S1')");
+    d.exec("INSERT INTO sessions (id, account_id, method, device_id, n, station_id, mode, state, created_at, "
+           "updated_at) VALUES ('S1', 7, 'app', 'P1', 1, 1, 'power', 'completed', 0, 0)");
+    d.exec("INSERT INTO settlements (session_id, account_id, ledger_id, priced_fen, debited_fen, shortfall_fen, bill, "
+           "settled_at) VALUES ('S1', 7, 2, 50, 30, 20, '{}', 1)");
+
+    CHECK(db::migrate(d, migs) == static_cast<int>(migs.size()) - 11);
+    db::Statement owed(d, "SELECT id, arrears_fen FROM accounts ORDER BY id");
+    REQUIRE(owed.step());
+    CHECK(owed.int64(1) == 20); // the shortfall is owed now
+    REQUIRE(owed.step());
+    CHECK(owed.int64(1) == 0);
+    db::Statement rows(d, "SELECT count(*) FROM ledger");
+    REQUIRE(rows.step());
+    CHECK(rows.int64(0) == 2);
+    db::Statement fk(d, "PRAGMA foreign_key_check");
+    CHECK_FALSE(fk.step());
+    d.exec("INSERT INTO ledger (account_id, kind, real_fen, bonus_fen, real_after, bonus_after, at, idempotency_key) "
+           "VALUES (7, 'refund_order', 10, 0, 10, 0, 2, 'ro:1'), (7, 'arrears', -10, 0, 0, 0, 3, 'arrears:3')");
+    CHECK_THROWS_AS(d.exec("UPDATE accounts SET arrears_fen = -1 WHERE id = 8"), db::Error);
+}

@@ -1,8 +1,11 @@
 #include "tests/unit/ledger/ledger_fixture.hpp"
 
+#include "common/arrears.hpp"
 #include "common/ledger.hpp"
 
 #include <doctest/doctest.h>
+
+#include <vector>
 
 using namespace pilehub;
 using pilehub::test::MoneyDb;
@@ -358,7 +361,7 @@ TEST_CASE("ledger: the schema itself refuses a negative balance") {
     try {
         st.run();
         FAIL("a negative balance was stored");
-    } catch (const db::Error &e) {
+    } catch (const db::Error& e) {
         CHECK(e.is_constraint());
     }
     CHECK(m.balance(a) == 10);
@@ -408,4 +411,66 @@ TEST_CASE("ledger: audit finds a wallet that disagrees with its ledger, a broken
     v = ledger::audit(*m.core);
     REQUIRE(v.size() == 1);
     CHECK(v[0].what.find("session s2: completed without a settlement entry") != std::string::npos);
+}
+
+TEST_CASE("arrears: a wallet pays min(arrears, balance + bonus), split by the debit order; the rest is still owed") {
+    using ledger::DebitOrder;
+    struct Row {
+        std::int64_t arrears, balance, bonus;
+        DebitOrder order;
+        std::int64_t real_paid, bonus_paid, left;
+    };
+    for (const auto& r : std::vector<Row>{
+             {0, 100, 50, DebitOrder::RealFirst, 0, 0, 0},       // nothing owed: nothing paid
+             {30, 100, 50, DebitOrder::RealFirst, 30, 0, 0},     // real money first
+             {30, 100, 50, DebitOrder::BonusFirst, 0, 30, 0},    // the account's order
+             {120, 100, 50, DebitOrder::RealFirst, 100, 20, 0},  // then the bonus
+             {200, 100, 50, DebitOrder::RealFirst, 100, 50, 50}, // all it has; 50 still owed
+             {200, 0, 0, DebitOrder::RealFirst, 0, 0, 200},      // an empty wallet pays nothing
+         }) {
+        CAPTURE(r.arrears);
+        CAPTURE(r.balance);
+        CAPTURE(r.bonus);
+        const auto p = arrears::payment(Fen(r.arrears), Fen(r.balance), Fen(r.bonus), r.order);
+        CHECK(p.real_fen == Fen(r.real_paid));
+        CHECK(p.bonus_fen == Fen(r.bonus_paid));
+        CHECK(p.shortfall_fen == Fen(r.left));
+    }
+}
+
+TEST_CASE("ledger: an account with arrears starts nothing, whatever its balance; frozen is reported first") {
+    ledger::Wallet w;
+    w.balance_fen = Fen(10000);
+    w.arrears_fen = Fen(1);
+    CHECK(ledger::check_start(w, Fen(200)) == ledger::StartCheck::Arrears);
+    w.frozen = true;
+    CHECK(ledger::check_start(w, Fen(200)) == ledger::StartCheck::Frozen);
+    w.frozen = false;
+    w.arrears_fen = Fen(0);
+    CHECK(ledger::check_start(w, Fen(200)) == ledger::StartCheck::Ok);
+}
+
+TEST_CASE("ledger: an order refund gives back real money up to what the session took from real money, the rest as "
+          "bonus, never more than its cost minus earlier refunds") {
+    struct Row {
+        std::int64_t amount, taken_real, taken_bonus, back_real, back_bonus;
+        std::int64_t real, bonus, over;
+    };
+    for (const auto& r : std::vector<Row>{
+             {30, 30, 20, 0, 0, 30, 0, 0},   // within the real money taken
+             {40, 30, 20, 0, 0, 30, 10, 0},  // then bonus
+             {50, 30, 20, 0, 0, 30, 20, 0},  // the whole cost
+             {51, 30, 20, 0, 0, 30, 20, 1},  // 1 fen too much: refused
+             {15, 30, 20, 30, 10, 0, 10, 5}, // after 40 back, 10 is left
+             {10, 30, 20, 30, 10, 0, 10, 0},
+             {1, 0, 0, 0, 0, 0, 0, 1}, // a free session: nothing to give back
+         }) {
+        CAPTURE(r.amount);
+        CAPTURE(r.back_real);
+        const auto s = ledger::split_order_refund(Fen(r.amount), Fen(r.taken_real), Fen(r.taken_bonus),
+                                                  Fen(r.back_real), Fen(r.back_bonus));
+        CHECK(s.real_fen == Fen(r.real));
+        CHECK(s.bonus_fen == Fen(r.bonus));
+        CHECK(s.shortfall_fen == Fen(r.over));
+    }
 }

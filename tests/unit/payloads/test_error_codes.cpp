@@ -9,7 +9,7 @@ using namespace pilehub;
 
 TEST_CASE("error codes: every code spells a unique snake_case word that parses back to it") {
     std::set<std::string_view> words;
-    REQUIRE(all_error_codes().size() == 33);
+    REQUIRE(all_error_codes().size() == 34);
     for (auto c : all_error_codes()) {
         const auto w = to_string(c);
         CAPTURE(w);
@@ -37,7 +37,7 @@ TEST_CASE("error codes: the list holds every code the contract names") {
                           "reservation_limit", "plate_not_certified",
                           "plate_taken",       "space_reserved",
                           "device_failed",     "arrears",
-                          "limit_exceeded"}) {
+                          "limit_exceeded",    "refund_exceeds_cost"}) {
         CAPTURE(w);
         CHECK(parse_error_code(w).has_value());
     }
@@ -61,6 +61,7 @@ TEST_CASE("error codes: map to the HTTP statuses of CONTRACT B") {
     CHECK(http_status(ErrorCode::AccountFrozen) == 403);
     CHECK(http_status(ErrorCode::Arrears) == 402);
     CHECK(http_status(ErrorCode::LimitExceeded) == 403);
+    CHECK(http_status(ErrorCode::RefundExceedsCost) == 409);
     CHECK(http_status(ErrorCode::SocketFaulted) == 409);
     CHECK(http_status(ErrorCode::InvalidMode) == 422);
     CHECK(http_status(ErrorCode::InvalidAmount) == 422);

@@ -385,6 +385,7 @@ TEST_CASE("sessiond pre-checks: each refusal carries its CONTRACT B code") {
     const Case cases[] = {
         {"unknown socket", [](StartFacts& f) { f.socket_exists = false; }, "unknown_socket"},
         {"frozen account", [](StartFacts& f) { f.account_frozen = true; }, "account_frozen"},
+        {"account with arrears", [](StartFacts& f) { f.arrears_fen = Fen(1); }, "arrears"},
         {"mode not offered", [](StartFacts& f) { f.mode_offered = false; }, "invalid_mode"},
         {"socket disabled", [](StartFacts& f) { f.socket = sockets::Availability::Disabled; }, "unknown_socket"},
         {"pile offline", [](StartFacts& f) { f.socket = sockets::Availability::Offline; }, "device_offline"},
@@ -413,6 +414,8 @@ TEST_CASE("sessiond pre-checks: the first failing check decides, in CONTRACT ord
     CHECK(precheck(f) == ErrorCode::SocketBusy);
     f.socket = sockets::Availability::Offline;
     CHECK(precheck(f) == ErrorCode::DeviceOffline);
+    f.arrears_fen = Fen(5);
+    CHECK(precheck(f) == ErrorCode::Arrears);
     f.account_frozen = true;
     CHECK(precheck(f) == ErrorCode::AccountFrozen);
     f.socket = sockets::Availability::Disabled;
@@ -420,6 +423,13 @@ TEST_CASE("sessiond pre-checks: the first failing check decides, in CONTRACT ord
     f.socket = sockets::Availability::Free;
     f.socket_exists = false;
     CHECK(precheck(f) == ErrorCode::UnknownSocket);
+}
+
+TEST_CASE("sessiond pre-checks: a pile is told balance_too_low for arrears (the device contract has no arrears); "
+          "every other code as it is") {
+    CHECK(device_reason(ErrorCode::Arrears) == ErrorCode::BalanceTooLow);
+    CHECK(device_reason(ErrorCode::AccountFrozen) == ErrorCode::AccountFrozen);
+    CHECK(device_reason(ErrorCode::BalanceTooLow) == ErrorCode::BalanceTooLow);
 }
 
 TEST_CASE("sessiond pre-checks: modes and limits follow the tariff") {
