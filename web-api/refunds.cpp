@@ -113,7 +113,8 @@ Refunds::Refunds(db::Database& db, const payments::ProviderRegistry& providers, 
     : db_(db), providers_(providers), clock_(clock) {}
 
 RefundStarted Refunds::start(std::int64_t account_id, Fen amount, const std::string& reason,
-                             const std::string& operator_name, const std::string& idempotency_key) {
+                             const std::string& operator_name, const std::string& idempotency_key,
+                             const std::function<void()>& check) {
     RefundStarted out;
     db::Transaction tx(db_);
     {
@@ -125,6 +126,8 @@ RefundStarted Refunds::start(std::int64_t account_id, Fen amount, const std::str
             return out;
         }
     }
+    if (check)
+        check();
     const std::string id = "rf_" + crypto::random_hex(12);
     ledger::Ledger led(db_, clock_);
     ledger::Refund rf;

@@ -5,6 +5,7 @@
 #include "common/money.hpp"
 #include "common/payments.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -78,9 +79,11 @@ public:
     Refunds(db::Database& db, const payments::ProviderRegistry& providers, const Clock& clock);
 
     /// Takes `amount` out of the wallet (at most what is refundable) and plans the parts, in one
-    /// transaction; the same idempotency key again finds the first refund (Duplicate).
+    /// transaction; the same idempotency key again finds the first refund (Duplicate). `check` runs
+    /// inside that transaction before anything is written (a staff limit; it throws to refuse).
     RefundStarted start(std::int64_t account_id, Fen amount, const std::string& reason,
-                        const std::string& operator_name, const std::string& idempotency_key);
+                        const std::string& operator_name, const std::string& idempotency_key,
+                        const std::function<void()>& check = {});
     /// Sends the refund's processing parts that were never answered to their providers and applies
     /// the answers. Returns the refund as it is then.
     std::optional<RefundRecord> send(const std::string& refund_id);

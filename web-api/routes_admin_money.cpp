@@ -1,6 +1,7 @@
 // Payment orders and refunds as operators handle them (CONTRACT F.2, F.3; seed 003 §3.4.3 支付订单,
 // §3.4.6 退费管理): lists with filters, an order's detail with what its provider said, asking a
 // provider now, and balance refunds back through the channels the money came in by.
+#include "web-api/money_controls.hpp"
 #include "web-api/reconciler.hpp"
 #include "web-api/refunds.hpp"
 #include "web-api/routes_common.hpp"
@@ -214,21 +215,27 @@ void add_admin_money_routes(Router& r, Services& s) {
               .field(integer("amount_fen", true, 1, ledger::kMaxAmountFen, "Amount refunded, fen."))
               .field(str("reason", true, 200, "Why."))
               .ok(201)
+              .moves_money()
               .answers("`{refund: {id, amount_fen, state, parts: [{payment_id, channel, amount_fen, state, "
                        "provider_refund_id}]}, duplicate}`")
-              .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .refuses({ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::LimitExceeded})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto amount = b.req_int("amount_fen", 1, ledger::kMaxAmountFen);
                   const auto reason = b.req_str("reason", 200);
                   req.check_body();
-                  const auto key = required_idempotency_key(req);
                   auto d = s.core->get();
                   AccountStore accounts(*d);
                   const auto id = user_in_scope(accounts, req.who, req.param_int("id")).id;
                   Refunds refunds(*d, s.providers, *s.clock);
+                  // Inside the refund's write transaction: the day's refunds cannot race past the limit.
                   auto started =
-                      refunds.start(id, Fen(amount), reason, req.who.name, fmt::format("{}:{}", req.who.name, key));
+                      refunds.start(id, Fen(amount), reason, req.who.name,
+                                    fmt::format("{}:{}", req.who.name, idempotency_key(req).value_or("")), [&] {
+                                        if (auto refused = check_refund_day_limit(*d, s.settings, req.who.role,
+                                                                                  req.who.id, Fen(amount), s.now()))
+                                            throw *refused;
+                                    });
                   if (!started.refund)
                       check_posting(ledger::Posting{started.outcome, std::nullopt});
                   const bool duplicate = started.outcome == ledger::Outcome::Duplicate;

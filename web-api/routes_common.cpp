@@ -77,19 +77,6 @@ AccountRow user_in_scope(AccountStore& accounts, const Principal& who, std::int6
     return *a;
 }
 
-std::string required_idempotency_key(const Request& req) {
-    auto h = req.header("Idempotency-Key");
-    if (!h)
-        fail(ErrorCode::InvalidRequest, "this route moves money: send an Idempotency-Key header (1..64 of "
-                                        "[A-Za-z0-9_-]; the same key again changes nothing)");
-    if (h->empty() || h->size() > 64)
-        fail(ErrorCode::InvalidRequest, "Idempotency-Key must be 1..64 characters");
-    for (char c : *h)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
-            fail(ErrorCode::InvalidRequest, "Idempotency-Key must be [A-Za-z0-9_-]");
-    return *h;
-}
-
 void require_unscoped(const Principal& p, std::string_view what) {
     if (!p.all_stations)
         fail(ErrorCode::Forbidden, fmt::format("{} needs an operator who manages every station", what));

@@ -62,8 +62,6 @@ void require_station(const Principal& p, std::int64_t station_id, std::string_vi
 /// The account, if the operator sees it (a station-scoped operator: accounts opened at its
 /// stations); else not_found.
 AccountRow user_in_scope(AccountStore& accounts, const Principal& who, std::int64_t id);
-/// The request's Idempotency-Key header (1..64 of [A-Za-z0-9_-]); invalid_request without one.
-std::string required_idempotency_key(const Request& req);
 /// Refuses unless the operator is unscoped (403 forbidden).
 void require_unscoped(const Principal& p, std::string_view what);
 
