@@ -1,5 +1,6 @@
 #include "web-api/refunds.hpp"
 
+#include "common/arrears.hpp"
 #include "common/crypto.hpp"
 #include "common/log.hpp"
 
@@ -274,10 +275,13 @@ bool Refunds::finish(db::Transaction& tx, const RefundPart& part, bool succeeded
         c.meta = ledger::Meta{"refund_reversal:" + part.id, part.refund_id, "refunds",
                               fmt::format("refund part {} via {} failed: {}", part.id, part.channel, detail)};
         c.allow_frozen = true; // the rider's own money coming back
-        const auto posting = ledger::Ledger(db_, clock_).credit(tx, c);
+        ledger::Ledger led(db_, clock_);
+        const auto posting = led.credit(tx, c);
         if (!posting.ok())
             throw std::runtime_error(fmt::format("refund part {}: the money could not go back: {}", part.id,
                                                  ledger::to_string(posting.outcome)));
+        if (posting.outcome == ledger::Outcome::Applied)
+            arrears::collect(tx, db_, led, c.account_id, posting.entry->id); // money in pays debts first
         log::warn("refund part {} ({} fen via {}) failed ({}); the money is back in account {}'s wallet", part.id,
                   part.amount_fen.value(), part.channel, detail, c.account_id);
     }

@@ -5,6 +5,8 @@
 // stub sends is verified by the API.
 #include "tests/integration/provider_stub.hpp"
 
+#include "common/arrears.hpp"
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -374,4 +376,30 @@ TEST_CASE("production: a refund part the provider fails puts its money back in t
     CHECK(p.balance(rider) == 1000);
     auto ledger = p.st.get(fmt::format("/api/v1/admin/ledger?account_id={}&kind=refund_reversal", account), p.admin);
     CHECK(ledger.size("entries") == 2);
+}
+
+TEST_CASE("production: arrears are paid first by the next recharge through WeChat Pay") {
+    Prod p("arrears");
+    const auto rider = p.wechat_rider("o-arr-1", "13800000071");
+    const auto account = p.st.rider_id(rider);
+    {
+        // A bill the wallet could not cover, as billingd leaves it (tests/integration/test_billingd.cpp
+        // runs billingd itself to that point).
+        auto d = p.st.db();
+        db::Transaction tx(d);
+        arrears::add_shortfall(d, account, Fen(300));
+        tx.commit();
+    }
+    auto me = p.st.get("/api/v1/me", rider);
+    CHECK(me.i64("wallet.arrears_fen") == 300);
+
+    const auto id = p.order(rider, "wechat", 1000);
+    for (int status : p.pay("wechat", id, "none", 3))
+        CHECK(status == 200);
+    me = p.st.get("/api/v1/me", rider);
+    CHECK(me.i64("wallet.arrears_fen") == 0);
+    CHECK(me.i64("wallet.balance_fen") == 700);
+    auto paid = p.st.get(fmt::format("/api/v1/admin/ledger?account_id={}&kind=arrears", account), p.admin);
+    REQUIRE(paid.size("entries") == 1);
+    CHECK(paid.i64("entries.0.real_fen") == -300);
 }
