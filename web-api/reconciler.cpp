@@ -35,6 +35,9 @@ QueryOutcome reconcile_order(Services& s, db::Database& d, const payments::Order
             const auto why = fmt::format("paid at the provider but refused here: {} ({})", verdict, res.detail);
             pay.mark_refused(o.id, why);
             log::error("payment {}: {}", o.id, why);
+            // Money paid for another amount is ours to give back, whole, through the same channel.
+            if (res.status == payments::CallbackStatus::AmountMismatch)
+                Refunds(d, s.providers, *s.clock).return_refused(o, q->paid->amount_fen, why);
         }
         return {verdict, res.detail};
     }

@@ -10,7 +10,8 @@
 /// notification, a closed one expired, and one still unpaid after `reconcile.expire_after_s` closed
 /// at the provider and expired; refund parts still processing after `reconcile.refund_query_after_s`
 /// are re-sent (never answered) or queried. A trade paid at the provider that the platform refuses
-/// (another amount, currency or merchant) is marked failed with an anomaly an operator sees.
+/// (another amount, currency or merchant) is marked failed with an anomaly an operator sees; one
+/// paid for another amount is also sent back whole (a `returned` refund, web-api/refunds.hpp).
 namespace pilehub::api {
 
 struct ReconcileReport {

@@ -19,9 +19,12 @@ constexpr std::string_view kInsertRefund =
     "INSERT INTO refunds (id, account_id, amount_fen, reason, state, operator, idempotency_key, created_at) "
     "VALUES (?, ?, ?, ?, 'processing', ?, ?, ?)";
 constexpr std::string_view kRefundByKey = "SELECT id FROM refunds WHERE idempotency_key = ?";
+constexpr std::string_view kInsertReturned =
+    "INSERT INTO refunds (id, account_id, amount_fen, reason, state, kind, operator, idempotency_key, created_at) "
+    "VALUES (?, ?, ?, ?, 'processing', 'returned', 'reconciler', ?, ?)";
 constexpr std::string_view kRefundColumns =
     "SELECT r.id, r.account_id, coalesce(a.phone, ''), r.amount_fen, r.reason, r.state, r.operator, r.created_at, "
-    "r.settled_at FROM refunds r LEFT JOIN accounts a ON a.id = r.account_id ";
+    "r.settled_at, r.kind FROM refunds r LEFT JOIN accounts a ON a.id = r.account_id ";
 constexpr std::string_view kSetRefundState =
     "UPDATE refunds SET state = ?, settled_at = CASE WHEN ? = 'processing' THEN NULL ELSE ? END WHERE id = ?";
 constexpr std::string_view kInsertPart =
@@ -72,6 +75,7 @@ RefundRecord read_refund(const db::Statement& st) {
     r.operator_name = st.text(6);
     r.created_at = st.int64(7);
     r.settled_at = st.opt_int64(8);
+    r.kind = st.text(9);
     return r;
 }
 
@@ -193,6 +197,33 @@ RefundStarted Refunds::start(std::int64_t account_id, Fen amount, const std::str
     return out;
 }
 
+std::optional<RefundRecord> Refunds::return_refused(const payments::Order& o, Fen paid, const std::string& why) {
+    const std::string key = "returned:" + o.id;
+    std::string id;
+    {
+        db::Transaction tx(db_);
+        db::Statement found(db_, kRefundByKey);
+        found.bind(1, key);
+        if (found.step()) {
+            id = found.text(0);
+        } else {
+            id = "rf_" + crypto::random_hex(12);
+            const auto now = clock_.now_ms();
+            db::Statement(db_, kInsertReturned).bind_all(id, o.account_id, paid.value(), why, key, now).run();
+            db::Statement(db_, kInsertPart)
+                .bind_all("rfp_" + crypto::random_hex(12), id, std::int64_t{1}, std::optional<std::string>(o.id),
+                          o.provider, paid.value(), "processing", now, std::optional<EpochMs>())
+                .run();
+            const auto note = fmt::format("sent back whole ({})", id);
+            payments::Payments(db_, providers_, clock_).flag(o.id, note);
+            tx.commit();
+            log::warn("payment {}: {}; sending the {} fen back through {} ({})", o.id, why, paid.value(), o.provider,
+                      id);
+        }
+    }
+    return send(id);
+}
+
 std::optional<payments::RefundRequest> Refunds::request_for(const RefundPart& part) {
     if (!part.payment_id)
         return std::nullopt;
@@ -204,9 +235,10 @@ std::optional<payments::RefundRequest> Refunds::request_for(const RefundPart& pa
     r.payment_id = o->id;
     r.provider_txn = o->provider_txn.value_or("");
     r.amount_fen = part.amount_fen;
-    r.total_fen = o->amount_fen;
     auto rec = get(part.refund_id);
-    r.reason = rec ? rec->reason : "";
+    // A returned order goes back whole: the trade's total is what was paid, which may not be the order's.
+    r.total_fen = rec && rec->kind == "returned" ? part.amount_fen : o->amount_fen;
+    r.reason = rec ? rec->reason.substr(0, 80) : "";
     return r;
 }
 
@@ -264,10 +296,17 @@ bool Refunds::finish(db::Transaction& tx, const RefundPart& part, bool succeeded
                       now, now, part.id)
             .run() != 1)
         return false;
-    if (!succeeded) {
+    auto rec = get(part.refund_id);
+    if (rec && rec->kind == "returned" && part.payment_id) {
+        // Never in the wallet: nothing goes back there; the order says what became of its money.
+        const auto note = succeeded ? fmt::format("sent back ({})", part.refund_id)
+                                    : fmt::format("sending it back failed ({}): refund it by hand", detail);
+        payments::Payments(db_, providers_, clock_).flag(*part.payment_id, note);
+        if (!succeeded)
+            log::error("payment {}: sending it back failed: {}", *part.payment_id, detail);
+    } else if (!succeeded) {
         if (part.payment_id)
             db::Statement(db_, kRelease).bind_all(part.amount_fen.value(), *part.payment_id).run();
-        auto rec = get(part.refund_id);
         ledger::Credit c;
         c.account_id = rec ? rec->account_id : 0;
         c.real_fen = part.amount_fen;

@@ -45,6 +45,7 @@ struct RefundRecord {
     Fen amount_fen;
     std::string reason;
     std::string state; ///< processing, succeeded, failed, partial
+    std::string kind;  ///< balance (wallet money back) or returned (a refused paid order sent back whole)
     std::string operator_name;
     EpochMs created_at = 0;
     std::optional<EpochMs> settled_at;
@@ -84,6 +85,10 @@ public:
     RefundStarted start(std::int64_t account_id, Fen amount, const std::string& reason,
                         const std::string& operator_name, const std::string& idempotency_key,
                         const std::function<void()>& check = {});
+    /// Sends a paid order the platform refused (another amount, currency or merchant: never
+    /// credited) back whole through its channel: a `returned` refund of one part, once per order.
+    /// Its failure puts nothing in the wallet; the order's anomaly says what became of it.
+    std::optional<RefundRecord> return_refused(const payments::Order& o, Fen paid, const std::string& why);
     /// Sends the refund's processing parts that were never answered to their providers and applies
     /// the answers. Returns the refund as it is then.
     std::optional<RefundRecord> send(const std::string& refund_id);

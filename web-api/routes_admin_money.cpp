@@ -63,6 +63,7 @@ void write_refund(json::Writer& w, const Services& s, const RefundRecord& r) {
         .field("amount_fen", r.amount_fen.value())
         .field("reason", r.reason)
         .field("state", r.state)
+        .field("kind", r.kind)
         .field("operator", r.operator_name)
         .field("created_at", when(s, r.created_at));
     write_time(w, s, "settled_at", r.settled_at);

@@ -47,6 +47,9 @@ CREATE TABLE refunds (
     amount_fen      INTEGER NOT NULL CHECK (amount_fen > 0),
     reason          TEXT NOT NULL DEFAULT '',
     state           TEXT NOT NULL CHECK (state IN ('processing', 'succeeded', 'failed', 'partial')),
+    -- balance: the rider's wallet money paid back; returned: a paid order the platform refused
+    -- (another amount, currency or merchant) sent back whole, never credited to the wallet
+    kind            TEXT NOT NULL DEFAULT 'balance' CHECK (kind IN ('balance', 'returned')),
     operator        TEXT NOT NULL,
     idempotency_key TEXT NOT NULL UNIQUE,
     created_at      INTEGER NOT NULL,

@@ -298,7 +298,8 @@ TEST_CASE("reconcile: a silent order is credited, closed or left pending as its 
     CHECK(f.m.balance(f.account) == 700);
 }
 
-TEST_CASE("reconcile: a trade paid at the provider for another amount or currency is refused and shown") {
+TEST_CASE("reconcile: a trade paid at the provider for another amount or currency is refused and shown; one of "
+          "another amount is sent back whole") {
     Fixture f("reconcile-refused");
     for (const auto& [amount, currency] : std::vector<std::pair<std::int64_t, std::string>>{{701, "CNY"}, {0, "USD"}}) {
         auto o = f.order("wechat", 700, false);
@@ -317,6 +318,18 @@ TEST_CASE("reconcile: a trade paid at the provider for another amount or currenc
     payments::PaymentFilter anomalies;
     anomalies.anomaly_only = true;
     CHECK(f.pay().list(anomalies).size() == 2);
+    // The money paid for another amount is sent back whole, once, and never enters the wallet.
+    const auto returned = f.refunds().list({});
+    REQUIRE(returned.size() == 1);
+    CHECK(returned[0].kind == "returned");
+    CHECK(returned[0].amount_fen == Fen(701));
+    CHECK(f.wx->refunds_sent == 1);
+    CHECK(f.refunds().settle(*f.wx, f.notification(returned[0].parts[0], true)).status ==
+          payments::CallbackStatus::RefundSettled);
+    CHECK(f.refunds().get(returned[0].id)->state == "succeeded");
+    CHECK(f.pay().order(*returned[0].parts[0].payment_id)->anomaly.find("sent back (") != std::string::npos);
+    CHECK(f.m.balance(f.account) == 0);
+    CHECK(f.m.count("SELECT count(*) FROM ledger WHERE kind IN ('refund', 'refund_reversal')") == 0);
 }
 
 TEST_CASE("payments: an order paid after it expired or failed is credited and flagged for an operator") {
