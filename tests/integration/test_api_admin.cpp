@@ -961,3 +961,26 @@ TEST_CASE("api: X-Forwarded-For names the client only when the peer is a trusted
         CHECK((st.log().find("198.51.100.7") != std::string::npos) == trusted);
     }
 }
+
+TEST_CASE("api: arrears show on /me and /wallet, and a counter recharge pays them first (an arrears ledger entry)") {
+    Stack st;
+    const auto admin = st.admin();
+    const auto rider = st.rider("13300000009");
+    const auto id = st.rider_id(rider);
+    {
+        auto d = st.db(); // what billingd leaves after a bill the wallet could not cover
+        db::Statement(d, "UPDATE accounts SET arrears_fen = 120 WHERE id = ?").bind_all(id).run();
+    }
+    CHECK(st.get("/api/v1/me", rider).i64("wallet.arrears_fen") == 120);
+    CHECK(st.get("/api/v1/wallet", rider).i64("arrears_fen") == 120);
+    CHECK(st.get(fmt::format("/api/v1/admin/users/{}", id), admin).i64("wallet.arrears_fen") == 120);
+    auto paid = st.money(fmt::format("/api/v1/admin/users/{}/recharge", id), R"({"amount_fen":1000})", admin);
+    REQUIRE_MESSAGE(paid.status == 200, paid);
+    CHECK(st.get("/api/v1/me", rider).i64("wallet.arrears_fen") == 0);
+    CHECK(st.get("/api/v1/me", rider).i64("wallet.balance_fen") == 880);
+    auto ledger = st.get("/api/v1/wallet/ledger", rider);
+    REQUIRE(ledger.size("entries") == 2);
+    CHECK(ledger.str("entries.0.kind") == "arrears");
+    CHECK(ledger.i64("entries.0.real_fen") == -120);
+    CHECK(ledger.str("entries.1.kind") == "recharge");
+}

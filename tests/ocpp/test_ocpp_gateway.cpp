@@ -288,9 +288,9 @@ TEST_CASE("ocpp: cards at the charger — Authorize accepted, invalid and blocke
           "stopped by auto-stop when the car is full, billed to the card's account") {
     OcppWorld w;
     const auto rider = w.rider("13000000032");
-    REQUIRE(w.st.post("/api/v1/admin/cards", R"({"card_no":"IC000101","phone":"13000000032"})", w.admin).ok());
+    REQUIRE(w.st.money("/api/v1/admin/cards", R"({"card_no":"IC000101","phone":"13000000032"})", w.admin).ok());
     w.rider("13000000035");
-    REQUIRE(w.st.post("/api/v1/admin/cards", R"({"card_no":"IC000102","phone":"13000000035"})", w.admin).ok());
+    REQUIRE(w.st.money("/api/v1/admin/cards", R"({"card_no":"IC000102","phone":"13000000035"})", w.admin).ok());
     REQUIRE(w.st.post("/api/v1/admin/cards/IC000102/report-lost", "{}", w.admin).ok());
     auto cp = w.charger();
     cp->handle("RemoteStopTransaction", R"({"status":"Accepted"})");
@@ -328,7 +328,7 @@ TEST_CASE("ocpp: cards at the charger — Authorize accepted, invalid and blocke
 TEST_CASE("ocpp: a stop queued while the charger was offline, delivered after it reconnects, settles once") {
     OcppWorld w;
     w.rider("13000000033");
-    REQUIRE(w.st.post("/api/v1/admin/cards", R"({"card_no":"IC000201","phone":"13000000033"})", w.admin).ok());
+    REQUIRE(w.st.money("/api/v1/admin/cards", R"({"card_no":"IC000201","phone":"13000000033"})", w.admin).ok());
     auto cp = w.charger("cp-first");
     w.status(*cp, 1, "Preparing");
     const auto [tx, accepted] = w.start(*cp, 1, "IC000201", 20'000);
@@ -363,7 +363,7 @@ TEST_CASE("ocpp: the gateway restarts mid-session; the charger reconnects and th
           "session") {
     OcppWorld w;
     w.rider("13000000034");
-    REQUIRE(w.st.post("/api/v1/admin/cards", R"({"card_no":"IC000301","phone":"13000000034"})", w.admin).ok());
+    REQUIRE(w.st.money("/api/v1/admin/cards", R"({"card_no":"IC000301","phone":"13000000034"})", w.admin).ok());
     auto cp = w.charger("cp-before");
     w.status(*cp, 1, "Preparing");
     const auto [tx, accepted] = w.start(*cp, 1, "IC000301", 1'000);
