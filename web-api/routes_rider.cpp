@@ -481,7 +481,15 @@ void add_rider_routes(Router& r, Services& s) {
                         .field("pay_fen", p.pay_fen.value())
                         .field("bonus_fen", p.bonus_fen.value())
                         .end_object();
-                w.end_array().field("online_recharge", !s.payment_provider.empty()).end_object();
+                w.end_array().field("online_recharge", !s.payment_provider.empty());
+                // The channels a recharge may name, the default first.
+                w.key("channels").begin_array();
+                if (!s.payment_provider.empty())
+                    w.value(s.payment_provider);
+                for (const auto& c : s.providers.names())
+                    if (c != s.payment_provider)
+                        w.value(c);
+                w.end_array().end_object();
                 return Response::json(w.str());
             }));
 

@@ -167,6 +167,10 @@ TEST_CASE("production: riders log in by Aliyun SMS, WeChat and Alipay; one phone
     const auto me = p.st.get("/api/v1/me", sms);
     CHECK(me.str("phone") == "13800000001");
     CHECK(p.st.post("/api/v1/pay/sandbox/pay_x/confirm", "{}", sms).status == 404); // no sandbox in production
+    auto wallet = p.st.get("/api/v1/wallet", sms);
+    REQUIRE(wallet.size("channels") == 2);
+    CHECK(wallet.str("channels.0") == "wechat"); // the default first
+    CHECK(wallet.str("channels.1") == "alipay");
 
     // WeChat: an unknown openid without the phone button's code is asked for it.
     REQUIRE(p.stub.post("/_stub/wechat/codes", R"({"code":"first","openid":"o-wx-1"})").status == 200);
