@@ -102,7 +102,9 @@ struct RefundNotification {
     std::string payment_id;         ///< our order id (`out_trade_no`)
     std::string provider_refund_id; ///< WeChat `refund_id`; Alipay the trade number (`trade_no`)
     bool succeeded = false;         ///< WeChat REFUND.SUCCESS; Alipay a `refund_fee` notification
-    Fen amount_fen;                 ///< the refund's amount
+    Fen amount_fen;                 ///< the refund's amount (cumulative over the trade when `cumulative`)
+    /// Alipay states `refund_fee` as everything refunded of the trade so far, not this refund alone.
+    bool cumulative = false;
     Merchant merchant;
     std::string state; ///< the provider's own word (SUCCESS, ABNORMAL, CLOSED)
     std::string raw;

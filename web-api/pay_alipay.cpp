@@ -96,6 +96,7 @@ payments::Verified AlipayProvider::verify(const payments::CallbackRequest& cb) c
         if (!fee || n.part_id.empty() || n.payment_id.empty())
             return CallbackStatus::Malformed;
         n.amount_fen = *fee; // cumulative over the trade's refunds (see the header)
+        n.cumulative = true;
         n.merchant = stated;
         n.state = "REFUND_SUCCESS";
         n.raw = cb.body;

@@ -83,6 +83,14 @@ constexpr std::string_view kCounter = "counter";
 
 } // namespace
 
+bool refund_amount_fits(const payments::RefundNotification& n, const RefundPart& part,
+                        const std::optional<payments::RefundRequest>& request) {
+    if (!n.cumulative)
+        return n.amount_fen == part.amount_fen;
+    // Everything refunded of the trade so far: at least this part, at most the trade's total.
+    return n.amount_fen >= part.amount_fen && request && n.amount_fen <= request->total_fen;
+}
+
 std::string refund_state(const std::vector<std::string>& part_states) {
     if (part_states.empty())
         return "succeeded";
@@ -362,10 +370,10 @@ PartSettled Refunds::settle(const payments::Provider& p, const payments::RefundN
         out.detail = fmt::format("refund part {} had already {}", pt->id, pt->state);
         return out;
     }
-    if (n.succeeded && n.amount_fen != pt->amount_fen)
-        return refuse(
-            payments::CallbackStatus::AmountMismatch,
-            fmt::format("refunded {} fen, part {} is {} fen", n.amount_fen.value(), pt->id, pt->amount_fen.value()));
+    if (n.succeeded && !refund_amount_fits(n, *pt, request_for(*pt)))
+        return refuse(payments::CallbackStatus::AmountMismatch,
+                      fmt::format("refunded {} fen{}, part {} is {} fen", n.amount_fen.value(),
+                                  n.cumulative ? " of the trade so far" : "", pt->id, pt->amount_fen.value()));
     finish(tx, *pt, n.succeeded, n.provider_refund_id, n.state);
     tx.commit();
     out.status = payments::CallbackStatus::RefundSettled;

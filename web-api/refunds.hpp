@@ -121,6 +121,12 @@ private:
     const Clock& clock_;
 };
 
+/// Whether a success notification's amount fits the part: the part's amount, or, when the
+/// provider states the trade's cumulative refunds (Alipay `refund_fee`), at least the part and at
+/// most the trade's total (`request`'s). Pure.
+bool refund_amount_fits(const payments::RefundNotification& n, const RefundPart& part,
+                        const std::optional<payments::RefundRequest>& request);
+
 /// The refund's state from its parts' states (pure): processing while any part is; else succeeded,
 /// failed, or partial.
 std::string refund_state(const std::vector<std::string>& part_states);

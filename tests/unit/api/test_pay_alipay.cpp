@@ -289,6 +289,7 @@ TEST_CASE("alipay: a refund's notification names its part and the trade's cumula
     CHECK(n.provider_refund_id == "2026120722001404880000000001");
     CHECK(n.succeeded);
     CHECK(n.amount_fen == Fen(500));
+    CHECK(n.cumulative); // refund_fee is everything refunded of the trade so far
     CHECK(n.merchant.merchant_id == kSeller);
 }
 

@@ -170,6 +170,50 @@ TEST_CASE("refund plan: newest payment first, each at most what it can still tak
     CHECK(plan_refund(Fen(100), {}).front().payment_id.empty()); // no online payment: all cash
 }
 
+TEST_CASE("refund notification amount: the part's own amount, or a trade's cumulative refunds that include it") {
+    RefundPart part;
+    part.amount_fen = Fen(300);
+    payments::RefundRequest req;
+    req.total_fen = Fen(1000);
+    struct Row {
+        std::int64_t stated;
+        bool cumulative, with_request, fits;
+    };
+    const std::vector<Row> rows{
+        {300, false, true, true}, {299, false, true, false}, {301, false, true, false},
+        {300, true, true, true},  {800, true, true, true},   {1000, true, true, true},
+        {299, true, true, false}, {1001, true, true, false}, {300, true, false, false},
+    };
+    for (const auto& r : rows) {
+        CAPTURE(r.stated);
+        CAPTURE(r.cumulative);
+        payments::RefundNotification n;
+        n.amount_fen = Fen(r.stated);
+        n.cumulative = r.cumulative;
+        CHECK(refund_amount_fits(n, part, r.with_request ? std::optional(req) : std::nullopt) == r.fits);
+    }
+}
+
+TEST_CASE("balance refund: a second refund of one Alipay order settles by its cumulative refund_fee") {
+    Fixture f("refund-cumulative");
+    f.order("alipay", 1000);
+    const auto first = f.refund(300, "c1");
+    const auto second = f.refund(200, "c2");
+    REQUIRE(second.parts.size() == 1);
+    auto n = f.notification(second.parts[0], true);
+    n.merchant = f.ali->merchant();
+    n.cumulative = true;
+    n.amount_fen = Fen(500); // 300 + 200: what Alipay says after the second refund
+    CHECK(f.refunds().settle(*f.ali, n).status == payments::CallbackStatus::RefundSettled);
+    CHECK(f.refunds().get(second.id)->state == "succeeded");
+    n = f.notification(first.parts[0], true);
+    n.merchant = f.ali->merchant();
+    n.cumulative = true;
+    n.amount_fen = Fen(1001); // more than the trade: refused
+    CHECK(f.refunds().settle(*f.ali, n).status == payments::CallbackStatus::AmountMismatch);
+    CHECK(f.refunds().get(first.id)->state == "processing");
+}
+
 TEST_CASE("balance refund: the wallet is debited at once, parts go out per channel and settle by notification") {
     Fixture f("refund-settle");
     const auto wx_order = f.order("wechat", 1000);
