@@ -32,7 +32,7 @@ const std::vector<std::string_view>& all_permissions() {
         "stations.read", "stations.write", "devices.read",  "devices.write", "devices.command", "devices.config",
         "tariffs.read",  "tariffs.write",  "users.read",    "users.write",   "wallet.recharge", "wallet.refund",
         "cards.read",    "cards.write",    "sessions.read", "sessions.stop", "monitor.read",    "dashboard.read",
-        "exports.read",  "packages.write", "admins.manage", "audit.read",
+        "exports.read",  "packages.write", "admins.manage", "audit.read",    "service.read",    "service.write",
     };
     return k;
 }
@@ -60,7 +60,7 @@ const std::vector<BuiltinRole>& builtin_roles() {
         r.push_back({"maintenance",
                      "Field staff: devices, commands, configuration, presence and faults, force-ending sessions.",
                      {"stations.read", "devices.read", "devices.command", "devices.config", "monitor.read",
-                      "sessions.read", "sessions.stop", "tariffs.read"}});
+                      "sessions.read", "sessions.stop", "tariffs.read", "service.read", "service.write"}});
         std::vector<std::string_view> ro;
         for (auto p : all_permissions())
             if (p.ends_with(".read") && p != "audit.read")
