@@ -5,7 +5,10 @@
 
 #include "common/tariff.hpp"
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 using namespace pilehub;
 using namespace pilehub::test;
@@ -197,6 +200,24 @@ TEST_CASE("service: unknown sockets, empty or too long texts, non-http photo URL
     CHECK(w.report(rider, report_body("a-pile-4", "four")).status == 201);
     CHECK(w.st.get("/api/v1/fault-reports?state=pending", rider).size("reports") == 3);
     CHECK(w.st.get("/api/v1/fault-reports", rider).size("reports") == 4);
+}
+
+TEST_CASE("service: 8 reports of one rider sent at once: exactly 3 are written, the rest refused rate_limited") {
+    World w;
+    const auto rider = w.st.rider("13500000041");
+    std::atomic<int> made{0}, limited{0}, other{0};
+    std::vector<std::thread> senders;
+    for (int i = 1; i <= 8; ++i)
+        senders.emplace_back([&, i] {
+            const auto h = w.report(rider, report_body(fmt::format("a-pile-{}", i), "at once"));
+            (h.status == 201 ? made : h.code() == "rate_limited" ? limited : other)++;
+        });
+    for (auto& t : senders)
+        t.join();
+    CHECK(made == 3);
+    CHECK(limited == 5);
+    CHECK(other == 0);
+    CHECK(w.st.get("/api/v1/fault-reports", rider).size("reports") == 3);
 }
 
 TEST_CASE("service: call and repair records are created, listed, filtered, scoped and exported") {

@@ -1,5 +1,7 @@
 #pragma once
+#include "common/clock.hpp"
 #include "common/db.hpp"
+#include "common/ledger.hpp"
 
 #include <unistd.h>
 
@@ -33,6 +35,14 @@ inline std::string temp_db(const std::string& name) {
     db::migrate(d, db::core_migrations());
     files.paths.push_back(p);
     return p;
+}
+
+/// Opens a rider's account (real balance first) and answers its id.
+inline std::int64_t open_account(db::Database& d, const std::string& phone) {
+    ManualClock clock{1};
+    return ledger::Ledger(d, clock)
+        .open_account(ledger::NewAccount{phone, "", std::nullopt, ledger::DebitOrder::RealFirst})
+        .account_id;
 }
 
 } // namespace pilehub::api::testutil

@@ -36,12 +36,7 @@ struct World {
         }
         return id;
     }
-    std::int64_t open(const std::string& phone) {
-        ManualClock clock{1};
-        return ledger::Ledger(d, clock)
-            .open_account(ledger::NewAccount{phone, "", std::nullopt, ledger::DebitOrder::RealFirst})
-            .account_id;
-    }
+    std::int64_t open(const std::string& phone) { return testutil::open_account(d, phone); }
     NewReservation ask(std::int64_t account, int space, const std::string& plate) {
         return NewReservation{account, station, parking::SpaceId{"cam", space}, plate, 1000, 2000};
     }
