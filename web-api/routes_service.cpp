@@ -147,7 +147,9 @@ sockets::SocketRef reported_socket(const std::optional<std::string>& code, const
 
 std::vector<FieldSpec> report_filter_params() {
     return {str_enum("state", false, report_states(), "One state, or pending (open or assigned)."),
-            integer("station_id", false, 1, INT64_MAX, "One station."), str("device", false, 48, "One device."),
+            integer("station_id", false, 1, INT64_MAX, "One station."),
+            str("device", false, 48, "One device."),
+            str("phone", false, 20, "The rider's phone."),
             str("from", false, 40, "Reported from (RFC 3339 or YYYY-MM-DD)."),
             str("to", false, 40, "Reported before (RFC 3339 or YYYY-MM-DD).")};
 }
@@ -157,6 +159,7 @@ FaultReportFilter report_filter(const Services& s, const Request& req) {
     auto f = scoped_filter<FaultReportFilter>(s, req);
     f.state = req.query("state").value_or("");
     f.device = req.query("device").value_or("");
+    f.phone = req.query("phone").value_or("");
     return f;
 }
 
@@ -195,6 +198,34 @@ void write_call(json::Writer& w, const Services& s, const ServiceCallRow& c) {
     w.field("handled_by", c.handled_by).nullable_field("station_id", c.station_id);
     w.nullable_field("fault_report_id", c.fault_report_id).field("called_at", when(s, c.called_at));
     w.field("created_at", when(s, c.created_at)).end_object();
+}
+
+std::string call_reply(const Services& s, const ServiceCallRow& c) {
+    json::Writer w;
+    w.begin_object().key("call");
+    write_call(w, s, c);
+    w.end_object();
+    return w.str();
+}
+
+/// The call, if the operator sees it (its station; a call without one: unscoped operators only).
+ServiceCallRow call_in_scope(ServiceStore& store, const Principal& who, std::int64_t id) {
+    auto c = store.call(id);
+    if (!c || !(c->station_id ? who.sees_station(*c->station_id) : who.all_stations))
+        fail(ErrorCode::NotFound, "no such call");
+    return *c;
+}
+
+/// Refuses (404) an account or fault report a call links to that the operator does not see.
+void check_call_links(db::Database& d, const Principal& who, const ServiceCallRow& c) {
+    if (c.account_id) {
+        AccountStore accounts(d);
+        user_in_scope(accounts, who, *c.account_id);
+    }
+    if (c.fault_report_id) {
+        ServiceStore store(d);
+        report_in_scope(store, who, *c.fault_report_id);
+    }
 }
 
 std::vector<FieldSpec> call_filter_params() {
@@ -274,6 +305,28 @@ Route admin_export(std::string path, std::string operation_id, std::string summa
     for (auto& p : params)
         r.q(std::move(p));
     return r.produce("text/csv").refuses({ErrorCode::NotFound});
+}
+
+/// `GET <path>/{id}` (`service.read`): one row the operator sees (`in_scope`, else 404), as `reply` writes it.
+template <typename Row>
+Route admin_one(Services& s, std::string path, std::string operation_id, std::string summary,
+                Row (*in_scope)(ServiceStore&, const Principal&, std::int64_t),
+                std::string (*reply)(const Services&, const Row&)) {
+    return Route::make(Method::Get, std::move(path), std::move(operation_id), "admin-service", std::move(summary))
+        .answers("the row as the list shows it")
+        .admin("service.read")
+        .param(id_param())
+        .refuses({ErrorCode::NotFound})
+        .handle([&s, in_scope, reply](Request& req) {
+            auto d = s.core->get();
+            ServiceStore store(*d);
+            return Response::json(reply(s, in_scope(store, req.who, req.param_int("id"))));
+        });
+}
+
+/// `{report: {...}}` as operators see it.
+std::string admin_report_reply(const Services& s, const FaultReportRow& r) {
+    return report_reply(s, r, true);
 }
 
 void add_rider_fault_routes(Router& r, Services& s) {
@@ -399,17 +452,8 @@ void add_admin_fault_routes(Router& r, Services& s) {
                   return send_table(t, req.query("format").value_or("csv"), "fault_reports");
               }));
 
-    r.add(Route::make(Method::Get, "/api/v1/admin/fault-reports/{id}", "admin.fault_reports.get", "admin-service",
-                      "One fault report")
-              .answers("{report: {...}}")
-              .admin("service.read")
-              .param(id_param())
-              .refuses({ErrorCode::NotFound})
-              .handle([&s](Request& req) {
-                  auto d = s.core->get();
-                  ServiceStore store(*d);
-                  return Response::json(report_reply(s, report_in_scope(store, req.who, req.param_int("id")), true));
-              }));
+    r.add(admin_one(s, "/api/v1/admin/fault-reports/{id}", "admin.fault_reports.get", "One fault report",
+                    report_in_scope, admin_report_reply));
 
     r.add(Route::make(Method::Post, "/api/v1/admin/fault-reports/{id}/assign", "admin.fault_reports.assign",
                       "admin-service",
@@ -512,19 +556,47 @@ void add_admin_call_routes(Router& r, Services& s) {
                       if (!CatalogStore(*d).station(*c.station_id))
                           fail(ErrorCode::NotFound, "no such station");
                   }
-                  if (c.account_id) {
-                      AccountStore accounts(*d);
-                      user_in_scope(accounts, req.who, *c.account_id);
-                  }
+                  check_call_links(*d, req.who, c);
                   ServiceStore store(*d);
-                  if (c.fault_report_id)
-                      report_in_scope(store, req.who, *c.fault_report_id);
-                  const auto id = store.add_call(c);
-                  json::Writer w;
-                  w.begin_object().key("call");
-                  write_call(w, s, *store.call(id));
-                  w.end_object();
-                  return Response::json(w.str(), 201);
+                  return Response::json(call_reply(s, *store.call(store.add_call(c))), 201);
+              }));
+
+    r.add(admin_one(s, "/api/v1/admin/service-calls/{id}", "admin.service_calls.get", "One call record", call_in_scope,
+                    call_reply));
+
+    r.add(Route::make(Method::Put, "/api/v1/admin/service-calls/{id}", "admin.service_calls.update", "admin-service",
+                      "Correct a call record (修改): caller, account, category, summary, fault report. Members left "
+                      "out keep their value; null unlinks the account or fault report")
+              .answers("{call: {...}}")
+              .admin("service.write")
+              .param(id_param())
+              .field(str("caller_phone", false, 20, "The caller's phone."))
+              .field(str("caller_name", false, 64, "The caller's name."))
+              .field(integer("account_id", false, 1, INT64_MAX, "The caller's account (null: none)."))
+              .field(str_enum("category", false, words(service::call_categories()), "What the call was about."))
+              .field(str("summary", false, service::utf8_bytes(service::kMaxNoteChars), "1 to 1000 characters."))
+              .field(integer("fault_report_id", false, 1, INT64_MAX, "The fault report it concerns (null: none)."))
+              .refuses({ErrorCode::NotFound})
+              .handle([&s](Request& req) {
+                  auto d = s.core->get();
+                  ServiceStore store(*d);
+                  auto c = call_in_scope(store, req.who, req.param_int("id"));
+                  auto b = req.body();
+                  c.caller_phone = b.opt_str("caller_phone", 20).value_or(c.caller_phone);
+                  c.caller_name = b.opt_str("caller_name", 64).value_or(c.caller_name);
+                  // `null` unlinks (the body reader treats null as absent).
+                  if (req.document()->HasMember("account_id"))
+                      c.account_id = b.opt_int("account_id", 1, INT64_MAX);
+                  c.category = b.opt_str("category", 32).value_or(c.category);
+                  auto summary = b.opt_str("summary", service::utf8_bytes(service::kMaxNoteChars));
+                  if (req.document()->HasMember("fault_report_id"))
+                      c.fault_report_id = b.opt_int("fault_report_id", 1, INT64_MAX);
+                  req.check_body();
+                  if (summary)
+                      c.summary = checked_text("summary", std::move(*summary), service::kMaxNoteChars);
+                  check_call_links(*d, req.who, c);
+                  store.update_call(c);
+                  return Response::json(call_reply(s, *store.call(c.id)));
               }));
 
     r.add(admin_export("/api/v1/admin/exports/service-calls", "admin.exports.service_calls",
@@ -558,17 +630,8 @@ void add_admin_repair_routes(Router& r, Services& s) {
                                  [&](json::Writer& w, const RepairRow& x) { write_repair(w, s, x); }));
               }));
 
-    r.add(Route::make(Method::Get, "/api/v1/admin/repairs/{id}", "admin.repairs.get", "admin-service",
-                      "One repair record")
-              .answers("{repair: {...}}")
-              .admin("service.read")
-              .param(id_param())
-              .refuses({ErrorCode::NotFound})
-              .handle([&s](Request& req) {
-                  auto d = s.core->get();
-                  ServiceStore store(*d);
-                  return Response::json(repair_reply(s, repair_in_scope(store, req.who, req.param_int("id"))));
-              }));
+    r.add(admin_one(s, "/api/v1/admin/repairs/{id}", "admin.repairs.get", "One repair record", repair_in_scope,
+                    repair_reply));
 
     r.add(Route::make(Method::Post, "/api/v1/admin/repairs", "admin.repairs.add", "admin-service",
                       "Record a repair started on a device or one socket of it (created_by: the operator)")

@@ -21,7 +21,8 @@ constexpr const char* kReportCols =
 constexpr const char* kReportFilter = "WHERE (?1 IS NULL OR f.account_id = ?1) AND " PH_STATIONS(
     "f.station_id", 2) " AND (?3 = '' OR f.state = ?3 OR (?3 = 'pending' AND f.state IN ('open', 'assigned'))) "
                        "AND (?4 = '' OR f.device_id = ?4) AND (?5 IS NULL OR f.created_at >= ?5) AND (?6 IS NULL "
-                       "OR f.created_at < ?6) ORDER BY f.created_at DESC, f.id DESC LIMIT ?7 OFFSET ?8";
+                       "OR f.created_at < ?6) AND (?9 = '' OR a.phone = ?9) ORDER BY f.created_at DESC, f.id DESC "
+                       "LIMIT ?7 OFFSET ?8";
 constexpr const char* kAssign =
     "UPDATE fault_reports SET state = ?, assignee = ?, assigned_at = ? WHERE id = ? AND state = ?";
 constexpr const char* kClose = "UPDATE fault_reports SET state = ?, resolved_by = ?, resolution = ?, resolved_at = ? "
@@ -38,6 +39,9 @@ constexpr const char* kCallFilter =
                                           "AND (?4 = '' OR category = ?4) AND (?5 IS NULL OR called_at >= ?5) AND (?6 "
                                           "IS NULL OR called_at < ?6) ORDER BY called_at DESC, id DESC LIMIT ?7 OFFSET "
                                           "?8";
+
+constexpr const char* kUpdateCall = "UPDATE service_calls SET caller_phone = ?, caller_name = ?, account_id = ?, "
+                                    "category = ?, summary = ?, fault_report_id = ? WHERE id = ?";
 
 constexpr const char* kAddRepair =
     "INSERT INTO repair_records(station_id, device_id, n, fault_report_id, description, parts, technician, "
@@ -169,7 +173,8 @@ std::optional<FaultReportRow> ServiceStore::report(std::int64_t id) {
 
 std::vector<FaultReportRow> ServiceStore::reports(const FaultReportFilter& f) {
     db::Statement st(db_, std::string(kReportCols) + kReportFilter);
-    st.bind_all(f.account_id, scope_json(f.scope, f.station_id), f.state, f.device, f.from, f.to, f.limit, f.offset);
+    st.bind_all(f.account_id, scope_json(f.scope, f.station_id), f.state, f.device, f.from, f.to, f.limit, f.offset,
+                f.phone);
     return read_all(st, read_report);
 }
 
@@ -200,6 +205,12 @@ std::vector<ServiceCallRow> ServiceStore::calls(const ServiceCallFilter& f) {
     while (st.step())
         out.push_back(read_call(st));
     return out;
+}
+
+void ServiceStore::update_call(const ServiceCallRow& c) {
+    db::Statement(db_, kUpdateCall)
+        .bind_all(c.caller_phone, c.caller_name, c.account_id, c.category, c.summary, c.fault_report_id, c.id)
+        .run();
 }
 
 // ---- repairs ----

@@ -56,6 +56,7 @@ struct FaultReportFilter {
     ServiceScope scope;
     std::string state;               ///< one state word, `pending` (open or assigned), or empty (any)
     std::string device;              ///< empty: any
+    std::string phone;               ///< the rider's phone; empty: any
     std::optional<EpochMs> from, to; ///< created_at in [from, to)
     std::int64_t limit = 50, offset = 0;
 };
@@ -139,6 +140,8 @@ public:
     std::int64_t add_call(const ServiceCallRow& c);
     std::optional<ServiceCallRow> call(std::int64_t id);
     std::vector<ServiceCallRow> calls(const ServiceCallFilter& f);
+    /// Rewrites what an operator may change of a call: caller, account, category, summary, fault report.
+    void update_call(const ServiceCallRow& c);
 
     // repairs
     std::int64_t add_repair(const RepairRow& r);

@@ -87,6 +87,8 @@ TEST_CASE("service: a rider's fault report reaches its station's operators; anot
     CHECK(w.st.get(fmt::format("/api/v1/admin/fault-reports?station_id={}&device=a-pile", w.a), w.admin)
               .size("reports") == 1);
     CHECK(w.st.get("/api/v1/admin/fault-reports?device=b-pile", w.admin).size("reports") == 0);
+    CHECK(w.st.get("/api/v1/admin/fault-reports?phone=13500000001", w.admin).size("reports") == 1);
+    CHECK(w.st.get("/api/v1/admin/fault-reports?phone=13500000002", w.admin).size("reports") == 0);
     CHECK(w.st.get("/api/v1/admin/fault-reports?state=resolved", op_a).size("reports") == 0);
     CHECK(w.st.get("/api/v1/admin/fault-reports", op_b).size("reports") == 0);
     check_refused(w.st.get(fmt::format("/api/v1/admin/fault-reports/{}", id), op_b), 404, "not_found");
@@ -296,6 +298,26 @@ TEST_CASE("service: call and repair records are created, listed, filtered, scope
     CHECK(scoped_csv.body.find("问余额") == std::string::npos);
     CHECK(w.st.get("/api/v1/admin/exports/service-calls?format=xlsx", w.admin).body.substr(0, 2) == "PK");
 
+    // A call is corrected (修改): members left out keep their value, null unlinks; a scoped operator
+    // cannot read or change a call of another station or one without a station.
+    const auto call_path = fmt::format("/api/v1/admin/service-calls/{}", call.i64("call.id"));
+    auto fixed = w.st.put(call_path, R"({"summary":"5号插座不充电，已派单","category":"complaint"})", op_a);
+    REQUIRE_MESSAGE(fixed.status == 200, fixed);
+    CHECK(fixed.str("call.summary") == "5号插座不充电，已派单");
+    CHECK(fixed.str("call.category") == "complaint");
+    CHECK(fixed.str("call.caller_name") == "张三");
+    CHECK(fixed.i64("call.fault_report_id") == fault_id);
+    auto unlinked = w.st.put(call_path, R"({"fault_report_id":null})", op_a);
+    REQUIRE_MESSAGE(unlinked.status == 200, unlinked);
+    CHECK(unlinked.at("call.fault_report_id")->IsNull());
+    CHECK(w.st.get(call_path, op_a).str("call.category") == "complaint");
+    check_refused(w.st.put(call_path, R"({"summary":" "})", op_a), 400, "invalid_request");
+    check_refused(w.st.put(call_path, fmt::format(R"({{"account_id":{}}})", rider_id), op_a), 404, "not_found");
+    const auto linked_path = fmt::format("/api/v1/admin/service-calls/{}", linked.i64("call.id"));
+    check_refused(w.st.get(linked_path, op_a), 404, "not_found");
+    check_refused(w.st.put(linked_path, R"({"summary":"x"})", op_a), 404, "not_found");
+    CHECK(w.st.get(linked_path, w.admin).i64("call.account_id") == rider_id);
+
     // Repairs.
     auto repair =
         w.st.post("/api/v1/admin/repairs",
@@ -355,9 +377,9 @@ TEST_CASE("service: the OpenAPI document lists every customer-service route") {
     for (const char* path : {"/api/v1/fault-reports", "/api/v1/fault-reports/{id}", "/api/v1/admin/fault-reports",
                              "/api/v1/admin/fault-reports/{id}", "/api/v1/admin/fault-reports/{id}/assign",
                              "/api/v1/admin/fault-reports/{id}/resolve", "/api/v1/admin/fault-reports/{id}/reject",
-                             "/api/v1/admin/service-calls", "/api/v1/admin/repairs", "/api/v1/admin/repairs/{id}",
-                             "/api/v1/admin/exports/fault-reports", "/api/v1/admin/exports/service-calls",
-                             "/api/v1/admin/exports/repairs"}) {
+                             "/api/v1/admin/service-calls", "/api/v1/admin/service-calls/{id}", "/api/v1/admin/repairs",
+                             "/api/v1/admin/repairs/{id}", "/api/v1/admin/exports/fault-reports",
+                             "/api/v1/admin/exports/service-calls", "/api/v1/admin/exports/repairs"}) {
         CAPTURE(path);
         CHECK(doc.json["paths"].HasMember(path));
     }
