@@ -2,6 +2,7 @@
 // (text and an optional photo URL) and follow it; operators see the reports of their stations,
 // assign, resolve or reject them (web-api/fault_rules.hpp), and keep call records and repair
 // records, each listed, filtered and exported.
+#include "common/payloads/envelope.hpp"
 #include "common/socket_code.hpp"
 #include "web-api/access_store.hpp"
 #include "web-api/fault_rules.hpp"
@@ -15,6 +16,14 @@ namespace pilehub::api {
 namespace {
 
 constexpr std::int64_t kMaxServiceExportRows = 200'000;
+// Field bounds, in bytes (spelled once: each route's FieldSpec and its body read use these).
+constexpr std::size_t kPhoneBytes = 20;    ///< a phone number
+constexpr std::size_t kNameBytes = 64;     ///< a person's or staff member's name
+constexpr std::size_t kDeviceIdBytes = 48; ///< topics::valid_device_id
+constexpr std::size_t kPartsBytes = 500;   ///< a repair's parts
+constexpr std::size_t kTimeBytes = 40;     ///< an RFC 3339 time or a date
+constexpr std::size_t kWordBytes = 32;     ///< an enum word (validated by its FieldSpec)
+constexpr std::int64_t kMaxPort = payloads::kMaxSockets;
 
 /// A list filter with the query's page (`limit`, default 50, and `offset`).
 template <typename Filter> Filter paged(Filter f, const Request& req) {
@@ -145,13 +154,59 @@ sockets::SocketRef reported_socket(const std::optional<std::string>& code, const
     return sockets::SocketRef{*device, static_cast<int>(*n)};
 }
 
+/// What a rider reports (POST /fault-reports), before it is checked.
+struct FaultAsk {
+    std::int64_t account_id = 0;
+    sockets::SocketRef socket;
+    std::string text;
+    std::optional<std::string> photo_url;
+    std::string category;
+    std::optional<std::string> session_id;
+};
+
+/// Writes a rider's report or refuses it: invalid_request (text, photo URL), unknown_socket,
+/// not_found (a session that is not the rider's), rate_limited (kMaxOpenReports pending already).
+FaultReportRow submit_report(Services& s, const FaultAsk& ask) {
+    NewFaultReport nr;
+    nr.text = checked_text("text", ask.text, service::kMaxTextChars);
+    if (ask.photo_url)
+        if (const auto why = service::photo_url_problem(*ask.photo_url))
+            fail(ErrorCode::InvalidRequest, "photo_url " + *why);
+    auto d = s.core->get();
+    CatalogStore cat(*d);
+    const auto dev = cat.device(ask.socket.device_id);
+    if (!dev || !cat.port(ask.socket.device_id, ask.socket.n))
+        fail(ErrorCode::UnknownSocket, "no such socket");
+    if (ask.session_id) {
+        // Another rider's session is indistinguishable from none at all.
+        const auto sess = SessionStore(*d).session(*ask.session_id);
+        if (!sess || sess->account_id != ask.account_id)
+            fail(ErrorCode::NotFound, "no such session");
+    }
+    nr.account_id = ask.account_id;
+    nr.station_id = dev->station_id;
+    nr.device_id = ask.socket.device_id;
+    nr.n = ask.socket.n;
+    nr.socket_code = sockets::socket_code(ask.socket);
+    nr.session_id = ask.session_id;
+    nr.category = ask.category;
+    nr.photo_url = ask.photo_url;
+    nr.now = s.now();
+    ServiceStore store(*d);
+    const auto id = store.add_report(nr, service::kMaxOpenReports);
+    if (!id)
+        fail(ErrorCode::RateLimited,
+             fmt::format("at most {} reports may wait for an answer at once", service::kMaxOpenReports));
+    return *store.report(*id);
+}
+
 std::vector<FieldSpec> report_filter_params() {
     return {str_enum("state", false, report_states(), "One state, or pending (open or assigned)."),
             integer("station_id", false, 1, INT64_MAX, "One station."),
-            str("device", false, 48, "One device."),
-            str("phone", false, 20, "The rider's phone."),
-            str("from", false, 40, "Reported from (RFC 3339 or YYYY-MM-DD)."),
-            str("to", false, 40, "Reported before (RFC 3339 or YYYY-MM-DD).")};
+            str("device", false, kDeviceIdBytes, "One device."),
+            str("phone", false, kPhoneBytes, "The rider's phone."),
+            str("from", false, kTimeBytes, "Reported from (RFC 3339 or YYYY-MM-DD)."),
+            str("to", false, kTimeBytes, "Reported before (RFC 3339 or YYYY-MM-DD).")};
 }
 
 /// The operator's report filter: its scope, narrowed by the query (a station outside it: 404).
@@ -230,11 +285,11 @@ void check_call_links(db::Database& d, const Principal& who, const ServiceCallRo
 
 std::vector<FieldSpec> call_filter_params() {
     return {integer("station_id", false, 1, INT64_MAX, "One station."),
-            str("phone", false, 20, "The caller's phone."),
-            str("handled_by", false, 64, "The staff member who took the call."),
+            str("phone", false, kPhoneBytes, "The caller's phone."),
+            str("handled_by", false, kNameBytes, "The staff member who took the call."),
             str_enum("category", false, words(service::call_categories()), "One category."),
-            str("from", false, 40, "Called from (RFC 3339 or YYYY-MM-DD)."),
-            str("to", false, 40, "Called before (RFC 3339 or YYYY-MM-DD).")};
+            str("from", false, kTimeBytes, "Called from (RFC 3339 or YYYY-MM-DD)."),
+            str("to", false, kTimeBytes, "Called before (RFC 3339 or YYYY-MM-DD).")};
 }
 
 ServiceCallFilter call_filter(const Services& s, const Request& req) {
@@ -272,11 +327,11 @@ RepairRow repair_in_scope(ServiceStore& store, const Principal& who, std::int64_
 
 std::vector<FieldSpec> repair_filter_params() {
     return {integer("station_id", false, 1, INT64_MAX, "One station."),
-            str("device", false, 48, "One device."),
-            str("technician", false, 64, "One technician."),
+            str("device", false, kDeviceIdBytes, "One device."),
+            str("technician", false, kNameBytes, "One technician."),
             str_enum("state", false, {"open", "finished"}, "open (not finished) or finished."),
-            str("from", false, 40, "Started from (RFC 3339 or YYYY-MM-DD)."),
-            str("to", false, 40, "Started before (RFC 3339 or YYYY-MM-DD).")};
+            str("from", false, kTimeBytes, "Started from (RFC 3339 or YYYY-MM-DD)."),
+            str("to", false, kTimeBytes, "Started before (RFC 3339 or YYYY-MM-DD).")};
 }
 
 RepairFilter repair_filter(const Services& s, const Request& req) {
@@ -337,8 +392,8 @@ void add_rider_fault_routes(Router& r, Services& s) {
                        "created_at, resolution, resolved_at}}")
               .rider()
               .field(str("socket_code", false, svc::kMaxSocketCodeLen, "Socket code <device_id>-<n> (its QR)."))
-              .field(str("device_id", false, 48, "The device, with n."))
-              .field(integer("n", false, 1, 64, "The socket (gun) number, with device_id."))
+              .field(str("device_id", false, kDeviceIdBytes, "The device, with n."))
+              .field(integer("n", false, 1, kMaxPort, "The socket (gun) number, with device_id."))
               .field(
                   str("text", true, service::utf8_bytes(service::kMaxTextChars), "What is wrong, 1 to 500 characters."))
               .field(str("photo_url", false, service::kMaxUrlBytes, "A photo of it: an http:// or https:// URL."))
@@ -349,45 +404,16 @@ void add_rider_fault_routes(Router& r, Services& s) {
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto code = b.opt_str("socket_code", svc::kMaxSocketCodeLen);
-                  const auto device = b.opt_str("device_id", 48);
-                  const auto n = b.opt_int("n", 1, 64);
+                  const auto device = b.opt_str("device_id", kDeviceIdBytes);
+                  const auto n = b.opt_int("n", 1, kMaxPort);
                   auto text = b.req_str("text", service::utf8_bytes(service::kMaxTextChars));
                   const auto photo = b.opt_str("photo_url", service::kMaxUrlBytes);
-                  const auto category = b.opt_str("category", 32).value_or("other");
+                  const auto category = b.opt_str("category", kWordBytes).value_or("other");
                   const auto session_id = b.opt_str("session_id", svc::kMaxSessionIdLen);
                   req.check_body();
-                  const auto socket = reported_socket(code, device, n);
-                  NewFaultReport nr;
-                  nr.text = checked_text("text", std::move(text), service::kMaxTextChars);
-                  if (photo)
-                      if (const auto why = service::photo_url_problem(*photo))
-                          fail(ErrorCode::InvalidRequest, "photo_url " + *why);
-                  auto d = s.core->get();
-                  CatalogStore cat(*d);
-                  const auto dev = cat.device(socket.device_id);
-                  if (!dev || !cat.port(socket.device_id, socket.n))
-                      fail(ErrorCode::UnknownSocket, "no such socket");
-                  if (session_id) {
-                      // Another rider's session is indistinguishable from none at all.
-                      const auto sess = SessionStore(*d).session(*session_id);
-                      if (!sess || sess->account_id != req.who.id)
-                          fail(ErrorCode::NotFound, "no such session");
-                  }
-                  nr.account_id = req.who.id;
-                  nr.station_id = dev->station_id;
-                  nr.device_id = socket.device_id;
-                  nr.n = socket.n;
-                  nr.socket_code = sockets::socket_code(socket);
-                  nr.session_id = session_id;
-                  nr.category = category;
-                  nr.photo_url = photo;
-                  nr.now = s.now();
-                  ServiceStore store(*d);
-                  const auto id = store.add_report(nr, service::kMaxOpenReports);
-                  if (!id)
-                      fail(ErrorCode::RateLimited,
-                           fmt::format("at most {} reports may wait for an answer at once", service::kMaxOpenReports));
-                  return Response::json(report_reply(s, *store.report(*id), false), 201);
+                  const FaultAsk ask{req.who.id, reported_socket(code, device, n), std::move(text), photo, category,
+                                     session_id};
+                  return Response::json(report_reply(s, submit_report(s, ask), false), 201);
               }));
 
     r.add(Route::make(Method::Get, "/api/v1/fault-reports", "fault_reports.list", "rider-service",
@@ -461,11 +487,11 @@ void add_admin_fault_routes(Router& r, Services& s) {
               .answers("{report: {..., state: assigned, assignee, assigned_at}}")
               .admin("service.write")
               .param(id_param())
-              .field(str("admin", true, 64, "The staff member's user name."))
+              .field(str("admin", true, kNameBytes, "The staff member's user name."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
               .handle([&s](Request& req) {
                   auto b = req.body();
-                  const auto username = b.req_str("admin", 64);
+                  const auto username = b.req_str("admin", kNameBytes);
                   req.check_body();
                   std::string who;
                   {
@@ -520,8 +546,8 @@ void add_admin_call_routes(Router& r, Services& s) {
                       "Record a call the operator took (handled_by: the operator)")
               .answers("{call: {...}}")
               .admin("service.write")
-              .field(str("caller_phone", true, 20, "The caller's phone."))
-              .field(str("caller_name", false, 64, "The caller's name."))
+              .field(str("caller_phone", true, kPhoneBytes, "The caller's phone."))
+              .field(str("caller_name", false, kNameBytes, "The caller's name."))
               .field(integer("account_id", false, 1, INT64_MAX, "The caller's account, if known."))
               .field(str_enum("category", true, words(service::call_categories()), "What the call was about."))
               .field(str("summary", true, service::utf8_bytes(service::kMaxNoteChars),
@@ -529,20 +555,20 @@ void add_admin_call_routes(Router& r, Services& s) {
               .field(integer("station_id", false, 1, INT64_MAX,
                              "The station it concerns (required of a station-scoped operator)."))
               .field(integer("fault_report_id", false, 1, INT64_MAX, "The fault report it concerns."))
-              .field(str("called_at", false, 40, "When (RFC 3339; now when absent)."))
+              .field(str("called_at", false, kTimeBytes, "When (RFC 3339; now when absent)."))
               .ok(201)
               .refuses({ErrorCode::NotFound})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   ServiceCallRow c;
-                  c.caller_phone = b.req_str("caller_phone", 20);
-                  c.caller_name = b.opt_str("caller_name", 64).value_or("");
+                  c.caller_phone = b.req_str("caller_phone", kPhoneBytes);
+                  c.caller_name = b.opt_str("caller_name", kNameBytes).value_or("");
                   c.account_id = b.opt_int("account_id", 1, INT64_MAX);
-                  c.category = b.req_str("category", 32);
+                  c.category = b.req_str("category", kWordBytes);
                   auto summary = b.req_str("summary", service::utf8_bytes(service::kMaxNoteChars));
                   c.station_id = b.opt_int("station_id", 1, INT64_MAX);
                   c.fault_report_id = b.opt_int("fault_report_id", 1, INT64_MAX);
-                  const auto called_at = b.opt_str("called_at", 40);
+                  const auto called_at = b.opt_str("called_at", kTimeBytes);
                   req.check_body();
                   c.summary = checked_text("summary", std::move(summary), service::kMaxNoteChars);
                   c.called_at = body_time(s, called_at, "called_at");
@@ -570,8 +596,8 @@ void add_admin_call_routes(Router& r, Services& s) {
               .answers("{call: {...}}")
               .admin("service.write")
               .param(id_param())
-              .field(str("caller_phone", false, 20, "The caller's phone."))
-              .field(str("caller_name", false, 64, "The caller's name."))
+              .field(str("caller_phone", false, kPhoneBytes, "The caller's phone."))
+              .field(str("caller_name", false, kNameBytes, "The caller's name."))
               .field(integer("account_id", false, 1, INT64_MAX, "The caller's account (null: none)."))
               .field(str_enum("category", false, words(service::call_categories()), "What the call was about."))
               .field(str("summary", false, service::utf8_bytes(service::kMaxNoteChars), "1 to 1000 characters."))
@@ -582,12 +608,12 @@ void add_admin_call_routes(Router& r, Services& s) {
                   ServiceStore store(*d);
                   auto c = call_in_scope(store, req.who, req.param_int("id"));
                   auto b = req.body();
-                  c.caller_phone = b.opt_str("caller_phone", 20).value_or(c.caller_phone);
-                  c.caller_name = b.opt_str("caller_name", 64).value_or(c.caller_name);
+                  c.caller_phone = b.opt_str("caller_phone", kPhoneBytes).value_or(c.caller_phone);
+                  c.caller_name = b.opt_str("caller_name", kNameBytes).value_or(c.caller_name);
                   // `null` unlinks (the body reader treats null as absent).
                   if (req.document()->HasMember("account_id"))
                       c.account_id = b.opt_int("account_id", 1, INT64_MAX);
-                  c.category = b.opt_str("category", 32).value_or(c.category);
+                  c.category = b.opt_str("category", kWordBytes).value_or(c.category);
                   auto summary = b.opt_str("summary", service::utf8_bytes(service::kMaxNoteChars));
                   if (req.document()->HasMember("fault_report_id"))
                       c.fault_report_id = b.opt_int("fault_report_id", 1, INT64_MAX);
@@ -637,32 +663,32 @@ void add_admin_repair_routes(Router& r, Services& s) {
                       "Record a repair started on a device or one socket of it (created_by: the operator)")
               .answers("{repair: {..., finished_at: null, outcome: null}}")
               .admin("service.write")
-              .field(str("device_id", true, 48, "The device."))
-              .field(integer("n", false, 1, 64, "The socket (gun), if one."))
+              .field(str("device_id", true, kDeviceIdBytes, "The device."))
+              .field(integer("n", false, 1, kMaxPort, "The socket (gun), if one."))
               .field(integer("fault_report_id", false, 1, INT64_MAX, "The fault report it answers."))
               .field(str("description", true, service::utf8_bytes(service::kMaxNoteChars),
                          "The fault and the work, 1 to 1000 characters."))
-              .field(str("parts", false, 500, "Parts used."))
-              .field(str("technician", true, 64, "Who repairs."))
-              .field(str("technician_phone", false, 20, "The technician's phone."))
-              .field(str("started_at", false, 40, "When the work started (RFC 3339; now when absent)."))
+              .field(str("parts", false, kPartsBytes, "Parts used."))
+              .field(str("technician", true, kNameBytes, "Who repairs."))
+              .field(str("technician_phone", false, kPhoneBytes, "The technician's phone."))
+              .field(str("started_at", false, kTimeBytes, "When the work started (RFC 3339; now when absent)."))
               .ok(201)
               .refuses({ErrorCode::UnknownDevice, ErrorCode::UnknownSocket, ErrorCode::NotFound})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   RepairRow x;
-                  x.device_id = b.req_str("device_id", 48);
-                  if (const auto n = b.opt_int("n", 1, 64))
+                  x.device_id = b.req_str("device_id", kDeviceIdBytes);
+                  if (const auto n = b.opt_int("n", 1, kMaxPort))
                       x.n = static_cast<int>(*n);
                   x.fault_report_id = b.opt_int("fault_report_id", 1, INT64_MAX);
                   auto description = b.req_str("description", service::utf8_bytes(service::kMaxNoteChars));
-                  x.parts = b.opt_str("parts", 500).value_or("");
-                  x.technician = b.req_str("technician", 64);
-                  x.technician_phone = b.opt_str("technician_phone", 20).value_or("");
-                  const auto started_at = b.opt_str("started_at", 40);
+                  x.parts = b.opt_str("parts", kPartsBytes).value_or("");
+                  x.technician = b.req_str("technician", kNameBytes);
+                  x.technician_phone = b.opt_str("technician_phone", kPhoneBytes).value_or("");
+                  const auto started_at = b.opt_str("started_at", kTimeBytes);
                   req.check_body();
                   x.description = checked_text("description", std::move(description), service::kMaxNoteChars);
-                  x.technician = checked_text("technician", std::move(x.technician), 64);
+                  x.technician = checked_text("technician", std::move(x.technician), kNameBytes);
                   x.started_at = body_time(s, started_at, "started_at");
                   x.created_by = req.who.name;
                   x.created_at = s.now();
@@ -687,16 +713,16 @@ void add_admin_repair_routes(Router& r, Services& s) {
               .admin("service.write")
               .param(id_param())
               .field(str_enum("outcome", true, words(service::repair_outcomes()), "How it ended."))
-              .field(str("finished_at", false, 40, "When (RFC 3339; now when absent)."))
-              .field(str("parts", false, 500, "Parts used (replaces the recorded ones)."))
+              .field(str("finished_at", false, kTimeBytes, "When (RFC 3339; now when absent)."))
+              .field(str("parts", false, kPartsBytes, "Parts used (replaces the recorded ones)."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   RepairFinish f;
                   f.id = req.param_int("id");
-                  f.outcome = b.req_str("outcome", 32);
-                  const auto finished_at = b.opt_str("finished_at", 40);
-                  f.parts = b.opt_str("parts", 500);
+                  f.outcome = b.req_str("outcome", kWordBytes);
+                  const auto finished_at = b.opt_str("finished_at", kTimeBytes);
+                  f.parts = b.opt_str("parts", kPartsBytes);
                   req.check_body();
                   f.finished_at = body_time(s, finished_at, "finished_at");
                   auto d = s.core->get();
