@@ -18,7 +18,8 @@ inline constexpr std::string_view kFault = "fault";
 inline constexpr std::string_view kOverTemp = "over_temp";
 /// A parking space's ground lock in fault (parkingd's alert, or the space's state).
 inline constexpr std::string_view kLockFault = "lock_fault";
-/// A session starting or stopping, or live without a report, longer than `alert.stuck_session_s`.
+/// A session starting, stopping or suspended, or charging without a report, longer than
+/// `alert.stuck_session_s`.
 inline constexpr std::string_view kStuckSession = "stuck_session";
 /// A payment order flagged with an anomaly (paid but refused or credited late, common/payments).
 inline constexpr std::string_view kPaymentAnomaly = "payment_anomaly";

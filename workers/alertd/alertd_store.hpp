@@ -1,6 +1,7 @@
 #pragma once
 #include "common/clock.hpp"
 #include "common/db.hpp"
+#include "common/svc/session_state.hpp"
 #include "workers/alertd/alertd_rules.hpp"
 
 #include <cstdint>
@@ -30,11 +31,12 @@ inline constexpr std::string_view kSqlResolve =
     "WHERE dedup_key = ?1 AND state IN ('open', 'acknowledged') RETURNING id";
 inline constexpr std::string_view kSqlDeviceKind = "SELECT kind FROM devices WHERE id = ?1";
 inline constexpr std::string_view kSqlDesiredConfig = "SELECT desired FROM device_config WHERE device_id = ?1";
-// Starting and stopping wait for the pile's answer; a charging session waits for its next report.
+// Starting and stopping wait for the pile's answer, a suspended session for its pile; a charging
+// session waits for its next report.
 inline constexpr std::string_view kSqlStuckSessions =
     "SELECT id, device_id, n, state, CASE WHEN state = 'charging' THEN coalesce(last_report_at, started_at, "
     "updated_at) ELSE updated_at END AS since FROM sessions "
-    "WHERE state IN ('starting', 'stopping', 'charging') AND since < ?1 ORDER BY since LIMIT 1000";
+    "WHERE state IN " PILEHUB_TAKES_REPORTS_SQL " AND since < ?1 ORDER BY since LIMIT 1000";
 inline constexpr std::string_view kSqlPaymentAnomalies =
     "SELECT id, anomaly FROM payments WHERE anomaly <> '' ORDER BY created_at DESC LIMIT 1000";
 inline constexpr std::string_view kSqlDueDeliveries =

@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
                   "A device offline (its presence or Will) or silent (no message at all) this long raises an "
                   "`offline` alert (CONTRACT G).");
         s.add_int("alert.stuck_session_s", 600, 10, 86'400,
-                  "A session starting or stopping, or charging without a report, this long raises a "
+                  "A session starting, stopping or suspended, or charging without a report, this long raises a "
                   "`stuck_session` alert.");
         s.add_int("alert.temp_clear_margin_c", 5, 0, 50,
                   "An `over_temp` alert clears once the temperature is this far below the device's temp_warn_c.");
