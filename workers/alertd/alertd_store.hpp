@@ -49,8 +49,8 @@ inline constexpr std::string_view kSqlDeliveryFailed =
     "UPDATE alert_deliveries SET attempts = attempts + 1, next_at = ?2, last_error = ?3 WHERE id = ?1";
 inline constexpr std::string_view kSqlNextDue = "SELECT min(next_at) FROM alert_deliveries WHERE delivered_at IS NULL";
 
-/// One alert row as the outbox delivers it.
-struct AlertRow {
+/// One alert as the outbox delivers it and alertd publishes it (the API has its own, fuller view).
+struct OutgoingAlert {
     std::int64_t id = 0;
     std::string kind;
     std::string device_id;
@@ -67,7 +67,7 @@ struct Delivery {
     std::int64_t id = 0;
     std::string event; ///< opened, acked, resolved
     std::int64_t attempts = 0;
-    AlertRow alert;
+    OutgoingAlert alert;
 };
 
 class Store {

@@ -227,9 +227,9 @@ void Worker::apply(const std::vector<Decision>& ds) {
         // parkingd publishes its own lock_fault alerts: alertd records them without a second message.
         if (!id || a.kind == alerts::kLockFault)
             continue;
-        const auto x = webhook::payload_of(AlertRow{*id, a.kind, a.device_id, a.n, a.subject,
-                                                    d.action == alerts::Action::Open ? "open" : "resolved",
-                                                    std::string(alerts::severity_of(a.kind)), d.detail, d.at});
+        const auto x = webhook::payload_of(OutgoingAlert{*id, a.kind, a.device_id, a.n, a.subject,
+                                                         d.action == alerts::Action::Open ? "open" : "resolved",
+                                                         std::string(alerts::severity_of(a.kind)), d.detail, d.at});
         mqtt_.publish({topics::alert(a.kind), svc::encode(x), 1, false});
     }
 }

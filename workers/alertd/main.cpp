@@ -4,7 +4,6 @@
 #include "common/log.hpp"
 #include "common/mqtt_router.hpp"
 #include "common/worker_loop.hpp"
-#include "web-api/outbound.hpp"
 #include "workers/alertd/alertd_worker.hpp"
 #include "workers/alertd/webhook.hpp"
 
@@ -62,7 +61,7 @@ private:
     }
     db::Database db_;
     db::Database outbox_db_; ///< the webhook sender's own connection (its own thread)
-    api::outbound::HttplibClient http_;
+    alertd::webhook::HttplibTransport http_;
     mqtt::Router router_;
     std::unique_ptr<mqtt::Client> mqtt_;
     alertd::webhook::Sender sender_;

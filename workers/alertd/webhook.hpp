@@ -2,7 +2,6 @@
 #include "common/clock.hpp"
 #include "common/db.hpp"
 #include "common/svc.hpp"
-#include "web-api/outbound.hpp"
 #include "workers/alertd/alertd_store.hpp"
 
 #include <chrono>
@@ -12,6 +11,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 /// The webhook: each opened alert POSTed to `alert.webhook_url`, signed, from the persisted outbox
 /// `alert_deliveries`, on a thread of its own so that a slow receiver never blocks the rules.
@@ -28,7 +29,30 @@ std::chrono::milliseconds backoff(std::int64_t attempts, std::chrono::millisecon
                                   std::chrono::milliseconds longest);
 
 /// The alert as the receiver gets it: the svc `alert` payload (docs/topics.md "Alerts").
-svc::Alert payload_of(const AlertRow& a);
+svc::Alert payload_of(const OutgoingAlert& a);
+
+/// What a receiver answered: its HTTP status (0: no answer, then `error` says why).
+struct Answer {
+    int status = 0;
+    std::string error;
+    bool ok() const { return status >= 200 && status < 300; }
+};
+
+/// POSTs a JSON body. Implementations never throw.
+class Transport {
+public:
+    virtual ~Transport() = default;
+    virtual Answer post(const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
+                        const std::string& body) = 0;
+};
+
+/// Transport over cpp-httplib: `http://` or `https://` (the server's certificate verified against the
+/// system's CA bundle), one connection per delivery, 5 s to connect, 10 s to answer, no redirects.
+class HttplibTransport final : public Transport {
+public:
+    Answer post(const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
+                const std::string& body) override;
+};
 
 struct Options {
     std::string url;    ///< `alert.webhook_url`; empty: no webhook
@@ -43,7 +67,7 @@ struct Options {
 /// else (or no answer) is retried after backoff(). Uses its own database connection.
 class Sender {
 public:
-    Sender(db::Database& db, api::outbound::Client& http, const Clock& clock, Options options);
+    Sender(db::Database& db, Transport& http, const Clock& clock, Options options);
     ~Sender();
     Sender(const Sender&) = delete;
     Sender& operator=(const Sender&) = delete;
@@ -60,7 +84,7 @@ private:
 
     db::Database& db_;
     Store store_;
-    api::outbound::Client& http_;
+    Transport& http_;
     const Clock& clock_;
     Options opts_;
     std::mutex m_;

@@ -5,7 +5,6 @@
 #include "common/log.hpp"
 #include "common/svc.hpp"
 #include "tests/support/registry_seed.hpp"
-#include "web-api/outbound.hpp"
 #include "workers/alertd/alertd_store.hpp"
 #include "workers/alertd/webhook.hpp"
 
@@ -21,14 +20,18 @@ namespace wh = alertd::webhook;
 namespace {
 
 /// Answers each request with the next status of `statuses` (the last one repeated) and records it.
-class FakeHttp final : public api::outbound::Client {
+class FakeHttp final : public wh::Transport {
 public:
+    struct Sent {
+        std::string url;
+        std::vector<std::pair<std::string, std::string>> headers;
+        std::string body;
+    };
     explicit FakeHttp(std::vector<int> statuses) : statuses_(std::move(statuses)) {}
-    api::outbound::Response send(const api::outbound::Request& r) override {
-        requests.push_back(r);
-        api::outbound::Response res;
-        res.status = statuses_[std::min(requests.size(), statuses_.size()) - 1];
-        return res;
+    wh::Answer post(const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
+                    const std::string& body) override {
+        requests.push_back({url, headers, body});
+        return {statuses_[std::min(requests.size(), statuses_.size()) - 1], {}};
     }
     std::string header(std::size_t i, const std::string& name) const {
         for (const auto& [k, v] : requests.at(i).headers)
@@ -36,7 +39,7 @@ public:
                 return v;
         return {};
     }
-    std::vector<api::outbound::Request> requests;
+    std::vector<Sent> requests;
 
 private:
     std::vector<int> statuses_;
@@ -109,7 +112,7 @@ TEST_CASE("alertd webhook: an opened alert is queued with it, retried after a 50
     CHECK(http.requests.size() == 2);
 
     const auto& r = http.requests[1];
-    CHECK(r.method == "POST");
+    CHECK(r.url == "http://127.0.0.1:9/hook");
     CHECK(http.header(1, "X-PileHub-Alert-Id") == std::to_string(*id));
     const auto ts = (clock.now_ms() - 3'600'000) / 1000;
     CHECK(http.header(1, "X-PileHub-Signature") == wh::signature_header("s3cret", ts, r.body));
