@@ -94,6 +94,12 @@ int main(int argc, char** argv) {
         s.add_int("alertd.tick_ms", 500, 10, 60'000, "How often the offline check runs.");
         s.add_int("alertd.scan_s", 30, 1, 3'600, "How often sessions and payment orders are scanned.");
     };
+    spec.validate = [](const Config& cfg) {
+        // A webhook without its secret would send unsigned alerts: refused at start (exit 2).
+        if (!cfg.get_string("alert.webhook_url").empty() &&
+            read_secret_file(cfg.get_string("alert.webhook_secret_file")).empty())
+            throw ConfigError("alert.webhook_secret_file: the webhook's secret is empty");
+    };
     spec.start = [](daemon::Context& ctx) -> std::unique_ptr<daemon::Service> {
         daemon::migrate_core(ctx.config);
         auto svc = std::make_unique<Service>(ctx.config);
