@@ -2,23 +2,18 @@
 
 #include "common/log.hpp"
 #include "common/payloads.hpp"
+#include "common/socket_code.hpp"
 #include "common/svc.hpp"
 #include "common/topics.hpp"
 #include "workers/alertd/webhook.hpp"
-
-#include <charconv>
 
 namespace pilehub::alertd {
 namespace {
 
 /// The space number of parkingd's subject `<camera>-<n>` (0 when it has none).
 std::int64_t space_of(const std::string& subject) {
-    const auto dash = subject.rfind('-');
-    std::int64_t n = 0;
-    if (dash == std::string::npos)
-        return 0;
-    std::from_chars(subject.data() + dash + 1, subject.data() + subject.size(), n);
-    return n;
+    const auto code = sockets::parse_socket_code(subject);
+    return code ? code->n : 0;
 }
 
 /// A device-level fault set: the words, else the names of the EV bits.
