@@ -128,6 +128,10 @@ std::vector<Decision> Rules::on_traffic(const std::string& dev, bool retained) {
     return set_causes(device_subject(alerts::kOffline, dev, 0), {}, "heard again");
 }
 
+void Rules::set_watch_silence(const std::string& dev, bool watch) {
+    presence(dev).watch_silence = watch;
+}
+
 std::vector<Decision> Rules::tick() {
     const auto now = clock_.now_ms();
     std::vector<Decision> out;
@@ -136,7 +140,7 @@ std::vector<Decision> Rules::tick() {
         std::optional<std::string> why;
         if (!pr.online && now - pr.offline_since >= opts_.offline_after_ms)
             why = fmt::format("offline ({}) for {} s", pr.reason, (now - pr.offline_since) / 1000);
-        else if (pr.online && now - pr.last_seen >= opts_.offline_after_ms)
+        else if (pr.online && pr.watch_silence && now - pr.last_seen >= opts_.silent_after_ms)
             why = fmt::format("silent for {} s", (now - pr.last_seen) / 1000);
         if (!why)
             continue;

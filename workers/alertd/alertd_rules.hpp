@@ -19,10 +19,14 @@ namespace pilehub::alertd {
 
 /// Tunables (config keys `alert.*`, `alertd.*`).
 struct RuleOptions {
-    std::int64_t offline_after_ms = 300'000; ///< offline (or silent) this long: an `offline` alert
-    std::int64_t touch_every_ms = 60'000;    ///< a persisting condition refreshes last_seen at most this often
-    double temp_warn_default_c = 60;         ///< a device's temp_warn_c when its configuration names none
-    double temp_clear_margin_c = 5;          ///< over_temp clears below temp_warn_c minus this (no flapping)
+    std::int64_t offline_after_ms = 300'000; ///< offline by its presence this long: an `offline` alert
+    /// Silent (no live message at all) this long: an `offline` alert too. Longer than offline_after_ms
+    /// by default: an idle pile reports every idle_tele_period_s (300 s), and CONTRACT A.4 calls a
+    /// device offline after 3 telemetry periods of silence.
+    std::int64_t silent_after_ms = 900'000;
+    std::int64_t touch_every_ms = 60'000; ///< a persisting condition refreshes last_seen at most this often
+    double temp_warn_default_c = 60;      ///< a device's temp_warn_c when its configuration names none
+    double temp_clear_margin_c = 5;       ///< over_temp clears below temp_warn_c minus this (no flapping)
 };
 
 /// What an alert is about.
@@ -87,6 +91,8 @@ public:
     std::vector<Decision> on_fault_set(const std::string& dev, std::int64_t n, const std::vector<std::string>& codes);
     /// A temperature reading (`state` or `tele` temp_c) against the device's temp_warn_c.
     std::vector<Decision> on_temperature(const std::string& dev, double temp_c);
+    /// Whether silence counts for `dev` (not for cameras, which send no telemetry: CONTRACT A.5).
+    void set_watch_silence(const std::string& dev, bool watch);
     /// The device's temp_warn_c from its desired configuration (nullopt: the default).
     void set_temp_warn(const std::string& dev, std::optional<double> temp_warn_c);
     /// A lock fault of space `n` of camera `dev` seen raised or cleared by one `source` (`parkingd`:
@@ -97,7 +103,7 @@ public:
     std::vector<Decision> on_stuck_sessions(const std::vector<StuckSession>& stuck);
     /// Every payment order flagged now: new ones raise, the others held before clear.
     std::vector<Decision> on_payment_anomalies(const std::vector<PaymentAnomaly>& flagged);
-    /// The offline check: devices offline or silent for offline_after_ms.
+    /// The offline check: devices offline for offline_after_ms or silent for silent_after_ms.
     std::vector<Decision> tick();
 
     /// Keys currently held (tests).
@@ -116,6 +122,7 @@ private:
         EpochMs offline_since = 0;
         EpochMs last_seen = 0;
         std::string reason;
+        bool watch_silence = true;
     };
     /// Sets the causes of `about`'s key and returns what that does (nothing, or one decision).
     std::vector<Decision> set_causes(const Subject& about, std::set<std::string> causes, const std::string& detail);

@@ -92,6 +92,7 @@ std::optional<std::string> Worker::known(const std::string& dev) {
     unknown_.erase(dev);
     kinds_[dev] = *kind;
     rules_.set_temp_warn(dev, store_.temp_warn(dev));
+    rules_.set_watch_silence(dev, *kind != "camera");
     return kind;
 }
 

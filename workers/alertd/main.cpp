@@ -41,6 +41,7 @@ private:
     static alertd::Options options(const Config& cfg, alertd::webhook::Sender& sender) {
         alertd::Options o;
         o.rules.offline_after_ms = cfg.get_int("alert.offline_after_s") * 1000;
+        o.rules.silent_after_ms = cfg.get_int("alert.silent_after_s") * 1000;
         o.rules.temp_clear_margin_c = static_cast<double>(cfg.get_int("alert.temp_clear_margin_c"));
         o.stuck_session_ms = cfg.get_int("alert.stuck_session_s") * 1000;
         o.tick = std::chrono::milliseconds(cfg.get_int("alertd.tick_ms"));
@@ -75,8 +76,11 @@ int main(int argc, char** argv) {
     spec.name = "alertd";
     spec.add_keys = [](ConfigSchema& s) {
         s.add_int("alert.offline_after_s", 300, 1, 86'400,
-                  "A device offline (its presence or Will) or silent (no message at all) this long raises an "
-                  "`offline` alert (CONTRACT G).");
+                  "A device offline by its presence (its Will, a shutdown) this long raises an `offline` alert "
+                  "(CONTRACT G).");
+        s.add_int("alert.silent_after_s", 900, 1, 86'400,
+                  "A device (not a camera) that sends nothing at all this long raises an `offline` alert too "
+                  "(3 idle telemetry periods of 300 s, CONTRACT A.4).");
         s.add_int("alert.stuck_session_s", 600, 10, 86'400,
                   "A session starting, stopping or suspended, or charging without a report, this long raises a "
                   "`stuck_session` alert.");

@@ -34,6 +34,7 @@ Action only(const std::vector<alertd::Decision>& ds) {
 alertd::RuleOptions quick() {
     alertd::RuleOptions o;
     o.offline_after_ms = 2'000;
+    o.silent_after_ms = 2'000;
     o.touch_every_ms = 1'000;
     return o;
 }
@@ -147,6 +148,12 @@ TEST_CASE("alertd: a silent pile raises offline; retained messages replayed at s
     CHECK(d[0].action == Action::Open);
     CHECK(d[0].detail == "silent for 2 s");
     CHECK(only(r.on_traffic("pile-1", false)) == Action::Resolve);
+    // A camera sends no telemetry: its silence raises nothing (its Will does).
+    r.on_traffic("cam-1", false);
+    r.set_watch_silence("cam-1", false);
+    clock.advance_ms(5'000);
+    for (const auto& cam : r.tick())
+        CHECK(cam.about.device_id != "cam-1");
 }
 
 TEST_CASE("alertd: faults of one socket hold one alert until the last code clears") {
