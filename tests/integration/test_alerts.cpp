@@ -170,12 +170,13 @@ TEST_CASE("alerts: a dropped pile raises one offline alert in time, delivered on
     Receiver receiver;
     test::Inbox inbox;
     auto monitor = test::connect_client(st.broker().client_options("svc.monitor"), {topics::all_alerts()}, &inbox);
-    const std::vector<std::string> sets{"alert.offline_after_s=2", "alert.webhook_url=" + receiver.url(),
-                                        "alert.webhook_retry_first_ms=300", "alertd.tick_ms=100", "log.level=debug"};
+    const std::vector<std::string> sets{
+        "alert.offline_after_s=2",          "alert.silent_after_s=2", "alert.webhook_url=" + receiver.url(),
+        "alert.webhook_retry_first_ms=300", "alertd.tick_ms=100",     "log.level=debug"};
     auto alertd = std::make_unique<Worker>(st, "alertd", sets);
 
     auto pile = std::make_unique<Pile>(st, "al-p1", dev.str("mqtt_password"), 1);
-    std::this_thread::sleep_for(2500ms); // alive (heartbeats) past offline_after_s: nothing raised
+    std::this_thread::sleep_for(2500ms); // alive (heartbeats) past silent_after_s: nothing raised
     CHECK(alerts_of(st, "offline") == 0);
 
     const auto dropped = std::chrono::steady_clock::now();
