@@ -9,37 +9,16 @@
 #include "common/svc.hpp"
 #include "common/topics.hpp"
 #include "tests/support/fake_mqtt.hpp"
-#include "tests/support/registry_seed.hpp"
+#include "tests/unit/alertd/core_file.hpp"
 #include "workers/alertd/alertd_worker.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 using namespace pilehub;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct World {
-    std::string path =
-        (std::filesystem::temp_directory_path() / ("pilehub-alertd-worker-" + std::to_string(::getpid()) + ".db"))
-            .string();
-    std::int64_t station = 0;
-    World() {
-        clean();
-        db::Database core(path);
-        db::migrate(core, db::core_migrations());
-        station = test::register_piles(core, {"pile-1"});
-    }
-    ~World() { clean(); }
-    void clean() const {
-        for (const char* suffix : {"", "-wal", "-shm"})
-            std::filesystem::remove(path + suffix);
-    }
-};
 
 std::int64_t count(db::Database& d, const std::string& sql) {
     db::Statement s(d, sql);
@@ -63,7 +42,7 @@ std::vector<svc::Alert> published(const test::FakeMqtt& mqtt, std::string_view k
 TEST_CASE("alertd worker: a stuck session and a flagged payment order raise alerts at the scan and resolve when the "
           "scan no longer finds them") {
     log::set_level(log::Level::Error);
-    World w;
+    test::CoreFile w("alertd-worker");
     db::Database core(w.path);
     ManualClock clock;
     const auto now = clock.now_ms();
@@ -109,7 +88,7 @@ TEST_CASE("alertd worker: a stuck session and a flagged payment order raise aler
 TEST_CASE("alertd worker: parkingd's lock_fault is recorded once and not published again; alertd's own messages "
           "and unknown devices are ignored; an over-temperature state opens an over_temp alert") {
     log::set_level(log::Level::Error);
-    World w;
+    test::CoreFile w("alertd-worker");
     db::Database core(w.path);
     {
         registry::Store reg(core);

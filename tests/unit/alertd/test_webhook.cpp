@@ -4,14 +4,11 @@
 #include "common/db.hpp"
 #include "common/log.hpp"
 #include "common/svc.hpp"
-#include "tests/support/registry_seed.hpp"
+#include "tests/unit/alertd/core_file.hpp"
 #include "workers/alertd/alertd_store.hpp"
 #include "workers/alertd/webhook.hpp"
 
 #include <doctest/doctest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 using namespace pilehub;
 using namespace std::chrono_literals;
@@ -45,23 +42,6 @@ private:
     std::vector<int> statuses_;
 };
 
-struct TempDb {
-    std::string path =
-        (std::filesystem::temp_directory_path() / ("pilehub-alertd-webhook-" + std::to_string(::getpid()) + ".db"))
-            .string();
-    TempDb() {
-        clean();
-        db::Database core(path);
-        db::migrate(core, db::core_migrations());
-        test::register_piles(core, {"pile-1"});
-    }
-    ~TempDb() { clean(); }
-    void clean() const {
-        for (const char* suffix : {"", "-wal", "-shm"})
-            std::filesystem::remove(path + suffix);
-    }
-};
-
 alertd::Decision offline(EpochMs at) {
     return alertd::Decision{alerts::Action::Open, {"offline", "pile-1", 0, "pile-1"}, "offline (lwt) for 300 s", at};
 }
@@ -85,7 +65,7 @@ TEST_CASE("alertd webhook: the back-off doubles from the first wait and stops at
 TEST_CASE("alertd webhook: an opened alert is queued with it, retried after a 500 with back-off, delivered once "
           "after the 200, signed") {
     log::set_level(log::Level::Error);
-    TempDb t;
+    test::CoreFile t("alertd-webhook");
     db::Database core(t.path);
     ManualClock clock;
     alertd::Store store(core);
