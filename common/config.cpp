@@ -46,8 +46,9 @@ std::string substitute(const std::map<std::string, std::string, std::less<>>& va
 } // namespace
 
 const std::vector<std::string>& known_programs() {
-    static const std::vector<std::string> k{"sessiond",  "autostopd",   "billingd",     "presenced",  "parkingd",
-                                            "recorderd", "pilehub-api", "pilehub-ocpp", "pilehubctl", "pilehub-sim"};
+    static const std::vector<std::string> k{"sessiond",   "autostopd",   "billingd",    "presenced",
+                                            "parkingd",   "recorderd",   "pilehub-api", "pilehub-ocpp",
+                                            "pilehubctl", "pilehub-sim", "alertd"};
     return k;
 }
 
@@ -115,9 +116,9 @@ void Config::set(const ConfigSchema& schema, const std::string& key, const std::
             for (const auto& p : known_programs())
                 if (p == prefix && p != schema.process())
                     return; // another program's key in a shared file
-            // Keys some programs share (the broker's files, the OCPP gateway's endpoints): a program
+            // Keys some programs share (the broker's files, the OCPP gateway's endpoints, alerts): a program
             // that reads none of the group skips them; one that reads the group refuses a typo in it.
-            const bool shared_group = prefix == "broker" || prefix == "ocpp";
+            const bool shared_group = prefix == "broker" || prefix == "ocpp" || prefix == "alert";
             if (shared_group && std::none_of(schema.keys().begin(), schema.keys().end(),
                                              [&](const ConfigKey& c) { return c.name.rfind(prefix + ".", 0) == 0; }))
                 return;

@@ -85,6 +85,7 @@ std::unique_ptr<Router> build_router(Services& s) {
     add_parking_routes(*r, s);
     add_admin_parking_routes(*r, s);
     add_service_routes(*r, s);
+    add_admin_alert_routes(*r, s);
     return r;
 }
 

@@ -39,6 +39,7 @@ void add_admin_money_routes(Router& r, Services& s);
 void add_parking_routes(Router& r, Services& s);
 void add_admin_parking_routes(Router& r, Services& s);
 void add_service_routes(Router& r, Services& s);
+void add_admin_alert_routes(Router& r, Services& s);
 
 /// The `state` filter of parking orders: the occupancy state words (parking::OccupancyState).
 std::vector<std::string> parking_order_states();

@@ -61,7 +61,8 @@ void write_body(json::Writer& w, const SnapshotReply& x) {
 void read_body(json::Object& o, const rapidjson::Value&, Alert& out) {
     read_version(o);
     out.kind = pd::req_word(o, "kind");
-    out.device_id = req_device_id(o, "device_id");
+    if (o.has("device_id"))
+        out.device_id = req_device_id(o, "device_id");
     out.subject = pd::req_text(o, "subject", kMaxSubjectLen);
     const auto state = o.req_str("state", 16);
     if (o.ok() && state != "open" && state != "resolved")
@@ -69,13 +70,25 @@ void read_body(json::Object& o, const rapidjson::Value&, Alert& out) {
     out.open = state == "open";
     out.msg = opt_quote(o, "msg", kMaxAlertMsgLen).value_or("");
     out.at = o.req_int("at", 0, std::numeric_limits<std::int64_t>::max());
+    out.id = o.opt_int("id", 1, std::numeric_limits<std::int64_t>::max()).value_or(0);
+    out.n = o.opt_int("n", 0, 1024).value_or(0);
+    out.severity = o.opt_str("severity", 16).value_or("");
+    if (o.ok() && !out.severity.empty() && out.severity != "critical" && out.severity != "major" &&
+        out.severity != "minor")
+        o.fail("severity", "must be one of critical|major|minor");
 }
 void write_body(json::Writer& w, const Alert& x) {
-    w.field("v", kVersion)
-        .field("kind", x.kind)
-        .field("device_id", x.device_id)
-        .field("subject", x.subject)
-        .field("state", x.open ? "open" : "resolved");
+    w.field("v", kVersion);
+    if (x.id > 0)
+        w.field("id", x.id);
+    w.field("kind", x.kind);
+    if (!x.device_id.empty())
+        w.field("device_id", x.device_id);
+    if (x.n > 0)
+        w.field("n", x.n);
+    w.field("subject", x.subject).field("state", x.open ? "open" : "resolved");
+    if (!x.severity.empty())
+        w.field("severity", x.severity);
     if (!x.msg.empty())
         w.field("msg", x.msg);
     w.field("at", x.at);

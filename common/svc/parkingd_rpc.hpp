@@ -76,13 +76,18 @@ template <> struct Traits<SnapshotReply> {
 /// An alert (CONTRACT G), published not retained on `ph/v1/svc/alert/<kind>`:
 /// `{"v":1,"kind":"lock_fault","device_id":"cam-01","subject":"cam-01-2","state":"open",
 ///   "msg":"the lock jammed","at":1732183200123}`. `state` is `open` or `resolved`.
+/// alertd's alerts (workers/alertd) add `id` (its row in `alerts`), `n` and `severity`, and leave
+/// out `device_id` for an alert that concerns no device (a payment order).
 struct Alert {
     std::string kind;      ///< snake_case word, e.g. `lock_fault`
-    std::string device_id; ///< the device concerned
+    std::string device_id; ///< the device concerned; empty: none (left out)
     std::string subject;   ///< what exactly (a space id, a socket code), ≤ 64 bytes
     bool open = true;      ///< `state`: open or resolved
     std::string msg;       ///< ≤ 512 bytes
     EpochMs at = 0;
+    std::int64_t id = 0;  ///< alertd's alert id; 0: not alertd's (left out)
+    std::int64_t n = 0;   ///< socket, gun or space; 0: the device itself (left out)
+    std::string severity; ///< `critical`, `major` or `minor`; empty: left out
     bool operator==(const Alert&) const = default;
 };
 template <> struct Traits<Alert> {

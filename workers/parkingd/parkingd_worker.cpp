@@ -553,7 +553,8 @@ void Worker::sync(Space& s) {
 }
 
 void Worker::alert(const Space& s, bool open, const std::string& msg) {
-    svc::Alert a{"lock_fault", s.cfg.id.camera, s.cfg.id.str(), open, msg.substr(0, 512), clock_.now_ms()};
+    svc::Alert a{
+        "lock_fault", s.cfg.id.camera, s.cfg.id.str(), open, msg.substr(0, 512), clock_.now_ms(), 0, s.cfg.id.n, ""};
     mqtt_.publish({topics::alert(a.kind), svc::encode(a), 1, false});
     ++counters_.alerts;
     log::warn(log::Ctx{s.cfg.id.camera, {}}, "alert lock_fault {} for space {}: {}", open ? "open" : "resolved",

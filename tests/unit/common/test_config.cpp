@@ -54,6 +54,17 @@ TEST_CASE("config: a shared file's broker.* and ocpp.* keys are skipped by progr
     CHECK_THROWS_AS(Config::load(api, write_file("ocpp.prot = 19090\n"), {}), ConfigError);
 }
 
+TEST_CASE("config: the alert.* keys of a shared file are skipped by every program but alertd, which refuses a typo") {
+    const auto f = write_file("alert.offline_after_s = 120\nalert.webhook_url = https://hooks.example/ph\n");
+    CHECK_NOTHROW(Config::load(schema(), f, {})); // sessiond reads none of them
+    auto alertd = ConfigSchema::common("alertd");
+    alertd.add_int("alert.offline_after_s", 300, 1, 86'400, "test key");
+    alertd.add_string("alert.webhook_url", "", "test key");
+    CHECK(Config::load(alertd, f, {}).get_int("alert.offline_after_s") == 120);
+    CHECK_THROWS_AS(Config::load(alertd, write_file("alert.ofline_after_s = 1\n"), {}), ConfigError);
+    CHECK_NOTHROW(Config::load(schema(), write_file("alertd.tick_ms = 100\n"), {})); // another program's key
+}
+
 TEST_CASE("config: OCPP chargers are given <public url>/<id>; the defaults follow the gateway's ports") {
     auto s = ConfigSchema::common("pilehub-api");
     ocpp_endpoints::add_keys(s);
