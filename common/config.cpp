@@ -46,8 +46,9 @@ std::string substitute(const std::map<std::string, std::string, std::less<>>& va
 } // namespace
 
 const std::vector<std::string>& known_programs() {
-    static const std::vector<std::string> k{"sessiond",  "autostopd",   "billingd",     "presenced",  "parkingd",
-                                            "recorderd", "pilehub-api", "pilehub-ocpp", "pilehubctl", "pilehub-sim"};
+    static const std::vector<std::string> k{"sessiond",   "autostopd",   "billingd",    "presenced",
+                                            "parkingd",   "recorderd",   "pilehub-api", "pilehub-ocpp",
+                                            "pilehubctl", "pilehub-sim", "otad"};
     return k;
 }
 
