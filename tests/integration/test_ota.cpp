@@ -190,6 +190,22 @@ TEST_CASE("ota: a running rollout's token opens the image; a wrong token, anothe
                     w.admin)
               .status == 409);
     CHECK(w.st.post("/api/v1/admin/devices/ota-p1/commands/ota", "{}", w.admin).status == 501);
+
+    // An operator halts it: the pending pile is skipped, the token closes, a second halt is a conflict.
+    const auto halt = fmt::format("/api/v1/admin/rollouts/{}/halt", ro.i64("id"));
+    auto halted = w.st.post(halt, "{}", w.admin);
+    REQUIRE_MESSAGE(halted.status == 200, halted);
+    CHECK(halted.str("state") == "halted");
+    CHECK(w.device_state(w.show(ro.i64("id")), "ota-p1") == "skipped");
+    CHECK(w.st.post(halt, "{}", w.admin).status == 409);
+    CHECK(w.st.get("/api/v1/admin/rollouts", w.admin).size("rollouts") == 1);
+    {
+        auto d = w.st.db();
+        db::Statement(d, "UPDATE rollouts SET token_expires_at = ?2 WHERE id = ?1")
+            .bind_all(ro.i64("id"), std::int64_t{4'000'000'000'000})
+            .run();
+    }
+    CHECK(w.st.get(ro.str("download_path")).status == 403); // halted: closed whatever its expiry
 }
 
 TEST_CASE("ota: a rollout whose piles fail the checksum halts past max_failures and the remaining pile never "
