@@ -191,6 +191,18 @@ TEST_CASE("ota: a running rollout's token opens the image; a wrong token, anothe
               .status == 409);
     CHECK(w.st.post("/api/v1/admin/devices/ota-p1/commands/ota", "{}", w.admin).status == 501);
 
+    // An operator scoped to another station neither sees this rollout nor reaches this station's piles.
+    const auto north = w.st.station(w.admin, "North");
+    const auto scoped = w.st.staff(w.admin, "ota-op", "operator", fmt::format(R"("station_ids":[{}])", north));
+    CHECK(w.st.get(fmt::format("/api/v1/admin/rollouts/{}", ro.i64("id")), scoped).status == 404);
+    CHECK(w.st.get("/api/v1/admin/rollouts", scoped).size("rollouts") == 0);
+    CHECK(w.st.post(fmt::format("/api/v1/admin/firmware/{}/rollouts", fw.i64("id")),
+                    fmt::format(R"({{"station_id":{}}})", w.station), scoped)
+              .status == 404);
+    CHECK(w.st.post(fmt::format("/api/v1/admin/firmware/{}/rollouts", fw.i64("id")), R"({"device_ids":["ota-p1"]})",
+                    scoped)
+              .code() == "unknown_device");
+
     // An operator halts it: the pending pile is skipped, the token closes, a second halt is a conflict.
     const auto halt = fmt::format("/api/v1/admin/rollouts/{}/halt", ro.i64("id"));
     auto halted = w.st.post(halt, "{}", w.admin);
