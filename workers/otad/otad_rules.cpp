@@ -79,6 +79,23 @@ void Rules::remove(std::int64_t rollout_id) {
     rollouts_.erase(rollout_id);
     batch_done_at_.erase(rollout_id);
     std::erase_if(offline_since_, [&](const auto& kv) { return kv.first.first == rollout_id; });
+    std::erase_if(last_send_, [&](const auto& kv) { return kv.first.first == rollout_id; });
+    std::erase_if(acked_, [&](const auto& k) { return k.first == rollout_id; });
+}
+
+void Rules::resend_unanswered(Rollout& r, const ReadinessOf& readiness, Effects& out) {
+    const auto now = clock_.now_ms();
+    for (const auto& d : r.devices) {
+        const auto key = std::make_pair(r.id, d.device_id);
+        if (d.state != DeviceState::Sent || !d.rid || acked_.count(key))
+            continue;
+        const auto last = last_send_.count(key) ? last_send_[key] : d.sent_at.value_or(d.updated_at);
+        if (now - last < opts_.command_exp_s * 1000 || !readiness(d.device_id).online)
+            continue;
+        last_send_[key] = now;
+        out.commands.push_back(Command{r.id, d.device_id, *d.rid, now + opts_.command_exp_s * 1000,
+                                       payloads::CmdOta{r.url, r.version, r.sha256}});
+    }
 }
 
 void Rules::change(const Rollout& r, const RolloutDevice& d, Effects& out) const {
@@ -167,6 +184,7 @@ Effects Rules::on_event(const std::string& device_id, const payloads::EvtOta& e)
                 fail(r, d, e.error.value_or("the device reported the update failed"), out);
                 continue;
             }
+            acked_.insert({r.id, device_id});
             d.progress_pct = e.st == S::Installed ? std::optional<int>(100) : e.progress_pct;
             d.updated_at = now;
             change(r, d, out);
@@ -186,6 +204,7 @@ Effects Rules::on_reply(const std::string& device_id, const std::string& rid, pa
         for (auto& d : r.devices) {
             if (d.device_id != device_id || d.rid != rid || !in_flight(d.state))
                 continue;
+            acked_.insert({r.id, device_id});
             if (refusal(status)) {
                 fail(r, d, fmt::format("cmd/ota {}{}{}", payloads::to_string(status), msg.empty() ? "" : ": ", msg),
                      out);
@@ -275,6 +294,8 @@ void Rules::send_batch(Rollout& r, const ReadinessOf& readiness, Effects& out) {
         d.progress_pct.reset();
         d.error.clear();
         change(r, d, out);
+        last_send_[key] = now;
+        acked_.erase(key);
         out.commands.push_back(Command{r.id, d.device_id, *d.rid, now + opts_.command_exp_s * 1000,
                                        payloads::CmdOta{r.url, r.version, r.sha256}});
         ++sent;
@@ -298,6 +319,7 @@ Effects Rules::tick(const ReadinessOf& readiness) {
         finish_if_done(r, out);
         if (r.state != RolloutState::Running)
             continue;
+        resend_unanswered(r, readiness, out);
         send_batch(r, readiness, out);
         finish_if_done(r, out);
     }

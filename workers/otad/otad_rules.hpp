@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -137,7 +138,9 @@ public:
     /// A firmware version the device reported (presence `fw`, info `firmware`): the new version
     /// means installed.
     Effects on_firmware(const std::string& device_id, const std::string& version);
-    /// Time-outs, halting, completion, and the next batch where its turn has come.
+    /// Time-outs, halting, completion, the next batch where its turn has come, and `cmd/ota` again
+    /// (same rid, fresh exp: CONTRACT A.6) to an online device that has not answered it within
+    /// command_exp_s.
     Effects tick(const ReadinessOf& readiness);
 
 private:
@@ -147,6 +150,7 @@ private:
     void finish_if_done(Rollout& r, Effects& out);
     void change(const Rollout& r, const RolloutDevice& d, Effects& out) const;
     void send_batch(Rollout& r, const ReadinessOf& readiness, Effects& out);
+    void resend_unanswered(Rollout& r, const ReadinessOf& readiness, Effects& out);
     /// Every rollout's effects, then the rollouts that ended are dropped.
     void drop_ended();
 
@@ -155,6 +159,10 @@ private:
     std::map<std::int64_t, Rollout> rollouts_;
     /// When the last batch of a rollout ended (all its devices final): the interval counts from here.
     std::map<std::int64_t, EpochMs> batch_done_at_;
+    /// (rollout, device) sent `cmd/ota` that answered it (`ok`, `accepted`) or reported progress.
+    std::set<std::pair<std::int64_t, std::string>> acked_;
+    /// (rollout, device) → when `cmd/ota` was last sent (resent with the same rid while unanswered).
+    std::map<std::pair<std::int64_t, std::string>, EpochMs> last_send_;
     /// device → the firmware version it last reported (a pending device already on the version is installed).
     std::map<std::string, std::string, std::less<>> firmware_;
     /// (rollout, device) → since when its turn came while it was offline.

@@ -295,3 +295,23 @@ TEST_CASE("otad: a busy reply puts the device back in the queue; a restarted wor
     clock.advance_ms(20'000);
     CHECK(sent_to(again.tick(fleet.fn())) == std::vector<std::string>{"P2"});
 }
+
+TEST_CASE("otad: an unanswered cmd/ota is sent again with the same rid and a fresh exp; an answered one is not") {
+    ManualClock clock;
+    Rules rules(clock, RulesOptions{60, 0});
+    Fleet fleet;
+    rules.add(rollout({"P1", "P2"}, 2, 0, 0, 600));
+    CHECK(sent_to(rules.tick(fleet.fn())) == std::vector<std::string>{"P1", "P2"});
+    rules.on_reply("P2", "ota-7", payloads::ReplyStatus::Ok, "");
+    clock.advance_ms(59'000);
+    CHECK(rules.tick(fleet.fn()).commands.empty());
+    clock.advance_ms(1'000);
+    auto again = rules.tick(fleet.fn());
+    REQUIRE(sent_to(again) == std::vector<std::string>{"P1"}); // P2 answered
+    CHECK(again.commands[0].rid == "ota-7");
+    CHECK(again.commands[0].exp == clock.now_ms() + 60'000);
+    CHECK(again.devices.empty()); // no state change: the time-out still counts from the first send
+    fleet.r["P1"] = Readiness{false, false};
+    clock.advance_ms(60'000);
+    CHECK(rules.tick(fleet.fn()).commands.empty()); // offline: it waits for the device
+}
