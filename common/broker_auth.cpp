@@ -14,7 +14,7 @@ namespace pilehub::broker {
 const std::vector<std::string>& service_users() {
     static const std::vector<std::string> k{"svc.sessiond",   "svc.autostopd", "svc.billingd",    "svc.presenced",
                                             "svc.parkingd",   "svc.recorderd", "svc.pilehub-api", "svc.pilehub-ocpp",
-                                            "svc.pilehubctl", "svc.monitor",   "svc.alertd"};
+                                            "svc.pilehubctl", "svc.monitor",   "svc.alertd",      "svc.otad"};
     return k;
 }
 

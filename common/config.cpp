@@ -48,7 +48,7 @@ std::string substitute(const std::map<std::string, std::string, std::less<>>& va
 const std::vector<std::string>& known_programs() {
     static const std::vector<std::string> k{"sessiond",   "autostopd",   "billingd",    "presenced",
                                             "parkingd",   "recorderd",   "pilehub-api", "pilehub-ocpp",
-                                            "pilehubctl", "pilehub-sim", "alertd"};
+                                            "pilehubctl", "pilehub-sim", "alertd",      "otad"};
     return k;
 }
 

@@ -277,10 +277,35 @@ void ChargePoint::on_call(const Call& c) {
         return stop_transaction(c, p);
     if (c.action == "DataTransfer")
         return answer(c, R"({"status":"UnknownVendorId"})");
-    // FirmwareStatusNotification, DiagnosticsStatusNotification: logged (the OTA events of issue 14
-    // will carry the firmware status onto the bus).
     log::info(log::Ctx{id_, {}}, "{} {}", c.action, member_str(p, "status"));
+    if (c.action == "FirmwareStatusNotification")
+        firmware_status(member_str(p, "status"));
+    // DiagnosticsStatusNotification: logged only.
     answer(c, "{}");
+}
+
+void ChargePoint::firmware_status(std::string_view status) {
+    // OCPP 1.6 FirmwareStatus → evt/ota; the version is the one of the last UpdateFirmware sent
+    // (the notification carries none). Idle, or a status without an update of ours, says nothing.
+    using O = payloads::OtaStatus;
+    std::optional<O> st;
+    std::optional<std::string> error;
+    if (status == "Downloading")
+        st = O::Downloading;
+    else if (status == "Downloaded")
+        st = O::Downloaded;
+    else if (status == "Installing")
+        st = O::Installing;
+    else if (status == "Installed")
+        st = O::Installed;
+    else if (status == "DownloadFailed" || status == "InstallationFailed")
+        st = O::Failed, error = status == "DownloadFailed" ? "download failed" : "installation failed";
+    if (!st || ota_version_.empty())
+        return;
+    payloads::Message<payloads::EvtOta> m;
+    m.env = event_env(fmt::format("ota-{}-{}", boot_, seq_ + 1));
+    m.data = payloads::EvtOta{ota_version_, *st, std::nullopt, error};
+    publish(topics::evt(id_, "ota"), m, false);
 }
 
 void ChargePoint::boot_notification(const Call& c, const rapidjson::Value& p) {
@@ -736,6 +761,7 @@ void ChargePoint::on_command(const std::string& name, const mqtt::Message& m) {
         if (!c)
             return invalid(c.error());
         w.begin_object().field("location", c->data.url).field("retrieveDate", now_text(clock_.now_ms())).end_object();
+        ota_version_ = c->data.version; // FirmwareStatusNotification names no version
         return call("UpdateFirmware", w.str(), pending);
     }
     command_done(pending, RS::Unsupported, PErr::Unsupported, fmt::format("{} has no OCPP 1.6 equivalent", name));

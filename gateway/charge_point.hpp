@@ -99,6 +99,8 @@ private:
 
     // charger → platform
     void on_call(const Call& c);
+    /// FirmwareStatusNotification: the status as `evt/ota` for the last UpdateFirmware sent.
+    void firmware_status(std::string_view status);
     void boot_notification(const Call& c, const rapidjson::Value& p);
     void status_notification(const Call& c, const rapidjson::Value& p);
     void authorize(const Call& c, const rapidjson::Value& p);
@@ -132,6 +134,7 @@ private:
 
     std::string id_;
     int guns_count_;
+    std::string ota_version_; ///< the version of the last UpdateFirmware sent (for evt/ota)
     std::int64_t boot_;
     GatewayStore& store_;
     const Clock& clock_;

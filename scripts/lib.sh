@@ -13,7 +13,7 @@ RUN_DIR="$DATA_DIR/run"
 LOG_DIR="$DATA_DIR/log"
 CONF="$DATA_DIR/pilehub.conf"
 # Daemons in start order; those not built yet are skipped.
-DAEMONS=(presenced recorderd billingd sessiond autostopd parkingd pilehub-api pilehub-ocpp alertd)
+DAEMONS=(presenced recorderd billingd sessiond autostopd parkingd pilehub-api pilehub-ocpp alertd otad)
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

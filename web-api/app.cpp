@@ -86,6 +86,7 @@ std::unique_ptr<Router> build_router(Services& s) {
     add_admin_parking_routes(*r, s);
     add_service_routes(*r, s);
     add_admin_alert_routes(*r, s);
+    add_admin_ota_routes(*r, s);
     return r;
 }
 

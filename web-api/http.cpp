@@ -463,6 +463,8 @@ Response Router::dispatch(const Route& route, const httplib::Request& raw, const
         params[route.path_params[i].name] = raw.matches[i + 1].str();
     Request req(raw, std::move(params), ip);
     req.method = route.method;
+    if (raw.body.size() > route.raw_body_max.value_or(max_body_bytes_))
+        return Response::json(error_body(ErrorCode::InvalidRequest, "the body is too large"), 413);
     try {
         if (route.access != Access::Public) {
             auto h = req.header("Authorization");
@@ -563,7 +565,17 @@ Response Router::dispatch(const Route& route, const httplib::Request& raw, const
 
 void Router::install(httplib::Server& server, const ServerOptions& o) {
     server.set_tcp_nodelay(true);
-    server.set_payload_max_length(o.max_body_bytes);
+    // The server reads bodies up to the largest bound of any route; a request declaring more than
+    // the common bound is refused before its body is read unless its path is one of the larger routes.
+    max_body_bytes_ = o.max_body_bytes;
+    std::size_t largest = o.max_body_bytes;
+    std::vector<std::regex> large;
+    for (const auto& route : routes_)
+        if (route.raw_body_max && *route.raw_body_max > o.max_body_bytes) {
+            largest = std::max(largest, *route.raw_body_max);
+            large.emplace_back(route_regex(route));
+        }
+    server.set_payload_max_length(largest);
     server.set_read_timeout(o.read_timeout_s, 0);
     server.set_write_timeout(o.write_timeout_s, 0);
     server.set_keep_alive_max_count(o.keep_alive_max);
@@ -572,10 +584,21 @@ void Router::install(httplib::Server& server, const ServerOptions& o) {
     server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
 
     const auto trusted = o.trusted_proxies;
-    server.set_pre_routing_handler([trusted](const httplib::Request& raw, httplib::Response&) {
+    const auto common_max = o.max_body_bytes;
+    server.set_pre_routing_handler([trusted, common_max, large](const httplib::Request& raw, httplib::Response& res) {
         t_started_ms = monotonic_ms();
         t_who.clear();
         t_client = client_address(raw.remote_addr, forwarded_for(raw), trusted);
+        if (!large.empty() && raw.has_header("Content-Length")) {
+            const auto declared = raw.get_header_value<std::uint64_t>("Content-Length");
+            if (declared > common_max && std::none_of(large.begin(), large.end(), [&](const std::regex& re) {
+                    return std::regex_match(raw.path, re);
+                })) {
+                write_error(res, ErrorCode::InvalidRequest, "the body is too large");
+                res.status = 413;
+                return httplib::Server::HandlerResponse::Handled;
+            }
+        }
         return httplib::Server::HandlerResponse::Unhandled;
     });
     server.set_logger([](const httplib::Request& req, const httplib::Response& res) {

@@ -178,6 +178,9 @@ struct Route {
     /// A money-moving operator route (CONTRACT F.3): an `Idempotency-Key` header is required, and the
     /// same key again (same operator, same request) replays the first successful answer.
     bool money = false;
+    /// A raw (non-JSON) body bounded by this many bytes instead of the server's max_body_bytes (a
+    /// firmware image); the handler reads it with Request::body_text().
+    std::optional<std::size_t> raw_body_max;
     Handler handler;
 
     /// Starts a public route; the builder calls below fill in the rest.
@@ -224,6 +227,11 @@ struct Route {
     /// Marks a money-moving operator route (see `money`).
     Route& moves_money() {
         money = true;
+        return *this;
+    }
+    /// Takes a raw body of up to `max_bytes` (see `raw_body_max`).
+    Route& raw_body(std::size_t max_bytes) {
+        raw_body_max = max_bytes;
         return *this;
     }
     Route& refuses(std::vector<ErrorCode> codes) {
@@ -309,6 +317,7 @@ private:
     Authenticator auth_;
     AuditSink audit_;
     IdempotencySink idempotency_;
+    std::size_t max_body_bytes_ = 1 << 20; ///< ServerOptions::max_body_bytes, for routes without raw_body_max
     std::vector<Route> routes_;
     std::vector<std::pair<std::string, std::string>> registered_;
 };

@@ -178,6 +178,12 @@ std::string openapi_document(const std::vector<Route>& routes, const std::string
                     w.end_array();
                 }
                 w.end_object().end_object().end_object().end_object();
+            } else if (r->raw_body_max) {
+                w.key("requestBody").begin_object().field("required", true);
+                w.key("content").begin_object().key("application/octet-stream").begin_object().key("schema");
+                w.begin_object().field("type", "string").field("format", "binary");
+                w.field("maxLength", static_cast<std::int64_t>(*r->raw_body_max));
+                w.end_object().end_object().end_object().end_object();
             }
             // Responses: success, then every error status with the codes it may carry.
             std::map<int, std::set<std::string>> errors;

@@ -602,7 +602,8 @@ void add_admin_device_routes(Router& r, Services& s) {
               "A remote command through sessiond, answered with the device's reply: e-bike piles query_port, "
               "query_device, reboot, set_time; EV chargers reset {type}, unlock {n}, set_availability {n, "
               "operative}, set_tariff {elec_e4, service_e4, text?}, set_time; cameras reboot, set_time (a space's lock "
-              "and snapshot: POST /admin/spaces/{id}/lock and /snapshot; ota is unsupported for now)")
+              "and snapshot: POST /admin/spaces/{id}/lock and /snapshot; ota goes through rollouts: POST "
+              "/admin/firmware/{id}/rollouts)")
               .admin("devices.command")
               .param(key_param("id", "Device id."))
               .param(key_param("name", "Command name."))
@@ -624,6 +625,9 @@ void add_admin_device_routes(Router& r, Services& s) {
                   auto allowed = kAllowed.find(kind);
                   if (allowed == kAllowed.end() || !allowed->second.count(name))
                       fail(ErrorCode::Unsupported, fmt::format("a {} has no remote command {}", kind, name));
+                  if (name == "ota")
+                      fail(ErrorCode::Unsupported, "firmware goes to devices through rollouts: POST "
+                                                   "/api/v1/admin/firmware/{id}/rollouts {device_ids: [...]}");
                   const auto command = svc::parse_device_command_name(name);
                   if (!command)
                       fail(ErrorCode::Unsupported, fmt::format("sessiond does not relay the command {} yet", name));

@@ -40,6 +40,7 @@ void add_parking_routes(Router& r, Services& s);
 void add_admin_parking_routes(Router& r, Services& s);
 void add_service_routes(Router& r, Services& s);
 void add_admin_alert_routes(Router& r, Services& s);
+void add_admin_ota_routes(Router& r, Services& s);
 
 /// The `state` filter of parking orders: the occupancy state words (parking::OccupancyState).
 std::vector<std::string> parking_order_states();

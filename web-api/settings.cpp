@@ -20,6 +20,8 @@ void add_keys(ConfigSchema& s) {
               "How long a station's free/total socket counts serve rider station lists (nearby); an operator's "
               "change forgets them at once; 0 counts on every request.");
     s.add_int("pilehub-api.max_body_bytes", 1 << 20, 1024, 64 << 20, "Largest request body accepted.");
+    s.add_int("pilehub-api.firmware_max_bytes", 64 << 20, 1024, 1024 << 20,
+              "Largest firmware image accepted by POST /admin/firmware (kept under <data_dir>/firmware/).");
     s.add_int("pilehub-api.read_timeout_s", 10, 1, 300, "Time-out reading a request.");
     s.add_int("pilehub-api.write_timeout_s", 10, 1, 300, "Time-out writing a response.");
     s.add_string(
@@ -113,6 +115,7 @@ Settings Settings::from(const Config& cfg) {
     s.threads = cfg.get_int32("pilehub-api.threads");
     s.station_counts_ttl_ms = cfg.get_int("pilehub-api.station_counts_ttl_ms");
     s.max_body_bytes = cfg.get_int("pilehub-api.max_body_bytes");
+    s.firmware_max_bytes = cfg.get_int("pilehub-api.firmware_max_bytes");
     s.read_timeout_s = cfg.get_int32("pilehub-api.read_timeout_s");
     s.write_timeout_s = cfg.get_int32("pilehub-api.write_timeout_s");
     s.dev_mode = cfg.get_bool("dev_mode");

@@ -29,6 +29,7 @@ struct Settings {
     int http_port = 18080;
     int threads = 8;
     std::int64_t max_body_bytes = 1 << 20;
+    std::int64_t firmware_max_bytes = 64 << 20; ///< largest firmware image accepted (POST /admin/firmware)
     int read_timeout_s = 10;
     int write_timeout_s = 10;
     bool dev_mode = false;

@@ -40,6 +40,8 @@ template <> inline constexpr std::array<std::string_view, 3> kNames<DeviceKind>{
 template <> inline constexpr std::array<std::string_view, 3> kNames<LimitKind>{"time", "energy", "full"};
 template <> inline constexpr std::array<std::string_view, 2> kNames<Decision>{"accept", "reject"};
 template <> inline constexpr std::array<std::string_view, 2> kNames<RebootWhen>{"now", "when_idle"};
+template <> inline constexpr std::array<std::string_view, 5> kNames<OtaStatus>{
+    "downloading", "downloaded", "installing", "installed", "failed"};
 template <> inline constexpr std::array<std::string_view, 6> kNames<EbikeSocketStatus>{
     "idle", "starting", "charging", "full_wait", "fault", "disabled"};
 template <> inline constexpr std::array<std::string_view, 12> kNames<EbikeStopReason>{
@@ -152,6 +154,7 @@ PILEHUB_DATA_CODEC(AuthorizeReply)
 PILEHUB_DATA_CODEC(CmdReboot)
 PILEHUB_DATA_CODEC(CmdSetTime)
 PILEHUB_DATA_CODEC(CmdOta)
+PILEHUB_DATA_CODEC(EvtOta)
 PILEHUB_DATA_CODEC(EbikeConnState)
 PILEHUB_DATA_CODEC(EbikeSocketTele)
 PILEHUB_DATA_CODEC(EbikeTele)

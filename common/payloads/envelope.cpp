@@ -27,7 +27,7 @@ bool has_control(std::string_view s) {
 
 } // namespace
 
-std::optional<std::string> opt_token(json::Object &o, std::string_view key, std::size_t max_len, bool alnum_only) {
+std::optional<std::string> opt_token(json::Object& o, std::string_view key, std::size_t max_len, bool alnum_only) {
     auto s = o.opt_str(key, max_len);
     if (!s)
         return std::nullopt;
@@ -42,7 +42,7 @@ std::optional<std::string> opt_token(json::Object &o, std::string_view key, std:
     return s;
 }
 
-std::string req_token(json::Object &o, std::string_view key, std::size_t max_len, bool alnum_only) {
+std::string req_token(json::Object& o, std::string_view key, std::size_t max_len, bool alnum_only) {
     if (!o.has(key)) {
         if (o.present())
             o.fail(key, "is required");
@@ -51,7 +51,7 @@ std::string req_token(json::Object &o, std::string_view key, std::size_t max_len
     return opt_token(o, key, max_len, alnum_only).value_or(std::string());
 }
 
-std::optional<std::string> opt_text(json::Object &o, std::string_view key, std::size_t max_len) {
+std::optional<std::string> opt_text(json::Object& o, std::string_view key, std::size_t max_len) {
     auto s = o.opt_str(key, max_len);
     if (!s)
         return std::nullopt;
@@ -62,7 +62,7 @@ std::optional<std::string> opt_text(json::Object &o, std::string_view key, std::
     return s;
 }
 
-std::string req_text(json::Object &o, std::string_view key, std::size_t max_len) {
+std::string req_text(json::Object& o, std::string_view key, std::size_t max_len) {
     if (!o.has(key)) {
         if (o.present())
             o.fail(key, "is required");
@@ -71,7 +71,7 @@ std::string req_text(json::Object &o, std::string_view key, std::size_t max_len)
     return opt_text(o, key, max_len).value_or(std::string());
 }
 
-std::optional<std::string> opt_word(json::Object &o, std::string_view key) {
+std::optional<std::string> opt_word(json::Object& o, std::string_view key) {
     auto s = o.opt_str(key, kMaxWordLen);
     if (!s)
         return std::nullopt;
@@ -85,7 +85,7 @@ std::optional<std::string> opt_word(json::Object &o, std::string_view key) {
     return s;
 }
 
-std::string req_word(json::Object &o, std::string_view key) {
+std::string req_word(json::Object& o, std::string_view key) {
     if (!o.has(key)) {
         if (o.present())
             o.fail(key, "is required");
@@ -94,7 +94,7 @@ std::string req_word(json::Object &o, std::string_view key) {
     return opt_word(o, key).value_or(std::string());
 }
 
-std::vector<std::string> opt_words(json::Object &o, std::string_view key, std::size_t max_items) {
+std::vector<std::string> opt_words(json::Object& o, std::string_view key, std::size_t max_items) {
     std::vector<std::string> out;
     auto a = o.opt_arr(key, max_items);
     for (std::size_t i = 0; i < a.size() && o.ok(); ++i) {
@@ -113,7 +113,7 @@ std::vector<std::string> opt_words(json::Object &o, std::string_view key, std::s
     return out;
 }
 
-std::optional<std::string> opt_url(json::Object &o, std::string_view key) {
+std::optional<std::string> opt_url(json::Object& o, std::string_view key) {
     auto s = o.opt_str(key, kMaxUrlLen);
     if (!s)
         return std::nullopt;
@@ -125,7 +125,7 @@ std::optional<std::string> opt_url(json::Object &o, std::string_view key) {
     return s;
 }
 
-std::string req_url(json::Object &o, std::string_view key) {
+std::string req_url(json::Object& o, std::string_view key) {
     if (!o.has(key)) {
         if (o.present())
             o.fail(key, "is required");
@@ -134,29 +134,29 @@ std::string req_url(json::Object &o, std::string_view key) {
     return opt_url(o, key).value_or(std::string());
 }
 
-EpochMs req_ts(json::Object &o, std::string_view key) {
+EpochMs req_ts(json::Object& o, std::string_view key) {
     return o.req_int(key, 0, kMaxEpochMs);
 }
-std::optional<EpochMs> opt_ts(json::Object &o, std::string_view key) {
+std::optional<EpochMs> opt_ts(json::Object& o, std::string_view key) {
     return o.opt_int(key, 0, kMaxEpochMs);
 }
 
-int req_n(json::Object &o, std::string_view key, int lo, int hi) {
+int req_n(json::Object& o, std::string_view key, int lo, int hi) {
     return static_cast<int>(o.req_int(key, lo, hi));
 }
 
-std::optional<int> opt_small(json::Object &o, std::string_view key, int lo, int hi) {
+std::optional<int> opt_small(json::Object& o, std::string_view key, int lo, int hi) {
     auto v = o.opt_int(key, lo, hi);
     if (!v)
         return std::nullopt;
     return static_cast<int>(*v);
 }
 
-std::uint32_t opt_bits(json::Object &o, std::string_view key) {
+std::uint32_t opt_bits(json::Object& o, std::string_view key) {
     return static_cast<std::uint32_t>(o.opt_int(key, 0, 0xFFFF'FFFFLL).value_or(0));
 }
 
-std::optional<ErrorCode> opt_code(json::Object &o, std::string_view key) {
+std::optional<ErrorCode> opt_code(json::Object& o, std::string_view key) {
     auto s = o.opt_str(key, 64);
     if (!s)
         return std::nullopt;
@@ -166,14 +166,14 @@ std::optional<ErrorCode> opt_code(json::Object &o, std::string_view key) {
     return c;
 }
 
-void write_words(json::Writer &w, std::string_view key, const std::vector<std::string> &words) {
+void write_words(json::Writer& w, std::string_view key, const std::vector<std::string>& words) {
     w.key(key).begin_array();
-    for (const auto &s : words)
+    for (const auto& s : words)
         w.value(std::string_view(s));
     w.end_array();
 }
 
-void read_envelope(json::Object &root, Flow flow, Envelope &e) {
+void read_envelope(json::Object& root, Flow flow, Envelope& e) {
     if (!root.ok())
         return;
     if (!root.has("v")) {
@@ -198,7 +198,7 @@ void read_envelope(json::Object &root, Flow flow, Envelope &e) {
     e.exp = flow == Flow::Command ? std::optional(req_ts(root, "exp")) : opt_ts(root, "exp");
 }
 
-void write_envelope(json::Writer &w, const Envelope &e) {
+void write_envelope(json::Writer& w, const Envelope& e) {
     w.field("v", e.v).field("ts", e.ts).field("boot", e.boot).field("seq", e.seq);
     w.opt_field("id", e.id).opt_field("rid", e.rid).opt_field("exp", e.exp);
 }
@@ -206,9 +206,9 @@ void write_envelope(json::Writer &w, const Envelope &e) {
 namespace {
 
 // Iterative, so a hostile nesting depth cannot overflow the stack before it is refused.
-bool depth_at_most(const rapidjson::Value &root, int limit) {
+bool depth_at_most(const rapidjson::Value& root, int limit) {
     struct Frame {
-        const rapidjson::Value *v;
+        const rapidjson::Value* v;
         int depth;
     };
     std::vector<Frame> stack{{&root, 1}};
@@ -229,11 +229,11 @@ bool depth_at_most(const rapidjson::Value &root, int limit) {
 
 } // namespace
 
-void read_raw(json::Object &root, RawData &out) {
+void read_raw(json::Object& root, RawData& out) {
     auto d = root.req_obj("data");
     if (!d.present())
         return;
-    const auto *v = root.raw("data");
+    const auto* v = root.raw("data");
     if (!v)
         return;
     if (!depth_at_most(*v, kMaxRawDepth)) {
@@ -245,7 +245,7 @@ void read_raw(json::Object &root, RawData &out) {
     out.json = w.str();
 }
 
-void write_raw(json::Writer &w, const RawData &v) {
+void write_raw(json::Writer& w, const RawData& v) {
     w.key("data");
     auto doc = json::parse(v.json);
     if (doc && doc.value().IsObject() && depth_at_most(doc.value(), kMaxRawDepth))
@@ -289,6 +289,9 @@ std::string_view to_string(Decision d) {
 std::string_view to_string(RebootWhen w) {
     return detail::enum_name(w);
 }
+std::string_view to_string(OtaStatus s) {
+    return detail::enum_name(s);
+}
 std::string_view to_string(EbikeSocketStatus s) {
     return detail::enum_name(s);
 }
@@ -328,6 +331,7 @@ template std::optional<DeviceKind> parse_enum<DeviceKind>(std::string_view);
 template std::optional<LimitKind> parse_enum<LimitKind>(std::string_view);
 template std::optional<Decision> parse_enum<Decision>(std::string_view);
 template std::optional<RebootWhen> parse_enum<RebootWhen>(std::string_view);
+template std::optional<OtaStatus> parse_enum<OtaStatus>(std::string_view);
 template std::optional<EbikeSocketStatus> parse_enum<EbikeSocketStatus>(std::string_view);
 template std::optional<EbikeStopReason> parse_enum<EbikeStopReason>(std::string_view);
 template std::optional<CfgStatus> parse_enum<CfgStatus>(std::string_view);

@@ -38,7 +38,7 @@ const std::vector<PayloadCodec>& payload_codecs() {
     static const std::vector<PayloadCodec> k = [] {
         std::vector<PayloadCodec> v{{"presence", Flow::Status, "presence", &recode_presence, &presence_round_trips}};
         for (auto& e : entries<RawData, Reply<Empty>, DeviceInfo, DeviceState, Reply<AuthorizeReply>, CmdReboot,
-                               CmdSetTime, CmdOta>())
+                               CmdSetTime, CmdOta, EvtOta>())
             v.push_back(e);
         for (auto& e : entries<EbikeConnState, EbikeTele, EbikeCardSwipe, EbikeSessionStarted, EbikeSessionStopped,
                                EbikeFault, EbikeAuthorize, EbikeSessionRecord, EbikeStartPort, EbikeStopPort,
@@ -86,6 +86,7 @@ constexpr std::array kNamedLeaves{
     NamedLeaf{E, Leaf::Evt, "session_started", "ebike_evt_session_started"},
     NamedLeaf{E, Leaf::Evt, "session_stopped", "ebike_evt_session_stopped"},
     NamedLeaf{E, Leaf::Evt, "fault", "ebike_evt_fault"},
+    NamedLeaf{E, Leaf::Evt, "ota", "evt_ota"},
     NamedLeaf{E, Leaf::Req, "authorize", "ebike_req_authorize"},
     NamedLeaf{E, Leaf::Req, "session_record", "ebike_req_session_record"},
     NamedLeaf{E, Leaf::ReqReply, "authorize", "req_reply_authorize"},
@@ -110,6 +111,7 @@ constexpr std::array kNamedLeaves{
     NamedLeaf{V, Leaf::Evt, "session_started", "ev_evt_session_started"},
     NamedLeaf{V, Leaf::Evt, "session_stopped", "ev_evt_session_stopped"},
     NamedLeaf{V, Leaf::Evt, "fault", "ev_evt_fault"},
+    NamedLeaf{V, Leaf::Evt, "ota", "evt_ota"},
     NamedLeaf{V, Leaf::Req, "authorize", "ev_req_authorize"},
     NamedLeaf{V, Leaf::Req, "start_session", "ev_req_start_session"},
     NamedLeaf{V, Leaf::Req, "session_record", "ev_req_session_record"},
@@ -136,6 +138,7 @@ constexpr std::array kNamedLeaves{
     NamedLeaf{C, Leaf::Evt, "plate", "camera_evt_plate"},
     NamedLeaf{C, Leaf::Evt, "space", "camera_evt_space"},
     NamedLeaf{C, Leaf::Evt, "lock", "camera_evt_lock"},
+    NamedLeaf{C, Leaf::Evt, "ota", "evt_ota"},
     NamedLeaf{C, Leaf::Cmd, "lock", "camera_cmd_lock"},
     NamedLeaf{C, Leaf::Cmd, "snapshot", "camera_cmd_snapshot"},
     NamedLeaf{C, Leaf::Cmd, "reboot", "cmd_reboot"},

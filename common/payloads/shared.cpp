@@ -5,10 +5,10 @@
 namespace pilehub::payloads {
 namespace detail {
 
-void read_data(json::Object &, Empty &) {}
-void write_data(json::Writer &, const Empty &) {}
+void read_data(json::Object&, Empty&) {}
+void write_data(json::Writer&, const Empty&) {}
 
-void read_data(json::Object &d, DeviceInfo &out) {
+void read_data(json::Object& d, DeviceInfo& out) {
     out.kind = req_enum<DeviceKind>(d, "kind");
     out.model = req_text(d, "model");
     out.firmware = req_text(d, "firmware");
@@ -29,14 +29,14 @@ void read_data(json::Object &d, DeviceInfo &out) {
         d.fail("space_count", "is required for a camera");
 }
 
-void write_data(json::Writer &w, const DeviceInfo &v) {
+void write_data(json::Writer& w, const DeviceInfo& v) {
     w.field("kind", enum_name(v.kind)).field("model", v.model).field("firmware", v.firmware);
     w.opt_field("vendor", v.vendor).opt_field("serial", v.serial).opt_field("hardware", v.hardware);
     w.opt_field("socket_count", v.socket_count).opt_field("gun_count", v.gun_count);
     w.opt_field("space_count", v.space_count).opt_field("max_power_w", v.max_power_w);
 }
 
-void read_data(json::Object &d, DeviceState &out) {
+void read_data(json::Object& d, DeviceState& out) {
     out.fault_bits = opt_bits(d, "fault_bits");
     out.faults = opt_words(d, "faults");
     out.temp_c = d.opt_num("temp_c", kMinTempC, kMaxTempC);
@@ -44,13 +44,13 @@ void read_data(json::Object &d, DeviceState &out) {
     out.rssi_dbm = opt_small(d, "rssi_dbm", -150, 0);
 }
 
-void write_data(json::Writer &w, const DeviceState &v) {
+void write_data(json::Writer& w, const DeviceState& v) {
     w.field("fault_bits", v.fault_bits);
     write_words(w, "faults", v.faults);
     w.opt_field("temp_c", v.temp_c).opt_field("total_power_w", v.total_power_w).opt_field("rssi_dbm", v.rssi_dbm);
 }
 
-void read_data(json::Object &d, ChargeLimit &out) {
+void read_data(json::Object& d, ChargeLimit& out) {
     out.kind = req_enum<LimitKind>(d, "kind");
     out.minutes = d.opt_int("minutes", 1, 2880);
     out.wh = d.opt_int("wh", 1, 1'000'000);
@@ -78,11 +78,11 @@ void read_data(json::Object &d, ChargeLimit &out) {
     }
 }
 
-void write_data(json::Writer &w, const ChargeLimit &v) {
+void write_data(json::Writer& w, const ChargeLimit& v) {
     w.field("kind", enum_name(v.kind)).opt_field("minutes", v.minutes).opt_field("wh", v.wh);
 }
 
-void read_data(json::Object &d, AuthorizeReply &out) {
+void read_data(json::Object& d, AuthorizeReply& out) {
     out.decision = req_enum<Decision>(d, "decision");
     out.reason = opt_code(d, "reason");
     out.balance_fen = d.opt_int("balance_fen", -kMaxFen, kMaxFen);
@@ -95,7 +95,7 @@ void read_data(json::Object &d, AuthorizeReply &out) {
     }
 }
 
-void write_data(json::Writer &w, const AuthorizeReply &v) {
+void write_data(json::Writer& w, const AuthorizeReply& v) {
     w.field("decision", enum_name(v.decision));
     if (v.reason)
         w.field("reason", to_string(*v.reason));
@@ -104,21 +104,21 @@ void write_data(json::Writer &w, const AuthorizeReply &v) {
         write_obj(w, "limit", *v.limit);
 }
 
-void read_data(json::Object &d, CmdReboot &out) {
+void read_data(json::Object& d, CmdReboot& out) {
     out.when = opt_enum<RebootWhen>(d, "when").value_or(RebootWhen::Now);
 }
-void write_data(json::Writer &w, const CmdReboot &v) {
+void write_data(json::Writer& w, const CmdReboot& v) {
     w.field("when", enum_name(v.when));
 }
 
-void read_data(json::Object &d, CmdSetTime &out) {
+void read_data(json::Object& d, CmdSetTime& out) {
     out.epoch_ms = req_ts(d, "epoch_ms");
 }
-void write_data(json::Writer &w, const CmdSetTime &v) {
+void write_data(json::Writer& w, const CmdSetTime& v) {
     w.field("epoch_ms", v.epoch_ms);
 }
 
-void read_data(json::Object &d, CmdOta &out) {
+void read_data(json::Object& d, CmdOta& out) {
     out.url = req_url(d, "url");
     out.version = req_text(d, "version");
     out.sha256 = d.req_str("sha256", 64);
@@ -131,8 +131,20 @@ void read_data(json::Object &d, CmdOta &out) {
         d.fail("sha256", "must be 64 hexadecimal digits");
 }
 
-void write_data(json::Writer &w, const CmdOta &v) {
+void write_data(json::Writer& w, const CmdOta& v) {
     w.field("url", v.url).field("version", v.version).field("sha256", v.sha256);
+}
+
+void read_data(json::Object& d, EvtOta& out) {
+    out.version = req_text(d, "version");
+    out.st = req_enum<OtaStatus>(d, "st");
+    out.progress_pct = opt_small(d, "progress_pct", 0, 100);
+    out.error = opt_text(d, "error", kMaxMsgLen);
+}
+
+void write_data(json::Writer& w, const EvtOta& v) {
+    w.field("version", v.version).field("st", enum_name(v.st));
+    w.opt_field("progress_pct", v.progress_pct).opt_field("error", v.error);
 }
 
 } // namespace detail
@@ -160,7 +172,7 @@ Result<Presence> decode_presence(std::string_view text) {
     return Result<Presence>(std::move(p));
 }
 
-std::string encode_presence(const Presence &p) {
+std::string encode_presence(const Presence& p) {
     json::Writer w;
     w.begin_object();
     w.field("v", p.v).field("online", p.online).field("boot", p.boot);
@@ -178,3 +190,4 @@ PILEHUB_INSTANTIATE_PAYLOAD(pilehub::payloads::Reply<pilehub::payloads::Authoriz
 PILEHUB_INSTANTIATE_PAYLOAD(pilehub::payloads::CmdReboot)
 PILEHUB_INSTANTIATE_PAYLOAD(pilehub::payloads::CmdSetTime)
 PILEHUB_INSTANTIATE_PAYLOAD(pilehub::payloads::CmdOta)
+PILEHUB_INSTANTIATE_PAYLOAD(pilehub::payloads::EvtOta)

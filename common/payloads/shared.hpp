@@ -123,6 +123,21 @@ struct CmdOta {
     bool operator==(const CmdOta&) const = default;
 };
 
+/// `evt/ota` `st`: where a firmware update stands on the device.
+enum class OtaStatus { Downloading, Downloaded, Installing, Installed, Failed };
+std::string_view to_string(OtaStatus s);
+
+/// `evt/ota` data `{version, st, progress_pct, error}` (schema `evt_ota`), every device kind: the
+/// progress of the update to `version` that a `cmd/ota` started. `progress_pct` 0..100; `error`
+/// (at most 256 bytes) says why when `st` is `failed`.
+struct EvtOta {
+    std::string version;
+    OtaStatus st = OtaStatus::Downloading;
+    std::optional<int> progress_pct;
+    std::optional<std::string> error;
+    bool operator==(const EvtOta&) const = default;
+};
+
 // --- traits ---
 template <> struct PayloadTraits<RawData> {
     static constexpr std::string_view kName = "envelope";
@@ -166,6 +181,11 @@ template <> struct PayloadTraits<CmdOta> {
     static constexpr Flow kFlow = Flow::Command;
     static constexpr std::string_view kLeaf = "cmd/ota";
     using ReplyData = Empty;
+};
+template <> struct PayloadTraits<EvtOta> {
+    static constexpr std::string_view kName = "evt_ota";
+    static constexpr Flow kFlow = Flow::Event;
+    static constexpr std::string_view kLeaf = "evt/ota";
 };
 
 } // namespace pilehub::payloads

@@ -19,7 +19,7 @@ namespace {
 const std::vector<std::string> kPrograms = {"workers/presenced/presenced", "workers/recorderd/recorderd",
                                             "workers/billingd/billingd",   "workers/sessiond/sessiond",
                                             "workers/autostopd/autostopd", "web-api/pilehub-api",
-                                            "workers/alertd/alertd"};
+                                            "workers/alertd/alertd",       "workers/otad/otad"};
 
 std::string binary(const std::string& rel) {
     return std::string(PILEHUB_BINARY_DIR) + "/" + rel;

@@ -92,7 +92,7 @@ void Camera::publish_connect_states() {
     payloads::DeviceInfo info;
     info.kind = payloads::DeviceKind::Camera;
     info.model = "SIM-CAM";
-    info.firmware = settings().firmware;
+    info.firmware = firmware();
     info.vendor = "PileHub simulator";
     info.serial = id();
     info.space_count = space_count();

@@ -73,7 +73,7 @@ std::string_view control_usage() {
            "[blue|yellow|green|white|black|yellow_green] | "
            "speed <factor> | "
            "disable <dev> <n> on|off | plug <dev> <n> | lockjam <cam> <space> on|off | drop <dev> <command> <count> | "
-           "soc <dev> <n> <pct> | traffic <cam|all> on|off";
+           "soc <dev> <n> <pct> | traffic <cam|all> on|off | otafail <dev> checksum|install|refuse|off";
 }
 
 Result<ControlCommand> parse_control(std::string_view line) {
@@ -238,6 +238,14 @@ Result<ControlCommand> parse_control(std::string_view line) {
                 c.count = static_cast<int>(*n);
             else if (!e)
                 e = fmt::format("\"{}\" is not a count 0..1000 (usage: {})", w[3], form);
+        }
+    } else if (verb == "otafail") {
+        constexpr std::string_view form = "otafail <dev> checksum|install|refuse|off";
+        c.op = ControlOp::OtaFail;
+        if (!(e = want(3, 3, form)) && !(e = device(form))) {
+            c.code = std::string(w[2]);
+            if (c.code != "checksum" && c.code != "install" && c.code != "refuse" && c.code != "off")
+                e = fmt::format("\"{}\" is not checksum, install, refuse or off (usage: {})", w[2], form);
         }
     } else {
         return R::failure(fmt::format("unknown control \"{}\"; one of: {}", verb, control_usage()));

@@ -27,6 +27,7 @@ enum class ControlOp {
     Drop,       ///< `drop <dev> <command> <count>`: the next `count` `cmd/<command>` are lost (0: none)
     Soc,        ///< `soc <dev> <n> <pct>`: EV: the state of charge of the car at gun n
     Traffic,    ///< `traffic <cam|all> on|off`: cars arrive at the camera's free spaces, park and leave
+    OtaFail,    ///< `otafail <dev> checksum|install|refuse|off`: how the device's next firmware updates fail
 };
 
 /// One parsed control line.
@@ -48,6 +49,8 @@ struct ControlCommand {
     /// plate: the colour given on the line; nullopt = guessed from the plate (8 characters: green, else blue).
     std::optional<payloads::PlateColor> plate_color;
     double speed = 1;
+    /// otafail: `checksum` (the downloaded image does not match), `install` (the install is refused),
+    /// `refuse` (cmd/ota is answered `rejected`), or `off` (updates succeed); in `code`.
     /// drop: the command name (`stop_port`) and how many of the next ones are lost.
     std::string command;
     int count = 0;

@@ -56,14 +56,67 @@ void Device::connected(std::int64_t boot) {
     p.online = true;
     p.boot = boot;
     p.ts = now();
-    p.fw = settings_.firmware;
+    p.fw = firmware();
     emit({topics::presence(id_), payloads::encode_presence(p), 1, true});
     publish_connect_states();
     publish_cfg_reported();
     resend_records();
+    if (!snap_.ota_installed.empty()) {
+        // Back after the reboot that installed it: the update is done.
+        publish_event("ota", payloads::EvtOta{snap_.ota_installed, payloads::OtaStatus::Installed, 100, std::nullopt});
+        snap_.ota_installed.clear();
+        save_snapshot();
+    }
     // A random phase spreads the telemetry of a whole fleet that connected at once.
     next_tele_ = now() + static_cast<EpochMs>(rng_.next() % static_cast<std::uint32_t>(tele_interval_ms() + 1));
     log::debug(log::Ctx{id_, {}}, "connected, boot {}", boot);
+}
+
+void Device::start_ota(const payloads::Message<payloads::CmdOta>& m) {
+    using RS = payloads::ReplyStatus;
+    if (ota_fail_ == "refuse" || ota_) {
+        reply("ota", m, RS::Rejected, std::nullopt, ErrorCode::Conflict,
+              std::string(ota_ ? "an update is under way" : "updates refused (control otafail refuse)"));
+        return;
+    }
+    reply("ota", m, RS::Ok);
+    ota_ = m.data;
+    download_ = m.data.url;
+    publish_event("ota", payloads::EvtOta{m.data.version, payloads::OtaStatus::Downloading, 0, std::nullopt});
+    log::info(log::Ctx{id_, {}}, "ota {}: downloading {}", m.data.version, m.data.url);
+}
+
+std::optional<std::string> Device::take_download() {
+    auto d = std::move(download_);
+    download_.reset();
+    return d;
+}
+
+void Device::ota_downloaded(std::optional<std::string> sha256, const std::string& error) {
+    advance_to_now();
+    if (!ota_)
+        return;
+    const auto cmd = std::move(*ota_);
+    ota_.reset();
+    auto failed = [&](std::string why) {
+        log::warn(log::Ctx{id_, {}}, "ota {} failed: {}", cmd.version, why);
+        publish_event("ota", payloads::EvtOta{cmd.version, payloads::OtaStatus::Failed, std::nullopt, std::move(why)});
+    };
+    if (!sha256)
+        return failed("download failed: " + error);
+    std::string expected = cmd.sha256;
+    std::transform(expected.begin(), expected.end(), expected.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ota_fail_ == "checksum" || *sha256 != expected)
+        return failed("sha256 mismatch");
+    publish_event("ota", payloads::EvtOta{cmd.version, payloads::OtaStatus::Downloaded, 100, std::nullopt});
+    publish_event("ota", payloads::EvtOta{cmd.version, payloads::OtaStatus::Installing, 0, std::nullopt});
+    if (ota_fail_ == "install")
+        return failed("install refused");
+    snap_.firmware = cmd.version;
+    snap_.ota_installed = cmd.version;
+    save_snapshot();
+    log::info(log::Ctx{id_, {}}, "ota {}: installed, rebooting", cmd.version);
+    request_action(TransportAction::Reboot);
 }
 
 void Device::disconnected() {
@@ -79,6 +132,10 @@ std::string Device::control(const ControlCommand& c) {
             drop_next_[c.command] = c.count;
         else
             drop_next_.erase(c.command);
+        return {};
+    }
+    if (c.op == ControlOp::OtaFail) {
+        ota_fail_ = c.code;
         return {};
     }
     if (c.op == ControlOp::Traffic && kind_ != Kind::Camera)

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -123,6 +124,15 @@ public:
     /// as that device's control line, on its own thread: the models need no locks).
     std::vector<ControlCommand> take_peer_controls();
 
+    /// The firmware version it runs (announced in presence `fw` and info `firmware`).
+    const std::string& firmware() const { return snap_.firmware.empty() ? settings_.firmware : snap_.firmware; }
+    /// A firmware image to fetch, asked for by `cmd/ota` (cleared by reading): the runner downloads it off
+    /// the scheduler thread and answers with ota_downloaded().
+    std::optional<std::string> take_download();
+    /// The download asked for ended: `sha256` of the bytes received, or `error` when none arrived. Checks
+    /// the checksum, "installs" (the new version kept on flash) and reboots; `evt/ota` tells each step.
+    void ota_downloaded(std::optional<std::string> sha256, const std::string& error);
+
     /// Sessions running now.
     virtual int active_sessions() const = 0;
     /// Unacknowledged records kept.
@@ -223,6 +233,9 @@ protected:
     void defer(const std::string& rid) { deferred_.push_back(rid); }
     /// Sends a reply (one that was deferred, too); `remember` keeps it for a duplicate of the rid.
     void send_reply(std::string_view name, const std::string& rid, std::string payload, bool remember = true);
+    /// `cmd/ota` (every kind): answers `ok` and starts the download, or `rejected` (control `otafail
+    /// <dev> refuse`, or an update already under way).
+    void start_ota(const payloads::Message<payloads::CmdOta>& m);
     /// Asks the runner for a transport action after this command.
     void request_action(TransportAction a) { action_ = a; }
     /// Asks the runner to apply `c` to the device `c.device` (which may not be in this run: then nothing).
@@ -303,6 +316,9 @@ private:
     std::vector<mqtt::Message> outbox_;
     TransportAction action_ = TransportAction::None;
     std::vector<ControlCommand> peer_controls_;
+    std::optional<payloads::CmdOta> ota_; ///< the update under way
+    std::optional<std::string> download_; ///< a URL for the runner to fetch
+    std::string ota_fail_ = "off";        ///< control otafail: checksum, install, refuse or off
 };
 
 /// Creates the model of one fleet entry.

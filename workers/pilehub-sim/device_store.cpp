@@ -108,7 +108,9 @@ std::string FileStore::encode(const DeviceSnapshot& s) {
     w.key("meters_wh").begin_array();
     for (auto m : s.meters_wh)
         w.value(m);
-    w.end_array().end_object();
+    w.end_array();
+    w.field("firmware", s.firmware).field("ota_installed", s.ota_installed);
+    w.end_object();
     return w.str();
 }
 
@@ -132,6 +134,8 @@ std::optional<DeviceSnapshot> FileStore::decode(std::string_view text) {
     auto meters = root.opt_arr("meters_wh", 64);
     for (std::size_t i = 0; i < meters.size(); ++i)
         s.meters_wh.push_back(meters.int_at(i, 0, std::numeric_limits<std::int64_t>::max()).value_or(0));
+    s.firmware = root.opt_str("firmware", 64).value_or("");
+    s.ota_installed = root.opt_str("ota_installed", 64).value_or("");
     if (!err.empty())
         return std::nullopt;
     return s;

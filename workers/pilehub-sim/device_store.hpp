@@ -29,6 +29,10 @@ struct DeviceSnapshot {
     std::string cfg_desired;
     /// EV chargers: the energy register of each gun, Wh (never goes back).
     std::vector<std::int64_t> meters_wh;
+    /// The firmware installed by `cmd/ota` (empty: the fleet's --firmware), announced in presence and info.
+    std::string firmware;
+    /// A version installed just before a reboot whose `evt/ota installed` is still to be sent on connect.
+    std::string ota_installed;
     bool operator==(const DeviceSnapshot&) const = default;
 };
 

@@ -100,7 +100,7 @@ void EbikePile::publish_connect_states() {
     payloads::DeviceInfo info;
     info.kind = payloads::DeviceKind::EbikePile;
     info.model = fmt::format("SIM-EB{}", socket_count());
-    info.firmware = settings().firmware;
+    info.firmware = firmware();
     info.vendor = "PileHub simulator";
     info.serial = id();
     info.socket_count = socket_count();
@@ -553,10 +553,8 @@ void EbikePile::on_command(std::string_view name, const std::string& rid, std::s
         return;
     }
     if (name == "ota") {
-        auto m = decode_command<payloads::CmdOta>(name, text);
-        if (m)
-            reply(name, *m, RS::Unsupported, std::nullopt, ErrorCode::Unsupported,
-                  std::string("the simulator does not install firmware"));
+        if (auto m = decode_command<payloads::CmdOta>(name, text))
+            start_ota(*m);
         return;
     }
     reply_plain(name, rid, RS::Unsupported, ErrorCode::Unsupported,

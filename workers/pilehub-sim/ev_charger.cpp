@@ -84,7 +84,7 @@ void EvCharger::publish_connect_states() {
     payloads::DeviceInfo info;
     info.kind = payloads::DeviceKind::EvCharger;
     info.model = fmt::format("SIM-{}{}K", dc_ ? "DC" : "AC", std::llround(rated_w_ / 1000));
-    info.firmware = settings().firmware;
+    info.firmware = firmware();
     info.vendor = "PileHub simulator";
     info.serial = id();
     info.gun_count = gun_count();
@@ -407,10 +407,8 @@ void EvCharger::on_command(std::string_view name, const std::string& rid, std::s
         return;
     }
     if (name == "ota") {
-        auto m = decode_command<payloads::CmdOta>(name, text);
-        if (m)
-            reply(name, *m, RS::Unsupported, std::nullopt, ErrorCode::Unsupported,
-                  std::string("the simulator does not install firmware"));
+        if (auto m = decode_command<payloads::CmdOta>(name, text))
+            start_ota(*m);
         return;
     }
     reply_plain(name, rid, RS::Unsupported, ErrorCode::Unsupported,

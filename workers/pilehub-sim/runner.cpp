@@ -1,10 +1,12 @@
 #include "workers/pilehub-sim/runner.hpp"
 
+#include "common/crypto.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <httplib.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -162,7 +164,7 @@ void Runner::loop() {
         while (!reconnects_.empty() && reconnects_.begin()->first <= now) {
             const auto i = reconnects_.begin()->second;
             reconnects_.erase(reconnects_.begin());
-            transport_op({OpType::Start, i, {}});
+            transport_op({OpType::Start, i, {}, {}});
         }
         if (now >= next_status_) {
             write_status(now);
@@ -206,6 +208,15 @@ void Runner::process(Event& e) {
     case EvType::Control:
         control(e.line);
         return;
+    case EvType::Downloaded: {
+        auto& s = *slots_[e.slot];
+        if (e.line.rfind("sha256:", 0) == 0)
+            s.dev->ota_downloaded(e.line.substr(7), "");
+        else
+            s.dev->ota_downloaded(std::nullopt, e.line.substr(e.line.find(':') + 1));
+        after(e.slot);
+        return;
+    }
     }
 }
 
@@ -316,6 +327,8 @@ void Runner::flush(std::size_t i) {
     for (auto& m : s.dev->take_outbox())
         if (s.client)
             s.client->publish(m);
+    if (auto url = s.dev->take_download())
+        transport_op({OpType::Download, i, {}, std::move(*url)});
     if (s.dev->take_action() == TransportAction::Reboot)
         reboot(i);
     for (auto& c : s.dev->take_peer_controls()) {
@@ -348,7 +361,7 @@ void Runner::disconnect(std::size_t i, std::int64_t seconds) {
         return;
     set_connected(s, false);
     s.dev->disconnected();
-    transport_op({OpType::Kill, i, {}});
+    transport_op({OpType::Kill, i, {}, {}});
     reconnects_.emplace(clock_.now_ms() + seconds * 1000, i);
 }
 
@@ -359,7 +372,7 @@ void Runner::reboot(std::size_t i) {
     log::info(log::Ctx{s.dev->id(), {}}, "rebooting");
     const bool was = s.connected;
     set_connected(s, false);
-    transport_op({OpType::Reboot, i, was ? s.dev->offline_presence("reboot") : mqtt::Message{}});
+    transport_op({OpType::Reboot, i, was ? s.dev->offline_presence("reboot") : mqtt::Message{}, {}});
     s.dev->disconnected();
     // A pile takes about 5 s to boot.
     reconnects_.emplace(clock_.now_ms() + std::max<EpochMs>(1000, static_cast<EpochMs>(5000 / settings_.speed)), i);
@@ -399,9 +412,10 @@ void Runner::transport_loop() {
         }
         auto& s = *slots_[op.slot];
         log::debug(log::Ctx{s.dev->id(), {}}, "transport: {}",
-                   op.type == OpType::Kill     ? "drop the connection"
-                   : op.type == OpType::Reboot ? "reboot"
-                                               : "connect");
+                   op.type == OpType::Kill       ? "drop the connection"
+                   : op.type == OpType::Reboot   ? "reboot"
+                   : op.type == OpType::Download ? "download"
+                                                 : "connect");
         try {
             switch (op.type) {
             case OpType::Kill:
@@ -414,11 +428,31 @@ void Runner::transport_loop() {
                 if (!transport_stop_)
                     s.client->start();
                 break;
+            case OpType::Download:
+                enqueue({EvType::Downloaded, op.slot, {}, download(op.url)});
+                break;
             }
         } catch (const std::exception& e) {
             log::error(log::Ctx{s.dev->id(), {}}, "transport: {}", e.what());
         }
     }
+}
+
+std::string Runner::download(const std::string& url) {
+    // http://host[:port]/path?query (the simulator speaks plain HTTP; a real pile would also take https)
+    const auto scheme_end = url.find("://");
+    const auto path_start = scheme_end == std::string::npos ? std::string::npos : url.find('/', scheme_end + 3);
+    if (url.rfind("http://", 0) != 0 || path_start == std::string::npos)
+        return "error:the simulator downloads http:// URLs only";
+    httplib::Client c(url.substr(0, path_start));
+    c.set_connection_timeout(5, 0);
+    c.set_read_timeout(60, 0);
+    auto r = c.Get(url.substr(path_start));
+    if (!r)
+        return "error:" + httplib::to_string(r.error());
+    if (r->status != 200)
+        return fmt::format("error:HTTP {}", r->status);
+    return "sha256:" + crypto::sha256_hex(r->body);
 }
 
 // --- the control FIFO ---

@@ -79,18 +79,19 @@ private:
         bool started = false;
         bool connected = false;
     };
-    enum class EvType { Inbound, Connected, Lost, Control };
+    enum class EvType { Inbound, Connected, Lost, Control, Downloaded };
     struct Event {
         EvType type;
         std::size_t slot = 0;
         mqtt::Message msg;
         std::string line;
     };
-    enum class OpType { Kill, Reboot, Start };
+    enum class OpType { Kill, Reboot, Start, Download };
     struct Op {
         OpType type;
         std::size_t slot = 0;
         mqtt::Message last;
+        std::string url; ///< Download: what to fetch
     };
 
     void enqueue(Event e);
@@ -107,6 +108,8 @@ private:
     void reboot(std::size_t i);
     void transport_op(Op op);
     void transport_loop();
+    /// On the transport thread: fetches a firmware image over HTTP; "sha256:<hex>" or "error:<why>".
+    static std::string download(const std::string& url);
     void fifo_loop();
     void write_status(EpochMs now);
     void set_connected(Slot& s, bool up);

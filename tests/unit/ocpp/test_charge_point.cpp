@@ -484,7 +484,7 @@ TEST_CASE("platform commands become OCPP CALLs and the charger's answers their r
                         "cmd-reply/query_port"),
                     "status") == "unsupported");
     }
-    SUBCASE("ota is UpdateFirmware; the charger's FirmwareStatusNotifications are acknowledged") {
+    SUBCASE("ota is UpdateFirmware; the charger's FirmwareStatusNotifications are acknowledged and become evt/ota") {
         const auto c = call_out(w.command(
             "ota", "r9",
             R"({"url":"https://fw.example/dc60-2.0.bin","version":"2.0","sha256":"0000000000000000000000000000000000000000000000000000000000000000"})"));
@@ -493,9 +493,19 @@ TEST_CASE("platform commands become OCPP CALLs and the charger's answers their r
         CHECK(field(c.payload_json, "retrieveDate").size() >= 20);
         CHECK(field(one(w.cp->on_text(fmt::format(R"([3,"{}",{{}}])", c.unique_id)), "cmd-reply/ota"), "status") ==
               "ok");
-        for (const char* st : {"Downloading", "Downloaded", "Installing", "Installed"})
-            CHECK(result(w.charger_calls("FirmwareStatusNotification", fmt::format(R"({{"status":"{}"}})", st)))
-                      .payload_json == "{}");
+        for (const auto& [st, ota] :
+             std::vector<std::pair<const char*, const char*>>{{"Downloading", "downloading"},
+                                                              {"Downloaded", "downloaded"},
+                                                              {"Installing", "installing"},
+                                                              {"Installed", "installed"},
+                                                              {"InstallationFailed", "failed"}}) {
+            const auto e = w.charger_calls("FirmwareStatusNotification", fmt::format(R"({{"status":"{}"}})", st));
+            CHECK(result(e).payload_json == "{}");
+            const auto evt = one(e, "evt/ota");
+            CHECK(field(evt, "data.st") == ota);
+            CHECK(field(evt, "data.version") == "2.0");
+        }
+        CHECK(published(w.charger_calls("FirmwareStatusNotification", R"({"status":"Idle"})"), "evt/ota").empty());
         CHECK(error(w.charger_calls("FirmwareStatusNotification", R"({"status":"Exploded"})")).code ==
               OcppError::PropertyConstraintViolation);
     }

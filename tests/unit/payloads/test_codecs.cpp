@@ -272,11 +272,14 @@ TEST_CASE("payloads: schema_for maps a device topic of each kind to its schema")
     CHECK(of(DeviceKind::EvCharger, "ph/v1/dev/e1/cfg/desired") == "ev_cfg_desired");
     CHECK(of(DeviceKind::EvCharger, "ph/v1/dev/e1/cfg/reported") == "ev_cfg_reported");
     CHECK(of(DeviceKind::Camera, "ph/v1/dev/e1/cfg/desired") == std::nullopt);
+    // evt/ota is one event of every kind (recorderd validates it instead of logging it as unknown)
+    for (auto k : {DeviceKind::EbikePile, DeviceKind::EvCharger, DeviceKind::Camera})
+        CHECK(of(k, "ph/v1/dev/e1/evt/ota") == "evt_ota");
     // every schema schema_for names has a codec
     for (auto k : {DeviceKind::EbikePile, DeviceKind::EvCharger, DeviceKind::Camera})
-        for (auto leaf :
-             {"presence", "info", "state", "conn/1/state", "space/1/state", "tele", "cfg/desired", "cfg/reported",
-              "evt/fault", "req/authorize", "req-reply/session_record", "cmd/set_time", "cmd-reply/set_time"}) {
+        for (auto leaf : {"presence", "info", "state", "conn/1/state", "space/1/state", "tele", "cfg/desired",
+                          "cfg/reported", "evt/fault", "evt/ota", "req/authorize", "req-reply/session_record",
+                          "cmd/set_time", "cmd-reply/set_time"}) {
             auto s = of(k, std::string("ph/v1/dev/e1/") + leaf);
             if (s)
                 CHECK_MESSAGE(find_codec(*s), *s);

@@ -11,9 +11,9 @@ using namespace pilehub::payloads;
 namespace {
 
 struct Bad {
-    const char *schema;
+    const char* schema;
     std::string text;
-    const char *reason_mentions;
+    const char* reason_mentions;
     /// false for rules JSON Schema draft-04 cannot state (uniqueness, order between fields, depth).
     bool schema_refuses_too = true;
 };
@@ -24,7 +24,7 @@ const std::string kReq = kEnv + R"("id":"e-1","rid":"r-1",)";
 const std::string kCmd = kEnv + R"("rid":"c-1","exp":1732183230500,)";
 const std::string kRep = kEnv + R"("rid":"c-1",)";
 
-std::string obj(const std::string &env, const std::string &data) {
+std::string obj(const std::string& env, const std::string& data) {
     return "{" + env + R"("data":)" + data + "}";
 }
 
@@ -109,6 +109,11 @@ std::vector<Bad> bad_inputs() {
          "data.sha256 must be 64 hexadecimal"},
         {"cmd_ota", obj(kCmd, R"({"url":"https://x/y","version":"2\n","sha256":"00"})"),
          "data.version must be non-empty text"},
+        {"evt_ota", obj(kEvt, R"({"st":"installing"})"), "data.version is required"},
+        {"evt_ota", obj(kEvt, R"({"version":"2.0","st":"rebooting"})"),
+         "data.st must be one of downloading|downloaded|installing|installed|failed"},
+        {"evt_ota", obj(kEvt, R"({"version":"2.0","st":"downloading","progress_pct":101})"),
+         "data.progress_pct is 101"},
         {"cmd_reboot", obj(kCmd, R"({"when":"later"})"), "data.when must be one of now|when_idle"},
         {"cmd_set_time", obj(kCmd, R"({"epoch_ms":"now"})"), "data.epoch_ms must be a number"},
         {"ebike_cfg_reported", obj(kEnv, R"({"version":1,"status":"applied"})"), "data.values is required"},
@@ -159,23 +164,23 @@ std::vector<Bad> bad_inputs() {
 
 /// Every example of every schema, with its codec.
 struct Example {
-    const PayloadCodec *codec;
+    const PayloadCodec* codec;
     std::string text;
 };
 
 std::vector<Example> all_examples() {
     std::vector<Example> out;
-    for (const auto &s : test::schemas()) {
-        const auto *c = find_codec(s->name);
+    for (const auto& s : test::schemas()) {
+        const auto* c = find_codec(s->name);
         REQUIRE(c);
-        for (const auto &e : s->examples)
+        for (const auto& e : s->examples)
             out.push_back({c, e});
     }
     return out;
 }
 
 /// Runs a codec on arbitrary input; whatever it accepts must re-encode stably. Returns acceptance.
-bool exercise(const PayloadCodec &c, std::string_view text) {
+bool exercise(const PayloadCodec& c, std::string_view text) {
     auto once = c.recode(text);
     (void)c.round_trips(text);
     (void)peek_envelope(text);
@@ -190,7 +195,7 @@ bool exercise(const PayloadCodec &c, std::string_view text) {
 }
 
 /// All values of a document in pre-order (the document itself first).
-void collect_values(rapidjson::Value &v, std::vector<rapidjson::Value *> &out) {
+void collect_values(rapidjson::Value& v, std::vector<rapidjson::Value*>& out) {
     out.push_back(&v);
     if (v.IsObject())
         for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it)
@@ -203,17 +208,17 @@ void collect_values(rapidjson::Value &v, std::vector<rapidjson::Value *> &out) {
 } // namespace
 
 TEST_CASE("payloads: malformed payloads are refused with a reason naming the field") {
-    for (const auto &b : bad_inputs()) {
+    for (const auto& b : bad_inputs()) {
         const std::string schema = b.schema, mentions = b.reason_mentions;
         CAPTURE(schema);
         CAPTURE(b.text);
-        const auto *c = find_codec(schema);
+        const auto* c = find_codec(schema);
         REQUIRE(c);
         auto r = c->recode(b.text);
         REQUIRE_FALSE(r.ok());
         CHECK_MESSAGE(r.error().find(mentions) != std::string::npos,
                       "reason '" << r.error() << "' does not mention '" << mentions << "'");
-        const auto *s = test::find_schema(schema);
+        const auto* s = test::find_schema(schema);
         REQUIRE(s);
         if (b.schema_refuses_too && mentions.find("JSON") == std::string::npos)
             CHECK_MESSAGE(!s->validates(b.text), "the schema accepts what the codec refuses");
@@ -222,7 +227,7 @@ TEST_CASE("payloads: malformed payloads are refused with a reason naming the fie
 
 TEST_CASE("payloads: every example truncated at every byte offset is refused, never a crash") {
     std::size_t n = 0;
-    for (const auto &e : all_examples()) {
+    for (const auto& e : all_examples()) {
         for (std::size_t i = 0; i < e.text.size(); ++i) {
             CHECK_FALSE(exercise(*e.codec, std::string_view(e.text).substr(0, i)));
             ++n;
@@ -257,17 +262,17 @@ TEST_CASE("payloads: every value replaced by a wrong type, a huge number or deep
                                              "null",
                                              deep};
     std::size_t accepted = 0, tried = 0;
-    for (const auto &e : all_examples()) {
+    for (const auto& e : all_examples()) {
         rapidjson::Document original;
         original.Parse(e.text.c_str());
-        std::vector<rapidjson::Value *> probe;
+        std::vector<rapidjson::Value*> probe;
         collect_values(original, probe);
-        const auto *s = test::find_schema(e.codec->name);
+        const auto* s = test::find_schema(e.codec->name);
         for (std::size_t k = 1; k < probe.size(); ++k) {
-            for (const auto &rep : replacements) {
+            for (const auto& rep : replacements) {
                 rapidjson::Document d;
                 d.CopyFrom(original, d.GetAllocator());
-                std::vector<rapidjson::Value *> values;
+                std::vector<rapidjson::Value*> values;
                 collect_values(d, values);
                 // splice the replacement in as text: the deep value is spliced as text
                 values[k]->SetString("\x01PLACEHOLDER\x01", d.GetAllocator());
@@ -294,10 +299,10 @@ TEST_CASE("payloads: every value replaced by a wrong type, a huge number or deep
 }
 
 TEST_CASE("payloads: every member removed from any example is handled, and never accepted against the schema") {
-    for (const auto &e : all_examples()) {
+    for (const auto& e : all_examples()) {
         rapidjson::Document original;
         original.Parse(e.text.c_str());
-        std::vector<rapidjson::Value *> probe;
+        std::vector<rapidjson::Value*> probe;
         collect_values(original, probe);
         for (std::size_t k = 0; k < probe.size(); ++k) {
             if (!probe[k]->IsObject())
@@ -305,7 +310,7 @@ TEST_CASE("payloads: every member removed from any example is handled, and never
             for (rapidjson::SizeType m = 0; m < probe[k]->MemberCount(); ++m) {
                 rapidjson::Document d;
                 d.CopyFrom(original, d.GetAllocator());
-                std::vector<rapidjson::Value *> values;
+                std::vector<rapidjson::Value*> values;
                 collect_values(d, values);
                 values[k]->EraseMember(values[k]->MemberBegin() + m);
                 const auto text = test::to_text(d);
@@ -321,14 +326,14 @@ TEST_CASE("payloads: every member removed from any example is handled, and never
 TEST_CASE("payloads: invalid UTF-8 anywhere in a string is refused") {
     const std::vector<std::string> bad = {"\xff",    "\xc3\x28", "\xc0\xaf", "\xed\xa0\x80", "\xf8\x88\x80\x80\x80",
                                           "\xe2\x82"};
-    for (const auto &e : all_examples()) {
+    for (const auto& e : all_examples()) {
         // inside the first string value after "data" (or the first string at all)
         auto at = e.text.find(":\"", e.text.find("\"data\""));
         if (at == std::string::npos)
             at = e.text.find(":\"");
         if (at == std::string::npos)
             continue;
-        for (const auto &b : bad) {
+        for (const auto& b : bad) {
             auto text = e.text;
             text.insert(at + 2, b);
             CAPTURE(e.codec->name);
@@ -357,8 +362,8 @@ TEST_CASE("payloads: degenerate documents are refused by every codec") {
                                            std::string(200'000, '[') + std::string(200'000, ']'),
                                            std::string(100'000, '{'),
                                            "{\"a\":" + std::string(100'000, '[') + std::string(100'000, ']') + "}"};
-    for (const auto &c : payload_codecs())
-        for (const auto &d : docs) {
+    for (const auto& c : payload_codecs())
+        for (const auto& d : docs) {
             CAPTURE(c.name);
             CHECK_FALSE(exercise(c, d));
         }
@@ -372,15 +377,15 @@ TEST_CASE("payloads: deep nesting anywhere, even in an ignored field, is refused
     CHECK(decode<RawData>(tele).error().find("nested deeper than 64 levels") != std::string::npos);
     // Within the parser's limit, the envelope codec's own bound on `data` still applies.
     const std::string mid = std::string(40, '[') + std::string(40, ']');
-    const std::string tele40 = R"({"v":1,"ts":1,"boot":1,"seq":1,"x":)" + mid +
-                               R"(,"data":{"total_power_w":0,"sockets":[],"y":)" + mid + "}}";
+    const std::string tele40 =
+        R"({"v":1,"ts":1,"boot":1,"seq":1,"x":)" + mid + R"(,"data":{"total_power_w":0,"sockets":[],"y":)" + mid + "}}";
     CHECK(decode<EbikeTele>(tele40).ok());
     CHECK(decode<RawData>(tele40).error() == "data nests deeper than 32 levels");
 }
 
 TEST_CASE("payloads: every single-byte mutation of every example is handled") {
     const char subs[] = {'"', '{', '}', '[', ']', ',', ':', '0', '9', '-', '.', 'e', 'x', ' ', '\\', '\0'};
-    for (const auto &e : all_examples())
+    for (const auto& e : all_examples())
         for (std::size_t i = 0; i < e.text.size(); ++i)
             for (char s : subs) {
                 auto text = e.text;

@@ -1,3 +1,4 @@
+#include "common/crypto.hpp"
 #include "sim_harness.hpp"
 #include "workers/pilehub-sim/ebike_pile.hpp"
 
@@ -426,7 +427,60 @@ TEST_CASE("sim: unknown commands are unsupported, malformed ones invalid, ota un
     CHECK(bad.data.msg->find("data.n") != std::string::npos);
     auto ota =
         h.reply_to("ota", h.command("ota", payloads::CmdOta{"https://x.invalid/fw.bin", "2.0", std::string(64, 'a')}));
-    CHECK(ota.data.status == RS::Unsupported);
+    CHECK(ota.data.status == RS::Ok); // the download starts (see the ota cases)
+}
+
+TEST_CASE("sim: cmd/ota downloads, checks the sha256, installs, reboots and comes back with the new version") {
+    Harness h;
+    h.connect();
+    const std::string image = "firmware image 2.0";
+    const auto sha = crypto::sha256_hex(image);
+    const auto rid = h.command("ota", payloads::CmdOta{"http://127.0.0.1:1/api/v1/firmware/1?token=t", "2.0", sha});
+    CHECK(h.reply_to("ota", rid).data.status == RS::Ok);
+    CHECK(h.dev->take_download() == std::optional<std::string>("http://127.0.0.1:1/api/v1/firmware/1?token=t"));
+    CHECK_FALSE(h.dev->take_download().has_value()); // asked once
+    h.dev->ota_downloaded(sha, "");
+    h.drain();
+    std::vector<payloads::OtaStatus> steps;
+    for (const auto& e : h.decoded<payloads::EvtOta>(topics::evt("e-0001", "ota")))
+        steps.push_back(e.data.st);
+    using O = payloads::OtaStatus;
+    CHECK(steps == std::vector<O>{O::Downloading, O::Downloaded, O::Installing});
+    CHECK(h.dev->take_action() == TransportAction::Reboot);
+    CHECK(h.dev->firmware() == "2.0");
+    h.dev->disconnected();
+    h.connect();
+    auto presence = h.on(topics::presence("e-0001"));
+    REQUIRE_FALSE(presence.empty());
+    CHECK(payloads::decode_presence(presence.back().payload)->fw == std::optional<std::string>("2.0"));
+    auto events = h.decoded<payloads::EvtOta>(topics::evt("e-0001", "ota"));
+    CHECK(events.back().data.st == O::Installed);
+    CHECK(events.back().data.version == "2.0");
+}
+
+TEST_CASE("sim: an image whose sha256 does not match, or a device told to fail, reports evt/ota failed") {
+    using O = payloads::OtaStatus;
+    Harness h;
+    h.connect();
+    const auto sha = crypto::sha256_hex("the real image");
+    h.command("ota", payloads::CmdOta{"http://127.0.0.1:1/f", "2.0", sha});
+    h.dev->ota_downloaded(crypto::sha256_hex("a corrupted image"), "");
+    h.drain();
+    auto events = h.decoded<payloads::EvtOta>(topics::evt("e-0001", "ota"));
+    CHECK(events.back().data.st == O::Failed);
+    CHECK(events.back().data.error == std::optional<std::string>("sha256 mismatch"));
+    CHECK(h.dev->take_action() == TransportAction::None);
+    CHECK(h.dev->firmware() == "sim-1.0.0");
+
+    REQUIRE(h.dev->control(*parse_control("otafail e-0001 checksum")).empty());
+    h.command("ota", payloads::CmdOta{"http://127.0.0.1:1/f", "2.0", sha});
+    h.dev->ota_downloaded(sha, ""); // the right bytes, but the device is told to fail the check
+    h.drain();
+    CHECK(h.decoded<payloads::EvtOta>(topics::evt("e-0001", "ota")).back().data.st == O::Failed);
+
+    REQUIRE(h.dev->control(*parse_control("otafail e-0001 refuse")).empty());
+    const auto rid = h.command("ota", payloads::CmdOta{"http://127.0.0.1:1/f", "2.0", sha});
+    CHECK(h.reply_to("ota", rid).data.status == RS::Rejected);
 }
 
 TEST_CASE("sim: cfg/desired is applied, clamped to the hardware (partial) or rejected, and reported retained") {
