@@ -95,6 +95,8 @@ constexpr const char* kTargetTariffs =
     "SELECT " PH_TARIFF_COLUMNS " FROM tariffs WHERE " PH_TARIFF_TARGET " ORDER BY version";
 constexpr const char* kNextTariffVersion = "SELECT coalesce(max(version), 0) + 1 FROM tariffs WHERE " PH_TARIFF_TARGET;
 #undef PH_TARIFF_TARGET
+constexpr const char* kSchemeTargets = "SELECT DISTINCT station_id, area_id, device_id FROM tariffs "
+                                       "WHERE scheme_id = ?1 ORDER BY device_id, area_id, station_id";
 #undef PH_TARIFF_COLUMNS
 constexpr const char* kAddTariff = "INSERT INTO tariffs(station_id, area_id, device_id, scheme_id, version, document, "
                                    "effective_from, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -441,6 +443,15 @@ std::vector<TariffRow> CatalogStore::target_tariffs(const TariffTarget& target) 
     st.bind_all(target.station_id, target.area_id, target.device_id);
     while (st.step())
         out.push_back(read_tariff(st));
+    return out;
+}
+
+std::vector<TariffTarget> CatalogStore::scheme_targets(std::int64_t scheme_id) {
+    std::vector<TariffTarget> out;
+    db::Statement q(db_, kSchemeTargets);
+    q.bind_all(scheme_id);
+    while (q.step())
+        out.push_back(TariffTarget{q.int64(0), q.opt_int64(1), q.opt_text(2)});
     return out;
 }
 

@@ -169,6 +169,8 @@ public:
     std::vector<TariffRow> tariffs(std::int64_t station_id);
     /// Every version of one target (a station's own, an area's, or a device's wherever it was saved), by version.
     std::vector<TariffRow> target_tariffs(const TariffTarget& target);
+    /// The targets that have a version copied from library scheme `scheme_id` (tariff_scheme_store).
+    std::vector<TariffTarget> scheme_targets(std::int64_t scheme_id);
     /// One tariff version by id (any station, area or device).
     std::optional<TariffRow> tariff(std::int64_t id);
     /// Saves a new version (number = previous + 1); returns the row.

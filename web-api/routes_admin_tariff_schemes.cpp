@@ -15,6 +15,8 @@ namespace {
 
 constexpr std::size_t kMaxTargets = 500; ///< per list of one assignment
 constexpr std::size_t kMaxDescriptionLen = 500;
+constexpr std::size_t kMaxNameLen = 100;
+constexpr std::size_t kMaxTimeLen = 64; ///< effective_from
 
 /// The operator that owns the library (the installation's one operator).
 std::int64_t library_owner(Services& s, db::Database& d) {
@@ -115,18 +117,6 @@ std::vector<TariffTarget> assignment_targets(CatalogStore& cat, const Principal&
     return out;
 }
 
-/// Saves a version of the scheme for every target in one transaction: all or nothing.
-std::vector<TariffRow> assign(db::Database& d, const TariffSchemeRow& scheme, const std::vector<TariffTarget>& targets,
-                              EpochMs from, EpochMs now, const std::string& by) {
-    CatalogStore cat(d);
-    std::vector<TariffRow> rows;
-    db::Transaction tx(d);
-    for (const auto& t : targets)
-        rows.push_back(cat.insert_tariff(t, scheme.document, from, now, by, scheme.id));
-    tx.commit();
-    return rows;
-}
-
 /// "station 3", "area 5 of station 3", "device P1".
 std::string target_words(const TariffRow& v) {
     if (v.device_id)
@@ -166,7 +156,8 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
                       "Add a scheme to the library (a validated tariff document, BILLING.md §1); nothing is priced by "
                       "it until it is assigned")
               .admin("tariffs.write")
-              .field(str("name", true, 100, "Name, unique among the schemes not archived."))
+              .field(str("name", true, static_cast<std::int64_t>(kMaxNameLen),
+                         "Name, unique among the schemes not archived."))
               .field(str("description", false, static_cast<std::int64_t>(kMaxDescriptionLen), "Free text."))
               .field(object("tariff", true, "The tariff document (BILLING.md §1)."))
               .ok(201)
@@ -174,7 +165,7 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
               .handle([&s](Request& req) {
                   auto b = req.body();
                   TariffSchemeRow row;
-                  row.name = b.req_str("name", 100);
+                  row.name = b.req_str("name", kMaxNameLen);
                   row.description = b.opt_str("description", kMaxDescriptionLen).value_or("");
                   req.check_body();
                   if (row.name.empty())
@@ -212,20 +203,21 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
                       "in force gets a new version of it, from effective_from)")
               .admin("tariffs.write")
               .param(id_param())
-              .field(str("name", false, 100, "Name."))
+              .field(str("name", false, static_cast<std::int64_t>(kMaxNameLen), "Name."))
               .field(str("description", false, static_cast<std::int64_t>(kMaxDescriptionLen), "Free text."))
               .field(object("tariff", false, "The new tariff document (BILLING.md §1)."))
               .field(boolean("apply_to_assigned", false,
                              "Also save the edited document as a new version wherever the scheme is in force now."))
-              .field(str("effective_from", false, 64, "With apply_to_assigned: \"now\" (default) or a later time."))
+              .field(str("effective_from", false, static_cast<std::int64_t>(kMaxTimeLen),
+                         "With apply_to_assigned: \"now\" (default) or a later time."))
               .answers("{scheme, versions}: the scheme and the versions apply_to_assigned saved (else empty).")
               .refuses({ErrorCode::NotFound, ErrorCode::Duplicate, ErrorCode::Conflict})
               .handle([&s](Request& req) {
                   auto b = req.body();
-                  const auto name = b.opt_str("name", 100);
+                  const auto name = b.opt_str("name", kMaxNameLen);
                   const auto description = b.opt_str("description", kMaxDescriptionLen);
                   const bool apply = b.opt_bool("apply_to_assigned").value_or(false);
-                  const auto from_text = b.opt_str("effective_from", 64);
+                  const auto from_text = b.opt_str("effective_from", kMaxTimeLen);
                   req.check_body();
                   if (name && name->empty())
                       fail(ErrorCode::InvalidRequest, "name must not be empty");
@@ -254,7 +246,7 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
                           if (a.in_force)
                               targets.push_back(t);
                       }
-                      saved = assign(*d, row, targets, from, s.now(), req.who.name);
+                      saved = lib.assign(row, targets, from, s.now(), req.who.name);
                   }
                   json::Writer w;
                   w.begin_object().key("scheme");
@@ -307,12 +299,13 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
               .field(array("station_ids", false, "Stations (their own tariff: sockets without an area or device one)."))
               .field(array("area_ids", false, "Areas."))
               .field(array("device_ids", false, "Devices."))
-              .field(str("effective_from", false, 64, "\"now\" (default) or a later RFC 3339 time."))
+              .field(str("effective_from", false, static_cast<std::int64_t>(kMaxTimeLen),
+                         "\"now\" (default) or a later RFC 3339 time."))
               .answers("{scheme_id, versions}: the versions saved, one per target.")
               .refuses({ErrorCode::NotFound, ErrorCode::UnknownDevice, ErrorCode::Conflict})
               .handle([&s](Request& req) {
                   auto b = req.body();
-                  const auto from_text = b.opt_str("effective_from", 64);
+                  const auto from_text = b.opt_str("effective_from", kMaxTimeLen);
                   auto d = s.core->get();
                   CatalogStore cat(*d);
                   const auto targets = assignment_targets(cat, req.who, b);
@@ -321,8 +314,8 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
                   if (scheme.archived)
                       fail(ErrorCode::Conflict, "the tariff scheme is archived");
                   const auto from = assignment_start(s, from_text);
-                  return Response::json(
-                      versions_reply(s, scheme.id, assign(*d, scheme, targets, from, s.now(), req.who.name)));
+                  return Response::json(versions_reply(
+                      s, scheme.id, TariffSchemeStore(*d).assign(scheme, targets, from, s.now(), req.who.name)));
               }));
 
     r.add(Route::make(Method::Get, "/api/v1/admin/tariff-schemes/{id}/assignments", "admin.tariff_schemes.assignments",

@@ -21,9 +21,6 @@ constexpr const char* kAddScheme =
 constexpr const char* kUpdateScheme =
     "UPDATE tariff_schemes SET name = ?2, description = ?3, document = ?4, updated_at = ?5 WHERE id = ?1";
 constexpr const char* kArchiveScheme = "UPDATE tariff_schemes SET archived = 1, updated_at = ?2 WHERE id = ?1";
-// The targets that have a version copied from scheme ?1.
-constexpr const char* kSchemeTargets = "SELECT DISTINCT station_id, area_id, device_id FROM tariffs "
-                                       "WHERE scheme_id = ?1 ORDER BY device_id, area_id, station_id";
 
 TariffSchemeRow read_scheme(db::Statement& q) {
     return TariffSchemeRow{q.int64(0), q.int64(1), q.text(2),  q.text(3),      q.text(4),
@@ -88,19 +85,24 @@ void TariffSchemeStore::archive(std::int64_t id, EpochMs now) {
     db::Statement(db_, kArchiveScheme).bind_all(id, now).run();
 }
 
+std::vector<TariffRow> TariffSchemeStore::assign(const TariffSchemeRow& scheme,
+                                                 const std::vector<TariffTarget>& targets, EpochMs from, EpochMs now,
+                                                 const std::string& by) {
+    CatalogStore cat(db_);
+    std::vector<TariffRow> rows;
+    db::Transaction tx(db_);
+    for (const auto& t : targets)
+        rows.push_back(cat.insert_tariff(t, scheme.document, from, now, by, scheme.id));
+    tx.commit();
+    return rows;
+}
+
 std::vector<SchemeAssignment> TariffSchemeStore::assignments(std::int64_t scheme_id, EpochMs now) {
-    std::vector<TariffTarget> targets;
-    {
-        db::Statement q(db_, kSchemeTargets);
-        q.bind_all(scheme_id);
-        while (q.step())
-            targets.push_back(TariffTarget{q.int64(0), q.opt_int64(1), q.opt_text(2)});
-    }
+    CatalogStore cat(db_);
     // A device's versions may have been saved at several stations (it moved): one target per device.
     std::set<std::string> devices_seen;
     std::vector<SchemeAssignment> out;
-    CatalogStore cat(db_);
-    for (const auto& t : targets) {
+    for (const auto& t : cat.scheme_targets(scheme_id)) {
         if (t.device_id && !devices_seen.insert(*t.device_id).second)
             continue;
         const auto rows = cat.target_tariffs(t);

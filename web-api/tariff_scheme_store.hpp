@@ -46,6 +46,10 @@ public:
     bool update(const TariffSchemeRow& s);
     /// Archives a scheme: kept (versions copied from it name it), no longer listed or assignable.
     void archive(std::int64_t id, EpochMs now);
+    /// Saves a version of the scheme for every target (CatalogStore::insert_tariff), effective from
+    /// `from`, in one transaction: all or nothing.
+    std::vector<TariffRow> assign(const TariffSchemeRow& scheme, const std::vector<TariffTarget>& targets, EpochMs from,
+                                  EpochMs now, const std::string& by);
     /// Where versions copied from the scheme are their target's version in force at `now`, or will be
     /// (a version whose effective_from is ahead and that no later save of its target supersedes).
     std::vector<SchemeAssignment> assignments(std::int64_t scheme_id, EpochMs now);
