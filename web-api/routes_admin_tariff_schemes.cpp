@@ -126,6 +126,26 @@ std::string target_words(const TariffRow& v) {
     return fmt::format("station {}", v.station_id);
 }
 
+/// The targets where the scheme is in force now (for apply_to_assigned); forbidden unless the operator
+/// sees every one of them (an edit never reaches past the caller's scope), checked before anything is saved.
+std::vector<TariffTarget> in_force_targets(db::Database& d, const Principal& who, std::int64_t id, EpochMs now) {
+    CatalogStore cat(d);
+    std::vector<TariffTarget> out;
+    for (const auto& a : TariffSchemeStore(d).assignments(id, now)) {
+        if (!a.in_force)
+            continue;
+        auto t = TariffTarget{a.version.station_id, a.version.area_id, a.version.device_id};
+        if (t.device_id)
+            if (const auto dev = cat.device(*t.device_id))
+                t.station_id = dev->station_id; // its versions follow a device that moved
+        if (!who.sees_station(t.station_id))
+            fail(ErrorCode::Forbidden, "the scheme is in force at stations outside your scope: apply_to_assigned "
+                                       "needs an operator who sees them all");
+        out.push_back(t);
+    }
+    return out;
+}
+
 /// The assignments of a scheme the operator may see (targets at stations in scope).
 std::vector<SchemeAssignment> visible_assignments(TariffSchemeStore& lib, const Principal& who, std::int64_t id,
                                                   EpochMs now) {
@@ -232,22 +252,14 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
                       row.document = tariff_document(req);
                   row.updated_at = s.now();
                   const auto from = assignment_start(s, from_text);
+                  std::vector<TariffTarget> targets;
+                  if (apply)
+                      targets = in_force_targets(*d, req.who, row.id, s.now());
                   if (!lib.update(row))
                       fail(ErrorCode::Duplicate, fmt::format("a tariff scheme is already called \"{}\"", row.name));
                   std::vector<TariffRow> saved;
-                  if (apply) {
-                      CatalogStore cat(*d);
-                      std::vector<TariffTarget> targets;
-                      for (const auto& a : lib.assignments(row.id, s.now())) {
-                          auto t = TariffTarget{a.version.station_id, a.version.area_id, a.version.device_id};
-                          if (t.device_id)
-                              if (const auto dev = cat.device(*t.device_id))
-                                  t.station_id = dev->station_id; // its versions follow a device that moved
-                          if (a.in_force)
-                              targets.push_back(t);
-                      }
+                  if (apply)
                       saved = lib.assign(row, targets, from, s.now(), req.who.name);
-                  }
                   json::Writer w;
                   w.begin_object().key("scheme");
                   write_scheme(w, s, row);

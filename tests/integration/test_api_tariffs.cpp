@@ -148,6 +148,12 @@ TEST_CASE("api tariffs: a device scheme beats the area scheme, which beats the s
     REQUIRE_MESSAGE(edit.status == 200, edit);
     CHECK(edit.size("versions") == 0);
     CHECK(applies(st, admin, "tp-d2").second == "Device scheme");
+    // Applying it reaches every target in force: not for an operator who does not see them all.
+    auto beyond = st.put(fmt::format("/api/v1/admin/tariff-schemes/{}", device_scheme),
+                         R"({"description":"mine","apply_to_assigned":true})", scoped);
+    CHECK_MESSAGE(beyond.code() == "forbidden", beyond);
+    CHECK(applies(st, admin, "tp-d2").second == "Device scheme");
+    CHECK(st.get(fmt::format("/api/v1/admin/tariff-schemes/{}", device_scheme), admin).str("description") == "test");
     auto applied = st.put(fmt::format("/api/v1/admin/tariff-schemes/{}", device_scheme),
                           R"({"description":"now everywhere","apply_to_assigned":true})", admin);
     REQUIRE_MESSAGE(applied.status == 200, applied);
