@@ -87,6 +87,7 @@ std::unique_ptr<Router> build_router(Services& s) {
     add_service_routes(*r, s);
     add_admin_alert_routes(*r, s);
     add_admin_ota_routes(*r, s);
+    add_admin_tariff_scheme_routes(*r, s);
     return r;
 }
 

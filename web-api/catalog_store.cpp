@@ -82,14 +82,24 @@ constexpr const char* kPortVisible =
     " AND " PH_STATION_VISIBLE " AND (EXISTS (SELECT 1 FROM sockets x WHERE x.device_id = ?1 AND x.n = ?2 AND "
     "x.enabled = 1) OR EXISTS (SELECT 1 FROM guns x WHERE x.device_id = ?1 AND x.n = ?2 AND x.enabled = 1))";
 
-constexpr const char* kTariffs = "SELECT id, station_id, version, document, effective_from, created_at, created_by "
-                                 "FROM tariffs WHERE station_id = ? AND area_id IS NULL ORDER BY version";
-constexpr const char* kTariffById = "SELECT id, station_id, version, document, effective_from, created_at, created_by "
-                                    "FROM tariffs WHERE id = ?";
-constexpr const char* kNextTariffVersion =
-    "SELECT coalesce(max(version), 0) + 1 FROM tariffs WHERE station_id = ? AND area_id IS NULL";
-constexpr const char* kAddTariff = "INSERT INTO tariffs(station_id, version, document, effective_from, created_at, "
-                                   "created_by) VALUES (?, ?, ?, ?, ?, ?)";
+#define PH_TARIFF_COLUMNS                                                                                              \
+    "id, station_id, version, document, effective_from, created_at, created_by, area_id, device_id, scheme_id"
+constexpr const char* kTariffs = "SELECT " PH_TARIFF_COLUMNS " FROM tariffs "
+                                 "WHERE station_id = ? AND area_id IS NULL AND device_id IS NULL ORDER BY version";
+constexpr const char* kTariffById = "SELECT " PH_TARIFF_COLUMNS " FROM tariffs WHERE id = ?";
+// One target's versions, ?1 station, ?2 area, ?3 device, as tariffs_version and tariffs_device_version count them.
+#define PH_TARIFF_TARGET                                                                                               \
+    "CASE WHEN ?3 IS NOT NULL THEN device_id = ?3 ELSE device_id IS NULL AND station_id = ?1 AND "                     \
+    "coalesce(area_id, 0) = coalesce(?2, 0) END"
+constexpr const char* kTargetTariffs =
+    "SELECT " PH_TARIFF_COLUMNS " FROM tariffs WHERE " PH_TARIFF_TARGET " ORDER BY version";
+constexpr const char* kNextTariffVersion = "SELECT coalesce(max(version), 0) + 1 FROM tariffs WHERE " PH_TARIFF_TARGET;
+#undef PH_TARIFF_TARGET
+constexpr const char* kSchemeTargets = "SELECT DISTINCT station_id, area_id, device_id FROM tariffs "
+                                       "WHERE scheme_id = ?1 ORDER BY device_id, area_id, station_id";
+#undef PH_TARIFF_COLUMNS
+constexpr const char* kAddTariff = "INSERT INTO tariffs(station_id, area_id, device_id, scheme_id, version, document, "
+                                   "effective_from, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 ProviderRow read_provider(db::Statement& st) {
     return ProviderRow{st.int64(0), st.text(1), st.text(2), st.text(3), st.int64(4) != 0, st.int64(5)};
@@ -137,7 +147,8 @@ PortRow read_port(db::Statement& st) {
                    st.int64(3) != 0, st.opt_int64(4), st.int64(5)};
 }
 TariffRow read_tariff(db::Statement& st) {
-    return TariffRow{st.int64(0), st.int64(1), st.int64(2), st.text(3), st.int64(4), st.int64(5), st.text(6)};
+    return TariffRow{st.int64(0), st.int64(1), st.int64(2),     st.text(3),     st.int64(4),
+                     st.int64(5), st.text(6),  st.opt_int64(7), st.opt_text(8), st.opt_int64(9)};
 }
 
 } // namespace
@@ -426,18 +437,46 @@ std::vector<TariffRow> CatalogStore::tariffs(std::int64_t station_id) {
     return out;
 }
 
+std::vector<TariffRow> CatalogStore::target_tariffs(const TariffTarget& target) {
+    std::vector<TariffRow> out;
+    db::Statement st(db_, kTargetTariffs);
+    st.bind_all(target.station_id, target.area_id, target.device_id);
+    while (st.step())
+        out.push_back(read_tariff(st));
+    return out;
+}
+
+std::vector<TariffTarget> CatalogStore::scheme_targets(std::int64_t scheme_id) {
+    std::vector<TariffTarget> out;
+    db::Statement q(db_, kSchemeTargets);
+    q.bind_all(scheme_id);
+    while (q.step())
+        out.push_back(TariffTarget{q.int64(0), q.opt_int64(1), q.opt_text(2)});
+    return out;
+}
+
 TariffRow CatalogStore::add_tariff(std::int64_t station_id, const std::string& document, EpochMs effective_from,
                                    EpochMs now, const std::string& by) {
     db::Transaction tx(db_);
+    auto row = insert_tariff(TariffTarget{station_id, std::nullopt, std::nullopt}, document, effective_from, now, by,
+                             std::nullopt);
+    tx.commit();
+    return row;
+}
+
+TariffRow CatalogStore::insert_tariff(const TariffTarget& target, const std::string& document, EpochMs effective_from,
+                                      EpochMs now, const std::string& by, std::optional<std::int64_t> scheme_id) {
     db::Statement next(db_, kNextTariffVersion);
-    next.bind_all(station_id);
+    next.bind_all(target.station_id, target.area_id, target.device_id);
     next.step();
     const auto version = next.int64(0);
     next.reset();
-    db::Statement(db_, kAddTariff).bind_all(station_id, version, document, effective_from, now, by).run();
-    const auto id = db_.last_insert_rowid();
-    tx.commit();
-    return TariffRow{id, station_id, version, document, effective_from, now, by};
+    db::Statement(db_, kAddTariff)
+        .bind_all(target.station_id, target.area_id, target.device_id, scheme_id, version, document, effective_from,
+                  now, by)
+        .run();
+    return TariffRow{db_.last_insert_rowid(), target.station_id, version,  document, effective_from, now, by,
+                     target.area_id,          target.device_id,  scheme_id};
 }
 
 std::optional<TariffRow> CatalogStore::tariff(std::int64_t id) {
@@ -449,8 +488,9 @@ std::optional<TariffRow> CatalogStore::tariff(std::int64_t id) {
 }
 
 std::optional<std::pair<TariffRow, billing::Tariff>>
-CatalogStore::tariff_in_force(std::int64_t station_id, std::optional<std::int64_t> area_id, EpochMs at) {
-    const auto chosen = billing::TariffStore(db_).in_force(station_id, area_id, at);
+CatalogStore::tariff_in_force(std::int64_t station_id, std::optional<std::int64_t> area_id,
+                              const std::optional<std::string>& device_id, EpochMs at) {
+    const auto chosen = billing::TariffStore(db_).in_force(station_id, area_id, device_id, at);
     if (!chosen.tariff)
         return std::nullopt;
     db::Statement st(db_, kTariffById);

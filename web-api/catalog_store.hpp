@@ -2,6 +2,7 @@
 #include "common/db.hpp"
 #include "common/money.hpp"
 #include "common/tariff.hpp"
+#include "common/tariff_store.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -79,6 +80,14 @@ struct GunRow {
     std::optional<std::string> connector_type; ///< gbt_dc, gbt_ac, ccs2, type2; nullopt when not registered
 };
 
+/// What a tariff version is saved for: a station, an area of it (area_id), or a device (device_id;
+/// station_id is then the device's station, area_id empty).
+struct TariffTarget {
+    std::int64_t station_id = 0;
+    std::optional<std::int64_t> area_id;
+    std::optional<std::string> device_id;
+};
+
 /// A stored tariff version.
 struct TariffRow {
     std::int64_t id = 0;
@@ -88,6 +97,14 @@ struct TariffRow {
     EpochMs effective_from = 0;
     EpochMs created_at = 0;
     std::string created_by;
+    std::optional<std::int64_t> area_id;
+    std::optional<std::string> device_id;
+    std::optional<std::int64_t> scheme_id; ///< the library scheme it was copied from
+    /// Which level the version belongs to (billing::TariffStore ranks them).
+    billing::TariffLevel level() const {
+        return device_id ? billing::TariffLevel::Device
+                         : (area_id ? billing::TariffLevel::Area : billing::TariffLevel::Station);
+    }
 };
 
 class CatalogStore {
@@ -148,16 +165,29 @@ public:
     void set_prepaid_amounts(std::int64_t station_id, const std::vector<std::int64_t>& amounts_fen);
 
     // tariffs
+    /// A station's own versions (not its areas' or devices'), by version.
     std::vector<TariffRow> tariffs(std::int64_t station_id);
-    /// One tariff version by id (any station or area).
+    /// Every version of one target (a station's own, an area's, or a device's wherever it was saved), by version.
+    std::vector<TariffRow> target_tariffs(const TariffTarget& target);
+    /// The targets that have a version copied from library scheme `scheme_id` (tariff_scheme_store).
+    std::vector<TariffTarget> scheme_targets(std::int64_t scheme_id);
+    /// One tariff version by id (any station, area or device).
     std::optional<TariffRow> tariff(std::int64_t id);
     /// Saves a new version (number = previous + 1); returns the row.
     TariffRow add_tariff(std::int64_t station_id, const std::string& document, EpochMs effective_from, EpochMs now,
                          const std::string& by);
-    /// The version in force at `at` for a socket of the station in `area_id` (billing::TariffStore,
-    /// the lookup sessiond uses at the start), parsed; nullopt if none or unreadable.
-    std::optional<std::pair<TariffRow, billing::Tariff>>
-    tariff_in_force(std::int64_t station_id, std::optional<std::int64_t> area_id, EpochMs at);
+    /// Saves a new version for `target` (number = the target's previous + 1), copied from `scheme_id`
+    /// if set. No transaction of its own: the caller holds one.
+    TariffRow insert_tariff(const TariffTarget& target, const std::string& document, EpochMs effective_from,
+                            EpochMs now, const std::string& by, std::optional<std::int64_t> scheme_id);
+    /// The version in force at `at` for a socket of device `device_id` in `area_id` of the station
+    /// (billing::TariffStore, the lookup sessiond uses at the start; row.level() says which level
+    /// applies), parsed; nullopt if none or unreadable. No device (a station's page, a parking
+    /// space): the area's or the station's.
+    std::optional<std::pair<TariffRow, billing::Tariff>> tariff_in_force(std::int64_t station_id,
+                                                                         std::optional<std::int64_t> area_id,
+                                                                         const std::optional<std::string>& device_id,
+                                                                         EpochMs at);
 
 private:
     db::Database& db_;

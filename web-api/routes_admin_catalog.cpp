@@ -50,17 +50,6 @@ bool scope_covers_property(db::Database& d, const Principal& who, std::int64_t p
     return false;
 }
 
-void write_tariff_row(json::Writer& w, const Services& s, const TariffRow& t) {
-    w.begin_object().field("id", t.id).field("version", t.version).field("effective_from", when(s, t.effective_from));
-    w.field("created_at", when(s, t.created_at)).field("created_by", t.created_by);
-    w.key("tariff");
-    if (auto doc = json::parse(t.document); doc)
-        w.raw_value(*doc);
-    else
-        w.null();
-    w.end_object();
-}
-
 std::int64_t micro_degrees(double deg) {
     return std::llround(deg * 1e6);
 } // coordinates, never money
@@ -531,7 +520,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
                   json::Writer w;
                   w.begin_object().field("station_id", station);
                   w.key("in_force");
-                  if (auto t = cat.tariff_in_force(station, std::nullopt, s.now()))
+                  if (auto t = cat.tariff_in_force(station, std::nullopt, std::nullopt, s.now()))
                       write_tariff_row(w, s, t->first);
                   else
                       w.null();

@@ -256,6 +256,19 @@ void write_station(json::Writer& w, const Services& s, const StationRow& st) {
     w.field("enabled", st.enabled).field("visible", st.visible).field("created_at", when(s, st.created_at));
 }
 
+void write_tariff_row(json::Writer& w, const Services& s, const TariffRow& t) {
+    w.begin_object().field("id", t.id).field("version", t.version).field("level", billing::to_string(t.level()));
+    w.field("station_id", t.station_id).nullable_field("area_id", t.area_id).nullable_field("device_id", t.device_id);
+    w.nullable_field("scheme_id", t.scheme_id).field("effective_from", when(s, t.effective_from));
+    w.field("created_at", when(s, t.created_at)).field("created_by", t.created_by);
+    w.key("tariff");
+    if (auto doc = json::parse(t.document); doc)
+        w.raw_value(*doc);
+    else
+        w.null();
+    w.end_object();
+}
+
 void write_device(json::Writer& w, const Services& s, const DeviceRow& d) {
     w.field("id", d.id)
         .field("kind", d.kind)

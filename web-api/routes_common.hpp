@@ -41,6 +41,7 @@ void add_admin_parking_routes(Router& r, Services& s);
 void add_service_routes(Router& r, Services& s);
 void add_admin_alert_routes(Router& r, Services& s);
 void add_admin_ota_routes(Router& r, Services& s);
+void add_admin_tariff_scheme_routes(Router& r, Services& s);
 
 /// The `state` filter of parking orders: the occupancy state words (parking::OccupancyState).
 std::vector<std::string> parking_order_states();
@@ -141,6 +142,9 @@ void write_prepaid_amounts(json::Writer& w, const std::vector<std::int64_t>& amo
 // ---- JSON shapes ----
 void write_station(json::Writer& w, const Services& s, const StationRow& st);
 void write_device(json::Writer& w, const Services& s, const DeviceRow& d);
+/// A saved tariff version: id, version, level (station, area or device) with its target, the scheme it
+/// was copied from (or null), effective_from, created_at/by and the document.
+void write_tariff_row(json::Writer& w, const Services& s, const TariffRow& t);
 void write_account(json::Writer& w, const Services& s, const AccountRow& a);
 void write_ledger_entry(json::Writer& w, const Services& s, const LedgerRow& l, bool with_account);
 void write_card(json::Writer& w, const Services& s, const CardRow& c);

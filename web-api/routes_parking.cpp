@@ -205,7 +205,7 @@ ReservationRow make_reservation(Services& s, const ReservationAsk& ask) {
     if (wallet->frozen)
         fail(ErrorCode::AccountFrozen, "the account is frozen");
     const auto now = s.now();
-    const auto tariff = cat.tariff_in_force(sp->station_id, sp->area_id, now);
+    const auto tariff = cat.tariff_in_force(sp->station_id, sp->area_id, std::nullopt, now);
     const auto min = tariff ? tariff->second.min_start_balance_fen : billing::kDefaultMinStartBalanceFen;
     if (wallet->available() < min)
         fail(ErrorCode::BalanceTooLow, fmt::format("a reservation needs a balance of {} fen", min.value()));

@@ -291,7 +291,7 @@ void add_rider_routes(Router& r, Services& s) {
                   w.end_array();
                   write_counts(w, counts);
                   write_prepaid_amounts(w, cat.prepaid_amounts(st->id));
-                  if (auto t = cat.tariff_in_force(st->id, std::nullopt, s.now())) {
+                  if (auto t = cat.tariff_in_force(st->id, std::nullopt, std::nullopt, s.now())) {
                       w.key("tariff").begin_object().field("name", t->second.name).field("version", t->first.version);
                       write_modes(w, t->second, s.now());
                       w.end_object();
@@ -334,11 +334,12 @@ void add_rider_routes(Router& r, Services& s) {
                       .field("address", st->address);
                   w.field("open_hours", st->open_hours).end_object();
                   write_prepaid_amounts(w, cat.prepaid_amounts(st->id));
-                  if (auto t = cat.tariff_in_force(st->id, dev->area_id, s.now())) {
+                  if (auto t = cat.tariff_in_force(st->id, dev->area_id, dev->id, s.now())) {
                       w.key("tariff")
                           .begin_object()
                           .field("name", t->second.name)
                           .field("version", t->first.version)
+                          .field("level", billing::to_string(t->first.level()))
                           .end_object();
                       write_modes(w, t->second, s.now());
                   } else {

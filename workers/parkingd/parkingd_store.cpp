@@ -191,7 +191,8 @@ std::vector<TimedOut> Store::time_out_reservations(EpochMs now) {
 
 std::pair<billing::ParkingPricing, std::optional<std::int64_t>> Store::parking_pricing(const SpaceConfig& s,
                                                                                        EpochMs at) {
-    const auto choice = tariffs_.in_force(s.station_id, s.area_id, at);
+    // A space has no device of its own: its area's or its station's tariff prices it.
+    const auto choice = tariffs_.in_force(s.station_id, s.area_id, std::nullopt, at);
     if (choice.tariff && choice.tariff->parking)
         return {*choice.tariff->parking, choice.id};
     return {parking::default_parking(), choice.id};

@@ -613,7 +613,7 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
     f.socket_exists = sock && (sock->kind == "ebike_pile" || sock->kind == "ev_charger");
     if (f.socket_exists) {
         p.socket = *sock;
-        const auto tariff = tariffs_.in_force(sock->station_id, sock->area_id, now);
+        const auto tariff = tariffs_.in_force(sock->station_id, sock->area_id, sock->device_id, now);
         if (tariff.tariff) {
             if (!mode)
                 mode = card_mode(*tariff.tariff, opts_.card_mode);

@@ -56,8 +56,8 @@ const std::vector<Rule>& rules() {
          true},
         // The tariff in force: billing::TariffStore.
         {"no SQL chooses the tariff in force", R"(effective_from\s*<=)", {}, true},
-        {"tariff versions of a station are read by billing::TariffStore (and the catalog's listing)",
-         "FROM tariffs WHERE station_id",
+        {"tariff versions are read by billing::TariffStore (and the catalog's listings)",
+         "FROM tariffs",
          {"common/tariff_store.cpp", "web-api/catalog_store.cpp"}},
     };
     return k;
