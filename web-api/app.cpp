@@ -84,6 +84,7 @@ std::unique_ptr<Router> build_router(Services& s) {
     add_admin_money_routes(*r, s);
     add_parking_routes(*r, s);
     add_admin_parking_routes(*r, s);
+    add_admin_command_routes(*r, s);
     return r;
 }
 

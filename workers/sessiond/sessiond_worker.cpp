@@ -143,7 +143,8 @@ Worker::Worker(db::Database& db, mqtt::Client& mqtt, const Clock& clock, Options
         mqtt_, clock_, DeviceCommands::Options{opts_.command_timeout_ms, opts_.reply_grace_ms},
         DeviceCommands::Hooks{[this](const std::string& dev) { return device_kind(dev); },
                               [this](const std::string& dev) { return device_online(dev); },
-                              [this] { return next_env(); }});
+                              [this] { return next_env(); },
+                              [this](CommandLogEntry e) { command_log_.push_back(std::move(e)); }});
 }
 
 Worker::~Worker() = default;
@@ -278,6 +279,12 @@ void Worker::tick() {
     each_due(suspend_deadlines_, "suspend time-out", [&](const std::string& sid) { give_up_suspended(sid, now); });
     each_due(record_waits_, "record wait", [&](const std::string& sid) { give_up_record(sid, now); });
     device_commands_->tick();
+    try {
+        flush_command_log();             // one batch per tick: never a write of its own on the message path
+    } catch (const std::exception& ex) { // kept for the next tick
+        counters_.handler_errors++;
+        log::error("writing {} command log entries: {}", command_log_.size(), ex.what());
+    }
     if (now >= next_prune_at_) {
         try {
             prune(now);
@@ -311,6 +318,8 @@ void Worker::command_due(const std::string& sid, EpochMs now) {
     Cause c{"timeout", "sessiond"};
     c.failure = row->cmd_rid ? fmt::format("no answer to {} before it expired", *row->cmd_rid)
                              : std::string("the pile did not start the card session in time");
+    if (row->cmd_rid)
+        log_answered(*row->cmd_rid, std::nullopt);
     process(sid, Event::StartTimedOut, c);
 }
 
@@ -406,7 +415,7 @@ Worker::Result Worker::process(const std::string& sid, Event e, const Cause& cau
             deadlines_.disarm(sid);
         follow_up(*after, d);
         if (d.send_stop)
-            send_stop(*after, stop_rid, stop_exp, false);
+            send_stop(*after, stop_rid, stop_exp, false, cause.actor);
         else if (d.resend_stop)
             resend_stop(*after);
         if (c.record)
@@ -455,7 +464,7 @@ void Worker::resend_stop(const SessionRow& row) {
         log::debug(log::Ctx{row.device_id, row.id}, "stop not resent: the pile is offline");
         return;
     }
-    send_stop(row, *row.cmd_rid, command_exp(now, opts_.command_timeout_ms), true);
+    send_stop(row, *row.cmd_rid, command_exp(now, opts_.command_timeout_ms), true, "sessiond");
 }
 
 void Worker::give_up_suspended(const std::string& sid, EpochMs now) {
@@ -898,6 +907,11 @@ void Worker::flush() {
     } catch (const std::exception& ex) {
         log::error("writing live figures of {} session(s) at shutdown: {}", pending_reports_.size(), ex.what());
     }
+    try {
+        flush_command_log();
+    } catch (const std::exception& ex) {
+        log::error("writing {} command log entries at shutdown: {}", command_log_.size(), ex.what());
+    }
 }
 
 void Worker::flush_reports() {
@@ -1109,6 +1123,7 @@ void Worker::on_cmd_reply(const mqtt::Message& m) {
     const auto row = store_.session(k->first);
     if (!row || row->device_id != t->device_id)
         return;
+    log_answered(rid, f);
     if (!is_start && f->status == "expired") {
         // Our stop reached the pile too late (queued while it was away): not its answer; the stop stays
         // outstanding and goes again, same rid, fresh exp.
@@ -1159,12 +1174,35 @@ void Worker::send_start(const SessionRow& row, bool resend) {
     else
         text = payloads::encode(payloads::Message<payloads::EbikeStartPort>{env, {row.n, row.id, *limit}});
     mqtt_.publish({topics::cmd(row.device_id, name), text, 1, false});
+    log_sent(row, name, *env.rid, text, row.operator_name ? "operator:" + *row.operator_name : "rider");
     (resend ? counters_.commands_resent : counters_.commands_sent)++;
     log::info(log::Ctx{row.device_id, row.id}, "{} {} socket {} (rid {})", resend ? "resent" : "sent", name, row.n,
               *env.rid);
 }
 
-void Worker::send_stop(const SessionRow& row, const std::string& rid, EpochMs exp, bool resend) {
+void Worker::log_sent(const SessionRow& row, std::string_view name, const std::string& rid, const std::string& text,
+                      const std::string& actor) {
+    command_log_.push_back(CommandSent{row.device_id, std::string(name), row.n, rid, data_of(text),
+                                       command_requester(actor, row), row.id, clock_.now_ms()});
+}
+
+void Worker::log_answered(const std::string& rid, const std::optional<ReplyFields>& f) {
+    if (f)
+        command_log_.push_back(
+            CommandAnswered{rid, f->status, logged_reply(*f), command_outcome(f->status), clock_.now_ms()});
+    else
+        command_log_.push_back(CommandAnswered{rid, std::nullopt, std::nullopt, "timeout", clock_.now_ms()});
+}
+
+void Worker::flush_command_log() {
+    if (command_log_.empty())
+        return;
+    store_.log_commands(command_log_); // throws when it cannot commit: the entries stay pending
+    command_log_.clear();
+}
+
+void Worker::send_stop(const SessionRow& row, const std::string& rid, EpochMs exp, bool resend,
+                       const std::string& actor) {
     if (!may_send(exp, clock_.now_ms()))
         return;
     auto env = next_env();
@@ -1177,6 +1215,7 @@ void Worker::send_stop(const SessionRow& row, const std::string& rid, EpochMs ex
     else
         text = payloads::encode(payloads::Message<payloads::EbikeStopPort>{env, {row.n, row.id}});
     mqtt_.publish({topics::cmd(row.device_id, name), text, 1, false});
+    log_sent(row, name, rid, text, actor); // a resend keeps the first entry
     (resend ? counters_.commands_resent : counters_.commands_sent)++;
     log::info(log::Ctx{row.device_id, row.id}, "{} {} socket {} (rid {})", resend ? "resent" : "sent", name, row.n,
               rid);
