@@ -1,6 +1,7 @@
 // The command log (seed 004 指令列表): every command sent to a device, who asked, its reply and
 // latency; and commissioning (seed 004 远程控制): an operator runs a socket for a set time, free.
 #include "common/json.hpp"
+#include "common/socket_code.hpp"
 #include "web-api/command_store.hpp"
 #include "web-api/routes_common.hpp"
 
@@ -59,6 +60,42 @@ std::string commands_reply(const Services& s, const std::vector<CommandRow>& row
     return w.str();
 }
 
+/// The device of a commissioning route: in the operator's scope, with sockets or guns.
+DeviceRow commissioned_device(CatalogStore& cat, const Principal& who, const std::string& id) {
+    auto dev = device_in_scope(cat, who, id);
+    if (dev.kind != "ebike_pile" && dev.kind != "ev_charger")
+        fail(ErrorCode::Unsupported, fmt::format("a {} has no sockets to commission", dev.kind));
+    return dev;
+}
+
+/// The start request of a commissioning run of one socket.
+svc::StartRequest commissioning(const std::string& device_id, int n, std::int64_t minutes, const std::string& who) {
+    svc::StartRequest r;
+    r.account_id = 0;
+    r.socket = sockets::socket_code({device_id, n});
+    r.mode = billing::Mode::Time;
+    r.minutes = minutes;
+    r.operator_name = who;
+    return r;
+}
+
+/// `{session: {...}}` as the admin session routes show it, read back after sessiond's answer.
+Response session_answer(Services& s, const std::string& sid) {
+    auto d = s.core->get();
+    const auto row = SessionStore(*d).session(sid);
+    if (!row)
+        fail(ErrorCode::Internal, "the session sessiond answered is not in the database");
+    json::Writer w;
+    w.begin_object().key("session").begin_object();
+    write_session(w, s, *row, true);
+    w.end_object().end_object();
+    return Response::json(w.str(), 202);
+}
+
+FieldSpec minutes_field() {
+    return integer("minutes", true, 1, svc::kMaxCommissioningMinutes, "How long it runs, minutes (1–720).");
+}
+
 } // namespace
 
 void add_admin_command_routes(Router& r, Services& s) {
@@ -92,6 +129,112 @@ void add_admin_command_routes(Router& r, Services& s) {
                   const auto dev = device_in_scope(cat, req.who, req.param("id"));
                   const auto f = command_filter(s, req, dev.id);
                   return Response::json(commands_reply(s, CommandStore(*d).commands(f)));
+              }));
+
+    // ---- commissioning (seed 004 远程控制) ----
+    r.add(Route::make(Method::Post, "/api/v1/admin/devices/{id}/ports/{n}/start", "admin.ports.start", "admin-devices",
+                      "Commissioning: run one socket (or gun) for a set time, free: a session of method operator with "
+                      "the operator's name and no rider account, settled at 0 fen")
+              .admin("devices.command")
+              .param(key_param("id", "Device id."))
+              .param(id_param("n", "Socket or gun number."))
+              .field(minutes_field())
+              .refuses({ErrorCode::UnknownDevice, ErrorCode::UnknownSocket, ErrorCode::Unsupported,
+                        ErrorCode::DeviceOffline, ErrorCode::SocketFaulted, ErrorCode::SocketBusy, ErrorCode::Timeout})
+              .handle([&s](Request& req) {
+                  std::string device_id;
+                  {
+                      auto d = s.core->get();
+                      CatalogStore cat(*d);
+                      device_id = commissioned_device(cat, req.who, req.param("id")).id;
+                  }
+                  const auto n = static_cast<int>(std::min<std::int64_t>(req.param_int("n"), 999));
+                  auto b = req.body();
+                  const auto minutes = b.req_int("minutes", 1, svc::kMaxCommissioningMinutes);
+                  req.check_body();
+                  const auto reply =
+                      call_sessiond(s, commissioning(device_id, n, minutes, req.who.name), s.settings.rpc_timeout_ms);
+                  return session_answer(s, reply_data<svc::StartReply>(reply).session.id);
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/devices/{id}/ports/{n}/stop", "admin.ports.stop", "admin-devices",
+                      "Commissioning: stop the operator's run of one socket (a rider's session: force-end it)")
+              .admin("devices.command")
+              .param(key_param("id", "Device id."))
+              .param(id_param("n", "Socket or gun number."))
+              .refuses({ErrorCode::UnknownDevice, ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::Unsupported,
+                        ErrorCode::Timeout})
+              .handle([&s](Request& req) {
+                  std::optional<SessionRow> live;
+                  {
+                      auto d = s.core->get();
+                      CatalogStore cat(*d);
+                      const auto dev = commissioned_device(cat, req.who, req.param("id"));
+                      const auto n = static_cast<int>(std::min<std::int64_t>(req.param_int("n"), 999));
+                      SessionFilter f;
+                      f.device_id = dev.id;
+                      f.state = "active";
+                      for (auto& row : SessionStore(*d).sessions(f))
+                          if (row.n == n)
+                              live = std::move(row);
+                  }
+                  if (!live)
+                      fail(ErrorCode::NotFound, "nothing runs on this socket");
+                  if (live->method != "operator")
+                      fail(ErrorCode::Conflict,
+                           fmt::format("socket runs a rider's session {}: force-end it instead", live->id));
+                  call_sessiond(s, svc::StopRequest{live->id, svc::StopCause::UserStop, "operator:" + req.who.name},
+                                s.settings.rpc_timeout_ms);
+                  return session_answer(s, live->id);
+              }));
+
+    r.add(Route::make(Method::Post, "/api/v1/admin/devices/{id}/ports/start-all", "admin.ports.start_all",
+                      "admin-devices",
+                      "Commissioning a new pile: run every enabled socket (or gun) for a set time, free; answers per "
+                      "port (a busy, faulted or offline one is refused with its code)")
+              .admin("devices.command")
+              .param(key_param("id", "Device id."))
+              .field(minutes_field())
+              .refuses({ErrorCode::UnknownDevice, ErrorCode::Unsupported})
+              .handle([&s](Request& req) {
+                  std::vector<PortRow> ports;
+                  std::string device_id;
+                  {
+                      auto d = s.core->get();
+                      CatalogStore cat(*d);
+                      device_id = commissioned_device(cat, req.who, req.param("id")).id;
+                      ports = cat.ports(device_id);
+                  }
+                  auto b = req.body();
+                  const auto minutes = b.req_int("minutes", 1, svc::kMaxCommissioningMinutes);
+                  req.check_body();
+                  json::Writer w;
+                  w.begin_object().field("device_id", device_id).key("ports").begin_array();
+                  int started = 0;
+                  for (const auto& p : ports) {
+                      w.begin_object().field("n", p.n);
+                      if (!p.enabled) {
+                          w.field("started", false).field("code", "unknown_socket").field("msg", "disabled");
+                          w.end_object();
+                          continue;
+                      }
+                      const auto req_data = svc::encode(commissioning(device_id, p.n, minutes, req.who.name));
+                      const auto reply = call_sessiond(s, svc::Traits<svc::StartRequest>::kMethod, req_data,
+                                                       s.settings.rpc_timeout_ms);
+                      const auto answer = reply.ok() ? svc::decode<svc::StartReply>(reply.data_json)
+                                                     : Result<svc::StartReply>::failure(reply.msg);
+                      w.field("started", answer.ok());
+                      if (answer.ok()) {
+                          ++started;
+                          w.field("session_id", answer.value().session.id);
+                      } else {
+                          w.field("code", reply.code.empty() ? std::string("internal") : reply.code)
+                              .field("msg", reply.ok() ? answer.error() : reply.msg);
+                      }
+                      w.end_object();
+                  }
+                  w.end_array().field("started", started).end_object();
+                  return Response::json(w.str(), 202);
               }));
 }
 

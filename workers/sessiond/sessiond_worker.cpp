@@ -107,6 +107,7 @@ svc::SessionView session_view(const SessionRow& row) {
         v.cost_fen = Fen(*row.cost_fen);
     if (row.max_fen)
         v.max_fen = Fen(*row.max_fen);
+    v.operator_name = row.operator_name;
     return v;
 }
 
@@ -536,7 +537,9 @@ rpc::Reply Worker::rpc_start(rpc::Request& r) {
     const auto ref = sockets::parse_socket_code(req->socket);
     if (!ref)
         return refuse(ErrorCode::UnknownSocket, fmt::format("`{}` is not a socket code", req->socket));
-    auto plan = plan_start(account_id, *ref, StartBy::App, ModeChoice{req->mode, req->minutes});
+    const bool commissioning = req->operator_name.has_value();
+    auto plan = plan_start(account_id, *ref, commissioning ? StartBy::Operator : StartBy::App,
+                           ModeChoice{req->mode, req->minutes});
     if (const auto* no = std::get_if<Refusal>(&plan)) {
         log::info(log::Ctx{ref->device_id, {}}, "start refused for account {}: {}", account_id, to_string(no->code));
         return refuse(no->code, no->msg);
@@ -546,20 +549,22 @@ rpc::Reply Worker::rpc_start(rpc::Request& r) {
     NewSession s;
     s.id = new_app_sid();
     s.account_id = account_id;
-    s.method = "app";
+    s.method = commissioning ? "operator" : "app";
     s.device_id = ref->device_id;
     s.n = ref->n;
     s.station_id = p.socket.station_id;
     s.mode = std::string(billing::to_string(p.mode.mode));
     s.minutes = p.mode.minutes;
-    s.tariff_id = p.tariff_id;
+    if (!commissioning)
+        s.tariff_id = p.tariff_id; // a commissioning run is free: no tariff prices it
     if (req->max_fen)
         s.max_fen = req->max_fen->value();
     s.cmd_rid = command_rid(s.id, CommandKind::Start);
     s.cmd_exp = command_exp(now, opts_.command_timeout_ms);
     s.created_at = now;
-    s.actor = "rider";
-    s.reason = "start";
+    s.operator_name = req->operator_name;
+    s.actor = commissioning ? "operator:" + *req->operator_name : "rider";
+    s.reason = commissioning ? "commissioning" : "start";
     switch (store_.create(s, std::nullopt)) {
     case CreateOutcome::Created:
         break;
@@ -576,7 +581,8 @@ rpc::Reply Worker::rpc_start(rpc::Request& r) {
     deadlines_.arm(s.id, timeout_at(s.cmd_exp, opts_.reply_grace_ms));
     send_start(*row, false);
     publish_state(*row, std::nullopt, s.reason, s.actor);
-    log::info(log::Ctx{s.device_id, s.id}, "session created for account {} ({} {})", account_id, s.mode,
+    log::info(log::Ctx{s.device_id, s.id}, "session created for {} ({} {})",
+              commissioning ? "operator " + *req->operator_name : fmt::format("account {}", account_id), s.mode,
               s.minutes ? fmt::format("{} min", *s.minutes) : std::string("until full"));
     return rpc::Reply::success(svc::encode(svc::StartReply{session_view(*row)}));
 }
@@ -613,7 +619,8 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
     const auto now = clock_.now_ms();
     StartFacts f;
     StartPlan p;
-    const auto wallet = ledger::Ledger(db_, clock_).wallet(account_id);
+    f.commissioning = by == StartBy::Operator;
+    const auto wallet = f.commissioning ? std::nullopt : ledger::Ledger(db_, clock_).wallet(account_id);
     f.account_exists = wallet.has_value();
     f.account_frozen = wallet && wallet->frozen;
     f.arrears_fen = wallet ? wallet->arrears_fen : Fen(0);
@@ -622,8 +629,15 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
     f.socket_exists = sock && (sock->kind == "ebike_pile" || sock->kind == "ev_charger");
     if (f.socket_exists) {
         p.socket = *sock;
-        const auto tariff = tariffs_.in_force(sock->station_id, sock->area_id, now);
-        if (tariff.tariff) {
+        const auto tariff =
+            f.commissioning ? billing::TariffChoice{} : tariffs_.in_force(sock->station_id, sock->area_id, now);
+        if (f.commissioning && mode) {
+            // Free, whatever the tariff: the operator's minutes are the pile's limit.
+            if (auto limit = session_limit(billing::to_string(mode->mode), mode->minutes)) {
+                p.mode = *mode;
+                p.limit = *limit;
+            }
+        } else if (tariff.tariff) {
             if (!mode)
                 mode = card_mode(*tariff.tariff, opts_.card_mode);
             if (mode) {
@@ -641,7 +655,7 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
         sockets::SocketFacts sf;
         sf.enabled = sock->enabled;
         // A pile asking to authorise a card is online, whatever a late presence report says.
-        sf.device_online = by != StartBy::App || device_online(ref.device_id);
+        sf.device_online = (by != StartBy::App && by != StartBy::Operator) || device_online(ref.device_id);
         sf.fault_open = store_.has_open_fault(ref.device_id, ref.n);
         sf.session_live = store_.live_on_socket(ref.device_id, ref.n).has_value();
         if (const auto cs = conn_.find({ref.device_id, ref.n}); cs != conn_.end())
@@ -651,7 +665,7 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
             sf.reported.reset();
         f.socket = sockets::socket_availability(sf);
     }
-    if (f.account_exists)
+    if (f.account_exists && !f.commissioning)
         f.method_in_use = store_.has_live_method(account_id, method);
     p.available_fen = f.available_fen.value();
     if (const auto code = precheck(f))
