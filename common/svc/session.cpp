@@ -43,6 +43,7 @@ void read_body(json::Object& o, const rapidjson::Value&, SessionTransition& out)
     out.n = payloads::detail::req_n(o, "n", 1, payloads::kMaxSockets);
     out.account_id = o.req_int("account_id", 0); // 0: an operator's session, no rider account
     out.method = req_enum(o, "method", kAllSessionMethods);
+    check_account_of_method(o, out.method, out.account_id);
     out.max_fen = opt_fen(o, "max_fen", 1, kMaxPrepaidFen);
     const bool completed = out.state == SessionState::Completed;
     for (auto key : {"cost_fen", "priced_fen", "shortfall_fen"}) {

@@ -88,6 +88,7 @@ void read_body(json::Object& o, const rapidjson::Value&, SessionView& out) {
     out.minutes = o.opt_int("minutes", kMinMinutes, kMaxMinutes);
     out.method = req_enum(o, "method", kAllSessionMethods);
     out.account_id = o.req_int("account_id", 0); // 0: an operator's session, no rider account
+    check_account_of_method(o, out.method, out.account_id);
     out.operator_name = payloads::detail::opt_text(o, "operator", kMaxActorLen);
     out.created_at = payloads::detail::req_ts(o, "created_at");
     out.started_at = payloads::detail::opt_ts(o, "started_at");
