@@ -1092,7 +1092,8 @@ void Worker::on_ev_start_session(const std::string& dev, std::string_view payloa
     // The transaction of an app start (CONTRACT D.2: the charger's StartTransaction with the id tag of
     // our cmd/start_session, on that gun, is that session): confirmed, never a second session.
     if (const auto live = store_.live_on_socket(dev, m->data.n);
-        live && live->method == "app" && m->data.id_tag == app_id_tag(live->account_id)) {
+        live && (live->method == "app" || live->method == "operator") &&
+        m->data.id_tag == app_id_tag(live->account_id)) {
         store_.set_meter_start(live->id, m->data.meter_start_wh, clock_.now_ms());
         Cause c{"start_session", "pile", MessageKey{dev, *m->env.id}};
         c.started_at = m->data.start_ts.value_or(clock_.now_ms());
