@@ -10,6 +10,8 @@
 namespace pilehub::api {
 namespace {
 
+constexpr std::int64_t kMaxExportRows = 200'000;
+
 const std::vector<std::string> kOutcomes{"ok",          "rejected", "failed", "timeout",    "expired",
                                          "unsupported", "invalid",  "busy",   "superseded", "pending"};
 
@@ -92,6 +94,22 @@ Response session_answer(Services& s, const std::string& sid) {
     return Response::json(w.str(), 202);
 }
 
+/// The command log as an export table (the list's fields, one row per command).
+exports::Table commands_table(const Services& s, const std::vector<CommandRow>& rows) {
+    exports::Table t;
+    t.name = "commands";
+    t.headers = {"sent_at",      "device_id",    "station_id", "name",       "n",
+                 "rid",          "requested_by", "session_id", "payload",    "outcome",
+                 "reply_status", "reply",        "replied_at", "latency_ms", "source"};
+    auto opt_int = [](std::optional<std::int64_t> v) { return v ? exports::Cell(*v) : exports::Cell(std::string()); };
+    for (const auto& r : rows)
+        t.rows.push_back({when(s, r.sent_at), r.device_id, opt_int(r.station_id), r.name, opt_int(r.n), r.rid,
+                          r.requested_by, r.sid.value_or(""), r.payload, r.outcome, r.reply_status.value_or(""),
+                          r.reply.value_or(r.reply_msg.value_or("")), r.replied_at ? when(s, *r.replied_at) : "",
+                          opt_int(r.latency_ms), r.source});
+    return t;
+}
+
 FieldSpec minutes_field() {
     return integer("minutes", true, 1, svc::kMaxCommissioningMinutes, "How long it runs, minutes (1–720).");
 }
@@ -118,6 +136,24 @@ void add_admin_command_routes(Router& r, Services& s) {
                   const auto f = command_filter(s, req, req.query("device").value_or(""));
                   auto d = s.core->get();
                   return Response::json(commands_reply(s, CommandStore(*d).commands(f)));
+              }));
+    r.add(Route::make(Method::Get, "/api/v1/admin/exports/commands", "admin.exports.commands", "admin-reports",
+                      "The command log as CSV or XLSX (the filters of GET /admin/commands)")
+              .admin("exports.read")
+              .q(format_param())
+              .q(str("device", false, 48, "One device."))
+              .q(str("name", false, 32, "One command."))
+              .q(str_enum("outcome", false, kOutcomes, "One outcome."))
+              .q(str("from", false, 40, "Sent from (RFC 3339 or YYYY-MM-DD)."))
+              .q(str("to", false, 40, "Sent before (RFC 3339 or YYYY-MM-DD); after from."))
+              .produce("text/csv")
+              .handle([&s](Request& req) {
+                  auto f = command_filter(s, req, req.query("device").value_or(""));
+                  f.limit = kMaxExportRows;
+                  f.offset = 0;
+                  auto d = s.core->get();
+                  return send_table(commands_table(s, CommandStore(*d).commands(f)),
+                                    req.query("format").value_or("csv"), "commands");
               }));
     r.add(list(Route::make(Method::Get, "/api/v1/admin/devices/{id}/commands", "admin.devices.commands",
                            "admin-devices", "One device's command log, newest first (GET /admin/commands?device=)")

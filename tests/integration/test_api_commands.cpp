@@ -138,6 +138,12 @@ TEST_CASE("commissioning: an operator runs a socket of a simulated pile for a se
         CHECK(log.str(at + "source") == "sessiond");
     }
     CHECK(st.get("/api/v1/admin/devices/cm-p1/commands?name=start_port", admin).size("commands") == 1);
+    // ...and in the export, as other lists have one.
+    const auto csv = st.get("/api/v1/admin/exports/commands?device=cm-p1&format=csv", admin);
+    REQUIRE(csv.status == 200);
+    CHECK(csv.body.find("requested_by") != std::string::npos);
+    CHECK(csv.body.find(sid + ".start") != std::string::npos);
+    CHECK(csv.body.find(sid + ".stop") != std::string::npos);
 
     // start-all: every idle enabled socket, one answer per port.
     REQUIRE(eventually([&] { return socket_free(1); }, 15s));
