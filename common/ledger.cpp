@@ -64,6 +64,7 @@ constexpr std::string_view kAuditSettlements =
     "WHERE l.idempotency_key LIKE 'settle:%' ORDER BY l.id";
 constexpr std::string_view kAuditCompletedWithoutSettlement =
     "SELECT s.id FROM sessions s WHERE s.state = 'completed' "
+    "AND NOT (s.method = 'operator' AND s.cost_fen = 0) " // commissioning: free, never a ledger entry
     "AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.idempotency_key = 'settle:' || s.id)";
 constexpr std::string_view kAuditCostWithoutCompletion =
     "SELECT id, state, cost_fen FROM sessions WHERE cost_fen IS NOT NULL AND state <> 'completed'";

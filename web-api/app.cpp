@@ -88,6 +88,7 @@ std::unique_ptr<Router> build_router(Services& s) {
     add_admin_alert_routes(*r, s);
     add_admin_ota_routes(*r, s);
     add_admin_tariff_scheme_routes(*r, s);
+    add_admin_command_routes(*r, s);
     return r;
 }
 

@@ -22,7 +22,6 @@
 #include <mutex>
 
 namespace pilehub::api {
-namespace {
 
 DeviceRow device_in_scope(CatalogStore& cat, const Principal& who, const std::string& id) {
     auto d = cat.device(id);
@@ -30,6 +29,8 @@ DeviceRow device_in_scope(CatalogStore& cat, const Principal& who, const std::st
         fail(ErrorCode::UnknownDevice, "no such device");
     return *d;
 }
+
+namespace {
 
 /// The current desired data object (version and values), defaults if none was ever saved.
 /// `Desired` is the kind's cfg/desired payload (payloads::EbikeCfgDesired, payloads::EvCfgDesired).

@@ -167,7 +167,7 @@ void add_admin_session_routes(Router& r, Services& s) {
             .q(integer("account_id", false, 1, INT64_MAX, "One rider."))
             .q(str_enum("state", false, session_state_words([](svc::SessionState) { return true; }),
                         "A state, or active (every state that holds its socket)."))
-            .q(str_enum("method", false, {"app", "card"}, "How it was started."))
+            .q(str_enum("method", false, {"app", "card", "operator"}, "How it was started (operator: commissioning)."))
             .q(session_kind_param())
             .q(str("from", false, 40, "Created from (RFC 3339 or YYYY-MM-DD)."))
             .q(str("to", false, 40, "Created before (RFC 3339 or YYYY-MM-DD)."))

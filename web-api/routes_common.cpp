@@ -416,7 +416,7 @@ void write_session(json::Writer& w, Services& s, const SessionRow& row, bool adm
         if (row.state == svc::SessionState::Starting)
             power = 0;
         if (!cost)
-            cost = running_cost_fen(s, row);
+            cost = row.method == "operator" ? std::optional<std::int64_t>(0) : running_cost_fen(s, row); // free
     }
     w.field("power_w", power).field("energy_wh", energy).field("duration_s", duration);
     w.key("cost_fen");
@@ -437,6 +437,7 @@ void write_session(json::Writer& w, Services& s, const SessionRow& row, bool adm
         w.field("failure", *row.failure);
     if (admin) {
         w.field("account_id", row.account_id).field("phone", row.phone);
+        w.opt_field("operator", row.operator_name);
         w.opt_field("card_no", row.card_no);
         w.opt_field("tariff_id", row.tariff_id);
         w.opt_field("stop_requested", row.stop_requested);

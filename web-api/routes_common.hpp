@@ -42,6 +42,7 @@ void add_service_routes(Router& r, Services& s);
 void add_admin_alert_routes(Router& r, Services& s);
 void add_admin_ota_routes(Router& r, Services& s);
 void add_admin_tariff_scheme_routes(Router& r, Services& s);
+void add_admin_command_routes(Router& r, Services& s);
 
 /// The `state` filter of parking orders: the occupancy state words (parking::OccupancyState).
 std::vector<std::string> parking_order_states();
@@ -66,6 +67,8 @@ void require_station(const Principal& p, std::int64_t station_id, std::string_vi
 /// The account, if the operator sees it (a station-scoped operator: accounts opened at its
 /// stations); else not_found.
 AccountRow user_in_scope(AccountStore& accounts, const Principal& who, std::int64_t id);
+/// The device, if the operator sees its station; else unknown_device.
+DeviceRow device_in_scope(CatalogStore& cat, const Principal& who, const std::string& id);
 /// Refuses unless the operator is unscoped (403 forbidden).
 void require_unscoped(const Principal& p, std::string_view what);
 

@@ -11,8 +11,9 @@ constexpr const char* kSessionCols =
     "SELECT s.id, s.account_id, s.method, s.card_no, s.device_id, s.n, s.station_id, s.mode, s.minutes, s.tariff_id, "
     "s.state, s.stop_reason, s.stop_requested, s.failure, s.created_at, s.started_at, s.ended_at, s.energy_wh, "
     "s.duration_s, s.max_power_w, s.last_power_w, s.last_report_at, s.cost_fen, s.updated_at, a.phone, "
-    "s.max_fen, s.soc_pct, (SELECT d.kind FROM devices d WHERE d.id = s.device_id), x.electricity_fen, x.service_fen "
-    "FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN settlements x ON x.session_id = s.id ";
+    "s.max_fen, s.soc_pct, (SELECT d.kind FROM devices d WHERE d.id = s.device_id), x.electricity_fen, x.service_fen, "
+    "s.operator_name "
+    "FROM sessions s LEFT JOIN accounts a ON a.id = s.account_id LEFT JOIN settlements x ON x.session_id = s.id ";
 constexpr const char* kSessionFilter =
     "WHERE (?1 IS NULL OR s.account_id = ?1) AND (?2 IS NULL OR s.station_id = ?2) AND (?3 = '' OR s.device_id = ?3) "
     "AND (?4 = '' OR s.state = ?4 OR (?4 = 'active' AND s.state IN " PILEHUB_HOLDS_SOCKET_SQL
@@ -29,7 +30,7 @@ constexpr const char* kSamples = "SELECT t, power_w, energy_wh FROM session_samp
 SessionRow read_session(db::Statement& st) {
     SessionRow s;
     s.id = st.text(0);
-    s.account_id = st.int64(1);
+    s.account_id = st.opt_int64(1).value_or(0); // NULL: an operator's commissioning session
     s.method = st.text(2);
     s.card_no = st.opt_text(3);
     s.device_id = st.text(4);
@@ -56,12 +57,13 @@ SessionRow read_session(db::Statement& st) {
     s.last_report_at = st.opt_int64(21);
     s.cost_fen = st.opt_int64(22);
     s.updated_at = st.int64(23);
-    s.phone = st.text(24);
+    s.phone = st.opt_text(24).value_or("");
     s.max_fen = st.opt_int64(25);
     s.soc_pct = st.opt_int64(26);
     s.kind = st.opt_text(27).value_or("") == "ev_charger" ? "ev" : "ebike";
     s.electricity_fen = st.opt_int64(28);
     s.service_fen = st.opt_int64(29);
+    s.operator_name = st.opt_text(30);
     return s;
 }
 

@@ -38,6 +38,7 @@ struct SessionRow {
     std::optional<std::int64_t> soc_pct; ///< the car's state of charge in the latest report
     /// The settlement's split of the priced amount (BILLING §5), once settled (NULL on older rows).
     std::optional<std::int64_t> electricity_fen, service_fen;
+    std::optional<std::string> operator_name; ///< method operator: who commissioned the socket (no account)
 };
 
 struct SessionEventRow {
@@ -66,7 +67,7 @@ struct SessionFilter {
     std::optional<std::int64_t> station_id;
     std::string device_id;
     std::string state;               ///< a state word, `active` (every state that holds its socket) or empty (any)
-    std::string method;              ///< app, card or empty
+    std::string method;              ///< app, card, operator or empty
     std::string kind;                ///< ebike, ev or empty (either)
     std::optional<EpochMs> from, to; ///< created_at range
     std::optional<std::set<std::int64_t>> scope; ///< stations in scope (nullopt: every station)

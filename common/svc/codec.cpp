@@ -44,6 +44,15 @@ std::optional<Fen> opt_fen(json::Object& o, std::string_view key, std::int64_t m
     return x ? std::optional<Fen>(Fen(*x)) : std::nullopt;
 }
 
+void check_account_of_method(json::Object& o, SessionMethod method, std::int64_t account_id) {
+    if (!o.ok())
+        return;
+    if (method == SessionMethod::Operator && account_id != 0)
+        o.fail("account_id", fmt::format("is {}, but an operator's session has no account (0)", account_id));
+    else if (method != SessionMethod::Operator && account_id < 1)
+        o.fail("account_id", fmt::format("is {}, outside 1.. (0 only with method operator)", account_id));
+}
+
 std::string req_device_id(json::Object& o, std::string_view key) {
     auto id = o.req_str(key, 48);
     if (o.ok() && !topics::valid_device_id(id))

@@ -61,6 +61,8 @@ Fen req_fen(json::Object& o, std::string_view key, std::int64_t min = 0);
 std::optional<Fen> opt_fen(json::Object& o, std::string_view key, std::int64_t min, std::int64_t max);
 /// A device id (`[A-Za-z0-9_-]{1,48}`, topics::valid_device_id).
 std::string req_device_id(json::Object& o, std::string_view key);
+/// A session's `account_id` for its method: 1.. for app and card, 0 (no rider account) for operator.
+void check_account_of_method(json::Object& o, SessionMethod method, std::int64_t account_id);
 
 /// How each payload is read and written; defined next to each payload's other code. `v` is the
 /// value `o` reads (for refuse_unknown).

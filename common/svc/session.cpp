@@ -3,7 +3,15 @@
 namespace pilehub::svc {
 
 std::string_view to_string(SessionMethod m) {
-    return m == SessionMethod::Card ? "card" : "app";
+    switch (m) {
+    case SessionMethod::Card:
+        return "card";
+    case SessionMethod::Operator:
+        return "operator";
+    case SessionMethod::App:
+        break;
+    }
+    return "app";
 }
 
 std::optional<SessionMethod> parse_session_method(std::string_view s) {
@@ -33,8 +41,9 @@ void read_body(json::Object& o, const rapidjson::Value&, SessionTransition& out)
     out.record = o.req_bool("record");
     out.device_id = req_device_id(o, "device_id");
     out.n = payloads::detail::req_n(o, "n", 1, payloads::kMaxSockets);
-    out.account_id = o.req_int("account_id", 1);
+    out.account_id = o.req_int("account_id", 0); // 0: an operator's session, no rider account
     out.method = req_enum(o, "method", kAllSessionMethods);
+    check_account_of_method(o, out.method, out.account_id);
     out.max_fen = opt_fen(o, "max_fen", 1, kMaxPrepaidFen);
     const bool completed = out.state == SessionState::Completed;
     for (auto key : {"cost_fen", "priced_fen", "shortfall_fen"}) {

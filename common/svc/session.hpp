@@ -15,9 +15,12 @@
 namespace pilehub::svc {
 
 /// How a session was started: `app` (over the sessiond RPC) or `card` (a swipe at the pile).
-enum class SessionMethod { App, Card };
-inline constexpr std::array<SessionMethod, 2> kAllSessionMethods{SessionMethod::App, SessionMethod::Card};
-/// `app`, `card`.
+/// Operator: commissioning (seed 004 远程控制), an operator runs a socket for a set time, free: no rider
+/// account (account_id 0 on the wire, NULL in sessions), settled at 0 fen without a wallet.
+enum class SessionMethod { App, Card, Operator };
+inline constexpr std::array<SessionMethod, 3> kAllSessionMethods{SessionMethod::App, SessionMethod::Card,
+                                                                 SessionMethod::Operator};
+/// `app`, `card`, `operator`.
 std::string_view to_string(SessionMethod m);
 std::optional<SessionMethod> parse_session_method(std::string_view s);
 

@@ -87,7 +87,9 @@ void read_body(json::Object& o, const rapidjson::Value&, SessionView& out) {
     out.mode = req_enum(o, "mode", kModes);
     out.minutes = o.opt_int("minutes", kMinMinutes, kMaxMinutes);
     out.method = req_enum(o, "method", kAllSessionMethods);
-    out.account_id = o.req_int("account_id", 1);
+    out.account_id = o.req_int("account_id", 0); // 0: an operator's session, no rider account
+    check_account_of_method(o, out.method, out.account_id);
+    out.operator_name = payloads::detail::opt_text(o, "operator", kMaxActorLen);
     out.created_at = payloads::detail::req_ts(o, "created_at");
     out.started_at = payloads::detail::opt_ts(o, "started_at");
     out.ended_at = payloads::detail::opt_ts(o, "ended_at");
@@ -104,6 +106,7 @@ void write_body(json::Writer& w, const SessionView& x) {
     w.field("id", x.id).field("state", to_string(x.state)).field("socket", x.socket);
     w.field("mode", billing::to_string(x.mode)).opt_field("minutes", x.minutes);
     w.field("method", to_string(x.method)).field("account_id", x.account_id).field("created_at", x.created_at);
+    w.opt_field("operator", x.operator_name);
     w.opt_field("started_at", x.started_at).opt_field("ended_at", x.ended_at);
     w.field("energy_wh", x.energy_wh).field("duration_s", x.duration_s).field("max_power_w", x.max_power_w);
     w.opt_field("stop_reason", x.stop_reason).opt_field("failure", x.failure);
@@ -114,18 +117,40 @@ void write_body(json::Writer& w, const SessionView& x) {
 }
 
 void read_body(json::Object& o, const rapidjson::Value& v, StartRequest& out) {
-    refuse_unknown(o, v, {"account_id", "socket", "mode", "minutes", "method", "max_fen"}, "a sessiond start request");
-    out.account_id = o.req_int("account_id", 1);
+    refuse_unknown(o, v, {"account_id", "socket", "mode", "minutes", "method", "max_fen", "operator"},
+                   "a sessiond start request");
+    // `method` is optional: `app` (a rider's) or `operator` (commissioning); card sessions start at the pile.
+    const auto method = opt_enum(o, "method", kAllSessionMethods).value_or(SessionMethod::App);
+    if (method == SessionMethod::Card)
+        o.fail("method", "must be app or operator: card sessions start at the pile, not over rpc");
+    if (method == SessionMethod::Operator) {
+        // Commissioning: an operator's name, no account, time mode for 1..720 minutes, nothing prepaid.
+        out.operator_name = payloads::detail::req_text(o, "operator", kMaxActorLen);
+        if (o.has("account_id"))
+            o.fail("account_id", "is not allowed with method operator: the session has no rider account");
+        if (o.has("max_fen"))
+            o.fail("max_fen", "is not allowed with method operator: the session is free");
+        out.account_id = 0;
+    } else {
+        if (o.has("operator"))
+            o.fail("operator", "is only allowed with method operator");
+        out.account_id = o.req_int("account_id", 1);
+    }
     out.socket = payloads::detail::req_token(o, "socket", kMaxSocketCodeLen);
     out.mode = req_enum(o, "mode", kModes);
     out.minutes = o.opt_int("minutes", kMinMinutes, kMaxMinutes);
-    // `method` is optional and can only be `app`: card sessions start at the pile.
-    if (const auto m = opt_enum(o, "method", kAllSessionMethods); m && *m != SessionMethod::App)
-        o.fail("method", "must be app: card sessions start at the pile, not over rpc");
+    if (method == SessionMethod::Operator && o.ok() &&
+        (out.mode != billing::Mode::Time || !out.minutes || *out.minutes > kMaxCommissioningMinutes))
+        o.fail("minutes", fmt::format("method operator runs in time mode for 1..{} minutes", kMaxCommissioningMinutes));
     out.max_fen = opt_fen(o, "max_fen", 1, kMaxPrepaidFen);
 }
 
 void write_body(json::Writer& w, const StartRequest& x) {
+    if (x.operator_name) {
+        w.field("socket", x.socket).field("mode", billing::to_string(x.mode)).opt_field("minutes", x.minutes);
+        w.field("method", to_string(SessionMethod::Operator)).field("operator", *x.operator_name);
+        return;
+    }
     w.field("account_id", x.account_id).field("socket", x.socket).field("mode", billing::to_string(x.mode));
     w.opt_field("minutes", x.minutes).field("method", to_string(SessionMethod::App));
     if (x.max_fen)

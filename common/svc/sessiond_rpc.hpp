@@ -33,13 +33,14 @@ struct SessionView {
     EpochMs created_at = 0;
     std::optional<EpochMs> started_at; ///< the pile confirmed the start
     std::optional<EpochMs> ended_at;
-    std::int64_t energy_wh = 0;             ///< 0..10^7
-    std::int64_t duration_s = 0;            ///< ≥ 0
-    std::int64_t max_power_w = 0;           ///< whole watts, 0..2 000 000
-    std::optional<std::string> stop_reason; ///< at most 64 bytes
-    std::optional<std::string> failure;     ///< why a start failed, at most 512 bytes
-    std::optional<Fen> cost_fen;            ///< set by the settlement only
-    std::optional<Fen> max_fen;             ///< the rider's prepaid amount, if any (CONTRACT D.1)
+    std::int64_t energy_wh = 0;               ///< 0..10^7
+    std::int64_t duration_s = 0;              ///< ≥ 0
+    std::int64_t max_power_w = 0;             ///< whole watts, 0..2 000 000
+    std::optional<std::string> stop_reason;   ///< at most 64 bytes
+    std::optional<std::string> failure;       ///< why a start failed, at most 512 bytes
+    std::optional<Fen> cost_fen;              ///< set by the settlement only
+    std::optional<Fen> max_fen;               ///< the rider's prepaid amount, if any (CONTRACT D.1)
+    std::optional<std::string> operator_name; ///< wire `operator`: method operator, who started it
     bool operator==(const SessionView&) const = default;
 };
 
@@ -49,14 +50,21 @@ struct SessionView {
 /// `{"account_id":17,"socket":"P1-3","mode":"time","minutes":120,"method":"app","max_fen":500}`.
 /// Only `app` sessions start over RPC (card sessions start at the pile); whether the mode needs
 /// `minutes` is the tariff's decision (answered `invalid_mode`), not the codec's.
+/// Commissioning (seed 004 远程控制, sent by the API's admin route) is the same method with
+/// `"method":"operator"` and the operator's name instead of an account:
+/// `{"socket":"P1-3","mode":"time","minutes":10,"method":"operator","operator":"alice"}` (time mode,
+/// 1..kMaxCommissioningMinutes, no max_fen): the session is free and charges no wallet.
 struct StartRequest {
-    std::int64_t account_id = 1; ///< ≥ 1
+    std::int64_t account_id = 1; ///< ≥ 1 (0, absent on the wire, for method operator)
     std::string socket;          ///< socket code, `[A-Za-z0-9_.:-]{1,64}`
     billing::Mode mode = billing::Mode::Power;
-    std::optional<std::int64_t> minutes; ///< kMinMinutes..kMaxMinutes
-    std::optional<Fen> max_fen;          ///< the rider's prepaid amount, 1..kMaxPrepaidFen (CONTRACT D.1)
+    std::optional<std::int64_t> minutes;      ///< kMinMinutes..kMaxMinutes
+    std::optional<Fen> max_fen;               ///< the rider's prepaid amount, 1..kMaxPrepaidFen (CONTRACT D.1)
+    std::optional<std::string> operator_name; ///< wire `operator`: set = method operator (commissioning)
     bool operator==(const StartRequest&) const = default;
 };
+/// The longest commissioning run an operator may ask for.
+inline constexpr std::int64_t kMaxCommissioningMinutes = 720;
 template <> struct Traits<StartRequest> {
     static constexpr std::string_view kName = "sessiond_start_request";
     static constexpr std::string_view kTopic = "ph/v1/svc/rpc/sessiond/start";

@@ -119,6 +119,11 @@ std::vector<Sample> settlement_samples(const SessionFacts& s, const Tariff* t, s
 }
 
 SettlementPlan plan_settlement(const SessionFacts& s, const TariffChoice& t, std::vector<Sample> recorded) {
+    if (s.method == svc::SessionMethod::Operator) {
+        auto p = zero(TariffChoice{}, "commissioning by an operator: free, no wallet");
+        p.charges_wallet = false;
+        return p;
+    }
     if (!t.id)
         return zero(t, "no tariff was in force at the start: settled at 0");
     if (!t.tariff)

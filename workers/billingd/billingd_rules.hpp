@@ -110,6 +110,9 @@ struct SettlementPlan {
     std::string bill_json; ///< the bill (pricing's to_json), or `{"cost_fen":0,"lines":[],"error":…}`
     std::optional<std::int64_t> tariff_id;
     std::string note; ///< why it is 0 when it is not priced (no tariff, unreadable tariff, pricing error)
+    /// False for a commissioning run (method operator): completed at 0 fen with no ledger entry and no
+    /// settlements row, since no wallet is involved.
+    bool charges_wallet = true;
 };
 
 /// Prices an ended session with the version in force at its start, bounded by its prepaid amount
@@ -117,6 +120,7 @@ struct SettlementPlan {
 /// priced (no tariff in force, an unreadable document, a mode the tariff does not offer) is
 /// settled at 0 with the reason in `note`, so that it completes and frees its socket; the
 /// operator sees it in the settlement row and can charge it with an adjustment.
+/// A commissioning session (method operator) is free whatever the tariff: 0 fen, charges_wallet false.
 SettlementPlan plan_settlement(const SessionFacts& s, const TariffChoice& t, std::vector<Sample> recorded);
 
 /// The shortfall rule: a wallet is never negative, so a settlement debits what the wallet can

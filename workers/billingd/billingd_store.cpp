@@ -17,7 +17,7 @@ constexpr std::string_view kDueWhere = "WHERE record_msg_id IS NOT NULL AND cost
                                        "AND state IN " PILEHUB_AWAITS_SETTLEMENT_SQL " ORDER BY updated_at, id LIMIT ?";
 constexpr std::string_view kLiveColumns =
     "SELECT id, account_id, mode, minutes, started_at, device_id, n, max_fen FROM sessions "
-    "WHERE state = 'charging' AND started_at IS NOT NULL AND record_msg_id IS NULL ";
+    "WHERE state = 'charging' AND started_at IS NOT NULL AND record_msg_id IS NULL AND method <> 'operator' ";
 constexpr std::string_view kSamples =
     "SELECT t, energy_wh, power_w FROM session_samples WHERE session_id = ? ORDER BY t";
 constexpr std::string_view kCompleteSession =
@@ -33,7 +33,7 @@ constexpr std::string_view kInsertSettlement =
 SessionFacts read_session(const db::Statement& st) {
     SessionFacts s;
     s.id = st.text(0);
-    s.account_id = st.int64(1);
+    s.account_id = st.opt_int64(1).value_or(0); // NULL: an operator's session
     s.station_id = st.int64(2);
     // The column's CHECK admits the state words only.
     s.state = svc::parse_session_state(st.text(3)).value_or(svc::SessionState::Failed);
@@ -150,6 +150,15 @@ Settled Store::settle(const SessionFacts& s, const SettlementPlan& plan, std::op
     const auto now_facts = session(s.id);
     if (!now_facts || !settleable(*now_facts))
         return r;
+    if (!plan.charges_wallet) {
+        // Commissioning: completed at 0 fen; no wallet, so no ledger entry and no settlements row.
+        if (db::Statement(core_, kCompleteSession).bind_all(std::int64_t{0}, r.at, s.id).run() != 1)
+            return r;
+        db::Statement(core_, kInsertEvent).bind_all(s.id, r.at, r.from_state, s.stop_reason, actor_).run();
+        tx.commit();
+        r.outcome = Settled::Outcome::Settled;
+        return r;
+    }
 
     ledger::Debit d;
     d.account_id = s.account_id;

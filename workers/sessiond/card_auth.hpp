@@ -36,10 +36,13 @@ struct Refusal {
 
 /// Who starts a session: a rider in the app, a card swiped at a pile (or an id tag authorised at a
 /// charger), or a charger that started a card session itself (`req/start_session`: its gun is in use
-/// by that very session, so its reported status does not make it busy).
-enum class StartBy { App, Card, Charger };
-/// The session method of a start (`app`, `card`).
+/// by that very session, so its reported status does not make it busy), or an operator commissioning a
+/// socket (no account, free, for a set time).
+enum class StartBy { App, Card, Charger, Operator };
+/// The session method of a start (`app`, `card`, `operator`).
 inline std::string method_of(StartBy by) {
+    if (by == StartBy::Operator)
+        return "operator";
     return by == StartBy::App ? "app" : "card";
 }
 

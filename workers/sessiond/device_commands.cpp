@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <type_traits>
 #include <variant>
 
@@ -37,6 +38,56 @@ std::optional<ReplyFields> read_reply(std::string_view payload) {
     if (!o.ok())
         return std::nullopt;
     return f;
+}
+
+std::string data_of(std::string_view payload) {
+    const auto doc = json::parse(payload);
+    if (!doc || !doc->IsObject())
+        return "{}";
+    const auto it = doc->FindMember("data");
+    if (it == doc->MemberEnd() || !it->value.IsObject() || json::nesting_depth(it->value) > json::kMaxDepth)
+        return "{}";
+    json::Writer w;
+    w.raw_value(it->value);
+    return w.str();
+}
+
+std::optional<int> port_of(std::string_view data_json) {
+    const auto doc = json::parse(data_json);
+    if (!doc || !doc->IsObject())
+        return std::nullopt;
+    const auto it = doc->FindMember("n");
+    if (it == doc->MemberEnd() || !it->value.IsInt())
+        return std::nullopt;
+    return it->value.GetInt();
+}
+
+std::string command_outcome(std::string_view status) {
+    static constexpr std::array<std::string_view, 7> kFinal{"ok",      "rejected",    "failed", "busy",
+                                                            "expired", "unsupported", "invalid"};
+    return std::find(kFinal.begin(), kFinal.end(), status) != kFinal.end() ? std::string(status) : "failed";
+}
+
+std::string logged_reply(const ReplyFields& f) {
+    json::Writer w;
+    w.begin_object().field("code", f.code).field("msg", f.msg).key("data");
+    if (const auto d = json::parse(f.data_json); d && d->IsObject())
+        w.raw_value(*d);
+    else
+        w.null();
+    w.end_object();
+    return w.str();
+}
+
+std::string command_requester(std::string_view actor, const SessionRow& row) {
+    constexpr std::string_view kOperator = "operator:";
+    if (actor.rfind(kOperator, 0) == 0)
+        return std::string(actor.substr(kOperator.size()));
+    if (actor == "rider")
+        return fmt::format("rider:{}", row.account_id);
+    if (actor == "card")
+        return fmt::format("card:{}", row.card_no.value_or(""));
+    return fmt::format("system:{}", actor);
 }
 
 DeviceCommands::DeviceCommands(mqtt::Client& mqtt, const Clock& clock, Options options, Hooks hooks)
@@ -94,7 +145,14 @@ void DeviceCommands::request(rpc::Request& r, rpc::Responder responder) {
     env.exp = command_exp(now, opts_.command_timeout_ms);
     if (r.exp)
         env.exp = std::min(*env.exp, *r.exp);
-    mqtt_.publish({topics::cmd(dev, name), command_payload(req->command, env, now), 1, false});
+    const auto text = command_payload(req->command, env, now);
+    mqtt_.publish({topics::cmd(dev, name), text, 1, false});
+    if (hooks_.log) {
+        auto data = data_of(text);
+        const auto n = port_of(data);
+        hooks_.log(CommandSent{dev, name, n, *env.rid, std::move(data), req->operator_name.value_or("system:" + r.from),
+                               std::nullopt, now});
+    }
     deadlines_.arm(*env.rid, timeout_at(*env.exp, opts_.reply_grace_ms));
     log::info(log::Ctx{dev, {}}, "device command {} (rid {}) for {}{}", name, *env.rid, r.from,
               req->operator_name ? " (operator " + *req->operator_name + ")" : std::string());
@@ -109,6 +167,8 @@ void DeviceCommands::reply(const std::string& dev, const std::string& rid, std::
     if (!f || f->status == "accepted")
         return;
     it->second.responder.reply(rpc::Reply{f->status, f->code, f->msg, f->data_json});
+    if (hooks_.log)
+        hooks_.log(CommandAnswered{rid, f->status, logged_reply(*f), command_outcome(f->status), clock_.now_ms()});
     deadlines_.disarm(rid);
     pending_.erase(it);
 }
@@ -120,6 +180,8 @@ void DeviceCommands::tick() {
             continue;
         it->second.responder.reply(rpc::Reply::refuse(
             "timeout", fmt::format("{} did not answer {}", it->second.device_id, it->second.name), "failed"));
+        if (hooks_.log)
+            hooks_.log(CommandAnswered{rid, std::nullopt, std::nullopt, "timeout", clock_.now_ms()});
         pending_.erase(it);
     }
 }

@@ -6,6 +6,7 @@
 #include "common/rpc.hpp"
 #include "common/svc.hpp"
 #include "workers/sessiond/sessiond_rules.hpp"
+#include "workers/sessiond/sessiond_store.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -39,6 +40,21 @@ struct ReplyFields {
 /// Reads any command reply; nothing when it is unreadable.
 std::optional<ReplyFields> read_reply(std::string_view payload);
 
+// ---- the command log (device_commands) ----------------------------------------------------------
+
+/// The `data` object of a downlink or reply (`{}` when it has none or is unreadable), and its `n`.
+std::string data_of(std::string_view payload);
+std::optional<int> port_of(std::string_view data_json);
+/// A final reply's outcome in the log: its status word (ok, rejected, failed, busy, expired,
+/// unsupported, invalid); any other word is `failed`.
+std::string command_outcome(std::string_view status);
+/// The log's `reply`: the reply's code, msg and data, JSON.
+std::string logged_reply(const ReplyFields& f);
+/// Who asked for a session command, from the actor of the change that sends it: an operator's name
+/// (`operator:<name>`), `rider:<account>` for the rider, `card:<card>` for a card's own start,
+/// `system:<worker>` for everything else (autostopd, sessiond, presenced, billingd, ...).
+std::string command_requester(std::string_view actor, const SessionRow& row);
+
 class DeviceCommands {
 public:
     /// What the relay asks of the platform around it.
@@ -47,6 +63,7 @@ public:
         std::function<std::optional<std::string>(const std::string&)> device_kind;
         std::function<bool(const std::string&)> device_online;
         std::function<payloads::Envelope()> next_env; ///< the worker's downlink envelopes (one seq)
+        std::function<void(CommandLogEntry)> log;     ///< the command log: sent, answered, timed out
     };
     struct Options {
         std::int64_t command_timeout_ms = 10'000; ///< a command's exp is this far ahead (or the request's exp)

@@ -328,6 +328,15 @@ std::optional<ErrorCode> precheck(const StartFacts& f) {
     using A = sockets::Availability;
     if (!f.socket_exists || f.socket == A::Disabled)
         return ErrorCode::UnknownSocket;
+    if (f.commissioning) {
+        if (f.socket == A::Offline)
+            return ErrorCode::DeviceOffline;
+        if (f.socket == A::Faulted)
+            return ErrorCode::SocketFaulted;
+        if (f.socket == A::Busy)
+            return ErrorCode::SocketBusy;
+        return std::nullopt;
+    }
     if (!f.account_exists)
         return ErrorCode::NotFound;
     if (f.account_frozen)

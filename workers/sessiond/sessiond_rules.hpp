@@ -116,11 +116,14 @@ struct StartFacts {
     bool method_in_use = false; ///< the account already has a live session started the same way
     Fen available_fen;          ///< balance + bonus
     Fen min_start_balance_fen;  ///< from the tariff in force
+    /// Commissioning (method operator): no account, no tariff, free; only the socket is checked.
+    bool commissioning = false;
 };
 
 /// The refusal for a start, in CONTRACT B's codes, or nothing if it may start. Checked in this
 /// order: unknown_socket, not_found (account), account_frozen, arrears, invalid_mode,
-/// device_offline, socket_faulted, socket_busy, session_limit, balance_too_low.
+/// device_offline, socket_faulted, socket_busy, session_limit, balance_too_low. A commissioning start
+/// is checked for unknown_socket, device_offline, socket_faulted and socket_busy only.
 std::optional<ErrorCode> precheck(const StartFacts& f);
 
 /// The reason a pile's or charger's reply carries for a refusal: the device contract's codes

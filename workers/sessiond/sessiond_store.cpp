@@ -13,7 +13,7 @@ constexpr const char* kSessionColumns =
     "stop_requested, failure, created_at, started_at, ended_at, energy_wh, duration_s, max_power_w, last_power_w, "
     "last_report_at, record_msg_id, cost_fen, cmd_rid, cmd_exp, updated_at, stop_requested_at, max_fen, "
     "meter_start_wh, "
-    "meter_stop_wh, soc_pct";
+    "meter_stop_wh, soc_pct, operator_name";
 
 constexpr const char* kSelectSession = "SELECT {} FROM sessions WHERE id = ?1";
 constexpr const char* kSelectOpen =
@@ -70,8 +70,16 @@ constexpr const char* kSelectIncidents =
 
 constexpr const char* kInsertSession =
     "INSERT INTO sessions (id, account_id, method, card_no, device_id, n, station_id, mode, minutes, tariff_id, "
-    "state, created_at, cmd_rid, cmd_exp, updated_at, max_fen, meter_start_wh) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'starting', ?11, ?12, ?13, ?11, ?14, ?15)";
+    "state, created_at, cmd_rid, cmd_exp, updated_at, max_fen, meter_start_wh, operator_name) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'starting', ?11, ?12, ?13, ?11, ?14, ?15, ?16)";
+
+constexpr const char* kLogCommandSent =
+    "INSERT INTO device_commands (device_id, name, n, rid, payload, requested_by, sid, sent_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (rid) DO NOTHING";
+constexpr const char* kLogCommandAnswered =
+    "UPDATE device_commands SET reply_status = ?2, reply = ?3, outcome = ?4, "
+    "replied_at = CASE WHEN ?2 IS NULL THEN NULL ELSE ?5 END, "
+    "latency_ms = CASE WHEN ?2 IS NULL THEN NULL ELSE MAX(0, ?5 - sent_at) END WHERE rid = ?1";
 
 constexpr const char* kInsertEvent =
     "INSERT INTO session_events (session_id, at, from_state, to_state, reason, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -117,7 +125,7 @@ std::string with_columns(const char* sql) {
 SessionRow read_row(const db::Statement& q) {
     SessionRow r;
     r.id = q.text(0);
-    r.account_id = q.int64(1);
+    r.account_id = q.opt_int64(1).value_or(0);
     r.method = q.text(2);
     r.card_no = q.opt_text(3);
     r.device_id = q.text(4);
@@ -149,6 +157,7 @@ SessionRow read_row(const db::Statement& q) {
     r.meter_stop_wh = q.opt_int64(30);
     if (const auto soc = q.opt_int64(31))
         r.soc_pct = static_cast<int>(*soc);
+    r.operator_name = q.opt_text(32);
     return r;
 }
 
@@ -301,7 +310,7 @@ CreateOutcome Store::create(const NewSession& s, const std::optional<MessageKey>
     try {
         db::Statement q(db_, kInsertSession);
         q.bind(1, s.id)
-            .bind(2, s.account_id)
+            .bind(2, s.operator_name ? std::optional<std::int64_t>() : std::optional<std::int64_t>(s.account_id))
             .bind(3, s.method)
             .bind(4, s.card_no)
             .bind(5, s.device_id)
@@ -314,7 +323,8 @@ CreateOutcome Store::create(const NewSession& s, const std::optional<MessageKey>
             .bind(12, s.cmd_rid)
             .bind(13, s.cmd_exp)
             .bind(14, s.max_fen)
-            .bind(15, s.meter_start_wh);
+            .bind(15, s.meter_start_wh)
+            .bind(16, s.operator_name);
         q.run();
     } catch (const db::Error& e) {
         if (!e.is_constraint())
@@ -411,6 +421,28 @@ int Store::report(const std::vector<Report>& reports) {
     }
     tx.commit();
     return changed;
+}
+
+void Store::log_commands(const std::vector<CommandLogEntry>& entries) {
+    if (entries.empty())
+        return;
+    db::Transaction tx(db_);
+    db::Statement sent(db_, kLogCommandSent);
+    db::Statement answered(db_, kLogCommandAnswered);
+    for (const auto& e : entries) {
+        if (const auto* s = std::get_if<CommandSent>(&e)) {
+            sent.reset();
+            sent.bind_all(s->device_id, s->name, s->n ? std::optional<std::int64_t>(*s->n) : std::nullopt, s->rid,
+                          s->payload, s->requested_by, s->sid, s->at);
+            sent.run();
+        } else {
+            const auto& a = std::get<CommandAnswered>(e);
+            answered.reset();
+            answered.bind_all(a.rid, a.status, a.reply, a.outcome, a.at);
+            answered.run();
+        }
+    }
+    tx.commit();
 }
 
 } // namespace pilehub::sessiond

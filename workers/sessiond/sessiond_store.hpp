@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 /// sessiond's SQL over the core database: the sessions it creates and moves, their events, the
@@ -18,8 +19,8 @@ inline constexpr std::string_view kConsumer = "sessiond";
 /// One row of `sessions`, as sessiond reads it.
 struct SessionRow {
     std::string id;
-    std::int64_t account_id = 0;
-    std::string method; ///< app | card
+    std::int64_t account_id = 0; ///< 0 for an operator's session (NULL in the row)
+    std::string method;          ///< app | card | operator
     std::optional<std::string> card_no;
     std::string device_id;
     int n = 0;
@@ -49,6 +50,7 @@ struct SessionRow {
     std::optional<std::string> cmd_rid;
     std::optional<EpochMs> cmd_exp;
     EpochMs updated_at = 0;
+    std::optional<std::string> operator_name; ///< method operator: who started it (commissioning)
 
     /// The facts the rules need.
     Facts facts() const {
@@ -99,9 +101,31 @@ struct NewSession {
     EpochMs created_at = 0;
     std::optional<std::int64_t> max_fen;        ///< the rider's prepaid amount
     std::optional<std::int64_t> meter_start_wh; ///< EV card sessions started at the charger: its register
-    std::string actor;                          ///< rider | card
-    std::string reason;                         ///< start | card
+    std::optional<std::string> operator_name;   ///< method operator: who started it (no account)
+    std::string actor;                          ///< rider | card | operator:<name>
+    std::string reason;                         ///< start | card | commissioning
 };
+
+/// A command sent to a device, for the command log (`device_commands`).
+struct CommandSent {
+    std::string device_id;
+    std::string name; ///< the cmd/{name} leaf
+    std::optional<int> n;
+    std::string rid;
+    std::string payload = "{}"; ///< the command's data, JSON
+    std::string requested_by;   ///< an operator's name, rider:<account>, card:<card>, system:<worker>
+    std::optional<std::string> sid;
+    EpochMs at = 0;
+};
+/// The end of a logged command: the device's final reply, or its time-out (no status).
+struct CommandAnswered {
+    std::string rid;
+    std::optional<std::string> status; ///< the reply's status word; none for a time-out
+    std::optional<std::string> reply;  ///< the reply's code, msg and data, JSON
+    std::string outcome;               ///< ok | rejected | failed | timeout | expired | ...
+    EpochMs at = 0;
+};
+using CommandLogEntry = std::variant<CommandSent, CommandAnswered>;
 
 /// What became of create().
 enum class CreateOutcome {
@@ -226,6 +250,9 @@ public:
     /// Live sessions' latest figures (each only into a row of its device that has no record yet),
     /// in one transaction: energy so far, power now, max power. Returns how many rows changed.
     int report(const std::vector<Report>& reports);
+    /// Writes command log entries, in order, in one transaction (a resend's second CommandSent is
+    /// nothing; a later answer replaces an earlier one).
+    void log_commands(const std::vector<CommandLogEntry>& entries);
 
 private:
     db::Database& db_;

@@ -107,6 +107,7 @@ svc::SessionView session_view(const SessionRow& row) {
         v.cost_fen = Fen(*row.cost_fen);
     if (row.max_fen)
         v.max_fen = Fen(*row.max_fen);
+    v.operator_name = row.operator_name;
     return v;
 }
 
@@ -143,7 +144,8 @@ Worker::Worker(db::Database& db, mqtt::Client& mqtt, const Clock& clock, Options
         mqtt_, clock_, DeviceCommands::Options{opts_.command_timeout_ms, opts_.reply_grace_ms},
         DeviceCommands::Hooks{[this](const std::string& dev) { return device_kind(dev); },
                               [this](const std::string& dev) { return device_online(dev); },
-                              [this] { return next_env(); }});
+                              [this] { return next_env(); },
+                              [this](CommandLogEntry e) { command_log_.push_back(std::move(e)); }});
 }
 
 Worker::~Worker() = default;
@@ -278,6 +280,12 @@ void Worker::tick() {
     each_due(suspend_deadlines_, "suspend time-out", [&](const std::string& sid) { give_up_suspended(sid, now); });
     each_due(record_waits_, "record wait", [&](const std::string& sid) { give_up_record(sid, now); });
     device_commands_->tick();
+    try {
+        flush_command_log();             // one batch per tick: never a write of its own on the message path
+    } catch (const std::exception& ex) { // kept for the next tick
+        counters_.handler_errors++;
+        log::error("writing {} command log entries: {}", command_log_.size(), ex.what());
+    }
     if (now >= next_prune_at_) {
         try {
             prune(now);
@@ -311,6 +319,8 @@ void Worker::command_due(const std::string& sid, EpochMs now) {
     Cause c{"timeout", "sessiond"};
     c.failure = row->cmd_rid ? fmt::format("no answer to {} before it expired", *row->cmd_rid)
                              : std::string("the pile did not start the card session in time");
+    if (row->cmd_rid)
+        log_answered(*row->cmd_rid, std::nullopt);
     process(sid, Event::StartTimedOut, c);
 }
 
@@ -406,7 +416,7 @@ Worker::Result Worker::process(const std::string& sid, Event e, const Cause& cau
             deadlines_.disarm(sid);
         follow_up(*after, d);
         if (d.send_stop)
-            send_stop(*after, stop_rid, stop_exp, false);
+            send_stop(*after, stop_rid, stop_exp, false, cause.actor);
         else if (d.resend_stop)
             resend_stop(*after);
         if (c.record)
@@ -455,7 +465,7 @@ void Worker::resend_stop(const SessionRow& row) {
         log::debug(log::Ctx{row.device_id, row.id}, "stop not resent: the pile is offline");
         return;
     }
-    send_stop(row, *row.cmd_rid, command_exp(now, opts_.command_timeout_ms), true);
+    send_stop(row, *row.cmd_rid, command_exp(now, opts_.command_timeout_ms), true, "sessiond");
 }
 
 void Worker::give_up_suspended(const std::string& sid, EpochMs now) {
@@ -527,7 +537,9 @@ rpc::Reply Worker::rpc_start(rpc::Request& r) {
     const auto ref = sockets::parse_socket_code(req->socket);
     if (!ref)
         return refuse(ErrorCode::UnknownSocket, fmt::format("`{}` is not a socket code", req->socket));
-    auto plan = plan_start(account_id, *ref, StartBy::App, ModeChoice{req->mode, req->minutes});
+    const bool commissioning = req->operator_name.has_value();
+    auto plan = plan_start(account_id, *ref, commissioning ? StartBy::Operator : StartBy::App,
+                           ModeChoice{req->mode, req->minutes});
     if (const auto* no = std::get_if<Refusal>(&plan)) {
         log::info(log::Ctx{ref->device_id, {}}, "start refused for account {}: {}", account_id, to_string(no->code));
         return refuse(no->code, no->msg);
@@ -537,20 +549,22 @@ rpc::Reply Worker::rpc_start(rpc::Request& r) {
     NewSession s;
     s.id = new_app_sid();
     s.account_id = account_id;
-    s.method = "app";
+    s.method = commissioning ? "operator" : "app";
     s.device_id = ref->device_id;
     s.n = ref->n;
     s.station_id = p.socket.station_id;
     s.mode = std::string(billing::to_string(p.mode.mode));
     s.minutes = p.mode.minutes;
-    s.tariff_id = p.tariff_id;
+    if (!commissioning)
+        s.tariff_id = p.tariff_id; // a commissioning run is free: no tariff prices it
     if (req->max_fen)
         s.max_fen = req->max_fen->value();
     s.cmd_rid = command_rid(s.id, CommandKind::Start);
     s.cmd_exp = command_exp(now, opts_.command_timeout_ms);
     s.created_at = now;
-    s.actor = "rider";
-    s.reason = "start";
+    s.operator_name = req->operator_name;
+    s.actor = commissioning ? "operator:" + *req->operator_name : "rider";
+    s.reason = commissioning ? "commissioning" : "start";
     switch (store_.create(s, std::nullopt)) {
     case CreateOutcome::Created:
         break;
@@ -567,7 +581,8 @@ rpc::Reply Worker::rpc_start(rpc::Request& r) {
     deadlines_.arm(s.id, timeout_at(s.cmd_exp, opts_.reply_grace_ms));
     send_start(*row, false);
     publish_state(*row, std::nullopt, s.reason, s.actor);
-    log::info(log::Ctx{s.device_id, s.id}, "session created for account {} ({} {})", account_id, s.mode,
+    log::info(log::Ctx{s.device_id, s.id}, "session created for {} ({} {})",
+              commissioning ? "operator " + *req->operator_name : fmt::format("account {}", account_id), s.mode,
               s.minutes ? fmt::format("{} min", *s.minutes) : std::string("until full"));
     return rpc::Reply::success(svc::encode(svc::StartReply{session_view(*row)}));
 }
@@ -604,7 +619,8 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
     const auto now = clock_.now_ms();
     StartFacts f;
     StartPlan p;
-    const auto wallet = ledger::Ledger(db_, clock_).wallet(account_id);
+    f.commissioning = by == StartBy::Operator;
+    const auto wallet = f.commissioning ? std::nullopt : ledger::Ledger(db_, clock_).wallet(account_id);
     f.account_exists = wallet.has_value();
     f.account_frozen = wallet && wallet->frozen;
     f.arrears_fen = wallet ? wallet->arrears_fen : Fen(0);
@@ -613,8 +629,15 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
     f.socket_exists = sock && (sock->kind == "ebike_pile" || sock->kind == "ev_charger");
     if (f.socket_exists) {
         p.socket = *sock;
-        const auto tariff = tariffs_.in_force(sock->station_id, sock->area_id, sock->device_id, now);
-        if (tariff.tariff) {
+        const auto tariff = f.commissioning ? billing::TariffChoice{}
+                                            : tariffs_.in_force(sock->station_id, sock->area_id, sock->device_id, now);
+        if (f.commissioning && mode) {
+            // Free, whatever the tariff: the operator's minutes are the pile's limit.
+            if (auto limit = session_limit(billing::to_string(mode->mode), mode->minutes)) {
+                p.mode = *mode;
+                p.limit = *limit;
+            }
+        } else if (tariff.tariff) {
             if (!mode)
                 mode = card_mode(*tariff.tariff, opts_.card_mode);
             if (mode) {
@@ -632,7 +655,7 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
         sockets::SocketFacts sf;
         sf.enabled = sock->enabled;
         // A pile asking to authorise a card is online, whatever a late presence report says.
-        sf.device_online = by != StartBy::App || device_online(ref.device_id);
+        sf.device_online = (by != StartBy::App && by != StartBy::Operator) || device_online(ref.device_id);
         sf.fault_open = store_.has_open_fault(ref.device_id, ref.n);
         sf.session_live = store_.live_on_socket(ref.device_id, ref.n).has_value();
         if (const auto cs = conn_.find({ref.device_id, ref.n}); cs != conn_.end())
@@ -642,7 +665,7 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
             sf.reported.reset();
         f.socket = sockets::socket_availability(sf);
     }
-    if (f.account_exists)
+    if (f.account_exists && !f.commissioning)
         f.method_in_use = store_.has_live_method(account_id, method);
     p.available_fen = f.available_fen.value();
     if (const auto code = precheck(f))
@@ -898,6 +921,11 @@ void Worker::flush() {
     } catch (const std::exception& ex) {
         log::error("writing live figures of {} session(s) at shutdown: {}", pending_reports_.size(), ex.what());
     }
+    try {
+        flush_command_log();
+    } catch (const std::exception& ex) {
+        log::error("writing {} command log entries at shutdown: {}", command_log_.size(), ex.what());
+    }
 }
 
 void Worker::flush_reports() {
@@ -1064,7 +1092,8 @@ void Worker::on_ev_start_session(const std::string& dev, std::string_view payloa
     // The transaction of an app start (CONTRACT D.2: the charger's StartTransaction with the id tag of
     // our cmd/start_session, on that gun, is that session): confirmed, never a second session.
     if (const auto live = store_.live_on_socket(dev, m->data.n);
-        live && live->method == "app" && m->data.id_tag == app_id_tag(live->account_id)) {
+        live && (live->method == "app" || live->method == "operator") &&
+        m->data.id_tag == app_id_tag(live->account_id)) {
         store_.set_meter_start(live->id, m->data.meter_start_wh, clock_.now_ms());
         Cause c{"start_session", "pile", MessageKey{dev, *m->env.id}};
         c.started_at = m->data.start_ts.value_or(clock_.now_ms());
@@ -1109,6 +1138,7 @@ void Worker::on_cmd_reply(const mqtt::Message& m) {
     const auto row = store_.session(k->first);
     if (!row || row->device_id != t->device_id)
         return;
+    log_answered(rid, f);
     if (!is_start && f->status == "expired") {
         // Our stop reached the pile too late (queued while it was away): not its answer; the stop stays
         // outstanding and goes again, same rid, fresh exp.
@@ -1159,12 +1189,35 @@ void Worker::send_start(const SessionRow& row, bool resend) {
     else
         text = payloads::encode(payloads::Message<payloads::EbikeStartPort>{env, {row.n, row.id, *limit}});
     mqtt_.publish({topics::cmd(row.device_id, name), text, 1, false});
+    log_sent(row, name, *env.rid, text, row.operator_name ? "operator:" + *row.operator_name : "rider");
     (resend ? counters_.commands_resent : counters_.commands_sent)++;
     log::info(log::Ctx{row.device_id, row.id}, "{} {} socket {} (rid {})", resend ? "resent" : "sent", name, row.n,
               *env.rid);
 }
 
-void Worker::send_stop(const SessionRow& row, const std::string& rid, EpochMs exp, bool resend) {
+void Worker::log_sent(const SessionRow& row, std::string_view name, const std::string& rid, const std::string& text,
+                      const std::string& actor) {
+    command_log_.push_back(CommandSent{row.device_id, std::string(name), row.n, rid, data_of(text),
+                                       command_requester(actor, row), row.id, clock_.now_ms()});
+}
+
+void Worker::log_answered(const std::string& rid, const std::optional<ReplyFields>& f) {
+    if (f)
+        command_log_.push_back(
+            CommandAnswered{rid, f->status, logged_reply(*f), command_outcome(f->status), clock_.now_ms()});
+    else
+        command_log_.push_back(CommandAnswered{rid, std::nullopt, std::nullopt, "timeout", clock_.now_ms()});
+}
+
+void Worker::flush_command_log() {
+    if (command_log_.empty())
+        return;
+    store_.log_commands(command_log_); // throws when it cannot commit: the entries stay pending
+    command_log_.clear();
+}
+
+void Worker::send_stop(const SessionRow& row, const std::string& rid, EpochMs exp, bool resend,
+                       const std::string& actor) {
     if (!may_send(exp, clock_.now_ms()))
         return;
     auto env = next_env();
@@ -1177,6 +1230,7 @@ void Worker::send_stop(const SessionRow& row, const std::string& rid, EpochMs ex
     else
         text = payloads::encode(payloads::Message<payloads::EbikeStopPort>{env, {row.n, row.id}});
     mqtt_.publish({topics::cmd(row.device_id, name), text, 1, false});
+    log_sent(row, name, rid, text, actor); // a resend keeps the first entry
     (resend ? counters_.commands_resent : counters_.commands_sent)++;
     log::info(log::Ctx{row.device_id, row.id}, "{} {} socket {} (rid {})", resend ? "resent" : "sent", name, row.n,
               rid);

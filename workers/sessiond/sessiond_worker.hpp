@@ -182,7 +182,13 @@ private:
     void follow_up(const SessionRow& row, const Decision& d);
     void presence_changed(const std::string& dev, bool online, const std::string& reason, const std::string& actor);
     void send_start(const SessionRow& row, bool resend);
-    void send_stop(const SessionRow& row, const std::string& rid, EpochMs exp, bool resend);
+    void send_stop(const SessionRow& row, const std::string& rid, EpochMs exp, bool resend, const std::string& actor);
+    /// The command log: a session command sent (by `actor`, CommandSent), its final reply or time-out
+    /// (no reply). Kept in memory and written in one transaction per tick (flush_command_log).
+    void log_sent(const SessionRow& row, std::string_view name, const std::string& rid, const std::string& text,
+                  const std::string& actor);
+    void log_answered(const std::string& rid, const std::optional<ReplyFields>& f);
+    void flush_command_log();
     /// Sends the outstanding stop again (same rid, fresh exp) if the pile is online, and re-arms it.
     void resend_stop(const SessionRow& row);
     /// A session command's deadline: a start times out, a stop not confirmed is re-sent.
@@ -231,6 +237,7 @@ private:
     /// a row is written once per report_flush_ms (sessiond's database syncs every commit).
     std::map<std::pair<std::string, std::string>, Report> pending_reports_;
     EpochMs next_report_flush_ = 0;
+    std::vector<CommandLogEntry> command_log_; ///< command log entries not yet written (flush_command_log)
     bool resumed_ = false;
     bool first_connect_ = true;
     bool warm_ = false;                    ///< the first connect's retained snapshot has been taken in

@@ -429,3 +429,21 @@ TEST_CASE("billingd: power-mode running cost follows the tier of the highest rea
     CHECK(u->cost_fen == Fen(30)); // 60 min at the 300 W tier (30 fen/h)
     CHECK(u->energy_wh == 20);
 }
+
+TEST_CASE("billingd: a commissioning run (method operator) is free whatever the tariff says, and charges no wallet") {
+    const auto t = tariff();
+    auto s = ended("time", 30 * 60);
+    s.minutes = 60;
+    REQUIRE(plan_settlement(s, choice(t), {}).priced_fen > Fen(0)); // a rider's half hour costs something
+    REQUIRE(plan_settlement(s, choice(t), {}).charges_wallet);
+    s.method = svc::SessionMethod::Operator;
+    s.account_id = 0;
+    const auto p = plan_settlement(s, choice(t), {});
+    CHECK(p.priced_fen == Fen(0));
+    CHECK(p.electricity_fen == Fen(0));
+    CHECK_FALSE(p.charges_wallet);
+    CHECK_FALSE(p.tariff_id.has_value());
+    CHECK(p.note.find("commissioning") != std::string::npos);
+    // With no tariff in force either.
+    CHECK_FALSE(plan_settlement(s, TariffChoice{}, {}).charges_wallet);
+}

@@ -26,7 +26,9 @@ struct Relay {
                                                 return std::nullopt;
                                             },
                                             [this](const std::string& d) { return online.count(d) > 0; },
-                                            [this] { return payloads::make_envelope(clock.now_ms(), 0, ++seq); }}};
+                                            [this] { return payloads::make_envelope(clock.now_ms(), 0, ++seq); },
+                                            [this](CommandLogEntry e) { log.push_back(std::move(e)); }}};
+    std::vector<CommandLogEntry> log; ///< what the relay asked to be logged
     mqtt::Router router;
     rpc::Server server{mq, router, "sessiond", clock};
 
@@ -82,6 +84,18 @@ TEST_CASE("device commands: a command goes out with its own rid, bounded by the 
     REQUIRE(r.answers("q-1").size() == 1);
     CHECK(r.answers("q-1")[0].first == "ok");
     CHECK(r.dc.pending() == 0);
+    // Logged: sent with the requester (no operator named: the rpc client) and the socket, then answered.
+    REQUIRE(r.log.size() == 2);
+    const auto& s = std::get<CommandSent>(r.log[0]);
+    CHECK(s.name == "query_port");
+    CHECK(s.rid == *sent[0].rid);
+    CHECK(s.n == 3);
+    CHECK(s.requested_by == "system:svc.api");
+    CHECK(s.payload == R"({"n":3})");
+    const auto& a = std::get<CommandAnswered>(r.log[1]);
+    CHECK(a.rid == *sent[0].rid);
+    CHECK(a.status == "ok");
+    CHECK(a.outcome == "ok");
     CHECK_FALSE(r.dc.next_deadline().has_value());
     // The same request again (the API's retry) gets the same answer, and nothing is sent again.
     r.request("q-1", R"({"device_id":"P1","name":"query_port","data":{"n":3}})");
@@ -159,10 +173,12 @@ TEST_CASE("device commands: an EV charger gets its own commands in their CONTRAC
 
 TEST_CASE("device commands: a device that does not answer by exp + grace gets the request answered timeout") {
     Relay r;
-    r.request("q-1", R"({"device_id":"P1","name":"query_device"})", r.clock.now_ms() + 60'000);
+    r.request("q-1", R"({"device_id":"P1","name":"query_device","operator":"alice"})", r.clock.now_ms() + 60'000);
     const auto sent = r.sent("P1", "query_device");
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].exp == r.clock.now_ms() + 10'000); // the command's own timeout is shorter
+    REQUIRE(r.log.size() == 1);
+    CHECK(std::get<CommandSent>(r.log[0]).requested_by == "alice");
     CHECK(r.dc.next_deadline() == r.clock.now_ms() + 12'000);
     r.clock.advance_ms(11'999);
     r.dc.tick();
@@ -171,6 +187,11 @@ TEST_CASE("device commands: a device that does not answer by exp + grace gets th
     r.dc.tick();
     REQUIRE(r.answers("q-1").size() == 1);
     CHECK(r.answers("q-1")[0] == std::make_pair(std::string("failed"), std::string("timeout")));
+    // Logged as timed out: no reply status.
+    REQUIRE(r.log.size() == 2);
+    const auto& a = std::get<CommandAnswered>(r.log[1]);
+    CHECK(a.outcome == "timeout");
+    CHECK_FALSE(a.status.has_value());
     // A reply after that changes nothing.
     r.device_reply("P1", "query_device", *sent[0].rid, "ok");
     CHECK(r.answers("q-1").size() == 1);

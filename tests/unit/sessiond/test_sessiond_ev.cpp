@@ -366,3 +366,25 @@ TEST_CASE("sessiond EV: a start at a faulted or busy gun is refused with the e-b
     CHECK(w.rpc("start", fmt::format(R"({{"account_id":{},"socket":"EV1-3","mode":"energy"}})", w.rich)).code ==
           "unknown_socket");
 }
+
+TEST_CASE("sessiond EV: an operator commissions a gun for a set time; the charger's StartTransaction with the "
+          "session's id tag is that session") {
+    EvWorld w;
+    w.gun(1, payloads::EvGunStatus::Available);
+    const auto r =
+        w.rpc("start", R"({"socket":"EV1-1","mode":"time","minutes":15,"method":"operator","operator":"ann"})");
+    REQUIRE_MESSAGE(r.status == "ok", r.payload);
+    const auto sid = svc::decode<svc::StartReply>(r.data_json).value().session.id;
+    const auto cmds = w.mq.on(topics::cmd("EV1", "start_session"));
+    REQUIRE(cmds.size() == 1);
+    const auto cmd = payloads::decode<payloads::EvStartSessionCmd>(cmds[0].payload);
+    REQUIRE_MESSAGE(cmd.ok(), cmds[0].payload);
+    CHECK(cmd->data.limit == payloads::ChargeLimit::time(15));
+    const auto reply = w.start_at_charger(1, cmd->data.id_tag, 1000, "EV1-st-1");
+    REQUIRE(reply.has_value());
+    CHECK(reply->decision == payloads::Decision::Accept);
+    CHECK(reply->sid == sid);
+    CHECK(w.state(sid) == State::Charging);
+    CHECK(w.row(sid).method == "operator");
+    CHECK(w.count("SELECT count(*) FROM sessions") == 1); // never a second (card) session
+}

@@ -66,6 +66,9 @@ std::vector<Bad> bad_inputs() {
          R"({"v":1,"sid":"S1","state":"stopping","reason":"r","actor":"a","ts":1,"record":false,"device_id":"P1","n":3,"account_id":0,"method":"app"})",
          "account_id is 0, outside 1.."},
         {"session_transition",
+         R"({"v":1,"sid":"S1","state":"stopping","reason":"r","actor":"a","ts":1,"record":false,"device_id":"P1","n":3,"account_id":17,"method":"operator"})",
+         "account_id is 17, but an operator's session has no account"},
+        {"session_transition",
          R"({"v":1,"sid":"S1","state":"stopping","reason":"r","actor":"a","ts":1,"record":false,"device_id":"P1","n":3,"account_id":17,"method":"coin"})",
          "method must be one of app|card"},
         {"session_transition",
@@ -116,7 +119,7 @@ std::vector<Bad> bad_inputs() {
          "socket is longer than 64 bytes"},
         {"sessiond_start_request", R"({"account_id":17,"socket":"P1 3","mode":"power"})", "socket must be 1..64"},
         {"sessiond_start_request", R"({"account_id":17,"socket":"P1-3","mode":"power","method":"card"})",
-         "method must be app: card sessions start at the pile"},
+         "method must be app or operator: card sessions start at the pile"},
         {"sessiond_start_request", R"({"account_id":17,"socket":"P1-3","mode":"power","minutez":5})",
          "minutez is not a field of a sessiond start request"},
         // sessiond_stop_request
