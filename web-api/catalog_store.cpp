@@ -122,7 +122,7 @@ DeviceRow read_device(db::Statement& st) {
     d.kind = st.text(1);
     d.name = st.text(2);
     d.model = st.text(3);
-    d.station_id = st.int64(4);
+    d.station_id = st.opt_int64(4);
     d.area_id = st.opt_int64(5);
     d.enabled = st.int64(6) != 0;
     d.created_at = st.int64(7);
