@@ -52,4 +52,60 @@ std::optional<Refusal> retire_refusal(SessionStore& sessions, const DeviceRow& d
     return lifecycle_refusal(sessions, d, lifecycle::Action::Retire);
 }
 
+std::optional<Refusal> place_device(db::Database& db, const Principal& who, DeviceRow& d, const Placement& to,
+                                    EpochMs now) {
+    db::Transaction tx(db);
+    CatalogStore cat(db);
+    SessionStore sessions(db);
+    if (auto refusal = placement_refusal(cat, sessions, who, d, to))
+        return refusal;
+    apply_placement(d, to, now);
+    cat.update_device(d);
+    tx.commit();
+    return std::nullopt;
+}
+
+std::optional<Refusal> retire_device(db::Database& db, DeviceRow& d, EpochMs now) {
+    db::Transaction tx(db);
+    SessionStore sessions(db);
+    if (auto refusal = retire_refusal(sessions, d))
+        return refusal;
+    d.lifecycle = lifecycle::to_string(lifecycle::Stage::Retired);
+    d.retired_at = now;
+    CatalogStore(db).update_device(d);
+    tx.commit();
+    return std::nullopt;
+}
+
+std::vector<std::pair<std::string, Refusal>> assign_devices(db::Database& db, const Principal& who,
+                                                            const std::vector<std::string>& ids, const Placement& to,
+                                                            EpochMs now, std::vector<DeviceRow>& placed) {
+    db::Transaction tx(db);
+    CatalogStore cat(db);
+    SessionStore sessions(db);
+    std::vector<std::pair<std::string, Refusal>> refused;
+    placed.clear();
+    for (const auto& id : ids) {
+        auto dev = cat.device(id);
+        if (!dev || !sees_device(who, *dev)) {
+            refused.emplace_back(id, Refusal{ErrorCode::UnknownDevice, "no such device"});
+            continue;
+        }
+        if (auto refusal = placement_refusal(cat, sessions, who, *dev, to))
+            refused.emplace_back(id, std::move(*refusal));
+        else
+            placed.push_back(std::move(*dev));
+    }
+    if (!refused.empty()) {
+        placed.clear();
+        return refused; // the transaction rolls back: nothing was written
+    }
+    for (auto& dev : placed) {
+        apply_placement(dev, to, now);
+        cat.update_device(dev);
+    }
+    tx.commit();
+    return refused;
+}
+
 } // namespace pilehub::api

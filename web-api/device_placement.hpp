@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 /// Where a device stands and who may see it (CONTRACT G "Lifecycle"): the install, relocation and retirement
 /// rules of lifecycle::handle() applied to stored devices, shared by PUT /admin/devices/{id},
@@ -45,5 +47,19 @@ void apply_placement(DeviceRow& d, const Placement& to, EpochMs now);
 
 /// Why `d` cannot be retired (a live session, retired already), or nullopt.
 std::optional<Refusal> retire_refusal(SessionStore& sessions, const DeviceRow& d);
+
+// The operations, each one transaction (the live-session check and the change together, so that no
+// session starts between them). `d` is the device as read; on success it holds what was saved.
+
+/// Installs or relocates `d` at `to` (placement_refusal, apply_placement); its other edited columns are saved too.
+std::optional<Refusal> place_device(db::Database& db, const Principal& who, DeviceRow& d, const Placement& to,
+                                    EpochMs now);
+/// Retires `d` (retire_refusal): lifecycle retired, retired_at = now.
+std::optional<Refusal> retire_device(db::Database& db, DeviceRow& d, EpochMs now);
+/// Installs or relocates every device of `ids` at `to`, or none: the refusal of each device that cannot be
+/// (unknown_device for one the operator does not see). On success `placed` holds the devices as saved.
+std::vector<std::pair<std::string, Refusal>> assign_devices(db::Database& db, const Principal& who,
+                                                            const std::vector<std::string>& ids, const Placement& to,
+                                                            EpochMs now, std::vector<DeviceRow>& placed);
 
 } // namespace pilehub::api

@@ -604,16 +604,10 @@ void add_admin_device_routes(Router& r, Services& s) {
                   if (produced_on)
                       dev.produced_on = produced_on->empty() ? std::nullopt : produced_on;
                   if (station) {
-                      // Install or relocate, in one transaction with the live-session check, so that no
-                      // session starts on the device between the check and the move.
-                      db::Transaction tx(*d);
-                      SessionStore sessions(*d);
+                      // Install or relocate (with the live-session check in one transaction).
                       const Placement to{*station, area && *area > 0 ? area : std::nullopt};
-                      if (const auto refusal = placement_refusal(cat, sessions, req.who, dev, to))
+                      if (const auto refusal = place_device(*d, req.who, dev, to, s.now()))
                           fail(refusal->code, refusal->why);
-                      apply_placement(dev, to, s.now());
-                      cat.update_device(dev);
-                      tx.commit();
                   } else if (area) {
                       if (*area == 0) {
                           dev.area_id.reset();

@@ -211,16 +211,8 @@ void add_admin_lifecycle_routes(Router& r, Services& s) {
                   auto dev = cat.device(req.param("id"));
                   if (!dev || !sees_device(req.who, *dev))
                       fail(ErrorCode::UnknownDevice, "no such device");
-                  {
-                      db::Transaction tx(*d);
-                      SessionStore sessions(*d);
-                      if (const auto refusal = retire_refusal(sessions, *dev))
-                          fail(refusal->code, refusal->why);
-                      dev->lifecycle = lifecycle::to_string(lifecycle::Stage::Retired);
-                      dev->retired_at = s.now();
-                      cat.update_device(*dev);
-                      tx.commit();
-                  }
+                  if (const auto refusal = retire_device(*d, *dev, s.now()))
+                      fail(refusal->code, refusal->why);
                   const bool reloaded = sync_broker(s, *d, dev->id);
                   json::Writer w;
                   w.begin_object().field("id", dev->id).field("lifecycle", dev->lifecycle);
@@ -253,22 +245,8 @@ void add_admin_lifecycle_routes(Router& r, Services& s) {
                   if (std::set<std::string>(ids.begin(), ids.end()).size() != ids.size())
                       fail(ErrorCode::InvalidRequest, "device_ids names a device twice");
                   auto d = s.core->get();
-                  CatalogStore cat(*d);
-                  SessionStore sessions(*d);
-                  db::Transaction tx(*d);
                   std::vector<DeviceRow> devices;
-                  std::vector<std::pair<std::string, Refusal>> refused;
-                  for (const auto& id : ids) {
-                      auto dev = cat.device(id);
-                      if (!dev || !sees_device(req.who, *dev)) {
-                          refused.emplace_back(id, Refusal{ErrorCode::UnknownDevice, "no such device"});
-                          continue;
-                      }
-                      if (auto refusal = placement_refusal(cat, sessions, req.who, *dev, to))
-                          refused.emplace_back(id, std::move(*refusal));
-                      else
-                          devices.push_back(std::move(*dev));
-                  }
+                  const auto refused = assign_devices(*d, req.who, ids, to, s.now(), devices);
                   if (!refused.empty()) {
                       json::Writer w;
                       w.begin_object().key("error").begin_object();
@@ -285,11 +263,6 @@ void add_admin_lifecycle_routes(Router& r, Services& s) {
                       w.end_array().end_object().end_object();
                       return Response::json(w.str(), http_status(ErrorCode::Conflict));
                   }
-                  for (auto& dev : devices) {
-                      apply_placement(dev, to, s.now());
-                      cat.update_device(dev);
-                  }
-                  tx.commit();
                   json::Writer w;
                   w.begin_object().field("station_id", to.station_id).nullable_field("area_id", to.area_id);
                   w.key("assigned").begin_array();
