@@ -129,6 +129,10 @@ TEST_CASE("lifecycle: a retired device's MQTT connect is refused by the broker; 
     REQUIRE(st.broker().connack("rt-p1", password) == 0);
     auto other = st.device(admin, "rt-p2", north, 4);
 
+    const auto rider = st.rider("13600000002");
+    const auto station_page = fmt::format("/api/v1/stations/{}", north);
+    CHECK(st.get(station_page, rider).i64("total_sockets") == 8);
+
     auto retired = st.post("/api/v1/admin/devices/rt-p1/retire", "{}", admin);
     REQUIRE_MESSAGE(retired.status == 200, retired);
     CHECK(retired.str("lifecycle") == "retired");
@@ -147,8 +151,8 @@ TEST_CASE("lifecycle: a retired device's MQTT connect is refused by the broker; 
     CHECK(st.put("/api/v1/admin/devices/rt-p1", fmt::format(R"({{"station_id":{}}})", south), admin).code() ==
           "conflict");
     CHECK(st.post("/api/v1/admin/devices/rt-p1/retire", "{}", admin).code() == "conflict");
-    // A rider is told the device is not installed; sessiond is never asked.
-    const auto rider = st.rider("13600000002");
+    // Riders no longer count its sockets, and a start is told the device is not installed; sessiond is never asked.
+    CHECK(st.get(station_page, rider).i64("total_sockets") == 4);
     CHECK(st.post("/api/v1/sessions", R"({"socket":"rt-p1-1","mode":"power"})", rider).code() ==
           "device_not_installed");
     CHECK(fake.calls() == 0);
