@@ -48,6 +48,7 @@ constexpr std::array kCodes{
     CodeInfo{ErrorCode::Arrears, "arrears", 402},
     CodeInfo{ErrorCode::LimitExceeded, "limit_exceeded", 403},
     CodeInfo{ErrorCode::RefundExceedsCost, "refund_exceeds_cost", 409},
+    CodeInfo{ErrorCode::DeviceNotInstalled, "device_not_installed", 409},
 };
 
 constexpr std::array<ErrorCode, kCodes.size()> make_all() {

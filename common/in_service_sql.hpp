@@ -8,7 +8,7 @@
     "(" #st ".enabled = 1 AND (" #st ".property_id IS NULL OR EXISTS (SELECT 1 FROM properties p JOIN providers v "    \
     "ON v.id = p.provider_id WHERE p.id = " #st ".property_id AND p.enabled = 1 AND v.enabled = 1)))"
 
-/// A device in service: enabled, in an enabled area (or none).
+/// A device in service: installed (not in stock, not retired), enabled, in an enabled area (or none).
 #define PILEHUB_DEVICE_IN_SERVICE_SQL(d)                                                                               \
-    "(" #d ".enabled = 1 AND (" #d ".area_id IS NULL OR EXISTS (SELECT 1 FROM areas a WHERE a.id = " #d                \
-    ".area_id AND a.enabled = 1)))"
+    "(" #d ".lifecycle = 'installed' AND " #d ".enabled = 1 AND (" #d                                                  \
+    ".area_id IS NULL OR EXISTS (SELECT 1 FROM areas a WHERE a.id = " #d ".area_id AND a.enabled = 1)))"

@@ -19,7 +19,9 @@ constexpr const char* kAddStation =
 constexpr const char* kStation = "SELECT id, operator_id, name, address, lat_e6, lon_e6, open_hours, timezone, enabled "
                                  "FROM stations WHERE id = ?";
 constexpr const char* kAddDevice =
-    "INSERT INTO devices(id, kind, station_id, name, enabled, created_at, protocol) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO devices(id, kind, station_id, name, enabled, created_at, protocol, lifecycle, installed_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?3 IS NULL THEN 'stock' ELSE 'installed' END, "
+    "CASE WHEN ?3 IS NULL THEN NULL ELSE ?6 END)";
 constexpr const char* kAddSocket = "INSERT INTO sockets(device_id, n) VALUES (?, ?)";
 constexpr const char* kAddGun = "INSERT INTO guns(device_id, n) VALUES (?, ?)";
 constexpr const char* kAddRatedGun =
@@ -38,14 +40,17 @@ constexpr const char* kDeviceCols =
     "SELECT d.id, d.kind, d.station_id, d.name, d.enabled, d.created_at, "
     "(SELECT count(*) FROM sockets s WHERE s.device_id = d.id) + (SELECT count(*) FROM "
     "guns g WHERE g.device_id = d.id) + "
-    "(SELECT count(*) FROM spaces p WHERE p.device_id = d.id), d.protocol FROM devices d ";
+    "(SELECT count(*) FROM spaces p WHERE p.device_id = d.id), d.protocol, d.lifecycle FROM devices d ";
 constexpr const char* kRemoveDevice = "DELETE FROM devices WHERE id = ?";
 constexpr const char* kSetService =
     "INSERT INTO service_credentials(username, password_hash, created_at) VALUES (?, ?, ?) "
     "ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash, created_at = excluded.created_at";
 constexpr const char* kHasService = "SELECT 1 FROM service_credentials WHERE username = ?";
 constexpr const char* kServiceUsers = "SELECT username, password_hash FROM service_credentials ORDER BY username";
-constexpr const char* kDeviceUsers = "SELECT device_id, password_hash FROM device_credentials ORDER BY device_id";
+// A retired device has no broker user: its CONNECT is refused (CONTRACT G "Lifecycle").
+constexpr const char* kDeviceUsers =
+    "SELECT c.device_id, c.password_hash FROM device_credentials c JOIN devices d ON d.id = c.device_id "
+    "WHERE d.lifecycle <> 'retired' ORDER BY c.device_id";
 constexpr const char* kAddAdmin =
     "INSERT INTO admins(operator_id, username, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)";
 constexpr const char* kAdminExists = "SELECT 1 FROM admins WHERE username = ?";
@@ -55,12 +60,13 @@ Device read_device(db::Statement& st) {
     Device d;
     d.id = st.text(0);
     d.kind = parse_kind(st.text(1)).value_or(DeviceKind::EbikePile);
-    d.station_id = st.int64(2);
+    d.station_id = st.opt_int64(2);
     d.name = st.text(3);
     d.enabled = st.int64(4) != 0;
     d.created_at = st.int64(5);
     d.ports = static_cast<int>(st.int64(6));
     d.protocol = parse_protocol(st.text(7)).value_or(Protocol::Mqtt);
+    d.lifecycle = st.text(8);
     return d;
 }
 

@@ -65,13 +65,14 @@ struct Station {
 struct Device {
     std::string id;
     DeviceKind kind = DeviceKind::EbikePile;
-    std::int64_t station_id = 0;
-    int ports = 0;                     ///< sockets, guns or spaces
-    std::vector<Connector> connectors; ///< EV chargers: the guns' connectors (others keep the defaults)
+    std::optional<std::int64_t> station_id; ///< none: registered into stock (CONTRACT G "Lifecycle")
+    int ports = 0;                          ///< sockets, guns or spaces
+    std::vector<Connector> connectors;      ///< EV chargers: the guns' connectors (others keep the defaults)
     Protocol protocol = Protocol::Mqtt;
     std::string name;
     bool enabled = true;
     EpochMs created_at = 0;
+    std::string lifecycle = "installed"; ///< `stock`, `installed`, `retired` (lifecycle::Stage); set from station_id
 };
 
 /// The registry's SQL. Each write is one short transaction.
@@ -87,9 +88,10 @@ public:
     std::int64_t add_station(const Station& s, EpochMs now);
     std::optional<Station> station(std::int64_t id);
 
-    /// Inserts a device with its protocol, its ports (guns with their connectors), its broker password
-    /// hash and, for an OCPP charger, the hash of its OCPP key, in one transaction. Check
-    /// connectors_problem and protocol_problem first (a protocol problem throws std::invalid_argument).
+    /// Inserts a device (into stock without a station, else installed there) with its protocol, its ports (guns with
+    /// their connectors), its broker password hash and, for an OCPP charger, the hash of its OCPP key, in one
+    /// transaction. Check connectors_problem and protocol_problem first (a protocol problem throws
+    /// std::invalid_argument).
     void add_device(const Device& d, const std::string& password_hash, EpochMs now,
                     const std::optional<std::string>& ocpp_key_hash = std::nullopt);
     std::optional<Device> device(const std::string& id);
@@ -111,7 +113,8 @@ public:
     void set_service_credential(const std::string& username, const std::string& password_hash, EpochMs now);
     bool has_service_credential(const std::string& username);
 
-    /// Every broker user with its hash (services, then devices), for the password file.
+    /// Every broker user with its hash (services, then devices), for the password file. A retired
+    /// device is left out, so the broker refuses its CONNECT once the file is reloaded.
     std::vector<std::pair<std::string, std::string>> broker_users();
 
     /// Creates an operator's staff login. Throws db::Error (is_constraint) if the name is taken.

@@ -9,7 +9,7 @@ namespace {
 constexpr const char* kSqlCharger = R"(
 SELECT d.id, (SELECT count(*) FROM guns g WHERE g.device_id = d.id), c.key_hash
 FROM devices d JOIN ocpp_credentials c ON c.device_id = d.id
-WHERE d.id = ?1 AND d.kind = 'ev_charger' AND d.protocol = 'ocpp1.6' AND d.enabled = 1)";
+WHERE d.id = ?1 AND d.kind = 'ev_charger' AND d.protocol = 'ocpp1.6' AND d.enabled = 1 AND d.lifecycle <> 'retired')";
 
 constexpr const char* kSqlNextBoot = R"(
 INSERT INTO ocpp_chargers (device_id, boot, connected_at) VALUES (?1, 1, ?2)

@@ -78,6 +78,7 @@ std::unique_ptr<Router> build_router(Services& s) {
     add_admin_access_routes(*r, s);
     add_admin_catalog_routes(*r, s);
     add_admin_device_routes(*r, s);
+    add_admin_lifecycle_routes(*r, s);
     add_admin_user_routes(*r, s);
     add_admin_session_routes(*r, s);
     add_admin_report_routes(*r, s);

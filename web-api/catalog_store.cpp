@@ -44,10 +44,12 @@ constexpr const char* kDevices =
     "d.id) "
     "+ (SELECT count(*) FROM spaces x WHERE x.device_id = d.id), " PH_DEVICE_VISIBLE
     " AND EXISTS (SELECT 1 FROM stations s WHERE s.id = d.station_id AND " PH_STATION_VISIBLE
-    "), d.protocol, d.factory_id, d.sim, d.ip FROM devices d ";
+    "), d.protocol, d.factory_id, d.sim, d.ip, d.lifecycle, d.model_id, d.produced_on, d.installed_at, d.retired_at "
+    "FROM devices d ";
 constexpr const char* kUpdateDevice =
     "UPDATE devices SET name = ?, model = ?, area_id = ?, enabled = ?, factory_id = ?, "
-    "sim = ?, ip = ? WHERE id = ?";
+    "sim = ?, ip = ?, station_id = ?, lifecycle = ?, model_id = ?, produced_on = ?, installed_at = ?, retired_at = ? "
+    "WHERE id = ?";
 constexpr const char* kPorts =
     "SELECT x.device_id, d.kind, x.n, x.enabled, x.socket_overload_w, d.station_id FROM sockets x JOIN devices d ON "
     "d.id = x.device_id WHERE x.device_id = ?1 UNION ALL "
@@ -130,7 +132,7 @@ DeviceRow read_device(db::Statement& st) {
     d.kind = st.text(1);
     d.name = st.text(2);
     d.model = st.text(3);
-    d.station_id = st.int64(4);
+    d.station_id = st.opt_int64(4);
     d.area_id = st.opt_int64(5);
     d.enabled = st.int64(6) != 0;
     d.created_at = st.int64(7);
@@ -140,6 +142,11 @@ DeviceRow read_device(db::Statement& st) {
     d.factory_id = st.opt_text(11);
     d.sim = st.opt_text(12);
     d.ip = st.opt_text(13);
+    d.lifecycle = st.text(14);
+    d.model_id = st.opt_int64(15);
+    d.produced_on = st.opt_text(16);
+    d.installed_at = st.opt_int64(17);
+    d.retired_at = st.opt_int64(18);
     return d;
 }
 PortRow read_port(db::Statement& st) {
@@ -297,14 +304,19 @@ std::optional<DeviceRow> CatalogStore::device(const std::string& id) {
 
 std::vector<DeviceRow> CatalogStore::devices(const std::optional<std::set<std::int64_t>>& scope,
                                              std::optional<std::int64_t> station_id, const std::string& kind) {
+    return devices(DeviceFilter{scope, station_id, kind, "", std::nullopt, ""});
+}
+
+std::vector<DeviceRow> CatalogStore::devices(const DeviceFilter& f) {
     std::vector<DeviceRow> out;
     db::Statement st(db_, std::string(kDevices) +
-                              "WHERE (?1 IS NULL OR d.station_id = ?1) AND (?2 = '' OR d.kind = ?2) ORDER BY d.id");
-    st.bind(1, station_id);
-    st.bind(2, kind);
+                              "WHERE (?1 IS NULL OR d.station_id = ?1) AND (?2 = '' OR d.kind = ?2) AND (?3 = '' OR "
+                              "d.lifecycle = ?3) AND (?4 IS NULL OR d.model_id = ?4) AND (?5 = '' OR d.model = ?5) "
+                              "ORDER BY d.id");
+    st.bind_all(f.station_id, f.kind, f.lifecycle, f.model_id, f.model);
     while (st.step()) {
         auto d = read_device(st);
-        if (!scope || scope->count(d.station_id))
+        if (!f.scope || (d.station_id && f.scope->count(*d.station_id)))
             out.push_back(std::move(d));
     }
     return out;
@@ -312,7 +324,8 @@ std::vector<DeviceRow> CatalogStore::devices(const std::optional<std::set<std::i
 
 void CatalogStore::update_device(const DeviceRow& d) {
     db::Statement(db_, kUpdateDevice)
-        .bind_all(d.name, d.model, d.area_id, d.enabled ? 1 : 0, d.factory_id, d.sim, d.ip, d.id)
+        .bind_all(d.name, d.model, d.area_id, d.enabled ? 1 : 0, d.factory_id, d.sim, d.ip, d.station_id, d.lifecycle,
+                  d.model_id, d.produced_on, d.installed_at, d.retired_at, d.id)
         .run();
 }
 

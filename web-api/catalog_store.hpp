@@ -49,16 +49,31 @@ struct AreaRow {
 
 struct DeviceRow {
     std::string id, kind, name, model;
-    std::string protocol = "mqtt"; ///< `mqtt` or `ocpp1.6` (registry::Protocol)
-    std::int64_t station_id = 0;
+    std::string protocol = "mqtt";          ///< `mqtt` or `ocpp1.6` (registry::Protocol)
+    std::optional<std::int64_t> station_id; ///< none while in stock (and for a device retired from stock)
     std::optional<std::int64_t> area_id;
     bool enabled = true;
-    bool visible = true; ///< enabled, its area enabled, its station visible
+    bool visible = true; ///< installed, enabled, its area enabled, its station visible
     EpochMs created_at = 0;
     int ports = 0;
-    std::optional<std::string> factory_id; ///< the maker's serial, ≤ 64
-    std::optional<std::string> sim;        ///< the SIM card's ICCID, ≤ 32
-    std::optional<std::string> ip;         ///< the device's IP address (IPv4 or IPv6 text)
+    std::optional<std::string> factory_id;  ///< the maker's serial, ≤ 64
+    std::optional<std::string> sim;         ///< the SIM card's ICCID, ≤ 32
+    std::optional<std::string> ip;          ///< the device's IP address (IPv4 or IPv6 text)
+    std::string lifecycle = "installed";    ///< `stock`, `installed`, `retired` (lifecycle::Stage)
+    std::optional<std::int64_t> model_id;   ///< its device model (device_models), if registered with one
+    std::optional<std::string> produced_on; ///< the production date, YYYY-MM-DD
+    std::optional<EpochMs> installed_at;    ///< the last install or relocation
+    std::optional<EpochMs> retired_at;
+};
+
+/// Which devices a list shows (GET /admin/devices); every criterion optional.
+struct DeviceFilter {
+    std::optional<std::set<std::int64_t>> scope; ///< stations in the operator's scope; nullopt = unscoped
+    std::optional<std::int64_t> station_id;
+    std::string kind;      ///< "" = any
+    std::string lifecycle; ///< "" = any
+    std::optional<std::int64_t> model_id;
+    std::string model; ///< the model's name (devices.model); "" = any
 };
 
 /// One socket (e-bike pile), gun (EV charger) or parking space (camera).
@@ -140,6 +155,10 @@ public:
     std::optional<DeviceRow> device(const std::string& id);
     std::vector<DeviceRow> devices(const std::optional<std::set<std::int64_t>>& scope,
                                    std::optional<std::int64_t> station_id, const std::string& kind);
+    /// Devices matching `f`. A scoped operator sees the devices at the stations of the scope (installed or
+    /// retired there); devices in stock (no station) only unscoped operators see (docs/api.md "Lifecycle").
+    std::vector<DeviceRow> devices(const DeviceFilter& f);
+    /// Saves every editable column, the station and the lifecycle columns included.
     void update_device(const DeviceRow& d);
     std::vector<PortRow> ports(const std::string& device_id);
     std::optional<PortRow> port(const std::string& device_id, int n);

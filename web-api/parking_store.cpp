@@ -27,7 +27,7 @@ constexpr const char* kPlates = "SELECT p.plate, p.account_id, a.phone, p.color,
 
 constexpr const char* kSpaceCols =
     "SELECT x.device_id, x.n, d.station_id, d.area_id, x.label, x.has_lock, x.ev_gun, x.enabled, "
-    "d.enabled AND coalesce(ar.enabled, 1) AND s.enabled, "
+    "d.lifecycle = 'installed' AND d.enabled AND coalesce(ar.enabled, 1) AND s.enabled, "
     "coalesce(ss.occupied, 0) OR EXISTS (SELECT 1 FROM occupancies o WHERE o.camera_id = x.device_id AND "
     "o.space = x.n AND o.state = 'open'), r.state, r.account_id, coalesce(ss.lock_st, 'unknown'), "
     "coalesce(ss.lock_alarm, 0), f.cause, f.detail, f.opened_at, x.side "

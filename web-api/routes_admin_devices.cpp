@@ -7,6 +7,8 @@
 #include "common/topics.hpp"
 #include "web-api/device_cache.hpp"
 #include "web-api/device_config_store.hpp"
+#include "web-api/device_model_store.hpp"
+#include "web-api/device_placement.hpp"
 #include "web-api/monitor_store.hpp"
 #include "web-api/qr.hpp"
 #include "web-api/routes_common.hpp"
@@ -19,18 +21,68 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <mutex>
 
 namespace pilehub::api {
 
 DeviceRow device_in_scope(CatalogStore& cat, const Principal& who, const std::string& id) {
     auto d = cat.device(id);
-    if (!d || !who.sees_station(d->station_id))
+    if (!d || !sees_device(who, *d))
         fail(ErrorCode::UnknownDevice, "no such device");
     return *d;
 }
 
 namespace {
+
+/// A production date `YYYY-MM-DD` that is a calendar day.
+bool valid_date(const std::string& text) {
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-')
+        return false;
+    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+        if (!std::isdigit(static_cast<unsigned char>(text[i])))
+            return false;
+    const std::chrono::year_month_day day{std::chrono::year(std::stoi(text.substr(0, 4))),
+                                          std::chrono::month(static_cast<unsigned>(std::stoi(text.substr(5, 2)))),
+                                          std::chrono::day(static_cast<unsigned>(std::stoi(text.substr(8, 2))))};
+    return day.ok();
+}
+
+/// What a device model implies for a registration (CONTRACT G "Lifecycle", seed 004 设备类型): the port count
+/// (a different count given is refused), a charger's connectors (each gun the model's connector and power),
+/// the model's name; returns the model. Its socket and device overload defaults are applied after the insert.
+DeviceModelRow apply_model(db::Database& d, std::int64_t model_id, registry::Device& dev,
+                           std::optional<std::int64_t>& sockets, std::optional<std::int64_t>& guns,
+                           std::vector<registry::Connector>& connectors) {
+    const auto m = DeviceModelStore(d).model(model_id);
+    if (!m)
+        fail(ErrorCode::NotFound, "no such device model");
+    if (m->kind != registry::to_string(dev.kind))
+        fail(ErrorCode::InvalidRequest, fmt::format("model {} is a {} model", m->name, m->kind));
+    const auto given = guns ? guns : sockets;
+    if (given && *given != m->ports)
+        fail(ErrorCode::InvalidRequest, fmt::format("model {} has {} ports, not {}", m->name, m->ports, *given));
+    (dev.kind == registry::DeviceKind::EvCharger ? guns : sockets) = m->ports;
+    if (connectors.empty() && m->connector_type && m->gun_power_w)
+        for (int n = 1; n <= m->ports; ++n)
+            connectors.push_back(registry::Connector{
+                n, registry::parse_connector_type(*m->connector_type).value_or(registry::ConnectorType::GbtAc),
+                *m->gun_power_w});
+    return *m;
+}
+
+/// The configuration keys a model sets in a new e-bike pile's first cfg/desired document.
+std::optional<rapidjson::Document> model_config(const DeviceModelRow& m) {
+    if (m.kind != "ebike_pile" || (!m.socket_overload_w && !m.device_overload_w))
+        return std::nullopt;
+    json::Writer w;
+    w.begin_object();
+    w.opt_field("socket_overload_w", m.socket_overload_w).opt_field("device_overload_w", m.device_overload_w);
+    w.end_object();
+    rapidjson::Document doc;
+    doc.Parse(w.str().c_str());
+    return doc;
+}
 
 /// The current desired data object (version and values), defaults if none was ever saved.
 /// `Desired` is the kind's cfg/desired payload (payloads::EbikeCfgDesired, payloads::EvCfgDesired).
@@ -266,13 +318,22 @@ void add_admin_device_routes(Router& r, Services& s) {
               .admin("devices.read")
               .q(integer("station_id", false, 1, INT64_MAX, "Only this station's."))
               .q(str_enum("kind", false, {"ebike_pile", "ev_charger", "camera"}, "Only this kind."))
+              .q(str_enum("lifecycle", false, {"stock", "installed", "retired"},
+                          "Only devices in stock (no station: unscoped operators only), installed or retired."))
+              .q(str("model", false, 64, "Only devices of this model (its name)."))
+              .q(integer("model_id", false, 1, INT64_MAX, "Only devices of this device model."))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
                   json::Writer w;
                   w.begin_object().key("devices").begin_array();
-                  for (const auto& dev :
-                       cat.devices(scope_of(req.who), req.query_int("station_id"), req.query("kind").value_or(""))) {
+                  const DeviceFilter filter{scope_of(req.who),
+                                            req.query_int("station_id"),
+                                            req.query("kind").value_or(""),
+                                            req.query("lifecycle").value_or(""),
+                                            req.query_int("model_id"),
+                                            req.query("model").value_or("")};
+                  for (const auto& dev : cat.devices(filter)) {
                       w.begin_object();
                       write_device(w, s, dev);
                       w.field("online", device_online(s, cat, dev.id));
@@ -284,11 +345,17 @@ void add_admin_device_routes(Router& r, Services& s) {
 
     r.add(Route::make(Method::Post, "/api/v1/admin/devices", "admin.devices.create", "admin-devices",
                       "Register a device: returns its MQTT credentials, or an OCPP charger's URL and key (shown once); "
-                      "the broker accepts them without a restart")
+                      "the broker accepts them without a restart. Without station_id the device goes into stock "
+                      "(unscoped operators only); with model_id the model fills its ports and their defaults")
               .admin("devices.write")
               .field(str("id", true, 48, "Device id [A-Za-z0-9_-]{1,48}: MQTT username and client id."))
               .field(str_enum("kind", true, {"ebike_pile", "ev_charger", "camera"}, "Device kind."))
-              .field(integer("station_id", true, 1, INT64_MAX, "The station."))
+              .field(integer("station_id", false, 1, INT64_MAX,
+                             "The station it is installed at; absent: registered into stock (CONTRACT G)."))
+              .field(integer("model_id", false, 1, INT64_MAX,
+                             "A device model of this kind: its port count (sockets/guns may be left out), a charger's "
+                             "guns' connector and power, a pile's socket_overload_w and device_overload_w."))
+              .field(str("produced_on", false, 10, "The production date, YYYY-MM-DD."))
               .field(integer("sockets", false, 1, 64,
                              "Ports: sockets (e-bike pile, 1..64), guns (EV charger, 1..16) or spaces (camera, 1..16). "
                              "Give this or guns."))
@@ -308,24 +375,27 @@ void add_admin_device_routes(Router& r, Services& s) {
                               "How the device reaches the platform: mqtt (default) or ocpp1.6 (EV chargers only: an "
                               "OCPP 1.6-J charge point behind the gateway, CONTRACT D.2)."))
               .ok(201)
-              .answers("{id, kind, protocol, station_id, sockets, guns (EV chargers), broker_reloaded} and, for mqtt, "
+              .answers("{id, kind, protocol, station_id (null in stock), lifecycle, model_id, sockets, guns (EV "
+                       "chargers), broker_reloaded} and, for mqtt, "
                        "{mqtt_username, mqtt_password}; for ocpp1.6 instead {ocpp_url, ocpps_url, ocpp_password}: the "
                        "charge point's ws:// and wss:// URLs (<ocpp.public_url>/<id>, <ocpp.public_tls_url>/<id>, null "
                        "without a TLS listener) "
                        "and its HTTP Basic password (user = id). Secrets are shown once.")
-              .refuses({ErrorCode::NotFound, ErrorCode::Duplicate, ErrorCode::InvalidConnector})
+              .refuses({ErrorCode::NotFound, ErrorCode::Duplicate, ErrorCode::InvalidConnector, ErrorCode::Forbidden})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   registry::Device dev;
                   dev.id = b.req_str("id", 48);
                   const auto kind = registry::parse_kind(b.req_str("kind", 16));
-                  dev.station_id = b.req_int("station_id", 1, INT64_MAX);
-                  const auto sockets = b.opt_int("sockets", 1, 64);
-                  const auto guns = b.opt_int("guns", 1, 16);
+                  dev.station_id = b.opt_int("station_id", 1, INT64_MAX);
+                  const auto model_id = b.opt_int("model_id", 1, INT64_MAX);
+                  const auto produced_on = b.opt_str("produced_on", 10);
+                  auto sockets = b.opt_int("sockets", 1, 64);
+                  auto guns = b.opt_int("guns", 1, 16);
                   auto connectors = read_connectors(b);
                   const auto area = b.opt_int("area_id", 1, INT64_MAX);
                   dev.name = b.opt_str("name", 100).value_or("");
-                  const auto model = b.opt_str("model", 64).value_or("");
+                  const auto model_name = b.opt_str("model", 64).value_or("");
                   const auto identity = read_identity(b);
                   const auto protocol = registry::parse_protocol(b.opt_str("protocol", 16).value_or("mqtt"));
                   req.check_body();
@@ -333,15 +403,28 @@ void add_admin_device_routes(Router& r, Services& s) {
                   apply_identity(identity, checked);
                   if (!topics::valid_device_id(dev.id))
                       fail(ErrorCode::InvalidRequest, "id must be [A-Za-z0-9_-]{1,48}");
+                  if (produced_on && !valid_date(*produced_on))
+                      fail(ErrorCode::InvalidRequest, "produced_on must be a date YYYY-MM-DD");
                   dev.kind = *kind;
                   dev.protocol = *protocol;
                   if (const auto why = registry::protocol_problem(dev.kind, dev.protocol))
                       fail(ErrorCode::InvalidRequest, *why);
-                  set_ports(dev, sockets, guns, std::move(connectors));
+                  if (!dev.station_id) {
+                      // Stock belongs to no station: only an operator who sees every station sees it.
+                      require_unscoped(req.who, "registering a device into stock");
+                      if (area)
+                          fail(ErrorCode::InvalidRequest, "area_id needs a station_id");
+                  }
                   auto d = s.core->get();
+                  std::optional<DeviceModelRow> model;
+                  if (model_id)
+                      model = apply_model(*d, *model_id, dev, sockets, guns, connectors);
+                  set_ports(dev, sockets, guns, std::move(connectors));
                   CatalogStore cat(*d);
-                  if (!cat.station(dev.station_id) || !req.who.sees_station(dev.station_id))
-                      fail(ErrorCode::NotFound, "no such station");
+                  if (dev.station_id) {
+                      if (!cat.station(*dev.station_id) || !req.who.sees_station(*dev.station_id))
+                          fail(ErrorCode::NotFound, "no such station");
+                  }
                   if (area) {
                       auto a = cat.area(*area);
                       if (!a || a->station_id != dev.station_id)
@@ -351,13 +434,19 @@ void add_admin_device_routes(Router& r, Services& s) {
                   if (reg.device(dev.id))
                       fail(ErrorCode::Duplicate, "a device with this id exists");
                   const auto issued = registry::register_device(reg, dev, s.settings.data_dir, s.now());
-                  if (area || !model.empty() || checked.factory_id || checked.sim || checked.ip) {
+                  if (area || !model_name.empty() || checked.factory_id || checked.sim || checked.ip || model ||
+                      produced_on) {
                       auto row = cat.device(dev.id);
                       row->area_id = area;
-                      row->model = model;
+                      row->model = model_name.empty() && model ? model->name : model_name;
+                      row->model_id = model_id;
+                      row->produced_on = produced_on;
                       apply_identity(identity, *row);
                       cat.update_device(*row);
                   }
+                  if (model && model->kind == "ebike_pile" && model->socket_overload_w)
+                      for (const auto& p : cat.ports(dev.id))
+                          cat.set_port(dev.id, model->kind, p.n, p.enabled, model->socket_overload_w);
                   std::string why;
                   const bool reloaded =
                       registry::sync_broker_credentials(reg, s.settings.password_file, s.settings.pid_file, &why);
@@ -366,8 +455,9 @@ void add_admin_device_routes(Router& r, Services& s) {
                   if ((dev.kind == registry::DeviceKind::EbikePile || dev.kind == registry::DeviceKind::EvCharger) &&
                       s.publish) {
                       // The device finds its full configuration retained when it first connects.
-                      const auto [version, text] =
-                          save_next_desired(s, *d, dev.id, nullptr, registry::to_string(dev.kind));
+                      const auto defaults = model ? model_config(*model) : std::nullopt;
+                      const auto [version, text] = save_next_desired(s, *d, dev.id, defaults ? &*defaults : nullptr,
+                                                                     registry::to_string(dev.kind));
                       s.publish(mqtt::Message{topics::cfg_desired(dev.id), text, 1, true});
                   }
                   json::Writer w;
@@ -375,7 +465,9 @@ void add_admin_device_routes(Router& r, Services& s) {
                       .field("id", dev.id)
                       .field("kind", registry::to_string(dev.kind))
                       .field("protocol", registry::to_string(dev.protocol))
-                      .field("station_id", dev.station_id);
+                      .nullable_field("station_id", dev.station_id)
+                      .field("lifecycle", dev.station_id ? "installed" : "stock")
+                      .nullable_field("model_id", model_id);
                   w.field("sockets", dev.ports);
                   if (dev.kind == registry::DeviceKind::EvCharger)
                       write_guns(w, dev.id, cat.guns(dev.id), false, nullptr);
@@ -422,7 +514,8 @@ void add_admin_device_routes(Router& r, Services& s) {
                 if (s.telemetry)
                     tele.emplace(s.telemetry->get());
                 w.key("sockets").begin_array();
-                SocketStates states(s, cat, {dev.station_id});
+                SocketStates states(
+                    s, cat, dev.station_id ? std::vector<std::int64_t>{*dev.station_id} : std::vector<std::int64_t>{});
                 for (const auto& p : cat.ports(dev.id)) {
                     w.begin_object()
                         .field("n", p.n)
@@ -476,17 +569,23 @@ void add_admin_device_routes(Router& r, Services& s) {
             }));
 
     r.add(Route::make(Method::Put, "/api/v1/admin/devices/{id}", "admin.devices.update", "admin-devices",
-                      "Rename, move to an area, enable or disable a device (a disabled device disappears from riders)")
+                      "Rename, move to an area, enable or disable a device (a disabled device disappears from riders); "
+                      "with station_id install a device in stock there, or relocate an installed one (409 while a "
+                      "session is live on it; sessions keep the station they ran at)")
               .admin("devices.write")
               .param(key_param("id", "Device id."))
               .field(str("name", false, 100, "Name."))
               .field(str("model", false, 64, "Model."))
+              .field(integer("station_id", false, 1, INT64_MAX,
+                             "Install (stock → installed) or relocate to this station; area_id then names an area "
+                             "of it (none if absent)."))
+              .field(str("produced_on", false, 10, "The production date, YYYY-MM-DD; \"\" clears it."))
               .field(integer("area_id", false, 0, INT64_MAX, "Area of its station; 0 = none."))
               .field(boolean("enabled", false, "Enabled."))
               .field(str("factory_id", false, 64, "The maker's serial number; \"\" clears it."))
               .field(str("sim", false, 32, "The SIM card's ICCID; \"\" clears it."))
               .field(str("ip", false, 45, "The device's IP address; \"\" clears it."))
-              .refuses({ErrorCode::UnknownDevice, ErrorCode::NotFound})
+              .refuses({ErrorCode::UnknownDevice, ErrorCode::NotFound, ErrorCode::Conflict})
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -494,12 +593,23 @@ void add_admin_device_routes(Router& r, Services& s) {
                   auto b = req.body();
                   dev.name = b.opt_str("name", 100).value_or(dev.name);
                   dev.model = b.opt_str("model", 64).value_or(dev.model);
+                  const auto station = b.opt_int("station_id", 1, INT64_MAX);
+                  const auto produced_on = b.opt_str("produced_on", 10);
                   const auto area = b.opt_int("area_id", 0, INT64_MAX);
                   dev.enabled = b.opt_bool("enabled").value_or(dev.enabled);
                   const auto identity = read_identity(b);
                   req.check_body();
                   apply_identity(identity, dev);
-                  if (area) {
+                  if (produced_on && !produced_on->empty() && !valid_date(*produced_on))
+                      fail(ErrorCode::InvalidRequest, "produced_on must be a date YYYY-MM-DD");
+                  if (produced_on)
+                      dev.produced_on = produced_on->empty() ? std::nullopt : produced_on;
+                  if (station) {
+                      // Install or relocate (with the live-session check in one transaction).
+                      const Placement to{*station, area && *area > 0 ? area : std::nullopt};
+                      if (const auto refusal = place_device(*d, req.who, dev, to, s.now()))
+                          fail(refusal->code, refusal->why);
+                  } else if (area) {
                       if (*area == 0) {
                           dev.area_id.reset();
                       } else {
@@ -509,7 +619,8 @@ void add_admin_device_routes(Router& r, Services& s) {
                           dev.area_id = *area;
                       }
                   }
-                  cat.update_device(dev);
+                  if (!station)
+                      cat.update_device(dev);
                   json::Writer w;
                   w.begin_object();
                   write_device(w, s, *cat.device(dev.id));
@@ -730,7 +841,7 @@ void add_admin_device_routes(Router& r, Services& s) {
                       auto d = s.core->get();
                       CatalogStore cat(*d);
                       auto dev = cat.device(parsed->device_id);
-                      if (!dev || !req.who.sees_station(dev->station_id) || !cat.port(dev->id, parsed->n))
+                      if (!dev || !sees_device(req.who, *dev) || !cat.port(dev->id, parsed->n))
                           fail(ErrorCode::UnknownSocket, "no such socket");
                   }
                   auto m = qr::encode(qr_text(s, code));

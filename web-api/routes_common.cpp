@@ -181,7 +181,7 @@ sockets::Availability SocketStates::availability(const std::string& device_id, i
 std::string socket_state(Services& s, CatalogStore& cat, const std::string& device_id, int n) {
     const bool visible = cat.port_visible(device_id, n);
     auto dev = cat.device(device_id);
-    SocketStates states(s, cat, {dev ? dev->station_id : 0});
+    SocketStates states(s, cat, {dev && dev->station_id ? *dev->station_id : 0});
     return std::string(states.state(device_id, n, visible));
 }
 
@@ -275,7 +275,7 @@ void write_device(json::Writer& w, const Services& s, const DeviceRow& d) {
         .field("protocol", d.protocol)
         .field("name", d.name)
         .field("model", d.model);
-    w.field("station_id", d.station_id);
+    w.nullable_field("station_id", d.station_id);
     w.key("area_id");
     if (d.area_id)
         w.value(*d.area_id);
@@ -290,6 +290,12 @@ void write_device(json::Writer& w, const Services& s, const DeviceRow& d) {
             w.null();
     }
     w.field("created_at", when(s, d.created_at));
+    // CONTRACT G "Lifecycle": stock (no station), installed, retired; the model and the dates.
+    w.field("lifecycle", d.lifecycle)
+        .nullable_field("model_id", d.model_id)
+        .nullable_field("produced_on", d.produced_on);
+    write_time(w, s, "installed_at", d.installed_at);
+    write_time(w, s, "retired_at", d.retired_at);
 }
 
 void write_account(json::Writer& w, const Services& s, const AccountRow& a) {

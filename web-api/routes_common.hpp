@@ -32,6 +32,7 @@ void add_rider_routes(Router& r, Services& s);
 void add_admin_access_routes(Router& r, Services& s);
 void add_admin_catalog_routes(Router& r, Services& s);
 void add_admin_device_routes(Router& r, Services& s);
+void add_admin_lifecycle_routes(Router& r, Services& s);
 void add_admin_user_routes(Router& r, Services& s);
 void add_admin_session_routes(Router& r, Services& s);
 void add_admin_report_routes(Router& r, Services& s);

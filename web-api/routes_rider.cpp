@@ -318,7 +318,7 @@ void add_rider_routes(Router& r, Services& s) {
                   if (!cat.port_visible(parsed->device_id, parsed->n))
                       fail(ErrorCode::UnknownSocket, "no such socket");
                   auto dev = cat.device(parsed->device_id);
-                  auto st = cat.station(dev->station_id);
+                  auto st = cat.station(dev->station_id.value_or(0)); // port_visible: it is installed
                   json::Writer w;
                   w.begin_object().field("code", code).field("device_id", dev->id).field("n", parsed->n);
                   w.field("kind", rider_port_kind(dev->kind));
@@ -362,7 +362,7 @@ void add_rider_routes(Router& r, Services& s) {
               .refuses({ErrorCode::UnknownSocket, ErrorCode::SocketBusy, ErrorCode::SessionLimit,
                         ErrorCode::DeviceOffline, ErrorCode::BalanceTooLow, ErrorCode::AccountFrozen,
                         ErrorCode::Arrears, ErrorCode::SocketFaulted, ErrorCode::InvalidMode, ErrorCode::InvalidAmount,
-                        ErrorCode::Timeout, ErrorCode::SpaceReserved})
+                        ErrorCode::Timeout, ErrorCode::SpaceReserved, ErrorCode::DeviceNotInstalled})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto socket = b.req_str("socket", svc::kMaxSocketCodeLen);
@@ -381,13 +381,18 @@ void add_rider_routes(Router& r, Services& s) {
                   {
                       auto d = s.core->get();
                       CatalogStore cat(*d);
-                      if (!cat.port_visible(parsed->device_id, parsed->n))
+                      if (!cat.port_visible(parsed->device_id, parsed->n)) {
+                          // CONTRACT G "Lifecycle": a device in stock or retired says so.
+                          const auto dev = cat.device(parsed->device_id);
+                          if (dev && dev->lifecycle != "installed" && cat.port(dev->id, parsed->n))
+                              fail(ErrorCode::DeviceNotInstalled, "this socket's device is not installed");
                           fail(ErrorCode::UnknownSocket, "no such socket");
+                      }
                       if (gun_reserved_for_other(*d, req.who.id, parsed->device_id, parsed->n))
                           fail(ErrorCode::SpaceReserved, "this gun serves a parking space reserved for another rider");
                       if (max_fen)
                           if (const auto why = max_fen_problem(
-                                  *max_fen, cat.prepaid_amounts(cat.device(parsed->device_id)->station_id)))
+                                  *max_fen, cat.prepaid_amounts(cat.device(parsed->device_id)->station_id.value_or(0))))
                               fail(ErrorCode::InvalidAmount, *why);
                   }
                   svc::StartRequest start;

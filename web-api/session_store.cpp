@@ -25,6 +25,8 @@ constexpr const char* kEvents =
 constexpr const char* kSettlement =
     "SELECT priced_fen, debited_fen, shortfall_fen, bill, note, settled_at FROM settlements WHERE session_id = ?";
 constexpr const char* kDeviceHasSessions = "SELECT 1 FROM sessions WHERE device_id = ? LIMIT 1";
+constexpr const char* kDeviceHasLiveSession =
+    "SELECT 1 FROM sessions WHERE device_id = ? AND state IN " PILEHUB_HOLDS_SOCKET_SQL " LIMIT 1";
 constexpr const char* kSamples = "SELECT t, power_w, energy_wh FROM session_samples WHERE session_id = ? ORDER BY t";
 
 SessionRow read_session(db::Statement& st) {
@@ -123,6 +125,12 @@ std::optional<SettlementRow> SessionStore::settlement(const std::string& session
 
 bool SessionStore::device_has_sessions(const std::string& device_id) {
     db::Statement st(db_, kDeviceHasSessions);
+    st.bind_all(device_id);
+    return st.step();
+}
+
+bool SessionStore::device_has_live_session(const std::string& device_id) {
+    db::Statement st(db_, kDeviceHasLiveSession);
     st.bind_all(device_id);
     return st.step();
 }

@@ -84,6 +84,8 @@ public:
     std::optional<SettlementRow> settlement(const std::string& session_id);
     /// Whether any session, of any state, was ever started on the device.
     bool device_has_sessions(const std::string& device_id);
+    /// Whether a session holds one of the device's sockets or guns (svc::holds_socket).
+    bool device_has_live_session(const std::string& device_id);
 
 private:
     db::Database& db_;

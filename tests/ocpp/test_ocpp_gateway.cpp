@@ -449,3 +449,17 @@ TEST_CASE("ocpp: the desired configuration becomes ChangeConfiguration and is re
     CHECK(cmd.code() == "unsupported");
     CHECK_FALSE(cp.wait_event("strict_violation", 0ms));
 }
+
+TEST_CASE("ocpp: a retired charger is refused at the handshake with its own key (CONTRACT G \"Lifecycle\")") {
+    OcppWorld w(false);
+    OcppPeer cp(w.st.dir() + "/cp.log");
+    auto before = cp.connect(w.plain("oc1", w.password));
+    REQUIRE_MESSAGE(before.ok, before.error_kind << " " << before.error_message << "\n" << w.logs());
+    cp.close();
+    auto retired = w.st.post("/api/v1/admin/devices/oc1/retire", "{}", w.admin);
+    REQUIRE_MESSAGE(retired.status == 200, retired);
+    OcppPeer again(w.st.dir() + "/cp-again.log");
+    auto after = again.connect(w.plain("oc1", w.password));
+    CHECK_FALSE(after.ok);
+    CHECK(after.http_status == 401);
+}

@@ -11,7 +11,7 @@ using parking::SpaceId;
 
 constexpr std::string_view kSpaces =
     "SELECT s.device_id, s.n, d.station_id, d.area_id, s.has_lock, s.enabled AND d.enabled, s.ev_gun "
-    "FROM spaces s JOIN devices d ON d.id = s.device_id WHERE d.kind = 'camera' ";
+    "FROM spaces s JOIN devices d ON d.id = s.device_id WHERE d.kind = 'camera' AND d.lifecycle = 'installed' ";
 constexpr std::string_view kTracks =
     "SELECT s.device_id, s.n, s.has_lock, st.lock_st, st.lock_alarm, st.raise_due_at, o.id, o.plate, o.color, "
     "o.arrived_at, o.whitelisted FROM spaces s JOIN devices d ON d.id = s.device_id AND d.kind = 'camera' "

@@ -86,13 +86,13 @@ void print_issued(const Config& cfg, const std::string& id, const registry::Issu
 }
 
 NewDevice add_device(const Config& cfg, registry::Store& store, const std::string& id, registry::DeviceKind kind,
-                     std::int64_t station, int ports, const std::string& name,
+                     std::optional<std::int64_t> station, int ports, const std::string& name,
                      const std::vector<registry::Connector>& connectors = {},
                      registry::Protocol protocol = registry::Protocol::Mqtt) {
     if (!topics::valid_device_id(id))
         throw ConfigError(fmt::format("device id `{}` is not [A-Za-z0-9_-]{{1,48}}", id));
-    if (!store.station(station))
-        throw ConfigError(fmt::format("station {} does not exist", station));
+    if (station && !store.station(*station))
+        throw ConfigError(fmt::format("station {} does not exist", *station));
     if (ports < 1 || ports > registry::max_ports(kind))
         throw ConfigError(
             fmt::format("a {} has 1..{} ports, not {}", registry::to_string(kind), registry::max_ports(kind), ports));
@@ -212,7 +212,8 @@ int cmd_device(const Config& cfg, const Args& a) {
             station = a.get_int("station", 0, 1, INT64_MAX);
         for (const auto& dev : store.devices(station))
             std::cout << fmt::format("{}\t{}\t{}\tstation={}\tports={}\t{}\n", dev.id, registry::to_string(dev.kind),
-                                     registry::to_string(dev.protocol), dev.station_id, dev.ports,
+                                     registry::to_string(dev.protocol),
+                                     dev.station_id ? std::to_string(*dev.station_id) : "stock", dev.ports,
                                      dev.enabled ? "enabled" : "disabled");
         return 0;
     }
@@ -243,8 +244,11 @@ int cmd_device(const Config& cfg, const Args& a) {
         const auto protocol = registry::parse_protocol(a.get("protocol", "mqtt"));
         if (!protocol)
             throw ConfigError("--protocol must be mqtt or ocpp1.6");
-        auto nd = add_device(cfg, store, id, *kind, a.get_int("station", 0, 1, INT64_MAX), ports, a.get("name"),
-                             connectors, *protocol);
+        // Without --station the device is registered into stock (CONTRACT G "Lifecycle").
+        std::optional<std::int64_t> station;
+        if (a.has("station"))
+            station = a.get_int("station", 0, 1, INT64_MAX);
+        auto nd = add_device(cfg, store, id, *kind, station, ports, a.get("name"), connectors, *protocol);
         sync_broker(cfg, store);
         print_issued(cfg, nd.id, nd.secrets);
         return 0;

@@ -13,14 +13,16 @@ constexpr const char* kUsage = R"(usage: pilehubctl [--config FILE] [--set key=v
   migrate                                   apply schema migrations to the core and telemetry databases
   operator add NAME                         create an operator (idempotent)
   station add --operator NAME --name NAME --lat DEG --lon DEG [--address TEXT] [--open-hours HH:MM-HH:MM]
-  device add ID --kind ebike_pile|ev_charger|camera --station ID [--ports N] [--name TEXT]
+  device add ID --kind ebike_pile|ev_charger|camera [--station ID] [--ports N] [--name TEXT]
              [--guns N] [--connector N:TYPE:WATTS]... [--protocol mqtt|ocpp1.6]
                                             prints the device's MQTT username and secret (shown once);
                                             chargers: --guns is --ports, each --connector gives a gun's
                                             type (gbt_dc|gbt_ac|ccs2|type2) and rated power, e.g. 1:gbt_dc:120000;
                                             --protocol ocpp1.6 (chargers only): an OCPP 1.6-J charge point
                                             behind the gateway; prints its ocpp_url, ocpps_url and ocpp_password
-                                            (its HTTP Basic key; user = ID) instead of MQTT credentials
+                                            (its HTTP Basic key; user = ID) instead of MQTT credentials;
+                                            without --station the device goes into stock (install it with
+                                            PUT /admin/devices/{id} {station_id})
   device list [--station ID]
   device remove ID
   device rotate ID                          issue a new secret (the old one stops working at once): the

@@ -326,7 +326,11 @@ std::string synthesized_reason(State s, Event e, const std::optional<std::string
 
 std::optional<ErrorCode> precheck(const StartFacts& f) {
     using A = sockets::Availability;
-    if (!f.socket_exists || f.socket == A::Disabled)
+    if (!f.socket_exists)
+        return ErrorCode::UnknownSocket;
+    if (!f.device_installed)
+        return ErrorCode::DeviceNotInstalled;
+    if (f.socket == A::Disabled)
         return ErrorCode::UnknownSocket;
     if (f.commissioning) {
         if (f.socket == A::Offline)
@@ -359,7 +363,9 @@ std::optional<ErrorCode> precheck(const StartFacts& f) {
 }
 
 ErrorCode device_reason(ErrorCode code) {
-    return code == ErrorCode::Arrears ? ErrorCode::BalanceTooLow : code;
+    if (code == ErrorCode::Arrears)
+        return ErrorCode::BalanceTooLow;
+    return code == ErrorCode::DeviceNotInstalled ? ErrorCode::UnknownSocket : code;
 }
 
 std::optional<payloads::ChargeLimit> limit_for(const billing::Tariff& tariff, const ModeChoice& choice) {

@@ -105,7 +105,8 @@ inline EpochMs suspend_deadline(EpochMs suspended_at, std::optional<EpochMs> las
 
 /// Everything known about a start request when it is checked.
 struct StartFacts {
-    bool socket_exists = false; ///< the socket or gun (and its device) is registered
+    bool socket_exists = false;    ///< the socket or gun (and its device) is registered
+    bool device_installed = false; ///< its device is installed at a station (not in stock, not retired)
     bool account_exists = false;
     bool account_frozen = false;
     Fen arrears_fen;           ///< what the account owes (BILLING §5): any arrears refuse the start
@@ -121,14 +122,15 @@ struct StartFacts {
 };
 
 /// The refusal for a start, in CONTRACT B's codes, or nothing if it may start. Checked in this
-/// order: unknown_socket, not_found (account), account_frozen, arrears, invalid_mode,
+/// order: unknown_socket, device_not_installed, not_found (account), account_frozen, arrears, invalid_mode,
 /// device_offline, socket_faulted, socket_busy, session_limit, balance_too_low. A commissioning start
-/// is checked for unknown_socket, device_offline, socket_faulted and socket_busy only.
+/// is checked for unknown_socket, device_not_installed, device_offline, socket_faulted and socket_busy only.
 std::optional<ErrorCode> precheck(const StartFacts& f);
 
 /// The reason a pile's or charger's reply carries for a refusal: the device contract's codes
 /// (schema/payloads/reply.json) do not have `arrears`, which a pile shows as `balance_too_low` (the
-/// rider sees the arrears in the app); every other code as it is.
+/// rider sees the arrears in the app), nor `device_not_installed`, which a pile shows as
+/// `unknown_socket`; every other code as it is.
 ErrorCode device_reason(ErrorCode code);
 
 /// How the rider wants to charge, as parsed from a start request.

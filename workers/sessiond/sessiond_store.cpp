@@ -27,19 +27,20 @@ constexpr const char* kSelectLiveMethod =
     "SELECT 1 FROM sessions WHERE account_id = ?1 AND method = ?2 AND state IN " PILEHUB_HOLDS_SOCKET_SQL " LIMIT 1";
 
 // In service: the socket (an e-bike pile's) or gun (an EV charger's), its device, the device's area (if
-// any), the station, and the station's property and provider (if any) all enabled. App starts and card
-// swipes share this one check. A device's ports are in one of the two tables, by its kind.
+// any), the station, and the station's property and provider (if any) all enabled, the device installed
+// (a device in stock has no station: LEFT JOIN, so it is found and refused device_not_installed). App starts
+// and card swipes share this one check. A device's ports are in one of the two tables, by its kind.
 constexpr const char* kSelectSocket =
     "SELECT d.kind, s.enabled = 1 AND " PILEHUB_DEVICE_IN_SERVICE_SQL(d) " AND " PILEHUB_STATION_IN_SERVICE_SQL(
         st) ", "
-            "d.station_id, d.area_id, s.socket_overload_w "
-            "FROM sockets s JOIN devices d ON d.id = s.device_id JOIN stations st ON st.id = d.station_id "
+            "coalesce(d.station_id, 0), d.area_id, s.socket_overload_w, d.lifecycle = 'installed' "
+            "FROM sockets s JOIN devices d ON d.id = s.device_id LEFT JOIN stations st ON st.id = d.station_id "
             "WHERE s.device_id = ?1 AND s.n = ?2 "
             "UNION ALL "
             "SELECT d.kind, g.enabled = 1 AND " PILEHUB_DEVICE_IN_SERVICE_SQL(d) " AND " PILEHUB_STATION_IN_SERVICE_SQL(
                 st) ", "
-                    "d.station_id, d.area_id, g.max_power_w "
-                    "FROM guns g JOIN devices d ON d.id = g.device_id JOIN stations st ON st.id = d.station_id "
+                    "coalesce(d.station_id, 0), d.area_id, g.max_power_w, d.lifecycle = 'installed' "
+                    "FROM guns g JOIN devices d ON d.id = g.device_id LEFT JOIN stations st ON st.id = d.station_id "
                     "WHERE g.device_id = ?1 AND g.n = ?2";
 
 constexpr const char* kSelectOpenFault =
@@ -241,6 +242,7 @@ std::optional<SocketInfo> Store::socket(const std::string& device_id, int n) {
     s.station_id = q.int64(2);
     s.area_id = q.opt_int64(3);
     s.rated_power_w = q.opt_int64(4);
+    s.installed = q.int64(5) != 0;
     return s;
 }
 

@@ -63,9 +63,10 @@ struct SessionRow {
 struct SocketInfo {
     std::string device_id;
     int n = 0;
-    std::string kind;     ///< the device's kind
-    bool enabled = false; ///< in service: socket, device, its area, station, property and provider all enabled
-    std::int64_t station_id = 0;
+    std::string kind;            ///< the device's kind
+    bool enabled = false;        ///< in service: socket, device, its area, station, property and provider all enabled
+    bool installed = false;      ///< the device's lifecycle is `installed` (not in stock, not retired)
+    std::int64_t station_id = 0; ///< 0 for a device in stock
     std::optional<std::int64_t> area_id;
     std::optional<std::int64_t>
         rated_power_w; ///< sockets.socket_overload_w when the registry sets one; a gun's max_power_w

@@ -57,6 +57,8 @@ std::string refusal_message(ErrorCode code, const sockets::SocketRef& ref) {
         return "the wallet is below the minimum to start";
     case ErrorCode::Arrears:
         return "the account owes arrears (a bill its wallet could not cover): recharge first";
+    case ErrorCode::DeviceNotInstalled:
+        return fmt::format("the device of socket {} is not installed (in stock or retired)", sock);
     default:
         return std::string(to_string(code));
     }
@@ -627,6 +629,7 @@ std::variant<StartPlan, Refusal> Worker::plan_start(std::int64_t account_id, con
     f.available_fen = wallet ? wallet->available() : Fen(0);
     const auto sock = store_.socket(ref.device_id, ref.n);
     f.socket_exists = sock && (sock->kind == "ebike_pile" || sock->kind == "ev_charger");
+    f.device_installed = sock && sock->installed;
     if (f.socket_exists) {
         p.socket = *sock;
         const auto tariff = f.commissioning ? billing::TariffChoice{}

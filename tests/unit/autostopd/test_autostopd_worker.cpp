@@ -50,7 +50,7 @@ void seed(db::Database& d) {
     d.exec(
         fmt::format("INSERT INTO sessions (id, account_id, method, device_id, n, station_id, mode, state, created_at, "
                     "started_at, updated_at) VALUES ('S1', 1, 'app', 'pile-1', 2, {}, 'power', 'charging', 0, {}, 0)",
-                    dev.station_id, SystemClock::instance().now_ms()));
+                    *dev.station_id, SystemClock::instance().now_ms()));
 }
 
 /// recorderd's report of pile-1's socket 2 (session S1) drawing `power_w`.
@@ -189,7 +189,7 @@ void seed_charger(db::Database& d, EpochMs start) {
         "INSERT INTO sessions (id, account_id, method, device_id, n, station_id, mode, state, created_at, started_at, "
         "updated_at, max_fen, meter_start_wh) VALUES ('E1', 1, 'app', 'ev-1', 1, {}, 'energy', 'charging', {}, {}, {}, "
         "3000, 1000000)",
-        dev.station_id, start, start, start));
+        *dev.station_id, start, start, start));
 }
 
 /// recorderd's report of gun 1 of ev-1 (session E1).

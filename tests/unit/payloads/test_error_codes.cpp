@@ -9,7 +9,7 @@ using namespace pilehub;
 
 TEST_CASE("error codes: every code spells a unique snake_case word that parses back to it") {
     std::set<std::string_view> words;
-    REQUIRE(all_error_codes().size() == 34);
+    REQUIRE(all_error_codes().size() == 35);
     for (auto c : all_error_codes()) {
         const auto w = to_string(c);
         CAPTURE(w);
@@ -22,22 +22,39 @@ TEST_CASE("error codes: every code spells a unique snake_case word that parses b
 }
 
 TEST_CASE("error codes: the list holds every code the contract names") {
-    for (const char* w : {"invalid_request",   "unauthorized",
-                          "forbidden",         "not_found",
-                          "unknown_socket",    "unknown_device",
-                          "socket_busy",       "session_limit",
-                          "device_offline",    "balance_too_low",
-                          "account_frozen",    "socket_faulted",
-                          "invalid_mode",      "expired",
-                          "timeout",           "conflict",
-                          "rate_limited",      "internal",
-                          "unsupported",       "duplicate",
-                          "invalid_amount",    "invalid_connector",
-                          "unknown_space",     "space_busy",
-                          "reservation_limit", "plate_not_certified",
-                          "plate_taken",       "space_reserved",
-                          "device_failed",     "arrears",
-                          "limit_exceeded",    "refund_exceeds_cost"}) {
+    for (const char* w : {"invalid_request",
+                          "unauthorized",
+                          "forbidden",
+                          "not_found",
+                          "unknown_socket",
+                          "unknown_device",
+                          "socket_busy",
+                          "session_limit",
+                          "device_offline",
+                          "balance_too_low",
+                          "account_frozen",
+                          "socket_faulted",
+                          "invalid_mode",
+                          "expired",
+                          "timeout",
+                          "conflict",
+                          "rate_limited",
+                          "internal",
+                          "unsupported",
+                          "duplicate",
+                          "invalid_amount",
+                          "invalid_connector",
+                          "unknown_space",
+                          "space_busy",
+                          "reservation_limit",
+                          "plate_not_certified",
+                          "plate_taken",
+                          "space_reserved",
+                          "device_failed",
+                          "arrears",
+                          "limit_exceeded",
+                          "refund_exceeds_cost",
+                          "device_not_installed"}) {
         CAPTURE(w);
         CHECK(parse_error_code(w).has_value());
     }
@@ -62,6 +79,7 @@ TEST_CASE("error codes: map to the HTTP statuses of CONTRACT B") {
     CHECK(http_status(ErrorCode::Arrears) == 402);
     CHECK(http_status(ErrorCode::LimitExceeded) == 403);
     CHECK(http_status(ErrorCode::RefundExceedsCost) == 409);
+    CHECK(http_status(ErrorCode::DeviceNotInstalled) == 409);
     CHECK(http_status(ErrorCode::SocketFaulted) == 409);
     CHECK(http_status(ErrorCode::InvalidMode) == 422);
     CHECK(http_status(ErrorCode::InvalidAmount) == 422);

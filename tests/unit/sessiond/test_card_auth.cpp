@@ -186,3 +186,30 @@ TEST_CASE("card auth: a live card session is found again by its request id after
     CHECK(again->sid == first->sid);
     CHECK(again->balance_fen == 1000);
 }
+
+TEST_CASE("card auth and app starts: a device in stock or retired starts nothing; the app is told "
+          "device_not_installed, the pile unknown_socket (the device contract has no such code)") {
+    World w;
+    w.presence("P1", true, 1);
+    w.presence("P2", true, 1);
+    // P1 back in stock (no station), P2 retired where it stood.
+    db::Statement(*w.db, "UPDATE devices SET lifecycle = 'stock', station_id = NULL, area_id = NULL WHERE id = 'P1'")
+        .run();
+    db::Statement(*w.db, "UPDATE devices SET lifecycle = 'retired', retired_at = 1 WHERE id = 'P2'").run();
+    for (const char* dev : {"P1", "P2"}) {
+        CAPTURE(dev);
+        const auto app =
+            w.rpc("start", fmt::format(R"({{"account_id":{},"socket":"{}-1","mode":"power"}})", w.rich, dev));
+        CHECK(app.code == "device_not_installed");
+        const auto card = w.authorize(dev, 2, "CARD0001", std::string("lc-") + dev);
+        REQUIRE(card.has_value());
+        CHECK(card->decision == payloads::Decision::Reject);
+        CHECK(card->reason == ErrorCode::UnknownSocket);
+    }
+    CHECK(w.count("SELECT count(*) FROM sessions") == 0);
+    // Installed again, it starts.
+    db::Statement(*w.db, "UPDATE devices SET lifecycle = 'installed', station_id = ? WHERE id = 'P1'")
+        .bind_all(w.station)
+        .run();
+    CHECK(w.rpc("start", fmt::format(R"({{"account_id":{},"socket":"P1-1","mode":"power"}})", w.rich)).status == "ok");
+}

@@ -352,6 +352,7 @@ namespace {
 StartFacts good() {
     StartFacts f;
     f.socket_exists = true;
+    f.device_installed = true;
     f.account_exists = true;
     f.mode_offered = true;
     f.socket = sockets::Availability::Free;
@@ -384,6 +385,7 @@ TEST_CASE("sessiond pre-checks: each refusal carries its CONTRACT B code") {
     };
     const Case cases[] = {
         {"unknown socket", [](StartFacts& f) { f.socket_exists = false; }, "unknown_socket"},
+        {"device in stock or retired", [](StartFacts& f) { f.device_installed = false; }, "device_not_installed"},
         {"frozen account", [](StartFacts& f) { f.account_frozen = true; }, "account_frozen"},
         {"account with arrears", [](StartFacts& f) { f.arrears_fen = Fen(1); }, "arrears"},
         {"mode not offered", [](StartFacts& f) { f.mode_offered = false; }, "invalid_mode"},
@@ -420,14 +422,17 @@ TEST_CASE("sessiond pre-checks: the first failing check decides, in CONTRACT ord
     CHECK(precheck(f) == ErrorCode::AccountFrozen);
     f.socket = sockets::Availability::Disabled;
     CHECK(precheck(f) == ErrorCode::UnknownSocket);
+    f.device_installed = false; // a device in stock or retired is also out of service (Disabled)
+    CHECK(precheck(f) == ErrorCode::DeviceNotInstalled);
     f.socket = sockets::Availability::Free;
     f.socket_exists = false;
     CHECK(precheck(f) == ErrorCode::UnknownSocket);
 }
 
-TEST_CASE("sessiond pre-checks: a pile is told balance_too_low for arrears (the device contract has no arrears); "
-          "every other code as it is") {
+TEST_CASE("sessiond pre-checks: a pile is told balance_too_low for arrears and unknown_socket for a device not "
+          "installed (the device contract has neither); every other code as it is") {
     CHECK(device_reason(ErrorCode::Arrears) == ErrorCode::BalanceTooLow);
+    CHECK(device_reason(ErrorCode::DeviceNotInstalled) == ErrorCode::UnknownSocket);
     CHECK(device_reason(ErrorCode::AccountFrozen) == ErrorCode::AccountFrozen);
     CHECK(device_reason(ErrorCode::BalanceTooLow) == ErrorCode::BalanceTooLow);
 }
