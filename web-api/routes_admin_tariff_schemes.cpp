@@ -2,6 +2,7 @@
 // level's tariff a device's sockets are priced by. Assigning copies the scheme into a new tariff
 // version of each target (docs/billing.md "Tariff levels and the library").
 #include "common/registry.hpp"
+#include "web-api/device_placement.hpp"
 #include "web-api/routes_common.hpp"
 #include "web-api/tariff_scheme_store.hpp"
 
@@ -108,9 +109,11 @@ std::vector<TariffTarget> assignment_targets(CatalogStore& cat, const Principal&
     }
     for (const auto& id : devices) {
         const auto d = cat.device(id);
-        if (!d || !who.sees_station(d->station_id))
+        if (!d || !sees_device(who, *d))
             fail(ErrorCode::UnknownDevice, fmt::format("no such device: {}", id));
-        out.push_back(TariffTarget{d->station_id, std::nullopt, id});
+        if (!d->station_id) // a version is saved for a station's device; install it first
+            fail(ErrorCode::DeviceNotInstalled, fmt::format("device {} is not installed at a station", id));
+        out.push_back(TariffTarget{*d->station_id, std::nullopt, id});
     }
     if (out.empty())
         fail(ErrorCode::InvalidRequest, "name at least one of station_ids, area_ids, device_ids");
@@ -136,8 +139,8 @@ std::vector<TariffTarget> in_force_targets(db::Database& d, const Principal& who
             continue;
         auto t = TariffTarget{a.version.station_id, a.version.area_id, a.version.device_id};
         if (t.device_id)
-            if (const auto dev = cat.device(*t.device_id))
-                t.station_id = dev->station_id; // its versions follow a device that moved
+            if (const auto dev = cat.device(*t.device_id); dev && dev->station_id)
+                t.station_id = *dev->station_id; // its versions follow a device that moved
         if (!who.sees_station(t.station_id))
             fail(ErrorCode::Forbidden, "the scheme is in force at stations outside your scope: apply_to_assigned "
                                        "needs an operator who sees them all");
@@ -314,7 +317,8 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
               .field(str("effective_from", false, static_cast<std::int64_t>(kMaxTimeLen),
                          "\"now\" (default) or a later RFC 3339 time."))
               .answers("{scheme_id, versions}: the versions saved, one per target.")
-              .refuses({ErrorCode::NotFound, ErrorCode::UnknownDevice, ErrorCode::Conflict})
+              .refuses(
+                  {ErrorCode::NotFound, ErrorCode::UnknownDevice, ErrorCode::DeviceNotInstalled, ErrorCode::Conflict})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto from_text = b.opt_str("effective_from", kMaxTimeLen);
@@ -362,21 +366,24 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
                   const auto dev = cat.device(req.param("id"));
-                  if (!dev || !req.who.sees_station(dev->station_id))
+                  if (!dev || !sees_device(req.who, *dev))
                       fail(ErrorCode::UnknownDevice, "no such device");
                   const auto now = s.now();
                   json::Writer w;
-                  w.begin_object().field("device_id", dev->id).field("station_id", dev->station_id);
-                  w.nullable_field("area_id", dev->area_id);
-                  if (auto t = cat.tariff_in_force(dev->station_id, dev->area_id, dev->id, now)) {
+                  w.begin_object().field("device_id", dev->id);
+                  w.nullable_field("station_id", dev->station_id).nullable_field("area_id", dev->area_id);
+                  auto t = dev->station_id ? cat.tariff_in_force(*dev->station_id, dev->area_id, dev->id, now)
+                                           : std::nullopt; // in stock: nothing prices it
+                  if (t) {
                       w.field("level", billing::to_string(t->first.level())).key("in_force");
                       write_tariff_row(w, s, t->first);
                   } else {
                       w.key("level").null().key("in_force").null();
                   }
                   w.key("versions").begin_array();
-                  for (const auto& row : cat.target_tariffs(TariffTarget{dev->station_id, std::nullopt, dev->id}))
-                      write_tariff_row(w, s, row);
+                  if (dev->station_id)
+                      for (const auto& row : cat.target_tariffs(TariffTarget{*dev->station_id, std::nullopt, dev->id}))
+                          write_tariff_row(w, s, row);
                   w.end_array().end_object();
                   return Response::json(w.str());
               }));

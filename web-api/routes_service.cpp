@@ -5,6 +5,7 @@
 #include "common/payloads/envelope.hpp"
 #include "common/socket_code.hpp"
 #include "web-api/access_store.hpp"
+#include "web-api/device_placement.hpp"
 #include "web-api/fault_rules.hpp"
 #include "web-api/rbac.hpp"
 #include "web-api/routes_common.hpp"
@@ -175,7 +176,7 @@ FaultReportRow submit_report(Services& s, const FaultAsk& ask) {
     auto d = s.core->get();
     CatalogStore cat(*d);
     const auto dev = cat.device(ask.socket.device_id);
-    if (!dev || !cat.port(ask.socket.device_id, ask.socket.n))
+    if (!dev || !dev->station_id || !cat.port(ask.socket.device_id, ask.socket.n)) // stock: no socket to ride
         fail(ErrorCode::UnknownSocket, "no such socket");
     if (ask.session_id) {
         // Another rider's session is indistinguishable from none at all.
@@ -184,7 +185,7 @@ FaultReportRow submit_report(Services& s, const FaultAsk& ask) {
             fail(ErrorCode::NotFound, "no such session");
     }
     nr.account_id = ask.account_id;
-    nr.station_id = dev->station_id;
+    nr.station_id = *dev->station_id;
     nr.device_id = ask.socket.device_id;
     nr.n = ask.socket.n;
     nr.socket_code = sockets::socket_code(ask.socket);
@@ -673,7 +674,8 @@ void add_admin_repair_routes(Router& r, Services& s) {
               .field(str("technician_phone", false, kPhoneBytes, "The technician's phone."))
               .field(str("started_at", false, kTimeBytes, "When the work started (RFC 3339; now when absent)."))
               .ok(201)
-              .refuses({ErrorCode::UnknownDevice, ErrorCode::UnknownSocket, ErrorCode::NotFound})
+              .refuses({ErrorCode::UnknownDevice, ErrorCode::DeviceNotInstalled, ErrorCode::UnknownSocket,
+                        ErrorCode::NotFound})
               .handle([&s](Request& req) {
                   auto b = req.body();
                   RepairRow x;
@@ -695,11 +697,13 @@ void add_admin_repair_routes(Router& r, Services& s) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
                   const auto dev = cat.device(x.device_id);
-                  if (!dev || !req.who.sees_station(dev->station_id))
+                  if (!dev || !sees_device(req.who, *dev))
                       fail(ErrorCode::UnknownDevice, "no such device");
+                  if (!dev->station_id) // the record belongs to a station's books
+                      fail(ErrorCode::DeviceNotInstalled, "repairs are recorded for devices installed at a station");
                   if (x.n && !cat.port(x.device_id, *x.n))
                       fail(ErrorCode::UnknownSocket, "the device has no such socket");
-                  x.station_id = dev->station_id;
+                  x.station_id = *dev->station_id;
                   ServiceStore store(*d);
                   if (x.fault_report_id)
                       report_in_scope(store, req.who, *x.fault_report_id);

@@ -15,6 +15,7 @@ StartFacts commissioning_facts() {
     StartFacts f;
     f.commissioning = true;
     f.socket_exists = true;
+    f.device_installed = true;
     f.socket = sockets::Availability::Free;
     return f;
 }
@@ -34,7 +35,7 @@ std::string sid_of(const std::string& data_json) {
 } // namespace
 
 TEST_CASE("sessiond pre-checks: a commissioning start needs no account, tariff mode or balance; only the socket "
-          "refuses it") {
+          "refuses it, and a device not installed") {
     CHECK_FALSE(precheck(commissioning_facts()).has_value());
     struct Case {
         const char* what;
@@ -49,6 +50,7 @@ TEST_CASE("sessiond pre-checks: a commissioning start needs no account, tariff m
         {"another session of the method", [](StartFacts& f) { f.method_in_use = true; }, nullptr},
         {"balance below the minimum", [](StartFacts& f) { f.min_start_balance_fen = Fen(200); }, nullptr},
         {"unknown socket", [](StartFacts& f) { f.socket_exists = false; }, "unknown_socket"},
+        {"device in stock or retired", [](StartFacts& f) { f.device_installed = false; }, "device_not_installed"},
         {"socket disabled", [](StartFacts& f) { f.socket = sockets::Availability::Disabled; }, "unknown_socket"},
         {"pile offline", [](StartFacts& f) { f.socket = sockets::Availability::Offline; }, "device_offline"},
         {"socket faulted", [](StartFacts& f) { f.socket = sockets::Availability::Faulted; }, "socket_faulted"},
