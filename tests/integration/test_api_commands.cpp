@@ -30,7 +30,8 @@ int logged(const Stack& st, const std::string& admin, const std::string& device,
 } // namespace
 
 TEST_CASE("commissioning: an operator runs a socket of a simulated pile for a set time and stops it: a session of "
-          "method operator with the operator's name, cost 0 and no ledger row; start-all runs every idle socket; "
+          "method operator with the operator's name, cost 0 and no ledger row; the pile is not relocated or retired "
+          "while it runs, and once moved the session keeps its station; start-all runs every idle socket; "
           "the command log shows each command with who asked, rid, reply and latency, and a silent pile's time-out") {
     for (const char* w : {"sessiond", "billingd", "recorderd", "autostopd", "pilehub-sim"}) {
         if (!Worker::built(w)) {
@@ -87,6 +88,15 @@ TEST_CASE("commissioning: an operator runs a socket of a simulated pile for a se
         eventually([&] { return st.get("/api/v1/admin/sessions/" + sid, admin).str("state") == "charging"; }, 15s),
         st.get("/api/v1/admin/sessions/" + sid, admin));
     CHECK(st.get("/api/v1/admin/sessions/" + sid, admin).i64("cost_fen") == 0); // free while it runs too
+    // Lifecycle (CONTRACT G): a pile with a live session is neither relocated nor retired.
+    const auto elsewhere = st.station(admin, "Elsewhere");
+    const auto move_to = [&](std::int64_t to) {
+        return st.put("/api/v1/admin/devices/cm-p1", fmt::format(R"({{"station_id":{}}})", to), admin);
+    };
+    auto refused = move_to(elsewhere);
+    CHECK_MESSAGE(refused.status == 409, refused);
+    CHECK(st.post("/api/v1/admin/devices/cm-p1/retire", "{}", admin).status == 409);
+    CHECK(st.get("/api/v1/admin/devices/cm-p1", admin).i64("station_id") == station);
     std::this_thread::sleep_for(2s);
 
     auto stop = st.post("/api/v1/admin/devices/cm-p1/ports/1/stop", "{}", admin);
@@ -119,6 +129,12 @@ TEST_CASE("commissioning: an operator runs a socket of a simulated pile for a se
         CHECK(operator_col.int64(2) == 1);
         CHECK(ledger::audit(d).empty());
     }
+    // Idle again, it moves; the session keeps the station it ran at. Then back, for what follows.
+    auto moved = move_to(elsewhere);
+    CHECK_MESSAGE(moved.status == 200, moved);
+    CHECK(st.get("/api/v1/admin/devices/cm-p1", admin).i64("station_id") == elsewhere);
+    CHECK(st.get("/api/v1/admin/sessions/" + sid, admin).i64("station_id") == station);
+    REQUIRE(move_to(station).status == 200);
 
     // The command log: both commands, who asked, their rid, the pile's reply and the latency.
     REQUIRE_MESSAGE(eventually([&] { return logged(st, admin, "cm-p1", "stop_port", sid) >= 0; }, 10s),
