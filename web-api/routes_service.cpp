@@ -63,6 +63,15 @@ std::string list_reply(std::string_view key, const std::vector<Row>& rows, const
     return w.str();
 }
 
+/// `{<key>: {...}}`, the one row written by `write`.
+template <typename Write> std::string one_reply(std::string_view key, const Write& write) {
+    json::Writer w;
+    w.begin_object().key(key);
+    write(w);
+    w.end_object();
+    return w.str();
+}
+
 std::vector<std::string> words(std::span<const std::string_view> ws) {
     return {ws.begin(), ws.end()};
 }
@@ -120,11 +129,7 @@ void write_report(json::Writer& w, const Services& s, const FaultReportRow& r, b
 }
 
 std::string report_reply(const Services& s, const FaultReportRow& r, bool admin) {
-    json::Writer w;
-    w.begin_object().key("report");
-    write_report(w, s, r, admin);
-    w.end_object();
-    return w.str();
+    return one_reply("report", [&](json::Writer& w) { write_report(w, s, r, admin); });
 }
 
 std::string reports_reply(const Services& s, const std::vector<FaultReportRow>& rows, bool admin) {
@@ -257,11 +262,7 @@ void write_call(json::Writer& w, const Services& s, const ServiceCallRow& c) {
 }
 
 std::string call_reply(const Services& s, const ServiceCallRow& c) {
-    json::Writer w;
-    w.begin_object().key("call");
-    write_call(w, s, c);
-    w.end_object();
-    return w.str();
+    return one_reply("call", [&](json::Writer& w) { write_call(w, s, c); });
 }
 
 /// The call, if the operator sees it (its station; a call without one: unscoped operators only).
@@ -312,11 +313,7 @@ void write_repair(json::Writer& w, const Services& s, const RepairRow& r) {
 }
 
 std::string repair_reply(const Services& s, const RepairRow& r) {
-    json::Writer w;
-    w.begin_object().key("repair");
-    write_repair(w, s, r);
-    w.end_object();
-    return w.str();
+    return one_reply("repair", [&](json::Writer& w) { write_repair(w, s, r); });
 }
 
 RepairRow repair_in_scope(ServiceStore& store, const Principal& who, std::int64_t id) {
