@@ -581,4 +581,32 @@ inline void add_device_sample(const std::string& dir, const std::string& device_
         .run();
 }
 
+/// True when every named program is built; otherwise says which one is not (the test then skips).
+inline bool all_built(std::initializer_list<const char*> names) {
+    for (const char* w : names)
+        if (!Worker::built(w)) {
+            MESSAGE("skipped: " << w << " is not built in " << PILEHUB_BINARY_DIR);
+            return false;
+        }
+    return true;
+}
+
+/// pilehub-sim playing `<dir>/fleet.json` against the stack's broker at `speed`, its state in `<dir>/sim` and
+/// its output in `<dir>/sim.log`; `extra` adds options (e.g. `--tele-period-s 2`).
+inline Process spawn_sim(Stack& st, int speed, const std::vector<std::string>& extra = {}) {
+    SpawnOptions so;
+    so.output = st.dir() + "/sim.log";
+    std::vector<std::string> argv{std::string(PILEHUB_BINARY_DIR) + "/workers/pilehub-sim/pilehub-sim",
+                                  "--fleet",
+                                  st.dir() + "/fleet.json",
+                                  "--state-dir",
+                                  st.dir() + "/sim",
+                                  "--port",
+                                  std::to_string(st.broker().port()),
+                                  "--speed",
+                                  std::to_string(speed)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return Process::spawn(argv, so);
+}
+
 } // namespace pilehub::test::api

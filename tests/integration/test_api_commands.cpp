@@ -33,12 +33,8 @@ TEST_CASE("commissioning: an operator runs a socket of a simulated pile for a se
           "method operator with the operator's name, cost 0 and no ledger row; the pile is not relocated or retired "
           "while it runs, and once moved the session keeps its station; start-all runs every idle socket; "
           "the command log shows each command with who asked, rid, reply and latency, and a silent pile's time-out") {
-    for (const char* w : {"sessiond", "billingd", "recorderd", "autostopd", "pilehub-sim"}) {
-        if (!Worker::built(w)) {
-            MESSAGE("skipped: " << w << " is not built in " << PILEHUB_BINARY_DIR);
-            return;
-        }
-    }
+    if (!all_built({"sessiond", "billingd", "recorderd", "autostopd", "pilehub-sim"}))
+        return;
     Stack st;
     const auto admin = st.admin();
     const auto station = st.station(admin, "Commissioning Station");
@@ -61,12 +57,7 @@ TEST_CASE("commissioning: an operator runs a socket of a simulated pile for a se
     Worker billingd(st, "billingd", {"billingd.scan_period_s=1", "billingd.cost_period_s=1"});
     Worker recorderd(st, "recorderd");
     Worker autostopd(st, "autostopd");
-    SpawnOptions so;
-    so.output = st.dir() + "/sim.log";
-    auto sim = Process::spawn({std::string(PILEHUB_BINARY_DIR) + "/workers/pilehub-sim/pilehub-sim", "--fleet",
-                               st.dir() + "/fleet.json", "--state-dir", st.dir() + "/sim", "--port",
-                               std::to_string(st.broker().port()), "--speed", "10", "--tele-period-s", "2"},
-                              so);
+    auto sim = spawn_sim(st, 10, {"--tele-period-s", "2"});
     const auto rider = st.rider("13000000009");
     auto socket_free = [&](int n) {
         return st.get(fmt::format("/api/v1/sockets/cm-p1-{}", n), rider).str("state") == "free";

@@ -12,12 +12,8 @@ using namespace pilehub::test::api;
 
 TEST_CASE("api e2e: a rider recharges in the sandbox, charges in power mode at a pile registered through the API, "
           "and finds the session's cost and one matching ledger entry") {
-    for (const char* w : {"sessiond", "billingd", "recorderd", "pilehub-sim"}) {
-        if (!Worker::built(w)) {
-            MESSAGE("skipped: " << w << " is not built in " << PILEHUB_BINARY_DIR);
-            return;
-        }
-    }
+    if (!all_built({"sessiond", "billingd", "recorderd", "pilehub-sim"}))
+        return;
     Stack st;
     const auto admin = st.admin();
     const auto station = st.station(admin, "E2E Station");
@@ -38,12 +34,7 @@ TEST_CASE("api e2e: a rider recharges in the sandbox, charges in power mode at a
     Worker sessiond(st, "sessiond");
     Worker billingd(st, "billingd", {"billingd.scan_period_s=1", "billingd.cost_period_s=1"});
     Worker recorderd(st, "recorderd");
-    SpawnOptions so;
-    so.output = st.dir() + "/sim.log";
-    auto sim = Process::spawn({std::string(PILEHUB_BINARY_DIR) + "/workers/pilehub-sim/pilehub-sim", "--fleet",
-                               st.dir() + "/fleet.json", "--state-dir", st.dir() + "/sim", "--port",
-                               std::to_string(st.broker().port()), "--speed", "10", "--tele-period-s", "2"},
-                              so);
+    auto sim = spawn_sim(st, 10, {"--tele-period-s", "2"});
 
     const auto rider = st.rider("13000000001");
     auto pay = st.post("/api/v1/wallet/recharge", R"({"amount_fen":5000})", rider);
@@ -104,12 +95,8 @@ TEST_CASE("api e2e: a rider recharges in the sandbox, charges in power mode at a
 
 TEST_CASE("api e2e: a car and an e-bike charge at the same station at the same time, each billed right, and the "
           "station counts its free sockets and guns apart") {
-    for (const char* w : {"sessiond", "billingd", "recorderd", "autostopd", "pilehub-sim"}) {
-        if (!Worker::built(w)) {
-            MESSAGE("skipped: " << w << " is not built in " << PILEHUB_BINARY_DIR);
-            return;
-        }
-    }
+    if (!all_built({"sessiond", "billingd", "recorderd", "autostopd", "pilehub-sim"}))
+        return;
     Stack st;
     const auto admin = st.admin();
     const auto station = st.station(admin, "Mixed Station");
@@ -148,12 +135,7 @@ TEST_CASE("api e2e: a car and an e-bike charge at the same station at the same t
     Worker billingd(st, "billingd", {"billingd.scan_period_s=1", "billingd.cost_period_s=1"});
     Worker recorderd(st, "recorderd");
     Worker autostopd(st, "autostopd");
-    SpawnOptions so;
-    so.output = st.dir() + "/sim.log";
-    auto sim = Process::spawn({std::string(PILEHUB_BINARY_DIR) + "/workers/pilehub-sim/pilehub-sim", "--fleet",
-                               st.dir() + "/fleet.json", "--state-dir", st.dir() + "/sim", "--port",
-                               std::to_string(st.broker().port()), "--speed", "30", "--tele-period-s", "2"},
-                              so);
+    auto sim = spawn_sim(st, 30, {"--tele-period-s", "2"});
 
     const auto driver = st.rider("13000000011");
     const auto cyclist = st.rider("13000000012");

@@ -704,12 +704,8 @@ TEST_CASE("api parking: the OpenAPI document lists every parking route") {
 
 TEST_CASE("api parking e2e: the real parkingd lowers a simulated camera's lock and takes a snapshot for the "
           "operator") {
-    for (const char* w : {"parkingd", "pilehub-sim"}) {
-        if (!Worker::built(w)) {
-            MESSAGE("skipped: " << w << " is not built in " << PILEHUB_BINARY_DIR);
-            return;
-        }
-    }
+    if (!all_built({"parkingd", "pilehub-sim"}))
+        return;
     Stack st;
     const auto admin = st.admin();
     const auto station = st.station(admin, "Parking E2E");
@@ -720,12 +716,7 @@ TEST_CASE("api parking e2e: the real parkingd lowers a simulated camera's lock a
                          cam.str("mqtt_password"));
     }
     Worker parkingd(st, "parkingd");
-    SpawnOptions so;
-    so.output = st.dir() + "/sim.log";
-    auto sim = Process::spawn({std::string(PILEHUB_BINARY_DIR) + "/workers/pilehub-sim/pilehub-sim", "--fleet",
-                               st.dir() + "/fleet.json", "--state-dir", st.dir() + "/sim", "--port",
-                               std::to_string(st.broker().port()), "--speed", "10"},
-                              so);
+    auto sim = spawn_sim(st, 10);
     REQUIRE_MESSAGE(eventually(
                         [&] {
                             return st.get(fmt::format("/api/v1/admin/spaces?station_id={}", station), admin)

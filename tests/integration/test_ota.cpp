@@ -17,15 +17,6 @@ namespace {
 
 constexpr const char* kVersion = "2.0.0";
 
-bool workers_built(std::initializer_list<const char*> names) {
-    for (const char* w : names)
-        if (!Worker::built(w)) {
-            MESSAGE("skipped: " << w << " is not built in " << PILEHUB_BINARY_DIR);
-            return false;
-        }
-    return true;
-}
-
 /// The API, otad and pilehub-sim playing piles P1..Pn of one station, registered through the API.
 struct OtaWorld {
     Stack st;
@@ -56,12 +47,7 @@ struct OtaWorld {
         otad.emplace(st, "otad",
                      std::vector<std::string>{"otad.tick_ms=100",
                                               fmt::format("otad.download_base_url=http://127.0.0.1:{}", st.port())});
-        SpawnOptions so;
-        so.output = st.dir() + "/sim.log";
-        sim = Process::spawn({std::string(PILEHUB_BINARY_DIR) + "/workers/pilehub-sim/pilehub-sim", "--fleet",
-                              st.dir() + "/fleet.json", "--state-dir", st.dir() + "/sim", "--port",
-                              std::to_string(st.broker().port()), "--speed", "10", "--tele-period-s", "2"},
-                             so);
+        sim = spawn_sim(st, 10, {"--tele-period-s", "2"});
         for (const auto& id : piles)
             REQUIRE_MESSAGE(eventually(
                                 [&] {
@@ -127,7 +113,7 @@ struct OtaWorld {
 
 TEST_CASE("ota: a rollout to 3 piles in batches of 1 ends with all 3 installed and reporting the new version; a "
           "wrong or expired download token gets 403") {
-    if (!workers_built({"otad", "pilehub-sim"}))
+    if (!all_built({"otad", "pilehub-sim"}))
         return;
     OtaWorld w(3);
     const std::string image(200'000, 'F');
@@ -167,7 +153,7 @@ TEST_CASE("ota: a rollout to 3 piles in batches of 1 ends with all 3 installed a
 
 TEST_CASE("ota: a running rollout's token opens the image; a wrong token, another image's, or an expired one gets "
           "403") {
-    if (!workers_built({"otad", "pilehub-sim"}))
+    if (!all_built({"otad", "pilehub-sim"}))
         return;
     OtaWorld w(1);
     w.otad->stop(); // nothing is sent: the rollout stays running with its token
@@ -222,7 +208,7 @@ TEST_CASE("ota: a running rollout's token opens the image; a wrong token, anothe
 
 TEST_CASE("ota: a rollout whose piles fail the checksum halts past max_failures and the remaining pile never "
           "receives cmd/ota") {
-    if (!workers_built({"otad", "pilehub-sim"}))
+    if (!all_built({"otad", "pilehub-sim"}))
         return;
     OtaWorld w(3);
     for (const auto& p : w.piles)
@@ -246,7 +232,7 @@ TEST_CASE("ota: a rollout whose piles fail the checksum halts past max_failures 
 }
 
 TEST_CASE("ota: a pile with a live session waits until the session ends, then updates") {
-    if (!workers_built({"otad", "pilehub-sim", "sessiond", "billingd", "recorderd"}))
+    if (!all_built({"otad", "pilehub-sim", "sessiond", "billingd", "recorderd"}))
         return;
     OtaWorld w(1, R"({"tariff":{"name":"ota","timezone":"Asia/Shanghai","modes":["time"],
                        "time":{"fen_per_hour":100,"options_minutes":[60]},"min_start_balance_fen":0}})");
