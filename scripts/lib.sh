@@ -21,7 +21,8 @@ die() { say "error: $*"; exit 1; }
 build() {
   "$ROOT/scripts/install-deps"
   if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    # Check: -O1 without debug info, tests at -O0 (CMakeLists.txt); scripts/bench builds its own.
+    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Check >/dev/null
   fi
   cmake --build "$BUILD_DIR" -j "$(nproc)" >"$BUILD_DIR.log" 2>&1 || { tail -30 "$BUILD_DIR.log" >&2; die "build failed (full log: $BUILD_DIR.log)"; }
 }
