@@ -100,6 +100,8 @@ ApiServer::ApiServer(Services& s) : s_(s), router_(build_router(s)), server_(std
     o.write_timeout_s = s.settings.write_timeout_s;
     o.threads = static_cast<std::size_t>(s.settings.threads);
     o.trusted_proxies = s.settings.trusted_proxies;
+    if (!s.settings.web_root.empty())
+        o.site = std::make_shared<const StaticSite>(s.settings.web_root);
     router_->install(*server_, o);
 }
 

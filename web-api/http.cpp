@@ -640,6 +640,23 @@ void Router::install(httplib::Server& server, const ServerOptions& o) {
         write_error(res, ErrorCode::Internal, "internal error");
     });
 
+    if (o.site) {
+        // The console, the H5 page and their files: `/`, `/console…`, `/h5…`, `/static/…`.
+        server.Get(R"(/|/console(/.*)?|/h5(/.*)?|/static/.*)",
+                   [site = o.site](const httplib::Request& raw, httplib::Response& res) {
+                       auto r = site->get(raw.path, raw.get_header_value("If-None-Match"));
+                       res.status = r.status;
+                       for (const auto& [k, v] : r.headers)
+                           res.set_header(k.c_str(), v);
+                       if (r.status == 301)
+                           res.set_header("Location", r.location);
+                       if (r.status == 200)
+                           res.set_content(std::move(r.body), r.content_type.c_str());
+                       else if (r.status == 404)
+                           res.set_content("not found\n", "text/plain; charset=utf-8");
+                   });
+    }
+
     for (const auto& route : routes_) {
         const auto re = route_regex(route);
         registered_.emplace_back(std::string(to_string(route.method)), re);

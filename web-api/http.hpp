@@ -3,6 +3,7 @@
 #include "common/json.hpp"
 #include "common/money.hpp"
 #include "web-api/client_addr.hpp"
+#include "web-api/static_site.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -292,6 +293,8 @@ struct ServerOptions {
     int write_timeout_s = 10;
     int keep_alive_max = 100;
     std::size_t threads = 32;
+    /// The web UIs (CONTRACT H) served beside the API; none when null.
+    std::shared_ptr<const StaticSite> site;
 };
 
 /// Registers routes with cpp-httplib and runs every request through the same steps: route

@@ -49,6 +49,8 @@ void add_keys(ConfigSchema& s) {
               "How long a remote device command waits for its reply.");
     s.add_string("pilehub-api.timezone", "Asia/Shanghai",
                  "The operator's time zone: times in replies, daily statistics.");
+    s.add_string("pilehub-api.web_root", PILEHUB_WEB_ROOT,
+                 "Folder of the web UIs served at /console/ and /h5/ (console/, h5/, static/); empty serves none.");
     s.add_string("pilehub-api.qr_base_url", "",
                  "Prefix of the text in socket QR codes (empty: the bare socket code <device>-<n>).");
     s.add_string("pilehub-api.initial_password_file", "${data_dir}/initial-admin-password",
@@ -188,6 +190,7 @@ Settings Settings::from(const Config& cfg) {
         throw ConfigError(fmt::format("config: pilehub-api.timezone `{}` is not a supported zone", s.timezone));
     s.utc_offset_s = tz->utc_offset_s;
     s.qr_base_url = cfg.get_string("pilehub-api.qr_base_url");
+    s.web_root = cfg.get_string("pilehub-api.web_root");
     s.initial_password_file = cfg.get_string("pilehub-api.initial_password_file");
     s.operator_name = cfg.get_string("pilehub-api.operator");
     s.payment_secret_file = cfg.get_string("pilehub-api.payment_secret_file");

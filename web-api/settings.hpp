@@ -51,6 +51,8 @@ struct Settings {
     std::string timezone = "Asia/Shanghai";
     std::int32_t utc_offset_s = 8 * 3600;
     std::string qr_base_url;
+    /// pilehub-api.web_root: the console's and H5 page's files; empty serves none.
+    std::string web_root;
     std::string password_file;
     std::string pid_file;
     std::string initial_password_file;

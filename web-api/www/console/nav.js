@@ -1,0 +1,5 @@
+// The console's menu: one entry per page area, in the order shown, each with the permission that
+// shows it (the API refuses the rest anyway). Append your area's entries; group names are nav.groups.*.
+export const NAV = [
+  { path: '/dashboard', label: 'nav.dashboard', perm: 'dashboard.read', group: 'overview' },
+];
