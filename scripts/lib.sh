@@ -18,8 +18,11 @@ DAEMONS=(presenced recorderd billingd sessiond autostopd parkingd pilehub-api pi
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
+# PILEHUB_SKIP_BUILD=1: only install-deps; the programs of an existing build in BUILD_DIR are used as
+# they are (the browser tests start the stack from a build made elsewhere, tests/browser/stack.mjs).
 build() {
   "$ROOT/scripts/install-deps"
+  [ "${PILEHUB_SKIP_BUILD:-0}" = "1" ] && return 0
   if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
     # Check: -O1 without debug info, tests at -O0 (CMakeLists.txt); scripts/bench builds its own.
     cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Check >/dev/null
