@@ -40,7 +40,15 @@ bin() { # path of a built program, or empty
 
 ctl() { "$(bin pilehubctl)" --config "$CONF" "$@"; }
 
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# A process that has exited but is not reaped yet (a zombie: state Z after the name in /proc/PID/stat)
+# is not alive; where the reaper is slow (a container's init), waiting for it cost seconds per daemon.
+pid_alive() {
+  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
+  local st
+  st="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  st="${st##*) }"
+  [ "${st%% *}" != "Z" ]
+}
 
 # stop_pidfile NAME: stops the process recorded in run/NAME.pid (one we started), TERM then KILL.
 stop_pidfile() {
