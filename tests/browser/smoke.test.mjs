@@ -2,11 +2,22 @@
 // through what a test declares, and (once pilehub-api serves the pages) the console and the vendored
 // libraries are served with the headers CONTRACT.md part H relies on.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { REPO } from './stack.mjs';
-import { URL_BASE, WEB_ROOT, adminToken, api, guard, riderToken, waitUntil, withPage } from './harness.mjs';
+import {
+    URL_BASE,
+    WEB_ROOT,
+    adminToken,
+    api,
+    consoleLogin,
+    guard,
+    riderToken,
+    shot,
+    waitUntil,
+    withPage,
+} from './harness.mjs';
 
 test('smoke: the API health answers 200 ok in development mode, to fetch and to a page', async (t) => {
     const health = await api('/api/v1/health');
@@ -75,10 +86,29 @@ test('smoke: an expected 404 is not a failure', async (t) => {
     });
 });
 
+test('smoke: shot() writes a full-page PNG to docs/screenshots/', async (t) => {
+    await withPage(t, { viewport: { width: 390, height: 300 } }, async (page) => {
+        await page.goto(`${URL_BASE}/api/v1/health`);
+        // Taller than the viewport: a full-page shot is taller than 300 px.
+        await page.evaluate(() => {
+            document.body.innerHTML = '<p lang="zh-CN" style="height:900px;font-size:32px">充电桩 运营后台</p>';
+        });
+        const path = await shot(page, 'smoke-harness');
+        try {
+            const png = readFileSync(path);
+            assert.equal(png.subarray(1, 4).toString(), 'PNG');
+            assert.ok(png.readUInt32BE(20) >= 900, `the shot is the whole page (height ${png.readUInt32BE(20)})`);
+        } finally {
+            rmSync(path, { force: true }); // the harness's own picture is no documentation
+        }
+    });
+});
+
 const consoleIndex = join(REPO, 'web-api/www/console/index.html');
+const noConsole = !existsSync(consoleIndex) ? `no ${consoleIndex} in this tree yet` :
+    !WEB_ROOT ? "this build's pilehub-api has no pilehub-api.web_root (static serving not built yet)" : false;
 test('smoke: /console/ answers 200 text/html with a CSP allowing scripts from the installation only', {
-    skip: !existsSync(consoleIndex) ? `no ${consoleIndex} in this tree yet` :
-        !WEB_ROOT ? "this build's pilehub-api has no pilehub-api.web_root (static serving not built yet)" : false,
+    skip: noConsole,
 }, async (t) => {
     await withPage(t, {}, async (page) => {
         const res = await page.goto(`${URL_BASE}/console/`);
@@ -86,6 +116,15 @@ test('smoke: /console/ answers 200 text/html with a CSP allowing scripts from th
         const headers = res.headers();
         assert.match(headers['content-type'] ?? '', /^text\/html/);
         assert.match(headers['content-security-policy'] ?? '', /script-src 'self'/);
+        await page.waitForLoadState('networkidle');
+    });
+});
+
+test('smoke: consoleLogin() logs the first admin in to the console', { skip: noConsole }, async (t) => {
+    await withPage(t, {}, async (page) => {
+        await consoleLogin(page);
+        await assert.rejects(page.locator('#login-username').waitFor({ state: 'visible', timeout: 1000 }),
+            'the login form is gone');
         await page.waitForLoadState('networkidle');
     });
 });
