@@ -148,9 +148,10 @@ export function assertClean(page) {
 /**
  * Runs `body(page)` on a fresh page of the shared browser, then assertClean, and closes the page
  * whatever happens. `t` is the node:test context (the guards' record is written to its diagnostics
- * when the body fails). Options as openPage.
+ * when the body fails). Options as openPage; `withPage(t, body)` takes the defaults.
  */
 export async function withPage(t, opts, body) {
+    if (typeof opts === 'function') [opts, body] = [{}, opts];
     const page = await openPage(await sharedBrowser(), opts);
     try {
         await body(page);
