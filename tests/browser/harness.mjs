@@ -46,6 +46,10 @@ after(async () => {
     if (shared) await (await shared).close();
 });
 
+/** Viewports: the console on a desktop; the H5 page on a phone (spread PHONE into the options). */
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
 // ---- the guards ----
 
 const guards = new WeakMap();
@@ -64,11 +68,12 @@ function isOwn(url) {
  * A fresh page (in its own browser context) whose guards record: console messages of type error,
  * uncaught page errors, failed requests, responses with status >= 400 not listed in `expectStatus`
  * (each entry a status, or {status, url: substring}), and every request to a host other than the
- * stack's origin (aborted, so it never leaves the machine). Options: viewport (default 1280x800),
- * locale (default zh-CN), expectStatus (default []).
+ * stack's origin (aborted, so it never leaves the machine). Options: viewport (default DESKTOP),
+ * locale (default zh-CN), timezoneId (default Asia/Shanghai), expectStatus (default []); any other
+ * option goes to playwright's browser.newContext (e.g. PHONE's isMobile and hasTouch).
  */
-export async function openPage(browser, { viewport = { width: 1280, height: 800 }, locale = 'zh-CN', expectStatus = [] } = {}) {
-    const context = await browser.newContext({ viewport, locale });
+export async function openPage(browser, { viewport = DESKTOP, locale = 'zh-CN', timezoneId = 'Asia/Shanghai', expectStatus = [], ...context } = {}) {
+    context = await browser.newContext({ viewport, locale, timezoneId, ...context });
     const page = await context.newPage();
     const g = {
         expected: [...expectStatus],

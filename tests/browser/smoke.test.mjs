@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { REPO } from './stack.mjs';
 import {
+    PHONE,
     URL_BASE,
     WEB_ROOT,
     adminToken,
@@ -87,7 +88,7 @@ test('smoke: an expected 404 is not a failure', async (t) => {
 });
 
 test('smoke: shot() writes a full-page PNG to docs/screenshots/', async (t) => {
-    await withPage(t, { viewport: { width: 390, height: 300 } }, async (page) => {
+    await withPage(t, { ...PHONE, viewport: { width: 390, height: 300 } }, async (page) => {
         await page.goto(`${URL_BASE}/api/v1/health`);
         // Taller than the viewport: a full-page shot is taller than 300 px.
         await page.evaluate(() => {
@@ -97,7 +98,7 @@ test('smoke: shot() writes a full-page PNG to docs/screenshots/', async (t) => {
         try {
             const png = readFileSync(path);
             assert.equal(png.subarray(1, 4).toString(), 'PNG');
-            assert.ok(png.readUInt32BE(20) >= 900, `the shot is the whole page (height ${png.readUInt32BE(20)})`);
+            assert.ok(png.readUInt32BE(20) >= 900 * PHONE.deviceScaleFactor, `the shot is the whole page (height ${png.readUInt32BE(20)})`);
         } finally {
             rmSync(path, { force: true }); // the harness's own picture is no documentation
         }
