@@ -72,14 +72,14 @@ function isOwn(url) {
  * locale (default zh-CN), timezoneId (default Asia/Shanghai), expectStatus (default []); any other
  * option goes to playwright's browser.newContext (e.g. PHONE's isMobile and hasTouch).
  */
-export async function openPage(browser, { viewport = DESKTOP, locale = 'zh-CN', timezoneId = 'Asia/Shanghai', expectStatus = [], ...context } = {}) {
-    context = await browser.newContext({ viewport, locale, timezoneId, ...context });
+export async function openPage(browser, { viewport = DESKTOP, locale = 'zh-CN', timezoneId = 'Asia/Shanghai', expectStatus = [], ...more } = {}) {
+    const context = await browser.newContext({ viewport, locale, timezoneId, ...more });
     const page = await context.newPage();
     const g = {
         expected: [...expectStatus],
         problems: [],
         foreign: [],
-        aborted: new Set(), // URLs this guard aborted: their console line and requestfailed are not problems again
+        aborted: new Set(), // URLs this guard aborted: their requestfailed is not a second problem
         /** Also accept these statuses (same form as the expectStatus option) from now on. */
         expect(...entries) {
             g.expected.push(...entries);
