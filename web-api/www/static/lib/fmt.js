@@ -7,7 +7,7 @@ const moneyFormats = new Map();
 function moneyFormat() {
   const l = lang();
   if (!moneyFormats.has(l)) {
-    moneyFormats.set(l, new Intl.NumberFormat(l, { style: 'currency', currency: 'CNY', minimumFractionDigits: 2 }));
+    moneyFormats.set(l, new Intl.NumberFormat(l, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', minimumFractionDigits: 2 }));
   }
   return moneyFormats.get(l);
 }

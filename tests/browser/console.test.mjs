@@ -1,0 +1,107 @@
+// The console's frame: sign-in (wrong password refused in words, throttled after repeated
+// failures), the dashboard's figures as the API computes them, the language switch, sign-out.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { URL_BASE, adminToken, api, consoleLogin, shot, withPage } from './harness.mjs';
+
+// ¥1,234.56 as the page writes it in zh-CN: Intl.NumberFormat of the exact yuan text (no float).
+const yuanText = (fen) => {
+    const n = BigInt(fen);
+    const a = n < 0n ? -n : n;
+    return `${n < 0n ? '-' : ''}${a / 100n}.${String(a % 100n).padStart(2, '0')}`;
+};
+const yuanZh = (fen) =>
+    new Intl.NumberFormat('zh-CN', { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', minimumFractionDigits: 2 }).format(yuanText(fen));
+
+test('console: a wrong password is refused in words and the form stays; the right one opens the dashboard', async (t) => {
+    await withPage(t, { expectStatus: [{ status: 401, url: '/api/v1/admin/login' }] }, async (page) => {
+        await page.goto(`${URL_BASE}/console/`);
+        await shot(page, 'console-login');
+        await page.getByLabel('用户名').fill('admin');
+        await page.getByLabel('密码').fill('not-the-password');
+        await page.locator('#login-submit').click();
+        await page.locator('#login-error').getByText('用户名或密码错误').waitFor();
+        await consoleLogin(page);
+        await page.locator('h1', { hasText: '数据概览' }).waitFor();
+        assert.match(await page.locator('#who').innerText(), /admin/);
+    });
+});
+
+test('console: after repeated failures the login is throttled and the form says when to try again', async (t) => {
+    const user = `throttle-${Date.now()}`;
+    await withPage(t, { expectStatus: [401, 429] }, async (page) => {
+        await page.goto(`${URL_BASE}/console/`);
+        await page.getByLabel('用户名').fill(user);
+        for (let i = 0; i < 6; i++) {
+            await page.getByLabel('密码').fill(`wrong-${i}`);
+            await page.locator('#login-submit').click();
+            await page.locator('#login-error').waitFor();
+            if ((await page.locator('#login-error').innerText()).includes('秒后再试')) break;
+            await page.locator('#login-submit').isEnabled();
+        }
+        assert.match(await page.locator('#login-error').innerText(), /失败次数过多，请 \d+ 秒后再试/);
+    });
+});
+
+test("console: the dashboard's figures are the API's, for every station and for one", async (t) => {
+    const token = await adminToken();
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        const d = await api('/api/v1/admin/dashboard', { token });
+        await page.locator('#figures-today [data-stat=recharge_fen] .stat-value').waitFor();
+        for (const [period, f] of [['today', d.today], ['total', d.total]]) {
+            const card = page.locator(`#figures-${period}`);
+            assert.equal(await card.locator('[data-stat=recharge_fen] .stat-value').innerText(), yuanZh(f.recharge_fen));
+            assert.equal(await card.locator('[data-stat=charge_fen] .stat-value').innerText(), yuanZh(f.charge_fen));
+            assert.equal(await card.locator('[data-stat=sessions] .stat-value').innerText(), String(f.sessions));
+            assert.equal(await card.locator('[data-stat=new_accounts] .stat-value').innerText(), String(f.new_accounts));
+        }
+        assert.equal(await page.locator('canvas').count(), 3, 'three 7-day charts');
+        await shot(page, 'console-dashboard');
+        // One station: the select filters, and the figures follow the API's for that station.
+        const stations = await api('/api/v1/admin/stations', { token });
+        const st = stations.stations[0];
+        await page.getByLabel('站点').selectOption(String(st.id));
+        const one = await api(`/api/v1/admin/dashboard?station_id=${st.id}`, { token });
+        await page.waitForResponse((r) => r.url().includes(`dashboard?station_id=${st.id}`));
+        assert.equal(
+            await page.locator('#figures-total [data-stat=sessions] .stat-value').innerText(),
+            String(one.total.sessions),
+        );
+    });
+});
+
+test('console: the language switch turns every string to English and back, and is remembered', async (t) => {
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.locator('h1', { hasText: '数据概览' }).waitFor();
+        await page.getByLabel('语言').selectOption('en');
+        await page.locator('h1', { hasText: 'Dashboard' }).waitFor();
+        assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+        assert.equal(await page.locator('#logout').innerText(), 'Sign out');
+        // No key shown raw: every string of the frame and the dashboard has its English.
+        // (The language select itself names 中文 in Chinese, as every language names itself.)
+        const text = (await page.locator('main').innerText()) + (await page.locator('nav.menu').innerText());
+        assert.doesNotMatch(text, /\b(common|nav|dashboard|states|errors)\.[a-z_]+/);
+        assert.doesNotMatch(text, /[\u4e00-\u9fff]/, 'no Chinese left on the English page');
+        await shot(page, 'console-dashboard-en');
+        await page.reload();
+        await page.locator('h1', { hasText: 'Dashboard' }).waitFor();
+        await page.getByLabel('Language').selectOption('zh-CN');
+        await page.locator('h1', { hasText: '数据概览' }).waitFor();
+    });
+});
+
+test('console: signing out drops the token; the API refuses it afterwards', async (t) => {
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.locator('#who').waitFor();
+        const token = await page.evaluate(() => localStorage.getItem('pilehub.console.token'));
+        assert.ok(token);
+        await page.locator('#logout').click();
+        await page.locator('#login-submit').waitFor();
+        assert.equal(await page.evaluate(() => localStorage.getItem('pilehub.console.token')), null);
+        const r = await api('/api/v1/admin/me', { token, expectStatus: [401] });
+        assert.equal(r.status, 401);
+    });
+});
