@@ -24,6 +24,17 @@ constexpr const char* kSessionFigures =
     "SELECT coalesce(sum(energy_wh), 0), count(*), coalesce(sum(duration_s), 0) FROM sessions WHERE state = "
     "'completed' "
     "AND ended_at >= ?1 AND ended_at < ?2 AND (?3 IS NULL OR station_id IN (SELECT value FROM json_each(?3)))";
+// The same figures per vehicle kind: 'ev' for a session at an EV charger, else 'ebike'.
+constexpr const char* kChargeByKind =
+    "SELECT CASE WHEN d.kind = 'ev_charger' THEN 'ev' ELSE 'ebike' END AS k, coalesce(sum(-(l.real_fen + "
+    "l.bonus_fen)), 0) FROM ledger l LEFT JOIN sessions s ON s.id = l.ref LEFT JOIN devices d ON d.id = s.device_id "
+    "WHERE l.kind = 'charge' AND l.at >= ?1 AND l.at < ?2 AND (?3 IS NULL OR s.station_id IN (SELECT value FROM "
+    "json_each(?3))) GROUP BY k";
+constexpr const char* kSessionsByKind =
+    "SELECT CASE WHEN d.kind = 'ev_charger' THEN 'ev' ELSE 'ebike' END AS k, coalesce(sum(s.energy_wh), 0), "
+    "count(*), coalesce(sum(s.duration_s), 0) FROM sessions s LEFT JOIN devices d ON d.id = s.device_id WHERE "
+    "s.state = 'completed' AND s.ended_at >= ?1 AND s.ended_at < ?2 AND (?3 IS NULL OR s.station_id IN (SELECT "
+    "value FROM json_each(?3))) GROUP BY k";
 constexpr const char* kNewAccounts =
     "SELECT count(*) FROM accounts WHERE created_at >= ?1 AND created_at < ?2 AND (?3 IS NULL OR home_station_id IN "
     "(SELECT value FROM json_each(?3)))";
@@ -103,6 +114,30 @@ Figures ReportStore::figures(EpochMs from, EpochMs to, const std::optional<std::
         bind_period(st, from, to, sj);
         st.step();
         f.new_accounts = st.int64(0);
+    }
+    return f;
+}
+
+FiguresByKind ReportStore::figures_by_kind(EpochMs from, EpochMs to, const std::optional<std::set<std::int64_t>>& scope,
+                                           std::optional<std::int64_t> station_id) {
+    const auto sj = scope_json(scope, station_id);
+    FiguresByKind f;
+    auto of = [&f](const std::string& kind) -> KindFigures& { return kind == "ev" ? f.ev : f.ebike; };
+    {
+        db::Statement st(db_, kChargeByKind);
+        bind_period(st, from, to, sj);
+        while (st.step())
+            of(st.text(0)).charge_fen = st.int64(1);
+    }
+    {
+        db::Statement st(db_, kSessionsByKind);
+        bind_period(st, from, to, sj);
+        while (st.step()) {
+            auto& k = of(st.text(0));
+            k.energy_wh = st.int64(1);
+            k.sessions = st.int64(2);
+            k.charging_s = st.int64(3);
+        }
     }
     return f;
 }

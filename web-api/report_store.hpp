@@ -26,6 +26,20 @@ struct Figures {
     std::int64_t new_accounts = 0;    ///< accounts opened in the period
 };
 
+/// The session figures of one vehicle kind (e-bike sockets or EV guns, by the session's device).
+struct KindFigures {
+    std::int64_t charge_fen = 0; ///< charging revenue of its sessions (Σ −(real + bonus) of charge entries)
+    std::int64_t energy_wh = 0;  ///< Σ energy of its sessions that ended in the period
+    std::int64_t sessions = 0;   ///< its sessions that ended in the period (completed)
+    std::int64_t charging_s = 0; ///< Σ their duration
+};
+
+/// Figures of the e-bike and the car side apart (seed 001 shows them apart).
+struct FiguresByKind {
+    KindFigures ebike;
+    KindFigures ev;
+};
+
 struct TopRider {
     std::int64_t account_id = 0;
     std::string phone, name;
@@ -40,6 +54,9 @@ public:
     explicit ReportStore(db::Database& d) : db_(d) {}
     Figures figures(EpochMs from, EpochMs to, const std::optional<std::set<std::int64_t>>& scope,
                     std::optional<std::int64_t> station_id);
+    /// The session figures of [from, to) for e-bikes and cars apart (same scope rules as figures).
+    FiguresByKind figures_by_kind(EpochMs from, EpochMs to, const std::optional<std::set<std::int64_t>>& scope,
+                                  std::optional<std::int64_t> station_id);
     std::vector<TopRider> top_riders(EpochMs from, EpochMs to, const std::optional<std::set<std::int64_t>>& scope,
                                      std::optional<std::int64_t> station_id, int limit);
 

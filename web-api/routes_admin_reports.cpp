@@ -22,6 +22,18 @@ void write_figures(json::Writer& w, const Figures& f) {
     w.field("charging_s", f.charging_s).field("new_accounts", f.new_accounts).end_object();
 }
 
+void write_kind(json::Writer& w, const char* key, const KindFigures& k) {
+    w.key(key).begin_object().field("charge_fen", k.charge_fen).field("energy_wh", k.energy_wh);
+    w.field("sessions", k.sessions).field("charging_s", k.charging_s).end_object();
+}
+
+void write_by_kind(json::Writer& w, const FiguresByKind& f) {
+    w.begin_object();
+    write_kind(w, "ebike", f.ebike);
+    write_kind(w, "ev", f.ev);
+    w.end_object();
+}
+
 std::string local_date(EpochMs t, std::int32_t off) {
     return billing::format_rfc3339(t, off).substr(0, 10);
 }
@@ -35,7 +47,7 @@ std::string fen_text(std::int64_t fen) {
 void add_admin_report_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Get, "/api/v1/admin/dashboard", "admin.dashboard", "admin-reports",
                       "Today and cumulative recharges, charging revenue, kWh, sessions, charging time, new accounts; "
-                      "7-day series; top riders")
+                      "e-bikes and cars apart (by_kind); 7-day series; top riders")
               .admin("dashboard.read")
               .q(integer("station_id", false, 1, INT64_MAX, "One station (default: every station in scope)."))
               .refuses({ErrorCode::NotFound})
@@ -55,6 +67,12 @@ void add_admin_report_routes(Router& r, Services& s) {
                   write_figures(w, rep.figures(today, today + kDayMs, scope, station));
                   w.key("total");
                   write_figures(w, rep.figures(0, INT64_MAX, scope, station));
+                  // E-bikes and cars apart: the session figures of today and of all time per kind.
+                  w.key("by_kind").begin_object().key("today");
+                  write_by_kind(w, rep.figures_by_kind(today, today + kDayMs, scope, station));
+                  w.key("total");
+                  write_by_kind(w, rep.figures_by_kind(0, INT64_MAX, scope, station));
+                  w.end_object();
                   w.key("series").begin_array();
                   for (int i = 6; i >= 0; --i) {
                       const auto from = today - i * kDayMs;

@@ -2,7 +2,7 @@
 // failures), the dashboard's figures as the API computes them, the language switch, sign-out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { URL_BASE, adminToken, api, consoleLogin, shot, withPage } from './harness.mjs';
+import { URL_BASE, adminToken, api, consoleLogin, riderToken, shot, withPage } from './harness.mjs';
 
 // ¥1,234.56 as the page writes it in zh-CN: Intl.NumberFormat of the exact yuan text (no float).
 const yuanText = (fen) => {
@@ -45,9 +45,14 @@ test('console: after repeated failures the login is throttled and the form says 
 
 test("console: the dashboard's figures are the API's, for every station and for one", async (t) => {
     const token = await adminToken();
+    // Money in today, so the figures compared are not all zero: a rider recharges ¥50 online (sandbox).
+    const rider = await riderToken('13900009001');
+    const pay = await api('/api/v1/wallet/recharge', { method: 'POST', token: rider, body: { amount_fen: 5000 } });
+    await api(`/api/v1/pay/sandbox/${pay.payment.id}/confirm`, { method: 'POST', token: rider, body: {} });
     await withPage(t, async (page) => {
         await consoleLogin(page);
         const d = await api('/api/v1/admin/dashboard', { token });
+        assert.ok(d.today.recharge_fen >= 5000 && d.today.new_accounts >= 1, 'the recharge counts today');
         await page.locator('#figures-today [data-stat=recharge_fen] .stat-value').waitFor();
         for (const [period, f] of [['today', d.today], ['total', d.total]]) {
             const card = page.locator(`#figures-${period}`);
@@ -57,6 +62,11 @@ test("console: the dashboard's figures are the API's, for every station and for 
             assert.equal(await card.locator('[data-stat=new_accounts] .stat-value').innerText(), String(f.new_accounts));
         }
         assert.equal(await page.locator('canvas').count(), 3, 'three 7-day charts');
+        // E-bikes and cars apart: four rows (kind x period), the sessions as the API counts them.
+        const kindRows = page.locator('#by-kind tbody tr');
+        assert.equal(await kindRows.count(), 4);
+        assert.equal(await kindRows.nth(0).locator('td').nth(4).innerText(), String(d.by_kind.today.ebike.sessions));
+        assert.equal(await kindRows.nth(3).locator('td').nth(4).innerText(), String(d.by_kind.total.ev.sessions));
         await shot(page, 'console-dashboard');
         // One station: the select filters, and the figures follow the API's for that station.
         const stations = await api('/api/v1/admin/stations', { token });

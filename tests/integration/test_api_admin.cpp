@@ -787,6 +787,15 @@ TEST_CASE("api admin: dashboard figures equal sums computed from the ledger and 
     REQUIRE(dash.size("top_riders") == 2);
     CHECK(dash.i64("top_riders.0.account_id") == st.rider_id(alice));
     CHECK(dash.i64("top_riders.0.spent_fen") == 120);
+    // E-bikes and cars apart: both sessions were at e-bike piles.
+    for (const char* period : {"today", "total"}) {
+        const std::string p = std::string("by_kind.") + period;
+        CHECK(dash.i64(p + ".ebike.charge_fen") == charge);
+        CHECK(dash.i64(p + ".ebike.sessions") == sessions);
+        CHECK(dash.i64(p + ".ebike.energy_wh") == energy);
+        CHECK(dash.i64(p + ".ev.charge_fen") == 0);
+        CHECK(dash.i64(p + ".ev.sessions") == 0);
+    }
     // One station's figures: its sessions' charges only.
     auto one = st.get(fmt::format("/api/v1/admin/dashboard?station_id={}", s2), admin);
     CHECK(one.i64("total.charge_fen") == 75);

@@ -28,6 +28,24 @@ function Figures({ id, title, f }) {
   </${Card}>`;
 }
 
+// E-bikes and cars apart (by_kind): revenue, energy, sessions and time, today and all time.
+function ByKind({ byKind }) {
+  const rows = [];
+  for (const kind of ['ebike', 'ev'])
+    for (const period of ['today', 'total']) rows.push({ id: `${kind}-${period}`, kind, period, ...byKind[period][kind] });
+  return html`<${Card} title=${t('dashboard.by_kind')}>
+    <div id="by-kind"><${Table} rows=${rows}
+      columns=${[
+        { key: 'kind', label: t('common.kind'), render: (r) => t(`common.${r.kind}`) },
+        { key: 'period', label: t('dashboard.period'), render: (r) => t(`dashboard.${r.period}`) },
+        { key: 'charge_fen', label: t('dashboard.charge'), class: 'num', render: (r) => fmtMoney(r.charge_fen) },
+        { key: 'energy_wh', label: t('dashboard.energy'), class: 'num', render: (r) => fmtEnergy(r.energy_wh) },
+        { key: 'sessions', label: t('dashboard.sessions'), class: 'num' },
+        { key: 'charging_s', label: t('dashboard.charging_time'), class: 'num', render: (r) => fmtDuration(r.charging_s) },
+      ]} /></div>
+  </${Card}>`;
+}
+
 // Energy per day in kWh for the chart axis (Wh / 1000: a measurement, not money).
 const kwh = (wh) => Math.round(wh / 10) / 100;
 // Yuan for the chart axis, from the exact decimal text.
@@ -51,6 +69,7 @@ export function DashboardPage() {
     html`<p class="muted" id="dashboard-date">${data.date} · ${data.timezone}</p>
       <${Figures} id="figures-today" title=${t('dashboard.today')} f=${data.today} />
       <${Figures} id="figures-total" title=${t('dashboard.total')} f=${data.total} />
+      ${data.by_kind && html`<${ByKind} byKind=${data.by_kind} />`}
       <div class="grid-2">
         <${Card} title=${t('dashboard.series_money')}>
           <${Chart} kind="bar" labels=${labels} label=${t('dashboard.series_money')}
@@ -67,7 +86,8 @@ export function DashboardPage() {
           <${Chart} kind="bar" labels=${labels} label=${t('dashboard.series_sessions')}
             series=${[{ label: t('dashboard.sessions'), data: data.series.map((x) => x.sessions) }]} />
         </${Card}>
-        <${Card} title=${t('dashboard.top_riders')}>
+      </div>
+      <${Card} title=${t('dashboard.top_riders')}>
           <${Table} rowKey="account_id" rows=${data.top_riders.map((r, i) => ({ ...r, rank: i + 1 }))}
             columns=${[
               { key: 'rank', label: t('dashboard.rank') },
@@ -77,7 +97,6 @@ export function DashboardPage() {
               { key: 'sessions', label: t('dashboard.sessions'), class: 'num' },
               { key: 'energy_wh', label: t('dashboard.energy'), class: 'num', render: (r) => fmtEnergy(r.energy_wh) },
             ]} />
-        </${Card}>
-      </div>`}
+      </${Card}>`}
   </${Page}>`;
 }

@@ -89,6 +89,7 @@ export default {
     top_riders: 'Top riders, last 30 days',
     spent: 'Spent',
     rank: 'Rank',
+    period: 'Period',
     by_kind: 'By vehicle',
   },
   states: {

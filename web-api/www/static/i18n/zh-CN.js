@@ -91,6 +91,7 @@ export default {
     top_riders: '近 30 日消费排行',
     spent: '消费金额',
     rank: '排名',
+    period: '时段',
     by_kind: '按车型',
   },
   states: {
