@@ -45,13 +45,12 @@ export function AlertsPage() {
       columns=${[
         { key: 'id', label: 'ID', render: (a) => html`<${Link} to=${`/alerts/${a.id}`}>${a.id}</${Link}>` },
         { key: 'kind', label: t('common.kind'), render: (a) => t(`alerts.kinds.${a.kind}`) },
-        { key: 'subject', label: t('alerts.subject'), render: (a) => (a.n ? `${a.subject} #${a.n}` : a.subject) },
+        { key: 'subject', label: t('alerts.subject') },
         { key: 'severity', label: t('alerts.severity'), render: (a) => html`<${Word} dict="alerts.severities" value=${a.severity} />` },
         { key: 'state', label: t('common.state'), render: (a) => html`<${Word} dict="alerts.st" value=${a.state} />` },
         { key: 'detail', label: t('alerts.detail') },
         { key: 'station_id', label: t('common.station'), render: (a) => stationName(stations, a.station_id) },
         time('opened_at', t('alerts.opened_at')),
-        time('last_seen', t('alerts.last_seen')),
         { key: 'actions', label: t('common.actions'), render: (a) => html`<${AlertActions} alert=${a} done=${list.reload} />` },
       ]} /></div>
   </${Page}>`;

@@ -74,7 +74,7 @@ function RolloutForm({ image, onDone }) {
   return html`<${Form} id="rollout-form" submitLabel=${t('firmware.start')} onSubmit=${async () => {
     const body = { batch_size: Number(batch), batch_interval_s: Number(interval), max_failures: Number(maxFail), timeout_s: Number(timeout) };
     if (target === 'devices') body.device_ids = devices.split(/[\s,，]+/).filter(Boolean);
-    else if (target === 'station') body.station_id = Number(station);
+    else if (target === 'station') body.station_id = Number(station || (stations[0] && stations[0].id));
     else body.model = model;
     try {
       const r = await api.post(`/admin/firmware/${image.id}/rollouts`, body);
@@ -98,6 +98,15 @@ function RolloutForm({ image, onDone }) {
   </${Form}>`;
 }
 
+// The API's target text ("devices", "station <id>", "model <m>") in words.
+function targetText(target, stations) {
+  const m = /^(station|model) (.*)$/.exec(target || '');
+  if (!m) return target === 'devices' ? t('firmware.targets.devices') : target;
+  if (m[1] === 'model') return `${t('firmware.model')} ${m[2]}`;
+  const st = stations.find((s) => String(s.id) === m[2]);
+  return `${t('common.station')} ${st ? st.name : m[2]}`;
+}
+
 const counts = (r) => DEVICE_STATES.filter((s) => r.devices_by_state && r.devices_by_state[s])
   .map((s) => `${t(`firmware.dev_st.${s}`)} ${r.devices_by_state[s]}`).join(' · ') || '—';
 
@@ -106,6 +115,7 @@ export function FirmwarePage() {
   const [rollouts, setRollouts] = useState(null);
   const [error, setError] = useState(null);
   const [rolling, setRolling] = useState(null);
+  const stations = useStations();
   const loadRollouts = async () => {
     try {
       setRollouts((await api.get('/admin/rollouts')).rollouts);
@@ -137,7 +147,7 @@ export function FirmwarePage() {
       <div id="rollouts"><${Table} rows=${rollouts || []} empty=${rollouts ? t('common.empty') : t('common.loading')} columns=${[
         { key: 'id', label: 'ID', render: (r) => html`<${Link} to=${`/firmware/rollouts/${r.id}`}>${r.id}</${Link}>` },
         { key: 'version', label: t('firmware.version') },
-        { key: 'target', label: t('firmware.target') },
+        { key: 'target', label: t('firmware.target'), render: (r) => targetText(r.target, stations) },
         { key: 'state', label: t('common.state'), render: (r) => html`<${Word} dict="firmware.ro_st" value=${r.state} />` },
         { key: 'devices_by_state', label: t('firmware.devices'), render: counts },
         { key: 'failures', label: t('firmware.failures'), class: 'num' },
@@ -156,6 +166,7 @@ export function FirmwarePage() {
 }
 
 export function RolloutPage({ params }) {
+  const stations = useStations();
   const [ro, setRo] = useState(null);
   const [error, setError] = useState(null);
   const load = async () => {
@@ -183,7 +194,7 @@ export function RolloutPage({ params }) {
       <dl class="facts" id="rollout-facts">
         ${row(t('common.state'), html`<span id="rollout-state"><${Word} dict="firmware.ro_st" value=${ro.state} /></span>`)}
         ${row(t('firmware.version'), ro.version)}
-        ${row(t('firmware.target'), ro.target)}
+        ${row(t('firmware.target'), targetText(ro.target, stations))}
         ${row(t('firmware.devices'), counts(ro))}
         ${row(t('firmware.batch_size'), ro.batch_size)}
         ${row(t('firmware.batch_interval_s'), ro.batch_interval_s)}

@@ -162,7 +162,9 @@ function Captures({ station }) {
       time('at', t('common.time')),
       { key: 'plate', label: t('parking.plate') },
       colorCol(),
-      { key: 'space', label: t('parking.space') },
+      // The API gives a capture's space as its number n at the camera: shown as the space id.
+      { key: 'space', label: t('parking.space'), render: (r) => (r.space == null || r.space === '' ? '—'
+        : String(r.space).startsWith(`${r.camera_id}-`) ? r.space : `${r.camera_id}-${r.space}`) },
       { key: 'camera_id', label: t('parking.camera') },
       { key: 'source', label: t('parking.source') },
       { key: 'direction', label: t('parking.direction'), render: (r) => (r.direction ? t(`parking.directions.${r.direction}`) : '—') },
@@ -206,7 +208,7 @@ function Plates() {
       { key: 'certified_by', label: t('parking.certified_by') },
       time('created_at', t('parking.created_at')),
       { key: 'actions', label: t('common.actions'), render: (p) =>
-        (!p.certified && can('users.write') ? html`<button type="button" onClick=${() => certify(p)}>${t('parking.certify')}</button>` : '—') },
+        (!p.certified && can('users.write') ? html`<button type="button" data-action="certify" onClick=${() => certify(p)}>${t('parking.certify')}</button>` : '—') },
     ]} />`;
 }
 
@@ -238,14 +240,14 @@ function Whitelist({ station, stations }) {
   const stationName = (id) => (stations.find((s) => s.id === id) || {}).name || id;
   return html`<div>
     ${write && html`<${Form} id="whitelist-add" class="inline-form" submitLabel=${t('parking.add')} onSubmit=${() => act(async () => {
-      await api.post('/admin/whitelist', { plate, note, station_id: Number(at || station) });
+      await api.post('/admin/whitelist', { plate, note, station_id: Number(at || station || (stations[0] && stations[0].id)) });
       setPlate('');
       setNote('');
       list.reload();
     }, t('common.saved'))}>
-      <${StationSelect} value=${at || station} onValue=${setAt} stations=${stations} all=${false} />
-      <${Input} label=${t('parking.plate')} value=${plate} onValue=${setPlate} required=${true} />
-      <${Input} label=${t('common.note')} value=${note} onValue=${setNote} />
+      <${StationSelect} id="whitelist-station" value=${at || station} onValue=${setAt} stations=${stations} all=${false} />
+      <${Input} id="whitelist-plate" label=${t('parking.plate')} value=${plate} onValue=${setPlate} required=${true} />
+      <${Input} id="whitelist-note" label=${t('common.note')} value=${note} onValue=${setNote} />
     </${Form}>`}
     <${ListView} list=${list} columns=${[
       { key: 'plate', label: t('parking.plate') },
@@ -255,9 +257,9 @@ function Whitelist({ station, stations }) {
       { key: 'created_by', label: t('parking.created_by') },
       time('created_at', t('parking.created_at')),
       { key: 'actions', label: t('common.actions'), render: (e) => (write ? html`<div class="row-actions">
-        <button type="button" onClick=${() => toggle(e)}>${e.enabled ? t('parking.switch_off') : t('parking.switch_on')}</button>
-        <button type="button" onClick=${() => editNote(e)}>${t('parking.edit_note')}</button>
-        <button type="button" onClick=${() => remove(e)}>${t('parking.remove')}</button></div>` : '—') },
+        <button type="button" data-action="toggle" onClick=${() => toggle(e)}>${e.enabled ? t('parking.switch_off') : t('parking.switch_on')}</button>
+        <button type="button" data-action="note" onClick=${() => editNote(e)}>${t('parking.edit_note')}</button>
+        <button type="button" data-action="remove" onClick=${() => remove(e)}>${t('parking.remove')}</button></div>` : '—') },
     ]} />
   </div>`;
 }
@@ -289,7 +291,7 @@ function Reservations({ station }) {
       { key: 'ended_by', label: t('parking.ended_by') },
       { key: 'actions', label: t('common.actions'), render: (r) =>
         ((r.state === 'reserved' || r.state === 'occupying') && can('sessions.stop')
-          ? html`<button type="button" onClick=${() => end(r)}>${t('parking.end')}</button>` : '—') },
+          ? html`<button type="button" data-action="end" onClick=${() => end(r)}>${t('parking.end')}</button>` : '—') },
     ]} />`;
 }
 
