@@ -236,26 +236,28 @@ test('parking: the whitelist is added to, switched off and emptied from the page
         await row.waitFor({ state: 'detached', timeout: 10000 });
         assert.ok(!(await api('/api/v1/admin/whitelist', { token })).whitelist.some((e) => e.id === entry.id));
 
-        // A car arrives at a free space and leaves: a capture, a lock decision and an order.
+        // A new-energy car arrives at a free space (its lock lowers) and leaves: a capture, a lock
+        // decision and an order. (A blue plate would be refused and never park.)
         const { spaces } = await api('/api/v1/admin/spaces', { token });
         const free = spaces.find((s) => s.state === 'free');
         assert.ok(free, 'a free space');
-        const car = '粤B7C003';
-        sim(`plate ${camera.id} ${free.n} ${car} in blue`);
+        const car = '粤BD70034';
+        sim(`plate ${camera.id} ${free.n} ${car} in green`);
         await waitUntil(async () => (await api(`/api/v1/admin/captures?plate=${encodeURIComponent(car)}`, { token })).captures.length > 0,
             { timeout: 15000, what: 'the capture recorded' });
         await tab(page, '抓拍记录');
         const cap = (await api(`/api/v1/admin/captures?plate=${encodeURIComponent(car)}`, { token })).captures[0];
         await page.locator(`tr[data-row="${cap.id}"]`).waitFor();
-        assert.match(await page.locator(`tr[data-row="${cap.id}"]`).innerText(), new RegExp(`${car}[\\s\\S]*蓝牌[\\s\\S]*${free.id}`));
+        assert.match(await page.locator(`tr[data-row="${cap.id}"]`).innerText(), new RegExp(`${car}[\\s\\S]*绿牌[\\s\\S]*${free.id}`));
         await waitUntil(async () => (await api('/api/v1/admin/parking/decisions', { token })).decisions.some((d) => d.plate === car),
             { timeout: 15000, what: 'the lock decision recorded' });
         const dec = (await api('/api/v1/admin/parking/decisions', { token })).decisions.find((d) => d.plate === car);
         await tab(page, '地锁决策');
         const drow = page.locator(`tr[data-row="${dec.id}"]`);
         await drow.waitFor();
-        assert.match(await drow.innerText(), dec.allowed ? /放行/ : /拒绝/);
-        sim(`plate ${camera.id} ${free.n} ${car} out blue`);
+        assert.equal(dec.allowed, true, 'an NEV plate lowers the lock');
+        assert.match(await drow.innerText(), /放行/);
+        sim(`plate ${camera.id} ${free.n} ${car} out green`);
         await waitUntil(async () => (await api('/api/v1/admin/parking-orders', { token })).orders.some((o) => o.plate === car && o.left_at),
             { timeout: 15000, what: 'the stay ended' });
         const order = (await api('/api/v1/admin/parking-orders', { token })).orders.find((o) => o.plate === car);
