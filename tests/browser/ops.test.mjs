@@ -70,6 +70,27 @@ test("parking: the spaces page shows the demo camera's 4 spaces with the API's s
             assert.equal(await answer.getAttribute('data-ok'), 'false');
             assert.match(text, /设备无法执行/);
         }
+
+        // A snapshot: the page shows the capture the camera recorded, as the API lists it.
+        const id2 = `${camera.id}-2`;
+        await page.locator(`#spaces tr[data-row="${id2}"] button[data-action=snapshot]`).click();
+        await page.locator('#space-answer', { hasText: `${id2} · 抓拍` }).waitFor({ timeout: 30000 });
+        const capText = await page.locator('#space-answer').innerText();
+        const capId = Number(capText.match(/记录 (\d+)/)[1]);
+        const { captures } = await api(`/api/v1/admin/captures?space=${id2}`, { token });
+        const cap = captures.find((c) => c.id === capId);
+        assert.ok(cap, 'the API lists the snapshot the page showed');
+        assert.ok(capText.includes(cap.image_url));
+
+        // Settings: a new name, saved through the modal, is the API's and the page's.
+        const name = `Bay ${Date.now() % 1000}`;
+        await page.locator(`#spaces tr[data-row="${id2}"] button[data-action=edit]`).click();
+        await page.locator('#space-form').getByLabel('名称').fill(name);
+        await page.locator('#space-form button[type=submit]').click();
+        await page.locator('#space-form').waitFor({ state: 'detached' });
+        const { spaces } = await api('/api/v1/admin/spaces', { token });
+        assert.equal(spaces.find((s) => s.id === id2).name, name);
+        await page.locator(`#spaces tr[data-row="${id2}"]`, { hasText: name }).waitFor();
     });
 });
 
@@ -97,11 +118,25 @@ test('alerts: a fault raised on a pile appears in the alerts page without a relo
         const after = await api(`/api/v1/admin/alerts/${id}`, { token });
         assert.equal(after.state, 'acknowledged');
         assert.equal(after.acked_by, 'admin');
-        // The detail page says the same.
+        // Filtered to acknowledged faults: the rows are the API's.
+        await page.locator('#alerts-state').selectOption('acknowledged');
+        await page.locator('#alerts-kind').selectOption('fault');
+        await page.getByRole('button', { name: '查询' }).click();
+        const { alerts } = await api('/api/v1/admin/alerts?state=acknowledged&kind=fault&limit=20', { token });
+        await waitUntil(async () => {
+            const ids = await page.locator('#alerts-list tbody tr[data-row]').evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.row)));
+            return JSON.stringify(ids) === JSON.stringify(alerts.map((x) => x.id));
+        }, { timeout: 10000, what: 'the filtered rows are the API\'s' });
+        // The detail page says the same, and resolves it.
         await page.locator(`#alerts-list tr[data-row="${id}"] a`).first().click();
         await page.locator('#alert-detail [data-word=acknowledged]').waitFor();
         assert.match(await page.locator('#alert-detail').innerText(), new RegExp(dev));
         assert.match(await page.locator('#alert-detail').innerText(), /admin/);
+        await page.getByRole('button', { name: '解决' }).click();
+        await page.locator('#alert-detail [data-word=resolved]').waitFor({ timeout: 10000 });
+        const resolved = await api(`/api/v1/admin/alerts/${id}`, { token });
+        assert.equal(resolved.state, 'resolved');
+        assert.equal(resolved.resolved_by, 'admin');
         sim(`fault ${dev} 1 ops_test_fault clear`);
     });
 });
@@ -147,6 +182,12 @@ test('firmware: an image uploaded from the page and rolled out to one pile shows
         assert.equal(ro.devices[0].state, 'installed');
         assert.equal(ro.devices[0].reported_version, version);
         assert.match(await page.locator(`#rollout-devices-list tr[data-row="${dev}"]`).innerText(), new RegExp(version.replace(/\./g, '\\.')));
+        await shot(page, 'console-firmware-rollout');
+        // The firmware page lists the image and the completed rollout.
+        await page.locator('a', { hasText: '返回' }).click();
+        const roRow = page.locator(`#rollouts tr[data-row="${rid}"]`);
+        await roRow.locator('[data-word=completed]').waitFor();
+        assert.match(await roRow.innerText(), new RegExp(`${version.replace(/\./g, '\\.')}[\\s\\S]*指定设备[\\s\\S]*已安装 1`));
         await shot(page, 'console-firmware');
         assert.equal(guard(page).all().length, 0);
     });
