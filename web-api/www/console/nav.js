@@ -2,4 +2,7 @@
 // shows it (the API refuses the rest anyway). Append your area's entries; group names are nav.groups.*.
 export const NAV = [
   { path: '/dashboard', label: 'nav.dashboard', perm: 'dashboard.read', group: 'overview' },
+  { path: '/parking', label: 'nav.parking', perm: 'devices.read', group: 'parking' },
+  { path: '/alerts', label: 'nav.alerts', perm: 'monitor.read', group: 'operations' },
+  { path: '/firmware', label: 'nav.firmware', perm: 'devices.read', group: 'operations' },
 ];
