@@ -15,7 +15,7 @@ const std::string kList =
     std::string(kColumns) +
     "WHERE (?1 = '' OR a.state = ?1) AND (?2 = '' OR a.kind = ?2) AND (?3 = '' OR a.device_id = ?3) "
     "AND (?4 IS NULL OR a.opened_at >= ?4) AND (?5 IS NULL OR a.opened_at < ?5) "
-    "AND (?6 IS NULL OR d.station_id IN (SELECT value FROM json_each(?6))) "
+    "AND (?6 IS NULL OR d.station_id IN (SELECT value FROM json_each(?6))) AND (?9 IS NULL OR d.station_id = ?9) "
     "ORDER BY a.opened_at DESC, a.id DESC LIMIT ?7 OFFSET ?8";
 const std::string kGet = std::string(kColumns) + "WHERE a.id = ?1";
 constexpr std::string_view kAck = "UPDATE alerts SET state = 'acknowledged', acked_by = ?2, acked_at = ?3 "
@@ -44,7 +44,7 @@ std::optional<std::string> scope_json(const std::optional<std::set<std::int64_t>
 
 std::vector<AlertRow> AlertStore::list(const AlertFilter& f) {
     db::Statement st(db_, kList);
-    st.bind_all(f.state, f.kind, f.device_id, f.from, f.to, scope_json(f.scope), f.limit, f.offset);
+    st.bind_all(f.state, f.kind, f.device_id, f.from, f.to, scope_json(f.scope), f.limit, f.offset, f.station_id);
     std::vector<AlertRow> out;
     while (st.step())
         out.push_back(read(st));

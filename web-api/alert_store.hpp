@@ -37,6 +37,7 @@ struct AlertFilter {
     std::string state;                           ///< open, acknowledged, resolved; empty: any
     std::string kind;                            ///< empty: any
     std::string device_id;                       ///< empty: any
+    std::optional<std::int64_t> station_id;      ///< the device's station; nullopt: any
     std::optional<EpochMs> from, to;             ///< opened_at in [from, to)
     std::optional<std::set<std::int64_t>> scope; ///< stations in scope (nullopt: every station and none)
     std::int64_t limit = 50, offset = 0;

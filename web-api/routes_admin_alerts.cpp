@@ -88,6 +88,7 @@ void add_admin_alert_routes(Router& r, Services& s) {
               .q(str_enum("state", false, words(alerts::kStates), "One state."))
               .q(str_enum("kind", false, words(alerts::kKinds), "One kind."))
               .q(str("device", false, 48, "One device."))
+              .q(integer("station_id", false, 1, INT64_MAX, "The alerts of one station's devices."))
               .q(str("from", false, 40, "Opened from (RFC 3339 or YYYY-MM-DD)."))
               .q(str("to", false, 40, "Opened before (RFC 3339 or YYYY-MM-DD)."))
               .q(limit_param())
@@ -97,6 +98,9 @@ void add_admin_alert_routes(Router& r, Services& s) {
                   f.state = req.query("state").value_or("");
                   f.kind = req.query("kind").value_or("");
                   f.device_id = req.query("device").value_or("");
+                  f.station_id = req.query_int("station_id");
+                  if (f.station_id)
+                      require_station(req.who, *f.station_id);
                   f.from = query_time(s, req, "from");
                   f.to = query_time(s, req, "to");
                   f.scope = scope_of(req.who);

@@ -284,6 +284,8 @@ TEST_CASE("alerts API: list with filters, one alert, ack and resolve with who an
     CHECK(st.get("/api/v1/admin/alerts?kind=offline", admin).size("alerts") == 2);
     CHECK(st.get("/api/v1/admin/alerts?device=api-p1", admin).size("alerts") == 2);
     CHECK(st.get("/api/v1/admin/alerts?limit=1&offset=1", admin).size("alerts") == 1);
+    CHECK(st.get(fmt::format("/api/v1/admin/alerts?station_id={}", s2), admin).size("alerts") == 1);
+    CHECK(st.get(fmt::format("/api/v1/admin/alerts?station_id={}&kind=fault", s1), admin).size("alerts") == 1);
     CHECK(st.get("/api/v1/admin/alerts?state=closed", admin).status == 400);
 
     // A staff member of the North station sees its alerts only, and not the payment's.
@@ -291,6 +293,7 @@ TEST_CASE("alerts API: list with filters, one alert, ack and resolve with who an
     auto scoped = st.get("/api/v1/admin/alerts", north);
     REQUIRE_MESSAGE(scoped.status == 200, scoped);
     CHECK(scoped.size("alerts") == 2);
+    CHECK(st.get(fmt::format("/api/v1/admin/alerts?station_id={}", s2), north).status == 404); // not its station
     const auto south_id = st.get("/api/v1/admin/alerts?device=api-p2", admin).i64("alerts.0.id");
     CHECK(st.get(fmt::format("/api/v1/admin/alerts/{}", south_id), north).status == 404);
     CHECK(st.post(fmt::format("/api/v1/admin/alerts/{}/ack", south_id), "{}", north).status == 404);
