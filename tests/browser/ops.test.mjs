@@ -118,11 +118,15 @@ test('alerts: a fault raised on a pile appears in the alerts page without a relo
         const after = await api(`/api/v1/admin/alerts/${id}`, { token });
         assert.equal(after.state, 'acknowledged');
         assert.equal(after.acked_by, 'admin');
-        // Filtered to acknowledged faults: the rows are the API's.
+        // Filtered to the demo station's acknowledged faults: the rows are the API's.
+        const station = a.station_id;
+        assert.ok(station, 'a pile alert names its station');
         await page.locator('#alerts-state').selectOption('acknowledged');
         await page.locator('#alerts-kind').selectOption('fault');
+        await page.locator('#alerts-station').selectOption(String(station));
         await page.getByRole('button', { name: '查询' }).click();
-        const { alerts } = await api('/api/v1/admin/alerts?state=acknowledged&kind=fault&limit=20', { token });
+        const { alerts } = await api(`/api/v1/admin/alerts?state=acknowledged&kind=fault&station_id=${station}&limit=20`, { token });
+        assert.ok(alerts.some((x) => x.id === Number(id)), 'the station filter keeps the pile\'s alert');
         await waitUntil(async () => {
             const ids = await page.locator('#alerts-list tbody tr[data-row]').evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.row)));
             return JSON.stringify(ids) === JSON.stringify(alerts.map((x) => x.id));

@@ -1,12 +1,12 @@
 // Alerts (CONTRACT G, docs/api.md "Alerts"): the list, refreshed live, with filters (state, kind,
-// device, opened from/to), acknowledge and resolve per row, and one alert's detail.
+// station, device, opened from/to), acknowledge and resolve per row, and one alert's detail.
 import { html, useState } from '../../static/lib/preact.js';
 import { t } from '../../static/lib/i18n.js';
 import { fmtTime } from '../../static/lib/fmt.js';
 import { usePoll } from '../../static/lib/poll.js';
 import { Card, ErrorBox, Input, Link, ListView, Page, Select, act, time, useFetch, useList } from '../../static/lib/ui.js';
 import { api, can } from '../api.js';
-import { Word, useStations, wordOptions } from './ops-common.js';
+import { StationSelect, Word, useStations, wordOptions } from './ops-common.js';
 
 const STATES = ['open', 'acknowledged', 'resolved'];
 const KINDS = ['offline', 'fault', 'over_temp', 'lock_fault', 'stuck_session', 'payment_anomaly'];
@@ -27,7 +27,7 @@ function AlertActions({ alert: a, done }) {
 const stationName = (stations, id) => (id ? (stations.find((s) => s.id === id) || {}).name || String(id) : '—');
 
 export function AlertsPage() {
-  const [draft, setDraft] = useState({ state: '', kind: '', device: '', from: '', to: '' });
+  const [draft, setDraft] = useState({ state: '', kind: '', station_id: '', device: '', from: '', to: '' });
   const [applied, setApplied] = useState(draft);
   const set = (k) => (v) => setDraft((d) => ({ ...d, [k]: v }));
   const list = useList('/admin/alerts', 'alerts', applied, 20);
@@ -39,6 +39,7 @@ export function AlertsPage() {
       filters=${html`
         <${Select} id="alerts-state" label=${t('common.state')} value=${draft.state} onValue=${set('state')} options=${wordOptions('alerts.st', STATES)} />
         <${Select} id="alerts-kind" label=${t('common.kind')} value=${draft.kind} onValue=${set('kind')} options=${wordOptions('alerts.kinds', KINDS)} />
+        <${StationSelect} id="alerts-station" value=${draft.station_id} onValue=${set('station_id')} stations=${stations} />
         <${Input} id="alerts-device" label=${t('alerts.device')} value=${draft.device} onValue=${set('device')} />
         <${Input} type="date" label=${t('common.from')} value=${draft.from} onValue=${set('from')} />
         <${Input} type="date" label=${t('common.to')} value=${draft.to} onValue=${set('to')} />`}
