@@ -2,4 +2,9 @@
 // shows it (the API refuses the rest anyway). Append your area's entries; group names are nav.groups.*.
 export const NAV = [
   { path: '/dashboard', label: 'nav.dashboard', perm: 'dashboard.read', group: 'overview' },
+  { path: '/hierarchy', label: 'nav.hierarchy', perm: 'stations.read', group: 'assets' },
+  { path: '/stations', label: 'nav.stations', perm: 'stations.read', group: 'assets' },
+  { path: '/tariffs', label: 'nav.tariffs', perm: 'tariffs.read', group: 'tariffs' },
+  { path: '/tariff-calculator', label: 'nav.tariff_calculator', perm: 'tariffs.read', group: 'tariffs' },
+  { path: '/tariff-schemes', label: 'nav.tariff_schemes', perm: 'tariffs.read', group: 'tariffs' },
 ];

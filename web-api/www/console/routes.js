@@ -2,4 +2,10 @@
 // Append your pages' routes.
 export const ROUTES = [
   { pattern: '/dashboard', load: () => import('./pages/dashboard.js'), page: 'DashboardPage' },
+  { pattern: '/hierarchy', load: () => import('./pages/hierarchy.js'), page: 'HierarchyPage' },
+  { pattern: '/stations', load: () => import('./pages/stations.js'), page: 'StationsPage' },
+  { pattern: '/stations/:id', load: () => import('./pages/station-detail.js'), page: 'StationDetailPage' },
+  { pattern: '/tariffs', load: () => import('./pages/tariffs.js'), page: 'TariffsPage' },
+  { pattern: '/tariff-calculator', load: () => import('./pages/tariff-calculator.js'), page: 'TariffCalculatorPage' },
+  { pattern: '/tariff-schemes', load: () => import('./pages/tariff-schemes.js'), page: 'TariffSchemesPage' },
 ];
