@@ -118,3 +118,92 @@ test('tariffs: a tariff edited in the editor (price and painted TOU slots) is sa
         await api(`/api/v1/admin/stations/${st.id}/tariff`, { token, method: 'PUT', body: { tariff: { ...orig, effective_from: 'now' } } });
     }
 });
+
+test('stations: a station created on the stations page and an area created on its page are what the API lists', async (t) => {
+    const token = await adminToken();
+    const name = `Tariffs test station ${Date.now()}`;
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/stations`);
+        const { stations } = await api('/api/v1/admin/stations', { token });
+        await page.locator('#main-content table tbody tr, main table tbody tr').first().waitFor();
+        await waitUntil(async () => (await page.locator('main table tbody tr[data-row]').count()) === stations.length, { what: 'every station listed' });
+        await shot(page, 'console-stations');
+        await page.locator('#new-station').click();
+        await page.locator('#station-create-name').fill(name);
+        await page.locator('#station-create-address').fill('8 Tariff Road');
+        await page.locator('#station-create-lat').fill('22.5401');
+        await page.locator('#station-create-lon').fill('114.0502');
+        await page.locator('#station-create-open_hours').fill('07:00-23:00');
+        await page.locator('#station-create button[type=submit]').click();
+        await page.locator('h1', { hasText: name }).waitFor();
+        const made = (await api(`/api/v1/admin/stations?q=${encodeURIComponent(name)}`, { token })).stations;
+        assert.equal(made.length, 1);
+        const st = made[0];
+        assert.deepEqual([st.address, st.lat, st.lon, st.open_hours], ['8 Tariff Road', 22.5401, 114.0502, '07:00-23:00']);
+        assert.match(page.url(), new RegExp(`#/stations/${st.id}$`));
+        assert.equal(await page.locator('#station-fields [data-k=open_hours]').innerText(), '07:00-23:00');
+        // An area, then disabled from its row.
+        await page.locator('#area-name').fill('North gate');
+        await page.locator('#area-create button[type=submit]').click();
+        await page.locator('#station-areas tbody tr', { hasText: 'North gate' }).waitFor();
+        let detail = await api(`/api/v1/admin/stations/${st.id}`, { token });
+        assert.deepEqual(detail.areas.map((a) => [a.name, a.enabled]), [['North gate', true]]);
+        await page.locator('#station-areas tbody tr', { hasText: 'North gate' }).getByRole('button', { name: '停用' }).click();
+        await page.locator('#station-areas tbody tr', { hasText: 'North gate' }).getByRole('button', { name: '启用' }).waitFor();
+        detail = await api(`/api/v1/admin/stations/${st.id}`, { token });
+        assert.equal(detail.areas[0].enabled, false);
+        // Prepaid amounts typed as yuan are stored as fen, ascending.
+        await page.locator('#prepaid-input').fill('50, 10.5, 20');
+        await page.locator('#prepaid-form button[type=submit]').click();
+        await page.locator('#prepaid-amounts').getByText('¥10.50').waitFor();
+        const pre = await api(`/api/v1/admin/stations/${st.id}/prepaid-amounts`, { token });
+        assert.deepEqual(pre.amounts_fen, [1050, 2000, 5000]);
+        assert.equal(await page.locator('#prepaid-amounts').innerText(), pre.amounts_fen.map(yuanZh).join(' · '));
+        // A new station has no tariff yet; the page says so and links to the editor.
+        assert.equal(await page.locator('#station-tariff dd').first().innerText(), '尚无计费');
+        await page.getByRole('link', { name: '编辑计费' }).click();
+        await page.locator('#tariff-form').waitFor();
+        assert.equal(await page.locator('#tariff-station').inputValue(), String(st.id));
+    });
+});
+
+test('hierarchy: a provider, its property, a station under it and an area are created level by level, and a provider is disabled', async (t) => {
+    const token = await adminToken();
+    const tag = Date.now();
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/hierarchy`);
+        await page.locator('#providers-new').click();
+        await page.locator('#providers-create-name').fill(`Provider ${tag}`);
+        await page.locator('#providers-create-contact').fill('Wang');
+        await page.locator('#providers-create button[type=submit]').click();
+        await page.locator('#providers').getByRole('button', { name: `Provider ${tag}` }).click();
+        const provider = (await api('/api/v1/admin/providers', { token })).providers.find((p) => p.name === `Provider ${tag}`);
+        assert.equal(provider.contact, 'Wang');
+        await page.locator('#properties-new').click();
+        await page.locator('#properties-create-name').fill(`Property ${tag}`);
+        await page.locator('#properties-create button[type=submit]').click();
+        await page.locator('#properties').getByRole('button', { name: `Property ${tag}` }).click();
+        const property = (await api(`/api/v1/admin/properties?provider_id=${provider.id}`, { token })).properties[0];
+        assert.equal(property.name, `Property ${tag}`);
+        await page.locator('#hier-stations-new').click();
+        await page.locator('#hier-stations-create-name').fill(`Station ${tag}`);
+        await page.locator('#hier-stations-create-lat').fill('22.6');
+        await page.locator('#hier-stations-create-lon').fill('114.1');
+        await page.locator('#hier-stations-create button[type=submit]').click();
+        await page.locator('#hier-stations').getByRole('button', { name: `Station ${tag}` }).click();
+        const station = (await api(`/api/v1/admin/stations?property_id=${property.id}`, { token })).stations[0];
+        assert.equal(station.name, `Station ${tag}`);
+        await page.locator('#hier-areas-new').click();
+        await page.locator('#hier-areas-create-name').fill('Gate A');
+        await page.locator('#hier-areas-create button[type=submit]').click();
+        await page.locator('#hier-areas tbody tr', { hasText: 'Gate A' }).waitFor();
+        assert.deepEqual((await api(`/api/v1/admin/stations/${station.id}`, { token })).areas.map((a) => a.name), ['Gate A']);
+        await shot(page, 'console-hierarchy');
+        await page.locator('#providers tbody tr', { hasText: `Provider ${tag}` }).getByRole('button', { name: '停用' }).click();
+        await page.locator('#providers tbody tr', { hasText: `Provider ${tag}` }).getByRole('button', { name: '启用' }).waitFor();
+        const after = (await api('/api/v1/admin/providers', { token })).providers.find((p) => p.id === provider.id);
+        assert.equal(after.enabled, false);
+    });
+});
