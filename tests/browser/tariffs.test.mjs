@@ -207,3 +207,64 @@ test('hierarchy: a provider, its property, a station under it and an area are cr
         assert.equal(after.enabled, false);
     });
 });
+
+test('tariff library: a scheme made in the editor is assigned to a station and an area, edited onto them, shown where in force, and archived only when unused', async (t) => {
+    const token = await adminToken();
+    const tag = Date.now();
+    const st = await api('/api/v1/admin/stations', { token, method: 'POST', body: { name: `Library station ${tag}`, lat: 22.55, lon: 114.06 } });
+    const area = await api(`/api/v1/admin/stations/${st.id}/areas`, { token, method: 'POST', body: { name: 'Library area' } });
+    const spare = await api('/api/v1/admin/tariff-schemes', {
+        token, method: 'POST',
+        body: { name: `Spare ${tag}`, tariff: { name: 'Spare', timezone: 'Asia/Shanghai', modes: ['time'], time: { fen_per_hour: 80, options_minutes: [60] } } },
+    });
+    await withPage(t, { expectStatus: [{ status: 409, url: '/api/v1/admin/tariff-schemes/' }] }, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/tariff-schemes`);
+        await page.locator('#scheme-new').click();
+        await page.locator('#scheme-scheme-name').fill(`Hourly ${tag}`);
+        await page.locator('#scheme-name').fill('Hourly e-bike');
+        await page.locator('#scheme-time-price').fill('1.2');
+        await page.locator('#scheme-time-options').fill('30, 60, 120');
+        await page.locator('#scheme-form button[type=submit]').click();
+        const row = page.locator('#schemes tbody tr', { hasText: `Hourly ${tag}` });
+        await row.waitFor();
+        const scheme = (await api('/api/v1/admin/tariff-schemes', { token })).schemes.find((s) => s.name === `Hourly ${tag}`);
+        assert.deepEqual([scheme.tariff.name, scheme.tariff.modes, scheme.tariff.time], ['Hourly e-bike', ['time'], { fen_per_hour: 120, options_minutes: [30, 60, 120] }]);
+
+        // Assign it to the station and its area in one go.
+        await row.getByRole('button', { name: '分配' }).click();
+        await page.locator('#assign-stations').getByLabel(`Library station ${tag}`).check();
+        await page.locator('#assign-areas').getByLabel(`Library station ${tag} / Library area`).check();
+        await page.locator('#assign-form button[type=submit]').click();
+        await page.locator('#assign-form').waitFor({ state: 'detached' });
+        const assigned = await api(`/api/v1/admin/tariff-schemes/${scheme.id}/assignments`, { token });
+        assert.deepEqual(assigned.assignments.map((a) => [a.state, a.version.level, a.version.station_id, a.version.area_id]).sort(),
+            [['in_force', 'area', st.id, area.id], ['in_force', 'station', st.id, null]]);
+        await row.getByRole('button', { name: '生效位置' }).click();
+        await page.locator('#scheme-assignments tbody tr').nth(1).waitFor();
+        assert.equal(await page.locator('#scheme-assignments tbody tr').count(), 2);
+        await shot(page, 'console-tariff-schemes');
+
+        // Edit the price onto every target where it is in force.
+        await row.getByRole('button', { name: '编辑' }).click();
+        assert.equal(await page.locator('#scheme-time-price').inputValue(), '1.20');
+        await page.locator('#scheme-time-price').fill('1.30');
+        await page.locator('#scheme-apply').check();
+        await page.locator('#scheme-form button[type=submit]').click();
+        await page.locator('#scheme-form').waitFor({ state: 'detached' });
+        const stationTariff = await api(`/api/v1/admin/stations/${st.id}/tariff`, { token });
+        assert.equal(stationTariff.in_force.tariff.time.fen_per_hour, 130);
+        assert.equal(stationTariff.in_force.scheme_id, scheme.id);
+
+        // Archiving a scheme in force is refused in words naming where; an unused one is archived.
+        await row.getByRole('button', { name: '归档' }).click();
+        await row.getByRole('button', { name: `确认归档方案“Hourly ${tag}”？` }).click();
+        await page.locator('#schemes-error').getByText(`station ${st.id}`).waitFor();
+        const spareRow = page.locator('#schemes tbody tr', { hasText: `Spare ${tag}` });
+        await spareRow.getByRole('button', { name: '归档' }).click();
+        await spareRow.getByRole('button', { name: /确认归档/ }).click();
+        await spareRow.waitFor({ state: 'detached' });
+        const left = (await api('/api/v1/admin/tariff-schemes', { token })).schemes.map((s) => s.id);
+        assert.ok(!left.includes(spare.id) && left.includes(scheme.id));
+    });
+});
