@@ -268,3 +268,64 @@ test('tariff library: a scheme made in the editor is assigned to a station and a
         assert.ok(!left.includes(spare.id) && left.includes(scheme.id));
     });
 });
+
+test('tariffs: a document the API refuses is shown next to the form with its reason, a mistyped price is marked before sending, and nothing is saved', async (t) => {
+    const token = await adminToken();
+    const st = await demoStation(token);
+    const before = await api(`/api/v1/admin/stations/${st.id}/tariff`, { token });
+    await withPage(t, { expectStatus: [{ status: 400, url: `/api/v1/admin/stations/${st.id}/tariff` }] }, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/tariffs?station=${st.id}`);
+        await page.locator('#tariff-form').waitFor();
+        // Not an amount: marked beside the field, no request.
+        await page.locator('#tariff-time-price').fill('1.234');
+        await page.locator('#tariff-form button[type=submit]').click();
+        await page.locator('#tariff-form .has-error .field-error').getByText('格式不正确').waitFor();
+        await page.locator('#tariff-error').getByText('请更正标出的字段').waitFor();
+        // A tier below the one before it: the API's reason names the field.
+        await page.locator('#tariff-time-price').fill('1.00');
+        await page.getByLabel('第 2 档功率上限（W）').fill('100');
+        const answer = page.waitForResponse((r) => r.url().endsWith(`/admin/stations/${st.id}/tariff`) && r.request().method() === 'PUT');
+        await page.locator('#tariff-form button[type=submit]').click();
+        const body = await (await answer).json();
+        assert.equal((await answer).status(), 400);
+        await page.locator('#tariff-error [role=alert]').waitFor();
+        const shown = await page.locator('#tariff-error').innerText();
+        assert.ok(shown.includes(body.error.message), `the page shows the API's reason: ${shown}`);
+        assert.match(body.error.message, /power\.tiers\[1\]/);
+        const after = await api(`/api/v1/admin/stations/${st.id}/tariff`, { token });
+        assert.equal(after.versions.length, before.versions.length, 'nothing saved');
+    });
+});
+
+test("tariffs: a device's page says which level prices it, as the API does", async (t) => {
+    const token = await adminToken();
+    const d = await api('/api/v1/admin/devices/demo-e00001/tariff', { token });
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/tariffs?device=demo-e00001`);
+        await page.locator('#device-tariff').waitFor();
+        const dd = page.locator('#device-tariff dd');
+        assert.equal(await dd.nth(0).innerText(), { station: '站点', area: '区域', device: '设备' }[d.level]);
+        assert.equal(await dd.nth(2).innerText(), d.in_force.tariff.name);
+        assert.equal(await dd.nth(3).innerText(), String(d.in_force.version));
+        assert.equal(await page.locator('#device-versions tbody tr[data-row]').count(), d.versions.length);
+    });
+});
+
+test('tariffs: in English every page of the area has its words (no key shown raw, no Chinese left)', async (t) => {
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.getByLabel('语言').selectOption('en');
+        for (const [path, sel] of [['/tariffs', '#tariff-form'], ['/tariff-calculator', '#calc-form'], ['/tariff-schemes', '#schemes'],
+            ['/stations', 'main table'], ['/stations/1', '#station-fields'], ['/hierarchy', '#providers']]) {
+            await page.goto(`${URL_BASE}/console/#${path}`);
+            await page.locator(sel).first().waitFor();
+            await page.locator('main').getByText('Loading', { exact: false }).waitFor({ state: 'detached' }).catch(() => {});
+            const text = await page.locator('main').innerText();
+            assert.doesNotMatch(text, /\b(tariffs|calc|schemes|stations|common|nav)\.[a-z_]+/, `${path}: a key shown raw`);
+            assert.doesNotMatch(text, /[\u4e00-\u9fff]/, `${path}: Chinese left on the English page`);
+        }
+        await page.getByLabel('Language').selectOption('zh-CN');
+    });
+});
