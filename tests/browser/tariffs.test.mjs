@@ -329,3 +329,65 @@ test('tariffs: in English every page of the area has its words (no key shown raw
         await page.getByLabel('Language').selectOption('zh-CN');
     });
 });
+
+test("calculator: BILLING.md's worked example — power mode, 180 W after the first minute, 18 min 00 s → tier ≤300 W at 30 fen/h = 9 fen", async (t) => {
+    const token = await adminToken();
+    const st = await demoStation(token);
+    const tariff = (await api(`/api/v1/admin/stations/${st.id}/tariff`, { token })).in_force.tariff;
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/tariff-calculator`);
+        await page.locator('#calc-source').selectOption(`station:${st.id}`);
+        await page.locator('#calc-mode option[value=power]').waitFor({ state: 'attached' });
+        await page.locator('#calc-mode').selectOption('power');
+        const day = (await page.locator('#calc-start').inputValue()).slice(0, 10);
+        await page.locator('#calc-start').fill(`${day}T09:00`);
+        await page.locator('#calc-duration').fill('18');
+        await page.locator('#calc-energy').fill('0.06');
+        await page.locator('#calc-power').fill('180');
+        await page.locator('#calc-form button[type=submit]').click();
+        await page.locator('#quote-result').waitFor();
+        const quote = await api('/api/v1/admin/tariff-quote', {
+            token, method: 'POST',
+            body: { tariff, mode: 'power', samples: [
+                { t: `${day}T09:00:00+08:00`, energy_wh: 0, power_w: 180 },
+                { t: `${day}T09:18:00+08:00`, energy_wh: 60, power_w: 180 },
+            ] },
+        });
+        assert.equal(quote.cost_fen, 9);
+        assert.equal(await page.locator('#quote-result [data-stat=cost_fen] .stat-value').innerText(), yuanZh(9));
+        assert.equal(await page.locator('#quote-result [data-stat=charged_s] .stat-value').innerText(), '18');
+        assert.equal(await page.locator('#quote-result tbody tr').first().locator('td').nth(1).innerText(), quote.lines[0].text);
+    });
+});
+
+test('tariffs: a change saved without a time is scheduled for the next local midnight; the version in force stays until then', async (t) => {
+    const token = await adminToken();
+    const st = await api('/api/v1/admin/stations', { token, method: 'POST', body: { name: `Scheduled station ${Date.now()}`, lat: 22.56, lon: 114.07 } });
+    const first = { name: 'First', timezone: 'Asia/Shanghai', modes: ['time'], time: { fen_per_hour: 100, options_minutes: [60, 120] } };
+    await api(`/api/v1/admin/stations/${st.id}/tariff`, { token, method: 'PUT', body: { tariff: first } });
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/stations/${st.id}`);
+        await page.locator('#station-tariff dd').getByText('First').waitFor();
+        await page.getByRole('link', { name: '编辑计费' }).click();
+        await page.locator('#tariff-form').waitFor();
+        await page.locator('#tariff-name').fill('Second');
+        await page.locator('#tariff-time-price').fill('2');
+        assert.equal(await page.locator('#tariff-eff').inputValue(), 'default');
+        await page.locator('#tariff-form button[type=submit]').click();
+        await page.locator('#tariff-versions tbody tr').nth(1).waitFor();
+        const r = await api(`/api/v1/admin/stations/${st.id}/tariff`, { token });
+        assert.equal(r.in_force.tariff.name, 'First');
+        const next = r.versions.find((v) => v.tariff.name === 'Second');
+        assert.equal(next.tariff.time.fen_per_hour, 200);
+        assert.match(next.effective_from, /T00:00:00(\.000)?\+08:00$/, 'at a local midnight');
+        assert.ok(Date.parse(next.effective_from) > Date.now());
+        const row = page.locator('#tariff-versions tbody tr', { hasText: 'Second' });
+        await row.getByText('待生效').waitFor();
+        assert.equal(await page.locator('#tariff-versions tbody tr', { hasText: 'First' }).locator('.badge').innerText(), '生效中');
+        assert.equal(await page.locator('#tariff-in-force dd').first().innerText(), 'First');
+        // The editor starts from the latest saved version (the scheduled one).
+        assert.equal(await page.locator('#tariff-name').inputValue(), 'Second');
+    });
+});
