@@ -12,6 +12,23 @@ async function demoStation(token) {
     return stations.find((s) => s.name === 'Demo Garden Station') ?? stations[0];
 }
 
+// Quotes a session on the calculator page with the station's tariff in force, today (the page's
+// default date) at `at`; returns that date (YYYY-MM-DD) once the quote is shown.
+async function quoteOnPage(page, st, { mode, at, minutes, kwh, watts }) {
+    await page.goto(`${URL_BASE}/console/#/tariff-calculator`);
+    await page.locator('#calc-source').selectOption(`station:${st.id}`);
+    await page.locator(`#calc-mode option[value=${mode}]`).waitFor({ state: 'attached' });
+    await page.locator('#calc-mode').selectOption(mode);
+    const day = (await page.locator('#calc-start').inputValue()).slice(0, 10);
+    await page.locator('#calc-start').fill(`${day}T${at}`);
+    await page.locator('#calc-duration').fill(minutes);
+    await page.locator('#calc-energy').fill(kwh);
+    await page.locator('#calc-power').fill(watts);
+    await page.locator('#calc-form button[type=submit]').click();
+    await page.locator('#quote-result').waitFor();
+    return day;
+}
+
 test('tariffs: a tariff edited in the editor (price and painted TOU slots) is saved exactly, and the calculator quotes it as the API does', async (t) => {
     const token = await adminToken();
     const st = await demoStation(token);
@@ -78,17 +95,7 @@ test('tariffs: a tariff edited in the editor (price and painted TOU slots) is sa
 
             // The calculator quotes a 1 kWh energy session in a peak hour (10:00-11:00) with the new price.
             assert.equal(saved.energy.slots[20], 'peak');
-            await page.goto(`${URL_BASE}/console/#/tariff-calculator`);
-            await page.locator('#calc-source').selectOption(`station:${st.id}`);
-            await page.locator('#calc-mode option[value=energy]').waitFor({ state: 'attached' });
-            await page.locator('#calc-mode').selectOption('energy');
-            const day = (await page.locator('#calc-start').inputValue()).slice(0, 10);
-            await page.locator('#calc-start').fill(`${day}T10:00`);
-            await page.locator('#calc-duration').fill('60');
-            await page.locator('#calc-energy').fill('1');
-            await page.locator('#calc-power').fill('200');
-            await page.locator('#calc-form button[type=submit]').click();
-            await page.locator('#quote-result').waitFor();
+            const day = await quoteOnPage(page, st, { mode: 'energy', at: '10:00', minutes: '60', kwh: '1', watts: '200' });
             const quote = await api('/api/v1/admin/tariff-quote', {
                 token,
                 method: 'POST',
@@ -336,17 +343,7 @@ test("calculator: BILLING.md's worked example — power mode, 180 W after the fi
     const tariff = (await api(`/api/v1/admin/stations/${st.id}/tariff`, { token })).in_force.tariff;
     await withPage(t, async (page) => {
         await consoleLogin(page);
-        await page.goto(`${URL_BASE}/console/#/tariff-calculator`);
-        await page.locator('#calc-source').selectOption(`station:${st.id}`);
-        await page.locator('#calc-mode option[value=power]').waitFor({ state: 'attached' });
-        await page.locator('#calc-mode').selectOption('power');
-        const day = (await page.locator('#calc-start').inputValue()).slice(0, 10);
-        await page.locator('#calc-start').fill(`${day}T09:00`);
-        await page.locator('#calc-duration').fill('18');
-        await page.locator('#calc-energy').fill('0.06');
-        await page.locator('#calc-power').fill('180');
-        await page.locator('#calc-form button[type=submit]').click();
-        await page.locator('#quote-result').waitFor();
+        const day = await quoteOnPage(page, st, { mode: 'power', at: '09:00', minutes: '18', kwh: '0.06', watts: '180' });
         const quote = await api('/api/v1/admin/tariff-quote', {
             token, method: 'POST',
             body: { tariff, mode: 'power', samples: [
