@@ -75,7 +75,7 @@ export function HierarchyPage() {
   const st = useFetch(station ? `/admin/stations/${station}` : '');
   const rowsOf = (r, k) => (r.data && r.data[k]) || [];
   return html`<${Page} title=${t('stations.hierarchy')}>
-    <div class="grid-2">
+    <div class="hier-grid">
       <${Level} id="providers" title=${t('stations.providers')} rows=${rowsOf(providers, 'providers')} error=${providers.error}
         columns=${[{ key: 'contact', label: t('stations.contact') }, { key: 'phone', label: t('stations.phone') }]}
         selected=${provider} onSelect=${(id) => { setProvider(id); setProperty(null); setStation(null); }}
