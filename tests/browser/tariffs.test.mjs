@@ -12,11 +12,12 @@ async function demoStation(token) {
     return stations.find((s) => s.name === 'Demo Garden Station') ?? stations[0];
 }
 
-// Quotes a session on the calculator page with the station's tariff in force, today (the page's
-// default date) at `at`; returns that date (YYYY-MM-DD) once the quote is shown.
-async function quoteOnPage(page, st, { mode, at, minutes, kwh, watts }) {
-    await page.goto(`${URL_BASE}/console/#/tariff-calculator`);
-    await page.locator('#calc-source').selectOption(`station:${st.id}`);
+// Quotes a session on the calculator page with a source (`station:<id>`, or `draft:` when the editor
+// has just opened the page with its draft), today (the page's default date) at `at`; returns that
+// date (YYYY-MM-DD) once the quote is shown.
+async function quoteOnPage(page, source, { mode, at, minutes, kwh, watts }) {
+    if (source !== 'draft:') await page.goto(`${URL_BASE}/console/#/tariff-calculator`);
+    await page.locator('#calc-source').selectOption(source);
     await page.locator(`#calc-mode option[value=${mode}]`).waitFor({ state: 'attached' });
     await page.locator('#calc-mode').selectOption(mode);
     const day = (await page.locator('#calc-start').inputValue()).slice(0, 10);
@@ -95,7 +96,7 @@ test('tariffs: a tariff edited in the editor (price and painted TOU slots) is sa
 
             // The calculator quotes a 1 kWh energy session in a peak hour (10:00-11:00) with the new price.
             assert.equal(saved.energy.slots[20], 'peak');
-            const day = await quoteOnPage(page, st, { mode: 'energy', at: '10:00', minutes: '60', kwh: '1', watts: '200' });
+            const day = await quoteOnPage(page, `station:${st.id}`, { mode: 'energy', at: '10:00', minutes: '60', kwh: '1', watts: '200' });
             const quote = await api('/api/v1/admin/tariff-quote', {
                 token,
                 method: 'POST',
@@ -343,7 +344,7 @@ test("calculator: BILLING.md's worked example — power mode, 180 W after the fi
     const tariff = (await api(`/api/v1/admin/stations/${st.id}/tariff`, { token })).in_force.tariff;
     await withPage(t, async (page) => {
         await consoleLogin(page);
-        const day = await quoteOnPage(page, st, { mode: 'power', at: '09:00', minutes: '18', kwh: '0.06', watts: '180' });
+        const day = await quoteOnPage(page, `station:${st.id}`, { mode: 'power', at: '09:00', minutes: '18', kwh: '0.06', watts: '180' });
         const quote = await api('/api/v1/admin/tariff-quote', {
             token, method: 'POST',
             body: { tariff, mode: 'power', samples: [
@@ -386,5 +387,36 @@ test('tariffs: a change saved without a time is scheduled for the next local mid
         assert.equal(await page.locator('#tariff-in-force dd').first().innerText(), 'First');
         // The editor starts from the latest saved version (the scheduled one).
         assert.equal(await page.locator('#tariff-name').inputValue(), 'Second');
+    });
+});
+
+test('tariffs: an unsaved draft is quoted by the calculator from the editor, and nothing is saved', async (t) => {
+    const token = await adminToken();
+    const st = await demoStation(token);
+    const before = await api(`/api/v1/admin/stations/${st.id}/tariff`, { token });
+    const orig = before.in_force.tariff;
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/tariffs?station=${st.id}`);
+        await page.locator('#tariff-form').waitFor();
+        await page.getByLabel('谷电费 元/kWh').fill('0.5');
+        await page.locator('#tariff-quote').click();
+        await page.locator('#calc-form').waitFor();
+        assert.equal(await page.locator('#calc-source').inputValue(), 'draft:');
+        assert.equal(orig.energy.slots[6], 'valley');
+        const day = await quoteOnPage(page, 'draft:', { mode: 'energy', at: '03:00', minutes: '60', kwh: '1', watts: '200' });
+        const { effective_from, ...draft } = orig;
+        draft.energy = { ...orig.energy, periods: { ...orig.energy.periods, valley: { ...orig.energy.periods.valley, elec_e4: 5000 } } };
+        const quote = await api('/api/v1/admin/tariff-quote', {
+            token, method: 'POST',
+            body: { tariff: draft, mode: 'energy', samples: [
+                { t: `${day}T03:00:00+08:00`, energy_wh: 0, power_w: 200 },
+                { t: `${day}T04:00:00+08:00`, energy_wh: 1000, power_w: 200 },
+            ] },
+        });
+        assert.equal(quote.cost_fen, Math.floor((5000 + orig.energy.periods.valley.service_e4) / 100));
+        assert.equal(await page.locator('#quote-result [data-stat=cost_fen] .stat-value').innerText(), yuanZh(quote.cost_fen));
+        const after = await api(`/api/v1/admin/stations/${st.id}/tariff`, { token });
+        assert.equal(after.versions.length, before.versions.length, 'nothing saved');
     });
 });

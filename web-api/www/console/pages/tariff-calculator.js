@@ -7,6 +7,7 @@ import { t } from '../../static/lib/i18n.js';
 import { fmtMoney, parseYuan } from '../../static/lib/fmt.js';
 import { Card, ErrorBox, Form, Input, Page, Select, Stat, Table, useFetch } from '../../static/lib/ui.js';
 import { api } from '../api.js';
+import { storedDraft } from './tariff-form.js';
 
 // "+08:00" for a fixed-offset IANA zone (the zones a tariff may use have no daylight saving).
 export function zoneOffset(zone, at = new Date()) {
@@ -78,16 +79,19 @@ export function QuoteResult({ q }) {
   </div>`;
 }
 
-export function TariffCalculatorPage() {
+export function TariffCalculatorPage({ query }) {
   const stations = useFetch('/admin/stations');
   const schemes = useFetch('/admin/tariff-schemes');
-  const [source, setSource] = useState('');
+  const [draft] = useState(() => (query.get('source') === 'draft' ? storedDraft() : null));
+  const [source, setSource] = useState(draft ? 'draft:' : '');
   const list = (stations.data && stations.data.stations) || [];
   const src = source || (list[0] ? `station:${list[0].id}` : '');
   const [kind, id] = src.split(':');
   const tariffReply = useFetch(kind === 'station' ? `/admin/stations/${id}/tariff` : '');
   const tariff =
-    kind === 'scheme'
+    kind === 'draft'
+      ? draft
+      : kind === 'scheme'
       ? ((schemes.data && schemes.data.schemes) || []).find((s) => String(s.id) === id)?.tariff
       : tariffReply.data && tariffReply.data.in_force && tariffReply.data.in_force.tariff;
   const today = new Date();
@@ -108,6 +112,7 @@ export function TariffCalculatorPage() {
   const modes = (tariff && tariff.modes) || [];
   const mode = modes.includes(f.mode) ? f.mode : modes.includes('energy') ? 'energy' : modes[0] || '';
   const sourceOptions = [
+    ...(draft ? [{ value: 'draft:', label: `${t('calc.draft')}: ${draft.name}` }] : []),
     ...list.map((s) => ({ value: `station:${s.id}`, label: `${t('common.station')}: ${s.name}` })),
     ...((schemes.data && schemes.data.schemes) || []).map((s) => ({ value: `scheme:${s.id}`, label: `${t('tariffs.scheme')}: ${s.name}` })),
   ];

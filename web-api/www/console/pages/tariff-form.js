@@ -8,6 +8,7 @@ import { html, useEffect, useRef, useState } from '../../static/lib/preact.js';
 import { t } from '../../static/lib/i18n.js';
 import { fenToYuanText, parseYuan } from '../../static/lib/fmt.js';
 import { Checkbox, ErrorBox, Form, Input, Select } from '../../static/lib/ui.js';
+import { navigate } from '../../static/lib/router.js';
 
 export const PERIODS = ['sharp', 'peak', 'flat', 'valley'];
 export const MODES = ['time', 'power', 'energy'];
@@ -141,6 +142,20 @@ export function fromDraft(dr) {
   return Object.keys(errors).length ? { errors } : { doc };
 }
 
+// An unsaved document handed to the calculator (tariff-calculator.js reads it as its "draft" source).
+const DRAFT_KEY = 'pilehub.console.tariff-draft';
+export function quoteDraft(doc) {
+  sessionStorage.setItem(DRAFT_KEY, JSON.stringify(doc));
+  navigate('/tariff-calculator?source=draft');
+}
+export function storedDraft() {
+  try {
+    return JSON.parse(sessionStorage.getItem(DRAFT_KEY));
+  } catch {
+    return null;
+  }
+}
+
 // The day strip: 48 buttons (00:00..23:30) coloured by period. Click, Enter or Space paints a slot
 // with the picked period; dragging over slots with the pointer pressed paints them all; the arrow
 // keys move along the strip (with Shift they paint as they move).
@@ -228,13 +243,18 @@ export function TariffForm({ value, onSave, submitLabel, extra, showEffective = 
   const setPeriod = (p, patch) => set({ periods: { ...dr.periods, [p]: { ...dr.periods[p], ...patch } } });
   const setTier = (i, patch) => set({ tiers: dr.tiers.map((x, j) => (j === i ? { ...x, ...patch } : x)) });
 
-  async function submit() {
+  // The document of the form, or null with the fields marked.
+  function checked() {
     const r = fromDraft(dr);
     setErrors(r.errors || {});
     setApiError(r.errors ? { code: 'invalid_request', message: t('tariffs.fix_fields') } : null);
-    if (r.errors) return;
+    return r.errors ? null : r.doc;
+  }
+  async function submit() {
+    const doc = checked();
+    if (!doc) return;
     try {
-      await onSave(r.doc);
+      await onSave(doc);
     } catch (e) {
       setApiError(e);
     }
@@ -342,5 +362,9 @@ export function TariffForm({ value, onSave, submitLabel, extra, showEffective = 
       </div>
     </fieldset>`}
     <div id=${`${idPrefix}-error`}><${ErrorBox} error=${apiError} /></div>
+    <div class="form-actions"><button type="button" id=${`${idPrefix}-quote`} onClick=${() => {
+      const doc = checked();
+      if (doc) quoteDraft(doc);
+    }}>${t('tariffs.quote_draft')}</button></div>
   </${Form}>`;
 }

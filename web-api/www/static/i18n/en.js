@@ -154,6 +154,7 @@ export default {
     device_not_installed: 'The device is not installed',
   },
   tariffs: {
+    quote_draft: 'Quote this draft (not saved)',
     state_in_force: 'In force',
     state_scheduled: 'Scheduled',
     state_superseded: 'Superseded',
@@ -236,6 +237,7 @@ export default {
     fix_fields: 'Correct the marked fields',
   },
   calc: {
+    draft: 'Unsaved draft',
     title: 'Tariff calculator',
     session: 'Session',
     tariff: 'Tariff',

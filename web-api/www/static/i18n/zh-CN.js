@@ -156,6 +156,7 @@ export default {
     device_not_installed: '设备未安装',
   },
   tariffs: {
+    quote_draft: '试算此草稿（不保存）',
     state_in_force: '生效中',
     state_scheduled: '待生效',
     state_superseded: '已被替代',
@@ -238,6 +239,7 @@ export default {
     fix_fields: '请更正标出的字段',
   },
   calc: {
+    draft: '未保存的草稿',
     title: '计费试算',
     session: '充电场景',
     tariff: '计费来源',
