@@ -420,3 +420,27 @@ test('tariffs: an unsaved draft is quoted by the calculator from the editor, and
         assert.equal(after.versions.length, before.versions.length, 'nothing saved');
     });
 });
+
+test("stations: a station's fields edited on its page, then disabled, are what the API says", async (t) => {
+    const token = await adminToken();
+    const st = await api('/api/v1/admin/stations', { token, method: 'POST', body: { name: `Edit station ${Date.now()}`, lat: 22.57, lon: 114.08, address: 'Old Road' } });
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/stations/${st.id}`);
+        await page.locator('#station-fields').waitFor();
+        await page.locator('#station-edit').click();
+        assert.equal(await page.locator('#station-form-address').inputValue(), 'Old Road');
+        await page.locator('#station-form-address').fill('New Road 9');
+        await page.locator('#station-form-open_hours').fill('22:00-06:00');
+        await page.locator('#station-form-lat').fill('22.58');
+        await page.locator('#station-form button[type=submit]').click();
+        await page.locator('#station-fields [data-k=address]').getByText('New Road 9').waitFor();
+        let s = await api(`/api/v1/admin/stations/${st.id}`, { token });
+        assert.deepEqual([s.address, s.open_hours, s.lat, s.lon], ['New Road 9', '22:00-06:00', 22.58, 114.08]);
+        assert.equal(await page.locator('#station-fields [data-k=open_hours]').innerText(), s.open_hours);
+        await page.locator('.page-actions').getByRole('button', { name: '停用' }).click();
+        await page.locator('.page-actions').getByRole('button', { name: '启用' }).waitFor();
+        s = await api(`/api/v1/admin/stations/${st.id}`, { token });
+        assert.equal(s.enabled, false);
+    });
+});
