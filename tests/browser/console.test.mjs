@@ -3,15 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { URL_BASE, adminToken, api, consoleLogin, riderToken, shot, withPage } from './harness.mjs';
-
-// ¥1,234.56 as the page writes it in zh-CN: Intl.NumberFormat of the exact yuan text (no float).
-const yuanText = (fen) => {
-    const n = BigInt(fen);
-    const a = n < 0n ? -n : n;
-    return `${n < 0n ? '-' : ''}${a / 100n}.${String(a % 100n).padStart(2, '0')}`;
-};
-const yuanZh = (fen) =>
-    new Intl.NumberFormat('zh-CN', { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', minimumFractionDigits: 2 }).format(yuanText(fen));
+import { yuanZh } from './money.mjs';
 
 test('console: a wrong password is refused in words and the form stays; the right one opens the dashboard', async (t) => {
     await withPage(t, { expectStatus: [{ status: 401, url: '/api/v1/admin/login' }] }, async (page) => {

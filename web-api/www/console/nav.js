@@ -5,4 +5,9 @@ export const NAV = [
   { path: '/parking', label: 'nav.parking', perm: 'devices.read', group: 'parking' },
   { path: '/alerts', label: 'nav.alerts', perm: 'monitor.read', group: 'operations' },
   { path: '/firmware', label: 'nav.firmware', perm: 'devices.read', group: 'operations' },
+  { path: '/hierarchy', label: 'nav.hierarchy', perm: 'stations.read', group: 'assets' },
+  { path: '/stations', label: 'nav.stations', perm: 'stations.read', group: 'assets' },
+  { path: '/tariffs', label: 'nav.tariffs', perm: 'tariffs.read', group: 'tariffs' },
+  { path: '/tariff-calculator', label: 'nav.tariff_calculator', perm: 'tariffs.read', group: 'tariffs' },
+  { path: '/tariff-schemes', label: 'nav.tariff_schemes', perm: 'tariffs.read', group: 'tariffs' },
 ];
