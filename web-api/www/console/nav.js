@@ -2,4 +2,10 @@
 // shows it (the API refuses the rest anyway). Append your area's entries; group names are nav.groups.*.
 export const NAV = [
   { path: '/dashboard', label: 'nav.dashboard', perm: 'dashboard.read', group: 'overview' },
+  { path: '/users', label: 'nav.users', perm: 'users.read', group: 'users' },
+  { path: '/cards', label: 'nav.cards', perm: 'cards.read', group: 'users' },
+  { path: '/packages', label: 'nav.packages', perm: 'users.read', group: 'users' },
+  { path: '/payments', label: 'nav.payments', perm: 'users.read', group: 'money' },
+  { path: '/refunds', label: 'nav.refunds', perm: 'users.read', group: 'money' },
+  { path: '/ledger', label: 'nav.ledger', perm: 'users.read', group: 'money' },
 ];
