@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import { URL_BASE, adminToken, api, consoleLogin, riderToken, shot, waitUntil, withPage } from './harness.mjs';
 import { yuanZh } from './money.mjs';
 
-
 // Phones of this file: 1395xxxxxxx, distinct per test and per run.
 let seq = 0;
 const newPhone = () => `1395${String((Date.now() + seq++ * 7919) % 1e7).padStart(7, '0')}`;
@@ -314,5 +313,79 @@ test('counter: the ledger page shows one account\'s entries with real and bonus 
         assert.equal(refunds.length, 1);
         await waitUntil(async () => (await page.locator('tbody tr').count()) === 1, { what: 'only the refund' });
         assert.equal(await page.locator('tbody tr td.col-real').innerText(), yuanZh(-500));
+    });
+});
+
+test('counter: at the desk a card is replaced (the old one retired, the new one bound), an issued card is bound by its number and unbound', async (t) => {
+    const token = await adminToken();
+    const user = await openAccountByApi();
+    const [oldNo, newNo, loose] = [`RA${uniq()}`, `RB${uniq()}`, `RC${uniq()}`];
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await openDesk(page, user.id);
+        const issue = page.locator('form.issue-card');
+        await issue.getByLabel('IC 卡编号').fill(oldNo);
+        await issue.locator('button[type=submit]').click();
+        const oldRow = page.locator(`#account-cards tr[data-row="${oldNo}"]`);
+        await oldRow.getByText('正常').waitFor();
+
+        await oldRow.locator('button.replace').click();
+        const dlg = page.locator('dialog[open] form.replace-card');
+        await dlg.getByLabel('新卡编号').fill(newNo);
+        await dlg.locator('button[type=submit]').click();
+        await oldRow.getByText('已换卡').waitFor();
+        await page.locator(`#account-cards tr[data-row="${newNo}"]`).getByText('正常').waitFor();
+        const cards = (await api(`/api/v1/admin/cards?account_id=${user.id}`, { token })).cards;
+        const status = Object.fromEntries(cards.map((c) => [c.card_no, c.status]));
+        assert.deepEqual(status, { [oldNo]: 'replaced', [newNo]: 'active' });
+        await page.locator('#account-kv', { hasText: newNo }).waitFor();
+
+        // A card issued to nobody (the cards page), then bound at the desk by its number.
+        await page.goto(`${URL_BASE}/console/#/cards`);
+        await page.locator('#issue-card').click();
+        const f = page.locator('dialog[open] form.issue-card');
+        await f.getByLabel('IC 卡编号').fill(loose);
+        await f.locator('button[type=submit]').click();
+        await page.locator(`tr[data-row="${loose}"]`).waitFor();
+        const issued = (await api('/api/v1/admin/cards', { token })).cards.find((c) => c.card_no === loose);
+        assert.deepEqual([issued.status, issued.account_id], ['active', null]);
+        // One card per account: the new one first gives way.
+        await openDesk(page, user.id);
+        const newRow = page.locator(`#account-cards tr[data-row="${newNo}"]`);
+        await confirmClick(page, newRow.locator('button.unbind'));
+        await newRow.waitFor({ state: 'detached' });
+        const bind = page.locator('form.bind-card');
+        await bind.getByLabel('已发卡编号').fill(loose);
+        await bind.locator('button[type=submit]').click();
+        await page.locator(`#account-cards tr[data-row="${loose}"]`).getByText('正常').waitFor();
+        const me = await api(`/api/v1/admin/users/${user.id}`, { token });
+        assert.equal(me.card.card_no, loose);
+    });
+});
+
+test('counter: the desk and the money pages in English show no Chinese and no raw keys; the name is changed at the desk', async (t) => {
+    const token = await adminToken();
+    const user = await openAccountByApi('Li Si');
+    await withPage(t, { locale: 'en' }, async (page) => {
+        await consoleLogin(page);
+        await page.getByLabel('语言').selectOption('en');
+        await openDesk(page, user.id);
+        await page.locator('h1', { hasText: 'Counter desk' }).waitFor();
+        await page.locator('#rename').click();
+        await page.locator('#rename-name').fill('Li Si Jr');
+        await page.locator('#rename-form button[type=submit]').click();
+        await page.locator('#account-name', { hasText: 'Li Si Jr' }).waitFor();
+        assert.equal((await api(`/api/v1/admin/users/${user.id}`, { token })).name, 'Li Si Jr');
+        for (const [route, h1] of [[`/users/${user.id}`, 'Counter desk'], ['/users', 'Riders'], ['/cards', 'IC cards'], ['/packages', 'Recharge packages'], ['/payments', 'Payments'], ['/refunds', 'Balance refunds'], ['/ledger', 'Ledger']]) {
+            await page.goto(`${URL_BASE}/console/#${route}`);
+            await page.locator('h1', { hasText: h1 }).waitFor();
+            await page.locator('.table-wrap tbody tr').first().waitFor();
+            await waitUntil(async () => !(await page.locator('main').innerText()).includes('Loading'), { what: `${route} loaded` });
+            const text = (await page.locator('main').innerText()) + (await page.locator('nav.menu').innerText());
+            assert.doesNotMatch(text, /\b(common|nav|counter|states|errors)\.[a-z_]+/, route);
+            // Riders' own names and package names may be Chinese; the page's words may not.
+            const words = text.replace(/王小二|柜台测试|用户销户|测试|充\d+送\d+-[A-Z0-9]+/g, '');
+            assert.doesNotMatch(words, /[\u4e00-\u9fff]/, `no Chinese on ${route}`);
+        }
     });
 });

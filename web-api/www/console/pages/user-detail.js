@@ -8,7 +8,7 @@ import { t } from '../../static/lib/i18n.js';
 import { fmtMoney, fmtTime, parseYuan } from '../../static/lib/fmt.js';
 import { idempotencyKey } from '../../static/lib/api.js';
 import {
-  Card, ErrorBox, ExportButtons, Form, Input, Link, Page, Pager, Select, Stat, Table, act, useFetch, useList,
+  Card, ErrorBox, ExportButtons, Form, Input, Link, Modal, Page, Pager, Select, Stat, Table, act, useFetch, useList,
 } from '../../static/lib/ui.js';
 import { api, can, operator } from '../api.js';
 import { ConfirmButton, LEDGER_KINDS, Word, dayAfter, kindText, ledgerColumns, options } from './counter-common.js';
@@ -18,13 +18,32 @@ import { useStationOptions } from './users.js';
 // Amount buttons of the recharge (yuan).
 const PRESETS = [10, 20, 50, 100, 200];
 
-function Account({ user, stationName }) {
+function Rename({ user, onDone }) {
+  const [name, setName] = useState(user.name || '');
+  return html`<${Form} id="rename-form" submitLabel=${t('common.save')} onSubmit=${async () => {
+    const r = await act(() => api.put(`/admin/users/${user.id}`, { name: name.trim() }), t('common.saved'));
+    if (r) onDone();
+  }}>
+    <${Input} id="rename-name" label=${t('counter.rider_name')} value=${name} onValue=${setName} required autocomplete="off" />
+  </${Form}>`;
+}
+
+function Account({ user, stationName, onChange }) {
   const w = user.wallet;
+  const [renaming, setRenaming] = useState(false);
   return html`<${Card} title=${t('counter.account')} class="account">
+    ${can('users.write') &&
+    html`<button type="button" class="link" id="rename" onClick=${() => setRenaming(true)}>${t('counter.rename')}</button>
+      <${Modal} open=${renaming} title=${t('counter.rename')} onClose=${() => setRenaming(false)}>
+        <${Rename} user=${user} onDone=${() => {
+          setRenaming(false);
+          onChange();
+        }} />
+      </${Modal}>`}
     <dl class="kv" id="account-kv">
       <dt>ID</dt><dd>${user.id}</dd>
       <dt>${t('common.phone')}</dt><dd id="account-phone">${user.phone}</dd>
-      <dt>${t('counter.rider_name')}</dt><dd>${user.name || '—'}</dd>
+      <dt>${t('counter.rider_name')}</dt><dd id="account-name">${user.name || '—'}</dd>
       <dt>${t('common.state')}</dt><dd id="account-state"><${Word} value=${user.frozen ? 'frozen' : 'normal'} /></dd>
       <dt>${t('counter.home_station')}</dt><dd>${stationName(user.home_station_id)}</dd>
       <dt>${t('counter.opened_at')}</dt><dd>${fmtTime(user.created_at)}</dd>
@@ -227,7 +246,7 @@ export function UserDetailPage({ params }) {
     <${ErrorBox} error=${u.error} />
     ${user &&
     html`<div class="grid-2">
-        <${Account} user=${user} stationName=${stationName} />
+        <${Account} user=${user} stationName=${stationName} onChange=${changed} />
         ${can('wallet.recharge') && html`<${Recharge} user=${user} onDone=${changed} />`}
       </div>
       ${can('wallet.refund') && html`<${Refund} user=${user} onDone=${changed} />`}

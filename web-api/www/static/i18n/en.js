@@ -164,6 +164,7 @@ export default {
     desk: 'Counter desk',
     desk_title: 'Counter desk · {phone}',
     search_users: 'Phone / name',
+    rename: 'Change the name',
     open_account: 'Open an account',
     account_opened: 'Account opened',
     rider_name: 'Name',

@@ -166,6 +166,7 @@ export default {
     desk: '柜台办理',
     desk_title: '柜台办理 · {phone}',
     search_users: '手机号 / 姓名',
+    rename: '修改姓名',
     open_account: '开户',
     account_opened: '开户成功',
     rider_name: '姓名',
