@@ -360,6 +360,18 @@ test('counter: at the desk a card is replaced (the old one retired, the new one 
         await page.locator(`#account-cards tr[data-row="${loose}"]`).getByText('正常').waitFor();
         const me = await api(`/api/v1/admin/users/${user.id}`, { token });
         assert.equal(me.card.card_no, loose);
+
+        // The unbound card, bound again from the cards page to another account by its phone.
+        const other = await openAccountByApi();
+        await page.goto(`${URL_BASE}/console/#/cards`);
+        const freeRow = page.locator(`tr[data-row="${newNo}"]`);
+        await freeRow.getByText('未绑定').waitFor();
+        await freeRow.locator('button.bind').click();
+        const bp = page.locator('dialog[open] form.bind-phone');
+        await bp.getByLabel('绑定手机号').fill(other.phone);
+        await bp.locator('button[type=submit]').click();
+        await freeRow.getByRole('link', { name: String(other.id) }).waitFor();
+        assert.equal((await api(`/api/v1/admin/users/${other.id}`, { token })).card.card_no, newNo);
     });
 });
 

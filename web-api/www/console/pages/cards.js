@@ -80,6 +80,24 @@ export function BindCard({ accountId, onDone }) {
   </${Form}>`;
 }
 
+// Binds a card with no account to the account of a phone (cards page).
+function BindToPhone({ card, onDone }) {
+  const [phone, setPhone] = useState('');
+  const [key, setKey] = useState(idempotencyKey);
+  return html`<${Form} class="bind-phone" submitLabel=${t('counter.bind')} onSubmit=${async () => {
+    const r = await act(
+      () => api.post(`/admin/cards/${encodeURIComponent(card.card_no)}/bind`, { phone: phone.trim() }, { 'Idempotency-Key': key }),
+      t('counter.card_bound'),
+    );
+    if (r) onDone(r);
+  }}>
+    <${Input} label=${t('counter.bind_phone')} value=${phone} onValue=${(v) => {
+      setPhone(v);
+      setKey(idempotencyKey());
+    }} required inputmode="tel" autocomplete="off" />
+  </${Form}>`;
+}
+
 function ReplaceCard({ card, onDone }) {
   const [newNo, setNewNo] = useState('');
   const [fee, setFee] = useState('');
@@ -113,6 +131,7 @@ function ReplaceCard({ card, onDone }) {
 // The actions of one card row: report lost, unbind, replace (each only where it applies).
 export function CardActions({ card, onChange }) {
   const [replacing, setReplacing] = useState(false);
+  const [binding, setBinding] = useState(false);
   if (!can('cards.write')) return '—';
   const post = (what, okText) => act(() => api.post(`/admin/cards/${encodeURIComponent(card.card_no)}/${what}`, {}), okText).then((r) => r && onChange());
   const live = card.status === 'active';
@@ -127,6 +146,14 @@ export function CardActions({ card, onChange }) {
       <${Modal} open=${replacing} title=${t('counter.replace')} onClose=${() => setReplacing(false)}>
         <${ReplaceCard} card=${card} onDone=${() => {
           setReplacing(false);
+          onChange();
+        }} />
+      </${Modal}>`}
+    ${!card.account_id && (live || card.status === 'unbound') &&
+    html`<button type="button" class="bind" onClick=${() => setBinding(true)}>${t('counter.bind')}</button>
+      <${Modal} open=${binding} title=${t('counter.bind')} onClose=${() => setBinding(false)}>
+        <${BindToPhone} card=${card} onDone=${() => {
+          setBinding(false);
           onChange();
         }} />
       </${Modal}>`}
