@@ -2,6 +2,7 @@
 // buttons, the free amount, packages), freezing, cards, the balance refund, payments, refunds,
 // packages and the ledger, each compared with what the API says.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { URL_BASE, adminToken, api, consoleLogin, riderToken, shot, waitUntil, withPage } from './harness.mjs';
 import { yuanZh } from './money.mjs';
@@ -399,5 +400,48 @@ test('counter: the desk and the money pages in English show no Chinese and no ra
             const words = text.replace(/王小二|柜台测试|用户销户|测试|充\d+送\d+-[A-Z0-9]+/g, '');
             assert.doesNotMatch(words, /[\u4e00-\u9fff]/, `no Chinese on ${route}`);
         }
+    });
+});
+
+test('counter: the desk statement is filtered by kind and dates and exported as CSV with the account\'s lines', async (t) => {
+    const user = await openAccountByApi();
+    // The station's calendar day (the browser and the station are both Asia/Shanghai).
+    const day = (d) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d);
+    const today = day(new Date());
+    const tomorrow = day(new Date(Date.now() + 86400000));
+    await withPage(t, { acceptDownloads: true }, async (page) => {
+        await consoleLogin(page);
+        await openDesk(page, user.id);
+        await rechargePreset(page, 50, 5000);
+        await page.locator('#refund-amount').fill('12.5');
+        await page.locator('#refund-reason').fill('测试');
+        await confirmClick(page, page.locator('#refund-submit'));
+        await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(3750), { what: 'balance after refund' });
+        const rows = page.locator('#statement tbody tr');
+        await waitUntil(async () => (await rows.count()) === 2, { what: 'two lines' });
+
+        await page.locator('#statement-kind').selectOption('refund');
+        await page.locator('#statement-filters button[type=submit]').click();
+        await waitUntil(async () => (await rows.count()) === 1, { what: 'the refund line only' });
+        assert.equal(await rows.first().locator('td.col-real').innerText(), yuanZh(-1250));
+
+        await page.locator('#statement-kind').selectOption('');
+        await page.locator('#statement-from').fill(tomorrow);
+        await page.locator('#statement-filters button[type=submit]').click();
+        await page.locator('#statement tbody td.empty').waitFor();
+        await page.locator('#statement-from').fill(today);
+        await page.locator('#statement-to').fill(today);
+        await page.locator('#statement-filters button[type=submit]').click();
+        await waitUntil(async () => (await rows.count()) === 2, { what: 'today\'s two lines (the end day included)' });
+
+        const [download] = await Promise.all([
+            page.waitForEvent('download'),
+            page.locator('.statement .exports button', { hasText: 'CSV' }).click(),
+        ]);
+        assert.equal(download.suggestedFilename(), `ledger-${user.id}.csv`);
+        const csv = readFileSync(await download.path(), 'utf8');
+        const lines = csv.trim().split(/\r?\n/);
+        assert.equal(lines.length, 3, `a header and two lines:\n${csv}`);
+        assert.match(csv, /-1250|-12\.50/);
     });
 });

@@ -31,19 +31,20 @@ function Rename({ user, onDone }) {
 function Account({ user, stationName, onChange }) {
   const w = user.wallet;
   const [renaming, setRenaming] = useState(false);
-  return html`<${Card} title=${t('counter.account')} class="account">
-    ${can('users.write') &&
+  const rename =
+    can('users.write') &&
     html`<button type="button" class="link" id="rename" onClick=${() => setRenaming(true)}>${t('counter.rename')}</button>
       <${Modal} open=${renaming} title=${t('counter.rename')} onClose=${() => setRenaming(false)}>
         <${Rename} user=${user} onDone=${() => {
           setRenaming(false);
           onChange();
         }} />
-      </${Modal}>`}
+      </${Modal}>`;
+  return html`<${Card} title=${t('counter.account')} class="account">
     <dl class="kv" id="account-kv">
       <dt>ID</dt><dd>${user.id}</dd>
       <dt>${t('common.phone')}</dt><dd id="account-phone">${user.phone}</dd>
-      <dt>${t('counter.rider_name')}</dt><dd id="account-name">${user.name || '—'}</dd>
+      <dt>${t('counter.rider_name')}</dt><dd><span id="account-name">${user.name || '—'}</span> ${rename}</dd>
       <dt>${t('common.state')}</dt><dd id="account-state"><${Word} value=${user.frozen ? 'frozen' : 'normal'} /></dd>
       <dt>${t('counter.home_station')}</dt><dd>${stationName(user.home_station_id)}</dd>
       <dt>${t('counter.opened_at')}</dt><dd>${fmtTime(user.created_at)}</dd>
