@@ -28,7 +28,7 @@ const stat = (page, key) => page.locator(`#wallet [data-stat=${key}] .stat-value
 async function rechargePreset(page, yuan, expectFen) {
     await page.locator(`.amount-buttons [data-yuan="${yuan}"]`).click();
     await page.locator('#recharge-form button[type=submit]').click();
-    await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(expectFen), { what: `balance ${expectFen}` });
+    await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(expectFen), { timeout: 15000, what: `balance ${expectFen}` });
 }
 
 // Clicks a button that asks first, then the dialog's confirm.
@@ -43,7 +43,7 @@ async function assertStatementIsApi(page, id) {
     const token = await adminToken();
     const { entries } = await api(`/api/v1/admin/users/${id}/ledger`, { token });
     const rows = page.locator('#statement tbody tr');
-    await waitUntil(async () => (await rows.count()) === entries.length, { what: `${entries.length} statement rows` });
+    await waitUntil(async () => (await rows.count()) === entries.length, { timeout: 15000, what: `${entries.length} statement rows` });
     for (let i = 0; i < entries.length; i++) {
         const e = entries[i];
         const row = rows.nth(i);
@@ -74,7 +74,7 @@ test('counter: the counter desk opens an account, recharges it with a package an
 
         // The package: its price as real money, its bonus as bonus money, in one statement line.
         await page.locator(`#package-buttons [data-package="${pkg.id}"]`).click();
-        await waitUntil(async () => (await stat(page, 'bonus_fen')) === yuanZh(500), { what: 'bonus shown' });
+        await waitUntil(async () => (await stat(page, 'bonus_fen')) === yuanZh(500), { timeout: 15000, what: 'bonus shown' });
         assert.equal(await stat(page, 'balance_fen'), yuanZh(5000));
         // Then 20 yuan by the amount button: real money only.
         await rechargePreset(page, 20, 7000);
@@ -93,14 +93,21 @@ test('counter: the counter desk opens an account, recharges it with a package an
         // The riders' list finds the account by its phone, with its balances.
         await page.goto(`${URL_BASE}/console/#/users`);
         await page.locator('#users-q').fill(phone);
-        await page.locator('form.filters button[type=submit]').click();
+        await Promise.all([
+            page.waitForResponse((r) => r.url().includes(`q=${phone}`)),
+            page.locator('form.filters button[type=submit]').click(),
+        ]);
         const row = page.locator(`tr[data-row="${id}"]`);
         await row.waitFor();
         assert.equal(await page.locator('tbody tr').count(), 1);
         assert.match(await row.innerText(), new RegExp(yuanZh(7000).replace(/[.$¥]/g, '\\$&')));
         await page.locator('#users-q').fill('');
-        await page.locator('form.filters button[type=submit]').click();
-        await waitUntil(async () => (await page.locator('tbody tr').count()) > 1, { what: 'all riders listed' });
+        await Promise.all([
+            page.waitForResponse((r) => r.url().includes('/api/v1/admin/users?') && !r.url().includes('q=')),
+            page.locator('form.filters button[type=submit]').click(),
+        ]);
+        const all = await api('/api/v1/admin/users?limit=20', { token });
+        await waitUntil(async () => (await page.locator('tbody tr[data-row]').count()) === all.users.length, { timeout: 15000, what: 'all riders listed' });
         await shot(page, 'console-users');
     });
 });
@@ -166,7 +173,7 @@ test('counter: a card issued at the desk is bound with its fee debited; reported
         await form.locator('button[type=submit]').click();
         const row = page.locator(`#account-cards tr[data-row="${cardNo}"]`);
         await row.getByText('正常').waitFor();
-        await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(850), { what: 'fee debited' });
+        await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(850), { timeout: 15000, what: 'fee debited' });
         let cards = (await api(`/api/v1/admin/cards?account_id=${user.id}`, { token })).cards;
         assert.deepEqual(cards.map((c) => [c.card_no, c.status, c.fee_fen]), [[cardNo, 'active', 150]]);
         const entries = await assertStatementIsApi(page, user.id);
@@ -185,7 +192,7 @@ test('counter: a card issued at the desk is bound with its fee debited; reported
             page.locator('form.filters button[type=submit]').click(),
         ]);
         await page.locator(`tr[data-row="${cardNo}"]`).getByText('已挂失').waitFor();
-        await waitUntil(async () => (await page.locator('tbody tr').count()) === 1, { what: 'only the lost card' });
+        await waitUntil(async () => (await page.locator('tbody tr').count()) === 1, { timeout: 15000, what: 'only the lost card' });
     });
 });
 
@@ -199,7 +206,7 @@ test('counter: a balance refund takes the money out of the wallet and shows on t
         await page.locator('#refund-amount').fill('20');
         await page.locator('#refund-reason').fill('用户销户');
         await confirmClick(page, page.locator('#refund-submit'));
-        await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(3000), { what: 'balance after refund' });
+        await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(3000), { timeout: 15000, what: 'balance after refund' });
         const after = await api(`/api/v1/admin/users/${user.id}`, { token });
         assert.equal(after.wallet.balance_fen, 3000);
         assert.equal(await stat(page, 'refundable_fen'), yuanZh(after.refundable_fen));
@@ -251,7 +258,7 @@ test('counter: the payments page lists the riders\' orders by state and channel;
         const detail = await api(`/api/v1/admin/payments/${pending.payment_id}`, { token });
         assert.ok(detail.payment.queried_at, 'the provider was asked');
         assert.match(await page.locator('#query-answer').innerText(), /not_paid|pending|查询结果/);
-        await waitUntil(async () => (await page.locator('#payment-queried').innerText()) !== '—', { what: 'queried time shown' });
+        await waitUntil(async () => (await page.locator('#payment-queried').innerText()) !== '—', { timeout: 15000, what: 'queried time shown' });
     });
 });
 
@@ -279,7 +286,7 @@ test('counter: a recharge package created on the packages page is offered at the
 
         await page.goto(`${URL_BASE}/console/#/packages`);
         await row.locator('button.toggle').click();
-        await row.getByText('停用', { exact: true }).first().waitFor();
+        await row.locator('.badge', { hasText: '停用' }).waitFor();
         assert.equal((await api('/api/v1/admin/packages', { token })).packages.find((p) => p.id === pkg.id).enabled, false);
         await openDesk(page, user.id);
         await page.locator('#package-buttons').waitFor();
@@ -297,13 +304,13 @@ test('counter: the ledger page shows one account\'s entries with real and bonus 
         await page.locator('#refund-amount').fill('5');
         await page.locator('#refund-reason').fill('测试');
         await confirmClick(page, page.locator('#refund-submit'));
-        await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(9500), { what: 'balance after refund' });
+        await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(9500), { timeout: 15000, what: 'balance after refund' });
 
         await page.goto(`${URL_BASE}/console/#/ledger`);
         await page.locator('#ledger-account').fill(String(user.id));
         await page.locator('form.filters button[type=submit]').click();
         const { entries } = await api(`/api/v1/admin/ledger?account_id=${user.id}`, { token });
-        await waitUntil(async () => (await page.locator('tbody tr').count()) === entries.length, { what: 'all entries' });
+        await waitUntil(async () => (await page.locator('tbody tr').count()) === entries.length, { timeout: 15000, what: 'all entries' });
         for (let i = 0; i < entries.length; i++) {
             const r = page.locator('tbody tr').nth(i);
             assert.equal(await r.locator('td.col-real').innerText(), entries[i].real_fen ? yuanZh(entries[i].real_fen) : '');
@@ -312,7 +319,7 @@ test('counter: the ledger page shows one account\'s entries with real and bonus 
         await page.locator('form.filters button[type=submit]').click();
         const refunds = (await api(`/api/v1/admin/ledger?account_id=${user.id}&kind=refund`, { token })).entries;
         assert.equal(refunds.length, 1);
-        await waitUntil(async () => (await page.locator('tbody tr').count()) === 1, { what: 'only the refund' });
+        await waitUntil(async () => (await page.locator('tbody tr').count()) === 1, { timeout: 15000, what: 'only the refund' });
         assert.equal(await page.locator('tbody tr td.col-real').innerText(), yuanZh(-500));
     });
 });
@@ -393,7 +400,7 @@ test('counter: the desk and the money pages in English show no Chinese and no ra
             await page.goto(`${URL_BASE}/console/#${route}`);
             await page.locator('h1', { hasText: h1 }).waitFor();
             await page.locator('.table-wrap tbody tr').first().waitFor();
-            await waitUntil(async () => !(await page.locator('main').innerText()).includes('Loading'), { what: `${route} loaded` });
+            await waitUntil(async () => !(await page.locator('main').innerText()).includes('Loading'), { timeout: 15000, what: `${route} loaded` });
             const text = (await page.locator('main').innerText()) + (await page.locator('nav.menu').innerText());
             assert.doesNotMatch(text, /\b(common|nav|counter|states|errors)\.[a-z_]+/, route);
             // Riders' own names and package names may be Chinese; the page's words may not.
@@ -416,13 +423,13 @@ test('counter: the desk statement is filtered by kind and dates and exported as 
         await page.locator('#refund-amount').fill('12.5');
         await page.locator('#refund-reason').fill('测试');
         await confirmClick(page, page.locator('#refund-submit'));
-        await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(3750), { what: 'balance after refund' });
+        await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(3750), { timeout: 15000, what: 'balance after refund' });
         const rows = page.locator('#statement tbody tr');
-        await waitUntil(async () => (await rows.count()) === 2, { what: 'two lines' });
+        await waitUntil(async () => (await rows.count()) === 2, { timeout: 15000, what: 'two lines' });
 
         await page.locator('#statement-kind').selectOption('refund');
         await page.locator('#statement-filters button[type=submit]').click();
-        await waitUntil(async () => (await rows.count()) === 1, { what: 'the refund line only' });
+        await waitUntil(async () => (await rows.count()) === 1, { timeout: 15000, what: 'the refund line only' });
         assert.equal(await rows.first().locator('td.col-real').innerText(), yuanZh(-1250));
 
         await page.locator('#statement-kind').selectOption('');
@@ -432,7 +439,7 @@ test('counter: the desk statement is filtered by kind and dates and exported as 
         await page.locator('#statement-from').fill(today);
         await page.locator('#statement-to').fill(today);
         await page.locator('#statement-filters button[type=submit]').click();
-        await waitUntil(async () => (await rows.count()) === 2, { what: 'today\'s two lines (the end day included)' });
+        await waitUntil(async () => (await rows.count()) === 2, { timeout: 15000, what: 'today\'s two lines (the end day included)' });
 
         const [download] = await Promise.all([
             page.waitForEvent('download'),
