@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { URL_BASE, adminToken, api, consoleLogin, riderToken, shot, waitUntil, withPage } from './harness.mjs';
+import { URL_BASE, adminToken, api, consoleLogin, guard, riderToken, shot, waitUntil, withPage } from './harness.mjs';
 import { yuanZh } from './money.mjs';
 
 // Phones of this file: 1395xxxxxxx, distinct per test and per run.
@@ -196,15 +196,20 @@ test('counter: a card issued at the desk is bound with its fee debited; reported
     });
 });
 
-test('counter: a balance refund takes the money out of the wallet and shows on the refunds page with its parts', async (t) => {
+test('counter: a balance refund takes the money out of the wallet and shows on the refunds page with its parts; more than is refundable is refused', async (t) => {
     const token = await adminToken();
     const user = await openAccountByApi();
-    await withPage(t, async (page) => {
+    await withPage(t, { expectStatus: [{ status: 409, url: '/refund' }] }, async (page) => {
         await consoleLogin(page);
         await openDesk(page, user.id);
         await rechargePreset(page, 50, 5000);
-        await page.locator('#refund-amount').fill('20');
+        // More than was paid in and not spent: the API refuses it, the page says so, nothing moves.
+        await page.locator('#refund-amount').fill('50.01');
         await page.locator('#refund-reason').fill('用户销户');
+        await confirmClick(page, page.locator('#refund-submit'));
+        await page.locator('.notice-error', { hasText: '状态已变化' }).waitFor();
+        assert.equal((await api(`/api/v1/admin/users/${user.id}`, { token })).wallet.balance_fen, 5000);
+        await page.locator('#refund-amount').fill('20');
         await confirmClick(page, page.locator('#refund-submit'));
         await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(3000), { timeout: 15000, what: 'balance after refund' });
         const after = await api(`/api/v1/admin/users/${user.id}`, { token });
@@ -450,5 +455,46 @@ test('counter: the desk statement is filtered by kind and dates and exported as 
         const lines = csv.trim().split(/\r?\n/);
         assert.equal(lines.length, 3, `a header and two lines:\n${csv}`);
         assert.match(csv, /-1250|-12\.50/);
+    });
+});
+
+test('counter: a recharge whose answer was lost is retried with the same Idempotency-Key and credits once', async (t) => {
+    const token = await adminToken();
+    const user = await openAccountByApi();
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await openDesk(page, user.id);
+        const keys = [];
+        let lose = true;
+        await page.route('**/api/v1/admin/users/*/recharge', async (route) => {
+            keys.push(route.request().headers()['idempotency-key']);
+            const res = await route.fetch(); // the API credits the wallet ...
+            if (lose) {
+                lose = false;
+                await route.abort('connectionreset'); // ... but the answer never reaches the page
+            } else {
+                await route.fulfill({ response: res });
+            }
+        });
+        await page.locator('#recharge-amount').fill('30');
+        await page.locator('#recharge-form button[type=submit]').click();
+        await page.locator('.notice-error').first().waitFor();
+        assert.equal((await api(`/api/v1/admin/users/${user.id}`, { token })).wallet.balance_fen, 3000, 'credited by the first try');
+        // The operator sees an error and presses the button again: the same operation, the same key.
+        await page.locator('#recharge-form button[type=submit]').click();
+        await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(3000), { timeout: 15000, what: 'balance shown' });
+        assert.equal(keys.length, 2);
+        assert.ok(keys[0] && keys[0] === keys[1], 'the retry carries the same key');
+        const { entries } = await api(`/api/v1/admin/users/${user.id}/ledger`, { token });
+        assert.equal(entries.length, 1, 'credited once');
+        // A new amount is a new operation: a new key.
+        await page.locator('#recharge-amount').fill('10');
+        await page.locator('#recharge-form button[type=submit]').click();
+        await waitUntil(async () => (await stat(page, 'balance_fen')) === yuanZh(4000), { timeout: 15000, what: 'second recharge' });
+        assert.notEqual(keys[2], keys[0]);
+        // The lost answer was provoked on purpose.
+        const g = guard(page);
+        assert.ok(g.all().some((x) => /recharge/.test(x)), 'the lost answer was recorded');
+        g.clear();
     });
 });
