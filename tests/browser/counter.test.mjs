@@ -151,6 +151,18 @@ test('counter: a frozen account gets no recharge; unfrozen it gets one again', a
         await page.locator('.notice-error', { hasText: '账户已冻结' }).waitFor();
         assert.equal((await api(`/api/v1/admin/users/${user.id}`, { token })).wallet.balance_fen, 0);
 
+        // The riders' list: the frozen filter shows the API's frozen accounts, this one among them.
+        await page.goto(`${URL_BASE}/console/#/users`);
+        await page.locator('#users-frozen').selectOption('true');
+        await Promise.all([
+            page.waitForResponse((r) => r.url().includes('/api/v1/admin/users?') && r.url().includes('frozen=true')),
+            page.locator('form.filters button[type=submit]').click(),
+        ]);
+        const frozen = (await api('/api/v1/admin/users?frozen=true&limit=20', { token })).users;
+        await page.locator(`tr[data-row="${user.id}"]`).getByText('冻结').waitFor();
+        await waitUntil(async () => (await page.locator('tbody tr[data-row]').count()) === frozen.length, { timeout: 15000, what: 'only frozen accounts' });
+
+        await openDesk(page, user.id);
         await confirmClick(page, page.locator('#unfreeze'));
         await page.locator('#account-state', { hasText: '正常' }).waitFor();
         assert.equal((await api(`/api/v1/admin/users/${user.id}`, { token })).frozen, false);
