@@ -10,4 +10,10 @@ export const NAV = [
   { path: '/tariffs', label: 'nav.tariffs', perm: 'tariffs.read', group: 'tariffs' },
   { path: '/tariff-calculator', label: 'nav.tariff_calculator', perm: 'tariffs.read', group: 'tariffs' },
   { path: '/tariff-schemes', label: 'nav.tariff_schemes', perm: 'tariffs.read', group: 'tariffs' },
+  { path: '/users', label: 'nav.users', perm: 'users.read', group: 'users' },
+  { path: '/cards', label: 'nav.cards', perm: 'cards.read', group: 'users' },
+  { path: '/packages', label: 'nav.packages', perm: 'users.read', group: 'users' },
+  { path: '/payments', label: 'nav.payments', perm: 'users.read', group: 'money' },
+  { path: '/refunds', label: 'nav.refunds', perm: 'users.read', group: 'money' },
+  { path: '/ledger', label: 'nav.ledger', perm: 'users.read', group: 'money' },
 ];

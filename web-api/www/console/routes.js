@@ -13,4 +13,13 @@ export const ROUTES = [
   { pattern: '/tariffs', load: () => import('./pages/tariffs.js'), page: 'TariffsPage' },
   { pattern: '/tariff-calculator', load: () => import('./pages/tariff-calculator.js'), page: 'TariffCalculatorPage' },
   { pattern: '/tariff-schemes', load: () => import('./pages/tariff-schemes.js'), page: 'TariffSchemesPage' },
+  { pattern: '/users', load: () => import('./pages/users.js'), page: 'UsersPage' },
+  { pattern: '/users/:id', load: () => import('./pages/user-detail.js'), page: 'UserDetailPage' },
+  { pattern: '/cards', load: () => import('./pages/cards.js'), page: 'CardsPage' },
+  { pattern: '/packages', load: () => import('./pages/packages.js'), page: 'PackagesPage' },
+  { pattern: '/payments', load: () => import('./pages/payments.js'), page: 'PaymentsPage' },
+  { pattern: '/payments/:id', load: () => import('./pages/payments.js'), page: 'PaymentDetailPage' },
+  { pattern: '/refunds', load: () => import('./pages/refunds.js'), page: 'RefundsPage' },
+  { pattern: '/refunds/:id', load: () => import('./pages/refunds.js'), page: 'RefundDetailPage' },
+  { pattern: '/ledger', load: () => import('./pages/ledger.js'), page: 'LedgerPage' },
 ];
