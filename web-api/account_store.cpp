@@ -88,10 +88,12 @@ std::vector<AccountRow> AccountStore::accounts(const AccountFilter& f) {
     std::vector<AccountRow> out;
     // Scope filtering happens in SQL-free C++ below; the page is applied after it, so read a bounded window.
     db::Statement st(db_, std::string(kAccountCols) +
-                              "WHERE (?1 = '' OR instr(a.phone, ?1) > 0 OR instr(a.name, ?1) > 0) AND (?2 IS NULL OR "
-                              "a.frozen = ?2) ORDER BY a.id DESC");
+                              "WHERE (?1 = '' OR instr(a.phone, ?1) > 0 OR instr(a.name, ?1) > 0 OR EXISTS (SELECT 1 "
+                              "FROM cards c WHERE c.account_id = a.id AND c.card_no = ?1)) AND (?2 IS NULL OR "
+                              "a.frozen = ?2) AND (?3 IS NULL OR a.home_station_id = ?3) ORDER BY a.id DESC");
     st.bind(1, f.q);
     st.bind(2, f.frozen ? std::optional<std::int64_t>(*f.frozen ? 1 : 0) : std::nullopt);
+    st.bind(3, f.station_id);
     std::int64_t skipped = 0;
     while (st.step()) {
         auto a = read_account(st);

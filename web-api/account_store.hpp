@@ -66,8 +66,9 @@ struct CardChange {
 
 /// Filters of the operators' account list.
 struct AccountFilter {
-    std::string q; ///< phone or name contains
+    std::string q; ///< phone or name contains, or the number of one of its cards
     std::optional<bool> frozen;
+    std::optional<std::int64_t> station_id;      ///< one home station
     std::optional<std::set<std::int64_t>> scope; ///< home stations in scope (nullopt: every account)
     std::int64_t limit = 50, offset = 0;
 };

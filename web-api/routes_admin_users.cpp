@@ -89,14 +89,18 @@ void add_admin_user_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Get, "/api/v1/admin/users", "admin.users.list", "admin-users",
                       "Riders' accounts, newest first")
               .admin("users.read")
-              .q(str("q", false, 64, "Phone or name contains."))
+              .q(str("q", false, 64, "Phone or name contains, or the exact number of one of the account's cards."))
               .q(boolean("frozen", false, "Only frozen (true) or active (false) accounts."))
+              .q(integer("station_id", false, 1, INT64_MAX, "Accounts of one home station."))
               .q(limit_param())
               .q(offset_param())
               .handle([&s](Request& req) {
                   AccountFilter f;
                   f.q = req.query("q").value_or("");
                   f.frozen = req.query_bool("frozen");
+                  f.station_id = req.query_int("station_id");
+                  if (f.station_id)
+                      require_station(req.who, *f.station_id);
                   f.scope = scope_of(req.who);
                   f.limit = req.query_int("limit").value_or(50);
                   f.offset = req.query_int("offset").value_or(0);

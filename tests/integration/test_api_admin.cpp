@@ -478,6 +478,13 @@ TEST_CASE("api admin: cards are issued with a fee, bound, unbound, reported lost
     CHECK(replaced.str("old.status") == "replaced");
     CHECK(replaced.str("new.status") == "active");
     CHECK(st.get(fmt::format("/api/v1/admin/users/{}", id), admin).str("card.card_no") == "IC000002");
+    // The counter finds the account by its card's number (exactly), and by its home station.
+    auto by_card = st.get("/api/v1/admin/users?q=IC000002", admin);
+    REQUIRE(by_card.size("users") == 1);
+    CHECK(by_card.i64("users.0.id") == id);
+    CHECK(st.get("/api/v1/admin/users?q=IC00000", admin).size("users") == 0);
+    CHECK(st.get(fmt::format("/api/v1/admin/users?station_id={}", station), admin).size("users") == 1);
+    CHECK(st.get(fmt::format("/api/v1/admin/users?station_id={}", station + 1000), admin).size("users") == 0);
     CHECK(st.money("/api/v1/admin/cards/IC000001/bind", fmt::format(R"({{"account_id":{}}})", id), admin).code() ==
           "card_lost");
     REQUIRE(st.post("/api/v1/admin/cards/IC000002/report-lost", "{}", admin).status == 200);
