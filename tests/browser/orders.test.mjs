@@ -1,0 +1,265 @@
+// Orders, monitoring, staff and customer service pages of the console, against the API: a rider's
+// session in the list and its detail (curve, bill lines, force stop, order refund), a staff
+// account created in the page with a one-station scope, a rider's fault report handled in the
+// page, and the audit log of those changes.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { URL_BASE, adminToken, api, consoleLogin, riderToken, shot, waitUntil, withPage } from './harness.mjs';
+
+// ¥1,234.56 as the page writes it in zh-CN (Intl.NumberFormat of the exact yuan text).
+const yuanText = (fen) => {
+    const n = BigInt(fen);
+    const a = n < 0n ? -n : n;
+    return `${n < 0n ? '-' : ''}${a / 100n}.${String(a % 100n).padStart(2, '0')}`;
+};
+const yuanZh = (fen) =>
+    new Intl.NumberFormat('zh-CN', { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', minimumFractionDigits: 2 }).format(yuanText(fen));
+
+// A phone of this file's own prefix, unique per call (the stack may be reused).
+let seq = 0;
+const phone = () => `1390015${String((Date.now() + seq++) % 10000).padStart(4, '0')}`;
+const suffix = () => Date.now().toString(36);
+
+// A rider with 50 yuan in the wallet (dev payment sandbox).
+async function richRider() {
+    const p = phone();
+    const token = await riderToken(p);
+    const pay = await api('/api/v1/wallet/recharge', { method: 'POST', token, body: { amount_fen: 5000, channel: 'sandbox' } });
+    await api(`/api/v1/pay/sandbox/${pay.payment_id}/confirm`, { method: 'POST', token });
+    return { phone: p, token };
+}
+
+// A device of the demo station billed by a tariff without free minutes and at 360 yuan an hour
+// (a scheme of the library assigned to that device only), so a session of a few seconds costs money.
+async function pricedDevice(deviceId) {
+    const admin = await adminToken();
+    const station = await api('/api/v1/admin/stations/1/tariff', { token: admin });
+    const tariff = { ...station.in_force.tariff, name: 'orders test', free_minutes: 0 };
+    delete tariff.effective_from;
+    tariff.time = { ...tariff.time, fen_per_hour: 36000 };
+    const scheme = await api('/api/v1/admin/tariff-schemes', {
+        method: 'POST', token: admin, body: { name: `orders-${suffix()}`, tariff },
+    });
+    await api(`/api/v1/admin/tariff-schemes/${scheme.id}/assign`, { method: 'POST', token: admin, body: { device_ids: [deviceId] } });
+}
+
+async function freeSocket(token, device) {
+    const st = await api('/api/v1/stations/1', { token });
+    const s = st.sockets.find((x) => x.code.startsWith(`${device}-`) && x.state === 'free');
+    assert.ok(s, `a free socket on ${device}`);
+    return { code: s.code, prepaid: st.prepaid_amounts_fen?.[0] ?? 1000 };
+}
+
+test('orders: a session a rider starts shows in the list as charging, its detail draws the curve, and once force-stopped the bill lines are the API\'s and a part of it is refunded', async (t) => {
+    const admin = await adminToken();
+    await pricedDevice('demo-e00019');
+    const rider = await richRider();
+    const sock = await freeSocket(rider.token, 'demo-e00019');
+    const started = await api('/api/v1/sessions', {
+        method: 'POST', token: rider.token, body: { socket: sock.code, mode: 'time', minutes: 60, max_fen: sock.prepaid },
+    });
+    const id = started.session.id;
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/sessions`);
+        // Filter by the rider's phone: the page looks the account up and lists its one session.
+        await page.getByLabel('用户 (手机号或账户 ID)').fill(rider.phone);
+        await page.getByRole('button', { name: '查询' }).click();
+        const row = page.locator(`tr[data-row="${id}"]`);
+        await row.waitFor();
+        assert.equal(await page.locator('tbody tr').count(), 1, 'only the rider\'s session');
+        // The list refreshes itself: the starting session turns to charging without a reload.
+        await row.getByText('充电中').waitFor({ timeout: 15000 });
+        assert.match(await row.innerText(), new RegExp(sock.code));
+        assert.match(await row.innerText(), new RegExp(rider.phone));
+        // An e-bike session is not among the car orders.
+        await page.getByLabel('类型').selectOption('ev');
+        await page.getByRole('button', { name: '查询' }).click();
+        await page.locator('td.empty').waitFor();
+        await page.getByLabel('类型').selectOption('');
+        await page.getByRole('button', { name: '查询' }).click();
+        await row.waitFor();
+        await shot(page, 'console-sessions');
+
+        await row.getByRole('link', { name: id }).click();
+        await page.locator('#session-facts').waitFor();
+        assert.equal(await page.locator('[data-fact=socket]').innerText(), sock.code);
+        assert.equal(await page.locator('[data-fact=mode]').innerText(), '按时长');
+        // The curve: a line chart once the pile reported power.
+        await waitUntil(async () => (await page.locator('.curve-card canvas').count()) === 1, { timeout: 15000, what: 'the power curve' });
+        const live = await api(`/api/v1/admin/sessions/${id}`, { token: admin });
+        assert.ok(live.curve.length > 0, 'the API has curve points');
+
+        // Force stop through the confirm dialog; the page follows the session to completed.
+        await page.locator('#force-stop').click();
+        await page.locator('#force-stop-confirm').click();
+        await page.locator('[data-fact=state]').getByText('已完成').waitFor({ timeout: 20000 });
+        const done = await api(`/api/v1/admin/sessions/${id}`, { token: admin });
+        assert.equal(done.state, 'completed');
+        assert.equal(done.bill.source, 'settlement');
+        assert.equal(await page.locator('#bill-source').innerText().then((s) => s.startsWith('已结算')), true);
+        const lines = done.bill.detail.lines;
+        const rows = page.locator('.bill-card tbody tr');
+        assert.equal(await rows.count(), lines.length, 'one row per bill line');
+        for (let i = 0; i < lines.length; i++) {
+            const cells = await rows.nth(i).locator('td').allInnerTexts();
+            assert.equal(cells[1], lines[i].text);
+            assert.equal(cells[2], yuanZh(lines[i].fen));
+        }
+        assert.equal(await page.locator('#bill-totals [data-fact=cost_fen]').innerText(), yuanZh(done.bill.detail.cost_fen));
+        assert.equal(await page.locator('#session-facts [data-fact=cost]').innerText(), yuanZh(done.cost_fen));
+        assert.ok(done.cost_fen > 1, `the session cost money (${done.cost_fen} fen)`);
+        await shot(page, 'console-session-detail');
+
+        // Order refund: 0.01 yuan, typed as yuan, confirmed in the dialog.
+        assert.equal(done.refunds.refundable_fen, done.cost_fen);
+        await page.locator('#refund-open').click();
+        await page.getByLabel('退款金额(元)').fill('0.01');
+        await page.getByLabel('退款原因').fill('测试退款');
+        assert.match(await page.locator('#refund-confirm-text').innerText(), new RegExp(`¥0\\.01.*${rider.phone}`));
+        await page.locator('#refund-form button[type=submit]').click();
+        await page.locator('#refund-summary').getByText(`已退 ${yuanZh(1)}`).waitFor();
+        const after = await api(`/api/v1/admin/sessions/${id}`, { token: admin });
+        assert.equal(after.refunds.refunded_fen, 1);
+        assert.equal(after.refunds.entries[0].reason, '测试退款');
+        assert.match(await page.locator('#refund-summary').innerText(), new RegExp(`可退 ${yuanZh(after.refunds.refundable_fen).replace('.', '\\.')}`));
+    });
+});
+
+test('orders: a staff account created in the page with one station\'s scope signs in, sees only that station, and a page its role lacks says so in words', async (t) => {
+    const admin = await adminToken();
+    const name = `订单测试站 ${suffix()}`;
+    const station = await api('/api/v1/admin/stations', { method: 'POST', token: admin, body: { name, lat: 22.5, lon: 114.0 } });
+    const stationId = station.station?.id ?? station.id;
+    const username = `orders-${suffix()}`;
+    const password = 'orders-pass-123';
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/staff`);
+        await page.locator('#staff-new').click();
+        await page.locator('#staff-username').fill(username);
+        await page.locator('#staff-display-name').fill('订单测试员');
+        await page.locator('#staff-password').fill(password);
+        await page.locator('#staff-role').selectOption('maintenance');
+        await page.getByLabel('全部站点', { exact: true }).uncheck();
+        await page.getByLabel(name).check();
+        await page.locator('#staff-form button[type=submit]').click();
+        const row = page.getByRole('row', { name: new RegExp(username) });
+        await row.waitFor();
+        assert.match(await row.innerText(), new RegExp(`站点: ${name}`));
+        const made = (await api('/api/v1/admin/admins', { token: admin })).admins.find((a) => a.username === username);
+        assert.equal(made.role, 'maintenance');
+        assert.equal(made.all_stations, false);
+        assert.deepEqual(made.station_ids, [stationId]);
+        await shot(page, 'console-staff');
+    });
+    await withPage(t, { expectStatus: [{ status: 403, url: '/api/v1/admin/audit-log' }] }, async (page) => {
+        await consoleLogin(page, { username, password });
+        // Maintenance sees orders but has no dashboard: the console opens on the orders.
+        await page.locator('h1', { hasText: '充电订单' }).waitFor();
+        assert.equal(await page.locator('nav.menu').getByText('数据概览').count(), 0);
+        assert.equal(await page.locator('nav.menu').getByText('员工账号').count(), 0);
+        const options = await page.getByLabel('站点').locator('option').allInnerTexts();
+        assert.deepEqual(options, ['全部站点', name]);
+        await page.locator('td.empty', { hasText: '暂无数据' }).waitFor();
+        const login = await api('/api/v1/admin/login', { method: 'POST', body: { username, password } });
+        const seen = await api('/api/v1/admin/sessions', { token: login.token });
+        assert.equal(seen.sessions.length, 0, 'no session ran at its station');
+        const all = await api('/api/v1/admin/sessions', { token: admin });
+        assert.ok(all.sessions.length > 0, 'while the demo station has sessions');
+        // The audit log needs audit.read: the page says so in words.
+        await page.goto(`${URL_BASE}/console/#/audit-log`);
+        await page.locator('.error-box', { hasText: '无权限' }).waitFor();
+    });
+});
+
+test('orders: a rider\'s fault report is assigned and resolved in the service page, and the audit log shows both', async (t) => {
+    const admin = await adminToken();
+    const rider = await richRider();
+    const text = `插座不通电 ${suffix()}`;
+    const { report } = await api('/api/v1/fault-reports', {
+        method: 'POST', token: rider.token, body: { socket_code: 'demo-e00018-3', text, category: 'no_power' },
+    });
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/service`);
+        const row = page.locator(`tr[data-row="${report.id}"]`);
+        await row.waitFor();
+        assert.match(await row.innerText(), new RegExp(text));
+        assert.match(await row.innerText(), /不通电/);
+        assert.equal(await row.locator('[data-state]').innerText(), '待分派');
+
+        await row.locator('[data-action=assign]').click();
+        assert.equal(await page.locator('#report-assignee').inputValue(), 'admin');
+        await page.locator('#report-action-form button[type=submit]').click();
+        await row.locator('[data-state=assigned]').waitFor();
+        let r = await api(`/api/v1/admin/fault-reports/${report.id}`, { token: admin });
+        r = r.report ?? r;
+        assert.equal(r.state, 'assigned');
+        assert.equal(r.assignee, 'admin');
+
+        await row.locator('[data-action=resolve]').click();
+        await page.locator('#report-text').fill('已更换插座');
+        await page.locator('#report-action-form button[type=submit]').click();
+        await row.locator('[data-state=resolved]').waitFor();
+        r = await api(`/api/v1/admin/fault-reports/${report.id}`, { token: admin });
+        r = r.report ?? r;
+        assert.equal(r.state, 'resolved');
+        assert.equal(r.resolution, '已更换插座');
+        assert.match(await row.innerText(), /已更换插座/);
+        await shot(page, 'console-service');
+
+        // The audit log: both changes, as the API lists them.
+        const log = await api('/api/v1/admin/audit-log?limit=50', { token: admin });
+        const mine = log.entries.filter((e) => e.path.startsWith(`/api/v1/admin/fault-reports/${report.id}/`));
+        assert.deepEqual(mine.map((e) => e.action).sort(), ['admin.fault_reports.assign', 'admin.fault_reports.resolve']);
+        await page.goto(`${URL_BASE}/console/#/audit-log`);
+        for (const e of mine) {
+            const line = page.locator(`tr[data-row="${e.id}"]`);
+            await line.waitFor();
+            const cells = await line.locator('td').allInnerTexts();
+            assert.equal(cells[1], 'admin');
+            assert.equal(cells[2], e.action);
+            assert.equal(cells[4], e.path);
+            assert.equal(cells[6], String(e.status));
+        }
+        // Filtered by operation: only the resolve.
+        await page.getByLabel('操作', { exact: true }).fill('admin.fault_reports.resolve');
+        await page.getByRole('button', { name: '查询' }).click();
+        await waitUntil(async () => (await page.locator('tbody tr').allInnerTexts()).every((x) => x.includes('admin.fault_reports.resolve')),
+            { what: 'only resolve rows' });
+    });
+});
+
+test('orders: the roles page shows each role\'s permissions as the API has them, and a role created there is saved', async (t) => {
+    const admin = await adminToken();
+    const { roles } = await api('/api/v1/admin/roles', { token: admin });
+    const name = `orders-role-${suffix()}`;
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/roles`);
+        await page.locator('#role-matrix tr[data-perm="sessions.read"]').waitFor();
+        for (const role of roles) {
+            const boxes = page.locator(`#role-matrix input[data-role="${role.name}"]`);
+            const checked = [];
+            for (const box of await boxes.all()) {
+                if (await box.isChecked()) checked.push((await box.getAttribute('aria-label')).split(' ')[1]);
+            }
+            assert.deepEqual(checked.sort(), [...role.permissions].sort(), `role ${role.name}`);
+        }
+        await page.locator('#role-new').click();
+        await page.locator('#role-name').fill(name);
+        await page.getByLabel('查看订单 (sessions.read)').check();
+        await page.getByLabel('查看客服工单 (service.read)').check();
+        await page.locator('#role-form button[type=submit]').click();
+        await page.locator(`#role-matrix input[data-role="${name}"]`).first().waitFor();
+        const saved = (await api('/api/v1/admin/roles', { token: admin })).roles.find((r) => r.name === name);
+        assert.deepEqual([...saved.permissions].sort(), ['service.read', 'sessions.read']);
+        // A custom role's checkboxes can be changed and saved.
+        await page.locator(`#role-matrix tr[data-perm="monitor.read"] input[data-role="${name}"]`).check();
+        await page.locator(`[data-save="${name}"]`).click();
+        await page.locator(`[data-save="${name}"]`).waitFor({ state: 'detached' });
+        const changed = (await api('/api/v1/admin/roles', { token: admin })).roles.find((r) => r.name === name);
+        assert.deepEqual([...changed.permissions].sort(), ['monitor.read', 'service.read', 'sessions.read']);
+    });
+});
