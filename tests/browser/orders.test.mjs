@@ -6,14 +6,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { URL_BASE, adminToken, api, consoleLogin, riderToken, shot, waitUntil, withPage } from './harness.mjs';
 
-// ¥1,234.56 as the page writes it in zh-CN (Intl.NumberFormat of the exact yuan text).
-const yuanText = (fen) => {
-    const n = BigInt(fen);
-    const a = n < 0n ? -n : n;
-    return `${n < 0n ? '-' : ''}${a / 100n}.${String(a % 100n).padStart(2, '0')}`;
-};
-const yuanZh = (fen) =>
-    new Intl.NumberFormat('zh-CN', { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', minimumFractionDigits: 2 }).format(yuanText(fen));
+// ¥1,234.56 as the page writes it in zh-CN: Intl.NumberFormat of the exact yuan text (amounts of
+// tests are far below 2^53 fen, so integer arithmetic on numbers is exact).
+const zhMoney = new Intl.NumberFormat('zh-CN', { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', minimumFractionDigits: 2 });
+const yuanZh = (fen) => zhMoney.format(`${fen < 0 ? '-' : ''}${Math.trunc(Math.abs(fen) / 100)}.${String(Math.abs(fen) % 100).padStart(2, '0')}`);
 
 // A phone of this file's own prefix, unique per call (the stack may be reused).
 let seq = 0;
