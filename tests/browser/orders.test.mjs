@@ -259,3 +259,144 @@ test('orders: the roles page shows each role\'s permissions as the API has them,
         assert.deepEqual([...changed.permissions].sort(), ['monitor.read', 'service.read', 'sessions.read']);
     });
 });
+
+test('orders: a call record is created and corrected, and a repair record created and finished, in the service page as the API stores them', async (t) => {
+    const admin = await adminToken();
+    const caller = phone();
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/service`);
+        await page.getByRole('tab', { name: '接听记录' }).click();
+        await page.locator('#call-new').click();
+        await page.locator('#call-phone').fill(caller);
+        await page.locator('#call-name').fill('王先生');
+        await page.locator('#call-category').selectOption('billing');
+        await page.locator('#call-station').selectOption('1');
+        await page.locator('#call-summary').fill('询问扣费');
+        await page.locator('#call-form button[type=submit]').click();
+        const row = page.getByRole('row', { name: new RegExp(caller) });
+        await row.waitFor();
+        let call = (await api(`/api/v1/admin/service-calls?phone=${caller}`, { token: admin })).calls[0];
+        assert.equal(call.category, 'billing');
+        assert.equal(call.summary, '询问扣费');
+        assert.equal(call.station_id, 1);
+        assert.equal(call.handled_by, 'admin');
+        assert.match(await row.innerText(), /计费/);
+        // Correct it (修改): the category and the summary.
+        await row.locator('[data-action=edit]').click();
+        await page.locator('#call-category').selectOption('complaint');
+        await page.locator('#call-summary').fill('投诉扣费过多');
+        await page.locator('#call-form button[type=submit]').click();
+        await row.getByText('投诉扣费过多').waitFor();
+        call = (await api(`/api/v1/admin/service-calls/${call.id}`, { token: admin }));
+        call = call.call ?? call;
+        assert.equal(call.category, 'complaint');
+        assert.equal(call.summary, '投诉扣费过多');
+
+        await page.getByRole('tab', { name: '维修记录' }).click();
+        await page.locator('#repair-new').click();
+        const work = `更换 3 号插座 ${suffix()}`;
+        await page.locator('#repair-device').fill('demo-e00018');
+        await page.locator('#repair-n').fill('3');
+        await page.locator('#repair-description').fill(work);
+        await page.locator('#repair-form button[type=submit]').click();
+        const rrow = page.getByRole('row', { name: new RegExp(work) });
+        await rrow.waitFor();
+        let repair = (await api('/api/v1/admin/repairs?device=demo-e00018', { token: admin })).repairs.find((r) => r.description === work);
+        assert.equal(repair.n, 3);
+        assert.equal(repair.technician, 'admin');
+        assert.equal(repair.finished_at, null);
+        await rrow.locator('[data-action=finish]').click();
+        await page.locator('#finish-outcome').selectOption('replaced');
+        await page.locator('#finish-parts').fill('插座模块');
+        await page.locator('#finish-form button[type=submit]').click();
+        await rrow.getByText('已更换').waitFor();
+        repair = (await api('/api/v1/admin/repairs?device=demo-e00018', { token: admin })).repairs.find((r) => r.description === work);
+        assert.equal(repair.outcome, 'replaced');
+        assert.equal(repair.parts, '插座模块');
+        assert.ok(repair.finished_at);
+        assert.equal(await rrow.locator('[data-action=finish]').count(), 0, 'a finished repair cannot be finished again');
+    });
+});
+
+test('orders: the presence log, faults and incidents pages list what the API lists, and the presence log filters by device', async (t) => {
+    const admin = await adminToken();
+    const presence = await api('/api/v1/admin/presence-log?limit=50', { token: admin });
+    assert.ok(presence.entries.length > 0, 'the fleet connected');
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/presence-log`);
+        const first = presence.entries[presence.entries.length - 1];
+        const row = page.locator(`tr[data-row="${first.id}"]`);
+        await row.waitFor();
+        const cells = await row.locator('td').allInnerTexts();
+        assert.equal(cells[1], first.device_id);
+        assert.equal(cells[2], first.online ? '在线' : '离线');
+        assert.equal(cells[3], first.reason);
+        // One device: only its rows, as the API's.
+        const dev = 'demo-ocpp-001';
+        const one = await api(`/api/v1/admin/presence-log?device=${dev}`, { token: admin });
+        await page.getByLabel('设备').fill(dev);
+        await page.getByRole('button', { name: '查询' }).click();
+        await waitUntil(async () => (await page.locator('tbody tr').count()) === one.entries.length &&
+            (await page.locator('tbody tr').allInnerTexts()).every((x) => x.includes(dev)), { what: `only ${dev}'s rows` });
+
+        for (const [route, key, path] of [['/faults', 'faults', 'faults'], ['/incidents', 'incidents', 'incidents']]) {
+            const list = await api(`/api/v1/admin/${path}?limit=50`, { token: admin });
+            await page.goto(`${URL_BASE}/console/#${route}`);
+            await page.locator('h1', { hasText: route === '/faults' ? '故障记录' : '异常事件' }).waitFor();
+            if (list[key].length === 0) await page.locator('td.empty', { hasText: '暂无数据' }).waitFor();
+            else await page.locator(`tr[data-row="${list[key][0].id}"]`).waitFor();
+        }
+    });
+});
+
+test('orders: an operator changes its password in the page and signs in with the new one; a disabled staff account cannot sign in', async (t) => {
+    const admin = await adminToken();
+    const username = `orders-pw-${suffix()}`;
+    const { admin: made } = await api('/api/v1/admin/admins', {
+        method: 'POST', token: admin, body: { username, password: 'first-pass-1', role: 'viewer', all_stations: true },
+    }).then((r) => (r.admin ? r : { admin: r }));
+    await withPage(t, { expectStatus: [{ status: 401, url: '/api/v1/admin/login' }] }, async (page) => {
+        await consoleLogin(page, { username, password: 'first-pass-1' });
+        await page.goto(`${URL_BASE}/console/#/password`);
+        await page.getByLabel('当前密码').fill('first-pass-1');
+        await page.getByLabel('新密码(至少 8 位)').fill('second-pass-2');
+        await page.getByLabel('再次输入新密码').fill('second-pass-2');
+        await page.locator('#password-form button[type=submit]').click();
+        await page.locator('#login-submit').waitFor();
+        await consoleLogin(page, { username, password: 'second-pass-2' });
+        await page.locator('#who', { hasText: username }).waitFor();
+        const old = await api('/api/v1/admin/login', { method: 'POST', body: { username, password: 'first-pass-1' }, expectStatus: [401] });
+        assert.equal(old.status, 401);
+    });
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/staff`);
+        await page.locator(`[data-toggle="${username}"]`).click();
+        await page.getByRole('row', { name: new RegExp(username) }).getByText('停用', { exact: true }).first().waitFor();
+        const list = (await api('/api/v1/admin/admins', { token: admin })).admins;
+        assert.equal(list.find((a) => a.id === made.id).enabled, false);
+        const refused = await api('/api/v1/admin/login', { method: 'POST', body: { username, password: 'second-pass-2' }, expectStatus: [401, 403] });
+        assert.ok([401, 403].includes(refused.status));
+    });
+});
+
+test('orders: in English the orders, monitoring, staff and service pages show no Chinese and no raw keys', async (t) => {
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.getByLabel('语言').selectOption('en');
+        for (const [route, title] of [['/sessions', 'Charging orders'], ['/presence-log', 'Devices online / offline'], ['/faults', 'Fault records'],
+            ['/incidents', 'Incidents'], ['/audit-log', 'Audit log'], ['/staff', 'Staff accounts'], ['/roles', 'Roles and permissions'],
+            ['/password', 'Change my password'], ['/service', 'Customer service']]) {
+            await page.goto(`${URL_BASE}/console/#${route}`);
+            await page.locator('h1', { hasText: title }).waitFor();
+            await page.locator('td.empty', { hasText: 'Loading' }).waitFor({ state: 'detached' });
+            // Rows and options may hold what people typed (Chinese station names, summaries): look at the
+            // page's own words (titles, labels, buttons, headers, the menu).
+            const text = (await page.locator('.page-head, label, button, thead, nav.menu, .tabs, caption').allInnerTexts()).join('\n');
+            assert.doesNotMatch(text, /\b(common|nav|orders|monitor|staff|service|states|errors)\.[a-z_]+/, route);
+            assert.doesNotMatch(text, /[\u4e00-\u9fff]/, `no Chinese on ${route}`);
+        }
+    });
+});
