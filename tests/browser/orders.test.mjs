@@ -62,8 +62,9 @@ test('orders: a session a rider starts shows in the list as charging, its detail
         await page.getByLabel('用户 (手机号或账户 ID)').fill(rider.phone);
         await page.getByRole('button', { name: '查询' }).click();
         const row = page.locator(`tr[data-row="${id}"]`);
-        await row.waitFor();
-        assert.equal(await page.locator('tbody tr').count(), 1, 'only the rider\'s session');
+        // The phone is looked up first, then the list reloads with only the rider's session.
+        await waitUntil(async () => (await page.locator('tbody tr').count()) === 1 && (await row.count()) === 1,
+            { timeout: 10000, what: 'only the rider\'s session listed' });
         // The list refreshes itself: the starting session turns to charging without a reload.
         await row.getByText('充电中').waitFor({ timeout: 15000 });
         assert.match(await row.innerText(), new RegExp(sock.code));
@@ -351,7 +352,7 @@ test('orders: the presence log, faults and incidents pages list what the API lis
     });
 });
 
-test('orders: an operator changes its password in the page and signs in with the new one; a disabled staff account cannot sign in', async (t) => {
+test('orders: an operator changes its password in the page and signs in with the new one; a staff account edited in the page changes role, and once disabled cannot sign in', async (t) => {
     const admin = await adminToken();
     const username = `orders-pw-${suffix()}`;
     const { admin: made } = await api('/api/v1/admin/admins', {
@@ -373,6 +374,16 @@ test('orders: an operator changes its password in the page and signs in with the
     await withPage(t, async (page) => {
         await consoleLogin(page);
         await page.goto(`${URL_BASE}/console/#/staff`);
+        // Edit: another role and a name; the scope stays every station.
+        await page.locator(`[data-edit="${username}"]`).click();
+        await page.locator('#staff-role').selectOption('finance');
+        await page.locator('#staff-display-name').fill('财务小李');
+        await page.locator('#staff-form button[type=submit]').click();
+        await page.getByRole('row', { name: new RegExp(username) }).getByText('财务 (finance)').waitFor();
+        const edited = (await api('/api/v1/admin/admins', { token: admin })).admins.find((a) => a.id === made.id);
+        assert.equal(edited.role, 'finance');
+        assert.equal(edited.display_name, '财务小李');
+        assert.equal(edited.all_stations, true);
         await page.locator(`[data-toggle="${username}"]`).click();
         await page.getByRole('row', { name: new RegExp(username) }).getByText('停用', { exact: true }).first().waitFor();
         const list = (await api('/api/v1/admin/admins', { token: admin })).admins;

@@ -5,7 +5,7 @@ import { has, t } from '../../static/lib/i18n.js';
 import { fenToYuanText, fmtDuration, fmtEnergy, fmtMoney, fmtPower, fmtTime, parseYuan } from '../../static/lib/fmt.js';
 import { idempotencyKey } from '../../static/lib/api.js';
 import { usePoll } from '../../static/lib/poll.js';
-import { Badge, Card, ErrorBox, Input, Link, Modal, Page, Table, act, notify, useFetch } from '../../static/lib/ui.js';
+import { Badge, Card, ErrorBox, Input, errorText, Link, Modal, Page, Table, act, notify, useFetch } from '../../static/lib/ui.js';
 import { api, can } from '../api.js';
 import { ActionDialog } from './listkit.js';
 import { LIVE_STATES, stopReason } from './sessions.js';
@@ -70,7 +70,9 @@ function Curve({ curve }) {
 function RefundDialog({ s, open, onClose, onDone }) {
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('');
-  const [key] = useState(idempotencyKey);
+  // One key per intended refund: a retry after a lost answer repeats it; an amount the API refused
+  // and then changed is a new refund with a new key.
+  const [key, setKey] = useState(idempotencyKey);
   const fen = parseYuan(amount);
   const max = s.refunds?.refundable_fen ?? 0;
   return html`<${ActionDialog} id="refund-form" open=${open} title=${t('orders.refund')} onClose=${onClose}
@@ -79,10 +81,16 @@ function RefundDialog({ s, open, onClose, onDone }) {
           notify(t('orders.refund_bad_amount', { max: fenToYuanText(max) }), 'error');
           return false;
         }
-        const r = await act(() => api.post(`/admin/sessions/${s.id}/refund`, { amount_fen: fen, reason: reason.trim() },
-          { 'Idempotency-Key': key }), t('orders.refunded'));
-        if (r) onDone();
-        return !!r;
+        try {
+          await api.post(`/admin/sessions/${s.id}/refund`, { amount_fen: fen, reason: reason.trim() }, { 'Idempotency-Key': key });
+        } catch (e) {
+          if (e.status >= 400 && e.status < 500) setKey(idempotencyKey());
+          notify(errorText(e), 'error');
+          return false;
+        }
+        notify(t('orders.refunded'), 'ok');
+        onDone();
+        return true;
       }}>
     <p>${t('orders.refundable', { amount: fmtMoney(max) })}</p>
     <${Input} id="refund-amount" label=${t('orders.refund_amount')} value=${amount} onValue=${setAmount} inputmode="decimal" required />
