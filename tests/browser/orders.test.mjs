@@ -411,3 +411,30 @@ test('orders: in English the orders, monitoring, staff and service pages show no
         }
     });
 });
+
+test('orders: the orders export downloads the listed sessions as CSV with the page\'s filters', async (t) => {
+    const admin = await adminToken();
+    const all = await api('/api/v1/admin/sessions?kind=ebike&limit=5', { token: admin });
+    assert.ok(all.sessions.length > 0, 'e-bike sessions ran');
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/sessions`);
+        await page.getByLabel('类型').selectOption('ebike');
+        await page.getByRole('button', { name: '查询' }).click();
+        await page.locator(`tr[data-row="${all.sessions[0].id}"]`).waitFor();
+        const [download] = await Promise.all([
+            page.waitForEvent('download'),
+            page.getByRole('button', { name: '导出 CSV' }).click(),
+        ]);
+        assert.equal(download.suggestedFilename(), 'sessions.csv');
+        const chunks = [];
+        for await (const c of await download.createReadStream()) chunks.push(c);
+        const csv = Buffer.concat(chunks).toString('utf8');
+        for (const s of all.sessions) assert.ok(csv.includes(s.id), `the CSV has ${s.id}`);
+        // The kind filter went along: every data row is an e-bike order.
+        const [head, ...rows] = csv.replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+        const kindCol = head.split(',').indexOf('kind');
+        assert.ok(kindCol >= 0, 'a kind column');
+        assert.ok(rows.every((r) => r.split(',')[kindCol] === 'ebike'));
+    });
+});
