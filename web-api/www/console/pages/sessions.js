@@ -5,7 +5,7 @@ import { has, t } from '../../static/lib/i18n.js';
 import { fmtDuration, fmtEnergy, fmtMoney, fmtTime } from '../../static/lib/fmt.js';
 import { usePoll } from '../../static/lib/poll.js';
 import { Badge, Input, Link, ListView, Page, Select, notify, useList } from '../../static/lib/ui.js';
-import { api } from '../api.js';
+import { api, can } from '../api.js';
 import { DateRange, WordSelect, useFilters, useStationOptions } from './listkit.js';
 
 export const LIVE_STATES = ['starting', 'charging', 'stopping', 'suspended', 'settling'];
@@ -33,6 +33,8 @@ export function SessionsPage() {
     const rider = f.draft.rider.trim();
     if (!rider) return f.apply({ account_id: '' });
     if (/^\d{1,10}$/.test(rider)) return f.apply({ account_id: rider });
+    // GET /admin/sessions has no phone filter: the phone is looked up in the users (users.read).
+    if (!can('users.read')) return notify(t('orders.phone_needs_users'), 'error');
     try {
       const u = await api.get('/admin/users', { q: rider, limit: 5 });
       const hit = (u.users || []).find((x) => x.phone === rider);
