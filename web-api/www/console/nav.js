@@ -16,4 +16,13 @@ export const NAV = [
   { path: '/payments', label: 'nav.payments', perm: 'users.read', group: 'money' },
   { path: '/refunds', label: 'nav.refunds', perm: 'users.read', group: 'money' },
   { path: '/ledger', label: 'nav.ledger', perm: 'users.read', group: 'money' },
+  { path: '/sessions', label: 'nav.sessions', perm: 'sessions.read', group: 'orders' },
+  { path: '/presence-log', label: 'nav.presence', perm: 'monitor.read', group: 'operations' },
+  { path: '/faults', label: 'nav.faults', perm: 'monitor.read', group: 'operations' },
+  { path: '/incidents', label: 'nav.incidents', perm: 'monitor.read', group: 'operations' },
+  { path: '/service', label: 'nav.service', perm: 'service.read', group: 'service' },
+  { path: '/staff', label: 'nav.staff', perm: 'admins.manage', group: 'system' },
+  { path: '/roles', label: 'nav.roles', perm: 'admins.manage', group: 'system' },
+  { path: '/audit-log', label: 'nav.audit', perm: 'audit.read', group: 'system' },
+  { path: '/password', label: 'nav.password', perm: null, group: 'system' },
 ];
