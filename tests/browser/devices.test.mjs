@@ -68,3 +68,82 @@ test('devices: the devices page shows the fleet online and a socket turning to c
         }
         await page.locator('.port-cell[data-code="demo-e00005-3"][data-state="free"]').waitFor({ timeout: 20000 });
     }));
+
+async function openDevice(page, id) {
+    await consoleLogin(page);
+    await page.goto(`${URL_BASE}/console/#/devices/${id}`);
+    await page.locator('h1', { hasText: `设备 ${id}` }).waitFor();
+    await page.locator('#device-info').waitFor();
+}
+
+test('devices: the detail page shows the configuration desired beside reported, and a change reaches the pile', (t) =>
+    withPage(t, async (page) => {
+        const token = await adminToken();
+        const id = 'demo-e00004';
+        await openDevice(page, id);
+        // The info card is the API's device.
+        const d = await device(id);
+        const info = await page.locator('#device-info').innerText();
+        assert.match(info, /电单车充电桩/);
+        assert.match(info, new RegExp(d.presence.fw.replace(/\./g, '\\.')));
+        // Change full_stop_w from the page: the desired value is stored and the pile reports it back.
+        const before = (await api(`/api/v1/admin/devices/${id}/config`, { token })).desired;
+        const want = before && before.full_stop_w === 35 ? 36 : 35;
+        if (!(await page.locator('#config-form').isVisible())) await page.locator('.config-edit summary').click();
+        await page.locator('#cfg-full_stop_w').fill(String(want));
+        await page.locator('#config-form button[type=submit]').click();
+        await page.locator('[data-desired="full_stop_w"]', { hasText: String(want) }).waitFor({ timeout: 10000 });
+        await page.locator('[data-reported="full_stop_w"]', { hasText: String(want) }).waitFor({ timeout: 15000 });
+        await page.locator('#config-in-sync', { hasText: '已同步' }).waitFor({ timeout: 15000 });
+        const cfg = await api(`/api/v1/admin/devices/${id}/config`, { token });
+        assert.equal(cfg.desired.full_stop_w, want);
+        assert.equal(cfg.reported.values.full_stop_w, want);
+        assert.equal(cfg.in_sync, true);
+        // Every key the API stores is shown, desired beside reported.
+        for (const [k, v] of Object.entries(cfg.desired)) {
+            if (k === 'version' || typeof v === 'object') continue;
+            assert.equal(await page.locator(`[data-desired="${k}"]`).innerText(), String(v), k);
+            assert.equal(await page.locator(`[data-reported="${k}"]`).innerText(), String(cfg.reported.values[k]), k);
+        }
+        await shot(page, 'console-device-detail');
+    }));
+
+test("devices: a remote command's answer from the pile is shown, and the command log lists it", (t) =>
+    withPage(t, async (page) => {
+        const id = 'demo-e00007';
+        await openDevice(page, id);
+        await page.locator('#cmd-name').selectOption('query_port');
+        await page.locator('#cmd-n').fill('2');
+        await page.locator('#command-form button[type=submit]').click();
+        const answer = page.locator('#command-answer');
+        await answer.locator('[data-outcome="ok"]').waitFor({ timeout: 10000 });
+        const reply = JSON.parse(await answer.locator('pre').innerText());
+        assert.equal(reply.n, 2);
+        assert.equal(reply.st, (await socketOf(id, 2)).reported_state);
+        // The device's command log shows the query with its outcome, as the API lists it.
+        const log = await api(`/api/v1/admin/devices/${id}/commands?limit=10`, { token: await adminToken() });
+        const q = log.commands.find((c) => c.name === 'query_port');
+        assert.ok(q, 'the API logged the command');
+        await page.locator(`#device-command-log tr[data-row="${q.rid}"]`, { hasText: 'query_port' }).waitFor({ timeout: 10000 });
+        assert.match(await page.locator(`#device-command-log tr[data-row="${q.rid}"]`).innerText(), /成功/);
+    }));
+
+test('devices: commissioning starts and stops a socket from the detail page', (t) =>
+    withPage(t, async (page) => {
+        const id = 'demo-e00006';
+        await openDevice(page, id);
+        const row = page.locator('tr[data-row="demo-e00006-2"]');
+        await row.locator('[data-state="free"]').waitFor();
+        await page.locator('#commission-minutes').fill('3');
+        await row.locator('button[data-act="start"]').click();
+        await row.locator('[data-state="charging"]').waitFor({ timeout: 15000 });
+        const s = await socketOf(id, 2);
+        assert.equal(s.state, 'busy');
+        const session = await api(`/api/v1/admin/sessions/${s.sid}`, { token: await adminToken() });
+        assert.equal(session.method, 'operator');
+        assert.equal(session.minutes, 3);
+        assert.equal(await row.locator(`a[href="#/sessions/${s.sid}"]`).count(), 1);
+        await row.locator('button[data-act="stop"]').click();
+        await row.locator('[data-state="free"]').waitFor({ timeout: 20000 });
+        assert.equal((await socketOf(id, 2)).state, 'free');
+    }));

@@ -153,7 +153,7 @@ function PortsCard({ dev, base, reload }) {
     { key: 'n', label: '#', class: 'num' },
     { key: 'code', label: t('devices.code') },
     { key: 'state', label: t('common.state'), render: (p) => html`<span class=${`port-badge port-${portState(p)}`} data-state=${portState(p)}>${t(`devices.port_state.${portState(p)}`)}</span>` },
-    { key: 'reported_state', label: t('devices.reported_state'), render: (p) => p.reported_state || '—' },
+    { key: 'reported_state', label: t('devices.reported_state'), render: (p) => (p.reported_state ? t(`devices.port_state.${p.reported_state}`) : '—') },
     ...(ev
       ? [
           { key: 'conn', label: t('devices.connector'), render: (p) => (guns[p.n] && guns[p.n].connector_type ? t(`devices.conn.${guns[p.n].connector_type}`) : '—') },
