@@ -147,3 +147,95 @@ test('devices: commissioning starts and stops a socket from the detail page', (t
         await row.locator('[data-state="free"]').waitFor({ timeout: 20000 });
         assert.equal((await socketOf(id, 2)).state, 'free');
     }));
+
+test('devices: a charger registered into stock shows its credentials once; the stock installs it at a station; retiring asks first', (t) =>
+    withPage(t, async (page) => {
+        const token = await adminToken();
+        const ids = [`web-ocpp-${Date.now() % 100000}`, `web-pile-${Date.now() % 100000}`];
+        try {
+            await openDevices(page);
+            // An OCPP charger, its first gun a 60 kW GB/T DC connector, into stock.
+            await page.locator('#device-register').click();
+            await page.getByLabel('设备编号').last().fill(ids[0]);
+            await page.locator('#reg-kind').selectOption('ev_charger');
+            await page.locator('#reg-protocol').selectOption('ocpp1.6');
+            await page.locator('#reg-ports').fill('2');
+            await page.locator('#reg-conn-1').selectOption('gbt_dc');
+            await page.locator('#reg-power-1').fill('60000');
+            await page.locator('#register-form button[type=submit]').click();
+            await page.locator('#credentials').waitFor();
+            assert.match(await page.locator('[data-cred="ocpp_url"]').innerText(), new RegExp(`/ocpp/${ids[0]}$`));
+            assert.ok((await page.locator('[data-cred="ocpp_password"]').innerText()).length >= 16);
+            const ev = await device(ids[0]);
+            assert.equal(ev.lifecycle, 'stock');
+            assert.equal(ev.protocol, 'ocpp1.6');
+            assert.deepEqual(ev.guns.map((g) => [g.connector_type, g.rated_power_w]), [['gbt_dc', 60000], [null, 7000]]);
+            await page.getByRole('button', { name: '完成' }).click();
+            // An MQTT e-bike pile of 2 sockets, into stock: its MQTT user and password.
+            await page.locator('#device-register').click();
+            await page.locator('#reg-id').fill(ids[1]);
+            await page.locator('#reg-ports').fill('2');
+            await page.locator('#register-form button[type=submit]').click();
+            assert.equal(await page.locator('[data-cred="mqtt_username"]').innerText(), ids[1]);
+            assert.equal((await page.locator('[data-cred="mqtt_password"]').innerText()).length > 20, true);
+            await page.getByRole('button', { name: '完成' }).click();
+            // The stock lists both; picking them and a station installs them there, all at once.
+            await page.goto(`${URL_BASE}/console/#/device-stock`);
+            await page.locator('h1', { hasText: '设备库存' }).waitFor();
+            const stock = await devices('?lifecycle=stock');
+            await page.locator(`tr[data-row="${ids[1]}"]`).waitFor();
+            assert.equal(await page.locator('tbody tr').count(), Math.min(20, stock.length));
+            for (const id of ids) await page.getByLabel(`选择 ${id}`).check();
+            const station = (await api('/api/v1/admin/stations', { token })).stations[0];
+            await page.locator('#assign-station').selectOption(String(station.id));
+            await page.locator('#assign-form button[type=submit]').click();
+            await page.locator(`tr[data-row="${ids[0]}"]`).waitFor({ state: 'detached' });
+            for (const id of ids) {
+                const d = await device(id);
+                assert.equal(d.lifecycle, 'installed');
+                assert.equal(d.station_id, station.id);
+            }
+            // Retire the pile from its page: a confirmation first, then the API says retired.
+            await page.goto(`${URL_BASE}/console/#/devices/${ids[1]}`);
+            await page.locator('#device-retire').click();
+            await page.locator('dialog[open] button[data-act="confirm"]').click();
+            await page.locator('#device-info', { hasText: '已报废' }).waitFor({ timeout: 10000 });
+            assert.equal((await device(ids[1])).lifecycle, 'retired');
+        } finally {
+            for (const id of ids) await api(`/api/v1/admin/devices/${id}`, { method: 'DELETE', token, expectStatus: [404, 409] });
+        }
+    }));
+
+test('devices: the filters and pages of the list follow the API', (t) =>
+    withPage(t, async (page) => {
+        const all = await devices();
+        const ev = await devices('?kind=ev_charger');
+        await openDevices(page);
+        await page.locator('tbody tr[data-row]').first().waitFor();
+        // Kind: exactly the API's EV chargers, each with a gun cell per gun in the grid.
+        await page.locator('#devices-kind').selectOption('ev_charger');
+        await page.getByRole('button', { name: '查询' }).click();
+        await waitUntil(async () => (await page.locator('tbody tr[data-row]').count()) === ev.length, { what: 'the EV rows' });
+        assert.deepEqual(await page.locator('tbody tr[data-row]').evaluateAll((rs) => rs.map((r) => r.dataset.row)), ev.map((d) => d.id));
+        for (const d of ev) await page.locator(`.grid-row[data-device="${d.id}"] .port-cell`).nth(d.port_count - 1).waitFor();
+        // Search by id.
+        await page.locator('#devices-kind').selectOption('');
+        await page.locator('#devices-q').fill('e0001');
+        await page.getByRole('button', { name: '查询' }).click();
+        const want = all.filter((d) => d.id.includes('e0001')).map((d) => d.id);
+        await waitUntil(async () => (await page.locator('tbody tr[data-row]').count()) === want.length, { what: 'the searched rows' });
+        assert.deepEqual(await page.locator('tbody tr[data-row]').evaluateAll((rs) => rs.map((r) => r.dataset.row)), want);
+        // Offline only: the API's offline devices (none while the simulated fleet is up).
+        await page.locator('#devices-q').fill('');
+        await page.locator('#devices-online').selectOption('false');
+        await page.getByRole('button', { name: '查询' }).click();
+        const offline = all.filter((d) => !d.online).length;
+        await page.locator('#devices-counts', { hasText: `符合条件 ${offline} 台` }).waitFor();
+        // Pages of 20: the second page holds the rest.
+        await page.locator('#devices-online').selectOption('');
+        await page.getByRole('button', { name: '查询' }).click();
+        await waitUntil(async () => (await page.locator('tbody tr[data-row]').count()) === Math.min(20, all.length), { what: 'page 1' });
+        await page.getByRole('button', { name: '下一页' }).click();
+        await waitUntil(async () => (await page.locator('tbody tr[data-row]').count()) === all.length - 20, { what: 'page 2' });
+        assert.deepEqual(await page.locator('tbody tr[data-row]').evaluateAll((rs) => rs.map((r) => r.dataset.row)), all.slice(20).map((d) => d.id));
+    }));
