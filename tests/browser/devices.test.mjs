@@ -239,3 +239,84 @@ test('devices: the filters and pages of the list follow the API', (t) =>
         await waitUntil(async () => (await page.locator('tbody tr[data-row]').count()) === all.length - 20, { what: 'page 2' });
         assert.deepEqual(await page.locator('tbody tr[data-row]').evaluateAll((rs) => rs.map((r) => r.dataset.row)), all.slice(20).map((d) => d.id));
     }));
+
+test('devices: device models are added, changed and deleted from their page, as the API stores them', (t) =>
+    withPage(t, async (page) => {
+        const token = await adminToken();
+        const name = `WEB-M${Date.now() % 100000}`;
+        const models = async () => (await api('/api/v1/admin/device-models', { token })).models;
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/device-models`);
+        await page.locator('h1', { hasText: '设备类型' }).waitFor();
+        await page.locator('#model-add').click();
+        await page.locator('#model-kind').selectOption('ev_charger');
+        await page.locator('#model-name').fill(name);
+        await page.locator('#model-ports').fill('2');
+        await page.locator('#model-gun_power_w').fill('120000');
+        await page.locator('#model-connector').selectOption('gbt_dc');
+        await page.locator('#model-form button[type=submit]').click();
+        let m = (await models()).find((x) => x.name === name);
+        assert.ok(m, 'the API stored the model');
+        assert.deepEqual([m.kind, m.ports, m.gun_power_w, m.connector_type], ['ev_charger', 2, 120000, 'gbt_dc']);
+        const row = page.locator(`tr[data-row="${m.id}"]`);
+        await row.waitFor();
+        assert.match(await row.innerText(), /汽车充电桩[\s\S]*120\.0 kW[\s\S]*国标直流/);
+        // Change: the note and the gun power.
+        await row.locator('button[data-act="edit"]').click();
+        await page.locator('#model-gun_power_w').fill('60000');
+        await page.locator('#model-note').fill('web test');
+        await page.locator('#model-form button[type=submit]').click();
+        await row.getByText('60.0 kW').waitFor();
+        m = (await models()).find((x) => x.id === m.id);
+        assert.deepEqual([m.gun_power_w, m.note], [60000, 'web test']);
+        // Delete, after a confirmation.
+        await row.locator('button[data-act="delete"]').click();
+        await page.locator('dialog[open] button[data-act="confirm"]').click();
+        await row.waitFor({ state: 'detached' });
+        assert.equal((await models()).some((x) => x.id === m.id), false);
+    }));
+
+test('devices: the command log shows the API\'s commands with its filters and exports them', (t) =>
+    withPage(t, async (page) => {
+        const token = await adminToken();
+        // A command to find: a query of demo-e00008.
+        await api('/api/v1/admin/devices/demo-e00008/commands/query_device', { method: 'POST', token, body: {} });
+        await consoleLogin(page);
+        await page.goto(`${URL_BASE}/console/#/commands`);
+        await page.locator('h1', { hasText: '指令列表' }).waitFor();
+        const first = await api('/api/v1/admin/commands?limit=20', { token });
+        await page.locator('tbody tr[data-row]').first().waitFor();
+        assert.equal(await page.locator('tbody tr[data-row]').count(), first.commands.length);
+        await page.locator('#cmd-device').fill('demo-e00008');
+        await page.locator('#cmd-outcome').selectOption('ok');
+        await page.getByRole('button', { name: '查询' }).click();
+        const want = (await api('/api/v1/admin/commands?device=demo-e00008&outcome=ok&limit=20', { token })).commands;
+        assert.ok(want.some((c) => c.name === 'query_device'));
+        await waitUntil(async () => {
+            const got = await page.locator('tbody tr[data-row]').evaluateAll((rs) => rs.map((r) => r.dataset.row));
+            return JSON.stringify(got) === JSON.stringify(want.map((c) => c.rid));
+        }, { what: 'the filtered rows are the API\'s' });
+        assert.match(await page.locator('tbody tr[data-row]').first().innerText(), /demo-e00008[\s\S]*成功/);
+        // The export downloads the same filters as CSV.
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '导出 CSV' }).click()]);
+        const csv = readFileSync(await dl.path(), 'utf8');
+        assert.match(csv, /query_device/);
+        assert.doesNotMatch(csv, /demo-e00001,/);
+    }));
+
+test('devices: the device pages read in English when the language is switched', (t) =>
+    withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.getByLabel('语言').selectOption('en');
+        for (const [path, title] of [['/devices', 'Devices'], ['/devices/demo-ev001', 'Device demo-ev001'],
+            ['/device-stock', 'Device stock'], ['/device-models', 'Device models'], ['/commands', 'Command log']]) {
+            await page.goto(`${URL_BASE}/console/#${path}`);
+            await page.locator('h1', { hasText: title }).waitFor();
+            await page.locator('tbody tr').first().waitFor();
+            if (path === '/devices') await page.locator('.port-cell').first().waitFor();
+            if (path.startsWith('/devices/')) await page.locator('#device-tariff').waitFor();
+            const text = await page.locator('main').innerText();
+            assert.doesNotMatch(text, /\b(common|nav|devices|states|errors)\.[a-z_]+/, `${path}: a key shown raw`);
+            assert.doesNotMatch(text, /[\u4e00-\u9fff]/, `${path}: Chinese left on the English page`);
+        }
+    }));

@@ -225,7 +225,7 @@ function ConfigCard({ base, kind }) {
         <${Form} id="config-form" submitLabel=${t('common.save')} onSubmit=${save}>
           <div class="filters">
             ${(editable.length ? editable : DEFAULT_KEYS[kind] || []).map(
-              (k) => html`<${Input} id=${`cfg-${k}`} type="number" label=${k} value=${edit[k] ?? desired[k] ?? ''}
+              (k) => html`<${Input} key=${k} id=${`cfg-${k}`} type="number" label=${k} value=${edit[k] ?? desired[k] ?? ''}
                 onValue=${(v) => setEdit({ ...edit, [k]: v })} />`,
             )}
           </div>
@@ -263,12 +263,12 @@ function CommandCard({ dev, base }) {
   };
   const field = (m) => {
     if (m === 'operative')
-      return html`<${Select} id="cmd-operative" label=${t('devices.cmd_member.operative')} value=${data.operative ?? 'true'}
+      return html`<${Select} key="operative" id="cmd-operative" label=${t('devices.cmd_member.operative')} value=${data.operative ?? 'true'}
         onValue=${(v) => setData({ ...data, operative: v })} options=${[{ value: 'true', label: t('common.yes') }, { value: 'false', label: t('common.no') }]} />`;
     if (m === 'type')
-      return html`<${Select} id="cmd-type" label=${t('devices.cmd_member.type')} value=${data.type ?? 'soft'}
+      return html`<${Select} key="type" id="cmd-type" label=${t('devices.cmd_member.type')} value=${data.type ?? 'soft'}
         onValue=${(v) => setData({ ...data, type: v })} options=${['soft', 'hard']} />`;
-    return html`<${Input} id=${`cmd-${m}`} type=${TEXT_MEMBERS.has(m) ? 'text' : 'number'} label=${t(`devices.cmd_member.${m}`)}
+    return html`<${Input} key=${m} id=${`cmd-${m}`} type=${TEXT_MEMBERS.has(m) ? 'text' : 'number'} label=${t(`devices.cmd_member.${m}`)}
       value=${data[m] ?? ''} onValue=${(v) => setData({ ...data, [m]: v })} />`;
   };
   return html`<${Card} title=${t('devices.commands')}>

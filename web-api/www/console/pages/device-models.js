@@ -89,7 +89,7 @@ export function DeviceModelsPage() {
         <${Input} id="model-name" label=${t('common.name')} value=${f.name} onValue=${set('name')} required />
         <${Input} id="model-ports" type="number" min="1" max="64" label=${t('devices.ports')} value=${f.ports} onValue=${set('ports')} required />
         ${NUMBERS.filter(([, kind]) => !kind || kind === f.kind).map(
-          ([k]) => html`<${Input} id=${`model-${k}`} type="number" min="1" label=${t(`devices.model_field.${k}`)} value=${f[k]} onValue=${set(k)} />`,
+          ([k]) => html`<${Input} key=${k} id=${`model-${k}`} type="number" min="1" label=${t(`devices.model_field.${k}`)} value=${f[k]} onValue=${set(k)} />`,
         )}
         ${f.kind === 'ev_charger' && html`<${Select} id="model-connector" label=${t('devices.connector')} value=${f.connector_type}
           onValue=${set('connector_type')} options=${[{ value: '', label: t('devices.no_connector') }, ...CONNECTORS.map((c) => ({ value: c, label: t(`devices.conn.${c}`) }))]} />`}

@@ -267,7 +267,7 @@ function RegisterModal({ open, stations, stock, onClose, onDone }) {
             value=${d.ports} onValue=${set('ports')} required />`}
           <${Input} id="reg-name" label=${t('common.name')} value=${d.name} onValue=${set('name')} />
           ${ev && !model && Array.from({ length: Math.min(ports, 16) }, (_, i) => i + 1).map(
-            (n) => html`<div class="row connector-row">
+            (n) => html`<div class="row connector-row" key=${n}>
               <${Select} id=${`reg-conn-${n}`} label=${t('devices.connector_of', { n })} value=${(d.connectors[n] || {}).type || ''}
                 onValue=${(v) => setConn(n, 'type', v)}
                 options=${[{ value: '', label: t('devices.no_connector') }, ...CONNECTORS.map((c) => ({ value: c, label: t(`devices.conn.${c}`) }))]} />
