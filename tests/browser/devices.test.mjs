@@ -201,6 +201,12 @@ test('devices: a charger registered into stock shows its credentials once; the s
             await page.locator('dialog[open] button[data-act="confirm"]').click();
             await page.locator('#device-info', { hasText: '已报废' }).waitFor({ timeout: 10000 });
             assert.equal((await device(ids[1])).lifecycle, 'retired');
+            // Delete the charger (it never charged) from its page: back to the list, the API has no such device.
+            await page.goto(`${URL_BASE}/console/#/devices/${ids[0]}`);
+            await page.locator('#device-delete').click();
+            await page.locator('dialog[open] button[data-act="confirm"]').click();
+            await page.locator('h1', { hasText: '设备管理' }).waitFor();
+            assert.equal((await api(`/api/v1/admin/devices/${ids[0]}`, { token, expectStatus: [404] })).status, 404);
         } finally {
             for (const id of ids) await api(`/api/v1/admin/devices/${id}`, { method: 'DELETE', token, expectStatus: [404, 409] });
         }
@@ -319,4 +325,48 @@ test('devices: the device pages read in English when the language is switched', 
             assert.doesNotMatch(text, /\b(common|nav|devices|states|errors)\.[a-z_]+/, `${path}: a key shown raw`);
             assert.doesNotMatch(text, /[\u4e00-\u9fff]/, `${path}: Chinese left on the English page`);
         }
+    }));
+
+test('devices: a socket disabled on the detail page leaves the riders, shows its QR code, and is enabled again', (t) =>
+    withPage(t, async (page) => {
+        const token = await adminToken();
+        const id = 'demo-e00009';
+        await openDevice(page, id);
+        // The tariff card is the API's.
+        const tariff = await api(`/api/v1/admin/devices/${id}/tariff`, { token });
+        assert.match(await page.locator('#device-tariff').innerText(), new RegExp(tariff.in_force.tariff.name));
+        const row = page.locator('tr[data-row="demo-e00009-4"]');
+        await row.locator('[data-state="free"]').waitFor();
+        await row.locator('button[data-act="toggle"]').click();
+        await row.locator('[data-state="unavailable"]').waitFor({ timeout: 10000 });
+        assert.equal((await socketOf(id, 4)).enabled, false);
+        const rider = await riderToken('13900071002');
+        assert.equal((await api('/api/v1/sockets/demo-e00009-4', { token: rider, expectStatus: [404] })).status, 404);
+        await row.locator('button[data-act="toggle"]').click();
+        await row.locator('[data-state="free"]').waitFor({ timeout: 10000 });
+        assert.equal((await socketOf(id, 4)).enabled, true);
+        // The socket's QR code, a PNG the API draws.
+        await row.locator('button[data-act="qr"]').click();
+        const img = page.locator('#qr-img');
+        await img.waitFor();
+        await waitUntil(() => img.evaluate((i) => i.complete && i.naturalWidth > 100), { what: 'the QR image is drawn' });
+    }));
+
+test("devices: an EV charger's guns are listed with their ratings and its own commands answer", (t) =>
+    withPage(t, async (page) => {
+        const id = 'demo-ev001';
+        const d = await device(id);
+        await openDevice(page, id);
+        for (const g of d.guns) {
+            const row = page.locator(`tr[data-row="${g.code}"]`);
+            await row.waitFor();
+            assert.match(await row.innerText(), new RegExp(`${g.rated_power_w / 1000}\\.0 kW`));
+        }
+        const names = await page.locator('#cmd-name option').evaluateAll((os) => os.map((o) => o.value));
+        assert.deepEqual(names, ['reset', 'unlock', 'set_availability', 'set_tariff', 'set_time']);
+        await page.locator('#cmd-name').selectOption('set_availability');
+        await page.locator('#cmd-n').fill('2');
+        await page.locator('#cmd-operative').selectOption('true');
+        await page.locator('#command-form button[type=submit]').click();
+        await page.locator('#command-answer [data-outcome="ok"]').waitFor({ timeout: 10000 });
     }));

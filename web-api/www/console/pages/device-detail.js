@@ -1,10 +1,11 @@
 // One device (seed 004 设备详情 / 远程控制): presence and telemetry, its sockets or guns (enable,
 // commission, QR codes), configuration desired beside reported, remote commands with the device's
 // answer, its command log, its tariff, new credentials, relocation and retirement.
-import { html, useEffect, useState } from '../../static/lib/preact.js';
+import { html, useEffect, useRef, useState } from '../../static/lib/preact.js';
 import { t } from '../../static/lib/i18n.js';
 import { fmtEnergy, fmtPower, fmtTime } from '../../static/lib/fmt.js';
 import { usePoll } from '../../static/lib/poll.js';
+import { navigate } from '../../static/lib/router.js';
 import { api, can } from '../api.js';
 import {
   Badge, Card, ErrorBox, Form, Input, Link, Modal, Page, Pager, Select, Table, act, errorText, notify, time, useFetch, useList,
@@ -27,7 +28,9 @@ const TEXT_MEMBERS = new Set(['text', 'type']);
 
 function useDevice(id) {
   const [state, setState] = useState({ dev: null, error: null });
+  const gone = useRef(false); // deleted: no more reads (they would be 404)
   const load = async () => {
+    if (gone.current) return;
     try {
       setState({ dev: await api.get(`/admin/devices/${encodeURIComponent(id)}`), error: null });
     } catch (e) {
@@ -35,12 +38,12 @@ function useDevice(id) {
     }
   };
   usePoll(load, LIVE_MS, [id]);
-  return { ...state, reload: load };
+  return { ...state, reload: load, forget: (yes = true) => (gone.current = yes) };
 }
 
 export function DeviceDetailPage({ params }) {
   const id = params.id;
-  const { dev, error, reload } = useDevice(id);
+  const { dev, error, reload, forget } = useDevice(id);
   const stations = useStations();
   const [modal, setModal] = useState('');
   const [cred, setCred] = useState(null);
@@ -51,7 +54,8 @@ export function DeviceDetailPage({ params }) {
     ${can('devices.write') && dev.lifecycle !== 'retired' && html`
       <button type="button" id="device-relocate" onClick=${() => setModal('relocate')}>${t('devices.relocate')}</button>
       <button type="button" id="device-credentials" onClick=${() => setModal('credentials')}>${t('devices.new_credentials')}</button>
-      <button type="button" id="device-retire" class="danger" onClick=${() => setModal('retire')}>${t('devices.retire')}</button>`}`;
+      <button type="button" id="device-retire" class="danger" onClick=${() => setModal('retire')}>${t('devices.retire')}</button>`}
+    ${can('devices.write') && html`<button type="button" id="device-delete" class="danger" onClick=${() => setModal('delete')}>${t('devices.delete')}</button>`}`;
   return html`<${Page} title=${t('devices.detail_title', { id })} actions=${actions}>
     <p><${Link} to="/devices">← ${t('devices.title')}</${Link}></p>
     <${ErrorBox} error=${error} />
@@ -77,6 +81,14 @@ export function DeviceDetailPage({ params }) {
           await act(() => api.post(`${base}/retire`, {}), t('devices.retired'));
           setModal('');
           reload();
+        }} />
+      <${ConfirmModal} open=${modal === 'delete'} title=${t('devices.delete')} text=${t('devices.delete_warn', { id })}
+        onClose=${() => setModal('')} onConfirm=${async () => {
+          forget();
+          const ok = await act(() => api.del(base), t('devices.deleted'));
+          setModal('');
+          if (ok) navigate('/devices');
+          else forget(false);
         }} />
       <${Modal} open=${!!cred} title=${t('devices.new_credentials')} onClose=${() => setCred(null)}>
         ${cred && html`<${Credentials} r=${cred} />`}

@@ -243,6 +243,8 @@ export default {
     retire: 'Retire',
     retire_warn: 'Retire {id} for good? The broker refuses it from now on and riders no longer see it; its history stays.',
     retired: 'Device retired',
+    delete_warn: 'Delete {id}? Only a device that never charged can be deleted; disable or retire the others.',
+    deleted: 'Device deleted',
     code: 'Code',
     reported_state: 'Reported',
     connector: 'Connector',

@@ -245,6 +245,8 @@ export default {
     retire: '报废',
     retire_warn: '确定报废 {id}？此后设备无法连接，用户不再看到它；历史记录保留。',
     retired: '设备已报废',
+    delete_warn: '确定删除 {id}？只有从未充过电的设备可以删除；其余请停用或报废。',
+    deleted: '设备已删除',
     code: '编码',
     reported_state: '上报状态',
     connector: '接口',
