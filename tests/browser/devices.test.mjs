@@ -350,6 +350,12 @@ test('devices: a socket disabled on the detail page leaves the riders, shows its
         const img = page.locator('#qr-img');
         await img.waitFor();
         await waitUntil(() => img.evaluate((i) => i.complete && i.naturalWidth > 100), { what: 'the QR image is drawn' });
+        await page.locator('dialog[open] button[aria-label="关闭"]').click();
+        // The printable sheet: one SVG with every socket's code.
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#qr-sheet').click()]);
+        const svg = readFileSync(await dl.path(), 'utf8');
+        assert.match(svg, /<svg/);
+        for (let n = 1; n <= 10; n++) assert.match(svg, new RegExp(`demo-e00009-${n}\\b`));
     }));
 
 test("devices: an EV charger's guns are listed with their ratings and its own commands answer", (t) =>
@@ -369,4 +375,29 @@ test("devices: an EV charger's guns are listed with their ratings and its own co
         await page.locator('#cmd-operative').selectOption('true');
         await page.locator('#command-form button[type=submit]').click();
         await page.locator('#command-answer [data-outcome="ok"]').waitFor({ timeout: 10000 });
+    }));
+
+test('devices: commissioning starts every gun of a charger at once, and each stops from its row', (t) =>
+    withPage(t, async (page) => {
+        const id = 'demo-ev002';
+        await openDevice(page, id);
+        await page.locator('tr[data-row="demo-ev002-2"] [data-state="free"]').waitFor();
+        await page.locator('#commission-minutes').fill('2');
+        await page.locator('#start-all').click();
+        for (const n of [1, 2]) {
+            await page.locator(`tr[data-row="demo-ev002-${n}"] [data-state="charging"]`).waitFor({ timeout: 20000 });
+            assert.equal((await socketOf(id, n)).state, 'busy');
+        }
+        // Stopped, a gun is finishing until its car is unplugged: the unlock command lets it go.
+        for (const n of [1, 2]) {
+            const row = page.locator(`tr[data-row="demo-ev002-${n}"]`);
+            await row.locator('button[data-act="stop"]').click();
+            await row.locator('[data-state="finishing"], [data-state="free"]').waitFor({ timeout: 30000 });
+            await page.locator('#cmd-name').selectOption('unlock');
+            await page.locator('#cmd-n').fill(String(n));
+            await page.locator('#command-form button[type=submit]').click();
+            await page.locator('#command-answer [data-outcome="ok"]').waitFor({ timeout: 15000 });
+            await row.locator('[data-state="free"]').waitFor({ timeout: 30000 });
+        }
+        assert.deepEqual((await device(id)).sockets.map((s) => s.state), ['free', 'free']);
     }));
