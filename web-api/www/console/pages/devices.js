@@ -140,7 +140,7 @@ function DevicesView({ stock }) {
     <p class="muted" id="devices-counts">${t('devices.counts', { total: all.length, online, shown: rows.length })}</p>
     <${ErrorBox} error=${list.error} />
     <${Table} columns=${columns} rows=${shown} empty=${list.loading ? t('common.loading') : undefined} />
-    <${Pager} offset=${offset} limit=${PAGE_SIZE} count=${shown.length} onOffset=${setOffset} />
+    <${Pager} offset=${offset} limit=${PAGE_SIZE} count=${offset + PAGE_SIZE < rows.length ? PAGE_SIZE : 0} onOffset=${setOffset} />
     ${stock && html`<${AssignForm} stations=${stations} picked=${[...picked]} onDone=${() => {
       setPicked(new Set());
       list.reload();
