@@ -10,7 +10,7 @@ import { api, can } from '../api.js';
 import {
   Badge, Card, ErrorBox, Form, Input, Link, Modal, Page, Pager, Select, Table, act, errorText, notify, time, useFetch, useList,
 } from '../../static/lib/ui.js';
-import { Credentials, LIVE_MS, kindText, lifecycleText, portState, stationOptions, useStations } from './devices.js';
+import { Credentials, LIVE_MS, kindText, lifecycleText, portState, stationOptions, useKeyedPoll, useStations } from './devices.js';
 
 // The remote commands the API relays per kind, with the members of their data.
 export const COMMANDS = {
@@ -27,18 +27,12 @@ export const COMMANDS = {
 const TEXT_MEMBERS = new Set(['text', 'type']);
 
 function useDevice(id) {
-  const [state, setState] = useState({ dev: null, error: null });
   const gone = useRef(false); // deleted: no more reads (they would be 404)
-  const load = async () => {
-    if (gone.current) return;
-    try {
-      setState({ dev: await api.get(`/admin/devices/${encodeURIComponent(id)}`), error: null });
-    } catch (e) {
-      setState((s) => ({ dev: s.dev, error: e }));
-    }
-  };
-  usePoll(load, LIVE_MS, [id]);
-  return { ...state, reload: load, forget: (yes = true) => (gone.current = yes) };
+  const last = useRef(null);
+  const r = useKeyedPoll(id, async () =>
+    gone.current ? last.current : (last.current = await api.get(`/admin/devices/${encodeURIComponent(id)}`)),
+  );
+  return { dev: r.data, error: r.error, reload: r.reload, forget: (yes = true) => (gone.current = yes) };
 }
 
 export function DeviceDetailPage({ params }) {

@@ -2,7 +2,7 @@
 // registering a device (its credentials shown once), and the stock with bulk assignment to a station.
 // GET /admin/devices has no paging, search or online filter and no socket states: the page filters
 // and pages the list itself and reads each shown device's GET /admin/devices/{id} for the grid.
-import { html, useState } from '../../static/lib/preact.js';
+import { html, useRef, useState } from '../../static/lib/preact.js';
 import { t } from '../../static/lib/i18n.js';
 import { fmtPower } from '../../static/lib/fmt.js';
 import { api, can } from '../api.js';
@@ -57,9 +57,28 @@ export const freeBusy = (d) => {
   return `${free} / ${busy}`;
 };
 
+// Polls `load(key)` for the current `key` only: an answer that comes back after the key changed
+// (the filters or the page moved on meanwhile) is dropped instead of overwriting the newer one.
+export function useKeyedPoll(key, load) {
+  const [state, setState] = useState({ key: null, data: null, error: null });
+  const current = useRef(key);
+  current.current = key;
+  const run = async () => {
+    try {
+      const data = await load();
+      if (current.current === key) setState({ key, data, error: null });
+    } catch (e) {
+      if (current.current === key) setState((s) => ({ key, data: s.key === key ? s.data : null, error: e }));
+    }
+  };
+  usePoll(run, LIVE_MS, [key]);
+  const mine = state.key === key;
+  return { data: mine ? state.data : null, loading: !mine, error: mine ? state.error : null, reload: run };
+}
+
 // The devices of the list: the API's filters (station, kind, lifecycle) and the page's own (online, id).
 function useDevices(server, online, q) {
-  const list = useFetch('/admin/devices', server);
+  const list = useKeyedPoll(JSON.stringify(server), () => api.get('/admin/devices', server));
   const all = (list.data && list.data.devices) || [];
   const needle = q.trim().toLowerCase();
   const rows = all.filter(
@@ -70,21 +89,15 @@ function useDevices(server, online, q) {
   return { list, all, rows };
 }
 
-// The live details (sockets, presence) of the devices shown, refreshed every LIVE_MS.
-function useLive(ids, reloadList) {
-  const [live, setLive] = useState({});
-  usePoll(
-    async () => {
-      const got = await Promise.all(ids.map((id) => api.get(`/admin/devices/${encodeURIComponent(id)}`).catch(() => null)));
-      const next = {};
-      ids.forEach((id, i) => got[i] && (next[id] = got[i]));
-      setLive(next);
-      reloadList();
-    },
-    LIVE_MS,
-    [ids.join(',')],
-  );
-  return live;
+// The live details (sockets, presence) of the devices shown, by id.
+function useLive(ids) {
+  const live = useKeyedPoll(ids.join(','), async () => {
+    const got = await Promise.all(ids.map((id) => api.get(`/admin/devices/${encodeURIComponent(id)}`).catch(() => null)));
+    const next = {};
+    ids.forEach((id, i) => got[i] && (next[id] = got[i]));
+    return next;
+  });
+  return live.data || {};
 }
 
 function DevicesView({ stock }) {
@@ -97,7 +110,7 @@ function DevicesView({ stock }) {
   const server = { station_id: applied.station, kind: applied.kind, lifecycle: stock ? 'stock' : applied.lifecycle };
   const { list, all, rows } = useDevices(server, applied.online, applied.q);
   const shown = rows.slice(offset, offset + PAGE_SIZE);
-  const live = useLive(shown.map((d) => d.id), list.reload);
+  const live = useLive(shown.map((d) => d.id));
   const set = (k) => (v) => setF({ ...f, [k]: v });
   const online = all.filter((d) => d.online).length;
   const columns = [
