@@ -25,4 +25,8 @@ export const NAV = [
   { path: '/roles', label: 'nav.roles', perm: 'admins.manage', group: 'system' },
   { path: '/audit-log', label: 'nav.audit', perm: 'audit.read', group: 'system' },
   { path: '/password', label: 'nav.password', perm: null, group: 'system' },
+  { path: '/devices', label: 'nav.devices', perm: 'devices.read', group: 'assets' },
+  { path: '/device-stock', label: 'nav.device_stock', perm: 'devices.read', group: 'assets' },
+  { path: '/device-models', label: 'nav.device_models', perm: 'devices.read', group: 'assets' },
+  { path: '/commands', label: 'nav.commands', perm: 'devices.read', group: 'operations' },
 ];

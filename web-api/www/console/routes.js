@@ -32,4 +32,9 @@ export const ROUTES = [
   { pattern: '/roles', load: () => import('./pages/staff.js'), page: 'RolesPage' },
   { pattern: '/password', load: () => import('./pages/staff.js'), page: 'PasswordPage' },
   { pattern: '/service', load: () => import('./pages/service.js'), page: 'ServicePage' },
+  { pattern: '/devices', load: () => import('./pages/devices.js'), page: 'DevicesPage' },
+  { pattern: '/devices/:id', load: () => import('./pages/device-detail.js'), page: 'DeviceDetailPage' },
+  { pattern: '/device-stock', load: () => import('./pages/devices.js'), page: 'StockPage' },
+  { pattern: '/device-models', load: () => import('./pages/device-models.js'), page: 'DeviceModelsPage' },
+  { pattern: '/commands', load: () => import('./pages/commands.js'), page: 'CommandsPage' },
 ];
