@@ -310,6 +310,33 @@ std::string qr_text(const Services& s, const std::string& code) {
     return s.settings.qr_base_url + code;
 }
 
+/// A device's sockets with their state for operators: rider's word, what the device reports, the
+/// session and its latest power and energy (telemetry as recorderd stored it); a charger also its
+/// guns. `tele` may be null (no telemetry database).
+void write_live_ports(json::Writer& w, CatalogStore& cat, const DeviceRow& dev, SocketStates& states,
+                      const std::optional<DeviceLive>& live, db::Database* tele) {
+    w.key("sockets").begin_array();
+    for (const auto& p : cat.ports(dev.id)) {
+        w.begin_object().field("n", p.n).field("code", sockets::socket_code({dev.id, p.n})).field("enabled", p.enabled);
+        w.opt_field("socket_overload_w", p.socket_overload_w);
+        if (dev.kind != "camera")
+            w.field("state", states.state(dev.id, p.n, p.enabled && dev.visible));
+        if (live) {
+            if (auto it = live->ports.find(p.n); it != live->ports.end()) {
+                w.field("reported_state", it->second.st).field("sid", it->second.sid);
+                const auto sample =
+                    tele && !it->second.sid.empty() ? latest_session_sample(*tele, it->second.sid) : std::nullopt;
+                if (sample)
+                    w.field("power_w", sample->power_w).field("session_energy_wh", sample->energy_wh);
+            }
+        }
+        w.end_object();
+    }
+    w.end_array();
+    if (dev.kind == "ev_charger")
+        write_guns(w, dev.id, cat.guns(dev.id), true, live ? &*live : nullptr);
+}
+
 } // namespace
 
 void add_admin_device_routes(Router& r, Services& s) {
@@ -322,6 +349,9 @@ void add_admin_device_routes(Router& r, Services& s) {
                           "Only devices in stock (no station: unscoped operators only), installed or retired."))
               .q(str("model", false, 64, "Only devices of this model (its name)."))
               .q(integer("model_id", false, 1, INT64_MAX, "Only devices of this device model."))
+              .q(boolean("ports", false,
+                         "Also each device's sockets (and a charger's guns) with their live state, session and power, "
+                         "as GET /admin/devices/{id} gives them: one request for a whole grid."))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -333,10 +363,31 @@ void add_admin_device_routes(Router& r, Services& s) {
                                             req.query("lifecycle").value_or(""),
                                             req.query_int("model_id"),
                                             req.query("model").value_or("")};
-                  for (const auto& dev : cat.devices(filter)) {
+                  const auto devices = cat.devices(filter);
+                  const bool with_ports = req.query_bool("ports").value_or(false);
+                  std::vector<std::int64_t> stations;
+                  for (const auto& dev : devices)
+                      if (dev.station_id)
+                          stations.push_back(*dev.station_id);
+                  std::sort(stations.begin(), stations.end());
+                  stations.erase(std::unique(stations.begin(), stations.end()), stations.end());
+                  std::optional<SocketStates> states;
+                  std::optional<DbPool::Lease> tele;
+                  if (with_ports) {
+                      states.emplace(s, cat, stations);
+                      if (s.telemetry)
+                          tele.emplace(s.telemetry->get());
+                  }
+                  for (const auto& dev : devices) {
                       w.begin_object();
                       write_device(w, s, dev);
                       w.field("online", device_online(s, cat, dev.id));
+                      if (with_ports) {
+                          std::optional<DeviceLive> live;
+                          if (s.devices)
+                              live = s.devices->device(dev.id);
+                          write_live_ports(w, cat, dev, *states, live, tele ? &**tele : nullptr);
+                      }
                       w.end_object();
                   }
                   w.end_array().end_object();
@@ -513,32 +564,9 @@ void add_admin_device_routes(Router& r, Services& s) {
                 std::optional<DbPool::Lease> tele;
                 if (s.telemetry)
                     tele.emplace(s.telemetry->get());
-                w.key("sockets").begin_array();
                 SocketStates states(
                     s, cat, dev.station_id ? std::vector<std::int64_t>{*dev.station_id} : std::vector<std::int64_t>{});
-                for (const auto& p : cat.ports(dev.id)) {
-                    w.begin_object()
-                        .field("n", p.n)
-                        .field("code", sockets::socket_code({dev.id, p.n}))
-                        .field("enabled", p.enabled);
-                    w.opt_field("socket_overload_w", p.socket_overload_w);
-                    if (dev.kind != "camera")
-                        w.field("state", states.state(dev.id, p.n, p.enabled && dev.visible));
-                    if (live) {
-                        if (auto it = live->ports.find(p.n); it != live->ports.end()) {
-                            w.field("reported_state", it->second.st).field("sid", it->second.sid);
-                            const auto sample = tele && !it->second.sid.empty()
-                                                    ? latest_session_sample(**tele, it->second.sid)
-                                                    : std::nullopt;
-                            if (sample)
-                                w.field("power_w", sample->power_w).field("session_energy_wh", sample->energy_wh);
-                        }
-                    }
-                    w.end_object();
-                }
-                w.end_array();
-                if (dev.kind == "ev_charger")
-                    write_guns(w, dev.id, cat.guns(dev.id), true, live ? &*live : nullptr);
+                write_live_ports(w, cat, dev, states, live, tele ? &**tele : nullptr);
                 w.key("telemetry");
                 if (const auto sample = tele ? latest_device_sample(**tele, dev.id) : std::nullopt) {
                     w.begin_object().field("at", when(s, sample->t)).key("data").begin_object();

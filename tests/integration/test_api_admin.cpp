@@ -134,6 +134,14 @@ TEST_CASE("api admin: stations and devices; the broker accepts new device creden
     auto list = st.get(fmt::format("/api/v1/admin/devices?station_id={}", station), admin);
     REQUIRE(list.size("devices") == 1);
     CHECK(list.boolean("devices.0.online"));
+    CHECK_FALSE(list.at("devices.0.sockets")); // the sockets only when asked
+    // The grid in one request: every device's sockets with the same live fields as its detail.
+    auto grid = st.get(fmt::format("/api/v1/admin/devices?station_id={}&ports=true", station), admin);
+    REQUIRE(grid.size("devices.0.sockets") == 10);
+    CHECK(grid.str("devices.0.sockets.1.reported_state") == "charging");
+    CHECK(grid.str("devices.0.sockets.1.sid") == "s-1");
+    CHECK(grid.i64("devices.0.sockets.1.power_w") == 180);
+    CHECK(grid.str("devices.0.sockets.1.state") == d.str("sockets.1.state"));
 
     // Rotating the secret: the old one stops working, the new one works, no restart.
     auto rot = st.post("/api/v1/admin/devices/cp-0001/credentials", "{}", admin);
