@@ -41,7 +41,12 @@ function priceyPile() {
 /** Nothing is wider than a 360 px phone: document.scrollWidth <= 360 (then back to PHONE's size). */
 async function fits360(page, what) {
     await page.setViewportSize({ width: 360, height: 740 });
-    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    // Charts follow their box's new width on the next animation frame: wait for the layout to settle.
+    let w = 0;
+    await waitUntil(async () => (w = await page.evaluate(() => document.documentElement.scrollWidth)) <= 360, {
+        timeout: 2000,
+        what: `${what}: the page fits 360 px`,
+    }).catch(() => {});
     await page.setViewportSize(PHONE.viewport);
     assert.ok(w <= 360, `${what}: the page is ${w} px wide at 360 px`);
 }
@@ -158,5 +163,169 @@ test('h5: the flow from login to a started and stopped session with the wallet d
         assert.equal(await page.locator(`#ledger [data-entry="${charge.id}"] strong`).innerText(), yuanZh(charge.real_fen));
         await fits360(page, 'wallet');
         await shot(page, 'h5-wallet');
+    });
+});
+
+test('h5: the login needs the agreement first, refuses a wrong code in words, then opens the page asked for', async (t) => {
+    const phone = nextPhone();
+    await withPage(t, { ...PHONE, expectStatus: [{ status: 401, url: '/api/v1/auth/login' }] }, async (page) => {
+        // A socket's QR opened while signed out: the login comes first.
+        await page.goto(`${URL_BASE}/h5/#/socket/demo-e00002-2`);
+        await page.locator('#login-submit').waitFor();
+        await page.getByLabel('手机号').fill(phone);
+        await page.locator('#send-code').click();
+        const code = (await page.locator('#dev-code strong').innerText()).trim();
+        await page.getByLabel('验证码', { exact: true }).fill(code === '000000' ? '111111' : '000000');
+        await page.locator('#login-submit').click();
+        assert.equal(await page.locator('#login-error').innerText(), '请先阅读并同意用户协议');
+        await page.locator('#login-agree').check();
+        await page.locator('#login-submit').click();
+        await page.locator('#login-error', { hasText: '验证码错误' }).waitFor();
+        // The agreement is a page of its own, readable before login.
+        await page.locator('label[for=login-agree] a').click();
+        await page.locator('#agreement h1', { hasText: '用户协议' }).waitFor();
+        assert.ok((await page.locator('#agreement .agreement').innerText()).length > 100);
+        await page.goBack();
+        await page.getByLabel('手机号').fill(phone);
+        await page.getByLabel('验证码', { exact: true }).fill(code);
+        await page.locator('#login-agree').check();
+        await page.locator('#login-submit').click();
+        await page.locator('#socket h1', { hasText: 'demo-e00002-2' }).waitFor();
+    });
+});
+
+test('h5: the station page shows every socket and gun with the API state, and the prices of its tariff', async (t) => {
+    const phone = nextPhone();
+    await withPage(t, { ...PHONE }, async (page) => {
+        const token = await h5Login(page, phone);
+        await page.locator('#stations .station-link').first().click();
+        await page.locator('#station .socket-chip').first().waitFor();
+        const id = page.url().split('#/station/')[1];
+        const st = await api(`/api/v1/stations/${id}`, { token });
+        assert.equal(await page.locator('#station h1').innerText(), st.name);
+        const ebike = st.sockets.filter((s) => s.kind === 'socket');
+        assert.equal(await page.locator('#station .socket-chip').count(), ebike.length);
+        // Each socket's badge says the API's state (states.* words).
+        const words = { free: '空闲', busy: '使用中', offline: '离线', faulted: '故障' };
+        const shown = await page.locator('#station .socket-chip').evaluateAll((els) =>
+            els.map((e) => [e.dataset.socket, e.querySelector('.badge').textContent]));
+        assert.deepEqual(shown, ebike.map((s) => [s.code, words[s.state] ?? s.state]));
+        // Every mode of the tariff is named with its prices.
+        const modes = await page.locator('#station .tariff-mode h3').allInnerTexts();
+        assert.equal(modes.length, st.tariff.modes.length);
+        const time = st.tariff.modes.find((m) => m.mode === 'time');
+        if (time) assert.match(await page.locator('#station .tariff').innerText(), new RegExp(`${time.options[0].minutes} 分钟 ${yuanZh(time.options[0].price_fen).replace('.', '\\.')}`));
+        // The car tab lists the guns.
+        await page.getByRole('tab', { name: '汽车充电枪' }).click();
+        const guns = st.sockets.filter((s) => s.kind === 'ev_gun');
+        await waitUntil(async () => (await page.locator('#station .socket-chip').count()) === guns.length, { what: 'every gun listed' });
+        await fits360(page, 'station');
+        await shot(page, 'h5-station');
+    });
+});
+
+test('h5: a car gun offers its prepaid amounts, and a start with too little balance is refused in words', async (t) => {
+    const phone = nextPhone();
+    await withPage(t, { ...PHONE, expectStatus: [{ status: 402, url: '/api/v1/sessions' }] }, async (page) => {
+        const token = await h5Login(page, phone);
+        const code = 'demo-ev001-1';
+        await page.goto(`${URL_BASE}/h5/#/socket/${code}`);
+        await page.locator('#socket-state .badge').waitFor();
+        const gun = await api(`/api/v1/sockets/${code}`, { token });
+        assert.equal(gun.kind, 'ev_gun');
+        const options = await page.locator('#max-fen option').allInnerTexts();
+        assert.deepEqual(options.slice(1), gun.prepaid_amounts_fen.map(yuanZh));
+        await page.getByLabel('预付金额').selectOption(String(gun.prepaid_amounts_fen[0]));
+        await page.locator('#socket-balance', { hasText: yuanZh(0) }).waitFor();
+        await page.locator('#start').click();
+        await page.locator('#start-error', { hasText: '余额不足' }).waitFor();
+        await page.locator('#start-error a[href="#/wallet"]').waitFor();
+        const active = await api('/api/v1/sessions?state=active', { token });
+        assert.equal(active.sessions.length, 0, 'nothing started');
+    });
+});
+
+test('h5: scanning without a camera says so and keeps the code entry; an unknown code is refused in words', async (t) => {
+    const phone = nextPhone();
+    await withPage(t, { ...PHONE, expectStatus: [{ status: 404, url: '/api/v1/sockets/' }] }, async (page) => {
+        await h5Login(page, phone);
+        await page.locator('#tab-scan').click();
+        await page.locator('#code-form').waitFor();
+        const canScan = await page.evaluate(() => typeof BarcodeDetector === 'function' && !!navigator.mediaDevices?.getUserMedia);
+        if (canScan) await page.locator('#scan-start').waitFor();
+        else assert.equal(await page.locator('#scan-unavailable').innerText(), '此浏览器不支持相机扫码，请输入插座编号');
+        await page.getByLabel('插座编号').fill('nope-9');
+        await page.locator('#code-open').click();
+        await page.locator('#socket [role=alert]', { hasText: '插座不存在' }).waitFor();
+    });
+});
+
+test('h5: me: the name is saved, plates are added and removed, a card number is checked, as the API has them', async (t) => {
+    const phone = nextPhone();
+    await withPage(t, { ...PHONE, expectStatus: [{ status: 404, url: '/api/v1/cards/bind' }] }, async (page) => {
+        const token = await h5Login(page, phone);
+        await page.locator('#tab-me').click();
+        await page.locator('#me-phone', { hasText: phone }).waitFor();
+        await page.getByLabel('昵称').fill('小张');
+        await page.locator('#name-form button').click();
+        await page.locator('.notice', { hasText: '已保存' }).waitFor();
+        assert.equal((await api('/api/v1/me', { token })).name, '小张');
+
+        // Plates.
+        await page.locator('#me a[href="#/plates"]').click();
+        const plate = `粤B${String(Date.now()).slice(-5)}`;
+        await page.getByLabel('车牌号').fill(plate);
+        await page.getByLabel('车牌颜色').selectOption('green');
+        await page.locator('#plate-form button[type=submit]').click();
+        await page.locator(`[data-plate="${plate}"]`).waitFor();
+        assert.deepEqual((await api('/api/v1/me/plates', { token })).plates.map((p) => [p.plate, p.color]), [[plate, 'green']]);
+        page.once('dialog', (d) => d.accept());
+        await page.locator(`[data-plate="${plate}"] button`).click();
+        await page.locator(`[data-plate="${plate}"]`).waitFor({ state: 'detached' });
+        assert.equal((await api('/api/v1/me/plates', { token })).plates.length, 0);
+
+        // Cards: an unknown number is refused in words; nothing is bound.
+        await page.goto(`${URL_BASE}/h5/#/cards`);
+        await page.getByLabel('卡号').fill('NO-SUCH-CARD');
+        await page.locator('#bind-form button[type=submit]').click();
+        await page.locator('.notice-error', { hasText: '卡不存在' }).waitFor();
+        assert.equal((await api('/api/v1/me', { token })).card, null);
+        await fits360(page, 'cards');
+    });
+});
+
+test('h5: the language switch turns the page to English, and logging out drops the token', async (t) => {
+    const phone = nextPhone();
+    await withPage(t, { ...PHONE }, async (page) => {
+        const token = await h5Login(page, phone);
+        await page.locator('#tab-me').click();
+        // (The login's "code sent" notice, still in Chinese, fades first.)
+        await page.locator('.notice').first().waitFor({ state: 'detached', timeout: 10000 });
+        await page.getByLabel('语言').selectOption('en');
+        await page.locator('#me h1', { hasText: 'Me' }).waitFor();
+        const text = await page.locator('body').innerText();
+        assert.doesNotMatch(text, /\b(h5|common|states|errors)\.[a-z_]+/, 'no key shown raw');
+        const chinese = text.replace('中文', '').match(/.{0,20}[\u4e00-\u9fff]+.{0,20}/);
+        assert.equal(chinese, null, 'no Chinese left on the English page');
+        await page.locator('#tab-stations').click();
+        await page.locator('#stations h1', { hasText: 'Nearby stations' }).waitFor();
+        await page.locator('#tab-me').click();
+        await page.getByLabel('Language').selectOption('zh-CN');
+        await page.locator('#logout', { hasText: '退出登录' }).click();
+        await page.locator('#login-submit').waitFor();
+        assert.equal(await page.evaluate(() => localStorage.getItem('pilehub.h5.token')), null);
+        assert.equal((await api('/api/v1/me', { token, expectStatus: [401] })).status, 401);
+    });
+});
+
+test('h5: inside WeChat the page offers its login, and says so when the WeChat bridge is missing', async (t) => {
+    const ua = 'Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36 MicroMessenger/8.0.44';
+    await withPage(t, { ...PHONE, userAgent: ua }, async (page) => {
+        await page.goto(`${URL_BASE}/h5/`);
+        await page.locator('#host-login', { hasText: '微信一键登录' }).click();
+        assert.equal(await page.locator('#login-error').innerText(), '请先阅读并同意用户协议');
+        await page.locator('#login-agree').check();
+        await page.locator('#host-login').click();
+        await page.locator('#login-error', { hasText: '未检测到微信的登录接口' }).waitFor();
     });
 });
