@@ -329,3 +329,86 @@ test('h5: inside WeChat the page offers its login, and says so when the WeChat b
         await page.locator('#login-error', { hasText: '未检测到微信的登录接口' }).waitFor();
     });
 });
+
+test('h5: a recharge package pays its bonus, shown in the bonus ledger as the API has it', async (t) => {
+    const admin = await adminToken();
+    const name = `H5 pay 30 get 3 ${Date.now()}`;
+    const created = await api('/api/v1/admin/packages', { method: 'POST', token: admin, body: { name, pay_fen: 3000, bonus_fen: 300 } });
+    const pkgId = created.package?.id ?? created.id;
+    const phone = nextPhone();
+    try {
+        await withPage(t, { ...PHONE }, async (page) => {
+            const token = await h5Login(page, phone);
+            await page.goto(`${URL_BASE}/h5/#/wallet`);
+            const offer = page.locator('#recharge-form .choice', { hasText: '送 ¥3.00' });
+            await offer.first().waitFor();
+            const w = await api('/api/v1/wallet', { token });
+            assert.ok(w.packages.some((p) => p.id === pkgId && p.pay_fen === 3000 && p.bonus_fen === 300));
+            await offer.first().click();
+            await page.locator('#recharge').click();
+            await page.locator('#pay').click();
+            await page.locator('[data-stat=bonus] .stat-value', { hasText: yuanZh(300) }).waitFor();
+            const after = await api('/api/v1/wallet', { token });
+            assert.equal(after.balance_fen, 3000);
+            assert.equal(after.bonus_fen, 300);
+            assert.equal(await page.locator('[data-stat=balance] .stat-value').innerText(), yuanZh(3000));
+            await page.getByRole('tab', { name: '赠送金' }).click();
+            const ledger = await api('/api/v1/wallet/ledger', { token });
+            const bonus = ledger.entries.filter((e) => e.bonus_fen);
+            assert.ok(bonus.length > 0);
+            const rows = page.locator('#ledger li[data-entry]');
+            await waitUntil(async () => (await rows.count()) === bonus.length, { what: 'the bonus entries listed' });
+            assert.equal(await rows.first().locator('strong').innerText(), `+${yuanZh(bonus[0].bonus_fen)}`);
+        });
+    } finally {
+        await api(`/api/v1/admin/packages/${pkgId}`, { method: 'PUT', token: admin, body: { enabled: false } });
+    }
+});
+
+test('h5: cards: an issued card is bound, unbound, bound again and reported lost; a lost card is refused', async (t) => {
+    const admin = await adminToken();
+    const cardNo = `H5${String(Date.now()).slice(-8)}`;
+    // A money route: the harness's api() sends no Idempotency-Key, so this one is a plain fetch.
+    const issued = await fetch(`${URL_BASE}/api/v1/admin/cards`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json', 'Idempotency-Key': `h5-${cardNo}` },
+        body: JSON.stringify({ card_no: cardNo, fee_fen: 0 }),
+    });
+    assert.equal(issued.status, 201, await issued.text());
+    const phone = nextPhone();
+    await withPage(t, { ...PHONE, expectStatus: [{ status: 403, url: '/api/v1/cards/bind' }] }, async (page) => {
+        const token = await h5Login(page, phone);
+        await page.goto(`${URL_BASE}/h5/#/cards`);
+        const bind = async () => {
+            await page.getByLabel('卡号').fill(cardNo);
+            await page.locator('#bind-form button[type=submit]').click();
+        };
+        await bind();
+        await page.locator('#card-no', { hasText: cardNo }).waitFor();
+        assert.equal((await api('/api/v1/me', { token })).card.card_no, cardNo);
+        page.on('dialog', (d) => d.accept());
+        await page.locator('#card-unbind').click();
+        await page.locator('#bind-form').waitFor();
+        assert.equal((await api('/api/v1/me', { token })).card, null);
+        await bind();
+        await page.locator('#card-lost').click();
+        await page.locator('.notice', { hasText: '已挂失' }).waitFor();
+        await page.locator('#bind-form').waitFor();
+        assert.equal((await api('/api/v1/me', { token })).card, null);
+        await bind();
+        await page.locator('.notice-error', { hasText: '卡已挂失' }).waitFor();
+    });
+});
+
+test('h5: with the position granted the stations are sorted from it, and the page says so', async (t) => {
+    const phone = nextPhone();
+    await withPage(t, { ...PHONE, geolocation: { latitude: 22.5431, longitude: 114.0579 }, permissions: ['geolocation'] }, async (page) => {
+        const token = await h5Login(page, phone);
+        await page.locator('#where', { hasText: '按您当前位置排序' }).waitFor();
+        await page.locator('#stations .station').first().waitFor();
+        const near = await api('/api/v1/stations/nearby?lat=22.5431&lon=114.0579&radius_m=50000', { token });
+        assert.deepEqual(await page.locator('#stations .station-name').allInnerTexts(), near.stations.map((s) => s.name));
+        const d = near.stations[0].distance_m;
+        assert.equal(await page.locator('#stations .distance').first().innerText(), d < 1000 ? `${Math.round(d)} m` : `${(Math.round(d / 100) / 10).toFixed(1)} km`);
+    });
+});
