@@ -299,7 +299,7 @@ test('h5: the language switch turns the page to English, and logging out drops t
     await withPage(t, { ...PHONE }, async (page) => {
         const token = await h5Login(page, phone);
         await page.locator('#tab-me').click();
-        // (The login's "code sent" notice, still in Chinese, fades first.)
+        // (A notice still on the screen was written in Chinese: let it fade first.)
         await page.locator('.notice').first().waitFor({ state: 'detached', timeout: 10000 });
         await page.getByLabel('语言').selectOption('en');
         await page.locator('#me h1', { hasText: 'Me' }).waitFor();

@@ -54,7 +54,7 @@ export function LoginPage() {
       const r = await api.post('/auth/sms-code', { phone: phone.trim() });
       setDevCode(r.dev_code || '');
       setWait(60);
-      notify(t('h5.login.sent'));
+      if (!r.dev_code) notify(t('h5.login.sent')); // (in development mode the code itself is shown)
     } catch (e) {
       if (e.status === 429) setError(t('h5.login.throttled', { s: e.retryAfter || '?' }));
       else setError(errorText(e));
