@@ -136,6 +136,10 @@ test('h5: the flow from login to a started and stopped session with the wallet d
         assert.equal(live.mode, 'power');
         await fits360(page, 'session');
         await shot(page, 'h5-session');
+        // Elsewhere the running session is one tap away.
+        await page.locator('#tab-stations').click();
+        await page.locator(`#active-sessions a[href="#/session/${encodeURIComponent(sid)}"]`).click();
+        await page.locator('#session #stop').waitFor();
 
         // Stop: the bill is the API's, and the wallet is lower by it.
         await page.locator('#stop').click();

@@ -1,6 +1,7 @@
 // What several H5 pages share: the page frame with its title and back link, and the prices of a
 // tariff's modes as a rider reads them.
 import { html, useEffect } from '../static/lib/preact.js';
+import { useFetch } from '../static/lib/ui.js';
 import { has, t } from '../static/lib/i18n.js';
 import { fmtMoney, fmtPower } from '../static/lib/fmt.js';
 
@@ -77,4 +78,17 @@ export function TariffPrices({ modes, tariff }) {
       ${tf.cap?.max_minutes ? html`<li>${t('h5.prices.cap_minutes', { n: tf.cap.max_minutes })}</li>` : null}
     </ul>
   </div>`;
+}
+
+// The rider's running sessions (GET /me active_sessions: their ids), each a link to its live view;
+// nothing when there is none. `me` is a /me reply the page has already, else it is fetched.
+export function ActiveBanner({ me }) {
+  const own = useFetch(me ? '' : '/me');
+  const ids = (me || own.data)?.active_sessions || [];
+  if (!ids.length) return null;
+  return html`<div class="card active-note" id="active-sessions">${t('h5.socket.active')}
+    ${ids.map((a) => {
+      const id = typeof a === 'object' ? a.id : a;
+      return html` <a href=${`#/session/${encodeURIComponent(id)}`}>${typeof a === 'object' && a.socket ? a.socket : id}</a>`;
+    })}</div>`;
 }

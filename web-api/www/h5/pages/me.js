@@ -5,7 +5,7 @@ import { t } from '../../static/lib/i18n.js';
 import { fmtMoney } from '../../static/lib/fmt.js';
 import { act, Badge, ErrorBox, errorText, LangSwitch, notify, useFetch } from '../../static/lib/ui.js';
 import { api, signOut, signedIn } from '../api.js';
-import { H5Page, word } from '../ui.js';
+import { ActiveBanner, H5Page, word } from '../ui.js';
 
 function NameForm({ me, onSaved }) {
   const [name, setName] = useState(me.name || '');
@@ -45,10 +45,7 @@ export function MePage() {
         ${me.wallet?.arrears_fen ? html`<p class="error-box">${t('h5.wallet.arrears')}: ${fmtMoney(me.wallet.arrears_fen)}</p>` : null}
         <${NameForm} me=${me} onSaved=${reload} />
       </section>
-      ${me.active_sessions?.length
-        ? html`<section class="card active-note">${t('h5.socket.active')}
-            ${me.active_sessions.map((a) => html` <a href=${`#/session/${encodeURIComponent(a.id || a)}`}>${a.socket || a.id || a}</a>`)}</section>`
-        : null}`}
+      <${ActiveBanner} me=${me} />`}
     <nav class="card link-list" aria-label=${t('h5.me.title')}>
       ${links.map(([to, key]) => html`<a href=${`#${to}`}>${t(key)}<span aria-hidden="true">›</span></a>`)}
     </nav>

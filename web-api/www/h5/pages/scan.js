@@ -3,7 +3,7 @@
 import { html, useEffect, useRef, useState } from '../../static/lib/preact.js';
 import { t } from '../../static/lib/i18n.js';
 import { navigate } from '../../static/lib/router.js';
-import { H5Page } from '../ui.js';
+import { ActiveBanner, H5Page } from '../ui.js';
 
 // The socket code in what a QR holds: the bare code, or a link ending in it / carrying ?code=.
 export function codeFromQr(text) {
@@ -66,6 +66,7 @@ export function ScanPage() {
   const canScan = cameraScanAvailable();
   const open = (c) => c && navigate(`/socket/${encodeURIComponent(c.trim())}`);
   return html`<${H5Page} title=${t('h5.scan.title')} id="scan">
+    <${ActiveBanner} />
     <section class="card">
       <h2>${t('h5.scan.by_camera')}</h2>
       ${canScan

@@ -29,7 +29,7 @@ export function SessionPage({ params }) {
         setS(r);
         setError(null);
         if (LIVE.includes(r.state) && r.started_at) {
-          setPoints((ps) => [...ps, { t: new Date().toTimeString().slice(0, 8), power_w: r.power_w }].slice(-300));
+          setPoints((ps) => [...ps, { s: r.duration_s, power_w: r.power_w }].slice(-300));
         }
         if (!LIVE.includes(r.state) && r.settled !== false) setWallet(await api.get('/wallet'));
       } catch (e) {
@@ -47,9 +47,11 @@ export function SessionPage({ params }) {
     setStopping(false);
   }
 
-  // The API's curve (the samples the platform kept) when it has more points than this page polled.
-  const kept = (s?.curve || []).map((c) => ({ t: fmtTime(c.t).slice(11), power_w: c.power_w }));
-  const curve = kept.length >= points.length ? kept : points;
+  // The API's curve (the samples the platform kept) when it has more points than this page polled;
+  // the x axis is the time since the start either way.
+  const start = s?.started_at ? Date.parse(s.started_at) : NaN;
+  const kept = (s?.curve || []).map((c) => ({ s: (Date.parse(c.t) - start) / 1000, power_w: c.power_w }));
+  const curve = (kept.length >= points.length ? kept : points).map((p) => ({ t: fmtDuration(p.s), power_w: p.power_w }));
   const live = s && LIVE.includes(s.state);
   return html`<${H5Page} title=${t('h5.session.title')} back="/orders" id="session">
     <${ErrorBox} error=${error} />

@@ -6,7 +6,7 @@ import { fmtMoney, fmtPower } from '../../static/lib/fmt.js';
 import { navigate } from '../../static/lib/router.js';
 import { Badge, ErrorBox, errorText, useFetch } from '../../static/lib/ui.js';
 import { api } from '../api.js';
-import { H5Page, ModePrices, word } from '../ui.js';
+import { ActiveBanner, H5Page, ModePrices, word } from '../ui.js';
 
 export function SocketPage({ params }) {
   const code = params.code;
@@ -45,13 +45,9 @@ export function SocketPage({ params }) {
     }
   }
 
-  const active = me?.active_sessions || [];
   return html`<${H5Page} title=${t('h5.socket.title', { code })} back="/scan" id="socket">
     <${ErrorBox} error=${error} />
-    ${active.length
-      ? html`<div class="card active-note">${t('h5.socket.active')}
-          ${active.map((a) => html` <a href=${`#/session/${encodeURIComponent(a.id || a)}`}>${a.socket || a.id || a}</a>`)}</div>`
-      : null}
+    ${me && html`<${ActiveBanner} me=${me} />`}
     ${s &&
     html`<section class="card socket-head">
         <div class="socket-state"><span class="muted">${t('h5.socket.state')}</span> <span id="socket-state"><${Badge} value=${s.state} /></span></div>

@@ -5,7 +5,7 @@ import { t } from '../../static/lib/i18n.js';
 import { fmtMoney } from '../../static/lib/fmt.js';
 import { Badge, ErrorBox, Tabs, useFetch } from '../../static/lib/ui.js';
 import { api } from '../api.js';
-import { H5Page, TariffPrices } from '../ui.js';
+import { ActiveBanner, H5Page, TariffPrices } from '../ui.js';
 
 // The demo station's point: used when the browser gives no position.
 export const DEFAULT_POINT = { lat: 22.543096, lon: 114.057865 };
@@ -47,6 +47,7 @@ export function StationsPage() {
 
   const stations = reply?.stations || [];
   return html`<${H5Page} title=${t('h5.stations.title')} id="stations">
+    <${ActiveBanner} />
     <p class="muted" id="where">${!where ? t('h5.stations.locating') : where.own ? t('h5.stations.here') : t('h5.stations.default_point')}</p>
     <${ErrorBox} error=${error} />
     ${reply && !stations.length && html`<p class="muted">${t('h5.stations.none')}</p>`}
