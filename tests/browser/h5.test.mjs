@@ -307,12 +307,25 @@ test('h5: the language switch turns the page to English, and logging out drops t
         await page.locator('.notice').first().waitFor({ state: 'detached', timeout: 10000 });
         await page.getByLabel('语言').selectOption('en');
         await page.locator('#me h1', { hasText: 'Me' }).waitFor();
-        const text = await page.locator('body').innerText();
-        assert.doesNotMatch(text, /\b(h5|common|states|errors)\.[a-z_]+/, 'no key shown raw');
-        const chinese = text.replace('中文', '').match(/.{0,20}[\u4e00-\u9fff]+.{0,20}/);
-        assert.equal(chinese, null, 'no Chinese left on the English page');
+        // Every string of the main pages has its English: no key shown raw, no Chinese left (but the
+        // language select's 中文, as every language names itself).
+        const english = async (what) => {
+            const text = await page.locator('body').innerText();
+            assert.doesNotMatch(text, /\b(h5|common|states|errors|nav)\.[a-z_]+/, `${what}: no key shown raw`);
+            const chinese = text.replace('中文', '').match(/.{0,20}[\u4e00-\u9fff]+.{0,20}/);
+            assert.equal(chinese, null, `${what}: no Chinese left on the English page`);
+        };
+        await english('me');
         await page.locator('#tab-stations').click();
         await page.locator('#stations h1', { hasText: 'Nearby stations' }).waitFor();
+        await page.locator('#stations .station').first().waitFor();
+        await english('stations');
+        await page.goto(`${URL_BASE}/h5/#/socket/demo-e00003-1`);
+        await page.locator('#start-form').waitFor();
+        await english('socket');
+        await page.goto(`${URL_BASE}/h5/#/wallet`);
+        await page.locator('#recharge-form').waitFor();
+        await english('wallet');
         await page.locator('#tab-me').click();
         await page.getByLabel('Language').selectOption('zh-CN');
         await page.locator('#logout', { hasText: '退出登录' }).click();

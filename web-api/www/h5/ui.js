@@ -1,7 +1,7 @@
 // What several H5 pages share: the page frame with its title and back link, and the prices of a
 // tariff's modes as a rider reads them.
 import { html, useEffect } from '../static/lib/preact.js';
-import { useFetch } from '../static/lib/ui.js';
+import { Badge, useFetch } from '../static/lib/ui.js';
 import { has, t } from '../static/lib/i18n.js';
 import { fmtMoney, fmtPower } from '../static/lib/fmt.js';
 
@@ -91,4 +91,10 @@ export function ActiveBanner({ me }) {
       const id = typeof a === 'object' ? a.id : a;
       return html` <a href=${`#/session/${encodeURIComponent(id)}`}>${typeof a === 'object' && a.socket ? a.socket : id}</a>`;
     })}</div>`;
+}
+
+// A socket's state as a badge: the shared states.* words, and the rider-only ones (unavailable).
+export function StateBadge({ value }) {
+  if (has(`states.${value}`) || !has(`h5.states.${value}`)) return html`<${Badge} value=${value} />`;
+  return html`<span class=${`badge badge-${value}`}>${t(`h5.states.${value}`)}</span>`;
 }

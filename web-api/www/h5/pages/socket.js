@@ -4,9 +4,9 @@ import { html, useEffect, useState } from '../../static/lib/preact.js';
 import { t } from '../../static/lib/i18n.js';
 import { fmtMoney, fmtPower } from '../../static/lib/fmt.js';
 import { navigate } from '../../static/lib/router.js';
-import { Badge, ErrorBox, errorText, useFetch } from '../../static/lib/ui.js';
+import { ErrorBox, errorText, useFetch } from '../../static/lib/ui.js';
 import { api } from '../api.js';
-import { ActiveBanner, H5Page, ModePrices, word } from '../ui.js';
+import { ActiveBanner, H5Page, ModePrices, StateBadge, word } from '../ui.js';
 
 export function SocketPage({ params }) {
   const code = params.code;
@@ -50,7 +50,7 @@ export function SocketPage({ params }) {
     ${me && html`<${ActiveBanner} me=${me} />`}
     ${s &&
     html`<section class="card socket-head">
-        <div class="socket-state"><span class="muted">${t('h5.socket.state')}</span> <span id="socket-state"><${Badge} value=${s.state} /></span></div>
+        <div class="socket-state"><span class="muted">${t('h5.socket.state')}</span> <span id="socket-state"><${StateBadge} value=${s.state} /></span></div>
         <div><span class="muted">${t('h5.socket.kind')}</span> ${isGun ? t('h5.stations.guns') : t('h5.stations.sockets')}
           ${s.rated_power_w || s.power_w ? html` · ${fmtPower(s.rated_power_w || s.power_w)}` : null}</div>
         <div><span class="muted">${t('h5.socket.station')}</span> <a href=${`#/station/${s.station?.id}`}>${s.station?.name}</a></div>

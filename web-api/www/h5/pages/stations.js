@@ -3,9 +3,9 @@
 import { html, useEffect, useState } from '../../static/lib/preact.js';
 import { t } from '../../static/lib/i18n.js';
 import { fmtMoney } from '../../static/lib/fmt.js';
-import { Badge, ErrorBox, Tabs, useFetch } from '../../static/lib/ui.js';
+import { ErrorBox, Tabs, useFetch } from '../../static/lib/ui.js';
 import { api } from '../api.js';
-import { ActiveBanner, H5Page, TariffPrices } from '../ui.js';
+import { ActiveBanner, H5Page, StateBadge, TariffPrices } from '../ui.js';
 
 // The demo station's point: used when the browser gives no position.
 export const DEFAULT_POINT = { lat: 22.543096, lon: 114.057865 };
@@ -85,7 +85,7 @@ function SocketGrid({ sockets }) {
       <ul class="socket-grid">
         ${g.items.map(
           (s) => html`<li><a class=${`socket-chip state-${s.state}`} href=${`#/socket/${encodeURIComponent(s.code)}`} data-socket=${s.code}>
-            <span class="socket-n">${s.code.slice(g.dev.length + 1)}</span><${Badge} value=${s.state} /></a></li>`,
+            <span class="socket-n">${s.code.slice(g.dev.length + 1)}</span><${StateBadge} value=${s.state} /></a></li>`,
         )}
       </ul>
     </div>`,

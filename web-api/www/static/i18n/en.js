@@ -149,6 +149,7 @@ export default {
     device_not_installed: 'The device is not installed',
   },
   h5: {
+    states: { unavailable: 'Unavailable' },
     tabs: { label: 'Main', stations: 'Stations', scan: 'Scan', orders: 'Orders', me: 'Me' },
     login: {
       title: 'Charging',

@@ -151,6 +151,7 @@ export default {
     device_not_installed: '设备未安装',
   },
   h5: {
+    states: { unavailable: '不可用' },
     tabs: { label: '主导航', stations: '电站', scan: '扫码', orders: '订单', me: '我的' },
     login: {
       title: '充电',
