@@ -429,3 +429,34 @@ test('h5: with the position granted the stations are sorted from it, and the pag
         assert.equal(await page.locator('#stations .distance').first().innerText(), d < 1000 ? `${Math.round(d)} m` : `${(Math.round(d / 100) / 10).toFixed(1)} km`);
     });
 });
+
+test('h5: a car gun starts by energy with the chosen prepaid amount, shows its power live and stops', async (t) => {
+    const phone = nextPhone();
+    const token = await riderToken(phone);
+    // Money in first, through the same sandbox the wallet page uses.
+    const order = await api('/api/v1/wallet/recharge', { method: 'POST', token, body: { amount_fen: 5000, channel: 'sandbox' } });
+    await api(`/api/v1/pay/sandbox/${order.payment_id}/confirm`, { method: 'POST', token, body: {} });
+    await withPage(t, { ...PHONE }, async (page) => {
+        // The rider's token in the page's storage (the login form is tested above).
+        await page.goto(`${URL_BASE}/h5/#/agreement`);
+        await page.evaluate((tk) => localStorage.setItem('pilehub.h5.token', tk), token);
+        const code = 'demo-ev002-2';
+        await page.goto(`${URL_BASE}/h5/#/socket/${code}`);
+        await page.locator('#socket-balance', { hasText: yuanZh(5000) }).waitFor();
+        await page.locator('#mode-energy').check();
+        await page.getByLabel('预付金额').selectOption('1000');
+        await page.locator('#start').click();
+        await page.locator('#session-state', { hasText: '充电中' }).waitFor({ timeout: 15000 });
+        const sid = decodeURIComponent(page.url().split('#/session/')[1]);
+        const s = await api(`/api/v1/sessions/${sid}`, { token });
+        assert.equal(s.socket, code);
+        assert.equal(s.mode, 'energy');
+        assert.equal(s.max_fen, 1000);
+        assert.match(await page.locator('#session').innerText(), /预付金额: ¥10\.00/);
+        await waitUntil(async () => /kW$/.test(await statText(page, 'power')), { timeout: 15000, what: 'the gun\'s kW shown' });
+        await page.locator('#stop').click();
+        await page.locator('#bill').waitFor({ timeout: 30000 });
+        const done = await api(`/api/v1/sessions/${sid}`, { token });
+        assert.equal(await page.locator('#bill-total').innerText(), yuanZh(done.cost_fen));
+    });
+});
