@@ -207,6 +207,8 @@ test('h5: the station page shows every socket and gun with the API state, and th
         const id = page.url().split('#/station/')[1];
         const st = await api(`/api/v1/stations/${id}`, { token });
         assert.equal(await page.locator('#station h1').innerText(), st.name);
+        // Directions open the phone's map app at the station (a geo: link, nothing fetched).
+        assert.ok((await page.locator('#navigate').getAttribute('href')).startsWith(`geo:${st.lat},${st.lon}?`));
         const ebike = st.sockets.filter((s) => s.kind === 'socket');
         assert.equal(await page.locator('#station .socket-chip').count(), ebike.length);
         // Each socket's badge says the API's state (states.* words).

@@ -101,6 +101,9 @@ export function StationPage({ params }) {
     ${st &&
     html`<div class="card">
         <div class="muted">${st.address}</div>
+        ${st.lat !== undefined && st.lon !== undefined
+          ? html`<a class="button-link" id="navigate" href=${`geo:${st.lat},${st.lon}?q=${st.lat},${st.lon}(${encodeURIComponent(st.name)})`}>${t('h5.stations.navigate')}</a>`
+          : null}
         <div class="muted">${st.open_now ? t('h5.stations.open') : t('h5.stations.closed')} · ${st.open_hours || ''}</div>
         <div class="free-counts">
           <span class="free ebike">${t('h5.stations.ebike_free', { free: st.ebike?.free ?? 0, total: st.ebike?.total ?? 0 })}</span>

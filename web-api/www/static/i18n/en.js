@@ -186,6 +186,7 @@ export default {
       prepaid: 'Prepaid amounts',
       sockets: 'E-bike sockets',
       guns: 'Car chargers',
+      navigate: 'Directions (map app)',
     },
     scan: {
       title: 'Scan to charge',

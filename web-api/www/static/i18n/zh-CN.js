@@ -188,6 +188,7 @@ export default {
       prepaid: '预付金额',
       sockets: '电单车插座',
       guns: '汽车充电枪',
+      navigate: '导航前往（地图应用）',
     },
     scan: {
       title: '扫码充电',
