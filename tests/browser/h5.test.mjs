@@ -225,6 +225,14 @@ test('h5: the station page shows every socket and gun with the API state, and th
         await page.getByRole('tab', { name: '汽车充电枪' }).click();
         const guns = st.sockets.filter((s) => s.kind === 'ev_gun');
         await waitUntil(async () => (await page.locator('#station .socket-chip').count()) === guns.length, { what: 'every gun listed' });
+        // The parking spaces, with the API's states and their guns.
+        const spaces = (await api(`/api/v1/stations/${id}/spaces`, { token })).spaces;
+        if (spaces.length) {
+            await page.getByRole('tab', { name: '车位' }).click();
+            await waitUntil(async () => (await page.locator('#station .space').count()) === spaces.length, { what: 'every space listed' });
+            const sp = spaces[0];
+            assert.equal(await page.locator(`[data-space="${sp.id}"] .badge`).innerText(), { free: '空闲', occupied: '占用', reserved: '已预约' }[sp.state] ?? sp.state);
+        }
         await fits360(page, 'station');
         await shot(page, 'h5-station');
     });

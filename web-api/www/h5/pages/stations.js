@@ -92,10 +92,24 @@ function SocketGrid({ sockets }) {
   )}`;
 }
 
+// The station's parking spaces (cameras), each with its state and the gun that serves it.
+function Spaces({ spaces }) {
+  return html`<ul class="space-list">
+    ${spaces.map(
+      (sp) => html`<li class="space" data-space=${sp.id}>
+        <strong>${sp.name || sp.id}</strong> <${StateBadge} value=${sp.state} />
+        ${sp.ev_gun ? html` <a href=${`#/socket/${encodeURIComponent(sp.ev_gun)}`}>${t('h5.stations.space_gun', { gun: sp.ev_gun })}</a>` : null}
+      </li>`,
+    )}
+  </ul>`;
+}
+
 export function StationPage({ params }) {
   const { data: st, error } = useFetch(`/stations/${encodeURIComponent(params.id)}`);
+  const { data: sp } = useFetch(`/stations/${encodeURIComponent(params.id)}/spaces`);
   const [kind, setKind] = useState('socket');
   const sockets = (st?.sockets || []).filter((s) => s.kind === kind);
+  const spaces = sp?.spaces || [];
   return html`<${H5Page} title=${st?.name || t('h5.stations.station')} back="/stations" id="station">
     <${ErrorBox} error=${error} />
     ${st &&
@@ -121,8 +135,13 @@ export function StationPage({ params }) {
         <${Tabs} value=${kind} onChange=${setKind} tabs=${[
           { value: 'socket', label: t('h5.stations.sockets') },
           { value: 'ev_gun', label: t('h5.stations.guns') },
+          ...(spaces.length ? [{ value: 'space', label: t('h5.stations.spaces') }] : []),
         ]} />
-        ${sockets.length ? html`<${SocketGrid} sockets=${sockets} />` : html`<p class="muted">${t('common.empty')}</p>`}
+        ${kind === 'space'
+          ? html`<${Spaces} spaces=${spaces} />`
+          : sockets.length
+            ? html`<${SocketGrid} sockets=${sockets} />`
+            : html`<p class="muted">${t('common.empty')}</p>`}
       </section>`}
   <//>`;
 }

@@ -187,6 +187,8 @@ export default {
       sockets: 'E-bike sockets',
       guns: 'Car chargers',
       navigate: 'Directions (map app)',
+      spaces: 'Parking',
+      space_gun: 'charged by {gun}',
     },
     scan: {
       title: 'Scan to charge',

@@ -189,6 +189,8 @@ export default {
       sockets: '电单车插座',
       guns: '汽车充电枪',
       navigate: '导航前往（地图应用）',
+      spaces: '车位',
+      space_gun: '由 {gun} 充电',
     },
     scan: {
       title: '扫码充电',
