@@ -258,3 +258,13 @@ export async function consoleLogin(page, { username = ADMIN_USER, password = ADM
     await page.locator('#login-submit').click();
     await page.locator('#login-submit').waitFor({ state: 'hidden', timeout: 15000 });
 }
+
+// ---- money as the pages show it ----
+
+/** Integer fen as the zh-CN page writes it (¥1,234.56): Intl.NumberFormat of the exact yuan text. */
+export function yuanZh(fen) {
+    const n = BigInt(fen);
+    const a = n < 0n ? -n : n;
+    const text = `${n < 0n ? '-' : ''}${a / 100n}.${String(a % 100n).padStart(2, '0')}`;
+    return new Intl.NumberFormat('zh-CN', { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', minimumFractionDigits: 2 }).format(text);
+}
