@@ -123,9 +123,13 @@ test("devices: a remote command's answer from the pile is shown, and the command
         assert.equal(reply.n, 2);
         assert.equal(reply.st, (await socketOf(id, 2)).reported_state);
         // The device's command log shows the query with its outcome, as the API lists it.
-        const log = await api(`/api/v1/admin/devices/${id}/commands?limit=10`, { token: await adminToken() });
-        const q = log.commands.find((c) => c.name === 'query_port');
-        assert.ok(q, 'the API logged the command');
+        // (sessiond writes its command log once per tick, so the row may trail the answer a little.)
+        let q;
+        await waitUntil(async () => {
+            const log = await api(`/api/v1/admin/devices/${id}/commands?limit=10`, { token: await adminToken() });
+            q = log.commands.find((c) => c.name === 'query_port');
+            return !!q;
+        }, { timeout: 10000, what: 'the API logged the command' });
         await page.locator(`#device-command-log tr[data-row="${q.rid}"]`, { hasText: 'query_port' }).waitFor({ timeout: 10000 });
         assert.match(await page.locator(`#device-command-log tr[data-row="${q.rid}"]`).innerText(), /成功/);
     }));

@@ -68,7 +68,7 @@ test("parking: the spaces page shows the demo camera's 4 spaces with the API's s
         } else {
             assert.equal(res.status(), 502, 'the camera answered: a jammed lock is device_failed');
             assert.equal(await answer.getAttribute('data-ok'), 'false');
-            assert.match(text, /设备无法执行/);
+            assert.match(text, /设备执行失败/);
         }
 
         // A snapshot: the page shows the capture the camera recorded, as the API lists it.

@@ -125,7 +125,8 @@ test('orders: a session a rider starts shows in the list as charging, its detail
 
 test('orders: a staff account created in the page with one station\'s scope signs in, sees only that station, and a page its role lacks says so in words', async (t) => {
     const admin = await adminToken();
-    const name = `订单测试站 ${suffix()}`;
+    // A Latin name: stations show in every area's pickers, also on other files' English pages.
+    const name = `Orders station ${suffix()}`;
     const station = await api('/api/v1/admin/stations', { method: 'POST', token: admin, body: { name, lat: 22.5, lon: 114.0 } });
     const stationId = station.station?.id ?? station.id;
     const username = `orders-${suffix()}`;
@@ -152,7 +153,7 @@ test('orders: a staff account created in the page with one station\'s scope sign
     });
     await withPage(t, { expectStatus: [{ status: 403, url: '/api/v1/admin/audit-log' }] }, async (page) => {
         await consoleLogin(page, { username, password });
-        // Maintenance sees orders but has no dashboard: the console opens on the orders.
+        // Maintenance has no dashboard: the console opens on the first page it may see, the orders.
         await page.locator('h1', { hasText: '充电订单' }).waitFor();
         assert.equal(await page.locator('nav.menu').getByText('数据概览').count(), 0);
         assert.equal(await page.locator('nav.menu').getByText('员工账号').count(), 0);

@@ -1,22 +1,27 @@
-// The console's menu: one entry per page area, in the order shown, each with the permission that
-// shows it (the API refuses the rest anyway). Append your area's entries; group names are nav.groups.*.
+// The console's menu: one entry per page, grouped (nav.groups.*) in the order below, each shown only
+// with the permission it names (the API refuses the rest anyway). After sign-in the console opens the
+// first entry the operator may see: the dashboard, or for a role without it the next in this order.
 export const NAV = [
   { path: '/dashboard', label: 'nav.dashboard', perm: 'dashboard.read', group: 'overview' },
-  { path: '/parking', label: 'nav.parking', perm: 'devices.read', group: 'parking' },
-  { path: '/alerts', label: 'nav.alerts', perm: 'monitor.read', group: 'operations' },
-  { path: '/firmware', label: 'nav.firmware', perm: 'devices.read', group: 'operations' },
-  { path: '/hierarchy', label: 'nav.hierarchy', perm: 'stations.read', group: 'assets' },
+  { path: '/sessions', label: 'nav.sessions', perm: 'sessions.read', group: 'orders' },
+  { path: '/devices', label: 'nav.devices', perm: 'devices.read', group: 'assets' },
+  { path: '/device-stock', label: 'nav.device_stock', perm: 'devices.read', group: 'assets' },
+  { path: '/device-models', label: 'nav.device_models', perm: 'devices.read', group: 'assets' },
   { path: '/stations', label: 'nav.stations', perm: 'stations.read', group: 'assets' },
-  { path: '/tariffs', label: 'nav.tariffs', perm: 'tariffs.read', group: 'tariffs' },
-  { path: '/tariff-calculator', label: 'nav.tariff_calculator', perm: 'tariffs.read', group: 'tariffs' },
-  { path: '/tariff-schemes', label: 'nav.tariff_schemes', perm: 'tariffs.read', group: 'tariffs' },
+  { path: '/hierarchy', label: 'nav.hierarchy', perm: 'stations.read', group: 'assets' },
   { path: '/users', label: 'nav.users', perm: 'users.read', group: 'users' },
   { path: '/cards', label: 'nav.cards', perm: 'cards.read', group: 'users' },
   { path: '/packages', label: 'nav.packages', perm: 'users.read', group: 'users' },
   { path: '/payments', label: 'nav.payments', perm: 'users.read', group: 'money' },
   { path: '/refunds', label: 'nav.refunds', perm: 'users.read', group: 'money' },
   { path: '/ledger', label: 'nav.ledger', perm: 'users.read', group: 'money' },
-  { path: '/sessions', label: 'nav.sessions', perm: 'sessions.read', group: 'orders' },
+  { path: '/tariffs', label: 'nav.tariffs', perm: 'tariffs.read', group: 'tariffs' },
+  { path: '/tariff-calculator', label: 'nav.tariff_calculator', perm: 'tariffs.read', group: 'tariffs' },
+  { path: '/tariff-schemes', label: 'nav.tariff_schemes', perm: 'tariffs.read', group: 'tariffs' },
+  { path: '/parking', label: 'nav.parking', perm: 'devices.read', group: 'parking' },
+  { path: '/alerts', label: 'nav.alerts', perm: 'monitor.read', group: 'operations' },
+  { path: '/commands', label: 'nav.commands', perm: 'devices.read', group: 'operations' },
+  { path: '/firmware', label: 'nav.firmware', perm: 'devices.read', group: 'operations' },
   { path: '/presence-log', label: 'nav.presence', perm: 'monitor.read', group: 'operations' },
   { path: '/faults', label: 'nav.faults', perm: 'monitor.read', group: 'operations' },
   { path: '/incidents', label: 'nav.incidents', perm: 'monitor.read', group: 'operations' },
@@ -25,8 +30,4 @@ export const NAV = [
   { path: '/roles', label: 'nav.roles', perm: 'admins.manage', group: 'system' },
   { path: '/audit-log', label: 'nav.audit', perm: 'audit.read', group: 'system' },
   { path: '/password', label: 'nav.password', perm: null, group: 'system' },
-  { path: '/devices', label: 'nav.devices', perm: 'devices.read', group: 'assets' },
-  { path: '/device-stock', label: 'nav.device_stock', perm: 'devices.read', group: 'assets' },
-  { path: '/device-models', label: 'nav.device_models', perm: 'devices.read', group: 'assets' },
-  { path: '/commands', label: 'nav.commands', perm: 'devices.read', group: 'operations' },
 ];

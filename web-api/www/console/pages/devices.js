@@ -1,7 +1,7 @@
 // Devices (seed 004 设备管理): the list with its filters and a live grid of every socket and gun,
 // registering a device (its credentials shown once), and the stock with bulk assignment to a station.
-// GET /admin/devices has no paging, search or online filter and no socket states: the page filters
-// and pages the list itself and reads each shown device's GET /admin/devices/{id} for the grid.
+// GET /admin/devices?ports=true gives every device with its sockets' live state in one request,
+// polled every LIVE_MS; it has no paging, search or online filter: the page filters and pages it.
 import { html, useRef, useState } from '../../static/lib/preact.js';
 import { t } from '../../static/lib/i18n.js';
 import { fmtPower } from '../../static/lib/fmt.js';
@@ -78,7 +78,7 @@ export function useKeyedPoll(key, load) {
 
 // The devices of the list: the API's filters (station, kind, lifecycle) and the page's own (online, id).
 function useDevices(server, online, q) {
-  const list = useKeyedPoll(JSON.stringify(server), () => api.get('/admin/devices', server));
+  const list = useKeyedPoll(JSON.stringify(server), () => api.get('/admin/devices', { ...server, ports: true }));
   const all = (list.data && list.data.devices) || [];
   const needle = q.trim().toLowerCase();
   const rows = all.filter(
@@ -87,17 +87,6 @@ function useDevices(server, online, q) {
       (!needle || d.id.toLowerCase().includes(needle) || (d.name || '').toLowerCase().includes(needle)),
   );
   return { list, all, rows };
-}
-
-// The live details (sockets, presence) of the devices shown, by id.
-function useLive(ids) {
-  const live = useKeyedPoll(ids.join(','), async () => {
-    const got = await Promise.all(ids.map((id) => api.get(`/admin/devices/${encodeURIComponent(id)}`).catch(() => null)));
-    const next = {};
-    ids.forEach((id, i) => got[i] && (next[id] = got[i]));
-    return next;
-  });
-  return live.data || {};
 }
 
 function DevicesView({ stock }) {
@@ -110,7 +99,7 @@ function DevicesView({ stock }) {
   const server = { station_id: applied.station, kind: applied.kind, lifecycle: stock ? 'stock' : applied.lifecycle };
   const { list, all, rows } = useDevices(server, applied.online, applied.q);
   const shown = rows.slice(offset, offset + PAGE_SIZE);
-  const live = useLive(shown.map((d) => d.id));
+  const live = Object.fromEntries(shown.map((d) => [d.id, d]));
   const set = (k) => (v) => setF({ ...f, [k]: v });
   const online = all.filter((d) => d.online).length;
   const columns = [
@@ -126,7 +115,7 @@ function DevicesView({ stock }) {
     { key: 'kind', label: t('common.kind'), render: (d) => kindText(d.kind) },
     { key: 'station_id', label: t('common.station'), render: (d) => stations.name(d.station_id) },
     { key: 'model', label: t('devices.model'), render: (d) => d.model || '—' },
-    { key: 'fw', label: t('devices.firmware'), render: (d) => (live[d.id] && live[d.id].presence && live[d.id].presence.fw) || '—' },
+    { key: 'fw', label: t('devices.firmware'), render: (d) => d.fw || '—' },
     { key: 'lifecycle', label: t('devices.lifecycle'), render: (d) => lifecycleText(d.lifecycle) },
     { key: 'online', label: t('devices.online'), render: (d) => html`<${Badge} value=${d.online ? 'online' : 'offline'} />` },
     { key: 'ports', label: t('devices.free_busy'), class: 'num', render: (d) => freeBusy(live[d.id]) },

@@ -104,29 +104,32 @@ export function Tabs({ tabs, value, onChange }) {
 
 // <label> + <input>. onValue gets the text.
 export function Input({ label, value, onValue, type = 'text', id, required, placeholder, autocomplete, min, max, step, disabled, inputmode, name }) {
-  const ref = useRef(id || uid('in'));
+  const own = useRef(uid('in'));
+  const fid = id || own.current;
   return html`<div class="field">
-    <label for=${ref.current}>${label}</label>
-    <input id=${ref.current} name=${name} type=${type} value=${value ?? ''} required=${required}
+    <label for=${fid}>${label}</label>
+    <input id=${fid} name=${name} type=${type} value=${value ?? ''} required=${required}
       placeholder=${placeholder} autocomplete=${autocomplete} min=${min} max=${max} step=${step}
       disabled=${disabled} inputmode=${inputmode} onInput=${(e) => onValue(e.currentTarget.value)} />
   </div>`;
 }
 
 export function TextArea({ label, value, onValue, id, rows = 3 }) {
-  const ref = useRef(id || uid('ta'));
+  const own = useRef(uid('ta'));
+  const fid = id || own.current;
   return html`<div class="field">
-    <label for=${ref.current}>${label}</label>
-    <textarea id=${ref.current} rows=${rows} value=${value ?? ''} onInput=${(e) => onValue(e.currentTarget.value)}></textarea>
+    <label for=${fid}>${label}</label>
+    <textarea id=${fid} rows=${rows} value=${value ?? ''} onInput=${(e) => onValue(e.currentTarget.value)}></textarea>
   </div>`;
 }
 
 // options: [{value, label}] or strings.
 export function Select({ label, value, onValue, options, id, disabled }) {
-  const ref = useRef(id || uid('sel'));
+  const own = useRef(uid('sel'));
+  const fid = id || own.current;
   return html`<div class="field">
-    <label for=${ref.current}>${label}</label>
-    <select id=${ref.current} value=${value ?? ''} disabled=${disabled} onChange=${(e) => onValue(e.currentTarget.value)}>
+    <label for=${fid}>${label}</label>
+    <select id=${fid} value=${value ?? ''} disabled=${disabled} onChange=${(e) => onValue(e.currentTarget.value)}>
       ${options.map((o) => {
         const v = typeof o === 'object' ? o.value : o;
         const l = typeof o === 'object' ? o.label : o;
@@ -137,10 +140,11 @@ export function Select({ label, value, onValue, options, id, disabled }) {
 }
 
 export function Checkbox({ label, checked, onValue, id }) {
-  const ref = useRef(id || uid('cb'));
+  const own = useRef(uid('cb'));
+  const fid = id || own.current;
   return html`<div class="field field-check">
-    <input id=${ref.current} type="checkbox" checked=${!!checked} onChange=${(e) => onValue(e.currentTarget.checked)} />
-    <label for=${ref.current}>${label}</label>
+    <input id=${fid} type="checkbox" checked=${!!checked} onChange=${(e) => onValue(e.currentTarget.checked)} />
+    <label for=${fid}>${label}</label>
   </div>`;
 }
 
@@ -223,13 +227,15 @@ export function useList(path, key, query = {}, limit = 20) {
   const [offset, setOffset] = useState(0);
   const [state, setState] = useState({ rows: [], reply: null, error: null, loading: true });
   const q = JSON.stringify(query);
+  const seq = useRef(0);
   const load = useCallback(async () => {
+    const mine = ++seq.current; // an answer to an older request (other filters, page) is dropped
     setState((s) => ({ ...s, loading: true }));
     try {
       const reply = await client.get(path, { ...query, limit, offset });
-      setState({ rows: reply[key] || [], reply, error: null, loading: false });
+      if (mine === seq.current) setState({ rows: reply[key] || [], reply, error: null, loading: false });
     } catch (e) {
-      setState({ rows: [], reply: null, error: e, loading: false });
+      if (mine === seq.current) setState({ rows: [], reply: null, error: e, loading: false });
     }
   }, [path, q, offset, limit]);
   useEffect(() => {
@@ -243,13 +249,15 @@ export function useList(path, key, query = {}, limit = 20) {
 export function useFetch(path, query) {
   const [state, setState] = useState({ data: null, error: null, loading: true });
   const q = JSON.stringify(query || {});
+  const seq = useRef(0);
   const load = useCallback(async () => {
     if (!path) return;
+    const mine = ++seq.current; // an answer to an older request is dropped
     try {
       const data = await client.get(path, query);
-      setState({ data, error: null, loading: false });
+      if (mine === seq.current) setState({ data, error: null, loading: false });
     } catch (e) {
-      setState({ data: null, error: e, loading: false });
+      if (mine === seq.current) setState({ data: null, error: e, loading: false });
     }
   }, [path, q]);
   useEffect(() => {
