@@ -351,7 +351,8 @@ void add_admin_device_routes(Router& r, Services& s) {
               .q(integer("model_id", false, 1, INT64_MAX, "Only devices of this device model."))
               .q(boolean("ports", false,
                          "Also each device's sockets (and a charger's guns) with their live state, session and power, "
-                         "as GET /admin/devices/{id} gives them: one request for a whole grid."))
+                         "as GET /admin/devices/{id} gives them, and its reported firmware (fw): one request for a "
+                         "whole grid."))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -387,6 +388,8 @@ void add_admin_device_routes(Router& r, Services& s) {
                           if (s.devices)
                               live = s.devices->device(dev.id);
                           write_live_ports(w, cat, dev, *states, live, tele ? &**tele : nullptr);
+                          if (live && !live->fw.empty())
+                              w.field("fw", live->fw);
                       }
                       w.end_object();
                   }
