@@ -107,3 +107,48 @@ test('console: signing out drops the token; the API refuses it afterwards', asyn
         assert.equal(r.status, 401);
     });
 });
+
+// Every page of the menu, in turn: each form control has a label (a <label for>, a wrapping label or
+// an aria-label), each button and link has a name, and no key is shown raw.
+test('console: on every page of the menu each input has a label and each button a name', async (t) => {
+    const { NAV } = await import('../../web-api/www/console/nav.js');
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.locator('#who').waitFor();
+        for (const item of NAV) {
+            await page.goto(`${URL_BASE}/console/#${item.path}`);
+            await page.locator('main h1').first().waitFor();
+            await page.locator('main').getByText('加载中', { exact: false }).first()
+                .waitFor({ state: 'detached', timeout: 5000 }).catch(() => {});
+            const unnamed = await page.locator('main').evaluate((main) => {
+                const out = [];
+                for (const el of main.querySelectorAll('input, select, textarea')) {
+                    if (el.type === 'hidden') continue;
+                    const named = (el.labels && el.labels.length > 0) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+                    if (!named) out.push(`${el.tagName.toLowerCase()}#${el.id || '?'}`);
+                }
+                for (const el of main.querySelectorAll('button, a[href]')) {
+                    if (!(el.innerText || '').trim() && !el.getAttribute('aria-label') && !el.getAttribute('title')) out.push(`${el.tagName.toLowerCase()} without a name`);
+                }
+                return out;
+            });
+            assert.deepEqual(unnamed, [], `${item.path}: controls without a label or name`);
+            assert.doesNotMatch(await page.locator('main').innerText(), /\b(common|nav|states|errors)\.[a-z_]+\b/, `${item.path}: a key shown raw`);
+        }
+    });
+});
+
+test('console: the menu works with the keyboard: Tab reaches a menu entry and Enter opens its page', async (t) => {
+    await withPage(t, async (page) => {
+        await consoleLogin(page);
+        await page.locator('h1', { hasText: '数据概览' }).waitFor();
+        let reached = false;
+        for (let i = 0; i < 20 && !reached; i++) {
+            await page.keyboard.press('Tab');
+            reached = await page.evaluate(() => document.activeElement?.getAttribute('href') === '#/sessions');
+        }
+        assert.ok(reached, 'Tab reaches the orders entry of the menu');
+        await page.keyboard.press('Enter');
+        await page.locator('h1', { hasText: '充电订单' }).waitFor();
+    });
+});
