@@ -165,6 +165,7 @@ void add_admin_session_routes(Router& r, Services& s) {
             .q(integer("station_id", false, 1, INT64_MAX, "One station."))
             .q(str("device_id", false, 48, "One device."))
             .q(integer("account_id", false, 1, INT64_MAX, "One rider."))
+            .q(str("phone", false, 20, "One rider, by phone number (exactly)."))
             .q(str_enum("state", false, session_state_words([](svc::SessionState) { return true; }),
                         "A state, or active (every state that holds its socket)."))
             .q(str_enum("method", false, {"app", "card", "operator"}, "How it was started (operator: commissioning)."))
@@ -179,6 +180,7 @@ void add_admin_session_routes(Router& r, Services& s) {
                 f.station_id = req.query_int("station_id");
                 f.device_id = req.query("device_id").value_or("");
                 f.account_id = req.query_int("account_id");
+                f.phone = req.query("phone").value_or("");
                 f.state = req.query("state").value_or("");
                 f.method = req.query("method").value_or("");
                 f.from = query_time(s, req, "from");

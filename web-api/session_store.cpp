@@ -19,7 +19,7 @@ constexpr const char* kSessionFilter =
     "AND (?4 = '' OR s.state = ?4 OR (?4 = 'active' AND s.state IN " PILEHUB_HOLDS_SOCKET_SQL
     ")) AND (?5 = '' OR s.method = ?5) AND (?6 IS NULL OR s.created_at >= ?6) AND (?7 IS NULL OR "
     "s.created_at < ?7) AND (?8 = '' OR (?8 = 'ev') = EXISTS (SELECT 1 FROM devices d WHERE d.id = s.device_id AND "
-    "d.kind = 'ev_charger')) ORDER BY s.created_at DESC, s.id DESC";
+    "d.kind = 'ev_charger')) AND (?9 = '' OR a.phone = ?9) ORDER BY s.created_at DESC, s.id DESC";
 constexpr const char* kEvents =
     "SELECT at, from_state, to_state, reason, actor FROM session_events WHERE session_id = ? ORDER BY id";
 constexpr const char* kSettlement =
@@ -90,6 +90,7 @@ std::vector<SessionRow> SessionStore::sessions(const SessionFilter& f) {
     st.bind(6, f.from);
     st.bind(7, f.to);
     st.bind(8, f.kind);
+    st.bind(9, f.phone);
     std::int64_t skipped = 0;
     while (st.step()) {
         auto s = read_session(st);

@@ -66,6 +66,7 @@ struct SessionFilter {
     std::optional<std::int64_t> account_id;
     std::optional<std::int64_t> station_id;
     std::string device_id;
+    std::string phone;               ///< the rider's phone, exactly; empty: any
     std::string state;               ///< a state word, `active` (every state that holds its socket) or empty (any)
     std::string method;              ///< app, card, operator or empty
     std::string kind;                ///< ebike, ev or empty (either)

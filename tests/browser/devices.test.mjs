@@ -267,8 +267,11 @@ test('devices: device models are added, changed and deleted from their page, as 
         await page.locator('#model-gun_power_w').fill('120000');
         await page.locator('#model-connector').selectOption('gbt_dc');
         await page.locator('#model-form button[type=submit]').click();
-        let m = (await models()).find((x) => x.name === name);
-        assert.ok(m, 'the API stored the model');
+        let m;
+        await waitUntil(async () => !!(m = (await models()).find((x) => x.name === name)), {
+            timeout: 10000,
+            what: 'the API stored the model',
+        });
         assert.deepEqual([m.kind, m.ports, m.gun_power_w, m.connector_type], ['ev_charger', 2, 120000, 'gbt_dc']);
         const row = page.locator(`tr[data-row="${m.id}"]`);
         await row.waitFor();

@@ -541,6 +541,8 @@ TEST_CASE("api admin: sessions filter by station, device, rider, state, method a
     CHECK(st.get(fmt::format("/api/v1/admin/sessions?station_id={}", s1), admin).size("sessions") == 1);
     CHECK(st.get("/api/v1/admin/sessions?device_id=ss-p2", admin).str("sessions.0.id") == b1.str("session.id"));
     CHECK(st.get(fmt::format("/api/v1/admin/sessions?account_id={}", st.rider_id(alice)), admin).size("sessions") == 1);
+    CHECK(st.get("/api/v1/admin/sessions?phone=13500000001", admin).size("sessions") == 1);
+    CHECK(st.get("/api/v1/admin/sessions?phone=1350000000", admin).size("sessions") == 0); // exactly, not contains
     CHECK(st.get("/api/v1/admin/sessions?state=charging", admin).size("sessions") == 1);
     CHECK(st.get("/api/v1/admin/sessions?state=active", admin).size("sessions") == 2);
     CHECK(st.get("/api/v1/admin/sessions?method=card", admin).size("sessions") == 0);

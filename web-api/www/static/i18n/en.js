@@ -631,8 +631,6 @@ export default {
     device: 'Device',
     rider: 'Rider (phone or account id)',
     account: 'Rider',
-    no_rider: 'No rider with phone {phone}',
-    phone_needs_users: 'Looking a phone up needs the users permission: enter the account id',
     method: 'Started by',
     method_app: 'App',
     method_card: 'Card',

@@ -633,8 +633,6 @@ export default {
     device: '设备',
     rider: '用户 (手机号或账户 ID)',
     account: '用户',
-    no_rider: '没有手机号为 {phone} 的用户',
-    phone_needs_users: '按手机号查询需要查看用户权限，请输入账户 ID',
     method: '启动方式',
     method_app: 'APP/小程序',
     method_card: '刷卡',
