@@ -32,7 +32,7 @@ test("parking: the spaces page shows the demo camera's 4 spaces with the API's s
         await waitUntil(async () => (await rows.count()) === 4, { timeout: 10000, what: '4 space rows' });
         const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.row).sort());
         assert.deepEqual(ids, [1, 2, 3, 4].map((n) => `${camera.id}-${n}`));
-        // The parking traffic moves cars meanwhile: the page (polling) and the API agree within a poll.
+        // Cars the other tests bring move meanwhile: the page (polling) and the API agree within a poll.
         await waitUntil(async () => {
             const { spaces } = await api('/api/v1/admin/spaces', { token });
             for (const sp of spaces) {

@@ -71,6 +71,7 @@ export async function startStack({ webRoot, buildDir } = {}) {
         PILEHUB_OCPPS_PORT: String(ocpps),
         PILEHUB_DEV: '1',
         PILEHUB_SKIP_BUILD: '1',
+        PILEHUB_SIM_TRAFFIC: '0', // no parking traffic: the tests bring their own cars
         PILEHUB_ADMIN_PASSWORD: adminPassword,
         PILEHUB_CONFIG_EXTRA: extra,
     };
