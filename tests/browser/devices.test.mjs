@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DATA_DIR, URL_BASE, adminToken, api, consoleLogin, riderToken, shot, waitUntil, withPage } from './harness.mjs';
+import { DATA_DIR, URL_BASE, adminToken, api, consoleLogin, guard, riderToken, shot, waitUntil, withPage } from './harness.mjs';
 
 const fleet = () => JSON.parse(readFileSync(join(DATA_DIR, 'fleet.json'), 'utf8')).devices;
 const devices = async (query = '') => (await api(`/api/v1/admin/devices${query}`, { token: await adminToken() })).devices;
@@ -191,9 +191,21 @@ test('devices: a charger registered into stock shows its credentials once; the s
             const stock = await devices('?lifecycle=stock');
             await page.locator(`tr[data-row="${ids[1]}"]`).waitFor();
             assert.equal(await page.locator('tbody tr').count(), Math.min(20, stock.length));
-            for (const id of ids) await page.getByLabel(`选择 ${id}`).check();
+            // A third pile in stock, picked too, is deleted by someone else before the assignment:
+            // the API refuses all of it (409) and the page lists the refused device; nothing moved.
+            const ghost = `web-ghost-${Date.now() % 100000}`;
+            await api('/api/v1/admin/devices', { method: 'POST', token, body: { id: ghost, kind: 'ebike_pile', sockets: 2 } });
+            await page.locator(`tr[data-row="${ghost}"]`).waitFor({ timeout: 10000 });
+            for (const id of [...ids, ghost]) await page.getByLabel(`选择 ${id}`).check();
+            await api(`/api/v1/admin/devices/${ghost}`, { method: 'DELETE', token });
+            guard(page).expect({ status: 409, url: '/api/v1/admin/devices/assign' });
             const station = (await api('/api/v1/admin/stations', { token })).stations[0];
             await page.locator('#assign-station').selectOption(String(station.id));
+            await page.locator('#assign-form button[type=submit]').click();
+            await page.locator(`#assign-refused li[data-device="${ghost}"]`).waitFor();
+            for (const id of ids) assert.equal((await device(id)).lifecycle, 'stock', 'all or nothing');
+            // The list drops the deleted pile (and the pick with it); the two others install at once.
+            await page.locator(`tr[data-row="${ghost}"]`).waitFor({ state: 'detached', timeout: 10000 });
             await page.locator('#assign-form button[type=submit]').click();
             await page.locator(`tr[data-row="${ids[0]}"]`).waitFor({ state: 'detached' });
             for (const id of ids) {

@@ -8,7 +8,7 @@ import { fmtPower } from '../../static/lib/fmt.js';
 import { api, can } from '../api.js';
 import { usePoll } from '../../static/lib/poll.js';
 import {
-  Badge, Card, ErrorBox, Form, Input, Link, Modal, Page, Pager, Select, Table, notify, useFetch,
+  Badge, Card, ErrorBox, Form, Input, Link, Modal, Page, Pager, Select, Table, errorText, notify, useFetch,
 } from '../../static/lib/ui.js';
 
 export const KINDS = ['ebike_pile', 'ev_charger', 'camera'];
@@ -143,7 +143,7 @@ function DevicesView({ stock }) {
     <${ErrorBox} error=${list.error} />
     <${Table} columns=${columns} rows=${shown} empty=${list.loading ? t('common.loading') : undefined} />
     <${Pager} offset=${offset} limit=${PAGE_SIZE} count=${offset + PAGE_SIZE < rows.length ? PAGE_SIZE : 0} onOffset=${setOffset} />
-    ${stock && html`<${AssignForm} stations=${stations} picked=${[...picked]} onDone=${() => {
+    ${stock && html`<${AssignForm} stations=${stations} picked=${[...picked].filter((id) => all.some((d) => d.id === id))} onDone=${() => {
       setPicked(new Set());
       list.reload();
     }} />`}
@@ -191,6 +191,9 @@ function AssignForm({ stations, picked, onDone }) {
         options=${stationOptions(stations, { value: '', label: t('devices.choose') })} />
     </${Form}>
     <${ErrorBox} error=${error} />
+    ${error && error.error && Array.isArray(error.error.refused) && html`<ul class="refused" id="assign-refused">
+      ${error.error.refused.map((r) => html`<li data-device=${r.device_id}><code>${r.device_id}</code>: ${errorText(r)}</li>`)}
+    </ul>`}
   </${Card}>`;
 }
 

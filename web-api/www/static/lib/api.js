@@ -3,11 +3,14 @@
 const BASE = '/api/v1';
 
 export class ApiError extends Error {
-  constructor(status, code, message, retryAfter) {
+  // `error` is the whole error object of the reply: some refusals say more than code and message
+  // (POST /admin/devices/assign lists each refused device under `refused`).
+  constructor(status, code, message, retryAfter, error) {
     super(message || code || `HTTP ${status}`);
     this.status = status;
     this.code = code || 'internal';
     this.retryAfter = retryAfter;
+    this.error = error || {};
   }
 }
 
@@ -39,15 +42,17 @@ export function createApi({ tokenKey, onUnauthorized }) {
     if (res.ok) return res;
     let code;
     let message;
+    let error;
     try {
       const j = await res.json();
-      code = j?.error?.code;
-      message = j?.error?.message;
+      error = j?.error;
+      code = error?.code;
+      message = error?.message;
     } catch {
       /* not the error shape: keep the status */
     }
     if (res.status === 401 && tk && onUnauthorized) onUnauthorized();
-    throw new ApiError(res.status, code, message, res.headers.get('Retry-After'));
+    throw new ApiError(res.status, code, message, res.headers.get('Retry-After'), error);
   }
 
   async function request(method, path, opts) {
