@@ -4,7 +4,7 @@ import { html, render, useEffect, useState } from '../static/lib/preact.js';
 import { t, useLang } from '../static/lib/i18n.js';
 import { match, navigate, useRoute } from '../static/lib/router.js';
 import { ErrorBox, LangSwitch, Notices, setApi } from '../static/lib/ui.js';
-import { api, can, onAuthChange, operator, signedIn, signOut } from './api.js';
+import { api, can, onAuthChange, operator, setOperator, signedIn, signOut } from './api.js';
 import { NAV } from './nav.js';
 import { ROUTES } from './routes.js';
 import { LoginPage } from './pages/login.js';
@@ -60,7 +60,7 @@ function Shell() {
   useEffect(() => {
     if (signedIn())
       api.get('/admin/me').then(
-        (me) => localStorage.setItem('pilehub.console.admin', JSON.stringify({ ...operator(), ...(me.admin || me) })),
+        (me) => setOperator(api.token(), { ...operator(), ...(me.admin || me) }),
         () => {},
       );
   }, []);

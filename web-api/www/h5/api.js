@@ -1,38 +1,13 @@
 // The rider's API client and sign-in state (token in localStorage), for the H5 page.
-import { createApi } from '../static/lib/api.js';
+import { createSession } from '../static/lib/api.js';
 
-const listeners = new Set();
+const session = createSession({ tokenKey: 'pilehub.h5.token', logoutPath: '/auth/logout' });
 
-export const api = createApi({
-  tokenKey: 'pilehub.h5.token',
-  onUnauthorized: () => signOut(false),
-});
-
-export function signedIn() {
-  return !!api.token();
-}
-
-export function setRider(token) {
-  api.setToken(token);
-  for (const f of listeners) f();
-}
-
-export async function signOut(callApi = true) {
-  if (callApi && api.token()) {
-    try {
-      await api.post('/auth/logout', {});
-    } catch {
-      /* the token is dropped either way */
-    }
-  }
-  api.setToken(null);
-  for (const f of listeners) f();
-}
-
-export function onAuthChange(f) {
-  listeners.add(f);
-  return () => listeners.delete(f);
-}
+export const { api } = session;
+export const signedIn = () => session.signedIn();
+export const setRider = (token) => session.signIn(token);
+export const signOut = (callApi = true) => session.signOut(callApi);
+export const onAuthChange = (f) => session.onChange(f);
 
 // The sandbox's confirm path is given absolute (/api/v1/...); the client wants it relative.
 export function apiPath(path) {

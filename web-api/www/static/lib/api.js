@@ -96,3 +96,49 @@ export function idempotencyKey() {
   crypto.getRandomValues(b);
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
+
+// The sign-in state of one UI: its API client, the token (and an optional profile, e.g. the
+// operator with its permissions) in localStorage, sign-out through `logoutPath` (the token is
+// dropped whatever the API answers), and listeners told of every change. A 401 on a request made
+// with a token signs out.
+export function createSession({ tokenKey, profileKey, logoutPath }) {
+  const listeners = new Set();
+  const changed = () => {
+    for (const f of listeners) f();
+  };
+  const session = {
+    api: null,
+    profile() {
+      if (!profileKey) return null;
+      try {
+        return JSON.parse(localStorage.getItem(profileKey));
+      } catch {
+        return null;
+      }
+    },
+    signedIn: () => !!session.api.token() && (!profileKey || !!session.profile()),
+    signIn(token, profile) {
+      session.api.setToken(token);
+      if (profileKey) localStorage.setItem(profileKey, JSON.stringify(profile));
+      changed();
+    },
+    async signOut(callApi = true) {
+      if (callApi && session.api.token()) {
+        try {
+          await session.api.post(logoutPath, {});
+        } catch {
+          /* the token is dropped either way */
+        }
+      }
+      session.api.setToken(null);
+      if (profileKey) localStorage.removeItem(profileKey);
+      changed();
+    },
+    onChange(f) {
+      listeners.add(f);
+      return () => listeners.delete(f);
+    },
+  };
+  session.api = createApi({ tokenKey, onUnauthorized: () => session.signOut(false) });
+  return session;
+}
