@@ -97,7 +97,7 @@ test('h5: the flow from login to a started and stopped session with the wallet d
         await page.locator('#me a[href="#/wallet"]').first().click();
         await page.locator('#recharge-form').waitFor();
         await page.locator('#recharge-form button[data-fen="5000"]').click();
-        assert.equal(await page.getByLabel('充值金额（元）').inputValue(), '50');
+        assert.equal(await page.getByLabel('充值金额（元）').inputValue(), '50.00'); // the exact yuan text of 5000 fen
         await page.locator('#recharge').click();
         await page.locator('#pay-step').waitFor();
         assert.match(await page.locator('#pay-step').innerText(), /待支付：¥50\.00/);

@@ -2,7 +2,7 @@
 // (in development mode the sandbox: a "pay" step confirms it), and the ledger, real and bonus.
 import { html, useEffect, useState } from '../../static/lib/preact.js';
 import { t } from '../../static/lib/i18n.js';
-import { fmtMoney, fmtTime, parseYuan } from '../../static/lib/fmt.js';
+import { fenToYuanText, fmtMoney, fmtTime, parseYuan } from '../../static/lib/fmt.js';
 import { ErrorBox, errorText, notify, Stat, Tabs, useFetch } from '../../static/lib/ui.js';
 import { api, apiPath } from '../api.js';
 import { H5Page, word } from '../ui.js';
@@ -84,7 +84,7 @@ function Recharge({ wallet, onPaid }) {
       ${PRESETS_FEN.map(
         (f) => html`<button type="button" class=${`choice ${!pkg && parseYuan(amount) === f ? 'chosen' : ''}`}
           aria-pressed=${!pkg && parseYuan(amount) === f} data-fen=${f}
-          onClick=${() => (setPkg(null), setAmount(String(f / 100)))}>${fmtMoney(f)}</button>`,
+          onClick=${() => (setPkg(null), setAmount(fenToYuanText(f)))}>${fmtMoney(f)}</button>`,
       )}
     </fieldset>
     <div class="field">
