@@ -174,6 +174,9 @@ struct Route {
     int success_status = 200;
     std::string answer; ///< what the success answer holds (the OpenAPI response description); empty: the status text
     std::string produces = "application/json";
+    /// The success body's JSON Schema (OpenAPI 3.0 dialect, a JSON text), written into the OpenAPI
+    /// document; empty: `{"type":"object"}` (not yet declared).
+    std::string response_schema;
     std::vector<ErrorCode> errors; ///< refusals besides the generic ones
     bool audit = false;            ///< write an audit row when it succeeds (set for admin writes)
     /// A money-moving operator route (CONTRACT F.3): an `Idempotency-Key` header is required, and the
@@ -219,6 +222,11 @@ struct Route {
     /// Describes the success answer's members (e.g. which appear for which kind of request).
     Route& answers(std::string doc) {
         answer = std::move(doc);
+        return *this;
+    }
+    /// Declares the success body's JSON Schema (see `response_schema`).
+    Route& returns(std::string schema_json) {
+        response_schema = std::move(schema_json);
         return *this;
     }
     Route& produce(std::string type) {
