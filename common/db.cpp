@@ -5,7 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <mutex>
+#include <random>
+#include <thread>
 #include <tuple>
 
 namespace pilehub::db {
@@ -37,11 +40,25 @@ Database::Database(const std::string& path, const Options& opts) : path_(path) {
         throw Error(fmt::format("sqlite: cannot open {}: {}", path, msg), rc);
     }
     sqlite3_extended_result_codes(db_, 1);
-    sqlite3_busy_timeout(db_, opts.busy_timeout_ms);
+    busy_timeout_ms_ = opts.busy_timeout_ms;
+    sqlite3_busy_handler(db_, busy_timeout_ms_ > 0 ? &Database::on_busy : nullptr, this);
     if (!opts.read_only)
         exec("PRAGMA journal_mode=WAL");
     exec(opts.sync == Sync::Full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
+}
+
+int Database::on_busy(void* self, int attempts) {
+    auto& d = *static_cast<Database*>(self);
+    const auto now = std::chrono::steady_clock::now();
+    if (attempts == 0)
+        d.busy_since_ = now;
+    if (now - d.busy_since_ >= std::chrono::milliseconds(d.busy_timeout_ms_))
+        return 0; // SQLITE_BUSY to the caller
+    thread_local std::minstd_rand jitter(static_cast<unsigned>(
+        std::chrono::steady_clock::now().time_since_epoch().count() ^ reinterpret_cast<std::uintptr_t>(&d)));
+    std::this_thread::sleep_for(std::chrono::microseconds(1000 + jitter() % 3000));
+    return 1;
 }
 
 Database::~Database() {

@@ -2,12 +2,14 @@
 // (tests/integration/test_wallet_concurrency.cpp).
 //
 //   ledger-stress DB ACCOUNT COUNT AMOUNT_FEN PREFIX [--partial] [--start-file F] [--shared N]
+//                 [--busy-timeout-ms MS]
 //
 // Waits until F exists (so that every process starts together), then makes COUNT debits of
 // AMOUNT_FEN with keys PREFIX:<i> (partial debits with --partial, as settlements are), and
 // replays the keys shared:<0..N-1> that every process uses (only one debit per shared key may
-// ever apply). Prints `applied=<n> debited_fen=<sum> insufficient=<n> duplicate=<n>`.
-// Exit 0 unless something failed (a database error is a failure: busy time-outs included).
+// ever apply), waiting up to MS (default 60000) for another writer's lock. Prints `applied=<n> debited_fen=<sum>
+// insufficient=<n> duplicate=<n>`. Exit 0 unless something failed (a database error is a failure: busy time-outs
+// included).
 #include "common/clock.hpp"
 #include "common/db.hpp"
 #include "common/ledger.hpp"
@@ -21,11 +23,12 @@
 #include <string>
 #include <thread>
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     using namespace pilehub;
     if (argc < 6) {
         std::cerr
-            << "usage: ledger-stress DB ACCOUNT COUNT AMOUNT_FEN PREFIX [--partial] [--start-file F] [--shared N]\n";
+            << "usage: ledger-stress DB ACCOUNT COUNT AMOUNT_FEN PREFIX [--partial] [--start-file F] [--shared N] "
+               "[--busy-timeout-ms MS]\n";
         return 2;
     }
     const std::string path = argv[1];
@@ -36,6 +39,7 @@ int main(int argc, char **argv) {
     bool partial = false;
     std::string start_file;
     int shared = 0;
+    int busy_ms = 60000;
     for (int i = 6; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--partial")
@@ -44,11 +48,13 @@ int main(int argc, char **argv) {
             start_file = argv[++i];
         else if (a == "--shared" && i + 1 < argc)
             shared = std::atoi(argv[++i]);
+        else if (a == "--busy-timeout-ms" && i + 1 < argc)
+            busy_ms = std::atoi(argv[++i]);
     }
     try {
         db::Database::Options o;
         o.sync = db::Sync::Full;
-        o.busy_timeout_ms = 60000;
+        o.busy_timeout_ms = busy_ms;
         db::Database d(path, o);
         ledger::Ledger led(d);
         if (!start_file.empty()) {
@@ -63,7 +69,7 @@ int main(int argc, char **argv) {
         }
         int applied = 0, insufficient = 0, duplicate = 0;
         std::int64_t debited = 0;
-        const auto one = [&](const std::string &key) {
+        const auto one = [&](const std::string& key) {
             ledger::Debit deb;
             deb.account_id = account;
             deb.amount_fen = Fen(amount);
@@ -95,7 +101,7 @@ int main(int argc, char **argv) {
         std::cout << fmt::format("applied={} debited_fen={} insufficient={} duplicate={}\n", applied, debited,
                                  insufficient, duplicate);
         return 0;
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
         std::cerr << "ledger-stress: " << e.what() << "\n";
         return 1;
     }

@@ -2,17 +2,12 @@
 // synchronous=FULL, as billingd and the API are): the wallet is never overdrawn, every fen taken
 // is one ledger row, a key shared by all processes applies once, and `pilehubctl audit` (the real
 // binary) stays clean.
-#include "tests/support/process.hpp"
-#include "tests/unit/ledger/ledger_fixture.hpp"
+#include "tests/helpers/ledger_stress_run.hpp"
 
 #include "common/ledger.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-
-#include <fstream>
-#include <regex>
-#include <sstream>
 
 using namespace pilehub;
 using namespace std::chrono_literals;
@@ -21,73 +16,19 @@ namespace {
 
 const std::string kBin = PILEHUB_BINARY_DIR;
 
-struct Totals {
-    std::int64_t applied = 0, debited = 0, insufficient = 0, duplicate = 0;
-};
-
-Totals parse(const std::string &out) {
-    static const std::regex re(R"(applied=(\d+) debited_fen=(\d+) insufficient=(\d+) duplicate=(\d+))");
-    std::smatch m;
-    Totals t;
-    REQUIRE_MESSAGE(std::regex_search(out, m, re), out);
-    t.applied = std::stoll(m[1]);
-    t.debited = std::stoll(m[2]);
-    t.insufficient = std::stoll(m[3]);
-    t.duplicate = std::stoll(m[4]);
-    return t;
-}
-
-std::string slurp(const std::string &path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-test::RunResult audit(const test::MoneyDb &m) {
+test::RunResult audit(const test::MoneyDb& m) {
     return test::run({kBin + "/workers/pilehubctl/pilehubctl", "--set", "data_dir=" + m.dir.path().string(), "--set",
                       "db.path=" + m.core_path(), "audit"},
                      60s);
 }
 
-/// Starts `n` ledger-stress processes on `account`, releases them together, waits for them all.
-Totals stress(test::MoneyDb &m, std::int64_t account, int n, int count, std::int64_t amount, bool partial, int shared) {
-    const auto start = m.dir.file("go");
-    std::filesystem::remove(start);
-    std::vector<test::Process> procs;
-    std::vector<std::string> outputs;
-    for (int i = 0; i < n; ++i) {
-        outputs.push_back(m.dir.file(fmt::format("stress-{}-{}.out", partial ? "p" : "f", i)));
-        std::vector<std::string> argv{kBin + "/tests/ledger-stress",
-                                      m.core_path(),
-                                      std::to_string(account),
-                                      std::to_string(count),
-                                      std::to_string(amount),
-                                      fmt::format("{}{}", partial ? "settle-like-" : "proc-", i),
-                                      "--start-file",
-                                      start,
-                                      "--shared",
-                                      std::to_string(shared)};
-        if (partial)
-            argv.push_back("--partial");
-        test::SpawnOptions o;
-        o.output = outputs.back();
-        procs.push_back(test::Process::spawn(argv, o));
-    }
-    std::ofstream(start) << "go\n";
-    Totals total;
-    for (int i = 0; i < n; ++i) {
-        const auto rc = procs[static_cast<std::size_t>(i)].wait(120s);
-        const auto out = slurp(outputs[static_cast<std::size_t>(i)]);
-        REQUIRE_MESSAGE(rc.has_value(), "ledger-stress did not finish: " << out);
-        REQUIRE_MESSAGE(*rc == 0, "ledger-stress failed: " << out);
-        const auto t = parse(out);
-        total.applied += t.applied;
-        total.debited += t.debited;
-        total.insufficient += t.insufficient;
-        total.duplicate += t.duplicate;
-    }
-    return total;
+/// The processes of the tests below wait up to 60 s for the write lock: these tests are about the
+/// arithmetic; chaos_wallet_race runs the same at the production busy timeout.
+test::StressTotals stress(test::MoneyDb& m, std::int64_t account, int n, int count, std::int64_t amount, bool partial,
+                          int shared) {
+    auto t = test::stress_wallet(m, account, n, count, amount, partial, shared, 60000);
+    REQUIRE_MESSAGE(t.failed == 0, t.failures);
+    return t;
 }
 
 } // namespace

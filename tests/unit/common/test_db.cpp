@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <unistd.h>
 
@@ -64,6 +65,30 @@ TEST_CASE("db: a transaction rolls back unless committed") {
     db::Statement st(d, "SELECT group_concat(x) FROM t");
     REQUIRE(st.step());
     CHECK(st.text(0) == "2");
+}
+
+TEST_CASE("db: a writer waits for another's lock up to its busy timeout, then gets SQLITE_BUSY; 0 means no wait") {
+    const auto path = temp_db("busy");
+    db::Database holder(path);
+    holder.exec("CREATE TABLE t (x INTEGER)");
+    db::Transaction held(holder); // BEGIN IMMEDIATE: the write lock until the end of this test
+    for (const int timeout_ms : {0, 150}) {
+        CAPTURE(timeout_ms);
+        db::Database::Options o;
+        o.busy_timeout_ms = timeout_ms;
+        db::Database waiter(path, o);
+        const auto t0 = std::chrono::steady_clock::now();
+        int code = 0;
+        try {
+            db::Transaction t(waiter);
+        } catch (const db::Error& e) {
+            code = e.code() & 0xff;
+        }
+        const auto waited = std::chrono::steady_clock::now() - t0;
+        CHECK(code == SQLITE_BUSY);
+        CHECK(waited >= std::chrono::milliseconds(timeout_ms));
+        CHECK(waited < std::chrono::milliseconds(timeout_ms + 1000));
+    }
 }
 
 TEST_CASE("db: constraint violations surface as db::Error with is_constraint") {
