@@ -54,11 +54,17 @@ inline std::string slurp(const std::string& path) {
     return ss.str();
 }
 
+/// The last `lines` lines of `text` (all of it when it has fewer).
 inline std::string tail(const std::string& text, std::size_t lines = 60) {
     std::size_t pos = text.size();
-    for (std::size_t n = 0; n <= lines && pos != std::string::npos && pos > 0; ++n)
+    for (std::size_t n = 0; n <= lines; ++n) {
+        if (pos == 0)
+            return text;
         pos = text.rfind('\n', pos - 1);
-    return pos == std::string::npos ? text : text.substr(pos + 1);
+        if (pos == std::string::npos)
+            return text;
+    }
+    return text.substr(pos + 1);
 }
 
 inline int free_tcp_port() {
