@@ -31,19 +31,24 @@ SessionTally tally_sessions(db::Database& db, const std::vector<std::string>& si
         t.failed += st == "failed";
         const bool ended = st == "completed" || st == "failed";
         t.open += !ended;
+        // Ending = entering settling, completed or failed from a live state (a forced end commits a
+        // synthesized record: reason `forced`); a record committed twice would be a second `record:` event.
         const auto endings = count(db,
-                                   "SELECT count(*) FROM session_events WHERE session_id = ?1 AND "
-                                   "(reason LIKE 'record:%' OR to_state = 'failed')",
+                                   "SELECT count(*) FROM session_events WHERE session_id = ?1 AND to_state IN "
+                                   "('settling', 'completed', 'failed') AND ifnull(from_state, '') NOT IN "
+                                   "('settling', 'completed', 'failed')",
                                    sid);
+        const auto records =
+            count(db, "SELECT count(*) FROM session_events WHERE session_id = ?1 AND reason LIKE 'record:%'", sid);
         const auto completions =
             count(db, "SELECT count(*) FROM session_events WHERE session_id = ?1 AND to_state = 'completed'", sid);
         const auto settlements = count(db, "SELECT count(*) FROM ledger WHERE idempotency_key = 'settle:' || ?1", sid);
         const auto charges = count(db, "SELECT count(*) FROM ledger WHERE kind = 'charge' AND ref = ?1", sid);
-        if (ended && endings == 1 && completions <= 1)
+        if (ended && endings == 1 && completions <= 1 && records <= 1)
             ++t.ended_once;
         else
-            t.problems.push_back(
-                fmt::format("{} ({}): {} ending events, {} completions", sid, st, endings, completions));
+            t.problems.push_back(fmt::format("{} ({}): {} ending events, {} completions, {} record events", sid, st,
+                                             endings, completions, records));
         if (settlements > 1 || charges > 1) {
             ++t.doubles;
             t.problems.push_back(fmt::format("{}: {} settlements, {} charge entries", sid, settlements, charges));

@@ -1,7 +1,8 @@
 #pragma once
 // What every session scenario of the chaos suite proves on the core database at its end (the
 // sessions-and-money checks of docs/reliability.md): each session ended exactly once (one event
-// commits its record or fails it, at most one `completed`), each completed session has exactly one
+// takes it from a live state into settling, completed or failed; at most one `completed` and one
+// committed `record:` event), each completed session has exactly one
 // settlement (`settle:<sid>`, and one `charge` entry with its id as ref), and no record is lost (an
 // ended session that did not fail has its record).
 #include "common/db.hpp"
