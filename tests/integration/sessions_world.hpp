@@ -116,6 +116,12 @@ public:
     }
     /// Starts it and waits for its ready file (it is connected and subscribed by then).
     void start() {
+        const auto problem = try_start();
+        REQUIRE_MESSAGE(problem.empty(), problem);
+    }
+    /// start() without assertions, for a process that may die during start-up (at a fail point): ""
+    /// once it is ready, else why not. Call it from the thread that outlives the child (SpawnOptions).
+    std::string try_start() {
         const auto ready = data_dir_ + "/run/" + name_ + ".ready";
         fs::remove(ready);
         std::vector<std::string> argv{binary(name_)};
@@ -129,11 +135,13 @@ public:
         proc_ = Process::spawn(argv, o);
         for (int i = 0; i < 400 && !fs::exists(ready); ++i) {
             if (!proc_.running())
-                FAIL(name_ << " exited during start-up:\n" << tail(log()));
+                return name_ + " exited during start-up:\n" + tail(log());
             std::this_thread::sleep_for(25ms);
         }
-        REQUIRE_MESSAGE(fs::exists(ready), name_ << " not ready in 10 s:\n" << tail(log()));
+        return fs::exists(ready) ? "" : name_ + " not ready in 10 s:\n" + tail(log());
     }
+    /// The extra environment of its next start() (e.g. PILEHUB_FAILPOINT=…, common/failpoint.hpp).
+    void set_env(std::vector<std::string> env) { env_ = std::move(env); }
     /// SIGTERM to our child's PID; its exit code.
     int stop() { return proc_.pid() ? proc_.stop() : 0; }
     /// SIGKILL to our child's PID: no clean disconnect, nothing flushed.

@@ -1,5 +1,6 @@
 #include "billingd_worker.hpp"
 
+#include "common/failpoint.hpp"
 #include "common/log.hpp"
 #include "common/svc.hpp"
 #include "common/topics.hpp"
@@ -117,6 +118,7 @@ bool Worker::settle_one(const SessionFacts& s) {
     const auto r = store_.settle(s, plan, options_.debit_order);
     if (r.outcome != Settled::Outcome::Settled)
         return false;
+    failpoint::hit("billingd.after_settle_commit"); // debited and completed; `completed` not yet published
     costs_.forget(s.id);
     {
         std::lock_guard lk(m_);

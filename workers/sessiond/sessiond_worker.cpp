@@ -1,6 +1,7 @@
 #include "workers/sessiond/sessiond_worker.hpp"
 
 #include "common/daemon.hpp"
+#include "common/failpoint.hpp"
 #include "common/incidents.hpp"
 #include "common/ledger.hpp"
 #include "common/log.hpp"
@@ -408,6 +409,7 @@ Worker::Result Worker::process(const std::string& sid, Event e, const Cause& cau
             return res;
         }
         counters_.transitions++;
+        failpoint::hit("sessiond.after_commit"); // committed; the stop command and the state not yet published
         auto after = store_.session(sid);
         if (!after)
             return res;
@@ -577,6 +579,7 @@ rpc::Reply Worker::rpc_start(rpc::Request& r) {
     case CreateOutcome::Duplicate:
         return rpc::Reply::refuse("internal", "duplicate session id", "failed");
     }
+    failpoint::hit("sessiond.after_create_commit"); // the row committed; no start command, no reply yet
     const auto row = store_.session(s.id);
     if (!row)
         return rpc::Reply::refuse("internal", "the new session vanished", "failed");
@@ -1077,6 +1080,7 @@ void Worker::answer_record(const std::string& dev, const std::string& rid, const
                   check.why);
     }
     // Only now, with the record (or its id) committed, is the pile told it may forget it.
+    failpoint::hit("sessiond.before_record_ack");
     reply_device(dev, "session_record", ack());
 }
 
