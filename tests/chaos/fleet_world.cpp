@@ -179,6 +179,10 @@ void FleetWorld::kill_sim(int g) {
     sims_.at(static_cast<std::size_t>(g)).kill();
 }
 
+void FleetWorld::stop_sim(int g) {
+    sims_.at(static_cast<std::size_t>(g)).stop();
+}
+
 void FleetWorld::control(int g, const std::string& line) {
     const auto path = fmt::format("{}/sim{}/control", dir_, g);
     const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);

@@ -69,6 +69,8 @@ public:
 
     /// Simulator process `g`: kill -9 (every pile it plays drops without a clean disconnect).
     void kill_sim(int g);
+    /// Simulator process `g`: SIGTERM (a clean shutdown: each pile says offline with reason `shutdown`).
+    void stop_sim(int g);
     /// Starts simulator process `g` again (same state directory: boots grow, records are resent).
     void start_sim(int g);
     /// Which simulator process plays pile index `i`.
