@@ -208,6 +208,14 @@ void Broker::restart() {
     start();
 }
 
+void Broker::kill9() {
+    process_.kill();
+}
+
+void Broker::start_again() {
+    start();
+}
+
 mqtt::Options Broker::client_options(const std::string& username, Listener listener) const {
     mqtt::Options o;
     o.host = host_;

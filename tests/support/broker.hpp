@@ -84,6 +84,11 @@ public:
     /// Stops the broker cleanly (it saves its database) and starts it again on the same ports
     /// with the same data directory: retained messages and persistent sessions survive.
     void restart();
+    /// kill -9: SIGKILL to the broker's PID (reaped). Nothing is saved beyond its last autosave and
+    /// no Will goes out; clients see their connections drop. start_again() brings it back.
+    void kill9();
+    /// Starts the broker again after kill9(), on the same ports with the same data directory.
+    void start_again();
 
     /// Options for our MQTT client as `username` (client id = username, its password, persistent
     /// session, quick reconnects suited to tests). For TLS: tls = true, ca_file = ca_file().

@@ -32,6 +32,7 @@ A simulated fleet of e-bike piles, EV chargers and cameras speaking the PileHub 
   --only ID,...         simulate only these devices of the fleet file
   --tele-period-s N     telemetry every N s (before --speed) whatever cfg/desired says
   --connect-rate N      new connections per second (default 200)
+  --keepalive-s N       MQTT keep-alive of every device, 5..3600 s (default 60)
   --parking-traffic     cameras start with traffic on: cars arrive, park (and charge) and leave
   --car-gap-s N         traffic: mean gap before a free space gets a car, simulated s (default 1200)
   --car-stay-s N        traffic: mean stay of a parked car, simulated s (default 5400)
@@ -127,6 +128,10 @@ int main(int argc, char** argv) {
         } else if (a == "--connect-rate") {
             if (!parse_double(v, 0.1, 1e6, o.connect_rate))
                 return bad("--connect-rate must be 0.1..1000000");
+        } else if (a == "--keepalive-s") {
+            if (!parse_int(v, 5, 3600, n))
+                return bad("--keepalive-s must be 5..3600");
+            o.keepalive_s = static_cast<int>(n);
         } else if (a == "--car-gap-s") {
             if (!parse_int(v, 1, 7 * 86400, o.car_gap_s))
                 return bad("--car-gap-s must be 1..604800");
