@@ -33,5 +33,9 @@ int cmd_broker(const Config& cfg, const Args& a);
 int cmd_fleet(const Config& cfg, const Args& a);
 /// Checks the ledger invariants (BILLING.md §4); prints each violation; 1 if there is any.
 int cmd_audit(const Config& cfg, const Args& a);
+/// An online backup of both databases into `--out DIR/<timestamp>/` (ctl_backup.cpp); `--keep N` prunes.
+int cmd_backup(const Config& cfg, const Args& a);
+/// Restores a backup into a fresh data directory after checking its manifest; then audits it.
+int cmd_restore(const Config& cfg, const Args& a);
 
 } // namespace pilehub::ctl
