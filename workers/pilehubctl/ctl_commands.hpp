@@ -22,6 +22,13 @@ struct Args {
 /// The configuration keys pilehubctl adds to the common ones.
 void add_keys(ConfigSchema& s);
 
+/// migrate --check's exit codes.
+inline constexpr int kCheckUpToDate = 0, kCheckPending = 1, kCheckNewer = 2;
+/// Prints each database's schema version and the migrations this build would apply; changes
+/// nothing. kCheckNewer when a database is newer than this build, else kCheckPending when any
+/// migration is pending (ctl_migrate.cpp).
+int migrate_check(const Config& cfg);
+
 /// Each returns the process exit code (0 ok, 1 failure, 2 bad usage).
 int cmd_migrate(const Config& cfg, const Args& a);
 int cmd_operator(const Config& cfg, const Args& a);

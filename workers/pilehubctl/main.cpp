@@ -11,6 +11,11 @@ namespace {
 constexpr const char* kUsage = R"(usage: pilehubctl [--config FILE] [--set key=value]... COMMAND ...
 
   migrate                                   apply schema migrations to the core and telemetry databases
+                                            (the daemons also migrate forward when they start, and refuse
+                                            to start on a database newer than they know)
+  migrate --check                           print each database's schema version and pending migrations,
+                                            changing nothing: exit 0 up to date, 1 migrations pending,
+                                            2 a database is NEWER than this build (a downgrade: refused)
   operator add NAME                         create an operator (idempotent)
   station add --operator NAME --name NAME --lat DEG --lon DEG [--address TEXT] [--open-hours HH:MM-HH:MM]
   device add ID --kind ebike_pile|ev_charger|camera [--station ID] [--ports N] [--name TEXT]
