@@ -11,7 +11,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <fstream>
 #include <stdexcept>
+#include <vector>
 
 namespace pilehub::crypto {
 namespace {
@@ -176,6 +178,28 @@ std::string sha256_hex(std::string_view data) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error("crypto: SHA-256 failed");
+    return hex_of(md, len);
+}
+
+std::string sha256_file_hex(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw std::runtime_error("crypto: cannot read " + path);
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error("crypto: SHA-256 failed");
+    std::vector<char> buf(1 << 16);
+    while (in) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        if (in.gcount() > 0 && EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(in.gcount())) != 1)
+            throw std::runtime_error("crypto: SHA-256 failed");
+    }
+    if (in.bad())
+        throw std::runtime_error("crypto: cannot read " + path);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(ctx.get(), md, &len) != 1)
         throw std::runtime_error("crypto: SHA-256 failed");
     return hex_of(md, len);
 }

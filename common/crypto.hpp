@@ -26,6 +26,9 @@ std::string base64(std::string_view bytes);
 std::string unbase64(std::string_view text);
 /// SHA-256 of `data`, lowercase hexadecimal (64 characters).
 std::string sha256_hex(std::string_view data);
+/// SHA-256 of the bytes of the file at `path`, read in blocks, lowercase hexadecimal (backups of
+/// databases larger than memory); throws std::runtime_error if it cannot be read.
+std::string sha256_file_hex(const std::string& path);
 /// HMAC-SHA256 of `data` under `key`, lowercase hexadecimal (64 characters).
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 /// Whether `a` and `b` are equal, in time that depends only on their lengths (signatures, hashes).

@@ -251,8 +251,10 @@ int migrate(Database& db, const std::vector<Migration>& migrations) {
     const int have = db.user_version();
     const int known = static_cast<int>(migrations.size());
     if (have > known)
-        throw Error(fmt::format("database {} is at schema version {}, newer than this build knows ({})", db.path(),
-                                have, known),
+        throw Error(fmt::format("database {} is at schema version {}, newer than this build knows ({}): refusing "
+                                "to run on it (no downgrades: run the newer build, or restore a backup taken "
+                                "before the upgrade)",
+                                db.path(), have, known),
                     SQLITE_ERROR);
     int applied = 0;
     for (int i = have; i < known; ++i) {

@@ -150,7 +150,9 @@ void add_keys(ConfigSchema& s) {
     ocpp_endpoints::add_keys(s);
 }
 
-int cmd_migrate(const Config& cfg, const Args&) {
+int cmd_migrate(const Config& cfg, const Args& a) {
+    if (a.has("check"))
+        return migrate_check(cfg);
     auto core = open_core(cfg);
     std::cout << fmt::format("core database {} at schema version {}\n", cfg.get_string("db.path"),
                              core->user_version());

@@ -22,6 +22,13 @@ struct Args {
 /// The configuration keys pilehubctl adds to the common ones.
 void add_keys(ConfigSchema& s);
 
+/// migrate --check's exit codes.
+inline constexpr int kCheckUpToDate = 0, kCheckPending = 1, kCheckNewer = 2;
+/// Prints each database's schema version and the migrations this build would apply; changes
+/// nothing. kCheckNewer when a database is newer than this build, else kCheckPending when any
+/// migration is pending (ctl_migrate.cpp).
+int migrate_check(const Config& cfg);
+
 /// Each returns the process exit code (0 ok, 1 failure, 2 bad usage).
 int cmd_migrate(const Config& cfg, const Args& a);
 int cmd_operator(const Config& cfg, const Args& a);
@@ -33,5 +40,9 @@ int cmd_broker(const Config& cfg, const Args& a);
 int cmd_fleet(const Config& cfg, const Args& a);
 /// Checks the ledger invariants (BILLING.md §4); prints each violation; 1 if there is any.
 int cmd_audit(const Config& cfg, const Args& a);
+/// An online backup of both databases into `--out DIR/<timestamp>/` (ctl_backup.cpp); `--keep N` prunes.
+int cmd_backup(const Config& cfg, const Args& a);
+/// Restores a backup into a fresh data directory after checking its manifest; then audits it.
+int cmd_restore(const Config& cfg, const Args& a);
 
 } // namespace pilehub::ctl

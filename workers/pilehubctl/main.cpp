@@ -11,6 +11,11 @@ namespace {
 constexpr const char* kUsage = R"(usage: pilehubctl [--config FILE] [--set key=value]... COMMAND ...
 
   migrate                                   apply schema migrations to the core and telemetry databases
+                                            (the daemons also migrate forward when they start, and refuse
+                                            to start on a database newer than they know)
+  migrate --check                           print each database's schema version and pending migrations,
+                                            changing nothing: exit 0 up to date, 1 migrations pending,
+                                            2 a database is NEWER than this build (a downgrade: refused)
   operator add NAME                         create an operator (idempotent)
   station add --operator NAME --name NAME --lat DEG --lon DEG [--address TEXT] [--open-hours HH:MM-HH:MM]
   device add ID --kind ebike_pile|ev_charger|camera [--station ID] [--ports N] [--name TEXT]
@@ -41,6 +46,17 @@ constexpr const char* kUsage = R"(usage: pilehubctl [--config FILE] [--set key=v
                                             skips them)
   audit                                     check the wallets against the ledger and the settlements
                                             (BILLING.md §4); prints each violation, exit 1 if any
+  backup --out DIR [--keep N]               online backup of the core and telemetry databases while the
+                                            daemons run (SQLite's backup API, in steps) into
+                                            DIR/<YYYYMMDDTHHMMSS.mmmZ>/ (0700; files 0600), each copy
+                                            integrity-checked, with manifest.json (time, files, sizes,
+                                            sha256, schema versions); --keep N then removes all but the
+                                            newest N backups in DIR
+  restore --from DIR/<ts> --data-dir NEW [--force]
+                                            checks the backup (manifest sizes and sha256, integrity),
+                                            copies it to NEW/pilehub.db and NEW/telemetry.db, then runs
+                                            the audit; refuses existing databases in NEW unless --force;
+                                            exit 1 if the backup is damaged or the audit finds violations
 
 Device ids are [A-Za-z0-9_-]{1,48}. Exit codes: 0 ok, 1 failure, 2 bad usage or configuration.
 Configuration keys: pilehubctl --help-config
@@ -114,6 +130,10 @@ int main(int argc, char** argv) {
             return ctl::cmd_fleet(cfg, args);
         if (cmd == "audit")
             return ctl::cmd_audit(cfg, args);
+        if (cmd == "backup")
+            return ctl::cmd_backup(cfg, args);
+        if (cmd == "restore")
+            return ctl::cmd_restore(cfg, args);
         std::cerr << "pilehubctl: unknown command `" << cmd << "`\n" << kUsage;
         return 2;
     } catch (const ConfigError& e) {
