@@ -83,7 +83,7 @@ struct Riders {
 
 TEST_CASE("chaos #2: sessiond and billingd killed with kill -9 (randomly and at fail points) while sessions run") {
     const int kills_each = chaos::scaled(8, 50);
-    const int sessions = chaos::scaled(30, 200);
+    const int sessions = chaos::scaled(24, 200);
     const auto seed = static_cast<unsigned>(std::random_device{}());
     std::mt19937 rng(seed);
     std::cout << fmt::format("chaos_worker_kill: seed {}, {} kills of each, {} sessions\n", seed, kills_each, sessions);
