@@ -117,6 +117,11 @@ TEST_CASE("chaos #6: every kind of stop at once on each session ends it exactly 
     std::string won;
     for (const auto& [reason, k] : winners)
         won += fmt::format("{}{} {}", won.empty() ? "" : ", ", reason, k);
+    // Sessions whose stop autostopd applied first, and sessions presenced suspended (Will) before they ended.
+    const auto by_autostopd =
+        w.number("SELECT count(DISTINCT session_id) FROM session_events WHERE actor = 'autostopd'");
+    const auto suspended =
+        w.number("SELECT count(DISTINCT session_id) FROM session_events WHERE to_state = 'suspended'");
     const auto audit = chaos::audit(w.dir() + "/pilehub.db");
     CHECK_MESSAGE(audit.ok(), audit.output);
     std::cout << fmt::format("chaos_stop_race: {} sessions ({} completed, {} failed); ended by: {}; {} records "
@@ -124,9 +129,12 @@ TEST_CASE("chaos #6: every kind of stop at once on each session ends it exactly 
                              t.total, t.completed, t.failed, won, republished, monotonic_ms() - t0);
     const std::string row = "#6 stop race";
     const auto total = static_cast<std::int64_t>(all.size());
-    CHECK(chaos::report({row,
-                         fmt::format("sessions ended exactly once: {}/{} (ended by: {})", t.ended_once, t.total, won),
-                         fmt::format("{}/{}", total, total), t.ended_once == total && t.total == total}));
+    CHECK(chaos::report(
+        {row,
+         fmt::format("sessions ended exactly once: {}/{} (ended by: {}; stopped first by autostopd {}, suspended "
+                     "by presence loss {})",
+                     t.ended_once, t.total, won, by_autostopd, suspended),
+         fmt::format("{}/{}", total, total), t.ended_once == total && t.total == total}));
     CHECK(chaos::report({row, fmt::format("double settlements: {} (unsettled completed: {})", t.doubles, t.unsettled),
                          "0", t.doubles == 0 && t.unsettled == 0 && t.lost == 0}));
     CHECK(chaos::report({row, fmt::format("audit violations: {}", audit.violations), "0", audit.ok()}));
