@@ -148,8 +148,8 @@ TEST_CASE("chaos #2: sessiond and billingd killed with kill -9 (randomly and at 
             std::this_thread::sleep_for(10ms);
         }
         auto& v = victims[rng() % 2];
-        if (v.kills() >= kills_each || (v.armed && rng() % 3 != 0))
-            continue; // an armed victim is mostly left to die at its fail point
+        if (v.kills() >= kills_each || (v.armed && (v.failpoint_kills == 0 || rng() % 3 != 0)))
+            continue; // an armed victim is mostly left to die at its fail point (always, until one has)
         if (v.d->running()) {
             v.d->kill9();
             ++v.random_kills;
