@@ -107,6 +107,12 @@ TEST_CASE("chaos #18: an hour of records of an offline pile replayed out of orde
         REQUIRE_MESSAGE(w.eventually(done, 20s), "round " << round << " did not settle\n" << w.logs(60));
         // P1 back: it sends its records once more itself, and forgets them when acknowledged.
         REQUIRE_MESSAGE(w.eventually([&] { return w.sim_pending_records() == 0; }, 20s), w.logs());
+        // ... and is online again for the platform (presenced's verdict) before the next round starts on it.
+        REQUIRE_MESSAGE(
+            w.eventually([&] { return w.number("SELECT online FROM device_presence WHERE device_id = 'P1'") == 1; },
+                         20s),
+            w.logs());
+        std::this_thread::sleep_for(500ms); // sessiond has the verdict too
         for (std::size_t i = 0; i < p1.size(); ++i)
             twins.emplace_back(p1[i], p2[i]);
     }

@@ -1,7 +1,7 @@
 // #6 stop race (docs/reliability.md, "Sessions and money"): batches of 20 power sessions (every
 // socket of P1 and P2), each hit at once, from its own thread and in a random order, by the rider's
-// stop (rpc stop), autostopd's stop (the socket is made to draw 2000 W: `socket_overload`), the
-// pile's own stop (the plug pulled: `unplugged`; the pile's overload rule too), a force-end by an
+// stop (rpc stop), autostopd's stop (the socket is made to draw 520 W, over its registered 450 W:
+// `socket_overload`), the pile's own stop (the plug pulled: `unplugged`), a force-end by an
 // operator, the pile's presence lost (sim `disconnect`: Will, presenced, reconnect, records resent)
 // and its record delivered twice more (verbatim, from the gateway user). Full: 300 sessions; quick: 40.
 // Then: every session ended exactly once, one settlement per completed session, audit clean.
@@ -34,8 +34,14 @@ TEST_CASE("chaos #6: every kind of stop at once on each session ends it exactly 
     std::cout << fmt::format("chaos_stop_race: seed {}, {} sessions\n", seed, batches * kSockets);
     WorldOptions o{"chaos-stop-race", 10, kSockets, 1'000'000};
     o.full_stack = true; // presenced and autostopd
+    o.tele_period_s = 2; // autostopd sees a socket's power every 0.2 s
     World w(o);
     REQUIRE(w.has_billingd());
+    // Every socket registered for 450 W: a 520 W draw is autostopd's `socket_overload` (from the next
+    // report), while the pile's own overload limit (600 W) lets it run. autostopd reads the ratings anew.
+    w.db().exec("UPDATE sockets SET socket_overload_w = 450");
+    w.autostopd->stop();
+    w.autostopd->start();
     const auto t0 = monotonic_ms();
     auto gw = pilehub::test::connect_client(w.broker().client_options("svc.pilehub-ocpp"));
 
@@ -68,7 +74,7 @@ TEST_CASE("chaos #6: every kind of stop at once on each session ends it exactly 
                                fmt::format(R"({{"session_id":"{}","reason":"user_stop","actor":"rider"}})", sid), 5s);
                     },
                     [&] { w.call("force_end", fmt::format(R"({{"session_id":"{}","operator":"chaos"}})", sid), 5s); },
-                    [&] { w.control(fmt::format("overload {} {} 2000", dev, n)); },
+                    [&] { w.control(fmt::format("overload {} {} 520", dev, n)); },
                     [&] { w.control(fmt::format("unplug {} {}", dev, n)); },
                 };
                 std::shuffle(stops.begin(), stops.end(), r);
@@ -117,6 +123,11 @@ TEST_CASE("chaos #6: every kind of stop at once on each session ends it exactly 
     std::string won;
     for (const auto& [reason, k] : winners)
         won += fmt::format("{}{} {}", won.empty() ? "" : ", ", reason, k);
+    // Sessions whose stop autostopd applied first, and sessions presenced suspended (Will) before they ended.
+    const auto by_autostopd =
+        w.number("SELECT count(DISTINCT session_id) FROM session_events WHERE actor = 'autostopd'");
+    const auto suspended =
+        w.number("SELECT count(DISTINCT session_id) FROM session_events WHERE to_state = 'suspended'");
     const auto audit = chaos::audit(w.dir() + "/pilehub.db");
     CHECK_MESSAGE(audit.ok(), audit.output);
     std::cout << fmt::format("chaos_stop_race: {} sessions ({} completed, {} failed); ended by: {}; {} records "
@@ -124,9 +135,12 @@ TEST_CASE("chaos #6: every kind of stop at once on each session ends it exactly 
                              t.total, t.completed, t.failed, won, republished, monotonic_ms() - t0);
     const std::string row = "#6 stop race";
     const auto total = static_cast<std::int64_t>(all.size());
-    CHECK(chaos::report({row,
-                         fmt::format("sessions ended exactly once: {}/{} (ended by: {})", t.ended_once, t.total, won),
-                         fmt::format("{}/{}", total, total), t.ended_once == total && t.total == total}));
+    CHECK(chaos::report(
+        {row,
+         fmt::format("sessions ended exactly once: {}/{} (ended by: {}; stopped first by autostopd {}, suspended "
+                     "by presence loss {})",
+                     t.ended_once, t.total, won, by_autostopd, suspended),
+         fmt::format("{}/{}", total, total), t.ended_once == total && t.total == total}));
     CHECK(chaos::report({row, fmt::format("double settlements: {} (unsettled completed: {})", t.doubles, t.unsettled),
                          "0", t.doubles == 0 && t.unsettled == 0 && t.lost == 0}));
     CHECK(chaos::report({row, fmt::format("audit violations: {}", audit.violations), "0", audit.ok()}));

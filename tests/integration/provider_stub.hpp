@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -51,9 +52,15 @@ public:
         }
         REQUIRE_MESSAGE(port_ != 0, "the provider stub did not start in 10 s:\n" << slurp(out));
     }
+    /// Stops the stub and removes its directory (kept with PILEHUB_KEEP_TEST_DIRS=1).
     ~ProviderStub() {
         if (proc_.pid())
             proc_.stop();
+        const char* keep = std::getenv("PILEHUB_KEEP_TEST_DIRS");
+        if (!keep || std::string(keep) != "1") {
+            std::error_code ec;
+            std::filesystem::remove_all(dir_, ec);
+        }
     }
 
     int port() const { return port_; }
