@@ -40,17 +40,16 @@ TEST_CASE("#1 broker kill -9 loop") {
     const int piles = scaled(20, 200);
     const int restarts = scaled(3, 20);
     const auto t_begin = monotonic_ms();
-    FleetWorld w(FleetOptions{
-        .name = "broker-kill",
-        .piles = piles,
-        .sockets = 10,
-        .sims = 1,
-        .speed = 600,
-        // One report per pile per second. At 60 per second (tele_period_s 10, 1 200 messages/s for 20 piles)
-        // sessiond deadlocked after a restart (fixed: the Sender in common/mqtt_paho.cpp) and still dies now
-        // and then inside Paho C 1.3.11's receive thread (heap corruption on a reconnect), see
-        // docs/reliability.md.
-        .tele_period_s = 600});
+    FleetWorld w(FleetOptions{.name = "broker-kill",
+                              .piles = piles,
+                              .sockets = 10,
+                              .sims = 1,
+                              .speed = 600,
+                              // One report per pile per second. At 60 per second (tele_period_s 10, 1 200 messages/s
+                              // for 20 piles) sessiond deadlocked after a restart (fixed: the Sender in
+                              // common/mqtt_paho.cpp) and still dies now and then inside Paho C 1.3.11's receive thread
+                              // (heap corruption on a reconnect), see docs/reliability.md.
+                              .tele_period_s = 600});
     REQUIRE_MESSAGE(FleetWorld::eventually(
                         [&] { return online_boots(presence_seen(w.inbox.messages())).size() == w.piles().size(); },
                         30s),
