@@ -155,6 +155,7 @@ TEST_CASE("#1 broker kill -9 loop") {
         CHECK_MESSAGE((*d)->running(), (*d)->name() << " died:\n" << test::tail((*d)->log()));
     CHECK(e.total >= piles);
     CHECK(e.open == 0);
+    CHECK_MESSAGE(e.ended_twice == 0, "sessions that ended twice:\n" << e.twice_detail);
     CHECK(e.never_ended == 0);
     CHECK(e.without_record == 0);
     CHECK(e.unsettled == 0);
