@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <random>
@@ -60,6 +61,47 @@ private:
     std::mutex m_;
     std::condition_variable cv_;
     std::multimap<std::chrono::steady_clock::time_point, std::weak_ptr<Core>> due_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+
+/// One thread that hands published messages to Paho, so that Client::publish() never blocks its
+/// caller as mqtt.hpp promises. Paho's async_client::publish takes Paho's own mutex, which its receive
+/// thread can hold while it runs our message callback; a caller publishing under a lock that callback
+/// also takes (sessiond's worker lock, taken by its tick thread and by every message) then deadlocks:
+/// the chaos suite's broker kill -9 loop (tests/chaos/chaos_broker_kill.cpp) caught sessiond that way.
+/// Messages of one client keep their order (one FIFO, one thread).
+class Sender {
+public:
+    static Sender& instance() {
+        static Sender s;
+        return s;
+    }
+    /// Queues `m` for `c`; false if `c` already has `limit` messages waiting.
+    bool enqueue(const std::shared_ptr<Core>& c, Message m, std::size_t limit);
+    /// Waits until every message queued for `c` has been handed to Paho, at most `timeout`.
+    void drain(const Core* c, std::chrono::milliseconds timeout);
+
+private:
+    Sender() : thread_([this] { run(); }) {}
+    ~Sender() {
+        {
+            std::lock_guard l(m_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+    void run();
+    std::mutex m_;
+    std::condition_variable cv_;
+    struct Item {
+        const Core* key; ///< for waiting_, also once the client is gone
+        std::weak_ptr<Core> core;
+        Message message;
+    };
+    std::deque<Item> queue_;
+    std::map<const Core*, std::size_t> waiting_; ///< queued or being sent, per client
     bool stop_ = false;
     std::thread thread_;
 };
@@ -285,17 +327,26 @@ public:
     }
 
     bool publish(const Message& m) {
+        if (Sender::instance().enqueue(shared_from_this(), m, static_cast<std::size_t>(opts_.max_buffered)))
+            return true;
+        std::lock_guard l(m_);
+        stats_.publish_failed++;
+        log::warn("mqtt {}: publish to {} failed: {} messages are waiting to be sent", opts_.client_id, m.topic,
+                  opts_.max_buffered);
+        return false;
+    }
+
+    /// Hands `m` to Paho (the Sender's thread).
+    void send_now(const Message& m) {
         try {
             auto msg = ::mqtt::make_message(m.topic, m.payload, m.qos, m.retained);
             cli_.publish(msg);
             std::lock_guard l(m_);
             stats_.published++;
-            return true;
         } catch (const ::mqtt::exception& e) {
             std::lock_guard l(m_);
             stats_.publish_failed++;
             log::warn("mqtt {}: publish to {} failed: {}", opts_.client_id, m.topic, e.what());
-            return false;
         }
     }
 
@@ -305,6 +356,7 @@ public:
     }
 
     void stop(const std::optional<Message>& last) {
+        Sender::instance().drain(this, std::chrono::seconds(2));
         stopped_ = true;
         if (!connected_) {
             disconnect_quietly();
@@ -389,6 +441,42 @@ void Reconnector::run() {
         if (auto core = weak.lock())
             core->attempt_connect();
         l.lock();
+    }
+}
+
+bool Sender::enqueue(const std::shared_ptr<Core>& c, Message m, std::size_t limit) {
+    {
+        std::lock_guard l(m_);
+        auto& n = waiting_[c.get()];
+        if (n >= limit)
+            return false;
+        ++n;
+        queue_.push_back(Item{c.get(), c, std::move(m)});
+    }
+    cv_.notify_all();
+    return true;
+}
+
+void Sender::drain(const Core* c, std::chrono::milliseconds timeout) {
+    std::unique_lock l(m_);
+    cv_.wait_for(l, timeout, [&] { return !waiting_.count(c); });
+}
+
+void Sender::run() {
+    std::unique_lock l(m_);
+    for (;;) {
+        cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
+        if (queue_.empty())
+            return;
+        auto item = std::move(queue_.front());
+        queue_.pop_front();
+        l.unlock();
+        if (const auto core = item.core.lock())
+            core->send_now(item.message);
+        l.lock();
+        if (auto it = waiting_.find(item.key); it != waiting_.end() && --it->second == 0)
+            waiting_.erase(it);
+        cv_.notify_all();
     }
 }
 

@@ -103,9 +103,7 @@ FleetWorld::~FleetWorld() {
 }
 
 void FleetWorld::seed() {
-    db::Database::Options o;
-    o.sync = db::Sync::Full;
-    db::Database d(core_db(), o);
+    db::Database d(core_db());
     db::migrate(d, db::core_migrations());
     const auto now = SystemClock::instance().now_ms();
     registry::Store reg(d);

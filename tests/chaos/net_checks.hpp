@@ -2,6 +2,7 @@
 // What the network scenarios read from what the fleet world saw: presence by device and boot, the
 // end of every session, percentiles. Header-only, shared by chaos_broker_kill, chaos_reconnect_storm
 // and chaos_presence.
+#include "common/db.hpp"
 #include "common/mqtt.hpp"
 #include "common/topics.hpp"
 #include "tests/chaos/fleet_world.hpp"
@@ -97,6 +98,8 @@ struct SessionEnds {
     std::int64_t without_record = 0; ///< completed without a committed record
     std::int64_t double_settled = 0; ///< more than one settle:<sid> ledger entry
     std::int64_t unsettled = 0;      ///< completed without its settle:<sid> entry
+    /// The sessions that ended twice, each with its events, for a failure message.
+    std::string twice_detail;
 };
 
 inline SessionEnds session_ends(FleetWorld& w) {
@@ -112,6 +115,12 @@ inline SessionEnds session_ends(FleetWorld& w) {
     e.without_record = w.number("SELECT count(*) FROM sessions WHERE state = 'completed' AND record_msg_id IS NULL");
     const std::string settles = "(SELECT count(*) FROM ledger l WHERE l.idempotency_key = 'settle:' || s.id)";
     e.double_settled = w.number("SELECT count(*) FROM sessions s WHERE " + settles + " > 1");
+    db::Statement q(w.db(),
+                    "SELECT s.id, s.state, group_concat(coalesce(e.from_state, '') || '->' || e.to_state || ' ' "
+                    "|| e.reason, '; ') FROM sessions s JOIN session_events e ON e.session_id = s.id WHERE " +
+                        ends + " > 1 GROUP BY s.id");
+    while (q.step())
+        e.twice_detail += fmt::format("{} ({}): {}\n", q.text(0), q.text(1), q.text(2));
     e.unsettled = w.number("SELECT count(*) FROM sessions s WHERE state = 'completed' AND " + settles + " = 0");
     return e;
 }
