@@ -46,7 +46,7 @@ struct Taken {
 } // namespace
 
 TEST_CASE("chaos #25: backups under load, disaster by kill -9, restore into a fresh directory, audit, serve again") {
-    const int load_s = chaos::scaled(8, 120);
+    const int load_s = chaos::scaled(6, 120);
     const int interval_ms = chaos::scaled(2000, 10000);
     const auto seed = static_cast<unsigned>(std::random_device{}());
     std::mt19937 rng(seed);

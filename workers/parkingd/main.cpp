@@ -43,6 +43,7 @@ private:
         o.rpc_wait_ms = cfg.get_int("parkingd.rpc_wait_ms");
         o.config_refresh_ms = cfg.get_int("parkingd.config_refresh_s") * 1000;
         o.spool = worker::Spool(worker::spool_path(cfg.get_string("data_dir"), "parkingd"));
+        o.retention = retention::policy_from(cfg);
         return o;
     }
     db::Database db_;
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
     daemon::Spec spec;
     spec.name = "parkingd";
     spec.add_keys = [](ConfigSchema& s) {
+        retention::add_keys(s);
         s.add_int("parkingd.tick_ms", 200, 10, 10'000,
                   "How often due lock rises, lock command re-sends and request time-outs are checked.");
         s.add_int("parkingd.lock_exp_s", 30, 1, 3'600, "The exp of a lock command, from each send.");

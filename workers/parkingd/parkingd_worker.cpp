@@ -31,6 +31,7 @@ std::string color_word(payloads::PlateColor c) {
 
 Worker::Worker(mqtt::Client& mqtt, mqtt::Router& router, db::Database& core, const Clock& clock, Options opts)
     : mqtt_(mqtt), db_(core), store_(core), ledger_(core, clock), clock_(clock), opts_(std::move(opts)),
+      purge_(core, {{retention::Kind::ProcessedMessages, "parkingd"}}, opts_.retention, opts_.purge),
       loop_(
           clock, worker::loop_options("parkingd", opts_), [this](const mqtt::Message& m) { handle(m); },
           [this] { tick(); }) {
@@ -682,6 +683,11 @@ void Worker::rpc_snapshot(rpc::Request& r, rpc::Responder responder) {
 
 void Worker::tick() {
     const auto now = clock_.now_ms();
+    try {
+        purge_.tick(now);
+    } catch (const std::exception& ex) { // the next tick tries again
+        log::error("retention purge: {}", ex.what());
+    }
     if (now >= next_config_refresh_) {
         next_config_refresh_ = now + opts_.config_refresh_ms;
         for (auto& c : store_.spaces()) {

@@ -6,6 +6,7 @@
 #include "common/mqtt.hpp"
 #include "common/mqtt_router.hpp"
 #include "common/payloads.hpp"
+#include "common/retention.hpp"
 #include "common/rpc.hpp"
 #include "common/svc.hpp"
 #include "common/worker_loop.hpp"
@@ -38,6 +39,8 @@ struct Options {
     EpochMs config_refresh_ms = 30'000;   ///< how often spaces (lock, gun, enabled) are read again
     EpochMs max_skew_ms = 600'000;        ///< a device `ts` further than this from ours is replaced by receive time
     std::size_t queue_max = 100'000;
+    retention::Policy retention = {};      ///< parkingd's processed_messages are purged after dedup_days
+    retention::Purger::Options purge = {}; ///< from the tick, in batches
     std::optional<worker::Spool> spool;
     worker::Retry retry = {};
     std::function<void()> give_up;
@@ -164,6 +167,7 @@ private:
     ledger::Ledger ledger_;
     const Clock& clock_;
     Options opts_;
+    retention::Purger purge_; ///< processed_messages of consumer parkingd
     Counters counters_;
     log::RateLimiter warnings_;
     mqtt::Router rpc_router_; ///< the RPC server's subscriptions; its requests run on the loop

@@ -280,8 +280,7 @@ int cmd_backup(const Config& cfg, const Args& a) {
     if (fs::exists(final_dir))
         throw std::runtime_error(fmt::format("{} already exists", final_dir.string()));
     fs::remove_all(partial);
-    fs::create_directory(partial);
-    fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace);
+    files::ensure_private_directory(partial.string());
     try {
         for (const auto& [role, path, file] : databases(cfg)) {
             const auto dest = (partial / file).string();

@@ -3,6 +3,7 @@
 #include "common/db.hpp"
 #include "common/log.hpp"
 #include "common/mqtt_router.hpp"
+#include "common/retention.hpp"
 #include "common/topics.hpp"
 #include "workers/recorderd/recorderd_worker.hpp"
 
@@ -14,7 +15,7 @@ using namespace pilehub;
 
 class Service final : public daemon::Service {
 public:
-    explicit Service(const Config &cfg)
+    explicit Service(const Config& cfg)
         : mqtt_(mqtt::make_client(daemon::mqtt_options(cfg))),
           worker_(*mqtt_, router_, cfg.get_string("db.path"), cfg.get_string("db.telemetry_path"),
                   cfg.get_int32("db.busy_timeout_ms"), SystemClock::instance(), options(cfg)) {
@@ -34,12 +35,13 @@ public:
     }
 
 private:
-    static recorderd::Options options(const Config &cfg) {
+    static recorderd::Options options(const Config& cfg) {
         recorderd::Options o;
         o.batch_rows = static_cast<std::size_t>(cfg.get_int("recorderd.batch_rows"));
         o.batch_time = std::chrono::milliseconds(cfg.get_int("recorderd.batch_ms"));
         o.max_queue = static_cast<std::size_t>(cfg.get_int("recorderd.max_queue"));
         o.status_every = std::chrono::milliseconds(cfg.get_int("recorderd.status_ms"));
+        o.retention = retention::policy_from(cfg);
         return o;
     }
     mqtt::Router router_;
@@ -49,10 +51,10 @@ private:
 
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     daemon::Spec spec;
     spec.name = "recorderd";
-    spec.add_keys = [](ConfigSchema &s) {
+    spec.add_keys = [](ConfigSchema& s) {
         s.add_int("recorderd.batch_rows", 1000, 1, 100'000, "Telemetry rows written per transaction (at most).");
         s.add_int("recorderd.batch_ms", 500, 10, 60'000,
                   "A batch is written at the latest this long after its first row.");
@@ -60,8 +62,9 @@ int main(int argc, char **argv) {
                   "Telemetry messages queued for decoding; past this new ones are dropped and counted.");
         s.add_int("recorderd.status_ms", 5'000, 100, 600'000,
                   "How often the queue, lag and counters are published on the status topic and logged.");
+        retention::add_keys(s);
     };
-    spec.start = [](daemon::Context &ctx) -> std::unique_ptr<daemon::Service> {
+    spec.start = [](daemon::Context& ctx) -> std::unique_ptr<daemon::Service> {
         {
             db::Database core(ctx.config.get_string("db.path"));
             db::migrate(core, db::core_migrations());

@@ -51,8 +51,14 @@ Worker::Worker(mqtt::Client& mqtt, mqtt::Router& router, const std::string& core
       event_tele_db_(telemetry_path, db_options(busy_timeout_ms)),
       event_core_db_(core_path, db_options(busy_timeout_ms)), events_(event_tele_db_), faults_(event_core_db_),
       tele_rules_(clock), write_db_(telemetry_path, db_options(busy_timeout_ms)), writer_(write_db_),
+      purge_core_db_(core_path, db_options(busy_timeout_ms)), purge_telemetry_(write_db_,
+                                                                               {{retention::Kind::SessionSamples, ""},
+                                                                                {retention::Kind::DeviceSamples, ""},
+                                                                                {retention::Kind::DeviceEvents, ""}},
+                                                                               opts_.retention, opts_.purge),
+      purge_core_(purge_core_db_, {{retention::Kind::ProcessedMessages, "recorderd"}}, opts_.retention, opts_.purge),
       write_loop_(
-          clock, write_options(opts_), [](const mqtt::Message&) {}, [this] { publish_status(); }),
+          clock, write_options(opts_), [](const mqtt::Message&) {}, [this] { write_tick(); }),
       decode_loop_(
           clock, decode_options(opts_),
           [this](const mqtt::Message& m) { decode_one(m, decode_loop_.current_posted_ms()); },
@@ -381,6 +387,18 @@ std::string Worker::status_json() const {
         .field("reports_failed", static_cast<std::int64_t>(s.reports_failed))
         .end_object();
     return w.str();
+}
+
+void Worker::write_tick() {
+    publish_status();
+    const auto now = clock_.now_ms();
+    for (auto* p : {&purge_telemetry_, &purge_core_}) {
+        try {
+            p->tick(now);
+        } catch (const std::exception& ex) { // the next tick tries again
+            log::error("retention purge: {}", ex.what());
+        }
+    }
 }
 
 void Worker::publish_status() {

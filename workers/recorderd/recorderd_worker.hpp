@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "common/mqtt.hpp"
 #include "common/mqtt_router.hpp"
+#include "common/retention.hpp"
 #include "common/worker_loop.hpp"
 #include "workers/recorderd/recorderd_rules.hpp"
 #include "workers/recorderd/recorderd_store.hpp"
@@ -38,6 +39,8 @@ struct Options {
     std::size_t max_pending_batches = 16;          ///< batches waiting for the writer before decoding waits
     std::chrono::milliseconds status_every{5'000}; ///< status publish and log period
     EpochMs unknown_retry_ms = 30'000;             ///< an unknown device id is looked up again after this
+    retention::Policy retention = {};              ///< telemetry and recorderd's processed_messages kept this long
+    retention::Purger::Options purge = {};         ///< purged from the write loop's tick, in batches
     worker::Retry retry = {};
     /// Tests: how the process gives up, and how a back-off waits (see worker::Loop::Options).
     std::function<void()> give_up;
@@ -95,6 +98,8 @@ private:
     void hand_off();
     void write(const Batch& b);
     void publish_status();
+    /// The write loop's tick: the status, then the retention purge when due.
+    void write_tick();
 
     mqtt::Client& mqtt_;
     const Clock& clock_;
@@ -117,6 +122,9 @@ private:
     // write loop
     db::Database write_db_;
     TelemetryStore writer_;
+    db::Database purge_core_db_;
+    retention::Purger purge_telemetry_; ///< session_samples, device_samples, device_events
+    retention::Purger purge_core_;      ///< processed_messages of consumer recorderd
     std::uint64_t logged_received_ = 0; ///< counters at the last status log line
     std::uint64_t logged_rows_ = 0;
 

@@ -58,10 +58,6 @@ constexpr const char* kSelectProcessed =
     "SELECT 1 FROM processed_messages WHERE consumer = ?1 AND device_id = ?2 AND msg_id = ?3";
 constexpr const char* kInsertProcessed = "INSERT INTO processed_messages (consumer, device_id, msg_id, processed_at) "
                                          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
-// One bounded batch, so the write lock is held briefly (the row-value IN works in SQLite and PostgreSQL).
-constexpr const char* kPruneProcessed =
-    "DELETE FROM processed_messages WHERE (consumer, device_id, msg_id) IN (SELECT consumer, device_id, msg_id "
-    "FROM processed_messages WHERE consumer = ?1 AND processed_at < ?2 LIMIT ?3)";
 
 constexpr const char* kSelectEnteredAt = "SELECT max(at) FROM session_events WHERE session_id = ?1 AND to_state = ?2";
 constexpr const char* kInsertIncident =
@@ -386,15 +382,6 @@ bool Store::mark_processed(const MessageKey& key, EpochMs now) {
     const bool fresh = insert_processed(db_, key, now);
     tx.commit();
     return fresh;
-}
-
-int Store::prune_processed(EpochMs before, int limit) {
-    db::Transaction tx(db_);
-    db::Statement q(db_, kPruneProcessed);
-    q.bind_all(std::string(kConsumer), before, std::int64_t{limit});
-    const int n = q.run();
-    tx.commit();
-    return n;
 }
 
 void Report::merge(const Report& later) {

@@ -245,9 +245,6 @@ public:
     void set_meter_start(const std::string& sid, std::int64_t meter_start_wh, EpochMs now);
     /// Records a message id handled without any other effect; false if it was already recorded.
     bool mark_processed(const MessageKey& key, EpochMs now);
-    /// Forgets up to `limit` of sessiond's handled message ids older than `before`, in one short
-    /// transaction; returns how many.
-    int prune_processed(EpochMs before, int limit);
     /// Live sessions' latest figures (each only into a row of its device that has no record yet),
     /// in one transaction: energy so far, power now, max power. Returns how many rows changed.
     int report(const std::vector<Report>& reports);

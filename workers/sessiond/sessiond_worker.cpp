@@ -18,10 +18,14 @@ namespace {
 
 using payloads::ReplyStatus;
 
-/// Handled message ids are pruned this often, in batches of kPruneBatch rows (a few per tick at most).
-constexpr EpochMs kPrunePeriodMs = 3'600'000;
-constexpr int kPruneBatch = 2'000;
-constexpr int kPruneBatchesPerTick = 5;
+/// Handled message ids are pruned hourly from the first tick on, in batches of 2000 rows (a few per
+/// tick at most).
+retention::Purger::Options purge_options() {
+    retention::Purger::Options o;
+    o.batch_rows = 2'000;
+    o.first_delay_ms = 0;
+    return o;
+}
 
 std::int64_t whole_watts(double w) {
     return static_cast<std::int64_t>(std::llround(std::max(0.0, w)));
@@ -137,7 +141,10 @@ svc::SessionTransition session_transition(const SessionRow& row, std::optional<S
 
 Worker::Worker(db::Database& db, mqtt::Client& mqtt, const Clock& clock, Options options)
     : db_(db), store_(db), mqtt_(mqtt), clock_(clock), opts_(std::move(options)), tariffs_(db),
-      rng_(std::random_device{}()) {
+      rng_(std::random_device{}()),
+      purge_(db, {{retention::Kind::ProcessedMessages, std::string(kConsumer)}},
+             retention::Policy{.telemetry_days = 1, .dedup_days = static_cast<int>(opts_.processed_keep_days)},
+             purge_options()) {
     card_auth_ = std::make_unique<CardAuth>(
         db_, store_, clock_, CardAuth::Options{opts_.card_start_timeout_ms},
         [this](std::int64_t account_id, const sockets::SocketRef& ref, StartBy by, std::optional<ModeChoice> mode) {
@@ -289,14 +296,11 @@ void Worker::tick() {
         counters_.handler_errors++;
         log::error("writing {} command log entries: {}", command_log_.size(), ex.what());
     }
-    if (now >= next_prune_at_) {
-        try {
-            prune(now);
-        } catch (const std::exception& ex) {
-            counters_.handler_errors++;
-            next_prune_at_ = now + kPrunePeriodMs;
-            log::error("pruning processed_messages: {}", ex.what());
-        }
+    try {
+        counters_.processed_pruned += static_cast<std::uint64_t>(purge_.tick(now));
+    } catch (const std::exception& ex) { // the next tick tries again
+        counters_.handler_errors++;
+        log::error("pruning processed_messages: {}", ex.what());
     }
 }
 
@@ -512,23 +516,6 @@ void Worker::settle_on_last_report(const SessionRow& row, Event e, const std::st
     const auto res = process(row.id, e, c);
     if (res.verdict == Verdict::Apply)
         log::warn(log::Ctx{row.device_id, row.id}, "{}: {}", kind, c.incident->detail);
-}
-
-void Worker::prune(EpochMs now) {
-    const auto before = now - opts_.processed_keep_days * 86'400'000;
-    int n = 0;
-    std::uint64_t total = 0;
-    for (int i = 0; i < kPruneBatchesPerTick; ++i) {
-        n = store_.prune_processed(before, kPruneBatch);
-        total += static_cast<std::uint64_t>(n);
-        if (n < kPruneBatch)
-            break;
-    }
-    // Batches keep each write lock short; what is left goes at the next tick.
-    next_prune_at_ = n == kPruneBatch ? now : now + kPrunePeriodMs;
-    counters_.processed_pruned += total;
-    if (total > 0)
-        log::info("forgot {} handled message ids older than {} days", total, opts_.processed_keep_days);
 }
 
 // ---- rpc ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include "common/mqtt.hpp"
 #include "common/mqtt_router.hpp"
 #include "common/payloads.hpp"
+#include "common/retention.hpp"
 #include "common/rpc.hpp"
 #include "common/socket_code.hpp"
 #include "common/svc.hpp"
@@ -200,7 +201,6 @@ private:
     /// when nothing was reported) with an incident of `kind`.
     void settle_on_last_report(const SessionRow& row, Event e, const std::string& kind, EpochMs since,
                                const std::string& what, EpochMs now);
-    void prune(EpochMs now);
     /// The platform's view of a session and its socket, for judging its record.
     PlatformView platform_view(const SessionRow& row, EpochMs now);
     void publish_state(const SessionRow& row, std::optional<State> prev, const std::string& reason,
@@ -232,7 +232,7 @@ private:
     std::unique_ptr<DeviceCommands> device_commands_;
     std::mt19937_64 rng_;
     std::int64_t seq_ = 0;
-    EpochMs next_prune_at_ = 0;
+    retention::Purger purge_; ///< processed_messages of consumer sessiond, kept processed_keep_days
     /// Live figures not yet written, by (device, session): reports arrive by the thousand per second,
     /// a row is written once per report_flush_ms (sessiond's database syncs every commit).
     std::map<std::pair<std::string, std::string>, Report> pending_reports_;
