@@ -135,6 +135,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(str("contact", false, 64, "Contact person."))
               .field(str("phone", false, 32, "Contact phone."))
               .ok(201)
+              .refuses({ErrorCode::Conflict})
               .returns(provider_schema())
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "creating providers");
@@ -161,7 +162,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(str("contact", false, 64, "Contact person."))
               .field(str("phone", false, 32, "Contact phone."))
               .field(boolean("enabled", false, "Enabled."))
-              .refuses({ErrorCode::NotFound})
+              .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
               .returns(provider_schema())
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "editing providers");
@@ -215,7 +216,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(str("phone", false, 32, "Contact phone."))
               .field(str("address", false, 200, "Address."))
               .ok(201)
-              .refuses({ErrorCode::NotFound})
+              .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
               .returns(property_schema())
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "creating properties");
@@ -247,7 +248,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(str("phone", false, 32, "Contact phone."))
               .field(str("address", false, 200, "Address."))
               .field(boolean("enabled", false, "Enabled."))
-              .refuses({ErrorCode::NotFound})
+              .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
               .returns(property_schema())
               .handle([&s](Request& req) {
                   auto d = s.core->get();

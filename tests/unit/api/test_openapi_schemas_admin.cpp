@@ -188,3 +188,18 @@ TEST_CASE("openapi schemas: every JSON answer of the operator route files declar
     }
     CHECK(found == ids);
 }
+
+TEST_CASE("openapi schemas: creating or renaming a provider or property declares 409 conflict (the name is taken)") {
+    Services s;
+    s.core = std::make_unique<DbPool>(testutil::temp_db("openapi-conflict"), db::Database::Options{});
+    prepare_database(s);
+    const auto router = build_router(s);
+    std::set<std::string> declared;
+    for (const auto& r : router->routes())
+        for (auto c : r.errors)
+            if (c == ErrorCode::Conflict)
+                declared.insert(r.operation_id);
+    for (const char* id :
+         {"admin.providers.create", "admin.providers.update", "admin.properties.create", "admin.properties.update"})
+        CHECK_MESSAGE(declared.count(id), id);
+}
