@@ -1,4 +1,11 @@
 #pragma once
+#include "common/device_lifecycle.hpp"
+#include "common/registry.hpp"
+#include "common/svc/session_state.hpp"
+#include "common/tariff.hpp"
+#include "common/tariff_store.hpp"
+#include "web-api/routes_common.hpp"
+
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -114,6 +121,56 @@ inline std::string counted_list_of(std::string_view key, std::string_view item) 
     return obj({{std::string(key), arr(item)}, {"total", kInt}});
 }
 
+// ---- the words of closed lists, from the code that spells them ----
+
+/// A device's `kind`, `protocol` and `lifecycle` words (registry, device_lifecycle).
+inline std::string device_kind_words() {
+    using registry::DeviceKind;
+    return words_of(std::vector<std::string>{registry::to_string(DeviceKind::EbikePile),
+                                             registry::to_string(DeviceKind::EvCharger),
+                                             registry::to_string(DeviceKind::Camera)});
+}
+inline std::string protocol_words() {
+    return words_of(std::vector<std::string>{registry::to_string(registry::Protocol::Mqtt),
+                                             registry::to_string(registry::Protocol::Ocpp16)});
+}
+inline std::string lifecycle_words() {
+    using lifecycle::Stage;
+    return words_of(std::vector<std::string>{lifecycle::to_string(Stage::Stock), lifecycle::to_string(Stage::Installed),
+                                             lifecycle::to_string(Stage::Retired)});
+}
+/// A session's `state` (svc::SessionState), `kind` (ebike, ev) and `mode` (billing::Mode).
+inline std::string session_state_words() {
+    std::vector<std::string> out;
+    for (auto st : svc::kAllSessionStates)
+        out.emplace_back(svc::to_string(st));
+    return words_of(out);
+}
+inline std::string session_kind_words() {
+    return words_of(session_kind_param().one_of);
+}
+inline std::string mode_words() {
+    using billing::Mode;
+    return words_of(std::vector<std::string>{std::string(billing::to_string(Mode::Time)),
+                                             std::string(billing::to_string(Mode::Power)),
+                                             std::string(billing::to_string(Mode::Energy))});
+}
+/// A tariff version's `level` (station, area, device), or null with `nullable`.
+inline std::string level_words(bool nullable = false) {
+    using billing::TariffLevel;
+    return words_of(std::vector<std::string>{std::string(billing::to_string(TariffLevel::Station)),
+                                             std::string(billing::to_string(TariffLevel::Area)),
+                                             std::string(billing::to_string(TariffLevel::Device))},
+                    nullable);
+}
+/// A time-of-use period (billing::Period).
+inline std::string period_words() {
+    using billing::Period;
+    return words_of(std::vector<std::string>{
+        std::string(billing::to_string(Period::Sharp)), std::string(billing::to_string(Period::Peak)),
+        std::string(billing::to_string(Period::Flat)), std::string(billing::to_string(Period::Valley))});
+}
+
 // ---- the rows routes_common.cpp writes ----
 
 /// write_station.
@@ -124,19 +181,31 @@ inline Members station_members() {
 }
 /// write_device.
 inline Members device_members() {
-    return {{"id", kStr},          {"kind", kStr},          {"protocol", kStr},
-            {"name", kStr},        {"model", kStr},         {"station_id", kIntN},
-            {"area_id", kIntN},    {"port_count", kInt},    {"enabled", kBool},
-            {"visible", kBool},    {"factory_id", kStrN},   {"sim", kStrN},
-            {"ip", kStrN},         {"created_at", kTime},   {"lifecycle", kStr},
-            {"model_id", kIntN},   {"produced_on", kDateN}, {"installed_at", kTimeN},
+    return {{"id", kStr},
+            {"kind", device_kind_words()},
+            {"protocol", protocol_words()},
+            {"name", kStr},
+            {"model", kStr},
+            {"station_id", kIntN},
+            {"area_id", kIntN},
+            {"port_count", kInt},
+            {"enabled", kBool},
+            {"visible", kBool},
+            {"factory_id", kStrN},
+            {"sim", kStrN},
+            {"ip", kStrN},
+            {"created_at", kTime},
+            {"lifecycle", lifecycle_words()},
+            {"model_id", kIntN},
+            {"produced_on", kDateN},
+            {"installed_at", kTimeN},
             {"retired_at", kTimeN}};
 }
 /// write_tariff_row.
 inline std::string tariff_row() {
     return obj({{"id", kInt},
                 {"version", kInt},
-                {"level", words_of({"station", "area", "device"})},
+                {"level", level_words()},
                 {"station_id", kInt},
                 {"area_id", kIntN},
                 {"device_id", kStrN},
@@ -158,10 +227,17 @@ inline Members account_members() {
 }
 /// write_ledger_entry (`with_account`: account_id and phone too).
 inline std::string ledger_entry(bool with_account) {
-    Members m{{"id", kInt},        {"kind", kStr},           {"real_fen", kInt},
-              {"bonus_fen", kInt}, {"real_after", kInt},     {"bonus_after", kInt},
-              {"ref", kStr},       {"operator", kStr},       {"note", kStr},
-              {"at", kTime},       {"idempotency_key", kStr}};
+    Members m{{"id", kInt},
+              {"kind", words_of(ledger_kind_words())},
+              {"real_fen", kInt},
+              {"bonus_fen", kInt},
+              {"real_after", kInt},
+              {"bonus_after", kInt},
+              {"ref", kStr},
+              {"operator", kStr},
+              {"note", kStr},
+              {"at", kTime},
+              {"idempotency_key", kStr}};
     if (with_account)
         m = m + Members{{"account_id", kInt}, {"phone", kStr}};
     return obj(m);
@@ -191,13 +267,13 @@ inline std::string payment() {
 /// write_session as the operator sees it (admin true).
 inline Members session_members() {
     return {{"id", kStr},
-            {"state", kStr},
+            {"state", session_state_words()},
             {"socket", kStr},
             {"device_id", kStr},
             {"n", kInt},
             {"station_id", kInt},
-            {"kind", kStr},
-            {"mode", kStr},
+            {"kind", session_kind_words()},
+            {"mode", mode_words()},
             {"?minutes", kInt},
             {"method", kStr},
             {"max_fen", kIntN},
@@ -231,7 +307,7 @@ inline std::string bill() {
                            {"exact_units", kInt},
                            {"?seconds", kInt},
                            {"?energy_mwh", kInt},
-                           {"?period", words_of({"sharp", "peak", "flat", "valley"})},
+                           {"?period", period_words()},
                            {"?from_ms", kInt},
                            {"?to_ms", kInt}});
     return obj({{"cost_fen", kInt},

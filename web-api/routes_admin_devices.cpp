@@ -496,8 +496,8 @@ void add_admin_device_routes(Router& r, Services& s) {
                        "and its HTTP Basic password (user = id). Secrets are shown once.")
               .refuses({ErrorCode::NotFound, ErrorCode::Duplicate, ErrorCode::InvalidConnector, ErrorCode::Forbidden})
               .returns(oas::obj({{"id", oas::kStr},
-                                 {"kind", oas::kStr},
-                                 {"protocol", oas::words_of({"mqtt", "ocpp1.6"})},
+                                 {"kind", oas::device_kind_words()},
+                                 {"protocol", oas::protocol_words()},
                                  {"station_id", oas::kIntN},
                                  {"lifecycle", oas::words_of({"stock", "installed"})},
                                  {"model_id", oas::kIntN},

@@ -387,7 +387,7 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
               .returns(oas::obj({{"device_id", oas::kStr},
                                  {"station_id", oas::kIntN},
                                  {"area_id", oas::kIntN},
-                                 {"level", oas::words_of({"station", "area", "device"}, true)},
+                                 {"level", oas::level_words(true)},
                                  {"in_force", oas::nullable(oas::tariff_row())},
                                  {"versions", oas::arr(oas::tariff_row())}}))
               .handle([&s](Request& req) {
