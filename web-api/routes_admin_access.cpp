@@ -3,6 +3,7 @@
 #include "common/registry.hpp"
 #include "web-api/access_store.hpp"
 #include "web-api/auth.hpp"
+#include "web-api/openapi_schemas_admin.hpp"
 #include "web-api/rbac.hpp"
 #include "web-api/routes_common.hpp"
 
@@ -74,12 +75,40 @@ void write_admin(json::Writer& w, const AdminRow& a, const rbac::Access& access)
     w.end_array().end_object();
 }
 
+std::string admin_schema() {
+    using namespace oas;
+    return obj({{"id", kInt},
+                {"username", kStr},
+                {"role", kStr},
+                {"enabled", kBool},
+                {"display_name", kStr},
+                {"all_stations", kBool},
+                {"scope", arr(obj({{"kind", words_of({"provider", "property", "station"})}, {"id", kInt}}))},
+                {"station_ids", arr(kInt)}});
+}
+
+std::string audit_entry_schema() {
+    using namespace oas;
+    return obj({{"id", kInt},
+                {"at", kTime},
+                {"admin_id", kIntN},
+                {"username", kStr},
+                {"action", kStr},
+                {"method", kStr},
+                {"path", kStr},
+                {"target", kStr},
+                {"status", kInt},
+                {"detail", kAny},
+                {"ip", kStr}});
+}
+
 } // namespace
 
 void add_admin_access_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Get, "/api/v1/admin/permissions", "admin.permissions", "admin-access",
                       "Every permission a role may hold")
               .admin("")
+              .returns(oas::obj({{"permissions", oas::arr(oas::kStr)}}))
               .handle([](Request&) {
                   json::Writer w;
                   w.begin_object().key("permissions").begin_array();
@@ -92,6 +121,10 @@ void add_admin_access_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Get, "/api/v1/admin/roles", "admin.roles.list", "admin-access",
                       "Roles and their permissions")
               .admin("admins.manage")
+              .returns(oas::list_of("roles", oas::obj({{"name", oas::kStr},
+                                                       {"description", oas::kStr},
+                                                       {"builtin", oas::kBool},
+                                                       {"permissions", oas::arr(oas::kStr)}})))
               .handle([&s](Request&) {
                   auto d = s.core->get();
                   json::Writer w;
@@ -117,6 +150,7 @@ void add_admin_access_routes(Router& r, Services& s) {
               .field(array("permissions", true, "Permission names."))
               .ok(201)
               .refuses({ErrorCode::Duplicate})
+              .returns(oas::obj({{"name", oas::kStr}}))
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "managing roles");
                   auto b = req.body();
@@ -142,6 +176,7 @@ void add_admin_access_routes(Router& r, Services& s) {
               .field(str("description", false, 256, "What the role is for."))
               .field(array("permissions", false, "Permission names (replaces the list)."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(oas::obj({{"name", oas::kStr}, {"updated", oas::kBool}}))
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "managing roles");
                   auto b = req.body();
@@ -165,6 +200,7 @@ void add_admin_access_routes(Router& r, Services& s) {
 
     r.add(Route::make(Method::Get, "/api/v1/admin/admins", "admin.admins.list", "admin-access", "Staff accounts")
               .admin("admins.manage")
+              .returns(oas::list_of("admins", admin_schema()))
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "managing staff");
                   auto d = s.core->get();
@@ -189,6 +225,7 @@ void add_admin_access_routes(Router& r, Services& s) {
               .field(array("station_ids", false, "Scope: these stations."))
               .ok(201)
               .refuses({ErrorCode::Duplicate, ErrorCode::NotFound})
+              .returns(oas::obj({{"id", oas::kInt}, {"username", oas::kStr}, {"role", oas::kStr}}))
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "managing staff");
                   auto b = req.body();
@@ -234,6 +271,7 @@ void add_admin_access_routes(Router& r, Services& s) {
               .field(array("property_ids", false, "Scope: every station of these properties."))
               .field(array("station_ids", false, "Scope: these stations."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(admin_schema())
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "managing staff");
                   auto b = req.body();
@@ -274,6 +312,7 @@ void add_admin_access_routes(Router& r, Services& s) {
               .q(str("to", false, 40, "Before (RFC 3339 or YYYY-MM-DD)."))
               .q(limit_param())
               .q(offset_param())
+              .returns(oas::list_of("entries", audit_entry_schema()))
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "reading the audit log");
                   auto d = s.core->get();

@@ -2,6 +2,7 @@
 // raises and resolves them (workers/alertd); the state machine is common/alerts.hpp.
 #include "common/alerts.hpp"
 #include "web-api/alert_store.hpp"
+#include "web-api/openapi_schemas_admin.hpp"
 #include "web-api/routes_common.hpp"
 
 namespace pilehub::api {
@@ -77,6 +78,25 @@ Response change(Services& s, Request& req, alerts::Event event) {
 constexpr const char* kShape = "{id, kind, device_id, n, subject, state, severity, detail, opened_at, last_seen, "
                                "acked_by, acked_at, resolved_by, resolved_at, station_id}";
 
+std::string alert_schema() {
+    using namespace oas;
+    return obj({{"id", kInt},
+                {"kind", words_of(alerts::kKinds)},
+                {"device_id", kStrN},
+                {"n", kInt},
+                {"subject", kStr},
+                {"state", words_of(alerts::kStates)},
+                {"severity", kStr},
+                {"detail", kStr},
+                {"opened_at", kTime},
+                {"last_seen", kTime},
+                {"acked_by", kStrN},
+                {"acked_at", kTimeN},
+                {"resolved_by", kStrN},
+                {"resolved_at", kTimeN},
+                {"station_id", kIntN}});
+}
+
 } // namespace
 
 void add_admin_alert_routes(Router& r, Services& s) {
@@ -84,6 +104,7 @@ void add_admin_alert_routes(Router& r, Services& s) {
                       "Alerts (device offline, fault, over-temperature, lock fault, stuck session, payment anomaly), "
                       "newest first")
               .answers(std::string("{alerts: [") + kShape + "]}")
+              .returns(oas::list_of("alerts", alert_schema()))
               .admin("monitor.read")
               .q(str_enum("state", false, words(alerts::kStates), "One state."))
               .q(str_enum("kind", false, words(alerts::kKinds), "One kind."))
@@ -117,6 +138,7 @@ void add_admin_alert_routes(Router& r, Services& s) {
 
     r.add(Route::make(Method::Get, "/api/v1/admin/alerts/{id}", "admin.alerts.get", "admin-monitor", "One alert")
               .answers(kShape)
+              .returns(alert_schema())
               .admin("monitor.read")
               .param(id_param())
               .refuses({ErrorCode::NotFound})
@@ -130,6 +152,7 @@ void add_admin_alert_routes(Router& r, Services& s) {
                       "Acknowledge an open alert (recorded with the operator and the time). While its condition "
                       "persists no new alert of the same kind and device is opened")
               .answers(std::string("the alert: ") + kShape)
+              .returns(alert_schema())
               .admin("devices.command")
               .param(id_param())
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
@@ -139,6 +162,7 @@ void add_admin_alert_routes(Router& r, Services& s) {
                       "Resolve an open or acknowledged alert (recorded with the operator and the time); a new one "
                       "opens only after its condition cleared and came back")
               .answers(std::string("the alert: ") + kShape)
+              .returns(alert_schema())
               .admin("devices.command")
               .param(id_param())
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})

@@ -4,6 +4,7 @@
 #include "common/registry.hpp"
 #include "common/svc.hpp"
 #include "web-api/geo.hpp"
+#include "web-api/openapi_schemas_admin.hpp"
 #include "web-api/prepaid_amounts.hpp"
 #include "web-api/rbac.hpp"
 #include "web-api/routes_common.hpp"
@@ -73,6 +74,34 @@ std::string prepaid_amounts_reply(std::int64_t station, const std::vector<std::i
     return w.str();
 }
 
+std::string provider_schema() {
+    using namespace oas;
+    return obj(
+        {{"id", kInt}, {"name", kStr}, {"contact", kStr}, {"phone", kStr}, {"enabled", kBool}, {"created_at", kTime}});
+}
+
+std::string property_schema() {
+    using namespace oas;
+    return obj({{"id", kInt},
+                {"provider_id", kInt},
+                {"name", kStr},
+                {"contact", kStr},
+                {"phone", kStr},
+                {"address", kStr},
+                {"enabled", kBool},
+                {"created_at", kTime}});
+}
+
+std::string area_schema() {
+    using namespace oas;
+    return obj({{"id", kInt}, {"station_id", kInt}, {"name", kStr}, {"enabled", kBool}});
+}
+
+std::string prepaid_amounts_schema() {
+    using namespace oas;
+    return obj({{"station_id", kInt}, {"amounts_fen", arr(kInt)}});
+}
+
 } // namespace
 
 void add_admin_catalog_routes(Router& r, Services& s) {
@@ -80,6 +109,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Get, "/api/v1/admin/providers", "admin.providers.list", "admin-hierarchy",
                       "Service providers")
               .admin("stations.read")
+              .returns(oas::list_of("providers", provider_schema()))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -105,6 +135,8 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(str("contact", false, 64, "Contact person."))
               .field(str("phone", false, 32, "Contact phone."))
               .ok(201)
+              .refuses({ErrorCode::Conflict})
+              .returns(provider_schema())
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "creating providers");
                   auto b = req.body();
@@ -130,7 +162,8 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(str("contact", false, 64, "Contact person."))
               .field(str("phone", false, 32, "Contact phone."))
               .field(boolean("enabled", false, "Enabled."))
-              .refuses({ErrorCode::NotFound})
+              .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(provider_schema())
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "editing providers");
                   auto d = s.core->get();
@@ -156,6 +189,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
                       "Properties (site owners)")
               .admin("stations.read")
               .q(integer("provider_id", false, 1, INT64_MAX, "Only this provider's."))
+              .returns(oas::list_of("properties", property_schema()))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -182,7 +216,8 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(str("phone", false, 32, "Contact phone."))
               .field(str("address", false, 200, "Address."))
               .ok(201)
-              .refuses({ErrorCode::NotFound})
+              .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(property_schema())
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "creating properties");
                   auto b = req.body();
@@ -213,7 +248,8 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(str("phone", false, 32, "Contact phone."))
               .field(str("address", false, 200, "Address."))
               .field(boolean("enabled", false, "Enabled."))
-              .refuses({ErrorCode::NotFound})
+              .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(property_schema())
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -240,6 +276,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .admin("stations.read")
               .q(integer("property_id", false, 1, INT64_MAX, "Only this property's."))
               .q(str("q", false, 100, "Name contains."))
+              .returns(oas::list_of("stations", oas::obj(oas::station_members())))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   json::Writer w;
@@ -267,6 +304,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(integer("property_id", false, 1, INT64_MAX, "The property it belongs to."))
               .ok(201)
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(oas::obj(oas::station_members()))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   StationRow st;
@@ -306,6 +344,11 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .admin("stations.read")
               .param(id_param())
               .refuses({ErrorCode::NotFound})
+              .returns(oas::obj(
+                  oas::station_members() +
+                  oas::Members{
+                      {"areas", oas::arr(oas::obj({{"id", oas::kInt}, {"name", oas::kStr}, {"enabled", oas::kBool}}))},
+                      {"devices", oas::kInt}}))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -338,6 +381,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(integer("property_id", false, 1, INT64_MAX, "Move to this property."))
               .field(boolean("enabled", false, "Enabled."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(oas::obj(oas::station_members()))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -384,6 +428,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(str("name", true, 100, "Name, unique within the station."))
               .ok(201)
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(area_schema())
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto name = name_field(b, true);
@@ -412,6 +457,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .field(str("name", false, 100, "Name."))
               .field(boolean("enabled", false, "Enabled."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(area_schema())
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -441,6 +487,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .admin("stations.read")
               .param(id_param())
               .refuses({ErrorCode::NotFound})
+              .returns(prepaid_amounts_schema())
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -456,6 +503,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .param(id_param())
               .field(array("amounts_fen", true, "The amounts, fen (any order; stored ascending)."))
               .refuses({ErrorCode::NotFound, ErrorCode::InvalidAmount})
+              .returns(prepaid_amounts_schema())
               .handle([&s](Request& req) {
                   auto b = req.body();
                   auto arr = b.req_arr("amounts_fen", 64);
@@ -481,6 +529,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .param(id_param())
               .field(object("tariff", true, "The tariff document (BILLING.md §1)."))
               .refuses({ErrorCode::NotFound})
+              .returns(oas::obj({{"station_id", oas::kInt}, {"version", oas::tariff_row()}}))
               .handle([&s](Request& req) {
                   const auto station = req.param_int("id");
                   auto d = s.core->get();
@@ -510,6 +559,9 @@ void add_admin_catalog_routes(Router& r, Services& s) {
               .admin("tariffs.read")
               .param(id_param())
               .refuses({ErrorCode::NotFound})
+              .returns(oas::obj({{"station_id", oas::kInt},
+                                 {"in_force", oas::nullable(oas::tariff_row())},
+                                 {"versions", oas::arr(oas::tariff_row())}}))
               .handle([&s](Request& req) {
                   const auto station = req.param_int("id");
                   auto d = s.core->get();
@@ -543,6 +595,7 @@ void add_admin_catalog_routes(Router& r, Services& s) {
                              "The session's prepaid amount: bounds the cost (the reply shows electricity_fen and "
                              "service_fen, their sum cost_fen)."))
               .open()
+              .returns(oas::bill())
               .handle([](Request& req) {
                   auto q = billing::parse_quote_request(req.body_text());
                   if (!q)

@@ -10,6 +10,7 @@
 #include "web-api/device_model_store.hpp"
 #include "web-api/device_placement.hpp"
 #include "web-api/monitor_store.hpp"
+#include "web-api/openapi_schemas_admin.hpp"
 #include "web-api/qr.hpp"
 #include "web-api/routes_common.hpp"
 #include "web-api/telemetry_store.hpp"
@@ -337,6 +338,59 @@ void write_live_ports(json::Writer& w, CatalogStore& cat, const DeviceRow& dev, 
         write_guns(w, dev.id, cat.guns(dev.id), true, live ? &*live : nullptr);
 }
 
+/// write_guns (`with_status`: each gun's ocpp_status too).
+std::string guns_schema(bool with_status) {
+    using namespace oas;
+    Members gun{{"n", kInt},
+                {"code", kStr},
+                {"enabled", kBool},
+                {"connector_type", kStrN},
+                {"current_type", kStr},
+                {"rated_power_w", kInt}};
+    if (with_status)
+        gun.push_back({"ocpp_status", kStrN});
+    return arr(obj(gun));
+}
+
+/// write_live_ports' `sockets`.
+std::string live_sockets_schema() {
+    using namespace oas;
+    return arr(obj({{"n", kInt},
+                    {"code", kStr},
+                    {"enabled", kBool},
+                    {"?socket_overload_w", kInt},
+                    {"?state", words_of({"free", "busy", "faulted", "offline", "unavailable"})},
+                    {"?reported_state", kStr},
+                    {"?sid", kStr},
+                    {"?power_w", kInt},
+                    {"?session_energy_wh", kInt}}));
+}
+
+/// write_config's members.
+oas::Members config_members() {
+    using namespace oas;
+    return {{"desired", kAnyObjN}, {"reported", kAnyObjN}, {"in_sync", kBool}};
+}
+
+std::string device_detail_schema() {
+    using namespace oas;
+    const auto presence = obj({{"online", kBool},
+                               {"?boot", kInt},
+                               {"?since", kTime},
+                               {"?last_seen", kTime},
+                               {"?reason", kStr},
+                               {"?fw", kStr}});
+    const auto telemetry =
+        obj_n({{"at", kTime}, {"data", obj({{"?temp_c", kNum}, {"?total_power_w", kInt}, {"?rssi_dbm", kInt}})}});
+    const auto fault = obj({{"n", kInt}, {"code", kStr}, {"bit", kIntN}, {"opened_at", kTime}});
+    return obj(device_members() + Members{{"presence", presence},
+                                          {"sockets", live_sockets_schema()},
+                                          {"?guns", guns_schema(true)},
+                                          {"telemetry", telemetry},
+                                          {"state", kAnyObjN},
+                                          {"open_faults", arr(fault)}});
+}
+
 } // namespace
 
 void add_admin_device_routes(Router& r, Services& s) {
@@ -353,6 +407,11 @@ void add_admin_device_routes(Router& r, Services& s) {
                          "Also each device's sockets (and a charger's guns) with their live state, session and power, "
                          "as GET /admin/devices/{id} gives them, and its reported firmware (fw): one request for a "
                          "whole grid."))
+              .returns(oas::list_of("devices",
+                                    oas::obj(oas::device_members() + oas::Members{{"online", oas::kBool},
+                                                                                  {"?sockets", live_sockets_schema()},
+                                                                                  {"?guns", guns_schema(true)},
+                                                                                  {"?fw", oas::kStr}})))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -436,6 +495,20 @@ void add_admin_device_routes(Router& r, Services& s) {
                        "without a TLS listener) "
                        "and its HTTP Basic password (user = id). Secrets are shown once.")
               .refuses({ErrorCode::NotFound, ErrorCode::Duplicate, ErrorCode::InvalidConnector, ErrorCode::Forbidden})
+              .returns(oas::obj({{"id", oas::kStr},
+                                 {"kind", oas::device_kind_words()},
+                                 {"protocol", oas::protocol_words()},
+                                 {"station_id", oas::kIntN},
+                                 {"lifecycle", oas::words_of({"stock", "installed"})},
+                                 {"model_id", oas::kIntN},
+                                 {"sockets", oas::kInt},
+                                 {"?guns", guns_schema(false)},
+                                 {"?mqtt_username", oas::kStr},
+                                 {"?mqtt_password", oas::kStr},
+                                 {"?ocpp_url", oas::kStr},
+                                 {"?ocpps_url", oas::kStrN},
+                                 {"?ocpp_password", oas::kStr},
+                                 {"broker_reloaded", oas::kBool}}))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   registry::Device dev;
@@ -537,6 +610,7 @@ void add_admin_device_routes(Router& r, Services& s) {
             .admin("devices.read")
             .param(key_param("id", "Device id."))
             .refuses({ErrorCode::UnknownDevice})
+            .returns(device_detail_schema())
             .handle([&s](Request& req) {
                 auto d = s.core->get();
                 CatalogStore cat(*d);
@@ -617,6 +691,7 @@ void add_admin_device_routes(Router& r, Services& s) {
               .field(str("sim", false, 32, "The SIM card's ICCID; \"\" clears it."))
               .field(str("ip", false, 45, "The device's IP address; \"\" clears it."))
               .refuses({ErrorCode::UnknownDevice, ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(oas::obj(oas::device_members()))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -668,6 +743,10 @@ void add_admin_device_routes(Router& r, Services& s) {
             .field(boolean("enabled", false, "Enabled."))
             .field(integer("socket_overload_w", false, 0, 10000, "Sockets: overload threshold override, W (0 = none)."))
             .refuses({ErrorCode::UnknownDevice, ErrorCode::UnknownSocket})
+            .returns(oas::obj({{"device_id", oas::kStr},
+                               {"n", oas::kInt},
+                               {"enabled", oas::kBool},
+                               {"?socket_overload_w", oas::kInt}}))
             .handle([&s](Request& req) {
                 auto d = s.core->get();
                 CatalogStore cat(*d);
@@ -699,6 +778,12 @@ void add_admin_device_routes(Router& r, Services& s) {
               .answers("{mqtt_username, mqtt_password, broker_reloaded}; for an ocpp1.6 charger {ocpp_url, ocpps_url, "
                        "ocpp_password}. Shown once.")
               .refuses({ErrorCode::UnknownDevice})
+              .returns(oas::obj({{"?mqtt_username", oas::kStr},
+                                 {"?mqtt_password", oas::kStr},
+                                 {"?broker_reloaded", oas::kBool},
+                                 {"?ocpp_url", oas::kStr},
+                                 {"?ocpps_url", oas::kStrN},
+                                 {"?ocpp_password", oas::kStr}}))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -725,6 +810,7 @@ void add_admin_device_routes(Router& r, Services& s) {
               .admin("devices.write")
               .param(key_param("id", "Device id."))
               .refuses({ErrorCode::UnknownDevice, ErrorCode::Conflict})
+              .returns(oas::obj({{"id", oas::kStr}, {"removed", oas::kBool}}))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -753,6 +839,7 @@ void add_admin_device_routes(Router& r, Services& s) {
               .field(object("data", false, "The command's data (CONTRACT A.5)."))
               .refuses({ErrorCode::UnknownDevice, ErrorCode::DeviceOffline, ErrorCode::Unsupported, ErrorCode::Timeout,
                         ErrorCode::Expired})
+              .returns(oas::obj({{"status", oas::kStr}, {"reply", oas::kAnyObjN}}))
               .handle([&s](Request& req) {
                   static const std::map<std::string, std::set<std::string>> kAllowed{
                       {"ebike_pile", {"query_port", "query_device", "reboot", "set_time", "ota"}},
@@ -817,6 +904,9 @@ void add_admin_device_routes(Router& r, Services& s) {
             .field(integer("tele_period_s", false, 5, 3600, "Telemetry period while charging."))
             .field(integer("idle_tele_period_s", false, 5, 86400, "Telemetry period while idle."))
             .refuses({ErrorCode::UnknownDevice, ErrorCode::Unsupported})
+            .returns(
+                oas::obj(oas::Members{{"device_id", oas::kStr}, {"version", oas::kInt}, {"published", oas::kBool}} +
+                         config_members()))
             .handle([&s](Request& req) {
                 auto d = s.core->get();
                 CatalogStore cat(*d);
@@ -844,6 +934,7 @@ void add_admin_device_routes(Router& r, Services& s) {
               .admin("devices.read")
               .param(key_param("id", "Device id."))
               .refuses({ErrorCode::UnknownDevice})
+              .returns(oas::obj(oas::Members{{"device_id", oas::kStr}} + config_members()))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);

@@ -2,6 +2,7 @@
 // §3.4.6 退费管理): lists with filters, an order's detail with what its provider said, asking a
 // provider now, and balance refunds back through the channels the money came in by.
 #include "web-api/money_controls.hpp"
+#include "web-api/openapi_schemas_admin.hpp"
 #include "web-api/reconciler.hpp"
 #include "web-api/refunds.hpp"
 #include "web-api/routes_common.hpp"
@@ -125,6 +126,66 @@ void require_money_scope(Services& s, const Request& req, std::string_view what)
     }
 }
 
+std::string admin_payment_schema() {
+    using namespace oas;
+    return obj({{"id", kStr},
+                {"account_id", kInt},
+                {"channel", kStr},
+                {"amount_fen", kInt},
+                {"bonus_fen", kInt},
+                {"package_id", kIntN},
+                {"state", words_of({"pending", "paid", "failed", "expired"})},
+                {"provider_txn", kStr},
+                {"provider_ref", kStr},
+                {"payer_id", kStr},
+                {"refunded_fen", kInt},
+                {"anomaly", kStr},
+                {"created_at", kTime},
+                {"paid_at", kTimeN},
+                {"queried_at", kTimeN},
+                {"closed_at", kTimeN}});
+}
+
+std::string callback_schema() {
+    using namespace oas;
+    return obj({{"id", kInt},
+                {"kind", kStr},
+                {"part_id", kStr},
+                {"verdict", kStr},
+                {"detail", kStr},
+                {"content", kStr},
+                {"received_at", kTime}});
+}
+
+std::string refund_part_schema() {
+    using namespace oas;
+    return obj({{"id", kStr},
+                {"payment_id", kStrN},
+                {"channel", kStr},
+                {"amount_fen", kInt},
+                {"state", words_of({"processing", "succeeded", "failed"})},
+                {"provider_refund_id", kStr},
+                {"detail", kStr},
+                {"attempts", kInt},
+                {"created_at", kTime},
+                {"settled_at", kTimeN}});
+}
+
+std::string refund_schema() {
+    using namespace oas;
+    return obj({{"id", kStr},
+                {"account_id", kInt},
+                {"phone", kStr},
+                {"amount_fen", kInt},
+                {"reason", kStr},
+                {"state", words_of({"processing", "succeeded", "failed", "partial"})},
+                {"kind", kStr},
+                {"operator", kStr},
+                {"created_at", kTime},
+                {"settled_at", kTimeN},
+                {"parts", arr(refund_part_schema())}});
+}
+
 std::string opt_when(const Services& s, std::optional<EpochMs> t) {
     return t ? when(s, *t) : std::string();
 }
@@ -137,16 +198,20 @@ void add_admin_money_routes(Router& r, Services& s) {
                     .admin("users.read");
     for (auto& p : payment_filter_params())
         list.q(std::move(p));
-    r.add(list.q(limit_param()).q(offset_param()).refuses({ErrorCode::NotFound}).handle([&s](Request& req) {
-        require_money_scope(s, req, "payment orders across accounts");
-        auto d = s.core->get();
-        json::Writer w;
-        w.begin_object().key("payments").begin_array();
-        for (const auto& o : payments::Payments(*d, s.providers, *s.clock).list(payment_filter(s, req)))
-            write_admin_payment(w, s, o);
-        w.end_array().end_object();
-        return Response::json(w.str());
-    }));
+    r.add(list.q(limit_param())
+              .q(offset_param())
+              .refuses({ErrorCode::NotFound})
+              .returns(oas::list_of("payments", admin_payment_schema()))
+              .handle([&s](Request& req) {
+                  require_money_scope(s, req, "payment orders across accounts");
+                  auto d = s.core->get();
+                  json::Writer w;
+                  w.begin_object().key("payments").begin_array();
+                  for (const auto& o : payments::Payments(*d, s.providers, *s.clock).list(payment_filter(s, req)))
+                      write_admin_payment(w, s, o);
+                  w.end_array().end_object();
+                  return Response::json(w.str());
+              }));
 
     r.add(Route::make(Method::Get, "/api/v1/admin/payments/{id}", "admin.payments.get", "admin-money",
                       "One payment order with every notification and query answer of its provider and its refund "
@@ -154,6 +219,9 @@ void add_admin_money_routes(Router& r, Services& s) {
               .admin("users.read")
               .param(key_param("id", "Payment id."))
               .refuses({ErrorCode::NotFound})
+              .returns(oas::obj({{"payment", admin_payment_schema()},
+                                 {"callbacks", oas::arr(callback_schema())},
+                                 {"refund_parts", oas::arr(refund_part_schema())}}))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   payments::Payments pay(*d, s.providers, *s.clock);
@@ -189,6 +257,7 @@ void add_admin_money_routes(Router& r, Services& s) {
               .admin("wallet.recharge")
               .param(key_param("id", "Payment id."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(oas::obj({{"verdict", oas::kStr}, {"detail", oas::kStr}, {"payment", admin_payment_schema()}}))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   payments::Payments pay(*d, s.providers, *s.clock);
@@ -220,6 +289,7 @@ void add_admin_money_routes(Router& r, Services& s) {
               .answers("`{refund: {id, amount_fen, state, parts: [{payment_id, channel, amount_fen, state, "
                        "provider_refund_id}]}, duplicate}`")
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::LimitExceeded})
+              .returns(oas::obj({{"duplicate", oas::kBool}, {"refund", refund_schema()}}))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto amount = b.req_int("amount_fen", 1, ledger::kMaxAmountFen);
@@ -253,22 +323,27 @@ void add_admin_money_routes(Router& r, Services& s) {
                        .admin("users.read");
     for (auto& p : refund_filter_params())
         refunds.q(std::move(p));
-    r.add(refunds.q(limit_param()).q(offset_param()).refuses({ErrorCode::NotFound}).handle([&s](Request& req) {
-        require_money_scope(s, req, "refunds across accounts");
-        auto d = s.core->get();
-        json::Writer w;
-        w.begin_object().key("refunds").begin_array();
-        for (const auto& rf : Refunds(*d, s.providers, *s.clock).list(refund_filter(s, req)))
-            write_refund(w, s, rf);
-        w.end_array().end_object();
-        return Response::json(w.str());
-    }));
+    r.add(refunds.q(limit_param())
+              .q(offset_param())
+              .refuses({ErrorCode::NotFound})
+              .returns(oas::list_of("refunds", refund_schema()))
+              .handle([&s](Request& req) {
+                  require_money_scope(s, req, "refunds across accounts");
+                  auto d = s.core->get();
+                  json::Writer w;
+                  w.begin_object().key("refunds").begin_array();
+                  for (const auto& rf : Refunds(*d, s.providers, *s.clock).list(refund_filter(s, req)))
+                      write_refund(w, s, rf);
+                  w.end_array().end_object();
+                  return Response::json(w.str());
+              }));
 
     r.add(Route::make(Method::Get, "/api/v1/admin/refunds/{id}", "admin.refunds.get", "admin-money",
                       "One balance refund with its parts")
               .admin("users.read")
               .param(key_param("id", "Refund id."))
               .refuses({ErrorCode::NotFound})
+              .returns(oas::obj({{"refund", refund_schema()}}))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   auto rf = Refunds(*d, s.providers, *s.clock).get(req.param("id"));

@@ -1,6 +1,7 @@
 // The dashboard (today, cumulative, 7 days, top riders; every figure from the ledger and the
 // sessions) and the CSV / XLSX exports of sessions and the ledger.
 #include "web-api/export_formats.hpp"
+#include "web-api/openapi_schemas_admin.hpp"
 #include "web-api/report_store.hpp"
 #include "web-api/routes_common.hpp"
 
@@ -42,6 +43,43 @@ std::string fen_text(std::int64_t fen) {
     return Fen(fen).yuan_string();
 }
 
+std::string dashboard_schema() {
+    using namespace oas;
+    const auto figures = obj({{"recharge_fen", kInt},
+                              {"bonus_given_fen", kInt},
+                              {"charge_fen", kInt},
+                              {"charge_real_fen", kInt},
+                              {"refund_fen", kInt},
+                              {"card_fee_fen", kInt},
+                              {"parking_fen", kInt},
+                              {"energy_wh", kInt},
+                              {"sessions", kInt},
+                              {"charging_s", kInt},
+                              {"new_accounts", kInt}});
+    const auto kind = obj({{"charge_fen", kInt}, {"energy_wh", kInt}, {"sessions", kInt}, {"charging_s", kInt}});
+    const auto by_kind = obj({{"ebike", kind}, {"ev", kind}});
+    const auto day = obj({{"date", kDate},
+                          {"recharge_fen", kInt},
+                          {"charge_fen", kInt},
+                          {"energy_wh", kInt},
+                          {"sessions", kInt},
+                          {"charging_s", kInt},
+                          {"new_accounts", kInt}});
+    const auto rider = obj({{"account_id", kInt},
+                            {"phone", kStr},
+                            {"name", kStr},
+                            {"spent_fen", kInt},
+                            {"sessions", kInt},
+                            {"energy_wh", kInt}});
+    return obj({{"timezone", kStr},
+                {"date", kDate},
+                {"today", figures},
+                {"total", figures},
+                {"by_kind", obj({{"today", by_kind}, {"total", by_kind}})},
+                {"series", arr(day)},
+                {"top_riders", arr(rider)}});
+}
+
 } // namespace
 
 void add_admin_report_routes(Router& r, Services& s) {
@@ -51,6 +89,7 @@ void add_admin_report_routes(Router& r, Services& s) {
               .admin("dashboard.read")
               .q(integer("station_id", false, 1, INT64_MAX, "One station (default: every station in scope)."))
               .refuses({ErrorCode::NotFound})
+              .returns(dashboard_schema())
               .handle([&s](Request& req) {
                   const auto station = req.query_int("station_id");
                   if (station)

@@ -7,6 +7,7 @@
 #include "web-api/account_store.hpp"
 #include "web-api/money_controls.hpp"
 #include "web-api/monitor_store.hpp"
+#include "web-api/openapi_schemas_admin.hpp"
 #include "web-api/routes_common.hpp"
 
 #include <fmt/format.h>
@@ -98,6 +99,39 @@ void write_order_refunds(json::Writer& w, const Services& s, db::Database& core,
     w.end_array().end_object();
 }
 
+/// An order refund's members as write_order_refunds and the refund route write them.
+oas::Members refund_entry_members() {
+    using namespace oas;
+    return {{"amount_fen", kInt}, {"real_fen", kInt}, {"bonus_fen", kInt},
+            {"reason", kStr},     {"operator", kStr}, {"at", kTime}};
+}
+
+/// write_order_refunds' `refunds`.
+std::string order_refunds_schema() {
+    using namespace oas;
+    return obj({{"refunded_fen", kInt},
+                {"refundable_fen", kInt},
+                {"entries", arr(obj(Members{{"id", kInt}} + refund_entry_members()))}});
+}
+
+/// A session's detail: write_session, events, write_bill (a settlement, or the engine's running or
+/// recomputed bill, or null), refunds, curve.
+std::string session_detail_schema() {
+    using namespace oas;
+    const auto event = obj({{"at", kTime}, {"from", kStrN}, {"to", kStr}, {"reason", kStr}, {"actor", kStr}});
+    const auto bill = obj_n({{"source", words_of({"settlement", "running", "recomputed"})},
+                             {"?priced_fen", kInt},
+                             {"?debited_fen", kInt},
+                             {"?shortfall_fen", kInt},
+                             {"?note", kStr},
+                             {"?settled_at", kTime},
+                             {"?tariff_version", kInt},
+                             {"detail", kAnyObjN}});
+    return obj(
+        session_members() +
+        Members{{"events", arr(event)}, {"bill", bill}, {"refunds", order_refunds_schema()}, {"curve", curve()}});
+}
+
 /// The filter of `GET /admin/presence-log` and `GET /admin/faults` from their query (the route
 /// table has checked each value), scoped to the caller's stations.
 MonitorFilter monitor_filter(const Services& s, const Request& req) {
@@ -174,6 +208,7 @@ void add_admin_session_routes(Router& r, Services& s) {
             .q(str("to", false, 40, "Created before (RFC 3339 or YYYY-MM-DD)."))
             .q(limit_param())
             .q(offset_param())
+            .returns(oas::list_of("sessions", oas::obj(oas::session_members())))
             .handle([&s](Request& req) {
                 SessionFilter f;
                 f.kind = req.query("kind").value_or("");
@@ -196,6 +231,7 @@ void add_admin_session_routes(Router& r, Services& s) {
               .admin("sessions.read")
               .param(key_param("id", "Session id."))
               .refuses({ErrorCode::NotFound})
+              .returns(session_detail_schema())
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   SessionStore store(*d);
@@ -237,6 +273,7 @@ void add_admin_session_routes(Router& r, Services& s) {
               .param(key_param("id", "Session id."))
               .ok(202)
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::Timeout})
+              .returns(oas::obj({{"session", oas::obj(oas::session_members())}}))
               .handle([&s](Request& req) {
                   {
                       auto d = s.core->get();
@@ -268,6 +305,11 @@ void add_admin_session_routes(Router& r, Services& s) {
             .ok(201)
             .moves_money()
             .refuses({ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::RefundExceedsCost, ErrorCode::LimitExceeded})
+            .returns(oas::obj(
+                {{"refund",
+                  oas::obj(oas::Members{{"id", oas::kInt}, {"session_id", oas::kStr}, {"account_id", oas::kInt}} +
+                           refund_entry_members())},
+                 {"refunds", order_refunds_schema()}}))
             .handle([&s](Request& req) {
                 auto b = req.body();
                 const auto amount = Fen(b.req_int("amount_fen", 1, ledger::kMaxAmountFen));
@@ -316,6 +358,12 @@ void add_admin_session_routes(Router& r, Services& s) {
               .q(str("to", false, 40, "Before (RFC 3339 or YYYY-MM-DD)."))
               .q(limit_param())
               .q(offset_param())
+              .returns(oas::list_of("entries", oas::obj({{"id", oas::kInt},
+                                                         {"device_id", oas::kStr},
+                                                         {"online", oas::kBool},
+                                                         {"boot", oas::kInt},
+                                                         {"at", oas::kTime},
+                                                         {"reason", oas::kStr}})))
               .handle([&s](Request& req) {
                   const auto f = monitor_filter(s, req);
                   auto d = s.core->get();
@@ -339,6 +387,13 @@ void add_admin_session_routes(Router& r, Services& s) {
             .q(str("to", false, 40, "Opened before (RFC 3339 or YYYY-MM-DD)."))
             .q(limit_param())
             .q(offset_param())
+            .returns(oas::list_of("faults", oas::obj({{"id", oas::kInt},
+                                                      {"device_id", oas::kStr},
+                                                      {"n", oas::kInt},
+                                                      {"code", oas::kStr},
+                                                      {"bit", oas::kIntN},
+                                                      {"opened_at", oas::kTime},
+                                                      {"cleared_at", oas::kTimeN}})))
             .handle([&s](Request& req) {
                 auto f = monitor_filter(s, req);
                 f.open_only = req.query_bool("open").value_or(false);
@@ -371,6 +426,13 @@ void add_admin_session_routes(Router& r, Services& s) {
               .q(str("to", false, 40, "Before (RFC 3339 or YYYY-MM-DD); after from."))
               .q(limit_param())
               .q(offset_param())
+              .returns(oas::list_of("incidents", oas::obj({{"id", oas::kInt},
+                                                           {"kind", oas::words_of(incident_kind_words())},
+                                                           {"device_id", oas::kStr},
+                                                           {"station_id", oas::kIntN},
+                                                           {"session_id", oas::kStrN},
+                                                           {"detail", oas::kStr},
+                                                           {"at", oas::kTime}})))
               .handle([&s](Request& req) {
                   const auto f = incident_filter(s, req);
                   auto d = s.core->get();

@@ -3,6 +3,7 @@
 // version of each target (docs/billing.md "Tariff levels and the library").
 #include "common/registry.hpp"
 #include "web-api/device_placement.hpp"
+#include "web-api/openapi_schemas_admin.hpp"
 #include "web-api/routes_common.hpp"
 #include "web-api/tariff_scheme_store.hpp"
 
@@ -34,6 +35,18 @@ void write_scheme(json::Writer& w, const Services& s, const TariffSchemeRow& r) 
     else
         w.null();
     w.end_object();
+}
+
+std::string scheme_schema() {
+    using namespace oas;
+    return obj({{"id", kInt},
+                {"name", kStr},
+                {"description", kStr},
+                {"archived", kBool},
+                {"created_by", kStr},
+                {"created_at", kTime},
+                {"updated_at", kTime},
+                {"tariff", kAnyObjN}});
 }
 
 /// `{scheme_id, versions: [...]}`: the versions an assignment saved.
@@ -164,6 +177,7 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
                       "The tariff library: named schemes to assign to stations, areas and devices")
               .admin("tariffs.read")
               .q(boolean("archived", false, "Also list archived schemes."))
+              .returns(oas::list_of("schemes", scheme_schema()))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   TariffSchemeStore lib(*d);
@@ -185,6 +199,7 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
               .field(object("tariff", true, "The tariff document (BILLING.md §1)."))
               .ok(201)
               .refuses({ErrorCode::Duplicate})
+              .returns(scheme_schema())
               .handle([&s](Request& req) {
                   auto b = req.body();
                   TariffSchemeRow row;
@@ -213,6 +228,7 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
               .admin("tariffs.read")
               .param(id_param())
               .refuses({ErrorCode::NotFound})
+              .returns(scheme_schema())
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   json::Writer w;
@@ -235,6 +251,7 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
                          "With apply_to_assigned: \"now\" (default) or a later time."))
               .answers("{scheme, versions}: the scheme and the versions apply_to_assigned saved (else empty).")
               .refuses({ErrorCode::NotFound, ErrorCode::Duplicate, ErrorCode::Conflict})
+              .returns(oas::obj({{"scheme", scheme_schema()}, {"versions", oas::arr(oas::tariff_row())}}))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto name = b.opt_str("name", kMaxNameLen);
@@ -280,6 +297,7 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
               .admin("tariffs.write")
               .param(id_param())
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(scheme_schema())
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   TariffSchemeStore lib(*d);
@@ -319,6 +337,7 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
               .answers("{scheme_id, versions}: the versions saved, one per target.")
               .refuses(
                   {ErrorCode::NotFound, ErrorCode::UnknownDevice, ErrorCode::DeviceNotInstalled, ErrorCode::Conflict})
+              .returns(oas::obj({{"scheme_id", oas::kInt}, {"versions", oas::arr(oas::tariff_row())}}))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto from_text = b.opt_str("effective_from", kMaxTimeLen);
@@ -341,6 +360,9 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
               .admin("tariffs.read")
               .param(id_param())
               .refuses({ErrorCode::NotFound})
+              .returns(oas::obj({{"scheme_id", oas::kInt},
+                                 {"assignments", oas::arr(oas::obj({{"state", oas::words_of({"in_force", "scheduled"})},
+                                                                    {"version", oas::tariff_row()}}))}}))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   TariffSchemeStore lib(*d);
@@ -362,6 +384,12 @@ void add_admin_tariff_scheme_routes(Router& r, Services& s) {
               .admin("tariffs.read")
               .param(key_param("id", "The device id."))
               .refuses({ErrorCode::UnknownDevice})
+              .returns(oas::obj({{"device_id", oas::kStr},
+                                 {"station_id", oas::kIntN},
+                                 {"area_id", oas::kIntN},
+                                 {"level", oas::level_words(true)},
+                                 {"in_force", oas::nullable(oas::tariff_row())},
+                                 {"versions", oas::arr(oas::tariff_row())}}))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);

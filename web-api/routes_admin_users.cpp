@@ -4,6 +4,7 @@
 #include "common/ledger.hpp"
 #include "web-api/auth.hpp"
 #include "web-api/money_controls.hpp"
+#include "web-api/openapi_schemas_admin.hpp"
 #include "web-api/routes_common.hpp"
 
 #include <fmt/format.h>
@@ -68,6 +69,17 @@ Response user_reply(Services& s, db::Database& d, std::int64_t id, int status = 
     return Response::json(w.str(), status);
 }
 
+/// user_reply: write_account, refundable_fen and the active card (or null).
+std::string user_schema() {
+    using namespace oas;
+    return obj(account_members() + Members{{"refundable_fen", kInt}, {"card", nullable(card())}});
+}
+
+std::string package_schema() {
+    using namespace oas;
+    return obj({{"id", kInt}, {"name", kStr}, {"pay_fen", kInt}, {"bonus_fen", kInt}, {"enabled", kBool}});
+}
+
 /// Resolves the account a card is for: account_id, or phone.
 std::optional<std::int64_t> account_for(AccountStore& accounts, const Principal& who, json::Object& b) {
     const auto id = b.opt_int("account_id", 1, INT64_MAX);
@@ -94,6 +106,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .q(integer("station_id", false, 1, INT64_MAX, "Accounts of one home station."))
               .q(limit_param())
               .q(offset_param())
+              .returns(oas::list_of("users", oas::obj(oas::account_members())))
               .handle([&s](Request& req) {
                   AccountFilter f;
                   f.q = req.query("q").value_or("");
@@ -125,6 +138,7 @@ void add_admin_user_routes(Router& r, Services& s) {
                              "The station where it is opened (required for scoped operators)."))
               .ok(201)
               .refuses({ErrorCode::Duplicate, ErrorCode::NotFound})
+              .returns(user_schema())
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto phone = b.req_str("phone", 20);
@@ -159,6 +173,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .admin("users.read")
               .param(id_param())
               .refuses({ErrorCode::NotFound})
+              .returns(user_schema())
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   AccountStore accounts(*d);
@@ -172,6 +187,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .param(id_param())
               .field(str("name", true, 64, "Name."))
               .refuses({ErrorCode::NotFound})
+              .returns(user_schema())
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto name = b.req_str("name", 64);
@@ -191,6 +207,7 @@ void add_admin_user_routes(Router& r, Services& s) {
                   .admin("users.write")
                   .param(id_param())
                   .refuses({ErrorCode::NotFound})
+                  .returns(user_schema())
                   .handle([&s, freeze](Request& req) {
                       auto d = s.core->get();
                       AccountStore accounts(*d);
@@ -216,6 +233,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .field(str("note", false, 200, "Note (receipt number, ...)."))
               .moves_money()
               .refuses({ErrorCode::NotFound, ErrorCode::AccountFrozen, ErrorCode::LimitExceeded})
+              .returns(oas::obj({{"duplicate", oas::kBool}, {"entry", oas::ledger_entry(false)}}))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto amount_in = b.opt_int("amount_fen", 0, ledger::kMaxAmountFen);
@@ -268,6 +286,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .q(limit_param())
               .q(integer("before_id", false, 1, INT64_MAX, "Entries older than this id."))
               .refuses({ErrorCode::NotFound})
+              .returns(oas::list_of("entries", oas::ledger_entry(false)))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   AccountStore accounts(*d);
@@ -290,6 +309,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .q(str_enum("kind", false, ledger_kind_words(), "One kind."))
               .q(limit_param())
               .q(offset_param())
+              .returns(oas::list_of("entries", oas::ledger_entry(true)))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   AccountStore accounts(*d);
@@ -316,6 +336,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .q(str_enum("status", false, {"active", "lost", "unbound", "replaced"}, "One status."))
               .q(limit_param())
               .q(offset_param())
+              .returns(oas::list_of("cards", oas::card()))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   AccountStore accounts(*d);
@@ -348,6 +369,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .ok(201)
               .refuses({ErrorCode::Duplicate, ErrorCode::NotFound, ErrorCode::BalanceTooLow, ErrorCode::AccountFrozen,
                         ErrorCode::Conflict})
+              .returns(oas::card())
               .handle([&s](Request& req) {
                   auto b = req.body();
                   CardRow c;
@@ -396,6 +418,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .field(str("phone", false, 20, "Or the account with this phone."))
               .refuses({ErrorCode::UnknownCard, ErrorCode::CardLost, ErrorCode::NotFound, ErrorCode::Conflict,
                         ErrorCode::BalanceTooLow, ErrorCode::AccountFrozen})
+              .returns(oas::card())
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   AccountStore accounts(*d);
@@ -424,6 +447,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .admin("cards.write")
               .param(key_param("card_no", "Card number."))
               .refuses({ErrorCode::UnknownCard, ErrorCode::Conflict})
+              .returns(oas::card())
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   AccountStore accounts(*d);
@@ -440,6 +464,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .admin("cards.write")
               .param(key_param("card_no", "Card number."))
               .refuses({ErrorCode::UnknownCard, ErrorCode::Conflict})
+              .returns(oas::card())
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   AccountStore accounts(*d);
@@ -461,6 +486,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .field(integer("fee_fen", false, 0, 100000, "Fee for the new card, fen."))
               .ok(201)
               .refuses({ErrorCode::UnknownCard, ErrorCode::Conflict, ErrorCode::Duplicate, ErrorCode::BalanceTooLow})
+              .returns(oas::obj({{"old", oas::card()}, {"new", oas::card()}}))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto new_no = b.req_str("new_card_no", 32);
@@ -499,6 +525,7 @@ void add_admin_user_routes(Router& r, Services& s) {
     // ---- recharge packages ----
     r.add(Route::make(Method::Get, "/api/v1/admin/packages", "admin.packages.list", "admin-users", "Recharge packages")
               .admin("users.read")
+              .returns(oas::list_of("packages", package_schema()))
               .handle([&s](Request&) {
                   auto d = s.core->get();
                   json::Writer w;
@@ -523,6 +550,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .field(integer("pay_fen", true, 1, 500000, "Price, fen."))
               .field(integer("bonus_fen", false, 0, 500000, "Bonus, fen."))
               .ok(201)
+              .returns(package_schema())
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "recharge packages");
                   auto b = req.body();
@@ -556,6 +584,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .field(integer("pay_fen", false, 1, 500000, "Price, fen."))
               .field(integer("bonus_fen", false, 0, 500000, "Bonus, fen."))
               .refuses({ErrorCode::NotFound})
+              .returns(package_schema())
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "recharge packages");
                   auto b = req.body();

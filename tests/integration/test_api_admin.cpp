@@ -157,6 +157,14 @@ TEST_CASE("api admin: stations and devices; the broker accepts new device creden
     auto pr = st.post("/api/v1/admin/properties",
                       fmt::format(R"({{"provider_id":{},"name":"Garden Property"}})", pv.i64("id")), admin);
     REQUIRE(pr.status == 201);
+    // A name taken is refused 409 conflict (the OpenAPI document declares it for these routes).
+    auto pv_again = st.post("/api/v1/admin/providers", R"({"name":"Provider One"})", admin);
+    CHECK(pv_again.status == 409);
+    CHECK(pv_again.code() == "conflict");
+    auto pr_again = st.post("/api/v1/admin/properties",
+                            fmt::format(R"({{"provider_id":{},"name":"Garden Property"}})", pv.i64("id")), admin);
+    CHECK(pr_again.status == 409);
+    CHECK(pr_again.code() == "conflict");
     const auto s2 =
         st.station(admin, "Property Station", 22.5432, 114.0580, fmt::format(R"(,"property_id":{})", pr.i64("id")));
     auto area = st.post(fmt::format("/api/v1/admin/stations/{}/areas", s2), R"({"name":"B1"})", admin);
