@@ -1,4 +1,5 @@
 #include "web-api/openapi.hpp"
+#include "web-api/openapi_schemas.hpp"
 
 #include <fmt/format.h>
 
@@ -192,6 +193,12 @@ std::string openapi_document(const std::vector<Route>& routes, const std::string
             add(ErrorCode::Internal);
             if (!r->path_params.empty() || !r->query.empty() || !r->body.empty() || r->body_open)
                 add(ErrorCode::InvalidRequest);
+            // A path parameter outside its pattern matches no route: 404 not_found.
+            if (!r->path_params.empty())
+                add(ErrorCode::NotFound);
+            // A body over the server's bound (or the route's raw bound): 413 invalid_request.
+            if (!r->body.empty() || r->body_open || r->raw_body_max)
+                errors[413].insert(std::string(to_string(ErrorCode::InvalidRequest)));
             if (r->access != Access::Public) {
                 add(ErrorCode::Unauthorized);
                 add(ErrorCode::Forbidden);
@@ -250,7 +257,14 @@ std::string openapi_document(const std::vector<Route>& routes, const std::string
         .field("description", "POST /api/v1/admin/login")
         .end_object();
     w.end_object();
-    w.key("schemas").begin_object().key("Error").begin_object().field("type", "object");
+    w.key("schemas").begin_object();
+    for (const auto& named : schemas::components()) {
+        auto doc = json::parse(named.json, 1024 * 1024);
+        if (!doc)
+            throw std::logic_error(fmt::format("schema {} is not JSON: {}", named.name, doc.error()));
+        w.key(named.name).raw_value(*doc);
+    }
+    w.key("Error").begin_object().field("type", "object");
     w.key("required").begin_array().value("error").end_array();
     w.key("properties").begin_object().key("error").begin_object().field("type", "object");
     w.key("required").begin_array().value("code").value("message").end_array();

