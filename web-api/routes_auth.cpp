@@ -123,7 +123,7 @@ void add_system_routes(Router& r, Services& s) {
     r.add(
         Route::make(Method::Get, "/api/v1/openapi.json", "openapi", "system", "The OpenAPI 3 document of every route")
             .returns(
-                R"({"type":"object","required":["openapi","info","paths","components"],"properties":{"openapi":{"type":"string"}}})")
+                R"({"type":"object","required":["openapi","info","paths","components"],"properties":{"openapi":{"type":"string"},"info":{"type":"object"},"paths":{"type":"object"},"components":{"type":"object"}}})")
             .handle([&r, &s](Request&) { return Response::json(openapi_document(r.routes(), s.version)); }));
     r.add(Route::make(Method::Get, "/api/v1/health", "health", "system", "Liveness: database reachable")
               .returns(schemas::object(
@@ -224,7 +224,7 @@ void add_auth_routes(Router& r, Services& s) {
                     "Operator login with user name and password (Argon2id); repeated failures are throttled")
             .field(str("username", true, 64, "Staff user name."))
             .field(str("password", true, 256, "Password."))
-            .refuses({ErrorCode::RateLimited})
+            .refuses({ErrorCode::RateLimited, ErrorCode::Unauthorized, ErrorCode::Forbidden})
             .returns(schemas::object(
                 R"("token":{"type":"string"},"token_type":{"type":"string","enum":["Bearer"]},)"
                 R"("expires_at":{"type":"string","format":"date-time"},)"

@@ -570,7 +570,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .q(str("to", false, 40, "Before (RFC 3339 or YYYY-MM-DD)."))
               .q(limit_param())
               .q(offset_param())
-              .refuses({ErrorCode::NotFound})
+              .refuses({ErrorCode::NotFound, ErrorCode::UnknownSpace})
               .returns(schemas::list_of(
                   "captures",
                   schemas::object(

@@ -10,6 +10,7 @@
 //   PILEHUB_TEST_URL + PILEHUB_TEST_ADMIN_PASSWORD: use a running stack instead of starting one
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { REPO, startStack, stopAllStacks } from '../browser/stack.mjs';
@@ -45,6 +46,7 @@ let doc = null;
 const violations = [];
 const seen = new Map(); // operationId -> Set of statuses seen
 let calls = 0;
+const unsupported = new Set(); // operations that answered a declared 501 unsupported
 
 before(async () => {
     if (!URL_BASE) {
@@ -77,22 +79,39 @@ async function call(method, path, { token, body, rawBody, headers = {} } = {}) {
     }
     const t0 = Date.now();
     calls++;
-    try {
-        const res = await fetch(`${URL_BASE}${path}`, {
-            method, headers: h, body: payload, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    // node:http with a connection per request: a kept-alive connection the server closed meanwhile
+    // would fail a POST on the client's side (undici does not retry it), which is no answer of ours.
+    return new Promise((done) => {
+        const u = new URL(`${URL_BASE}${path}`);
+        const data = payload === undefined ? undefined : Buffer.from(payload);
+        if (data) h['Content-Length'] = String(data.length);
+        const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: h, agent: false }, (res) => {
+            const chunks = [];
+            res.on('data', (c) => chunks.push(c));
+            res.on('end', () => {
+                clearTimeout(timer);
+                const text = Buffer.concat(chunks).toString('utf8');
+                let json;
+                try {
+                    json = JSON.parse(text);
+                } catch {
+                    json = undefined;
+                }
+                done({ status: res.statusCode, text, json, type: res.headers['content-type'] ?? '', ms: Date.now() - t0 });
+            });
+            res.on('error', (e) => done({ failed: e.message, ms: Date.now() - t0 }));
         });
-        const text = await res.text();
-        let json;
-        try {
-            json = JSON.parse(text);
-        } catch {
-            json = undefined;
-        }
-        return { status: res.status, text, json, type: res.headers.get('content-type') ?? '', ms: Date.now() - t0 };
-    } catch (e) {
-        if (e.name === 'TimeoutError' || e.name === 'AbortError') return { hang: true, ms: Date.now() - t0 };
-        return { failed: e.message, ms: Date.now() - t0 };
-    }
+        const timer = setTimeout(() => {
+            req.destroy();
+            done({ hang: true, ms: Date.now() - t0 });
+        }, REQUEST_TIMEOUT_MS);
+        req.on('error', (e) => {
+            clearTimeout(timer);
+            done({ failed: e.message, ms: Date.now() - t0 });
+        });
+        if (data) req.write(data);
+        req.end();
+    });
 }
 
 // ---- the document's schemas as ajv validators ----
@@ -146,15 +165,15 @@ async function riderLogin(phone) {
 async function principals(rand) {
     P.admin = await adminLogin('admin', ADMIN_PASSWORD);
     const phone = (n) => `139${String(n).padStart(8, '0')}`;
-    P.rider = await riderLogin(phone(rand % 1e8));
-    P.riderVictim = await riderLogin(phone((rand + 1) % 1e8));
+    P.rider = await riderLogin(phone((rand * 2) % 1e8));
+    P.riderVictim = await riderLogin(phone((rand * 2 + 1) % 1e8));
     const role = `contract-none-${rand}`;
     let r = await call('POST', '/api/v1/admin/roles', { token: P.admin, body: { name: role, permissions: [] } });
     assert.equal(r.status, 201, `role: ${r.text}`);
     for (const [name, key] of [[`contract-op-${rand}`, 'operator'], [`contract-victim-${rand}`, 'operatorVictim']]) {
         const password = `pw-${rand}-${key}-secret`;
         r = await call('POST', '/api/v1/admin/admins', {
-            token: P.admin, body: { username: name, password, role: key === 'operator' ? role : 'viewer' },
+            token: P.admin, body: { username: name, password, role: key === 'operator' ? role : 'viewer', all_stations: true },
         });
         assert.equal(r.status, 201, `admin ${name}: ${r.text}`);
         P[key] = await adminLogin(name, password);
@@ -218,11 +237,12 @@ function queryText(values) {
 }
 
 /** One good request for an operation: {path, body, headers} from the values fast-check drew. */
-function goodRequestArb(op) {
+function goodRequestArb(op, { minimal = false } = {}) {
     const params = op.parameters ?? [];
     const arbs = {};
     for (const p of params) {
         if (p.in === 'header') continue;
+        if (minimal && p.in === 'query' && !p.required) continue;
         const a = goodArb(p.schema, { inPath: p.in === 'path', method: op.method, name: p.name });
         arbs[`${p.in}:${p.name}`] = p.in === 'path' || p.required ? a : fc.option(a, { nil: undefined });
     }
@@ -230,6 +250,7 @@ function goodRequestArb(op) {
     if (bodySchema) {
         const members = {};
         for (const [k, s] of Object.entries(bodySchema.properties ?? {})) {
+            if (minimal && !(bodySchema.required ?? []).includes(k)) continue;
             members[k] = (bodySchema.required ?? []).includes(k) ? goodArb(s) : fc.option(goodArb(s), { nil: undefined });
         }
         arbs['body:'] = fc.record(members);
@@ -296,7 +317,7 @@ function badRequests(op, good, rng) {
 // ---- checks ----
 
 function violation(op, who, why, req, res) {
-    violations.push({ op: op.operationId, who, why, req: `${op.method.toUpperCase()} ${req.path.slice(0, 160)}`, status: res.status, body: (res.text ?? res.failed ?? '').slice(0, 300) });
+    violations.push({ op: op.operationId, who, why, req: `${op.method.toUpperCase()} ${req.path.slice(0, 160)}${req.body ? ` ${JSON.stringify(req.body).slice(0, 200)}` : ''}${req.rawBody ? ` ${req.rawBody.slice(0, 40)}` : ''}`, status: res.status, body: (res.text ?? res.failed ?? '').slice(0, 300) });
 }
 
 /** Holds one answer to the document. */
@@ -305,7 +326,10 @@ function check(op, who, req, res) {
     if (res.failed) return violation(op, who, `the request failed: ${res.failed}`, req, res);
     if (!seen.has(op.operationId)) seen.set(op.operationId, new Set());
     seen.get(op.operationId).add(res.status);
-    if (res.status >= 500) return violation(op, who, `a ${res.status}`, req, res);
+    // A 5xx is a violation, except 501 unsupported where the route declares it: a feature this
+    // installation has not configured (WeChat or Alipay login without their settings), counted apart.
+    if (res.status === 501 && op.responses['501'] && res.json?.error?.code === 'unsupported') unsupported.add(op.operationId);
+    else if (res.status >= 500) return violation(op, who, `a ${res.status}`, req, res);
     const declared = op.responses[String(res.status)];
     if (!declared) return violation(op, who, `status ${res.status} is not declared (declared: ${Object.keys(op.responses).join(', ')})`, req, res);
     const content = declared.content ?? {};
@@ -380,7 +404,9 @@ test('contract: every operation answers generated good and bad input as the docu
     for (const op of ops) {
         opIndex++;
         const [ownerName, ownerToken] = ownerOf(op);
-        const goods = fc.sample(goodRequestArb(op), { seed: SEED + opIndex, numRuns: RUNS });
+        // The first request carries only what is required (most likely to succeed), then RUNS drawn ones.
+        const goods = [...fc.sample(goodRequestArb(op, { minimal: true }), { seed: SEED + opIndex, numRuns: 1 }),
+            ...fc.sample(goodRequestArb(op), { seed: SEED + opIndex, numRuns: RUNS })];
         // Access: no token, a rider's, an operator's lacking permissions (one request each).
         for (const [who, token] of [['none', undefined], ['rider', P.rider], ['operator', P.operator]]) {
             if (op['x-access'] === 'public' && who !== 'none') continue;
@@ -398,6 +424,9 @@ test('contract: every operation answers generated good and bad input as the docu
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
     const ok2xx = [...seen.entries()].filter(([, st]) => [...st].some((s) => s < 300)).length;
     console.error(`contract: ${ops.length} operations, ${calls} requests in ${secs} s; ${ok2xx} operations answered a success at least once; ${violations.length} violations`);
+    const never = ops.filter((o) => ![...(seen.get(o.operationId) ?? [])].some((st) => st < 300)).map((o) => o.operationId);
+    console.error(`contract: no success answer (their success bodies unchecked this run): ${never.join(' ')}`);
+    if (unsupported.size) console.error(`contract: declared 501 unsupported (not configured here) from ${[...unsupported].join(', ')}`);
     const byOp = new Map();
     for (const v of violations) {
         const k = `${v.op}: ${v.why.replace(/ \(.*$/, '')}`;
