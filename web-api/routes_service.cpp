@@ -254,6 +254,14 @@ std::string assignee(db::Database& d, const std::string& username, std::int64_t 
 
 // ---- calls and repairs ----
 
+/// `caller_phone`: 3 to 20 bytes, the bounds of service_calls' CHECK, so that a shorter one is
+/// refused invalid_request here rather than by the table (a constraint: 409 conflict).
+FieldSpec caller_phone_field(bool required) {
+    auto f = str("caller_phone", required, kPhoneBytes, "The caller's phone, 3 to 20 characters.");
+    f.min = 3;
+    return f;
+}
+
 void write_call(json::Writer& w, const Services& s, const ServiceCallRow& c) {
     w.begin_object().field("id", c.id).field("caller_phone", c.caller_phone).field("caller_name", c.caller_name);
     w.nullable_field("account_id", c.account_id).field("category", c.category).field("summary", c.summary);
@@ -553,7 +561,7 @@ void add_admin_call_routes(Router& r, Services& s) {
                       "Record a call the operator took (handled_by: the operator)")
               .answers("{call: {...}}")
               .admin("service.write")
-              .field(str("caller_phone", true, kPhoneBytes, "The caller's phone."))
+              .field(caller_phone_field(true))
               .field(str("caller_name", false, kNameBytes, "The caller's name."))
               .field(integer("account_id", false, 1, INT64_MAX, "The caller's account, if known."))
               .field(str_enum("category", true, words(service::call_categories()), "What the call was about."))
@@ -605,7 +613,7 @@ void add_admin_call_routes(Router& r, Services& s) {
               .answers("{call: {...}}")
               .admin("service.write")
               .param(id_param())
-              .field(str("caller_phone", false, kPhoneBytes, "The caller's phone."))
+              .field(caller_phone_field(false))
               .field(str("caller_name", false, kNameBytes, "The caller's name."))
               .field(integer("account_id", false, 1, INT64_MAX, "The caller's account (null: none)."))
               .field(str_enum("category", false, words(service::call_categories()), "What the call was about."))
