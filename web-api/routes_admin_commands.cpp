@@ -180,6 +180,7 @@ void add_admin_command_routes(Router& r, Services& s) {
               .field(minutes_field())
               .refuses({ErrorCode::UnknownDevice, ErrorCode::UnknownSocket, ErrorCode::Unsupported,
                         ErrorCode::DeviceOffline, ErrorCode::SocketFaulted, ErrorCode::SocketBusy, ErrorCode::Timeout})
+              .ok(202)
               .returns(schemas::one_of_key("session", schemas::ref("AdminSession")))
               .handle([&s](Request& req) {
                   std::string device_id;
@@ -204,6 +205,7 @@ void add_admin_command_routes(Router& r, Services& s) {
               .param(id_param("n", "Socket or gun number."))
               .refuses({ErrorCode::UnknownDevice, ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::Unsupported,
                         ErrorCode::Timeout})
+              .ok(202)
               .returns(schemas::one_of_key("session", schemas::ref("AdminSession")))
               .handle([&s](Request& req) {
                   std::optional<SessionRow> live;
@@ -237,6 +239,7 @@ void add_admin_command_routes(Router& r, Services& s) {
               .param(key_param("id", "Device id."))
               .field(minutes_field())
               .refuses({ErrorCode::UnknownDevice, ErrorCode::Unsupported})
+              .ok(202)
               .returns(schemas::object(
                   R"("device_id":{"type":"string"},"started":{"type":"integer"},)"
                   R"("ports":{"type":"array","items":{"type":"object","additionalProperties":false,)"

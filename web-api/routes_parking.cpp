@@ -281,6 +281,7 @@ void add_parking_routes(Router& r, Services& s) {
               .field(str("plate", true, 64, "The plate number, e.g. 京A12345."))
               .field(str_enum("color", true, plate_colors(), "The plate's colour (green, yellow_green: new energy)."))
               .ok(201)
+              .also_ok(200)
               .refuses({ErrorCode::PlateTaken})
               .returns(schemas::ref("Plate"))
               .handle([&s](Request& req) {
