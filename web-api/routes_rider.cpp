@@ -419,7 +419,14 @@ void add_rider_routes(Router& r, Services& s) {
                         ErrorCode::DeviceOffline, ErrorCode::BalanceTooLow, ErrorCode::AccountFrozen,
                         ErrorCode::Arrears, ErrorCode::SocketFaulted, ErrorCode::InvalidMode, ErrorCode::InvalidAmount,
                         ErrorCode::Timeout, ErrorCode::SpaceReserved, ErrorCode::DeviceNotInstalled})
-              .returns(schemas::one_of_key("session", schemas::ref("Session")))
+              // The session as stored, or (when it cannot be read back) what sessiond answered.
+              .returns(schemas::one_of_key(
+                  "session", R"({"anyOf":[{"$ref":"#/components/schemas/Session"},)" +
+                                 schemas::object(R"("id":{"type":"string"},"state":{"type":"string"},)"
+                                                 R"("socket":{"type":"string"},"mode":{"type":"string"},)"
+                                                 R"("minutes":{"type":"integer"},"max_fen":{"type":"integer"})",
+                                                 R"("id","state","socket","mode")") +
+                                 "]}"))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto socket = b.req_str("socket", svc::kMaxSocketCodeLen);
@@ -705,6 +712,7 @@ void add_rider_routes(Router& r, Services& s) {
                       "A payment provider's signed notification (the sandbox's; wechat and alipay also have "
                       "/pay/notify/{channel}); credits the wallet once")
               .param(key_param("provider", "Provider name (sandbox, wechat, alipay)."))
+              .returns(schemas::object(R"("code":{"type":"string","enum":["SUCCESS"]})", R"("code")"))
               .refuses({ErrorCode::NotFound})
               .handle([&s](Request& req) {
                   auto* provider = s.providers.find(req.param("provider"));
@@ -727,6 +735,10 @@ void add_rider_routes(Router& r, Services& s) {
                                 "credits once, a refund settles its part; answered as WeChat Pay expects"
                               : "Alipay asynchronous notification (form-encoded, RSA2): a payment credits once, a "
                                 "refund settles its part; answered `success` or `fail`")
+                  // The provider's own answer: WeChat Pay's is empty on success (any JSON schema holds it), Alipay's
+                  // the text success or fail.
+                  .produce(std::string(channel) == "wechat" ? "application/json" : "text/plain")
+                  .returns(R"({"description":"WeChat Pay: an empty body on success, {code: FAIL, message} otherwise"})")
                   .refuses({ErrorCode::NotFound})
                   .handle([&s, channel](Request& req) {
                       auto* provider = s.providers.find(channel);
