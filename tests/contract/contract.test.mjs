@@ -482,6 +482,8 @@ test('contract: success answers on real objects (a rider\'s and an operator\'s d
         if (resv.json?.reservation) {
             await step('reservations.get', `/api/v1/reservations/${resv.json.reservation.id}`, rider);
             await step('reservations.cancel', `/api/v1/reservations/${resv.json.reservation.id}/cancel`, rider);
+            const again = await step('reservations.create', '/api/v1/reservations', { ...rider, body: { space: free.id, plate } });
+            if (again.json?.reservation) await step('admin.reservations.end', `/api/v1/admin/reservations/${again.json.reservation.id}/end`);
         }
         await step('admin.spaces.update', `/api/v1/admin/spaces/${free.id}`, { body: { name: free.name } });
         await step('admin.spaces.lock', `/api/v1/admin/spaces/${free.id}/lock`, { may: true, body: { action: 'lower' } });
@@ -500,7 +502,7 @@ test('contract: success answers on real objects (a rider\'s and an operator\'s d
         await step('admin.device_models.delete', `/api/v1/admin/device-models/${model.json.id}`);
     }
     const devId = `contract-${tag}`;
-    const dev = await call('POST', '/api/v1/admin/devices', { token: P.admin, body: { id: devId, kind: 'ebike_pile' } });
+    const dev = await call('POST', '/api/v1/admin/devices', { token: P.admin, body: { id: devId, kind: 'ebike_pile', sockets: 2 } });
     if (dev.status === 201) {
         await step('admin.devices.assign', '/api/v1/admin/devices/assign', { body: { device_ids: [devId], station_id: st.id } });
         await step('admin.devices.retire', `/api/v1/admin/devices/${devId}/retire`);
@@ -523,6 +525,24 @@ test('contract: success answers on real objects (a rider\'s and an operator\'s d
             await step('admin.rollouts.halt', `/api/v1/admin/rollouts/${ro.json.id}/halt`, { may: true });
         }
     }
+    // A rider's SMS login (a phone of its own), an IC card issued, bound, reported lost; one unbound.
+    const phone = `138${String(SEED % 1e8).padStart(8, '0')}`;
+    const code = await step('auth.sms_code', '/api/v1/auth/sms-code', { token: undefined, body: { phone } });
+    if (code.json?.dev_code) await step('auth.login', '/api/v1/auth/login', { token: undefined, body: { phone, code: code.json.dev_code } });
+    for (const [i, last] of [[1, 'cards.report_lost'], [2, 'cards.unbind']]) {
+        const cardNo = `CT${tag}${i}`;
+        const issued = await call('POST', '/api/v1/admin/cards', { token: P.admin, body: { card_no: cardNo }, headers: { 'Idempotency-Key': `contract-card-${SEED}-${i}` } });
+        if (issued.status !== 201) {
+            misses.push(`admin.cards.issue (a card to bind) -> ${issued.status} ${(issued.text ?? '').slice(0, 200)}`);
+            continue;
+        }
+        await step('cards.bind', '/api/v1/cards/bind', { ...rider, body: { card_no: cardNo } });
+        await step(last, last === 'cards.unbind' ? '/api/v1/cards/unbind' : '/api/v1/cards/report-lost', rider);
+    }
+    // The throw-away operator changes its password (its tokens are revoked: the run does not use them).
+    await step('admin.me.password', '/api/v1/admin/me/password', {
+        token: P.operatorVictim, body: { old_password: P.operatorVictimPassword, new_password: `${P.operatorVictimPassword}-2` },
+    });
     for (const m of misses) console.error(`scenario: no success: ${m}`);
     const found = violations.slice(before);
     for (const v of found) console.error(`VIOLATION ${v.op}: ${v.why}\n    ${v.req} -> ${v.status} ${v.body}`);
@@ -556,12 +576,12 @@ test('contract: every operation answers generated good and bad input as the docu
         for (const req of badRequests(op, goods[0], SEED + opIndex)) check(op, `${ownerName} (${req.why})`, req, await send(op, req, ownerToken));
     }
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    const mine = violations.slice(first);
     const ok2xx = [...seen.entries()].filter(([, st]) => [...st].some((s) => s < 300)).length;
     console.error(`contract: ${ops.length} operations, ${calls} requests in ${secs} s; ${ok2xx} operations answered a success at least once; ${mine.length} violations`);
     const never = ops.filter((o) => ![...(seen.get(o.operationId) ?? [])].some((st) => st < 300)).map((o) => o.operationId);
     console.error(`contract: no success answer (their success bodies unchecked this run): ${never.join(' ')}`);
     if (unsupported.size) console.error(`contract: declared 501 unsupported (not configured here) from ${[...unsupported].join(', ')}`);
-    const mine = violations.slice(first);
     const byOp = new Map();
     for (const v of mine) {
         const k = `${v.op}: ${v.why.replace(/ \(.*$/, '')}`;
