@@ -211,8 +211,9 @@ function goodArb(s, { inPath = false, method = 'get', name = '' } = {}) {
         if ((s.pattern ?? '').includes('[^/]')) return fc.string({ minLength: 1, maxLength: max }).filter((x) => !x.includes('/')).map(encodeURIComponent);
         if (name === 'provider') return fc.constantFrom('sandbox', 'wechat', 'alipay', 'nope');
         if (!mutating(method) && (name === 'code' || name === 'id')) {
+            // `.` and `..` are dot segments the URL drops: they would name another path.
             return fc.oneof(fc.constantFrom('demo-e00001-1', 'demo-e00001', 'demo-e00002-3'),
-                fc.stringMatching(/^[A-Za-z0-9_.:-]{1,40}$/));
+                fc.stringMatching(/^[A-Za-z0-9_.:-]{1,40}$/).filter((x) => x !== '.' && x !== '..'));
         }
         return fc.stringMatching(new RegExp(`^[A-Za-z0-9_.:-]{1,${max}}$`)).map((x) => `zz-${x}`.slice(0, max));
     }
