@@ -60,7 +60,11 @@ std::optional<std::string> normalise_plate(std::string_view raw) {
             out.append(raw.substr(i, len));
         i += len;
     }
-    if (out.empty() || out.size() > kMaxPlateLen)
+    // At least kMinPlateChars characters (the tables' CHECK): a shorter one is no plate.
+    std::size_t chars = 0;
+    for (unsigned char c : out)
+        chars += (c & 0xC0) != 0x80 ? 1 : 0;
+    if (chars < kMinPlateChars || out.size() > kMaxPlateLen)
         return std::nullopt;
     return out;
 }

@@ -15,10 +15,13 @@ namespace pilehub::parking {
 
 /// The longest plate, in bytes of UTF-8 (payloads' kMaxPlateLen).
 inline constexpr std::size_t kMaxPlateLen = 32;
+/// The shortest plate, in characters (plates and occupancies: CHECK length(plate) BETWEEN 2 AND 32).
+inline constexpr std::size_t kMinPlateChars = 2;
 
 /// A plate as it is stored and matched: ASCII letters upper-cased; spaces, `-` and the middle dot
 /// `·` removed; any other character kept (`京a 12345` → `京A12345`). Nothing when the result is
-/// empty, longer than kMaxPlateLen, or holds a control character or invalid UTF-8.
+/// shorter than kMinPlateChars characters, longer than kMaxPlateLen bytes, or holds a control character or invalid
+/// UTF-8.
 std::optional<std::string> normalise_plate(std::string_view raw);
 
 /// `green` and `yellow_green` are new-energy (NEV) plates (CONTRACT E.1).

@@ -172,6 +172,9 @@ struct Route {
     std::vector<FieldSpec> body;
     bool body_open = false; ///< the body may carry fields beyond `body` (free-form documents)
     int success_status = 200;
+    /// Further success statuses answered with the same body (me.plates.add: 200 for a plate the rider
+    /// holds already, 201 for a new one).
+    std::vector<int> also_success;
     std::string answer; ///< what the success answer holds (the OpenAPI response description); empty: the status text
     std::string produces = "application/json";
     /// The success body's JSON Schema (OpenAPI 3.0 dialect, a JSON text), written into the OpenAPI
@@ -217,6 +220,11 @@ struct Route {
     }
     Route& ok(int status) {
         success_status = status;
+        return *this;
+    }
+    /// Declares a further success status (see `also_success`).
+    Route& also_ok(int status) {
+        also_success.push_back(status);
         return *this;
     }
     /// Describes the success answer's members (e.g. which appear for which kind of request).

@@ -1,4 +1,5 @@
 #include "web-api/openapi.hpp"
+#include "web-api/openapi_schemas.hpp"
 
 #include <fmt/format.h>
 
@@ -94,6 +95,34 @@ const char* status_text(int s) {
     }
 }
 
+/// What each tag's routes are (redocly's tag-description); a tag not listed here fails the contract check's lint.
+const std::map<std::string, std::string>& tag_descriptions() {
+    static const std::map<std::string, std::string> kTags{
+        {"system", "The OpenAPI document and liveness."},
+        {"auth", "Rider login: SMS code, WeChat and Alipay mini-programs; logout."},
+        {"rider", "The rider's mini-program: profile, stations, sockets, sessions, wallet, payments, IC cards."},
+        {"rider-parking", "The rider's plates, parking spaces, reservations and parking orders."},
+        {"rider-service", "The rider's fault reports."},
+        {"payments", "Payment providers' notifications and the development sandbox."},
+        {"ota", "Firmware downloads by devices (with a rollout's token)."},
+        {"admin-auth", "Operator login, logout, own profile and password."},
+        {"admin-access", "Staff accounts, roles, permissions and the audit log."},
+        {"admin-hierarchy", "Providers, properties, stations and areas."},
+        {"admin-devices", "Devices, models, ports, commands and the command log."},
+        {"admin-parking", "Parking spaces, locks, captures, decisions, whitelist, plates, reservations, orders."},
+        {"admin-cards", "IC cards: issue, bind, replace, report lost."},
+        {"admin-tariffs", "Tariffs, tariff schemes and quotes."},
+        {"admin-users", "Riders, wallets, the ledger and recharge packages."},
+        {"admin-money", "Payments, refunds and reconciliation."},
+        {"admin-sessions", "Charging sessions: list, stop, refund."},
+        {"admin-reports", "The dashboard, reports and exports (CSV, XLSX)."},
+        {"admin-service", "Fault reports, service calls and repairs."},
+        {"admin-monitor", "Alerts and monitoring."},
+        {"admin-ota", "Firmware images and rollouts."},
+    };
+    return kTags;
+}
+
 } // namespace
 
 std::string openapi_document(const std::vector<Route>& routes, const std::string& version) {
@@ -101,6 +130,7 @@ std::string openapi_document(const std::vector<Route>& routes, const std::string
     w.begin_object().field("openapi", "3.0.3");
     w.key("info").begin_object();
     w.field("title", "PileHub API").field("version", version);
+    w.key("license").begin_object().field("name", "Proprietary (UNLICENSED)").end_object();
     w.field("description", "Rider mini-program (CONTRACT B) and operator console (CONTRACT C) API. Errors are "
                            "{\"error\":{\"code\",\"message\"}} with stable codes; times RFC 3339; money integer fen.");
     w.end_object();
@@ -113,8 +143,12 @@ std::string openapi_document(const std::vector<Route>& routes, const std::string
         tags.insert(r.tag);
     }
     w.key("tags").begin_array();
-    for (const auto& t : tags)
-        w.begin_object().field("name", t).end_object();
+    for (const auto& t : tags) {
+        w.begin_object().field("name", t);
+        if (auto d = tag_descriptions().find(t); d != tag_descriptions().end())
+            w.field("description", d->second);
+        w.end_object();
+    }
     w.end_array();
 
     w.key("paths").begin_object();
@@ -190,8 +224,14 @@ std::string openapi_document(const std::vector<Route>& routes, const std::string
             std::map<int, std::set<std::string>> errors;
             auto add = [&](ErrorCode c) { errors[http_status(c)].insert(std::string(to_string(c))); };
             add(ErrorCode::Internal);
-            if (!r->path_params.empty() || !r->query.empty() || !r->body.empty() || r->body_open)
-                add(ErrorCode::InvalidRequest);
+            // Every route: a malformed request (a request line or URI the server cannot read) is 400.
+            add(ErrorCode::InvalidRequest);
+            // A path parameter outside its pattern matches no route: 404 not_found.
+            if (!r->path_params.empty())
+                add(ErrorCode::NotFound);
+            // A body over the server's bound (or the route's raw bound): 413 invalid_request.
+            if (!r->body.empty() || r->body_open || r->raw_body_max)
+                errors[413].insert(std::string(to_string(ErrorCode::InvalidRequest)));
             if (r->access != Access::Public) {
                 add(ErrorCode::Unauthorized);
                 add(ErrorCode::Forbidden);
@@ -199,22 +239,26 @@ std::string openapi_document(const std::vector<Route>& routes, const std::string
             for (auto c : r->errors)
                 add(c);
             w.key("responses").begin_object();
-            w.key(std::to_string(r->success_status))
-                .begin_object()
-                .field("description", r->answer.empty() ? std::string(status_text(r->success_status)) : r->answer);
-            w.key("content").begin_object().key(r->produces).begin_object();
-            if (r->produces == "application/json" && !r->response_schema.empty()) {
-                // A declared schema that is not JSON is a programming error: the document test fails on it.
-                auto doc = json::parse(r->response_schema, 1024 * 1024);
-                if (!doc)
-                    throw std::logic_error(
-                        fmt::format("{}: its response schema is not JSON: {}", r->operation_id, doc.error()));
-                w.key("schema").raw_value(*doc);
-            } else if (r->produces == "application/json")
-                w.key("schema").begin_object().field("type", "object").end_object();
-            else
-                w.key("schema").begin_object().field("type", "string").field("format", "binary").end_object();
-            w.end_object().end_object().end_object();
+            std::vector<int> successes{r->success_status};
+            successes.insert(successes.end(), r->also_success.begin(), r->also_success.end());
+            for (int status : successes) {
+                w.key(std::to_string(status))
+                    .begin_object()
+                    .field("description", r->answer.empty() ? std::string(status_text(status)) : r->answer);
+                w.key("content").begin_object().key(r->produces).begin_object();
+                if (r->produces == "application/json" && !r->response_schema.empty()) {
+                    // A declared schema that is not JSON is a programming error: the document test fails on it.
+                    auto doc = json::parse(r->response_schema, 1024 * 1024);
+                    if (!doc)
+                        throw std::logic_error(
+                            fmt::format("{}: its response schema is not JSON: {}", r->operation_id, doc.error()));
+                    w.key("schema").raw_value(*doc);
+                } else if (r->produces == "application/json")
+                    w.key("schema").begin_object().field("type", "object").end_object();
+                else
+                    w.key("schema").begin_object().field("type", "string").field("format", "binary").end_object();
+                w.end_object().end_object().end_object();
+            }
             for (const auto& [status, codes] : errors) {
                 std::string words;
                 for (const auto& c : codes)
@@ -250,7 +294,14 @@ std::string openapi_document(const std::vector<Route>& routes, const std::string
         .field("description", "POST /api/v1/admin/login")
         .end_object();
     w.end_object();
-    w.key("schemas").begin_object().key("Error").begin_object().field("type", "object");
+    w.key("schemas").begin_object();
+    for (const auto& named : schemas::components()) {
+        auto doc = json::parse(named.json, 1024 * 1024);
+        if (!doc)
+            throw std::logic_error(fmt::format("schema {} is not JSON: {}", named.name, doc.error()));
+        w.key(named.name).raw_value(*doc);
+    }
+    w.key("Error").begin_object().field("type", "object");
     w.key("required").begin_array().value("error").end_array();
     w.key("properties").begin_object().key("error").begin_object().field("type", "object");
     w.key("required").begin_array().value("code").value("message").end_array();

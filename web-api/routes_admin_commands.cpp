@@ -3,6 +3,7 @@
 #include "common/json.hpp"
 #include "common/socket_code.hpp"
 #include "web-api/command_store.hpp"
+#include "web-api/openapi_schemas.hpp"
 #include "web-api/routes_common.hpp"
 
 #include <fmt/format.h>
@@ -132,6 +133,7 @@ void add_admin_command_routes(Router& r, Services& s) {
                            "stop, operators' remote commands, space locks) with who asked, its rid, the reply "
                            "and its latency, or its time-out")
                    .q(str("device", false, 48, "One device.")))
+              .returns(schemas::list_of("commands", schemas::ref("Command")))
               .handle([&s](Request& req) {
                   const auto f = command_filter(s, req, req.query("device").value_or(""));
                   auto d = s.core->get();
@@ -159,6 +161,7 @@ void add_admin_command_routes(Router& r, Services& s) {
                            "admin-devices", "One device's command log, newest first (GET /admin/commands?device=)")
                    .param(key_param("id", "Device id."))
                    .refuses({ErrorCode::UnknownDevice}))
+              .returns(schemas::list_of("commands", schemas::ref("Command")))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -177,6 +180,8 @@ void add_admin_command_routes(Router& r, Services& s) {
               .field(minutes_field())
               .refuses({ErrorCode::UnknownDevice, ErrorCode::UnknownSocket, ErrorCode::Unsupported,
                         ErrorCode::DeviceOffline, ErrorCode::SocketFaulted, ErrorCode::SocketBusy, ErrorCode::Timeout})
+              .ok(202)
+              .returns(schemas::one_of_key("session", schemas::ref("AdminSession")))
               .handle([&s](Request& req) {
                   std::string device_id;
                   {
@@ -200,6 +205,8 @@ void add_admin_command_routes(Router& r, Services& s) {
               .param(id_param("n", "Socket or gun number."))
               .refuses({ErrorCode::UnknownDevice, ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::Unsupported,
                         ErrorCode::Timeout})
+              .ok(202)
+              .returns(schemas::one_of_key("session", schemas::ref("AdminSession")))
               .handle([&s](Request& req) {
                   std::optional<SessionRow> live;
                   {
@@ -232,6 +239,13 @@ void add_admin_command_routes(Router& r, Services& s) {
               .param(key_param("id", "Device id."))
               .field(minutes_field())
               .refuses({ErrorCode::UnknownDevice, ErrorCode::Unsupported})
+              .ok(202)
+              .returns(schemas::object(
+                  R"("device_id":{"type":"string"},"started":{"type":"integer"},)"
+                  R"("ports":{"type":"array","items":{"type":"object","additionalProperties":false,)"
+                  R"("required":["n","started"],"properties":{"n":{"type":"integer"},"started":{"type":"boolean"},)"
+                  R"("session_id":{"type":"string"},"code":{"type":"string"},"msg":{"type":"string"}}}})",
+                  R"("device_id","ports","started")"))
               .handle([&s](Request& req) {
                   std::vector<PortRow> ports;
                   std::string device_id;

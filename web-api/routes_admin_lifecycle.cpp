@@ -5,6 +5,7 @@
 #include "common/registry.hpp"
 #include "web-api/device_model_store.hpp"
 #include "web-api/device_placement.hpp"
+#include "web-api/openapi_schemas.hpp"
 #include "web-api/routes_common.hpp"
 
 #include <fmt/format.h>
@@ -123,6 +124,7 @@ void add_admin_lifecycle_routes(Router& r, Services& s) {
               .answers("{models: [{id, kind, name, ports, rated_power_w, rated_voltage_v, rated_current_a, "
                        "socket_overload_w, device_overload_w, gun_power_w, connector_type, max_current_a, note, "
                        "created_at}]}")
+              .returns(schemas::list_of("models", schemas::ref("DeviceModel")))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   json::Writer w;
@@ -140,6 +142,7 @@ void add_admin_lifecycle_routes(Router& r, Services& s) {
                               "admin-devices", "Add a device model (unscoped operators)")
                       .admin("devices.write")
                       .ok(201)
+                      .returns(schemas::ref("DeviceModel"))
                       .refuses({ErrorCode::Duplicate, ErrorCode::InvalidConnector, ErrorCode::Forbidden});
     for (auto& f : model_fields(true))
         create.field(std::move(f));
@@ -161,6 +164,7 @@ void add_admin_lifecycle_routes(Router& r, Services& s) {
                     "and settings")
             .admin("devices.write")
             .param(id_param("id", "Model id."))
+            .returns(schemas::ref("DeviceModel"))
             .refuses({ErrorCode::NotFound, ErrorCode::Duplicate, ErrorCode::InvalidConnector, ErrorCode::Forbidden});
     for (auto& f : model_fields(false))
         update.field(std::move(f));
@@ -183,6 +187,8 @@ void add_admin_lifecycle_routes(Router& r, Services& s) {
               .admin("devices.write")
               .param(id_param("id", "Model id."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::Forbidden})
+              .returns(schemas::object(R"("id":{"type":"integer","format":"int64"},"removed":{"type":"boolean"})",
+                                       R"("id","removed")"))
               .handle([&s](Request& req) {
                   require_unscoped(req.who, "a device model");
                   auto d = s.core->get();
@@ -205,6 +211,10 @@ void add_admin_lifecycle_routes(Router& r, Services& s) {
               .param(key_param("id", "Device id."))
               .answers("{id, lifecycle: retired, retired_at, broker_reloaded}")
               .refuses({ErrorCode::UnknownDevice, ErrorCode::Conflict})
+              .returns(schemas::object(R"("id":{"type":"string"},"lifecycle":{"type":"string"},)"
+                                       R"("retired_at":{"type":"string","format":"date-time","nullable":true},)"
+                                       R"("broker_reloaded":{"type":"boolean"})",
+                                       R"("id","lifecycle","retired_at","broker_reloaded")"))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -231,6 +241,10 @@ void add_admin_lifecycle_routes(Router& r, Services& s) {
               .answers("{station_id, area_id, assigned: [device id]}; refused: 409 {error: {code: conflict, message, "
                        "refused: [{device_id, code, message}]}} (code unknown_device, not_found or conflict)")
               .refuses({ErrorCode::Conflict, ErrorCode::NotFound})
+              .returns(schemas::object(R"("station_id":{"type":"integer","format":"int64"},)"
+                                       R"("area_id":{"type":"integer","format":"int64","nullable":true},)"
+                                       R"("assigned":{"type":"array","items":{"type":"string"}})",
+                                       R"("station_id","area_id","assigned")"))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   auto ids_arr = b.req_arr("device_ids", 500);

@@ -3,6 +3,7 @@
 #include "common/crypto.hpp"
 #include "common/files.hpp"
 #include "common/ota.hpp"
+#include "web-api/openapi_schemas.hpp"
 #include "web-api/ota_store.hpp"
 #include "web-api/routes_common.hpp"
 
@@ -66,6 +67,7 @@ void add_admin_ota_routes(Router& r, Services& s) {
               .ok(201)
               .answers("{id, kind, model, version, sha256, size, uploaded_by, created_at}")
               .refuses({ErrorCode::Conflict})
+              .returns(schemas::ref("Firmware"))
               .handle([&s](Request& req) {
                   const auto& image = req.body_text();
                   if (image.empty())
@@ -94,6 +96,7 @@ void add_admin_ota_routes(Router& r, Services& s) {
                       "Uploaded firmware images, newest first")
               .admin("devices.read")
               .q(str_enum("kind", false, {"ebike_pile", "ev_charger", "camera"}, "Only this kind."))
+              .returns(schemas::list_of("firmware", schemas::ref("Firmware")))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   json::Writer w;
@@ -129,6 +132,13 @@ void add_admin_ota_routes(Router& r, Services& s) {
               .ok(201)
               .answers("{id, token, token_expires_at, download_path, devices: [device ids]}")
               .refuses({ErrorCode::NotFound, ErrorCode::UnknownDevice, ErrorCode::Conflict})
+              .returns(schemas::object(
+                  R"("id":{"type":"integer","format":"int64"},"firmware_id":{"type":"integer","format":"int64"},)"
+                  R"("version":{"type":"string"},"token":{"type":"string"},)"
+                  R"("token_expires_at":{"type":"string","format":"date-time","nullable":true},)"
+                  R"("download_path":{"type":"string"},)"
+                  R"("devices":{"type":"array","items":{"type":"string"}})",
+                  R"("id","firmware_id","version","token","token_expires_at","download_path","devices")"))
               .handle([&s](Request& req) {
                   auto body = req.body();
                   auto ids_arr = body.opt_arr("device_ids", 10'000);
@@ -202,6 +212,7 @@ void add_admin_ota_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Get, "/api/v1/admin/rollouts", "admin.rollouts.list", "admin-ota",
                       "Rollouts in scope, newest first (at most 200), with their devices counted by state")
               .admin("devices.read")
+              .returns(schemas::list_of("rollouts", schemas::ref("Rollout")))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   json::Writer w;
@@ -221,6 +232,7 @@ void add_admin_ota_routes(Router& r, Services& s) {
               .admin("devices.read")
               .param(id_param("id", "Rollout id."))
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::ref("Rollout"))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   OtaStore store(*d);
@@ -247,6 +259,7 @@ void add_admin_ota_routes(Router& r, Services& s) {
               .admin("devices.command")
               .param(id_param("id", "Rollout id."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(schemas::ref("Rollout"))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   OtaStore store(*d);

@@ -7,6 +7,7 @@
 #include "web-api/identity_store.hpp"
 #include "web-api/monitor_store.hpp"
 #include "web-api/openapi.hpp"
+#include "web-api/openapi_schemas.hpp"
 #include "web-api/rbac.hpp"
 #include "web-api/routes_common.hpp"
 
@@ -14,6 +15,17 @@
 
 namespace pilehub::api {
 namespace {
+
+/// login_reply's answer.
+std::string rider_login_schema() {
+    return schemas::object(
+        R"("token":{"type":"string"},"token_type":{"type":"string","enum":["Bearer"]},)"
+        R"("expires_at":{"type":"string","format":"date-time"},)"
+        R"("user":{"type":"object","additionalProperties":false,"required":["id","phone","name","frozen","registered"],)"
+        R"("properties":{"id":{"type":"integer","format":"int64"},"phone":{"type":"string"},"name":{"type":"string"},)"
+        R"("frozen":{"type":"boolean"},"registered":{"type":"boolean"}}})",
+        R"("token","token_type","expires_at","user")");
+}
 
 Response rate_limited(const std::string& message, std::int64_t retry_after_s) {
     auto r = Response::json(error_body(ErrorCode::RateLimited, message), http_status(ErrorCode::RateLimited));
@@ -70,6 +82,8 @@ void add_mini_program_login(Router& r, Services& s, const std::string& provider,
               .field(str(code_field, true, 256, "The mini-program's login code (single use)."))
               .field(str(phone_field, false, 4096, "The phone button's answer, for a rider not yet linked."))
               .refuses({ErrorCode::Unsupported})
+              .returns(R"({"oneOf":[)" + rider_login_schema() + "," +
+                       schemas::object(R"("needs_phone":{"type":"boolean","enum":[true]})", R"("needs_phone")") + "]}")
               .handle([&s, provider, code_field, phone_field](Request& req) {
                   auto b = req.body();
                   const auto code = b.req_str(code_field, 256);
@@ -106,9 +120,16 @@ void add_mini_program_login(Router& r, Services& s, const std::string& provider,
 } // namespace
 
 void add_system_routes(Router& r, Services& s) {
-    r.add(Route::make(Method::Get, "/api/v1/openapi.json", "openapi", "system", "The OpenAPI 3 document of every route")
-              .handle([&r, &s](Request&) { return Response::json(openapi_document(r.routes(), s.version)); }));
+    r.add(
+        Route::make(Method::Get, "/api/v1/openapi.json", "openapi", "system", "The OpenAPI 3 document of every route")
+            .returns(
+                R"({"type":"object","required":["openapi","info","paths","components"],"properties":{"openapi":{"type":"string"},"info":{"type":"object"},"paths":{"type":"object"},"components":{"type":"object"}}})")
+            .handle([&r, &s](Request&) { return Response::json(openapi_document(r.routes(), s.version)); }));
     r.add(Route::make(Method::Get, "/api/v1/health", "health", "system", "Liveness: database reachable")
+              .returns(schemas::object(
+                  R"("status":{"type":"string"},"version":{"type":"string"},"dev_mode":{"type":"boolean"},)"
+                  R"("time":{"type":"string","format":"date-time"})",
+                  R"("status","version","dev_mode","time")"))
               .handle([&s](Request&) {
                   auto d = s.core->get();
                   MonitorStore(*d).ping();
@@ -127,6 +148,9 @@ void add_auth_routes(Router& r, Services& s) {
                       "Send a login code by SMS (development mode: the reply carries dev_code)")
               .field(str("phone", true, 21, "Mobile number: optional +, 5..20 digits."))
               .refuses({ErrorCode::RateLimited, ErrorCode::Unsupported})
+              .returns(schemas::object(
+                  R"("sent":{"type":"boolean"},"expires_in_s":{"type":"integer"},"dev_code":{"type":"string"})",
+                  R"("sent","expires_in_s")"))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto phone = b.req_str("phone", 21);
@@ -158,6 +182,7 @@ void add_auth_routes(Router& r, Services& s) {
               .field(str("phone", true, 21, "Mobile number."))
               .field(str("code", true, 6, "The 6-digit code."))
               .refuses({ErrorCode::Expired, ErrorCode::RateLimited})
+              .returns(rider_login_schema())
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto phone = b.req_str("phone", 21);
@@ -187,57 +212,67 @@ void add_auth_routes(Router& r, Services& s) {
 
     r.add(Route::make(Method::Post, "/api/v1/auth/logout", "auth.logout", "auth", "Revoke the rider's token")
               .rider()
+              .returns(schemas::object(R"("revoked":{"type":"boolean"})", R"("revoked")"))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   auth::TokenStore(*d, *s.clock).revoke(req.who.token_hash);
                   return Response::json(R"({"revoked":true})");
               }));
 
-    r.add(Route::make(Method::Post, "/api/v1/admin/login", "admin.login", "admin-auth",
-                      "Operator login with user name and password (Argon2id); repeated failures are throttled")
-              .field(str("username", true, 64, "Staff user name."))
-              .field(str("password", true, 256, "Password."))
-              .refuses({ErrorCode::RateLimited})
-              .handle([&s](Request& req) {
-                  auto b = req.body();
-                  const auto username = b.req_str("username", 64);
-                  const auto pw = b.req_str("password", 256);
-                  req.check_body();
-                  auto d = s.core->get();
-                  auth::LoginThrottle throttle(*d, *s.clock, s.settings);
-                  if (auto wait = throttle.blocked_for_s(username, req.ip); wait > 0) {
-                      log::warn("admin login for {} from {} throttled ({} s)", username, req.ip, wait);
-                      return rate_limited(fmt::format("too many failed logins; try again in {} s", wait), wait);
-                  }
-                  AccessStore access(*d);
-                  const auto login = access.login(username);
-                  const bool ok = login ? password::verify(pw, login->password_hash) : (burn_time(pw), false);
-                  if (!ok) {
-                      throttle.record_failure(username, req.ip);
-                      log::warn("admin login for {} from {} failed", username, req.ip);
-                      fail(ErrorCode::Unauthorized, "wrong user name or password");
-                  }
-                  const auto id = login->id;
-                  const auto& role = login->role;
-                  if (!login->enabled)
-                      fail(ErrorCode::Forbidden, "this operator account is disabled");
-                  throttle.clear(username);
-                  auth::TokenStore tokens(*d, *s.clock);
-                  const auto token = tokens.issue("admin", id, s.settings.admin_token_ttl_ms);
-                  access.record_login(s.now(), id, username, req.path, req.ip);
-                  json::Writer w;
-                  w.begin_object().field("token", token).field("token_type", "Bearer");
-                  w.field("expires_at", when(s, s.now() + s.settings.admin_token_ttl_ms));
-                  w.key("admin").begin_object().field("id", id).field("username", username).field("role", role);
-                  w.key("permissions").begin_array();
-                  for (const auto& p : rbac::role_permissions(*d, role))
-                      w.value(p);
-                  w.end_array().end_object().end_object();
-                  return Response::json(w.str());
-              }));
+    r.add(
+        Route::make(Method::Post, "/api/v1/admin/login", "admin.login", "admin-auth",
+                    "Operator login with user name and password (Argon2id); repeated failures are throttled")
+            .field(str("username", true, 64, "Staff user name."))
+            .field(str("password", true, 256, "Password."))
+            .refuses({ErrorCode::RateLimited, ErrorCode::Unauthorized, ErrorCode::Forbidden})
+            .returns(schemas::object(
+                R"("token":{"type":"string"},"token_type":{"type":"string","enum":["Bearer"]},)"
+                R"("expires_at":{"type":"string","format":"date-time"},)"
+                R"("admin":{"type":"object","additionalProperties":false,"required":["id","username","role","permissions"],)"
+                R"("properties":{"id":{"type":"integer","format":"int64"},"username":{"type":"string"},)"
+                R"("role":{"type":"string"},"permissions":{"type":"array","items":{"type":"string"}}}})",
+                R"("token","token_type","expires_at","admin")"))
+            .handle([&s](Request& req) {
+                auto b = req.body();
+                const auto username = b.req_str("username", 64);
+                const auto pw = b.req_str("password", 256);
+                req.check_body();
+                auto d = s.core->get();
+                auth::LoginThrottle throttle(*d, *s.clock, s.settings);
+                if (auto wait = throttle.blocked_for_s(username, req.ip); wait > 0) {
+                    log::warn("admin login for {} from {} throttled ({} s)", username, req.ip, wait);
+                    return rate_limited(fmt::format("too many failed logins; try again in {} s", wait), wait);
+                }
+                AccessStore access(*d);
+                const auto login = access.login(username);
+                const bool ok = login ? password::verify(pw, login->password_hash) : (burn_time(pw), false);
+                if (!ok) {
+                    throttle.record_failure(username, req.ip);
+                    log::warn("admin login for {} from {} failed", username, req.ip);
+                    fail(ErrorCode::Unauthorized, "wrong user name or password");
+                }
+                const auto id = login->id;
+                const auto& role = login->role;
+                if (!login->enabled)
+                    fail(ErrorCode::Forbidden, "this operator account is disabled");
+                throttle.clear(username);
+                auth::TokenStore tokens(*d, *s.clock);
+                const auto token = tokens.issue("admin", id, s.settings.admin_token_ttl_ms);
+                access.record_login(s.now(), id, username, req.path, req.ip);
+                json::Writer w;
+                w.begin_object().field("token", token).field("token_type", "Bearer");
+                w.field("expires_at", when(s, s.now() + s.settings.admin_token_ttl_ms));
+                w.key("admin").begin_object().field("id", id).field("username", username).field("role", role);
+                w.key("permissions").begin_array();
+                for (const auto& p : rbac::role_permissions(*d, role))
+                    w.value(p);
+                w.end_array().end_object().end_object();
+                return Response::json(w.str());
+            }));
 
     r.add(Route::make(Method::Post, "/api/v1/admin/logout", "admin.logout", "admin-auth", "Revoke the operator's token")
               .admin("")
+              .returns(schemas::object(R"("revoked":{"type":"boolean"})", R"("revoked")"))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   auth::TokenStore(*d, *s.clock).revoke(req.who.token_hash);
@@ -247,6 +282,12 @@ void add_auth_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Get, "/api/v1/admin/me", "admin.me", "admin-auth",
                       "The operator, its role, permissions and scope")
               .admin("")
+              .returns(schemas::object(
+                  R"("id":{"type":"integer","format":"int64"},"username":{"type":"string"},"role":{"type":"string"},)"
+                  R"("permissions":{"type":"array","items":{"type":"string"}},)"
+                  R"("all_stations":{"type":"boolean"},)"
+                  R"("station_ids":{"type":"array","items":{"type":"integer","format":"int64"}})",
+                  R"("id","username","role","permissions","all_stations","station_ids")"))
               .handle([&s](Request& req) {
                   json::Writer w;
                   w.begin_object().field("id", req.who.id).field("username", req.who.name).field("role", req.who.role);
@@ -268,6 +309,8 @@ void add_auth_routes(Router& r, Services& s) {
               .admin("")
               .field(str("old_password", true, 256, "Current password."))
               .field(str("new_password", true, 256, "New password, at least 8 characters."))
+              .returns(schemas::object(R"("changed":{"type":"boolean"},"relogin":{"type":"boolean"})",
+                                       R"("changed","relogin")"))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto old_pw = b.req_str("old_password", 256);

@@ -7,6 +7,7 @@
 #include "common/parking.hpp"
 #include "common/socket_code.hpp"
 #include "common/svc/parkingd_rpc.hpp"
+#include "web-api/openapi_schemas.hpp"
 #include "web-api/parking_store.hpp"
 #include "web-api/routes_common.hpp"
 
@@ -261,6 +262,7 @@ void add_parking_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Get, "/api/v1/me/plates", "me.plates.list", "rider-parking", "The rider's plates")
               .answers("{plates: [{plate, color, certified, certified_at, created_at}]}")
               .rider()
+              .returns(schemas::list_of("plates", schemas::ref("Plate")))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   json::Writer w;
@@ -279,7 +281,9 @@ void add_parking_routes(Router& r, Services& s) {
               .field(str("plate", true, 64, "The plate number, e.g. 京A12345."))
               .field(str_enum("color", true, plate_colors(), "The plate's colour (green, yellow_green: new energy)."))
               .ok(201)
+              .also_ok(200)
               .refuses({ErrorCode::PlateTaken})
+              .returns(schemas::ref("Plate"))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto raw = b.req_str("plate", 64);
@@ -302,6 +306,8 @@ void add_parking_routes(Router& r, Services& s) {
               .rider()
               .param(text_param("plate", 64, "The plate (percent-encoded)."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(
+                  schemas::object(R"("plate":{"type":"string"},"removed":{"type":"boolean"})", R"("plate","removed")"))
               .handle([&s](Request& req) {
                   const auto plate = parking::normalise_plate(req.param("plate"));
                   auto d = s.core->get();
@@ -324,6 +330,7 @@ void add_parking_routes(Router& r, Services& s) {
               .rider()
               .param(id_param())
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::list_of("spaces", schemas::ref("Space")))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   const auto st = CatalogStore(*d).station(req.param_int("id"));
@@ -348,6 +355,7 @@ void add_parking_routes(Router& r, Services& s) {
               .ok(201)
               .refuses({ErrorCode::UnknownSpace, ErrorCode::SpaceBusy, ErrorCode::ReservationLimit,
                         ErrorCode::PlateNotCertified, ErrorCode::AccountFrozen, ErrorCode::BalanceTooLow})
+              .returns(schemas::one_of_key("reservation", schemas::ref("Reservation")))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   ReservationAsk ask;
@@ -365,6 +373,7 @@ void add_parking_routes(Router& r, Services& s) {
               .q(str_enum("state", false, {"active", "all"}, "active (reserved or occupying) or all (default)."))
               .q(limit_param())
               .q(offset_param())
+              .returns(schemas::list_of("reservations", schemas::ref("Reservation")))
               .handle([&s](Request& req) {
                   ReservationFilter f;
                   f.account_id = req.who.id;
@@ -379,6 +388,7 @@ void add_parking_routes(Router& r, Services& s) {
               .rider()
               .param(id_param())
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::one_of_key("reservation", schemas::ref("Reservation")))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   const auto row = ParkingStore(*d).reservation(req.param_int("id"));
@@ -391,6 +401,7 @@ void add_parking_routes(Router& r, Services& s) {
               .rider()
               .param(id_param())
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(schemas::one_of_key("reservation", schemas::ref("Reservation")))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   ParkingStore ps(*d);
@@ -408,6 +419,7 @@ void add_parking_routes(Router& r, Services& s) {
               .rider()
               .q(limit_param())
               .q(offset_param())
+              .returns(schemas::list_of("orders", schemas::ref("ParkingOrder")))
               .handle([&s](Request& req) {
                   OrderFilter f;
                   f.holder = req.who.id;
@@ -426,6 +438,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
             .admin("devices.read")
             .q(integer("station_id", false, 1, INT64_MAX, "One station."))
             .refuses({ErrorCode::NotFound})
+            .returns(schemas::list_of("spaces", schemas::ref("AdminSpace")))
             .handle([&s](Request& req) {
                 const auto station = station_query(req);
                 auto d = s.core->get();
@@ -456,6 +469,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .field(str_enum("side", false, {"left", "right"},
                               "Which side of its camera the space lies on (seed 003 相机管理)."))
               .refuses({ErrorCode::UnknownSpace, ErrorCode::InvalidConnector})
+              .returns(schemas::ref("AdminSpace"))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   ParkingStore ps(*d);
@@ -495,6 +509,11 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .param(key_param("id", "Space id <camera id>-<n>."))
               .field(str_enum("action", true, {"raise", "lower"}, "raise or lower."))
               .refuses({ErrorCode::UnknownSpace, ErrorCode::DeviceOffline, ErrorCode::DeviceFailed, ErrorCode::Timeout})
+              .returns(
+                  schemas::object(R"("space":{"type":"string"},"lock":{"type":"object","additionalProperties":false,)"
+                                  R"("required":["st","alarm"],"properties":{"st":{"type":"string"},)"
+                                  R"("alarm":{"type":"boolean"}}})",
+                                  R"("space","lock")"))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto action = b.req_str("action", 8);
@@ -522,6 +541,9 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .admin("devices.command")
               .param(key_param("id", "Space id <camera id>-<n>."))
               .refuses({ErrorCode::UnknownSpace, ErrorCode::DeviceOffline, ErrorCode::DeviceFailed, ErrorCode::Timeout})
+              .returns(schemas::one_of_key("capture", schemas::object(R"("id":{"type":"integer","format":"int64"},)"
+                                                                      R"("image_url":{"type":"string"})",
+                                                                      R"("id","image_url")")))
               .handle([&s](Request& req) {
                   {
                       auto d = s.core->get();
@@ -549,7 +571,18 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .q(str("to", false, 40, "Before (RFC 3339 or YYYY-MM-DD)."))
               .q(limit_param())
               .q(offset_param())
-              .refuses({ErrorCode::NotFound})
+              .refuses({ErrorCode::NotFound, ErrorCode::UnknownSpace})
+              .returns(schemas::list_of(
+                  "captures",
+                  schemas::object(
+                      R"("id":{"type":"integer","format":"int64"},"station_id":{"type":"integer","format":"int64"},)"
+                      R"("camera_id":{"type":"string"},"space":{"type":"integer"},"source":{"type":"string"},)"
+                      R"("plate":{"type":"string","nullable":true},"color":{"type":"string","nullable":true},)"
+                      R"("direction":{"type":"string","nullable":true},)"
+                      R"("confidence":{"type":"integer","nullable":true},"image_url":{"type":"string"},)"
+                      R"("at":{"type":"string","format":"date-time"})",
+                      R"("id","station_id","camera_id","space","source","plate","color","direction",)"
+                      R"("confidence","image_url","at")")))
               .handle([&s](Request& req) {
                   CaptureFilter f;
                   f.station_id = station_query(req);
@@ -589,6 +622,18 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .q(limit_param())
               .q(offset_param())
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::list_of(
+                  "decisions",
+                  schemas::object(
+                      R"("id":{"type":"integer","format":"int64"},"station_id":{"type":"integer","format":"int64"},)"
+                      R"("space":{"type":"string"},"plate":{"type":"string","nullable":true},)"
+                      R"("color":{"type":"string","nullable":true},"allowed":{"type":"boolean"},)"
+                      R"("reason":{"type":"string"},"capture_id":{"type":"integer","nullable":true},)"
+                      R"("image_url":{"type":"string","nullable":true},)"
+                      R"("occupancy_id":{"type":"integer","nullable":true},)"
+                      R"("at":{"type":"string","format":"date-time"})",
+                      R"("id","station_id","space","plate","color","allowed","reason","capture_id",)"
+                      R"("image_url","occupancy_id","at")")))
               .handle([&s](Request& req) {
                   DecisionFilter f;
                   f.station_id = station_query(req);
@@ -616,6 +661,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .admin("stations.read")
               .q(integer("station_id", false, 1, INT64_MAX, "One station."))
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::list_of("whitelist", schemas::ref("WhitelistEntry")))
               .handle([&s](Request& req) {
                   const auto station = station_query(req);
                   auto d = s.core->get();
@@ -636,6 +682,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .field(str("note", false, 200, "Why (staff car, ...)."))
               .ok(201)
               .refuses({ErrorCode::NotFound, ErrorCode::Duplicate})
+              .returns(schemas::ref("WhitelistEntry"))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   WhitelistRow e;
@@ -667,6 +714,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .field(boolean("enabled", false, "In force."))
               .field(str("note", false, 200, "Note."))
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::ref("WhitelistEntry"))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   ParkingStore ps(*d);
@@ -689,6 +737,8 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .admin("stations.write")
               .param(id_param())
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::object(R"("id":{"type":"integer","format":"int64"},"removed":{"type":"boolean"})",
+                                       R"("id","removed")"))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   ParkingStore ps(*d);
@@ -711,6 +761,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
             .q(boolean("certified", false, "Only certified (true) or uncertified (false) plates."))
             .q(limit_param())
             .q(offset_param())
+            .returns(schemas::list_of("plates", schemas::ref("AdminPlate")))
             .handle([&s](Request& req) {
                 auto d = s.core->get();
                 json::Writer w;
@@ -729,6 +780,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .admin("users.write")
               .param(text_param("plate", 64, "The plate (percent-encoded)."))
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::ref("AdminPlate"))
               .handle([&s](Request& req) {
                   const auto plate = parking::normalise_plate(req.param("plate"));
                   auto d = s.core->get();
@@ -756,6 +808,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .q(limit_param())
               .q(offset_param())
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::list_of("reservations", schemas::ref("AdminReservation")))
               .handle([&s](Request& req) {
                   ReservationFilter f;
                   f.station_id = station_query(req);
@@ -771,6 +824,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
               .admin("sessions.stop")
               .param(id_param())
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(schemas::one_of_key("reservation", schemas::ref("AdminReservation")))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   ParkingStore ps(*d);
@@ -801,6 +855,7 @@ void add_admin_parking_routes(Router& r, Services& s) {
             .q(limit_param())
             .q(offset_param())
             .refuses({ErrorCode::NotFound})
+            .returns(schemas::list_of("orders", schemas::ref("AdminParkingOrder")))
             .handle([&s](Request& req) {
                 auto f = parking_order_filter(s, req);
                 page(f, req);

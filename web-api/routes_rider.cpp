@@ -8,6 +8,7 @@
 #include "web-api/geo.hpp"
 #include "web-api/identity_store.hpp"
 #include "web-api/notifications.hpp"
+#include "web-api/openapi_schemas.hpp"
 #include "web-api/prepaid_amounts.hpp"
 #include "web-api/routes_common.hpp"
 
@@ -143,48 +144,61 @@ std::string session_reply(Services& s, const SessionRow& row, bool detail) {
 } // namespace
 
 void add_rider_routes(Router& r, Services& s) {
-    r.add(Route::make(Method::Get, "/api/v1/me", "me", "rider", "Profile, wallet and bound card")
-              .rider()
-              .handle([&s](Request& req) {
-                  auto d = s.core->get();
-                  AccountStore accounts(*d);
-                  auto a = accounts.account(req.who.id);
-                  if (!a)
-                      fail(ErrorCode::Unauthorized, "the account no longer exists");
-                  json::Writer w;
-                  w.begin_object();
-                  w.field("id", a->id).field("phone", a->phone).field("name", a->name).field("frozen", a->frozen);
-                  w.field("created_at", when(s, a->created_at));
-                  w.key("wallet")
-                      .begin_object()
-                      .field("balance_fen", a->balance_fen)
-                      .field("bonus_fen", a->bonus_fen)
-                      .field("arrears_fen", a->arrears_fen)
-                      .end_object();
-                  w.key("card");
-                  if (auto c = accounts.active_card(a->id))
-                      w.begin_object()
-                          .field("card_no", c->card_no)
-                          .field("name", c->name)
-                          .field("status", c->status)
-                          .end_object();
-                  else
-                      w.null();
-                  SessionFilter f;
-                  f.account_id = a->id;
-                  f.state = "active";
-                  f.limit = 10;
-                  w.key("active_sessions").begin_array();
-                  for (const auto& row : SessionStore(*d).sessions(f))
-                      w.value(row.id);
-                  w.end_array();
-                  w.end_object();
-                  return Response::json(w.str());
-              }));
+    r.add(
+        Route::make(Method::Get, "/api/v1/me", "me", "rider", "Profile, wallet and bound card")
+            .rider()
+            .returns(schemas::object(
+                R"("id":{"type":"integer","format":"int64"},"phone":{"type":"string"},"name":{"type":"string"},)"
+                R"("frozen":{"type":"boolean"},"created_at":{"type":"string","format":"date-time"},)"
+                R"("wallet":{"type":"object","additionalProperties":false,)"
+                R"("required":["balance_fen","bonus_fen","arrears_fen"],"properties":{"balance_fen":{"type":"integer"},)"
+                R"("bonus_fen":{"type":"integer"},"arrears_fen":{"type":"integer"}}},)"
+                R"("card":{"type":"object","nullable":true,"additionalProperties":false,)"
+                R"("required":["card_no","name","status"],"properties":{"card_no":{"type":"string"},)"
+                R"("name":{"type":"string"},"status":{"type":"string"}}},)"
+                R"("active_sessions":{"type":"array","items":{"type":"string"}})",
+                R"("id","phone","name","frozen","created_at","wallet","card","active_sessions")"))
+            .handle([&s](Request& req) {
+                auto d = s.core->get();
+                AccountStore accounts(*d);
+                auto a = accounts.account(req.who.id);
+                if (!a)
+                    fail(ErrorCode::Unauthorized, "the account no longer exists");
+                json::Writer w;
+                w.begin_object();
+                w.field("id", a->id).field("phone", a->phone).field("name", a->name).field("frozen", a->frozen);
+                w.field("created_at", when(s, a->created_at));
+                w.key("wallet")
+                    .begin_object()
+                    .field("balance_fen", a->balance_fen)
+                    .field("bonus_fen", a->bonus_fen)
+                    .field("arrears_fen", a->arrears_fen)
+                    .end_object();
+                w.key("card");
+                if (auto c = accounts.active_card(a->id))
+                    w.begin_object()
+                        .field("card_no", c->card_no)
+                        .field("name", c->name)
+                        .field("status", c->status)
+                        .end_object();
+                else
+                    w.null();
+                SessionFilter f;
+                f.account_id = a->id;
+                f.state = "active";
+                f.limit = 10;
+                w.key("active_sessions").begin_array();
+                for (const auto& row : SessionStore(*d).sessions(f))
+                    w.value(row.id);
+                w.end_array();
+                w.end_object();
+                return Response::json(w.str());
+            }));
 
     r.add(Route::make(Method::Put, "/api/v1/me", "me.update", "rider", "Change the profile name")
               .rider()
               .field(str("name", true, 64, "Display name."))
+              .returns(schemas::object(R"("updated":{"type":"boolean"})", R"("updated")"))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto name = b.req_str("name", 64);
@@ -203,6 +217,16 @@ void add_rider_routes(Router& r, Services& s) {
             .q(number("lon", true, -180, 180, "Longitude, degrees."))
             .q(integer("radius_m", false, 1, 50000, "Search radius in metres (default 5000)."))
             .q(integer("limit", false, 1, 200, "At most this many stations (default 50)."))
+            .returns(schemas::list_of(
+                "stations",
+                schemas::object(
+                    std::string(R"("id":{"type":"integer","format":"int64"},"name":{"type":"string"},)"
+                                R"("address":{"type":"string"},"lat":{"type":"number"},"lon":{"type":"number"},)"
+                                R"("distance_m":{"type":"integer"},"open_hours":{"type":"string"},)"
+                                R"("open_now":{"type":"boolean"},)") +
+                        schemas::kCountsProps,
+                    std::string(R"("id","name","address","lat","lon","distance_m","open_hours","open_now",)") +
+                        schemas::kCountsRequired)))
             .handle([&s](Request& req) {
                 const double lat = *req.query_num("lat"), lon = *req.query_num("lon");
                 const double radius =
@@ -259,6 +283,20 @@ void add_rider_routes(Router& r, Services& s) {
                       "tariff")
               .rider()
               .param(id_param())
+              .returns(schemas::object(
+                  std::string(R"("id":{"type":"integer","format":"int64"},"name":{"type":"string"},)"
+                              R"("address":{"type":"string"},"lat":{"type":"number"},"lon":{"type":"number"},)"
+                              R"("open_hours":{"type":"string"},"open_now":{"type":"boolean"},)"
+                              R"("sockets":{"type":"array","items":{"type":"object","additionalProperties":false,)"
+                              R"("required":["code","kind","state"],"properties":{"code":{"type":"string"},)"
+                              R"("kind":{"type":"string","enum":["socket","ev_gun"]},"state":{"type":"string"}}}},)") +
+                      schemas::kCountsProps + "," + schemas::kPrepaidProps + R"(,"tariff":)" +
+                      R"({"type":"object","nullable":true,"additionalProperties":false,"required":["name","version",)" +
+                      schemas::kModesRequired +
+                      R"(],"properties":{"name":{"type":"string"},"version":{"type":"integer"},)" +
+                      schemas::kModesProps + "}}",
+                  std::string(R"("id","name","address","lat","lon","open_hours","open_now","sockets",)") +
+                      schemas::kCountsRequired + R"(,"prepaid_amounts_fen","tariff")"))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -302,53 +340,71 @@ void add_rider_routes(Router& r, Services& s) {
                   return Response::json(w.str());
               }));
 
-    r.add(Route::make(Method::Get, "/api/v1/sockets/{code}", "sockets.get", "rider",
-                      "A socket or EV gun by the code in its QR (<device_id>-<n>): state (a gun also its OCPP status, "
-                      "connector and rating), station, prepaid amounts, modes with prices")
-              .rider()
-              .param(key_param("code", "The socket code, e.g. demo-e00001-3."))
-              .refuses({ErrorCode::UnknownSocket})
-              .handle([&s](Request& req) {
-                  const auto code = req.param("code");
-                  auto parsed = sockets::parse_socket_code(code);
-                  if (!parsed)
-                      fail(ErrorCode::UnknownSocket, "no such socket");
-                  auto d = s.core->get();
-                  CatalogStore cat(*d);
-                  if (!cat.port_visible(parsed->device_id, parsed->n))
-                      fail(ErrorCode::UnknownSocket, "no such socket");
-                  auto dev = cat.device(parsed->device_id);
-                  auto st = cat.station(dev->station_id.value_or(0)); // port_visible: it is installed
-                  json::Writer w;
-                  w.begin_object().field("code", code).field("device_id", dev->id).field("n", parsed->n);
-                  w.field("kind", rider_port_kind(dev->kind));
-                  w.field("state", socket_state(s, cat, dev->id, parsed->n));
-                  // A gun serving a space another rider has reserved is not offered to this one (CONTRACT E.1).
-                  w.field("reserved", gun_reserved_for_other(*d, req.who.id, dev->id, parsed->n));
-                  if (dev->kind == "ev_charger")
-                      write_gun(w, s, cat, dev->id, parsed->n);
-                  w.key("station")
-                      .begin_object()
-                      .field("id", st->id)
-                      .field("name", st->name)
-                      .field("address", st->address);
-                  w.field("open_hours", st->open_hours).end_object();
-                  write_prepaid_amounts(w, cat.prepaid_amounts(st->id));
-                  if (auto t = cat.tariff_in_force(st->id, dev->area_id, dev->id, s.now())) {
-                      w.key("tariff")
-                          .begin_object()
-                          .field("name", t->second.name)
-                          .field("version", t->first.version)
-                          .field("level", billing::to_string(t->first.level()))
-                          .end_object();
-                      write_modes(w, t->second, s.now());
-                  } else {
-                      w.key("tariff").null();
-                      w.key("modes").begin_array().end_array();
-                  }
-                  w.end_object();
-                  return Response::json(w.str());
-              }));
+    r.add(
+        Route::make(Method::Get, "/api/v1/sockets/{code}", "sockets.get", "rider",
+                    "A socket or EV gun by the code in its QR (<device_id>-<n>): state (a gun also its OCPP status, "
+                    "connector and rating), station, prepaid amounts, modes with prices")
+            .rider()
+            .param(key_param("code", "The socket code, e.g. demo-e00001-3."))
+            .refuses({ErrorCode::UnknownSocket})
+            .returns(schemas::object(
+                std::string(R"("code":{"type":"string"},"device_id":{"type":"string"},"n":{"type":"integer"},)"
+                            R"("kind":{"type":"string","enum":["socket","ev_gun"]},"state":{"type":"string"},)"
+                            R"("reserved":{"type":"boolean"},"ocpp_status":{"type":"string","nullable":true},)"
+                            R"("rated_power_w":{"type":"integer","nullable":true},)"
+                            R"("connector_type":{"type":"string","nullable":true},)"
+                            R"("current_type":{"type":"string","nullable":true},)"
+                            R"("station":{"type":"object","additionalProperties":false,)"
+                            R"("required":["id","name","address","open_hours"],)"
+                            R"("properties":{"id":{"type":"integer","format":"int64"},"name":{"type":"string"},)"
+                            R"("address":{"type":"string"},"open_hours":{"type":"string"}}},)") +
+                    schemas::kPrepaidProps +
+                    R"(,"tariff":{"type":"object","nullable":true,"additionalProperties":false,)"
+                    R"("required":["name","version","level"],"properties":{"name":{"type":"string"},)"
+                    R"("version":{"type":"integer"},"level":{"type":"string"}}},)" +
+                    schemas::kModesProps,
+                R"("code","device_id","n","kind","state","reserved","station","prepaid_amounts_fen","tariff","modes")"))
+            .handle([&s](Request& req) {
+                const auto code = req.param("code");
+                auto parsed = sockets::parse_socket_code(code);
+                if (!parsed)
+                    fail(ErrorCode::UnknownSocket, "no such socket");
+                auto d = s.core->get();
+                CatalogStore cat(*d);
+                if (!cat.port_visible(parsed->device_id, parsed->n))
+                    fail(ErrorCode::UnknownSocket, "no such socket");
+                auto dev = cat.device(parsed->device_id);
+                auto st = cat.station(dev->station_id.value_or(0)); // port_visible: it is installed
+                json::Writer w;
+                w.begin_object().field("code", code).field("device_id", dev->id).field("n", parsed->n);
+                w.field("kind", rider_port_kind(dev->kind));
+                w.field("state", socket_state(s, cat, dev->id, parsed->n));
+                // A gun serving a space another rider has reserved is not offered to this one (CONTRACT E.1).
+                w.field("reserved", gun_reserved_for_other(*d, req.who.id, dev->id, parsed->n));
+                if (dev->kind == "ev_charger")
+                    write_gun(w, s, cat, dev->id, parsed->n);
+                w.key("station")
+                    .begin_object()
+                    .field("id", st->id)
+                    .field("name", st->name)
+                    .field("address", st->address);
+                w.field("open_hours", st->open_hours).end_object();
+                write_prepaid_amounts(w, cat.prepaid_amounts(st->id));
+                if (auto t = cat.tariff_in_force(st->id, dev->area_id, dev->id, s.now())) {
+                    w.key("tariff")
+                        .begin_object()
+                        .field("name", t->second.name)
+                        .field("version", t->first.version)
+                        .field("level", billing::to_string(t->first.level()))
+                        .end_object();
+                    write_modes(w, t->second, s.now());
+                } else {
+                    w.key("tariff").null();
+                    w.key("modes").begin_array().end_array();
+                }
+                w.end_object();
+                return Response::json(w.str());
+            }));
 
     r.add(Route::make(Method::Post, "/api/v1/sessions", "sessions.start", "rider",
                       "Start charging at a socket (answered within 1 s with the starting session)")
@@ -363,6 +419,14 @@ void add_rider_routes(Router& r, Services& s) {
                         ErrorCode::DeviceOffline, ErrorCode::BalanceTooLow, ErrorCode::AccountFrozen,
                         ErrorCode::Arrears, ErrorCode::SocketFaulted, ErrorCode::InvalidMode, ErrorCode::InvalidAmount,
                         ErrorCode::Timeout, ErrorCode::SpaceReserved, ErrorCode::DeviceNotInstalled})
+              // The session as stored, or (when it cannot be read back) what sessiond answered.
+              .returns(schemas::one_of_key(
+                  "session", R"({"anyOf":[{"$ref":"#/components/schemas/Session"},)" +
+                                 schemas::object(R"("id":{"type":"string"},"state":{"type":"string"},)"
+                                                 R"("socket":{"type":"string"},"mode":{"type":"string"},)"
+                                                 R"("minutes":{"type":"integer"},"max_fen":{"type":"integer"})",
+                                                 R"("id","state","socket","mode")") +
+                                 "]}"))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto socket = b.req_str("socket", svc::kMaxSocketCodeLen);
@@ -422,6 +486,7 @@ void add_rider_routes(Router& r, Services& s) {
               .q(str_enum("state", false, {"active", "all"}, "active (running) or all (default)."))
               .q(limit_param())
               .q(offset_param())
+              .returns(schemas::list_of("sessions", schemas::ref("Session")))
               .handle([&s](Request& req) {
                   SessionFilter f;
                   f.account_id = req.who.id;
@@ -436,6 +501,10 @@ void add_rider_routes(Router& r, Services& s) {
               .rider()
               .param(key_param("id", "Session id."))
               .refuses({ErrorCode::NotFound})
+              .returns(
+                  schemas::object(std::string(schemas::kSessionProps) +
+                                      R"(,"curve":{"type":"array","items":{"$ref":"#/components/schemas/CurvePoint"}})",
+                                  schemas::kSessionRequired))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   const auto row = SessionStore(*d).session(req.param("id"));
@@ -448,6 +517,7 @@ void add_rider_routes(Router& r, Services& s) {
               .param(key_param("id", "Session id."))
               .ok(202)
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::DeviceOffline, ErrorCode::Timeout})
+              .returns(schemas::one_of_key("session", schemas::ref("Session")))
               .handle([&s](Request& req) {
                   {
                       auto d = s.core->get();
@@ -466,6 +536,15 @@ void add_rider_routes(Router& r, Services& s) {
     r.add(
         Route::make(Method::Get, "/api/v1/wallet", "wallet.get", "rider", "Balances and the recharge packages on offer")
             .rider()
+            .returns(schemas::object(
+                R"("balance_fen":{"type":"integer"},"bonus_fen":{"type":"integer"},"available_fen":{"type":"integer"},)"
+                R"("frozen":{"type":"boolean"},"arrears_fen":{"type":"integer"},"refundable_fen":{"type":"integer"},)"
+                R"("packages":{"type":"array","items":{"type":"object","additionalProperties":false,)"
+                R"("required":["id","name","pay_fen","bonus_fen"],"properties":{"id":{"type":"integer","format":"int64"},)"
+                R"("name":{"type":"string"},"pay_fen":{"type":"integer"},"bonus_fen":{"type":"integer"}}}},)"
+                R"("online_recharge":{"type":"boolean"},"channels":{"type":"array","items":{"type":"string"}})",
+                R"("balance_fen","bonus_fen","available_fen","frozen","arrears_fen","refundable_fen","packages",)"
+                R"("online_recharge","channels")"))
             .handle([&s](Request& req) {
                 auto d = s.core->get();
                 ledger::Ledger l(*d, *s.clock);
@@ -504,6 +583,7 @@ void add_rider_routes(Router& r, Services& s) {
             .rider()
             .q(limit_param())
             .q(integer("before_id", false, 1, INT64_MAX, "Page on: entries older than this id."))
+            .returns(schemas::list_of("entries", schemas::ref("LedgerEntry")))
             .handle([&s](Request& req) {
                 auto d = s.core->get();
                 AccountStore accounts(*d);
@@ -529,6 +609,11 @@ void add_rider_routes(Router& r, Services& s) {
                        "wx.requestPayment's `{appId, timeStamp, nonceStr, package, signType, paySign}`, for alipay "
                        "`{trade_no}`")
               .refuses({ErrorCode::AccountFrozen, ErrorCode::NotFound, ErrorCode::Unsupported, ErrorCode::Conflict})
+              .returns(schemas::object(
+                  R"("payment_id":{"type":"string"},"channel":{"type":"string"},"amount_fen":{"type":"integer"},)"
+                  R"("payment":{"$ref":"#/components/schemas/Payment"},)"
+                  R"("pay_params":{"type":"object","nullable":true})",
+                  R"("payment_id","channel","amount_fen","payment","pay_params")"))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto amount = b.opt_int("amount_fen", 1, payments::Payments::kMaxRechargeFen);
@@ -577,6 +662,7 @@ void add_rider_routes(Router& r, Services& s) {
             .rider()
             .param(key_param("id", "Payment id."))
             .refuses({ErrorCode::NotFound})
+            .returns(schemas::one_of_key("payment", schemas::ref("Payment")))
             .handle([&s](Request& req) {
                 auto d = s.core->get();
                 payments::Payments pay(*d, s.providers, *s.clock);
@@ -596,6 +682,8 @@ void add_rider_routes(Router& r, Services& s) {
               .rider()
               .param(key_param("payment_id", "Payment id."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(schemas::object(
+                  R"("status":{"type":"string"},"payment":{"$ref":"#/components/schemas/Payment"})", R"("status")"))
               .handle([&s](Request& req) {
                   if (!s.providers.find("sandbox"))
                       fail(ErrorCode::NotFound, "the sandbox payment provider exists only in development mode");
@@ -624,6 +712,7 @@ void add_rider_routes(Router& r, Services& s) {
                       "A payment provider's signed notification (the sandbox's; wechat and alipay also have "
                       "/pay/notify/{channel}); credits the wallet once")
               .param(key_param("provider", "Provider name (sandbox, wechat, alipay)."))
+              .returns(schemas::object(R"("code":{"type":"string","enum":["SUCCESS"]})", R"("code")"))
               .refuses({ErrorCode::NotFound})
               .handle([&s](Request& req) {
                   auto* provider = s.providers.find(req.param("provider"));
@@ -646,6 +735,10 @@ void add_rider_routes(Router& r, Services& s) {
                                 "credits once, a refund settles its part; answered as WeChat Pay expects"
                               : "Alipay asynchronous notification (form-encoded, RSA2): a payment credits once, a "
                                 "refund settles its part; answered `success` or `fail`")
+                  // The provider's own answer: WeChat Pay's is empty on success (any JSON schema holds it), Alipay's
+                  // the text success or fail.
+                  .produce(std::string(channel) == "wechat" ? "application/json" : "text/plain")
+                  .returns(R"({"description":"WeChat Pay: an empty body on success, {code: FAIL, message} otherwise"})")
                   .refuses({ErrorCode::NotFound})
                   .handle([&s, channel](Request& req) {
                       auto* provider = s.providers.find(channel);
@@ -668,6 +761,7 @@ void add_rider_routes(Router& r, Services& s) {
               .field(str("name", false, 64, "A label for the card."))
               .refuses({ErrorCode::UnknownCard, ErrorCode::CardLost, ErrorCode::Conflict, ErrorCode::BalanceTooLow,
                         ErrorCode::AccountFrozen})
+              .returns(schemas::one_of_key("card", schemas::ref("Card")))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto card_no = b.req_str("card_no", 32);
@@ -703,6 +797,8 @@ void add_rider_routes(Router& r, Services& s) {
     r.add(Route::make(Method::Post, "/api/v1/cards/unbind", "cards.unbind", "rider", "Unbind the rider's card")
               .rider()
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::object(R"("card_no":{"type":"string"},"status":{"type":"string","enum":["unbound"]})",
+                                       R"("card_no","status")"))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   AccountStore accounts(*d);
@@ -718,6 +814,8 @@ void add_rider_routes(Router& r, Services& s) {
                       "Report the rider's card lost: it starts nothing from now on")
               .rider()
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::object(R"("card_no":{"type":"string"},"status":{"type":"string","enum":["lost"]})",
+                                       R"("card_no","status")"))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   AccountStore accounts(*d);

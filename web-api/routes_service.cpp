@@ -7,6 +7,7 @@
 #include "web-api/access_store.hpp"
 #include "web-api/device_placement.hpp"
 #include "web-api/fault_rules.hpp"
+#include "web-api/openapi_schemas.hpp"
 #include "web-api/rbac.hpp"
 #include "web-api/routes_common.hpp"
 #include "web-api/service_store.hpp"
@@ -253,6 +254,14 @@ std::string assignee(db::Database& d, const std::string& username, std::int64_t 
 
 // ---- calls and repairs ----
 
+/// `caller_phone`: 3 to 20 bytes, the bounds of service_calls' CHECK, so that a shorter one is
+/// refused invalid_request here rather than by the table (a constraint: 409 conflict).
+FieldSpec caller_phone_field(bool required) {
+    auto f = str("caller_phone", required, kPhoneBytes, "The caller's phone, 3 to 20 characters.");
+    f.min = 3;
+    return f;
+}
+
 void write_call(json::Writer& w, const Services& s, const ServiceCallRow& c) {
     w.begin_object().field("id", c.id).field("caller_phone", c.caller_phone).field("caller_name", c.caller_name);
     w.nullable_field("account_id", c.account_id).field("category", c.category).field("summary", c.summary);
@@ -399,6 +408,7 @@ void add_rider_fault_routes(Router& r, Services& s) {
               .field(str("session_id", false, svc::kMaxSessionIdLen, "The rider's session it happened in."))
               .ok(201)
               .refuses({ErrorCode::UnknownSocket, ErrorCode::NotFound, ErrorCode::RateLimited})
+              .returns(schemas::one_of_key("report", schemas::ref("FaultReport")))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto code = b.opt_str("socket_code", svc::kMaxSocketCodeLen);
@@ -421,6 +431,7 @@ void add_rider_fault_routes(Router& r, Services& s) {
               .q(str_enum("state", false, report_states(), "One state, or pending (open or assigned)."))
               .q(limit_param())
               .q(offset_param())
+              .returns(schemas::list_of("reports", schemas::ref("FaultReport")))
               .handle([&s](Request& req) {
                   auto f = paged(FaultReportFilter{}, req);
                   f.account_id = req.who.id;
@@ -435,6 +446,7 @@ void add_rider_fault_routes(Router& r, Services& s) {
               .rider()
               .param(id_param())
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::one_of_key("report", schemas::ref("FaultReport")))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   const auto row = ServiceStore(*d).report(req.param_int("id"));
@@ -451,6 +463,7 @@ void add_admin_fault_routes(Router& r, Services& s) {
                      "{reports: [{id, state, socket, ..., account_id, phone, station_id, assignee, assigned_at, "
                      "resolved_by}]}",
                      report_filter_params())
+              .returns(schemas::list_of("reports", schemas::ref("AdminFaultReport")))
               .handle([&s](Request& req) {
                   const auto f = paged(report_filter(s, req), req);
                   auto d = s.core->get();
@@ -477,7 +490,8 @@ void add_admin_fault_routes(Router& r, Services& s) {
               }));
 
     r.add(admin_one(s, "/api/v1/admin/fault-reports/{id}", "admin.fault_reports.get", "One fault report",
-                    report_in_scope, admin_report_reply));
+                    report_in_scope, admin_report_reply)
+              .returns(schemas::one_of_key("report", schemas::ref("AdminFaultReport"))));
 
     r.add(Route::make(Method::Post, "/api/v1/admin/fault-reports/{id}/assign", "admin.fault_reports.assign",
                       "admin-service",
@@ -487,6 +501,7 @@ void add_admin_fault_routes(Router& r, Services& s) {
               .param(id_param())
               .field(str("admin", true, kNameBytes, "The staff member's user name."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(schemas::one_of_key("report", schemas::ref("AdminFaultReport")))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   const auto username = b.req_str("admin", kNameBytes);
@@ -516,6 +531,7 @@ void add_admin_fault_routes(Router& r, Services& s) {
                 .field(str(field, true, service::utf8_bytes(service::kMaxTextChars),
                            resolve ? "What was done, 1 to 500 characters." : "Why, 1 to 500 characters."))
                 .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+                .returns(schemas::one_of_key("report", schemas::ref("AdminFaultReport")))
                 .handle([&s, action, field](Request& req) {
                     auto b = req.body();
                     auto text = b.req_str(field, service::utf8_bytes(service::kMaxTextChars));
@@ -532,6 +548,7 @@ void add_admin_call_routes(Router& r, Services& s) {
                      "{calls: [{id, caller_phone, caller_name, account_id, category, summary, handled_by, "
                      "station_id, fault_report_id, called_at, created_at}]}",
                      call_filter_params())
+              .returns(schemas::list_of("calls", schemas::ref("ServiceCall")))
               .handle([&s](Request& req) {
                   const auto f = paged(call_filter(s, req), req);
                   auto d = s.core->get();
@@ -544,7 +561,7 @@ void add_admin_call_routes(Router& r, Services& s) {
                       "Record a call the operator took (handled_by: the operator)")
               .answers("{call: {...}}")
               .admin("service.write")
-              .field(str("caller_phone", true, kPhoneBytes, "The caller's phone."))
+              .field(caller_phone_field(true))
               .field(str("caller_name", false, kNameBytes, "The caller's name."))
               .field(integer("account_id", false, 1, INT64_MAX, "The caller's account, if known."))
               .field(str_enum("category", true, words(service::call_categories()), "What the call was about."))
@@ -556,6 +573,7 @@ void add_admin_call_routes(Router& r, Services& s) {
               .field(str("called_at", false, kTimeBytes, "When (RFC 3339; now when absent)."))
               .ok(201)
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::one_of_key("call", schemas::ref("ServiceCall")))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   ServiceCallRow c;
@@ -586,7 +604,8 @@ void add_admin_call_routes(Router& r, Services& s) {
               }));
 
     r.add(admin_one(s, "/api/v1/admin/service-calls/{id}", "admin.service_calls.get", "One call record", call_in_scope,
-                    call_reply));
+                    call_reply)
+              .returns(schemas::one_of_key("call", schemas::ref("ServiceCall"))));
 
     r.add(Route::make(Method::Put, "/api/v1/admin/service-calls/{id}", "admin.service_calls.update", "admin-service",
                       "Correct a call record (修改): caller, account, category, summary, fault report. Members left "
@@ -594,13 +613,14 @@ void add_admin_call_routes(Router& r, Services& s) {
               .answers("{call: {...}}")
               .admin("service.write")
               .param(id_param())
-              .field(str("caller_phone", false, kPhoneBytes, "The caller's phone."))
+              .field(caller_phone_field(false))
               .field(str("caller_name", false, kNameBytes, "The caller's name."))
               .field(integer("account_id", false, 1, INT64_MAX, "The caller's account (null: none)."))
               .field(str_enum("category", false, words(service::call_categories()), "What the call was about."))
               .field(str("summary", false, service::utf8_bytes(service::kMaxNoteChars), "1 to 1000 characters."))
               .field(integer("fault_report_id", false, 1, INT64_MAX, "The fault report it concerns (null: none)."))
               .refuses({ErrorCode::NotFound})
+              .returns(schemas::one_of_key("call", schemas::ref("ServiceCall")))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   ServiceStore store(*d);
@@ -646,6 +666,7 @@ void add_admin_repair_routes(Router& r, Services& s) {
                      "{repairs: [{id, station_id, device_id, n, fault_report_id, description, parts, technician, "
                      "technician_phone, started_at, finished_at, outcome, created_by, created_at}]}",
                      repair_filter_params())
+              .returns(schemas::list_of("repairs", schemas::ref("Repair")))
               .handle([&s](Request& req) {
                   const auto f = paged(repair_filter(s, req), req);
                   auto d = s.core->get();
@@ -655,7 +676,8 @@ void add_admin_repair_routes(Router& r, Services& s) {
               }));
 
     r.add(admin_one(s, "/api/v1/admin/repairs/{id}", "admin.repairs.get", "One repair record", repair_in_scope,
-                    repair_reply));
+                    repair_reply)
+              .returns(schemas::one_of_key("repair", schemas::ref("Repair"))));
 
     r.add(Route::make(Method::Post, "/api/v1/admin/repairs", "admin.repairs.add", "admin-service",
                       "Record a repair started on a device or one socket of it (created_by: the operator)")
@@ -673,6 +695,7 @@ void add_admin_repair_routes(Router& r, Services& s) {
               .ok(201)
               .refuses({ErrorCode::UnknownDevice, ErrorCode::DeviceNotInstalled, ErrorCode::UnknownSocket,
                         ErrorCode::NotFound})
+              .returns(schemas::one_of_key("repair", schemas::ref("Repair")))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   RepairRow x;
@@ -717,6 +740,7 @@ void add_admin_repair_routes(Router& r, Services& s) {
               .field(str("finished_at", false, kTimeBytes, "When (RFC 3339; now when absent)."))
               .field(str("parts", false, kPartsBytes, "Parts used (replaces the recorded ones)."))
               .refuses({ErrorCode::NotFound, ErrorCode::Conflict})
+              .returns(schemas::one_of_key("repair", schemas::ref("Repair")))
               .handle([&s](Request& req) {
                   auto b = req.body();
                   RepairFinish f;

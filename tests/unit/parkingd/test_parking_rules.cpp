@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -271,4 +272,26 @@ TEST_CASE("a lock command is sent at once, again after retry_ms, never to an off
     CHECK_FALSE(due(c, true, 10'999, 10'000));
     CHECK(due(c, true, 11'000, 10'000));
     CHECK_FALSE(due(c, false, 11'000, 10'000));
+}
+
+TEST_CASE("a plate is normalised, or is no plate when it cannot be stored") {
+    struct Row {
+        std::string raw;
+        std::optional<std::string> plate;
+    };
+    const std::vector<Row> rows{
+        {"京a 12345", "京A12345"},
+        {"沪B·D1234", "沪BD1234"},
+        {"ab", "AB"},
+        {"京A", "京A"},
+        // Shorter than the tables allow (2 characters): found by the contract check, a 409 before.
+        {"c", std::nullopt},
+        {"京", std::nullopt},
+        {" - ", std::nullopt},
+        {"", std::nullopt},
+        {std::string(33, 'A'), std::nullopt},
+        {"AB\x01", std::nullopt},
+    };
+    for (const auto& r : rows)
+        CHECK_MESSAGE(parking::normalise_plate(r.raw) == r.plate, r.raw);
 }
