@@ -310,6 +310,7 @@ void add_admin_user_routes(Router& r, Services& s) {
               .q(limit_param())
               .q(offset_param())
               .returns(oas::list_of("entries", oas::ledger_entry(true)))
+              .refuses({ErrorCode::NotFound}) // an account_id that is no rider's
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   AccountStore accounts(*d);
