@@ -185,6 +185,8 @@ struct Route {
     /// A raw (non-JSON) body bounded by this many bytes instead of the server's max_body_bytes (a
     /// firmware image); the handler reads it with Request::body_text().
     std::optional<std::size_t> raw_body_max;
+    /// Statuses besides success_status whose body has the success body's shape (also_answers).
+    std::vector<std::pair<int, std::string>> other_answers;
     Handler handler;
 
     /// Starts a public route; the builder calls below fill in the rest.
@@ -241,6 +243,11 @@ struct Route {
     /// Takes a raw body of up to `max_bytes` (see `raw_body_max`).
     Route& raw_body(std::size_t max_bytes) {
         raw_body_max = max_bytes;
+        return *this;
+    }
+    /// Declares another status that answers with the success body's schema (health's 503).
+    Route& also_answers(int status, std::string doc) {
+        other_answers.emplace_back(status, std::move(doc));
         return *this;
     }
     Route& refuses(std::vector<ErrorCode> codes) {

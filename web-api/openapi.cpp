@@ -199,22 +199,25 @@ std::string openapi_document(const std::vector<Route>& routes, const std::string
             for (auto c : r->errors)
                 add(c);
             w.key("responses").begin_object();
-            w.key(std::to_string(r->success_status))
-                .begin_object()
-                .field("description", r->answer.empty() ? std::string(status_text(r->success_status)) : r->answer);
-            w.key("content").begin_object().key(r->produces).begin_object();
-            if (r->produces == "application/json" && !r->response_schema.empty()) {
-                // A declared schema that is not JSON is a programming error: the document test fails on it.
-                auto doc = json::parse(r->response_schema, 1024 * 1024);
-                if (!doc)
-                    throw std::logic_error(
-                        fmt::format("{}: its response schema is not JSON: {}", r->operation_id, doc.error()));
-                w.key("schema").raw_value(*doc);
-            } else if (r->produces == "application/json")
-                w.key("schema").begin_object().field("type", "object").end_object();
-            else
-                w.key("schema").begin_object().field("type", "string").field("format", "binary").end_object();
-            w.end_object().end_object().end_object();
+            std::vector<std::pair<int, std::string>> answers{
+                {r->success_status, r->answer.empty() ? std::string(status_text(r->success_status)) : r->answer}};
+            answers.insert(answers.end(), r->other_answers.begin(), r->other_answers.end());
+            for (const auto& [status, description] : answers) {
+                w.key(std::to_string(status)).begin_object().field("description", description);
+                w.key("content").begin_object().key(r->produces).begin_object();
+                if (r->produces == "application/json" && !r->response_schema.empty()) {
+                    // A declared schema that is not JSON is a programming error: the document test fails on it.
+                    auto doc = json::parse(r->response_schema, 1024 * 1024);
+                    if (!doc)
+                        throw std::logic_error(
+                            fmt::format("{}: its response schema is not JSON: {}", r->operation_id, doc.error()));
+                    w.key("schema").raw_value(*doc);
+                } else if (r->produces == "application/json")
+                    w.key("schema").begin_object().field("type", "object").end_object();
+                else
+                    w.key("schema").begin_object().field("type", "string").field("format", "binary").end_object();
+                w.end_object().end_object().end_object();
+            }
             for (const auto& [status, codes] : errors) {
                 std::string words;
                 for (const auto& c : codes)
