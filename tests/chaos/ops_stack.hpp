@@ -22,6 +22,8 @@
 namespace pilehub::chaos::ops {
 
 using namespace std::chrono_literals;
+using test::Process;
+using test::SpawnOptions;
 using test::api::Http;
 using test::api::Stack;
 
@@ -329,7 +331,8 @@ inline void run(World& w, int sessions, int during, const Fault& f) {
     CHECK_MESSAGE(a.ok(), a.output);
     MESSAGE(fmt::format("{} sessions acknowledged, {} stops acknowledged {}, {} operations refused (answered, not "
                         "acknowledged), {} worker restarts, {:.1f} s in all",
-                        acked.size(), stops_acked, f.held, refused, w.restarts(), ms_since(t_all) / 1000.0));
+                        acked.size(), stops_acked, f.held, refused, w.restarts(),
+                        static_cast<double>(ms_since(t_all)) / 1000.0));
     CHECK(
         report({f.name, fmt::format("{} of {} acknowledged sessions lost or not ended once", lost.size(), acked.size()),
                 "0 lost", lost.empty()}));
