@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -327,6 +328,23 @@ inline void run(World& w, int sessions, int during, const Fault& f) {
     CHECK_MESSAGE(lost.empty(), lost_text << "\n" << w.logs());
     CHECK_MESSAGE(w.pending_records() == 0, w.logs());
 
+    // Starts answered with an error (not acknowledged) that the database holds anyway: the rider was told
+    // no, so such a session must not be left running.
+    std::vector<std::string> unacked;
+    {
+        auto d = w.stack().db();
+        db::Statement q(d, "SELECT id, state FROM sessions ORDER BY id");
+        while (q.step())
+            if (std::find(acked.begin(), acked.end(), q.text(0)) == acked.end())
+                unacked.push_back(q.text(0) + " (" + q.text(1) + ")");
+    }
+    std::string unacked_text;
+    for (const auto& u : unacked)
+        unacked_text += u + " ";
+    MESSAGE(unacked.size() << " sessions in the database whose start was refused: " << unacked_text);
+    for (const auto& u : unacked)
+        CHECK_MESSAGE((u.find("(completed)") != std::string::npos || u.find("(failed)") != std::string::npos),
+                      "a refused start left running: " << u);
     const auto a = audit(w.stack().dir() + "/pilehub.db");
     CHECK_MESSAGE(a.ok(), a.output);
     MESSAGE(fmt::format("{} sessions acknowledged, {} stops acknowledged {}, {} operations refused (answered, not "
