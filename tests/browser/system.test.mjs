@@ -8,7 +8,7 @@ import { URL_BASE, api, consoleLogin, shot, withPage } from './harness.mjs';
 const stat = (page, id) => page.locator(`[data-stat="${id}"] .stat-value`);
 
 test('system: the health page shows the API health checks with the same verdicts and figures', (t) =>
-    withPage(t, { locale: 'en' }, async (page) => {
+    withPage(t, {}, async (page) => {
         await consoleLogin(page);
         await page.goto(`${URL_BASE}/console/#/system`);
         await stat(page, 'health-status').locator('[data-ok]').waitFor();
@@ -24,7 +24,7 @@ test('system: the health page shows the API health checks with the same verdicts
         const freePage = Number(await stat(page, 'disk-free-mb').textContent());
         assert.ok(Math.abs(freePage - body.checks.disk.free_mb) <= 64, `page ${freePage} MiB, API ${body.checks.disk.free_mb} MiB`);
         assert.ok(Number(await stat(page, 'db-write-ms').textContent()) >= 0);
-        assert.equal(await stat(page, 'broker-connected').textContent(), body.checks.broker.connected ? 'Yes' : 'No');
+        assert.equal(await stat(page, 'broker-connected').textContent(), body.checks.broker.connected ? '是' : '否');
         assert.equal(await page.locator('#check-disk-error').count(), body.checks.disk.ok ? 0 : 1);
         await shot(page, 'console-system');
     }));
