@@ -12,9 +12,6 @@
 #include "common/json.hpp"
 #include "common/ledger.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -165,15 +162,7 @@ public:
         return q.step() && !q.is_null(0) ? q.int64(0) : -1;
     }
     /// One line to the simulator's control FIFO.
-    void control(const std::string& line) {
-        const auto path = o_.sim_dir + "/state/control";
-        const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        REQUIRE_MESSAGE(fd >= 0, "cannot open " << path);
-        const auto text = line + "\n";
-        const auto n = ::write(fd, text.data(), text.size());
-        ::close(fd);
-        REQUIRE(n == static_cast<ssize_t>(text.size()));
-    }
+    void control(const std::string& line) { test::sim_control(o_.sim_dir + "/state/control", line); }
     /// The simulator's unacknowledged session records (status.json), -1 when unreadable.
     std::int64_t pending_records() {
         auto doc = json::parse(test::slurp(o_.sim_dir + "/state/status.json"));
