@@ -101,13 +101,18 @@ public:
         int n = 0;
         for (auto& w : workers_)
             if (!w->running()) {
-                if (!w->try_start())
+                const auto failed = w->try_start();
+                if (!failed)
                     ++n;
                 ++restarts_;
+                restarted_ +=
+                    fmt::format("{} ({}) ", w->name(), failed ? "not ready: " + failed->substr(0, 80) : "ready");
             }
         return n;
     }
     int restarts() const { return restarts_; }
+    /// Which workers were restarted, and whether they came back ready.
+    const std::string& restarted() const { return restarted_; }
     /// Polls `pred` every 50 ms, supervising the workers, until it holds or `limit` passes.
     bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
         const auto end = std::chrono::steady_clock::now() + limit;
@@ -207,8 +212,13 @@ public:
     /// The last lines of every worker's log, the API's and the simulator's.
     std::string logs(std::size_t lines = 15) {
         std::string s;
-        for (auto& w : workers_)
-            s += "--- " + w->name() + " ---\n" + test::tail(w->log(), lines);
+        for (auto& w : workers_) {
+            // Whether it runs, and where it waits (a worker alive but stuck shows its wait channel).
+            const auto wchan = test::slurp(fmt::format("/proc/{}/wchan", w->pid()));
+            s += fmt::format("--- {} (pid {}, {}, waiting in {}) ---\n", w->name(), w->pid(),
+                             w->running() ? "running" : "exited", wchan.empty() ? "-" : wchan) +
+                 test::tail(w->log(), lines);
+        }
         s += "--- pilehub-api ---\n" + test::tail(st_.log(), lines);
         s += "--- sim ---\n" + test::tail(test::slurp(o_.sim_dir + "/sim.log"), lines);
         return s;
@@ -231,6 +241,7 @@ private:
     Process sim_;
     std::map<int, std::string> riders_;
     int restarts_ = 0;
+    std::string restarted_;
 };
 
 /// A fault the stack must survive: what makes it, what ends it, how long it lasts.
@@ -304,11 +315,28 @@ inline void run(World& w, int sessions, int during, const Fault& f) {
     f.off();
     const auto t_off = std::chrono::steady_clock::now();
     CHECK_MESSAGE(w.eventually([&] { return w.health() == 200; }, 30s), w.stack().get("/api/v1/health"));
-    // Riders ask again for what was refused, and stop what they started during the fault.
-    for (std::size_t i = 0; i < acked.size(); ++i)
-        if (w.state(acked[i]) == "charging" || w.state(acked[i]) == "starting")
-            w.eventually([&] { return w.stop(static_cast<int>(i), acked[i]) || w.state(acked[i]) == "completed"; },
-                         10s);
+    // Riders ask again for what was refused, and stop what they started during the fault (each asks
+    // again every half second until the session is stopping or over, 30 s at most in all).
+    const auto running = [&](const std::string& sid) {
+        const auto st = w.state(sid);
+        return st == "charging" || st == "starting";
+    };
+    auto last_ask = std::chrono::steady_clock::now() - 1s;
+    w.eventually(
+        [&] {
+            bool any = false;
+            const bool ask = ms_since(last_ask) >= 500;
+            for (std::size_t i = 0; i < acked.size(); ++i)
+                if (running(acked[i])) {
+                    any = true;
+                    if (ask)
+                        w.stop(static_cast<int>(i), acked[i]);
+                }
+            if (ask)
+                last_ask = std::chrono::steady_clock::now();
+            return !any;
+        },
+        30s);
     const auto lost = w.lost(acked, 60s);
     const auto recover_ms = ms_since(t_off);
     std::string lost_text;
@@ -337,8 +365,8 @@ inline void run(World& w, int sessions, int during, const Fault& f) {
     const auto a = audit(w.stack().dir() + "/pilehub.db");
     CHECK_MESSAGE(a.ok(), a.output);
     MESSAGE(fmt::format("{} sessions acknowledged, {} stops acknowledged {}, {} operations refused (answered, not "
-                        "acknowledged), {} worker restarts, {:.1f} s in all",
-                        acked.size(), stops_acked, f.held, refused, w.restarts(),
+                        "acknowledged), {} worker restarts ({}), {:.1f} s in all",
+                        acked.size(), stops_acked, f.held, refused, w.restarts(), w.restarted(),
                         static_cast<double>(ms_since(t_all)) / 1000.0));
     CHECK(
         report({f.name, fmt::format("{} of {} acknowledged sessions lost or not ended once", lost.size(), acked.size()),
