@@ -214,8 +214,11 @@ public:
         std::string s;
         for (auto& w : workers_) {
             // Whether it runs, and where it waits (a worker alive but stuck shows its wait channel).
-            const auto wchan = test::slurp(fmt::format("/proc/{}/wchan", w->pid()));
-            s += fmt::format("--- {} (pid {}, {}, waiting in {}) ---\n", w->name(), w->pid(),
+            std::string wchan; // every thread's
+            std::error_code ec;
+            for (const auto& t : std::filesystem::directory_iterator(fmt::format("/proc/{}/task", w->pid()), ec))
+                wchan += test::slurp(t.path().string() + "/wchan") + " ";
+            s += fmt::format("--- {} (pid {}, {}, threads waiting in: {}) ---\n", w->name(), w->pid(),
                              w->running() ? "running" : "exited", wchan.empty() ? "-" : wchan) +
                  test::tail(w->log(), lines);
         }
