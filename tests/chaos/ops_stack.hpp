@@ -52,13 +52,21 @@ public:
                         admin_)
                     .status == 200);
         std::string fleet;
+        std::vector<std::string> passwords;
         for (int i = 1; i <= o_.piles; ++i) {
             const auto id = fmt::format("cp{:03}", i);
             const auto dev = st_.device(admin_, id, station, 10);
             fleet += fmt::format(R"({}{{"id":"{}","kind":"ebike_pile","sockets":10,"password":"{}"}})",
                                  fleet.empty() ? "" : ",", id, dev.str("mqtt_password"));
             piles_.push_back(id);
+            passwords.push_back(dev.str("mqtt_password"));
         }
+        // The API reloads the broker's password file after each registration: the piles connect once
+        // the broker knows every one of them (else the simulator backs off for seconds).
+        for (std::size_t i = 0; i < piles_.size(); ++i)
+            REQUIRE_MESSAGE(
+                test::api::eventually([&] { return st_.broker().connack(piles_[i], passwords[i]) == 0; }, 10s),
+                "the broker never accepted " << piles_[i]);
         std::filesystem::create_directories(o_.sim_dir);
         std::ofstream(o_.sim_dir + "/fleet.json") << R"({"devices":[)" << fleet << "]}";
         for (const char* name : {"presenced", "recorderd", "billingd", "sessiond", "autostopd"}) {
