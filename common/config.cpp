@@ -68,6 +68,9 @@ ConfigSchema ConfigSchema::common(std::string process) {
     s.add_string("mqtt.client_id", "svc." + process, "Stable MQTT client id (persistent session).");
     s.add_int("mqtt.keepalive_s", 60, 5, 1200, "MQTT keep-alive.");
     s.add_string("log.level", "info", "debug, info, warn or error.");
+    s.add_string("log.file", "",
+                 "Append log lines to this file instead of stderr, and open it again on SIGHUP (log rotation); "
+                 "empty: stderr (under systemd: the journal).");
     s.add_bool("dev_mode", false,
                "Development mode (PILEHUB_DEV=1): dev SMS codes, sandbox payments. Never in production.");
     return s;

@@ -3,6 +3,8 @@
 #include "common/clock.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
+#include "common/log_file.hpp"
+#include "common/sd_notify.hpp"
 #include "common/topics.hpp"
 
 #include <fmt/format.h>
@@ -22,6 +24,10 @@ void Context::ready() {
     std::filesystem::create_directories(dir, ec);
     const auto path = fmt::format("{}/{}.ready", dir, name_);
     std::ofstream(path) << ::getpid() << "\n";
+    // Under systemd (Type=notify, scripts/systemd): the same readiness as the file.
+    std::string why;
+    if (!sd_notify::notify(sd_notify::ready_message(::getpid(), "connected and subscribed"), &why) && !why.empty())
+        log::warn("sd_notify: {}", why);
     log::info("ready (pid {})", ::getpid());
 }
 
@@ -130,6 +136,8 @@ int run(int argc, char** argv, const Spec& spec) {
         if (!lvl)
             throw ConfigError("config: log.level must be debug, info, warn or error");
         log::set_level(*lvl);
+        if (std::string why; !cfg->get_string("log.file").empty() && !log::open_file(cfg->get_string("log.file"), &why))
+            throw ConfigError("config: log.file: " + why);
         if (spec.validate)
             spec.validate(*cfg);
     } catch (const ConfigError& e) {
@@ -160,6 +168,10 @@ int run(int argc, char** argv, const Spec& spec) {
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
+            // The log file first: logrotate has just moved it away (scripts/logrotate/pilehub).
+            if (std::string why;
+                !cfg->get_string("log.file").empty() && !log::open_file(cfg->get_string("log.file"), &why))
+                log::error("SIGHUP: the log file stays as it was: {}", why);
             log::info("SIGHUP: reloading");
             try {
                 svc->reload();
@@ -169,6 +181,7 @@ int run(int argc, char** argv, const Spec& spec) {
             continue;
         }
         log::info("signal {}: stopping", sig);
+        sd_notify::notify("STOPPING=1");
         break;
     }
     try {

@@ -1,6 +1,11 @@
 #include "common/log.hpp"
+#include "common/log_file.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <chrono>
@@ -100,6 +105,22 @@ bool RateLimiter::allow(std::string_view dev, std::string_view what, std::int64_
     key.reserve(dev.size() + 1 + what.size());
     key.append(dev).append("/").append(what);
     return allow(key, now_ms);
+}
+
+bool open_file(const std::string& path, std::string* why) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (why)
+            *why = fmt::format("cannot open {}: {}", path, std::strerror(errno));
+        return false;
+    }
+    std::lock_guard lock(g_mutex);
+    std::fflush(stderr);
+    const bool ok = ::dup2(fd, STDERR_FILENO) >= 0;
+    if (!ok && why)
+        *why = fmt::format("dup2 {}: {}", path, std::strerror(errno));
+    ::close(fd);
+    return ok;
 }
 
 } // namespace pilehub::log

@@ -8,6 +8,7 @@
 #include "web-api/settings.hpp"
 #include "web-api/station_counts.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -92,14 +93,15 @@ struct Services {
     const Clock* clock = &SystemClock::instance();
     std::unique_ptr<DbPool> core;
     std::unique_ptr<DbPool> telemetry;
-    SessionService* sessions = nullptr;   ///< may be null in tests: rpc routes answer 504
-    rpc::Client* rpc = nullptr;           ///< other workers' rpc (parkingd); may be null: those routes answer 504
-    Publish publish;                      ///< may be empty in tests
-    DeviceCache* devices = nullptr;       ///< may be null: live state then comes from the database only
-    StationCountsCache station_counts;    ///< rider lists' socket counts, for settings.station_counts_ttl_ms
-    std::unique_ptr<SmsProvider> sms;     ///< null: SMS login unavailable (production without a provider)
-    payments::ProviderRegistry providers; ///< the sandbox only in development mode
-    std::string payment_provider;         ///< the channel new orders use by default; empty: online recharge unavailable
+    SessionService* sessions = nullptr;     ///< may be null in tests: rpc routes answer 504
+    rpc::Client* rpc = nullptr;             ///< other workers' rpc (parkingd); may be null: those routes answer 504
+    Publish publish;                        ///< may be empty in tests
+    DeviceCache* devices = nullptr;         ///< may be null: live state then comes from the database only
+    std::function<bool()> broker_connected; ///< the API's broker connection (/health); empty in tests: not checked
+    StationCountsCache station_counts;      ///< rider lists' socket counts, for settings.station_counts_ttl_ms
+    std::unique_ptr<SmsProvider> sms;       ///< null: SMS login unavailable (production without a provider)
+    payments::ProviderRegistry providers;   ///< the sandbox only in development mode
+    std::string payment_provider; ///< the channel new orders use by default; empty: online recharge unavailable
     /// Mini-program login providers by name (`wechat`, `alipay`); empty in development mode without them.
     std::map<std::string, std::unique_ptr<identity::LoginProvider>, std::less<>> logins;
     std::string version = "0.1.0";

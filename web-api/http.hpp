@@ -172,9 +172,6 @@ struct Route {
     std::vector<FieldSpec> body;
     bool body_open = false; ///< the body may carry fields beyond `body` (free-form documents)
     int success_status = 200;
-    /// Further success statuses answered with the same body (me.plates.add: 200 for a plate the rider
-    /// holds already, 201 for a new one).
-    std::vector<int> also_success;
     std::string answer; ///< what the success answer holds (the OpenAPI response description); empty: the status text
     std::string produces = "application/json";
     /// The success body's JSON Schema (OpenAPI 3.0 dialect, a JSON text), written into the OpenAPI
@@ -188,6 +185,9 @@ struct Route {
     /// A raw (non-JSON) body bounded by this many bytes instead of the server's max_body_bytes (a
     /// firmware image); the handler reads it with Request::body_text().
     std::optional<std::size_t> raw_body_max;
+    /// Statuses besides success_status whose body has the success body's shape (also_ok, also_answers),
+    /// each with its OpenAPI description (empty: the status text).
+    std::vector<std::pair<int, std::string>> other_answers;
     Handler handler;
 
     /// Starts a public route; the builder calls below fill in the rest.
@@ -222,9 +222,10 @@ struct Route {
         success_status = status;
         return *this;
     }
-    /// Declares a further success status (see `also_success`).
+    /// Declares a further success status answered with the same body (me.plates.add: 200 for a plate
+    /// the rider holds already, 201 for a new one); see `other_answers`.
     Route& also_ok(int status) {
-        also_success.push_back(status);
+        other_answers.emplace_back(status, std::string());
         return *this;
     }
     /// Describes the success answer's members (e.g. which appear for which kind of request).
@@ -249,6 +250,11 @@ struct Route {
     /// Takes a raw body of up to `max_bytes` (see `raw_body_max`).
     Route& raw_body(std::size_t max_bytes) {
         raw_body_max = max_bytes;
+        return *this;
+    }
+    /// Declares another status that answers with the success body's schema (health's 503).
+    Route& also_answers(int status, std::string doc) {
+        other_answers.emplace_back(status, std::move(doc));
         return *this;
     }
     Route& refuses(std::vector<ErrorCode> codes) {

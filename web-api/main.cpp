@@ -54,6 +54,7 @@ public:
         s_.rpc = rpc_.get();
         s_.devices = &cache_;
         s_.publish = [this](const mqtt::Message& m) { return mqtt_->publish(m); };
+        s_.broker_connected = [this] { return mqtt_->connected(); };
         mqtt_->start();
 
         reconciler_ = std::make_unique<api::Reconciler>(s_);

@@ -8,7 +8,9 @@ constexpr const char* kIncidents =
     "ON d.id = i.device_id WHERE (?1 = '' OR i.kind = ?1) AND (?2 = '' OR i.device_id = ?2) AND (?3 IS NULL OR "
     "d.station_id = ?3) AND (?4 IS NULL OR i.at >= ?4) AND (?5 IS NULL OR i.at < ?5) ORDER BY i.at DESC, i.id DESC";
 
-constexpr const char* kPing = "SELECT 1";
+constexpr const char* kProbeWrite =
+    "INSERT INTO health_probe (id, probed_at, probes) VALUES (1, ?, 1) "
+    "ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at, probes = probes + 1";
 constexpr const char* kPresence =
     "SELECT online, boot, since, last_seen, reason FROM device_presence WHERE device_id = ?";
 constexpr const char* kOpenFaults = "SELECT id, device_id, n, code, bit, opened_at, cleared_at FROM fault_records "
@@ -54,9 +56,10 @@ auto page_in_scope(db::Statement& st, const std::optional<std::set<std::int64_t>
 
 } // namespace
 
-void MonitorStore::ping() {
-    db::Statement st(db_, kPing);
-    st.step();
+void MonitorStore::probe_write(EpochMs now) {
+    db::Transaction tx(db_);
+    db::Statement(db_, kProbeWrite).bind_all(now).run();
+    tx.commit();
 }
 
 std::optional<PresenceRow> MonitorStore::presence(const std::string& device_id) {

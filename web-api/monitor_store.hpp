@@ -78,9 +78,10 @@ struct MonitorFilter {
 class MonitorStore {
 public:
     explicit MonitorStore(db::Database& d) : db_(d) {}
-    /// Asks the database a trivial question (the health route's liveness); throws db::Error if it
-    /// cannot answer.
-    void ping();
+    /// The health route's write probe: updates the one row of `health_probe` to `now` in its own
+    /// `BEGIN IMMEDIATE` transaction and commits. Throws db::Error when the database cannot be written
+    /// (disk full, locked past the connection's busy timeout, read-only).
+    void probe_write(EpochMs now);
     /// presenced's stored verdict on a device, if it has one.
     std::optional<PresenceRow> presence(const std::string& device_id);
     /// A device's faults not cleared yet, oldest first.

@@ -239,12 +239,12 @@ std::string openapi_document(const std::vector<Route>& routes, const std::string
             for (auto c : r->errors)
                 add(c);
             w.key("responses").begin_object();
-            std::vector<int> successes{r->success_status};
-            successes.insert(successes.end(), r->also_success.begin(), r->also_success.end());
-            for (int status : successes) {
+            std::vector<std::pair<int, std::string>> answers{{r->success_status, r->answer}};
+            answers.insert(answers.end(), r->other_answers.begin(), r->other_answers.end());
+            for (const auto& [status, description] : answers) {
                 w.key(std::to_string(status))
                     .begin_object()
-                    .field("description", r->answer.empty() ? std::string(status_text(status)) : r->answer);
+                    .field("description", description.empty() ? std::string(status_text(status)) : description);
                 w.key("content").begin_object().key(r->produces).begin_object();
                 if (r->produces == "application/json" && !r->response_schema.empty()) {
                     // A declared schema that is not JSON is a programming error: the document test fails on it.

@@ -4,6 +4,7 @@
 #include "common/password.hpp"
 #include "web-api/access_store.hpp"
 #include "web-api/auth.hpp"
+#include "web-api/health.hpp"
 #include "web-api/identity_store.hpp"
 #include "web-api/monitor_store.hpp"
 #include "web-api/openapi.hpp"
@@ -125,21 +126,16 @@ void add_system_routes(Router& r, Services& s) {
             .returns(
                 R"({"type":"object","required":["openapi","info","paths","components"],"properties":{"openapi":{"type":"string"},"info":{"type":"object"},"paths":{"type":"object"},"components":{"type":"object"}}})")
             .handle([&r, &s](Request&) { return Response::json(openapi_document(r.routes(), s.version)); }));
-    r.add(Route::make(Method::Get, "/api/v1/health", "health", "system", "Liveness: database reachable")
-              .returns(schemas::object(
-                  R"("status":{"type":"string"},"version":{"type":"string"},"dev_mode":{"type":"boolean"},)"
-                  R"("time":{"type":"string","format":"date-time"})",
-                  R"("status","version","dev_mode","time")"))
+    r.add(Route::make(Method::Get, "/api/v1/health", "health", "system",
+                      "Health: the core database takes a write, the data directory has its free space, the broker "
+                      "is connected")
+              .answers("Every check passed (status ok, ok true); each check with its figure.")
+              .also_answers(503, "A check failed (status failing, ok false); the failed checks carry `error`.")
+              .returns(health::kBodySchema)
               .handle([&s](Request&) {
-                  auto d = s.core->get();
-                  MonitorStore(*d).ping();
-                  json::Writer w;
-                  w.begin_object()
-                      .field("status", "ok")
-                      .field("version", s.version)
-                      .field("dev_mode", s.settings.dev_mode);
-                  w.field("time", when(s, s.now())).end_object();
-                  return Response::json(w.str());
+                  const auto probe = health::measure(s);
+                  const auto verdict = health::decide(probe);
+                  return Response::json(health::body(s, probe, verdict), verdict.ok ? 200 : 503);
               }));
 }
 

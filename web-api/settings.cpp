@@ -75,6 +75,10 @@ void add_keys(ConfigSchema& s) {
         s.add_int(fmt::format("pilehub-api.limits.{}.refund_day_max_fen", role.name), 0, 0, ledger::kMaxAmountFen,
                   fmt::format("Daily refund limit of the {} role, fen (0: the general limit).", role.name));
     }
+    s.add_int("pilehub-api.health.min_free_mb", 512, 0, 1 << 30,
+              "GET /health fails (503) when the data directory has less free space than this, in MiB.");
+    s.add_int("pilehub-api.health.write_timeout_ms", 1000, 10, 30000,
+              "How long GET /health's write probe of the core database waits for a lock before it fails.");
     s.add_int("pilehub-api.packages.max_bonus_pct", 50, 0, 1000,
               "A recharge package's bonus may be at most this percentage of its price (creating or updating one "
               "above it is refused).");
@@ -211,6 +215,8 @@ Settings Settings::from(const Config& cfg) {
         s.role_limits[std::string(role.name)] = l;
     }
     s.package_max_bonus_pct = cfg.get_int32("pilehub-api.packages.max_bonus_pct");
+    s.health_min_free_mb = cfg.get_int("pilehub-api.health.min_free_mb");
+    s.health_write_timeout_ms = cfg.get_int32("pilehub-api.health.write_timeout_ms");
     return s;
 }
 

@@ -68,6 +68,10 @@ struct Settings {
     std::map<std::string, MoneyLimits> role_limits; ///< pilehub-api.limits.<built-in role>.* (0 = the general one)
     /// pilehub-api.packages.max_bonus_pct: a package's bonus, at most this % of its price.
     int package_max_bonus_pct = 50;
+    /// pilehub-api.health.min_free_mb: /health fails below this much free space in the data directory.
+    std::int64_t health_min_free_mb = 512;
+    /// pilehub-api.health.write_timeout_ms: how long /health's write probe waits for a held lock.
+    int health_write_timeout_ms = 1000;
     /// The limits for an operator of `role`: its own where set, else the general ones.
     MoneyLimits limits_for(const std::string& role) const;
 

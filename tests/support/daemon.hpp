@@ -87,6 +87,10 @@ private:
     Process proc_;
 };
 
+/// Writes one line to pilehub-sim's control FIFO `<state dir>/control` (workers/pilehub-sim/README.md);
+/// REQUIREs that it is open and takes the whole line. Defined in daemon_checks.cpp.
+void sim_control(const std::string& fifo, const std::string& line);
+
 /// The first column of the first row of `sql` (a count); REQUIREs a row. Defined in daemon_checks.cpp.
 std::int64_t count(db::Database& d, const std::string& sql);
 

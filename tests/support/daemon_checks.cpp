@@ -3,6 +3,8 @@
 #include "tests/support/daemon.hpp"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -11,6 +13,15 @@ namespace pilehub::test {
 void Daemon::start() {
     const auto failure = try_start();
     REQUIRE_MESSAGE(!failure, failure.value_or(""));
+}
+
+void sim_control(const std::string& fifo, const std::string& line) {
+    const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    REQUIRE_MESSAGE(fd >= 0, "cannot open " << fifo);
+    const auto text = line + "\n";
+    const auto n = ::write(fd, text.data(), text.size());
+    ::close(fd);
+    REQUIRE(n == static_cast<ssize_t>(text.size()));
 }
 
 std::int64_t count(db::Database& d, const std::string& sql) {

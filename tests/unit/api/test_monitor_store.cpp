@@ -225,5 +225,4 @@ TEST_CASE("device presence and open faults: presenced's verdict if any, open fau
         open.push_back(f.code);
     CHECK(open == Sids{"f-1", "f-3", "f-5"});
     CHECK(m.open_faults("pb").empty());
-    m.ping();
 }

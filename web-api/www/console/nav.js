@@ -29,5 +29,6 @@ export const NAV = [
   { path: '/staff', label: 'nav.staff', perm: 'admins.manage', group: 'system' },
   { path: '/roles', label: 'nav.roles', perm: 'admins.manage', group: 'system' },
   { path: '/audit-log', label: 'nav.audit', perm: 'audit.read', group: 'system' },
+  { path: '/system', label: 'nav.system', perm: 'monitor.read', group: 'system' },
   { path: '/password', label: 'nav.password', perm: null, group: 'system' },
 ];

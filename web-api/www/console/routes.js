@@ -37,4 +37,5 @@ export const ROUTES = [
   { pattern: '/device-stock', load: () => import('./pages/devices.js'), page: 'StockPage' },
   { pattern: '/device-models', load: () => import('./pages/device-models.js'), page: 'DeviceModelsPage' },
   { pattern: '/commands', load: () => import('./pages/commands.js'), page: 'CommandsPage' },
+  { pattern: '/system', load: () => import('./pages/system.js'), page: 'SystemPage' },
 ];
