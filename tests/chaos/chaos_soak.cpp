@@ -138,7 +138,8 @@ private:
             return;
         rapidjson::Document d;
         d.Parse(login->body.c_str());
-        const httplib::Headers auth{{"Authorization", std::string("Bearer ") + d["token"].GetString()}};
+        const auto* token = d.IsObject() && d.HasMember("token") && d["token"].IsString() ? d["token"].GetString() : "";
+        const httplib::Headers auth{{"Authorization", std::string("Bearer ") + token}};
         const char* reads[] = {"/api/v1/health", "/api/v1/admin/dashboard", "/api/v1/admin/sessions?limit=50",
                                "/api/v1/admin/devices?limit=50", "/api/v1/admin/faults"};
         std::size_t next_read = 0, next_end = 0;
