@@ -7,6 +7,8 @@
 // after a warm-up. Figures: sanitizer reports of every platform process (0; built with
 // PILEHUB_SANITIZE, scripts/test --sanitize runs this program), RSS growth of each from after the
 // warm-up to the end (< 5 %), and the messages handled. Then the ledger audit.
+// PILEHUB_SOAK_BIN_DIRS=dir[:dir...] takes each program from the first build dir that has it (a
+// partial sanitizer build first, then a plain one); the figure names what ran sanitized.
 #include "tests/bench/bench_util.hpp"
 #include "tests/bench/ingest_rules.hpp"
 #include "tests/bench/platform.hpp"
@@ -19,16 +21,33 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <sstream>
 
 using namespace pilehub;
 using namespace std::chrono_literals;
 
 namespace {
 
-/// The stack as a sanitizer build sees it: the tool (PILEHUB_SANITIZE) and where the runtime writes
-/// its reports (tests/sanitizers/options.cmake.in: `<tool>.<pid>`).
-const std::string kSanitize = PILEHUB_SANITIZE;
-const std::string kReportsDir = PILEHUB_SANITIZER_REPORTS;
+/// Where the platform's programs come from: the build dirs of PILEHUB_SOAK_BIN_DIRS (':'-separated,
+/// searched in order, e.g. a partial sanitizer build, then a complete plain one), else this build.
+std::vector<std::string> bin_dirs() {
+    std::vector<std::string> out;
+    const char* env = std::getenv("PILEHUB_SOAK_BIN_DIRS");
+    std::istringstream in(env && *env ? env : PILEHUB_BINARY_DIR);
+    for (std::string d; std::getline(in, d, ':');)
+        if (!d.empty())
+            out.push_back(d);
+    return out;
+}
+
+/// The sanitizers a build dir was configured with (PILEHUB_SANITIZE in its CMakeCache.txt); empty if none.
+std::string sanitizers_of(const std::string& build_dir) {
+    const auto cache = bench::slurp(build_dir + "/CMakeCache.txt");
+    const std::string key = "PILEHUB_SANITIZE:STRING=";
+    const auto p = cache.find(key);
+    return p == std::string::npos ? "" : cache.substr(p + key.size(), cache.find('\n', p) - p - key.size());
+}
 
 /// The lines of the sanitizers' reports that a log or a report file may hold.
 constexpr const char* kReportMarkers[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
@@ -42,11 +61,12 @@ int report_lines(const std::string& text) {
     return n;
 }
 
-/// The report files the sanitizer runtime wrote for process `pid`.
-std::vector<std::string> report_files(pid_t pid) {
+/// The report files the sanitizer runtime wrote for process `pid` of build dir `build_dir`
+/// (tests/sanitizers/options.cmake.in: `<build>/sanitizer-reports/<tool>.<pid>`).
+std::vector<std::string> report_files(const std::string& build_dir, pid_t pid) {
     std::vector<std::string> out;
     for (const char* tool : {"asan", "ubsan", "tsan"}) {
-        const auto f = fmt::format("{}/{}.{}", kReportsDir, tool, pid);
+        const auto f = fmt::format("{}/sanitizer-reports/{}.{}", build_dir, tool, pid);
         if (std::filesystem::exists(f))
             out.push_back(f);
     }
@@ -191,7 +211,6 @@ TEST_CASE("#24 soak under sanitizers: the whole stack at the target rate, no rep
     const auto warm_up = std::chrono::seconds(chaos::scaled(4, 30));
     const auto soak = std::chrono::seconds(chaos::scaled(16, 300));
     const auto sample_every = std::chrono::milliseconds(chaos::scaled(2000, 5000));
-    const bool asan = kSanitize.find("address") != std::string::npos;
 
     std::vector<std::string> piles;
     std::vector<test::Credential> creds;
@@ -214,13 +233,24 @@ TEST_CASE("#24 soak under sanitizers: the whole stack at the target rate, no rep
     test::Broker broker(creds);
     const int http_port = test::free_tcp_port();
     std::vector<std::unique_ptr<bench::Daemon>> procs;
+    std::vector<std::string> bin_dir;                          // of each process
+    std::vector<std::string> plain;                            // processes built without sanitizers
+    std::map<std::string, std::vector<std::string>> sanitized; // by PILEHUB_SANITIZE
     {
         auto names = bench::kDaemons;
         for (const char* n : {"parkingd", "alertd", "otad", "pilehub-api", "pilehub-ocpp"})
             names.push_back(n);
         for (const auto& name : names) {
-            const auto bin = bench::platform_binary(PILEHUB_BINARY_DIR, name);
-            REQUIRE_MESSAGE(!bin.empty(), name << " is not built");
+            std::string from, bin;
+            for (const auto& d : bin_dirs())
+                if (bin = bench::platform_binary(d, name); !bin.empty()) {
+                    from = d;
+                    break;
+                }
+            REQUIRE_MESSAGE(!bin.empty(), name << " is not built in " << fmt::format("{}", fmt::join(bin_dirs(), ":")));
+            const auto sanitizers = sanitizers_of(from);
+            (sanitizers.empty() ? plain : sanitized[sanitizers]).push_back(name);
+            bin_dir.push_back(from);
             std::vector<std::string> sets{"log.level=warn"};
             for (const auto& k : bench::config_keys(bin))
                 if (k.size() > 10 && k.substr(k.size() - 10) == ".status_ms")
@@ -228,7 +258,7 @@ TEST_CASE("#24 soak under sanitizers: the whole stack at the target rate, no rep
             std::vector<std::string> env;
             // ASan keeps 256 MB of freed memory in quarantine by default: the RSS of a busy process
             // would grow until it is full. 16 MB still catches a use after a recent free.
-            if (asan)
+            if (sanitizers.find("address") != std::string::npos)
                 env.push_back(std::string("ASAN_OPTIONS=") +
                               (std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") + std::string(":") : "") +
                               "quarantine_size_mb=16");
@@ -240,7 +270,7 @@ TEST_CASE("#24 soak under sanitizers: the whole stack at the target rate, no rep
                 for (const auto& s : {fmt::format("ocpp.port={}", test::free_tcp_port()),
                                       std::string("ocpp.tls_port=-1"), std::string("pilehub-ocpp.bind=127.0.0.1")})
                     sets.push_back(s);
-            procs.push_back(std::make_unique<bench::Daemon>(PILEHUB_BINARY_DIR, name, broker, dir, sets, env));
+            procs.push_back(std::make_unique<bench::Daemon>(from, name, broker, dir, sets, env));
         }
         for (auto& d : procs)
             d->start();
@@ -286,7 +316,7 @@ TEST_CASE("#24 soak under sanitizers: the whole stack at the target rate, no rep
     std::string where;
     for (std::size_t i = 0; i < procs.size(); ++i) {
         int n = report_lines(bench::slurp(procs[i]->log_path()));
-        for (const auto& f : report_files(rss[i].pid))
+        for (const auto& f : report_files(bin_dir[i], rss[i].pid))
             n += std::max(1, report_lines(bench::slurp(f)));
         if (n > 0)
             where += fmt::format(" ({}: {})", procs[i]->name(), n);
@@ -296,7 +326,11 @@ TEST_CASE("#24 soak under sanitizers: the whole stack at the target rate, no rep
     const auto a = chaos::audit(core_db);
     CHECK_MESSAGE(a.ok(), a.output);
 
-    const std::string build = kSanitize.empty() ? "a build without sanitizers" : "PILEHUB_SANITIZE=" + kSanitize;
+    std::string build;
+    for (const auto& [tools, names] : sanitized)
+        build += fmt::format("{}{}: {}", build.empty() ? "" : "; ", tools, fmt::join(names, ", "));
+    if (!plain.empty())
+        build += fmt::format("{}without sanitizers: {}", build.empty() ? "" : "; ", fmt::join(plain, ", "));
     CHECK(chaos::report(
         {"#24 soak under sanitizers: reports",
          fmt::format("{} sanitizer report(s){} from {} platform processes over {:.0f} s ({}); {}", reports, where,
