@@ -264,6 +264,7 @@ TEST_CASE("#24 soak under sanitizers: the whole stack at the target rate, no rep
                               "quarantine_size_mb=16");
             if (name == "pilehub-api") {
                 sets.push_back(fmt::format("pilehub-api.http_port={}", http_port));
+                sets.push_back("dev_mode=true"); // loopback only: no real SMS or payment provider here
                 env.push_back("PILEHUB_ADMIN_PASSWORD=soak-admin-password-1");
             }
             if (name == "pilehub-ocpp")
