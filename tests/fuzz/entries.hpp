@@ -47,5 +47,7 @@ namespace pilehub::fuzz {
 /// A fresh path for a scratch database of a target (in /dev/shm when there is one), removed with its
 /// -wal and -shm files when the program exits.
 std::string scratch_db(std::string_view name);
+/// A fresh scratch directory of a target, removed with everything in it when the program exits.
+std::string scratch_dir(std::string_view name);
 
 } // namespace pilehub::fuzz

@@ -5,8 +5,8 @@
 // Input: bytes 0-1 pick the route (routes()[n % count]); byte 2 the caller (bits 0-1: none, a rider,
 // an operator with role admin, a bad token; bit 2: an Idempotency-Key header); then the text, split
 // on its first two '\n': the path parameters separated by '/', the query (`a=1&b=2`), the body.
-// Property: never a 5xx, but 504 timeout / 503 device_offline from the absent workers; every refusal
-// has the one error shape.
+// Property: never a 5xx, but 504 timeout / 503 device_offline from the absent workers and 501
+// unsupported; every refusal has the one error shape.
 #include "common/json.hpp"
 #include "common/log.hpp"
 #include "common/payments.hpp"
@@ -29,6 +29,13 @@ struct Api {
 
     Api() {
         s.settings.dev_mode = true;
+        // The files a production configuration names under its data directory (settings.cpp).
+        const auto dir = scratch_dir("http");
+        s.settings.data_dir = dir;
+        s.settings.password_file = dir + "/broker/passwd";
+        s.settings.pid_file = dir + "/run/mosquitto.pid";
+        s.settings.initial_password_file = dir + "/initial-admin-password";
+        s.settings.payment_secret_file = dir + "/payment-secret";
         s.core = std::make_unique<api::DbPool>(scratch_db("http-core"), db::Database::Options{});
         s.telemetry = std::make_unique<api::DbPool>(scratch_db("http-telemetry"), db::Database::Options{});
         api::prepare_database(s);
@@ -50,6 +57,8 @@ struct Api {
 
 /// The one API of the run (both the target and its seeds read the route table from it).
 Api& the_api() {
+    static const bool quiet = (log::set_level(log::Level::Error), true);
+    (void)quiet;
     static Api api;
     return api;
 }
@@ -156,8 +165,6 @@ std::vector<std::pair<std::string, std::string>> http_seeds() {
 }
 
 std::string http(const std::uint8_t* data, std::size_t size) {
-    static const bool quiet = (log::set_level(log::Level::Error), true);
-    (void)quiet;
     auto& api = the_api();
     if (size < 3)
         return {};
@@ -202,7 +209,10 @@ std::string http(const std::uint8_t* data, std::size_t size) {
     const auto where = fmt::format("{} {} ({})", raw.method, raw.path, route.operation_id);
     if (res->status >= 500) {
         const auto code = error_code(res->body);
-        if (!((res->status == 504 && code == "timeout") || (res->status == 503 && code == "device_offline")))
+        // The absent workers (timeout, device_offline) and what this installation does not offer
+        // (unsupported: a login provider not configured, a command a kind has not) are declared refusals.
+        if (!((res->status == 504 && code == "timeout") || (res->status == 503 && code == "device_offline") ||
+              (res->status == 501 && code == "unsupported")))
             return fmt::format("{} answered {} {}", where, res->status, res->body);
     }
     if (res->status >= 400)
