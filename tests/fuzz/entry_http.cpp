@@ -77,29 +77,20 @@ std::string fill_path(const api::Route& r, std::string_view values) {
     return p;
 }
 
-std::string error_shape(const std::string& body) {
+/// The code of a refusal in the one error shape `{"error":{"code":"...","message":"..."}}`; nullopt
+/// for a body of another shape.
+std::optional<std::string> refusal_code(const std::string& body) {
     auto doc = json::parse(body);
     if (!doc || !doc->IsObject())
-        return "not a JSON object";
+        return std::nullopt;
     auto e = doc->FindMember("error");
     if (e == doc->MemberEnd() || !e->value.IsObject())
-        return "no error object";
+        return std::nullopt;
     auto c = e->value.FindMember("code");
     auto m = e->value.FindMember("message");
     if (c == e->value.MemberEnd() || !c->value.IsString() || m == e->value.MemberEnd() || !m->value.IsString())
-        return "error without a code and a message";
-    return {};
-}
-
-std::string error_code(const std::string& body) {
-    auto doc = json::parse(body);
-    if (!doc || !doc->IsObject())
-        return {};
-    auto e = doc->FindMember("error");
-    if (e == doc->MemberEnd() || !e->value.IsObject())
-        return {};
-    auto c = e->value.FindMember("code");
-    return c != e->value.MemberEnd() && c->value.IsString() ? c->value.GetString() : "";
+        return std::nullopt;
+    return std::string(c->value.GetString());
 }
 
 std::string sample_value(const api::FieldSpec& f) {
@@ -207,18 +198,17 @@ std::string http(const std::uint8_t* data, std::size_t size) {
     if (!res)
         return {}; // the server's 404: no handler runs
     const auto where = fmt::format("{} {} ({})", raw.method, raw.path, route.operation_id);
-    if (res->status >= 500) {
-        const auto code = error_code(res->body);
-        // The absent workers (timeout, device_offline) and what this installation does not offer
-        // (unsupported: a login provider not configured, a command a kind has not) are declared refusals.
-        if (!((res->status == 504 && code == "timeout") || (res->status == 503 && code == "device_offline") ||
-              (res->status == 501 && code == "unsupported")))
-            return fmt::format("{} answered {} {}", where, res->status, res->body);
-    }
-    if (res->status >= 400)
-        if (auto e = error_shape(res->body); !e.empty())
-            return fmt::format("{} answered {} with a refusal of another shape ({}): {}", where, res->status, e,
-                               res->body);
+    if (res->status < 400)
+        return {};
+    const auto code = refusal_code(res->body);
+    if (!code)
+        return fmt::format("{} answered {} with a refusal of another shape: {}", where, res->status, res->body);
+    // The absent workers (timeout, device_offline) and what this installation does not offer
+    // (unsupported: a login provider not configured, a command a kind has not) are declared refusals.
+    if (res->status >= 500 &&
+        !((res->status == 504 && *code == "timeout") || (res->status == 503 && *code == "device_offline") ||
+          (res->status == 501 && *code == "unsupported")))
+        return fmt::format("{} answered {} {}", where, res->status, res->body);
     return {};
 }
 
