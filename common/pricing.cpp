@@ -303,10 +303,11 @@ Result<Bill> price_impl(const Tariff& t, const PricingInput& in) {
                 fmt::format("{} {}{}–{}: {}", to_string(period), several_days ? lf.date + " " : std::string(),
                             hhmm(lf.ms_of_day), hhmm(lf.ms_of_day + kSlotMs), wh_text(mwh));
             // Electricity and service are separate lines of the same slot (BILLING §5: invoices split them).
-            const auto slot_line = [&](LineKind kind, std::string_view what, std::int64_t e4) {
+            // The slot's energy is captured by copy: clang before 16 cannot capture a structured binding.
+            const auto slot_line = [&, slot_energy_mwh = mwh](LineKind kind, std::string_view what, std::int64_t e4) {
                 BillLine l = line(kind, fmt::format("{} {} × {} yuan/kWh", slot_text, what, yuan_e4(e4)),
-                                  ExactFen::from_mwh_at_e4(mwh, e4));
-                l.energy_mwh = mwh;
+                                  ExactFen::from_mwh_at_e4(slot_energy_mwh, e4));
+                l.energy_mwh = slot_energy_mwh;
                 l.from_ms = from;
                 l.to_ms = from + kSlotMs;
                 l.period = period;

@@ -563,6 +563,17 @@ Response Router::dispatch(const Route& route, const httplib::Request& raw, const
     return Response::json(error_body(ErrorCode::Internal, "internal error"), status_for(ErrorCode::Internal));
 }
 
+std::optional<Response> Router::dispatch_in_process(std::size_t index, httplib::Request& raw, const std::string& ip) {
+    const auto& route = routes_.at(index);
+    if (!std::regex_match(raw.path, raw.matches, std::regex(route_regex(route))))
+        return std::nullopt;
+    try {
+        return dispatch(route, raw, ip);
+    } catch (...) { // what the server's route lambda does
+        return Response::json(error_body(ErrorCode::Internal, "internal error"), 500);
+    }
+}
+
 void Router::install(httplib::Server& server, const ServerOptions& o) {
     server.set_tcp_nodelay(true);
     // The server reads bodies up to the largest bound of any route; a request declaring more than

@@ -336,6 +336,11 @@ public:
     const std::vector<std::pair<std::string, std::string>>& registered() const { return registered_; }
     /// Configures `server` (nodelay, limits, time-outs, thread pool, handlers) and registers every route.
     void install(httplib::Server& server, const ServerOptions& options);
+    /// Runs `raw` through routes()[index] exactly as the server would once that route matched (every
+    /// step of dispatch), in process, without a server or a socket: for the HTTP fuzz target
+    /// (tests/fuzz/). nullopt when `raw.path` does not match the route's pattern (the server's 404);
+    /// sets `raw.matches`.
+    std::optional<Response> dispatch_in_process(std::size_t index, httplib::Request& raw, const std::string& ip);
 
 private:
     Response dispatch(const Route& route, const httplib::Request& raw, const std::string& ip);
