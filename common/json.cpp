@@ -16,7 +16,11 @@ Result<rapidjson::Document> parse(std::string_view text, std::size_t max_bytes) 
     if (nesting_depth(text) > kMaxDepth)
         return Result<rapidjson::Document>::failure(fmt::format("nested deeper than {} levels", kMaxDepth));
     rapidjson::Document d;
-    d.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(text.data(), text.size());
+    // Full precision: a number reads as the double nearest to its text, so what we write back (the
+    // shortest text of that double) reads as the same double again (fuzz_ocpp found a number that
+    // changed on every read and write without it).
+    d.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag |
+            rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
     if (d.HasParseError())
         return Result<rapidjson::Document>::failure(fmt::format(
             "malformed JSON at offset {} (code {})", d.GetErrorOffset(), static_cast<int>(d.GetParseError())));
