@@ -15,6 +15,9 @@ Result<rapidjson::Document> parse(std::string_view text, std::size_t max_bytes) 
             fmt::format("payload of {} bytes exceeds {}", text.size(), max_bytes));
     if (nesting_depth(text) > kMaxDepth)
         return Result<rapidjson::Document>::failure(fmt::format("nested deeper than {} levels", kMaxDepth));
+    if (const auto at = lone_low_surrogate(text))
+        return Result<rapidjson::Document>::failure(
+            fmt::format("malformed JSON at offset {}: a \\u escape of a lone low surrogate", *at));
     rapidjson::Document d;
     // Full precision: a number reads as the double nearest to its text, so what we write back (the
     // shortest text of that double) reads as the same double again (fuzz_ocpp found a number that
@@ -25,6 +28,41 @@ Result<rapidjson::Document> parse(std::string_view text, std::size_t max_bytes) 
         return Result<rapidjson::Document>::failure(fmt::format(
             "malformed JSON at offset {} (code {})", d.GetErrorOffset(), static_cast<int>(d.GetParseError())));
     return Result<rapidjson::Document>(std::move(d));
+}
+
+std::optional<std::size_t> lone_low_surrogate(std::string_view text) {
+    const auto hex4 = [&](std::size_t at) -> std::optional<unsigned> {
+        unsigned v = 0;
+        for (std::size_t k = at; k < at + 4; ++k) {
+            const char c = text[k];
+            const int d = c >= '0' && c <= '9'   ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+            if (d < 0)
+                return std::nullopt;
+            v = v * 16 + static_cast<unsigned>(d);
+        }
+        return v;
+    };
+    bool after_high = false; // the previous character was the escape of a high surrogate
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\' || i + 1 >= text.size()) {
+            after_high = false;
+            continue;
+        }
+        if (text[i + 1] != 'u' || i + 5 >= text.size()) {
+            after_high = false;
+            ++i; // an escaped character: \\, \", \n, ...
+            continue;
+        }
+        const auto v = hex4(i + 2);
+        if (v && *v >= 0xDC00 && *v <= 0xDFFF && !after_high)
+            return i;
+        after_high = v && *v >= 0xD800 && *v <= 0xDBFF;
+        i += 5;
+    }
+    return std::nullopt;
 }
 
 std::size_t nesting_depth(std::string_view text, std::size_t limit) {

@@ -44,6 +44,12 @@ inline constexpr std::size_t kMaxDepth = 64;
 /// and refused when arrays and objects nest deeper than kMaxDepth.
 Result<rapidjson::Document> parse(std::string_view text, std::size_t max_bytes = 256 * 1024);
 
+/// The offset of a `\u` escape of a low surrogate (DC00-DFFF) that does not follow the escape of a
+/// high one, if the text has one. RapidJSON 1.1 decodes such an escape into bytes that are not UTF-8
+/// (and its own validating parser then refuses the text we write back: fuzz_ocpp found it); parse()
+/// refuses it.
+std::optional<std::size_t> lone_low_surrogate(std::string_view text);
+
 /// How deeply `text` nests arrays and objects (brackets inside strings do not count), without
 /// parsing it; stops counting past `limit` and returns limit + 1.
 std::size_t nesting_depth(std::string_view text, std::size_t limit = kMaxDepth);

@@ -56,3 +56,24 @@ TEST_CASE("json: raw_value writes a value nested 100 k deep as null instead of r
     w2.raw_value(*shallow);
     CHECK(w2.str() == R"({"a":[1,{"b":"c"}]})");
 }
+
+TEST_CASE("json: a \\u escape of a lone low surrogate is refused; surrogate pairs and escaped backslashes are not") {
+    struct Case {
+        const char* text;
+        bool ok;
+    };
+    const Case cases[] = {
+        {R"({"a":"\udc20"})", false},      // lone low surrogate (RapidJSON 1.1 would write bytes that are not UTF-8)
+        {R"({"x\uDC20y":1})", false},      // in a member name, upper-case hex (what fuzz_ocpp found)
+        {R"(["ok","\udfff"])", false},     // the last low surrogate
+        {R"({"a":"\ud83d\ude00"})", true}, // a pair: U+1F600
+        {R"({"a":"\u00e9\u4e2d"})", true}, // not surrogates
+        {R"({"a":"\\udc20"})", true},      // an escaped backslash, then the letters udc20
+        {R"({"a":"\udbff\udc00\udc00"})", false}, // a pair, then a lone low one
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.text);
+        CHECK(json::parse(c.text).ok() == c.ok);
+        CHECK(json::lone_low_surrogate(c.text).has_value() == !c.ok);
+    }
+}
