@@ -46,7 +46,7 @@ FleetWorld::FleetWorld(FleetOptions o) : opts_(std::move(o)) {
     api_ = mqtt::make_client(broker_->client_options("svc.pilehub-api"));
     rpc_ = std::make_unique<rpc::Client>(*api_, router_);
     for (const auto& filter :
-         {topics::any_device_presence(), topics::any_device::presence(), std::string("ph/v1/dev/+/req-reply/+")})
+         {topics::any_device_presence(), topics::any_device::presence(), topics::req_reply("+", "+")})
         router_.add(*api_, filter, 1, inbox.handler());
     router_.attach(*api_);
     api_->start();

@@ -52,9 +52,8 @@ inline std::vector<PresenceSeen> presence_seen(const std::vector<mqtt::Message>&
         if (auto dev = topics::device_of_presence(m.topic)) {
             p.device = *dev;
             p.verdict = true;
-        } else if (m.topic.rfind("ph/v1/dev/", 0) == 0 && m.topic.size() > 19 &&
-                   m.topic.compare(m.topic.size() - 9, 9, "/presence") == 0) {
-            p.device = m.topic.substr(10, m.topic.size() - 19);
+        } else if (auto own = topics::parse_device_topic(m.topic); own && own->leaf == topics::Leaf::Presence) {
+            p.device = own->device_id;
         } else {
             continue;
         }
