@@ -228,7 +228,9 @@ Transaction::Transaction(Database& db) : db_(db) {
 }
 
 Transaction::~Transaction() {
-    if (!done_) {
+    // A COMMIT that failed with SQLITE_FULL or an I/O error has already rolled back: nothing to undo
+    // (a ROLLBACK then would only log "no transaction is active").
+    if (!done_ && !sqlite3_get_autocommit(db_.handle())) {
         try {
             Statement(db_, "ROLLBACK").run();
         } catch (const Error& e) {
