@@ -27,7 +27,10 @@ build() {
     # Check: -O1 without debug info, tests at -O0 (CMakeLists.txt); scripts/bench builds its own.
     cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Check >/dev/null
   fi
+  local started
+  started=$(date +%s)
   cmake --build "$BUILD_DIR" -j "$(nproc)" >"$BUILD_DIR.log" 2>&1 || { tail -30 "$BUILD_DIR.log" >&2; die "build failed (full log: $BUILD_DIR.log)"; }
+  say "build: $BUILD_DIR up to date in $(( $(date +%s) - started )) s"
 }
 
 bin() { # path of a built program, or empty
