@@ -7,7 +7,11 @@
 #include <openssl/evp.h>
 #include <signal.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 
 namespace pilehub::broker {
 
@@ -97,6 +101,69 @@ bool reload_broker(const std::string& pid_file, std::string* reason) {
         return false;
     }
     return true;
+}
+
+namespace {
+
+/// The thread behind reload_broker_later(): one per process, started on first use.
+class TrailingReload {
+public:
+    static TrailingReload& instance() {
+        static TrailingReload r;
+        return r;
+    }
+    void request(const std::string& pid_file, std::chrono::milliseconds after) {
+        {
+            std::lock_guard l(m_);
+            pid_file_ = pid_file;
+            due_ = std::chrono::steady_clock::now() + after;
+            if (!thread_.joinable())
+                thread_ = std::thread([this] { run(); });
+        }
+        cv_.notify_one();
+    }
+    ~TrailingReload() {
+        {
+            std::lock_guard l(m_);
+            stop_ = true;
+        }
+        cv_.notify_one();
+        if (thread_.joinable())
+            thread_.join();
+    }
+
+private:
+    TrailingReload() = default;
+    void run() {
+        std::unique_lock l(m_);
+        while (!stop_) {
+            if (!due_) {
+                cv_.wait(l);
+                continue;
+            }
+            if (const auto when = *due_; std::chrono::steady_clock::now() < when) {
+                cv_.wait_until(l, when); // then look again: a later request moves the time
+                continue;
+            }
+            const auto file = pid_file_;
+            due_.reset();
+            l.unlock();
+            reload_broker(file, nullptr); // no broker any more: nothing to reload
+            l.lock();
+        }
+    }
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::string pid_file_;
+    std::optional<std::chrono::steady_clock::time_point> due_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+
+} // namespace
+
+void reload_broker_later(const std::string& pid_file, std::chrono::milliseconds after) {
+    TrailingReload::instance().request(pid_file, after);
 }
 
 } // namespace pilehub::broker

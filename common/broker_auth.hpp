@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,5 +28,11 @@ void write_password_file(const std::string& path, const std::vector<std::pair<st
 /// Sends SIGHUP to the broker whose pid is in `pid_file` (Mosquitto 2.0 then reloads the
 /// password and ACL files). Returns false (with a reason) if there is no running broker.
 bool reload_broker(const std::string& pid_file, std::string* reason);
+
+/// Sends one more SIGHUP to that broker `after` the last call (a process-wide thread; calls in quick
+/// succession give one signal). Mosquitto 2.0 clears its reload flag when a reload ends, so a SIGHUP
+/// that arrives while it reloads is lost: credentials written just then would wait for the next
+/// change. A signal pending at exit is dropped.
+void reload_broker_later(const std::string& pid_file, std::chrono::milliseconds after = std::chrono::seconds(2));
 
 } // namespace pilehub::broker

@@ -344,9 +344,25 @@ namespace pilehub::registry {
 
 bool sync_broker_credentials(Store& store, const std::string& password_file, const std::string& pid_file,
                              std::string* why) {
-    std::filesystem::create_directories(std::filesystem::path(password_file).parent_path());
-    broker::write_password_file(password_file, store.broker_users());
-    return broker::reload_broker(pid_file, why);
+    const auto users = store.broker_users();
+    try {
+        std::filesystem::create_directories(std::filesystem::path(password_file).parent_path());
+        broker::write_password_file(password_file, users);
+    } catch (const std::runtime_error& e) { // the file system's refusal (a bad user name stays an exception)
+        if (why)
+            *why = fmt::format("the broker's password file {} was not written: {} (the next change of credentials "
+                               "writes it whole)",
+                               password_file, e.what());
+        return false;
+    }
+    std::string reason;
+    if (broker::reload_broker(pid_file, &reason)) {
+        broker::reload_broker_later(pid_file); // in case this signal came while the broker was reloading
+        return true;
+    }
+    if (why)
+        *why = fmt::format("password file written; {} (the broker reads the file when it starts)", reason);
+    return false;
 }
 
 std::string ocpp_mqtt_password(const std::string& data_dir, const std::string& device_id) {

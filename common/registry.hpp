@@ -134,7 +134,8 @@ namespace pilehub::registry {
 
 /// Rewrites the broker's password file from the database (services and devices) and sends the
 /// running broker SIGHUP so new credentials take effect without a restart. Returns false with
-/// `why` when no broker is running (the file is written anyway; the broker reads it at start).
+/// `why` when the file could not be written (the database change stands; the next sync writes the
+/// whole file) or no broker is running (the file is written anyway; the broker reads it at start).
 bool sync_broker_credentials(Store& store, const std::string& password_file, const std::string& pid_file,
                              std::string* why);
 

@@ -339,11 +339,23 @@ void ChargePoint::boot_notification(const Call& c, const rapidjson::Value& p) {
     send_cfg();
 }
 
+std::optional<int> ChargePoint::connector_or_refuse(const Call& c, const rapidjson::Value& p, bool zero) {
+    // Compared as the 64-bit number it is: narrowed to int first, 66666666662 became a negative gun
+    // that passed the check and indexed outside the guns (found by fuzz_ocpp).
+    const auto v = member_int(p, "connectorId");
+    if (v >= (zero ? 0 : 1) && v <= guns_count_)
+        return static_cast<int>(v);
+    answer_error(
+        c, ErrorCode::PropertyConstraintViolation,
+        fmt::format("connectorId {} is not {}1..{}", v, zero ? "0 (the charger) or a gun " : "a gun ", guns_count_));
+    return std::nullopt;
+}
+
 void ChargePoint::status_notification(const Call& c, const rapidjson::Value& p) {
-    const auto n = static_cast<int>(member_int(p, "connectorId"));
-    if (n > guns_count_)
-        return answer_error(c, ErrorCode::PropertyConstraintViolation,
-                            fmt::format("connectorId {} is beyond the {} guns registered", n, guns_count_));
+    const auto connector = connector_or_refuse(c, p, true);
+    if (!connector)
+        return;
+    const int n = *connector;
     const auto st = parse_status(member_str(p, "status"));
     const auto bits = fault_bits_of(member_str(p, "errorCode"));
     if (!st || !bits) // the schema's enums make this unreachable; kept for safety
@@ -423,10 +435,10 @@ void ChargePoint::authorize(const Call& c, const rapidjson::Value& p) {
 
 void ChargePoint::start_transaction(const Call& c, const rapidjson::Value& p) {
     StartKey key;
-    key.connector = static_cast<int>(member_int(p, "connectorId"));
-    if (key.connector < 1 || key.connector > guns_count_)
-        return answer_error(c, ErrorCode::PropertyConstraintViolation,
-                            fmt::format("connectorId {} is not a gun (1..{})", key.connector, guns_count_));
+    const auto gun = connector_or_refuse(c, p, false);
+    if (!gun)
+        return;
+    key.connector = *gun;
     key.id_tag = std::string(member_str(p, "idTag"));
     key.meter_start_wh = member_int(p, "meterStart");
     if (key.meter_start_wh < 0 || key.meter_start_wh > payloads::kMaxRegisterWh)
@@ -460,10 +472,10 @@ void ChargePoint::answer_start(const Request& r, const TransactionRow& tx, std::
 }
 
 void ChargePoint::meter_values(const Call& c, const rapidjson::Value& p) {
-    const auto n = static_cast<int>(member_int(p, "connectorId"));
-    if (n > guns_count_)
-        return answer_error(c, ErrorCode::PropertyConstraintViolation,
-                            fmt::format("connectorId {} is beyond the {} guns registered", n, guns_count_));
+    const auto connector = connector_or_refuse(c, p, true);
+    if (!connector)
+        return;
+    const int n = *connector;
     std::vector<MeterReading> readings;
     const auto mv = p.FindMember("meterValue");
     for (rapidjson::SizeType i = 0; mv != p.MemberEnd() && i < mv->value.Size(); ++i) {

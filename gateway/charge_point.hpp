@@ -102,6 +102,9 @@ private:
     /// FirmwareStatusNotification: the status as `evt/ota` for the last UpdateFirmware sent.
     void firmware_status(std::string_view status);
     void boot_notification(const Call& c, const rapidjson::Value& p);
+    /// The frame's connectorId: a gun 1..guns, or 0 (the charger itself) where `zero` allows it;
+    /// otherwise answers the CALLERROR PropertyConstraintViolation and gives nullopt.
+    std::optional<int> connector_or_refuse(const Call& c, const rapidjson::Value& p, bool zero);
     void status_notification(const Call& c, const rapidjson::Value& p);
     void authorize(const Call& c, const rapidjson::Value& p);
     void start_transaction(const Call& c, const rapidjson::Value& p);

@@ -574,11 +574,7 @@ void add_admin_device_routes(Router& r, Services& s) {
                   if (model && model->kind == "ebike_pile" && model->socket_overload_w)
                       for (const auto& p : cat.ports(dev.id))
                           cat.set_port(dev.id, model->kind, p.n, p.enabled, model->socket_overload_w);
-                  std::string why;
-                  const bool reloaded =
-                      registry::sync_broker_credentials(reg, s.settings.password_file, s.settings.pid_file, &why);
-                  if (!reloaded)
-                      log::warn(log::Ctx{dev.id, {}}, "broker not reloaded: {}", why);
+                  const bool reloaded = sync_broker_users(s, *d, dev.id);
                   if ((dev.kind == registry::DeviceKind::EbikePile || dev.kind == registry::DeviceKind::EvCharger) &&
                       s.publish) {
                       // The device finds its full configuration retained when it first connects.
@@ -797,9 +793,7 @@ void add_admin_device_routes(Router& r, Services& s) {
                   write_issued(w, s, dev.id, *issued);
                   if (!issued->mqtt_password.empty()) {
                       // The gateway checks an OCPP key in the database; only MQTT secrets are the broker's.
-                      std::string why;
-                      w.field("broker_reloaded", registry::sync_broker_credentials(reg, s.settings.password_file,
-                                                                                   s.settings.pid_file, &why));
+                      w.field("broker_reloaded", sync_broker_users(s, *d, dev.id));
                   }
                   w.end_object();
                   return Response::json(w.str());
@@ -810,7 +804,7 @@ void add_admin_device_routes(Router& r, Services& s) {
               .admin("devices.write")
               .param(key_param("id", "Device id."))
               .refuses({ErrorCode::UnknownDevice, ErrorCode::Conflict})
-              .returns(oas::obj({{"id", oas::kStr}, {"removed", oas::kBool}}))
+              .returns(oas::obj({{"id", oas::kStr}, {"removed", oas::kBool}, {"broker_reloaded", oas::kBool}}))
               .handle([&s](Request& req) {
                   auto d = s.core->get();
                   CatalogStore cat(*d);
@@ -819,10 +813,13 @@ void add_admin_device_routes(Router& r, Services& s) {
                       fail(ErrorCode::Conflict, "the device has sessions; disable it instead");
                   registry::Store reg(*d);
                   reg.remove_device(dev.id);
-                  std::string why;
-                  registry::sync_broker_credentials(reg, s.settings.password_file, s.settings.pid_file, &why);
+                  const bool reloaded = sync_broker_users(s, *d, dev.id);
                   json::Writer w;
-                  w.begin_object().field("id", dev.id).field("removed", true).end_object();
+                  w.begin_object()
+                      .field("id", dev.id)
+                      .field("removed", true)
+                      .field("broker_reloaded", reloaded)
+                      .end_object();
                   return Response::json(w.str());
               }));
 

@@ -104,16 +104,6 @@ void refuse_taken_name(DeviceModelStore& models, const DeviceModelRow& m) {
             fail(ErrorCode::Duplicate, fmt::format("a {} model named {} exists", m.kind, m.name));
 }
 
-/// Rewrites the broker's password file (a retired device has no user) and reloads the broker.
-bool sync_broker(Services& s, db::Database& d, const std::string& device_id) {
-    registry::Store reg(d);
-    std::string why;
-    const bool reloaded = registry::sync_broker_credentials(reg, s.settings.password_file, s.settings.pid_file, &why);
-    if (!reloaded)
-        log::warn(log::Ctx{device_id, {}}, "broker not reloaded: {}", why);
-    return reloaded;
-}
-
 } // namespace
 
 void add_admin_lifecycle_routes(Router& r, Services& s) {
@@ -223,7 +213,7 @@ void add_admin_lifecycle_routes(Router& r, Services& s) {
                       fail(ErrorCode::UnknownDevice, "no such device");
                   if (const auto refusal = retire_device(*d, *dev, s.now()))
                       fail(refusal->code, refusal->why);
-                  const bool reloaded = sync_broker(s, *d, dev->id);
+                  const bool reloaded = sync_broker_users(s, *d, dev->id);
                   json::Writer w;
                   w.begin_object().field("id", dev->id).field("lifecycle", dev->lifecycle);
                   write_time(w, s, "retired_at", dev->retired_at);

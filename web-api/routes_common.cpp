@@ -3,6 +3,7 @@
 #include "common/ledger.hpp"
 #include "common/log.hpp"
 #include "common/pricing.hpp"
+#include "common/registry.hpp"
 #include "common/tariff_store.hpp"
 #include "web-api/device_cache.hpp"
 
@@ -75,6 +76,15 @@ AccountRow user_in_scope(AccountStore& accounts, const Principal& who, std::int6
     if (!a || !(who.all_stations || (a->home_station_id && who.sees_station(*a->home_station_id))))
         fail(ErrorCode::NotFound, "no such user");
     return *a;
+}
+
+bool sync_broker_users(Services& s, db::Database& d, const std::string& device_id) {
+    registry::Store reg(d);
+    std::string why;
+    const bool reloaded = registry::sync_broker_credentials(reg, s.settings.password_file, s.settings.pid_file, &why);
+    if (!reloaded)
+        log::warn(log::Ctx{device_id, {}}, "broker not reloaded: {}", why);
+    return reloaded;
 }
 
 void require_unscoped(const Principal& p, std::string_view what) {

@@ -70,6 +70,10 @@ void require_station(const Principal& p, std::int64_t station_id, std::string_vi
 AccountRow user_in_scope(AccountStore& accounts, const Principal& who, std::int64_t id);
 /// The device, if the operator sees its station; else unknown_device.
 DeviceRow device_in_scope(CatalogStore& cat, const Principal& who, const std::string& id);
+/// Rewrites the broker's password file from the database after `device_id`'s credentials changed
+/// (added, rotated, retired, removed) and reloads the broker. False, with a warning in the log, when
+/// the file could not be written or no broker runs: the database change stands either way.
+bool sync_broker_users(Services& s, db::Database& d, const std::string& device_id);
 /// Refuses unless the operator is unscoped (403 forbidden).
 void require_unscoped(const Principal& p, std::string_view what);
 

@@ -157,6 +157,8 @@ test('orders: a staff account created in the page with one station\'s scope sign
         await page.locator('h1', { hasText: '充电订单' }).waitFor();
         assert.equal(await page.locator('nav.menu').getByText('数据概览').count(), 0);
         assert.equal(await page.locator('nav.menu').getByText('员工账号').count(), 0);
+        // The picker fills when the station list arrives: wait for it, then read every option.
+        await page.getByLabel('站点').locator('option', { hasText: name }).waitFor({ state: 'attached' });
         const options = await page.getByLabel('站点').locator('option').allInnerTexts();
         assert.deepEqual(options, ['全部站点', name]);
         await page.locator('td.empty', { hasText: '暂无数据' }).waitFor();

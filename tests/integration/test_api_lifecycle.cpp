@@ -162,6 +162,42 @@ TEST_CASE("lifecycle: a retired device's MQTT connect is refused by the broker; 
     CHECK(st.broker().connack("rt-p1", rotated.str("mqtt_password")) != 0);
 }
 
+TEST_CASE("lifecycle: a device that never charged is removed; when the broker's password file cannot be written, "
+          "registering and removing still stand and say the broker was not reloaded") {
+    // The file system refuses the rewrite (root ignores permissions: the file's directory is a regular file).
+    const auto blocked = (fs::temp_directory_path() / fmt::format("pilehub-not-a-dir-{}", ::getpid())).string();
+    std::ofstream(blocked) << "a file\n";
+    {
+        StackOptions o;
+        o.sets = {"broker.password_file=" + blocked + "/passwd"};
+        Stack st(o);
+        const auto admin = st.admin();
+        const auto station = st.station(admin, "RM North");
+        auto kept =
+            st.post("/api/v1/admin/devices",
+                    fmt::format(R"({{"id":"rm-p1","kind":"ebike_pile","station_id":{},"sockets":4}})", station), admin);
+        REQUIRE_MESSAGE(kept.status == 201, kept);
+        CHECK_FALSE(kept.boolean("broker_reloaded"));
+        CHECK_FALSE(kept.str("mqtt_password").empty());
+        auto gone =
+            st.post("/api/v1/admin/devices",
+                    fmt::format(R"({{"id":"rm-p2","kind":"ebike_pile","station_id":{},"sockets":4}})", station), admin);
+        REQUIRE_MESSAGE(gone.status == 201, gone);
+
+        auto removed = st.request("DELETE", "/api/v1/admin/devices/rm-p2", "", admin);
+        REQUIRE_MESSAGE(removed.status == 200, removed);
+        CHECK(removed.str("id") == "rm-p2");
+        CHECK(removed.boolean("removed"));
+        CHECK_FALSE(removed.boolean("broker_reloaded"));
+        CHECK(st.get("/api/v1/admin/devices/rm-p2", admin).code() == "unknown_device");
+        CHECK(st.get("/api/v1/admin/devices/rm-p1", admin).status == 200);
+        CHECK(st.log().find("dev=rm-p2 broker not reloaded: the broker's password file " + blocked +
+                            "/passwd was "
+                            "not written") != std::string::npos);
+    }
+    fs::remove(blocked);
+}
+
 TEST_CASE("lifecycle: a device model fills a new device's sockets or guns and their defaults; a model in use is "
           "not deleted") {
     Stack st;

@@ -41,7 +41,7 @@ void sync_broker(const Config& cfg, registry::Store& store) {
                                           cfg.get_string("broker.pid_file"), &why))
         std::cerr << "pilehubctl: broker reloaded; new credentials are in force\n";
     else
-        std::cerr << "pilehubctl: password file written; " << why << " (the broker reads it when it starts)\n";
+        std::cerr << "pilehubctl: " << why << "\n";
 }
 
 std::int64_t parse_micro_degrees(const std::string& s, double limit, const char* what) {

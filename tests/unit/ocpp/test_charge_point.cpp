@@ -210,6 +210,25 @@ TEST_CASE("invalid CALLs get the CALLERROR the specification names, and the char
                                     R"({"connectorId":3,"errorCode":"NoError","status":"Available"})"))
                   .code == OcppError::PropertyConstraintViolation);
     }
+    SUBCASE("a connectorId beyond a 32-bit int (fuzz_ocpp: it wrapped to a negative gun and crashed the gateway)") {
+        for (const char* id : {"66666666662", "4294967297", "-1"}) {
+            CAPTURE(id);
+            CHECK(error(w.charger_calls(
+                            "StatusNotification",
+                            fmt::format(R"({{"connectorId":{},"errorCode":"NoError","status":"Available"}})", id)))
+                      .code == OcppError::PropertyConstraintViolation);
+            CHECK(error(w.charger_calls("MeterValues",
+                                        fmt::format(R"({{"connectorId":{},"meterValue":[{{"timestamp":)"
+                                                    R"("2026-11-30T10:00:00Z","sampledValue":[{{"value":"1"}}]}}]}})",
+                                                    id)))
+                      .code == OcppError::PropertyConstraintViolation);
+            CHECK(error(w.charger_calls("StartTransaction",
+                                        fmt::format(R"({{"connectorId":{},"idTag":"A","meterStart":0,)"
+                                                    R"("timestamp":"2026-11-30T10:00:00Z"}})",
+                                                    id)))
+                      .code == OcppError::PropertyConstraintViolation);
+        }
+    }
     SUBCASE("an action that is not OCPP 1.6") {
         CHECK(error(w.charger_calls("Teleport", "{}")).code == OcppError::NotImplemented);
     }
