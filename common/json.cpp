@@ -4,10 +4,84 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <utility>
 #include <vector>
 
 namespace pilehub::json {
+
+namespace {
+
+/// Calls `visit(i)` at each position of `text` outside strings (a string's quotes and escapes are
+/// skipped). `visit` returns the last position it read (`i`, or the end of a token it took whole),
+/// or npos to stop.
+template <typename Visit> void outside_strings(std::string_view text, Visit&& visit) {
+    bool in_string = false, escaped = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (i = visit(i); i == std::string_view::npos) {
+            return;
+        }
+    }
+}
+
+/// Bounds on a number's text that keep RapidJSON 1.1's full-precision reader defined:
+/// - a long significand with a large exponent (fuzz_ocpp: 58 digits, E-368) passes its underflow
+///   check and then looks up a power of ten below its table (a read out of bounds, SEGV);
+/// - a zero written with its exponent beyond 10^-22..10^37 (`0.00000000000000000000000`, `0e40`)
+///   reaches its normaliser with a zero significand (`clz(0)`, shifts by garbage: UBSan).
+/// No number of any PileHub document comes near these bounds.
+constexpr std::size_t kMaxNumberDigits = 30;
+constexpr long kMaxNumberExponent = 290;
+constexpr long kMinZeroExponent = -20, kMaxZeroExponent = 30;
+
+/// The offset of the first number (outside strings) beyond those bounds, if any.
+std::optional<std::size_t> outsized_number(std::string_view text) {
+    const auto digit = [&](std::size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
+    std::optional<std::size_t> found;
+    outside_strings(text, [&](std::size_t i) {
+        if (text[i] != '-' && !digit(i))
+            return i;
+        const auto start = i;
+        if (text[i] == '-')
+            ++i;
+        std::size_t digits = 0, fraction = 0;
+        bool nonzero = false;
+        for (; digit(i); ++i, ++digits)
+            nonzero = nonzero || text[i] != '0';
+        if (i < text.size() && text[i] == '.')
+            for (++i; digit(i); ++i, ++digits, ++fraction)
+                nonzero = nonzero || text[i] != '0';
+        long exponent = 0;
+        bool negative = false;
+        if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+            ++i;
+            if (i < text.size() && (text[i] == '+' || text[i] == '-'))
+                negative = text[i++] == '-';
+            for (; digit(i); ++i)
+                exponent = std::min(exponent * 10 + (text[i] - '0'), kMaxNumberExponent + 1);
+        }
+        const long power = (negative ? -exponent : exponent) - static_cast<long>(fraction);
+        if (digits > kMaxNumberDigits || exponent > kMaxNumberExponent ||
+            (!nonzero && (power < kMinZeroExponent || power > kMaxZeroExponent))) {
+            found = start;
+            return std::string_view::npos;
+        }
+        return i - 1; // the last character of the number
+    });
+    return found;
+}
+
+} // namespace
 
 Result<rapidjson::Document> parse(std::string_view text, std::size_t max_bytes) {
     if (text.size() > max_bytes)
@@ -18,6 +92,11 @@ Result<rapidjson::Document> parse(std::string_view text, std::size_t max_bytes) 
     if (const auto at = lone_low_surrogate(text))
         return Result<rapidjson::Document>::failure(
             fmt::format("malformed JSON at offset {}: a \\u escape of a lone low surrogate", *at));
+    if (const auto at = outsized_number(text))
+        return Result<rapidjson::Document>::failure(
+            fmt::format("malformed JSON at offset {}: a number of more than {} digits, with an exponent beyond ±{}, "
+                        "or a zero beyond 10^{}..10^{}",
+                        *at, kMaxNumberDigits, kMaxNumberExponent, kMinZeroExponent, kMaxZeroExponent));
     rapidjson::Document d;
     // Full precision: a number reads as the double nearest to its text, so what we write back (the
     // shortest text of that double) reads as the same double again (fuzz_ocpp found a number that
@@ -68,28 +147,19 @@ std::optional<std::size_t> lone_low_surrogate(std::string_view text) {
 std::size_t nesting_depth(std::string_view text, std::size_t limit) {
     std::size_t depth = 0;
     std::size_t deepest = 0;
-    bool in_string = false;
-    bool escaped = false;
-    for (const char c : text) {
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                in_string = false;
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
+    outside_strings(text, [&](std::size_t i) {
+        const char c = text[i];
+        if (c == '[' || c == '{') {
             deepest = std::max(deepest, ++depth);
-            if (deepest > limit)
-                return limit + 1;
+            if (deepest > limit) {
+                deepest = limit + 1;
+                return std::string_view::npos;
+            }
         } else if ((c == ']' || c == '}') && depth > 0) {
             --depth;
         }
-    }
+        return i;
+    });
     return deepest;
 }
 

@@ -277,7 +277,13 @@ TEST_CASE("broker: a device cannot take over another device's connection by usin
     Broker broker{{kA, ""}, {kB, ""}};
     std::atomic<int> victim_lost{0};
     Inbox victim_inbox;
-    auto victim = mqtt::make_client(broker.client_options(kA));
+    auto victim_options = broker.client_options(kA);
+    // The victim's Will: had the broker dropped its connection for the attacker's, it would be published.
+    const auto will = tagged("victim-will");
+    victim_options.make_will = [&] { return std::optional<mqtt::Message>(msg(topics::presence(kA), will)); };
+    Inbox monitor_inbox;
+    auto monitor = connect_all({{broker.client_options(kMonitor), {topics::presence(kA)}, &monitor_inbox}});
+    auto victim = mqtt::make_client(victim_options);
     victim->on_message(victim_inbox.handler());
     victim->on_lost([&](const std::string&) { ++victim_lost; });
     victim->subscribe(topics::cmd(kA, "+"), 1);
@@ -305,6 +311,7 @@ TEST_CASE("broker: a device cannot take over another device's connection by usin
     CHECK(victim->connected());
     CHECK(victim_lost == 0);
     CHECK(victim->stats().connects == 1);
+    CHECK_FALSE(monitor_inbox.has_payload(will)); // the victim's Will did not fire
 
     // Control: the same connect with pile-A1's OWN username does replace the connection, so the
     // checks above would have seen a takeover.
@@ -572,6 +579,27 @@ TEST_CASE("broker: the TLS listener accepts the development chain and refuses pl
     // rejected the chain: verification is really on).
     const auto log = broker.log();
     CHECK(log.find("alert unknown ca") != std::string::npos);
+}
+
+TEST_CASE("broker: the TLS listener refuses TLS 1.1 and speaks TLS 1.2 and 1.3 (tls_version tlsv1.2 is a minimum)") {
+    Broker broker;
+    const auto hello = [&](const char* version) {
+        // openssl's own floor is lowered (SECLEVEL=0) so that the refusal seen is the broker's.
+        return run({"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(broker.tls_port()), "-CAfile",
+                    broker.ca_file(), "-verify_return_error", version, "-cipher", "DEFAULT@SECLEVEL=0", "-brief"},
+                   std::chrono::seconds(10));
+    };
+    const auto old = hello("-tls1_1");
+    CAPTURE(old.output);
+    CHECK(old.exit_code != 0);
+    CHECK(old.output.find("alert protocol version") != std::string::npos); // the broker's alert, not the client's
+    for (const char* good : {"-tls1_2", "-tls1_3"}) {
+        const auto r = hello(good);
+        CAPTURE(good);
+        CAPTURE(r.output);
+        CHECK(r.output.find(std::string("Protocol version: TLSv1.") + good[6]) != std::string::npos);
+        CHECK(r.output.find("Verification: OK") != std::string::npos);
+    }
 }
 
 TEST_CASE("broker: the plain listener is bound to 127.0.0.1 only and no other listener is open") {

@@ -77,3 +77,32 @@ TEST_CASE("json: a \\u escape of a lone low surrogate is refused; surrogate pair
         CHECK(json::lone_low_surrogate(c.text).has_value() == !c.ok);
     }
 }
+
+TEST_CASE("json: a number of more than 30 digits, with an exponent beyond ±290, or a zero beyond 10^-20..10^30 is "
+          "refused (RapidJSON's "
+          "full-precision reader read out of bounds on one: fuzz_ocpp); ordinary numbers and digits in strings are "
+          "not") {
+    // The shape fuzz_ocpp found: a long significand with a large negative exponent.
+    const auto found =
+        json::parse(R"({"t":2066669223.3720368547758071444444444444444444444444444401E-00000000000000000000368})");
+    REQUIRE_FALSE(found.ok());
+    CHECK(found.error().find("at offset 5: a number of more than 30 digits") != std::string::npos);
+    CHECK_FALSE(json::parse("[1.0000000000000000000000000000001]").ok()); // 32 digits
+    CHECK_FALSE(json::parse("[1e-291]").ok());
+    CHECK_FALSE(json::parse("[-1E+300]").ok());
+    CHECK_FALSE(json::parse(R"({"a":"x","b":[1,2,1e99999999999999999999]})").ok());
+    // A zero beyond 10^-20..10^30: RapidJSON normalised a zero significand (UBSan: clz(0)).
+    CHECK_FALSE(json::parse("[0.00000000000000000000000]").ok()); // 23 zeros
+    CHECK_FALSE(json::parse("[0e40]").ok());
+    CHECK_FALSE(json::parse("[-0.0e-25]").ok());
+    CHECK_FALSE(json::parse("[0.0000000000e-13]").ok());
+
+    for (const char* ok :
+         {"[0]", "[-12.5]", "[1e290]", "[1E-290]", "[123456789012345678901234567890]", "[1048001000642059423024129]",
+          "[-0.000001]", "[0.0]", "[0e5]", "[0e30]", "[0.00000000000000000000]",
+          "[0.0000000000000000000000000001e-290]", R"({"k":"1234567890123456789012345678901234e-999"})",
+          R"({"k\"1":"99999999999999999999999999999999"})"}) {
+        CAPTURE(ok);
+        CHECK(json::parse(ok).ok());
+    }
+}
