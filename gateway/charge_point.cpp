@@ -239,8 +239,7 @@ void ChargePoint::answer(const Call& c, std::string payload_json) {
 }
 
 void ChargePoint::answer_error(const Call& c, ErrorCode code, std::string description) {
-    if (description.size() > 255)
-        description.resize(255);
+    cut_utf8(description, 255);
     out_.send.push_back(write(CallError{c.unique_id, code, std::move(description), "{}"}));
 }
 
@@ -661,8 +660,8 @@ void ChargePoint::command_done(const OutCall& c, RS st, std::optional<PErr> code
     r.env.rid = c.rid;
     r.data.status = st;
     r.data.code = code;
-    if (msg && msg->size() > 256)
-        msg->resize(256);
+    if (msg)
+        cut_utf8(*msg, 256);
     r.data.msg = std::move(msg);
     mqtt::Message out{topics::cmd_reply(id_, c.command), payloads::encode(r), 1, false};
     if (st != RS::Accepted) { // interim answers are not the command's answer

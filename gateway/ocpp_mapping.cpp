@@ -190,6 +190,15 @@ std::optional<std::string> member_opt_str(const rapidjson::Value& o, const char*
     return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
+void cut_utf8(std::string& s, std::size_t max) {
+    if (s.size() <= max)
+        return;
+    std::size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) // s[cut] continues a character
+        --cut;
+    s.resize(cut);
+}
+
 std::int64_t member_int(const rapidjson::Value& o, const char* key, std::int64_t fallback) {
     return member_opt_int(o, key).value_or(fallback);
 }

@@ -50,6 +50,9 @@ std::optional<std::int64_t> parse_decimal_scaled(std::string_view text, int scal
 std::string_view member_str(const rapidjson::Value& o, const char* key);
 std::optional<std::string> member_opt_str(const rapidjson::Value& o, const char* key);
 std::int64_t member_int(const rapidjson::Value& o, const char* key, std::int64_t fallback = 0);
+/// Shortens `s` to at most `max` bytes without cutting a UTF-8 character in two (a cut character
+/// made the frame carrying the text invalid UTF-8: fuzz_ocpp found a CALLERROR the gateway sent so).
+void cut_utf8(std::string& s, std::size_t max);
 std::optional<std::int64_t> member_opt_int(const rapidjson::Value& o, const char* key);
 
 } // namespace pilehub::ocpp

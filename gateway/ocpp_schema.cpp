@@ -2,6 +2,7 @@
 
 #include "common/json.hpp"
 #include "common/tariff.hpp"
+#include "gateway/ocpp_mapping.hpp"
 
 #include <fmt/format.h>
 #include <rapidjson/pointer.h>
@@ -138,10 +139,7 @@ std::string shown(const Value& v) {
     std::string s = w.str();
     if (s.size() <= kMax)
         return s;
-    std::size_t cut = kMax;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
-        --cut;
-    s.resize(cut);
+    cut_utf8(s, kMax);
     return s + "...";
 }
 
